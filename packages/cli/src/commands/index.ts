@@ -1,0 +1,5 @@
+import type { RegisterCommands } from '../context.js';
+import { registerInfo } from './info.js';
+
+/** Every command family of the myrmex binary; a package's family is added here when it lands. */
+export const commandFamilies: readonly RegisterCommands[] = [registerInfo];

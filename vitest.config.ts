@@ -1,0 +1,28 @@
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { defaultServerConditions } from 'vite';
+import { defineConfig } from 'vitest/config';
+
+// Tests import sibling packages through their "source" export condition, so they run against
+// src/ without a build and a stale dist/ can never hide a change.
+const conditions = ['source', ...defaultServerConditions];
+
+const packageProjects = readdirSync('packages')
+  .filter((name) => existsSync(join('packages', name, 'test')))
+  .map((name) => ({
+    extends: true as const,
+    test: { name, root: join('packages', name), include: ['test/**/*.test.ts'] },
+  }));
+
+export default defineConfig({
+  resolve: { conditions },
+  ssr: { resolve: { conditions, externalConditions: ['source'] } },
+  test: {
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    projects: [
+      ...packageProjects,
+      { extends: true, test: { name: 'repo', include: ['scripts/test/**/*.test.ts', 'test-utils/test/**/*.test.ts'] } },
+    ],
+  },
+});
