@@ -1,0 +1,2 @@
+export * from './definition/model.js';
+export * from './queen/service.js';
