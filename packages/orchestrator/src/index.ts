@@ -1,2 +1,3 @@
+export * from './definition/index.js';
 export * from './definition/model.js';
 export * from './queen/service.js';

@@ -1,0 +1,10 @@
+export * from './duration.js';
+export { type DefinitionError, DefinitionValidationError, formatDefinitionError } from './errors.js';
+export { findCycles, isChain, isRouteState, routesOf, routeTargets, startTasks } from './graph.js';
+export * from './model.js';
+export { DEFAULT_PRIORITY } from './normalize.js';
+export { parseSetOutput } from './output.js';
+export { type CheckResult, checkJobDefinition, type ParseOptions, parseJobDefinition } from './parse.js';
+export { retryDelayMs } from './retry.js';
+export { jobDefinitionJsonSchema, MAX_TASKS } from './schema.js';
+export { renderTemplate, renderValue, type TemplateBuiltIns, TemplateError, type TemplateScope, templateVariables } from './template.js';

@@ -1,0 +1,212 @@
+import { formatDuration, parseDuration } from './duration.js';
+import type { Finding } from './errors.js';
+import { type Edge, findCycles, type GraphTask, isRouteState, reachable, startTasks } from './graph.js';
+import { ROUTE_STATES } from './model.js';
+import { DEFAULT_METHOD, defaultBaseDelayMs } from './normalize.js';
+import type { Path } from './source.js';
+import { suggestion } from './suggest.js';
+
+/**
+ * The rules a JSON Schema cannot state: names that must refer to tasks, a graph without cycles
+ * whose every task can run, methods this queen knows, and fields that need each other. They read
+ * the document leniently (whatever has the right shape), so they run even when the schema found
+ * problems and every problem is reported in one pass.
+ */
+
+const HTTP_BODY_METHODS: ReadonlySet<string> = new Set(['HTTP_POST_JSON', 'HTTP_PUT_JSON']);
+const HTTP_METHODS: ReadonlySet<string> = new Set(['HTTP_GET', 'HTTP_DELETE', ...HTTP_BODY_METHODS]);
+const SHELL_ONLY_KEYS = ['script', 'environment'] as const;
+const HTTP_ONLY_KEYS = ['url', 'headers', 'query'] as const;
+
+type Raw = Readonly<Record<string, unknown>>;
+
+interface LenientTask {
+  readonly index: number;
+  readonly raw: Raw;
+  readonly graph: GraphTask;
+  /** A route or dependency edge with where it is written. */
+  readonly references: readonly { readonly target: string; readonly path: Path; readonly kind: 'dependency' | 'route' | 'exit-route' }[];
+}
+
+export function semanticFindings(document: unknown, methods: readonly string[]): Finding[] {
+  if (!isRecord(document) || !Array.isArray(document.tasks)) return [];
+  const tasks = document.tasks.flatMap((raw, index) =>
+    isRecord(raw) && typeof raw.task_type === 'string' ? [lenientTask(raw, index)] : [],
+  );
+  const findings: Finding[] = [];
+  const names = new Map<string, number>();
+  for (const task of tasks) {
+    const name = task.graph.taskType;
+    const first = names.get(name);
+    if (first !== undefined) {
+      findings.push({
+        path: ['tasks', task.index, 'task_type'],
+        message: `duplicate task_type '${name}': already used by tasks[${first}]`,
+      });
+    } else {
+      names.set(name, task.index);
+    }
+    if (isRouteState(name)) {
+      findings.push({
+        path: ['tasks', task.index, 'task_type'],
+        message: `task_type '${name}' is reserved: ${ROUTE_STATES.join(', ')} are route states`,
+      });
+    }
+    findings.push(...methodFindings(task, methods), ...backoffFindings(task.raw, task.index));
+  }
+  const referenceFindings = tasks.flatMap((task) => unknownReferences(task, names));
+  findings.push(...referenceFindings);
+  findings.push(...graphFindings(tasks, names.size === tasks.length && referenceFindings.length === 0));
+  return findings;
+}
+
+function lenientTask(raw: Raw, index: number): LenientTask {
+  const at = (...path: Path): Path => ['tasks', index, ...path];
+  const references: LenientTask['references'][number][] = [];
+  const dependencies = Array.isArray(raw.dependencies) ? raw.dependencies : [];
+  dependencies.forEach((target, position) => {
+    if (typeof target === 'string') references.push({ target, path: at('dependencies', position), kind: 'dependency' });
+  });
+  for (const key of ['on_completed', 'on_failed'] as const) {
+    const target = raw[key];
+    if (typeof target === 'string') references.push({ target, path: at(key), kind: 'route' });
+  }
+  const onExitCode = isRecord(raw.on_exit_code) ? raw.on_exit_code : {};
+  for (const [code, target] of Object.entries(onExitCode)) {
+    if (typeof target === 'string') references.push({ target, path: at('on_exit_code', code), kind: 'exit-route' });
+  }
+  const text = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
+  return {
+    index,
+    raw,
+    references,
+    graph: {
+      taskType: raw.task_type as string,
+      dependencies: references.filter((reference) => reference.kind === 'dependency').map((reference) => reference.target),
+      onCompleted: text(raw.on_completed),
+      onFailed: text(raw.on_failed),
+      onExitCode: Object.fromEntries(Object.entries(onExitCode).filter((entry): entry is [string, string] => typeof entry[1] === 'string')),
+      alwaysRun: raw.always_run === true,
+    },
+  };
+}
+
+function methodFindings(task: LenientTask, methods: readonly string[]): Finding[] {
+  const { raw, index } = task;
+  const method = raw.method === undefined ? DEFAULT_METHOD : raw.method;
+  if (typeof method !== 'string') return [];
+  const findings: Finding[] = [];
+  const name = task.graph.taskType;
+  if (!methods.includes(method)) {
+    findings.push({
+      path: ['tasks', index, 'method'],
+      message: `unknown method '${method}'${suggestion(method, methods)}; known: ${methods.join(', ')}`,
+    });
+  }
+  const present = (key: string) => raw[key] !== undefined;
+  const misplaced = (keys: readonly string[], why: string) =>
+    keys
+      .filter(present)
+      .map((key): Finding => ({ path: ['tasks', index, key], at: 'key', message: `${key} is not used by ${method} tasks: ${why}` }));
+  if (method === 'SHELL') {
+    if (!Array.isArray(raw.script) || raw.script.length === 0) {
+      findings.push({ path: ['tasks', index], message: `SHELL task '${name}' needs a script (a list of shell lines)` });
+    }
+    findings.push(...misplaced([...HTTP_ONLY_KEYS, 'body'], 'it belongs to HTTP methods'));
+  } else if (HTTP_METHODS.has(method)) {
+    if (!present('url')) findings.push({ path: ['tasks', index], message: `${method} task '${name}' needs a url` });
+    findings.push(...misplaced(SHELL_ONLY_KEYS, 'it belongs to SHELL'));
+    if (!HTTP_BODY_METHODS.has(method)) findings.push(...misplaced(['body'], 'only HTTP_POST_JSON and HTTP_PUT_JSON send a body'));
+  }
+  return findings;
+}
+
+/** A cap below the base delay would silently shorten every wait. */
+function backoffFindings(raw: Raw, index: number): Finding[] {
+  const backoff = raw.backoff;
+  if (!isRecord(backoff) || backoff.max_delay === undefined) return [];
+  const maxDelay = durationOrUndefined(backoff.max_delay);
+  const base =
+    raw.delay_between_retries === undefined ? defaultBaseDelayMs(backoff.strategy) : durationOrUndefined(raw.delay_between_retries);
+  if (maxDelay === undefined || base === undefined || maxDelay >= base) return [];
+  return [
+    {
+      path: ['tasks', index, 'backoff', 'max_delay'],
+      message: `max_delay is shorter than the delay between retries (${formatDuration(base)})`,
+    },
+  ];
+}
+
+function durationOrUndefined(value: unknown): number | undefined {
+  if (typeof value !== 'string' && typeof value !== 'number') return undefined;
+  try {
+    return parseDuration(value);
+  } catch {
+    return undefined;
+  }
+}
+
+function unknownReferences(task: LenientTask, names: ReadonlyMap<string, number>): Finding[] {
+  const findings: Finding[] = [];
+  const seenDependencies = new Set<string>();
+  for (const { target, path, kind } of task.references) {
+    if (kind === 'dependency') {
+      if (seenDependencies.has(target)) findings.push({ path, message: `'${target}' is listed twice in dependencies` });
+      seenDependencies.add(target);
+    }
+    if (names.has(target) || (kind === 'exit-route' && isRouteState(target))) continue;
+    if (kind === 'exit-route') {
+      findings.push({
+        path,
+        message: `'${target}' is neither a task nor a route state (${ROUTE_STATES.join(', ')})${suggestion(target, [...names.keys(), ...ROUTE_STATES])}`,
+      });
+    } else {
+      const why = kind === 'route' && isRouteState(target) ? ` (${path.at(-1)} names a task; route states belong in on_exit_code)` : '';
+      findings.push({ path, message: `unknown task '${target}'${suggestion(target, names.keys())}${why}` });
+    }
+  }
+  return findings;
+}
+
+/**
+ * Cycles among the edges that resolve; then, when the graph is otherwise sound (every name unique
+ * and resolved, no cycle), tasks that nothing starts: a typo'd route would make its real target
+ * look unreachable, and one error for one mistake reads better.
+ */
+function graphFindings(tasks: readonly LenientTask[], resolved: boolean): Finding[] {
+  const names = new Set(tasks.map((task) => task.graph.taskType));
+  const edges: Edge<Path>[] = tasks.flatMap((task) =>
+    task.references
+      .filter((reference) => names.has(reference.target) && !(reference.kind === 'exit-route' && isRouteState(reference.target)))
+      .map((reference) =>
+        reference.kind === 'dependency'
+          ? { from: reference.target, to: task.graph.taskType, via: reference.path }
+          : { from: task.graph.taskType, to: reference.target, via: reference.path },
+      ),
+  );
+  const cycles = findCycles([...names], edges);
+  if (cycles.length > 0 || !resolved) {
+    return cycles.map((loop) => ({
+      path: loop[0]!.via,
+      message: `cycle: ${[...loop.map((edge) => edge.from), loop[0]!.from].join(' -> ')}`,
+    }));
+  }
+  const graph = { tasks: tasks.map((task) => task.graph) };
+  const starts = startTasks(graph);
+  if (starts.length === 0) {
+    return [{ path: ['tasks'], message: 'no task can start the job: every task is always_run, has dependencies or is a route target' }];
+  }
+  const roots = [...starts, ...tasks.filter((task) => task.graph.alwaysRun).map((task) => task.graph.taskType)];
+  const seen = reachable(roots, edges);
+  const chain = graph.tasks.every((task) => task.dependencies.length === 0);
+  const hint = chain
+    ? `this definition is a chain (no dependencies), so it starts at '${starts[0]}' and continues only by routes`
+    : 'no start task leads to it';
+  return tasks
+    .filter((task) => !seen.has(task.graph.taskType))
+    .map((task) => ({ path: ['tasks', task.index, 'task_type'], message: `task '${task.graph.taskType}' is unreachable: ${hint}` }));
+}
+
+function isRecord(value: unknown): value is Raw {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
