@@ -1,0 +1,28 @@
+export { type Begin, type BeginRequest, IdempotencyEngine } from './core/engine.js';
+export { canonicalJson, type FingerprintInput, type FingerprintMode, fingerprint, scopeOf } from './core/fingerprint.js';
+export { MAX_KEY_LENGTH, type ParsedKey, parseIdempotencyKey } from './core/key.js';
+export { Lease, type Settlement } from './core/lease.js';
+export { consoleLogger, type IdempotencyLogger, type IdempotencyMetrics } from './core/metrics.js';
+export type { EngineOptions, ResolvedOptions } from './core/options.js';
+export {
+  DEFAULT_REPLAY_HEADERS,
+  defaultShouldStore,
+  FORBIDDEN_REPLAY_HEADERS,
+  type ResponseInput,
+  type StorePredicate,
+} from './core/policy.js';
+export {
+  DEFAULT_PROBLEM_BASE,
+  IdempotencyProblem,
+  PROBLEMS,
+  type ProblemDocument,
+  type ProblemKind,
+  StaleLeaseError,
+  StoreUnavailableError,
+} from './core/problem.js';
+export { type Sweeper, type SweeperOptions, startSweeper } from './core/sweeper.js';
+export type { ClaimRequest, ClaimResult, CompleteRequest, IdempotencyStore, KeyRecord, StoredResponse } from './core/types.js';
+export { stepKey } from './core/workflow.js';
+export { jsonResponse } from './http/json.js';
+export { idempotencyOf, type Protected } from './http/tracking.js';
+export { MemoryStore } from './stores/memory.js';
