@@ -1,0 +1,60 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { DefinitionValidationError } from '../definition/index.js';
+import {
+  fieldErrorsFromViolations,
+  makeProblem,
+  PROBLEM_CONTENT_TYPE,
+  type Problem,
+  ProblemError,
+  type SchemaViolation,
+  summarize,
+} from './problem.js';
+
+function definitionProblem(error: DefinitionValidationError, instance: string): Problem {
+  const errors = error.errors.map((entry) => ({
+    field: entry.path === '' ? 'body' : entry.path,
+    in: 'body',
+    message: entry.message,
+    location: `${entry.file}:${entry.line}:${entry.column}`,
+  }));
+  const count = errors.length === 1 ? '1 problem' : `${errors.length} problems`;
+  return makeProblem('invalid-definition', `the definition has ${count}:\n${error.message}`, instance, errors);
+}
+
+/** Maps any error a route can raise to a problem document; unknown errors become a 500 that hides internals. */
+export function toProblem(error: unknown, instance: string): Problem {
+  if (error instanceof ProblemError) return makeProblem(error.kind, error.detail, instance, error.errors);
+  if (error instanceof DefinitionValidationError) return definitionProblem(error, instance);
+  const fastifyError = error as Partial<FastifyError>;
+  if (Array.isArray(fastifyError.validation)) {
+    const errors = fieldErrorsFromViolations(fastifyError.validation as SchemaViolation[], fastifyError.validationContext ?? 'body');
+    return makeProblem('validation-error', summarize(errors), instance, errors);
+  }
+  const status = fastifyError.statusCode;
+  const message = fastifyError.message ?? 'unknown error';
+  if (status === 415) {
+    return makeProblem('unsupported-media-type', message, instance, [
+      { field: 'content-type', in: 'header', message: 'is not accepted here' },
+    ]);
+  }
+  if (status === 413) return makeProblem('payload-too-large', message, instance);
+  if (status !== undefined && status >= 400 && status < 500) {
+    return makeProblem('validation-error', message, instance, [{ field: 'body', in: 'body', message }]);
+  }
+  return makeProblem('internal-error', 'the queen failed to handle this request; the server log has the details', instance);
+}
+
+export function sendProblem(reply: FastifyReply, problem: Problem): FastifyReply {
+  return reply.code(problem.status).type(PROBLEM_CONTENT_TYPE).send(problem);
+}
+
+export function installErrorHandlers(app: FastifyInstance): void {
+  app.setErrorHandler((error, request: FastifyRequest, reply) => {
+    const problem = toProblem(error, request.url);
+    if (problem.status >= 500) request.log.error({ err: error }, 'request failed');
+    return sendProblem(reply, problem);
+  });
+  app.setNotFoundHandler((request, reply) =>
+    sendProblem(reply, makeProblem('not-found', `there is no route ${request.method} ${request.url.split('?')[0]}`, request.url)),
+  );
+}

@@ -1,0 +1,90 @@
+import swagger from '@fastify/swagger';
+import fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { QueenService } from '../queen/service.js';
+import { installErrorHandlers } from './errors.js';
+import { definitionRoutes } from './routes/definitions.js';
+import { requestRoutes } from './routes/requests.js';
+import { streamRoutes } from './routes/streams.js';
+import { systemRoutes } from './routes/system.js';
+import { ProblemSchema } from './schemas.js';
+import { SseRegistry } from './sse.js';
+import { createValidatorCompiler } from './validation.js';
+
+export { type FieldError, PROBLEM_CONTENT_TYPE, type Problem, ProblemError, type ProblemKind, problemTypeUri } from './problem.js';
+
+export interface ApiOptions {
+  /** A pino logger (or anything Fastify accepts as `loggerInstance`); silent when absent. */
+  readonly logger?: FastifyBaseLogger;
+  /** Reported by /api/health and the OpenAPI document. */
+  readonly version?: string;
+  /** Largest request body accepted, in bytes (default 1 MiB). */
+  readonly bodyLimit?: number;
+  /** Comment lines on idle event streams, in ms (default 15 s). */
+  readonly heartbeatMs?: number;
+  /** Registered inside /api before the routes, e.g. an idempotency plugin. */
+  readonly plugins?: readonly ((app: FastifyInstance) => Promise<void>)[];
+}
+
+/**
+ * The REST API over a QueenService, mounted under /api; not yet listening. Closing the instance ends
+ * open event streams first, so shutdown never waits for followers to hang up.
+ */
+export async function createApi(queen: QueenService, options: ApiOptions = {}): Promise<FastifyInstance> {
+  const version = options.version ?? '0.1.0';
+  const app = fastify({
+    ...(options.logger ? { loggerInstance: options.logger } : { logger: false }),
+    bodyLimit: options.bodyLimit ?? 1024 * 1024,
+    forceCloseConnections: 'idle',
+    return503OnClosing: true,
+  });
+  const streams = new SseRegistry(options.heartbeatMs ?? 15_000);
+  app.setValidatorCompiler(createValidatorCompiler());
+  app.addSchema(ProblemSchema);
+  installErrorHandlers(app);
+  await app.register(swagger, {
+    // Shared schemas appear in the document under their $id (`Problem`), not as `def-0`.
+    refResolver: { buildLocalReference: (json, _baseUri, _fragment, index) => String(json.$id ?? `def-${index}`) },
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'Myrmex orchestrator API',
+        version,
+        description: 'Job definitions, job requests, logs and ants of a Myrmex queen. Errors are RFC 9457 application/problem+json.',
+      },
+      tags: [
+        { name: 'definitions', description: 'versioned job definitions' },
+        { name: 'requests', description: 'job requests (jobs), their tasks, timeline and logs' },
+        { name: 'system', description: 'ants and health' },
+      ],
+    },
+  });
+  app.addHook('preClose', async () => streams.closeAll('close', { reason: 'the queen is shutting down' }));
+
+  await app.register(
+    async (api) => {
+      for (const plugin of options.plugins ?? []) await plugin(api);
+      await api.register(async (scope) => definitionRoutes(scope, queen));
+      await requestRoutes(api, queen);
+      await streamRoutes(api, queen, streams);
+      await systemRoutes(api, queen, version);
+      api.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+    },
+    { prefix: '/api' },
+  );
+  await app.ready();
+  return app;
+}
+export type {
+  AntWire,
+  ApplyResultWire,
+  DefinitionDetailWire,
+  DefinitionVersionWire,
+  HealthWire,
+  JobDetailWire,
+  JobPageWire,
+  JobSummaryWire,
+  LogLineWire,
+  ProblemWire,
+  TaskDetailWire,
+  TimelineEventWire,
+} from './schemas.js';

@@ -1,0 +1,145 @@
+import type { FastifyInstance } from 'fastify';
+import { type JobSummary, type QueenService, TERMINAL_JOB_STATES } from '../../queen/service.js';
+import { ProblemError } from '../problem.js';
+import {
+  CancelBody,
+  IdParams,
+  JobDetailSchema,
+  JobPageSchema,
+  JobQueryString,
+  JobSummarySchema,
+  problemResponses,
+  RestartBody,
+  SubmitBody,
+} from '../schemas.js';
+import { jobDetailToWire, jobSummaryToWire } from '../wire.js';
+
+const RESTARTABLE = new Set(['FAILED', 'CANCELLED']);
+
+export async function requestRoutes(app: FastifyInstance, queen: QueenService): Promise<void> {
+  const existingJob = async (id: string): Promise<JobSummary> => {
+    const job = await queen.getJob(id);
+    if (!job) throw new ProblemError('not-found', `no job request has the id '${id}'`);
+    return job;
+  };
+
+  app.post(
+    '/jobs/requests',
+    {
+      schema: {
+        summary: 'Submit a job request',
+        tags: ['requests'],
+        body: SubmitBody,
+        response: { 201: JobSummarySchema, ...problemResponses(400, 409, 422) },
+      },
+    },
+    async (request, reply) => {
+      const body = request.body as SubmitBody;
+      const latest = (await queen.definitionVersions(body.job_type))[0];
+      if (!latest) {
+        throw new ProblemError('unknown-job-type', `no job definition has the type '${body.job_type}': apply one first`, [
+          { field: 'job_type', in: 'body', message: 'is not a defined job type' },
+        ]);
+      }
+      if (latest.disabled) {
+        throw new ProblemError(
+          'job-type-disabled',
+          `the job type '${body.job_type}' is disabled: apply its definition again to enable it`,
+          [{ field: 'job_type', in: 'body', message: 'is disabled' }],
+        );
+      }
+      const job = await queen.submit({
+        jobType: body.job_type,
+        params: body.params ?? {},
+        ...(body.priority === undefined ? {} : { priority: body.priority }),
+        ...(body.scheduled_at === undefined ? {} : { scheduledAt: new Date(body.scheduled_at) }),
+      });
+      reply.code(201).header('location', `${request.url.split('?')[0]}/${encodeURIComponent(job.id)}`);
+      return jobSummaryToWire(job);
+    },
+  );
+
+  app.get(
+    '/jobs/requests',
+    {
+      schema: {
+        summary: 'List job requests, newest first, filtered by state and type',
+        tags: ['requests'],
+        querystring: JobQueryString,
+        response: { 200: JobPageSchema, ...problemResponses(400) },
+      },
+    },
+    async (request) => {
+      const query = request.query as JobQueryString;
+      const page = await queen.listJobs({
+        ...(query.state === undefined ? {} : { state: query.state }),
+        ...(query.job_type === undefined ? {} : { jobType: query.job_type }),
+        limit: query.limit ?? 50,
+        offset: query.offset ?? 0,
+      });
+      return { items: page.items.map(jobSummaryToWire), total: page.total, limit: page.limit, offset: page.offset };
+    },
+  );
+
+  app.get(
+    '/jobs/requests/:id',
+    {
+      schema: {
+        summary: 'One job request with its tasks, attempts, exit codes, outputs and timeline',
+        tags: ['requests'],
+        params: IdParams,
+        response: { 200: JobDetailSchema, ...problemResponses(400, 404) },
+      },
+    },
+    async (request) => {
+      const { id } = request.params as { id: string };
+      const job = await queen.getJob(id);
+      if (!job) throw new ProblemError('not-found', `no job request has the id '${id}'`);
+      return jobDetailToWire(job);
+    },
+  );
+
+  app.post(
+    '/jobs/requests/:id/cancel',
+    {
+      schema: {
+        summary: 'Cancel a job: running tasks are killed and nothing new starts',
+        tags: ['requests'],
+        params: IdParams,
+        body: CancelBody,
+        response: { 200: JobSummarySchema, ...problemResponses(400, 404, 409) },
+      },
+    },
+    async (request) => {
+      const { id } = request.params as { id: string };
+      const job = await existingJob(id);
+      if (TERMINAL_JOB_STATES.includes(job.state)) {
+        throw new ProblemError('invalid-state', `job ${id} has already ended ${job.state}: there is nothing to cancel`);
+      }
+      const reason = (request.body as { reason?: string } | null | undefined)?.reason;
+      return jobSummaryToWire(await queen.cancel(id, reason));
+    },
+  );
+
+  app.post(
+    '/jobs/requests/:id/restart',
+    {
+      schema: {
+        summary: 'Restart a FAILED or CANCELLED job: failed, cancelled and skipped tasks run again (hard: all tasks)',
+        tags: ['requests'],
+        params: IdParams,
+        body: RestartBody,
+        response: { 200: JobSummarySchema, ...problemResponses(400, 404, 409) },
+      },
+    },
+    async (request) => {
+      const { id } = request.params as { id: string };
+      const job = await existingJob(id);
+      if (!RESTARTABLE.has(job.state)) {
+        throw new ProblemError('invalid-state', `job ${id} is ${job.state}: only FAILED or CANCELLED jobs can be restarted`);
+      }
+      const hard = (request.body as { hard?: boolean } | null | undefined)?.hard === true;
+      return jobSummaryToWire(await queen.restart(id, { hard }));
+    },
+  );
+}

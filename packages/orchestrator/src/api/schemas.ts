@@ -1,0 +1,219 @@
+import { type Static, Type } from 'typebox';
+import { JOB_STATES, type JobState, TASK_STATES, type TaskState } from '../queen/service.js';
+
+/**
+ * The API's wire shapes: snake_case like Formicary's, dates as RFC 3339 strings. The same schemas
+ * validate requests, serialize responses and make up the OpenAPI document.
+ */
+
+const DateTime = Type.String({ format: 'date-time' });
+const JobId = Type.String({ minLength: 1, maxLength: 200, description: 'the job request id' });
+const JobType = Type.String({ minLength: 1, maxLength: 200, pattern: '^\\S+$', description: 'a job type' });
+const FreeObject = Type.Record(Type.String(), Type.Unknown());
+
+export const JobStateSchema = Type.Unsafe<JobState>({ type: 'string', enum: [...JOB_STATES], description: 'a job state' });
+export const TaskStateSchema = Type.Unsafe<TaskState>({ type: 'string', enum: [...TASK_STATES], description: 'a task state' });
+
+export const FieldErrorSchema = Type.Object({
+  field: Type.String(),
+  in: Type.String(),
+  message: Type.String(),
+  location: Type.Optional(Type.String({ description: '`file:line:col` inside a definition' })),
+});
+
+export const ProblemSchema = Type.Object(
+  {
+    type: Type.String(),
+    title: Type.String(),
+    status: Type.Integer(),
+    detail: Type.String(),
+    instance: Type.String(),
+    errors: Type.Optional(Type.Array(FieldErrorSchema)),
+  },
+  { $id: 'Problem', description: 'RFC 9457 problem details, sent as application/problem+json' },
+);
+
+export const IdParams = Type.Object({ id: JobId }, { additionalProperties: false });
+export const JobTypeParams = Type.Object({ type: JobType }, { additionalProperties: false });
+
+export const ApplyQuery = Type.Object(
+  { file_name: Type.Optional(Type.String({ minLength: 1, maxLength: 500, description: 'file name used in error positions' })) },
+  { additionalProperties: false },
+);
+
+export const ApplyResultSchema = Type.Object({ job_type: Type.String(), version: Type.Integer(), created: Type.Boolean() });
+
+export const DefinitionVersionSchema = Type.Object({
+  job_type: Type.String(),
+  version: Type.Integer(),
+  created_at: DateTime,
+  disabled: Type.Boolean(),
+  description: Type.Optional(Type.String()),
+  tasks: Type.Array(Type.String(), { description: 'task types in the order written' }),
+  source: Type.String({ description: 'the text as applied' }),
+});
+
+export const DefinitionListSchema = Type.Object({ items: Type.Array(DefinitionVersionSchema) });
+export const DefinitionDetailSchema = Type.Object({
+  job_type: Type.String(),
+  disabled: Type.Boolean(),
+  latest: DefinitionVersionSchema,
+  versions: Type.Array(DefinitionVersionSchema, { description: 'newest first' }),
+});
+
+export const SubmitBody = Type.Object(
+  {
+    job_type: JobType,
+    params: Type.Optional(FreeObject),
+    priority: Type.Optional(Type.Integer({ minimum: 0, maximum: 100 })),
+    scheduled_at: Type.Optional(DateTime),
+  },
+  { additionalProperties: false },
+);
+export type SubmitBody = Static<typeof SubmitBody>;
+
+export const JobQueryString = Type.Object(
+  {
+    state: Type.Optional(JobStateSchema),
+    job_type: Type.Optional(JobType),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 50 })),
+    offset: Type.Optional(Type.Integer({ minimum: 0, default: 0 })),
+  },
+  { additionalProperties: false },
+);
+export type JobQueryString = Static<typeof JobQueryString>;
+
+export const CancelBody = Type.Union([
+  Type.Object({ reason: Type.Optional(Type.String({ maxLength: 1000 })) }, { additionalProperties: false }),
+  Type.Null(),
+]);
+export const RestartBody = Type.Union([
+  Type.Object({ hard: Type.Optional(Type.Boolean({ description: 'also re-run COMPLETED tasks' })) }, { additionalProperties: false }),
+  Type.Null(),
+]);
+
+export const JobSummarySchema = Type.Object({
+  id: Type.String(),
+  job_type: Type.String(),
+  version: Type.Integer(),
+  state: JobStateSchema,
+  priority: Type.Integer(),
+  params: FreeObject,
+  submitted_at: DateTime,
+  scheduled_at: DateTime,
+  started_at: Type.Optional(DateTime),
+  ended_at: Type.Optional(DateTime),
+  retry: Type.Integer({ description: 'how many times the whole job was retried' }),
+  reason: Type.Optional(Type.String()),
+});
+
+export const TaskAttemptSchema = Type.Object({
+  attempt: Type.Integer(),
+  state: TaskStateSchema,
+  exit_code: Type.Optional(Type.Integer()),
+  started_at: DateTime,
+  ended_at: Type.Optional(DateTime),
+  reason: Type.Optional(Type.String()),
+  ant_id: Type.Optional(Type.String()),
+});
+
+export const TaskDetailSchema = Type.Object({
+  task_type: Type.String(),
+  state: TaskStateSchema,
+  exit_code: Type.Optional(Type.Integer()),
+  outputs: Type.Record(Type.String(), Type.String()),
+  attempts: Type.Array(TaskAttemptSchema),
+  reason: Type.Optional(Type.String()),
+});
+
+export const TimelineEventSchema = Type.Object({
+  seq: Type.Integer(),
+  job_id: Type.String(),
+  task_type: Type.Optional(Type.String({ description: 'absent for job-level transitions' })),
+  from: Type.Optional(Type.String()),
+  to: Type.String(),
+  at: DateTime,
+  reason: Type.Optional(Type.String()),
+});
+
+export const JobDetailSchema = Type.Object({
+  ...JobSummarySchema.properties,
+  tasks: Type.Array(TaskDetailSchema),
+  timeline: Type.Array(TimelineEventSchema),
+});
+
+export const JobPageSchema = Type.Object({
+  items: Type.Array(JobSummarySchema),
+  total: Type.Integer(),
+  limit: Type.Integer(),
+  offset: Type.Integer(),
+});
+
+export const LogLineSchema = Type.Object({
+  seq: Type.Integer(),
+  job_id: Type.String(),
+  task_type: Type.String(),
+  attempt: Type.Integer(),
+  stream: Type.Unsafe<'stdout' | 'stderr' | 'system'>({ type: 'string', enum: ['stdout', 'stderr', 'system'] }),
+  at: DateTime,
+  text: Type.String(),
+});
+
+export const LogQuery = Type.Object(
+  {
+    task: Type.Optional(Type.String({ minLength: 1, description: 'only this task type' })),
+    after: Type.Optional(Type.Integer({ minimum: 0, description: 'only lines after this seq' })),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000, default: 1000 })),
+    follow: Type.Optional(Type.Boolean({ description: 'stream as server-sent events until the job ends' })),
+  },
+  { additionalProperties: false },
+);
+export type LogQuery = Static<typeof LogQuery>;
+
+export const EventQuery = Type.Object(
+  {
+    after: Type.Optional(Type.Integer({ minimum: 0, description: 'only events after this seq' })),
+    follow: Type.Optional(Type.Boolean({ description: 'stream as server-sent events until the job ends' })),
+  },
+  { additionalProperties: false },
+);
+export type EventQuery = Static<typeof EventQuery>;
+
+export const LogPageSchema = Type.Object({ items: Type.Array(LogLineSchema) });
+export const TimelineSchema = Type.Object({ items: Type.Array(TimelineEventSchema), state: JobStateSchema });
+
+export const AntSchema = Type.Object({
+  id: Type.String(),
+  methods: Type.Array(Type.String()),
+  tags: Type.Array(Type.String()),
+  capacity: Type.Integer(),
+  running: Type.Integer(),
+  last_seen_at: DateTime,
+});
+export const AntListSchema = Type.Object({ items: Type.Array(AntSchema) });
+
+export const HealthSchema = Type.Object({
+  ok: Type.Boolean(),
+  store: Type.String(),
+  uptime_ms: Type.Number(),
+  version: Type.String(),
+});
+
+/** Error responses every route may give, referenced by the shared `Problem` schema. */
+export function problemResponses(...statuses: number[]): Record<number, unknown> {
+  const problem = { description: 'problem details (RFC 9457)', content: { 'application/problem+json': { schema: Type.Ref('Problem') } } };
+  return Object.fromEntries(statuses.map((status) => [status, problem]));
+}
+
+export type ProblemWire = Static<typeof ProblemSchema>;
+export type ApplyResultWire = Static<typeof ApplyResultSchema>;
+export type DefinitionVersionWire = Static<typeof DefinitionVersionSchema>;
+export type DefinitionDetailWire = Static<typeof DefinitionDetailSchema>;
+export type JobSummaryWire = Static<typeof JobSummarySchema>;
+export type JobDetailWire = Static<typeof JobDetailSchema>;
+export type TaskDetailWire = Static<typeof TaskDetailSchema>;
+export type TimelineEventWire = Static<typeof TimelineEventSchema>;
+export type JobPageWire = Static<typeof JobPageSchema>;
+export type LogLineWire = Static<typeof LogLineSchema>;
+export type AntWire = Static<typeof AntSchema>;
+export type HealthWire = Static<typeof HealthSchema>;
