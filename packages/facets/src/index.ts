@@ -31,3 +31,7 @@ export {
   keyName,
 } from './core/keys.js';
 export { type FacetDefinition, type FacetFactory, FacetRegistry, type RegisteredFacet } from './core/registry.js';
+export { type DispatchStats, dispatch, dispatchStats } from './dispatch/proxy.js';
+export { compose } from './profiles/compose.js';
+export { ProfileError, type SourceLocation } from './profiles/errors.js';
+export { type FacetSpec, type Profile, ProfileSet } from './profiles/profile-set.js';

@@ -94,12 +94,15 @@ export class FacetedObject<TCore extends object> {
       if (registered === undefined) throw new FacetError(`fromJSON: ${field}.type '${type}' is not registered`);
       const { deserialize } = registered.definition;
       if (deserialize === undefined) throw new FacetError(`fromJSON: ${field}: facet '${type}' does not declare how to deserialise`);
-      return () => ({ key: registered.key, facet: deserialize(facetData) });
+      return { key: registered.key, facet: deserialize(facetData) };
     });
     const faceted = new FacetedObject(json.core as TCore, { registry });
-    for (const make of plan) {
-      const { key, facet } = make();
-      faceted.adopt(key, facet);
+    try {
+      for (const { key, facet } of plan) faceted.adopt(key, facet);
+    } catch (error) {
+      // Nothing half-restored stays reachable through Facets.of(core).
+      wrappers.delete(json.core);
+      throw error;
     }
     return faceted;
   }
