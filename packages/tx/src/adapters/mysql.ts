@@ -1,0 +1,87 @@
+import type { Pool, PoolConnection, ResultSetHeader } from 'mysql2/promise';
+import { Checkouts, type Driver, ISOLATION_SQL, type QueryResult } from './driver.js';
+
+export interface MysqlDriverOptions {
+  /** MariaDB limits statements with max_statement_time (seconds), MySQL with max_execution_time (ms, SELECT only). */
+  readonly flavor?: 'mariadb' | 'mysql';
+}
+
+/** Driver over a mysql2 promise Pool. `db()` yields the transaction's PoolConnection, or the Pool. */
+export function mysqlDriver(pool: Pool, options: MysqlDriverOptions = {}): Driver<PoolConnection, Pool> {
+  if (pool === null || typeof pool !== 'object' || typeof (pool as Pool).getConnection !== 'function') {
+    throw new TypeError('mysqlDriver(pool): pool must be a mysql2/promise Pool');
+  }
+  const flavor = options.flavor ?? 'mariadb';
+  if (flavor !== 'mariadb' && flavor !== 'mysql')
+    throw new TypeError(`mysqlDriver options.flavor must be "mariadb" or "mysql", got ${String(flavor)}`);
+  const checkouts = new Checkouts();
+  const timed = new WeakSet<PoolConnection>();
+  const limit = (pool.pool.config as { connectionLimit?: number }).connectionLimit ?? 10;
+  const timeoutVariable = flavor === 'mariadb' ? 'max_statement_time' : 'max_execution_time';
+
+  const exec = async (connection: PoolConnection, sql: string) => {
+    await connection.query(sql);
+  };
+  // The session keeps its statement limit after the transaction; restore it before the pool reuses the connection.
+  const end = async (connection: PoolConnection, sql: string) => {
+    try {
+      await exec(connection, sql);
+    } finally {
+      if (timed.delete(connection)) await exec(connection, `SET SESSION ${timeoutVariable} = DEFAULT`);
+    }
+  };
+  return {
+    dialect: 'mysql',
+    pool,
+    maxConnections: limit,
+    get checkedOut() {
+      return checkouts.count;
+    },
+    singleWriter: false,
+    async acquire() {
+      const connection = await pool.getConnection();
+      checkouts.taken();
+      return connection;
+    },
+    async release(connection, discard) {
+      checkouts.returned();
+      if (discard) connection.destroy();
+      else connection.release();
+    },
+    async begin(connection, spec) {
+      if (spec.timeoutMs !== undefined) {
+        const value = flavor === 'mariadb' ? spec.timeoutMs / 1000 : spec.timeoutMs;
+        await exec(connection, `SET SESSION ${timeoutVariable} = ${value}`);
+        timed.add(connection);
+      }
+      // SET TRANSACTION (no SESSION) applies to the next transaction only, so the pooled session keeps its default.
+      if (spec.isolation !== undefined) await exec(connection, `SET TRANSACTION ISOLATION LEVEL ${ISOLATION_SQL[spec.isolation]}`);
+      await exec(connection, spec.readOnly ? 'START TRANSACTION READ ONLY' : 'START TRANSACTION READ WRITE');
+    },
+    commit: (connection) => end(connection, 'COMMIT'),
+    rollback: (connection) => end(connection, 'ROLLBACK'),
+    savepoint: (connection, name) => exec(connection, `SAVEPOINT ${name}`),
+    releaseSavepoint: (connection, name) => exec(connection, `RELEASE SAVEPOINT ${name}`),
+    rollbackToSavepoint: (connection, name) => exec(connection, `ROLLBACK TO SAVEPOINT ${name}`),
+    async abort(connection) {
+      // KILL QUERY through the pool: the stuck connection cannot take another statement.
+      await pool.query(`KILL QUERY ${Number(connection.connection.threadId)}`);
+    },
+    async query<Row>(target: PoolConnection | Pool, sql: string, params: readonly unknown[] = []): Promise<QueryResult<Row>> {
+      const [result] = await target.query(sql, params as unknown[]);
+      if (Array.isArray(result)) return { rows: result as Row[], rowCount: result.length };
+      return { rows: [], rowCount: (result as ResultSetHeader).affectedRows };
+    },
+    placeholder: () => '?',
+    quoteIdentifier: (identifier) =>
+      identifier
+        .split('.')
+        .map((part) => `\`${part}\``)
+        .join('.'),
+    isStatementTimeout: (error) => {
+      const errno = (error as { errno?: unknown } | null)?.errno;
+      return errno === 1969 || errno === 3024;
+    },
+    close: () => pool.end(),
+  };
+}

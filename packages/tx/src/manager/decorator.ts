@@ -1,0 +1,59 @@
+import { resolveOptions, type TxOptions } from '../core/options.js';
+import { TransactionManager } from './manager.js';
+
+export interface TransactionalOptions extends TxOptions {
+  /** The manager, or how to find it from the instance. Without it: the one TransactionManager field of the instance, else the default. */
+  readonly manager?: TransactionManager<never, never> | ((instance: unknown) => TransactionManager<never, never>);
+}
+
+let defaultManager: TransactionManager<never, never> | undefined;
+
+/** The manager `@Transactional` methods use when neither the options nor the instance name one. */
+export function setDefaultTransactionManager(manager: TransactionManager<never, never> | undefined): void {
+  if (manager !== undefined && !(manager instanceof TransactionManager))
+    throw new TypeError('setDefaultTransactionManager: expected a TransactionManager');
+  defaultManager = manager;
+}
+
+function findManager(instance: unknown, option: TransactionalOptions['manager'], method: string): TransactionManager<never, never> {
+  if (option instanceof TransactionManager) return option;
+  if (typeof option === 'function') {
+    const found = option(instance);
+    if (!(found instanceof TransactionManager))
+      throw new TypeError(`@Transactional ${method}: the manager option returned ${String(found)}, not a TransactionManager`);
+    return found;
+  }
+  if (typeof instance === 'object' && instance !== null) {
+    const fields = Object.values(instance).filter((value) => value instanceof TransactionManager);
+    if (fields.length === 1) return fields[0] as TransactionManager<never, never>;
+    if (fields.length > 1)
+      throw new TypeError(
+        `@Transactional ${method}: the instance has ${fields.length} TransactionManager fields; pass { manager } to choose`,
+      );
+  }
+  if (defaultManager) return defaultManager;
+  throw new TypeError(
+    `@Transactional ${method}: no TransactionManager found (no manager option, no field on the instance, no default set)`,
+  );
+}
+
+/**
+ * A TC39 (TypeScript 5) method decorator: the method runs as `manager.run(() => method(...), options)`,
+ * named after the class and method. Options are checked when the class is defined.
+ */
+export function Transactional(options: TransactionalOptions = {}) {
+  const { manager, ...txOptions } = options;
+  resolveOptions(txOptions);
+  return function decorate<This, Args extends unknown[], R>(
+    method: (this: This, ...args: Args) => R | Promise<R>,
+    context: ClassMethodDecoratorContext<This, (this: This, ...args: Args) => R | Promise<R>>,
+  ): (this: This, ...args: Args) => Promise<R> {
+    if (context.kind !== 'method') throw new TypeError('@Transactional applies to methods only');
+    const methodName = String(context.name);
+    return function transactional(this: This, ...args: Args): Promise<R> {
+      const owner = (this as { constructor?: { name?: string } } | null)?.constructor?.name;
+      const name = txOptions.name ?? (owner ? `${owner}.${methodName}` : methodName);
+      return findManager(this, manager, name).run(() => method.apply(this, args), { ...txOptions, name }) as Promise<R>;
+    };
+  };
+}

@@ -1,0 +1,450 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Driver, QueryResult } from '../adapters/driver.js';
+import {
+  type AttemptFailure,
+  IllegalTransactionStateError,
+  PoolExhaustedError,
+  RetriesExhaustedError,
+  TransactionOptionsConflictError,
+  TransactionTimeoutError,
+  UnexpectedRollbackError,
+} from '../core/errors.js';
+import {
+  type CompletionStatus,
+  runAfterCommit,
+  runAfterCompletion,
+  runAfterRollback,
+  runBeforeCommit,
+  type Synchronization,
+  validateSynchronization,
+} from '../core/hooks.js';
+import { cloneMetrics, emptyMetrics, recordDuration, type TransactionMetrics } from '../core/metrics.js';
+import { type Isolation, type ResolvedOptions, resolveOptions, type TxOptions } from '../core/options.js';
+import { decide, joinConflicts } from '../core/propagation.js';
+import { backoffDelay, classifyError, type Dialect } from '../core/retry.js';
+import { shouldRollback } from '../core/rollback.js';
+import type { Frame, PhysicalTransaction, Scope } from './context.js';
+
+export interface Logger {
+  warn(message: string, details?: Record<string, unknown>): void;
+}
+
+export interface ManagerOptions {
+  /** What a joined scope with conflicting options gets: an error (Spring's validateExistingTransaction) or a warning. */
+  readonly onConflict?: 'reject' | 'warn';
+  /** Warn about transactions open longer than this (leaks). 0 disables. Default 30 s. */
+  readonly leakWarningMs?: number;
+  /** Capture the stack where each transaction began, for leak warnings. Costs a few microseconds per transaction. */
+  readonly captureStacks?: boolean;
+  readonly logger?: Logger;
+  /** Jitter source for retry backoff. */
+  readonly random?: () => number;
+}
+
+export interface TransactionInfo {
+  readonly name: string | undefined;
+  readonly isolation: Isolation | undefined;
+  readonly readOnly: boolean;
+  readonly rollbackOnly: boolean;
+  readonly scope: 'new' | 'joined' | 'nested';
+}
+
+type Outcome<T> =
+  | { readonly status: 'COMMITTED'; readonly value: T; readonly error?: undefined; readonly hasError: false }
+  | { readonly status: 'COMMITTED'; readonly value?: undefined; readonly error: unknown; readonly hasError: true }
+  | { readonly status: 'ROLLED_BACK' | 'UNKNOWN'; readonly error: unknown; readonly hasError: true }
+  | { readonly status: 'ROLLED_BACK'; readonly value: T; readonly hasError: false };
+
+const ABORT_WAIT_MS = 1000;
+const TIMED_OUT = Symbol('timed out');
+
+/**
+ * Spring's transaction model over one database: propagation, isolation, read-only, timeouts,
+ * rollback rules, retries on the outermost boundary, synchronisation hooks. The current
+ * transaction travels with AsyncLocalStorage, so `db()` anywhere below `run` sees it.
+ */
+export class TransactionManager<C = unknown, P = unknown> {
+  readonly #driver: Driver<C, P>;
+  readonly #als = new AsyncLocalStorage<Frame<C>>();
+  readonly #metrics = emptyMetrics();
+  readonly #onConflict: 'reject' | 'warn';
+  readonly #leakWarningMs: number;
+  readonly #captureStacks: boolean;
+  readonly #logger: Logger;
+  readonly #random: () => number;
+
+  constructor(driver: Driver<C, P>, options: ManagerOptions = {}) {
+    if (driver === null || typeof driver !== 'object' || typeof driver.acquire !== 'function') {
+      throw new TypeError('TransactionManager(driver): driver must come from pgDriver, mysqlDriver or sqliteDriver');
+    }
+    const { onConflict = 'reject', leakWarningMs = 30_000, captureStacks = false, logger = console, random = Math.random } = options;
+    if (onConflict !== 'reject' && onConflict !== 'warn')
+      throw new TypeError(`ManagerOptions.onConflict must be "reject" or "warn", got ${String(onConflict)}`);
+    if (typeof leakWarningMs !== 'number' || !(leakWarningMs >= 0))
+      throw new TypeError(`ManagerOptions.leakWarningMs must be a number >= 0, got ${String(leakWarningMs)}`);
+    if (typeof logger?.warn !== 'function') throw new TypeError('ManagerOptions.logger must have a warn(message, details) method');
+    if (typeof random !== 'function') throw new TypeError('ManagerOptions.random must be a function');
+    this.#driver = driver;
+    this.#onConflict = onConflict;
+    this.#leakWarningMs = leakWarningMs;
+    this.#captureStacks = captureStacks === true;
+    this.#logger = logger;
+    this.#random = random;
+  }
+
+  get dialect(): Dialect {
+    return this.#driver.dialect;
+  }
+
+  get driver(): Driver<C, P> {
+    return this.#driver;
+  }
+
+  /** Runs `fn` inside the transaction scope `options` describes and returns its result. */
+  async run<T>(fn: () => T | Promise<T>, options?: TxOptions): Promise<T> {
+    if (typeof fn !== 'function') throw new TypeError('run(fn, options): fn must be a function');
+    const opts = resolveOptions(options);
+    const frame = this.#als.getStore();
+    const running = frame?.tx;
+    const decision = decide(running, opts);
+    switch (decision.kind) {
+      case 'fail':
+        throw decision.error;
+      case 'none':
+        return this.#als.run(
+          { tx: undefined, scope: { kind: 'none', rollbackOnly: false }, held: frame?.held ?? 0, writeHeld: frame?.writeHeld ?? false },
+          async () => fn(),
+        );
+      case 'join':
+        this.#checkJoin(running!, opts);
+        return this.#join(frame!, fn, opts);
+      case 'savepoint':
+        this.#checkJoin(running!, opts);
+        return this.#nested(frame!, fn, opts);
+      case 'begin':
+        return this.#outermost(frame, fn, opts);
+    }
+  }
+
+  /** The connection of the current transaction, or the pool when there is none (or it is suspended). */
+  db(): C | P {
+    return this.#als.getStore()?.tx?.connection ?? this.#driver.pool;
+  }
+
+  /** Runs one statement on `db()`. Placeholders follow the driver: `$1` for pg, `?` for mysql2 and SQLite. */
+  execute<Row = Record<string, unknown>>(sql: string, params: readonly unknown[] = []): Promise<QueryResult<Row>> {
+    if (typeof sql !== 'string' || sql.trim() === '') throw new TypeError('execute(sql, params): sql must be a non-empty string');
+    if (!Array.isArray(params)) throw new TypeError('execute(sql, params): params must be an array');
+    return this.#driver.query<Row>(this.db(), sql, params);
+  }
+
+  /** Whether the caller runs inside an active (not suspended) transaction. */
+  inTransaction(): boolean {
+    return this.#als.getStore()?.tx !== undefined;
+  }
+
+  /** Facts about the current transaction, or undefined outside one. */
+  current(): TransactionInfo | undefined {
+    const frame = this.#als.getStore();
+    const tx = frame?.tx;
+    const kind = frame?.scope.kind;
+    if (tx === undefined || kind === undefined || kind === 'none') return undefined;
+    return {
+      name: tx.name,
+      isolation: tx.isolation,
+      readOnly: tx.readOnly,
+      rollbackOnly: tx.rollbackOnly || frame!.scope.rollbackOnly,
+      scope: kind,
+    };
+  }
+
+  /**
+   * Marks the current scope rollback-only: an outermost scope then rolls back quietly, a nested one
+   * rolls back to its savepoint, a joined one dooms the whole transaction (its commit throws
+   * UnexpectedRollbackError).
+   */
+  setRollbackOnly(): void {
+    this.#requireTransaction('setRollbackOnly').scope.rollbackOnly = true;
+  }
+
+  /** Registers hooks on the current physical transaction; they run in registration order. */
+  synchronize(synchronization: Synchronization): void {
+    const hooks = validateSynchronization(synchronization);
+    this.#requireTransaction('synchronize').tx!.hooks.push(hooks);
+  }
+
+  /** Counters and durations since the manager was made. */
+  metrics(): TransactionMetrics {
+    return cloneMetrics(this.#metrics);
+  }
+
+  close(): Promise<void> {
+    return this.#driver.close();
+  }
+
+  #requireTransaction(what: string): Frame<C> {
+    const frame = this.#als.getStore();
+    if (!frame?.tx) throw new IllegalTransactionStateError(`${what}() needs a running transaction`);
+    return frame;
+  }
+
+  #checkJoin(running: PhysicalTransaction<C>, opts: ResolvedOptions): void {
+    const conflicts = joinConflicts(running, opts);
+    if (conflicts.length === 0) return;
+    if (this.#onConflict === 'reject') throw new TransactionOptionsConflictError(conflicts);
+    this.#logger.warn(`@myrmex/tx: joined scope${opts.name ? ` ${opts.name}` : ''} conflicts with the running transaction`, { conflicts });
+  }
+
+  async #join<T>(frame: Frame<C>, fn: () => T | Promise<T>, opts: ResolvedOptions): Promise<T> {
+    const tx = frame.tx!;
+    const scope: Scope = { kind: 'joined', rollbackOnly: false };
+    try {
+      const value = await this.#als.run({ ...frame, scope }, async () => fn());
+      if (scope.rollbackOnly) this.#doom(tx, undefined);
+      return value;
+    } catch (error) {
+      if (shouldRollback(error, opts)) this.#doom(tx, error);
+      throw error;
+    }
+  }
+
+  #doom(tx: PhysicalTransaction<C>, cause: unknown): void {
+    if (!tx.rollbackOnly) tx.rollbackOnlyCause = cause;
+    tx.rollbackOnly = true;
+  }
+
+  async #nested<T>(frame: Frame<C>, fn: () => T | Promise<T>, opts: ResolvedOptions): Promise<T> {
+    const tx = frame.tx!;
+    tx.savepoints += 1;
+    const savepoint = `myrmex_sp_${tx.savepoints}`;
+    const driver = this.#driver;
+    await driver.savepoint(tx.connection, savepoint);
+    const scope: Scope = { kind: 'nested', rollbackOnly: false };
+    const undo = async () => {
+      await driver.rollbackToSavepoint(tx.connection, savepoint);
+      this.#metrics.savepointRollbacks += 1;
+    };
+    let value: T;
+    try {
+      value = await this.#als.run({ ...frame, scope }, async () => fn());
+    } catch (error) {
+      if (!tx.timedOut) {
+        if (shouldRollback(error, opts)) await undo();
+        await driver.releaseSavepoint(tx.connection, savepoint);
+      }
+      throw error;
+    }
+    if (scope.rollbackOnly) await undo();
+    await driver.releaseSavepoint(tx.connection, savepoint);
+    return value;
+  }
+
+  async #outermost<T>(frame: Frame<C> | undefined, fn: () => T | Promise<T>, opts: ResolvedOptions): Promise<T> {
+    const retry = opts.retry;
+    const failures: AttemptFailure[] = [];
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.#once(frame, fn, opts);
+      } catch (error) {
+        const cause = retry === undefined ? undefined : classifyError(this.#driver.dialect, error, retry);
+        if (retry === undefined || cause === undefined) throw error;
+        const last = attempt >= retry.attempts;
+        const delayMs = last ? 0 : backoffDelay(attempt, retry, this.#random);
+        failures.push({ attempt, cause, error, delayMs });
+        if (last) {
+          this.#metrics.retriesExhausted += 1;
+          throw new RetriesExhaustedError(failures);
+        }
+        this.#metrics.retries[cause] = (this.#metrics.retries[cause] ?? 0) + 1;
+        if (delayMs > 0) await sleep(delayMs);
+      }
+    }
+  }
+
+  #checkCapacity(frame: Frame<C> | undefined, opts: ResolvedOptions): void {
+    if (frame === undefined || frame.held === 0) return;
+    const driver = this.#driver;
+    if (driver.singleWriter && frame.writeHeld && opts.readOnly !== true) {
+      throw new IllegalTransactionStateError(
+        `${opts.propagation} would begin a second write transaction while this context holds one; ` +
+          'SQLite allows one writer at a time, so it would wait for itself forever',
+      );
+    }
+    const free = driver.maxConnections - driver.checkedOut;
+    if (free < 1) {
+      throw new PoolExhaustedError(
+        `${opts.propagation}${opts.name ? ` (${opts.name})` : ''} needs another connection while this context holds ${frame.held}, ` +
+          `and all ${driver.maxConnections} of the pool are in use: waiting while holding one can deadlock every caller. ` +
+          'Enlarge the pool or avoid suspending here.',
+      );
+    }
+  }
+
+  /** One attempt: acquire, BEGIN, run, COMMIT or ROLLBACK, release, then the after-completion hooks. */
+  async #once<T>(frame: Frame<C> | undefined, fn: () => T | Promise<T>, opts: ResolvedOptions): Promise<T> {
+    this.#checkCapacity(frame, opts);
+    const driver = this.#driver;
+    const connection = await driver.acquire();
+    const readOnly = opts.readOnly === true;
+    const tx: PhysicalTransaction<C> = {
+      connection,
+      name: opts.name,
+      isolation: opts.isolation,
+      readOnly,
+      timeoutMs: opts.timeoutMs,
+      hooks: [],
+      rollbackOnly: false,
+      rollbackOnlyCause: undefined,
+      savepoints: 0,
+      timedOut: false,
+    };
+    const started = performance.now();
+    const leak = this.#watchLeak(tx, started);
+    this.#metrics.open += 1;
+    let discard = false;
+    let outcome: Outcome<T>;
+    try {
+      try {
+        await driver.begin(connection, { isolation: opts.isolation, readOnly, timeoutMs: opts.timeoutMs });
+      } catch (error) {
+        discard = !(await this.#quietRollback(connection));
+        throw error;
+      }
+      this.#metrics.begun += 1;
+      const scope: Scope = { kind: 'new', rollbackOnly: false };
+      const inner: Frame<C> = { tx, scope, held: (frame?.held ?? 0) + 1, writeHeld: (frame?.writeHeld ?? false) || !readOnly };
+      const result = await this.#invoke(tx, inner, fn);
+      if (result === TIMED_OUT) {
+        discard = true;
+        outcome = { status: 'ROLLED_BACK', error: new TransactionTimeoutError(opts.timeoutMs!), hasError: true };
+        this.#metrics.timeouts += 1;
+      } else if (result.ok) {
+        outcome = await this.#commitOrRollback(tx, scope, { value: result.value });
+      } else if (driver.isStatementTimeout(result.error) && opts.timeoutMs !== undefined) {
+        discard = !(await this.#quietRollback(connection));
+        outcome = { status: 'ROLLED_BACK', error: new TransactionTimeoutError(opts.timeoutMs, { cause: result.error }), hasError: true };
+        this.#metrics.timeouts += 1;
+      } else if (shouldRollback(result.error, opts)) {
+        discard = !(await this.#quietRollback(connection));
+        outcome = { status: 'ROLLED_BACK', error: result.error, hasError: true };
+      } else {
+        outcome = await this.#commitOrRollback(tx, scope, { error: result.error });
+      }
+      if (outcome.status === 'UNKNOWN') discard = true;
+    } finally {
+      clearTimeout(leak);
+      this.#metrics.open -= 1;
+      await driver.release(connection, discard);
+    }
+    return this.#finish(tx, outcome, started);
+  }
+
+  /** Runs fn in the transaction's context; on the deadline, stops the statement and gives up on the connection. */
+  async #invoke<T>(
+    tx: PhysicalTransaction<C>,
+    frame: Frame<C>,
+    fn: () => T | Promise<T>,
+  ): Promise<{ ok: true; value: T } | { ok: false; error: unknown } | typeof TIMED_OUT> {
+    const work = this.#als
+      .run(frame, async () => fn())
+      .then(
+        (value) => ({ ok: true as const, value }),
+        (error: unknown) => ({ ok: false as const, error }),
+      );
+    if (tx.timeoutMs === undefined) return work;
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<typeof TIMED_OUT>((resolve) => {
+      timer = setTimeout(() => resolve(TIMED_OUT), tx.timeoutMs);
+    });
+    try {
+      const result = await Promise.race([work, deadline]);
+      if (result !== TIMED_OUT) return result;
+      tx.timedOut = true;
+      // fn keeps running in the background; its next statement fails on the discarded connection.
+      await Promise.race([this.#driver.abort(tx.connection).catch(() => undefined), sleep(ABORT_WAIT_MS)]);
+      return TIMED_OUT;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async #commitOrRollback<T>(tx: PhysicalTransaction<C>, scope: Scope, result: { value: T } | { error: unknown }): Promise<Outcome<T>> {
+    const driver = this.#driver;
+    const carry = 'error' in result ? { error: result.error, hasError: true as const } : { value: result.value, hasError: false as const };
+    if (tx.rollbackOnly || scope.rollbackOnly) {
+      await driver.rollback(tx.connection);
+      if (!tx.rollbackOnly) return { status: 'ROLLED_BACK', ...carry } as Outcome<T>;
+      this.#metrics.unexpectedRollbacks += 1;
+      const error = new UnexpectedRollbackError(
+        `transaction${tx.name ? ` ${tx.name}` : ''} rolled back because an inner scope marked it rollback-only`,
+        { cause: tx.rollbackOnlyCause ?? ('error' in result ? result.error : undefined) },
+      );
+      return { status: 'ROLLED_BACK', error, hasError: true };
+    }
+    try {
+      await runBeforeCommit(tx.hooks, tx.readOnly);
+    } catch (error) {
+      await driver.rollback(tx.connection);
+      return { status: 'ROLLED_BACK', error, hasError: true };
+    }
+    try {
+      await driver.commit(tx.connection);
+    } catch (error) {
+      const rolledBack = await this.#quietRollback(tx.connection);
+      const known = classifyError(driver.dialect, error, { lockNotAvailable: true }) !== undefined;
+      return { status: rolledBack && known ? 'ROLLED_BACK' : 'UNKNOWN', error, hasError: true };
+    }
+    return { status: 'COMMITTED', ...carry } as Outcome<T>;
+  }
+
+  /** Counts the outcome and runs the after-completion hooks, after the connection went back to the pool. */
+  async #finish<T>(tx: PhysicalTransaction<C>, outcome: Outcome<T>, started: number): Promise<T> {
+    const elapsed = performance.now() - started;
+    const report = (hook: string, error: unknown) => this.#logger.warn(`@myrmex/tx: ${hook} hook failed`, { transaction: tx.name, error });
+    if (outcome.status === 'COMMITTED') {
+      this.#metrics.commits += 1;
+      recordDuration(this.#metrics.durations.committed, elapsed);
+      try {
+        await runAfterCommit(tx.hooks);
+      } finally {
+        await runAfterCompletion(tx.hooks, 'COMMITTED', report);
+      }
+    } else {
+      this.#metrics.rollbacks += 1;
+      recordDuration(this.#metrics.durations.rolledBack, elapsed);
+      if (outcome.status === 'ROLLED_BACK') await runAfterRollback(tx.hooks, report);
+      await runAfterCompletion(tx.hooks, outcome.status satisfies CompletionStatus, report);
+    }
+    if (outcome.hasError) throw outcome.error;
+    return outcome.value as T;
+  }
+
+  /** ROLLBACK that never throws; false when the connection cannot be trusted any more. */
+  async #quietRollback(connection: C): Promise<boolean> {
+    try {
+      await this.#driver.rollback(connection);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  #watchLeak(tx: PhysicalTransaction<C>, started: number): NodeJS.Timeout | undefined {
+    if (this.#leakWarningMs === 0) return undefined;
+    const stack = this.#captureStacks ? new Error('transaction began here').stack : undefined;
+    const timer = setTimeout(() => {
+      this.#metrics.leakWarnings += 1;
+      this.#logger.warn(
+        `@myrmex/tx: transaction${tx.name ? ` ${tx.name}` : ''} has been open for ${Math.round(performance.now() - started)} ms`,
+        {
+          name: tx.name,
+          thresholdMs: this.#leakWarningMs,
+          ...(stack ? { stack } : {}),
+        },
+      );
+    }, this.#leakWarningMs);
+    timer.unref();
+    return timer;
+  }
+}
