@@ -28,7 +28,7 @@ describe('AuditFacet', () => {
     expect(() => {
       (entry.details.nested as { amount: number }).amount = 2;
     }).toThrow(TypeError);
-    expect(() => (audit.entries() as AuditFacet[]).push()).toThrow(TypeError);
+    expect(() => (audit.entries() as unknown[]).push(1)).toThrow(TypeError);
     expect('remove' in audit || 'delete' in audit || 'clear' in audit).toBe(false);
   });
 
@@ -106,7 +106,12 @@ describe('PermissionFacet', () => {
 describe('CacheFacet', () => {
   function clock() {
     let now = 0;
-    return { now: () => now, advance: (ms: number) => void (now += ms) };
+    return {
+      now: () => now,
+      advance: (ms: number) => {
+        now += ms;
+      },
+    };
   }
 
   it('counts hits and misses and reports the real hit rate', () => {
