@@ -1,10 +1,11 @@
-export * from './duration.js';
+export { DURATION_HINT, formatDuration, MAX_DURATION_MS, parseDuration } from './duration.js';
 export { type DefinitionError, DefinitionValidationError, formatDefinitionError } from './errors.js';
-export { findCycles, isChain, isRouteState, routesOf, routeTargets, startTasks } from './graph.js';
+export { isChain, isRouteState, routesOf, routeTargets, startTasks } from './graph.js';
 export * from './model.js';
 export { DEFAULT_PRIORITY } from './normalize.js';
 export { parseSetOutput } from './output.js';
 export { type CheckResult, checkJobDefinition, type ParseOptions, parseJobDefinition } from './parse.js';
 export { retryDelayMs } from './retry.js';
 export { jobDefinitionJsonSchema, MAX_TASKS } from './schema.js';
+export { toDefinitionDocument } from './serialize.js';
 export { renderTemplate, renderValue, type TemplateBuiltIns, TemplateError, type TemplateScope, templateVariables } from './template.js';

@@ -24,6 +24,8 @@ export const describeIssue: z.core.$ZodErrorMap = (issue) => {
       return issue.origin === 'array'
         ? `too many items: ${(issue.input as unknown[]).length} (at most ${issue.maximum})`
         : `must be at most ${issue.maximum}, got ${describeValue(issue.input)}`;
+    case 'invalid_union':
+      return 'matches none of the accepted forms';
     case 'invalid_value':
       return `expected one of ${issue.values.map((value) => String(value)).join(', ')}, got ${describeValue(issue.input)}`;
     default:
@@ -56,8 +58,15 @@ export function findingsFromIssues(issues: readonly z.core.$ZodIssue[], base: Pa
 
 /** The one branch whose type matched (its failures are about content), if exactly one did. */
 function intendedBranch(branches: readonly (readonly z.core.$ZodIssue[])[]): readonly z.core.$ZodIssue[] | undefined {
-  const typed = branches.filter((issues) => !issues.some((issue) => issue.code === 'invalid_type' && issue.path.length === 0));
+  const typed = branches.filter((issues) => !issues.some(isOtherType));
   return typed.length === 1 ? typed[0] : undefined;
+}
+
+/** The value is not even of the branch's kind: a wrong type, or an enum of strings given a mapping. */
+function isOtherType(issue: z.core.$ZodIssue): boolean {
+  if (issue.path.length > 0) return false;
+  if (issue.code === 'invalid_type') return true;
+  return issue.code === 'invalid_value' && !issue.values.some((value) => typeof value === typeof issue.input);
 }
 
 function knownKeys(path: Path): readonly string[] {

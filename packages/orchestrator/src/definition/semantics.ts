@@ -56,7 +56,8 @@ export function semanticFindings(document: unknown, methods: readonly string[]):
   }
   const referenceFindings = tasks.flatMap((task) => unknownReferences(task, names));
   findings.push(...referenceFindings);
-  findings.push(...graphFindings(tasks, names.size === tasks.length && referenceFindings.length === 0));
+  const everyTaskNamed = tasks.length === document.tasks.length;
+  findings.push(...graphFindings(tasks, everyTaskNamed && names.size === tasks.length && referenceFindings.length === 0));
   return findings;
 }
 
@@ -169,8 +170,8 @@ function unknownReferences(task: LenientTask, names: ReadonlyMap<string, number>
 }
 
 /**
- * Cycles among the edges that resolve; then, when the graph is otherwise sound (every name unique
- * and resolved, no cycle), tasks that nothing starts: a typo'd route would make its real target
+ * Cycles among the edges that resolve; then, when the graph is otherwise sound (every task named,
+ * every name unique and resolved, no cycle), tasks that nothing starts: a typo'd route would make its real target
  * look unreachable, and one error for one mistake reads better.
  */
 function graphFindings(tasks: readonly LenientTask[], resolved: boolean): Finding[] {

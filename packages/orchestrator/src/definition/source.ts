@@ -47,7 +47,7 @@ export function readSource(
       file,
       ...at(error.pos[0]),
       path: '',
-      message: error.code === 'DUPLICATE_KEY' ? `duplicate key '${text.slice(...error.pos)}'` : `YAML syntax: ${error.message}`,
+      message: error.code === 'DUPLICATE_KEY' ? `duplicate key '${keyAt(text, error.pos[0])}'` : `YAML syntax: ${error.message}`,
     }));
     return { errors };
   }
@@ -91,4 +91,10 @@ function child(node: unknown, segment: PathSegment): { readonly key?: unknown; r
 function rangeStart(node: unknown): number {
   const range = (node as { range?: readonly number[] } | null)?.range;
   return range?.[0] ?? 0;
+}
+
+/** The key written at `offset` (plain or quoted), for messages about it. */
+function keyAt(text: string, offset: number): string {
+  const match = /^(?:"((?:[^"\\]|\\.)*)"|'((?:[^']|'')*)'|([^:,{}[\]\s]+))/.exec(text.slice(offset));
+  return match?.[1] ?? match?.[2] ?? match?.[3] ?? '';
 }

@@ -1,0 +1,62 @@
+import { formatDuration } from './duration.js';
+import type { JobDefinition, TaskDefinition } from './model.js';
+
+/**
+ * A normalised definition back in the written form (snake_case keys, durations as text), with
+ * every default spelled out and every empty list or map left out. Parsing its YAML or JSON gives
+ * back an equal definition, so the API can show what a version really means.
+ */
+export function toDefinitionDocument(definition: JobDefinition): Record<string, unknown> {
+  return compact({
+    job_type: definition.jobType,
+    description: definition.description,
+    priority: definition.priority,
+    max_concurrency: definition.maxConcurrency,
+    timeout: optionalDuration(definition.timeoutMs),
+    retry: definition.retry,
+    delay_between_retries: formatDuration(definition.delayBetweenRetriesMs),
+    job_variables: definition.jobVariables,
+    tags: definition.tags,
+    tasks: definition.tasks.map(taskDocument),
+  });
+}
+
+function taskDocument(task: TaskDefinition): Record<string, unknown> {
+  return compact({
+    task_type: task.taskType,
+    method: task.method,
+    description: task.description,
+    script: task.script,
+    environment: task.environment,
+    variables: task.variables,
+    timeout: optionalDuration(task.timeoutMs),
+    retry: task.retry,
+    delay_between_retries: formatDuration(task.delayBetweenRetriesMs),
+    backoff: { strategy: task.backoff.strategy, max_delay: formatDuration(task.backoff.maxDelayMs), jitter: task.backoff.jitter },
+    on_completed: task.onCompleted,
+    on_failed: task.onFailed,
+    on_exit_code: task.onExitCode,
+    dependencies: task.dependencies,
+    always_run: task.alwaysRun,
+    allow_failure: task.allowFailure,
+    tags: task.tags,
+    url: task.url,
+    headers: task.headers,
+    query: task.query,
+    body: task.body,
+  });
+}
+
+const optionalDuration = (ms: number | undefined): string | undefined => (ms === undefined ? undefined : formatDuration(ms));
+
+/** Drops undefined values and empty lists and maps: an SHELL task must not carry `headers: {}`. */
+function compact(fields: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.entries(fields).filter(([, value]) => {
+      if (value === undefined) return false;
+      if (Array.isArray(value)) return value.length > 0;
+      if (typeof value === 'object' && value !== null) return Object.keys(value).length > 0;
+      return true;
+    }),
+  );
+}
