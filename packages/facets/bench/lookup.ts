@@ -4,7 +4,10 @@ import { parseArgs } from 'node:util';
 import { dispatch, Facet, Facets } from '@myrmex/facets';
 
 const { values } = parseArgs({
-  options: { iterations: { type: 'string', default: process.env.FACETS_BENCH_ITERATIONS ?? '2000000' }, rounds: { type: 'string', default: '5' } },
+  options: {
+    iterations: { type: 'string', default: process.env.FACETS_BENCH_ITERATIONS ?? '2000000' },
+    rounds: { type: 'string', default: '5' },
+  },
 });
 const iterations = Number(values.iterations);
 const rounds = Number(values.rounds);
