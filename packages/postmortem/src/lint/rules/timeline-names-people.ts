@@ -1,0 +1,32 @@
+import { z } from 'zod';
+import type { PostMortem } from '../../model/schema.js';
+import { defineRule, type Report } from '../rule.js';
+import { findPhrase } from '../text.js';
+
+/** People the document itself names: authors and reviewers by full and first name, action owners by full name. */
+function documentNames(doc: PostMortem): string[] {
+  const fm = doc.frontMatter;
+  const people = [...(fm.authors ?? []), fm.reviewers?.bar_raiser, ...(fm.reviewers?.members ?? [])].filter((n): n is string => !!n);
+  const firstNames = people.map((name) => name.split(/\s+/)).filter((parts) => parts.length > 1 && (parts[0]?.length ?? 0) >= 3);
+  const owners = (doc.actions?.items ?? []).map((a) => a.owner).filter((owner) => /^\p{Lu}\p{L}+(?:\s+\p{Lu}[\p{L}'-]+)+$/u.test(owner));
+  return [...people, ...firstNames.map((parts) => parts[0] ?? ''), ...owners];
+}
+
+export const timelineNamesPeople = defineRule({
+  id: 'timeline-names-people',
+  severity: 'warning',
+  summary: 'A timeline entry names a person ("Alice restarted the database") instead of a role.',
+  why: 'Names turn a timeline into a list of who to blame and make it useless to readers who do not know the people.',
+  hint: 'Use roles: "the on-call engineer", "the incident commander", "the database on-call".',
+  options: z.object({ names: z.array(z.string().min(1)).default([]), useDocumentNames: z.boolean().default(true) }).strict(),
+  check(context, options) {
+    const names = [...options.names, ...(options.useDocumentNames ? documentNames(context.doc) : [])];
+    const reports: Report[] = [];
+    (context.doc.timeline?.entries ?? []).forEach((entry, i) => {
+      const name = findPhrase(entry.text, names);
+      if (name)
+        reports.push({ message: `the entry at ${entry.time ?? '?'} names "${name.phrase}"`, at: context.at(`/timeline/entries/${i}`) });
+    });
+    return reports;
+  },
+});

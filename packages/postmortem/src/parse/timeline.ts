@@ -1,0 +1,56 @@
+import type { List, RootContent } from 'mdast';
+import type { Position } from '../model/positions.js';
+import type { PostMortem, TimelineEntry } from '../model/schema.js';
+import type { Diagnostic } from './diagnostics.js';
+import { around, type Block } from './sections.js';
+import { type Source, start } from './source.js';
+
+const ENTRY = /^(?:(\d{4}-\d{2}-\d{2})[ T])?(\d{1,2}:\d{2}(?::\d{2})?)(?:\s*(Z|[A-Z]{2,5}|[+-]\d{2}:?\d{2}))?\s+[-–—]\s+([\s\S]+)$/;
+const BOLD = /^\*\*([\s\S]+)\*\*$/;
+
+/** Reads one timeline line: `[date ]HH:MM[ zone] - text`, where a bold text (or a bold line) marks a milestone. */
+export function parseEntry(raw: string): TimelineEntry | undefined {
+  const line = raw.trim();
+  const boldLine = BOLD.exec(line);
+  const match = ENTRY.exec(boldLine ? (boldLine[1] ?? '') : line);
+  if (!match) return undefined;
+  const [, date, time, zone, rest = ''] = match;
+  const boldText = BOLD.exec(rest.trim());
+  const entry: TimelineEntry = {
+    time: time ?? null,
+    text: (boldText ? (boldText[1] ?? '') : rest).trim(),
+    milestone: boldLine !== null || boldText !== null,
+  };
+  if (date) entry.date = date;
+  if (zone) entry.zone = zone;
+  return entry;
+}
+
+export const isList = (node: RootContent): node is List => node.type === 'list';
+
+export function parseTimeline(
+  source: Source,
+  block: Block,
+  positions: Map<string, Position>,
+  diagnostics: Diagnostic[],
+): NonNullable<PostMortem['timeline']> {
+  const { node: list, intro, outro } = around(source, block, isList);
+  const entries: TimelineEntry[] = [];
+  list?.children.forEach((item, i) => {
+    const content = source.content(item);
+    const text = content?.text ?? '';
+    const at = source.position(start(item));
+    positions.set(`/timeline/entries/${i}`, at);
+    const entry = parseEntry(text);
+    if (entry) entries.push(entry);
+    else {
+      diagnostics.push({
+        code: 'timeline-entry-malformed',
+        message: `timeline entry "${text.slice(0, 40)}" does not start with a time (HH:MM - what happened)`,
+        ...at,
+      });
+      entries.push({ time: null, text, milestone: false });
+    }
+  });
+  return { intro, entries, outro };
+}
