@@ -1,0 +1,414 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { freshAll } from '@myrmex/test-utils';
+import { afterAll, beforeAll, beforeEach, expect, it, vi } from 'vitest';
+import {
+  IllegalTransactionStateError,
+  OptimisticLockError,
+  PoolExhaustedError,
+  RetriesExhaustedError,
+  TransactionOptionsConflictError,
+  TransactionTimeoutError,
+  UnexpectedRollbackError,
+} from '../src/index.js';
+import { type AnyManager, isReadOnlyViolation, type Opened, openManager, scalar, sleepSql, targets } from './support/databases.js';
+
+class BusinessError extends Error {}
+class Harmless extends Error {}
+
+for (const target of targets) {
+  const { kind } = target;
+  target.describe(`propagation and options on ${kind}`, () => {
+    const db = freshAll(target.fresh);
+    let opened: Opened;
+    let tm: AnyManager;
+    const warnings: Array<[string, unknown]> = [];
+    beforeAll(() => {
+      opened = openManager(kind, db.current.url, {
+        max: 3,
+        manager: { leakWarningMs: 400, logger: { warn: (message, details) => warnings.push([message, details]) } },
+      });
+      tm = opened.tm;
+    });
+    afterAll(() => opened.close());
+    beforeEach(async () => {
+      warnings.length = 0;
+      await tm.execute('DROP TABLE IF EXISTS items');
+      await tm.execute('CREATE TABLE items (id INT PRIMARY KEY, name VARCHAR(40))');
+    });
+    const insert = (id: number, name = 'x') => tm.execute(`INSERT INTO items (id, name) VALUES (${id}, '${name}')`);
+    const ids = async () => (await tm.execute<{ id: number }>('SELECT id FROM items ORDER BY id')).rows.map((r) => Number(r.id));
+
+    it('REQUIRED commits on success and rolls back on error; db() is the connection inside, the pool outside', async () => {
+      const pool = tm.db();
+      const inside = await tm.run(async () => {
+        await insert(1);
+        return tm.db();
+      });
+      expect(inside).not.toBe(pool);
+      await expect(
+        tm.run(async () => {
+          await insert(2);
+          throw new BusinessError('no');
+        }),
+      ).rejects.toBeInstanceOf(BusinessError);
+      expect(await ids()).toEqual([1]);
+      expect(tm.db()).toBe(pool);
+    });
+
+    it('REQUIRED inside REQUIRED joins: same connection, and a failed inner scope makes the outer commit throw UnexpectedRollbackError', async () => {
+      const error = await tm
+        .run(async () => {
+          await insert(1);
+          const outer = tm.db();
+          await tm
+            .run(async () => {
+              expect(tm.db()).toBe(outer);
+              expect(tm.current()?.scope).toBe('joined');
+              await insert(2);
+              throw new BusinessError('inner');
+            })
+            .catch(() => undefined);
+          expect(tm.current()?.rollbackOnly).toBe(true);
+          return 'outer finished';
+        })
+        .catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(UnexpectedRollbackError);
+      expect((error as Error).cause).toBeInstanceOf(BusinessError);
+      expect(await ids()).toEqual([]);
+      expect(tm.metrics().unexpectedRollbacks).toBeGreaterThan(0);
+    });
+
+    it('an inner error listed in noRollbackOn does not doom the joined transaction', async () => {
+      await tm.run(async () => {
+        await insert(1);
+        await tm
+          .run(
+            async () => {
+              throw new Harmless('fine');
+            },
+            { noRollbackOn: [Harmless] },
+          )
+          .catch(() => undefined);
+      });
+      expect(await ids()).toEqual([1]);
+    });
+
+    it('setRollbackOnly on the outermost scope rolls back quietly and returns the value', async () => {
+      const value = await tm.run(async () => {
+        await insert(1);
+        tm.setRollbackOnly();
+        return 42;
+      });
+      expect(value).toBe(42);
+      expect(await ids()).toEqual([]);
+    });
+
+    it('noRollbackOn commits and still rethrows; rollbackOn wins over noRollbackOn; predicates work', async () => {
+      await expect(
+        tm.run(
+          async () => {
+            await insert(1);
+            throw new Harmless('keep my work');
+          },
+          { noRollbackOn: [Harmless] },
+        ),
+      ).rejects.toBeInstanceOf(Harmless);
+      await expect(
+        tm.run(
+          async () => {
+            await insert(2);
+            throw new Harmless('both lists');
+          },
+          { noRollbackOn: [Harmless], rollbackOn: [(e) => (e as Error).message === 'both lists'] },
+        ),
+      ).rejects.toBeInstanceOf(Harmless);
+      expect(await ids()).toEqual([1]);
+    });
+
+    it('NESTED rolls back to its savepoint on error and the outer transaction commits the rest', async () => {
+      await tm.run(async () => {
+        await insert(1);
+        await tm
+          .run(
+            async () => {
+              expect(tm.current()?.scope).toBe('nested');
+              await insert(2);
+              throw new BusinessError('nested fails');
+            },
+            { propagation: 'NESTED' },
+          )
+          .catch(() => undefined);
+        await tm.run(() => insert(3), { propagation: 'NESTED' });
+        await tm.run(
+          async () => {
+            await insert(4);
+            tm.setRollbackOnly();
+          },
+          { propagation: 'NESTED' },
+        );
+      });
+      expect(await ids()).toEqual([1, 3]);
+      expect(tm.metrics().savepointRollbacks).toBeGreaterThanOrEqual(2);
+    });
+
+    it('NESTED without a running transaction begins one', async () => {
+      await tm.run(
+        async () => {
+          expect(tm.current()?.scope).toBe('new');
+          await insert(1);
+        },
+        { propagation: 'NESTED' },
+      );
+      expect(await ids()).toEqual([1]);
+    });
+
+    it('SUPPORTS runs without a transaction when there is none and joins one when there is', async () => {
+      const pool = tm.db();
+      await tm.run(() => expect(tm.db()).toBe(pool), { propagation: 'SUPPORTS' });
+      await tm.run(async () => {
+        const outer = tm.db();
+        await tm.run(() => expect(tm.db()).toBe(outer), { propagation: 'SUPPORTS' });
+      });
+    });
+
+    it('MANDATORY needs a transaction and NEVER refuses one', async () => {
+      await expect(tm.run(() => 1, { propagation: 'MANDATORY' })).rejects.toBeInstanceOf(IllegalTransactionStateError);
+      expect(await tm.run(() => tm.run(() => 2, { propagation: 'MANDATORY' }))).toBe(2);
+      expect(await tm.run(() => 3, { propagation: 'NEVER' })).toBe(3);
+      await expect(tm.run(() => tm.run(() => 4, { propagation: 'NEVER' }))).rejects.toBeInstanceOf(IllegalTransactionStateError);
+    });
+
+    it('NOT_SUPPORTED suspends the transaction: db() is the pool inside it', async () => {
+      await tm.run(async () => {
+        const outer = tm.db();
+        await tm.run(
+          async () => {
+            expect(tm.inTransaction()).toBe(false);
+            expect(tm.db()).toBe(tm.driver.pool);
+          },
+          { propagation: 'NOT_SUPPORTED' },
+        );
+        expect(tm.db()).toBe(outer);
+      });
+    });
+
+    it('options of a joined scope that conflict are rejected, or only warned about when configured', async () => {
+      await expect(tm.run(() => tm.run(() => 1, { isolation: 'SERIALIZABLE' }), { isolation: 'READ_COMMITTED' })).rejects.toBeInstanceOf(
+        TransactionOptionsConflictError,
+      );
+      await expect(tm.run(() => tm.run(() => 1), { readOnly: true })).rejects.toBeInstanceOf(TransactionOptionsConflictError);
+      expect(await tm.run(() => tm.run(() => 1, { readOnly: true }), { readOnly: true })).toBe(1);
+      await expect(tm.run(() => tm.run(() => 1, { retry: 3 }))).rejects.toThrow(/only the outermost boundary can retry/);
+      await expect(tm.run(() => tm.run(() => 1, { retry: 3, propagation: 'NESTED' }))).rejects.toBeInstanceOf(IllegalTransactionStateError);
+      const lenient = openManager(kind, db.current.url, {
+        max: 2,
+        manager: { onConflict: 'warn', logger: { warn: (m, d) => warnings.push([m, d]) } },
+      });
+      try {
+        expect(await lenient.tm.run(() => lenient.tm.run(() => 'joined anyway', { isolation: 'SERIALIZABLE' }))).toBe('joined anyway');
+        expect(warnings.some(([m]) => m.includes('conflicts'))).toBe(true);
+      } finally {
+        await lenient.close();
+      }
+    });
+
+    it('readOnly transactions refuse writes in the database', async () => {
+      const error = await tm.run(() => insert(9), { readOnly: true }).catch((e: unknown) => e);
+      expect(isReadOnlyViolation(kind, error)).toBe(true);
+      expect(await ids()).toEqual([]);
+    });
+
+    it('synchronisation hooks run in Spring order, awaited, on commit and on rollback', async () => {
+      const log: string[] = [];
+      const hooks = (tag: string) => ({
+        beforeCommit: async (readOnly: boolean) => {
+          await sleep(1);
+          log.push(`${tag}.beforeCommit(${readOnly})`);
+        },
+        afterCommit: () => void log.push(`${tag}.afterCommit`),
+        afterRollback: () => void log.push(`${tag}.afterRollback`),
+        afterCompletion: (status: string) => void log.push(`${tag}.afterCompletion(${status})`),
+      });
+      await tm.run(async () => {
+        tm.synchronize(hooks('a'));
+        await tm.run(() => tm.synchronize(hooks('b')));
+        await insert(1);
+        log.push('body');
+      });
+      expect(log).toEqual([
+        'body',
+        'a.beforeCommit(false)',
+        'b.beforeCommit(false)',
+        'a.afterCommit',
+        'b.afterCommit',
+        'a.afterCompletion(COMMITTED)',
+        'b.afterCompletion(COMMITTED)',
+      ]);
+      log.length = 0;
+      await tm
+        .run(async () => {
+          tm.synchronize(hooks('c'));
+          throw new BusinessError('x');
+        })
+        .catch(() => undefined);
+      expect(log).toEqual(['c.afterRollback', 'c.afterCompletion(ROLLED_BACK)']);
+      expect(() => tm.synchronize({})).toThrow(IllegalTransactionStateError);
+    });
+
+    it('beforeCommit vetoes; afterCommit errors reach the caller after the commit; afterCompletion errors are logged', async () => {
+      await expect(
+        tm.run(async () => {
+          await insert(1);
+          tm.synchronize({ beforeCommit: () => Promise.reject(new BusinessError('veto')) });
+        }),
+      ).rejects.toThrow('veto');
+      expect(await ids()).toEqual([]);
+      const seen: string[] = [];
+      await expect(
+        tm.run(async () => {
+          await insert(2);
+          tm.synchronize({
+            afterCommit: () => Promise.reject(new BusinessError('late')),
+            afterCompletion: (s) => void seen.push(`first ${s}`),
+          });
+          tm.synchronize({
+            afterCommit: () => void seen.push('second afterCommit'),
+            afterCompletion: () => Promise.reject(new Error('ignored')),
+          });
+        }),
+      ).rejects.toThrow('late');
+      expect(await ids()).toEqual([2]);
+      expect(seen).toEqual(['first COMMITTED']);
+      expect(warnings.some(([m]) => m.includes('afterCompletion hook failed'))).toBe(true);
+    });
+
+    it('retry: a retryable failure is retried with a new transaction; exhaustion carries every cause', async () => {
+      let calls = 0;
+      const value = await tm.run(
+        async () => {
+          calls += 1;
+          await insert(calls);
+          if (calls < 3) throw new OptimisticLockError('items', calls, 1);
+          return 'done';
+        },
+        { retry: { attempts: 3, baseDelayMs: 1 } },
+      );
+      expect(value).toBe('done');
+      expect(await ids()).toEqual([3]);
+      const error = await tm
+        .run(
+          () => {
+            throw new OptimisticLockError('items', 1, 1);
+          },
+          { retry: { attempts: 2, baseDelayMs: 1 } },
+        )
+        .catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(RetriesExhaustedError);
+      expect((error as RetriesExhaustedError).attempts.map((a) => a.cause)).toEqual(['optimistic-lock', 'optimistic-lock']);
+      await expect(tm.run(() => Promise.reject(new BusinessError('not retryable')), { retry: 5 })).rejects.toBeInstanceOf(BusinessError);
+    });
+
+    it('timeoutMs aborts a transaction stuck in JavaScript, rolls it back and discards its connection', async () => {
+      const started = performance.now();
+      let resume!: () => void;
+      const error = await tm
+        .run(
+          async () => {
+            await insert(1);
+            await new Promise<void>((resolve) => {
+              resume = resolve;
+            });
+            await insert(2);
+          },
+          { timeoutMs: 150 },
+        )
+        .catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(TransactionTimeoutError);
+      expect(performance.now() - started).toBeLessThan(2000);
+      resume();
+      await sleep(20);
+      expect(await ids()).toEqual([]);
+      expect(tm.metrics().timeouts).toBeGreaterThan(0);
+    });
+
+    if (kind !== 'sqlite') {
+      it('timeoutMs stops a long statement in the database', async () => {
+        const started = performance.now();
+        await expect(tm.run(() => tm.execute(sleepSql(kind, 5)), { timeoutMs: 200 })).rejects.toBeInstanceOf(TransactionTimeoutError);
+        expect(performance.now() - started).toBeLessThan(3000);
+        expect(await tm.run(() => scalar(tm, 'SELECT 1'))).toBe(1);
+      });
+
+      it('REQUIRES_NEW suspends the outer transaction and commits on its own connection', async () => {
+        await tm
+          .run(async () => {
+            await insert(1);
+            const outer = tm.db();
+            await tm.run(
+              async () => {
+                expect(tm.db()).not.toBe(outer);
+                await insert(2);
+                // REQUIRED inside REQUIRES_NEW joins the new transaction, not the suspended one.
+                await tm.run(async () => insert(3));
+              },
+              { propagation: 'REQUIRES_NEW' },
+            );
+            expect(tm.db()).toBe(outer);
+            throw new BusinessError('outer fails after the audit row committed');
+          })
+          .catch(() => undefined);
+        expect(await ids()).toEqual([2, 3]);
+      });
+
+      it('REQUIRES_NEW refuses to wait for a connection while holding one when the pool is exhausted', async () => {
+        let release!: () => void;
+        const blocker = tm.run(() => new Promise<void>((resolve) => (release = resolve)));
+        await sleep(30);
+        const error = await tm
+          .run(async () => {
+            await tm.run(
+              async () => {
+                await tm.run(() => 'never', { propagation: 'REQUIRES_NEW' });
+              },
+              { propagation: 'REQUIRES_NEW' },
+            );
+          })
+          .catch((e: unknown) => e);
+        release();
+        await blocker;
+        expect(error).toBeInstanceOf(PoolExhaustedError);
+        expect((error as Error).message).toMatch(/all 3 of the pool are in use/);
+      });
+    } else {
+      it('SQLite: a second write transaction from the same context is refused, a read-only REQUIRES_NEW is allowed', async () => {
+        await tm.run(async () => {
+          await insert(1);
+          await expect(tm.run(() => insert(2), { propagation: 'REQUIRES_NEW' })).rejects.toThrow(/one writer at a time/);
+          expect(await tm.run(() => scalar(tm, 'SELECT count(*) FROM items'), { propagation: 'REQUIRES_NEW', readOnly: true })).toBe(0);
+        });
+        expect(await ids()).toEqual([1]);
+      });
+    }
+
+    it('warns about transactions held open past the leak threshold and counts commits', async () => {
+      const before = tm.metrics();
+      await tm.run(() => sleep(600), { name: 'slowpoke' });
+      const after = tm.metrics();
+      expect(warnings.some(([m]) => m.includes('slowpoke') && m.includes('has been open'))).toBe(true);
+      expect(after.leakWarnings).toBe(before.leakWarnings + 1);
+      expect(after.commits).toBe(before.commits + 1);
+      expect(after.durations.committed.maxMs).toBeGreaterThanOrEqual(550);
+      expect(after.open).toBe(0);
+    });
+
+    it('validates options, naming the field', async () => {
+      await expect(tm.run(() => 1, { propagation: 'SOMETIMES' as never })).rejects.toThrow(/propagation/);
+      await expect(tm.run(() => 1, { timeoutMs: -1 })).rejects.toThrow(/timeoutMs/);
+      await expect(tm.run(() => 1, { retry: { attempts: 0 } })).rejects.toThrow(/retry.attempts/);
+      await expect(tm.run(() => 1, { isolaton: 'SERIALIZABLE' } as never)).rejects.toThrow(/isolaton/);
+      const spy = vi.fn();
+      await expect(tm.run(spy, { rollbackOn: ['nope'] as never })).rejects.toThrow(/rollbackOn\[0\]/);
+      expect(spy).not.toHaveBeenCalled();
+    });
+  });
+}
