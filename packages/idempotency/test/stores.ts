@@ -16,7 +16,12 @@ export function openSqlite(path = ':memory:'): OpenStore<SqliteStore> {
   const database = new Database(path);
   database.pragma('journal_mode = WAL');
   database.pragma('busy_timeout = 5000');
-  return { store: new SqliteStore({ database }), dispose: async () => database.close() };
+  return {
+    store: new SqliteStore({ database }),
+    dispose: async () => {
+      database.close();
+    },
+  };
 }
 
 export async function openPostgres(url: string, poolSize = 10): Promise<OpenStore<PostgresStore> & { pool: pg.Pool }> {

@@ -2,6 +2,7 @@
 export const PROBLEMS = {
   'key-missing': { status: 400, title: 'Idempotency-Key header required' },
   'key-malformed': { status: 400, title: 'Idempotency-Key header malformed' },
+  'body-invalid': { status: 400, title: 'Request body unreadable' },
   'fingerprint-mismatch': { status: 422, title: 'Idempotency-Key reused with a different request' },
   'request-in-progress': { status: 409, title: 'A request with this Idempotency-Key is in progress' },
   'lease-lost': { status: 409, title: 'This request lost its lease on the Idempotency-Key' },

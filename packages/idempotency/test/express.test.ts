@@ -1,0 +1,84 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { MemoryStore } from '@myrmex/idempotency';
+import { idempotencyMiddleware, keepRawBody } from '@myrmex/idempotency/express';
+import express from 'express';
+import { afterEach, describe, expect, it } from 'vitest';
+import { post, quietLogger } from './helpers.js';
+
+let server: Server | undefined;
+afterEach(async () => {
+  await new Promise((resolve) => server?.close(resolve) ?? resolve(undefined));
+  server = undefined;
+});
+
+async function start(app: express.Express): Promise<string> {
+  server = app.listen(0, '127.0.0.1');
+  await new Promise((resolve) => server!.once('listening', resolve));
+  return `http://127.0.0.1:${(server!.address() as AddressInfo).port}`;
+}
+
+function paymentsApp(options: { parser?: boolean; delayMs?: number } = {}) {
+  const app = express();
+  let runs = 0;
+  if (options.parser) app.use(express.json({ verify: keepRawBody }));
+  const protect = idempotencyMiddleware({ store: new MemoryStore(), logger: quietLogger, principal: () => 'acct-1' });
+  app.post('/payments', protect, async (request, response) => {
+    runs++;
+    if (options.delayMs) await new Promise((resolve) => setTimeout(resolve, options.delayMs));
+    if (request.body.amount < 0) return void response.status(500).json({ error: 'boom' });
+    response.status(201).location(`/payments/${runs}`).cookie('s', '1').json({ id: runs, amount: request.body.amount });
+  });
+  return { app, runs: () => runs };
+}
+
+describe('Express middleware', () => {
+  for (const parser of [false, true]) {
+    it(`replays byte for byte (${parser ? 'behind express.json with keepRawBody' : 'reading the body itself'})`, async () => {
+      const { app, runs } = paymentsApp({ parser });
+      const url = await start(app);
+      const first = await post(`${url}/payments`, { amount: 4 }, { 'idempotency-key': 'e1' });
+      const second = await post(`${url}/payments`, { amount: 4 }, { 'idempotency-key': 'e1' });
+      expect(first.status).toBe(201);
+      expect(second.status).toBe(201);
+      expect(await second.text()).toBe(await first.text());
+      expect(second.headers.get('idempotent-replayed')).toBe('true');
+      expect(second.headers.get('location')).toBe('/payments/1');
+      expect(second.headers.get('set-cookie')).toBeNull();
+      expect(runs()).toBe(1);
+      const other = await post(`${url}/payments`, { amount: 5 }, { 'idempotency-key': 'e1' });
+      expect(other.status).toBe(422);
+      expect(other.headers.get('content-type')).toBe('application/problem+json');
+    });
+  }
+
+  it('rejects a missing key, releases after a 500 and answers 409 to a concurrent duplicate', async () => {
+    const { app, runs } = paymentsApp({ delayMs: 100 });
+    const url = await start(app);
+    expect((await post(`${url}/payments`, { amount: 1 })).status).toBe(400);
+    expect((await post(`${url}/payments`, { amount: -1 }, { 'idempotency-key': 'e2' })).status).toBe(500);
+    expect((await post(`${url}/payments`, { amount: -1 }, { 'idempotency-key': 'e2' })).status).toBe(500);
+    expect(runs()).toBe(2);
+    const [a, b] = await Promise.all([
+      post(`${url}/payments`, { amount: 1 }, { 'idempotency-key': 'e3' }),
+      post(`${url}/payments`, { amount: 1 }, { 'idempotency-key': 'e3' }),
+    ]);
+    expect([a.status, b.status].sort()).toEqual([201, 409]);
+    const conflict = a.status === 409 ? a : b;
+    expect(conflict.headers.get('retry-after')).toBe('1');
+    expect(runs()).toBe(3);
+  });
+
+  it('answers 400 problem for a JSON body it cannot parse', async () => {
+    const { app, runs } = paymentsApp();
+    const url = await start(app);
+    const response = await fetch(`${url}/payments`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'idempotency-key': 'e4' },
+      body: '{"amount":',
+    });
+    expect(response.status).toBe(400);
+    expect(((await response.json()) as { type: string }).type).toMatch(/#problem-body-invalid$/);
+    expect(runs()).toBe(0);
+  });
+});
