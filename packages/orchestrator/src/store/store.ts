@@ -194,8 +194,9 @@ export interface JobStore {
    */
   apply(jobId: string, changes: Changes): Promise<readonly TimelineEvent[] | undefined>;
   /**
-   * Atomically moves a READY task of a READY/EXECUTING job that is not stopping to EXECUTING with a
-   * new attempt (and the job to EXECUTING). Undefined when someone else got there first.
+   * Atomically moves a READY task of a READY/EXECUTING job that is not cancelled to EXECUTING with a
+   * new attempt (and the job to EXECUTING). Undefined when someone else got there first. A timed-out
+   * job still starts tasks: only its always_run tasks are left READY.
    */
   claim(claim: Claim): Promise<Claimed | undefined>;
   setAttemptPid(jobId: string, taskType: string, attempt: number, pid: number): Promise<void>;
@@ -204,7 +205,7 @@ export interface JobStore {
   duePendingJobs(now: number, limit: number): Promise<readonly JobRow[]>;
   /** READY or EXECUTING jobs per job type (what max_concurrency limits). */
   activeJobsByType(): Promise<ReadonlyMap<string, number>>;
-  /** READY tasks whose wait is over, of READY/EXECUTING jobs without a stop, by priority then submission. */
+  /** READY tasks whose wait is over, of READY/EXECUTING jobs not cancelled, by priority then submission. */
   readyTasks(now: number, limit: number): Promise<readonly ReadyTask[]>;
   /** READY/EXECUTING jobs without a stop whose deadline has passed. */
   expiredJobs(now: number): Promise<readonly JobRow[]>;

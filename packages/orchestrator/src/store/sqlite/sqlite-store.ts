@@ -18,6 +18,7 @@ import {
   type Changes,
   type Claim,
   type Claimed,
+  type JobChange,
   type JobRow,
   type JobStop,
   type JobStore,
@@ -377,6 +378,10 @@ export class SqliteStore implements JobStore {
     const jobChange = changes.job;
     if (jobChange?.expect && !jobChange.expect.includes(job.state as JobState)) throw new ExpectationFailed();
 
+    // An admission reads best with the job first; every other job transition follows its tasks'.
+    const jobFirst = jobChange?.state === 'READY';
+    if (jobFirst) events.push(...this.updateJob(jobId, String(job.state), jobChange, at));
+
     for (const end of changes.attempts ?? []) {
       this.run(
         'UPDATE attempts SET state = ?, exit_code = ?, reason = ?, ended_at = ? WHERE job_id = ? AND task_type = ? AND attempt = ?',
@@ -401,13 +406,14 @@ export class SqliteStore implements JobStore {
       }
     }
 
-    if (jobChange) {
-      this.update('jobs', JOB_COLUMNS, jobChange, 'id = ?', [jobId]);
-      if (jobChange.state !== undefined && jobChange.state !== job.state) {
-        events.push(this.event(jobId, undefined, String(job.state), jobChange.state, at, jobChange.reason ?? undefined));
-      }
-    }
+    if (jobChange && !jobFirst) events.push(...this.updateJob(jobId, String(job.state), jobChange, at));
     return events;
+  }
+
+  private updateJob(jobId: string, from: string, change: JobChange, at: Date): TimelineEvent[] {
+    this.update('jobs', JOB_COLUMNS, change, 'id = ?', [jobId]);
+    if (change.state === undefined || change.state === from) return [];
+    return [this.event(jobId, undefined, from, change.state, at, change.reason ?? undefined)];
   }
 
   private update(table: string, columns: Readonly<Record<string, string>>, change: object, where: string, keys: unknown[]): void {
@@ -428,7 +434,7 @@ export class SqliteStore implements JobStore {
         const at = claim.at.getTime();
         const row = this.get(
           `SELECT t.attempt, t.run_attempts, j.state AS job_state, j.started_at FROM tasks t JOIN jobs j ON j.id = t.job_id
-           WHERE t.job_id = ? AND t.task_type = ? AND t.state = 'READY' AND j.state IN ${ACTIVE} AND j.stop IS NULL`,
+           WHERE t.job_id = ? AND t.task_type = ? AND t.state = 'READY' AND j.state IN ${ACTIVE} AND (j.stop IS NULL OR j.stop = 'timeout')`,
           claim.jobId,
           claim.taskType,
         );
@@ -480,7 +486,7 @@ export class SqliteStore implements JobStore {
     return this.all(
       `SELECT t.job_id, t.task_type, j.job_type, j.version, j.priority, j.submitted_at, j.seq
        FROM tasks t JOIN jobs j ON j.id = t.job_id
-       WHERE t.state = 'READY' AND (t.not_before IS NULL OR t.not_before <= ?) AND j.state IN ${ACTIVE} AND j.stop IS NULL
+       WHERE t.state = 'READY' AND (t.not_before IS NULL OR t.not_before <= ?) AND j.state IN ${ACTIVE} AND (j.stop IS NULL OR j.stop = 'timeout')
        ORDER BY j.priority DESC, j.seq, t.position LIMIT ?`,
       now,
       limit,

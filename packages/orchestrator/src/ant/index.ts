@@ -1,0 +1,3 @@
+export { EmbeddedAnt, type EmbeddedAntOptions } from './embedded-ant.js';
+export * from './protocol.js';
+export { AntRegistry, type AntRegistryHooks } from './registry.js';

@@ -1,0 +1,70 @@
+import type { TaskDefinition } from '../definition/model.js';
+
+/** What an executor reports about one attempt. */
+export interface AttemptResult {
+  /** SHELL: the process exit code; HTTP: the status code. Absent when the attempt never produced one. */
+  readonly exitCode?: number;
+  /** SHELL: exit code 0; HTTP: a 2xx status. */
+  readonly succeeded: boolean;
+  /** Why the attempt failed without a usable exit code (timeout, spawn error, unknown variable). */
+  readonly error?: string;
+}
+
+export type Verdict =
+  | { readonly kind: 'completed'; readonly route?: string; readonly reason: string }
+  | { readonly kind: 'retry'; readonly delayMs: number; readonly reason: string }
+  | { readonly kind: 'failed'; readonly route?: string; readonly fatal: boolean; readonly reason: string };
+
+/** The wait before retry number `failedAttempt` (1-based); the supervisor passes DEFS's retryDelayMs. */
+export type RetryDelay = (task: TaskDefinition, failedAttempt: number) => number;
+
+function describe(result: AttemptResult): string {
+  if (result.error !== undefined) return result.exitCode === undefined ? result.error : `exit code ${result.exitCode}: ${result.error}`;
+  return `exit code ${result.exitCode ?? 'none'}`;
+}
+
+function seconds(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000}s` : `${(ms / 1000).toFixed(1)}s`;
+}
+
+/**
+ * Classifies a finished attempt: the exit code is looked up in `on_exit_code` (exact code first,
+ * then the COMPLETED/FAILED state key); without a match success and failure take their usual paths.
+ * `runAttempts` counts this attempt (1 for the first).
+ */
+export function judgeAttempt(task: TaskDefinition, result: AttemptResult, runAttempts: number, delay: RetryDelay): Verdict {
+  const described = describe(result);
+  const byCode = result.exitCode === undefined ? undefined : task.onExitCode[String(result.exitCode)];
+  const mapped = byCode ?? task.onExitCode[result.succeeded ? 'COMPLETED' : 'FAILED'];
+
+  const retriesLeft = runAttempts <= task.retry;
+  const retry = (what: string): Verdict => {
+    const delayMs = Math.max(0, Math.round(delay(task, runAttempts)));
+    return { kind: 'retry', delayMs, reason: `${what}; retry ${runAttempts} of ${task.retry} in ${seconds(delayMs)}` };
+  };
+  const finalFailure = (reason: string): Verdict => ({
+    kind: 'failed',
+    route: task.onFailed ?? (task.allowFailure ? task.onCompleted : undefined),
+    fatal: false,
+    reason,
+  });
+  const success = (): Verdict => ({ kind: 'completed', route: task.onCompleted, reason: described });
+  const failure = (): Verdict => (retriesLeft ? retry(described) : finalFailure(described));
+
+  switch (mapped) {
+    case undefined:
+      return result.succeeded ? success() : failure();
+    case 'COMPLETED':
+      return success();
+    case 'FAILED':
+      return failure();
+    case 'FATAL':
+      return { kind: 'failed', fatal: true, reason: `${described}: FATAL` };
+    case 'EXECUTING':
+      return retriesLeft
+        ? retry(`${described}: still executing`)
+        : finalFailure(`${described}: still executing after ${runAttempts} attempts`);
+    default:
+      return { kind: 'completed', route: mapped, reason: `${described}: routed to ${mapped}` };
+  }
+}

@@ -1,0 +1,54 @@
+import type { AttemptResult } from '../engine/verdict.js';
+
+/** A task with its templates rendered: everything an ant needs, and serialisable for remote ants. */
+export interface TaskSpec {
+  readonly method: string;
+  readonly script: readonly string[];
+  readonly environment: Readonly<Record<string, string>>;
+  readonly url?: string;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly query: Readonly<Record<string, string>>;
+  readonly body?: unknown;
+  readonly timeoutMs?: number;
+}
+
+export type LogStream = 'stdout' | 'stderr' | 'system';
+
+export interface ExecutionContext {
+  readonly jobId: string;
+  readonly taskType: string;
+  readonly attempt: number;
+  readonly spec: TaskSpec;
+  /** Aborted when the attempt is cancelled (job cancel, job timeout, queen shutdown); the reason says which. */
+  readonly signal: AbortSignal;
+  log(stream: LogStream, text: string, at: Date): void;
+  output(key: string, value: string): void;
+  /** A SHELL attempt reports its process group so a restarted queen can kill what a crash left behind. */
+  started(pid: number): void;
+}
+
+/** Runs one attempt of one method. Never throws for task failures: they are results. */
+export interface Executor {
+  readonly method: string;
+  execute(context: ExecutionContext): Promise<AttemptResult>;
+}
+
+/** Bounds text kept from a task (lines, bodies) so one noisy task cannot fill the store. */
+export function bounded(text: string, maxBytes: number): { readonly text: string; readonly truncated: boolean } {
+  const bytes = Buffer.from(text, 'utf8');
+  if (bytes.length <= maxBytes) return { text, truncated: false };
+  // Decoding a cut buffer may end in half a character; the replacement char is dropped.
+  return {
+    text: bytes
+      .subarray(0, maxBytes)
+      .toString('utf8')
+      .replace(/\uFFFD$/, ''),
+    truncated: true,
+  };
+}
+
+export function abortReason(signal: AbortSignal): string {
+  const reason: unknown = signal.reason;
+  if (reason instanceof Error) return reason.message;
+  return typeof reason === 'string' ? reason : 'cancelled';
+}

@@ -1,0 +1,106 @@
+import { spawn } from 'node:child_process';
+import { constants } from 'node:os';
+import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
+import { parseSetOutput } from '../definition/index.js';
+import type { AttemptResult } from '../engine/verdict.js';
+import { abortReason, bounded, type ExecutionContext, type Executor } from './executor.js';
+
+export interface ShellExecutorOptions {
+  /** Between SIGTERM and SIGKILL when a task is stopped. */
+  readonly killGraceMs?: number;
+  /** Longer lines are cut (and the cut is noted). */
+  readonly maxLineBytes?: number;
+  readonly shell?: string;
+}
+
+/** Sends `signal` to a whole process group; false when the group is already gone. */
+export function killProcessGroup(pid: number, signal: NodeJS.Signals): boolean {
+  try {
+    process.kill(-pid, signal);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * SHELL: the script lines run by one `sh -e -c` in a new process group (detached), so a timeout
+ * or cancel kills everything the script started, not just the shell.
+ */
+export function createShellExecutor(options: ShellExecutorOptions = {}): Executor {
+  const killGraceMs = options.killGraceMs ?? 2000;
+  const maxLineBytes = options.maxLineBytes ?? 64 * 1024;
+  const shell = options.shell ?? 'sh';
+
+  return {
+    method: 'SHELL',
+    execute: (context) => runShell(context, { killGraceMs, maxLineBytes, shell }),
+  };
+}
+
+function runShell(context: ExecutionContext, options: Required<ShellExecutorOptions>): Promise<AttemptResult> {
+  const { spec, signal } = context;
+  return new Promise((resolve) => {
+    if (signal.aborted) {
+      resolve({ succeeded: false, error: abortReason(signal) });
+      return;
+    }
+    const child = spawn(options.shell, ['-e', '-c', spec.script.join('\n')], {
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, ...spec.environment },
+    });
+    let stopped: string | undefined;
+    let killTimer: NodeJS.Timeout | undefined;
+    const stop = (why: string) => {
+      if (stopped !== undefined || child.pid === undefined) return;
+      stopped = why;
+      context.log('system', `stopping process group ${child.pid}: ${why}`, new Date());
+      killProcessGroup(child.pid, 'SIGTERM');
+      killTimer = setTimeout(() => killProcessGroup(child.pid!, 'SIGKILL'), options.killGraceMs);
+      killTimer.unref();
+    };
+    const onAbort = () => stop(abortReason(signal));
+    signal.addEventListener('abort', onAbort, { once: true });
+    const timeout =
+      spec.timeoutMs === undefined ? undefined : setTimeout(() => stop(`timed out after ${spec.timeoutMs}ms`), spec.timeoutMs);
+
+    const pump = (stream: Readable, name: 'stdout' | 'stderr') =>
+      new Promise<void>((done) => {
+        const lines = createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY });
+        lines.on('line', (line) => {
+          const at = new Date();
+          const kept = bounded(line, options.maxLineBytes);
+          context.log(name, kept.truncated ? `${kept.text} [line truncated]` : kept.text, at);
+          if (name === 'stdout') {
+            const output = parseSetOutput(kept.text);
+            if (output) context.output(output.key, output.value);
+          }
+        });
+        lines.on('close', done);
+      });
+    const pumped = Promise.all([pump(child.stdout, 'stdout'), pump(child.stderr, 'stderr')]);
+    if (child.pid !== undefined) context.started(child.pid);
+
+    let spawnError: Error | undefined;
+    child.on('error', (error) => {
+      spawnError = error;
+    });
+    child.on('close', (code, sig) => {
+      void pumped.then(() => {
+        clearTimeout(timeout);
+        clearTimeout(killTimer);
+        signal.removeEventListener('abort', onAbort);
+        // Whatever the script left running in its group dies with the attempt.
+        if (child.pid !== undefined) killProcessGroup(child.pid, 'SIGKILL');
+        if (spawnError) resolve({ succeeded: false, error: `could not start ${options.shell}: ${spawnError.message}` });
+        else if (stopped !== undefined) resolve({ succeeded: false, error: stopped });
+        else {
+          const exitCode = code ?? 128 + (sig ? (constants.signals[sig] ?? 0) : 0);
+          resolve({ exitCode, succeeded: exitCode === 0, ...(sig ? { error: `killed by ${sig}` } : {}) });
+        }
+      });
+    });
+  });
+}

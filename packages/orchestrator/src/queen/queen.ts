@@ -1,0 +1,459 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import { type Logger, pino } from 'pino';
+import { EmbeddedAnt } from '../ant/embedded-ant.js';
+import { type AntMessage, assignmentId } from '../ant/protocol.js';
+import { AntRegistry } from '../ant/registry.js';
+import { parseJobDefinition, retryDelayMs } from '../definition/index.js';
+import type { JobDefinition } from '../definition/model.js';
+import { renderTask } from '../engine/render.js';
+import { Supervisor, SupervisorError } from '../engine/supervisor.js';
+import type { Executor } from '../executors/executor.js';
+import { builtInExecutors, killProcessGroup, type ShellExecutorOptions } from '../executors/index.js';
+import { type AntSlot, priorityPolicy, type SchedulingPolicy } from '../scheduler/policy.js';
+import { Scheduler } from '../scheduler/scheduler.js';
+import { SqliteStore } from '../store/sqlite/sqlite-store.js';
+import type { JobRow, JobStore, ReadyTask } from '../store/store.js';
+import { QueenError } from './errors.js';
+import { LogHub } from './log-hub.js';
+import {
+  type AntInfo,
+  type ApplyResult,
+  type DefinitionVersion,
+  JOB_STATES,
+  type JobDetail,
+  type JobQuery,
+  type JobSummary,
+  type LogLine,
+  type Page,
+  type QueenService,
+  type SubmitRequest,
+  type TaskDetail,
+  TERMINAL_JOB_STATES,
+  type TimelineEvent,
+} from './service.js';
+import { validateSubmit } from './validate.js';
+
+export interface QueenAntOptions {
+  readonly id?: string;
+  /** How many tasks the embedded ant runs at once. */
+  readonly capacity: number;
+  /** Defaults to every registered executor's method. */
+  readonly methods?: readonly string[];
+  readonly tags?: readonly string[];
+}
+
+export interface QueenOptions {
+  /** SQLite file (default ./.myrmex/myrmex.db) or `:memory:`; ignored when `store` is given. */
+  readonly dbPath?: string;
+  readonly store?: JobStore;
+  /** The embedded ant; `capacity: 0` runs a queen without one. */
+  readonly ant?: QueenAntOptions;
+  readonly logger?: Logger;
+  /** Extra executors (e.g. the benchmark's NOOP); a method given here replaces the built-in one. */
+  readonly executors?: readonly Executor[];
+  readonly policy?: SchedulingPolicy;
+  readonly shell?: ShellExecutorOptions;
+  /** How long `stop()` lets running tasks finish before killing them. */
+  readonly shutdownGraceMs?: number;
+  readonly pollIntervalMs?: number;
+}
+
+const summary = (job: JobRow): JobSummary => ({
+  id: job.id,
+  jobType: job.jobType,
+  version: job.version,
+  state: job.state,
+  priority: job.priority,
+  params: job.params,
+  submittedAt: job.submittedAt,
+  scheduledAt: job.scheduledAt,
+  ...(job.startedAt ? { startedAt: job.startedAt } : {}),
+  ...(job.endedAt ? { endedAt: job.endedAt } : {}),
+  retry: job.retry,
+  ...(job.reason !== undefined ? { reason: job.reason } : {}),
+});
+
+/**
+ * The queen: definitions, requests, the scheduler, the job supervisor and an embedded ant, on one
+ * store. `Queen.open(...)` then `start()`; `stop()` shuts down gracefully.
+ */
+export class Queen implements QueenService {
+  readonly logger: Logger;
+  private readonly store: JobStore;
+  private readonly executors: ReadonlyMap<string, Executor>;
+  private readonly registry: AntRegistry;
+  private readonly supervisor: Supervisor;
+  private readonly scheduler: Scheduler;
+  private readonly logs$: LogHub;
+  private readonly definitions = new Map<string, Promise<JobDefinition>>();
+  private readonly listeners = new Set<(event: TimelineEvent) => void>();
+  private readonly openedAt = Date.now();
+  private ant?: EmbeddedAnt;
+  private state: 'idle' | 'running' | 'stopping' | 'stopped' = 'idle';
+  /** Set once stop() starts killing tasks: their results are left for recovery, like a crash. */
+  private discardResults = false;
+
+  private constructor(
+    private readonly options: QueenOptions,
+    store: JobStore,
+  ) {
+    this.store = store;
+    this.logger = options.logger ?? pino({ name: 'myrmex-queen', level: process.env.MYRMEX_LOG_LEVEL ?? 'warn' });
+    const executors = new Map<string, Executor>();
+    for (const executor of [...builtInExecutors({ shell: options.shell }), ...(options.executors ?? [])])
+      executors.set(executor.method, executor);
+    this.executors = executors;
+    this.logs$ = new LogHub(store);
+    this.registry = new AntRegistry({
+      seen: (info) => void this.store.saveAnt(info).catch((err) => this.logger.warn({ err }, 'could not save ant')),
+      message: (message) => this.onAntMessage(message),
+    });
+    this.supervisor = new Supervisor(store, {
+      definition: (jobType, version) => this.definition(jobType, version),
+      committed: (events) => this.committed(events),
+      kill: (jobId, taskType, attempt, reason) => this.registry.cancel(assignmentId(jobId, taskType, attempt), reason),
+      retryDelay: (task, failedAttempt) => retryDelayMs(task, failedAttempt),
+    });
+    this.scheduler = new Scheduler({
+      store,
+      supervisor: this.supervisor,
+      ants: this.registry,
+      policy: options.policy ?? priorityPolicy,
+      definition: (jobType, version) => this.definition(jobType, version),
+      startTask: (task, ant) => this.startTask(task, ant),
+      logger: this.logger,
+      ...(options.pollIntervalMs === undefined ? {} : { pollIntervalMs: options.pollIntervalMs }),
+    });
+  }
+
+  static async open(options: QueenOptions = {}): Promise<Queen> {
+    const ant = options.ant;
+    if (ant !== undefined && (!Number.isInteger(ant.capacity) || ant.capacity < 0)) {
+      throw new QueenError('invalid', `ant.capacity must be an integer >= 0, got ${String(ant.capacity)}`, 'ant.capacity');
+    }
+    const store = options.store ?? SqliteStore.open({ ...(options.dbPath === undefined ? {} : { path: options.dbPath }) });
+    return new Queen(options, store);
+  }
+
+  /** Methods this queen can validate definitions against (every registered executor). */
+  get methods(): readonly string[] {
+    return [...this.executors.keys()];
+  }
+
+  /** Recovers what a previous process left running, connects the embedded ant and starts scheduling. */
+  async start(): Promise<void> {
+    if (this.state !== 'idle') throw new QueenError('conflict', `queen is ${this.state}`);
+    this.state = 'running';
+    await this.recover();
+    const antOptions = this.options.ant ?? { capacity: 4 };
+    if (antOptions.capacity > 0) {
+      const methods = antOptions.methods ?? this.methods;
+      const unknown = methods.filter((m) => !this.executors.has(m));
+      if (unknown.length > 0) throw new QueenError('invalid', `ant.methods names unknown methods: ${unknown.join(', ')}`, 'ant.methods');
+      let deliver: (message: AntMessage) => void = () => {};
+      const ant = new EmbeddedAnt({
+        descriptor: { id: antOptions.id ?? `embedded@${hostname()}`, methods, tags: antOptions.tags ?? [], capacity: antOptions.capacity },
+        executors: this.executors,
+        send: (message) => deliver(message),
+      });
+      deliver = this.registry.connect((message) => ant.receive(message));
+      ant.register();
+      this.ant = ant;
+    }
+    this.scheduler.start();
+    this.logger.info({ store: this.store.description, ant: this.ant?.descriptor }, 'queen started');
+  }
+
+  /** Stops claiming work, lets running tasks finish for the grace period, then kills them and closes the store. */
+  async stop(): Promise<void> {
+    if (this.state === 'stopped' || this.state === 'stopping') return;
+    const wasRunning = this.state === 'running';
+    this.state = 'stopping';
+    await this.scheduler.stop();
+    if (wasRunning && this.ant) {
+      await this.ant.drain(this.options.shutdownGraceMs ?? 10_000, 'queen stopping', () => {
+        this.discardResults = true;
+      });
+    }
+    await this.logs$.flush();
+    await this.settled;
+    this.logs$.close();
+    await this.store.close();
+    this.state = 'stopped';
+    this.logger.info('queen stopped');
+  }
+
+  private settled: Promise<unknown> = Promise.resolve();
+
+  private async recover(): Promise<void> {
+    const attempts = await this.store.executingAttempts();
+    for (const attempt of attempts) {
+      // The previous queen died without killing this attempt's process group: do it now.
+      if (attempt.pid !== undefined && killProcessGroup(attempt.pid, 'SIGKILL')) {
+        this.logger.warn({ jobId: attempt.jobId, taskType: attempt.taskType, pid: attempt.pid }, 'killed an orphaned process group');
+      }
+      await this.supervisor.recoverAttempt(attempt.jobId, attempt.taskType, attempt.attempt);
+    }
+    for (const job of await this.store.activeJobs()) await this.supervisor.replan(job.id);
+    if (attempts.length > 0) this.logger.warn({ attempts: attempts.length }, 'recovered attempts interrupted by a restart');
+  }
+
+  private definition(jobType: string, version: number): Promise<JobDefinition> {
+    const key = `${jobType}@${version}`;
+    let cached = this.definitions.get(key);
+    if (!cached) {
+      cached = this.store.definition(jobType, version).then((found) => {
+        if (!found) throw new QueenError('not_found', `definition ${jobType} version ${version} does not exist`);
+        return found.definition;
+      });
+      cached.catch(() => this.definitions.delete(key));
+      this.definitions.set(key, cached);
+    }
+    return cached;
+  }
+
+  private committed(events: readonly TimelineEvent[]): void {
+    for (const event of events) {
+      if (event.taskType === undefined)
+        this.logger.info({ jobId: event.jobId, from: event.from, to: event.to, reason: event.reason }, 'job transition');
+      else
+        this.logger.debug(
+          { jobId: event.jobId, task: event.taskType, from: event.from, to: event.to, reason: event.reason },
+          'task transition',
+        );
+      for (const listener of this.listeners) {
+        try {
+          listener(event);
+        } catch (err) {
+          this.logger.warn({ err }, 'transition listener threw');
+        }
+      }
+      this.logs$.transition(event);
+    }
+    if (events.length > 0) this.scheduler.poke();
+  }
+
+  private async startTask(task: ReadyTask, ant: AntSlot): Promise<void> {
+    const failure = await this.supervisor.locks.run(task.jobId, async () => {
+      const claimed = await this.store.claim({ jobId: task.jobId, taskType: task.taskType, antId: ant.id, at: new Date() });
+      if (!claimed) return undefined;
+      this.committed(claimed.events);
+      const [job, tasks, definition] = await Promise.all([
+        this.store.job(task.jobId),
+        this.store.tasks(task.jobId),
+        this.definition(task.jobType, task.version),
+      ]);
+      const taskDefinition = definition.tasks.find((t) => t.taskType === task.taskType)!;
+      try {
+        const spec = renderTask(definition, taskDefinition, job!, tasks, claimed.runAttempts);
+        const id = assignmentId(task.jobId, task.taskType, claimed.attempt);
+        this.registry.assign(ant.id, { id, jobId: task.jobId, taskType: task.taskType, attempt: claimed.attempt, spec });
+        return undefined;
+      } catch (error) {
+        return { attempt: claimed.attempt, error: error instanceof Error ? error.message : String(error) };
+      }
+    });
+    if (failure) {
+      await this.logs$.append([
+        { jobId: task.jobId, taskType: task.taskType, attempt: failure.attempt, stream: 'system', at: new Date(), text: failure.error },
+      ]);
+      await this.supervisor.attemptFinished(task.jobId, task.taskType, failure.attempt, { succeeded: false, error: failure.error }, {});
+    }
+  }
+
+  private onAntMessage(message: Exclude<AntMessage, { type: 'register' } | { type: 'heartbeat' }>): void {
+    const [jobId, taskType, attemptText] = message.assignmentId.split('/');
+    if (jobId === undefined || taskType === undefined || attemptText === undefined) return;
+    const attempt = Number(attemptText);
+    if (message.type === 'progress') {
+      if (message.pid !== undefined) {
+        void this.store
+          .setAttemptPid(jobId, taskType, attempt, message.pid)
+          .catch((err) => this.logger.warn({ err }, 'could not save pid'));
+      }
+      if (message.logs.length > 0) {
+        void this.logs$
+          .append(message.logs.map((l) => ({ jobId, taskType, attempt, stream: l.stream, at: new Date(l.at), text: l.text })))
+          .catch((err) => this.logger.error({ err }, 'could not store log lines'));
+      }
+      return;
+    }
+    if (this.discardResults) return;
+    const work = this.logs$
+      .flush()
+      .then(() => this.supervisor.attemptFinished(jobId, taskType, attempt, message.result, message.outputs))
+      .catch((err) => this.logger.error({ err, jobId, taskType }, 'could not record an attempt result'))
+      .finally(() => this.scheduler.poke());
+    this.settled = Promise.all([this.settled, work]);
+  }
+
+  private guard(): void {
+    if (this.state === 'stopped') throw new QueenError('conflict', 'queen is stopped');
+  }
+
+  private async translate<T>(work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (error) {
+      if (error instanceof SupervisorError) throw new QueenError(error.code, error.message);
+      throw error;
+    }
+  }
+
+  async applyDefinition(source: string, fileName?: string): Promise<ApplyResult> {
+    this.guard();
+    if (typeof source !== 'string' || source.trim() === '')
+      throw new QueenError('invalid', 'definition source must be non-empty text', 'source');
+    const definition = parseJobDefinition(source, { ...(fileName === undefined ? {} : { fileName }), methods: this.methods });
+    const result = await this.store.saveDefinition(definition, source, new Date());
+    this.logger.info({ ...result }, 'definition applied');
+    return result;
+  }
+
+  listDefinitions(): Promise<readonly DefinitionVersion[]> {
+    this.guard();
+    return this.store.latestDefinitions();
+  }
+
+  definitionVersions(jobType: string): Promise<readonly DefinitionVersion[]> {
+    this.guard();
+    return this.store.definitionVersions(jobType);
+  }
+
+  async disableDefinition(jobType: string): Promise<void> {
+    this.guard();
+    if (!(await this.store.setDefinitionDisabled(jobType, true)))
+      throw new QueenError('not_found', `unknown job type '${jobType}'`, 'jobType');
+  }
+
+  async submit(request: SubmitRequest): Promise<JobSummary> {
+    this.guard();
+    const valid = validateSubmit(request);
+    const definition = await this.store.definition(valid.jobType);
+    if (!definition) throw new QueenError('not_found', `unknown job type '${valid.jobType}'`, 'jobType');
+    if (definition.disabled) throw new QueenError('conflict', `job type '${valid.jobType}' is disabled`, 'jobType');
+    const now = new Date();
+    const { job, events } = await this.store.createJob({
+      id: randomUUID(),
+      jobType: valid.jobType,
+      version: definition.version,
+      priority: valid.priority ?? definition.definition.priority,
+      params: valid.params,
+      submittedAt: now,
+      scheduledAt: valid.scheduledAt && valid.scheduledAt > now ? valid.scheduledAt : now,
+      taskTypes: definition.definition.tasks.map((t) => t.taskType),
+    });
+    this.committed(events);
+    return summary(job);
+  }
+
+  async listJobs(query: JobQuery = {}): Promise<Page<JobSummary>> {
+    this.guard();
+    if (query.state !== undefined && !JOB_STATES.includes(query.state)) {
+      throw new QueenError('invalid', `state must be one of ${JOB_STATES.join(', ')}`, 'state');
+    }
+    for (const field of ['limit', 'offset'] as const) {
+      const value = query[field];
+      if (
+        value !== undefined &&
+        (!Number.isInteger(value) || value < (field === 'limit' ? 1 : 0) || value > (field === 'limit' ? 1000 : Number.MAX_SAFE_INTEGER))
+      ) {
+        throw new QueenError(
+          'invalid',
+          field === 'limit' ? 'limit must be an integer from 1 to 1000' : 'offset must be an integer >= 0',
+          field,
+        );
+      }
+    }
+    const page = await this.store.listJobs(query);
+    return { ...page, items: page.items.map(summary) };
+  }
+
+  async getJob(id: string): Promise<JobDetail | undefined> {
+    this.guard();
+    const job = await this.store.job(id);
+    if (!job) return undefined;
+    const [tasks, attempts, timeline] = await Promise.all([this.store.tasks(id), this.store.attempts(id), this.store.timeline(id)]);
+    const details: TaskDetail[] = tasks.map((task) => ({
+      taskType: task.taskType,
+      state: task.state,
+      ...(task.exitCode === undefined ? {} : { exitCode: task.exitCode }),
+      outputs: task.outputs,
+      attempts: attempts
+        .filter((a) => a.taskType === task.taskType)
+        .map(({ attempt, state, exitCode, startedAt, endedAt, reason, antId }) => ({
+          attempt,
+          state,
+          exitCode,
+          startedAt,
+          endedAt,
+          reason,
+          antId,
+        })),
+      ...(task.reason === undefined ? {} : { reason: task.reason }),
+    }));
+    return { ...summary(job), tasks: details, timeline };
+  }
+
+  private async mustGet(id: string): Promise<JobSummary> {
+    const job = await this.store.job(id);
+    if (!job) throw new QueenError('not_found', `job ${id} does not exist`, 'id');
+    return summary(job);
+  }
+
+  async cancel(id: string, reason?: string): Promise<JobSummary> {
+    this.guard();
+    await this.mustGet(id);
+    await this.translate(() => this.supervisor.cancel(id, reason ?? 'cancelled'));
+    return this.mustGet(id);
+  }
+
+  async restart(id: string, options: { readonly hard?: boolean } = {}): Promise<JobSummary> {
+    this.guard();
+    await this.mustGet(id);
+    await this.translate(() => this.supervisor.restart(id, options.hard === true));
+    this.scheduler.poke();
+    return this.mustGet(id);
+  }
+
+  logs(
+    jobId: string,
+    options: { readonly taskType?: string; readonly afterSeq?: number; readonly limit?: number } = {},
+  ): Promise<readonly LogLine[]> {
+    this.guard();
+    return this.store.logs(jobId, options);
+  }
+
+  followLogs(
+    jobId: string,
+    options: { readonly taskType?: string; readonly afterSeq?: number },
+    onLine: (line: LogLine) => void,
+    onEnd: () => void,
+  ): () => void {
+    this.guard();
+    return this.logs$.follow(jobId, options, onLine, onEnd, async () => {
+      const job = await this.store.job(jobId);
+      return job === undefined || TERMINAL_JOB_STATES.includes(job.state);
+    });
+  }
+
+  onTransition(listener: (event: TimelineEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  async ants(): Promise<readonly AntInfo[]> {
+    return this.registry.list();
+  }
+
+  async health(): Promise<{ readonly ok: boolean; readonly store: string; readonly uptimeMs: number }> {
+    let ok = this.state === 'running';
+    try {
+      await this.store.nextWakeAt();
+    } catch {
+      ok = false;
+    }
+    return { ok, store: this.store.description, uptimeMs: Date.now() - this.openedAt };
+  }
+}

@@ -1,0 +1,50 @@
+import type { JobRow, ReadyTask } from '../store/store.js';
+
+/** An ant as the scheduler sees it: what it can run and how busy it is. */
+export interface AntSlot {
+  readonly id: string;
+  readonly methods: ReadonlySet<string>;
+  readonly tags: ReadonlySet<string>;
+  readonly capacity: number;
+  readonly running: number;
+}
+
+/** A ready task with what placement needs from its definition. */
+export interface Placement extends ReadyTask {
+  readonly method: string;
+  /** The task's tags and its job's tags: an ant must have all of them. */
+  readonly tags: readonly string[];
+}
+
+/**
+ * Decides order and placement. Capacity, method/tag matching and max_concurrency are enforced by
+ * the scheduler around any policy, so a policy cannot break them; later issues add more policies.
+ */
+export interface SchedulingPolicy {
+  readonly name: string;
+  /** Due PENDING jobs in the order they should be admitted. */
+  orderJobs(jobs: readonly JobRow[], now: number): readonly JobRow[];
+  /** READY tasks in the order they should start. */
+  orderTasks(tasks: readonly ReadyTask[], now: number): readonly ReadyTask[];
+  /** One of `candidates` (all able to run the task, all with a free slot), or undefined to hold it back. */
+  placeTask(task: Placement, candidates: readonly AntSlot[]): AntSlot | undefined;
+}
+
+export function canRun(ant: AntSlot, task: Pick<Placement, 'method' | 'tags'>): boolean {
+  return ant.methods.has(task.method) && task.tags.every((tag) => ant.tags.has(tag));
+}
+
+const byPriorityThenSubmission = (a: { priority: number; seq: number }, b: { priority: number; seq: number }) =>
+  b.priority - a.priority || a.seq - b.seq;
+
+/** Formicary's default: higher priority first, then first come first served; the least loaded ant. */
+export const priorityPolicy: SchedulingPolicy = {
+  name: 'priority',
+  orderJobs: (jobs) => [...jobs].sort(byPriorityThenSubmission),
+  orderTasks: (tasks) => [...tasks].sort((a, b) => byPriorityThenSubmission({ ...a, seq: a.jobSeq }, { ...b, seq: b.jobSeq })),
+  placeTask: (_task, candidates) =>
+    candidates.reduce<AntSlot | undefined>(
+      (best, ant) => (!best || ant.running / ant.capacity < best.running / best.capacity ? ant : best),
+      undefined,
+    ),
+};
