@@ -1,0 +1,19 @@
+/** Full jitter (AWS architecture blog): a uniform delay in [0, min(cap, base * 2^(attempt-1))). */
+export function fullJitterDelay(attempt: number, baseDelayMs: number, maxDelayMs: number, random: () => number): number {
+  const ceiling = Math.min(maxDelayMs, baseDelayMs * 2 ** Math.max(0, attempt - 1));
+  return Math.floor(random() * ceiling);
+}
+
+/** Retry-After as milliseconds: delta-seconds or an HTTP date. Undefined when absent or unreadable. */
+export function retryAfterMs(value: string | null, now: number): number | undefined {
+  if (value === null) return undefined;
+  const trimmed = value.trim();
+  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
+  const date = Date.parse(trimmed);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
+
+/** 409 (in progress), 429 and 5xx mean "later"; 501 and 505 will never change, nor will 400 or 422. */
+export function retryableStatus(status: number): boolean {
+  return status === 409 || status === 429 || (status >= 500 && status <= 599 && status !== 501 && status !== 505);
+}
