@@ -1,0 +1,378 @@
+import { randomUUID } from 'node:crypto';
+import { ANONYMOUS, allowed, checkPrincipal, type Principal, SYSTEM } from '../access/principal.js';
+import { AomAccessError, AomConflictError, AomDefinitionError, type AomIssue, AomNotFoundError, AomValidationError } from '../errors.js';
+import { compileQuery, type FindQuery } from '../query/spec.js';
+import type { TypeBuilder } from '../schema/builder.js';
+import { checkDefinition } from '../schema/check-definition.js';
+import type { EntityTypeDef, TypeVersionRecord } from '../schema/definition.js';
+import type { EntityType } from '../schema/entity-type.js';
+import type { MigrationFunction, Values } from '../schema/evolution.js';
+import { MemoryAomStore } from '../store/memory.js';
+import type { AomStore, EntityRecord } from '../store/store.js';
+import { Entity, type SensitiveRead } from './entity.js';
+import { normalizeValues, setOwn } from './normalize.js';
+import { NamedTable, type Strategy } from './strategies.js';
+import { TypeCatalog } from './type-catalog.js';
+
+export interface AomRegistryOptions {
+  /** Where types and entities live; in memory by default. */
+  readonly store?: AomStore;
+  /** Id for new entities; random UUIDs by default. */
+  readonly newId?: () => string;
+  readonly clock?: () => Date;
+  /** Called for every read of a sensitive property, after it is recorded in the entity's AuditFacet. */
+  readonly onSensitiveRead?: (read: SensitiveRead) => void;
+}
+
+export interface WriteOptions {
+  /** Refuse the write with AomConflictError unless the entity is still at this revision. */
+  readonly expectedRevision?: number;
+}
+
+/** State shared by a registry and every `as(principal)` view of it. */
+interface Core {
+  readonly store: AomStore;
+  readonly catalog: TypeCatalog;
+  readonly strategies: NamedTable<Strategy>;
+  readonly newId: () => string;
+  readonly onSensitiveRead: ((read: SensitiveRead) => void) | undefined;
+}
+
+const RETRIES = 5;
+const MAX_ID = 200;
+
+/**
+ * The adaptive object model's facade: types defined as data at run time, entities validated
+ * against them, stored as documents, migrated as the types evolve. Each method acts as the
+ * registry's principal (anonymous unless made with `as`).
+ */
+export class AomRegistry {
+  readonly #core: Core;
+  readonly principal: Principal;
+
+  private constructor(core: Core, principal: Principal) {
+    this.#core = core;
+    this.principal = principal;
+  }
+
+  /** Opens the store (creating its tables) and loads every type version from it. */
+  static async open(options: AomRegistryOptions = {}): Promise<AomRegistry> {
+    const store = options.store ?? new MemoryAomStore();
+    await store.init();
+    const migrations = new NamedTable<MigrationFunction>('migration strategy');
+    const catalog = new TypeCatalog(migrations, options.clock ?? (() => new Date()));
+    catalog.load(await store.loadTypes());
+    const core: Core = {
+      store,
+      catalog,
+      strategies: new NamedTable<Strategy>('strategy'),
+      newId: options.newId ?? randomUUID,
+      onSensitiveRead: options.onSensitiveRead,
+    };
+    return new AomRegistry(core, ANONYMOUS);
+  }
+
+  /** The same registry acting as `principal`. */
+  as(principal: Principal): AomRegistry {
+    return new AomRegistry(this.#core, checkPrincipal(principal));
+  }
+
+  /** The same registry with every access check bypassed (migrations, administration). */
+  asSystem(): AomRegistry {
+    return new AomRegistry(this.#core, SYSTEM);
+  }
+
+  /** Operations written in code, bound to types by name (`operations: { ship: { strategy: 'ship' } }`). */
+  get strategies(): NamedTable<Strategy> {
+    return this.#core.strategies;
+  }
+
+  /** Migration steps written in code (`{ op: 'strategy', name }`); register before defining the type. */
+  get migrations(): NamedTable<MigrationFunction> {
+    return this.#core.catalog.migrations;
+  }
+
+  /**
+   * Defines a type or a new version of it. Identical redefinitions return the current version;
+   * a change that is not additive needs `migration`. Subtypes get a new version too, so their
+   * compiled validators are rebuilt against the new parent.
+   */
+  async defineType(definition: EntityTypeDef | TypeBuilder): Promise<EntityType> {
+    const def = isBuilder(definition) ? definition.build() : checkDefinition(definition);
+    const planned = this.#core.catalog.plan(def);
+    if (planned.records.length === 0) return planned.type;
+    for (const record of planned.records) {
+      if (!(await this.#core.store.saveType(record))) {
+        await this.reload();
+        throw new AomDefinitionError(
+          record.name,
+          'version',
+          `version ${record.version} was defined concurrently elsewhere; reloaded, retry`,
+        );
+      }
+    }
+    this.#core.catalog.commit(planned);
+    return planned.type;
+  }
+
+  /** Re-reads every type version from the store (after another process changed types). */
+  async reload(): Promise<void> {
+    this.#core.catalog.load(await this.#core.store.loadTypes());
+  }
+
+  /** The current version of a type, or a given one; old versions stay readable. */
+  type(name: string, version?: number): EntityType {
+    return this.#core.catalog.get(name, version);
+  }
+
+  /** Current versions of every type. */
+  types(): EntityType[] {
+    return this.#core.catalog.currentTypes();
+  }
+
+  async create(typeName: string, values: Readonly<Record<string, unknown>>, options: { id?: string } = {}): Promise<Entity> {
+    const type = this.type(typeName);
+    const id = options.id ?? this.#core.newId();
+    if (typeof id !== 'string' || id.length === 0 || id.length > MAX_ID)
+      throw new TypeError(`id must be a string of 1 to ${MAX_ID} characters`);
+    const input = normalizeValues(values, type.name, null);
+    if (type.abstract)
+      throw new AomValidationError([issue(type, null, '*', null, 'abstract', `${type.name} is abstract; create one of its subtypes`)]);
+    this.#checkWrite(type, null, Object.keys(input));
+    for (const property of type.properties.values()) {
+      if (property.default !== undefined && !property.computed && !Object.hasOwn(input, property.name)) {
+        setOwn(input, property.name, structuredClone(property.default));
+      }
+    }
+    await this.#validate(type, null, input);
+    const record: EntityRecord = { id, type: type.name, typeVersion: type.version, revision: 1, values: input };
+    if (!(await this.#core.store.insert(record)))
+      throw new AomValidationError([issue(type, id, 'id', id, 'unique', `id ${id} is already taken`)]);
+    return this.#entity(record, type);
+  }
+
+  /** Loads an entity, migrating it to its type's current version first if it is older. */
+  async get(id: string): Promise<Entity> {
+    const { record, type } = await this.#load(id);
+    return this.#entity(record, type);
+  }
+
+  /**
+   * Applies a patch (null removes a property) and validates the result. Without
+   * `expectedRevision` a concurrent write is retried on the fresh entity.
+   */
+  async update(id: string, patch: Readonly<Record<string, unknown>>, options: WriteOptions = {}): Promise<Entity> {
+    for (let attempt = 0; ; attempt += 1) {
+      const { record, type } = await this.#load(id);
+      if (options.expectedRevision !== undefined && record.revision !== options.expectedRevision)
+        throw new AomConflictError(id, options.expectedRevision);
+      const changes = normalizeValues(patch, type.name, id, true);
+      this.#checkWrite(type, id, Object.keys(changes));
+      const values: Values = { ...record.values };
+      for (const [name, value] of Object.entries(changes)) {
+        if (value === null) delete values[name];
+        else setOwn(values, name, value);
+      }
+      await this.#validate(type, id, values);
+      const next: EntityRecord = { ...record, revision: record.revision + 1, values };
+      if (await this.#core.store.replace(next, record.revision)) return this.#entity(next, type);
+      if (options.expectedRevision !== undefined || attempt >= RETRIES) throw new AomConflictError(id, record.revision);
+    }
+  }
+
+  /** Deletes an entity; refused while another entity references it. */
+  async delete(id: string, options: WriteOptions = {}): Promise<void> {
+    for (let attempt = 0; ; attempt += 1) {
+      const { record, type } = await this.#load(id);
+      if (options.expectedRevision !== undefined && record.revision !== options.expectedRevision)
+        throw new AomConflictError(id, options.expectedRevision);
+      this.#checkWrite(type, id, Object.keys(record.values));
+      const referrers = await this.#referrers(type, id, 1);
+      if (referrers.length > 0) {
+        const [by] = referrers;
+        throw new AomValidationError([
+          issue(
+            type,
+            id,
+            '*',
+            id,
+            'referenced',
+            `${type.name} ${id} is referenced by ${by!.type} ${by!.id}.${by!.property} and cannot be deleted`,
+          ),
+        ]);
+      }
+      if (await this.#core.store.remove(id, record.revision)) return;
+      if (options.expectedRevision !== undefined || attempt >= RETRIES) throw new AomConflictError(id, record.revision);
+    }
+  }
+
+  /**
+   * Entities of a type and its subtypes matching the query. Filtering and sorting run in the
+   * store on the stored documents; results are migrated to the current version afterwards.
+   */
+  async find(typeName: string, query: FindQuery = {}): Promise<Entity[]> {
+    const type = this.type(typeName);
+    const compiled = compileQuery(type, this.#core.catalog.descendants(type.name), query);
+    for (const name of [...compiled.conditions.map((c) => c.property), ...compiled.orderBy.map((o) => o.property)]) {
+      const property = type.property(name)!;
+      if (!allowed(this.principal, property.readRoles)) throw new AomAccessError(type.name, null, name, 'query', property.readRoles);
+    }
+    const records = await this.#core.store.query(compiled);
+    const entities: Entity[] = [];
+    for (const found of records) {
+      const { record, type: current } = await this.#upgrade(found);
+      entities.push(this.#entity(record, current));
+    }
+    return entities;
+  }
+
+  /** The entities a reference property of `id` points to. */
+  async related(id: string, property: string): Promise<Entity[]> {
+    const entity = await this.get(id);
+    const spec = entity.type.property(property);
+    if (spec?.kind !== 'reference') throw new AomNotFoundError('type', `${entity.type.name}.${property} (no such reference)`);
+    const value = entity.get(property);
+    const ids = value === undefined ? [] : Array.isArray(value) ? (value as string[]) : [value as string];
+    return Promise.all(ids.map((target) => this.get(target)));
+  }
+
+  /** Every reference to `id` from other entities: `{ type, id, property }`. */
+  async referrers(id: string): Promise<{ type: string; id: string; property: string }[]> {
+    const { type } = await this.#load(id);
+    return this.#referrers(type, id, undefined);
+  }
+
+  /**
+   * Runs a named operation: a strategy registered in code, or an expression over the
+   * properties. The principal needs the operation's roles and read access to what it reads.
+   */
+  async run(id: string, operation: string, ...args: unknown[]): Promise<unknown> {
+    const entity = await this.get(id);
+    const op = entity.type.operations.get(operation);
+    if (!op) throw new AomNotFoundError('operation', `${entity.type.name}.${operation}`);
+    const roles = op.def.roles ?? [];
+    if (!allowed(this.principal, roles)) throw new AomAccessError(entity.type.name, id, operation, 'run', roles);
+    if (op.expression) {
+      const values: Values = {};
+      for (const name of op.expression.identifiers) {
+        const value = entity.get(name);
+        if (value !== undefined) values[name] = value;
+      }
+      return op.expression.evaluate(values);
+    }
+    const name = 'strategy' in op.def ? op.def.strategy : '';
+    const strategy = this.#core.strategies.get(name);
+    if (!strategy) throw new AomNotFoundError('strategy', `${name} (bound to ${entity.type.name}.${operation})`);
+    return strategy({ entity, registry: this, args });
+  }
+
+  /** Migrates every stored entity of a type (or of all types) to the current version now. */
+  async migrateAll(typeName?: string, options: { batchSize?: number } = {}): Promise<number> {
+    const batch = options.batchSize ?? 500;
+    let migrated = 0;
+    for (const type of typeName === undefined ? this.types() : [this.type(typeName)]) {
+      for (;;) {
+        const stale = await this.#core.store.olderThan(type.name, type.version, batch);
+        if (stale.length === 0) break;
+        for (const record of stale) {
+          const { record: after } = await this.#upgrade(record);
+          if (after.typeVersion === type.version) migrated += 1;
+        }
+      }
+    }
+    return migrated;
+  }
+
+  async close(): Promise<void> {
+    await this.#core.store.close();
+  }
+
+  #entity(record: EntityRecord, type: EntityType): Entity {
+    return new Entity(record, type, this.principal, this.#core.onSensitiveRead);
+  }
+
+  async #load(id: string): Promise<{ record: EntityRecord; type: EntityType }> {
+    if (typeof id !== 'string') throw new TypeError('id must be a string');
+    const record = await this.#core.store.load(id);
+    if (!record) throw new AomNotFoundError('entity', id);
+    return this.#upgrade(record);
+  }
+
+  /** Lazy migration: brings an old record to the current version and writes it back. */
+  async #upgrade(record: EntityRecord): Promise<{ record: EntityRecord; type: EntityType }> {
+    const catalog = this.#core.catalog;
+    if (!catalog.knows(record.type, record.typeVersion)) await this.reload();
+    let current = record;
+    for (let attempt = 0; ; attempt += 1) {
+      const type = catalog.get(current.type);
+      if (current.typeVersion === type.version) return { record: current, type };
+      const values = catalog.migrate(current.type, current.typeVersion, current.values);
+      const next: EntityRecord = { ...current, typeVersion: type.version, revision: current.revision + 1, values };
+      // After repeated races the migrated view is returned unsaved; the next load migrates again.
+      if (attempt >= RETRIES || (await this.#core.store.replace(next, current.revision))) return { record: next, type };
+      const fresh = await this.#core.store.load(current.id);
+      if (!fresh) throw new AomNotFoundError('entity', current.id);
+      current = fresh;
+    }
+  }
+
+  #checkWrite(type: EntityType, id: string | null, names: readonly string[]): void {
+    for (const name of names) {
+      const property = type.property(name);
+      if (property && !allowed(this.principal, property.writeRoles))
+        throw new AomAccessError(type.name, id, name, 'write', property.writeRoles);
+    }
+  }
+
+  /** Runs the compiled validator, then checks references and cardinalities against the store. */
+  async #validate(type: EntityType, id: string | null, values: Values): Promise<void> {
+    const { issues, references } = type.validator(values, id);
+    for (const ref of references) {
+      const target = await this.#core.store.load(ref.id);
+      if (!target)
+        issues.push(
+          issue(type, id, ref.property, ref.id, 'reference', `${type.name}.${ref.property} refers to ${ref.id}, which does not exist`),
+        );
+      else if (!this.#core.catalog.isA(target.type, ref.to)) {
+        issues.push(
+          issue(
+            type,
+            id,
+            ref.property,
+            ref.id,
+            'reference',
+            `${type.name}.${ref.property} must refer to a ${ref.to}, but ${ref.id} is a ${target.type}`,
+          ),
+        );
+      }
+    }
+    if (issues.length > 0) throw new AomValidationError(issues);
+  }
+
+  async #referrers(type: EntityType, id: string, limit: number | undefined): Promise<{ type: string; id: string; property: string }[]> {
+    const found: { type: string; id: string; property: string }[] = [];
+    for (const owner of this.types()) {
+      for (const property of owner.properties.values()) {
+        if (property.declaredBy !== owner.name || property.spec.type !== 'reference' || !type.isA(property.spec.to)) continue;
+        const compiled = compileQuery(owner, this.#core.catalog.descendants(owner.name), {
+          where: { [property.name]: property.many ? { contains: id } : id },
+          ...(limit === undefined ? {} : { limit }),
+        });
+        for (const record of await this.#core.store.query(compiled))
+          found.push({ type: record.type, id: record.id, property: property.name });
+        if (limit !== undefined && found.length >= limit) return found;
+      }
+    }
+    return found;
+  }
+}
+
+function isBuilder(value: unknown): value is TypeBuilder {
+  return typeof value === 'object' && value !== null && typeof (value as { build?: unknown }).build === 'function';
+}
+
+function issue(type: EntityType, entityId: string | null, property: string, value: unknown, constraint: string, message: string): AomIssue {
+  return { entityType: type.name, entityId, property, value, constraint, message };
+}
+
+export type { TypeVersionRecord };

@@ -1,0 +1,209 @@
+import pg from 'pg';
+import type { Condition, SortKey, StoreQuery, ValueClass } from '../query/spec.js';
+import type { TypeVersionRecord } from '../schema/definition.js';
+import { indexName, sqlName, tablePrefix } from './sql-names.js';
+import type { AomStore, EntityRecord } from './store.js';
+
+export interface PostgresAomStoreOptions {
+  /** Used to open a pool the store owns and closes. */
+  readonly connectionString?: string;
+  /** A pool the caller owns; the store never ends it. */
+  readonly pool?: pg.Pool;
+  /** Prefix of the two tables (default `aom_`). */
+  readonly tablePrefix?: string;
+  /**
+   * Create an expression index the first time a property is range-queried or sorted on
+   * (default true). Building one locks writes to the table for as long as it takes.
+   */
+  readonly autoIndex?: boolean;
+}
+
+interface Row {
+  id: string;
+  type: string;
+  type_version: number;
+  revision: number;
+  data: Record<string, unknown>;
+}
+
+/**
+ * The document store on PostgreSQL: values in one jsonb column with a GIN `jsonb_path_ops`
+ * index that serves equality and containment, and typed expression indexes made on demand for
+ * range queries and sorting. The type table keeps `json` (not `jsonb`) so declared property
+ * order survives.
+ */
+export class PostgresAomStore implements AomStore {
+  readonly #pool: pg.Pool;
+  readonly #owned: boolean;
+  readonly #prefix: string;
+  readonly #types: string;
+  readonly #entities: string;
+  readonly #autoIndex: boolean;
+  readonly #indexed = new Map<string, Promise<void>>();
+
+  constructor(options: PostgresAomStoreOptions) {
+    if (!options.pool && !options.connectionString) throw new Error('PostgresAomStore needs options.pool or options.connectionString');
+    this.#owned = !options.pool;
+    this.#pool = options.pool ?? new pg.Pool({ connectionString: options.connectionString });
+    this.#prefix = tablePrefix(options.tablePrefix);
+    this.#types = `${this.#prefix}types`;
+    this.#entities = `${this.#prefix}entities`;
+    this.#autoIndex = options.autoIndex ?? true;
+  }
+
+  /** Names of the GIN and expression indexes, for callers that manage indexes themselves. */
+  get tables(): { types: string; entities: string; gin: string } {
+    return { types: this.#types, entities: this.#entities, gin: `${this.#prefix}entities_data` };
+  }
+
+  async init(): Promise<void> {
+    await this.#pool.query(`
+      create table if not exists ${this.#types} (name text not null, version integer not null, record json not null, primary key (name, version));
+      create table if not exists ${this.#entities} (
+        id text primary key, type text not null, type_version integer not null, revision integer not null, data jsonb not null
+      );
+      create index if not exists ${this.#prefix}entities_type on ${this.#entities} (type, type_version);
+      create index if not exists ${this.#prefix}entities_data on ${this.#entities} using gin (data jsonb_path_ops);
+    `);
+  }
+
+  async saveType(record: TypeVersionRecord): Promise<boolean> {
+    const result = await this.#pool.query(`insert into ${this.#types} (name, version, record) values ($1, $2, $3) on conflict do nothing`, [
+      record.name,
+      record.version,
+      JSON.stringify(record),
+    ]);
+    return result.rowCount === 1;
+  }
+
+  async loadTypes(): Promise<TypeVersionRecord[]> {
+    const result = await this.#pool.query<{ record: TypeVersionRecord }>(`select record from ${this.#types}`);
+    return result.rows.map((row) => row.record);
+  }
+
+  async insert(record: EntityRecord): Promise<boolean> {
+    const result = await this.#pool.query(
+      `insert into ${this.#entities} (id, type, type_version, revision, data) values ($1, $2, $3, $4, $5) on conflict do nothing`,
+      [record.id, record.type, record.typeVersion, record.revision, JSON.stringify(record.values)],
+    );
+    return result.rowCount === 1;
+  }
+
+  async replace(record: EntityRecord, expectedRevision: number): Promise<boolean> {
+    const result = await this.#pool.query(
+      `update ${this.#entities} set type = $1, type_version = $2, revision = $3, data = $4 where id = $5 and revision = $6`,
+      [record.type, record.typeVersion, record.revision, JSON.stringify(record.values), record.id, expectedRevision],
+    );
+    return result.rowCount === 1;
+  }
+
+  async load(id: string): Promise<EntityRecord | undefined> {
+    const result = await this.#pool.query<Row>(`select * from ${this.#entities} where id = $1`, [id]);
+    const row = result.rows[0];
+    return row && toRecord(row);
+  }
+
+  async remove(id: string, expectedRevision: number): Promise<boolean> {
+    const result = await this.#pool.query(`delete from ${this.#entities} where id = $1 and revision = $2`, [id, expectedRevision]);
+    return result.rowCount === 1;
+  }
+
+  async query(query: StoreQuery): Promise<EntityRecord[]> {
+    const { sql, params } = this.compile(query);
+    await Promise.all([
+      ...query.conditions.flatMap((condition) =>
+        'valueClass' in condition ? [this.#ensureIndex(condition.property, condition.valueClass)] : [],
+      ),
+      ...query.orderBy.map((key) => this.#ensureIndex(key.property, key.valueClass)),
+    ]);
+    const result = await this.#pool.query<Row>(sql, params);
+    return result.rows.map(toRecord);
+  }
+
+  /** The SQL a query runs, for EXPLAIN and benchmarks. */
+  compile(query: StoreQuery): { sql: string; params: unknown[] } {
+    const params: unknown[] = [];
+    const param = (value: unknown, cast: string) => {
+      params.push(value);
+      return `$${params.length}::${cast}`;
+    };
+    const contains = (document: unknown) => `data @> ${param(JSON.stringify(document), 'jsonb')}`;
+    const where = [`type = any(${param(query.types, 'text[]')})`];
+    for (const condition of query.conditions) where.push(this.#condition(condition, param, contains));
+    const order = [...query.orderBy.map((key) => orderTerm(key)), 'id collate "C"'];
+    let sql = `select id, type, type_version, revision, data from ${this.#entities} where ${where.join(' and ')} order by ${order.join(', ')}`;
+    if (query.limit !== undefined) sql += ` limit ${param(query.limit, 'int')}`;
+    return { sql, params };
+  }
+
+  async olderThan(type: string, version: number, limit: number): Promise<EntityRecord[]> {
+    const result = await this.#pool.query<Row>(
+      `select * from ${this.#entities} where type = $1 and type_version < $2 order by id collate "C" limit $3`,
+      [type, version, limit],
+    );
+    return result.rows.map(toRecord);
+  }
+
+  async close(): Promise<void> {
+    if (this.#owned) await this.#pool.end();
+  }
+
+  #condition(condition: Condition, param: (value: unknown, cast: string) => string, contains: (document: unknown) => string): string {
+    const name = sqlName(condition.property);
+    switch (condition.op) {
+      case 'eq':
+        return contains({ [name]: condition.value });
+      case 'in':
+        return `(${condition.values.map((value) => contains({ [name]: value })).join(' or ')})`;
+      case 'exists':
+        return `${condition.value ? '' : 'not '}(data ? '${name}')`;
+      case 'contains':
+        return contains({ [name]: [condition.value] });
+      default: {
+        const op = { gt: '>', gte: '>=', lt: '<', lte: '<=' }[condition.op];
+        return `${typedValue(name, condition.valueClass)} ${op} ${param(condition.value, condition.valueClass === 'number' ? 'numeric' : 'text')}`;
+      }
+    }
+  }
+
+  #ensureIndex(property: string, valueClass: ValueClass): Promise<void> {
+    if (!this.#autoIndex) return Promise.resolve();
+    const name = indexName(this.#prefix, property, valueClass);
+    let pending = this.#indexed.get(name);
+    if (!pending) {
+      pending = this.#pool.query(`create index if not exists ${name} on ${this.#entities} ((${typedValue(property, valueClass)}))`).then(
+        () => undefined,
+        (error: { code?: string }) => {
+          // Another store instance created it at the same moment.
+          if (error.code === '23505' || error.code === '42P07') return;
+          this.#indexed.delete(name);
+          throw error;
+        },
+      );
+      this.#indexed.set(name, pending);
+    }
+    return pending;
+  }
+}
+
+/** The property as a typed SQL value, null when it is absent or of another JSON type. */
+function typedValue(property: string, valueClass: ValueClass): string {
+  const name = sqlName(property);
+  const jsonType = valueClass === 'number' ? 'number' : valueClass;
+  const cast =
+    valueClass === 'number'
+      ? `(data->>'${name}')::numeric`
+      : valueClass === 'boolean'
+        ? `(data->>'${name}')::boolean`
+        : `(data->>'${name}')`;
+  const expression = `case when jsonb_typeof(data->'${name}') = '${jsonType}' then ${cast} end`;
+  return valueClass === 'string' ? `((${expression}) collate "C")` : `(${expression})`;
+}
+
+function orderTerm(key: SortKey): string {
+  return `${typedValue(key.property, key.valueClass)} ${key.direction} nulls last`;
+}
+
+function toRecord(row: Row): EntityRecord {
+  return { id: row.id, type: row.type, typeVersion: row.type_version, revision: row.revision, values: row.data };
+}

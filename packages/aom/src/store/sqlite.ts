@@ -1,0 +1,168 @@
+import Database from 'better-sqlite3';
+import type { Condition, SortKey, StoreQuery, ValueClass } from '../query/spec.js';
+import type { TypeVersionRecord } from '../schema/definition.js';
+import { indexName, sqlName, tablePrefix } from './sql-names.js';
+import type { AomStore, EntityRecord } from './store.js';
+
+export interface SqliteAomStoreOptions {
+  /** A file path, or `:memory:`. Ignored when `database` is given. */
+  readonly filename?: string;
+  /** An open better-sqlite3 database; the store does not close it. */
+  readonly database?: Database.Database;
+  /** Prefix of the two tables (default `aom_`). */
+  readonly tablePrefix?: string;
+  /** Create an expression index the first time a property is range-queried or sorted on (default true). */
+  readonly autoIndex?: boolean;
+}
+
+const TYPE_TEST: Record<ValueClass, string> = { number: "in ('integer','real')", string: "= 'text'", boolean: "in ('true','false')" };
+
+interface Row {
+  id: string;
+  type: string;
+  type_version: number;
+  revision: number;
+  data: string;
+}
+
+/** The document store on SQLite: values as JSON text, queried with the JSON1 functions. */
+export class SqliteAomStore implements AomStore {
+  readonly #db: Database.Database;
+  readonly #owned: boolean;
+  readonly #types: string;
+  readonly #entities: string;
+  readonly #prefix: string;
+  readonly #autoIndex: boolean;
+  readonly #indexed = new Set<string>();
+
+  constructor(options: SqliteAomStoreOptions = {}) {
+    this.#owned = options.database === undefined;
+    this.#db = options.database ?? new Database(options.filename ?? ':memory:');
+    this.#prefix = tablePrefix(options.tablePrefix);
+    this.#types = `${this.#prefix}types`;
+    this.#entities = `${this.#prefix}entities`;
+    this.#autoIndex = options.autoIndex ?? true;
+  }
+
+  async init(): Promise<void> {
+    this.#db.pragma('journal_mode = WAL');
+    this.#db.exec(`
+      create table if not exists ${this.#types} (name text not null, version integer not null, record text not null, primary key (name, version));
+      create table if not exists ${this.#entities} (
+        id text primary key, type text not null, type_version integer not null, revision integer not null, data text not null
+      );
+      create index if not exists ${this.#prefix}entities_type on ${this.#entities} (type, type_version);
+    `);
+  }
+
+  async saveType(record: TypeVersionRecord): Promise<boolean> {
+    const result = this.#db
+      .prepare(`insert into ${this.#types} (name, version, record) values (?, ?, ?) on conflict do nothing`)
+      .run(record.name, record.version, JSON.stringify(record));
+    return result.changes === 1;
+  }
+
+  async loadTypes(): Promise<TypeVersionRecord[]> {
+    const rows = this.#db.prepare(`select record from ${this.#types}`).all() as { record: string }[];
+    return rows.map((row) => JSON.parse(row.record) as TypeVersionRecord);
+  }
+
+  async insert(record: EntityRecord): Promise<boolean> {
+    const result = this.#db
+      .prepare(`insert into ${this.#entities} (id, type, type_version, revision, data) values (?, ?, ?, ?, ?) on conflict do nothing`)
+      .run(record.id, record.type, record.typeVersion, record.revision, JSON.stringify(record.values));
+    return result.changes === 1;
+  }
+
+  async replace(record: EntityRecord, expectedRevision: number): Promise<boolean> {
+    const result = this.#db
+      .prepare(`update ${this.#entities} set type = ?, type_version = ?, revision = ?, data = ? where id = ? and revision = ?`)
+      .run(record.type, record.typeVersion, record.revision, JSON.stringify(record.values), record.id, expectedRevision);
+    return result.changes === 1;
+  }
+
+  async load(id: string): Promise<EntityRecord | undefined> {
+    const row = this.#db.prepare(`select * from ${this.#entities} where id = ?`).get(id) as Row | undefined;
+    return row && toRecord(row);
+  }
+
+  async remove(id: string, expectedRevision: number): Promise<boolean> {
+    return this.#db.prepare(`delete from ${this.#entities} where id = ? and revision = ?`).run(id, expectedRevision).changes === 1;
+  }
+
+  async query(query: StoreQuery): Promise<EntityRecord[]> {
+    const params: unknown[] = [...query.types];
+    const where = [
+      `type in (${query.types.map(() => '?').join(', ')})`,
+      ...query.conditions.map((condition) => this.#condition(condition, params)),
+    ];
+    const order = [...query.orderBy.flatMap((key) => this.#order(key)), 'id'];
+    let sql = `select * from ${this.#entities} where ${where.join(' and ')} order by ${order.join(', ')}`;
+    if (query.limit !== undefined) {
+      sql += ' limit ?';
+      params.push(query.limit);
+    }
+    return (this.#db.prepare(sql).all(...params) as Row[]).map(toRecord);
+  }
+
+  async olderThan(type: string, version: number, limit: number): Promise<EntityRecord[]> {
+    const rows = this.#db
+      .prepare(`select * from ${this.#entities} where type = ? and type_version < ? order by id limit ?`)
+      .all(type, version, limit) as Row[];
+    return rows.map(toRecord);
+  }
+
+  async close(): Promise<void> {
+    if (this.#owned) this.#db.close();
+  }
+
+  #condition(condition: Condition, params: unknown[]): string {
+    const path = `'$.${sqlName(condition.property)}'`;
+    const typed = (valueClass: ValueClass, comparison: string, value: unknown) => {
+      params.push(valueClass === 'boolean' ? (value ? 'true' : 'false') : value);
+      return valueClass === 'boolean'
+        ? `json_type(data, ${path}) = ?`
+        : `(json_type(data, ${path}) ${TYPE_TEST[valueClass]} and json_extract(data, ${path}) ${comparison} ?)`;
+    };
+    switch (condition.op) {
+      case 'eq':
+        return typed(classOf(condition.value), '=', condition.value);
+      case 'in':
+        return `(${condition.values.map((value) => typed(classOf(value), '=', value)).join(' or ')})`;
+      case 'exists':
+        return `json_type(data, ${path}) is ${condition.value ? 'not ' : ''}null`;
+      case 'contains': {
+        const valueClass = classOf(condition.value);
+        params.push(valueClass === 'boolean' ? (condition.value ? 'true' : 'false') : condition.value);
+        const test = valueClass === 'boolean' ? 'item.type = ?' : `item.type ${TYPE_TEST[valueClass]} and item.value = ?`;
+        return `(json_type(data, ${path}) = 'array' and exists (select 1 from json_each(data, ${path}) as item where ${test}))`;
+      }
+      default:
+        this.#ensureIndex(condition.property);
+        return typed(condition.valueClass, { gt: '>', gte: '>=', lt: '<', lte: '<=' }[condition.op], condition.value);
+    }
+  }
+
+  #order(key: SortKey): string[] {
+    this.#ensureIndex(key.property);
+    const path = `'$.${sqlName(key.property)}'`;
+    return [`(json_type(data, ${path}) ${TYPE_TEST[key.valueClass]}) desc`, `json_extract(data, ${path}) ${key.direction}`];
+  }
+
+  #ensureIndex(property: string): void {
+    if (!this.#autoIndex) return;
+    // json_extract returns numbers, text and booleans from one expression, so one index serves all.
+    const name = indexName(this.#prefix, property, 'json');
+    if (this.#indexed.has(name)) return;
+    this.#db.exec(`create index if not exists ${name} on ${this.#entities} (json_extract(data, '$.${sqlName(property)}'))`);
+    this.#indexed.add(name);
+  }
+}
+
+function classOf(value: unknown): ValueClass {
+  return typeof value === 'number' ? 'number' : typeof value === 'boolean' ? 'boolean' : 'string';
+}
+
+function toRecord(row: Row): EntityRecord {
+  return { id: row.id, type: row.type, typeVersion: row.type_version, revision: row.revision, values: JSON.parse(row.data) };
+}
