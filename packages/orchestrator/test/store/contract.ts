@@ -1,0 +1,322 @@
+import type { JobDefinition, JobStore, TaskState } from '@myrmex/orchestrator';
+import fc from 'fast-check';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { definition } from '../engine/definitions.js';
+
+/**
+ * The JobStore contract: every store (SQLite now, PostgreSQL later) must pass it.
+ * `open` returns a fresh, empty, migrated store.
+ */
+export function describeStoreContract(name: string, open: () => Promise<JobStore>): void {
+  describe(`JobStore contract: ${name}`, () => {
+    let store: JobStore;
+    beforeEach(async () => {
+      store = await open();
+    });
+    afterEach(async () => {
+      await store.close();
+    });
+
+    const diamond: JobDefinition = definition([
+      { task_type: 'a' },
+      { task_type: 'b', dependencies: ['a'] },
+      { task_type: 'c', dependencies: ['a'] },
+    ]);
+    const at = (ms: number) => new Date(1_800_000_000_000 + ms);
+    let nextId = 0;
+    const submit = async (options: { priority?: number; scheduledAt?: number; jobType?: string; submittedAt?: number } = {}) => {
+      const id = `job-${++nextId}`;
+      const { job } = await store.createJob({
+        id,
+        jobType: options.jobType ?? 'test-job',
+        version: 1,
+        priority: options.priority ?? 50,
+        params: { n: nextId },
+        submittedAt: at(options.submittedAt ?? 0),
+        scheduledAt: at(options.scheduledAt ?? 0),
+        taskTypes: ['a', 'b', 'c'],
+      });
+      return job;
+    };
+    const makeReady = async (jobId: string, taskType = 'a') => {
+      const events = await store.apply(jobId, {
+        at: at(1),
+        job: { state: 'READY', reason: 'admitted' },
+        tasks: [{ taskType, state: 'READY', reason: 'ready' }],
+      });
+      expect(events).toBeDefined();
+    };
+
+    describe('definitions', () => {
+      it('creates a new version only when the definition changes, newest first', async () => {
+        expect(await store.saveDefinition(diamond, 'v1 text', at(0))).toEqual({ jobType: 'test-job', version: 1, created: true });
+        expect(await store.saveDefinition(diamond, 'v1 again', at(1))).toEqual({ jobType: 'test-job', version: 1, created: false });
+        const changed = { ...diamond, priority: 90 };
+        expect(await store.saveDefinition(changed, 'v2 text', at(2))).toEqual({ jobType: 'test-job', version: 2, created: true });
+        const versions = await store.definitionVersions('test-job');
+        expect(versions.map((v) => [v.version, v.source, v.definition.priority])).toEqual([
+          [2, 'v2 text', 90],
+          [1, 'v1 text', 50],
+        ]);
+        expect((await store.definition('test-job'))?.version).toBe(2);
+        expect((await store.definition('test-job', 1))?.definition).toEqual(diamond);
+        expect(await store.definition('test-job', 3)).toBeUndefined();
+        expect(await store.definitionVersions('nope')).toEqual([]);
+      });
+
+      it('lists the latest version per type and disables and re-enables a type', async () => {
+        await store.saveDefinition(diamond, 'a', at(0));
+        await store.saveDefinition({ ...diamond, priority: 10 }, 'b', at(1));
+        await store.saveDefinition({ ...diamond, jobType: 'other' }, 'c', at(2));
+        expect((await store.latestDefinitions()).map((d) => [d.jobType, d.version])).toEqual([
+          ['other', 1],
+          ['test-job', 2],
+        ]);
+        expect(await store.setDefinitionDisabled('test-job', true)).toBe(true);
+        expect(await store.setDefinitionDisabled('missing', true)).toBe(false);
+        expect((await store.definition('test-job'))?.disabled).toBe(true);
+        await store.saveDefinition({ ...diamond, priority: 10 }, 'b', at(3));
+        expect((await store.definition('test-job'))?.disabled).toBe(false);
+      });
+    });
+
+    describe('jobs', () => {
+      it('creates a PENDING job with PENDING tasks in definition order and a first timeline row', async () => {
+        const job = await submit();
+        expect(job).toMatchObject({ state: 'PENDING', jobType: 'test-job', version: 1, priority: 50, params: { n: nextId }, retry: 0 });
+        expect((await store.tasks(job.id)).map((t) => [t.taskType, t.state, t.attempt, t.runAttempts])).toEqual([
+          ['a', 'PENDING', 0, 0],
+          ['b', 'PENDING', 0, 0],
+          ['c', 'PENDING', 0, 0],
+        ]);
+        expect(await store.timeline(job.id)).toMatchObject([{ jobId: job.id, to: 'PENDING', reason: 'submitted' }]);
+        expect(await store.job('missing')).toBeUndefined();
+      });
+
+      it('lists jobs newest first with filters and pagination', async () => {
+        const jobs = [await submit(), await submit({ jobType: 'other' }), await submit()];
+        await makeReady(jobs[2]!.id);
+        const all = await store.listJobs({});
+        expect(all.items.map((j) => j.id)).toEqual(jobs.map((j) => j.id).reverse());
+        expect(all.total).toBe(3);
+        expect((await store.listJobs({ jobType: 'test-job' })).total).toBe(2);
+        expect((await store.listJobs({ state: 'READY' })).items.map((j) => j.id)).toEqual([jobs[2]!.id]);
+        const page = await store.listJobs({ limit: 1, offset: 1 });
+        expect(page).toMatchObject({ total: 3, limit: 1, offset: 1 });
+        expect(page.items.map((j) => j.id)).toEqual([jobs[1]!.id]);
+      });
+    });
+
+    describe('transitions', () => {
+      it('writes each state change with its timeline row (job, task, from, to, time, reason)', async () => {
+        const job = await submit();
+        const events = await store.apply(job.id, {
+          at: at(5),
+          job: { state: 'READY', reason: 'admitted', deadlineAt: 99 },
+          tasks: [
+            { taskType: 'a', state: 'READY', reason: 'start' },
+            { taskType: 'b', state: 'SKIPPED', reason: 'nope', endedAt: at(5) },
+          ],
+        });
+        expect(events?.map((e) => [e.taskType, e.from, e.to, e.reason, e.at.getTime()])).toEqual([
+          [undefined, 'PENDING', 'READY', 'admitted', at(5).getTime()],
+          ['a', 'PENDING', 'READY', 'start', at(5).getTime()],
+          ['b', 'PENDING', 'SKIPPED', 'nope', at(5).getTime()],
+        ]);
+        expect(await store.timeline(job.id)).toHaveLength(4);
+        expect((await store.job(job.id))?.deadlineAt).toBe(99);
+      });
+
+      it('writes nothing when an expectation does not hold', async () => {
+        const job = await submit();
+        const before = await store.timeline(job.id);
+        const result = await store.apply(job.id, {
+          at: at(5),
+          job: { state: 'EXECUTING' },
+          tasks: [
+            { taskType: 'a', state: 'COMPLETED' },
+            { taskType: 'b', expect: { state: 'EXECUTING' }, state: 'FAILED' },
+          ],
+        });
+        expect(result).toBeUndefined();
+        expect((await store.job(job.id))?.state).toBe('PENDING');
+        expect((await store.tasks(job.id)).map((t) => t.state)).toEqual(['PENDING', 'PENDING', 'PENDING']);
+        expect(await store.timeline(job.id)).toEqual(before);
+        expect(await store.apply(job.id, { at: at(6), job: { expect: ['READY'], state: 'EXECUTING' } })).toBeUndefined();
+      });
+
+      it('keeps outputs, routes, exit codes and clears fields set to null', async () => {
+        const job = await submit();
+        await store.apply(job.id, {
+          at: at(1),
+          tasks: [{ taskType: 'a', state: 'COMPLETED', outputs: { X: '1' }, route: 'b', exitCode: 0, fatal: false, endedAt: at(1) }],
+        });
+        let task = (await store.tasks(job.id))[0]!;
+        expect(task).toMatchObject({ outputs: { X: '1' }, route: 'b', exitCode: 0, fatal: false, endedAt: at(1) });
+        await store.apply(job.id, { at: at(2), tasks: [{ taskType: 'a', state: 'PENDING', route: null, exitCode: null, endedAt: null }] });
+        task = (await store.tasks(job.id))[0]!;
+        expect(task.route).toBeUndefined();
+        expect(task.exitCode).toBeUndefined();
+        expect(task.endedAt).toBeUndefined();
+        expect(task.outputs).toEqual({ X: '1' });
+      });
+
+      it('timeline replays to the current state for any sequence of transitions (property)', async () => {
+        const states: TaskState[] = ['PENDING', 'READY', 'EXECUTING', 'COMPLETED', 'FAILED', 'SKIPPED', 'CANCELLED'];
+        const step = fc.record({
+          task: fc.constantFrom('a', 'b', 'c', undefined),
+          to: fc.constantFrom(...states),
+          expectFail: fc.boolean(),
+        });
+        await fc.assert(
+          fc.asyncProperty(fc.array(step, { minLength: 1, maxLength: 25 }), async (steps) => {
+            const job = await submit();
+            for (const s of steps) {
+              const expect_ = s.expectFail ? { expect: { state: 'PAUSED' as const } } : {};
+              if (s.task === undefined) {
+                await store.apply(job.id, { at: at(1), job: { state: s.to === 'SKIPPED' ? 'PAUSED' : s.to } });
+              } else await store.apply(job.id, { at: at(1), tasks: [{ taskType: s.task, state: s.to, ...expect_ }] });
+            }
+            const timeline = await store.timeline(job.id);
+            const replayed = new Map<string, string>();
+            for (const event of timeline) {
+              const key = event.taskType ?? '';
+              expect(event.from).toBe(replayed.get(key) ?? (key === '' ? undefined : 'PENDING'));
+              replayed.set(key, event.to);
+            }
+            expect(replayed.get('') ?? 'PENDING').toBe((await store.job(job.id))?.state);
+            for (const task of await store.tasks(job.id)) expect(replayed.get(task.taskType) ?? 'PENDING').toBe(task.state);
+          }),
+          { numRuns: 40 },
+        );
+      });
+    });
+
+    describe('claiming', () => {
+      it('claims a READY task once: new attempt, task and job EXECUTING', async () => {
+        const job = await submit();
+        await makeReady(job.id);
+        const claimed = await store.claim({ jobId: job.id, taskType: 'a', antId: 'ant-1', at: at(10) });
+        expect(claimed?.attempt).toBe(1);
+        expect(claimed?.runAttempts).toBe(1);
+        expect(claimed?.events.map((e) => [e.taskType, e.from, e.to])).toEqual([
+          ['a', 'READY', 'EXECUTING'],
+          [undefined, 'READY', 'EXECUTING'],
+        ]);
+        expect(await store.claim({ jobId: job.id, taskType: 'a', antId: 'ant-2', at: at(11) })).toBeUndefined();
+        expect(await store.claim({ jobId: job.id, taskType: 'b', antId: 'ant-2', at: at(11) })).toBeUndefined();
+        const stored = await store.job(job.id);
+        expect(stored).toMatchObject({ state: 'EXECUTING', startedAt: at(10) });
+        expect(await store.attempts(job.id)).toMatchObject([
+          { taskType: 'a', attempt: 1, state: 'EXECUTING', antId: 'ant-1', startedAt: at(10) },
+        ]);
+        expect(await store.executingAttempts()).toHaveLength(1);
+        await store.setAttemptPid(job.id, 'a', 1, 4242);
+        expect((await store.executingAttempts())[0]?.pid).toBe(4242);
+      });
+
+      it('continues attempt numbers across retries and ends attempts', async () => {
+        const job = await submit();
+        await makeReady(job.id);
+        await store.claim({ jobId: job.id, taskType: 'a', antId: 'x', at: at(1) });
+        await store.apply(job.id, {
+          at: at(2),
+          attempts: [{ taskType: 'a', attempt: 1, state: 'FAILED', exitCode: 3, reason: 'exit code 3' }],
+          tasks: [{ taskType: 'a', expect: { state: 'EXECUTING', attempt: 1 }, state: 'READY', notBefore: at(2).getTime() }],
+        });
+        const second = await store.claim({ jobId: job.id, taskType: 'a', antId: 'x', at: at(3) });
+        expect(second).toMatchObject({ attempt: 2, runAttempts: 2 });
+        expect((await store.attempts(job.id)).map((a) => [a.attempt, a.state, a.exitCode, a.endedAt?.getTime()])).toEqual([
+          [1, 'FAILED', 3, at(2).getTime()],
+          [2, 'EXECUTING', undefined, undefined],
+        ]);
+      });
+
+      it('does not start tasks of a cancelled job but does for a timed-out one', async () => {
+        const cancelled = await submit();
+        await makeReady(cancelled.id);
+        await store.apply(cancelled.id, { at: at(2), job: { stop: 'cancel' } });
+        expect(await store.claim({ jobId: cancelled.id, taskType: 'a', antId: 'x', at: at(3) })).toBeUndefined();
+        const timedOut = await submit();
+        await makeReady(timedOut.id);
+        await store.apply(timedOut.id, { at: at(2), job: { stop: 'timeout' } });
+        expect(await store.claim({ jobId: timedOut.id, taskType: 'a', antId: 'x', at: at(3) })).toBeDefined();
+      });
+    });
+
+    describe('scheduling queries', () => {
+      it('returns due PENDING jobs by priority then submission, honouring scheduled_at', async () => {
+        const low = await submit({ priority: 10 });
+        const high = await submit({ priority: 90 });
+        const later = await submit({ priority: 99, scheduledAt: 1000 });
+        const high2 = await submit({ priority: 90 });
+        expect((await store.duePendingJobs(at(500).getTime(), 10)).map((j) => j.id)).toEqual([high.id, high2.id, low.id]);
+        expect((await store.duePendingJobs(at(1000).getTime(), 10)).map((j) => j.id)).toEqual([later.id, high.id, high2.id, low.id]);
+        expect(await store.duePendingJobs(at(1000).getTime(), 2)).toHaveLength(2);
+        expect(await store.nextWakeAt()).toBe(at(0).getTime());
+      });
+
+      it('returns READY tasks whose wait is over, of active jobs, by priority', async () => {
+        const low = await submit({ priority: 1 });
+        const high = await submit({ priority: 80 });
+        await makeReady(low.id);
+        await makeReady(high.id);
+        await store.apply(high.id, { at: at(1), tasks: [{ taskType: 'b', state: 'READY', notBefore: at(100).getTime() }] });
+        const now = at(50).getTime();
+        expect((await store.readyTasks(now, 10)).map((t) => [t.jobId, t.taskType])).toEqual([
+          [high.id, 'a'],
+          [low.id, 'a'],
+        ]);
+        expect((await store.readyTasks(at(100).getTime(), 10)).map((t) => [t.jobId, t.taskType])).toEqual([
+          [high.id, 'a'],
+          [high.id, 'b'],
+          [low.id, 'a'],
+        ]);
+        expect(await store.readyTasks(now, 1)).toHaveLength(1);
+        expect((await store.activeJobsByType()).get('test-job')).toBe(2);
+        expect((await store.activeJobs()).map((j) => j.id)).toEqual([low.id, high.id]);
+      });
+
+      it('finds jobs past their deadline and wakes for the earliest due moment', async () => {
+        const job = await submit({ scheduledAt: 5000 });
+        expect(await store.nextWakeAt()).toBe(at(5000).getTime());
+        await store.apply(job.id, { at: at(1), job: { state: 'READY', deadlineAt: at(300).getTime() } });
+        expect(await store.nextWakeAt()).toBe(at(300).getTime());
+        expect(await store.expiredJobs(at(299).getTime())).toEqual([]);
+        expect((await store.expiredJobs(at(300).getTime())).map((j) => j.id)).toEqual([job.id]);
+        await store.apply(job.id, { at: at(2), job: { stop: 'timeout' } });
+        expect(await store.expiredJobs(at(300).getTime())).toEqual([]);
+      });
+    });
+
+    describe('logs and ants', () => {
+      it('appends log lines in order and reads them by task and after a sequence number', async () => {
+        const job = await submit();
+        const lines = await store.appendLogs([
+          { jobId: job.id, taskType: 'a', attempt: 1, stream: 'stdout', at: at(1), text: 'one' },
+          { jobId: job.id, taskType: 'b', attempt: 1, stream: 'stderr', at: at(2), text: 'two' },
+          { jobId: job.id, taskType: 'a', attempt: 2, stream: 'system', at: at(3), text: 'three' },
+        ]);
+        expect(lines.map((l) => l.text)).toEqual(['one', 'two', 'three']);
+        expect(lines[1]!.seq).toBeGreaterThan(lines[0]!.seq);
+        expect((await store.logs(job.id)).map((l) => [l.taskType, l.attempt, l.stream, l.text, l.at.getTime()])).toEqual([
+          ['a', 1, 'stdout', 'one', at(1).getTime()],
+          ['b', 1, 'stderr', 'two', at(2).getTime()],
+          ['a', 2, 'system', 'three', at(3).getTime()],
+        ]);
+        expect((await store.logs(job.id, { taskType: 'a' })).map((l) => l.text)).toEqual(['one', 'three']);
+        expect((await store.logs(job.id, { afterSeq: lines[0]!.seq })).map((l) => l.text)).toEqual(['two', 'three']);
+        expect((await store.logs(job.id, { limit: 1 })).map((l) => l.text)).toEqual(['one']);
+        expect(await store.appendLogs([])).toEqual([]);
+      });
+
+      it('saves and lists ants', async () => {
+        await store.saveAnt({ id: 'ant-1', methods: ['SHELL'], tags: ['gpu'], capacity: 2, running: 0, lastSeenAt: at(1) });
+        await store.saveAnt({ id: 'ant-1', methods: ['SHELL', 'HTTP_GET'], tags: [], capacity: 3, running: 1, lastSeenAt: at(2) });
+        expect(await store.ants()).toEqual([
+          { id: 'ant-1', methods: ['SHELL', 'HTTP_GET'], tags: [], capacity: 3, running: 1, lastSeenAt: at(2) },
+        ]);
+      });
+    });
+  });
+}

@@ -1,0 +1,59 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { MIGRATIONS, SqliteStore } from '@myrmex/orchestrator';
+import BetterSqlite3 from 'better-sqlite3';
+import { afterAll, describe, expect, it } from 'vitest';
+import { describeStoreContract } from './contract.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'myrmex-store-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+let files = 0;
+
+describeStoreContract('SQLite file (WAL)', async () => SqliteStore.open({ path: join(dir, `contract-${++files}.db`) }));
+describeStoreContract('SQLite :memory:', async () => SqliteStore.open({ path: ':memory:' }));
+
+describe('SqliteStore', () => {
+  it('runs migrations once, records them, and uses WAL with a busy timeout', async () => {
+    const path = join(dir, 'nested', 'deeper', 'm.db');
+    const store = SqliteStore.open({ path, busyTimeoutMs: 1234 });
+    expect(store.schemaVersion).toBe(MIGRATIONS.at(-1)!.version);
+    expect(store.description).toBe(`sqlite:${path}`);
+    await store.close();
+    const reopened = SqliteStore.open({ path });
+    await reopened.close();
+    const db = new BetterSqlite3(path);
+    expect(db.prepare('SELECT version FROM schema_migrations').all()).toEqual(MIGRATIONS.map((m) => ({ version: m.version })));
+    expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+    db.close();
+  });
+
+  it('keeps everything across reopening the file', async () => {
+    const path = join(dir, 'durable.db');
+    const store = SqliteStore.open({ path });
+    await store.createJob({
+      id: 'j1',
+      jobType: 't',
+      version: 1,
+      priority: 5,
+      params: { a: [1, 2] },
+      submittedAt: new Date(1),
+      scheduledAt: new Date(1),
+      taskTypes: ['x'],
+    });
+    await store.close();
+    const again = SqliteStore.open({ path });
+    expect(await again.job('j1')).toMatchObject({ id: 'j1', params: { a: [1, 2] }, state: 'PENDING' });
+    expect(await again.timeline('j1')).toHaveLength(1);
+    await again.close();
+  });
+
+  it('refuses a database whose schema is newer than it knows', () => {
+    const path = join(dir, 'future.db');
+    SqliteStore.open({ path }).close();
+    const db = new BetterSqlite3(path);
+    db.prepare('INSERT INTO schema_migrations (version, description, applied_at) VALUES (999, ?, 0)').run('from the future');
+    db.close();
+    expect(() => SqliteStore.open({ path })).toThrow(/schema version 999 is newer/);
+  });
+});
