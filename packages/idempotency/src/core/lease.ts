@@ -23,6 +23,7 @@ export class Lease {
   private readonly controller = new AbortController();
   private readonly timer: NodeJS.Timeout;
   private ended = false;
+  private lostKey = false;
   private readonly holdUntil: number;
 
   constructor(
@@ -46,6 +47,11 @@ export class Lease {
 
   get settled(): boolean {
     return this.ended;
+  }
+
+  /** True once another request took the key: this request's result must not be presented as the answer. */
+  get lost(): boolean {
+    return this.lostKey;
   }
 
   /** Applies the replay policy, then records the response or releases the key. */
@@ -82,6 +88,7 @@ export class Lease {
   confirm(applied: boolean): void {
     this.end();
     if (applied) return;
+    this.lostKey = true;
     this.metrics.staleCompletions++;
     this.options.logger.warn({ scope: this.scope }, 'stale completion rejected: the lease expired and another request took the key');
     throw new StaleLeaseError(this.scope);
@@ -93,6 +100,7 @@ export class Lease {
     this.end();
     this.metrics.released++;
     if (!(await this.call('release', () => this.options.store.release(this.scope, this.token)))) {
+      this.lostKey = true;
       this.metrics.staleCompletions++;
       this.options.logger.warn({ scope: this.scope }, 'stale release ignored: another request holds the key');
     }
@@ -120,6 +128,7 @@ export class Lease {
       );
       if (held || this.ended) return;
       this.end();
+      this.lostKey = true;
       this.metrics.leasesLost++;
       this.options.logger.warn({ scope: this.scope }, 'lease lost: another request took the key; aborting this one');
       this.controller.abort(new StaleLeaseError(this.scope));

@@ -82,13 +82,13 @@ export function idempotencyHooks(options: FastifyIdempotencyOptions): Idempotenc
     },
     async onSend(request, reply, payload) {
       const state = idempotencyOf(request);
-      if (!state || state.lease.settled) return payload;
+      if (!state || (state.lease.settled && !state.lease.lost)) return payload;
       const body = toBuffer(payload);
-      if (body === undefined) {
+      if (body === undefined && !state.lease.lost) {
         reply.headers(await finishUnbuffered(engine, state.lease));
         return payload;
       }
-      const outcome = await finish(engine, state.lease, { status: reply.statusCode, headers: reply.getHeaders(), body });
+      const outcome = await finish(engine, state.lease, { status: reply.statusCode, headers: reply.getHeaders(), body: body ?? EMPTY });
       if (outcome.kind === 'send') {
         reply.headers(outcome.extraHeaders);
         return payload;

@@ -35,6 +35,8 @@ export type Finish =
  * anyway, marked as not stored, because the work is done and hiding its result helps nobody.
  */
 export async function finish(engine: IdempotencyEngine, lease: Lease, input: ResponseInput): Promise<Finish> {
+  if (lease.lost) return { kind: 'replace', response: leaseLost(engine, new StaleLeaseError(lease.scope)) };
+  if (lease.settled) return { kind: 'send', extraHeaders: {} };
   try {
     const settlement = await lease.complete(input);
     if (settlement.kind === 'released' && settlement.reason === 'too-large') {
@@ -42,13 +44,17 @@ export async function finish(engine: IdempotencyEngine, lease: Lease, input: Res
     }
     return { kind: 'send', extraHeaders: {} };
   } catch (error) {
-    if (error instanceof StaleLeaseError) {
-      const problem = new IdempotencyProblem('lease-lost', error.message, { retryAfterSeconds: engine.options.retryAfterSeconds });
-      return { kind: 'replace', response: problemResponse(engine, problem) };
-    }
+    if (error instanceof StaleLeaseError) return { kind: 'replace', response: leaseLost(engine, error) };
     engine.options.logger.error({ scope: lease.scope, error: String(error) }, 'response sent but not recorded');
     return { kind: 'send', extraHeaders: { [NOT_STORED_HEADER]: 'store-unavailable' } };
   }
+}
+
+function leaseLost(engine: IdempotencyEngine, error: StaleLeaseError): OutgoingResponse {
+  return problemResponse(
+    engine,
+    new IdempotencyProblem('lease-lost', error.message, { retryAfterSeconds: engine.options.retryAfterSeconds }),
+  );
 }
 
 /** A response the handler streams cannot be kept: release the key and say so. */
