@@ -1,6 +1,6 @@
-import { formatDuration, MAX_DURATION_MS, parseDuration } from '@myrmex/orchestrator';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { formatDuration, MAX_DURATION_MS, parseDuration } from '../../src/definition/index.js';
 
 describe('parseDuration', () => {
   it.each([

@@ -1,4 +1,4 @@
-import { checkJobDefinition, type ParseOptions } from '@myrmex/orchestrator';
+import { checkJobDefinition, type ParseOptions } from '../../src/definition/index.js';
 
 /** A document from numbered lines, so expected positions can be read off the test. */
 export const lines = (...text: string[]): string => `${text.join('\n')}\n`;

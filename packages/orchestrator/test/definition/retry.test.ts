@@ -1,6 +1,6 @@
-import { type Backoff, retryDelayMs } from '@myrmex/orchestrator';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { type Backoff, retryDelayMs } from '../../src/definition/index.js';
 
 const task = (delayBetweenRetriesMs: number, backoff: Backoff) => ({ delayBetweenRetriesMs, backoff });
 

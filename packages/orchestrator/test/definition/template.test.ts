@@ -1,6 +1,13 @@
-import { parseSetOutput, renderTemplate, renderValue, TemplateError, type TemplateScope, templateVariables } from '@myrmex/orchestrator';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import {
+  parseSetOutput,
+  renderTemplate,
+  renderValue,
+  TemplateError,
+  type TemplateScope,
+  templateVariables,
+} from '../../src/definition/index.js';
 
 const scope = (overrides: Partial<TemplateScope> = {}): TemplateScope => ({
   params: {},
@@ -31,7 +38,7 @@ describe('renderTemplate', () => {
   });
 
   it('keeps text that is not a placeholder as written', () => {
-    const text = 'awk "{print $1}" {{Name}} {{.}} {{ .1x }} ${HOME} {{';
+    const text = 'awk "{print $1}" {{Name}} {{.}} {{ .1x }} $HOME {{';
     expect(renderTemplate(text, scope())).toBe(text);
   });
 

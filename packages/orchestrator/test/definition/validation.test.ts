@@ -1,5 +1,5 @@
-import { DefinitionValidationError, parseJobDefinition } from '@myrmex/orchestrator';
 import { describe, expect, it } from 'vitest';
+import { DefinitionValidationError, parseJobDefinition } from '../../src/definition/index.js';
 import { errorsOf, lines } from './helpers.js';
 
 describe('validation reports each problem at the node that causes it', () => {
