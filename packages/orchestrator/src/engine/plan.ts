@@ -134,9 +134,10 @@ export function planJob(definition: JobDefinition, snapshot: JobSnapshot): Plan 
         atEnd.push(taskType);
       }
     }
-    // always_run tasks with nothing to wait for run once everything else has finished.
-    const waiting = new Set(atEnd);
-    if (!changed && atEnd.length > 0 && order.every((t) => waiting.has(t) || isTerminalTask(evaluation.state(t)))) {
+    // always_run tasks with nothing to wait for run at the end: once nothing else can move. (Other
+    // tasks may still be PENDING when they wait for one of these, e.g. a route from an always_run task.)
+    const quiet = order.every((t) => evaluation.state(t) !== 'READY' && evaluation.state(t) !== 'EXECUTING');
+    if (!changed && atEnd.length > 0 && quiet) {
       for (const taskType of atEnd) {
         start.push(taskType);
         mark(taskType, 'READY');
