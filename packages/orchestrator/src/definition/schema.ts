@@ -13,8 +13,8 @@ export const MAX_RETRY = 10_000;
 
 const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/;
 const IDENTIFIER_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
-/** An exit code (a process's or an HTTP status) or the state an attempt ended in. */
-const EXIT_KEY_PATTERN = /^(?:-?\d{1,4}|COMPLETED|FAILED)$/;
+/** An exit code (a process's or an HTTP status, written without leading zeros so it matches the code as text) or the state an attempt ended in. */
+const EXIT_KEY_PATTERN = /^(?:0|-?[1-9]\d{0,3}|COMPLETED|FAILED)$/;
 
 const name = (what: string) =>
   z.string().regex(NAME_PATTERN, { error: `${what} must be 1-100 letters, digits, '_', '.' or '-', starting with a letter or digit` });

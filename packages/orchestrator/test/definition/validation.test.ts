@@ -288,11 +288,14 @@ describe('validation reports each problem at the node that causes it', () => {
       '    environment: { MY-VAR: x }',
       '    on_exit_code:',
       '      OK: COMPLETED',
+      '      "007": COMPLETED',
+      '      007: COMPLETED',
     );
     expect(errorsOf(source)).toEqual([
       "job.yaml:3:3: job_variables.1st: invalid key '1st': variable names are letters, digits and _, not starting with a digit",
       "job.yaml:7:20: tasks[0].environment.MY-VAR: invalid key 'MY-VAR': environment names are letters, digits and _, not starting with a digit",
       "job.yaml:9:7: tasks[0].on_exit_code.OK: invalid key 'OK': expected an exit code (e.g. 0, 404) or COMPLETED / FAILED",
+      "job.yaml:10:7: tasks[0].on_exit_code.007: invalid key '007': expected an exit code (e.g. 0, 404) or COMPLETED / FAILED",
     ]);
   });
 
