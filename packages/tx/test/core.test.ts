@@ -19,7 +19,7 @@ import {
 const running = { isolation: 'READ_COMMITTED' as const, readOnly: false };
 
 describe('propagation table (Spring)', () => {
-  const expected: Record<Propagation, [with: string, without: string]> = {
+  const expected: Record<Propagation, [inside: string, outside: string]> = {
     REQUIRED: ['join', 'begin'],
     REQUIRES_NEW: ['begin+suspend', 'begin'],
     NESTED: ['savepoint', 'begin'],
