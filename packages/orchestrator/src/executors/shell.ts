@@ -87,13 +87,16 @@ function runShell(context: ExecutionContext, options: Required<ShellExecutorOpti
     child.on('error', (error) => {
       spawnError = error;
     });
+    // Whatever the script left running in its group dies with the attempt (it would also keep the
+    // output pipes open and the attempt from ending).
+    child.on('exit', () => {
+      if (child.pid !== undefined) killProcessGroup(child.pid, 'SIGKILL');
+    });
     child.on('close', (code, sig) => {
       void pumped.then(() => {
         clearTimeout(timeout);
         clearTimeout(killTimer);
         signal.removeEventListener('abort', onAbort);
-        // Whatever the script left running in its group dies with the attempt.
-        if (child.pid !== undefined) killProcessGroup(child.pid, 'SIGKILL');
         if (spawnError) resolve({ succeeded: false, error: `could not start ${options.shell}: ${spawnError.message}` });
         else if (stopped !== undefined) resolve({ succeeded: false, error: stopped });
         else {
