@@ -28,7 +28,10 @@ export function formatPath(path: Path): string {
   return text;
 }
 
-/** YAML 1.2 is a superset of JSON, so one parser keeps positions for both. */
+/**
+ * YAML 1.2 is a superset of JSON, so one parser keeps positions for both. Merge keys (`<<: *defaults`)
+ * are on because shared task settings are the usual reason for anchors in definitions.
+ */
 export function readSource(
   text: string,
   file: string,
@@ -41,7 +44,7 @@ export function readSource(
   if (Buffer.byteLength(text, 'utf8') > MAX_SOURCE_BYTES) {
     return { errors: [{ file, line: 1, column: 1, path: '', message: `definition too large: more than ${MAX_SOURCE_BYTES} bytes` }] };
   }
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, strict: true });
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, strict: true, merge: true });
   if (doc.errors.length > 0) {
     const errors = doc.errors.map((error) => ({
       file,

@@ -113,6 +113,27 @@ describe('parseJobDefinition normalises', () => {
     });
   });
 
+  it('expands anchors and merge keys, so tasks can share settings', () => {
+    const definition = parseJobDefinition(
+      lines(
+        'job_type: shared',
+        'tasks:',
+        '  - &step',
+        '    task_type: a',
+        '    script: [echo step]',
+        '    retry: 2',
+        '    timeout: 30s',
+        '  - <<: *step',
+        '    task_type: b',
+        '    dependencies: [a]',
+      ),
+    );
+    expect(definition.tasks.map((t) => [t.taskType, t.script, t.retry, t.timeoutMs, t.dependencies])).toEqual([
+      ['a', ['echo step'], 2, 30_000, []],
+      ['b', ['echo step'], 2, 30_000, ['a']],
+    ]);
+  });
+
   it('reads JSON the same as the equivalent YAML', () => {
     const yaml = lines('job_type: same', 'tasks:', '  - task_type: a', '    script: [echo a]', '    timeout: 5m');
     const json = JSON.stringify({ job_type: 'same', tasks: [{ task_type: 'a', script: ['echo a'], timeout: '5m' }] });

@@ -52,6 +52,13 @@ describe('validation reports each problem at the node that causes it', () => {
     ]);
   });
 
+  it('a key written without a value is null, reported where the value is missing', () => {
+    expect(errorsOf(lines('job_type: empty', 'retry:', 'tasks:'))).toEqual([
+      'job.yaml:2:7: retry: expected an integer, got null',
+      'job.yaml:3:7: tasks: expected a list, got null',
+    ]);
+  });
+
   it('missing required keys, at the mapping that lacks them', () => {
     expect(errorsOf(lines('description: nothing', 'tasks:', '  - script: [echo a]'))).toEqual([
       "job.yaml:1:1: job_type: missing required key 'job_type'",
