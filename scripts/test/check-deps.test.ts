@@ -56,6 +56,19 @@ describe('check-deps', () => {
     ]);
   });
 
+  it('lets tests and benchmarks import their own package by its published name, but not src/', () => {
+    tree();
+    write('packages/idempotency/test/api.test.ts', "import { x } from '@myrmex/idempotency/fastify';\n");
+    write('packages/idempotency/bench/run.ts', "import { x } from '@myrmex/idempotency';\n");
+    expect(checkDependencies(root)).toEqual([]);
+    write('packages/idempotency/src/self.ts', "import { x } from '@myrmex/idempotency';\n");
+    write('packages/idempotency/test/deep.test.ts', "import { x } from '@myrmex/idempotency/missing';\n");
+    expect(checkDependencies(root).map((v: { message: string }) => v.message)).toEqual([
+      expect.stringContaining('imports itself by name in src/'),
+      expect.stringContaining("'@myrmex/idempotency/missing' is not a published entry point"),
+    ]);
+  });
+
   it('rejects a deep import past the exports map', () => {
     tree();
     write('packages/orchestrator/src/bad.ts', "import { claim } from '@myrmex/idempotency/src/engine.js';\n");
