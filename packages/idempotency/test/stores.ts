@@ -12,12 +12,13 @@ export interface OpenStore<S extends IdempotencyStore = IdempotencyStore> {
   dispose(): Promise<void>;
 }
 
-export function openSqlite(path = ':memory:'): OpenStore<SqliteStore> {
+export function openSqlite(path = ':memory:'): OpenStore<SqliteStore> & { database: Database.Database } {
   const database = new Database(path);
   database.pragma('journal_mode = WAL');
   database.pragma('busy_timeout = 5000');
   return {
     store: new SqliteStore({ database }),
+    database,
     dispose: async () => {
       database.close();
     },
