@@ -135,16 +135,19 @@ export class AomRegistry {
     const id = options.id ?? this.#core.newId();
     if (typeof id !== 'string' || id.length === 0 || id.length > MAX_ID)
       throw new TypeError(`id must be a string of 1 to ${MAX_ID} characters`);
-    const input = normalizeValues(values, type.name, null);
-    if (type.abstract)
-      throw new AomValidationError([issue(type, null, '*', null, 'abstract', `${type.name} is abstract; create one of its subtypes`)]);
-    this.#checkWrite(type, null, Object.keys(input));
+    // Issues name the id only when the caller chose it; a generated one means nothing to them yet.
+    const named = options.id ?? null;
+    const input = normalizeValues(values, type.name, named);
+    if (type.abstract) {
+      throw new AomValidationError([issue(type, named, '*', null, 'abstract', `${type.name} is abstract; create one of its subtypes`)]);
+    }
+    this.#checkWrite(type, named, Object.keys(input));
     for (const property of type.properties.values()) {
       if (property.default !== undefined && !property.computed && !Object.hasOwn(input, property.name)) {
         setOwn(input, property.name, structuredClone(property.default));
       }
     }
-    await this.#validate(type, null, input);
+    await this.#validate(type, named, input);
     const record: EntityRecord = { id, type: type.name, typeVersion: type.version, revision: 1, values: input };
     if (!(await this.#core.store.insert(record)))
       throw new AomValidationError([issue(type, id, 'id', id, 'unique', `id ${id} is already taken`)]);

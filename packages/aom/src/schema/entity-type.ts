@@ -100,7 +100,7 @@ export class EntityType {
       const computed = spec.computed === undefined ? undefined : compile(spec.computed, `properties.${name}.computed`);
       const property = new PropertyType(name, spec, this.name, computed);
       if (property.default !== undefined) {
-        compileValueCheck(spec, property.many)(property.default, name, {
+        compileValueCheck(spec, property.cardinality)(property.default, name, {
           issue: (_path, _value, constraint, message) =>
             fail(`properties.${name}.default`, `breaks its own ${constraint} constraint: ${message}`),
           reference: () => undefined,

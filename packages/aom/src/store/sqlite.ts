@@ -146,7 +146,8 @@ export class SqliteAomStore implements AomStore {
   #order(key: SortKey): string[] {
     this.#ensureIndex(key.property);
     const path = `'$.${sqlName(key.property)}'`;
-    return [`(json_type(data, ${path}) ${TYPE_TEST[key.valueClass]}) desc`, `json_extract(data, ${path}) ${key.direction}`];
+    const typed = `(json_type(data, ${path}) ${TYPE_TEST[key.valueClass]})`;
+    return [`(case when ${typed} then 0 else 1 end)`, `(case when ${typed} then json_extract(data, ${path}) end) ${key.direction}`];
   }
 
   #ensureIndex(property: string): void {

@@ -27,7 +27,7 @@ export function compileValidator(type: EntityType): Validator {
   const computed = new Set<string>();
   for (const property of type.properties.values()) {
     if (property.computed) computed.add(property.name);
-    else checks.push({ name: property.name, required: property.required, check: compileValueCheck(property.spec, property.many) });
+    else checks.push({ name: property.name, required: property.required, check: compileValueCheck(property.spec, property.cardinality) });
   }
   const known = new Set(type.properties.keys());
   const rules = type.rules;

@@ -1,3 +1,4 @@
+import { type Cardinality, formatCardinality } from '../schema/cardinality.js';
 import type { ValueSpec } from '../schema/definition.js';
 
 /** Collects what a value check finds; references are checked later against the store. */
@@ -25,11 +26,15 @@ export function isIsoDate(value: string): boolean {
  * Builds the check for one value spec once, so validating an entity runs closures with the
  * constraints already decoded (the pattern compiled, the enum turned into a Set).
  */
-export function compileValueCheck(spec: ValueSpec, many = false): ValueCheck {
-  if (spec.type === 'reference' && many) {
+export function compileValueCheck(spec: ValueSpec, cardinality?: Cardinality): ValueCheck {
+  if (spec.type === 'reference' && cardinality && cardinality.max > 1) {
     const single = compileValueCheck(spec);
+    const { min, max } = cardinality;
     return (value, path, sink) => {
       if (!Array.isArray(value)) return sink.issue(path, value, 'type', `must be a list of ids of ${spec.to}`);
+      if (value.length < min || value.length > max) {
+        sink.issue(path, value, 'cardinality', `must hold ${formatCardinality(cardinality)} references, not ${value.length}`);
+      }
       for (const [index, item] of value.entries()) single(item, `${path}[${index}]`, sink);
     };
   }
