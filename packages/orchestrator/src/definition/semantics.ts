@@ -20,12 +20,18 @@ const HTTP_ONLY_KEYS = ['url', 'headers', 'query'] as const;
 
 type Raw = Readonly<Record<string, unknown>>;
 
+/** A name a task refers to, and where it is written. */
+interface Reference {
+  readonly target: string;
+  readonly path: Path;
+  readonly kind: 'dependency' | 'route' | 'exit-route';
+}
+
 interface LenientTask {
   readonly index: number;
   readonly raw: Raw;
   readonly graph: GraphTask;
-  /** A route or dependency edge with where it is written. */
-  readonly references: readonly { readonly target: string; readonly path: Path; readonly kind: 'dependency' | 'route' | 'exit-route' }[];
+  readonly references: readonly Reference[];
 }
 
 export function semanticFindings(document: unknown, methods: readonly string[]): Finding[] {
@@ -63,7 +69,7 @@ export function semanticFindings(document: unknown, methods: readonly string[]):
 
 function lenientTask(raw: Raw, index: number): LenientTask {
   const at = (...path: Path): Path => ['tasks', index, ...path];
-  const references: LenientTask['references'][number][] = [];
+  const references: Reference[] = [];
   const dependencies = Array.isArray(raw.dependencies) ? raw.dependencies : [];
   dependencies.forEach((target, position) => {
     if (typeof target === 'string') references.push({ target, path: at('dependencies', position), kind: 'dependency' });
