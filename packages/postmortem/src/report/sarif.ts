@@ -1,0 +1,52 @@
+import type { Rule } from '../lint/rule.js';
+import type { FileFindings } from './formats.js';
+
+export const SARIF_SCHEMA = 'https://json.schemastore.org/sarif-2.1.0.json';
+
+export interface SarifOptions {
+  readonly toolVersion: string;
+  /** Rules to describe in the driver; findings refer to them by index. */
+  readonly rules: readonly Rule[];
+}
+
+const uriOf = (file: string) => file.replace(/\\/g, '/').split('/').map(encodeURIComponent).join('/');
+
+/** A SARIF 2.1.0 log with one run, so code-review tools show each finding on its line. */
+export function formatSarif(results: readonly FileFindings[], options: SarifOptions): string {
+  const index = new Map(options.rules.map((rule, i) => [rule.id, i]));
+  const log = {
+    $schema: SARIF_SCHEMA,
+    version: '2.1.0',
+    runs: [
+      {
+        tool: {
+          driver: {
+            name: 'myrmex-postmortem',
+            informationUri: 'https://github.com/myrmex/myrmex/tree/main/packages/postmortem',
+            version: options.toolVersion,
+            rules: options.rules.map((rule) => ({
+              id: rule.id,
+              name: rule.id.replace(/(^|-)(\w)/g, (_, __, c: string) => c.toUpperCase()),
+              shortDescription: { text: rule.summary },
+              fullDescription: { text: `${rule.summary} ${rule.why}` },
+              help: { text: rule.hint },
+              defaultConfiguration: { level: rule.severity },
+            })),
+          },
+        },
+        results: results.flatMap(({ file, findings }) =>
+          findings.map((f) => ({
+            ruleId: f.rule,
+            ...(index.has(f.rule) ? { ruleIndex: index.get(f.rule) } : {}),
+            level: f.severity,
+            message: { text: `${f.message}. ${f.hint}` },
+            locations: [
+              { physicalLocation: { artifactLocation: { uri: uriOf(file) }, region: { startLine: f.line, startColumn: f.column } } },
+            ],
+          })),
+        ),
+      },
+    ],
+  };
+  return JSON.stringify(log, null, 2);
+}
