@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { DefinitionValidationError } from '../definition/index.js';
+import { QueenError } from '../queen/errors.js';
 import {
   fieldErrorsFromViolations,
   makeProblem,
@@ -21,10 +22,20 @@ function definitionProblem(error: DefinitionValidationError, instance: string): 
   return makeProblem('invalid-definition', `the definition has ${count}:\n${error.message}`, instance, errors);
 }
 
+const QUEEN_KINDS = { invalid: 'validation-error', not_found: 'not-found', conflict: 'conflict' } as const;
+
+function queenProblem(error: QueenError, instance: string): Problem {
+  // The queen names fields in camelCase; the wire is snake_case.
+  const field = error.field?.replace(/[A-Z]/g, (letter) => `_${letter.toLowerCase()}`);
+  const errors = field ? [{ field, in: 'body', message: error.message }] : undefined;
+  return makeProblem(QUEEN_KINDS[error.code], error.message, instance, errors);
+}
+
 /** Maps any error a route can raise to a problem document; unknown errors become a 500 that hides internals. */
 export function toProblem(error: unknown, instance: string): Problem {
   if (error instanceof ProblemError) return makeProblem(error.kind, error.detail, instance, error.errors);
   if (error instanceof DefinitionValidationError) return definitionProblem(error, instance);
+  if (error instanceof QueenError) return queenProblem(error, instance);
   const fastifyError = error as Partial<FastifyError>;
   if (Array.isArray(fastifyError.validation)) {
     const errors = fieldErrorsFromViolations(fastifyError.validation as SchemaViolation[], fastifyError.validationContext ?? 'body');

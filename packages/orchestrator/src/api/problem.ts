@@ -31,6 +31,7 @@ export const PROBLEM_TYPES = {
   'unknown-job-type': { status: 422, title: 'The job type is not defined' },
   'job-type-disabled': { status: 409, title: 'The job type is disabled' },
   'invalid-state': { status: 409, title: 'The job is not in a state that allows this' },
+  conflict: { status: 409, title: 'The request conflicts with the current state' },
   'unsupported-media-type': { status: 415, title: 'Unsupported media type' },
   'payload-too-large': { status: 413, title: 'The body is too large' },
   unavailable: { status: 503, title: 'The queen is not available' },
@@ -86,10 +87,13 @@ function join(base: string, name: string): string {
   return base === '' ? name : `${base}.${name}`;
 }
 
-/** One FieldError per schema violation, naming the field and saying what is expected of it. */
+/**
+ * One FieldError per offending field, naming it and saying what is expected of it. A field that
+ * breaks several rules (an empty job_type is too short and does not match the pattern) keeps the first.
+ */
 export function fieldErrorsFromViolations(violations: readonly SchemaViolation[], context: string): FieldError[] {
   const part = PART_NAMES[context] ?? context;
-  return violations.map((violation) => {
+  const errors = violations.map((violation): FieldError => {
     const base = pointerToField(violation.instancePath);
     if (violation.keyword === 'required') {
       return { field: join(base, String(violation.params.missingProperty)), in: part, message: 'is required' };
@@ -101,6 +105,7 @@ export function fieldErrorsFromViolations(violations: readonly SchemaViolation[]
     const message = Array.isArray(allowed) ? `must be one of ${allowed.join(', ')}` : (violation.message ?? 'is not valid');
     return { field: base === '' ? part : base, in: part, message };
   });
+  return errors.filter((error, index) => errors.findIndex((other) => other.field === error.field) === index);
 }
 
 /** `priority must be <= 100; job_type is required` */

@@ -1,0 +1,129 @@
+import { readdir, readFile } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+import type { Logger } from 'pino';
+import { DefinitionValidationError } from '../definition/index.js';
+import { type JobState, type QueenService, TERMINAL_JOB_STATES, type TimelineEvent } from '../queen/service.js';
+
+/** Enough of a UUID to tell the demo's jobs apart in a log line. */
+const shortId = (id: string): string => id.slice(0, 8);
+
+const DEFINITION_FILE = /\.(ya?ml|json)$/i;
+
+/**
+ * Extra requests that show the failure paths of two examples; each is submitted only when its job
+ * type was applied, so renamed examples simply drop out.
+ */
+const FAILURE_VARIANTS: Readonly<Record<string, readonly { params: Record<string, unknown>; why: string }[]>> = {
+  'flaky-with-cleanup': [{ params: { FailAttempts: 5 }, why: 'runs out of retries and fails; its always_run cleanup still runs' }],
+  'release-chain': [{ params: { TestsPass: false }, why: 'fails its tests and routes to notify-failure instead of publish' }],
+};
+
+export interface DemoOptions {
+  readonly examplesDir: string;
+  readonly logger: Logger;
+  /** Passed as the `StatusUrl` param to definitions that declare that job variable (the HTTP polling example). */
+  readonly statusUrl?: string;
+}
+
+export interface DemoJob {
+  readonly id: string;
+  readonly jobType: string;
+  readonly why?: string;
+  state: JobState;
+}
+
+export interface DemoRun {
+  readonly applied: readonly string[];
+  readonly jobs: readonly DemoJob[];
+  /** Resolves when every demo job has ended. */
+  readonly finished: Promise<readonly DemoJob[]>;
+  /** Stops logging transitions (finished then never resolves if jobs are still running). */
+  stop(): void;
+}
+
+async function definitionFiles(dir: string, logger: Logger): Promise<string[]> {
+  try {
+    return (await readdir(dir)).filter((name) => DEFINITION_FILE.test(name)).sort();
+  } catch (error) {
+    logger.warn(`demo: cannot read ${dir} (${(error as NodeJS.ErrnoException).code ?? String(error)}): nothing to demo`);
+    return [];
+  }
+}
+
+async function applyExamples(queen: QueenService, dir: string, logger: Logger): Promise<string[]> {
+  const applied: string[] = [];
+  for (const name of await definitionFiles(dir, logger)) {
+    const file = join(dir, name);
+    const shown = relative(process.cwd(), file) || file;
+    try {
+      const result = await queen.applyDefinition(await readFile(file, 'utf8'), shown);
+      applied.push(result.jobType);
+      logger.info(`demo: applied ${shown} as ${result.jobType} v${result.version}${result.created ? '' : ' (unchanged)'}`);
+    } catch (error) {
+      if (!(error instanceof DefinitionValidationError)) throw error;
+      logger.error(`demo: ${shown} is not a valid definition:\n${error.message}`);
+    }
+  }
+  return applied;
+}
+
+/**
+ * Applies every definition in `examplesDir`, submits one request per job type (plus the failure
+ * variants above) and logs every job and task transition of those requests until they end.
+ */
+export async function runDemo(queen: QueenService, options: DemoOptions): Promise<DemoRun> {
+  const { logger } = options;
+  const applied = await applyExamples(queen, options.examplesDir, logger);
+  if (applied.length === 0) logger.warn(`demo: no job definitions in ${options.examplesDir}: the queen serves, but runs nothing`);
+
+  const jobs = new Map<string, DemoJob>();
+  const early: TimelineEvent[] = [];
+  let resolveFinished: (jobs: readonly DemoJob[]) => void = () => {};
+  const finished = new Promise<readonly DemoJob[]>((resolve) => {
+    resolveFinished = resolve;
+  });
+  const settleIfDone = () => {
+    if ([...jobs.values()].every((job) => TERMINAL_JOB_STATES.includes(job.state))) resolveFinished([...jobs.values()]);
+  };
+  const report = (event: TimelineEvent) => {
+    const job = jobs.get(event.jobId);
+    if (!job) return;
+    const subject = event.taskType === undefined ? 'job' : `task ${event.taskType}`;
+    const reason = event.reason ? ` (${event.reason})` : '';
+    logger.info(`demo: ${job.jobType} ${shortId(job.id)} ${subject} ${event.from ?? '-'} -> ${event.to}${reason}`);
+    if (event.taskType === undefined) {
+      job.state = event.to as JobState;
+      settleIfDone();
+    }
+  };
+  let submitting = true;
+  // Subscribed before submitting: a job can move before submit() returns its id.
+  const stop = queen.onTransition((event) => {
+    if (submitting) early.push(event);
+    else report(event);
+  });
+
+  for (const jobType of applied) {
+    const definition = (await queen.definitionVersions(jobType))[0]?.definition;
+    const statusParams =
+      options.statusUrl && definition && 'StatusUrl' in definition.jobVariables ? { StatusUrl: `${options.statusUrl}/${jobType}` } : {};
+    const requests = [{ params: statusParams, why: undefined as string | undefined }, ...(FAILURE_VARIANTS[jobType] ?? [])];
+    for (const request of requests) {
+      const job = await queen.submit({ jobType, params: request.params });
+      jobs.set(job.id, { id: job.id, jobType, state: job.state, ...(request.why ? { why: request.why } : {}) });
+      logger.info(`demo: submitted ${jobType} ${job.id}${request.why ? `, which ${request.why}` : ''}`);
+    }
+  }
+  submitting = false;
+  early.splice(0).forEach(report);
+  finished.then((ended) => {
+    stop();
+    if (ended.length === 0) return;
+    const summary = ended.map((job) => `\n  ${job.jobType} ${shortId(job.id)} ${job.state}${job.why ? `: ${job.why}` : ''}`).join('');
+    logger.info(
+      `demo: every demo job has ended:${summary}\nThe queen keeps serving; try \`myrmex jobs\` and \`myrmex status <id>\`. Ctrl-C stops it.`,
+    );
+  });
+  settleIfDone();
+  return { applied, jobs: [...jobs.values()], finished, stop };
+}

@@ -1,0 +1,130 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { createApi } from '../api/index.js';
+import { Queen } from '../queen/queen.js';
+import { DEFAULT_DB_PATH } from '../store/index.js';
+import { type DemoRun, runDemo } from './demo.js';
+import { createLogger } from './logger.js';
+import { type StatusEndpoint, startStatusEndpoint } from './status-endpoint.js';
+
+export const DEFAULT_HOST = '127.0.0.1';
+export const DEFAULT_PORT = 7070;
+
+export interface ServeOptions {
+  /** SQLite file; its folder is created. Default ./.myrmex/myrmex.db. */
+  readonly dbPath?: string;
+  readonly host?: string;
+  /** 0 picks a free port (see `url`). Default 7070. */
+  readonly port?: number;
+  /** Tasks the embedded ant runs at once (default 4). */
+  readonly capacity?: number;
+  /** Apply the examples, submit the demo jobs and log their progress. */
+  readonly demo?: boolean;
+  /** Where the demo's definitions are (default: examples/orchestrator of the working directory or of this repository). */
+  readonly examplesDir?: string;
+  /** Default: human lines on stdout (or JSON lines with `json`). */
+  readonly logger?: Logger;
+  readonly json?: boolean;
+  /** Shut down on SIGINT/SIGTERM (default true); a second signal exits at once. */
+  readonly handleSignals?: boolean;
+}
+
+export interface RunningServer {
+  readonly url: string;
+  readonly dbPath: string;
+  readonly queen: Queen;
+  readonly app: FastifyInstance;
+  readonly demo?: DemoRun;
+  /** Resolves once the server has shut down, whoever asked. */
+  readonly closed: Promise<void>;
+  close(): Promise<void>;
+}
+
+function defaultExamplesDir(): string {
+  const local = resolve('examples/orchestrator');
+  if (existsSync(local)) return local;
+  // dist/server/serve.js and src/server/serve.ts both sit four levels below the repository root.
+  return resolve(dirname(fileURLToPath(import.meta.url)), '../../../../examples/orchestrator');
+}
+
+function readVersion(): string {
+  return process.env.npm_package_version ?? '0.1.0';
+}
+
+/**
+ * Opens the queen on a SQLite file and serves the REST API; with `demo`, also runs the examples.
+ * The returned `closed` resolves after a graceful shutdown: event streams end, the API stops
+ * accepting, the queen stops its tasks, the store closes.
+ */
+export async function serve(options: ServeOptions = {}): Promise<RunningServer> {
+  const logger = options.logger ?? createLogger({ json: options.json === true });
+  const dbPath = resolve(options.dbPath ?? DEFAULT_DB_PATH);
+  mkdirSync(dirname(dbPath), { recursive: true });
+  // People read the demo's own progress lines; the queen's and Fastify's info lines are for --json.
+  const quiet = options.json ? {} : { level: 'warn' };
+  const queen = await Queen.open({ dbPath, ant: { capacity: options.capacity ?? 4 }, logger: logger.child({ component: 'queen' }, quiet) });
+  let app: FastifyInstance;
+  try {
+    await queen.start();
+    app = await createApi(queen, { logger: logger.child({ component: 'api' }, quiet), version: readVersion() });
+  } catch (error) {
+    await queen.stop();
+    throw error;
+  }
+  let url: string;
+  try {
+    await app.listen({ host: options.host ?? DEFAULT_HOST, port: options.port ?? DEFAULT_PORT });
+    const address = app.server.address();
+    const port = typeof address === 'object' && address ? address.port : (options.port ?? DEFAULT_PORT);
+    url = `http://${options.host ?? DEFAULT_HOST}:${port}`;
+  } catch (error) {
+    await app.close();
+    await queen.stop();
+    throw error;
+  }
+  logger.info({ url, dbPath }, `myrmex queen listening on ${url} (store ${dbPath})`);
+
+  let statusEndpoint: StatusEndpoint | undefined;
+  let demo: DemoRun | undefined;
+  let closing: Promise<void> | undefined;
+  let resolveClosed: () => void = () => {};
+  const closed = new Promise<void>((done) => {
+    resolveClosed = done;
+  });
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (closing) {
+      logger.warn(`${signal} again: exiting now`);
+      process.exit(130);
+    }
+    logger.info(`${signal}: shutting down gracefully (again to force)`);
+    void close();
+  };
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      if (options.handleSignals !== false) {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+      }
+      demo?.stop();
+      await app.close();
+      await queen.stop();
+      await statusEndpoint?.close();
+      logger.info('myrmex queen stopped');
+      resolveClosed();
+    })();
+    return closing;
+  };
+  if (options.handleSignals !== false) {
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  }
+
+  if (options.demo) {
+    statusEndpoint = await startStatusEndpoint();
+    demo = await runDemo(queen, { examplesDir: options.examplesDir ?? defaultExamplesDir(), logger, statusUrl: statusEndpoint.url });
+  }
+  return { url, dbPath, queen, app, ...(demo ? { demo } : {}), closed, close };
+}

@@ -1,0 +1,85 @@
+import { describe, expect, it } from 'vitest';
+import { apiPerTest, call } from './harness.js';
+
+interface OpenApiDocument {
+  openapi: string;
+  info: { title: string; version: string };
+  paths: Record<
+    string,
+    Record<string, { responses: Record<string, { content?: Record<string, { schema: unknown }> }>; parameters?: unknown[] }>
+  >;
+  components: { schemas: Record<string, { properties: Record<string, unknown> }> };
+}
+
+describe('system API', () => {
+  const api = apiPerTest();
+
+  it('lists the embedded ant with its methods and capacity', async () => {
+    const reply = await call<{ items: { id: string; methods: string[]; capacity: number; running: number; last_seen_at: string }[] }>(
+      api.current,
+      'GET',
+      '/api/ants',
+    );
+    expect(reply.status).toBe(200);
+    expect(reply.body.items).toHaveLength(1);
+    const [ant] = reply.body.items;
+    expect(ant?.capacity).toBe(4);
+    expect(ant?.running).toBe(0);
+    expect(ant?.methods).toEqual(expect.arrayContaining(['SHELL', 'HTTP_GET', 'HTTP_POST_JSON', 'HTTP_PUT_JSON', 'HTTP_DELETE']));
+    expect(Number.isNaN(Date.parse(ant?.last_seen_at ?? ''))).toBe(false);
+  });
+
+  it('reports health, and 503 once the queen has stopped', async () => {
+    const up = await call<{ ok: boolean; store: string; uptime_ms: number; version: string }>(api.current, 'GET', '/api/health');
+    expect(up.status).toBe(200);
+    expect(up.body).toMatchObject({ ok: true, version: '0.1.0' });
+    expect(up.body.store).toMatch(/sqlite/i);
+    expect(up.body.uptime_ms).toBeGreaterThanOrEqual(0);
+    await api.current.queen.stop();
+    const down = await call<{ ok: boolean }>(api.current, 'GET', '/api/health');
+    expect(down.status).toBe(503);
+    expect(down.body.ok).toBe(false);
+  });
+
+  it('publishes an OpenAPI 3 document covering every route, with problem+json errors', async () => {
+    const reply = await call<OpenApiDocument>(api.current, 'GET', '/api/openapi.json');
+    expect(reply.status).toBe(200);
+    const doc = reply.body;
+    expect(doc.openapi).toMatch(/^3\./);
+    expect(doc.info.title).toBe('Myrmex orchestrator API');
+    const operations = Object.entries(doc.paths).flatMap(([path, methods]) =>
+      Object.keys(methods).map((method) => `${method.toUpperCase()} ${path}`),
+    );
+    expect(operations.sort()).toEqual(
+      [
+        'DELETE /api/jobs/definitions/{type}',
+        'GET /api/ants',
+        'GET /api/health',
+        'GET /api/jobs/definitions',
+        'GET /api/jobs/definitions/{type}',
+        'GET /api/jobs/requests',
+        'GET /api/jobs/requests/{id}',
+        'GET /api/jobs/requests/{id}/events',
+        'GET /api/jobs/requests/{id}/logs',
+        'POST /api/jobs/definitions',
+        'POST /api/jobs/requests',
+        'POST /api/jobs/requests/{id}/cancel',
+        'POST /api/jobs/requests/{id}/restart',
+      ].sort(),
+    );
+    expect(Object.keys(doc.components.schemas.Problem?.properties ?? {})).toEqual([
+      'type',
+      'title',
+      'status',
+      'detail',
+      'instance',
+      'errors',
+    ]);
+    const submit = doc.paths['/api/jobs/requests']?.post;
+    expect(submit?.responses['400']?.content?.['application/problem+json']?.schema).toEqual({ $ref: '#/components/schemas/Problem' });
+    expect(Object.keys(submit?.responses ?? {})).toEqual(expect.arrayContaining(['201', '400', '409', '422']));
+    // Every $ref resolves inside the document.
+    const refs = JSON.stringify(doc).match(/"\$ref":"[^"]+"/g) ?? [];
+    for (const ref of refs) expect(doc.components.schemas[ref.split('/').at(-1)?.replace('"', '') ?? '']).toBeDefined();
+  });
+});
