@@ -1,5 +1,6 @@
 import type { RegisterCommands } from '../context.js';
 import { registerInfo } from './info.js';
+import { registerOrchestrator } from './orchestrator/index.js';
 
 /** Every command family of the myrmex binary; a package's family is added here when it lands. */
-export const commandFamilies: readonly RegisterCommands[] = [registerInfo];
+export const commandFamilies: readonly RegisterCommands[] = [registerInfo, registerOrchestrator];

@@ -1,0 +1,161 @@
+import type {
+  ApplyResultWire,
+  DefinitionDetailWire,
+  HealthWire,
+  JobDetailWire,
+  JobPageWire,
+  JobSummaryWire,
+  LogLineWire,
+  ProblemWire,
+  TimelineEventWire,
+} from '@myrmex/orchestrator';
+import { type SseEvent, SseParser } from './sse.js';
+
+export const DEFAULT_SERVER = 'http://127.0.0.1:7070';
+
+/** The queen answered with a problem document. */
+export class ApiError extends Error {
+  override readonly name = 'ApiError';
+  constructor(readonly problem: ProblemWire) {
+    super(problem.detail || problem.title);
+  }
+}
+
+/** Nothing answered at the server URL. */
+export class UnreachableError extends Error {
+  override readonly name = 'UnreachableError';
+  constructor(
+    readonly server: string,
+    cause: unknown,
+  ) {
+    super(`cannot reach the queen at ${server}: start it with \`myrmex serve\`, or point --server / MYRMEX_SERVER at it`, { cause });
+  }
+}
+
+export interface JobListQuery {
+  readonly state?: string;
+  readonly jobType?: string;
+  readonly limit?: number;
+  readonly offset?: number;
+}
+
+export interface SubmitInput {
+  readonly job_type: string;
+  readonly params: Record<string, unknown>;
+  readonly priority?: number;
+  readonly scheduled_at?: string;
+}
+
+function queryString(entries: Record<string, string | number | boolean | undefined>): string {
+  const search = new URLSearchParams();
+  for (const [key, value] of Object.entries(entries)) if (value !== undefined) search.set(key, String(value));
+  const text = search.toString();
+  return text === '' ? '' : `?${text}`;
+}
+
+/** A thin typed client of the queen's REST API (see docs/orchestrator-api.md). */
+export class QueenClient {
+  readonly server: string;
+
+  constructor(server: string) {
+    this.server = server.replace(/\/+$/, '');
+  }
+
+  async #fetch(path: string, init: RequestInit = {}): Promise<Response> {
+    let response: Response;
+    try {
+      response = await fetch(`${this.server}/api${path}`, init);
+    } catch (error) {
+      throw new UnreachableError(this.server, error);
+    }
+    if (response.ok) return response;
+    const text = await response.text();
+    let problem: ProblemWire;
+    try {
+      problem = JSON.parse(text) as ProblemWire;
+    } catch {
+      problem = { type: 'about:blank', title: response.statusText, status: response.status, detail: text.slice(0, 500), instance: path };
+    }
+    throw new ApiError(problem);
+  }
+
+  async #json<T>(path: string, init: RequestInit = {}): Promise<T> {
+    return (await (await this.#fetch(path, init)).json()) as T;
+  }
+
+  #post<T>(path: string, body: unknown): Promise<T> {
+    return this.#json<T>(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  }
+
+  health(): Promise<HealthWire> {
+    return this.#json('/health');
+  }
+
+  apply(source: string, fileName: string, mediaType: string): Promise<ApplyResultWire> {
+    return this.#json(`/jobs/definitions${queryString({ file_name: fileName })}`, {
+      method: 'POST',
+      headers: { 'content-type': mediaType },
+      body: source,
+    });
+  }
+
+  definition(jobType: string): Promise<DefinitionDetailWire> {
+    return this.#json(`/jobs/definitions/${encodeURIComponent(jobType)}`);
+  }
+
+  submit(input: SubmitInput, headers: Record<string, string> = {}): Promise<JobSummaryWire> {
+    return this.#json('/jobs/requests', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: JSON.stringify(input),
+    });
+  }
+
+  jobs(query: JobListQuery): Promise<JobPageWire> {
+    return this.#json(
+      `/jobs/requests${queryString({ state: query.state, job_type: query.jobType, limit: query.limit, offset: query.offset })}`,
+    );
+  }
+
+  job(id: string): Promise<JobDetailWire> {
+    return this.#json(`/jobs/requests/${encodeURIComponent(id)}`);
+  }
+
+  cancel(id: string): Promise<JobSummaryWire> {
+    return this.#post(`/jobs/requests/${encodeURIComponent(id)}/cancel`, {});
+  }
+
+  restart(id: string, hard: boolean): Promise<JobSummaryWire> {
+    return this.#post(`/jobs/requests/${encodeURIComponent(id)}/restart`, { hard });
+  }
+
+  async logs(id: string, options: { task?: string; after?: number; limit?: number }): Promise<LogLineWire[]> {
+    const page = await this.#json<{ items: LogLineWire[] }>(
+      `/jobs/requests/${encodeURIComponent(id)}/logs${queryString({ task: options.task, after: options.after, limit: options.limit })}`,
+    );
+    return page.items;
+  }
+
+  followLogs(id: string, task: string | undefined): AsyncGenerator<SseEvent> {
+    return this.#stream(`/jobs/requests/${encodeURIComponent(id)}/logs${queryString({ task, follow: true })}`);
+  }
+
+  followEvents(id: string): AsyncGenerator<SseEvent> {
+    return this.#stream(`/jobs/requests/${encodeURIComponent(id)}/events?follow=true`);
+  }
+
+  /** Events of a server-sent-events response, until the server ends it. */
+  async *#stream(path: string): AsyncGenerator<SseEvent> {
+    const response = await this.#fetch(path, { headers: { accept: 'text/event-stream' } });
+    if (!response.body) return;
+    const parser = new SseParser();
+    const decoder = new TextDecoder();
+    try {
+      for await (const chunk of response.body) yield* parser.push(decoder.decode(chunk as Uint8Array, { stream: true }));
+    } catch (error) {
+      throw new UnreachableError(this.server, error);
+    }
+  }
+}
+
+export type { JobDetailWire, JobSummaryWire, LogLineWire, TimelineEventWire };

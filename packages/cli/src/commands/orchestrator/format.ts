@@ -1,0 +1,81 @@
+import type { JobDetailWire, JobSummaryWire, LogLineWire, ProblemWire } from '@myrmex/orchestrator';
+import { formatTable } from '../info.js';
+
+/** Human-readable renderings; every command prints JSON instead under --json. */
+
+const time = (iso: string | undefined): string => (iso ? iso.replace('T', ' ').replace(/\.\d+Z$/, 'Z') : '-');
+
+export function formatDuration(ms: number): string {
+  if (ms < 1000) return `${ms}ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)}s`;
+  const minutes = Math.floor(ms / 60_000);
+  return `${minutes}m${Math.round((ms % 60_000) / 1000)}s`;
+}
+
+function elapsed(from: string | undefined, to: string | undefined): string {
+  if (!from || !to) return '-';
+  return formatDuration(Date.parse(to) - Date.parse(from));
+}
+
+export function formatJobLine(job: JobSummaryWire): string {
+  return `${job.id} ${job.job_type} v${job.version} ${job.state}${job.reason ? ` (${job.reason})` : ''}`;
+}
+
+export function formatJobs(jobs: readonly JobSummaryWire[], total: number, offset: number): string {
+  if (jobs.length === 0) return total === 0 ? 'no jobs' : `no jobs at offset ${offset} (${total} in all)`;
+  const rows = jobs.map((job) => [
+    job.id,
+    job.job_type,
+    `v${job.version}`,
+    job.state,
+    String(job.priority),
+    time(job.submitted_at),
+    time(job.ended_at),
+  ]);
+  const table = formatTable([['id', 'type', 'version', 'state', 'priority', 'submitted', 'ended'], ...rows]);
+  const shown = jobs.length < total ? `\n${offset + 1}-${offset + jobs.length} of ${total} (use --offset for more)` : '';
+  return table + shown;
+}
+
+/** The whole job; `timeline: false` leaves out the transitions (`submit --wait` has just shown them). */
+export function formatJobDetail(job: JobDetailWire, options: { timeline?: boolean } = {}): string {
+  const lines = [
+    `job ${job.id}: ${job.job_type} v${job.version} ${job.state}${job.reason ? ` (${job.reason})` : ''}`,
+    `  priority ${job.priority}, submitted ${time(job.submitted_at)}, started ${time(job.started_at)}, ended ${time(job.ended_at)}, took ${elapsed(job.started_at, job.ended_at)}${job.retry > 0 ? `, job retry ${job.retry}` : ''}`,
+  ];
+  if (Object.keys(job.params).length > 0) lines.push(`  params ${JSON.stringify(job.params)}`);
+  if (job.tasks.length > 0) {
+    const rows = job.tasks.map((task) => [
+      task.task_type,
+      task.state,
+      task.exit_code === undefined ? '-' : String(task.exit_code),
+      String(task.attempts.length),
+      Object.entries(task.outputs)
+        .map(([key, value]) => `${key}=${value.length > 40 ? `${value.slice(0, 37)}...` : value}`)
+        .join(' '),
+      task.reason ?? '',
+    ]);
+    lines.push('', formatTable([['task', 'state', 'exit', 'attempts', 'outputs', 'reason'], ...rows]));
+  }
+  if (options.timeline !== false && job.timeline.length > 0) {
+    lines.push('', 'timeline:');
+    for (const event of job.timeline) {
+      const subject = event.task_type ?? 'job';
+      lines.push(`  ${event.at.slice(11, 23)} ${subject} ${event.from ?? '-'} -> ${event.to}${event.reason ? ` (${event.reason})` : ''}`);
+    }
+  }
+  return lines.join('\n');
+}
+
+export function formatLogLine(line: LogLineWire): string {
+  return `${line.at.slice(11, 23)} ${line.task_type}#${line.attempt} ${line.stream === 'stdout' ? '' : `[${line.stream}] `}${line.text}`;
+}
+
+/** A problem as the lines a person needs: what went wrong, then each field or position. */
+export function formatProblem(problem: ProblemWire): string {
+  const lines = [`${problem.title}: ${problem.detail.split('\n')[0]}`];
+  for (const error of problem.errors ?? []) {
+    lines.push(error.location ? `  ${error.location}: ${error.message}` : `  ${error.in} field ${error.field}: ${error.message}`);
+  }
+  return lines.join('\n');
+}

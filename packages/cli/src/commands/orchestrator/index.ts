@@ -1,0 +1,13 @@
+import type { RegisterCommands } from '../../context.js';
+import { registerDefinitionCommands } from './definitions.js';
+import { registerLogCommands } from './logs.js';
+import { registerRequestCommands } from './requests.js';
+import { registerServeCommand } from './serve.js';
+
+/** The orchestrator's commands sit at the top level (`myrmex submit ...`): it is Myrmex's main job. */
+export const registerOrchestrator: RegisterCommands = (program, context) => {
+  registerServeCommand(program, context);
+  registerDefinitionCommands(program, context);
+  registerRequestCommands(program, context);
+  registerLogCommands(program, context);
+};

@@ -1,0 +1,38 @@
+import type { Command } from 'commander';
+import type { CliContext } from '../../context.js';
+import { parseInteger } from './common.js';
+
+interface ServeCommandOptions {
+  readonly port: number;
+  readonly host: string;
+  readonly db?: string;
+  readonly capacity: number;
+  readonly demo?: boolean;
+  readonly json?: boolean;
+}
+
+export function registerServeCommand(program: Command, context: CliContext): void {
+  program
+    .command('serve')
+    .description('run the queen: the REST API, the scheduler and an embedded ant, on a SQLite file; Ctrl-C stops it gracefully')
+    .option('--port <n>', 'port to listen on (0 picks a free one)', parseInteger('--port', 0, 65_535), 7070)
+    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .option('--db <path>', 'SQLite file (default ./.myrmex/myrmex.db)')
+    .option('--capacity <n>', 'tasks the embedded ant runs at once', parseInteger('--capacity', 1, 1024), 4)
+    .option('--demo', 'apply examples/orchestrator/, submit the demo jobs and log their progress')
+    .option('--json', 'log JSON lines instead of human-readable ones')
+    .action(async (options: ServeCommandOptions) => {
+      // Loaded here so that other commands do not pay for the server's start-up.
+      const { serve } = await import('@myrmex/orchestrator');
+      const server = await serve({
+        host: options.host,
+        port: options.port,
+        capacity: options.capacity,
+        ...(options.db === undefined ? {} : { dbPath: options.db }),
+        demo: options.demo === true,
+        json: options.json === true,
+        ...(context.env.MYRMEX_EXAMPLES_DIR ? { examplesDir: context.env.MYRMEX_EXAMPLES_DIR } : {}),
+      });
+      await server.closed;
+    });
+}
