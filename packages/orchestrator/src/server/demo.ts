@@ -121,7 +121,7 @@ export async function runDemo(queen: QueenService, options: DemoOptions): Promis
     if (ended.length === 0) return;
     const summary = ended.map((job) => `\n  ${job.jobType} ${shortId(job.id)} ${job.state}${job.why ? `: ${job.why}` : ''}`).join('');
     logger.info(
-      `demo: every demo job has ended:${summary}\nThe queen keeps serving; try \`myrmex jobs\` and \`myrmex status <id>\`. Ctrl-C stops it.`,
+      `demo: every demo job has ended:${summary}\nThe queen keeps serving; try \`npx myrmex jobs\` and \`npx myrmex status <id>\`. Ctrl-C stops it.`,
     );
   });
   settleIfDone();

@@ -24,15 +24,25 @@ export function registerServeCommand(program: Command, context: CliContext): voi
     .action(async (options: ServeCommandOptions) => {
       // Loaded here so that other commands do not pay for the server's start-up.
       const { serve } = await import('@myrmex/orchestrator');
-      const server = await serve({
-        host: options.host,
-        port: options.port,
-        capacity: options.capacity,
-        ...(options.db === undefined ? {} : { dbPath: options.db }),
-        demo: options.demo === true,
-        json: options.json === true,
-        ...(context.env.MYRMEX_EXAMPLES_DIR ? { examplesDir: context.env.MYRMEX_EXAMPLES_DIR } : {}),
-      });
+      let server: Awaited<ReturnType<typeof serve>>;
+      try {
+        server = await serve({
+          host: options.host,
+          port: options.port,
+          capacity: options.capacity,
+          ...(options.db === undefined ? {} : { dbPath: options.db }),
+          demo: options.demo === true,
+          json: options.json === true,
+          ...(context.env.MYRMEX_EXAMPLES_DIR ? { examplesDir: context.env.MYRMEX_EXAMPLES_DIR } : {}),
+        });
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code !== 'EADDRINUSE' && code !== 'EACCES') throw error;
+        const why = code === 'EADDRINUSE' ? 'is in use (is a queen already running there?)' : 'is not allowed';
+        context.io.err(`myrmex: ${options.host}:${options.port} ${why}: pass another --port, or 0 for any free one`);
+        context.fail(1);
+        return;
+      }
       await server.closed;
     });
 }
