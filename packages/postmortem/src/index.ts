@@ -33,3 +33,4 @@ export { render } from './render/index.js';
 export { type FileFindings, FORMATS, type Format, formatJson, formatText } from './report/formats.js';
 export { formatSarif, SARIF_SCHEMA, type SarifOptions } from './report/sarif.js';
 export { blankPostMortem, type TemplateOptions } from './template/blank.js';
+export { version } from './version.js';

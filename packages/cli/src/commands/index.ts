@@ -1,6 +1,7 @@
 import type { RegisterCommands } from '../context.js';
 import { registerInfo } from './info.js';
 import { registerOrchestrator } from './orchestrator/index.js';
+import { registerPostmortem } from './postmortem/index.js';
 
 /** Every command family of the myrmex binary; a package's family is added here when it lands. */
-export const commandFamilies: readonly RegisterCommands[] = [registerInfo, registerOrchestrator];
+export const commandFamilies: readonly RegisterCommands[] = [registerInfo, registerOrchestrator, registerPostmortem];

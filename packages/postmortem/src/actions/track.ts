@@ -69,8 +69,8 @@ export function trackActions(inputs: readonly TrackInput[], today: string, doneS
   const byPriority: Record<string, Counts> = {};
   const total = tally(actions);
   for (const action of actions) {
-    add((byOwner[action.owner || '(no owner)'] ??= empty()), action);
-    add((byPriority[normalisePriority(action.priority)] ??= empty()), action);
+    addTo(byOwner, action.owner || '(no owner)', action);
+    addTo(byPriority, normalisePriority(action.priority), action);
   }
   const openAges = actions.filter((a) => !a.done && a.ageDays !== null).map((a) => a.ageDays as number);
   return {
@@ -94,6 +94,12 @@ function add(counts: Counts, action: TrackedAction): void {
   if (action.done) counts.done++;
   else counts.open++;
   if (action.overdue) counts.overdue++;
+}
+
+function addTo(group: Record<string, Counts>, key: string, action: TrackedAction): void {
+  const counts = group[key] ?? empty();
+  group[key] = counts;
+  add(counts, action);
 }
 
 function tally(actions: readonly TrackedAction[]): Counts {

@@ -21,8 +21,6 @@ export function blankPostMortem(options: TemplateOptions): PostMortem {
       status: 'draft',
       severity: 'SEV-2',
       timezone: 'UTC',
-      authors: [],
-      reviewers: {},
       draft_created_at: options.now,
       security_sensitive: false,
       distribution: 'internal',
