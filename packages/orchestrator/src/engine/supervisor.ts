@@ -71,6 +71,8 @@ interface Step {
  */
 export class Supervisor {
   readonly locks = new JobLocks();
+  /** Attempts killed by their job's timeout: they fail with "job timeout", without retry. */
+  private readonly timedOut = new Set<string>();
 
   constructor(
     private readonly store: JobStore,
@@ -196,10 +198,10 @@ export class Supervisor {
       const row = tasks.find((t) => t.taskType === taskType);
       const task = definition.tasks.find((t) => t.taskType === taskType);
       if (!row || !task || row.state !== 'EXECUTING' || row.attempt !== attempt) return undefined;
-      const verdict: Verdict =
-        job.stop === 'timeout'
-          ? { kind: 'failed', fatal: false, reason: 'job timeout' }
-          : judgeAttempt(task, result, row.runAttempts, this.hooks.retryDelay);
+      const killedByTimeout = this.timedOut.delete(`${jobId}/${taskType}/${attempt}`);
+      const verdict: Verdict = killedByTimeout
+        ? { kind: 'failed', fatal: false, reason: 'job timeout' }
+        : judgeAttempt(task, result, row.runAttempts, this.hooks.retryDelay);
       const now = this.now();
       const exitCode = result.exitCode ?? null;
       const attemptState = verdict.kind === 'completed' ? 'COMPLETED' : 'FAILED';
@@ -275,7 +277,11 @@ export class Supervisor {
       if (job.state !== 'READY' && job.state !== 'EXECUTING') return;
       const committed = await this.commit(job, tasks, definition, { stop: 'timeout', job: { stop: 'timeout', deadlineAt: null } });
       if (!committed) return;
-      for (const row of tasks) if (row.state === 'EXECUTING') this.hooks.kill(jobId, row.taskType, row.attempt, 'job timeout');
+      for (const row of tasks) {
+        if (row.state !== 'EXECUTING') continue;
+        this.timedOut.add(`${jobId}/${row.taskType}/${row.attempt}`);
+        this.hooks.kill(jobId, row.taskType, row.attempt, 'job timeout');
+      }
     });
   }
 
