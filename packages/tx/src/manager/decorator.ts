@@ -50,10 +50,10 @@ export function Transactional(options: TransactionalOptions = {}) {
   ): (this: This, ...args: Args) => Promise<R> {
     if (context.kind !== 'method') throw new TypeError('@Transactional applies to methods only');
     const methodName = String(context.name);
-    return function transactional(this: This, ...args: Args): Promise<R> {
+    return async function transactional(this: This, ...args: Args): Promise<R> {
       const owner = (this as { constructor?: { name?: string } } | null)?.constructor?.name;
       const name = txOptions.name ?? (owner ? `${owner}.${methodName}` : methodName);
-      return findManager(this, manager, name).run(() => method.apply(this, args), { ...txOptions, name }) as Promise<R>;
+      return findManager(this, manager, name).run(() => method.apply(this, args), { ...txOptions, name });
     };
   };
 }
