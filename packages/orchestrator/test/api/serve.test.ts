@@ -1,0 +1,84 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createLogger, type RunningServer, serve } from '../../src/index.js';
+
+const examplesDir = fileURLToPath(new URL('../../../../examples/orchestrator', import.meta.url));
+
+describe('serve', () => {
+  const dirs: string[] = [];
+  const servers: RunningServer[] = [];
+  const tempDir = () => {
+    const dir = mkdtempSync(join(tmpdir(), 'myrmex-serve-'));
+    dirs.push(dir);
+    return dir;
+  };
+  const start = async (options: Parameters<typeof serve>[0]) => {
+    const lines: string[] = [];
+    const server = await serve({ port: 0, handleSignals: false, logger: createLogger({ write: (text) => lines.push(text) }), ...options });
+    servers.push(server);
+    return { server, lines };
+  };
+
+  afterEach(async () => {
+    for (const server of servers.splice(0)) await server.close();
+    for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('creates the database folder, serves the API and closes gracefully', async () => {
+    const dbPath = join(tempDir(), 'nested', 'deeper', 'queen.db');
+    const { server, lines } = await start({ dbPath });
+    expect(server.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(server.dbPath).toBe(dbPath);
+    const health = await fetch(`${server.url}/api/health`);
+    expect(await health.json()).toMatchObject({ ok: true });
+    await server.close();
+    await server.closed;
+    await expect(fetch(`${server.url}/api/health`)).rejects.toThrow();
+    expect(lines.join('')).toMatch(/myrmex queen listening on http:\/\/127\.0\.0\.1:\d+ \(store .*queen\.db\)[\s\S]*myrmex queen stopped/);
+  });
+
+  it('--demo applies the examples, runs every demo job to its end and keeps serving', async () => {
+    const { server, lines } = await start({ dbPath: join(tempDir(), 'queen.db'), demo: true, examplesDir });
+    const demo = server.demo;
+    if (!demo) throw new Error('the demo did not start');
+    expect([...demo.applied].sort()).toEqual(['diamond', 'flaky-with-cleanup', 'http-poll', 'release-chain']);
+    const ended = await demo.finished;
+    const states = ended.map((job) => `${job.jobType}${job.why ? '*' : ''} ${job.state}`).sort();
+    expect(states).toEqual([
+      'diamond COMPLETED',
+      'flaky-with-cleanup COMPLETED',
+      'flaky-with-cleanup* FAILED',
+      'http-poll COMPLETED',
+      'release-chain COMPLETED',
+      'release-chain* COMPLETED',
+    ]);
+    const log = lines.join('');
+    expect(log).toMatch(/demo: diamond \w+ task join EXECUTING -> COMPLETED/);
+    expect(log).toMatch(/demo: http-poll \w+ task wait-for-status EXECUTING -> READY \(exit code 503/);
+    expect(log).toContain('demo: every demo job has ended');
+    // The HTTP polling job polled the demo's loopback status endpoint, not the default URL.
+    const poll = ended.find((job) => job.jobType === 'http-poll');
+    const detail = (await (await fetch(`${server.url}/api/jobs/requests/${poll?.id}`)).json()) as { params: { StatusUrl: string } };
+    expect(detail.params.StatusUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/http-poll$/);
+    expect((await fetch(`${server.url}/api/health`)).status).toBe(200);
+  });
+
+  it('--demo with no definitions, or an invalid one, says so and keeps serving', async () => {
+    const empty = tempDir();
+    const none = await start({ dbPath: join(empty, 'queen.db'), demo: true, examplesDir: join(empty, 'missing') });
+    expect(none.server.demo?.applied).toEqual([]);
+    expect(await none.server.demo?.finished).toEqual([]);
+    expect(none.lines.join('')).toMatch(/WARN .*demo: no job definitions in/);
+
+    const withBad = tempDir();
+    writeFileSync(join(withBad, 'bad.yaml'), 'job_type: bad\ntasks: []\n');
+    writeFileSync(join(withBad, 'good.yaml'), 'job_type: good\ntasks:\n  - task_type: a\n    script: ["true"]\n');
+    const mixed = await start({ dbPath: join(withBad, 'queen.db'), demo: true, examplesDir: withBad });
+    expect(mixed.server.demo?.applied).toEqual(['good']);
+    expect(mixed.lines.join('')).toMatch(/ERROR .*bad\.yaml is not a valid definition:\n.*bad\.yaml:2:\d+: /);
+    expect((await mixed.server.demo?.finished)?.map((job) => job.state)).toEqual(['COMPLETED']);
+  });
+});
