@@ -1,0 +1,61 @@
+/**
+ * A queen in its own process, for the kill -9 recovery test: opens the db given as argv[2],
+ * applies the definitions, submits argv[3] jobs of type argv[4] with the params JSON in argv[5], and
+ * prints one JSON line per submission and per transition so the test can kill it at a chosen moment.
+ */
+import { Queen } from '@myrmex/orchestrator';
+
+const [dbPath, count, jobType, paramsJson] = process.argv.slice(2);
+const print = (value: unknown) => process.stdout.write(`${JSON.stringify(value)}\n`);
+
+const CRASHY = `
+job_type: crashy
+tasks:
+  - task_type: prepare
+    script: ["echo prepared"]
+  - task_type: long-retry
+    dependencies: [prepare]
+    retry: 1
+    script:
+      - echo $$ >> {{.pids}}
+      - test -f {{.flag}} || sleep 30
+  - task_type: long-once
+    dependencies: [prepare]
+    on_failed: report
+    script:
+      - echo $$ >> {{.pids}}
+      - test -f {{.flag}} || { sleep 30 & echo $! >> {{.pids}}; wait; }
+  - task_type: after
+    dependencies: [long-retry]
+    script: ["echo after"]
+  - task_type: report
+    script: ["echo long-once failed"]
+  - task_type: cleanup
+    always_run: true
+    script: ["echo cleanup"]
+`;
+
+const QUICK = `
+job_type: quick
+tasks:
+  - task_type: a
+    script: ["echo a", "sleep 0.05"]
+  - task_type: b
+    dependencies: [a]
+    retry: 2
+    script: ["echo b", "sleep 0.05"]
+  - task_type: c
+    dependencies: [a]
+    script: ["echo c"]
+`;
+
+const queen = await Queen.open({ dbPath: dbPath!, ant: { capacity: 4 }, pollIntervalMs: 50 });
+queen.onTransition((event) => print({ event: 'transition', ...event }));
+await queen.start();
+await queen.applyDefinition(CRASHY, 'crashy.yaml');
+await queen.applyDefinition(QUICK, 'quick.yaml');
+for (let i = 0; i < Number(count); i++) {
+  const job = await queen.submit({ jobType: jobType!, params: JSON.parse(paramsJson!) as Record<string, unknown> });
+  print({ event: 'submitted', id: job.id });
+}
+print({ event: 'ready' });
