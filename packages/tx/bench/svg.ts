@@ -1,0 +1,60 @@
+export interface BarGroup {
+  readonly label: string;
+  readonly bars: ReadonlyArray<{ readonly label: string; readonly value: number }>;
+}
+
+const COLOURS = ['#4e79a7', '#f28e2b', '#59a14f', '#e15759', '#76b7b2', '#b07aa1', '#9c755f'];
+
+function escape(text: string): string {
+  return text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
+}
+
+/** A grouped bar chart as a standalone SVG document: one group per database, one bar per strategy. */
+export function groupedBarChart(title: string, unit: string, groups: readonly BarGroup[]): string {
+  const series = [...new Set(groups.flatMap((g) => g.bars.map((b) => b.label)))];
+  const max = Math.max(1, ...groups.flatMap((g) => g.bars.map((b) => b.value)));
+  const niceMax = 10 ** Math.ceil(Math.log10(max)) / (max <= 10 ** Math.ceil(Math.log10(max)) / 2 ? 2 : 1);
+  const barWidth = 34;
+  const groupGap = 40;
+  const left = 70;
+  const top = 50;
+  const height = 300;
+  const groupWidth = series.length * barWidth;
+  const width = left + groups.length * (groupWidth + groupGap) + 20;
+  const y = (v: number) => top + height - (v / niceMax) * height;
+  const parts: string[] = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${top + height + 110}" font-family="sans-serif" font-size="12">`,
+    `<rect width="100%" height="100%" fill="white"/>`,
+    `<text x="${width / 2}" y="24" text-anchor="middle" font-size="15" font-weight="bold">${escape(title)}</text>`,
+  ];
+  for (let i = 0; i <= 4; i++) {
+    const v = (niceMax * i) / 4;
+    parts.push(`<line x1="${left}" x2="${width - 10}" y1="${y(v)}" y2="${y(v)}" stroke="#ddd"/>`);
+    parts.push(`<text x="${left - 6}" y="${y(v) + 4}" text-anchor="end">${Math.round(v)}</text>`);
+  }
+  parts.push(`<text transform="translate(16 ${top + height / 2}) rotate(-90)" text-anchor="middle">${escape(unit)}</text>`);
+  groups.forEach((group, g) => {
+    const x0 = left + groupGap / 2 + g * (groupWidth + groupGap);
+    group.bars.forEach((bar) => {
+      const s = series.indexOf(bar.label);
+      const x = x0 + s * barWidth;
+      parts.push(
+        `<rect x="${x}" y="${y(bar.value)}" width="${barWidth - 4}" height="${top + height - y(bar.value)}" fill="${COLOURS[s % COLOURS.length]}"/>`,
+      );
+      parts.push(
+        `<text x="${x + (barWidth - 4) / 2}" y="${y(bar.value) - 4}" text-anchor="middle" font-size="10">${Math.round(bar.value)}</text>`,
+      );
+    });
+    parts.push(
+      `<text x="${x0 + groupWidth / 2}" y="${top + height + 18}" text-anchor="middle" font-weight="bold">${escape(group.label)}</text>`,
+    );
+  });
+  series.forEach((label, s) => {
+    const x = left + (s % 4) * 150;
+    const yy = top + height + 45 + Math.floor(s / 4) * 18;
+    parts.push(`<rect x="${x}" y="${yy - 10}" width="12" height="12" fill="${COLOURS[s % COLOURS.length]}"/>`);
+    parts.push(`<text x="${x + 18}" y="${yy}">${escape(label)}</text>`);
+  });
+  parts.push('</svg>');
+  return `${parts.join('\n')}\n`;
+}
