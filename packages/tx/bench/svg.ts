@@ -5,7 +5,7 @@ export interface BarGroup {
 
 const COLOURS = ['#4e79a7', '#f28e2b', '#59a14f', '#e15759', '#76b7b2', '#b07aa1', '#9c755f'];
 
-function escape(text: string): string {
+function xml(text: string): string {
   return text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
 }
 
@@ -25,14 +25,14 @@ export function groupedBarChart(title: string, unit: string, groups: readonly Ba
   const parts: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${top + height + 110}" font-family="sans-serif" font-size="12">`,
     `<rect width="100%" height="100%" fill="white"/>`,
-    `<text x="${width / 2}" y="24" text-anchor="middle" font-size="15" font-weight="bold">${escape(title)}</text>`,
+    `<text x="${width / 2}" y="24" text-anchor="middle" font-size="15" font-weight="bold">${xml(title)}</text>`,
   ];
   for (let i = 0; i <= 4; i++) {
     const v = (niceMax * i) / 4;
     parts.push(`<line x1="${left}" x2="${width - 10}" y1="${y(v)}" y2="${y(v)}" stroke="#ddd"/>`);
     parts.push(`<text x="${left - 6}" y="${y(v) + 4}" text-anchor="end">${Math.round(v)}</text>`);
   }
-  parts.push(`<text transform="translate(16 ${top + height / 2}) rotate(-90)" text-anchor="middle">${escape(unit)}</text>`);
+  parts.push(`<text transform="translate(16 ${top + height / 2}) rotate(-90)" text-anchor="middle">${xml(unit)}</text>`);
   groups.forEach((group, g) => {
     const x0 = left + groupGap / 2 + g * (groupWidth + groupGap);
     group.bars.forEach((bar) => {
@@ -46,14 +46,14 @@ export function groupedBarChart(title: string, unit: string, groups: readonly Ba
       );
     });
     parts.push(
-      `<text x="${x0 + groupWidth / 2}" y="${top + height + 18}" text-anchor="middle" font-weight="bold">${escape(group.label)}</text>`,
+      `<text x="${x0 + groupWidth / 2}" y="${top + height + 18}" text-anchor="middle" font-weight="bold">${xml(group.label)}</text>`,
     );
   });
   series.forEach((label, s) => {
     const x = left + (s % 4) * 150;
     const yy = top + height + 45 + Math.floor(s / 4) * 18;
     parts.push(`<rect x="${x}" y="${yy - 10}" width="12" height="12" fill="${COLOURS[s % COLOURS.length]}"/>`);
-    parts.push(`<text x="${x + 18}" y="${yy}">${escape(label)}</text>`);
+    parts.push(`<text x="${x + 18}" y="${yy}">${xml(label)}</text>`);
   });
   parts.push('</svg>');
   return `${parts.join('\n')}\n`;
