@@ -1,5 +1,5 @@
 import { ExpressionError, type ExprNode, type ExprValue } from './ast.js';
-import { evaluate, truthy } from './evaluate.js';
+import { compileNode, truthy } from './evaluate.js';
 import { parse } from './parser.js';
 
 /** A parsed expression bound to the names it may read. */
@@ -25,9 +25,8 @@ export function compileExpression(source: string, scope: ReadonlySet<string>): C
     if (!scope.has(node.name)) throw new ExpressionError(source, node.at, `unknown name ${node.name}`);
     identifiers.add(node.name);
   });
-  const evaluateOver = (values: Readonly<Record<string, unknown>>): ExprValue =>
-    evaluate(ast, (name) => (Object.hasOwn(values, name) ? toExprValue(values[name], source) : null), source);
-  return { source, ast, identifiers, evaluate: evaluateOver, test: (values) => truthy(evaluateOver(values)) };
+  const evaluate = compileNode(ast, source);
+  return { source, ast, identifiers, evaluate, test: (values) => truthy(evaluate(values)) };
 }
 
 function collect(node: ExprNode, visit: (node: Extract<ExprNode, { kind: 'identifier' }>) => void): void {
@@ -53,12 +52,4 @@ function collect(node: ExprNode, visit: (node: Extract<ExprNode, { kind: 'identi
     case 'literal':
       return;
   }
-}
-
-/** Entity values are JSON; anything else (a function, an object) is refused rather than exposed. */
-function toExprValue(value: unknown, source: string): ExprValue {
-  if (value === null || value === undefined) return null;
-  if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') return value;
-  if (Array.isArray(value)) return value.map((item) => toExprValue(item, source));
-  throw new ExpressionError(source, -1, `a value of kind ${typeof value} cannot be used in an expression`);
 }

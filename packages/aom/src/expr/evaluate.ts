@@ -1,58 +1,96 @@
 import { ExpressionError, type ExprNode, type ExprValue, LIMITS } from './ast.js';
 import { describe, equal, FUNCTIONS } from './functions.js';
 
-/** Looks a name up; the compiler has already proved the name is one the scope declares. */
-export type Lookup = (name: string) => ExprValue;
-
 /** Only null and false are false; everything else (0 and "" included) is true. */
 export function truthy(value: ExprValue): boolean {
   return value !== null && value !== false;
 }
 
-/** Walks the AST. Every node kind is listed; nothing reaches objects, prototypes or globals. */
-export function evaluate(node: ExprNode, lookup: Lookup, source: string): ExprValue {
+export type Values = Readonly<Record<string, unknown>>;
+export type Evaluator = (values: Values) => ExprValue;
+
+/**
+ * Turns the AST into nested closures once, so evaluating is a chain of direct calls with no
+ * dispatch on node kinds. Every node kind is listed; identifiers read only own properties of the
+ * values, and nothing else can reach objects, prototypes or globals.
+ */
+export function compileNode(node: ExprNode, source: string): Evaluator {
   const fail = (at: number, detail: string): never => {
     throw new ExpressionError(source, at, detail);
   };
-  const run = (current: ExprNode): ExprValue => {
-    switch (current.kind) {
-      case 'literal':
-        return current.value;
-      case 'identifier':
-        return lookup(current.name);
-      case 'list':
-        return current.items.map(run);
-      case 'negate': {
-        const value = run(current.operand);
+  switch (node.kind) {
+    case 'literal': {
+      const { value } = node;
+      return () => value;
+    }
+    case 'identifier': {
+      const { name } = node;
+      return (values) => (Object.hasOwn(values, name) ? toExprValue(values[name], source) : null);
+    }
+    case 'list': {
+      const items = node.items.map((item) => compileNode(item, source));
+      return (values) => items.map((item) => item(values));
+    }
+    case 'negate': {
+      const operand = compileNode(node.operand, source);
+      return (values) => {
+        const value = operand(values);
         if (value === null) return null;
-        if (typeof value !== 'number') return fail(current.at, `cannot negate ${describe(value)}`);
+        if (typeof value !== 'number') return fail(node.at, `cannot negate ${describe(value)}`);
         return -value;
+      };
+    }
+    case 'not': {
+      const operand = compileNode(node.operand, source);
+      return (values) => !truthy(operand(values));
+    }
+    case 'logical': {
+      const left = compileNode(node.left, source);
+      const right = compileNode(node.right, source);
+      return node.op === 'and'
+        ? (values) => truthy(left(values)) && truthy(right(values))
+        : (values) => truthy(left(values)) || truthy(right(values));
+    }
+    case 'binary': {
+      const left = compileNode(node.left, source);
+      const right = compileNode(node.right, source);
+      const { op, at } = node;
+      const failHere = (detail: string) => fail(at, detail);
+      return (values) => binary(op, left(values), right(values), failHere);
+    }
+    case 'call': {
+      const args = node.args.map((arg) => compileNode(arg, source));
+      if (node.name === 'if') {
+        const [test, then, otherwise] = args as [Evaluator, Evaluator, Evaluator];
+        return (values) => (truthy(test(values)) ? then(values) : otherwise(values));
       }
-      case 'not':
-        return !truthy(run(current.operand));
-      case 'logical': {
-        const left = truthy(run(current.left));
-        if (current.op === 'and' ? !left : left) return left;
-        return truthy(run(current.right));
-      }
-      case 'binary':
-        return binary(current.op, run(current.left), run(current.right), (detail) => fail(current.at, detail));
-      case 'call': {
-        if (current.name === 'if') return truthy(run(current.args[0]!)) ? run(current.args[1]!) : run(current.args[2]!);
-        if (current.name === 'coalesce') {
-          for (const arg of current.args) {
-            const value = run(arg);
+      if (node.name === 'coalesce') {
+        return (values) => {
+          for (const arg of args) {
+            const value = arg(values);
             if (value !== null) return value;
           }
           return null;
-        }
-        const spec = FUNCTIONS.get(current.name);
-        if (!spec) return fail(current.at, `unknown function ${current.name}`);
-        return spec.call(current.args.map(run), (detail) => fail(current.at, detail));
+        };
       }
+      const spec = FUNCTIONS.get(node.name);
+      if (!spec) return fail(node.at, `unknown function ${node.name}`);
+      const failHere = (detail: string) => fail(node.at, detail);
+      return (values) =>
+        spec.call(
+          args.map((arg) => arg(values)),
+          failHere,
+        );
     }
-  };
-  return run(node);
+  }
+}
+
+/** Entity values are JSON; anything else (a function, an object) is refused rather than exposed. */
+function toExprValue(value: unknown, source: string): ExprValue {
+  if (value === null || value === undefined) return null;
+  if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') return value;
+  if (Array.isArray(value)) return value.map((item) => toExprValue(item, source));
+  throw new ExpressionError(source, -1, `a value of kind ${typeof value} cannot be used in an expression`);
 }
 
 function binary(op: string, left: ExprValue, right: ExprValue, fail: (detail: string) => never): ExprValue {

@@ -17,8 +17,36 @@ export interface ValidationResult {
 
 export type Validator = (values: Readonly<Record<string, unknown>>, entityId: string | null) => ValidationResult;
 
+/** Gathers one validation's findings; a class so a validation allocates one object, not a set of closures. */
+class Collector implements CheckSink {
+  readonly issues: AomIssue[] = [];
+  readonly references: ReferenceToCheck[] = [];
+  failed: Set<string> | undefined;
+  constructor(
+    private readonly entityType: string,
+    private readonly entityId: string | null,
+  ) {}
+
+  issue(property: string, value: unknown, constraint: string, message: string): void {
+    this.failed ??= new Set();
+    this.failed.add(property.replace(/\[.*$/, ''));
+    this.issues.push({
+      entityType: this.entityType,
+      entityId: this.entityId,
+      property,
+      value,
+      constraint,
+      message: `${this.entityType}.${property} ${message}`,
+    });
+  }
+
+  reference(property: string, id: string, to: string): void {
+    this.references.push({ property, id, to });
+  }
+}
+
 /**
- * Compiles a type into one closure: a check per property built once, rules already parsed.
+ * Compiles a type into one closure: a check per property built once, rules already compiled.
  * Every problem is collected; rules whose inputs already failed their own checks are skipped
  * so one bad value is reported once, not again by each rule that reads it.
  */
@@ -30,20 +58,11 @@ export function compileValidator(type: EntityType): Validator {
     else checks.push({ name: property.name, required: property.required, check: compileValueCheck(property.spec, property.cardinality) });
   }
   const known = new Set(type.properties.keys());
-  const rules = type.rules;
+  const rules = type.rules.map((rule) => ({ ...rule, reads: [...rule.expression.identifiers] }));
   const entityType = type.name;
 
   return (values, entityId) => {
-    const issues: AomIssue[] = [];
-    const references: ReferenceToCheck[] = [];
-    const failed = new Set<string>();
-    const sink: CheckSink = {
-      issue: (property, value, constraint, message) => {
-        failed.add(property.replace(/\[.*$/, ''));
-        issues.push({ entityType, entityId, property, value, constraint, message: `${entityType}.${property} ${message}` });
-      },
-      reference: (property, id, to) => references.push({ property, id, to }),
-    };
+    const sink = new Collector(entityType, entityId);
     for (const key of Object.keys(values)) {
       if (!known.has(key)) sink.issue(key, values[key], 'unknown', `is not a property of ${entityType}`);
       else if (computed.has(key)) sink.issue(key, values[key], 'computed', 'is computed and cannot be written');
@@ -57,7 +76,8 @@ export function compileValidator(type: EntityType): Validator {
       check(value, name, sink);
     }
     for (const rule of rules) {
-      if ([...rule.expression.identifiers].some((name) => failed.has(name))) continue;
+      const failed = sink.failed;
+      if (failed && rule.reads.some((name) => failed.has(name))) continue;
       let passed: boolean;
       let detail: string | undefined;
       try {
@@ -68,13 +88,20 @@ export function compileValidator(type: EntityType): Validator {
         detail = error.detail;
       }
       if (!passed) {
-        const value = Object.fromEntries([...rule.expression.identifiers].map((name) => [name, values[name] ?? null]));
+        const value = Object.fromEntries(rule.reads.map((name) => [name, values[name] ?? null]));
         const message = detail
           ? `rule ${rule.name} could not be evaluated: ${detail}`
           : (rule.message ?? `rule ${rule.name} is broken: ${rule.expression.source}`);
-        issues.push({ entityType, entityId, property: '*', value, constraint: `rule:${rule.name}`, message: `${entityType}: ${message}` });
+        sink.issues.push({
+          entityType,
+          entityId,
+          property: '*',
+          value,
+          constraint: `rule:${rule.name}`,
+          message: `${entityType}: ${message}`,
+        });
       }
     }
-    return { issues, references };
+    return { issues: sink.issues, references: sink.references };
   };
 }

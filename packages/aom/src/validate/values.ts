@@ -44,11 +44,13 @@ export function compileValueCheck(spec: ValueSpec, cardinality?: Cardinality): V
       const { minLength, maxLength } = spec;
       return (value, path, sink) => {
         if (!isStorableString(value)) return sink.issue(path, value, 'type', stringMessage(value));
-        const length = minLength === undefined && maxLength === undefined ? 0 : codePoints(value);
-        if (minLength !== undefined && length < minLength)
+        // A string has at most as many code points as UTF-16 units and at least half as many, so counting is rarely needed.
+        if (minLength !== undefined && value.length < 2 * minLength && codePoints(value) < minLength) {
           sink.issue(path, value, 'minLength', `must be at least ${minLength} characters long`);
-        if (maxLength !== undefined && length > maxLength)
+        }
+        if (maxLength !== undefined && value.length > maxLength && codePoints(value) > maxLength) {
           sink.issue(path, value, 'maxLength', `must be at most ${maxLength} characters long`);
+        }
         if (pattern && !pattern.test(value)) sink.issue(path, value, 'pattern', `must match /${spec.pattern}/`);
       };
     }
