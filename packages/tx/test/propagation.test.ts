@@ -151,6 +151,32 @@ for (const target of targets) {
       expect(tm.metrics().savepointRollbacks).toBeGreaterThanOrEqual(2);
     });
 
+    it('a REQUIRED scope failing inside NESTED is undone with the savepoint and does not doom the outer transaction', async () => {
+      await tm.run(async () => {
+        await insert(1);
+        await tm
+          .run(
+            () =>
+              tm.run(async () => {
+                await insert(2);
+                throw new BusinessError('joined the savepoint, then failed');
+              }),
+            { propagation: 'NESTED' },
+          )
+          .catch(() => undefined);
+        expect(tm.current()?.rollbackOnly).toBe(false);
+      });
+      expect(await ids()).toEqual([1]);
+      // A transaction doomed before the savepoint stays doomed after rolling back to it.
+      const error = await tm
+        .run(async () => {
+          await tm.run(() => Promise.reject(new BusinessError('dooms'))).catch(() => undefined);
+          await tm.run(() => Promise.reject(new BusinessError('nested')), { propagation: 'NESTED' }).catch(() => undefined);
+        })
+        .catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(UnexpectedRollbackError);
+    });
+
     it('NESTED without a running transaction begins one', async () => {
       await tm.run(
         async () => {

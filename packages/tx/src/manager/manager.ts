@@ -221,8 +221,12 @@ export class TransactionManager<C = unknown, P = unknown> {
     const driver = this.#driver;
     await driver.savepoint(tx.connection, savepoint);
     const scope: Scope = { kind: 'nested', rollbackOnly: false };
+    const doomed = { flag: tx.rollbackOnly, cause: tx.rollbackOnlyCause };
+    // Like Spring's resetRollbackOnly: what joined scopes inside doomed is undone with the savepoint.
     const undo = async () => {
       await driver.rollbackToSavepoint(tx.connection, savepoint);
+      tx.rollbackOnly = doomed.flag;
+      tx.rollbackOnlyCause = doomed.cause;
       this.#metrics.savepointRollbacks += 1;
     };
     let value: T;
