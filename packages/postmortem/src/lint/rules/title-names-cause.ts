@@ -27,6 +27,8 @@ export const titleNamesCause = defineRule({
       ]),
       impactWords: phrases([
         'user*',
+        'took over',
+        'longer than',
         'customer*',
         'shopper*',
         'client*',
