@@ -183,6 +183,11 @@ describe('myrmex CLI against a served queen', () => {
     expect(failed.code).toBe(1);
     expect(json<Job>(failed)).toMatchObject({ state: 'FAILED', tasks: [{ task_type: 'boom', state: 'FAILED', exit_code: 4 }] });
 
+    // The same Idempotency-Key twice is one job: the second run gets the first answer back.
+    const once = json<Job>(await onServer(['submit', 'pipeline', '-p', 'Thing=x', '--idempotency-key', 'cli-key-1', '--json']));
+    const twice = json<Job>(await onServer(['submit', 'pipeline', '-p', 'Thing=x', '--idempotency-key', 'cli-key-1', '--json']));
+    expect(twice.id).toBe(once.id);
+
     // Without a terminal the progress is one plain line per transition, then the task table.
     const plain = await onServer(['submit', 'pipeline', '-p', 'Thing=gadget', '--wait']);
     expect(plain.code).toBe(0);

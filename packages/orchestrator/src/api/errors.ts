@@ -59,7 +59,26 @@ export function sendProblem(reply: FastifyReply, problem: Problem): FastifyReply
   return reply.code(problem.status).type(PROBLEM_CONTENT_TYPE).send(problem);
 }
 
+/**
+ * Problems written by plugins (the idempotency hooks) may leave out `instance`; every problem this
+ * API sends names the request it answers.
+ */
+function withInstance(payload: unknown, instance: string): unknown {
+  const text = typeof payload === 'string' ? payload : Buffer.isBuffer(payload) ? payload.toString('utf8') : undefined;
+  if (text === undefined) return payload;
+  try {
+    const problem = JSON.parse(text) as Partial<Problem>;
+    return problem.instance === undefined ? JSON.stringify({ ...problem, instance }) : payload;
+  } catch {
+    return payload;
+  }
+}
+
 export function installErrorHandlers(app: FastifyInstance): void {
+  app.addHook('onSend', async (request, reply, payload) => {
+    const type = String(reply.getHeader('content-type') ?? '');
+    return type.startsWith(PROBLEM_CONTENT_TYPE) ? withInstance(payload, request.url) : payload;
+  });
   app.setErrorHandler((error, request: FastifyRequest, reply) => {
     const problem = toProblem(error, request.url);
     if (problem.status >= 500) request.log.error({ err: error }, 'request failed');

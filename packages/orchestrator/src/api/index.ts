@@ -1,4 +1,5 @@
 import swagger from '@fastify/swagger';
+import type { IdempotencyStore } from '@myrmex/idempotency';
 import fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { QueenService } from '../queen/service.js';
 import { installErrorHandlers } from './errors.js';
@@ -21,8 +22,11 @@ export interface ApiOptions {
   readonly bodyLimit?: number;
   /** Comment lines on idle event streams, in ms (default 15 s). */
   readonly heartbeatMs?: number;
-  /** Registered inside /api before the routes, e.g. an idempotency plugin. */
-  readonly plugins?: readonly ((app: FastifyInstance) => Promise<void>)[];
+  /**
+   * Where Idempotency-Key records live. With a store, a submission retried with the same key
+   * replays the first answer instead of creating a second job; without one the header is ignored.
+   */
+  readonly idempotencyStore?: IdempotencyStore;
 }
 
 /**
@@ -62,9 +66,8 @@ export async function createApi(queen: QueenService, options: ApiOptions = {}): 
 
   await app.register(
     async (api) => {
-      for (const plugin of options.plugins ?? []) await plugin(api);
       await api.register(async (scope) => definitionRoutes(scope, queen));
-      await requestRoutes(api, queen);
+      await requestRoutes(api, queen, options.idempotencyStore);
       await streamRoutes(api, queen, streams);
       await systemRoutes(api, queen, version);
       api.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());

@@ -72,6 +72,12 @@ export const SubmitBody = Type.Object(
 );
 export type SubmitBody = Static<typeof SubmitBody>;
 
+export const SubmitHeaders = Type.Object({
+  'idempotency-key': Type.Optional(
+    Type.String({ maxLength: 255, description: 'a client-chosen key; a retry with the same key and body replays the first answer' }),
+  ),
+});
+
 export const JobQueryString = Type.Object(
   {
     state: Type.Optional(JobStateSchema),

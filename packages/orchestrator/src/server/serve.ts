@@ -7,8 +7,9 @@ import { createApi } from '../api/index.js';
 import { Queen } from '../queen/queen.js';
 import { DEFAULT_DB_PATH } from '../store/index.js';
 import { type DemoRun, runDemo } from './demo.js';
+import { openIdempotencyFile } from './idempotency.js';
 import { createLogger } from './logger.js';
-import { type StatusEndpoint, startStatusEndpoint } from './status-endpoint.js';
+import { startStatusEndpoint } from './status-endpoint.js';
 
 export const DEFAULT_HOST = '127.0.0.1';
 export const DEFAULT_PORT = 7070;
@@ -56,8 +57,9 @@ function readVersion(): string {
 
 /**
  * Opens the queen on a SQLite file and serves the REST API; with `demo`, also runs the examples.
- * The returned `closed` resolves after a graceful shutdown: event streams end, the API stops
- * accepting, the queen stops its tasks, the store closes.
+ * The returned `closed` resolves after a graceful shutdown: the demo stops, event streams end, the
+ * API stops accepting, the queen stops its tasks, the stores close. Job submissions honour the
+ * Idempotency-Key header, with keys kept in `<db>-idempotency.db` next to the queen's file.
  */
 export async function serve(options: ServeOptions = {}): Promise<RunningServer> {
   const logger = options.logger ?? createLogger({ json: options.json === true });
@@ -65,30 +67,39 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
   mkdirSync(dirname(dbPath), { recursive: true });
   // People read the demo's own progress lines; the queen's and Fastify's info lines are for --json.
   const quiet = options.json ? {} : { level: 'warn' };
-  const queen = await Queen.open({ dbPath, ant: { capacity: options.capacity ?? 4 }, logger: logger.child({ component: 'queen' }, quiet) });
+  // Undone in reverse order on shutdown, or at once when start-up fails half-way.
+  const teardown: (() => Promise<void> | void)[] = [];
+  const unwind = async () => {
+    for (const step of teardown.splice(0).reverse()) await step();
+  };
+
+  let url: string;
+  let queen: Queen;
   let app: FastifyInstance;
   try {
+    queen = await Queen.open({ dbPath, ant: { capacity: options.capacity ?? 4 }, logger: logger.child({ component: 'queen' }, quiet) });
+    const opened = queen;
+    teardown.push(() => opened.stop());
     await queen.start();
-    app = await createApi(queen, { logger: logger.child({ component: 'api' }, quiet), version: readVersion() });
-  } catch (error) {
-    await queen.stop();
-    throw error;
-  }
-  let url: string;
-  try {
-    await app.listen({ host: options.host ?? DEFAULT_HOST, port: options.port ?? DEFAULT_PORT });
+    const idempotency = openIdempotencyFile(dbPath, logger.child({ component: 'idempotency' }));
+    teardown.push(() => idempotency.close());
+    app = await createApi(queen, {
+      logger: logger.child({ component: 'api' }, quiet),
+      version: readVersion(),
+      idempotencyStore: idempotency.store,
+    });
+    const api = app;
+    teardown.push(() => api.close());
+    const host = options.host ?? DEFAULT_HOST;
+    await app.listen({ host, port: options.port ?? DEFAULT_PORT });
     const address = app.server.address();
-    const port = typeof address === 'object' && address ? address.port : (options.port ?? DEFAULT_PORT);
-    url = `http://${options.host ?? DEFAULT_HOST}:${port}`;
+    url = `http://${host}:${typeof address === 'object' && address ? address.port : (options.port ?? DEFAULT_PORT)}`;
   } catch (error) {
-    await app.close();
-    await queen.stop();
+    await unwind();
     throw error;
   }
   logger.info({ url, dbPath }, `myrmex queen listening on ${url} (store ${dbPath})`);
 
-  let statusEndpoint: StatusEndpoint | undefined;
-  let demo: DemoRun | undefined;
   let closing: Promise<void> | undefined;
   let resolveClosed: () => void = () => {};
   const closed = new Promise<void>((done) => {
@@ -104,14 +115,7 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
   };
   const close = (): Promise<void> => {
     closing ??= (async () => {
-      if (options.handleSignals !== false) {
-        process.off('SIGINT', onSignal);
-        process.off('SIGTERM', onSignal);
-      }
-      demo?.stop();
-      await app.close();
-      await queen.stop();
-      await statusEndpoint?.close();
+      await unwind();
       logger.info('myrmex queen stopped');
       resolveClosed();
     })();
@@ -120,11 +124,19 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
   if (options.handleSignals !== false) {
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
+    teardown.push(() => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    });
   }
 
+  let demo: DemoRun | undefined;
   if (options.demo) {
-    statusEndpoint = await startStatusEndpoint();
+    const statusEndpoint = await startStatusEndpoint();
+    teardown.push(() => statusEndpoint.close());
     demo = await runDemo(queen, { examplesDir: options.examplesDir ?? defaultExamplesDir(), logger, statusUrl: statusEndpoint.url });
+    const running = demo;
+    teardown.push(() => running.stop());
   }
   return { url, dbPath, queen, app, ...(demo ? { demo } : {}), closed, close };
 }

@@ -2,22 +2,35 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
+import { pino } from 'pino';
 import { afterEach, beforeEach } from 'vitest';
 import { createApi, type JobDetailWire, type JobSummaryWire, PROBLEM_CONTENT_TYPE, type ProblemWire, Queen } from '../../src/index.js';
+import { openIdempotencyFile } from '../../src/server/idempotency.js';
 
-/** A real queen on a temporary SQLite file behind the real API, listening on a free loopback port. */
+/**
+ * A real queen on a temporary SQLite file behind the real API (with Idempotency-Key records in
+ * their own file, as `serve` sets it up), listening on a free loopback port.
+ */
 export interface ApiUnderTest {
   readonly url: string;
   readonly queen: Queen;
   readonly app: FastifyInstance;
+  close(): Promise<void>;
 }
 
 async function open(dir: string): Promise<ApiUnderTest> {
-  const queen = await Queen.open({ dbPath: join(dir, 'myrmex.db'), ant: { capacity: 4 }, pollIntervalMs: 20, shutdownGraceMs: 200 });
+  const dbPath = join(dir, 'myrmex.db');
+  const queen = await Queen.open({ dbPath, ant: { capacity: 4 }, pollIntervalMs: 20, shutdownGraceMs: 200 });
   await queen.start();
-  const app = await createApi(queen, { heartbeatMs: 200 });
+  const idempotency = openIdempotencyFile(dbPath, pino({ level: 'silent' }));
+  const app = await createApi(queen, { heartbeatMs: 200, idempotencyStore: idempotency.store });
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
-  return { url, queen, app };
+  const close = async () => {
+    await app.close();
+    idempotency.close();
+    await queen.stop();
+  };
+  return { url, queen, app, close };
 }
 
 /** A fresh API per test; closed (streams, server, queen) and deleted after it. */
@@ -29,8 +42,7 @@ export function apiPerTest(): { readonly current: ApiUnderTest } {
     ref.current = await open(dir);
   });
   afterEach(async () => {
-    await ref.current.app.close();
-    await ref.current.queen.stop();
+    await ref.current.close();
     rmSync(dir, { recursive: true, force: true });
   });
   return ref;
@@ -49,11 +61,12 @@ export async function call<T = unknown>(
   path: string,
   body?: unknown,
   contentType = 'application/json',
+  headers: Record<string, string> = {},
 ): Promise<Reply<T>> {
-  const init: RequestInit = { method };
+  const init: RequestInit = { method, headers };
   if (body !== undefined) {
     init.body = typeof body === 'string' ? body : JSON.stringify(body);
-    init.headers = { 'content-type': contentType };
+    init.headers = { 'content-type': contentType, ...headers };
   }
   const response = await fetch(`${api.url}${path}`, init);
   const text = await response.text();

@@ -1,3 +1,4 @@
+import { createIdempotentFetch } from '@myrmex/idempotency/client';
 import type {
   ApplyResultWire,
   DefinitionDetailWire,
@@ -56,15 +57,20 @@ function queryString(entries: Record<string, string | number | boolean | undefin
 /** A thin typed client of the queen's REST API (see docs/orchestrator-api.md). */
 export class QueenClient {
   readonly server: string;
+  /**
+   * Submissions carry an Idempotency-Key (the caller's or a fresh UUID) and are retried on network
+   * errors and 5xx with that same key, so a retry never creates a second job.
+   */
+  readonly #submitFetch = createIdempotentFetch({ maxAttempts: 3, baseDelayMs: 200 });
 
   constructor(server: string) {
     this.server = server.replace(/\/+$/, '');
   }
 
-  async #fetch(path: string, init: RequestInit = {}): Promise<Response> {
+  async #fetch(path: string, init: RequestInit = {}, fetcher: typeof fetch = fetch): Promise<Response> {
     let response: Response;
     try {
-      response = await fetch(`${this.server}/api${path}`, init);
+      response = await fetcher(`${this.server}/api${path}`, init);
     } catch (error) {
       throw new UnreachableError(this.server, error);
     }
@@ -103,12 +109,11 @@ export class QueenClient {
     return this.#json(`/jobs/definitions/${encodeURIComponent(jobType)}`);
   }
 
-  submit(input: SubmitInput, headers: Record<string, string> = {}): Promise<JobSummaryWire> {
-    return this.#json('/jobs/requests', {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', ...headers },
-      body: JSON.stringify(input),
-    });
+  async submit(input: SubmitInput, idempotencyKey?: string): Promise<JobSummaryWire> {
+    const headers: Record<string, string> = { 'content-type': 'application/json' };
+    if (idempotencyKey !== undefined) headers['idempotency-key'] = idempotencyKey;
+    const response = await this.#fetch('/jobs/requests', { method: 'POST', headers, body: JSON.stringify(input) }, this.#submitFetch);
+    return (await response.json()) as JobSummaryWire;
   }
 
   jobs(query: JobListQuery): Promise<JobPageWire> {

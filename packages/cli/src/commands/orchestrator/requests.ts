@@ -28,7 +28,7 @@ export function registerRequestCommands(program: Command, context: CliContext): 
     .option('-p, --param <key=value>', 'a request parameter (repeatable); key:=json for a typed value', collectParam)
     .option('--priority <n>', "priority 0-100 (default: the definition's)", parseInteger('--priority', 0, 100))
     .option('--scheduled-at <iso>', 'do not start before this ISO 8601 date-time', parseInstant)
-    .option('--idempotency-key <key>', 'retrying with the same key never submits a second job')
+    .option('--idempotency-key <key>', 'submitting again with the same key never creates a second job (default: a fresh key per run)')
     .option('--wait', 'follow the job until it ends')
     .action(async (jobType: string, options: SubmitOptions) => {
       const client = clientFor(options, context);
@@ -39,7 +39,7 @@ export function registerRequestCommands(program: Command, context: CliContext): 
         ...(options.scheduledAt === undefined ? {} : { scheduled_at: options.scheduledAt }),
       };
       await runAction(context, options.json, async () => {
-        const job = await client.submit(input, options.idempotencyKey ? { 'idempotency-key': options.idempotencyKey } : {});
+        const job = await client.submit(input, options.idempotencyKey);
         if (!options.wait) {
           io.out(options.json ? JSON.stringify(job) : `submitted ${formatJobLine(job)}`);
           return;

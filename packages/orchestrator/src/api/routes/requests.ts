@@ -1,3 +1,5 @@
+import type { IdempotencyStore } from '@myrmex/idempotency';
+import { idempotencyHooks } from '@myrmex/idempotency/fastify';
 import type { FastifyInstance } from 'fastify';
 import { type JobSummary, type QueenService, TERMINAL_JOB_STATES } from '../../queen/service.js';
 import { ProblemError } from '../problem.js';
@@ -11,12 +13,28 @@ import {
   problemResponses,
   RestartBody,
   SubmitBody,
+  SubmitHeaders,
 } from '../schemas.js';
 import { jobDetailToWire, jobSummaryToWire } from '../wire.js';
 
 const RESTARTABLE = new Set(['FAILED', 'CANCELLED']);
 
-export async function requestRoutes(app: FastifyInstance, queen: QueenService): Promise<void> {
+/**
+ * Keys are optional (a plain POST submits as usual) and all belong to one principal: the API has no
+ * authentication yet, so every client shares one key space.
+ */
+function submitIdempotency(store: IdempotencyStore | undefined, app: FastifyInstance) {
+  if (!store) return {};
+  const { preParsing, preHandler, onSend, onResponse } = idempotencyHooks({
+    store,
+    principal: () => 'default',
+    requiredMethods: [],
+    logger: app.log,
+  });
+  return { preParsing, preHandler, onSend, onResponse };
+}
+
+export async function requestRoutes(app: FastifyInstance, queen: QueenService, idempotencyStore?: IdempotencyStore): Promise<void> {
   const existingJob = async (id: string): Promise<JobSummary> => {
     const job = await queen.getJob(id);
     if (!job) throw new ProblemError('not-found', `no job request has the id '${id}'`);
@@ -26,9 +44,11 @@ export async function requestRoutes(app: FastifyInstance, queen: QueenService): 
   app.post(
     '/jobs/requests',
     {
+      ...submitIdempotency(idempotencyStore, app),
       schema: {
-        summary: 'Submit a job request',
+        summary: 'Submit a job request; with an Idempotency-Key header a retry replays the first answer',
         tags: ['requests'],
+        headers: SubmitHeaders,
         body: SubmitBody,
         response: { 201: JobSummarySchema, ...problemResponses(400, 409, 422) },
       },
