@@ -13,6 +13,7 @@ export interface PostgresStoreOptions {
 }
 
 type Queryable = Pick<PoolClient, 'query'>;
+type ClaimRow = KeyRow & { readonly outcome: 'claimed' | 'exists'; readonly generation: number | null };
 
 /**
  * Keys in a PostgreSQL table, shared by any number of processes. A claim is one
@@ -64,24 +65,25 @@ export class PostgresStore implements IdempotencyStore {
 
   async claim(request: ClaimRequest): Promise<ClaimResult> {
     for (let attempt = 0; attempt < CLAIM_ATTEMPTS; attempt++) {
-      const claimed = await this.pool.query<{ generation: number }>(this.sql.claim, [
-        request.scope,
-        request.fingerprint,
-        request.token,
-        request.leaseExpiresAt,
-        request.expiresAt,
-        request.now,
-      ]);
-      if (claimed.rows[0]) return { outcome: 'claimed', reclaimed: claimed.rows[0].generation > 0 };
-      const row = (await this.pool.query<KeyRow>(this.sql.get, [request.scope])).rows[0];
-      // The row that refused the claim may have been released or purged in between; then the
-      // claim is simply tried again, still as one conditional write.
+      const row = (
+        await this.pool.query<ClaimRow>(this.sql.claim, [
+          request.scope,
+          request.fingerprint,
+          request.token,
+          request.leaseExpiresAt,
+          request.expiresAt,
+          request.now,
+        ])
+      ).rows[0];
+      if (row?.outcome === 'claimed') return { outcome: 'claimed', reclaimed: Number(row.generation) > 0 };
+      // The snapshot row that made the insert stand down is the answer, unless it was itself
+      // claimable and a concurrent claim got in first: then the claim is simply tried again.
       if (row) {
         const record = recordFromRow(row);
         if (!claimable(record, request)) return { outcome: 'exists', record };
       }
     }
-    throw new Error(`claim on ${request.scope} kept racing with releases (${CLAIM_ATTEMPTS} attempts)`);
+    throw new Error(`claim on ${request.scope} kept racing with other claims and releases (${CLAIM_ATTEMPTS} attempts)`);
   }
 
   async heartbeat(scope: string, token: string, leaseExpiresAt: number): Promise<boolean> {
@@ -161,16 +163,34 @@ export class PostgresStore implements IdempotencyStore {
 
 function statements(t: string) {
   return {
+    // One statement. A live record seen in the snapshot answers directly, with no write and no
+    // row lock (replays of a hot key do not queue). Otherwise the INSERT decides atomically:
+    // ON CONFLICT takes over only a record whose retention ended, or a pending one whose lease
+    // lapsed for the same request.
     claim: `
-      INSERT INTO ${t} AS k (scope, fingerprint, state, token, lease_expires_at, expires_at, generation)
-      VALUES ($1, $2, 'pending', $3, $4, $5, 0)
-      ON CONFLICT (scope) DO UPDATE SET
-        fingerprint = excluded.fingerprint, state = 'pending', token = excluded.token,
-        lease_expires_at = excluded.lease_expires_at, expires_at = excluded.expires_at,
-        generation = k.generation + 1, status = NULL, headers = NULL, body = NULL
-      WHERE k.expires_at <= $6
-         OR (k.state = 'pending' AND k.lease_expires_at <= $6 AND k.fingerprint = excluded.fingerprint)
-      RETURNING generation`,
+      WITH existing AS (
+        SELECT fingerprint, state, lease_expires_at, expires_at, status, headers, body FROM ${t} WHERE scope = $1
+      ), claimed AS (
+        INSERT INTO ${t} AS k (scope, fingerprint, state, token, lease_expires_at, expires_at, generation)
+        SELECT $1, $2, 'pending', $3, $4, $5, 0
+        WHERE NOT EXISTS (
+          SELECT 1 FROM existing e
+          WHERE e.expires_at > $6 AND NOT (e.state = 'pending' AND e.lease_expires_at <= $6 AND e.fingerprint = $2)
+        )
+        ON CONFLICT (scope) DO UPDATE SET
+          fingerprint = excluded.fingerprint, state = 'pending', token = excluded.token,
+          lease_expires_at = excluded.lease_expires_at, expires_at = excluded.expires_at,
+          generation = k.generation + 1, status = NULL, headers = NULL, body = NULL
+        WHERE k.expires_at <= $6
+           OR (k.state = 'pending' AND k.lease_expires_at <= $6 AND k.fingerprint = excluded.fingerprint)
+        RETURNING generation
+      )
+      SELECT 'claimed' AS outcome, generation, NULL AS fingerprint, NULL AS state, NULL::bigint AS lease_expires_at,
+             NULL::bigint AS expires_at, NULL::integer AS status, NULL AS headers, NULL::bytea AS body
+        FROM claimed
+      UNION ALL
+      SELECT 'exists', NULL, e.fingerprint, e.state, e.lease_expires_at, e.expires_at, e.status, e.headers, e.body
+        FROM existing e WHERE NOT EXISTS (SELECT 1 FROM claimed)`,
     get: `SELECT fingerprint, state, lease_expires_at, expires_at, status, headers, body FROM ${t} WHERE scope = $1`,
     heartbeat: `UPDATE ${t} SET lease_expires_at = $3 WHERE scope = $1 AND state = 'pending' AND token = $2`,
     complete: `

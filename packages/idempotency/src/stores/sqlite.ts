@@ -2,6 +2,7 @@ import type { Database } from 'better-sqlite3';
 import type { Lease } from '../core/lease.js';
 import type { ResponseInput } from '../core/policy.js';
 import type { ClaimRequest, ClaimResult, CompleteRequest, IdempotencyStore, KeyRecord } from '../core/types.js';
+import { claimable } from './rules.js';
 import { type KeyRow, recordFromRow, tableName } from './sql.js';
 
 export interface SqliteStoreOptions {
@@ -53,6 +54,13 @@ export class SqliteStore implements IdempotencyStore {
   }
 
   async claim(request: ClaimRequest): Promise<ClaimResult> {
+    // A live record answers without taking the write lock, so replays of a hot key do not queue
+    // behind each other. Only the write decides that a request executes.
+    const row = this.statements.get.get(request.scope) as KeyRow | undefined;
+    if (row) {
+      const record = recordFromRow(row);
+      if (!claimable(record, request)) return { outcome: 'exists', record };
+    }
     return this.claimTransaction(request);
   }
 
