@@ -6,6 +6,7 @@ import {
   MemoryStore,
   parseIdempotencyKey,
   type StoredResponse,
+  startSweeper,
   stepKey,
 } from '@myrmex/idempotency';
 import fc from 'fast-check';
@@ -115,6 +116,23 @@ describe('engine options', () => {
     expect(() => stepKey('bad key', 'a')).toThrow('parentKey');
     expect(() => stepKey('k', 'has space')).toThrow('step');
     expect(parseIdempotencyKey(stepKey('x'.repeat(255), 'z'.repeat(64))).ok).toBe(true);
+  });
+});
+
+describe('sweeper', () => {
+  it('purges expired records on its timer and reports each sweep', async () => {
+    const store = new MemoryStore();
+    const now = Date.now();
+    await store.claim({ scope: 'gone', fingerprint: 'f', token: 't', now, leaseExpiresAt: now + 1, expiresAt: now + 1 });
+    await store.claim({ scope: 'kept', fingerprint: 'f', token: 't', now, leaseExpiresAt: now + 1, expiresAt: now + 60_000 });
+    const swept: number[] = [];
+    const sweeper = startSweeper({ store, intervalMs: 20, clock: () => now + 10, onSweep: (purged) => swept.push(purged) });
+    await new Promise((resolve) => setTimeout(resolve, 70));
+    sweeper.stop();
+    expect(swept[0]).toBe(1);
+    expect(swept.slice(1).every((purged) => purged === 0)).toBe(true);
+    expect(await store.get('kept', now + 10)).toBeDefined();
+    expect(() => startSweeper({ store, intervalMs: 0 })).toThrow('options.intervalMs');
   });
 });
 
