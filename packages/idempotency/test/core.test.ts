@@ -165,6 +165,8 @@ describe('interleaving property', () => {
               );
               if (begin.kind === 'replay') return note(r.key, begin.response);
               if (begin.kind !== 'execute') return;
+              // Once a key has a recorded answer it never executes again.
+              expect(recorded.has(r.key)).toBe(false);
               running.set(r.key, (running.get(r.key) ?? 0) + 1);
               expect(running.get(r.key)).toBe(1);
               if (r.late) await scheduler.schedule(Promise.resolve(), 'handler work');
