@@ -15,7 +15,8 @@ function definitionProblem(error: DefinitionValidationError, instance: string): 
   const errors = error.errors.map((entry) => ({
     field: entry.path === '' ? 'body' : entry.path,
     in: 'body',
-    message: entry.message,
+    // The field is named on its own, so the message drops the `path: ` it starts with.
+    message: entry.path !== '' && entry.message.startsWith(`${entry.path}: `) ? entry.message.slice(entry.path.length + 2) : entry.message,
     location: `${entry.file}:${entry.line}:${entry.column}`,
   }));
   const count = errors.length === 1 ? '1 problem' : `${errors.length} problems`;

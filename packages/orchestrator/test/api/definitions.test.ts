@@ -68,7 +68,9 @@ tasks:
     const locations = problem.errors?.map((error) => error.location) ?? [];
     expect(locations).toContain('broken.yaml:4:5');
     expect(locations).toContain('broken.yaml:5:19');
-    expect(problem.errors?.find((error) => error.location === 'broken.yaml:4:5')?.message).toMatch(/scrpt.*did you mean.*script/);
+    const unknownKey = problem.errors?.find((error) => error.location === 'broken.yaml:4:5');
+    expect(unknownKey?.field).toBe('tasks[0].scrpt');
+    expect(unknownKey?.message).toMatch(/^unknown key 'scrpt'.*did you mean 'script'/);
     expect(problem.detail).toContain('broken.yaml:5:19:');
     const list = await call<{ items: unknown[] }>(api.current, 'GET', '/api/jobs/definitions');
     expect(list.body.items).toEqual([]);
