@@ -26,10 +26,10 @@ describe('a draft from an orchestrator job', () => {
     expect(doc.frontMatter).toMatchObject({
       status: 'draft',
       service: 'nightly-billing',
-      incident_start: '2026-11-20T02:00:00.000Z',
-      impact_start: '2026-11-20T02:00:05.000Z',
-      detected_at: '2026-11-20T02:41:30.000Z',
-      resolved_at: '2026-11-20T02:41:35.000Z',
+      incident_start: '2026-11-20T02:00:00Z',
+      impact_start: '2026-11-20T02:00:05Z',
+      detected_at: '2026-11-20T02:41:30Z',
+      resolved_at: '2026-11-20T02:41:35Z',
       draft_created_at: '2026-11-20T09:00:00Z',
     });
     expect(doc.extraFrontMatter).toEqual({ job_id: 'job-7f3a' });
@@ -40,7 +40,7 @@ describe('a draft from an orchestrator job', () => {
       text: 'task charge-cards: EXECUTING -> FAILED (payment gateway timed out)',
       milestone: true,
     });
-    expect(doc.summary).toContain('ended FAILED at 2026-11-20T02:41:35.000Z after 41 min 30 s');
+    expect(doc.summary).toContain('ended FAILED at 2026-11-20T02:41:35Z after 41 min 30 s');
     expect(doc.summary).toContain(
       'Failing tasks: charge-cards (FAILED, exit code 3, 2 attempts, payment gateway timed out, ran 29 min 20 s).',
     );

@@ -14,7 +14,7 @@ export function formatDuration(ms: number): string {
   return m > 0 ? `${m} min ${s} s` : `${s} s`;
 }
 
-const utc = (iso: string) => new Date(iso).toISOString();
+const utc = (iso: string) => new Date(iso).toISOString().replace('.000Z', 'Z');
 const between = (from?: string, to?: string) => (from && to ? Date.parse(to) - Date.parse(from) : undefined);
 
 /** How long a task ran: its first attempt's start to its last attempt's end, else its span in the event log. */
