@@ -40,10 +40,6 @@ export class EmbeddedAnt {
     this.send({ type: 'register', ant: this.descriptor });
   }
 
-  get load(): number {
-    return this.running.size;
-  }
-
   private beat(): void {
     this.send({ type: 'heartbeat', antId: this.descriptor.id, running: this.running.size, at: Date.now() });
   }

@@ -178,7 +178,6 @@ export class Supervisor {
           state: 'READY',
           reason: 'admitted',
           deadlineAt: definition.timeoutMs === undefined ? null : at + definition.timeoutMs,
-          startedAt: job.startedAt ?? null,
           endedAt: null,
         },
       });

@@ -93,6 +93,8 @@ export class Queen implements QueenService {
   private state: 'idle' | 'running' | 'stopping' | 'stopped' = 'idle';
   /** Set once stop() starts killing tasks: their results are left for recovery, like a crash. */
   private discardResults = false;
+  /** Attempt results being recorded; stop() waits for them before closing the store. */
+  private settled: Promise<unknown> = Promise.resolve();
 
   private constructor(
     private readonly options: QueenOptions,
@@ -183,8 +185,6 @@ export class Queen implements QueenService {
     this.state = 'stopped';
     this.logger.info('queen stopped');
   }
-
-  private settled: Promise<unknown> = Promise.resolve();
 
   private async recover(): Promise<void> {
     const attempts = await this.store.executingAttempts();
