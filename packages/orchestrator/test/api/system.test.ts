@@ -1,3 +1,4 @@
+import { Validator } from '@seriousme/openapi-schema-validator';
 import { describe, expect, it } from 'vitest';
 import { apiPerTest, call } from './harness.js';
 
@@ -45,6 +46,10 @@ describe('system API', () => {
     const reply = await call<OpenApiDocument>(api.current, 'GET', '/api/openapi.json');
     expect(reply.status).toBe(200);
     const doc = reply.body;
+    // Checked against the official OpenAPI 3.0 JSON Schema, not just eyeballed.
+    const validation = await new Validator().validate(structuredClone(doc) as unknown as Parameters<Validator['validate']>[0]);
+    expect(validation.errors ?? []).toEqual([]);
+    expect(validation.valid).toBe(true);
     expect(doc.openapi).toMatch(/^3\./);
     expect(doc.info.title).toBe('Myrmex orchestrator API');
     const operations = Object.entries(doc.paths).flatMap(([path, methods]) =>
