@@ -1,0 +1,17 @@
+export {
+  type Algorithm,
+  ByzantineInputError,
+  type CustomStrategy,
+  configure,
+  type EngineName,
+  type RunConfig,
+  type RunOptions,
+  type SendContext,
+  STRATEGY_NAMES,
+  type Strategy,
+  type StrategyName,
+} from './core/config.js';
+export { nodesOnLevel, omMessageCount, omMessagesSentBy } from './core/paths.js';
+export type { RunResult } from './core/result.js';
+export { ATTACK, RETREAT } from './core/values.js';
+export { runByzantine } from './run.js';
