@@ -227,6 +227,34 @@ describe('Queen: cancel, restart, timeouts, logs, stop', () => {
     await reopened.stop();
   });
 
+  it('stop kills what outlives the grace period and leaves it to recovery on the next start', async () => {
+    const dbPath = tempDb();
+    const queen = await Queen.open({ dbPath, ant: { capacity: 2 }, shutdownGraceMs: 100, shell: { killGraceMs: 200 } });
+    await queen.start();
+    await queen.applyDefinition('job_type: stubborn\ntasks:\n  - task_type: a\n    script: ["echo $$", "sleep 30"]\n');
+    const job = await queen.submit({ jobType: 'stubborn' });
+    await until(async () => (await queen.logs(job.id)).length > 0);
+    const pid = Number((await queen.logs(job.id))[0]!.text);
+    const stopping = Date.now();
+    await queen.stop();
+    expect(Date.now() - stopping).toBeLessThan(3000);
+    expect(isAlive(pid)).toBe(false);
+    const next = await startQueen({ dbPath });
+    const done = await finished(next, job.id);
+    expect(done).toMatchObject({ state: 'FAILED', reason: 'task a failed: queen restarted' });
+    expect(done.tasks[0]!.attempts.map((a) => [a.state, a.reason])).toEqual([['FAILED', 'queen restarted']]);
+  });
+
+  it('cancels a job that has not started and restarts it', async () => {
+    const queen = await startQueen();
+    await queen.applyDefinition(source('later-2', [{ task_type: 'a' }]));
+    const job = await queen.submit({ jobType: 'later-2', scheduledAt: new Date(Date.now() + 60_000) });
+    expect((await queen.cancel(job.id)).state).toBe('CANCELLED');
+    expect(taskStates((await queen.getJob(job.id))!)).toEqual({ a: 'CANCELLED' });
+    await queen.restart(job.id);
+    expect((await finished(queen, job.id)).state).toBe('COMPLETED');
+  });
+
   it('reports health and its ant', async () => {
     const queen = await startQueen({ ant: { capacity: 3, tags: ['a'], id: 'local' } });
     expect(await queen.health()).toMatchObject({ ok: true, store: expect.stringMatching(/^sqlite:.*myrmex\.db$/) });
