@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { type JobState, type QueenService, TERMINAL_JOB_STATES, type TimelineEvent } from '../../queen/service.js';
+import { toProblem } from '../errors.js';
 import { ProblemError } from '../problem.js';
 import { EventQuery, IdParams, LogPageSchema, LogQuery, problemResponses, TimelineSchema } from '../schemas.js';
 import type { SseRegistry, SseStream } from '../sse.js';
@@ -66,17 +67,25 @@ export async function streamRoutes(app: FastifyInstance, queen: QueenService, st
       reply.hijack();
       const stream = streams.open(reply.raw);
       let lastSeq = afterSeq ?? 0;
-      const stop = queen.followLogs(
-        id,
-        { ...(taskType ? { taskType } : {}), afterSeq: lastSeq },
-        (line) => {
-          if (line.seq <= lastSeq) return;
-          lastSeq = line.seq;
-          stream.send('log', logLineToWire(line), line.seq);
-        },
-        ender(stream, id, request),
-      );
-      stream.onClose(stop);
+      try {
+        const stop = queen.followLogs(
+          id,
+          { ...(taskType ? { taskType } : {}), afterSeq: lastSeq },
+          (line) => {
+            if (line.seq <= lastSeq) return;
+            lastSeq = line.seq;
+            stream.send('log', logLineToWire(line), line.seq);
+          },
+          ender(stream, id, request),
+        );
+        stream.onClose(stop);
+      } catch (error) {
+        // The 200 and its headers are already out: the failure travels as an event, then the stream ends.
+        const problem = toProblem(error, request.url);
+        if (problem.status >= 500) request.log.error({ err: error }, 'cannot follow logs');
+        stream.send('error', problem);
+        stream.close();
+      }
       return reply;
     },
   );
