@@ -27,7 +27,8 @@ export function mysqlDriver(pool: Pool, options: MysqlDriverOptions = {}): Drive
     try {
       await exec(connection, sql);
     } finally {
-      if (timed.delete(connection)) await exec(connection, `SET SESSION ${timeoutVariable} = DEFAULT`);
+      // A connection that cannot run this is broken; its own error (above) is the one worth reporting.
+      if (timed.delete(connection)) await exec(connection, `SET SESSION ${timeoutVariable} = DEFAULT`).catch(() => undefined);
     }
   };
   return {

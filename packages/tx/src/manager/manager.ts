@@ -377,7 +377,8 @@ export class TransactionManager<C = unknown, P = unknown> {
     const driver = this.#driver;
     const carry = 'error' in result ? { error: result.error, hasError: true as const } : { value: result.value, hasError: false as const };
     if (tx.rollbackOnly || scope.rollbackOnly) {
-      await driver.rollback(tx.connection);
+      if (!(await this.#quietRollback(tx.connection)))
+        return { status: 'UNKNOWN', error: new Error('ROLLBACK failed; the connection was discarded'), hasError: true };
       if (!tx.rollbackOnly) return { status: 'ROLLED_BACK', ...carry } as Outcome<T>;
       this.#metrics.unexpectedRollbacks += 1;
       const error = new UnexpectedRollbackError(
@@ -389,8 +390,7 @@ export class TransactionManager<C = unknown, P = unknown> {
     try {
       await runBeforeCommit(tx.hooks, tx.readOnly);
     } catch (error) {
-      await driver.rollback(tx.connection);
-      return { status: 'ROLLED_BACK', error, hasError: true };
+      return { status: (await this.#quietRollback(tx.connection)) ? 'ROLLED_BACK' : 'UNKNOWN', error, hasError: true };
     }
     try {
       await driver.commit(tx.connection);

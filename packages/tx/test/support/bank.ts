@@ -1,4 +1,4 @@
-import { setTimeout as sleep } from 'node:timers/promises';
+import { setTimeout as sleep, setImmediate as yieldToLoop } from 'node:timers/promises';
 import { lockRows, updateWithVersion } from '../../src/index.js';
 import type { AnyManager, Kind } from './databases.js';
 
@@ -177,6 +177,9 @@ export async function runBank(
   const worker = async () => {
     while (remaining > 0) {
       remaining -= 1;
+      // better-sqlite3 never waits for I/O: without this the workers would run on microtasks alone
+      // and the readers' timers would not fire until every transfer was done.
+      await yieldToLoop();
       const source = 1 + Math.floor(random() * accounts);
       const target = 1 + ((source + Math.floor(random() * (accounts - 1))) % accounts);
       const amount = 1 + Math.floor(random() * 20);
