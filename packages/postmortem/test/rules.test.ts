@@ -225,3 +225,21 @@ describe('severity overrides', () => {
     expect(lint(text, resolveConfig({ rules: { 'action-owner-is-team': { severity: 'note' } } }))[0]?.severity).toBe('note');
   });
 });
+
+describe('metrics-missing-units', () => {
+  it('flags a graph without a caption, and accepts the units the organisation uses', () => {
+    const bare = variant(['\n*Figure 1: order submission errors, percent of attempts per minute, EU-WEST.*', '']);
+    expect(lint(bare).map((f) => f.message)).toEqual(['the graph img/order-error-rate.png has no caption']);
+    const custom = variant(['count out of 200', 'slots out of 200']);
+    expect(rulesOf(custom)).toEqual(['metrics-missing-units']);
+    expect(rulesOf(custom, { 'metrics-missing-units': { units: ['slots', 'percent'] } })).toEqual([]);
+  });
+});
+
+describe('response-analysis-incomplete', () => {
+  it('names the missing phases, and only those the organisation requires', () => {
+    const text = variant(['### Diagnosis', '### Findings'], ['### Blast radius', '### Scope']);
+    expect(lint(text).map((f) => f.message)).toEqual(['the incident response analysis has no diagnosis, blast radius subsection']);
+    expect(rulesOf(text, { 'response-analysis-incomplete': { phases: ['detection', 'mitigation'] } })).toEqual([]);
+  });
+});

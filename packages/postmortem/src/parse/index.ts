@@ -70,12 +70,15 @@ export function parse(text: string): Parsed {
         doc.actions = parseActions(source, block, positions, diagnostics);
         return;
       case 'responseAnalysis': {
-        const [head, ...parts] = splitAtHeadings(source, block.nodes, 3, block.from, block.to);
-        const withIntro = head?.title === null ? parts : [head, ...parts].filter((p) => p !== undefined);
+        const blocks = splitAtHeadings(source, block.nodes, 3, block.from, block.to);
+        const intro = blocks[0]?.title === null ? blocks.shift() : undefined;
         doc.responseAnalysis = {
-          intro: head?.title === null ? source.trimmed(head.from, head.to).text : '',
-          parts: withIntro.map((part) => ({ title: part.title ?? '', body: source.trimmed(part.from, part.to).text })),
+          intro: intro ? source.trimmed(intro.from, intro.to).text : '',
+          parts: blocks.map((part) => ({ title: part.title ?? '', body: source.trimmed(part.from, part.to).text })),
         };
+        blocks.forEach((part, i) => {
+          if (part.heading) positions.set(`/responseAnalysis/parts/${i}`, source.position(start(part.heading)));
+        });
         return;
       }
     }

@@ -9,7 +9,9 @@ import { actionUnlinked } from './action-unlinked.js';
 import { impactVague } from './impact-vague.js';
 import { lessonRestatesAction } from './lesson-restates-action.js';
 import { lessonsNotNumbered } from './lessons-not-numbered.js';
+import { metricsMissingUnits } from './metrics-missing-units.js';
 import { actionTableMalformed, frontMatterInvalid, frontMatterMissing, timelineEntryMalformed } from './parse-problems.js';
+import { responseAnalysisIncomplete } from './response-analysis-incomplete.js';
 import { reviewDraftTooShort } from './review-draft-too-short.js';
 import { reviewMissingBarRaiser } from './review-missing-bar-raiser.js';
 import { sectionMissing } from './section-missing.js';
@@ -39,9 +41,11 @@ export const RULES: readonly Rule[] = [
   timelineStartsLate,
   timelineNamesPeople,
   timelineMissingMilestones,
+  metricsMissingUnits,
   whysNotNumbered,
   whysTooShallow,
   whysStopAtBlame,
+  responseAnalysisIncomplete,
   lessonRestatesAction,
   lessonsNotNumbered,
   actionTableMalformed,
