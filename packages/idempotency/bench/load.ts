@@ -19,6 +19,8 @@ export interface LoadResult {
   readonly p50Ms: number;
   readonly p99Ms: number;
   readonly perSecond: number;
+  /** CPU time of this process (load generator and server together) per request, in microseconds. */
+  readonly cpuUsPerRequest: number;
 }
 
 /** A closed-loop load generator on keep-alive loopback connections, timing each request with hrtime. */
@@ -29,6 +31,7 @@ export async function load(options: LoadOptions): Promise<LoadResult> {
   const statuses: Record<number, number> = {};
   let errors = 0;
   let sent = 0;
+  const cpuBefore = process.cpuUsage();
   const started = process.hrtime.bigint();
   const deadline = started + BigInt(options.durationMs) * 1_000_000n;
   const one = (n: number) =>
@@ -63,8 +66,17 @@ export async function load(options: LoadOptions): Promise<LoadResult> {
   };
   await Promise.all(Array.from({ length: options.connections }, worker));
   const elapsedS = Number(process.hrtime.bigint() - started) / 1e9;
+  const cpu = process.cpuUsage(cpuBefore);
   agent.destroy();
   latencies.sort((a, b) => a - b);
   const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? Number.NaN;
-  return { requests: latencies.length, errors, statuses, p50Ms: at(0.5), p99Ms: at(0.99), perSecond: latencies.length / elapsedS };
+  return {
+    requests: latencies.length,
+    errors,
+    statuses,
+    p50Ms: at(0.5),
+    p99Ms: at(0.99),
+    perSecond: latencies.length / elapsedS,
+    cpuUsPerRequest: (cpu.user + cpu.system) / Math.max(1, latencies.length),
+  };
 }

@@ -48,6 +48,7 @@ interface Row {
   readonly p50Ms: number;
   readonly p99Ms: number;
   readonly perSecond: number;
+  readonly cpuUsPerRequest: number;
   readonly requests: number;
 }
 
@@ -171,19 +172,20 @@ const rows: Row[] = cases.map((item) => {
     p50Ms: median(results.map((result) => result.p50Ms)),
     p99Ms: median(results.map((result) => result.p99Ms)),
     perSecond: median(results.map((result) => result.perSecond)),
+    cpuUsPerRequest: median(results.map((result) => result.cpuUsPerRequest)),
     requests: results.reduce((sum, result) => sum + result.requests, 0),
   };
 });
 
 const baseline = (framework: string) => rows.find((row) => row.framework === framework && row.variant === 'no middleware')!;
 const lines = [
-  `| framework | variant | path | p50 ms | p99 ms | req/s | added p50 ms | added p99 ms | throughput vs none |`,
-  `| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |`,
+  `| framework | variant | path | p50 ms | p99 ms | req/s | added p50 ms | added p99 ms | throughput vs none | CPU us/req | added CPU us/req |`,
+  `| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |`,
   ...rows.map((result) => {
     const { framework, variant, path } = result;
     const base = baseline(framework);
-    const added = (value: number, of: number) => (variant === 'no middleware' ? '' : (value - of).toFixed(3));
-    return `| ${framework} | ${variant} | ${path} | ${result.p50Ms.toFixed(3)} | ${result.p99Ms.toFixed(3)} | ${result.perSecond.toFixed(0)} | ${added(result.p50Ms, base.p50Ms)} | ${added(result.p99Ms, base.p99Ms)} | ${(result.perSecond / base.perSecond).toFixed(2)}x |`;
+    const added = (value: number, of: number, digits = 3) => (variant === 'no middleware' ? '' : (value - of).toFixed(digits));
+    return `| ${framework} | ${variant} | ${path} | ${result.p50Ms.toFixed(3)} | ${result.p99Ms.toFixed(3)} | ${result.perSecond.toFixed(0)} | ${added(result.p50Ms, base.p50Ms)} | ${added(result.p99Ms, base.p99Ms)} | ${(result.perSecond / base.perSecond).toFixed(2)}x | ${result.cpuUsPerRequest.toFixed(0)} | ${added(result.cpuUsPerRequest, base.cpuUsPerRequest, 0)} |`;
   }),
 ];
 mkdirSync(join(import.meta.dirname, 'results'), { recursive: true });
