@@ -15,6 +15,7 @@ import { Scheduler } from '../scheduler/scheduler.js';
 import { SqliteStore } from '../store/sqlite/sqlite-store.js';
 import type { JobRow, JobStore, ReadyTask } from '../store/store.js';
 import { QueenError } from './errors.js';
+import { QueenLease } from './lease.js';
 import { LogHub } from './log-hub.js';
 import {
   type AntInfo,
@@ -90,6 +91,7 @@ export class Queen implements QueenService {
   private readonly listeners = new Set<(event: TimelineEvent) => void>();
   private readonly openedAt = Date.now();
   private ant?: EmbeddedAnt;
+  private readonly lease: QueenLease;
   private state: 'idle' | 'running' | 'stopping' | 'stopped' = 'idle';
   /** Set once stop() starts killing tasks: their results are left for recovery, like a crash. */
   private discardResults = false;
@@ -107,6 +109,7 @@ export class Queen implements QueenService {
       executors.set(executor.method, executor);
     this.executors = executors;
     this.logs$ = new LogHub(store);
+    this.lease = new QueenLease(store, this.logger);
     this.registry = new AntRegistry({
       seen: (info) => void this.store.saveAnt(info).catch((err) => this.logger.warn({ err }, 'could not save ant')),
       message: (message) => this.onAntMessage(message),
@@ -146,13 +149,14 @@ export class Queen implements QueenService {
   /** Recovers what a previous process left running, connects the embedded ant and starts scheduling. */
   async start(): Promise<void> {
     if (this.state !== 'idle') throw new QueenError('conflict', `queen is ${this.state}`);
+    const antOptions = this.options.ant ?? { capacity: 4 };
+    const methods = antOptions.methods ?? this.methods;
+    const unknown = methods.filter((m) => !this.executors.has(m));
+    if (unknown.length > 0) throw new QueenError('invalid', `ant.methods names unknown methods: ${unknown.join(', ')}`, 'ant.methods');
+    await this.lease.acquire();
     this.state = 'running';
     await this.recover();
-    const antOptions = this.options.ant ?? { capacity: 4 };
     if (antOptions.capacity > 0) {
-      const methods = antOptions.methods ?? this.methods;
-      const unknown = methods.filter((m) => !this.executors.has(m));
-      if (unknown.length > 0) throw new QueenError('invalid', `ant.methods names unknown methods: ${unknown.join(', ')}`, 'ant.methods');
       let deliver: (message: AntMessage) => void = () => {};
       const ant = new EmbeddedAnt({
         descriptor: { id: antOptions.id ?? `embedded@${hostname()}`, methods, tags: antOptions.tags ?? [], capacity: antOptions.capacity },
@@ -180,6 +184,7 @@ export class Queen implements QueenService {
     }
     await this.logs$.flush();
     await this.settled;
+    if (wasRunning) await this.lease.release();
     this.logs$.close();
     await this.store.close();
     this.state = 'stopped';

@@ -166,6 +166,13 @@ export interface LogQuery {
   readonly limit?: number;
 }
 
+export interface LeaseResult {
+  readonly acquired: boolean;
+  /** Who holds the lease now. */
+  readonly holder: string;
+  readonly expiresAt: number;
+}
+
 export interface JobStore {
   /** A short description for health checks, e.g. `sqlite:/path/to.db`. */
   readonly description: string;
@@ -218,6 +225,14 @@ export interface JobStore {
 
   appendLogs(lines: readonly NewLogLine[]): Promise<readonly LogLine[]>;
   logs(jobId: string, query?: LogQuery): Promise<readonly LogLine[]>;
+
+  /**
+   * Takes or renews the named lease for `holder` for `ttlMs`. Another holder's lease is taken only
+   * when it has expired or `mayTake(otherHolder)` says its holder is gone. Atomic.
+   */
+  acquireLease(name: string, holder: string, ttlMs: number, now: number, mayTake?: (otherHolder: string) => boolean): Promise<LeaseResult>;
+  /** Gives the lease up if `holder` has it. */
+  releaseLease(name: string, holder: string): Promise<void>;
 
   saveAnt(ant: AntInfo): Promise<void>;
   ants(): Promise<readonly AntInfo[]>;

@@ -255,6 +255,17 @@ describe('Queen: cancel, restart, timeouts, logs, stop', () => {
     expect((await finished(queen, job.id)).state).toBe('COMPLETED');
   });
 
+  it('refuses a second live queen on the same database until the first one stops', async () => {
+    const dbPath = tempDb();
+    await startQueen({ dbPath });
+    const second = await Queen.open({ dbPath, ant: { capacity: 1 } });
+    await expect(second.start()).rejects.toMatchObject({
+      code: 'conflict',
+      message: expect.stringMatching(/another queen .* is running on this database/),
+    });
+    await second.stop();
+  });
+
   it('reports health and its ant', async () => {
     const queen = await startQueen({ ant: { capacity: 3, tags: ['a'], id: 'local' } });
     expect(await queen.health()).toMatchObject({ ok: true, store: expect.stringMatching(/^sqlite:.*myrmex\.db$/) });

@@ -310,6 +310,22 @@ export function describeStoreContract(name: string, open: () => Promise<JobStore
         expect(await store.appendLogs([])).toEqual([]);
       });
 
+      it('grants a lease to one holder at a time until it expires, is released or its holder is gone', async () => {
+        expect(await store.acquireLease('queen', 'q1', 1000, 0)).toEqual({ acquired: true, holder: 'q1', expiresAt: 1000 });
+        expect(await store.acquireLease('queen', 'q2', 1000, 500)).toEqual({ acquired: false, holder: 'q1', expiresAt: 1000 });
+        expect(await store.acquireLease('queen', 'q1', 1000, 600)).toEqual({ acquired: true, holder: 'q1', expiresAt: 1600 });
+        expect(await store.acquireLease('queen', 'q2', 1000, 700, (holder) => holder === 'q1')).toMatchObject({
+          acquired: true,
+          holder: 'q2',
+        });
+        expect(await store.acquireLease('queen', 'q3', 1000, 2000)).toMatchObject({ acquired: true, holder: 'q3' });
+        await store.releaseLease('queen', 'q2');
+        expect(await store.acquireLease('queen', 'q4', 1000, 2100)).toMatchObject({ acquired: false, holder: 'q3' });
+        await store.releaseLease('queen', 'q3');
+        expect(await store.acquireLease('queen', 'q4', 1000, 2100)).toMatchObject({ acquired: true, holder: 'q4' });
+        expect(await store.acquireLease('other', 'q5', 1000, 2100)).toMatchObject({ acquired: true, holder: 'q5' });
+      });
+
       it('saves and lists ants', async () => {
         await store.saveAnt({ id: 'ant-1', methods: ['SHELL'], tags: ['gpu'], capacity: 2, running: 0, lastSeenAt: at(1) });
         await store.saveAnt({ id: 'ant-1', methods: ['SHELL', 'HTTP_GET'], tags: [], capacity: 3, running: 1, lastSeenAt: at(2) });

@@ -22,6 +22,7 @@ import {
   type JobRow,
   type JobStop,
   type JobStore,
+  type LeaseResult,
   type LogQuery,
   type NewJob,
   type NewLogLine,
@@ -558,6 +559,35 @@ export class SqliteStore implements JobStore {
             limit,
           );
     return rows.map(toLog);
+  }
+
+  async acquireLease(
+    name: string,
+    holder: string,
+    ttlMs: number,
+    now: number,
+    mayTake: (otherHolder: string) => boolean = () => false,
+  ): Promise<LeaseResult> {
+    return this.db
+      .transaction((): LeaseResult => {
+        const current = this.get('SELECT holder, expires_at FROM leases WHERE name = ?', name);
+        if (current && current.holder !== holder && Number(current.expires_at) > now && !mayTake(String(current.holder))) {
+          return { acquired: false, holder: String(current.holder), expiresAt: Number(current.expires_at) };
+        }
+        const expiresAt = now + ttlMs;
+        this.run(
+          'INSERT INTO leases (name, holder, expires_at) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at',
+          name,
+          holder,
+          expiresAt,
+        );
+        return { acquired: true, holder, expiresAt };
+      })
+      .immediate();
+  }
+
+  async releaseLease(name: string, holder: string): Promise<void> {
+    this.run('DELETE FROM leases WHERE name = ? AND holder = ?', name, holder);
   }
 
   async saveAnt(ant: AntInfo): Promise<void> {
