@@ -39,7 +39,8 @@ export class Entity {
     this.id = record.id;
     this.type = type;
     this.revision = record.revision;
-    this.#values = deepFreeze(structuredClone(record.values));
+    // The registry hands over records nobody else holds (fresh from the store or built for this write), so freezing is enough.
+    this.#values = deepFreeze(record.values);
     this.#principal = principal;
     this.#onSensitiveRead = onSensitiveRead;
   }

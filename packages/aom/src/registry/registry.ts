@@ -272,18 +272,22 @@ export class AomRegistry {
   /** Migrates every stored entity of a type (or of all types) to the current version now. */
   async migrateAll(typeName?: string, options: { batchSize?: number } = {}): Promise<number> {
     const batch = options.batchSize ?? 500;
-    let migrated = 0;
+    if (!Number.isSafeInteger(batch) || batch < 1) throw new TypeError('batchSize must be a positive integer');
+    const seen = new Set<string>();
     for (const type of typeName === undefined ? this.types() : [this.type(typeName)]) {
       for (;;) {
         const stale = await this.#core.store.olderThan(type.name, type.version, batch);
         if (stale.length === 0) break;
+        // An entity that comes back after its upgrade lost every race; stop rather than spin.
+        const again = stale.find((record) => seen.has(record.id));
+        if (again) throw new AomConflictError(again.id, again.revision);
         for (const record of stale) {
-          const { record: after } = await this.#upgrade(record);
-          if (after.typeVersion === type.version) migrated += 1;
+          seen.add(record.id);
+          await this.#upgrade(record);
         }
       }
     }
-    return migrated;
+    return seen.size;
   }
 
   async close(): Promise<void> {
