@@ -1,0 +1,103 @@
+import { postgres } from '@myrmex/test-utils';
+import { describe, expect, it } from 'vitest';
+import { AomConflictError, AomRegistry } from '../src/index.js';
+import { issuesOf, vehicleRegistry } from './support/fixtures.js';
+import type { StoreFactory } from './support/store-contract.js';
+import { memoryStore, postgresStores, sqliteStore } from './support/stores.js';
+
+/** The registry's behaviour that depends on the store, run on each store. */
+function registryOn(factory: StoreFactory): void {
+  const withRegistry = async (body: (registry: AomRegistry, reopen: () => Promise<AomRegistry>) => Promise<void>) => {
+    const { store, dispose } = await factory();
+    try {
+      await body(await vehicleRegistry({ store }), () => AomRegistry.open({ store }));
+    } finally {
+      await dispose();
+    }
+  };
+
+  it('writes with optimistic concurrency: racing patches both land, a stale revision is refused', () =>
+    withRegistry(async (registry) => {
+      const car = await registry.create('Car', { maker: 'Ant', price: 1 });
+      const results = await Promise.all([
+        registry.update(car.id, { price: 2 }),
+        registry.update(car.id, { year: 2001 }),
+        registry.update(car.id, { quantity: 3 }),
+      ]);
+      expect(results.map((entity) => entity.revision).sort()).toEqual([2, 3, 4]);
+      expect((await registry.get(car.id)).values).toMatchObject({ price: 2, year: 2001, quantity: 3 });
+      await expect(registry.update(car.id, { price: 5 }, { expectedRevision: 2 })).rejects.toBeInstanceOf(AomConflictError);
+    }));
+
+  it('checks references, finds referrers through list containment and guards deletes', () =>
+    withRegistry(async (registry) => {
+      const ada = await registry.create('Person', { name: 'Ada' });
+      const bob = await registry.create('Person', { name: 'Bob' });
+      const acme = await registry.create('Company', { name: 'Acme' });
+      const job = await registry.create('Employment', {
+        employer: acme.id,
+        employee: ada.id,
+        reports: [bob.id, ada.id],
+        from: '2020-01-01',
+      });
+      expect(await registry.referrers(ada.id)).toEqual([
+        { type: 'Employment', id: job.id, property: 'employee' },
+        { type: 'Employment', id: job.id, property: 'reports' },
+      ]);
+      expect(await issuesOf(() => registry.delete(acme.id))).toEqual([['*', 'referenced']]);
+      expect(await issuesOf(() => registry.create('Employment', { employer: ada.id, employee: ada.id, from: '2020-01-01' }))).toEqual([
+        ['employer', 'reference'],
+      ]);
+      await registry.delete(job.id);
+      await registry.delete(acme.id);
+    }));
+
+  it('finds across subtypes with the query language', () =>
+    withRegistry(async (registry) => {
+      await registry.defineType({ name: 'Truck', extends: 'Vehicle', properties: { axles: { type: 'integer' } } });
+      for (const [type, maker, year] of [
+        ['Car', 'Ant', 2001],
+        ['Truck', 'Bee', 2005],
+        ['Car', 'Cat', 2010],
+        ['Truck', 'Dog', 1999],
+      ] as const) {
+        await registry.create(type, { maker, year });
+      }
+      const found = await registry.find('Vehicle', { where: { year: { gte: 2000 } }, orderBy: '-year', limit: 2 });
+      expect(found.map((entity) => [entity.type.name, entity.values.maker])).toEqual([
+        ['Car', 'Cat'],
+        ['Truck', 'Bee'],
+      ]);
+      expect((await registry.find('Car', { where: { maker: { in: ['Bee', 'Cat'] } } })).map((entity) => entity.values.maker)).toEqual([
+        'Cat',
+      ]);
+    }));
+
+  it('migrates lazily and eagerly, and a reopened registry reads every version', () =>
+    withRegistry(async (registry, reopen) => {
+      const ids = [];
+      for (const name of ['Ada', 'Bob', 'Cy']) ids.push((await registry.create('Person', { name })).id);
+      await registry.defineType({
+        name: 'Person',
+        properties: { full_name: { type: 'string', required: true }, initial: { type: 'string' } },
+        migration: [
+          { op: 'rename', from: 'name', to: 'full_name' },
+          { op: 'set', property: 'initial', expression: 'upper(full_name)' },
+        ],
+      });
+      expect((await registry.get(ids[0]!)).values).toEqual({ full_name: 'Ada', initial: 'ADA' });
+      expect(await registry.migrateAll('Person')).toBe(2);
+      const again = await reopen();
+      expect(again.type('Person').version).toBe(2);
+      expect([...again.type('Person', 1).properties.keys()]).toEqual(['name']);
+      expect((await again.find('Person', { where: { full_name: 'Cy' } })).map((entity) => entity.values)).toEqual([
+        { full_name: 'Cy', initial: 'CY' },
+      ]);
+    }));
+}
+
+const pg = await postgres();
+
+describe('registry on memory', () => registryOn(memoryStore));
+describe('registry on SQLite', () => registryOn(sqliteStore));
+pg.describe('registry on PostgreSQL', () => registryOn(postgresStores(pg)));
