@@ -14,4 +14,18 @@ export {
 export { nodesOnLevel, omMessageCount, omMessagesSentBy } from './core/paths.js';
 export type { RunResult } from './core/result.js';
 export { ATTACK, RETREAT } from './core/values.js';
+export {
+  ARTICLE_GENERALS,
+  type BenchCase,
+  type BenchPlan,
+  type BenchRow,
+  benchCases,
+  benchRow,
+  benchTraitors,
+  CSV_HEADER,
+  csvLine,
+  type ProcessCommand,
+  wholeProcessMs,
+} from './report/bench.js';
+export { renderBenchChart } from './report/chart.js';
 export { runByzantine } from './run.js';

@@ -1,7 +1,8 @@
 import type { RegisterCommands } from '../context.js';
+import { registerByzantine } from './byzantine/index.js';
 import { registerInfo } from './info.js';
 import { registerOrchestrator } from './orchestrator/index.js';
 import { registerPostmortem } from './postmortem/index.js';
 
 /** Every command family of the myrmex binary; a package's family is added here when it lands. */
-export const commandFamilies: readonly RegisterCommands[] = [registerInfo, registerOrchestrator, registerPostmortem];
+export const commandFamilies: readonly RegisterCommands[] = [registerInfo, registerOrchestrator, registerPostmortem, registerByzantine];

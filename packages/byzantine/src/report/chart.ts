@@ -1,0 +1,136 @@
+import type { BenchRow } from './bench.js';
+
+const WIDTH = 1000;
+const HEIGHT = 420;
+const PANEL = { width: 420, height: 300, top: 60 };
+const PALETTE = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#17becf', '#8c564b', '#e377c2'];
+
+interface Series {
+  readonly label: string;
+  readonly points: readonly (readonly [number, number])[];
+}
+
+interface Panel {
+  readonly title: string;
+  readonly yLabel: string;
+  readonly series: readonly Series[];
+  readonly left: number;
+}
+
+const escapeXml = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+
+/** Powers of ten covering [min, max], for log-scale ticks. */
+function decades(min: number, max: number): number[] {
+  const ticks: number[] = [];
+  for (let e = Math.floor(Math.log10(min)); e <= Math.ceil(Math.log10(max)); e++) ticks.push(10 ** e);
+  return ticks;
+}
+
+function formatTick(value: number): string {
+  if (value >= 1e6) return `${value / 1e6}M`;
+  if (value >= 1e3) return `${value / 1e3}k`;
+  return String(value);
+}
+
+function renderPanel({ title, yLabel, series, left }: Panel, xTicks: number[]): string {
+  const ys = series.flatMap((s) => s.points.map(([, y]) => y)).filter((y) => y > 0);
+  const yTicks = decades(Math.min(...ys), Math.max(...ys));
+  const [x0, x1] = [Math.log10(xTicks[0]!), Math.log10(xTicks[xTicks.length - 1]!)];
+  const [y0, y1] = [Math.log10(yTicks[0]!), Math.log10(yTicks[yTicks.length - 1]!)];
+  const sx = (x: number) => left + ((Math.log10(x) - x0) / (x1 - x0 || 1)) * PANEL.width;
+  const sy = (y: number) => PANEL.top + PANEL.height - ((Math.log10(Math.max(y, 10 ** y0)) - y0) / (y1 - y0 || 1)) * PANEL.height;
+  const bottom = PANEL.top + PANEL.height;
+  const parts = [
+    `<text x="${left + PANEL.width / 2}" y="${PANEL.top - 20}" text-anchor="middle" font-weight="bold">${escapeXml(title)}</text>`,
+    `<rect x="${left}" y="${PANEL.top}" width="${PANEL.width}" height="${PANEL.height}" fill="none" stroke="#444"/>`,
+    ...xTicks.map(
+      (x) =>
+        `<line x1="${sx(x)}" y1="${PANEL.top}" x2="${sx(x)}" y2="${bottom}" stroke="#ddd"/><text x="${sx(x)}" y="${bottom + 16}" text-anchor="middle">${formatTick(x)}</text>`,
+    ),
+    ...yTicks.map(
+      (y) =>
+        `<line x1="${left}" y1="${sy(y)}" x2="${left + PANEL.width}" y2="${sy(y)}" stroke="#ddd"/><text x="${left - 6}" y="${sy(y) + 4}" text-anchor="end">${formatTick(y)}</text>`,
+    ),
+    `<text x="${left + PANEL.width / 2}" y="${bottom + 36}" text-anchor="middle">generals (n, log scale)</text>`,
+    `<text transform="translate(${left - 48} ${PANEL.top + PANEL.height / 2}) rotate(-90)" text-anchor="middle">${escapeXml(yLabel)}</text>`,
+  ];
+  series.forEach((s, i) => {
+    const colour = PALETTE[i % PALETTE.length]!;
+    const points = s.points.filter(([, y]) => y > 0);
+    parts.push(
+      `<polyline fill="none" stroke="${colour}" stroke-width="2" points="${points.map(([x, y]) => `${sx(x).toFixed(1)},${sy(y).toFixed(1)}`).join(' ')}"/>`,
+    );
+    for (const [x, y] of points)
+      parts.push(
+        `<circle cx="${sx(x).toFixed(1)}" cy="${sy(y).toFixed(1)}" r="3" fill="${colour}"><title>${escapeXml(`${s.label}: n=${x}, ${y}`)}</title></circle>`,
+      );
+  });
+  return parts.join('\n');
+}
+
+/**
+ * An SVG with two log-log panels against the number of generals: algorithm time (and
+ * whole-process time when measured) per engine and m, and messages per m.
+ */
+export function renderBenchChart(rows: readonly BenchRow[], subtitle = ''): string {
+  if (rows.length === 0) throw new RangeError('renderBenchChart: no rows to draw');
+  const generals = rows.map((r) => r.generals);
+  const xTicks = decades(Math.min(...generals), Math.max(...generals));
+  const group = <K extends string>(
+    keyOf: (row: BenchRow) => K,
+    value: (row: BenchRow) => number | undefined,
+    label: (key: K) => string,
+  ): Series[] => {
+    const keys = [...new Set(rows.map(keyOf))];
+    return keys
+      .map((key) => ({
+        label: label(key),
+        points: rows
+          .filter((row) => keyOf(row) === key && value(row) !== undefined)
+          .map((row) => [row.generals, value(row)!] as const)
+          .sort((a, b) => a[0] - b[0]),
+      }))
+      .filter((s) => s.points.length > 0);
+  };
+  const timeSeries = [
+    ...group(
+      (r) => `${r.engine} m=${r.rounds}`,
+      (r) => r.algorithmMs,
+      (key) => `${key} algorithm`,
+    ),
+    ...group(
+      (r) => `${r.engine} m=${r.rounds}`,
+      (r) => r.processMs,
+      (key) => `${key} whole process`,
+    ),
+  ];
+  const messageSeries = group(
+    (r) => `m=${r.rounds}`,
+    (r) => r.messages,
+    (key) => `OM(${key.slice(2)})`,
+  );
+  const legend = (series: readonly Series[], left: number) =>
+    series
+      .map((s, i) => {
+        const y = PANEL.top + PANEL.height + 56 + Math.floor(i / 3) * 16;
+        const x = left + (i % 3) * 145;
+        return `<rect x="${x}" y="${y - 9}" width="10" height="10" fill="${PALETTE[i % PALETTE.length]}"/><text x="${x + 14}" y="${y}">${escapeXml(s.label)}</text>`;
+      })
+      .join('\n');
+  const legendRows = Math.ceil(Math.max(timeSeries.length, messageSeries.length) / 3);
+  const height = HEIGHT + legendRows * 16;
+  return [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${height}" viewBox="0 0 ${WIDTH} ${height}" font-family="sans-serif" font-size="11">`,
+    `<rect width="${WIDTH}" height="${height}" fill="white"/>`,
+    `<text x="${WIDTH / 2}" y="18" text-anchor="middle" font-size="14" font-weight="bold">Byzantine generals OM(m): time and messages against n</text>`,
+    subtitle === '' ? '' : `<text x="${WIDTH / 2}" y="34" text-anchor="middle">${escapeXml(subtitle)}</text>`,
+    renderPanel({ title: 'time (ms)', yLabel: 'milliseconds', series: timeSeries, left: 70 }, xTicks),
+    legend(timeSeries, 70),
+    renderPanel({ title: 'messages', yLabel: 'messages', series: messageSeries, left: 560 }, xTicks),
+    legend(messageSeries, 560),
+    '</svg>',
+    '',
+  ]
+    .filter((line) => line !== '')
+    .join('\n');
+}
