@@ -172,12 +172,11 @@ export class Supervisor {
     return this.locks.run(jobId, async () => {
       const { job, tasks, definition } = await this.load(jobId);
       if (job.state !== 'PENDING') return false;
-      const at = this.now();
       return this.commit(job, tasks, definition, {
         job: {
           state: 'READY',
           reason: 'admitted',
-          deadlineAt: definition.timeoutMs === undefined ? null : at + definition.timeoutMs,
+          deadlineAt: null,
           endedAt: null,
         },
       });

@@ -241,14 +241,17 @@ export class Queen implements QueenService {
 
   private async startTask(task: ReadyTask, ant: AntSlot): Promise<void> {
     const failure = await this.supervisor.locks.run(task.jobId, async () => {
-      const claimed = await this.store.claim({ jobId: task.jobId, taskType: task.taskType, antId: ant.id, at: new Date() });
+      const definition = await this.definition(task.jobType, task.version);
+      const claimed = await this.store.claim({
+        jobId: task.jobId,
+        taskType: task.taskType,
+        antId: ant.id,
+        at: new Date(),
+        ...(definition.timeoutMs === undefined ? {} : { jobTimeoutMs: definition.timeoutMs }),
+      });
       if (!claimed) return undefined;
       this.committed(claimed.events);
-      const [job, tasks, definition] = await Promise.all([
-        this.store.job(task.jobId),
-        this.store.tasks(task.jobId),
-        this.definition(task.jobType, task.version),
-      ]);
+      const [job, tasks] = await Promise.all([this.store.job(task.jobId), this.store.tasks(task.jobId)]);
       const taskDefinition = definition.tasks.find((t) => t.taskType === task.taskType)!;
       try {
         const spec = renderTask(definition, taskDefinition, job!, tasks, claimed.runAttempts);

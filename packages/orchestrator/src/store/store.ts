@@ -38,7 +38,7 @@ export interface JobRow {
   readonly retry: number;
   readonly reason?: string;
   readonly stop?: JobStop;
-  /** Epoch ms after which the job times out; set when it is admitted. */
+  /** Epoch ms after which the job times out; set when its first task starts. */
   readonly deadlineAt?: number;
   /** Monotonic submission order (ties on submittedAt are common). */
   readonly seq: number;
@@ -132,6 +132,8 @@ export interface Claim {
   readonly taskType: string;
   readonly antId: string;
   readonly at: Date;
+  /** The job's timeout: when this claim starts the job, its deadline becomes `at + jobTimeoutMs`. */
+  readonly jobTimeoutMs?: number;
 }
 
 export interface Claimed {

@@ -196,7 +196,7 @@ export function describeStoreContract(name: string, open: () => Promise<JobStore
       it('claims a READY task once: new attempt, task and job EXECUTING', async () => {
         const job = await submit();
         await makeReady(job.id);
-        const claimed = await store.claim({ jobId: job.id, taskType: 'a', antId: 'ant-1', at: at(10) });
+        const claimed = await store.claim({ jobId: job.id, taskType: 'a', antId: 'ant-1', at: at(10), jobTimeoutMs: 500 });
         expect(claimed?.attempt).toBe(1);
         expect(claimed?.runAttempts).toBe(1);
         expect(claimed?.events.map((e) => [e.taskType, e.from, e.to])).toEqual([
@@ -206,7 +206,7 @@ export function describeStoreContract(name: string, open: () => Promise<JobStore
         expect(await store.claim({ jobId: job.id, taskType: 'a', antId: 'ant-2', at: at(11) })).toBeUndefined();
         expect(await store.claim({ jobId: job.id, taskType: 'b', antId: 'ant-2', at: at(11) })).toBeUndefined();
         const stored = await store.job(job.id);
-        expect(stored).toMatchObject({ state: 'EXECUTING', startedAt: at(10) });
+        expect(stored).toMatchObject({ state: 'EXECUTING', startedAt: at(10), deadlineAt: at(510).getTime() });
         expect(await store.attempts(job.id)).toMatchObject([
           { taskType: 'a', attempt: 1, state: 'EXECUTING', antId: 'ant-1', startedAt: at(10) },
         ]);

@@ -460,7 +460,13 @@ export class SqliteStore implements JobStore {
         const reason = `attempt ${attempt} on ant ${claim.antId}`;
         const events = [this.event(claim.jobId, claim.taskType, 'READY', 'EXECUTING', claim.at, reason)];
         if (row.job_state === 'READY') {
-          this.run("UPDATE jobs SET state = 'EXECUTING', started_at = COALESCE(started_at, ?) WHERE id = ?", at, claim.jobId);
+          const deadline = claim.jobTimeoutMs === undefined ? null : at + claim.jobTimeoutMs;
+          this.run(
+            "UPDATE jobs SET state = 'EXECUTING', started_at = COALESCE(started_at, ?), deadline_at = ? WHERE id = ?",
+            at,
+            deadline,
+            claim.jobId,
+          );
           events.push(this.event(claim.jobId, undefined, 'READY', 'EXECUTING', claim.at, `task ${claim.taskType} started`));
         }
         return { attempt, runAttempts, events };
