@@ -93,8 +93,10 @@ async function until<T>(probe: () => Promise<T | undefined>, what: string, timeo
 }
 
 beforeAll(async () => {
-  if (!existsSync(fileURLToPath(new URL('../dist/index.js', import.meta.url)))) {
-    throw new Error('packages/cli/dist is missing: run `npm run build` (or npx tsc -b packages/cli/tsconfig.json) first');
+  for (const pkg of ['cli', 'orchestrator']) {
+    if (!existsSync(fileURLToPath(new URL(`../../${pkg}/dist/index.js`, import.meta.url)))) {
+      throw new Error(`packages/${pkg}/dist is missing: run \`npm run build\` first (this test runs the built binary)`);
+    }
   }
   server = spawn(process.execPath, [bin, 'serve', '--port', '0', '--db', join(dir, 'queen.db'), '--json'], {
     stdio: ['ignore', 'pipe', 'pipe'],

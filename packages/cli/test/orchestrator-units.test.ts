@@ -120,7 +120,7 @@ describe('formatProblem', () => {
         instance: '/api/jobs/definitions',
         errors: [{ field: 'tasks[0]', in: 'body', message: 'bad', location: 'job.yaml:3:5' }],
       }),
-    ).toBe('The job definition is not valid: the definition has 1 problem:\n  job.yaml:3:5: bad');
+    ).toBe('The job definition is not valid: the definition has 1 problem:\n  job.yaml:3:5: tasks[0]: bad');
     expect(
       formatProblem({
         type: 'urn:myrmex:problem:validation-error',

@@ -75,7 +75,9 @@ export function formatLogLine(line: LogLineWire): string {
 export function formatProblem(problem: ProblemWire): string {
   const lines = [`${problem.title}: ${problem.detail.split('\n')[0]}`];
   for (const error of problem.errors ?? []) {
-    lines.push(error.location ? `  ${error.location}: ${error.message}` : `  ${error.in} field ${error.field}: ${error.message}`);
+    // Positions read like `myrmex validate` prints them: `file:line:col: path: message`.
+    const path = error.field === 'body' ? '' : `${error.field}: `;
+    lines.push(error.location ? `  ${error.location}: ${path}${error.message}` : `  ${error.in} field ${error.field}: ${error.message}`);
   }
   return lines.join('\n');
 }
