@@ -10,7 +10,7 @@ import Fastify from 'fastify';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type PaymentsApp, paymentsApp, post, quietLogger } from './helpers.js';
+import { type PaymentsApp, paymentsApp, post, quietLogger, until } from './helpers.js';
 import { openPostgres, openSqlite } from './stores.js';
 
 const pgGate = await postgres();
@@ -66,9 +66,9 @@ describe('the twelve anti-patterns', () => {
   });
 
   it('3. concurrent in-progress request: 409 with Retry-After while the first runs, the replay after', async () => {
-    server = await paymentsApp({ delayMs: 200 });
+    server = await paymentsApp({ delayMs: 500 });
     const first = post(`${server.url}/payments`, body, { 'idempotency-key': 'slow' });
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await until(() => server!.executions() === 1, 5000, 'the first request to start');
     const during = await post(`${server.url}/payments`, body, { 'idempotency-key': 'slow' });
     expect(during.status).toBe(409);
     expect(during.headers.get('retry-after')).toBe('1');

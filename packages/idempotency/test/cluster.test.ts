@@ -1,5 +1,6 @@
 import { freshEach, postgres, redis } from '@myrmex/test-utils';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { until } from './helpers.js';
 import { buildPackage, charges, pay, type ServerProcess, startServer } from './processes.js';
 
 const pgGate = await postgres();
@@ -10,6 +11,10 @@ beforeAll(buildPackage, 120_000);
 afterEach(async () => {
   await Promise.all(servers.splice(0).map((server) => server.stop()));
 });
+
+async function metrics(url: string): Promise<{ executions: number; staleCompletions: number }> {
+  return (await (await fetch(`${url}/metrics/idempotency`)).json()) as { executions: number; staleCompletions: number };
+}
 
 async function cluster(count: number, args: string[]): Promise<ServerProcess[]> {
   const started = await Promise.all(Array.from({ length: count }, () => startServer(args)));
@@ -74,8 +79,15 @@ describe('several server processes as one service', () => {
       const early = await pay(survivor!.url, 'crash');
       expect(early.status).toBe(409);
       expect(early.headers.get('retry-after')).toBe('1');
-      await new Promise((resolve) => setTimeout(resolve, 1100));
-      const retry = await pay(survivor!.url, 'crash');
+      let retry = early;
+      await until(
+        async () => {
+          retry = await pay(survivor!.url, 'crash');
+          return retry.status !== 409;
+        },
+        10_000,
+        'the dead lease to lapse',
+      );
       expect(retry.status).toBe(201);
       expect(retry.headers.get('idempotent-replayed')).toBeNull();
       const again = await pay(survivor!.url, 'crash');
@@ -87,21 +99,27 @@ describe('several server processes as one service', () => {
       const [frozen] = await cluster(1, ['--store', 'postgres', '--store-url', db.current.url, '--delay-ms', '1500', '--lease-ms', '600']);
       const [live] = await cluster(1, ['--store', 'postgres', '--store-url', db.current.url, '--lease-ms', '600']);
       const late = pay(frozen!.url, 'stale');
-      await new Promise((resolve) => setTimeout(resolve, 200));
+      await until(async () => (await metrics(frozen!.url)).executions === 1, 10_000, 'the frozen process to claim the key');
       // SIGSTOP stands in for a long GC pause or a partition: no heartbeats, so the lease lapses.
       frozen!.child.kill('SIGSTOP');
-      await new Promise((resolve) => setTimeout(resolve, 900));
-      const winner = await pay(live!.url, 'stale');
-      expect(winner.status).toBe(201);
+      let winner: Response | undefined;
+      await until(
+        async () => {
+          winner = await pay(live!.url, 'stale');
+          return winner.status !== 409;
+        },
+        10_000,
+        'the frozen lease to lapse',
+      );
+      expect(winner!.status).toBe(201);
       frozen!.child.kill('SIGCONT');
       const loser = await late;
       expect(loser.status).toBe(409);
       expect(((await loser.json()) as { type: string }).type).toMatch(/#problem-lease-lost$/);
-      const metrics = (await (await fetch(`${frozen!.url}/metrics/idempotency`)).json()) as { staleCompletions: number };
-      expect(metrics.staleCompletions).toBe(1);
+      expect((await metrics(frozen!.url)).staleCompletions).toBe(1);
       expect(await charges(live!.url)).toBe(1);
       const replay = await pay(frozen!.url, 'stale');
-      expect(await replay.text()).toBe(await winner.text());
+      expect(await replay.text()).toBe(await winner!.text());
     }, 60_000);
   });
 

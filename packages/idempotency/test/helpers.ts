@@ -46,3 +46,12 @@ export function post(url: string, body: unknown, headers: Record<string, string>
 }
 
 export { jsonResponse };
+
+/** Polls until `check` holds, so tests wait for a state instead of guessing a delay. */
+export async function until(check: () => boolean | Promise<boolean>, timeoutMs = 10_000, what = 'condition'): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
