@@ -23,7 +23,9 @@ function rendezvous(ms: number): () => Promise<void> {
 
 /** Two concurrent withdrawals of the whole balance of account 1 (100), paid into accounts 2 and 3. */
 async function doubleWithdraw(tm: AnyManager, strategy: Strategy): Promise<{ successes: number; balance: number; total: number }> {
-  const pause = rendezvous(300);
+  // The unsafe strategy takes no lock, so both sides always arrive: a long bound only guards a loaded
+  // machine. The fixes may block the second side before it arrives; there the bound is what releases the first.
+  const pause = rendezvous(strategy === 'unsafe' ? 5000 : 300);
   const results = await Promise.all([transfer(tm, strategy, 1, 2, 100, pause), transfer(tm, strategy, 1, 3, 100, pause)]);
   return {
     successes: results.filter(Boolean).length,
