@@ -34,7 +34,6 @@ export const PROBLEM_TYPES = {
   conflict: { status: 409, title: 'The request conflicts with the current state' },
   'unsupported-media-type': { status: 415, title: 'Unsupported media type' },
   'payload-too-large': { status: 413, title: 'The body is too large' },
-  unavailable: { status: 503, title: 'The queen is not available' },
   'internal-error': { status: 500, title: 'Internal error' },
 } as const satisfies Record<string, { status: number; title: string }>;
 
