@@ -24,6 +24,7 @@ export {
   benchTraitors,
   CSV_HEADER,
   csvLine,
+  FURTHER_GENERALS,
   type ProcessCommand,
   wholeProcessMs,
 } from './report/bench.js';

@@ -156,7 +156,15 @@ describe('myrmex byzantine bench', () => {
     const lines = out.trim().split('\n');
     expect(lines[0]).toBe('algorithm,engine,generals,rounds,traitors,messages,algorithm_ms,messages_per_s,process_ms,ic1,ic2');
     const rows = lines.slice(1).map((line) => line.split(','));
-    expect(rows.map((r) => `${r[2]}/${r[3]}/${r[5]}`)).toEqual(['4/1/9', '10/1/81', '50/1/2401', '7/2/156', '10/2/585', '50/2/112945']);
+    expect(rows.map((r) => `${r[2]}/${r[3]}/${r[5]}`)).toEqual([
+      '10/1/81',
+      '50/1/2401',
+      '7/2/156',
+      '10/2/585',
+      '20/2/6175',
+      '30/2/22765',
+      '50/2/112945',
+    ]);
     expect(rows.every((r) => r[9] === 'true' && r[10] === 'true' && r[8] === '')).toBe(true);
     expect(err).toBe(`wrote ${svg}`);
     const chart = await readFile(svg, 'utf8');
@@ -164,7 +172,7 @@ describe('myrmex byzantine bench', () => {
     expect(chart).toContain('fast m=1 algorithm');
     expect(chart).toContain('OM(2)');
     // One point per row in the time panel and one in the messages panel.
-    expect(chart.match(/<circle /g)).toHaveLength(12);
+    expect(chart.match(/<circle /g)).toHaveLength(14);
   });
 
   it('measures the whole process separately, by running the binary', async () => {

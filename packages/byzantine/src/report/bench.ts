@@ -19,17 +19,19 @@ export interface BenchPlan {
   readonly messageBudget: number;
 }
 
+/** Sizes tried beyond the article for m >= 2, after the smallest safe one (3m + 1). */
+export const FURTHER_GENERALS = [10, 20, 30, 50, 100, 200, 500, 1000, 2000] as const;
+
 /**
- * The article's experiment (m = 1, n from 10 to 2000) and beyond it: for m = 2..maxRounds the
- * smallest safe n (3m + 1) and then the article's sizes, as long as the run stays within the
- * message budget.
+ * The article's experiment (m = 1 with its six sizes, plus maxGenerals if it is another) and
+ * beyond it: for m = 2..maxRounds, 3m + 1 generals and then growing sizes, as long as a run
+ * stays within the message budget.
  */
 export function benchCases({ maxGenerals, maxRounds, messageBudget }: BenchPlan): BenchCase[] {
   const cases: BenchCase[] = [];
   for (let rounds = 1; rounds <= maxRounds; rounds++) {
-    const sizes = [...new Set([3 * rounds + 1, ...ARTICLE_GENERALS, maxGenerals])]
-      .filter((n) => n > 3 * rounds && n <= maxGenerals)
-      .sort((a, b) => a - b);
+    const candidates = rounds === 1 ? [...ARTICLE_GENERALS, maxGenerals] : [3 * rounds + 1, ...FURTHER_GENERALS, maxGenerals];
+    const sizes = [...new Set(candidates)].filter((n) => n > 3 * rounds && n <= maxGenerals).sort((a, b) => a - b);
     for (const generals of sizes) if (omMessageCount(generals, rounds) <= messageBudget) cases.push({ generals, rounds });
   }
   return cases;

@@ -7,6 +7,7 @@ const PALETTE = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#17becf
 
 interface Series {
   readonly label: string;
+  readonly dashed?: boolean;
   readonly points: readonly (readonly [number, number])[];
 }
 
@@ -57,8 +58,9 @@ function renderPanel({ title, yLabel, series, left }: Panel, xTicks: number[]): 
   series.forEach((s, i) => {
     const colour = PALETTE[i % PALETTE.length]!;
     const points = s.points.filter(([, y]) => y > 0);
+    const dash = s.dashed ? ' stroke-dasharray="6 4"' : '';
     parts.push(
-      `<polyline fill="none" stroke="${colour}" stroke-width="2" points="${points.map(([x, y]) => `${sx(x).toFixed(1)},${sy(y).toFixed(1)}`).join(' ')}"/>`,
+      `<polyline fill="none" stroke="${colour}" stroke-width="2"${dash} points="${points.map(([x, y]) => `${sx(x).toFixed(1)},${sy(y).toFixed(1)}`).join(' ')}"/>`,
     );
     for (const [x, y] of points)
       parts.push(
@@ -98,11 +100,12 @@ export function renderBenchChart(rows: readonly BenchRow[], subtitle = ''): stri
       (r) => r.algorithmMs,
       (key) => `${key} algorithm`,
     ),
+    // Whole-process lines are dashed: the same colours repeat once the palette runs out.
     ...group(
       (r) => `${r.engine} m=${r.rounds}`,
       (r) => r.processMs,
       (key) => `${key} whole process`,
-    ),
+    ).map((series) => ({ ...series, dashed: true })),
   ];
   const messageSeries = group(
     (r) => `m=${r.rounds}`,
