@@ -1,3 +1,4 @@
+import Database from 'better-sqlite3';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { runAfterCommit, runAfterCompletion, runBeforeCommit } from '../src/core/hooks.js';
@@ -9,11 +10,15 @@ import {
   InvalidOptionsError,
   joinConflicts,
   lockOrder,
+  mysqlDriver,
   OptimisticLockError,
   PROPAGATIONS,
   type Propagation,
+  pgDriver,
   resolveOptions,
   shouldRollback,
+  sqliteDriver,
+  TransactionManager,
 } from '../src/index.js';
 
 const running = { isolation: 'READ_COMMITTED' as const, readOnly: false };
@@ -192,5 +197,23 @@ describe('hook runners', () => {
     hooks.push({ beforeCommit: () => void hooks.push({ beforeCommit: () => void log.push('late') }) });
     await runBeforeCommit(hooks, false);
     expect(log).toEqual(['late']);
+  });
+});
+
+describe('entry points validate their input', () => {
+  it('names what is wrong', () => {
+    expect(() => pgDriver({} as never)).toThrow(/pg Pool/);
+    expect(() => mysqlDriver(null as never)).toThrow(/mysql2\/promise Pool/);
+    expect(() => sqliteDriver({} as never)).toThrow(/options.open/);
+    expect(() => sqliteDriver({ open: () => ({}) as never, connections: 0 })).toThrow(/options.connections/);
+    expect(() => new TransactionManager({} as never)).toThrow(/driver/);
+    const driver = sqliteDriver({ open: () => new Database(':memory:') });
+    expect(() => new TransactionManager(driver, { onConflict: 'ignore' as never })).toThrow(/onConflict/);
+    expect(() => new TransactionManager(driver, { leakWarningMs: -1 })).toThrow(/leakWarningMs/);
+    expect(() => new TransactionManager(driver, { logger: {} as never })).toThrow(/logger/);
+    const tm = new TransactionManager(driver);
+    expect(() => tm.execute('')).toThrow(/sql/);
+    expect(() => tm.synchronize({ beforeComit: () => undefined } as never)).toThrow(/beforeComit/);
+    return tm.close();
   });
 });
