@@ -2,8 +2,9 @@
 // schema change with a migration, role-checked and audited reads, and queries on the store.
 //
 //   npx tsc -b packages/aom && npx tsx examples/aom/fleet.ts [--store memory|sqlite]
+//   node --conditions=source --import tsx examples/aom/fleet.ts      (runs on src/, no build)
 //
-// With --store sqlite the data lives in a new file under the temporary directory, printed at the end.
+// With --store sqlite the data lives in --file, or a new file under the temporary directory, printed at the end.
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,11 +20,14 @@ import {
 } from '@myrmex/aom';
 import { AuditFacet, Facets } from '@myrmex/facets';
 
-const { values: flags } = parseArgs({ options: { store: { type: 'string', default: 'memory' } } });
-const file = join(mkdtempSync(join(tmpdir(), 'aom-fleet-')), 'fleet.db');
+const { values: flags } = parseArgs({ options: { store: { type: 'string', default: 'memory' }, file: { type: 'string' } } });
+let file: string | undefined;
 const stores: Record<string, () => AomStore> = {
   memory: () => new MemoryAomStore(),
-  sqlite: () => new SqliteAomStore({ filename: file }),
+  sqlite: () => {
+    file = flags.file ?? join(mkdtempSync(join(tmpdir(), 'aom-fleet-')), 'fleet.db');
+    return new SqliteAomStore({ filename: file });
+  },
 };
 const makeStore = stores[flags.store ?? 'memory'];
 if (!makeStore) throw new Error(`--store must be one of ${Object.keys(stores).join(', ')}`);
@@ -82,4 +86,4 @@ console.log('lazily migrated on load:', (await registry.get(bee.id)).values);
 console.log('eagerly migrated:', await registry.migrateAll(), 'entities');
 console.log('near-duplicate types:', auditTypeExplosion(registry.types()).nearDuplicates.length);
 await registry.close();
-if (flags.store === 'sqlite') console.log('data kept in', file);
+if (file) console.log('data kept in', file);

@@ -45,7 +45,7 @@ export class AomDefinitionError extends AomError {
 export class AomNotFoundError extends AomError {
   override name = 'AomNotFoundError';
   constructor(
-    readonly kind: 'type' | 'entity' | 'operation' | 'strategy' | 'version',
+    readonly kind: 'type' | 'property' | 'entity' | 'operation' | 'strategy' | 'version',
     readonly key: string,
   ) {
     super(`${kind} not found: ${key}`);

@@ -157,4 +157,35 @@ describe('value types and constraints', () => {
     expect(await issuesOf(() => registry.create('Car', hostile))).toEqual([['__proto__', 'unknown']]);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
+
+  it('treats names that shadow Object.prototype as ordinary properties, and nothing else', async () => {
+    const registry = await AomRegistry.open();
+    // As JSON, the way such a definition would arrive; TypeScript's object-literal typing trips on these key names.
+    const oddDefinition = JSON.parse(`{
+      "name": "Odd",
+      "properties": {
+        "toString": { "type": "string" },
+        "hasOwnProperty": { "type": "integer", "min": 0 },
+        "valueOf": { "type": "integer", "computed": "hasOwnProperty * 2" }
+      },
+      "rules": [{ "name": "short", "expression": "len(toString) < 5" }]
+    }`);
+    await registry.defineType(oddDefinition);
+    const odd = await registry.create('Odd', { toString: 'abc', hasOwnProperty: 2 });
+    expect(odd.get('valueOf')).toBe(4);
+    expect((await registry.find('Odd', { where: { toString: 'abc', hasOwnProperty: { gte: 1 } } })).map((entity) => entity.id)).toEqual([
+      odd.id,
+    ]);
+    expect(await issuesOf(() => registry.create('Odd', { toString: 'abcdef', constructor: 1 } as never))).toEqual([
+      ['constructor', 'unknown'],
+      ['*', 'rule:short'],
+    ]);
+    await expect(registry.find('Odd', { where: { constructor: 1 } as never })).rejects.toThrow(
+      'where.constructor: Odd has no property constructor',
+    );
+    await expect(registry.find('Odd', { where: JSON.parse('{"__proto__": 1}') })).rejects.toThrow(
+      'where.__proto__: Odd has no property __proto__',
+    );
+    expect(() => odd.get('constructor')).toThrow('property not found: Odd.constructor');
+  });
 });

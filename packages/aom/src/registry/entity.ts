@@ -97,7 +97,7 @@ export class Entity {
 
   #readable(name: string): PropertyType {
     const property = typeof name === 'string' ? this.type.property(name) : undefined;
-    if (!property) throw new AomNotFoundError('type', `${this.type.name}.${String(name)} (no such property)`);
+    if (!property) throw new AomNotFoundError('property', `${this.type.name}.${String(name)}`);
     if (!allowed(this.#principal, property.readRoles)) throw new AomAccessError(this.type.name, this.id, name, 'read', property.readRoles);
     return property;
   }

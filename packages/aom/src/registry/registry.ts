@@ -4,7 +4,7 @@ import { AomAccessError, AomConflictError, AomDefinitionError, type AomIssue, Ao
 import { compileQuery, type FindQuery } from '../query/spec.js';
 import type { TypeBuilder } from '../schema/builder.js';
 import { checkDefinition } from '../schema/check-definition.js';
-import type { EntityTypeDef, TypeVersionRecord } from '../schema/definition.js';
+import type { EntityTypeDef } from '../schema/definition.js';
 import type { EntityType } from '../schema/entity-type.js';
 import type { MigrationFunction, Values } from '../schema/evolution.js';
 import { MemoryAomStore } from '../store/memory.js';
@@ -233,7 +233,7 @@ export class AomRegistry {
   async related(id: string, property: string): Promise<Entity[]> {
     const entity = await this.get(id);
     const spec = entity.type.property(property);
-    if (spec?.kind !== 'reference') throw new AomNotFoundError('type', `${entity.type.name}.${property} (no such reference)`);
+    if (spec?.kind !== 'reference') throw new AomNotFoundError('property', `${entity.type.name}.${property} (not a reference)`);
     const value = entity.get(property);
     const ids = value === undefined ? [] : Array.isArray(value) ? (value as string[]) : [value as string];
     return Promise.all(ids.map((target) => this.get(target)));
@@ -381,5 +381,3 @@ function isBuilder(value: unknown): value is TypeBuilder {
 function issue(type: EntityType, entityId: string | null, property: string, value: unknown, constraint: string, message: string): AomIssue {
   return { entityType: type.name, entityId, property, value, constraint, message };
 }
-
-export type { TypeVersionRecord };
