@@ -133,6 +133,10 @@ describe('AomRegistry', () => {
       expect(await issuesOf(() => registry.delete(bob.id))).toEqual([['*', 'referenced']]);
       await registry.update(job.id, { reports: [] });
       await registry.delete(bob.id);
+      await registry.defineType({ name: 'Team', properties: { members: { type: 'list', of: { type: 'reference', to: 'Person' } } } });
+      const team = await registry.create('Team', { members: [ada.id] });
+      expect(await issuesOf(() => registry.create('Team', { members: [acme.id] }))).toEqual([['members[0]', 'reference']]);
+      expect(await registry.referrers(ada.id)).toContainEqual({ type: 'Team', id: team.id, property: 'members' });
     });
   });
 

@@ -331,7 +331,7 @@ export class AomRegistry {
     }
   }
 
-  /** Runs the compiled validator, then checks references and cardinalities against the store. */
+  /** Runs the compiled validator, then checks that every reference names an entity of the right type. */
   async #validate(type: EntityType, id: string | null, values: Values): Promise<void> {
     const { issues, references } = type.validator(values, id);
     for (const ref of references) {
@@ -360,9 +360,11 @@ export class AomRegistry {
     const found: { type: string; id: string; property: string }[] = [];
     for (const owner of this.types()) {
       for (const property of owner.properties.values()) {
-        if (property.declaredBy !== owner.name || property.spec.type !== 'reference' || !type.isA(property.spec.to)) continue;
+        const { spec } = property;
+        const link = spec.type === 'reference' ? spec : spec.type === 'list' && spec.of.type === 'reference' ? spec.of : undefined;
+        if (property.declaredBy !== owner.name || !link || !type.isA(link.to)) continue;
         const compiled = compileQuery(owner, this.#core.catalog.descendants(owner.name), {
-          where: { [property.name]: property.many ? { contains: id } : id },
+          where: { [property.name]: property.many || spec.type === 'list' ? { contains: id } : id },
           ...(limit === undefined ? {} : { limit }),
         });
         for (const record of await this.#core.store.query(compiled))
