@@ -2,22 +2,34 @@
 // Sends one payment through createIdempotentFetch: one Idempotency-Key for the logical call,
 // reused on every retry (network errors, 409, 429, 5xx), with capped backoff and full jitter.
 //
-//   node examples/idempotency/pay.mjs --url http://127.0.0.1:3000 [--amount 1250] [--currency EUR]
+//   node examples/idempotency/pay.mjs --url http://127.0.0.1:3000 [--amount 1250] [--currency EUR] [--key K]
+//
+// --key reuses a key of your own (to replay a payment from another shell); by default each run
+// is a new logical payment with a new key.
 import { parseArgs } from 'node:util';
 import { callReport, createIdempotentFetch } from '@myrmex/idempotency/client';
 
-const { values } = parseArgs({
-  options: { url: { type: 'string' }, amount: { type: 'string', default: '1250' }, currency: { type: 'string', default: 'EUR' } },
-});
-if (!values.url) {
-  process.stderr.write('pay: --url is required, e.g. --url http://127.0.0.1:3000\n');
+function fail(message) {
+  process.stderr.write(`pay: ${message}\n`);
   process.exit(2);
 }
+
+let values;
+try {
+  ({ values } = parseArgs({
+    options: {
+      url: { type: 'string' },
+      amount: { type: 'string', default: '1250' },
+      currency: { type: 'string', default: 'EUR' },
+      key: { type: 'string' },
+    },
+  }));
+} catch (error) {
+  fail(error.message);
+}
+if (!values.url) fail('--url is required, e.g. --url http://127.0.0.1:3000');
 const amount = Number(values.amount);
-if (!Number.isSafeInteger(amount) || amount <= 0) {
-  process.stderr.write(`pay: --amount must be a positive integer, got ${values.amount}\n`);
-  process.exit(2);
-}
+if (!/^\d+$/.test(values.amount) || amount <= 0) fail(`--amount must be a positive integer, got ${values.amount}`);
 
 const pay = createIdempotentFetch({
   maxAttempts: 6,
@@ -30,7 +42,7 @@ const pay = createIdempotentFetch({
 });
 const response = await pay(new URL('/payments', values.url), {
   method: 'POST',
-  headers: { 'content-type': 'application/json' },
+  headers: { 'content-type': 'application/json', ...(values.key ? { 'idempotency-key': values.key } : {}) },
   body: JSON.stringify({ amount, currency: values.currency }),
 });
 const report = callReport(response);

@@ -1,7 +1,7 @@
 import { freshEach, postgres, redis } from '@myrmex/test-utils';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { until } from './helpers.js';
-import { buildPackage, charges, pay, type ServerProcess, startServer } from './processes.js';
+import { buildPackage, charges, pay, runPay, type ServerProcess, startServer } from './processes.js';
 
 const pgGate = await postgres();
 const redisGate = await redis();
@@ -147,4 +147,26 @@ describe('several server processes as one service', () => {
       expect(perNode.reduce((sum, count) => sum + count, 0)).toBe(1);
     }, 60_000);
   });
+
+  it('the examples: two pay.mjs runs with one key charge once, the second retrying through 409 to the replay; bad flags are rejected', async () => {
+    const [node] = await cluster(1, ['--store', 'memory', '--delay-ms', '2000']);
+    const [a, b] = await Promise.all([runPay(['--url', node!.url, '--key', 'shell-1']), runPay(['--url', node!.url, '--key', 'shell-1'])]);
+    const line = /^201 after (\d) attempt\(s\) with key shell-1: (\{"id":"pay_.*\})\n$/;
+    const [matchA, matchB] = [line.exec(a.stdout), line.exec(b.stdout)];
+    expect([a.code, b.code, matchA !== null, matchB !== null]).toEqual([0, 0, true, true]);
+    expect(matchA![2]).toBe(matchB![2]);
+    // One call ran; the other met 409 + Retry-After and came back for the replay.
+    const attempts = [Number(matchA![1]), Number(matchB![1])].sort();
+    expect(attempts[0]).toBe(1);
+    expect(attempts[1]).toBeGreaterThanOrEqual(2);
+    expect(`${a.stderr}${b.stderr}`).toContain(': 409, retrying in 1000 ms');
+    expect(await charges(node!.url)).toBe(1);
+    const bad = await runPay(['--url', node!.url, '--amount', '0']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--amount must be a positive integer');
+    await expect(startServer(['--store', 'mongo'])).rejects.toThrow('--store must be one of memory, sqlite, postgres, redis');
+    await expect(startServer(['--store', 'postgres', '--store-url', 'postgres://postgres@127.0.0.1:1/none'])).rejects.toThrow(
+      'the postgres store is unreachable',
+    );
+  }, 60_000);
 });

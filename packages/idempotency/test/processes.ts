@@ -4,6 +4,24 @@ import { fileURLToPath } from 'node:url';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../../..');
 const SERVER = join(ROOT, 'examples/idempotency/payments-server.mjs');
+const PAY = join(ROOT, 'examples/idempotency/pay.mjs');
+
+/** Runs the pay.mjs example to completion; resolves with its exit code and output. */
+export function runPay(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [PAY, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk;
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk;
+    });
+    child.once('error', reject);
+    child.once('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
 
 /** The example imports the built package, so the tests that spawn it build it first. */
 export function buildPackage(): void {
