@@ -29,6 +29,9 @@ describe('AomRegistry', () => {
     await registry.update(car.id, { price: 1 }, { expectedRevision: 1 });
     await expect(registry.update(car.id, { price: 2 }, { expectedRevision: 1 })).rejects.toBeInstanceOf(AomConflictError);
     await expect(registry.delete(car.id, { expectedRevision: 1 })).rejects.toBeInstanceOf(AomConflictError);
+    await expect(registry.update(car.id, { price: 2 }, { expectedRevision: 1.5 })).rejects.toThrow(
+      'options.expectedRevision must be a positive integer',
+    );
     const both = await Promise.all([registry.update(car.id, { price: 3 }), registry.update(car.id, { year: 2001 })]);
     expect(both.map((entity) => entity.revision).sort()).toEqual([3, 4]);
     expect((await registry.get(car.id)).values).toMatchObject({ price: 3, year: 2001 });
@@ -231,6 +234,14 @@ describe('AomRegistry', () => {
     expect(JSON.parse(JSON.stringify(car))).toEqual({ id: car.id, type: 'Car', version: 1, revision: 1, values: car.values });
     expect(registry.types().map((type) => type.name)).toEqual(['Vehicle', 'Car', 'Person', 'Company', 'Employment']);
     expect(() => car.get('nothing')).toThrow(AomNotFoundError);
+  });
+
+  it('checks its options', async () => {
+    await expect(AomRegistry.open({ store: {} as never })).rejects.toThrow('options.store is not an AomStore (missing init, saveType');
+    await expect(AomRegistry.open({ clock: 'now' as never })).rejects.toThrow('options.clock must be a function');
+    await expect(AomRegistry.open(null as never)).rejects.toThrow('options must be an object');
+    const registry = await vehicleRegistry();
+    await expect(registry.migrateAll('Car', { batchSize: 0 })).rejects.toThrow('batchSize must be a positive integer');
   });
 
   it('keeps working when the store is reopened by another registry', async () => {

@@ -57,6 +57,7 @@ export class AomRegistry {
 
   /** Opens the store (creating its tables) and loads every type version from it. */
   static async open(options: AomRegistryOptions = {}): Promise<AomRegistry> {
+    checkOptions(options);
     const store = options.store ?? new MemoryAomStore();
     await store.init();
     const migrations = new NamedTable<MigrationFunction>('migration strategy');
@@ -165,6 +166,7 @@ export class AomRegistry {
    * `expectedRevision` a concurrent write is retried on the fresh entity.
    */
   async update(id: string, patch: Readonly<Record<string, unknown>>, options: WriteOptions = {}): Promise<Entity> {
+    checkRevision(options);
     for (let attempt = 0; ; attempt += 1) {
       const { record, type } = await this.#load(id);
       if (options.expectedRevision !== undefined && record.revision !== options.expectedRevision)
@@ -185,6 +187,7 @@ export class AomRegistry {
 
   /** Deletes an entity; refused while another entity references it. */
   async delete(id: string, options: WriteOptions = {}): Promise<void> {
+    checkRevision(options);
     for (let attempt = 0; ; attempt += 1) {
       const { record, type } = await this.#load(id);
       if (options.expectedRevision !== undefined && record.revision !== options.expectedRevision)
@@ -373,6 +376,27 @@ export class AomRegistry {
       }
     }
     return found;
+  }
+}
+
+const STORE_METHODS = ['init', 'saveType', 'loadTypes', 'insert', 'replace', 'load', 'remove', 'query', 'olderThan', 'close'] as const;
+
+function checkOptions(options: AomRegistryOptions): void {
+  if (typeof options !== 'object' || options === null) throw new TypeError('AomRegistry.open: options must be an object');
+  const { store, newId, clock, onSensitiveRead } = options;
+  if (store !== undefined) {
+    const missing = STORE_METHODS.filter((method) => typeof (store as unknown as Record<string, unknown>)?.[method] !== 'function');
+    if (missing.length > 0) throw new TypeError(`AomRegistry.open: options.store is not an AomStore (missing ${missing.join(', ')})`);
+  }
+  for (const [name, value] of Object.entries({ newId, clock, onSensitiveRead })) {
+    if (value !== undefined && typeof value !== 'function') throw new TypeError(`AomRegistry.open: options.${name} must be a function`);
+  }
+}
+
+function checkRevision(options: WriteOptions): void {
+  const revision = options?.expectedRevision;
+  if (revision !== undefined && (!Number.isSafeInteger(revision) || revision < 1)) {
+    throw new TypeError('options.expectedRevision must be a positive integer');
   }
 }
 
