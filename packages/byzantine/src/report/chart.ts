@@ -64,7 +64,7 @@ function renderPanel({ title, yLabel, series, left }: Panel, xTicks: number[]): 
     );
     for (const [x, y] of points)
       parts.push(
-        `<circle cx="${sx(x).toFixed(1)}" cy="${sy(y).toFixed(1)}" r="3" fill="${colour}"><title>${escapeXml(`${s.label}: n=${x}, ${y}`)}</title></circle>`,
+        `<circle cx="${sx(x).toFixed(1)}" cy="${sy(y).toFixed(1)}" r="3" fill="${colour}"><title>${escapeXml(`${s.label}: n=${x}, ${Number(y.toPrecision(4))}`)}</title></circle>`,
       );
   });
   return parts.join('\n');
