@@ -124,6 +124,7 @@ export function renderBenchChart(rows: readonly BenchRow[], subtitle = ''): stri
   const height = HEIGHT + legendRows * 16;
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${height}" viewBox="0 0 ${WIDTH} ${height}" font-family="sans-serif" font-size="11">`,
+    `<title>Byzantine generals OM(m): time and messages against the number of generals${subtitle === '' ? '' : ` (${escapeXml(subtitle)})`}</title>`,
     `<rect width="${WIDTH}" height="${height}" fill="white"/>`,
     `<text x="${WIDTH / 2}" y="18" text-anchor="middle" font-size="14" font-weight="bold">Byzantine generals OM(m): time and messages against n</text>`,
     subtitle === '' ? '' : `<text x="${WIDTH / 2}" y="34" text-anchor="middle">${escapeXml(subtitle)}</text>`,
