@@ -10,21 +10,15 @@ import {
   TransactionTimeoutError,
   UnexpectedRollbackError,
 } from '../core/errors.js';
-import {
-  type CompletionStatus,
-  runAfterCommit,
-  runAfterCompletion,
-  runAfterRollback,
-  runBeforeCommit,
-  type Synchronization,
-  validateSynchronization,
-} from '../core/hooks.js';
-import { cloneMetrics, emptyMetrics, recordDuration, type TransactionMetrics } from '../core/metrics.js';
+import { runBeforeCommit, type Synchronization, validateSynchronization } from '../core/hooks.js';
+import { cloneMetrics, emptyMetrics, type TransactionMetrics } from '../core/metrics.js';
 import { type Isolation, type ResolvedOptions, resolveOptions, type TxOptions } from '../core/options.js';
 import { decide, joinConflicts } from '../core/propagation.js';
 import { backoffDelay, classifyError, type Dialect } from '../core/retry.js';
 import { shouldRollback } from '../core/rollback.js';
 import type { Frame, PhysicalTransaction, Scope } from './context.js';
+import { TIMED_OUT, withDeadline } from './deadline.js';
+import { type Outcome, settle } from './outcome.js';
 
 export interface Logger {
   warn(message: string, details?: Record<string, unknown>): void;
@@ -49,15 +43,6 @@ export interface TransactionInfo {
   readonly rollbackOnly: boolean;
   readonly scope: 'new' | 'joined' | 'nested';
 }
-
-type Outcome<T> =
-  | { readonly status: 'COMMITTED'; readonly value: T; readonly error?: undefined; readonly hasError: false }
-  | { readonly status: 'COMMITTED'; readonly value?: undefined; readonly error: unknown; readonly hasError: true }
-  | { readonly status: 'ROLLED_BACK' | 'UNKNOWN'; readonly error: unknown; readonly hasError: true }
-  | { readonly status: 'ROLLED_BACK'; readonly value: T; readonly hasError: false };
-
-const ABORT_WAIT_MS = 1000;
-const TIMED_OUT = Symbol('timed out');
 
 /**
  * Spring's transaction model over one database: propagation, isolation, read-only, timeouts,
@@ -318,7 +303,11 @@ export class TransactionManager<C = unknown, P = unknown> {
       this.#metrics.begun += 1;
       const scope: Scope = { kind: 'new', rollbackOnly: false };
       const inner: Frame<C> = { tx, scope, held: (frame?.held ?? 0) + 1, writeHeld: (frame?.writeHeld ?? false) || !readOnly };
-      const result = await this.#invoke(tx, inner, fn);
+      const work = this.#als.run(inner, async () => fn());
+      const result = await withDeadline(work, opts.timeoutMs, () => {
+        tx.timedOut = true;
+        return driver.abort(connection);
+      });
       if (result === TIMED_OUT) {
         discard = true;
         outcome = { status: 'ROLLED_BACK', error: new TransactionTimeoutError(opts.timeoutMs!), hasError: true };
@@ -341,36 +330,8 @@ export class TransactionManager<C = unknown, P = unknown> {
       this.#metrics.open -= 1;
       await driver.release(connection, discard);
     }
-    return this.#finish(tx, outcome, started);
-  }
-
-  /** Runs fn in the transaction's context; on the deadline, stops the statement and gives up on the connection. */
-  async #invoke<T>(
-    tx: PhysicalTransaction<C>,
-    frame: Frame<C>,
-    fn: () => T | Promise<T>,
-  ): Promise<{ ok: true; value: T } | { ok: false; error: unknown } | typeof TIMED_OUT> {
-    const work = this.#als
-      .run(frame, async () => fn())
-      .then(
-        (value) => ({ ok: true as const, value }),
-        (error: unknown) => ({ ok: false as const, error }),
-      );
-    if (tx.timeoutMs === undefined) return work;
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<typeof TIMED_OUT>((resolve) => {
-      timer = setTimeout(() => resolve(TIMED_OUT), tx.timeoutMs);
-    });
-    try {
-      const result = await Promise.race([work, deadline]);
-      if (result !== TIMED_OUT) return result;
-      tx.timedOut = true;
-      // fn keeps running in the background; its next statement fails on the discarded connection.
-      await Promise.race([this.#driver.abort(tx.connection).catch(() => undefined), sleep(ABORT_WAIT_MS)]);
-      return TIMED_OUT;
-    } finally {
-      clearTimeout(timer);
-    }
+    const report = (hook: string, error: unknown) => this.#logger.warn(`@myrmex/tx: ${hook} hook failed`, { transaction: tx.name, error });
+    return settle(outcome, tx.hooks, this.#metrics, performance.now() - started, report);
   }
 
   async #commitOrRollback<T>(tx: PhysicalTransaction<C>, scope: Scope, result: { value: T } | { error: unknown }): Promise<Outcome<T>> {
@@ -400,28 +361,6 @@ export class TransactionManager<C = unknown, P = unknown> {
       return { status: rolledBack && known ? 'ROLLED_BACK' : 'UNKNOWN', error, hasError: true };
     }
     return { status: 'COMMITTED', ...carry } as Outcome<T>;
-  }
-
-  /** Counts the outcome and runs the after-completion hooks, after the connection went back to the pool. */
-  async #finish<T>(tx: PhysicalTransaction<C>, outcome: Outcome<T>, started: number): Promise<T> {
-    const elapsed = performance.now() - started;
-    const report = (hook: string, error: unknown) => this.#logger.warn(`@myrmex/tx: ${hook} hook failed`, { transaction: tx.name, error });
-    if (outcome.status === 'COMMITTED') {
-      this.#metrics.commits += 1;
-      recordDuration(this.#metrics.durations.committed, elapsed);
-      try {
-        await runAfterCommit(tx.hooks);
-      } finally {
-        await runAfterCompletion(tx.hooks, 'COMMITTED', report);
-      }
-    } else {
-      this.#metrics.rollbacks += 1;
-      recordDuration(this.#metrics.durations.rolledBack, elapsed);
-      if (outcome.status === 'ROLLED_BACK') await runAfterRollback(tx.hooks, report);
-      await runAfterCompletion(tx.hooks, outcome.status satisfies CompletionStatus, report);
-    }
-    if (outcome.hasError) throw outcome.error;
-    return outcome.value as T;
   }
 
   /** ROLLBACK that never throws; false when the connection cannot be trusted any more. */
