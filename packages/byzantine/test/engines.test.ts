@@ -34,7 +34,8 @@ describe('the fast engine and the worker-thread actor engine agree', () => {
         }),
         { numRuns: 12 },
       );
-    });
+      // Each actor run starts fresh worker threads; on a loaded CI machine that is seconds per case.
+    }, 180_000);
   }
 
   it('on OM(2) with 40 generals spread over two workers', async () => {
@@ -43,7 +44,7 @@ describe('the fast engine and the worker-thread actor engine agree', () => {
     const actors = await runByzantine({ ...options, engine: 'actors', workers: 2 });
     expect(actors.messages).toBe(39 + 39 * 38 + 39 * 38 * 37);
     expect(comparable(actors)).toEqual(comparable(fast));
-  });
+  }, 60_000);
 
   it('the actor engine refuses custom strategies, which cannot cross to a worker', async () => {
     const custom = { name: 'mine', send: () => 'ATTACK' };
