@@ -34,7 +34,8 @@ describe('FacetedObject against a model', () => {
         const obj = Facets.of({});
         const proxy = dispatch(obj) as unknown as Record<string, (() => string) | undefined>;
         const model: unknown[] = [];
-        for (const { kind, facet } of ops) {
+        for (const { kind, facet: picked } of ops) {
+          const facet = picked as new () => Facet;
           const revision = obj.revision;
           const before = model.length;
           if (kind === 'attach') {
