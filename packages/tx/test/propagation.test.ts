@@ -354,6 +354,21 @@ for (const target of targets) {
       resume();
       await sleep(20);
       expect(await ids()).toEqual([]);
+      // Scopes the abandoned code opens afterwards get the timeout too.
+      let late: unknown;
+      const abandoned = tm.run(
+        async () => {
+          await new Promise<void>((resolve) => {
+            resume = resolve;
+          });
+          late = await tm.run(() => 'joined').catch((e: unknown) => e);
+        },
+        { timeoutMs: 100 },
+      );
+      await expect(abandoned).rejects.toBeInstanceOf(TransactionTimeoutError);
+      resume();
+      await sleep(20);
+      expect(late).toBeInstanceOf(TransactionTimeoutError);
       expect(tm.metrics().timeouts).toBeGreaterThan(0);
     });
 

@@ -92,6 +92,8 @@ export class TransactionManager<C = unknown, P = unknown> {
     const opts = resolveOptions(options);
     const frame = this.#als.getStore();
     const running = frame?.tx;
+    // Code still running after its transaction's deadline gets the timeout, not a dead connection's error.
+    if (running?.timedOut) throw new TransactionTimeoutError(running.timeoutMs!);
     const decision = decide(running, opts);
     switch (decision.kind) {
       case 'fail':
