@@ -7,7 +7,7 @@ import { definitionRoutes } from './routes/definitions.js';
 import { requestRoutes } from './routes/requests.js';
 import { streamRoutes } from './routes/streams.js';
 import { systemRoutes } from './routes/system.js';
-import { ProblemSchema } from './schemas.js';
+import { namedSchemas, ProblemSchema } from './schemas.js';
 import { SseRegistry } from './sse.js';
 import { createValidatorCompiler } from './validation.js';
 
@@ -43,6 +43,7 @@ export async function createApi(queen: QueenService, options: ApiOptions = {}): 
   });
   const streams = new SseRegistry(options.heartbeatMs ?? 15_000);
   app.setValidatorCompiler(createValidatorCompiler());
+  for (const schema of namedSchemas()) app.addSchema(schema);
   app.addSchema(ProblemSchema);
   installErrorHandlers(app);
   await app.register(swagger, {

@@ -1,4 +1,4 @@
-import { type Static, Type } from 'typebox';
+import { type Static, type TSchema, type TUnsafe, Type } from 'typebox';
 import { JOB_STATES, type JobState, TASK_STATES, type TaskState } from '../queen/service.js';
 
 /**
@@ -7,6 +7,29 @@ import { JOB_STATES, type JobState, TASK_STATES, type TaskState } from '../queen
  */
 
 const DateTime = Type.String({ format: 'date-time' });
+
+/**
+ * Response shapes registered once under a name (`addSchema`) and referenced by it, so the OpenAPI
+ * document lists them as components that client generators can name.
+ */
+const names = new Map<TSchema, string>();
+
+function named<T extends TSchema>(id: string, schema: T): T {
+  names.set(schema, id);
+  return schema;
+}
+
+/** A reference to a named schema, typed as that schema. */
+function ref<T extends TSchema>(schema: T): TUnsafe<Static<T>> {
+  const id = names.get(schema);
+  if (id === undefined) throw new Error('ref() needs a schema made by named()');
+  return Type.Unsafe<Static<T>>({ $ref: id });
+}
+
+/** Every named schema with its `$id`, for `app.addSchema`. */
+export function namedSchemas(): TSchema[] {
+  return [...names].map(([schema, id]) => ({ ...schema, $id: id }));
+}
 const JobId = Type.String({ minLength: 1, maxLength: 200, description: 'the job request id' });
 const JobType = Type.String({ minLength: 1, maxLength: 200, pattern: '^\\S+$', description: 'a job type' });
 const FreeObject = Type.Record(Type.String(), Type.Unknown());
@@ -14,12 +37,15 @@ const FreeObject = Type.Record(Type.String(), Type.Unknown());
 export const JobStateSchema = Type.Unsafe<JobState>({ type: 'string', enum: [...JOB_STATES], description: 'a job state' });
 export const TaskStateSchema = Type.Unsafe<TaskState>({ type: 'string', enum: [...TASK_STATES], description: 'a task state' });
 
-export const FieldErrorSchema = Type.Object({
-  field: Type.String(),
-  in: Type.String(),
-  message: Type.String(),
-  location: Type.Optional(Type.String({ description: '`file:line:col` inside a definition' })),
-});
+export const FieldErrorSchema = named(
+  'FieldError',
+  Type.Object({
+    field: Type.String(),
+    in: Type.String(),
+    message: Type.String(),
+    location: Type.Optional(Type.String({ description: '`file:line:col` inside a definition' })),
+  }),
+);
 
 export const ProblemSchema = Type.Object(
   {
@@ -28,7 +54,7 @@ export const ProblemSchema = Type.Object(
     status: Type.Integer(),
     detail: Type.String(),
     instance: Type.String(),
-    errors: Type.Optional(Type.Array(FieldErrorSchema)),
+    errors: Type.Optional(Type.Array(ref(FieldErrorSchema))),
   },
   { $id: 'Problem', description: 'RFC 9457 problem details, sent as application/problem+json' },
 );
@@ -41,24 +67,30 @@ export const ApplyQuery = Type.Object(
   { additionalProperties: false },
 );
 
-export const ApplyResultSchema = Type.Object({ job_type: Type.String(), version: Type.Integer(), created: Type.Boolean() });
+export const ApplyResultSchema = named(
+  'ApplyResult',
+  Type.Object({ job_type: Type.String(), version: Type.Integer(), created: Type.Boolean() }),
+);
 
-export const DefinitionVersionSchema = Type.Object({
-  job_type: Type.String(),
-  version: Type.Integer(),
-  created_at: DateTime,
-  disabled: Type.Boolean(),
-  description: Type.Optional(Type.String()),
-  tasks: Type.Array(Type.String(), { description: 'task types in the order written' }),
-  source: Type.String({ description: 'the text as applied' }),
-});
+export const DefinitionVersionSchema = named(
+  'DefinitionVersion',
+  Type.Object({
+    job_type: Type.String(),
+    version: Type.Integer(),
+    created_at: DateTime,
+    disabled: Type.Boolean(),
+    description: Type.Optional(Type.String()),
+    tasks: Type.Array(Type.String(), { description: 'task types in the order written' }),
+    source: Type.String({ description: 'the text as applied' }),
+  }),
+);
 
-export const DefinitionListSchema = Type.Object({ items: Type.Array(DefinitionVersionSchema) });
+export const DefinitionListSchema = Type.Object({ items: Type.Array(ref(DefinitionVersionSchema)) });
 export const DefinitionDetailSchema = Type.Object({
   job_type: Type.String(),
   disabled: Type.Boolean(),
-  latest: DefinitionVersionSchema,
-  versions: Type.Array(DefinitionVersionSchema, { description: 'newest first' }),
+  latest: ref(DefinitionVersionSchema),
+  versions: Type.Array(ref(DefinitionVersionSchema), { description: 'newest first' }),
 });
 
 export const SubmitBody = Type.Object(
@@ -98,72 +130,90 @@ export const RestartBody = Type.Union([
   Type.Null(),
 ]);
 
-export const JobSummarySchema = Type.Object({
-  id: Type.String(),
-  job_type: Type.String(),
-  version: Type.Integer(),
-  state: JobStateSchema,
-  priority: Type.Integer(),
-  params: FreeObject,
-  submitted_at: DateTime,
-  scheduled_at: DateTime,
-  started_at: Type.Optional(DateTime),
-  ended_at: Type.Optional(DateTime),
-  retry: Type.Integer({ description: 'how many times the whole job was retried' }),
-  reason: Type.Optional(Type.String()),
-});
+export const JobSummarySchema = named(
+  'JobSummary',
+  Type.Object({
+    id: Type.String(),
+    job_type: Type.String(),
+    version: Type.Integer(),
+    state: JobStateSchema,
+    priority: Type.Integer(),
+    params: FreeObject,
+    submitted_at: DateTime,
+    scheduled_at: DateTime,
+    started_at: Type.Optional(DateTime),
+    ended_at: Type.Optional(DateTime),
+    retry: Type.Integer({ description: 'how many times the whole job was retried' }),
+    reason: Type.Optional(Type.String()),
+  }),
+);
 
-export const TaskAttemptSchema = Type.Object({
-  attempt: Type.Integer(),
-  state: TaskStateSchema,
-  exit_code: Type.Optional(Type.Integer()),
-  started_at: DateTime,
-  ended_at: Type.Optional(DateTime),
-  reason: Type.Optional(Type.String()),
-  ant_id: Type.Optional(Type.String()),
-});
+export const TaskAttemptSchema = named(
+  'TaskAttempt',
+  Type.Object({
+    attempt: Type.Integer(),
+    state: TaskStateSchema,
+    exit_code: Type.Optional(Type.Integer()),
+    started_at: DateTime,
+    ended_at: Type.Optional(DateTime),
+    reason: Type.Optional(Type.String()),
+    ant_id: Type.Optional(Type.String()),
+  }),
+);
 
-export const TaskDetailSchema = Type.Object({
-  task_type: Type.String(),
-  state: TaskStateSchema,
-  exit_code: Type.Optional(Type.Integer()),
-  outputs: Type.Record(Type.String(), Type.String()),
-  attempts: Type.Array(TaskAttemptSchema),
-  reason: Type.Optional(Type.String()),
-});
+export const TaskDetailSchema = named(
+  'TaskDetail',
+  Type.Object({
+    task_type: Type.String(),
+    state: TaskStateSchema,
+    exit_code: Type.Optional(Type.Integer()),
+    outputs: Type.Record(Type.String(), Type.String()),
+    attempts: Type.Array(ref(TaskAttemptSchema)),
+    reason: Type.Optional(Type.String()),
+  }),
+);
 
-export const TimelineEventSchema = Type.Object({
-  seq: Type.Integer(),
-  job_id: Type.String(),
-  task_type: Type.Optional(Type.String({ description: 'absent for job-level transitions' })),
-  from: Type.Optional(Type.String()),
-  to: Type.String(),
-  at: DateTime,
-  reason: Type.Optional(Type.String()),
-});
+export const TimelineEventSchema = named(
+  'TimelineEvent',
+  Type.Object({
+    seq: Type.Integer(),
+    job_id: Type.String(),
+    task_type: Type.Optional(Type.String({ description: 'absent for job-level transitions' })),
+    from: Type.Optional(Type.String()),
+    to: Type.String(),
+    at: DateTime,
+    reason: Type.Optional(Type.String()),
+  }),
+);
 
-export const JobDetailSchema = Type.Object({
-  ...JobSummarySchema.properties,
-  tasks: Type.Array(TaskDetailSchema),
-  timeline: Type.Array(TimelineEventSchema),
-});
+export const JobDetailSchema = named(
+  'JobDetail',
+  Type.Object({
+    ...JobSummarySchema.properties,
+    tasks: Type.Array(ref(TaskDetailSchema)),
+    timeline: Type.Array(ref(TimelineEventSchema)),
+  }),
+);
 
 export const JobPageSchema = Type.Object({
-  items: Type.Array(JobSummarySchema),
+  items: Type.Array(ref(JobSummarySchema)),
   total: Type.Integer(),
   limit: Type.Integer(),
   offset: Type.Integer(),
 });
 
-export const LogLineSchema = Type.Object({
-  seq: Type.Integer(),
-  job_id: Type.String(),
-  task_type: Type.String(),
-  attempt: Type.Integer(),
-  stream: Type.Unsafe<'stdout' | 'stderr' | 'system'>({ type: 'string', enum: ['stdout', 'stderr', 'system'] }),
-  at: DateTime,
-  text: Type.String(),
-});
+export const LogLineSchema = named(
+  'LogLine',
+  Type.Object({
+    seq: Type.Integer(),
+    job_id: Type.String(),
+    task_type: Type.String(),
+    attempt: Type.Integer(),
+    stream: Type.Unsafe<'stdout' | 'stderr' | 'system'>({ type: 'string', enum: ['stdout', 'stderr', 'system'] }),
+    at: DateTime,
+    text: Type.String(),
+  }),
+);
 
 export const LogQuery = Type.Object(
   {
@@ -185,25 +235,31 @@ export const EventQuery = Type.Object(
 );
 export type EventQuery = Static<typeof EventQuery>;
 
-export const LogPageSchema = Type.Object({ items: Type.Array(LogLineSchema) });
-export const TimelineSchema = Type.Object({ items: Type.Array(TimelineEventSchema), state: JobStateSchema });
+export const LogPageSchema = Type.Object({ items: Type.Array(ref(LogLineSchema)) });
+export const TimelineSchema = Type.Object({ items: Type.Array(ref(TimelineEventSchema)), state: JobStateSchema });
 
-export const AntSchema = Type.Object({
-  id: Type.String(),
-  methods: Type.Array(Type.String()),
-  tags: Type.Array(Type.String()),
-  capacity: Type.Integer(),
-  running: Type.Integer(),
-  last_seen_at: DateTime,
-});
-export const AntListSchema = Type.Object({ items: Type.Array(AntSchema) });
+export const AntSchema = named(
+  'Ant',
+  Type.Object({
+    id: Type.String(),
+    methods: Type.Array(Type.String()),
+    tags: Type.Array(Type.String()),
+    capacity: Type.Integer(),
+    running: Type.Integer(),
+    last_seen_at: DateTime,
+  }),
+);
+export const AntListSchema = Type.Object({ items: Type.Array(ref(AntSchema)) });
 
-export const HealthSchema = Type.Object({
-  ok: Type.Boolean(),
-  store: Type.String(),
-  uptime_ms: Type.Number(),
-  version: Type.String(),
-});
+export const HealthSchema = named(
+  'Health',
+  Type.Object({
+    ok: Type.Boolean(),
+    store: Type.String(),
+    uptime_ms: Type.Number(),
+    version: Type.String(),
+  }),
+);
 
 /** Error responses every route may give, referenced by the shared `Problem` schema. */
 export function problemResponses(...statuses: number[]): Record<number, unknown> {
@@ -223,3 +279,9 @@ export type JobPageWire = Static<typeof JobPageSchema>;
 export type LogLineWire = Static<typeof LogLineSchema>;
 export type AntWire = Static<typeof AntSchema>;
 export type HealthWire = Static<typeof HealthSchema>;
+
+/** Responses that are one named shape. */
+export const ApplyResultRef = ref(ApplyResultSchema);
+export const JobSummaryRef = ref(JobSummarySchema);
+export const JobDetailRef = ref(JobDetailSchema);
+export const HealthRef = ref(HealthSchema);

@@ -80,6 +80,23 @@ describe('system API', () => {
       'instance',
       'errors',
     ]);
+    expect(Object.keys(doc.components.schemas).sort()).toEqual([
+      'Ant',
+      'ApplyResult',
+      'DefinitionVersion',
+      'FieldError',
+      'Health',
+      'JobDetail',
+      'JobSummary',
+      'LogLine',
+      'Problem',
+      'TaskAttempt',
+      'TaskDetail',
+      'TimelineEvent',
+    ]);
+    expect(doc.paths['/api/jobs/requests/{id}']?.get?.responses['200']?.content?.['application/json']?.schema).toEqual({
+      $ref: '#/components/schemas/JobDetail',
+    });
     const submit = doc.paths['/api/jobs/requests']?.post;
     expect(submit?.responses['400']?.content?.['application/problem+json']?.schema).toEqual({ $ref: '#/components/schemas/Problem' });
     expect(Object.keys(submit?.responses ?? {})).toEqual(expect.arrayContaining(['201', '400', '409', '422']));

@@ -1,14 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { QueenService } from '../../queen/service.js';
 import { ProblemError } from '../problem.js';
-import {
-  ApplyQuery,
-  ApplyResultSchema,
-  DefinitionDetailSchema,
-  DefinitionListSchema,
-  JobTypeParams,
-  problemResponses,
-} from '../schemas.js';
+import { ApplyQuery, ApplyResultRef, DefinitionDetailSchema, DefinitionListSchema, JobTypeParams, problemResponses } from '../schemas.js';
 import { definitionToWire } from '../wire.js';
 
 /** Media types a definition may be posted as; JSON is kept as text too, so error positions point into what was sent. */
@@ -27,7 +20,7 @@ export async function definitionRoutes(app: FastifyInstance, queen: QueenService
         tags: ['definitions'],
         consumes: DEFINITION_MEDIA_TYPES,
         querystring: ApplyQuery,
-        response: { 200: ApplyResultSchema, 201: ApplyResultSchema, ...problemResponses(400, 415, 422) },
+        response: { 200: ApplyResultRef, 201: ApplyResultRef, ...problemResponses(400, 415, 422) },
       },
     },
     async (request, reply) => {

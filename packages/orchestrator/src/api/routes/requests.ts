@@ -6,10 +6,10 @@ import { ProblemError } from '../problem.js';
 import {
   CancelBody,
   IdParams,
-  JobDetailSchema,
+  JobDetailRef,
   JobPageSchema,
   JobQueryString,
-  JobSummarySchema,
+  JobSummaryRef,
   problemResponses,
   RestartBody,
   SubmitBody,
@@ -50,7 +50,7 @@ export async function requestRoutes(app: FastifyInstance, queen: QueenService, i
         tags: ['requests'],
         headers: SubmitHeaders,
         body: SubmitBody,
-        response: { 201: JobSummarySchema, ...problemResponses(400, 409, 422) },
+        response: { 201: JobSummaryRef, ...problemResponses(400, 409, 422) },
       },
     },
     async (request, reply) => {
@@ -108,7 +108,7 @@ export async function requestRoutes(app: FastifyInstance, queen: QueenService, i
         summary: 'One job request with its tasks, attempts, exit codes, outputs and timeline',
         tags: ['requests'],
         params: IdParams,
-        response: { 200: JobDetailSchema, ...problemResponses(400, 404) },
+        response: { 200: JobDetailRef, ...problemResponses(400, 404) },
       },
     },
     async (request) => {
@@ -127,7 +127,7 @@ export async function requestRoutes(app: FastifyInstance, queen: QueenService, i
         tags: ['requests'],
         params: IdParams,
         body: CancelBody,
-        response: { 200: JobSummarySchema, ...problemResponses(400, 404, 409) },
+        response: { 200: JobSummaryRef, ...problemResponses(400, 404, 409) },
       },
     },
     async (request) => {
@@ -149,7 +149,7 @@ export async function requestRoutes(app: FastifyInstance, queen: QueenService, i
         tags: ['requests'],
         params: IdParams,
         body: RestartBody,
-        response: { 200: JobSummarySchema, ...problemResponses(400, 404, 409) },
+        response: { 200: JobSummaryRef, ...problemResponses(400, 404, 409) },
       },
     },
     async (request) => {

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { QueenService } from '../../queen/service.js';
-import { AntListSchema, HealthSchema } from '../schemas.js';
+import { AntListSchema, HealthRef } from '../schemas.js';
 import { antToWire } from '../wire.js';
 
 export async function systemRoutes(app: FastifyInstance, queen: QueenService, version: string): Promise<void> {
@@ -22,7 +22,7 @@ export async function systemRoutes(app: FastifyInstance, queen: QueenService, ve
       schema: {
         summary: 'Liveness of the queen and its store; 503 when not ok',
         tags: ['system'],
-        response: { 200: HealthSchema, 503: HealthSchema },
+        response: { 200: HealthRef, 503: HealthRef },
       },
     },
     async (_request, reply) => {
