@@ -11,7 +11,7 @@ export {
   type Strategy,
   type StrategyName,
 } from './core/config.js';
-export { nodesOnLevel, omMessageCount, omMessagesSentBy } from './core/paths.js';
+export { omMessageCount, omMessagesSentBy } from './core/paths.js';
 export type { RunResult } from './core/result.js';
 export { ATTACK, RETREAT } from './core/values.js';
 export {

@@ -96,3 +96,12 @@ describe('custom strategies', () => {
     ]);
   });
 });
+
+describe('message-count helpers validate their input', () => {
+  it('names the bad argument', async () => {
+    const { omMessageCount, omMessagesSentBy } = await import('../src/index.js');
+    expect(() => omMessageCount(1, 0)).toThrow('omMessageCount: n must be an integer of at least 2, got 1');
+    expect(() => omMessageCount(4, -1)).toThrow('omMessageCount: m must be a non-negative integer, got -1');
+    expect(() => omMessagesSentBy(4, 4, 1)).toThrow('omMessagesSentBy: general must be an id in 0..3, got 4');
+  });
+});

@@ -100,6 +100,10 @@ describe('Proxy dispatch', () => {
     expect(proxy.toString).toBe(Object.prototype.toString);
   });
 
+  it('validates its argument', () => {
+    expect(() => dispatch({} as never)).toThrow('dispatch: expected a FacetedObject (Facets.of(core))');
+  });
+
   it('writes through to the core', () => {
     const core = { name: 'ha' };
     const obj = Facets.of(core);

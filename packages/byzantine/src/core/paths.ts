@@ -12,8 +12,14 @@ export function nodesOnLevel(n: number, k: number): number {
   return Math.max(count, 0);
 }
 
+function assertSizes(n: number, m: number, caller: string): void {
+  if (!Number.isSafeInteger(n) || n < 2) throw new RangeError(`${caller}: n must be an integer of at least 2, got ${n}`);
+  if (!Number.isSafeInteger(m) || m < 0) throw new RangeError(`${caller}: m must be a non-negative integer, got ${m}`);
+}
+
 /** Messages OM(m) sends when everyone sends: the sum over k = 1..m+1 of (n-1)!/(n-1-k)!. */
 export function omMessageCount(n: number, m: number): number {
+  assertSizes(n, m, 'omMessageCount');
   let total = 0;
   for (let k = 1; k <= m + 1; k++) total += nodesOnLevel(n, k);
   return total;
@@ -21,6 +27,10 @@ export function omMessageCount(n: number, m: number): number {
 
 /** Messages a given general sends in OM(m) when it sends everything (used to check silent traitors). */
 export function omMessagesSentBy(general: number, n: number, m: number): number {
+  assertSizes(n, m, 'omMessagesSentBy');
+  if (!Number.isSafeInteger(general) || general < 0 || general >= n) {
+    throw new RangeError(`omMessagesSentBy: general must be an id in 0..${n - 1}, got ${general}`);
+  }
   if (general === 0) return n - 1;
   let total = 0;
   // Paths ending in `general` with k lieutenants: the k-1 before it are a (k-1)-permutation of the n-2 others.

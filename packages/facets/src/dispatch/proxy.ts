@@ -1,6 +1,6 @@
 import { AmbiguousMethodError } from '../core/errors.js';
 import { Facet } from '../core/facet.js';
-import type { FacetedObject } from '../core/faceted-object.js';
+import { FacetedObject } from '../core/faceted-object.js';
 import type { FacetKey } from '../core/keys.js';
 
 /** Cache counters of one object's dispatch proxy. */
@@ -77,6 +77,7 @@ function provided(resolution: Resolution, name: string): ((...args: unknown[]) =
 export function dispatch<TCore extends object, TMethods extends object = Record<string, (...args: never[]) => unknown>>(
   faceted: FacetedObject<TCore>,
 ): TCore & TMethods {
+  if (!(faceted instanceof FacetedObject)) throw new TypeError('dispatch: expected a FacetedObject (Facets.of(core))');
   const host = faceted as FacetedObject<object>;
   const existing = states.get(host);
   if (existing !== undefined) return existing.proxy as TCore & TMethods;
