@@ -128,9 +128,10 @@ describe('myrmex postmortem new', () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     try {
-      const result = await run('new', '--from-job', job.id, '--server', url);
+      const result = await run('new', '--from-job', job.id, '--server', url, '--title', 'Customers not invoiced for a day');
       expect(result.code).toBe(0);
       const doc = parse(result.out).doc;
+      expect([doc.frontMatter.title, doc.preamble, doc.extraFrontMatter.job_id]).toEqual(['Customers not invoiced for a day', '# Customers not invoiced for a day', job.id]);
       expect(doc.timeline?.entries.map((e) => `${e.time} ${e.text}`)).toContain(
         '02:41:30 task charge-cards: EXECUTING -> FAILED (payment gateway timed out)',
       );

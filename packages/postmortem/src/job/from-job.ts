@@ -58,9 +58,9 @@ const cell = (text: string) => text.replace(/\|/g, '\\|');
  * A draft post-mortem for a failed orchestrator job: the timeline is the job's event log, the summary and
  * metrics carry its durations and failing tasks, and the first why starts from the failing task.
  */
-export function postMortemFromJob(job: Job, now: string): PostMortem {
+export function postMortemFromJob(job: Job, now: string, title?: string): PostMortem {
   const failing = failingTasks(job);
-  const doc = blankPostMortem({ now, title: `{Customer-facing effect} (job ${job.jobType} ${job.id} ${job.state.toLowerCase()})` });
+  const doc = blankPostMortem({ now, title: title ?? `{Customer-facing effect} (job ${job.jobType} ${job.id} ${job.state.toLowerCase()})` });
   const firstFailure = job.timeline.find((e) => FAILED.has(e.to))?.at;
   const fm = doc.frontMatter;
   fm.service = job.jobType;

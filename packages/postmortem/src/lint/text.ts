@@ -10,6 +10,8 @@ const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&
  * starts or ends with a letter or digit ("page" does not match "pages"; "escalat" is written as a stem by "escalat*").
  */
 export function phrasePattern(phrases: readonly string[]): RegExp | undefined {
+  // Rules search many entries with the same configured list: compile each list once.
+  if (compiled.has(phrases)) return compiled.get(phrases);
   const alternatives = phrases
     .filter((p) => p.trim() !== '')
     .map((phrase) => {
@@ -19,11 +21,16 @@ export function phrasePattern(phrases: readonly string[]): RegExp | undefined {
       const tail = stem ? '\\w*' : /\w$/.test(phrase) ? '\\b' : '';
       return `${lead}${body}${tail}`;
     });
-  return alternatives.length === 0 ? undefined : new RegExp(alternatives.join('|'), 'giu');
+  const pattern = alternatives.length === 0 ? undefined : new RegExp(alternatives.join('|'), 'giu');
+  compiled.set(phrases, pattern);
+  return pattern;
 }
+
+const compiled = new WeakMap<readonly string[], RegExp | undefined>();
 
 export function findPhrase(text: string, phrases: readonly string[]): Match | undefined {
   const pattern = phrasePattern(phrases);
+  if (pattern) pattern.lastIndex = 0;
   const match = pattern?.exec(text);
   return match ? { index: match.index, phrase: match[0] } : undefined;
 }

@@ -32,14 +32,13 @@ export function registerNew(family: Command, context: CliContext): void {
       let doc = blankPostMortem({ now, ...(options.title ? { title: options.title } : {}) });
       if (options.fromJob !== undefined && server) {
         try {
-          doc = postMortemFromJob(await fetchJob(server, options.fromJob), now);
+          doc = postMortemFromJob(await fetchJob(server, options.fromJob), now, options.title);
         } catch (error) {
           if (!(error instanceof JobFetchError)) throw error;
           io.err(`myrmex: ${error.message}`);
           fail(1);
           return;
         }
-        if (options.title) doc.frontMatter.title = options.title;
       }
       const text = render(doc);
       if (options.out === undefined) {

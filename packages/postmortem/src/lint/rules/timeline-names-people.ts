@@ -20,7 +20,7 @@ export const timelineNamesPeople = defineRule({
   hint: 'Use roles: "the on-call engineer", "the incident commander", "the database on-call".',
   options: z.object({ names: z.array(z.string().min(1)).default([]), useDocumentNames: z.boolean().default(true) }).strict(),
   check(context, options) {
-    const names = [...options.names, ...(options.useDocumentNames ? documentNames(context.doc) : [])];
+    const names = [...new Set([...options.names, ...(options.useDocumentNames ? documentNames(context.doc) : [])])];
     const reports: Report[] = [];
     (context.doc.timeline?.entries ?? []).forEach((entry, i) => {
       const name = findPhrase(entry.text, names);
