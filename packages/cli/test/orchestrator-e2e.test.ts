@@ -276,10 +276,18 @@ describe('myrmex CLI against a served queen', () => {
     expect(nobody.stderr).toContain('cannot reach the queen at http://127.0.0.1:9: start it with `myrmex serve`');
   });
 
-  it('serve shuts down gracefully on SIGTERM', async () => {
+  it('serve shuts down gracefully on SIGTERM, ending open follows with a message', async () => {
+    // A job held until 2099 stays PENDING, so its log follower is open when the queen goes.
+    const held = json<Job>(await onServer(['submit', 'sleeper', '--scheduled-at', '2099-01-01T00:00:00Z', '--json']));
+    expect(held.state).toBe('PENDING');
+    const follower = onServer(['logs', held.id, '--follow']);
+    await new Promise((resolve) => setTimeout(resolve, 500));
     const exited = new Promise<number | null>((resolve) => server.once('exit', (code) => resolve(code)));
     server.kill('SIGTERM');
     expect(await exited).toBe(0);
     expect(serverLines.some((line) => line.includes('myrmex queen stopped'))).toBe(true);
+    const followed = await follower;
+    expect(followed.code).toBe(1);
+    expect(followed.stderr).toContain(`closed the stream before job ${held.id} ended`);
   });
 });

@@ -20,8 +20,11 @@ export function registerLogCommands(program: Command, context: CliContext): void
         if (options.follow) {
           for await (const event of client.followLogs(id, options.task)) {
             if (event.event === 'log') print(JSON.parse(event.data) as LogLineWire);
-            else if (event.event === 'end') break;
+            else if (event.event === 'end') return;
           }
+          // No `end`: the queen went away (or shut down) while the job was still running.
+          io.err(`myrmex: the queen at ${client.server} closed the stream before job ${id} ended: run the command again once it is back`);
+          context.fail(1);
           return;
         }
         let after = 0;
