@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fingerprint, scopeOf } from './fingerprint.js';
 import { parseIdempotencyKey } from './key.js';
@@ -83,7 +83,7 @@ export class IdempotencyEngine {
   private async claimOrWait(scope: string, print: string, key: string): Promise<Begin> {
     const deadline = this.options.clock() + this.options.waitMs;
     for (;;) {
-      const token = randomBytes(16).toString('hex');
+      const token = randomUUID();
       const now = this.options.clock();
       const claim: ClaimResult = await this.call('claim', () =>
         this.options.store.claim({
