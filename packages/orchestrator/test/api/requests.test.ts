@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { JobDetailWire, JobPageWire, JobSummaryWire } from '../../src/index.js';
 import { apiPerTest, apply, call, ended, expectProblem, submit, waitFor } from './harness.js';
@@ -153,6 +154,45 @@ describe('job requests API: submit and read', () => {
       pages.push(...page.body.items.map((j) => j.id));
     }
     expect(new Set(pages)).toEqual(new Set([...ids, failed]));
+  });
+
+  it('pages partition the list: any limit walks every job exactly once, newest first', async () => {
+    await apply(api.current, PIPELINE);
+    const ids: string[] = [];
+    for (let i = 0; i < 7; i++)
+      ids.push((await submit(api.current, { job_type: 'pipeline', params: { Thing: `p${i}` }, scheduled_at: '2099-01-01T00:00:00Z' })).id);
+    const everything = (await call<JobPageWire>(api.current, 'GET', '/api/jobs/requests?limit=1000')).body.items.map((j) => j.id);
+    expect(everything).toEqual([...ids].reverse());
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 1, max: 9 }), fc.integer({ min: 0, max: 3 }), async (limit, start) => {
+        const walked: string[] = [];
+        for (let offset = start; ; offset += limit) {
+          const page = (await call<JobPageWire>(api.current, 'GET', `/api/jobs/requests?limit=${limit}&offset=${offset}`)).body;
+          expect(page.total).toBe(7);
+          walked.push(...page.items.map((j) => j.id));
+          if (page.items.length < limit) break;
+        }
+        expect(walked).toEqual(everything.slice(start));
+      }),
+      { numRuns: 25 },
+    );
+  });
+
+  it('any unknown body field is a 400 that names it, and nothing is submitted', async () => {
+    await apply(api.current, PIPELINE);
+    const known = new Set(['job_type', 'params', 'priority', 'scheduled_at']);
+    await fc.assert(
+      fc.asyncProperty(
+        fc.string({ minLength: 1, maxLength: 12 }).filter((key) => !known.has(key) && key !== '__proto__'),
+        fc.jsonValue(),
+        async (key, value) => {
+          const problem = expectProblem(await call(api.current, 'POST', '/api/jobs/requests', { job_type: 'pipeline', [key]: value }), 400);
+          expect(problem.errors).toContainEqual({ field: key, in: 'body', message: 'is not a known field' });
+        },
+      ),
+      { numRuns: 30 },
+    );
+    expect((await call<JobPageWire>(api.current, 'GET', '/api/jobs/requests')).body.total).toBe(0);
   });
 
   it('names every invalid query parameter and path in 400 problems, and 404s an unknown id', async () => {
