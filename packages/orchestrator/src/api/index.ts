@@ -34,6 +34,12 @@ export interface ApiOptions {
  * open event streams first, so shutdown never waits for followers to hang up.
  */
 export async function createApi(queen: QueenService, options: ApiOptions = {}): Promise<FastifyInstance> {
+  for (const name of ['bodyLimit', 'heartbeatMs'] as const) {
+    const value = options[name];
+    if (value !== undefined && !(Number.isSafeInteger(value) && value > 0)) {
+      throw new RangeError(`createApi: ${name} must be a positive integer, got ${String(value)}`);
+    }
+  }
   const version = options.version ?? '0.1.0';
   const app = fastify({
     ...(options.logger ? { loggerInstance: options.logger } : { logger: false }),

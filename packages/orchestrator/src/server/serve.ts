@@ -61,7 +61,25 @@ function readVersion(): string {
  * API stops accepting, the queen stops its tasks, the stores close. Job submissions honour the
  * Idempotency-Key header, with keys kept in `<db>-idempotency.db` next to the queen's file.
  */
+/** Rejects options a caller could get wrong before anything is opened, naming the option. */
+function checkOptions(options: ServeOptions): void {
+  const integer = (name: string, value: unknown, min: number, max: number) => {
+    if (value !== undefined && (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max)) {
+      throw new RangeError(`serve: ${name} must be an integer from ${min} to ${max}, got ${String(value)}`);
+    }
+  };
+  integer('port', options.port, 0, 65_535);
+  integer('capacity', options.capacity, 1, 1024);
+  for (const name of ['dbPath', 'host', 'examplesDir'] as const) {
+    const value = options[name];
+    if (value !== undefined && (typeof value !== 'string' || value.trim() === '')) {
+      throw new TypeError(`serve: ${name} must be a non-empty string, got ${JSON.stringify(value)}`);
+    }
+  }
+}
+
 export async function serve(options: ServeOptions = {}): Promise<RunningServer> {
+  checkOptions(options);
   const logger = options.logger ?? createLogger({ json: options.json === true });
   const dbPath = resolve(options.dbPath ?? DEFAULT_DB_PATH);
   mkdirSync(dirname(dbPath), { recursive: true });

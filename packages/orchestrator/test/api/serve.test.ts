@@ -27,6 +27,12 @@ describe('serve', () => {
     for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
   });
 
+  it('rejects bad options before opening anything, naming the option', async () => {
+    await expect(serve({ port: 70_000 })).rejects.toThrow('serve: port must be an integer from 0 to 65535, got 70000');
+    await expect(serve({ capacity: 0 })).rejects.toThrow('serve: capacity must be an integer from 1 to 1024, got 0');
+    await expect(serve({ host: '' })).rejects.toThrow('serve: host must be a non-empty string, got ""');
+  });
+
   it('creates the database folder, serves the API and closes gracefully', async () => {
     const dbPath = join(tempDir(), 'nested', 'deeper', 'queen.db');
     const { server, lines } = await start({ dbPath });

@@ -1,5 +1,6 @@
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { describe, expect, it } from 'vitest';
+import { createApi } from '../../src/index.js';
 import { apiPerTest, call } from './harness.js';
 
 interface OpenApiDocument {
@@ -28,6 +29,15 @@ describe('system API', () => {
     expect(ant?.running).toBe(0);
     expect(ant?.methods).toEqual(expect.arrayContaining(['SHELL', 'HTTP_GET', 'HTTP_POST_JSON', 'HTTP_PUT_JSON', 'HTTP_DELETE']));
     expect(Number.isNaN(Date.parse(ant?.last_seen_at ?? ''))).toBe(false);
+  });
+
+  it('rejects bad options, naming them', async () => {
+    await expect(createApi(api.current.queen, { heartbeatMs: 0 })).rejects.toThrow(
+      'createApi: heartbeatMs must be a positive integer, got 0',
+    );
+    await expect(createApi(api.current.queen, { bodyLimit: 1.5 })).rejects.toThrow(
+      'createApi: bodyLimit must be a positive integer, got 1.5',
+    );
   });
 
   it('reports health, and 503 once the queen has stopped', async () => {
