@@ -50,9 +50,14 @@ describe('serve', () => {
     const { server, lines } = await start({ dbPath: join(tempDir(), 'queen.db'), demo: true, examplesDir });
     const demo = server.demo;
     if (!demo) throw new Error('the demo did not start');
-    expect([...demo.applied].sort()).toEqual(['diamond', 'flaky-with-cleanup', 'http-poll', 'release-chain']);
+    expect(demo.applied).toEqual(expect.arrayContaining(['diamond', 'flaky-with-cleanup', 'http-poll', 'release-chain']));
     const ended = await demo.finished;
-    const states = ended.map((job) => `${job.jobType}${job.why ? '*' : ''} ${job.state}`).sort();
+    expect(ended.every((job) => ['COMPLETED', 'FAILED', 'CANCELLED'].includes(job.state))).toBe(true);
+    // The four examples the demo is built around end as their comments say.
+    const states = ended
+      .filter((job) => ['diamond', 'flaky-with-cleanup', 'http-poll', 'release-chain'].includes(job.jobType))
+      .map((job) => `${job.jobType}${job.why ? '*' : ''} ${job.state}`)
+      .sort();
     expect(states).toEqual([
       'diamond COMPLETED',
       'flaky-with-cleanup COMPLETED',
