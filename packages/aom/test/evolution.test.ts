@@ -135,6 +135,23 @@ describe('schema evolution', () => {
     await registry.update(before.id, { year: 2020 });
   });
 
+  it('serialises concurrent definitions in one registry', async () => {
+    const registry = await vehicleRegistry();
+    const changed = (max: number) => ({
+      name: 'Vehicle',
+      abstract: true,
+      properties: { maker: { type: 'string' as const, required: true }, year: { type: 'integer' as const, min: 1886, max } },
+    });
+    const types = await Promise.all([
+      registry.defineType(changed(2050)),
+      registry.defineType(changed(2040)),
+      registry.defineType({ name: 'Boat', extends: 'Vehicle' }),
+    ]);
+    expect(types.map((type) => `${type.name}@${type.version}`)).toEqual(['Vehicle@2', 'Vehicle@3', 'Boat@1']);
+    expect(registry.type('Car').version).toBe(3);
+    expect(registry.type('Boat').parent?.version).toBe(3);
+  });
+
   it('refuses to define a version another registry defined first, and reloads', async () => {
     const store = new MemoryAomStore();
     const one = await AomRegistry.open({ store });

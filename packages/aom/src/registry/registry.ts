@@ -36,6 +36,8 @@ interface Core {
   readonly strategies: NamedTable<Strategy>;
   readonly newId: () => string;
   readonly onSensitiveRead: ((read: SensitiveRead) => void) | undefined;
+  /** The tail of the queue of `defineType` calls. */
+  defining: Promise<unknown>;
 }
 
 const RETRIES = 5;
@@ -69,6 +71,7 @@ export class AomRegistry {
       strategies: new NamedTable<Strategy>('strategy'),
       newId: options.newId ?? randomUUID,
       onSensitiveRead: options.onSensitiveRead,
+      defining: Promise.resolve(),
     };
     return new AomRegistry(core, ANONYMOUS);
   }
@@ -98,7 +101,14 @@ export class AomRegistry {
    * a change that is not additive needs `migration`. Subtypes get a new version too, so their
    * compiled validators are rebuilt against the new parent.
    */
-  async defineType(definition: EntityTypeDef | TypeBuilder): Promise<EntityType> {
+  defineType(definition: EntityTypeDef | TypeBuilder): Promise<EntityType> {
+    // One definition at a time per registry: a plan is made against the current versions.
+    const next = this.#core.defining.then(() => this.#define(definition));
+    this.#core.defining = next.catch(() => undefined);
+    return next;
+  }
+
+  async #define(definition: EntityTypeDef | TypeBuilder): Promise<EntityType> {
     const def = isBuilder(definition) ? definition.build() : checkDefinition(definition);
     const planned = this.#core.catalog.plan(def);
     if (planned.records.length === 0) return planned.type;

@@ -75,6 +75,17 @@ export function storeContract(factory: StoreFactory, options: { propertyRuns: nu
         expect(await store.remove('a', 2)).toBe(false);
       }));
 
+    it('lets exactly one of several racing writers at the same revision win', () =>
+      withStore(factory, async (store) => {
+        await store.insert(record('r', { n: 0 }));
+        const writers = Array.from({ length: 8 }, (_, n) => store.replace({ ...record('r', { n: n + 1 }), revision: 2 }, 1));
+        const won = (await Promise.all(writers)).map((ok, n) => (ok ? n + 1 : 0)).filter((n) => n > 0);
+        expect(won).toHaveLength(1);
+        expect(await store.load('r')).toMatchObject({ revision: 2, values: { n: won[0] } });
+        const removals = await Promise.all([store.remove('r', 2), store.remove('r', 2)]);
+        expect(removals.filter(Boolean)).toHaveLength(1);
+      }));
+
     it('keeps strings, floats and nesting byte for byte', () =>
       withStore(factory, async (store) => {
         const values = {
