@@ -131,7 +131,11 @@ describe('myrmex postmortem new', () => {
       const result = await run('new', '--from-job', job.id, '--server', url, '--title', 'Customers not invoiced for a day');
       expect(result.code).toBe(0);
       const doc = parse(result.out).doc;
-      expect([doc.frontMatter.title, doc.preamble, doc.extraFrontMatter.job_id]).toEqual(['Customers not invoiced for a day', '# Customers not invoiced for a day', job.id]);
+      expect([doc.frontMatter.title, doc.preamble, doc.extraFrontMatter.job_id]).toEqual([
+        'Customers not invoiced for a day',
+        '# Customers not invoiced for a day',
+        job.id,
+      ]);
       expect(doc.timeline?.entries.map((e) => `${e.time} ${e.text}`)).toContain(
         '02:41:30 task charge-cards: EXECUTING -> FAILED (payment gateway timed out)',
       );
@@ -177,6 +181,9 @@ describe('myrmex postmortem patterns', () => {
     expect(report).toContain('| Pattern | 2026-10 | 2026-11 | 2026-12 | Total |');
     expect(report).toContain('| Deployment-related | 1 | 1 | 0 | 2 |');
     expect(report).toContain('![Patterns per month](patterns.svg)');
+    const links = [...report.matchAll(/\]\(([^)]+\.md)\)/g)].map((m) => decodeURI(m[1] ?? ''));
+    expect(links.length).toBeGreaterThan(0);
+    for (const link of links) await expect(readFile(join(out, link), 'utf8')).resolves.toContain('## Action items');
     expect(await readFile(join(out, 'patterns.svg'), 'utf8')).toMatch(/^<svg [^>]*>[\s\S]*<\/svg>\n$/);
   });
 });

@@ -26,7 +26,7 @@ export { headingOf, SECTIONS, type SectionKey } from './model/sections.js';
 export type { Diagnostic, DiagnosticCode } from './parse/diagnostics.js';
 export { type Parsed, parse } from './parse/index.js';
 export { analysePatterns, type Hit, type PatternAnalysis, type PatternInput, periodOf, type SquareCount } from './patterns/analyse.js';
-export { patternReport } from './patterns/report.js';
+export { patternReport, type ReportOptions } from './patterns/report.js';
 export { SQUARES, type Square } from './patterns/squares.js';
 export { patternChart } from './patterns/svg.js';
 export { render } from './render/index.js';

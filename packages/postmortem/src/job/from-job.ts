@@ -60,7 +60,10 @@ const cell = (text: string) => text.replace(/\|/g, '\\|');
  */
 export function postMortemFromJob(job: Job, now: string, title?: string): PostMortem {
   const failing = failingTasks(job);
-  const doc = blankPostMortem({ now, title: title ?? `{Customer-facing effect} (job ${job.jobType} ${job.id} ${job.state.toLowerCase()})` });
+  const doc = blankPostMortem({
+    now,
+    title: title ?? `{Customer-facing effect} (job ${job.jobType} ${job.id} ${job.state.toLowerCase()})`,
+  });
   const firstFailure = job.timeline.find((e) => FAILED.has(e.to))?.at;
   const fm = doc.frontMatter;
   fm.service = job.jobType;

@@ -5,7 +5,7 @@ import type { Diagnostic } from './diagnostics.js';
 import { around, type Block } from './sections.js';
 import { end, type Source, start } from './source.js';
 
-type Column = Exclude<keyof ActionItem, never>;
+type Column = keyof ActionItem;
 
 /** The canonical header, in order, and what people also call each column. */
 export const ACTION_COLUMNS: readonly { key: Column; header: string; aliases: readonly string[] }[] = [

@@ -3,7 +3,17 @@ import type { PatternAnalysis } from './analyse.js';
 const cell = (text: string) => text.replace(/\|/g, '\\|');
 
 /** The analysis as Markdown: counts per square and month, the squares that repeat and what that suggests, and the evidence. */
-export function patternReport(analysis: PatternAnalysis, options: { repeatAt?: number; chart?: string } = {}): string {
+export interface ReportOptions {
+  /** A square in at least this many post-mortems is called out as repeated (default 2). */
+  readonly repeatAt?: number;
+  /** Where the chart is, relative to the report, to embed it. */
+  readonly chart?: string;
+  /** How to link a document from the report (default: its path as given). */
+  readonly link?: (file: string) => string;
+}
+
+export function patternReport(analysis: PatternAnalysis, options: ReportOptions = {}): string {
+  const link = options.link ?? ((file: string) => file);
   const repeatAt = options.repeatAt ?? 2;
   const header = ['Pattern', ...analysis.periods, 'Total'];
   const rows = analysis.squares.map((s) => [s.square.label, ...analysis.periods.map((p) => String(s.byPeriod[p] ?? 0)), String(s.total)]);
@@ -25,7 +35,8 @@ export function patternReport(analysis: PatternAnalysis, options: { repeatAt?: n
   lines.push('', '## Evidence', '');
   for (const s of analysis.squares.filter((x) => x.total > 0)) {
     lines.push(`### ${s.square.label}`, '');
-    for (const hit of s.hits) lines.push(`- ${hit.period} [${hit.title}](${hit.file.replace(/\\/g, '/')}): ${hit.evidence}`);
+    for (const hit of s.hits)
+      lines.push(`- ${hit.period} [${hit.title}](${encodeURI(link(hit.file).replace(/\\/g, '/'))}): ${hit.evidence}`);
     lines.push('');
   }
   return `${lines.join('\n').trimEnd()}\n`;

@@ -6,16 +6,16 @@ const xml = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').
 
 /** A stacked bar chart: one bar per month, one colour per square, with axis, ticks and legend. Self-contained SVG. */
 export function patternChart(analysis: PatternAnalysis, options: { width?: number; height?: number } = {}): string {
-  const width = options.width ?? 720;
+  const width = options.width ?? 780;
   const height = options.height ?? 360;
-  const margin = { top: 40, right: 220, bottom: 48, left: 48 };
+  const margin = { top: 40, right: 270, bottom: 48, left: 48 };
   const plotW = width - margin.left - margin.right;
   const plotH = height - margin.top - margin.bottom;
   const totals = analysis.periods.map((p) => analysis.squares.reduce((sum, s) => sum + (s.byPeriod[p] ?? 0), 0));
   const max = Math.max(1, ...totals);
   const step = Math.max(1, Math.ceil(max / 5));
   const top = Math.ceil(max / step) * step;
-  const y = (value: number) => margin.top + plotH - (value / top) * plotH;
+  const y = (value: number) => Math.round((margin.top + plotH - (value / top) * plotH) * 10) / 10;
   const slot = analysis.periods.length === 0 ? plotW : plotW / analysis.periods.length;
   const barW = Math.max(4, Math.min(48, slot * 0.6));
   const parts: string[] = [

@@ -1,5 +1,5 @@
 import { mkdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { analysePatterns, patternChart, patternReport } from '@myrmex/postmortem';
 import type { Command } from 'commander';
 import { type CliContext, UsageError } from '../../context.js';
@@ -27,9 +27,13 @@ export function registerPatterns(family: Command, context: CliContext): void {
         context.io.out(patternReport(analysis, { repeatAt }));
         return;
       }
-      await mkdir(options.out, { recursive: true });
-      await writeFile(join(options.out, 'patterns.svg'), patternChart(analysis));
-      await writeFile(join(options.out, 'patterns.md'), patternReport(analysis, { repeatAt, chart: 'patterns.svg' }));
-      context.io.err(`wrote ${join(options.out, 'patterns.md')} and ${join(options.out, 'patterns.svg')}`);
+      const out = options.out;
+      await mkdir(out, { recursive: true });
+      await writeFile(join(out, 'patterns.svg'), patternChart(analysis));
+      await writeFile(
+        join(out, 'patterns.md'),
+        patternReport(analysis, { repeatAt, chart: 'patterns.svg', link: (file) => relative(out, file) }),
+      );
+      context.io.err(`wrote ${join(out, 'patterns.md')} and ${join(out, 'patterns.svg')}`);
     });
 }
