@@ -45,6 +45,9 @@ export class PostgresAomStore implements AomStore {
     if (!options.pool && !options.connectionString) throw new Error('PostgresAomStore needs options.pool or options.connectionString');
     this.#owned = !options.pool;
     this.#pool = options.pool ?? new pg.Pool({ connectionString: options.connectionString });
+    // An idle connection that breaks (server restart, terminated backend) is dropped by the pool and the next
+    // query opens a new one; without a listener node-postgres would crash the process instead.
+    if (this.#owned) this.#pool.on('error', () => undefined);
     this.#prefix = tablePrefix(options.tablePrefix);
     this.#types = `${this.#prefix}types`;
     this.#entities = `${this.#prefix}entities`;
