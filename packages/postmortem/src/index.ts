@@ -11,6 +11,7 @@ export { RULES } from './lint/rules/index.js';
 export { LineIndex, type Position, type SourceMap } from './model/positions.js';
 export {
   type ActionItem,
+  assertPostMortem,
   type Branch,
   type Figure,
   type FrontMatter,

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { PostMortemSchema, parse, render } from '../src/index.js';
+import { blankPostMortem, PostMortemSchema, parse, render } from '../src/index.js';
 import { postMortem } from './support/arbitraries.js';
 import { exemplary } from './support/fixtures.js';
 
@@ -24,5 +24,24 @@ describe('parse and render', () => {
     const once = render(parse(exemplary).doc);
     expect(render(parse(once).doc)).toBe(once);
     expect(parse(once).doc).toEqual(parse(exemplary).doc);
+  });
+});
+
+describe('input validation', () => {
+  it('render names the first field of a model that is not one', () => {
+    const doc = parse(exemplary).doc;
+    const broken = { ...doc, timeline: { ...doc.timeline, entries: [{ time: 930, text: 'x', milestone: false }] } };
+    expect(() => render(broken as never)).toThrow(
+      new TypeError('render: timeline.entries.0.time: Invalid input: expected string, received number'),
+    );
+  });
+
+  it('parse refuses what is not text', () => {
+    expect(() => parse(42 as never)).toThrow('parse: the text must be a string, got number');
+  });
+
+  it('a template needs a real instant', () => {
+    expect(() => blankPostMortem({ now: '2026-11-25 12:00' })).toThrow('blankPostMortem: now must be an ISO 8601 date-time with an offset');
+    expect(parse(render(blankPostMortem({ now: '2026-11-25T12:00:00Z' }))).doc).toEqual(blankPostMortem({ now: '2026-11-25T12:00:00Z' }));
   });
 });

@@ -119,3 +119,17 @@ export type PostMortem = z.infer<typeof PostMortemSchema>;
 export function postMortemJsonSchema(): Record<string, unknown> {
   return z.toJSONSchema(PostMortemSchema, { target: 'draft-2020-12' }) as Record<string, unknown>;
 }
+
+/** Checks a model handed in from outside; the error names the first bad field (`timeline.entries.3.time: ...`). */
+export function assertPostMortem(doc: unknown, where: string): asserts doc is PostMortem {
+  const checked = PostMortemSchema.safeParse(doc);
+  if (checked.success) return;
+  const issue = checked.error.issues[0];
+  throw new TypeError(`${where}: ${issue?.path.join('.') || 'the document'}: ${issue?.message ?? 'invalid'}`);
+}
+
+/** Checks an instant handed in from outside. */
+export function assertInstant(value: unknown, where: string): asserts value is string {
+  if (!Instant.safeParse(value).success)
+    throw new TypeError(`${where} must be an ISO 8601 date-time with an offset, got ${JSON.stringify(value)}`);
+}

@@ -18,8 +18,9 @@ export interface Parsed {
   readonly diagnostics: readonly Diagnostic[];
 }
 
-/** Parses a post-mortem. It never throws on any input: problems become diagnostics with line and column. */
+/** Parses a post-mortem. It never throws on any text: problems become diagnostics with line and column. */
 export function parse(text: string): Parsed {
+  if (typeof text !== 'string') throw new TypeError(`parse: the text must be a string, got ${typeof text}`);
   const normal = text.replace(/^\uFEFF/, '').replace(/\r\n?/g, '\n');
   const front = parseFrontMatter(normal);
   const positions = new Map<string, Position>(front.positions);

@@ -1,10 +1,11 @@
 import { stringify } from 'yaml';
-import { type ActionItem, type Branch, FRONT_MATTER_KEYS, type PostMortem, type TimelineEntry } from '../model/schema.js';
+import { type ActionItem, assertPostMortem, type Branch, FRONT_MATTER_KEYS, type PostMortem, type TimelineEntry } from '../model/schema.js';
 import { headingOf, type SectionKey } from '../model/sections.js';
 import { ACTION_COLUMNS } from '../parse/actions.js';
 
 /** Writes the model back as Markdown with front matter, in the canonical section order; `parse` reads it back to the same model. */
 export function render(doc: PostMortem): string {
+  assertPostMortem(doc, 'render');
   const blocks: string[] = [`---\n${frontMatterYaml(doc)}---`];
   if (doc.preamble) blocks.push(doc.preamble);
   const section = (key: SectionKey, ...parts: string[]) =>

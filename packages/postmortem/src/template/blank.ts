@@ -1,4 +1,4 @@
-import type { PostMortem } from '../model/schema.js';
+import { assertInstant, type PostMortem } from '../model/schema.js';
 
 export interface TemplateOptions {
   /** When the draft is created: an ISO date-time with offset. */
@@ -14,6 +14,7 @@ const dateOnly = (ms: number) => new Date(ms).toISOString().slice(0, 10);
  * Prompts are in braces; the reviewer flags what is left unfilled.
  */
 export function blankPostMortem(options: TemplateOptions): PostMortem {
+  assertInstant(options.now, 'blankPostMortem: now');
   const title = options.title ?? '{Customers unable to ... for N minutes in REGION}';
   return {
     frontMatter: {
