@@ -100,8 +100,11 @@ describe('schema evolution', () => {
       const [first, ...rest] = String(values.name).split(' ');
       return { first, last: rest.join(' ') };
     });
+    const bob = await registry.create('Person', { name: 'Bob Bobson' });
     await registry.defineType(next);
     expect((await registry.get(ada.id)).values).toEqual({ first: 'Ada', last: 'Lovelace' });
+    registry.migrations.register('splitName', (values) => ({ last: String(values.name).split(' ')[0] }), { replace: true });
+    expect((await registry.get(bob.id)).values).toEqual({ last: 'Bob' });
   });
 
   it('rebuilds validators when a type changes, including subtypes when their parent does', async () => {

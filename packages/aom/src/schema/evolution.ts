@@ -84,10 +84,15 @@ export function compileMigration(
         };
       }
       case 'strategy': {
-        const fn = strategies.get(step.name);
-        if (!fn) return fail(index, 'name', `no migration strategy named ${step.name} is registered`);
+        if (!strategies.has(step.name)) return fail(index, 'name', `no migration strategy named ${step.name} is registered`);
         return (values) => {
+          // Looked up on every run, so a strategy registered again with { replace: true } takes effect at once.
+          const fn = strategies.get(step.name);
+          if (!fn) return fail(index, 'name', `no migration strategy named ${step.name} is registered`);
           const result = fn(structuredClone(values), { type: next.name, fromVersion: previous.version });
+          if (typeof result !== 'object' || result === null || Array.isArray(result)) {
+            return fail(index, 'name', `migration strategy ${step.name} must return an object of values`);
+          }
           for (const key of Object.keys(values)) delete values[key];
           // defineProperty, not assignment: a `__proto__` key in the result stays a plain key.
           for (const [key, value] of Object.entries(result)) {
