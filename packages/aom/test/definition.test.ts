@@ -56,6 +56,9 @@ describe('type definitions', () => {
       { name: 'T', properties: { a: { type: 'string', access: { read: [''] } } } },
       'properties.a.access.read[0]: must be a non-empty role name',
     );
+    let deep: Record<string, unknown> = { type: 'integer' };
+    for (let level = 0; level < 10_000; level += 1) deep = { type: 'list', of: deep };
+    expect(() => checkDefinition({ name: 'T', properties: { a: deep } })).toThrow('lists nest deeper than 16 levels');
   });
 
   it('checks expressions, defaults and inheritance when the type is resolved', async () => {

@@ -113,12 +113,13 @@ describe('value types and constraints', () => {
       [{ l: [] }, [['l', 'minItems']]],
       [{ l: [[1, 'two']] }, [['l[0][1]', 'type']]],
       [{ l: 'not a list' }, [['l', 'type']]],
+      [{ l: [Array.from({ length: 100_000 }).reduce<unknown[]>((inner) => [inner], [])] }, [['l[0][0]', 'type']]],
       [{ r: 'nobody' }, [['r', 'reference']]],
       [{ r: 42 }, [['r', 'type']]],
     ];
-    for (const [values, expected] of cases) {
+    for (const [index, [values, expected]] of cases.entries()) {
       if (expected.length === 0) await registry.create('All', values);
-      else expect(await issuesOf(() => registry.create('All', values)), JSON.stringify(values)).toEqual(expected);
+      else expect(await issuesOf(() => registry.create('All', values)), `case ${index}`).toEqual(expected);
     }
   });
 

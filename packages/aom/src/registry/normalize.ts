@@ -30,9 +30,12 @@ export function normalizeValues(input: unknown, entityType: string, entityId: st
   return out;
 }
 
-function normalizeValue(value: unknown): unknown {
+/** Deeper than any list a type can declare is left alone for the validator to refuse, without recursing further. */
+const MAX_DEPTH = 64;
+
+function normalizeValue(value: unknown, depth = 0): unknown {
   if (value instanceof Date) return Number.isNaN(value.getTime()) ? value : value.toISOString();
   if (Object.is(value, -0)) return 0;
-  if (Array.isArray(value)) return value.map(normalizeValue);
+  if (Array.isArray(value) && depth < MAX_DEPTH) return value.map((item) => normalizeValue(item, depth + 1));
   return value;
 }

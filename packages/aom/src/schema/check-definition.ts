@@ -15,6 +15,7 @@ import {
 
 const MAX_PATTERN = 512;
 const MAX_PROPERTIES = 512;
+const MAX_LIST_NESTING = 16;
 const DATE = /^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}:\d{2}(?:\.\d{1,3})?Z)?$/;
 
 type Fail = (path: string, detail: string) => never;
@@ -85,7 +86,8 @@ function property(raw: unknown, path: string, fail: Fail): PropertyDef {
   return spec as unknown as PropertyDef;
 }
 
-function valueSpec(def: Record<string, unknown>, path: string, fail: Fail, extraKeys: readonly string[]): ValueSpec {
+function valueSpec(def: Record<string, unknown>, path: string, fail: Fail, extraKeys: readonly string[], depth = 0): ValueSpec {
+  if (depth > MAX_LIST_NESTING) fail(path, `lists nest deeper than ${MAX_LIST_NESTING} levels`);
   const kind = def.type;
   if (typeof kind !== 'string' || !(VALUE_KINDS as readonly string[]).includes(kind)) {
     fail(`${path}.type`, `must be one of ${VALUE_KINDS.join(', ')}, got ${JSON.stringify(kind ?? null)}`);
@@ -145,7 +147,7 @@ function valueSpec(def: Record<string, unknown>, path: string, fail: Fail, extra
     case 'list': {
       keys(['of', 'minItems', 'maxItems']);
       const of = record(def.of, `${path}.of`, fail);
-      const item = valueSpec(of, `${path}.of`, fail, []);
+      const item = valueSpec(of, `${path}.of`, fail, [], depth + 1);
       if (item.type === 'reference' && item.cardinality !== undefined)
         fail(`${path}.of.cardinality`, 'use a reference with a cardinality instead of a list of them');
       const out: Record<string, unknown> = { type: kind, of: item };
