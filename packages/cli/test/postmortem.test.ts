@@ -88,6 +88,14 @@ describe('myrmex postmortem lint', () => {
     const binary = join(scratch, 'binary.md');
     await writeFile(binary, Buffer.from([0xff, 0xfe, 0x00, 0x41]));
     expect(await run('lint', binary)).toMatchObject({ code: 2, err: expect.stringContaining('not valid UTF-8') });
+    const sarif = await run('lint', clean, binary, '--format', 'sarif');
+    const invocation = (
+      JSON.parse(sarif.out) as {
+        runs: { invocations: { executionSuccessful: boolean; toolExecutionNotifications: { message: { text: string } }[] }[] }[];
+      }
+    ).runs[0]?.invocations[0];
+    expect(invocation?.executionSuccessful).toBe(false);
+    expect(invocation?.toolExecutionNotifications.map((n) => n.message.text)).toEqual(['cannot read: not valid UTF-8']);
   });
 
   it('exits 2 on a bad configuration, naming file and line, and on a bad format', async () => {

@@ -7,6 +7,8 @@ export interface SarifOptions {
   readonly toolVersion: string;
   /** Rules to describe in the driver; findings refer to them by index. */
   readonly rules: readonly Rule[];
+  /** Inputs that could not be read: reported as failed-execution notifications, not lost. */
+  readonly unreadable?: readonly { readonly file: string; readonly reason: string }[];
 }
 
 const uriOf = (file: string) => file.replace(/\\/g, '/').split('/').map(encodeURIComponent).join('/');
@@ -14,6 +16,7 @@ const uriOf = (file: string) => file.replace(/\\/g, '/').split('/').map(encodeUR
 /** A SARIF 2.1.0 log with one run, so code-review tools show each finding on its line. */
 export function formatSarif(results: readonly FileFindings[], options: SarifOptions): string {
   const index = new Map(options.rules.map((rule, i) => [rule.id, i]));
+  const unreadable = options.unreadable ?? [];
   const log = {
     $schema: SARIF_SCHEMA,
     version: '2.1.0',
@@ -34,6 +37,16 @@ export function formatSarif(results: readonly FileFindings[], options: SarifOpti
             })),
           },
         },
+        invocations: [
+          {
+            executionSuccessful: unreadable.length === 0,
+            toolExecutionNotifications: unreadable.map((u) => ({
+              level: 'error',
+              message: { text: `cannot read: ${u.reason}` },
+              locations: [{ physicalLocation: { artifactLocation: { uri: uriOf(u.file) } } }],
+            })),
+          },
+        ],
         results: results.flatMap(({ file, findings }) =>
           findings.map((f) => ({
             ruleId: f.rule,

@@ -14,7 +14,7 @@ export function registerActions(family: Command, context: CliContext): void {
       const today = options.today ?? todayUtc();
       if (!/^\d{4}-\d{2}-\d{2}$/.test(today) || Number.isNaN(Date.parse(today)))
         throw new UsageError(`--today must be a date (YYYY-MM-DD), got "${today}"`);
-      const documents = await loadOrReport(paths, context);
+      const { documents } = await loadOrReport(paths, context);
       const summary = trackActions(
         documents.map((d) => ({ file: d.file, doc: d.parsed.doc, positions: d.parsed.positions })),
         today,

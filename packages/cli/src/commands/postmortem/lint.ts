@@ -40,13 +40,13 @@ export function registerLint(family: Command, context: CliContext): void {
     .action(async (paths: string[], options: { format: Format; config?: string }) => {
       const config = await readConfig(options.config, context);
       if (!config) return;
-      const documents = await loadOrReport(paths, context);
+      const { documents, unreadable } = await loadOrReport(paths, context);
       const results: FileFindings[] = documents.map((d) => ({ file: d.file, findings: lint(d.parsed, config) }));
       const output =
         options.format === 'json'
           ? formatJson(results)
           : options.format === 'sarif'
-            ? formatSarif(results, { toolVersion: version, rules: RULES })
+            ? formatSarif(results, { toolVersion: version, rules: RULES, unreadable })
             : formatText(results);
       context.io.out(output);
       if (results.some((r) => hasErrors(r.findings))) context.fail(1);

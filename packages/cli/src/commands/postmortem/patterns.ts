@@ -17,7 +17,7 @@ export function registerPatterns(family: Command, context: CliContext): void {
       const repeatAt = Number(options.repeatAt);
       if (!Number.isInteger(repeatAt) || repeatAt < 1)
         throw new UsageError(`--repeat-at must be a positive integer, got "${options.repeatAt}"`);
-      const documents = await loadOrReport(paths, context);
+      const { documents } = await loadOrReport(paths, context);
       const analysis = analysePatterns(documents.map((d) => ({ file: d.file, doc: d.parsed.doc })));
       if (options.json) {
         context.io.out(JSON.stringify(analysis));

@@ -1,9 +1,12 @@
-import { type LoadedDocument, loadDocuments } from '@myrmex/postmortem';
+import { type LoadedDocument, loadDocuments, type Unreadable } from '@myrmex/postmortem';
 import { Option } from 'commander';
 import type { CliContext } from '../../context.js';
 
 /** Loads documents, reporting every unreadable path on stderr and setting exit code 2 for it. */
-export async function loadOrReport(paths: readonly string[], { io, fail }: CliContext): Promise<LoadedDocument[]> {
+export async function loadOrReport(
+  paths: readonly string[],
+  { io, fail }: CliContext,
+): Promise<{ documents: LoadedDocument[]; unreadable: Unreadable[] }> {
   const { documents, unreadable } = await loadDocuments(paths);
   for (const { file, reason } of unreadable) {
     io.err(`myrmex: cannot read ${file}: ${reason}`);
@@ -13,7 +16,7 @@ export async function loadOrReport(paths: readonly string[], { io, fail }: CliCo
     io.err(`myrmex: no Markdown files under ${paths.join(', ')}`);
     fail(2);
   }
-  return documents;
+  return { documents, unreadable };
 }
 
 export const jsonOption = () => new Option('--json', 'print machine-readable JSON');
