@@ -20,7 +20,15 @@ export {
   parse,
   tokenize,
 } from './expr/index.js';
-export type { Condition, FindQuery, OrderBy, Scalar, StoreQuery, WhereClause } from './query/spec.js';
+export {
+  type Condition,
+  compileQuery,
+  type FindQuery,
+  type OrderBy,
+  type Scalar,
+  type StoreQuery,
+  type WhereClause,
+} from './query/spec.js';
 export { Entity, type Property, type SensitiveRead } from './registry/entity.js';
 export { AomRegistry, type AomRegistryOptions, type WriteOptions } from './registry/registry.js';
 export { NamedTable, type OperationContext, type Strategy } from './registry/strategies.js';
