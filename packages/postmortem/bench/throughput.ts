@@ -58,7 +58,11 @@ function time(work: () => void, count: number): number {
 function compare(operations: readonly (readonly [string, () => void])[], count: number): { name: string; us: number; ratio: number }[] {
   for (const [, work] of operations) time(work, Math.max(1, Math.floor(count / 4))); // warm-up
   const samples = operations.map(() => [] as number[]);
-  for (let round = 0; round < rounds; round++) operations.forEach(([, work], i) => samples[i]?.push(time(work, count)));
+  for (let round = 0; round < rounds; round++) {
+    operations.forEach(([, work], i) => {
+      samples[i]?.push(time(work, count));
+    });
+  }
   const peer = samples[0] ?? [];
   return operations.map(([name], i) => ({
     name,

@@ -9,7 +9,15 @@ const rows = readFileSync(new URL('../README.md', import.meta.url), 'utf8')
 
 describe('README rule catalogue', () => {
   it.each(RULES.map((rule) => [rule.id, rule] as const))('lists %s with its severity, summary, why and hint', (id, rule) => {
-    const escape = (text: string) => text.replace(/\|/g, '\\|');
-    expect(rows).toContainEqual(['', `\`${id}\``, rule.severity, escape(rule.summary), escape(rule.why), escape(rule.hint), '']);
+    const escapePipes = (text: string) => text.replace(/\|/g, '\\|');
+    expect(rows).toContainEqual([
+      '',
+      `\`${id}\``,
+      rule.severity,
+      escapePipes(rule.summary),
+      escapePipes(rule.why),
+      escapePipes(rule.hint),
+      '',
+    ]);
   });
 });
