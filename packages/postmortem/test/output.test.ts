@@ -86,6 +86,6 @@ describe('output formats', () => {
     expect(text).toContain(
       'docs/pm action-no-owner.md:150:86  error    action-no-owner  action 4: has no owner\n    hint: Name the person responsible for completing it.',
     );
-    expect(text.split('\n').at(-1)).toBe('1 errors, 1 warnings, 0 notes in 2 files');
+    expect(text.split('\n').at(-1)).toBe('1 error, 1 warning, 0 notes in 2 files');
   });
 });

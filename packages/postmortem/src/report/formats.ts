@@ -18,8 +18,10 @@ export function formatText(results: readonly FileFindings[]): string {
       lines.push(`${file}:${f.line}:${f.column}  ${f.severity.padEnd(7)}  ${f.rule}  ${f.message}`, `    hint: ${f.hint}`);
     }
   }
-  const files = results.length;
-  lines.push(`${count.error} errors, ${count.warning} warnings, ${count.note} notes in ${files} ${files === 1 ? 'file' : 'files'}`);
+  const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+  lines.push(
+    `${plural(count.error, 'error')}, ${plural(count.warning, 'warning')}, ${plural(count.note, 'note')} in ${plural(results.length, 'file')}`,
+  );
   return lines.join('\n');
 }
 
