@@ -48,8 +48,7 @@ export function idempotencyHooks(options: FastifyIdempotencyOptions): Idempotenc
     (request.routeOptions.config as { idempotency?: boolean } | undefined)?.idempotency !== false &&
     (request.headers['idempotency-key'] !== undefined || engine.options.requiredMethods.has(request.method));
 
-  return {
-    engine,
+  const hooks: IdempotencyHooks = {
     async preParsing(request, _reply, payload) {
       if (!covered(request)) return payload;
       const body = await readBounded(payload, request.routeOptions.bodyLimit ?? 1024 * 1024);
@@ -100,6 +99,10 @@ export function idempotencyHooks(options: FastifyIdempotencyOptions): Idempotenc
     async onResponse(request) {
       await release(engine, idempotencyOf(request));
     },
+  };
+  // Not enumerable, so `{ ...hooks }` spreads only the four hooks into the route options.
+  return Object.defineProperty(hooks, 'engine', { value: engine, enumerable: false }) as IdempotencyHooks & {
+    readonly engine: IdempotencyEngine;
   };
 }
 
