@@ -243,3 +243,14 @@ describe('response-analysis-incomplete', () => {
     expect(rulesOf(text, { 'response-analysis-incomplete': { phases: ['detection', 'mitigation'] } })).toEqual([]);
   });
 });
+
+describe('timeline-no-timezone', () => {
+  it('is satisfied by a zone on the entries, the front matter or the timeline', () => {
+    const bare = variant(['All times UTC.\n\n', ''], ['timezone: UTC\n', '']);
+    expect(rulesOf(bare)).toEqual(['timeline-no-timezone']);
+    expect(rulesOf(variant(['All times UTC.\n\n', '']))).toEqual([]);
+    expect(
+      rulesOf(variant(['All times UTC.\n\n', ''], ['timezone: UTC\n', ''], ['- 09:12 - **Release', '- 09:12 UTC - **Release'])),
+    ).toEqual([]);
+  });
+});

@@ -21,6 +21,7 @@ import { timelineGap } from './timeline-gap.js';
 import { timelineMissingMilestones } from './timeline-missing-milestones.js';
 import { timelineMixedTimezones } from './timeline-mixed-timezones.js';
 import { timelineNamesPeople } from './timeline-names-people.js';
+import { timelineNoTimezone } from './timeline-no-timezone.js';
 import { timelineStartsLate } from './timeline-starts-late.js';
 import { titleNamesCause } from './title-names-cause.js';
 import { whysNotNumbered } from './whys-not-numbered.js';
@@ -37,6 +38,7 @@ export const RULES: readonly Rule[] = [
   impactVague,
   timelineEntryMalformed,
   timelineMixedTimezones,
+  timelineNoTimezone,
   timelineGap,
   timelineStartsLate,
   timelineNamesPeople,
