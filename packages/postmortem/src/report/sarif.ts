@@ -1,3 +1,4 @@
+import type { Log } from 'sarif';
 import type { Rule } from '../lint/rule.js';
 import type { FileFindings } from './formats.js';
 
@@ -17,7 +18,8 @@ const uriOf = (file: string) => file.replace(/\\/g, '/').split('/').map(encodeUR
 export function formatSarif(results: readonly FileFindings[], options: SarifOptions): string {
   const index = new Map(options.rules.map((rule, i) => [rule.id, i]));
   const unreadable = options.unreadable ?? [];
-  const log = {
+  // Typed against the SARIF 2.1.0 object model, so a misspelt or misplaced property does not compile.
+  const log: Log = {
     $schema: SARIF_SCHEMA,
     version: '2.1.0',
     runs: [
