@@ -1,9 +1,10 @@
 import type { AddressInfo } from 'node:net';
-import { MemoryStore } from '@myrmex/idempotency';
-import { idempotency } from '@myrmex/idempotency/fastify';
+import { Readable } from 'node:stream';
+import { MemoryStore, scopeOf } from '@myrmex/idempotency';
+import { idempotency, idempotencyHooks } from '@myrmex/idempotency/fastify';
 import Fastify from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type PaymentsApp, paymentsApp, post, quietLogger } from './helpers.js';
+import { type PaymentsApp, paymentsApp, post, quietLogger, until } from './helpers.js';
 
 let server: PaymentsApp | undefined;
 afterEach(async () => {
@@ -102,6 +103,81 @@ describe('Fastify plugin', () => {
       expect(await (await fetch(`${url}/jobs`)).json()).toEqual({ runs: 1 });
       expect((await post(`${url}/jobs/preview`, {})).status).toBe(200);
       expect((await post(`${url}/outside`, {})).status).toBe(200);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('answers 409 lease-lost to a request whose lease was taken over, and replays the winner to it afterwards', async () => {
+    const gates: (() => void)[] = [];
+    const app = Fastify();
+    // maxHoldMs makes the first holder stop renewing, as a stalled process would.
+    const store = new MemoryStore();
+    const scope = scopeOf({ principal: 'p', method: 'POST', route: '/slow', key: 'taken' });
+    const hooks = idempotencyHooks({
+      store,
+      leaseMs: 100,
+      heartbeatMs: 30,
+      maxHoldMs: 40,
+      logger: quietLogger,
+      principal: () => 'p',
+    });
+    let runs = 0;
+    app.post('/slow', { ...hooks }, async (_request, reply) => {
+      const run = ++runs;
+      await new Promise<void>((resolve) => gates.push(resolve));
+      return reply.code(201).send({ run });
+    });
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    try {
+      const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}/slow`;
+      const stalled = post(url, {}, { 'idempotency-key': 'taken' });
+      await until(() => gates.length === 1, 5000, 'the first request to start');
+      await until(
+        async () => {
+          const record = await store.get(scope, Date.now());
+          return record?.state === 'pending' && record.leaseExpiresAt <= Date.now();
+        },
+        5000,
+        'the stalled lease to lapse',
+      );
+      const winner = post(url, {}, { 'idempotency-key': 'taken' });
+      await until(() => gates.length === 2, 5000, 'the takeover to start');
+      gates[1]!();
+      expect(await (await winner).json()).toEqual({ run: 2 });
+      gates[0]!();
+      const lost = await stalled;
+      expect(lost.status).toBe(409);
+      expect(((await lost.json()) as { type: string }).type).toMatch(/#problem-lease-lost$/);
+      expect(hooks.engine.metrics).toMatchObject({ executions: 2, reclaims: 1, staleCompletions: 1 });
+      expect(await (await post(url, {}, { 'idempotency-key': 'taken' })).json()).toEqual({ run: 2 });
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('releases the key of a streamed response and says it was not stored', async () => {
+    const app = Fastify();
+    let runs = 0;
+    app.post(
+      '/stream',
+      { ...idempotencyHooks({ store: new MemoryStore(), logger: quietLogger, principal: () => 'p' }) },
+      async (_request, reply) => {
+        runs++;
+        return reply
+          .code(200)
+          .type('text/plain')
+          .send(Readable.from(['chunk-1 ', 'chunk-2']));
+      },
+    );
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    try {
+      const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}/stream`;
+      const first = await post(url, {}, { 'idempotency-key': 's' });
+      expect(await first.text()).toBe('chunk-1 chunk-2');
+      expect(first.headers.get('idempotency-not-stored')).toBe('streamed-body');
+      await post(url, {}, { 'idempotency-key': 's' });
+      expect(runs).toBe(2);
     } finally {
       await app.close();
     }
