@@ -72,7 +72,7 @@ export function createIdempotentFetch(options: IdempotentFetchOptions = {}): typ
 
     for (let attempt = 1; ; attempt++) {
       userSignal?.throwIfAborted();
-      const remaining = deadline - Date.now();
+      const remaining = Math.max(1, deadline - Date.now());
       const signal = userSignal ? AbortSignal.any([userSignal, AbortSignal.timeout(remaining)]) : AbortSignal.timeout(remaining);
       let outcome: { response: Response } | { error: unknown };
       try {
