@@ -63,7 +63,16 @@ export class Lease {
       return { kind: 'released', reason: decision.reason };
     }
     const request = this.completion(decision.response);
-    this.confirm(await this.call('complete', () => this.options.store.complete(request)));
+    let applied: boolean;
+    try {
+      applied = await this.call('complete', () => this.options.store.complete(request));
+    } catch (error) {
+      // Stop renewing: the key lapses after one lease and a retry can run, instead of the
+      // heartbeat keeping an unrecordable execution pending until maxHoldMs.
+      this.end();
+      throw error;
+    }
+    this.confirm(applied);
     return { kind: 'stored', response: decision.response };
   }
 
