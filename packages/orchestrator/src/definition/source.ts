@@ -1,4 +1,4 @@
-import { isMap, isPair, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
+import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, type Node, parseDocument, visit } from 'yaml';
 import type { DefinitionError } from './errors.js';
 
 /** A key or index on the way from the document root to a node. */
@@ -58,7 +58,28 @@ export function readSource(
     return { errors: [{ file, line: 1, column: 1, path: '', message: 'empty definition: expected a mapping with job_type and tasks' }] };
   }
   const root = doc.contents as Node;
-  const value: unknown = doc.toJS({ maxAliasCount: 1000 });
+  let value: unknown;
+  try {
+    value = doc.toJS({ maxAliasCount: 1000 });
+  } catch (error) {
+    // Converting can still fail after a clean parse (a `<<` merge of a scalar, too many aliases);
+    // it must become a positioned error, never an exception the caller did not ask for.
+    const merge = badMergeKey(doc);
+    const message = error instanceof Error ? error.message : String(error);
+    return {
+      errors: [
+        {
+          file,
+          ...at(merge ?? rangeStart(root)),
+          path: '',
+          message:
+            merge === undefined
+              ? `YAML: ${message}`
+              : `YAML: '<<' merges a mapping into this one; quote it ("<<") to use it as a plain key`,
+        },
+      ],
+    };
+  }
   return {
     document: {
       value,
@@ -100,4 +121,20 @@ function rangeStart(node: unknown): number {
 function keyAt(text: string, offset: number): string {
   const match = /^(?:"((?:[^"\\]|\\.)*)"|'((?:[^']|'')*)'|([^:,{}[\]\s]+))/.exec(text.slice(offset));
   return match?.[1] ?? match?.[2] ?? match?.[3] ?? '';
+}
+
+/** Offset of the first unquoted `<<` key whose value is neither a mapping nor an alias. */
+function badMergeKey(doc: ReturnType<typeof parseDocument>): number | undefined {
+  let offset: number | undefined;
+  visit(doc, {
+    Pair(_, pair) {
+      const key = pair.key;
+      if (isScalar(key) && typeof key.value === 'symbol' && !isMap(pair.value) && !isAlias(pair.value)) {
+        offset = key.range?.[0];
+        return visit.BREAK;
+      }
+      return undefined;
+    },
+  });
+  return offset;
 }

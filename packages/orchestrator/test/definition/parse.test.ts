@@ -134,6 +134,17 @@ describe('parseJobDefinition normalises', () => {
     ]);
   });
 
+  it('reports a merge key over a scalar at its position, and takes a quoted one as a plain key', () => {
+    const source = (key: string) =>
+      lines('job_type: merge', 'tasks:', '  - task_type: a', '    script: [echo]', '    variables:', '      cfg:', `        ${key}: false`);
+    expect(() => parseJobDefinition(source('<<'), { fileName: 'm.yaml' })).toThrow(
+      expect.objectContaining({
+        errors: [expect.objectContaining({ file: 'm.yaml', line: 7, column: 9, message: expect.stringContaining('quote it') })],
+      }),
+    );
+    expect(parseJobDefinition(source('"<<"')).tasks[0]?.variables).toEqual({ cfg: { '<<': false } });
+  });
+
   it('reads JSON the same as the equivalent YAML', () => {
     const yaml = lines('job_type: same', 'tasks:', '  - task_type: a', '    script: [echo a]', '    timeout: 5m');
     const json = JSON.stringify({ job_type: 'same', tasks: [{ task_type: 'a', script: ['echo a'], timeout: '5m' }] });
