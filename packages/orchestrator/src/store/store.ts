@@ -5,6 +5,7 @@ import type {
   DefinitionVersion,
   JobQuery,
   JobState,
+  JobSummary,
   LogLine,
   Page,
   TaskAttempt,
@@ -23,20 +24,8 @@ import type {
 /** Why a job stops taking new work before all of its tasks are done. */
 export type JobStop = 'cancel' | 'timeout';
 
-export interface JobRow {
-  readonly id: string;
-  readonly jobType: string;
-  readonly version: number;
-  readonly state: JobState;
-  readonly priority: number;
-  readonly params: Readonly<Record<string, unknown>>;
-  readonly submittedAt: Date;
-  readonly scheduledAt: Date;
-  readonly startedAt?: Date;
-  readonly endedAt?: Date;
-  /** Automatic whole-job retries taken so far. */
-  readonly retry: number;
-  readonly reason?: string;
+/** A job as stored: the public summary plus what only the queen needs. `retry` counts automatic whole-job retries. */
+export interface JobRow extends JobSummary {
   readonly stop?: JobStop;
   /** Epoch ms after which the job times out; set when its first task starts. */
   readonly deadlineAt?: number;
