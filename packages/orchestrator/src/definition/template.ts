@@ -17,16 +17,19 @@ export interface TemplateScope {
   readonly builtIns: TemplateBuiltIns;
 }
 
-/** A template names a variable that no scope has; the attempt fails with this reason. */
+/** A template cannot be rendered (an unknown variable, variables that refer to each other); the attempt fails with this reason. */
 export class TemplateError extends Error {
   override readonly name = 'TemplateError';
   readonly variable: string;
 
-  constructor(variable: string) {
-    super(`unknown template variable '${variable}': not a request param, task or job variable, task output or built-in`);
+  constructor(variable: string, message?: string) {
+    super(message ?? `unknown template variable '${variable}': not a request param, task or job variable, task output or built-in`);
     this.variable = variable;
   }
 }
+
+/** Rendered text beyond this is refused: variables that expand each other twice over grow exponentially. */
+export const MAX_RENDERED_LENGTH = 1024 * 1024;
 
 /** Go-template style, the only form Formicary definitions use; spaces inside the braces are allowed. */
 const PLACEHOLDER = /\{\{\s*\.([A-Za-z_][A-Za-z0-9_]*)\s*\}\}/g;
@@ -36,26 +39,56 @@ export function templateVariables(text: string): readonly string[] {
   return [...new Set(Array.from(text.matchAll(PLACEHOLDER), (match) => match[1]!))];
 }
 
-/** Replaces every `{{.Name}}`; other text, including unmatched braces, is kept as written. */
+/**
+ * Replaces every `{{.Name}}`; other text, including unmatched braces, is kept as written.
+ * Task and job variables may themselves hold templates: they are rendered when looked up, so a
+ * variable that names an output of a task that has not run yet only matters to tasks that use it.
+ */
 export function renderTemplate(text: string, scope: TemplateScope): string {
-  return text.replace(PLACEHOLDER, (_, variable: string) => asText(lookup(variable, scope)));
+  return renderText(text, scope, []);
 }
 
 /** Renders every string inside objects and arrays (keys are kept as written). */
 export function renderValue(value: unknown, scope: TemplateScope): unknown {
-  if (typeof value === 'string') return renderTemplate(value, scope);
-  if (Array.isArray(value)) return value.map((item) => renderValue(item, scope));
+  return renderIn(value, scope, []);
+}
+
+function renderText(text: string, scope: TemplateScope, resolving: readonly string[]): string {
+  const rendered = text.replace(PLACEHOLDER, (_, variable: string) => asText(lookup(variable, scope, resolving)));
+  if (rendered.length > MAX_RENDERED_LENGTH) {
+    const variable = templateVariables(text)[0] ?? '';
+    throw new TemplateError(variable, `template expands to more than ${MAX_RENDERED_LENGTH} characters (at variable '${variable}')`);
+  }
+  return rendered;
+}
+
+function renderIn(value: unknown, scope: TemplateScope, resolving: readonly string[]): unknown {
+  if (typeof value === 'string') return renderText(value, scope, resolving);
+  if (Array.isArray(value)) return value.map((item) => renderIn(item, scope, resolving));
   if (typeof value === 'object' && value !== null) {
-    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, renderValue(item, scope)]));
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, renderIn(item, scope, resolving)]));
   }
   return value;
 }
 
-function lookup(variable: string, scope: TemplateScope): unknown {
-  for (const source of [scope.params, scope.taskVariables, scope.jobVariables, scope.outputs, scope.builtIns]) {
-    if (Object.hasOwn(source, variable) && (source as Record<string, unknown>)[variable] !== undefined) {
-      return (source as Record<string, unknown>)[variable];
+function lookup(variable: string, scope: TemplateScope, resolving: readonly string[]): unknown {
+  // Params, outputs and built-ins are data and used as given; only definition variables are templates.
+  const sources: readonly [Readonly<Record<string, unknown>>, boolean][] = [
+    [scope.params, false],
+    [scope.taskVariables, true],
+    [scope.jobVariables, true],
+    [scope.outputs, false],
+    [scope.builtIns as unknown as Readonly<Record<string, unknown>>, false],
+  ];
+  for (const [source, templated] of sources) {
+    if (!Object.hasOwn(source, variable) || source[variable] === undefined) continue;
+    const value = source[variable];
+    if (!templated) return value;
+    if (resolving.includes(variable)) {
+      const cycle = [...resolving.slice(resolving.indexOf(variable)), variable].join(' -> ');
+      throw new TemplateError(variable, `template variables refer to each other in a cycle: ${cycle}`);
     }
+    return renderIn(value, scope, [...resolving, variable]);
   }
   throw new TemplateError(variable);
 }

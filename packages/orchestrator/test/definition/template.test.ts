@@ -62,6 +62,35 @@ describe('renderTemplate', () => {
     expect(renderTemplate('{{.A}}', scope({ params: { A: '{{.B}}', B: 'no' } }))).toBe('{{.B}}');
   });
 
+  it('renders templates inside task and job variables from params, outputs and other variables', () => {
+    const layers = scope({
+      params: { Host: 'api.test' },
+      taskVariables: { Url: 'https://{{.Base}}/{{.Report}}' },
+      jobVariables: { Base: '{{.Host}}:8080', Headers: { via: '{{.JobID}}' } },
+      outputs: { Report: 'r-1' },
+    });
+    expect(renderTemplate('curl {{.Url}}', layers)).toBe('curl https://api.test:8080/r-1');
+    expect(renderTemplate('{{.Headers}}', layers)).toBe('{"via":"job-7"}');
+  });
+
+  it('renders a variable only when it is used, so one naming a later output does not fail earlier tasks', () => {
+    const early = scope({ jobVariables: { Summary: 'built {{.Artifact}}', Name: 'x' } });
+    expect(renderTemplate('{{.Name}}', early)).toBe('x');
+    expect(() => renderTemplate('{{.Summary}}', early)).toThrow(/unknown template variable 'Artifact'/);
+  });
+
+  it('refuses variables that refer to each other in a cycle, naming it', () => {
+    const cyclic = scope({ taskVariables: { A: '{{.B}}' }, jobVariables: { B: 'x{{.C}}', C: '{{.A}}' } });
+    expect(() => renderTemplate('{{.A}}', cyclic)).toThrow('template variables refer to each other in a cycle: A -> B -> C -> A');
+    expect(() => renderTemplate('{{.Self}}', scope({ jobVariables: { Self: '{{.Self}}!' } }))).toThrow(TemplateError);
+  });
+
+  it('refuses variables that expand each other exponentially instead of exhausting memory', () => {
+    const jobVariables: Record<string, string> = { V0: 'xxxxxxxx' };
+    for (let i = 1; i <= 40; i++) jobVariables[`V${i}`] = `{{.V${i - 1}}}{{.V${i - 1}}}`;
+    expect(() => renderTemplate('{{.V40}}', scope({ jobVariables }))).toThrow(/more than 1048576 characters/);
+  });
+
   it('is the identity on text without placeholders', () => {
     fc.assert(
       fc.property(

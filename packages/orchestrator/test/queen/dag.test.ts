@@ -29,6 +29,28 @@ describe('Queen: DAG semantics end to end', () => {
     expect(join.startedAt.getTime()).toBeGreaterThanOrEqual(Math.max(left!.endedAt!.getTime(), right!.endedAt!.getTime()));
   });
 
+  it('renders templates held in job and task variables, using params and outputs of earlier tasks', async () => {
+    const queen = await startQueen();
+    await queen.applyDefinition(
+      source(
+        'vars',
+        [
+          { task_type: 'make', script: ['out ARTIFACT app-{{.Version}}.tgz'] },
+          {
+            task_type: 'ship',
+            dependencies: ['make'],
+            variables: { Target: '{{.Env}}/{{.Package}}' },
+            script: ['out SHIPPED {{.Target}}'],
+          },
+        ],
+        { job_variables: { Package: '{{.ARTIFACT}}', Env: 'stage-{{.Region}}' } },
+      ),
+    );
+    const done = await finished(queen, (await queen.submit({ jobType: 'vars', params: { Version: '2.1', Region: 'eu' } })).id);
+    expect(done.state).toBe('COMPLETED');
+    expect(done.tasks.find((t) => t.taskType === 'ship')?.outputs).toEqual({ SHIPPED: 'stage-eu/app-2.1.tgz' });
+  });
+
   it('runs a Formicary chain one task at a time along on_completed and skips routes not taken', async () => {
     const queen = await startQueen();
     await queen.applyDefinition(
