@@ -1,13 +1,26 @@
 import type { BenchRow } from './bench.js';
 
 const WIDTH = 1000;
-const HEIGHT = 420;
-const PANEL = { width: 420, height: 300, top: 60 };
+const HEIGHT = 440;
+const PANEL = { width: 420, height: 300, top: 80 };
+/** One colour per number of rounds m, so a reader matches lines across both panels by colour alone. */
 const PALETTE = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#17becf', '#8c564b', '#e377c2'];
+
+/** Line style says what was timed; colour says m. */
+const STYLES = {
+  'fast algorithm': { dash: '', width: 2 },
+  'actors algorithm': { dash: '7 4', width: 2 },
+  'fast whole process': { dash: '2 3', width: 1.5 },
+  'actors whole process': { dash: '9 3 2 3', width: 1.5 },
+} as const;
+type StyleName = keyof typeof STYLES;
+
+const colourOf = (rounds: number) => PALETTE[(rounds - 1) % PALETTE.length]!;
 
 interface Series {
   readonly label: string;
-  readonly dashed?: boolean;
+  readonly colour: string;
+  readonly style: StyleName;
   readonly points: readonly (readonly [number, number])[];
 }
 
@@ -55,18 +68,17 @@ function renderPanel({ title, yLabel, series, left }: Panel, xTicks: number[]): 
     `<text x="${left + PANEL.width / 2}" y="${bottom + 36}" text-anchor="middle">generals (n, log scale)</text>`,
     `<text transform="translate(${left - 48} ${PANEL.top + PANEL.height / 2}) rotate(-90)" text-anchor="middle">${escapeXml(yLabel)}</text>`,
   ];
-  series.forEach((s, i) => {
-    const colour = PALETTE[i % PALETTE.length]!;
+  for (const s of series) {
+    const { dash, width } = STYLES[s.style];
     const points = s.points.filter(([, y]) => y > 0);
-    const dash = s.dashed ? ' stroke-dasharray="6 4"' : '';
     parts.push(
-      `<polyline fill="none" stroke="${colour}" stroke-width="2"${dash} points="${points.map(([x, y]) => `${sx(x).toFixed(1)},${sy(y).toFixed(1)}`).join(' ')}"/>`,
+      `<polyline fill="none" stroke="${s.colour}" stroke-width="${width}"${dash === '' ? '' : ` stroke-dasharray="${dash}"`} points="${points.map(([x, y]) => `${sx(x).toFixed(1)},${sy(y).toFixed(1)}`).join(' ')}"/>`,
     );
     for (const [x, y] of points)
       parts.push(
-        `<circle cx="${sx(x).toFixed(1)}" cy="${sy(y).toFixed(1)}" r="3" fill="${colour}"><title>${escapeXml(`${s.label}: n=${x}, ${Number(y.toPrecision(4))}`)}</title></circle>`,
+        `<circle cx="${sx(x).toFixed(1)}" cy="${sy(y).toFixed(1)}" r="3" fill="${s.colour}"><title>${escapeXml(`${s.label}: n=${x}, ${Number(y.toPrecision(4))}`)}</title></circle>`,
       );
-  });
+  }
   return parts.join('\n');
 }
 
@@ -78,60 +90,48 @@ export function renderBenchChart(rows: readonly BenchRow[], subtitle = ''): stri
   if (rows.length === 0) throw new RangeError('renderBenchChart: no rows to draw');
   const generals = rows.map((r) => r.generals);
   const xTicks = decades(Math.min(...generals), Math.max(...generals));
-  const group = <K extends string>(
-    keyOf: (row: BenchRow) => K,
-    value: (row: BenchRow) => number | undefined,
-    label: (key: K) => string,
-  ): Series[] => {
-    const keys = [...new Set(rows.map(keyOf))];
-    return keys
-      .map((key) => ({
-        label: label(key),
-        points: rows
-          .filter((row) => keyOf(row) === key && value(row) !== undefined)
-          .map((row) => [row.generals, value(row)!] as const)
-          .sort((a, b) => a[0] - b[0]),
-      }))
-      .filter((s) => s.points.length > 0);
+  const series = (rounds: number, style: StyleName, value: (row: BenchRow) => number | undefined, engine?: string): Series => ({
+    label: `m=${rounds} ${style}`,
+    colour: colourOf(rounds),
+    style,
+    points: rows
+      .filter((row) => row.rounds === rounds && (engine === undefined || row.engine === engine) && value(row) !== undefined)
+      .map((row) => [row.generals, value(row)!] as const)
+      .sort((a, b) => a[0] - b[0]),
+  });
+  const roundsSeen = [...new Set(rows.map((row) => row.rounds))].sort((a, b) => a - b);
+  const timeSeries = roundsSeen
+    .flatMap((m) =>
+      (['fast', 'actors'] as const).flatMap((engine) => [
+        series(m, `${engine} algorithm`, (r) => r.algorithmMs, engine),
+        series(m, `${engine} whole process`, (r) => r.processMs, engine),
+      ]),
+    )
+    .filter((s) => s.points.length > 0);
+  const messageSeries = roundsSeen.map((m) => ({ ...series(m, 'fast algorithm', (r) => r.messages), label: `OM(${m})` }));
+  const legendTop = PANEL.top + PANEL.height + 56;
+  const swatch = (x: number, y: number, colour: string, style: StyleName, label: string) => {
+    const { dash, width } = STYLES[style];
+    return `<line x1="${x}" y1="${y - 4}" x2="${x + 28}" y2="${y - 4}" stroke="${colour}" stroke-width="${width}"${dash === '' ? '' : ` stroke-dasharray="${dash}"`}/><text x="${x + 34}" y="${y}">${escapeXml(label)}</text>`;
   };
-  const timeSeries = [
-    ...group(
-      (r) => `${r.engine} m=${r.rounds}`,
-      (r) => r.algorithmMs,
-      (key) => `${key} algorithm`,
-    ),
-    // Whole-process lines are dashed: the same colours repeat once the palette runs out.
-    ...group(
-      (r) => `${r.engine} m=${r.rounds}`,
-      (r) => r.processMs,
-      (key) => `${key} whole process`,
-    ).map((series) => ({ ...series, dashed: true })),
-  ];
-  const messageSeries = group(
-    (r) => `m=${r.rounds}`,
-    (r) => r.messages,
-    (key) => `OM(${key.slice(2)})`,
-  );
-  const legend = (series: readonly Series[], left: number) =>
-    series
-      .map((s, i) => {
-        const y = PANEL.top + PANEL.height + 56 + Math.floor(i / 3) * 16;
-        const x = left + (i % 3) * 145;
-        return `<rect x="${x}" y="${y - 9}" width="10" height="10" fill="${PALETTE[i % PALETTE.length]}"/><text x="${x + 14}" y="${y}">${escapeXml(s.label)}</text>`;
-      })
-      .join('\n');
-  const legendRows = Math.ceil(Math.max(timeSeries.length, messageSeries.length) / 3);
-  const height = HEIGHT + legendRows * 16;
+  const styleLegend = (Object.keys(STYLES) as StyleName[])
+    .filter((style) => timeSeries.some((s) => s.style === style))
+    .map((style, i) => swatch(70 + (i % 2) * 210, legendTop + Math.floor(i / 2) * 16, '#333', style, style));
+  const colourLegend = roundsSeen.map((m, i) => swatch(560 + (i % 4) * 105, legendTop, colourOf(m), 'fast algorithm', `m=${m}, OM(${m})`));
+  const height = HEIGHT + 16;
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${height}" viewBox="0 0 ${WIDTH} ${height}" font-family="sans-serif" font-size="11">`,
     `<title>Byzantine generals OM(m): time and messages against the number of generals${subtitle === '' ? '' : ` (${escapeXml(subtitle)})`}</title>`,
     `<rect width="${WIDTH}" height="${height}" fill="white"/>`,
     `<text x="${WIDTH / 2}" y="18" text-anchor="middle" font-size="14" font-weight="bold">Byzantine generals OM(m): time and messages against n</text>`,
-    subtitle === '' ? '' : `<text x="${WIDTH / 2}" y="34" text-anchor="middle">${escapeXml(subtitle)}</text>`,
-    renderPanel({ title: 'time (ms)', yLabel: 'milliseconds', series: timeSeries, left: 70 }, xTicks),
-    legend(timeSeries, 70),
-    renderPanel({ title: 'messages', yLabel: 'messages', series: messageSeries, left: 560 }, xTicks),
-    legend(messageSeries, 560),
+    subtitle === '' ? '' : `<text x="${WIDTH / 2}" y="36" text-anchor="middle">${escapeXml(subtitle)}</text>`,
+    renderPanel(
+      { title: 'time (ms): line style = engine and what was timed', yLabel: 'milliseconds', series: timeSeries, left: 70 },
+      xTicks,
+    ),
+    renderPanel({ title: 'messages: colour = rounds m (both panels)', yLabel: 'messages', series: messageSeries, left: 560 }, xTicks),
+    ...styleLegend,
+    ...colourLegend,
     '</svg>',
     '',
   ]
