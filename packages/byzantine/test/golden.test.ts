@@ -40,6 +40,15 @@ describe('the paper: three generals cannot tolerate one traitor (Figs. 1 and 2)'
     expect(result.ic2).toBe(false);
   });
 
+  it('a parity lieutenant lies only to even-numbered recipients: traitor 1 breaks IC2 for 2, traitor 2 cannot for 1', async () => {
+    const liesToTwo = await runByzantine({ generals: 3, rounds: 1, traitors: [1], order: 'ATTACK', strategy: 'parity', unsafe: true });
+    expect(liesToTwo.loyalDecisions).toEqual({ 2: 'RETREAT' });
+    expect(liesToTwo.ic2).toBe(false);
+    const honestToOne = await runByzantine({ generals: 3, rounds: 1, traitors: [2], order: 'ATTACK', strategy: 'parity', unsafe: true });
+    expect(honestToOne.loyalDecisions).toEqual({ 1: 'ATTACK' });
+    expect(honestToOne.ic2).toBe(true);
+  });
+
   it('Fig. 2 under unsafe: a traitor commander; lieutenant 1 sees exactly what it saw in Fig. 1', async () => {
     const result = await runByzantine({ generals: 3, rounds: 1, traitors: [0], order: 'ATTACK', strategy: 'parity', unsafe: true });
     expect(result.decisions).toEqual({ 1: 'RETREAT', 2: 'RETREAT' });
