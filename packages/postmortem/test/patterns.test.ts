@@ -63,6 +63,21 @@ describe('bingo squares', () => {
     );
   });
 
+  it('grows wider with the months so their labels never overlap', () => {
+    const months = Array.from({ length: 12 }, (_, i) => `2026-${String(i + 1).padStart(2, '0')}`);
+    const analysis = analysePatterns(
+      months.map((month) => ({
+        file: `${month}.md`,
+        doc: doc(exemplary.replace(/incident_start: \S+/, `incident_start: ${month}-03T09:12:00Z`)),
+      })),
+    );
+    expect(analysis.periods).toEqual(months);
+    const svg = patternChart(analysis);
+    const centres = [...svg.matchAll(/<text x="([\d.]+)"[^>]*>2026-\d\d<\/text>/g)].map((m) => Number(m[1]));
+    expect(centres).toHaveLength(12);
+    for (let i = 1; i < centres.length; i++) expect(centres[i]! - centres[i - 1]!).toBeGreaterThanOrEqual(100);
+  });
+
   it('draws one bar segment per non-zero count, with escaped labels', () => {
     const analysis = analysePatterns([{ file: 'a.md', doc: doc(exemplary) }]);
     const svg = patternChart(analysis);
@@ -70,6 +85,10 @@ describe('bingo squares', () => {
     expect(svg.trimEnd().endsWith('</svg>')).toBe(true);
     expect(svg.match(/<rect [^>]*><title>/g)).toHaveLength(5);
     expect(svg).toContain('<title>Staging differs from production, 2026-11: 1</title>');
+    // Five patterns stack up over one document: the axis counts patterns, and the month says how many documents.
+    expect(svg).toContain('>patterns found</text>');
+    expect(svg).not.toContain('>post-mortems</text>');
+    expect(svg).toMatch(/<text [^>]*>1 post-mortem<\/text>/);
     const opened = (svg.match(/<(rect|text|line|title|svg)\b/g) ?? []).length;
     const closed = (svg.match(/<\/(rect|text|line|title|svg)>|\/>/g) ?? []).length;
     expect(closed).toBe(opened);

@@ -28,6 +28,8 @@ export interface PatternAnalysis {
   readonly documents: number;
   /** Months (YYYY-MM) in order, then "undated" if any document has no date. */
   readonly periods: readonly string[];
+  /** Post-mortems per period, so a chart can say how many documents its pattern counts come from. */
+  readonly documentsByPeriod: Readonly<Record<string, number>>;
   readonly squares: readonly SquareCount[];
 }
 
@@ -66,9 +68,11 @@ export function analysePatterns(inputs: readonly PatternInput[], squares: readon
     a === 'undated' ? 1 : b === 'undated' ? -1 : a.localeCompare(b),
   );
   const texts = inputs.map((input) => narrative(input.doc));
+  const documentPeriods = inputs.map((input) => periodOf(input.doc));
   return {
     documents: inputs.length,
     periods,
+    documentsByPeriod: Object.fromEntries(periods.map((p) => [p, documentPeriods.filter((d) => d === p).length])),
     squares: squares.map((square) => {
       const hits = inputs.flatMap((input, i): Hit[] => {
         const found = evidence(input.doc, texts[i] ?? '', square);

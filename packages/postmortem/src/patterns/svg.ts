@@ -4,11 +4,15 @@ const COLOURS = ['#4e79a7', '#f28e2b', '#e15759', '#76b7b2', '#59a14f', '#edc948
 
 const xml = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
-/** A stacked bar chart: one bar per month, one colour per square, with axis, ticks and legend. Self-contained SVG. */
+/**
+ * A stacked bar chart: one bar per month, one colour per square, with axis, ticks and legend. Self-contained SVG.
+ * A post-mortem can show several patterns, so bars count patterns found, and each month says how many documents it has.
+ */
 export function patternChart(analysis: PatternAnalysis, options: { width?: number; height?: number } = {}): string {
-  const width = options.width ?? 780;
-  const height = options.height ?? 360;
   const margin = { top: 40, right: 270, bottom: 48, left: 48 };
+  // Wide enough that each month's two labels ("2026-11", "12 post-mortems") never run into the next month's.
+  const width = options.width ?? Math.max(780, margin.left + margin.right + 100 * analysis.periods.length);
+  const height = options.height ?? 360;
   const plotW = width - margin.left - margin.right;
   const plotH = height - margin.top - margin.bottom;
   const totals = analysis.periods.map((p) => analysis.squares.reduce((sum, s) => sum + (s.byPeriod[p] ?? 0), 0));
@@ -41,12 +45,16 @@ export function patternChart(analysis: PatternAnalysis, options: { width?: numbe
       );
       base += count;
     });
-    parts.push(`<text x="${(x + barW / 2).toFixed(1)}" y="${margin.top + plotH + 18}" text-anchor="middle">${xml(period)}</text>`);
+    const documents = analysis.documentsByPeriod[period] ?? 0;
+    parts.push(
+      `<text x="${(x + barW / 2).toFixed(1)}" y="${margin.top + plotH + 18}" text-anchor="middle">${xml(period)}</text>`,
+      `<text x="${(x + barW / 2).toFixed(1)}" y="${margin.top + plotH + 34}" text-anchor="middle" fill="#555555">${documents} ${documents === 1 ? 'post-mortem' : 'post-mortems'}</text>`,
+    );
   });
   parts.push(
     `<line x1="${margin.left}" x2="${margin.left}" y1="${margin.top}" y2="${margin.top + plotH}" stroke="#333333"/>`,
     `<line x1="${margin.left}" x2="${margin.left + plotW}" y1="${margin.top + plotH}" y2="${margin.top + plotH}" stroke="#333333"/>`,
-    `<text x="14" y="${margin.top + plotH / 2}" transform="rotate(-90 14 ${margin.top + plotH / 2})" text-anchor="middle">post-mortems</text>`,
+    `<text x="14" y="${margin.top + plotH / 2}" transform="rotate(-90 14 ${margin.top + plotH / 2})" text-anchor="middle">patterns found</text>`,
   );
   analysis.squares.forEach((s, k) => {
     const ly = margin.top + k * 20;
