@@ -86,42 +86,70 @@ export class Scheduler {
     return moreDue;
   }
 
+  /**
+   * Admits due jobs in policy order, a page at a time. Jobs held back by max_concurrency stay
+   * PENDING and are paged past, so a long queue of one capped type cannot starve the others.
+   * True when it stopped after a full batch of admissions and more may be due.
+   */
   private async admit(now: number): Promise<boolean> {
     const { store, supervisor, policy } = this.options;
-    const due = await store.duePendingJobs(now, this.admitBatch);
-    if (due.length === 0) return false;
     const active = new Map(await store.activeJobsByType());
+    let heldBack = 0;
     let admitted = 0;
-    for (const job of policy.orderJobs(due, now)) {
-      if (!this.running) break;
-      const definition = await this.options.definition(job.jobType, job.version);
-      const count = active.get(job.jobType) ?? 0;
-      if (definition.maxConcurrency !== undefined && count >= definition.maxConcurrency) continue;
-      if (await supervisor.admit(job.id)) {
-        active.set(job.jobType, count + 1);
-        admitted++;
+    for (;;) {
+      // Admitted jobs leave PENDING, so the jobs before the next page are exactly those held back.
+      const due = await store.duePendingJobs(now, this.admitBatch, heldBack);
+      for (const job of policy.orderJobs(due, now)) {
+        if (!this.running) return false;
+        const definition = await this.options.definition(job.jobType, job.version);
+        const count = active.get(job.jobType) ?? 0;
+        if (definition.maxConcurrency === undefined || count < definition.maxConcurrency) {
+          if (await supervisor.admit(job.id)) {
+            active.set(job.jobType, count + 1);
+            admitted++;
+            continue;
+          }
+        }
+        heldBack++;
       }
+      if (due.length < this.admitBatch) return false;
+      if (admitted >= this.admitBatch) return true;
     }
-    return due.length === this.admitBatch && admitted > 0;
   }
 
+  /**
+   * Starts READY tasks on ants with a free slot, a page at a time until the slots are used or the
+   * ready tasks are exhausted, so tasks no ant can take (a missing method or tag) do not block
+   * the runnable ones behind them.
+   */
   private async dispatch(now: number): Promise<void> {
     const { store, ants, policy } = this.options;
     let free = ants.freeSlots();
-    if (free === 0) return;
-    // A few more than the free slots, so tasks no ant can take do not block those behind them.
-    const ready = await store.readyTasks(now, free + 64);
-    for (const task of policy.orderTasks(ready, now)) {
-      if (free === 0 || !this.running) break;
-      const definition = await this.options.definition(task.jobType, task.version);
-      const taskDefinition = definition.tasks.find((t) => t.taskType === task.taskType);
-      if (!taskDefinition) continue;
-      const placement = { ...task, method: taskDefinition.method, tags: [...new Set([...definition.tags, ...taskDefinition.tags])] };
-      const candidates = ants.slots().filter((ant) => ant.running < ant.capacity && canRun(ant, placement));
-      const ant = candidates.length > 0 ? policy.placeTask(placement, candidates) : undefined;
-      if (!ant) continue;
-      await this.options.startTask(task, ant);
-      free = ants.freeSlots();
+    let passedOver = 0;
+    while (free > 0 && this.running) {
+      const page = free + 64;
+      // Started tasks leave READY, so the tasks before the next page are exactly those passed over.
+      const ready = await store.readyTasks(now, page, passedOver);
+      for (const task of policy.orderTasks(ready, now)) {
+        if (free === 0 || !this.running) return;
+        if (await this.place(task)) free = ants.freeSlots();
+        else passedOver++;
+      }
+      if (ready.length < page) return;
     }
+  }
+
+  /** Starts the task on an ant the policy picks among those able to take it; false when none is. */
+  private async place(task: ReadyTask): Promise<boolean> {
+    const { ants, policy } = this.options;
+    const definition = await this.options.definition(task.jobType, task.version);
+    const taskDefinition = definition.tasks.find((t) => t.taskType === task.taskType);
+    if (!taskDefinition) return false;
+    const placement = { ...task, method: taskDefinition.method, tags: [...new Set([...definition.tags, ...taskDefinition.tags])] };
+    const candidates = ants.slots().filter((ant) => ant.running < ant.capacity && canRun(ant, placement));
+    const ant = candidates.length > 0 ? policy.placeTask(placement, candidates) : undefined;
+    if (!ant) return false;
+    await this.options.startTask(task, ant);
+    return true;
   }
 }

@@ -199,12 +199,12 @@ export interface JobStore {
   claim(claim: Claim): Promise<Claimed | undefined>;
   setAttemptPid(jobId: string, taskType: string, attempt: number, pid: number): Promise<void>;
 
-  /** PENDING jobs whose scheduled time has come, by priority (high first) then submission. */
-  duePendingJobs(now: number, limit: number): Promise<readonly JobRow[]>;
+  /** PENDING jobs whose scheduled time has come, by priority (high first) then submission; `offset` skips the first ones. */
+  duePendingJobs(now: number, limit: number, offset?: number): Promise<readonly JobRow[]>;
   /** READY or EXECUTING jobs per job type (what max_concurrency limits). */
   activeJobsByType(): Promise<ReadonlyMap<string, number>>;
-  /** READY tasks whose wait is over, of READY/EXECUTING jobs not cancelled, by priority then submission. */
-  readyTasks(now: number, limit: number): Promise<readonly ReadyTask[]>;
+  /** READY tasks whose wait is over, of READY/EXECUTING jobs not cancelled, by priority then submission; `offset` skips the first ones. */
+  readyTasks(now: number, limit: number, offset?: number): Promise<readonly ReadyTask[]>;
   /** READY/EXECUTING jobs without a stop whose deadline has passed. */
   expiredJobs(now: number): Promise<readonly JobRow[]>;
   /** The earliest future moment something becomes due: a scheduled job, a retry delay, a deadline. */

@@ -106,4 +106,26 @@ describe('Queen: scheduling', () => {
     const gpu = await startQueen({ dbPath, ant: { capacity: 1, tags: ['linux', 'gpu'], methods: ['TEST'] } });
     expect((await finished(gpu, job.id)).state).toBe('COMPLETED');
   });
+
+  it('does not let tasks no ant can take block runnable ones behind them (more than a page of them)', async () => {
+    const queen = await startQueen({ ant: { capacity: 1 } });
+    await queen.applyDefinition(source('gpu', [{ task_type: 'train', tags: ['gpu'] }]));
+    await queen.applyDefinition(source('plain', [{ task_type: 'run' }]));
+    const stuck = await submitMany(queen, 'gpu', 80, 90);
+    await until(async () => (await queen.listJobs({ state: 'READY', jobType: 'gpu' })).total === stuck.length);
+    const job = await queen.submit({ jobType: 'plain', priority: 10 });
+    expect((await finished(queen, job.id, 5000)).state).toBe('COMPLETED');
+    expect((await queen.getJob(stuck[0]!))?.tasks[0]?.state).toBe('READY');
+  });
+
+  it('does not let a queue of jobs held back by max_concurrency starve other types (more than a batch of them)', async () => {
+    const queen = await startQueen({ ant: { capacity: 2 } });
+    await queen.applyDefinition(source('serial', [{ task_type: 'a', script: ['sleep 60000'] }], { max_concurrency: 1 }));
+    await queen.applyDefinition(source('other', [{ task_type: 'b' }]));
+    const serial = await submitMany(queen, 'serial', 520, 90);
+    await until(async () => (await queen.getJob(serial[0]!))?.state === 'EXECUTING');
+    const job = await queen.submit({ jobType: 'other', priority: 10 });
+    expect((await finished(queen, job.id, 5000)).state).toBe('COMPLETED');
+    expect((await queen.listJobs({ state: 'PENDING', jobType: 'serial' })).total).toBe(519);
+  });
 });

@@ -253,6 +253,7 @@ export function describeStoreContract(name: string, open: () => Promise<JobStore
         expect((await store.duePendingJobs(at(500).getTime(), 10)).map((j) => j.id)).toEqual([high.id, high2.id, low.id]);
         expect((await store.duePendingJobs(at(1000).getTime(), 10)).map((j) => j.id)).toEqual([later.id, high.id, high2.id, low.id]);
         expect(await store.duePendingJobs(at(1000).getTime(), 2)).toHaveLength(2);
+        expect((await store.duePendingJobs(at(1000).getTime(), 2, 2)).map((j) => j.id)).toEqual([high2.id, low.id]);
         expect(await store.nextWakeAt()).toBe(at(0).getTime());
       });
 
@@ -273,6 +274,10 @@ export function describeStoreContract(name: string, open: () => Promise<JobStore
           [low.id, 'a'],
         ]);
         expect(await store.readyTasks(now, 1)).toHaveLength(1);
+        expect((await store.readyTasks(at(100).getTime(), 10, 1)).map((t) => [t.jobId, t.taskType])).toEqual([
+          [high.id, 'b'],
+          [low.id, 'a'],
+        ]);
         expect((await store.activeJobsByType()).get('test-job')).toBe(2);
         expect((await store.activeJobs()).map((j) => j.id)).toEqual([low.id, high.id]);
       });

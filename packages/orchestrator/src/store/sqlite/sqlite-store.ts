@@ -478,10 +478,13 @@ export class SqliteStore implements JobStore {
     this.run('UPDATE attempts SET pid = ? WHERE job_id = ? AND task_type = ? AND attempt = ?', pid, jobId, taskType, attempt);
   }
 
-  async duePendingJobs(now: number, limit: number): Promise<readonly JobRow[]> {
-    return this.all("SELECT * FROM jobs WHERE state = 'PENDING' AND scheduled_at <= ? ORDER BY priority DESC, seq LIMIT ?", now, limit).map(
-      toJob,
-    );
+  async duePendingJobs(now: number, limit: number, offset = 0): Promise<readonly JobRow[]> {
+    return this.all(
+      "SELECT * FROM jobs WHERE state = 'PENDING' AND scheduled_at <= ? ORDER BY priority DESC, seq LIMIT ? OFFSET ?",
+      now,
+      limit,
+      offset,
+    ).map(toJob);
   }
 
   async activeJobsByType(): Promise<ReadonlyMap<string, number>> {
@@ -489,14 +492,15 @@ export class SqliteStore implements JobStore {
     return new Map(rows.map((r) => [String(r.job_type), Number(r.n)]));
   }
 
-  async readyTasks(now: number, limit: number): Promise<readonly ReadyTask[]> {
+  async readyTasks(now: number, limit: number, offset = 0): Promise<readonly ReadyTask[]> {
     return this.all(
       `SELECT t.job_id, t.task_type, j.job_type, j.version, j.priority, j.submitted_at, j.seq
        FROM tasks t JOIN jobs j ON j.id = t.job_id
        WHERE t.state = 'READY' AND (t.not_before IS NULL OR t.not_before <= ?) AND j.state IN ${ACTIVE} AND (j.stop IS NULL OR j.stop = 'timeout')
-       ORDER BY j.priority DESC, j.seq, t.position LIMIT ?`,
+       ORDER BY j.priority DESC, j.seq, t.position LIMIT ? OFFSET ?`,
       now,
       limit,
+      offset,
     ).map((r) => ({
       jobId: String(r.job_id),
       taskType: String(r.task_type),
