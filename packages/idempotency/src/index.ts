@@ -3,7 +3,7 @@ export { canonicalJson, type FingerprintInput, type FingerprintMode, fingerprint
 export { MAX_KEY_LENGTH, type ParsedKey, parseIdempotencyKey } from './core/key.js';
 export { Lease, type Settlement } from './core/lease.js';
 export { consoleLogger, type IdempotencyLogger, type IdempotencyMetrics } from './core/metrics.js';
-export type { EngineOptions, ResolvedOptions } from './core/options.js';
+export type { EngineOptions, KeyScope, ResolvedOptions } from './core/options.js';
 export {
   DEFAULT_REPLAY_HEADERS,
   defaultShouldStore,

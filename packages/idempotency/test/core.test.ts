@@ -1,3 +1,4 @@
+import { type AddressInfo, createServer, type Socket } from 'node:net';
 import {
   canonicalJson,
   fingerprint,
@@ -9,7 +10,9 @@ import {
   startSweeper,
   stepKey,
 } from '@myrmex/idempotency';
+import { PostgresStore } from '@myrmex/idempotency/postgres';
 import fc from 'fast-check';
+import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { quietLogger } from './helpers.js';
 import { openSqlite } from './stores.js';
@@ -194,4 +197,128 @@ describe('interleaving property', () => {
       );
     });
   }
+});
+
+describe('key scope', () => {
+  const begin = (engine: IdempotencyEngine, over: { method?: string; route?: string; principal?: string }) =>
+    engine.begin({ method: 'POST', route: '/a', principal: 'p', key: 'k', body: Buffer.from('{}'), ...over });
+  const done = async (result: Awaited<ReturnType<typeof begin>>) => {
+    if (result.kind !== 'execute') throw new Error(`expected execute, got ${result.kind}`);
+    await result.lease.complete({ status: 201, headers: {}, body: Buffer.from('ok') });
+  };
+
+  it('by default includes method and route: one key on another route or method is another request', async () => {
+    const engine = new IdempotencyEngine({ store: new MemoryStore(), logger: quietLogger });
+    await done(await begin(engine, {}));
+    await done(await begin(engine, { route: '/b' }));
+    await done(await begin(engine, { method: 'PATCH' }));
+    await done(await begin(engine, { principal: 'q' }));
+    expect((await begin(engine, {})).kind).toBe('replay');
+  });
+
+  it("'principal' scope makes a key reused on another route or method a 422, still separate per principal", async () => {
+    const engine = new IdempotencyEngine({ store: new MemoryStore(), logger: quietLogger, scope: 'principal' });
+    await done(await begin(engine, {}));
+    for (const over of [{ route: '/b' }, { method: 'PATCH' }]) {
+      const reused = await begin(engine, over);
+      expect(reused.kind === 'problem' && reused.problem.kind).toBe('fingerprint-mismatch');
+    }
+    await done(await begin(engine, { principal: 'q', route: '/b' }));
+    expect(() => new IdempotencyEngine({ store: new MemoryStore(), scope: 'global' as never })).toThrow(
+      "options.scope must be 'route' or 'principal', got global",
+    );
+  });
+});
+
+describe('response policy', () => {
+  const run = async (engine: IdempotencyEngine, key: string, status: number, headers: Record<string, string> = {}) => {
+    const request = { method: 'POST', route: '/r', principal: 'p', key, body: Buffer.from('{}') };
+    const first = await engine.begin(request);
+    if (first.kind !== 'execute') throw new Error(`expected execute, got ${first.kind}`);
+    const settlement = await first.lease.complete({ status, headers, body: Buffer.from(`answer ${status}`) });
+    return { settlement, again: await engine.begin(request) };
+  };
+
+  it('stores 2xx and 4xx answers; 408, 409, 425, 429 and 5xx release the key', async () => {
+    const engine = new IdempotencyEngine({ store: new MemoryStore(), logger: quietLogger });
+    for (const status of [200, 201, 202, 204, 400, 402, 403, 404, 422]) {
+      const { settlement, again } = await run(engine, `k${status}`, status);
+      expect(settlement.kind, String(status)).toBe('stored');
+      expect(again.kind === 'replay' && again.response.status, String(status)).toBe(status);
+    }
+    for (const status of [408, 409, 425, 429, 500, 502, 503]) {
+      const { settlement, again } = await run(engine, `k${status}`, status);
+      expect(settlement, String(status)).toEqual({ kind: 'released', reason: 'status' });
+      expect(again.kind, String(status)).toBe('execute');
+    }
+  });
+
+  it('shouldStore replaces the policy', async () => {
+    const engine = new IdempotencyEngine({ store: new MemoryStore(), logger: quietLogger, shouldStore: (status) => status < 400 });
+    expect((await run(engine, 'declined', 402)).again.kind).toBe('execute');
+    expect((await run(engine, 'ok', 201)).again.kind).toBe('replay');
+    expect(() => new IdempotencyEngine({ store: new MemoryStore(), shouldStore: 'all' as never })).toThrow('options.shouldStore');
+  });
+
+  it('replays Content-Type, Location, ETag, Link and configured headers; never Set-Cookie, Date or the rest', async () => {
+    const engine = new IdempotencyEngine({ store: new MemoryStore(), logger: quietLogger, replayHeaders: ['X-Request-Cost'] });
+    const { again } = await run(engine, 'h', 201, {
+      'Content-Type': 'application/json',
+      Location: '/p/1',
+      ETag: '"v1"',
+      Link: '</p/1/receipt>; rel="related"',
+      'X-Request-Cost': '3',
+      'Set-Cookie': 'session=abc',
+      Date: 'Wed, 25 Nov 2026 12:00:00 GMT',
+      'X-Trace-Id': 'one-request-only',
+    });
+    expect(again.kind === 'replay' && again.response.headers).toEqual({
+      'content-type': 'application/json',
+      location: '/p/1',
+      etag: '"v1"',
+      link: '</p/1/receipt>; rel="related"',
+      'x-request-cost': '3',
+    });
+    expect(() => new IdempotencyEngine({ store: new MemoryStore(), replayHeaders: ['Date'] })).toThrow('must not contain date');
+  });
+});
+
+describe('waiting and store failures', () => {
+  it('a bounded wait gives up with 409 and Retry-After once waitMs has passed', async () => {
+    const store = new MemoryStore();
+    const request = { method: 'POST', route: '/r', principal: 'p', key: 'busy', body: Buffer.from('{}') };
+    const first = await new IdempotencyEngine({ store, logger: quietLogger }).begin(request);
+    expect(first.kind).toBe('execute');
+    const waiting = new IdempotencyEngine({ store, logger: quietLogger, waitMs: 150, retryAfterSeconds: 2 });
+    const started = Date.now();
+    const second = await waiting.begin(request);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(140);
+    expect(second.kind === 'problem' && second.problem.headers()['retry-after']).toBe('2');
+    expect(second.kind === 'problem' && second.problem.status).toBe(409);
+    if (first.kind === 'execute') await first.lease.release();
+  });
+
+  it('a store that accepts connections but never answers is a 503 after storeTimeoutMs, and nothing executes', async () => {
+    // A real TCP peer that swallows the PostgreSQL handshake: the driver waits forever.
+    const sockets = new Set<Socket>();
+    const silent = createServer((socket) => {
+      sockets.add(socket);
+    });
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const pool = new pg.Pool({ connectionString: `postgres://postgres@127.0.0.1:${(silent.address() as AddressInfo).port}/x` });
+    pool.on('error', () => undefined);
+    try {
+      const engine = new IdempotencyEngine({ store: new PostgresStore({ pool }), logger: quietLogger, storeTimeoutMs: 200 });
+      const started = Date.now();
+      const begin = await engine.begin({ method: 'POST', route: '/r', principal: 'p', key: 'hang', body: Buffer.from('{}') });
+      expect(Date.now() - started).toBeLessThan(2000);
+      expect(begin.kind === 'problem' && begin.problem.kind).toBe('store-unavailable');
+      expect(begin.kind === 'problem' && begin.problem.headers()['retry-after']).toBe('1');
+      expect(engine.metrics).toMatchObject({ executions: 0, storeErrors: 1 });
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => silent.close(resolve));
+      await pool.end().catch(() => undefined);
+    }
+  });
 });

@@ -52,7 +52,11 @@ export class IdempotencyEngine {
       this.metrics.malformedKeys++;
       return problem('key-malformed', parsed.reason);
     }
-    const scope = scopeOf({ principal: request.principal, method, route: request.route, key: parsed.key });
+    const scope = scopeOf(
+      this.options.scope === 'route'
+        ? { principal: request.principal, method, route: request.route, key: parsed.key }
+        : { principal: request.principal, key: parsed.key },
+    );
     const print = fingerprint({ method, route: request.route, body: request.body }, this.options.fingerprint);
     try {
       return await this.claimOrWait(scope, print, parsed.key);

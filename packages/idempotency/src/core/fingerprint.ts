@@ -58,9 +58,12 @@ function pick(value: unknown, path: string): unknown {
   return current;
 }
 
-/** The store key of a request: principal, method, route and client key, hashed to a fixed width. */
-export function scopeOf(parts: { principal: string; method: string; route: string; key: string }): string {
+/**
+ * The store key of a request: principal and client key, plus method and route unless the key is
+ * scoped by principal only (then they are omitted), hashed to a fixed width.
+ */
+export function scopeOf(parts: { principal: string; key: string; method?: string; route?: string }): string {
   return createHash('sha256')
-    .update(JSON.stringify([parts.principal, parts.method.toUpperCase(), parts.route, parts.key]))
+    .update(JSON.stringify([parts.principal, parts.method?.toUpperCase() ?? null, parts.route ?? null, parts.key]))
     .digest('hex');
 }

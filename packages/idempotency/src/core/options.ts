@@ -4,6 +4,8 @@ import { DEFAULT_REPLAY_HEADERS, defaultShouldStore, FORBIDDEN_REPLAY_HEADERS, t
 import { DEFAULT_PROBLEM_BASE } from './problem.js';
 import type { IdempotencyStore } from './types.js';
 
+export type KeyScope = 'route' | 'principal';
+
 export interface EngineOptions {
   readonly store: IdempotencyStore;
   /** How long a claim holds the key before another request may take it over. Default 30 s. */
@@ -16,6 +18,12 @@ export interface EngineOptions {
   readonly retentionMs?: number;
   /** Methods that must carry a key (others are protected only when they send one). Default POST and PATCH. */
   readonly requiredMethods?: readonly string[];
+  /**
+   * What a key is unique within. `'route'` (default): the principal, the method and the route, so
+   * one key may serve different endpoints. `'principal'`: the principal only, so a key reused on
+   * another method or route is a different request under the same key (422), as Stripe does.
+   */
+  readonly scope?: KeyScope;
   readonly fingerprint?: FingerprintMode;
   /** Which statuses are answers worth replaying. Default 2xx and 4xx except 408, 409, 425, 429. */
   readonly shouldStore?: StorePredicate;
@@ -45,6 +53,7 @@ export interface ResolvedOptions {
   readonly maxHoldMs: number;
   readonly retentionMs: number;
   readonly requiredMethods: ReadonlySet<string>;
+  readonly scope: KeyScope;
   readonly fingerprint: FingerprintMode;
   readonly policy: ReplayPolicy;
   readonly waitMs: number;
@@ -78,6 +87,7 @@ export function resolveOptions(options: EngineOptions): ResolvedOptions {
     maxHoldMs: positiveInteger('maxHoldMs', options.maxHoldMs, 10 * 60 * 1000),
     retentionMs,
     requiredMethods: methods(options.requiredMethods),
+    scope: keyScope(options.scope),
     fingerprint: fingerprintMode(options.fingerprint),
     policy: {
       shouldStore: callable('shouldStore', options.shouldStore) ?? defaultShouldStore,
@@ -132,6 +142,12 @@ function methods(value: readonly string[] | undefined): ReadonlySet<string> {
     throw new TypeError('options.requiredMethods must be an array of HTTP method names');
   }
   return new Set(value.map((method) => method.toUpperCase()));
+}
+
+function keyScope(value: unknown): KeyScope {
+  if (value === undefined) return 'route';
+  if (value === 'route' || value === 'principal') return value;
+  throw new TypeError(`options.scope must be 'route' or 'principal', got ${String(value)}`);
 }
 
 function fingerprintMode(value: FingerprintMode | undefined): FingerprintMode {
