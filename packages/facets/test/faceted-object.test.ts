@@ -7,6 +7,7 @@ import {
   FacetInUseError,
   FacetRegistry,
   Facets,
+  type FacetToken,
   facetToken,
   MissingDependencyError,
   MissingFacetError,
@@ -114,6 +115,14 @@ describe('FacetedObject operations', () => {
     const obj = Facets.of(account()) as unknown as { attach(k: unknown, v: unknown): unknown; get(k: unknown): unknown };
     expect(() => obj.attach('audit', {})).toThrow(/key must be a facet class or a facet token symbol, got the string 'audit'/);
     expect(() => obj.get('audit')).toThrow(TypeError);
+  });
+
+  it('rejects Symbol.for keys, which two libraries re-create from the same string', () => {
+    const obj = new FacetedObject({});
+    expect(() => obj.attach(Symbol.for('audit') as FacetToken<object>, {})).toThrow(
+      /key must be a unique facet token, got Symbol.for\('audit'\), which any library can re-create; use facetToken\(\)/,
+    );
+    expect(() => new FacetRegistry().register(Symbol.for('audit') as FacetToken<object>, () => ({}))).toThrow(TypeError);
   });
 
   it('Facets.of returns the same wrapper for the same core, and a second constructor is refused', () => {

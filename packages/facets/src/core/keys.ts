@@ -28,9 +28,18 @@ export function facetToken<F extends object>(description: string): FacetToken<F>
   return Symbol(description) as FacetToken<F>;
 }
 
-/** Rejects anything that is not a class or a symbol, so a string key cannot slip in from JavaScript callers. */
+/** Rejects anything that is not a class or a unique symbol, so a string (or a Symbol.for of one) cannot slip in. */
 export function assertFacetKey(key: unknown, field = 'key'): asserts key is FacetKey {
-  if (typeof key === 'function' || typeof key === 'symbol') return;
+  if (typeof key === 'symbol') {
+    // Symbol.for keys live in a process-wide registry by string: two libraries asking for the same string collide.
+    const shared = Symbol.keyFor(key);
+    if (shared !== undefined)
+      throw new TypeError(
+        `${field} must be a unique facet token, got Symbol.for('${shared}'), which any library can re-create; use facetToken()`,
+      );
+    return;
+  }
+  if (typeof key === 'function') return;
   const shown = typeof key === 'string' ? `the string '${key}'` : String(key);
   throw new TypeError(`${field} must be a facet class or a facet token symbol, got ${shown}`);
 }
