@@ -1,4 +1,5 @@
 import type { Pool, PoolClient } from 'pg';
+import { UnexpectedRollbackError } from '../core/errors.js';
 import { Checkouts, type Driver, ISOLATION_SQL, type QueryResult } from './driver.js';
 
 /** Driver over a node-postgres Pool. `db()` yields the transaction's PoolClient, or the Pool. */
@@ -42,7 +43,12 @@ export function pgDriver(pool: Pool): Driver<PoolClient, Pool> {
         pids.set(client, Number(last.rows[0]?.pid));
       }
     },
-    commit: (client) => simple(client, 'COMMIT'),
+    async commit(client) {
+      // COMMIT of a transaction an earlier error aborted answers ROLLBACK without an error.
+      const result = await client.query('COMMIT');
+      if (result.command === 'ROLLBACK')
+        throw new UnexpectedRollbackError('PostgreSQL rolled back at COMMIT: an earlier statement failed and aborted the transaction');
+    },
     rollback: (client) => simple(client, 'ROLLBACK'),
     savepoint: (client, name) => simple(client, `SAVEPOINT ${name}`),
     releaseSavepoint: (client, name) => simple(client, `RELEASE SAVEPOINT ${name}`),

@@ -10,11 +10,11 @@ import {
   TransactionTimeoutError,
   UnexpectedRollbackError,
 } from '../core/errors.js';
-import { runBeforeCommit, type Synchronization, validateSynchronization } from '../core/hooks.js';
+import { type CompletionStatus, runBeforeCommit, type Synchronization, validateSynchronization } from '../core/hooks.js';
 import { cloneMetrics, emptyMetrics, type TransactionMetrics } from '../core/metrics.js';
 import { type Isolation, type ResolvedOptions, resolveOptions, type TxOptions } from '../core/options.js';
 import { decide, joinConflicts } from '../core/propagation.js';
-import { backoffDelay, classifyError, type Dialect } from '../core/retry.js';
+import { backoffDelay, classifyError, type Dialect, type RetryCause } from '../core/retry.js';
 import { shouldRollback } from '../core/rollback.js';
 import type { Frame, PhysicalTransaction, Scope } from './context.js';
 import { TIMED_OUT, withDeadline } from './deadline.js';
@@ -235,11 +235,13 @@ export class TransactionManager<C = unknown, P = unknown> {
     const retry = opts.retry;
     const failures: AttemptFailure[] = [];
     for (let attempt = 1; ; attempt++) {
+      const ended: { status?: CompletionStatus } = {};
       try {
-        return await this.#once(frame, fn, opts);
+        return await this.#once(frame, fn, opts, ended);
       } catch (error) {
-        const cause = retry === undefined ? undefined : classifyError(this.#driver.dialect, error, retry);
-        if (retry === undefined || cause === undefined) throw error;
+        const cause = this.#retryCause(error, opts);
+        // An error after COMMIT (an afterCommit hook) or from a commit of unknown outcome must not run fn again.
+        if (retry === undefined || cause === undefined || ended.status === 'COMMITTED' || ended.status === 'UNKNOWN') throw error;
         const last = attempt >= retry.attempts;
         const delayMs = last ? 0 : backoffDelay(attempt, retry, this.#random);
         failures.push({ attempt, cause, error, delayMs });
@@ -251,6 +253,11 @@ export class TransactionManager<C = unknown, P = unknown> {
         if (delayMs > 0) await sleep(delayMs);
       }
     }
+  }
+
+  /** Why `error` may be retried under this scope's policy; undefined when it may not (or there is no policy). */
+  #retryCause(error: unknown, opts: ResolvedOptions): RetryCause | undefined {
+    return opts.retry === undefined ? undefined : classifyError(this.#driver.dialect, error, opts.retry);
   }
 
   #checkCapacity(frame: Frame<C> | undefined, opts: ResolvedOptions): void {
@@ -273,7 +280,12 @@ export class TransactionManager<C = unknown, P = unknown> {
   }
 
   /** One attempt: acquire, BEGIN, run, COMMIT or ROLLBACK, release, then the after-completion hooks. */
-  async #once<T>(frame: Frame<C> | undefined, fn: () => T | Promise<T>, opts: ResolvedOptions): Promise<T> {
+  async #once<T>(
+    frame: Frame<C> | undefined,
+    fn: () => T | Promise<T>,
+    opts: ResolvedOptions,
+    ended: { status?: CompletionStatus },
+  ): Promise<T> {
     this.#checkCapacity(frame, opts);
     const driver = this.#driver;
     const connection = await driver.acquire();
@@ -320,13 +332,15 @@ export class TransactionManager<C = unknown, P = unknown> {
         discard = !(await this.#quietRollback(connection));
         outcome = { status: 'ROLLED_BACK', error: new TransactionTimeoutError(opts.timeoutMs, { cause: result.error }), hasError: true };
         this.#metrics.timeouts += 1;
-      } else if (shouldRollback(result.error, opts)) {
+      } else if (this.#retryCause(result.error, opts) !== undefined || shouldRollback(result.error, opts)) {
+        // A failure about to be retried rolls back whatever noRollbackOn says: fn runs again from the start.
         discard = !(await this.#quietRollback(connection));
         outcome = { status: 'ROLLED_BACK', error: result.error, hasError: true };
       } else {
         outcome = await this.#commitOrRollback(tx, scope, { error: result.error });
       }
       if (outcome.status === 'UNKNOWN') discard = true;
+      ended.status = outcome.status;
     } finally {
       clearTimeout(leak);
       this.#metrics.open -= 1;
@@ -358,6 +372,10 @@ export class TransactionManager<C = unknown, P = unknown> {
     try {
       await driver.commit(tx.connection);
     } catch (error) {
+      if (error instanceof UnexpectedRollbackError) {
+        this.#metrics.unexpectedRollbacks += 1;
+        return { status: 'ROLLED_BACK', error, hasError: true };
+      }
       const rolledBack = await this.#quietRollback(tx.connection);
       const known = classifyError(driver.dialect, error, { lockNotAvailable: true }) !== undefined;
       return { status: rolledBack && known ? 'ROLLED_BACK' : 'UNKNOWN', error, hasError: true };
