@@ -21,6 +21,11 @@ beforeAll(async () => {
     } else if (path === '/big') {
       response.writeHead(200);
       response.end('x'.repeat(200_000));
+    } else if (path === '/endless') {
+      response.writeHead(200);
+      const chunk = 'y'.repeat(16 * 1024);
+      const timer = setInterval(() => response.write(chunk), 5);
+      response.on('close', () => clearInterval(timer));
     } else if (path === '/hang') {
       response.writeHead(200);
       response.write('partial');
@@ -79,6 +84,16 @@ describe('HTTP executors', () => {
     expect(result.exitCode).toBe(200);
     expect(outputs.body).toBe('x'.repeat(1000));
     expect(logs.some((l) => l.stream === 'system' && l.text.includes('body truncated to 1000 bytes'))).toBe(true);
+  });
+
+  it('bounds the body at 64 KiB by default and stops reading an endless one', async () => {
+    const { result, outputs, logs } = await run(
+      createHttpExecutor('HTTP_GET'),
+      spec({ method: 'HTTP_GET', url: `${server.url}/endless`, timeoutMs: 10_000 }),
+    );
+    expect(result).toEqual({ exitCode: 200, succeeded: true });
+    expect(outputs.body).toBe('y'.repeat(64 * 1024));
+    expect(logs.some((l) => l.stream === 'system' && l.text.includes('body truncated to 65536 bytes'))).toBe(true);
   });
 
   it('times out a response that never ends', async () => {
