@@ -1,7 +1,7 @@
 // One test per anti-pattern of "How Duplicate Detection Became the Dangerous Impostor of True
 // Idempotency". Each would fail against the naive version the article describes.
 import type { AddressInfo } from 'node:net';
-import { IdempotencyEngine, MemoryStore, StaleLeaseError, startSweeper, stepKey } from '@myrmex/idempotency';
+import { IdempotencyEngine, MemoryStore, StaleLeaseError, scopeOf, startSweeper, stepKey } from '@myrmex/idempotency';
 import { idempotencyHooks } from '@myrmex/idempotency/fastify';
 import { PostgresStore } from '@myrmex/idempotency/postgres';
 import { RedisStore } from '@myrmex/idempotency/redis';
@@ -96,7 +96,8 @@ describe('the twelve anti-patterns', () => {
 
   it('5. failed responses: a 4xx answer is replayed even after the state that caused it changed; a 5xx is not kept', async () => {
     let balance = 0;
-    server = await paymentsApp({ status: () => (balance < 100 ? 402 : 201) });
+    let outage = true;
+    server = await paymentsApp({ status: (sent) => (sent.amount === 1 ? (outage ? 503 : 201) : balance < 100 ? 402 : 201) });
     const declined = await post(`${server.url}/payments`, body, { 'idempotency-key': 'poor' });
     expect(declined.status).toBe(402);
     balance = 500;
@@ -105,6 +106,13 @@ describe('the twelve anti-patterns', () => {
     expect(retry.headers.get('idempotent-replayed')).toBe('true');
     expect(await retry.text()).toBe(await declined.text());
     expect(server.executions()).toBe(1);
+    // A 5xx is not an answer: it is not kept, so the retry after the outage executes.
+    expect((await post(`${server.url}/payments`, { amount: 1 }, { 'idempotency-key': 'outage' })).status).toBe(503);
+    outage = false;
+    const recovered = await post(`${server.url}/payments`, { amount: 1 }, { 'idempotency-key': 'outage' });
+    expect(recovered.status).toBe(201);
+    expect(recovered.headers.get('idempotent-replayed')).toBeNull();
+    expect(server.executions()).toBe(3);
   });
 
   redisGate.describe('6. non-ACID storage (Redis, 4 connections)', () => {
@@ -265,6 +273,10 @@ describe('the twelve anti-patterns', () => {
     clock += 23 * 3600_000;
     expect((await engine.begin(request('mobile'))).kind).toBe('replay');
     clock += 3600_000;
+    // Expired on read already, before any sweep has run.
+    expect(
+      await open.store.get(scopeOf({ principal: 'trader-1', method: 'POST', route: '/orders', key: 'mobile' }), clock),
+    ).toBeUndefined();
     const sweeper = startSweeper({ store: open.store, clock: () => clock, intervalMs: 60_000 });
     expect(await sweeper.sweepNow()).toBe(1);
     sweeper.stop();

@@ -174,7 +174,12 @@ describe('interleaving property', () => {
               expect(running.get(r.key)).toBe(1);
               if (r.late) await scheduler.schedule(Promise.resolve(), 'handler work');
               running.set(r.key, running.get(r.key)! - 1);
-              const response = { status: r.fails ? 503 : 201, headers: {}, body: Buffer.from(`${r.key}#${++serial}`) };
+              const run = ++serial;
+              const response = {
+                status: r.fails ? 503 : 201,
+                headers: { 'content-type': 'text/plain', etag: `"${run}"`, 'set-cookie': `run=${run}` },
+                body: Buffer.from(`${r.key}#${run}`),
+              };
               const settled = await scheduler.schedule(begin.lease.complete(response));
               if (settled.kind === 'stored') {
                 recorded.set(r.key, (recorded.get(r.key) ?? 0) + 1);
@@ -183,7 +188,7 @@ describe('interleaving property', () => {
             };
             const note = (key: string, response: StoredResponse) => {
               const seen = answers.get(key) ?? new Set<string>();
-              seen.add(`${response.status}:${response.body.toString('hex')}`);
+              seen.add(`${response.status}:${JSON.stringify(response.headers)}:${response.body.toString('hex')}`);
               answers.set(key, seen);
             };
             const all = Promise.all(requests.map(one));
