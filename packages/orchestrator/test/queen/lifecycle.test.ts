@@ -108,7 +108,7 @@ describe('Queen: cancel, restart, timeouts, logs, stop', () => {
         {
           task_type: 'long',
           method: 'SHELL',
-          script: ['echo "::set-output name=PID::$$"', `test -f ${flag} || sleep 30`],
+          script: ['sleep 30 &', 'echo "::set-output name=PID::$$ $!"', `test -f ${flag} || sleep 30`],
           dependencies: ['quick'],
         },
         { task_type: 'after', dependencies: ['long'] },
@@ -123,8 +123,10 @@ describe('Queen: cancel, restart, timeouts, logs, stop', () => {
     expect(taskStates(detail)).toEqual({ quick: 'COMPLETED', long: 'CANCELLED', after: 'CANCELLED', cleanup: 'CANCELLED' });
     expect(detail.tasks[1]!.attempts).toMatchObject([{ state: 'CANCELLED' }]);
     await expect(queen.cancel(job.id)).rejects.toMatchObject({ code: 'conflict' });
-    const pid = Number((await queen.logs(job.id, { taskType: 'long' }))[0]!.text.split('::')[2]);
-    expect(await until(async () => !isAlive(pid))).toBe(true);
+    // The shell and the background child it started: the whole process group dies.
+    const pids = (await queen.logs(job.id, { taskType: 'long' }))[0]!.text.split('::')[2]!.split(' ').map(Number);
+    expect(pids).toHaveLength(2);
+    for (const pid of pids) expect(await until(async () => !isAlive(pid))).toBe(true);
 
     writeFileSync(flag, '');
     await queen.restart(job.id);
