@@ -135,7 +135,14 @@ describe('the twelve anti-patterns', () => {
   it('7. orphaned PENDING: a key whose holder stopped renewing is taken over after the lease, once', async () => {
     const store = new MemoryStore();
     // maxHoldMs makes the first holder stop renewing, as a crashed or hung process would.
-    const hung = new IdempotencyEngine({ store, leaseMs: 100, heartbeatMs: 30, maxHoldMs: 60, logger: quietLogger });
+    const warnings: string[] = [];
+    const hung = new IdempotencyEngine({
+      store,
+      leaseMs: 100,
+      heartbeatMs: 30,
+      maxHoldMs: 60,
+      logger: { ...quietLogger, warn: (_details, message) => warnings.push(message) },
+    });
     const healthy = new IdempotencyEngine({ store, leaseMs: 100, logger: quietLogger });
     const first = await hung.begin(request('orphan'));
     expect(first.kind).toBe('execute');
@@ -148,6 +155,7 @@ describe('the twelve anti-patterns', () => {
     if (first.kind === 'execute')
       await expect(first.lease.complete({ status: 201, headers: {}, body: Buffer.from('first') })).rejects.toThrow(StaleLeaseError);
     expect(hung.metrics.staleCompletions).toBe(1);
+    expect(warnings).toContain('stale completion rejected: the lease expired and another request took the key');
     const replay = await healthy.begin(request('orphan'));
     expect(replay.kind === 'replay' && replay.response.body.toString()).toBe('second');
   });

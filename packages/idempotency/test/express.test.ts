@@ -72,6 +72,23 @@ describe('Express middleware', () => {
     expect(runs()).toBe(3);
   });
 
+  it('releases the key when the handler throws, so the retry executes', async () => {
+    const app = express();
+    let runs = 0;
+    app.post('/charge', idempotencyMiddleware({ store: new MemoryStore(), logger: quietLogger, principal: () => 'acct-1' }), async () => {
+      runs++;
+      throw new Error('card network down');
+    });
+    const url = await start(app);
+    expect((await post(`${url}/charge`, {}, { 'idempotency-key': 'thrown' })).status).toBe(500);
+    expect((await post(`${url}/charge`, {}, { 'idempotency-key': 'thrown' })).status).toBe(500);
+    expect(runs).toBe(2);
+  });
+
+  it('needs the application to say who owns a key: no principal function, no middleware', () => {
+    expect(() => idempotencyMiddleware({ store: new MemoryStore() } as never)).toThrow('options.principal must be a function');
+  });
+
   it('answers 400 problem for a JSON body it cannot parse', async () => {
     const { app, runs } = paymentsApp();
     const url = await start(app);

@@ -64,6 +64,10 @@ describe('Fastify plugin', () => {
     expect(server.executions()).toBe(2);
   });
 
+  it('needs the application to say who owns a key: no principal function, no hooks', () => {
+    expect(() => idempotencyHooks({ store: new MemoryStore() } as never)).toThrow('options.principal must be a function');
+  });
+
   it('waits for the first request when waitMs is set and replays its response', async () => {
     server = await paymentsApp({ delayMs: 150, waitMs: 2000 });
     const [a, b] = await Promise.all([
