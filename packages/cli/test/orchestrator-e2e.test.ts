@@ -258,6 +258,18 @@ describe('myrmex CLI against a served queen', () => {
     expect((await onServer(['cancel', job.id])).stdout).toMatch(/^cancelled /);
   });
 
+  it('submit --wait exits 1 when the job it waits for is cancelled', async () => {
+    const waiting = onServer(['submit', 'sleeper', '--wait', '--json']);
+    const id = await until(async () => {
+      const page = json<{ items: Job[] }>(await onServer(['jobs', '--type', 'sleeper', '--state', 'EXECUTING', '--json']));
+      return page.items[0]?.id;
+    }, 'the waited-for sleeper to start');
+    expect((await onServer(['cancel', id])).code).toBe(0);
+    const waited = await waiting;
+    expect(waited.code).toBe(1);
+    expect(json<Job>(waited)).toMatchObject({ id, state: 'CANCELLED', tasks: [{ task_type: 'nap', state: 'CANCELLED' }] });
+  });
+
   it('explains bad arguments (exit 2), unknown jobs and an unreachable queen (exit 1)', async () => {
     const usage = await onServer(['submit', 'pipeline', '--priority', '500']);
     expect(usage.code).toBe(2);
