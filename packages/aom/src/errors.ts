@@ -16,13 +16,39 @@ export class AomError extends Error {
   override name = 'AomError';
 }
 
+const cut = (text: string, max: number) => (text.length > max ? `${text.slice(0, max - 3)}...` : text);
+
+/** A value as it can appear in one line of a log: JSON-like, bounded in depth and length (values can nest deeply). */
+function shown(value: unknown, depth = 0): string {
+  if (value instanceof Date) return Number.isNaN(value.getTime()) ? 'Invalid Date' : value.toISOString();
+  if (value === null || typeof value !== 'object') {
+    return cut(typeof value === 'string' ? JSON.stringify(value) : String(value), 60);
+  }
+  if (depth >= 3) return Array.isArray(value) ? '[...]' : '{...}';
+  const items: [string | undefined, unknown][] = Array.isArray(value) ? value.map((item) => [undefined, item]) : Object.entries(value);
+  const inner =
+    items
+      .slice(0, 5)
+      .map(([key, item]) => (key === undefined ? '' : `${JSON.stringify(key)}:`) + shown(item, depth + 1))
+      .join(',') + (items.length > 5 ? ',...' : '');
+  return cut(Array.isArray(value) ? `[${inner}]` : `{${inner}}`, 60);
+}
+
+/**
+ * One issue as a line that names everything needed to find and fix it, so a logged `error.message`
+ * alone says which type, entity, property, value and constraint.
+ */
+function describeIssue(issue: AomIssue): string {
+  return `${issue.message} (type ${issue.entityType}, id ${issue.entityId ?? '(new)'}, property ${issue.property}, value ${shown(issue.value)}, constraint ${issue.constraint})`;
+}
+
 /** An entity broke its type: every issue at once, never only the first. */
 export class AomValidationError extends AomError {
   override name = 'AomValidationError';
   readonly issues: readonly AomIssue[];
   constructor(issues: readonly AomIssue[]) {
     const first = issues[0];
-    const head = first ? `${first.entityType}${first.entityId ? ` ${first.entityId}` : ''}: ${first.message}` : 'no issues';
+    const head = first ? describeIssue(first) : 'no issues';
     super(
       `${issues.length} validation issue${issues.length === 1 ? '' : 's'}: ${head}${issues.length > 1 ? ` (and ${issues.length - 1} more)` : ''}`,
     );

@@ -76,6 +76,26 @@ describe('value types and constraints', () => {
       message: 'Car.price must be at least 0',
     });
     expect(error!.message).toContain('12 validation issues');
+    // The message alone (what a log keeps) names the type, id, property, value and constraint of the first issue.
+    const first = error!.issues[0]!;
+    expect(error!.message).toContain(
+      `${first.message} (type Car, id car-1, property ${first.property}, value ${JSON.stringify(first.value)}, constraint ${first.constraint}) (and 11 more)`,
+    );
+  });
+
+  it('keeps the message one bounded line when the bad value is huge or deeply nested', async () => {
+    const registry = await AomRegistry.open();
+    await registry.defineType({ name: 'Note', properties: { text: { type: 'string' } } });
+    let deep: unknown = 'x';
+    for (let i = 0; i < 100_000; i++) deep = [deep];
+    const error = await registry.create('Note', { text: 'ok', extra: deep }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(AomValidationError);
+    const { message } = error as AomValidationError;
+    expect(message).toBe(
+      '1 validation issue: Note.extra is not a property of Note (type Note, id (new), property extra, value [[[[...]]]], constraint unknown)',
+    );
+    const long = await registry.create('Note', { text: 7, other: 'y'.repeat(10_000) }).catch((e: unknown) => e);
+    expect((long as Error).message.length).toBeLessThan(200);
   });
 
   it('checks each value type', async () => {
