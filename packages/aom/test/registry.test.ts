@@ -208,6 +208,28 @@ describe('AomRegistry', () => {
       expect(() => registry.as({ roles: 'admin' } as never)).toThrow('principal.roles');
     });
 
+    it('audits a computed property as a read of the sensitive properties it is computed from', async () => {
+      const reads: SensitiveRead[] = [];
+      const registry = await AomRegistry.open({ onSensitiveRead: (read) => reads.push(read) });
+      await registry.defineType({
+        name: 'Patient',
+        properties: {
+          name: { type: 'string' },
+          diagnosis: { type: 'string', sensitive: true },
+          diagnosed: { type: 'boolean', computed: 'exists(diagnosis)' },
+        },
+      });
+      const patient = await registry.create('Patient', { name: 'Ann', diagnosis: 'flu' });
+      expect(patient.get('diagnosed')).toBe(true);
+      expect(
+        Facets.of(patient)
+          .require(AuditFacet)
+          .entries()
+          .map((entry) => entry.details.property),
+      ).toEqual(['diagnosis']);
+      expect(reads.map((read) => read.property)).toEqual(['diagnosis']);
+    });
+
     it('lets callers attach their own facets to entities', async () => {
       const registry = await vehicleRegistry();
       class Note {

@@ -75,11 +75,14 @@ export class Entity {
   /**
    * One property's value (computed ones are evaluated), or undefined when absent. Throws
    * AomAccessError when the principal may not read it, or may not read what it is computed from.
+   * Reading a sensitive property, or a computed one that reads a sensitive property, is audited.
    */
   get(name: string): unknown {
     const property = this.#readable(name);
     if (property.computed) {
-      for (const input of property.computed.identifiers) this.#readable(input);
+      const inputs = [...property.computed.identifiers].map((input) => this.#readable(input));
+      // A value computed from a sensitive one reveals it, so reading it is audited as reading its sensitive inputs.
+      for (const input of inputs) if (input.sensitive) this.#audit(input.name);
       return property.computed.evaluate(this.#values) ?? undefined;
     }
     if (property.sensitive) this.#audit(name);
