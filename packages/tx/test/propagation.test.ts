@@ -281,6 +281,95 @@ for (const target of targets) {
       expect(() => tm.synchronize({})).toThrow(IllegalTransactionStateError);
     });
 
+    it('SUPPORTS, NOT_SUPPORTED and NEVER without a transaction complete their own hooks, as Spring does for empty transactions', async () => {
+      const log: string[] = [];
+      const hooks = (tag: string) => ({
+        beforeCommit: (readOnly: boolean) => void log.push(`${tag}.beforeCommit(${readOnly})`),
+        afterCommit: () => void log.push(`${tag}.afterCommit`),
+        afterRollback: () => void log.push(`${tag}.afterRollback`),
+        afterCompletion: (status: string) => void log.push(`${tag}.afterCompletion(${status})`),
+      });
+      const committed = [
+        (tag: string, readOnly = false) => `${tag}.beforeCommit(${readOnly})`,
+        (tag: string) => `${tag}.afterCommit`,
+        (tag: string) => `${tag}.afterCompletion(COMMITTED)`,
+      ];
+      const before = tm.metrics();
+      // The outermost empty scope owns the hooks; an empty scope inside it takes part.
+      await tm.run(
+        async () => {
+          tm.synchronize(hooks('s'));
+          await tm.run(() => tm.synchronize(hooks('inner')), { propagation: 'NEVER' });
+          log.push('body');
+        },
+        { propagation: 'SUPPORTS', readOnly: true },
+      );
+      expect(log.splice(0)).toEqual(['body', ...committed.flatMap((line) => [line('s', true), line('inner', true)])]);
+      // NOT_SUPPORTED suspends the transaction and its hooks: its own run when it ends, before the outer commit.
+      await tm.run(async () => {
+        tm.synchronize(hooks('outer'));
+        await tm.run(() => tm.synchronize(hooks('suspended')), { propagation: 'NOT_SUPPORTED' });
+        log.push('outer body');
+        await insert(1);
+      });
+      expect(log.splice(0)).toEqual([
+        ...committed.map((line) => line('suspended')),
+        'outer body',
+        ...committed.map((line) => line('outer')),
+      ]);
+      // A transaction begun inside an empty scope has hooks of its own.
+      await tm.run(
+        async () => {
+          tm.synchronize(hooks('empty'));
+          await tm.run(async () => {
+            tm.synchronize(hooks('tx'));
+            await insert(2);
+          });
+          log.push('after tx');
+        },
+        { propagation: 'SUPPORTS' },
+      );
+      expect(log.splice(0)).toEqual([...committed.map((line) => line('tx')), 'after tx', ...committed.map((line) => line('empty'))]);
+      // Rollback rules and setRollbackOnly decide the empty outcome too; nothing is counted for it.
+      await expect(
+        tm.run(
+          () => {
+            tm.synchronize(hooks('n'));
+            throw new BusinessError('x');
+          },
+          { propagation: 'NEVER' },
+        ),
+      ).rejects.toBeInstanceOf(BusinessError);
+      const value = await tm.run(
+        () => {
+          tm.synchronize(hooks('r'));
+          tm.setRollbackOnly();
+          return 5;
+        },
+        { propagation: 'SUPPORTS' },
+      );
+      expect(value).toBe(5);
+      await expect(
+        tm.run(
+          () => {
+            tm.synchronize(hooks('h'));
+            throw new Harmless('keep');
+          },
+          { propagation: 'NOT_SUPPORTED', noRollbackOn: [Harmless] },
+        ),
+      ).rejects.toBeInstanceOf(Harmless);
+      expect(log.splice(0)).toEqual([
+        'n.afterRollback',
+        'n.afterCompletion(ROLLED_BACK)',
+        'r.afterRollback',
+        'r.afterCompletion(ROLLED_BACK)',
+        ...committed.map((line) => line('h')),
+      ]);
+      const after = tm.metrics();
+      expect([after.commits - before.commits, after.rollbacks - before.rollbacks]).toEqual([2, 0]);
+      expect(await ids()).toEqual([1, 2]);
+    });
+
     it('beforeCommit vetoes; afterCommit errors reach the caller after the commit; afterCompletion errors are logged', async () => {
       await expect(
         tm.run(async () => {

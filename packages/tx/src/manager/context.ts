@@ -30,6 +30,11 @@ export interface Scope {
 export interface Frame<C> {
   /** Undefined while suspended (NOT_SUPPORTED) or outside any transaction. */
   readonly tx: PhysicalTransaction<C> | undefined;
+  /**
+   * Hooks of the "empty" transaction a SUPPORTS, NOT_SUPPORTED or NEVER scope runs in when there is
+   * no physical one: like Spring's default SYNCHRONIZATION_ALWAYS, they run when that scope ends.
+   */
+  readonly emptyHooks?: Synchronization[];
   readonly scope: Scope;
   /** Physical transactions this async context holds open, suspended ones included. */
   readonly held: number;

@@ -10,7 +10,13 @@ import {
   TransactionTimeoutError,
   UnexpectedRollbackError,
 } from '../core/errors.js';
-import { type CompletionStatus, runBeforeCommit, type Synchronization, validateSynchronization } from '../core/hooks.js';
+import {
+  type CompletionStatus,
+  type HookErrorReporter,
+  runBeforeCommit,
+  type Synchronization,
+  validateSynchronization,
+} from '../core/hooks.js';
 import { cloneMetrics, emptyMetrics, type TransactionMetrics } from '../core/metrics.js';
 import { type Isolation, type ResolvedOptions, resolveOptions, type TxOptions } from '../core/options.js';
 import { decide, joinConflicts } from '../core/propagation.js';
@@ -18,7 +24,7 @@ import { backoffDelay, classifyError, type Dialect, type RetryCause } from '../c
 import { shouldRollback } from '../core/rollback.js';
 import type { Frame, PhysicalTransaction, Scope } from './context.js';
 import { TIMED_OUT, withDeadline } from './deadline.js';
-import { type Outcome, settle } from './outcome.js';
+import { complete, type Outcome, settle } from './outcome.js';
 
 export interface Logger {
   warn(message: string, details?: Record<string, unknown>): void;
@@ -99,10 +105,7 @@ export class TransactionManager<C = unknown, P = unknown> {
       case 'fail':
         throw decision.error;
       case 'none':
-        return this.#als.run(
-          { tx: undefined, scope: { kind: 'none', rollbackOnly: false }, held: frame?.held ?? 0, writeHeld: frame?.writeHeld ?? false },
-          async () => fn(),
-        );
+        return this.#empty(frame, fn, opts);
       case 'join':
         this.#checkJoin(running!, opts);
         return this.#join(frame!, fn, opts);
@@ -152,13 +155,17 @@ export class TransactionManager<C = unknown, P = unknown> {
    * UnexpectedRollbackError).
    */
   setRollbackOnly(): void {
-    this.#requireTransaction('setRollbackOnly').scope.rollbackOnly = true;
+    this.#requireScope('setRollbackOnly').scope.rollbackOnly = true;
   }
 
-  /** Registers hooks on the current physical transaction; they run in registration order. */
+  /**
+   * Registers hooks on the current physical transaction, or on the "empty" transaction of a
+   * SUPPORTS, NOT_SUPPORTED or NEVER scope running without one; they run in registration order.
+   */
   synchronize(synchronization: Synchronization): void {
     const hooks = validateSynchronization(synchronization);
-    this.#requireTransaction('synchronize').tx!.hooks.push(hooks);
+    const frame = this.#requireScope('synchronize');
+    (frame.tx?.hooks ?? frame.emptyHooks!).push(hooks);
   }
 
   /** Counters and durations since the manager was made. */
@@ -170,10 +177,51 @@ export class TransactionManager<C = unknown, P = unknown> {
     return this.#driver.close();
   }
 
-  #requireTransaction(what: string): Frame<C> {
+  /** The frame of a running transaction, physical or empty; outside every `run` there is none. */
+  #requireScope(what: string): Frame<C> {
     const frame = this.#als.getStore();
-    if (!frame?.tx) throw new IllegalTransactionStateError(`${what}() needs a running transaction`);
+    if (!frame?.tx && !frame?.emptyHooks) throw new IllegalTransactionStateError(`${what}() needs a running transaction`);
     return frame;
+  }
+
+  /**
+   * A scope without a physical transaction. The outermost such scope owns the hooks registered in it
+   * and completes them as Spring completes an empty transaction: on success (or an error its rules
+   * do not roll back for) beforeCommit, afterCommit, afterCompletion('COMMITTED'); otherwise, and
+   * after setRollbackOnly(), afterRollback and afterCompletion('ROLLED_BACK'). Nothing is counted.
+   */
+  async #empty<T>(frame: Frame<C> | undefined, fn: () => T | Promise<T>, opts: ResolvedOptions): Promise<T> {
+    const scope: Scope = { kind: 'none', rollbackOnly: false };
+    const base = { tx: undefined, scope, held: frame?.held ?? 0, writeHeld: frame?.writeHeld ?? false };
+    // Already inside an empty scope: take part in its synchronisation.
+    if (frame !== undefined && frame.tx === undefined && frame.emptyHooks !== undefined) {
+      const emptyHooks = frame.emptyHooks;
+      return this.#als.run({ ...base, emptyHooks }, async () => fn());
+    }
+    const hooks: Synchronization[] = [];
+    const result = await this.#als
+      .run({ ...base, emptyHooks: hooks }, async () => fn())
+      .then(
+        (value) => ({ ok: true as const, value }),
+        (error: unknown) => ({ ok: false as const, error }),
+      );
+    const carry = result.ok ? { value: result.value, hasError: false as const } : { error: result.error, hasError: true as const };
+    let outcome: Outcome<T>;
+    if (scope.rollbackOnly || (!result.ok && shouldRollback(result.error, opts))) {
+      outcome = { status: 'ROLLED_BACK', ...carry } as Outcome<T>;
+    } else {
+      try {
+        await runBeforeCommit(hooks, opts.readOnly === true);
+        outcome = { status: 'COMMITTED', ...carry } as Outcome<T>;
+      } catch (error) {
+        outcome = { status: 'ROLLED_BACK', error, hasError: true };
+      }
+    }
+    return complete(outcome, hooks, this.#hookReporter(opts.name));
+  }
+
+  #hookReporter(transaction: string | undefined): HookErrorReporter {
+    return (hook, error) => this.#logger.warn(`@myrmex/tx: ${hook} hook failed`, { transaction, error });
   }
 
   #checkJoin(running: PhysicalTransaction<C>, opts: ResolvedOptions): void {
@@ -346,8 +394,7 @@ export class TransactionManager<C = unknown, P = unknown> {
       this.#metrics.open -= 1;
       await driver.release(connection, discard);
     }
-    const report = (hook: string, error: unknown) => this.#logger.warn(`@myrmex/tx: ${hook} hook failed`, { transaction: tx.name, error });
-    return settle(outcome, tx.hooks, this.#metrics, performance.now() - started, report);
+    return settle(outcome, tx.hooks, this.#metrics, performance.now() - started, this.#hookReporter(tx.name));
   }
 
   async #commitOrRollback<T>(tx: PhysicalTransaction<C>, scope: Scope, result: { value: T } | { error: unknown }): Promise<Outcome<T>> {

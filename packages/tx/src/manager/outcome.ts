@@ -29,14 +29,22 @@ export async function settle<T>(
   if (outcome.status === 'COMMITTED') {
     metrics.commits += 1;
     recordDuration(metrics.durations.committed, elapsedMs);
+  } else {
+    metrics.rollbacks += 1;
+    recordDuration(metrics.durations.rolledBack, elapsedMs);
+  }
+  return complete(outcome, hooks, report);
+}
+
+/** Runs the after-completion hooks of an outcome, then returns its value or throws its error. */
+export async function complete<T>(outcome: Outcome<T>, hooks: readonly Synchronization[], report: HookErrorReporter): Promise<T> {
+  if (outcome.status === 'COMMITTED') {
     try {
       await runAfterCommit(hooks);
     } finally {
       await runAfterCompletion(hooks, 'COMMITTED', report);
     }
   } else {
-    metrics.rollbacks += 1;
-    recordDuration(metrics.durations.rolledBack, elapsedMs);
     if (outcome.status === 'ROLLED_BACK') await runAfterRollback(hooks, report);
     await runAfterCompletion(hooks, outcome.status satisfies CompletionStatus, report);
   }
