@@ -8,7 +8,14 @@ interface OpenApiDocument {
   info: { title: string; version: string };
   paths: Record<
     string,
-    Record<string, { responses: Record<string, { content?: Record<string, { schema: unknown }> }>; parameters?: unknown[] }>
+    Record<
+      string,
+      {
+        responses: Record<string, { content?: Record<string, { schema: unknown }> }>;
+        parameters?: unknown[];
+        requestBody?: { content: Record<string, { schema: unknown }> };
+      }
+    >
   >;
   components: { schemas: Record<string, { properties: Record<string, unknown> }> };
 }
@@ -110,6 +117,20 @@ describe('system API', () => {
     const submit = doc.paths['/api/jobs/requests']?.post;
     expect(submit?.responses['400']?.content?.['application/problem+json']?.schema).toEqual({ $ref: '#/components/schemas/Problem' });
     expect(Object.keys(submit?.responses ?? {})).toEqual(expect.arrayContaining(['201', '400', '409', '422']));
+    // Every operation that reads a body documents it, with the media types it accepts.
+    for (const operation of ['POST /api/jobs/definitions', 'POST /api/jobs/requests']) {
+      const [method, path] = operation.split(' ') as [string, string];
+      expect(doc.paths[path]?.[method.toLowerCase()]?.requestBody, operation).toBeDefined();
+    }
+    const applyBody = doc.paths['/api/jobs/definitions']?.post?.requestBody?.content ?? {};
+    expect(Object.keys(applyBody).sort()).toEqual([
+      'application/json',
+      'application/x-yaml',
+      'application/yaml',
+      'text/x-yaml',
+      'text/yaml',
+    ]);
+    expect(applyBody['application/yaml']?.schema).toMatchObject({ type: 'string' });
     // Every $ref resolves inside the document.
     const refs = JSON.stringify(doc).match(/"\$ref":"[^"]+"/g) ?? [];
     for (const ref of refs) expect(doc.components.schemas[ref.split('/').at(-1)?.replace('"', '') ?? '']).toBeDefined();

@@ -7,6 +7,12 @@ import { definitionToWire } from '../wire.js';
 /** Media types a definition may be posted as; JSON is kept as text too, so error positions point into what was sent. */
 export const DEFINITION_MEDIA_TYPES = ['text/yaml', 'application/yaml', 'application/x-yaml', 'text/x-yaml', 'application/json'];
 
+const DEFINITION_BODY_DOC = {
+  type: 'string',
+  minLength: 1,
+  description: 'the job definition as YAML or JSON text; errors are reported as file:line:col into this text',
+};
+
 export async function definitionRoutes(app: FastifyInstance, queen: QueenService): Promise<void> {
   // Encapsulated: only these routes read bodies as raw text.
   app.removeContentTypeParser('application/json');
@@ -22,6 +28,9 @@ export async function definitionRoutes(app: FastifyInstance, queen: QueenService
         querystring: ApplyQuery,
         response: { 200: ApplyResultRef, 201: ApplyResultRef, ...problemResponses(400, 415, 422) },
       },
+      // The body is raw text checked by the definition parser, not by a JSON Schema; it is described
+      // for the OpenAPI document only, so Fastify's own validation does not run on it.
+      config: { swaggerTransform: ({ schema, url }) => ({ schema: { ...schema, body: DEFINITION_BODY_DOC }, url }) },
     },
     async (request, reply) => {
       const source = typeof request.body === 'string' ? request.body : '';
