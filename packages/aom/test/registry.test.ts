@@ -230,6 +230,31 @@ describe('AomRegistry', () => {
       expect(reads.map((read) => read.property)).toEqual(['diagnosis']);
     });
 
+    it('audits a query that matches or orders by a sensitive property, on every entity it returns', async () => {
+      const reads: SensitiveRead[] = [];
+      const registry = await AomRegistry.open({ onSensitiveRead: (read) => reads.push(read) });
+      await registry.defineType({
+        name: 'Patient',
+        properties: { name: { type: 'string' }, diagnosis: { type: 'string', sensitive: true } },
+      });
+      const ann = await registry.create('Patient', { name: 'Ann', diagnosis: 'flu' });
+      await registry.create('Patient', { name: 'Bob', diagnosis: 'cold' });
+      const found = await registry.as({ id: 'eve', roles: [] }).find('Patient', { where: { diagnosis: 'flu' } });
+      expect(found.map((patient) => patient.id)).toEqual([ann.id]);
+      expect(
+        Facets.of(found[0]!)
+          .require(AuditFacet)
+          .entries()
+          .map((entry) => entry.details.property),
+      ).toEqual(['diagnosis']);
+      expect(reads).toEqual([{ entityType: 'Patient', entityId: ann.id, property: 'diagnosis', principal: 'eve', roles: [] }]);
+      reads.length = 0;
+      await registry.find('Patient', { where: { name: { exists: true } } });
+      expect(reads).toEqual([]);
+      await registry.find('Patient', { orderBy: 'diagnosis' });
+      expect(reads.map((read) => read.property)).toEqual(['diagnosis', 'diagnosis']);
+    });
+
     it('lets callers attach their own facets to entities', async () => {
       const registry = await vehicleRegistry();
       class Note {

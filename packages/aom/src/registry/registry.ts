@@ -229,15 +229,20 @@ export class AomRegistry {
   async find(typeName: string, query: FindQuery = {}): Promise<Entity[]> {
     const type = this.type(typeName);
     const compiled = compileQuery(type, this.#core.catalog.descendants(type.name), query);
-    for (const name of [...compiled.conditions.map((c) => c.property), ...compiled.orderBy.map((o) => o.property)]) {
+    const read = new Set([...compiled.conditions.map((c) => c.property), ...compiled.orderBy.map((o) => o.property)]);
+    for (const name of read) {
       const property = type.property(name)!;
       if (!allowed(this.principal, property.readRoles)) throw new AomAccessError(type.name, null, name, 'query', property.readRoles);
     }
     const records = await this.#core.store.query(compiled);
     const entities: Entity[] = [];
+    const sensitive = [...read].filter((name) => type.property(name)!.sensitive);
     for (const found of records) {
       const { record, type: current } = await this.#upgrade(found);
-      entities.push(this.#entity(record, current));
+      const entity = this.#entity(record, current);
+      // Matching or ordering by a sensitive property reveals it, so each result records an audited read of it.
+      for (const name of sensitive) entity.get(name);
+      entities.push(entity);
     }
     return entities;
   }
