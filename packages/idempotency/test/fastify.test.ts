@@ -1,10 +1,11 @@
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
-import { MemoryStore, scopeOf } from '@myrmex/idempotency';
+import { idempotencyOf, jsonResponse, MemoryStore, scopeOf } from '@myrmex/idempotency';
 import { idempotency, idempotencyHooks } from '@myrmex/idempotency/fastify';
 import Fastify from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type PaymentsApp, paymentsApp, post, quietLogger, until } from './helpers.js';
+import { openSqlite } from './stores.js';
 
 let server: PaymentsApp | undefined;
 afterEach(async () => {
@@ -157,6 +158,46 @@ describe('Fastify plugin', () => {
       expect(await (await post(url, {}, { 'idempotency-key': 'taken' })).json()).toEqual({ run: 2 });
     } finally {
       await app.close();
+    }
+  });
+
+  it('atomic mode: a response the policy will not keep rolls the work back and answers problem+json', async () => {
+    const open = openSqlite();
+    open.database.exec('CREATE TABLE ledger (id INTEGER PRIMARY KEY AUTOINCREMENT)');
+    const app = Fastify();
+    const hooks = idempotencyHooks({ store: open.store, logger: quietLogger, principal: () => 'p', maxBodyBytes: 64 });
+    let runs = 0;
+    app.post<{ Body: { status: number; pad?: string } }>('/atomic', { ...hooks }, async (request, reply) => {
+      runs++;
+      const response = open.store.atomic(idempotencyOf(request)?.lease, (db) => {
+        db.prepare('INSERT INTO ledger DEFAULT VALUES').run();
+        return jsonResponse(request.body.status, { pad: request.body.pad ?? '' });
+      });
+      return reply.code(response.status).headers(response.headers).send(response.body);
+    });
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    try {
+      const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}/atomic`;
+      for (const [body, detail] of [
+        [{ status: 503 }, /status 503 is not stored/],
+        [{ status: 201, pad: 'x'.repeat(100) }, /over maxBodyBytes \(64\)/],
+      ] as const) {
+        const refused = await post(url, body, { 'idempotency-key': `refused-${body.status}` });
+        expect(refused.status).toBe(500);
+        expect(refused.headers.get('content-type')).toBe('application/problem+json');
+        const problem = (await refused.json()) as { type: string; detail: string };
+        expect(problem.type).toMatch(/#problem-response-not-storable$/);
+        expect(problem.detail).toMatch(detail);
+      }
+      expect(open.database.prepare('SELECT count(*) AS n FROM ledger').get()).toEqual({ n: 0 });
+      // The key was released: a retry executes again instead of replaying the refusal.
+      const retried = await post(url, { status: 503 }, { 'idempotency-key': 'refused-503' });
+      expect(retried.status).toBe(500);
+      expect(retried.headers.get('idempotent-replayed')).toBeNull();
+      expect(runs).toBe(3);
+    } finally {
+      await app.close();
+      await open.dispose();
     }
   });
 

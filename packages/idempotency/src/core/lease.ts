@@ -24,6 +24,7 @@ export class Lease {
   private readonly timer: NodeJS.Timeout;
   private ended = false;
   private lostKey = false;
+  private refused: IdempotencyProblem | undefined;
   private readonly holdUntil: number;
 
   constructor(
@@ -52,6 +53,11 @@ export class Lease {
   /** True once another request took the key: this request's result must not be presented as the answer. */
   get lost(): boolean {
     return this.lostKey;
+  }
+
+  /** Set when `prepare` refused a response (atomic mode): the adapter answers with this problem instead. */
+  get refusal(): IdempotencyProblem | undefined {
+    return this.refused;
   }
 
   /** Applies the replay policy, then records the response or releases the key. */
@@ -83,12 +89,13 @@ export class Lease {
   prepare(input: ResponseInput): CompleteRequest {
     const decision = decide(this.options.policy, input);
     if (!decision.store) {
-      throw new IdempotencyProblem(
+      this.refused = new IdempotencyProblem(
         'response-not-storable',
         decision.reason === 'too-large'
           ? `the response body has ${input.body.length} bytes, over maxBodyBytes (${this.options.policy.maxBodyBytes}); the transaction was rolled back`
           : `status ${input.status} is not stored by the replay policy; in atomic mode the transaction was rolled back`,
       );
+      throw this.refused;
     }
     return this.completion(decision.response);
   }

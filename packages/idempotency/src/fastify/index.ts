@@ -81,7 +81,7 @@ export function idempotencyHooks(options: FastifyIdempotencyOptions): Idempotenc
     },
     async onSend(request, reply, payload) {
       const state = idempotencyOf(request);
-      if (!state || (state.lease.settled && !state.lease.lost)) return payload;
+      if (!state || (state.lease.settled && !state.lease.lost && !state.lease.refusal)) return payload;
       const body = toBuffer(payload);
       if (body === undefined && !state.lease.lost) {
         reply.headers(await finishUnbuffered(engine, state.lease));

@@ -36,6 +36,9 @@ export type Finish =
  */
 export async function finish(engine: IdempotencyEngine, lease: Lease, input: ResponseInput): Promise<Finish> {
   if (lease.lost) return { kind: 'replace', response: leaseLost(engine, new StaleLeaseError(lease.scope)) };
+  // The handler's atomic transaction was rolled back because its response could not be kept:
+  // whatever error page the framework made of that, the client gets the problem document.
+  if (lease.refusal) return { kind: 'replace', response: problemResponse(engine, lease.refusal) };
   if (lease.settled) return { kind: 'send', extraHeaders: {} };
   try {
     const settlement = await lease.complete(input);

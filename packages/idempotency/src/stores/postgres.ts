@@ -1,7 +1,7 @@
 import type { Pool, PoolClient } from 'pg';
 import type { Lease } from '../core/lease.js';
 import type { ResponseInput } from '../core/policy.js';
-import type { ClaimRequest, ClaimResult, CompleteRequest, IdempotencyStore, KeyRecord } from '../core/types.js';
+import type { ClaimRequest, ClaimResult, CompleteRequest, IdempotencyStore, KeyRecord, StoredResponse } from '../core/types.js';
 import { claimable } from './rules.js';
 import { CLAIM_ATTEMPTS, type KeyRow, recordFromRow, tableName } from './sql.js';
 
@@ -115,7 +115,7 @@ export class PostgresStore implements IdempotencyStore {
    * commit together, or neither does and the key is released for a retry. A completion whose
    * lease was taken over rolls everything back and throws StaleLeaseError.
    */
-  async atomic(lease: Lease | undefined, work: (client: PoolClient) => Promise<ResponseInput>): Promise<ResponseInput> {
+  async atomic<R extends ResponseInput>(lease: Lease | undefined, work: (client: PoolClient) => Promise<R>): Promise<R | StoredResponse> {
     const client = await this.pool.connect();
     let committed = false;
     try {

@@ -1,7 +1,7 @@
 import type { Database } from 'better-sqlite3';
 import type { Lease } from '../core/lease.js';
 import type { ResponseInput } from '../core/policy.js';
-import type { ClaimRequest, ClaimResult, CompleteRequest, IdempotencyStore, KeyRecord } from '../core/types.js';
+import type { ClaimRequest, ClaimResult, CompleteRequest, IdempotencyStore, KeyRecord, StoredResponse } from '../core/types.js';
 import { claimable } from './rules.js';
 import { type KeyRow, recordFromRow, tableName } from './sql.js';
 
@@ -93,7 +93,7 @@ export class SqliteStore implements IdempotencyStore {
    * synchronous, as every better-sqlite3 transaction is. Without a lease (an unprotected
    * request) only `work` runs in the transaction.
    */
-  atomic(lease: Lease | undefined, work: (db: Database) => ResponseInput): ResponseInput {
+  atomic<R extends ResponseInput>(lease: Lease | undefined, work: (db: Database) => R): R | StoredResponse {
     if (!lease) return this.db.transaction(() => work(this.db)).immediate();
     try {
       const request = this.db
