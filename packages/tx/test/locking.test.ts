@@ -104,10 +104,19 @@ for (const target of serverTargets) {
       });
       await lockTaken;
       setTimeout(release, 50);
-      const rows = await tm.run(() => lockRows(tm, 'rows_t', [1], { nowait: true }), {
-        retry: { attempts: 20, baseDelayMs: 10, lockNotAvailable: true },
-      });
+      let attempts = 0;
+      const rows = await tm.run(
+        async () => {
+          attempts += 1;
+          // Written before the failing statement: InnoDB's 1205 undoes only that statement, so the manager must roll back the rest.
+          await bump(3);
+          return lockRows(tm, 'rows_t', [1], { nowait: true });
+        },
+        { retry: { attempts: 20, baseDelayMs: 10, lockNotAvailable: true } },
+      );
       expect(rows).toHaveLength(1);
+      expect(attempts).toBeGreaterThan(1);
+      expect(await scalar(tm, 'SELECT value FROM rows_t WHERE id = 3')).toBe(31);
       expect(tm.metrics().retries[kind === 'postgres' ? 'lock-not-available' : 'lock-timeout']).toBeGreaterThan(0);
       await holder;
     });
