@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { type AttemptReport, callReport, createIdempotentFetch, fullJitterDelay, retryAfterMs } from '@myrmex/idempotency/client';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type PaymentsApp, paymentsApp } from './helpers.js';
+import { type PaymentsApp, paymentsApp, until } from './helpers.js';
 
 type Script = (request: IncomingMessage, response: ServerResponse, seen: { key: string | undefined; body: string }[]) => void;
 
@@ -100,6 +100,22 @@ describe('createIdempotentFetch', () => {
       'caller gave up',
     );
     expect(seen).toHaveLength(1);
+  });
+
+  it("an AbortSignal stops an attempt in flight with the caller's reason, and nothing is retried", async () => {
+    const { url, seen } = await scripted([() => undefined]);
+    const controller = new AbortController();
+    const attempts: AttemptReport[] = [];
+    const pending = createIdempotentFetch({ ...fast, onAttempt: (report) => attempts.push(report) })(url, {
+      method: 'POST',
+      body: 'x',
+      signal: controller.signal,
+    });
+    await until(() => seen.length === 1, 5000, 'the first attempt to arrive');
+    controller.abort(new Error('user navigated away'));
+    await expect(pending).rejects.toThrow('user navigated away');
+    expect(seen).toHaveLength(1);
+    expect(attempts).toEqual([]);
   });
 
   it('does not retry a POST when POST is not a keyed method', async () => {
