@@ -242,6 +242,36 @@ export class Supervisor {
     });
   }
 
+  /**
+   * READY or EXECUTING -> PAUSED: nothing new starts (the scheduler and `claim` only take tasks of
+   * READY/EXECUTING jobs); running attempts finish and their results are judged as usual.
+   */
+  pause(jobId: string, reason = 'paused'): Promise<void> {
+    return this.locks.run(jobId, async () => {
+      const { job } = await this.load(jobId);
+      if (job.state !== 'READY' && job.state !== 'EXECUTING') {
+        throw new SupervisorError(`job ${jobId} is ${job.state}; only READY or EXECUTING jobs can be paused`, 'conflict');
+      }
+      const events = await this.store.apply(jobId, { at: new Date(this.now()), job: { expect: [job.state], state: 'PAUSED', reason } });
+      if (!events) throw new SupervisorError(`job ${jobId} changed while pausing; try again`, 'conflict');
+      this.hooks.committed(events);
+    });
+  }
+
+  /** PAUSED -> the state it was paused in, re-planned from what finished meanwhile. */
+  resume(jobId: string): Promise<void> {
+    return this.locks.run(jobId, async () => {
+      const { job, tasks, definition } = await this.load(jobId);
+      if (job.state !== 'PAUSED') throw new SupervisorError(`job ${jobId} is ${job.state}; only PAUSED jobs can be resumed`, 'conflict');
+      const timeline = await this.store.timeline(jobId);
+      const paused = timeline.findLast((event) => event.taskType === undefined && event.to === 'PAUSED');
+      const state = paused?.from === 'EXECUTING' ? 'EXECUTING' : 'READY';
+      if (!(await this.commit(job, tasks, definition, { job: { state, reason: 'resumed' } }))) {
+        throw new SupervisorError(`job ${jobId} changed while resuming; try again`, 'conflict');
+      }
+    });
+  }
+
   /** FAILED or CANCELLED -> PENDING: failed, cancelled and skipped tasks run again (hard: every task). */
   restart(jobId: string, hard: boolean): Promise<void> {
     return this.locks.run(jobId, async () => {

@@ -417,6 +417,21 @@ export class Queen implements QueenService {
     return this.mustGet(id);
   }
 
+  async pause(id: string, reason?: string): Promise<JobSummary> {
+    this.guard();
+    await this.mustGet(id);
+    await this.translate(() => this.supervisor.pause(id, reason ?? 'paused'));
+    return this.mustGet(id);
+  }
+
+  async resume(id: string): Promise<JobSummary> {
+    this.guard();
+    await this.mustGet(id);
+    await this.translate(() => this.supervisor.resume(id));
+    this.scheduler.poke();
+    return this.mustGet(id);
+  }
+
   async restart(id: string, options: { readonly hard?: boolean } = {}): Promise<JobSummary> {
     this.guard();
     await this.mustGet(id);

@@ -132,6 +132,10 @@ export interface QueenService {
   getJob(id: string): Promise<JobDetail | undefined>;
   cancel(id: string, reason?: string): Promise<JobSummary>;
   restart(id: string, options?: { readonly hard?: boolean }): Promise<JobSummary>;
+  /** READY or EXECUTING -> PAUSED: nothing new starts; running tasks finish. The job timeout keeps counting. */
+  pause(id: string, reason?: string): Promise<JobSummary>;
+  /** PAUSED -> READY or EXECUTING (the state it was paused in): its tasks start again. */
+  resume(id: string): Promise<JobSummary>;
 
   /** Log lines after `afterSeq`, oldest first. */
   logs(

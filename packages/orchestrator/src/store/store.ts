@@ -201,7 +201,7 @@ export interface JobStore {
 
   /** PENDING jobs whose scheduled time has come, by priority (high first) then submission; `offset` skips the first ones. */
   duePendingJobs(now: number, limit: number, offset?: number): Promise<readonly JobRow[]>;
-  /** READY or EXECUTING jobs per job type (what max_concurrency limits). */
+  /** READY, EXECUTING or PAUSED jobs per job type (what max_concurrency limits: a paused job keeps its place). */
   activeJobsByType(): Promise<ReadonlyMap<string, number>>;
   /** READY tasks whose wait is over, of READY/EXECUTING jobs not cancelled, by priority then submission; `offset` skips the first ones. */
   readyTasks(now: number, limit: number, offset?: number): Promise<readonly ReadyTask[]>;

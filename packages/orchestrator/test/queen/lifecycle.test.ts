@@ -257,6 +257,72 @@ describe('Queen: cancel, restart, timeouts, logs, stop', () => {
     expect((await finished(queen, job.id)).state).toBe('COMPLETED');
   });
 
+  it('pause lets the running task finish and starts nothing new until resume', async () => {
+    const queen = await startQueen();
+    await queen.applyDefinition(
+      source('pausable', [
+        { task_type: 'a', script: ['sleep 300', 'out A done'] },
+        { task_type: 'b', dependencies: ['a'], script: ['out B {{.A}}'] },
+      ]),
+    );
+    const job = await queen.submit({ jobType: 'pausable' });
+    await until(async () => (await queen.getJob(job.id))?.state === 'EXECUTING');
+    expect(await queen.pause(job.id, 'maintenance')).toMatchObject({ state: 'PAUSED', reason: 'maintenance' });
+    await until(async () => (await queen.getJob(job.id))?.tasks[0]?.state === 'COMPLETED');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const paused = (await queen.getJob(job.id))!;
+    expect(paused.state).toBe('PAUSED');
+    expect(taskStates(paused)).toEqual({ a: 'COMPLETED', b: 'READY' });
+    expect((await queen.resume(job.id)).state).toBe('EXECUTING');
+    const done = await finished(queen, job.id);
+    expect(done.state).toBe('COMPLETED');
+    expect(done.tasks[1]?.outputs).toEqual({ B: 'done' });
+    const jobEvents = done.timeline.filter((e) => !e.taskType).map((e) => [e.from, e.to, e.reason]);
+    expect(jobEvents).toContainEqual(['EXECUTING', 'PAUSED', 'maintenance']);
+    expect(jobEvents).toContainEqual(['PAUSED', 'EXECUTING', 'resumed']);
+  });
+
+  it('pauses only READY or EXECUTING jobs, resumes only PAUSED ones, and cancels a paused job', async () => {
+    const queen = await startQueen();
+    await queen.applyDefinition(source('p2', [{ task_type: 'a', script: ['sleep 5000'] }]));
+    const later = await queen.submit({ jobType: 'p2', scheduledAt: new Date(Date.now() + 60_000) });
+    await expect(queen.pause(later.id)).rejects.toMatchObject({ code: 'conflict', message: expect.stringContaining('PENDING') });
+    await expect(queen.resume(later.id)).rejects.toMatchObject({ code: 'conflict' });
+    await expect(queen.pause('no-such-job')).rejects.toMatchObject({ code: 'not_found', field: 'id' });
+    const job = await queen.submit({ jobType: 'p2' });
+    await until(async () => (await queen.getJob(job.id))?.state === 'EXECUTING');
+    await queen.pause(job.id);
+    await expect(queen.pause(job.id)).rejects.toMatchObject({ code: 'conflict' });
+    expect((await queen.cancel(job.id)).state).toBe('CANCELLED');
+    expect(taskStates((await queen.getJob(job.id))!)).toEqual({ a: 'CANCELLED' });
+    await expect(queen.resume(job.id)).rejects.toMatchObject({ code: 'conflict' });
+  });
+
+  it('a paused job keeps its max_concurrency place: the next job of its type waits for it', async () => {
+    const queen = await startQueen();
+    await queen.applyDefinition(
+      source(
+        'one-at-a-time',
+        [
+          { task_type: 'a', script: ['sleep 100'] },
+          { task_type: 'b', dependencies: ['a'] },
+        ],
+        { max_concurrency: 1 },
+      ),
+    );
+    const first = await queen.submit({ jobType: 'one-at-a-time' });
+    await until(async () => (await queen.getJob(first.id))?.state === 'EXECUTING');
+    await queen.pause(first.id);
+    const second = await queen.submit({ jobType: 'one-at-a-time' });
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect((await queen.getJob(second.id))?.state).toBe('PENDING');
+    expect((await queen.getJob(first.id))?.state).toBe('PAUSED');
+    await queen.resume(first.id);
+    const [a, b] = [await finished(queen, first.id), await finished(queen, second.id)];
+    expect([a.state, b.state]).toEqual(['COMPLETED', 'COMPLETED']);
+    expect(b.startedAt!.getTime()).toBeGreaterThanOrEqual(a.endedAt!.getTime());
+  });
+
   it('refuses a second live queen on the same database until the first one stops', async () => {
     const dbPath = tempDb();
     await startQueen({ dbPath });

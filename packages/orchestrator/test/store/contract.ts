@@ -280,6 +280,11 @@ export function describeStoreContract(name: string, open: () => Promise<JobStore
         ]);
         expect((await store.activeJobsByType()).get('test-job')).toBe(2);
         expect((await store.activeJobs()).map((j) => j.id)).toEqual([low.id, high.id]);
+        // A paused job starts nothing but keeps its max_concurrency place.
+        await store.apply(low.id, { at: at(2), job: { state: 'PAUSED' } });
+        expect((await store.readyTasks(now, 10)).map((t) => t.jobId)).toEqual([high.id]);
+        expect(await store.claim({ jobId: low.id, taskType: 'a', antId: 'ant', at: at(3) })).toBeUndefined();
+        expect((await store.activeJobsByType()).get('test-job')).toBe(2);
       });
 
       it('finds jobs past their deadline and wakes for the earliest due moment', async () => {

@@ -488,7 +488,7 @@ export class SqliteStore implements JobStore {
   }
 
   async activeJobsByType(): Promise<ReadonlyMap<string, number>> {
-    const rows = this.all(`SELECT job_type, COUNT(*) AS n FROM jobs WHERE state IN ${ACTIVE} GROUP BY job_type`);
+    const rows = this.all("SELECT job_type, COUNT(*) AS n FROM jobs WHERE state IN ('READY','EXECUTING','PAUSED') GROUP BY job_type");
     return new Map(rows.map((r) => [String(r.job_type), Number(r.n)]));
   }
 
