@@ -1,6 +1,13 @@
 import { freshAll } from '@myrmex/test-utils';
 import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
-import { IllegalTransactionStateError, lockRows, OptimisticLockError, RetriesExhaustedError, updateWithVersion } from '../src/index.js';
+import {
+  IllegalTransactionStateError,
+  lockRows,
+  OptimisticLockError,
+  RetriesExhaustedError,
+  UnexpectedRollbackError,
+  updateWithVersion,
+} from '../src/index.js';
 import { type AnyManager, type Opened, openManager, scalar, serverTargets, targets } from './support/databases.js';
 
 /** Resolves once `parties` callers arrived; later callers (retries) pass straight through. */
@@ -53,6 +60,25 @@ for (const target of serverTargets) {
       expect(attempts.a + attempts.b).toBe(3);
       expect(await scalar(tm, 'SELECT value FROM rows_t WHERE id = 1')).toBe(12);
       expect(await scalar(tm, 'SELECT value FROM rows_t WHERE id = 2')).toBe(22);
+    });
+
+    it('a deadlock the code catches inside the transaction is reported as a rollback, not a commit', async () => {
+      // The database rolled the victim back (PostgreSQL aborts it, InnoDB ends it), so its COMMIT commits nothing.
+      const bothHoldOne = barrier(2);
+      const committed: string[] = [];
+      const side = (first: number, second: number, tag: string) =>
+        tm.run(async () => {
+          tm.synchronize({ afterCommit: () => void committed.push(tag) });
+          await bump(first);
+          await bothHoldOne();
+          await bump(second).catch(() => undefined);
+        });
+      const results = await Promise.allSettled([side(1, 2, 'a'), side(2, 1, 'b')]);
+      const rejected = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+      expect(rejected).toHaveLength(1);
+      expect(rejected[0]?.reason).toBeInstanceOf(UnexpectedRollbackError);
+      expect(committed).toHaveLength(1);
+      expect(await scalar(tm, 'SELECT sum(value) FROM rows_t WHERE id IN (1, 2)')).toBe(32);
     });
 
     it('lockRows locks in id order whatever order it is given, so the same pair cannot deadlock', async () => {

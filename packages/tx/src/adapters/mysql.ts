@@ -1,4 +1,5 @@
 import type { Pool, PoolConnection, ResultSetHeader } from 'mysql2/promise';
+import { UnexpectedRollbackError } from '../core/errors.js';
 import { Checkouts, type Driver, ISOLATION_SQL, type QueryResult } from './driver.js';
 
 export interface MysqlDriverOptions {
@@ -59,7 +60,21 @@ export function mysqlDriver(pool: Pool, options: MysqlDriverOptions = {}): Drive
       if (spec.isolation !== undefined) await exec(connection, `SET TRANSACTION ISOLATION LEVEL ${ISOLATION_SQL[spec.isolation]}`);
       await exec(connection, spec.readOnly ? 'START TRANSACTION READ ONLY' : 'START TRANSACTION READ WRITE');
     },
-    commit: (connection) => end(connection, 'COMMIT'),
+    async commit(connection) {
+      // InnoDB ends the whole transaction on a deadlock (1213); if the code caught that error, later
+      // statements ran in autocommit mode and COMMIT would succeed with nothing of the transaction left.
+      if (flavor === 'mariadb') {
+        const [rows] = await connection.query('SELECT @@in_transaction AS open');
+        if (Number((rows as Array<{ open?: unknown }>)[0]?.open) !== 1) {
+          await end(connection, 'ROLLBACK');
+          throw new UnexpectedRollbackError(
+            'MariaDB ended the transaction before COMMIT (a deadlock rolled it back and the error was caught); ' +
+              'statements run after that were committed one by one',
+          );
+        }
+      }
+      await end(connection, 'COMMIT');
+    },
     rollback: (connection) => end(connection, 'ROLLBACK'),
     savepoint: (connection, name) => exec(connection, `SAVEPOINT ${name}`),
     releaseSavepoint: (connection, name) => exec(connection, `RELEASE SAVEPOINT ${name}`),
