@@ -142,6 +142,14 @@ describe('createIdempotentFetch', () => {
     expect(app.executions()).toBe(1);
   });
 
+  it('names the bad option', () => {
+    expect(() => createIdempotentFetch({ maxAttempts: 0 })).toThrow('options.maxAttempts must be an integer >= 1, got 0');
+    expect(() => createIdempotentFetch({ baseDelayMs: 500, maxDelayMs: 100 })).toThrow('options.maxDelayMs must be at least');
+    expect(() => createIdempotentFetch({ totalTimeoutMs: 1.5 })).toThrow('options.totalTimeoutMs');
+    expect(() => createIdempotentFetch({ fetch: 'curl' as never })).toThrow('options.fetch must be a function');
+    expect(() => createIdempotentFetch({ keyedMethods: 'POST' as never })).toThrow('options.keyedMethods');
+  });
+
   it('full jitter stays within [0, min(cap, base * 2^(n-1))) and Retry-After reads seconds and dates', () => {
     fc.assert(
       fc.property(
