@@ -2,6 +2,7 @@ import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { idempotencyOf, jsonResponse, MemoryStore, scopeOf } from '@myrmex/idempotency';
 import { idempotency, idempotencyHooks } from '@myrmex/idempotency/fastify';
+import fc from 'fast-check';
 import Fastify from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type PaymentsApp, paymentsApp, post, quietLogger, until } from './helpers.js';
@@ -27,6 +28,39 @@ describe('Fastify plugin', () => {
     expect(second.headers.get('content-type')).toBe(first.headers.get('content-type'));
     expect(second.headers.get('set-cookie')).toBeNull();
     expect(server.executions()).toBe(1);
+  });
+
+  it('property: over HTTP, every 201 to a key has the same status, headers and bytes, and at most one is an original', async () => {
+    const outcomes: boolean[] = [];
+    server = await paymentsApp({ status: () => (outcomes.shift() ? 503 : 201) });
+    const url = `${server.url}/payments`;
+    let run = 0;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.constantFrom('a', 'b', 'c'), { minLength: 1, maxLength: 12 }),
+        fc.array(fc.boolean(), { maxLength: 12 }),
+        async (keys, failures) => {
+          run++;
+          outcomes.splice(0, outcomes.length, ...failures);
+          const responses = await Promise.all(keys.map((key) => post(url, { amount: 1 }, { 'idempotency-key': `${run}-${key}` })));
+          const seen = new Map<string, { originals: number; answers: Set<string> }>();
+          for (const [i, response] of responses.entries()) {
+            expect([201, 409, 503]).toContain(response.status);
+            const text = await response.text();
+            if (response.status !== 201) continue;
+            const entry = seen.get(keys[i]!) ?? { originals: 0, answers: new Set<string>() };
+            if (response.headers.get('idempotent-replayed') === null) entry.originals++;
+            entry.answers.add(JSON.stringify([response.headers.get('content-type'), response.headers.get('location'), text]));
+            seen.set(keys[i]!, entry);
+          }
+          for (const { originals, answers } of seen.values()) {
+            expect(originals).toBeLessThanOrEqual(1);
+            expect(answers.size).toBe(1);
+          }
+        },
+      ),
+      { numRuns: 25 },
+    );
   });
 
   it('answers problem+json 400 for a missing or malformed key and executes nothing', async () => {
