@@ -45,6 +45,58 @@ describe('schema evolution', () => {
     expect(registry.type('Product').version).toBe(1);
   });
 
+  it('treats a tightened constraint, a newly required property or a new rule as not additive', async () => {
+    const registry = await AomRegistry.open();
+    await registry.defineType({
+      name: 'Item',
+      properties: {
+        code: { type: 'string', maxLength: 8 },
+        qty: { type: 'integer', min: 0 },
+        tags: { type: 'list', of: { type: 'string' } },
+        note: { type: 'string' },
+      },
+    });
+    const tightened = {
+      name: 'Item',
+      properties: {
+        code: { type: 'string' as const, maxLength: 4, pattern: '^[A-Z]+$' },
+        qty: { type: 'integer' as const, min: 1 },
+        tags: { type: 'list' as const, of: { type: 'string' as const, minLength: 2 }, maxItems: 3 },
+        note: { type: 'string' as const, required: true },
+      },
+      rules: [{ name: 'some', expression: 'qty < 100' }],
+    };
+    await expect(registry.defineType(tightened)).rejects.toThrow(
+      'type Item: migration: the change is not additive (property code maxLength tightened to 4; property code pattern changed to ^[A-Z]+$; ' +
+        'property qty min tightened to 1; property tags maxItems tightened to 3; property tags[] minLength tightened to 2; ' +
+        'property note became required but has no default; rule some is new); declare a migration',
+    );
+    // Loosening, or making a property required with a default the migration fills in, stays additive.
+    const loosened = await registry.defineType({
+      name: 'Item',
+      properties: {
+        code: { type: 'string', maxLength: 16 },
+        qty: { type: 'integer' },
+        tags: { type: 'list', of: { type: 'string' } },
+        note: { type: 'string', required: true, default: '' },
+      },
+    });
+    expect(loosened.version).toBe(2);
+    // Declaring a migration (here one that fixes what the new bound would refuse) lets the change through.
+    const old = await registry.create('Item', { code: 'abcdefghij', qty: 0 });
+    await registry.defineType({
+      name: 'Item',
+      properties: {
+        code: { type: 'string', maxLength: 4 },
+        qty: { type: 'integer' },
+        tags: { type: 'list', of: { type: 'string' } },
+        note: { type: 'string' },
+      },
+      migration: [{ op: 'set', property: 'code', expression: 'if(len(code) > 4, "", code)' }],
+    });
+    expect((await registry.get(old.id)).values).toMatchObject({ code: '' });
+  });
+
   it('migrates lazily on load, eagerly on demand, through several versions, and keeps old versions readable', async () => {
     const store = new MemoryAomStore();
     const registry = await AomRegistry.open({ store });
@@ -121,6 +173,8 @@ describe('schema evolution', () => {
         year: { type: 'integer', min: 1886, max: 2030 },
         wheels: { type: 'integer', min: 2, default: 4 },
       },
+      // A new maximum is not additive: an empty migration declares that old data may break it.
+      migration: [],
     });
     const carV2 = registry.type('Car');
     expect(carV2.version).toBe(2);
@@ -144,6 +198,7 @@ describe('schema evolution', () => {
       name: 'Vehicle',
       abstract: true,
       properties: { maker: { type: 'string' as const, required: true }, year: { type: 'integer' as const, min: 1886, max } },
+      migration: [],
     });
     const types = await Promise.all([
       registry.defineType(changed(2050)),

@@ -9,7 +9,9 @@ export type MigrationFunction = (values: Readonly<Values>, context: { readonly t
 
 /**
  * Changes from `previous` to `next` that old entities cannot absorb without a migration:
- * a property removed or retyped, or a new required property without a default.
+ * a property removed or retyped, a new required property without a default, an optional one made
+ * required without a default, a constraint tightened, or a rule added or changed. Any of these
+ * can make a stored entity invalid under the new version.
  */
 export function breakingChanges(previous: EntityType, next: EntityType): string[] {
   const changes: string[] = [];
@@ -19,12 +21,45 @@ export function breakingChanges(previous: EntityType, next: EntityType): string[
     if (!after || after.computed) changes.push(`property ${name} was removed`);
     else if (!sameShape(before.spec, after.spec) || before.many !== after.many)
       changes.push(`property ${name} changed from ${shape(before.spec)} to ${shape(after.spec)}`);
+    else {
+      if (!before.required && after.required && after.default === undefined)
+        changes.push(`property ${name} became required but has no default`);
+      changes.push(...tightened(name, before.spec, after.spec));
+      const [was, now] = [before.cardinality, after.cardinality];
+      if (was && now && (now.min > was.min || now.max < was.max))
+        changes.push(`property ${name} cardinality narrowed from ${cardinality(was)} to ${cardinality(now)}`);
+    }
   }
   for (const [name, after] of next.properties) {
     if (!previous.properties.has(name) && !after.computed && after.required && after.default === undefined) {
       changes.push(`property ${name} is new and required but has no default`);
     }
   }
+  const rulesBefore = new Map(previous.rules.map((rule) => [rule.name, rule.expression.source]));
+  for (const rule of next.rules) {
+    const source = rulesBefore.get(rule.name);
+    if (source === undefined) changes.push(`rule ${rule.name} is new`);
+    else if (source !== rule.expression.source) changes.push(`rule ${rule.name} changed`);
+  }
+  return changes;
+}
+
+const cardinality = ({ min, max }: { min: number; max: number }) => `${min}..${max === Number.POSITIVE_INFINITY ? '*' : max}`;
+
+/** Bounds of one value spec that a value valid before may now break (the shapes are already known to match). */
+function tightened(name: string, before: ValueSpec, after: ValueSpec): string[] {
+  const changes: string[] = [];
+  const bound = (key: string, was: number | string | undefined, now: number | string | undefined, lower: boolean) => {
+    if (now === undefined || was === now) return;
+    if (was === undefined || (lower ? now > was : now < was)) changes.push(`property ${name} ${key} tightened to ${now}`);
+  };
+  const spec = (value: ValueSpec) =>
+    value as Partial<Record<'min' | 'max' | 'minLength' | 'maxLength' | 'minItems' | 'maxItems', number | string>>;
+  for (const key of ['min', 'minLength', 'minItems'] as const) bound(key, spec(before)[key], spec(after)[key], true);
+  for (const key of ['max', 'maxLength', 'maxItems'] as const) bound(key, spec(before)[key], spec(after)[key], false);
+  if (before.type === 'string' && after.type === 'string' && after.pattern !== undefined && after.pattern !== before.pattern)
+    changes.push(`property ${name} pattern changed to ${after.pattern}`);
+  if (before.type === 'list' && after.type === 'list') changes.push(...tightened(`${name}[]`, before.of, after.of));
   return changes;
 }
 
