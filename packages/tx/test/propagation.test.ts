@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { freshAll } from '@myrmex/test-utils';
+import Database from 'better-sqlite3';
 import { afterAll, beforeAll, beforeEach, expect, it, vi } from 'vitest';
 import {
   IllegalTransactionStateError,
@@ -517,6 +518,32 @@ for (const target of targets) {
           expect(await tm.run(() => scalar(tm, 'SELECT count(*) FROM items'), { propagation: 'REQUIRES_NEW', readOnly: true })).toBe(0);
         });
         expect(await ids()).toEqual([1]);
+      });
+
+      it('SQLite: write transactions BEGIN IMMEDIATE, so a writer elsewhere fails the BEGIN (retried) before fn runs', async () => {
+        const other = new Database(db.current.url);
+        try {
+          other.exec('BEGIN IMMEDIATE');
+          let calls = 0;
+          const write = () => {
+            calls += 1;
+            return insert(1);
+          };
+          const error = (await tm.run(write).catch((e: unknown) => e)) as { code?: string };
+          expect(error.code).toBe('SQLITE_BUSY');
+          expect(calls).toBe(0);
+          // Readers are not blocked by the writer (WAL).
+          expect(await tm.run(() => scalar(tm, 'SELECT count(*) FROM items'), { readOnly: true })).toBe(0);
+          const before = tm.metrics().retries.busy ?? 0;
+          setTimeout(() => other.exec('COMMIT'), 60);
+          await tm.run(write, { retry: { attempts: 50, baseDelayMs: 5, maxDelayMs: 20 } });
+          expect(calls).toBe(1);
+          expect(tm.metrics().retries.busy ?? 0).toBeGreaterThan(before);
+          expect(await ids()).toEqual([1]);
+        } finally {
+          if (other.inTransaction) other.exec('ROLLBACK');
+          other.close();
+        }
       });
     }
 
