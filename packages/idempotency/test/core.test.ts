@@ -111,7 +111,7 @@ describe('engine options', () => {
     expect(problem.headers()).toMatchObject({
       'content-type': 'application/problem+json',
       'retry-after': '2',
-      link: expect.stringContaining('rel="help"'),
+      link: '<https://www.npmjs.com/package/@myrmex/idempotency#problem-request-in-progress>; rel="describedby"; type="text/html"',
     });
   });
 

@@ -43,7 +43,8 @@ export class IdempotencyProblem extends Error {
   headers(base = DEFAULT_PROBLEM_BASE): Record<string, string> {
     const headers: Record<string, string> = {
       'content-type': 'application/problem+json',
-      link: `<${base}${this.kind}>; rel="help"`,
+      // The relation and media type the IETF draft uses for its documentation link.
+      link: `<${base}${this.kind}>; rel="describedby"; type="text/html"`,
     };
     if (this.retryAfterSeconds !== undefined) headers['retry-after'] = String(this.retryAfterSeconds);
     return headers;
