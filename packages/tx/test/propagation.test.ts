@@ -239,6 +239,50 @@ for (const target of targets) {
       }
     });
 
+    it('isolation, readOnly and timeoutMs are what the database runs with, and the pooled connection keeps none of them', async () => {
+      // One connection, so the transaction after the configured one reuses it.
+      const single = openManager(kind, db.current.url, { max: 1 });
+      const t = single.tm;
+      const settings = async (): Promise<string[]> => {
+        if (kind === 'postgres') {
+          const { rows } = await t.execute<Record<string, string>>(
+            "SELECT current_setting('transaction_isolation') AS i, current_setting('transaction_read_only') AS r, current_setting('statement_timeout') AS t",
+          );
+          return [rows[0]!.i!, rows[0]!.r!, rows[0]!.t!];
+        }
+        if (kind === 'mariadb') {
+          await t.execute('SELECT count(*) FROM items'); // InnoDB lists a transaction once it has read
+          await sleep(150); // and refreshes INNODB_TRX only when nobody read it for 100 ms
+          const { rows } = await t.execute<Record<string, unknown>>(
+            'SELECT trx_isolation_level AS i, trx_is_read_only AS r, @@max_statement_time AS t FROM information_schema.innodb_trx WHERE trx_mysql_thread_id = CONNECTION_ID()',
+          );
+          return [String(rows[0]?.i), String(rows[0]?.r), String(Number(rows[0]?.t))];
+        }
+        const { rows } = await t.execute<{ query_only: number }>('PRAGMA query_only');
+        return [String(rows[0]?.query_only)];
+      };
+      try {
+        const configured = await t.run(settings, { isolation: 'SERIALIZABLE', readOnly: true, timeoutMs: 1500 });
+        const plain = await t.run(settings);
+        const uncommitted = await t.run(settings, { isolation: 'READ_UNCOMMITTED' });
+        if (kind === 'postgres') {
+          expect(configured).toEqual(['serializable', 'on', '1500ms']);
+          expect(plain).toEqual(['read committed', 'off', '0']);
+          // PostgreSQL accepts the name and runs it as READ COMMITTED (Hermitage's row shows the same behaviour).
+          expect(uncommitted[0]).toBe('read uncommitted');
+        } else if (kind === 'mariadb') {
+          expect(configured).toEqual(['SERIALIZABLE', '1', '1.5']);
+          expect(plain).toEqual(['REPEATABLE READ', '0', '0']);
+          expect(uncommitted[0]).toBe('READ UNCOMMITTED');
+        } else {
+          expect(configured).toEqual(['1']);
+          expect(plain).toEqual(['0']);
+        }
+      } finally {
+        await single.close();
+      }
+    });
+
     it('readOnly transactions refuse writes in the database', async () => {
       const error = await tm.run(() => insert(9), { readOnly: true }).catch((e: unknown) => e);
       expect(isReadOnlyViolation(kind, error)).toBe(true);
