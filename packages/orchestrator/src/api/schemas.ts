@@ -125,6 +125,9 @@ export const CancelBody = Type.Union([
   Type.Object({ reason: Type.Optional(Type.String({ maxLength: 1000 })) }, { additionalProperties: false }),
   Type.Null(),
 ]);
+/** Pausing takes an optional reason, as cancelling does. */
+export const PauseBody = CancelBody;
+export const ResumeBody = Type.Union([Type.Object({}, { additionalProperties: false }), Type.Null()]);
 export const RestartBody = Type.Union([
   Type.Object({ hard: Type.Optional(Type.Boolean({ description: 'also re-run COMPLETED tasks' })) }, { additionalProperties: false }),
   Type.Null(),

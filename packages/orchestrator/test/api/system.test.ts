@@ -86,6 +86,8 @@ describe('system API', () => {
         'POST /api/jobs/definitions',
         'POST /api/jobs/requests',
         'POST /api/jobs/requests/{id}/cancel',
+        'POST /api/jobs/requests/{id}/pause',
+        'POST /api/jobs/requests/{id}/resume',
         'POST /api/jobs/requests/{id}/restart',
       ].sort(),
     );

@@ -10,14 +10,17 @@ import {
   JobPageSchema,
   JobQueryString,
   JobSummaryRef,
+  PauseBody,
   problemResponses,
   RestartBody,
+  ResumeBody,
   SubmitBody,
   SubmitHeaders,
 } from '../schemas.js';
 import { jobDetailToWire, jobSummaryToWire } from '../wire.js';
 
 const RESTARTABLE = new Set(['FAILED', 'CANCELLED']);
+const PAUSABLE = new Set(['READY', 'EXECUTING']);
 
 /**
  * Keys are optional (a plain POST submits as usual) and all belong to one principal: the API has no
@@ -138,6 +141,47 @@ export async function requestRoutes(app: FastifyInstance, queen: QueenService, i
       }
       const reason = (request.body as { reason?: string } | null | undefined)?.reason;
       return jobSummaryToWire(await queen.cancel(id, reason));
+    },
+  );
+
+  app.post(
+    '/jobs/requests/:id/pause',
+    {
+      schema: {
+        summary: 'Pause a READY or EXECUTING job: nothing new starts, running tasks finish',
+        tags: ['requests'],
+        params: IdParams,
+        body: PauseBody,
+        response: { 200: JobSummaryRef, ...problemResponses(400, 404, 409) },
+      },
+    },
+    async (request) => {
+      const { id } = request.params as { id: string };
+      const job = await existingJob(id);
+      if (!PAUSABLE.has(job.state)) {
+        throw new ProblemError('invalid-state', `job ${id} is ${job.state}: only READY or EXECUTING jobs can be paused`);
+      }
+      const reason = (request.body as { reason?: string } | null | undefined)?.reason;
+      return jobSummaryToWire(await queen.pause(id, reason));
+    },
+  );
+
+  app.post(
+    '/jobs/requests/:id/resume',
+    {
+      schema: {
+        summary: 'Resume a PAUSED job: its tasks start again',
+        tags: ['requests'],
+        params: IdParams,
+        body: ResumeBody,
+        response: { 200: JobSummaryRef, ...problemResponses(400, 404, 409) },
+      },
+    },
+    async (request) => {
+      const { id } = request.params as { id: string };
+      const job = await existingJob(id);
+      if (job.state !== 'PAUSED') throw new ProblemError('invalid-state', `job ${id} is ${job.state}: only PAUSED jobs can be resumed`);
+      return jobSummaryToWire(await queen.resume(id));
     },
   );
 
