@@ -244,9 +244,9 @@ describe('response policy', () => {
     return { settlement, again: await engine.begin(request) };
   };
 
-  it('stores 2xx and 4xx answers; 408, 409, 425, 429 and 5xx release the key', async () => {
+  it('stores 2xx, 3xx and 4xx answers; 408, 409, 425, 429 and 5xx release the key', async () => {
     const engine = new IdempotencyEngine({ store: new MemoryStore(), logger: quietLogger });
-    for (const status of [200, 201, 202, 204, 400, 402, 403, 404, 422]) {
+    for (const status of [200, 201, 202, 204, 303, 400, 402, 403, 404, 422]) {
       const { settlement, again } = await run(engine, `k${status}`, status);
       expect(settlement.kind, String(status)).toBe('stored');
       expect(again.kind === 'replay' && again.response.status, String(status)).toBe(status);

@@ -25,7 +25,7 @@ export interface EngineOptions {
    */
   readonly scope?: KeyScope;
   readonly fingerprint?: FingerprintMode;
-  /** Which statuses are answers worth replaying. Default 2xx and 4xx except 408, 409, 425, 429. */
+  /** Which statuses are answers worth replaying. Default 2xx, 3xx and 4xx except 408, 409, 425, 429. */
   readonly shouldStore?: StorePredicate;
   /** Response headers replayed besides Content-Type, Location, ETag and Link. */
   readonly replayHeaders?: readonly string[];

@@ -15,9 +15,12 @@ const TRANSIENT_CLIENT_STATUSES = new Set([408, 409, 425, 429]);
 
 export type StorePredicate = (status: number) => boolean;
 
-/** 2xx and 4xx are answers and are kept; 5xx and the transient 4xx release the key. */
-export const defaultShouldStore: StorePredicate = (status) =>
-  (status >= 200 && status < 300) || (status >= 400 && status < 500 && !TRANSIENT_CLIENT_STATUSES.has(status));
+/**
+ * 2xx and 4xx are answers and are kept, and so are redirects: a 303 after a POST reports an
+ * effect that happened, so re-running on retry would repeat it. 5xx and the transient 4xx
+ * release the key.
+ */
+export const defaultShouldStore: StorePredicate = (status) => status >= 200 && status < 500 && !TRANSIENT_CLIENT_STATUSES.has(status);
 
 export interface ReplayPolicy {
   readonly shouldStore: StorePredicate;
