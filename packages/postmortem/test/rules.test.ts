@@ -216,6 +216,17 @@ describe('section-missing', () => {
     expect(lint(text).map((f) => f.message)).toEqual(['the section "Review" is empty']);
     expect(rulesOf(text, { 'section-missing': { required: ['summary'] } })).toEqual([]);
   });
+
+  it('recognises numbered headings, headings with a remark in parentheses, and common variants', () => {
+    const text = variant(
+      ['## Summary', '## 1. Summary'],
+      ['## Timeline', '## 3) Timeline (all times UTC)'],
+      ['## Root cause analysis', '## IV. Root causes'],
+      ['## Lessons learned', '## Lessons learnt'],
+    );
+    expect(lint(text)).toEqual([]);
+    expect(rulesOf(variant(['## Timeline', '## Timeline of events']))).toContain('section-missing');
+  });
 });
 
 describe('severity overrides', () => {

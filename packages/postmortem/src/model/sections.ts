@@ -9,10 +9,10 @@ export const SECTIONS = [
   { key: 'timeline', heading: 'Timeline', aliases: ['timeline'] },
   { key: 'metrics', heading: 'Metrics', aliases: ['metrics', 'graphs'] },
   { key: 'customerImpact', heading: 'Customer impact', aliases: ['customer impact', 'impact'] },
-  { key: 'rootCause', heading: 'Root cause analysis', aliases: ['root cause analysis', 'root cause', 'five whys'] },
+  { key: 'rootCause', heading: 'Root cause analysis', aliases: ['root cause analysis', 'root cause', 'root causes', 'five whys'] },
   { key: 'responseAnalysis', heading: 'Incident response analysis', aliases: ['incident response analysis', 'incident response'] },
   { key: 'postIncident', heading: 'Post-incident analysis', aliases: ['post incident analysis', 'postincident analysis'] },
-  { key: 'lessons', heading: 'Lessons learned', aliases: ['lessons learned', 'lessons'] },
+  { key: 'lessons', heading: 'Lessons learned', aliases: ['lessons learned', 'lessons learnt', 'lessons'] },
   { key: 'actions', heading: 'Action items', aliases: ['action items', 'actions'] },
   { key: 'review', heading: 'Review', aliases: ['review'] },
 ] as const;
@@ -28,8 +28,12 @@ export function normaliseHeading(text: string): string {
     .trim();
 }
 
+/**
+ * The section a heading names. Templates number their headings ("3. Timeline") and people add a
+ * remark ("Timeline (all times UTC)"); neither changes which section it is.
+ */
 export function sectionForHeading(text: string): SectionKey | undefined {
-  const normal = normaliseHeading(text);
+  const normal = normaliseHeading(text.replace(/^\s*(?:\d+(?:\.\d+)*[.)]?|[ivx]+[.)])\s+/i, '').replace(/\s*\([^)]*\)\s*$/, ''));
   return SECTIONS.find((s) => (s.aliases as readonly string[]).includes(normal))?.key;
 }
 
