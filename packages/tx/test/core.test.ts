@@ -100,6 +100,12 @@ describe('options', () => {
     expect(() => resolveOptions({ readOnly: 'yes' as never })).toThrow(/readOnly/);
     expect(() => resolveOptions({ noRollbackOn: [1] as never })).toThrow(/noRollbackOn\[0\]/);
   });
+
+  it('refuses durations longer than a Node timer can wait (it would fire at once)', () => {
+    expect(() => resolveOptions({ timeoutMs: 2 ** 31 })).toThrow(/timeoutMs: must be at most 2147483647/);
+    expect(() => resolveOptions({ retry: { attempts: 2, maxDelayMs: 2 ** 40 } })).toThrow(/retry.maxDelayMs/);
+    expect(resolveOptions({ timeoutMs: 2 ** 31 - 1 }).timeoutMs).toBe(2 ** 31 - 1);
+  });
 });
 
 describe('rollback rules', () => {
@@ -210,6 +216,7 @@ describe('entry points validate their input', () => {
     const driver = sqliteDriver({ open: () => new Database(':memory:') });
     expect(() => new TransactionManager(driver, { onConflict: 'ignore' as never })).toThrow(/onConflict/);
     expect(() => new TransactionManager(driver, { leakWarningMs: -1 })).toThrow(/leakWarningMs/);
+    expect(() => new TransactionManager(driver, { leakWarningMs: Number.POSITIVE_INFINITY })).toThrow(/leakWarningMs/);
     expect(() => new TransactionManager(driver, { logger: {} as never })).toThrow(/logger/);
     const tm = new TransactionManager(driver);
     expect(() => tm.execute('')).toThrow(/sql/);

@@ -51,6 +51,9 @@ export interface ResolvedOptions {
   readonly name: string | undefined;
 }
 
+/** Node fires a timer longer than this at once (after a TimeoutOverflowWarning), so no duration may exceed it. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
 const KNOWN = new Set(['propagation', 'isolation', 'readOnly', 'timeoutMs', 'rollbackOn', 'noRollbackOn', 'retry', 'name']);
 export const DEFAULT_RETRY_DELAYS = { baseDelayMs: 10, maxDelayMs: 1000 } as const;
 
@@ -65,6 +68,11 @@ function nonNegative(value: unknown, field: string): number {
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
     throw new InvalidOptionsError(field, `must be a finite number >= 0, got ${describe(value)}`);
   }
+  return atMostTimer(value, field);
+}
+
+function atMostTimer(value: number, field: string): number {
+  if (value > MAX_TIMER_MS) throw new InvalidOptionsError(field, `must be at most ${MAX_TIMER_MS} ms (Node's longest timer), got ${value}`);
   return value;
 }
 
@@ -124,7 +132,7 @@ export function resolveOptions(options: TxOptions | undefined): ResolvedOptions 
     throw new InvalidOptionsError('isolation', `must be one of ${ISOLATIONS.join(', ')}, got ${describe(isolation)}`);
   if (readOnly !== undefined && typeof readOnly !== 'boolean')
     throw new InvalidOptionsError('readOnly', `must be a boolean, got ${describe(readOnly)}`);
-  if (timeoutMs !== undefined) positiveInteger(timeoutMs, 'timeoutMs');
+  if (timeoutMs !== undefined) atMostTimer(positiveInteger(timeoutMs, 'timeoutMs'), 'timeoutMs');
   if (name !== undefined && typeof name !== 'string') throw new InvalidOptionsError('name', 'must be a string');
   return {
     propagation,

@@ -18,7 +18,7 @@ import {
   validateSynchronization,
 } from '../core/hooks.js';
 import { cloneMetrics, emptyMetrics, type TransactionMetrics } from '../core/metrics.js';
-import { type Isolation, type ResolvedOptions, resolveOptions, type TxOptions } from '../core/options.js';
+import { type Isolation, MAX_TIMER_MS, type ResolvedOptions, resolveOptions, type TxOptions } from '../core/options.js';
 import { decide, joinConflicts } from '../core/propagation.js';
 import { backoffDelay, classifyError, type Dialect, type RetryCause } from '../core/retry.js';
 import { shouldRollback } from '../core/rollback.js';
@@ -72,8 +72,8 @@ export class TransactionManager<C = unknown, P = unknown> {
     const { onConflict = 'reject', leakWarningMs = 30_000, captureStacks = false, logger = console, random = Math.random } = options;
     if (onConflict !== 'reject' && onConflict !== 'warn')
       throw new TypeError(`ManagerOptions.onConflict must be "reject" or "warn", got ${String(onConflict)}`);
-    if (typeof leakWarningMs !== 'number' || !(leakWarningMs >= 0))
-      throw new TypeError(`ManagerOptions.leakWarningMs must be a number >= 0, got ${String(leakWarningMs)}`);
+    if (typeof leakWarningMs !== 'number' || !(leakWarningMs >= 0 && leakWarningMs <= MAX_TIMER_MS))
+      throw new TypeError(`ManagerOptions.leakWarningMs must be a number from 0 (off) to ${MAX_TIMER_MS}, got ${String(leakWarningMs)}`);
     if (typeof logger?.warn !== 'function') throw new TypeError('ManagerOptions.logger must have a warn(message, details) method');
     if (typeof random !== 'function') throw new TypeError('ManagerOptions.random must be a function');
     this.#driver = driver;
