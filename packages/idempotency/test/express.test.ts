@@ -2,7 +2,9 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { MemoryStore } from '@myrmex/idempotency';
 import { idempotencyMiddleware, keepRawBody } from '@myrmex/idempotency/express';
+import { PostgresStore } from '@myrmex/idempotency/postgres';
 import express from 'express';
+import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { post, quietLogger, until } from './helpers.js';
 
@@ -83,6 +85,31 @@ describe('Express middleware', () => {
     expect((await post(`${url}/charge`, {}, { 'idempotency-key': 'thrown' })).status).toBe(500);
     expect((await post(`${url}/charge`, {}, { 'idempotency-key': 'thrown' })).status).toBe(500);
     expect(runs).toBe(2);
+  });
+
+  it('answers 503 with Retry-After when the store is down, and runs unprotected only with failOpen', async () => {
+    const pool = new pg.Pool({ connectionString: 'postgres://postgres@127.0.0.1:1/none', connectionTimeoutMillis: 500 });
+    pool.on('error', () => undefined);
+    let runs = 0;
+    const app = express();
+    const store = new PostgresStore({ pool });
+    const handler = (_request: express.Request, response: express.Response) => void response.status(201).json({ run: ++runs });
+    app.post('/closed', idempotencyMiddleware({ store, logger: quietLogger, principal: () => 'acct-1' }), handler);
+    app.post('/open', idempotencyMiddleware({ store, logger: quietLogger, principal: () => 'acct-1', failOpen: true }), handler);
+    try {
+      const url = await start(app);
+      const closed = await post(`${url}/closed`, {}, { 'idempotency-key': 'down' });
+      expect(closed.status).toBe(503);
+      expect(closed.headers.get('retry-after')).toBe('1');
+      expect(((await closed.json()) as { type: string }).type).toMatch(/#problem-store-unavailable$/);
+      expect(runs).toBe(0);
+      const open = await post(`${url}/open`, {}, { 'idempotency-key': 'down' });
+      expect(open.status).toBe(201);
+      expect(open.headers.get('idempotency-status')).toBe('unprotected');
+      expect(runs).toBe(1);
+    } finally {
+      await pool.end();
+    }
   });
 
   it('needs the application to say who owns a key: no principal function, no middleware', () => {
