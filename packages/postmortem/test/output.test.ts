@@ -81,6 +81,23 @@ describe('output formats', () => {
     ]);
   });
 
+  it('sarif gives absolute paths as file URIs and keeps relative ones relative', () => {
+    const files = ['/srv/pm/a b.md', 'C:\\pm\\c.md', 'pm/d.md'];
+    const log = Sarif.parse(
+      JSON.parse(
+        formatSarif(
+          files.map((file) => ({ file, findings: results[1]!.findings })),
+          { toolVersion: '0.1.0', rules: RULES },
+        ),
+      ),
+    );
+    expect(log.runs[0]?.results.map((r) => r.locations[0]?.physicalLocation.artifactLocation.uri)).toEqual([
+      'file:///srv/pm/a%20b.md',
+      'file:///C:/pm/c.md',
+      'pm/d.md',
+    ]);
+  });
+
   it('text gives file:line:column, severity, rule, message and hint, then the counts', () => {
     const text = formatText(results);
     expect(text).toContain(

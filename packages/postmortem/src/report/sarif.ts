@@ -12,7 +12,17 @@ export interface SarifOptions {
   readonly unreadable?: readonly { readonly file: string; readonly reason: string }[];
 }
 
-const uriOf = (file: string) => file.replace(/\\/g, '/').split('/').map(encodeURIComponent).join('/');
+/** A relative path stays a relative URI reference; an absolute one (POSIX or Windows) becomes a `file://` URI, as SARIF asks. */
+function uriOf(file: string): string {
+  const path = file.replace(/\\/g, '/');
+  const drive = /^[A-Za-z]:\//.test(path);
+  const encoded = path
+    .split('/')
+    .map((part, i) => (drive && i === 0 ? part : encodeURIComponent(part)))
+    .join('/');
+  if (drive) return `file:///${encoded}`;
+  return path.startsWith('/') ? `file://${encoded}` : encoded;
+}
 
 /** A SARIF 2.1.0 log with one run, so code-review tools show each finding on its line. */
 export function formatSarif(results: readonly FileFindings[], options: SarifOptions): string {
