@@ -258,6 +258,24 @@ describe('myrmex CLI against a served queen', () => {
     expect((await onServer(['cancel', job.id])).stdout).toMatch(/^cancelled /);
   });
 
+  it('pause holds a running job, a second pause is refused (exit 1), resume lets it go on', async () => {
+    const job = json<Job>(await onServer(['submit', 'sleeper', '--json']));
+    await until(
+      async () => (json<Job>(await onServer(['status', job.id, '--json'])).state === 'EXECUTING' ? true : undefined),
+      'the sleeper',
+    );
+    const paused = await onServer(['pause', job.id, '--reason', 'freeze']);
+    expect(paused.code).toBe(0);
+    expect(paused.stdout).toMatch(/^paused /);
+    expect(json<Job>(await onServer(['status', job.id, '--json'])).state).toBe('PAUSED');
+    const again = await onServer(['pause', job.id]);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain('only READY or EXECUTING jobs can be paused');
+    expect(json<Job>(await onServer(['resume', job.id, '--json']))).toMatchObject({ id: job.id, state: 'EXECUTING' });
+    expect((await onServer(['resume', job.id])).code).toBe(1);
+    expect((await onServer(['cancel', job.id])).code).toBe(0);
+  });
+
   it('submit --wait exits 1 when the job it waits for is cancelled', async () => {
     const waiting = onServer(['submit', 'sleeper', '--wait', '--json']);
     const id = await until(async () => {

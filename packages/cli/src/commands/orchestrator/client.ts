@@ -130,6 +130,14 @@ export class QueenClient {
     return this.#post(`/jobs/requests/${encodeURIComponent(id)}/cancel`, {});
   }
 
+  pause(id: string, reason?: string): Promise<JobSummaryWire> {
+    return this.#post(`/jobs/requests/${encodeURIComponent(id)}/pause`, reason === undefined ? {} : { reason });
+  }
+
+  resume(id: string): Promise<JobSummaryWire> {
+    return this.#post(`/jobs/requests/${encodeURIComponent(id)}/resume`, {});
+  }
+
   restart(id: string, hard: boolean): Promise<JobSummaryWire> {
     return this.#post(`/jobs/requests/${encodeURIComponent(id)}/restart`, { hard });
   }

@@ -72,6 +72,27 @@ export function registerRequestCommands(program: Command, context: CliContext): 
       });
     });
 
+  withServerOptions(program.command('pause <id>'))
+    .description('pause a READY or EXECUTING job: running tasks finish, nothing new starts until resume')
+    .option('--reason <text>', 'why, kept in the timeline')
+    .action(async (id: string, options: ServerOptions & { reason?: string }) => {
+      const client = clientFor(options, context);
+      await runAction(context, options.json, async () => {
+        const job = await client.pause(id, options.reason);
+        io.out(options.json ? JSON.stringify(job) : `paused ${formatJobLine(job)}`);
+      });
+    });
+
+  withServerOptions(program.command('resume <id>'))
+    .description('resume a PAUSED job: its tasks start again')
+    .action(async (id: string, options: ServerOptions) => {
+      const client = clientFor(options, context);
+      await runAction(context, options.json, async () => {
+        const job = await client.resume(id);
+        io.out(options.json ? JSON.stringify(job) : `resumed ${formatJobLine(job)}`);
+      });
+    });
+
   withServerOptions(program.command('restart <id>'))
     .description('restart a FAILED or CANCELLED job: failed, cancelled and skipped tasks run again')
     .option('--hard', 'run every task again, completed ones too')
