@@ -94,6 +94,27 @@ for (const target of targets) {
       expect(await ids()).toEqual([1]);
     });
 
+    it('setRollbackOnly wins over a noRollbackOn error: the joined scope still dooms, the nested one still rolls back', async () => {
+      const markThenThrow = (id: number) => async () => {
+        await insert(id);
+        tm.setRollbackOnly();
+        throw new Harmless('marked, then failed harmlessly');
+      };
+      const error = await tm
+        .run(async () => {
+          await insert(1);
+          await tm.run(markThenThrow(2), { noRollbackOn: [Harmless] }).catch(() => undefined);
+        })
+        .catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(UnexpectedRollbackError);
+      expect(await ids()).toEqual([]);
+      await tm.run(async () => {
+        await insert(3);
+        await tm.run(markThenThrow(4), { propagation: 'NESTED', noRollbackOn: [Harmless] }).catch(() => undefined);
+      });
+      expect(await ids()).toEqual([3]);
+    });
+
     it('setRollbackOnly on the outermost scope rolls back quietly and returns the value', async () => {
       const value = await tm.run(async () => {
         await insert(1);

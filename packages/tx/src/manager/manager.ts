@@ -239,7 +239,8 @@ export class TransactionManager<C = unknown, P = unknown> {
       if (scope.rollbackOnly) this.#doom(tx, undefined);
       return value;
     } catch (error) {
-      if (shouldRollback(error, opts)) this.#doom(tx, error);
+      // As in Spring, a scope marked rollback-only rolls back even when its rules would let the error commit.
+      if (scope.rollbackOnly || shouldRollback(error, opts)) this.#doom(tx, error);
       throw error;
     }
   }
@@ -269,7 +270,7 @@ export class TransactionManager<C = unknown, P = unknown> {
       value = await this.#als.run({ ...frame, scope }, async () => fn());
     } catch (error) {
       if (!tx.timedOut) {
-        if (shouldRollback(error, opts)) await undo();
+        if (scope.rollbackOnly || shouldRollback(error, opts)) await undo();
         await driver.releaseSavepoint(tx.connection, savepoint);
       }
       throw error;
