@@ -68,8 +68,8 @@ export function mysqlDriver(pool: Pool, options: MysqlDriverOptions = {}): Drive
         if (Number((rows as Array<{ open?: unknown }>)[0]?.open) !== 1) {
           await end(connection, 'ROLLBACK');
           throw new UnexpectedRollbackError(
-            'MariaDB ended the transaction before COMMIT (a deadlock rolled it back and the error was caught); ' +
-              'statements run after that were committed one by one',
+            'MariaDB had ended the transaction before COMMIT: a deadlock rolled it back and the error was caught ' +
+              '(or a statement with an implicit commit, such as DDL, ended it); statements after that ran in autocommit mode',
           );
         }
       }

@@ -42,7 +42,10 @@ export interface ResolvedRetry {
 export interface ResolvedOptions {
   readonly propagation: Propagation;
   readonly isolation: Isolation | undefined;
-  /** Undefined means "not asked": a joined scope then inherits without conflict. */
+  /**
+   * Undefined means "not asked": a new transaction is then read-write; a scope joining a read-only
+   * transaction must still ask for true, as Spring's validateExistingTransaction demands.
+   */
   readonly readOnly: boolean | undefined;
   readonly timeoutMs: number | undefined;
   readonly rollbackOn: readonly ErrorMatcher[];
