@@ -1,6 +1,7 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { freshAll } from '@myrmex/test-utils';
 import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
-import { OptimisticLockError, TransactionError, UnexpectedRollbackError } from '../src/index.js';
+import { IllegalTransactionStateError, OptimisticLockError, TransactionError, UnexpectedRollbackError } from '../src/index.js';
 import { type AnyManager, type Opened, openManager, targets } from './support/databases.js';
 
 /** What the caller is told must be what the database did, and a retry must never repeat committed work. */
@@ -88,6 +89,19 @@ for (const target of targets) {
       expect(attempt).toBe(1);
       expect(await ids()).toEqual([1]);
       expect(tm.metrics().retries).toEqual(before.retries);
+    });
+
+    it('code that outlives its transaction cannot reach the connection, which is back in the pool', async () => {
+      let late!: Promise<unknown>;
+      await tm.run(async () => {
+        await insert(1);
+        // Not awaited: it still carries the transaction's context when it runs.
+        late = sleep(30).then(() => insert(2));
+      });
+      const error = await late.catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(IllegalTransactionStateError);
+      expect((error as Error).message).toMatch(/already ended/);
+      expect(await ids()).toEqual([1]);
     });
   });
 }

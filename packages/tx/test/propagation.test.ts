@@ -436,6 +436,21 @@ for (const target of targets) {
       expect(await ids()).toEqual([1, 2]);
     });
 
+    it('beforeCommit runs inside the transaction: its writes are part of it and a later veto undoes them', async () => {
+      await tm.run(async () => {
+        tm.synchronize({ beforeCommit: () => insert(1) });
+        tm.synchronize({ beforeCommit: () => expect(tm.current()?.scope).toBe('new') });
+      });
+      expect(await ids()).toEqual([1]);
+      await expect(
+        tm.run(async () => {
+          tm.synchronize({ beforeCommit: () => insert(2) });
+          tm.synchronize({ beforeCommit: () => Promise.reject(new BusinessError('veto')) });
+        }),
+      ).rejects.toThrow('veto');
+      expect(await ids()).toEqual([1]);
+    });
+
     it('beforeCommit vetoes; afterCommit errors reach the caller after the commit; afterCompletion errors are logged', async () => {
       await expect(
         tm.run(async () => {
@@ -492,6 +507,7 @@ for (const target of targets) {
     it('timeoutMs aborts a transaction stuck in JavaScript, rolls it back and discards its connection', async () => {
       const started = performance.now();
       let resume!: () => void;
+      let lateWrite: unknown;
       const error = await tm
         .run(
           async () => {
@@ -499,7 +515,9 @@ for (const target of targets) {
             await new Promise<void>((resolve) => {
               resume = resolve;
             });
-            await insert(2);
+            lateWrite = await Promise.resolve()
+              .then(() => insert(2))
+              .catch((e: unknown) => e);
           },
           { timeoutMs: 150 },
         )
@@ -509,6 +527,8 @@ for (const target of targets) {
       resume();
       await sleep(20);
       expect(await ids()).toEqual([]);
+      // The abandoned code's next statement gets the timeout, not a discarded connection.
+      expect(lateWrite).toBeInstanceOf(TransactionTimeoutError);
       // Scopes the abandoned code opens afterwards get the timeout too.
       let late: unknown;
       const abandoned = tm.run(

@@ -15,6 +15,8 @@ export interface PhysicalTransaction<C> {
   savepoints: number;
   /** The deadline passed and the connection is being discarded. */
   timedOut: boolean;
+  /** Committed or rolled back, and the connection returned: code that outlived the transaction must not use it. */
+  ended: boolean;
 }
 
 export type ScopeKind = 'new' | 'joined' | 'nested' | 'none';

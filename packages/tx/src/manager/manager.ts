@@ -98,8 +98,7 @@ export class TransactionManager<C = unknown, P = unknown> {
     const opts = resolveOptions(options);
     const frame = this.#als.getStore();
     const running = frame?.tx;
-    // Code still running after its transaction's deadline gets the timeout, not a dead connection's error.
-    if (running?.timedOut) throw new TransactionTimeoutError(running.timeoutMs!);
+    this.#live(frame, 'run()');
     const decision = decide(running, opts);
     switch (decision.kind) {
       case 'fail':
@@ -119,7 +118,7 @@ export class TransactionManager<C = unknown, P = unknown> {
 
   /** The connection of the current transaction, or the pool when there is none (or it is suspended). */
   db(): C | P {
-    return this.#als.getStore()?.tx?.connection ?? this.#driver.pool;
+    return this.#live(this.#als.getStore(), 'db()')?.connection ?? this.#driver.pool;
   }
 
   /** Runs one statement on `db()`. Placeholders follow the driver: `$1` for pg, `?` for mysql2 and SQLite. */
@@ -180,8 +179,27 @@ export class TransactionManager<C = unknown, P = unknown> {
   /** The frame of a running transaction, physical or empty; outside every `run` there is none. */
   #requireScope(what: string): Frame<C> {
     const frame = this.#als.getStore();
-    if (!frame?.tx && !frame?.emptyHooks) throw new IllegalTransactionStateError(`${what}() needs a running transaction`);
-    return frame;
+    if (!this.#live(frame, `${what}()`) && !frame?.emptyHooks)
+      throw new IllegalTransactionStateError(`${what}() needs a running transaction`);
+    return frame!;
+  }
+
+  /**
+   * The frame's transaction, refusing one that has ended: AsyncLocalStorage hands the frame to every
+   * promise started inside `fn`, also to one nobody awaited, and its connection is back in the pool,
+   * possibly serving another transaction.
+   */
+  #live(frame: Frame<C> | undefined, what: string): PhysicalTransaction<C> | undefined {
+    const tx = frame?.tx;
+    // Code still running after its transaction's deadline gets the timeout, not a dead connection's error.
+    if (tx?.timedOut) throw new TransactionTimeoutError(tx.timeoutMs!);
+    if (tx?.ended) {
+      throw new IllegalTransactionStateError(
+        `${what}: the transaction${tx.name ? ` ${tx.name}` : ''} this code ran in has already ended; ` +
+          'code that outlives its transaction (a promise nobody awaited) must start its own with run()',
+      );
+    }
+    return tx;
   }
 
   /**
@@ -199,8 +217,9 @@ export class TransactionManager<C = unknown, P = unknown> {
       return this.#als.run({ ...base, emptyHooks }, async () => fn());
     }
     const hooks: Synchronization[] = [];
+    const own: Frame<C> = { ...base, emptyHooks: hooks };
     const result = await this.#als
-      .run({ ...base, emptyHooks: hooks }, async () => fn())
+      .run(own, async () => fn())
       .then(
         (value) => ({ ok: true as const, value }),
         (error: unknown) => ({ ok: false as const, error }),
@@ -211,7 +230,7 @@ export class TransactionManager<C = unknown, P = unknown> {
       outcome = { status: 'ROLLED_BACK', ...carry } as Outcome<T>;
     } else {
       try {
-        await runBeforeCommit(hooks, opts.readOnly === true);
+        await this.#als.run(own, () => runBeforeCommit(hooks, opts.readOnly === true));
         outcome = { status: 'COMMITTED', ...carry } as Outcome<T>;
       } catch (error) {
         outcome = { status: 'ROLLED_BACK', error, hasError: true };
@@ -350,6 +369,7 @@ export class TransactionManager<C = unknown, P = unknown> {
       rollbackOnlyCause: undefined,
       savepoints: 0,
       timedOut: false,
+      ended: false,
     };
     const started = performance.now();
     const leak = this.#watchLeak(tx, started);
@@ -376,7 +396,7 @@ export class TransactionManager<C = unknown, P = unknown> {
         outcome = { status: 'ROLLED_BACK', error: new TransactionTimeoutError(opts.timeoutMs!), hasError: true };
         this.#metrics.timeouts += 1;
       } else if (result.ok) {
-        outcome = await this.#commitOrRollback(tx, scope, { value: result.value });
+        outcome = await this.#commitOrRollback(inner, { value: result.value });
       } else if (driver.isStatementTimeout(result.error) && opts.timeoutMs !== undefined) {
         discard = !(await this.#quietRollback(connection));
         outcome = { status: 'ROLLED_BACK', error: new TransactionTimeoutError(opts.timeoutMs, { cause: result.error }), hasError: true };
@@ -386,11 +406,12 @@ export class TransactionManager<C = unknown, P = unknown> {
         discard = !(await this.#quietRollback(connection));
         outcome = { status: 'ROLLED_BACK', error: result.error, hasError: true };
       } else {
-        outcome = await this.#commitOrRollback(tx, scope, { error: result.error });
+        outcome = await this.#commitOrRollback(inner, { error: result.error });
       }
       if (outcome.status === 'UNKNOWN') discard = true;
       ended.status = outcome.status;
     } finally {
+      tx.ended = true;
       clearTimeout(leak);
       this.#metrics.open -= 1;
       await driver.release(connection, discard);
@@ -398,7 +419,9 @@ export class TransactionManager<C = unknown, P = unknown> {
     return settle(outcome, tx.hooks, this.#metrics, performance.now() - started, this.#hookReporter(tx.name));
   }
 
-  async #commitOrRollback<T>(tx: PhysicalTransaction<C>, scope: Scope, result: { value: T } | { error: unknown }): Promise<Outcome<T>> {
+  /** `inner` is the outermost scope's frame: beforeCommit hooks run in it, inside the transaction, as Spring's do. */
+  async #commitOrRollback<T>(inner: Frame<C>, result: { value: T } | { error: unknown }): Promise<Outcome<T>> {
+    const { tx, scope } = inner as Frame<C> & { tx: PhysicalTransaction<C> };
     const driver = this.#driver;
     const carry = 'error' in result ? { error: result.error, hasError: true as const } : { value: result.value, hasError: false as const };
     if (tx.rollbackOnly || scope.rollbackOnly) {
@@ -413,7 +436,7 @@ export class TransactionManager<C = unknown, P = unknown> {
       return { status: 'ROLLED_BACK', error, hasError: true };
     }
     try {
-      await runBeforeCommit(tx.hooks, tx.readOnly);
+      await this.#als.run(inner, () => runBeforeCommit(tx.hooks, tx.readOnly));
     } catch (error) {
       return { status: (await this.#quietRollback(tx.connection)) ? 'ROLLED_BACK' : 'UNKNOWN', error, hasError: true };
     }
