@@ -449,6 +449,22 @@ for (const target of targets) {
         }),
       ).rejects.toThrow('veto');
       expect(await ids()).toEqual([1]);
+      // A joined scope that fails inside a hook dooms the transaction like any other.
+      const error = await tm
+        .run(async () => {
+          await insert(3);
+          tm.synchronize({
+            beforeCommit: () =>
+              tm
+                .run(() => {
+                  throw new BusinessError('inside the hook');
+                })
+                .catch(() => undefined),
+          });
+        })
+        .catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(UnexpectedRollbackError);
+      expect(await ids()).toEqual([1]);
     });
 
     it('beforeCommit vetoes; afterCommit errors reach the caller after the commit; afterCompletion errors are logged', async () => {

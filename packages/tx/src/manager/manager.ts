@@ -424,7 +424,8 @@ export class TransactionManager<C = unknown, P = unknown> {
     const { tx, scope } = inner as Frame<C> & { tx: PhysicalTransaction<C> };
     const driver = this.#driver;
     const carry = 'error' in result ? { error: result.error, hasError: true as const } : { value: result.value, hasError: false as const };
-    if (tx.rollbackOnly || scope.rollbackOnly) {
+    const rollbackIfMarked = async (): Promise<Outcome<T> | undefined> => {
+      if (!tx.rollbackOnly && !scope.rollbackOnly) return undefined;
       if (!(await this.#quietRollback(tx.connection)))
         return { status: 'UNKNOWN', error: new Error('ROLLBACK failed; the connection was discarded'), hasError: true };
       if (!tx.rollbackOnly) return { status: 'ROLLED_BACK', ...carry } as Outcome<T>;
@@ -434,12 +435,17 @@ export class TransactionManager<C = unknown, P = unknown> {
         { cause: tx.rollbackOnlyCause ?? ('error' in result ? result.error : undefined) },
       );
       return { status: 'ROLLED_BACK', error, hasError: true };
-    }
+    };
+    const marked = await rollbackIfMarked();
+    if (marked) return marked;
     try {
       await this.#als.run(inner, () => runBeforeCommit(tx.hooks, tx.readOnly));
     } catch (error) {
       return { status: (await this.#quietRollback(tx.connection)) ? 'ROLLED_BACK' : 'UNKNOWN', error, hasError: true };
     }
+    // A beforeCommit hook runs inside the transaction, so it too can mark it (a joined scope it ran failed).
+    const markedByHook = await rollbackIfMarked();
+    if (markedByHook) return markedByHook;
     try {
       await driver.commit(tx.connection);
     } catch (error) {
