@@ -7,6 +7,8 @@ export interface MysqlDriverOptions {
   readonly flavor?: 'mariadb' | 'mysql';
 }
 
+const UNKNOWN_SYSTEM_VARIABLE = 1193;
+
 /** Driver over a mysql2 promise Pool. `db()` yields the transaction's PoolConnection, or the Pool. */
 export function mysqlDriver(pool: Pool, options: MysqlDriverOptions = {}): Driver<PoolConnection, Pool> {
   if (pool === null || typeof pool !== 'object' || typeof (pool as Pool).getConnection !== 'function') {
@@ -30,6 +32,17 @@ export function mysqlDriver(pool: Pool, options: MysqlDriverOptions = {}): Drive
     } finally {
       // A connection that cannot run this is broken; its own error (above) is the one worth reporting.
       if (timed.delete(connection)) await exec(connection, `SET SESSION ${timeoutVariable} = DEFAULT`).catch(() => undefined);
+    }
+  };
+  // MySQL has no @@in_transaction; a MySQL server driven with the default flavor skips the check.
+  let canAskOpen = true;
+  const transactionOpen = async (connection: PoolConnection): Promise<boolean | undefined> => {
+    try {
+      const [rows] = await connection.query('SELECT @@in_transaction AS open');
+      return Number((rows as Array<{ open?: unknown }>)[0]?.open) === 1;
+    } catch (error) {
+      if ((error as { errno?: unknown }).errno === UNKNOWN_SYSTEM_VARIABLE) return undefined;
+      throw error;
     }
   };
   return {
@@ -63,9 +76,10 @@ export function mysqlDriver(pool: Pool, options: MysqlDriverOptions = {}): Drive
     async commit(connection) {
       // InnoDB ends the whole transaction on a deadlock (1213); if the code caught that error, later
       // statements ran in autocommit mode and COMMIT would succeed with nothing of the transaction left.
-      if (flavor === 'mariadb') {
-        const [rows] = await connection.query('SELECT @@in_transaction AS open');
-        if (Number((rows as Array<{ open?: unknown }>)[0]?.open) !== 1) {
+      if (flavor === 'mariadb' && canAskOpen) {
+        const open = await transactionOpen(connection);
+        if (open === undefined) canAskOpen = false;
+        else if (!open) {
           await end(connection, 'ROLLBACK');
           throw new UnexpectedRollbackError(
             'MariaDB had ended the transaction before COMMIT: a deadlock rolled it back and the error was caught ' +
