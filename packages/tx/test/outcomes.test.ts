@@ -102,6 +102,15 @@ for (const target of targets) {
       expect(error).toBeInstanceOf(IllegalTransactionStateError);
       expect((error as Error).message).toMatch(/already ended/);
       expect(await ids()).toEqual([1]);
+      // Hooks registered after a scope without a transaction has completed its own would never run.
+      let lateHook!: Promise<unknown>;
+      await tm.run(
+        () => {
+          lateHook = sleep(30).then(() => tm.synchronize({ afterCommit: () => undefined }));
+        },
+        { propagation: 'SUPPORTS' },
+      );
+      expect(await lateHook.catch((e: unknown) => e)).toBeInstanceOf(IllegalTransactionStateError);
     });
   });
 }

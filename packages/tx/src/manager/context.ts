@@ -32,14 +32,18 @@ export interface Scope {
 export interface Frame<C> {
   /** Undefined while suspended (NOT_SUPPORTED) or outside any transaction. */
   readonly tx: PhysicalTransaction<C> | undefined;
-  /**
-   * Hooks of the "empty" transaction a SUPPORTS, NOT_SUPPORTED or NEVER scope runs in when there is
-   * no physical one: like Spring's default SYNCHRONIZATION_ALWAYS, they run when that scope ends.
-   */
-  readonly emptyHooks?: Synchronization[];
+  /** The "empty" transaction a SUPPORTS, NOT_SUPPORTED or NEVER scope runs in when there is no physical one. */
+  readonly empty?: EmptyTransaction;
   readonly scope: Scope;
   /** Physical transactions this async context holds open, suspended ones included. */
   readonly held: number;
   /** Whether one of them is a write transaction (matters for single-writer SQLite). */
   readonly writeHeld: boolean;
+}
+
+/** Like Spring's default SYNCHRONIZATION_ALWAYS: hooks registered without a physical transaction run when the outermost empty scope ends. */
+export interface EmptyTransaction {
+  readonly hooks: Synchronization[];
+  /** Its hooks have run; later registrations would never run. */
+  ended: boolean;
 }

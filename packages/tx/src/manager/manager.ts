@@ -22,7 +22,7 @@ import { type Isolation, MAX_TIMER_MS, type ResolvedOptions, resolveOptions, typ
 import { decide, joinConflicts } from '../core/propagation.js';
 import { backoffDelay, classifyError, type Dialect, type RetryCause } from '../core/retry.js';
 import { shouldRollback } from '../core/rollback.js';
-import type { Frame, PhysicalTransaction, Scope } from './context.js';
+import type { EmptyTransaction, Frame, PhysicalTransaction, Scope } from './context.js';
 import { TIMED_OUT, withDeadline } from './deadline.js';
 import { complete, type Outcome, settle } from './outcome.js';
 
@@ -164,7 +164,7 @@ export class TransactionManager<C = unknown, P = unknown> {
   synchronize(synchronization: Synchronization): void {
     const hooks = validateSynchronization(synchronization);
     const frame = this.#requireScope('synchronize');
-    (frame.tx?.hooks ?? frame.emptyHooks!).push(hooks);
+    (frame.tx?.hooks ?? frame.empty!.hooks).push(hooks);
   }
 
   /** Counters and durations since the manager was made. */
@@ -179,8 +179,9 @@ export class TransactionManager<C = unknown, P = unknown> {
   /** The frame of a running transaction, physical or empty; outside every `run` there is none. */
   #requireScope(what: string): Frame<C> {
     const frame = this.#als.getStore();
-    if (!this.#live(frame, `${what}()`) && !frame?.emptyHooks)
-      throw new IllegalTransactionStateError(`${what}() needs a running transaction`);
+    if (frame?.tx === undefined && frame?.empty?.ended)
+      throw new IllegalTransactionStateError(`${what}(): the scope this code ran in has already ended`);
+    if (!this.#live(frame, `${what}()`) && !frame?.empty) throw new IllegalTransactionStateError(`${what}() needs a running transaction`);
     return frame!;
   }
 
@@ -212,12 +213,13 @@ export class TransactionManager<C = unknown, P = unknown> {
     const scope: Scope = { kind: 'none', rollbackOnly: false };
     const base = { tx: undefined, scope, held: frame?.held ?? 0, writeHeld: frame?.writeHeld ?? false };
     // Already inside an empty scope: take part in its synchronisation.
-    if (frame !== undefined && frame.tx === undefined && frame.emptyHooks !== undefined) {
-      const emptyHooks = frame.emptyHooks;
-      return this.#als.run({ ...base, emptyHooks }, async () => fn());
+    if (frame !== undefined && frame.tx === undefined && frame.empty !== undefined && !frame.empty.ended) {
+      const empty = frame.empty;
+      return this.#als.run({ ...base, empty }, async () => fn());
     }
     const hooks: Synchronization[] = [];
-    const own: Frame<C> = { ...base, emptyHooks: hooks };
+    const empty: EmptyTransaction = { hooks, ended: false };
+    const own: Frame<C> = { ...base, empty };
     const result = await this.#als
       .run(own, async () => fn())
       .then(
@@ -236,6 +238,7 @@ export class TransactionManager<C = unknown, P = unknown> {
         outcome = { status: 'ROLLED_BACK', error, hasError: true };
       }
     }
+    empty.ended = true;
     return complete(outcome, hooks, this.#hookReporter(opts.name));
   }
 
