@@ -50,4 +50,5 @@ it('falls back to the default manager, and says so when there is none', async ()
 
 it('checks its options when the class is defined', () => {
   expect(() => Transactional({ propagation: 'ALWAYS' as never })).toThrow(/propagation/);
+  expect(() => Transactional({ manager: 'orders' as never })).toThrow(/options.manager/);
 });

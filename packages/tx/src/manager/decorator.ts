@@ -43,6 +43,8 @@ function findManager(instance: unknown, option: TransactionalOptions['manager'],
  */
 export function Transactional(options: TransactionalOptions = {}) {
   const { manager, ...txOptions } = options;
+  if (manager !== undefined && !(manager instanceof TransactionManager) && typeof manager !== 'function')
+    throw new TypeError('@Transactional options.manager must be a TransactionManager or a function (instance) => TransactionManager');
   resolveOptions(txOptions);
   return function decorate<This, Args extends unknown[], R>(
     method: (this: This, ...args: Args) => R | Promise<R>,
