@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { freshAll } from '@myrmex/test-utils';
 import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
 import { IllegalTransactionStateError, OptimisticLockError, TransactionError, UnexpectedRollbackError } from '../src/index.js';
@@ -93,23 +92,29 @@ for (const target of targets) {
 
     it('code that outlives its transaction cannot reach the connection, which is back in the pool', async () => {
       let late!: Promise<unknown>;
+      let endRun!: () => void;
+      const runEnded = new Promise<void>((resolve) => (endRun = resolve));
       await tm.run(async () => {
         await insert(1);
-        // Not awaited: it still carries the transaction's context when it runs.
-        late = sleep(30).then(() => insert(2));
+        // Not awaited: it still carries the transaction's context when it runs, after the run is over.
+        late = runEnded.then(() => insert(2));
       });
+      endRun();
       const error = await late.catch((e: unknown) => e);
       expect(error).toBeInstanceOf(IllegalTransactionStateError);
       expect((error as Error).message).toMatch(/already ended/);
       expect(await ids()).toEqual([1]);
       // Hooks registered after a scope without a transaction has completed its own would never run.
       let lateHook!: Promise<unknown>;
+      let endScope!: () => void;
+      const scopeEnded = new Promise<void>((resolve) => (endScope = resolve));
       await tm.run(
         () => {
-          lateHook = sleep(30).then(() => tm.synchronize({ afterCommit: () => undefined }));
+          lateHook = scopeEnded.then(() => tm.synchronize({ afterCommit: () => undefined }));
         },
         { propagation: 'SUPPORTS' },
       );
+      endScope();
       expect(await lateHook.catch((e: unknown) => e)).toBeInstanceOf(IllegalTransactionStateError);
     });
   });
