@@ -97,7 +97,10 @@ for (const target of targets) {
       await tm.run(async () => {
         await insert(1);
         // Not awaited: it still carries the transaction's context when it runs, after the run is over.
-        late = runEnded.then(() => insert(2));
+        late = runEnded.then(() => {
+          expect(tm.inTransaction()).toBe(false);
+          return insert(2);
+        });
       });
       endRun();
       const error = await late.catch((e: unknown) => e);

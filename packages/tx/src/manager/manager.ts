@@ -128,9 +128,10 @@ export class TransactionManager<C = unknown, P = unknown> {
     return this.#driver.query<Row>(this.db(), sql, params);
   }
 
-  /** Whether the caller runs inside an active (not suspended) transaction. */
+  /** Whether the caller runs inside an active transaction (not suspended, not ended, not past its deadline). */
   inTransaction(): boolean {
-    return this.#als.getStore()?.tx !== undefined;
+    const tx = this.#als.getStore()?.tx;
+    return tx !== undefined && !tx.ended && !tx.timedOut;
   }
 
   /** Facts about the current transaction, or undefined outside one. */
