@@ -9,31 +9,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { Queen, TERMINAL_JOB_STATES } from '@myrmex/orchestrator';
 import { noopExecutor } from './noop.js';
+import { benchSizes, pace, summarise } from './sizes.js';
 
-const { values } = parseArgs({
-  options: {
-    jobs: { type: 'string', default: process.env.BENCH_JOBS ?? '10000' },
-    dags: { type: 'string', default: process.env.BENCH_DAGS ?? '1000' },
-    paced: { type: 'string', default: process.env.BENCH_PACED ?? '1000' },
-    rate: { type: 'string', default: process.env.BENCH_RATE ?? '100' },
-    capacity: { type: 'string', default: process.env.BENCH_CAPACITY ?? '16' },
-  },
-});
-const positive = (name: string, text: string) => {
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < 0) throw new Error(`--${name} must be an integer >= 0, got '${text}'`);
-  return n;
-};
-const sizes = {
-  jobs: positive('jobs', values.jobs),
-  dags: positive('dags', values.dags),
-  paced: positive('paced', values.paced),
-  rate: Math.max(1, positive('rate', values.rate)),
-  capacity: positive('capacity', values.capacity),
-};
+const sizes = benchSizes();
 
 const SINGLE = 'job_type: bench-single\ntasks:\n  - task_type: only\n    method: NOOP\n';
 // a -> eight parallel branches -> join: ten tasks.
@@ -48,11 +28,6 @@ const DAG = [
   `    dependencies: [${Array.from({ length: 8 }, (_, i) => `b${i}`).join(', ')}]`,
   '',
 ].join('\n');
-
-function percentile(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
-}
 
 /** `ratePerSecond` undefined: one burst; otherwise submissions are spaced evenly. */
 async function scenario(name: string, jobType: string, source: string, count: number, tasksPerJob: number, ratePerSecond?: number) {
@@ -75,30 +50,15 @@ async function scenario(name: string, jobType: string, source: string, count: nu
     });
     const began = performance.now();
     for (let i = 0; i < count; i++) {
-      if (ratePerSecond !== undefined) {
-        const due = began + (i * 1000) / ratePerSecond;
-        if (due > performance.now()) await new Promise((resolve) => setTimeout(resolve, due - performance.now()));
-      }
+      await pace(began, i, ratePerSecond);
       const job = await queen.submit({ jobType });
       submitted.set(job.id, job.submittedAt.getTime());
     }
     const submittedIn = performance.now() - began;
     if (count > 0) await all;
-    const seconds = (performance.now() - began) / 1000;
+    const wallMs = performance.now() - began;
     const failed = (await queen.listJobs({ state: 'FAILED', limit: 1 })).total;
-    startDelays.sort((a, b) => a - b);
-    return {
-      scenario: name,
-      jobs: count,
-      tasks: count * tasksPerJob,
-      failed,
-      seconds: Number(seconds.toFixed(2)),
-      'jobs/s': Math.round(count / seconds),
-      'tasks/s': Math.round((count * tasksPerJob) / seconds),
-      'submit ms': Math.round(submittedIn),
-      'p50 submit->start ms': percentile(startDelays, 50),
-      'p99 submit->start ms': percentile(startDelays, 99),
-    };
+    return summarise(name, count, tasksPerJob, failed, wallMs, submittedIn, startDelays);
   } finally {
     await queen.stop();
     rmSync(dir, { recursive: true, force: true });
