@@ -169,7 +169,8 @@ describe('myrmex byzantine bench', () => {
     expect(err).toBe(`wrote ${svg}`);
     const chart = await readFile(svg, 'utf8');
     expect(chart).toMatch(/^<svg xmlns="http:\/\/www.w3.org\/2000\/svg"/);
-    expect(chart).toContain('fast m=1 algorithm');
+    expect(chart).toContain('m=1 fast algorithm: n=10');
+    expect(chart).toContain('>m=1, OM(1)</text>');
     expect(chart).toContain('OM(2)');
     // One point per row in the time panel and one in the messages panel.
     expect(chart.match(/<circle /g)).toHaveLength(14);
