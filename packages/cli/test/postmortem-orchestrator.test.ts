@@ -6,6 +6,7 @@ import { createLogger, type RunningServer, serve } from '@myrmex/orchestrator';
 import { parse } from '@myrmex/postmortem';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../src/index.js';
+import { capture } from './support/capture.js';
 
 // The postmortem package speaks the orchestrator's HTTP API without depending on it; this test runs
 // the two together: a real queen runs the example jobs, and a draft is made from the one that fails.
@@ -36,9 +37,7 @@ describe('myrmex postmortem new --from-job against a running orchestrator', () =
     const ended = (await server.demo?.finished) ?? [];
     const failed = ended.find((job) => job.state === 'FAILED');
     if (!failed) throw new Error(`the demo produced no failed job: ${ended.map((j) => `${j.jobType} ${j.state}`).join(', ')}`);
-    const out: string[] = [];
-    const err: string[] = [];
-    const io = { out: (t: string) => void out.push(t), err: (t: string) => void err.push(t) };
+    const { io, out, err } = capture();
     expect(await main(['postmortem', 'new', '--from-job', failed.id, '--server', server.url], io, {})).toBe(0);
     expect(err).toEqual([]);
     const { doc, diagnostics } = parse(out.join(''));

@@ -9,17 +9,12 @@ import { promisify } from 'node:util';
 import { parse } from '@myrmex/postmortem';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../src/index.js';
+import { capture } from './support/capture.js';
 
 const examples = fileURLToPath(new URL('../../../examples/postmortem/', import.meta.url));
 const docs = join(examples, 'postmortems');
 const clean = join(docs, '2026-11-03-order-api.md');
 const withErrors = join(docs, '2026-10-14-search-latency.md');
-
-function capture() {
-  const out: string[] = [];
-  const err: string[] = [];
-  return { io: { out: (t: string) => void out.push(t), err: (t: string) => void err.push(t) }, out, err };
-}
 
 async function run(...argv: string[]) {
   const { io, out, err } = capture();
