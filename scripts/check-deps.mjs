@@ -7,8 +7,8 @@ import { fileURLToPath } from 'node:url';
 
 /** Which Myrmex packages each package may import. Anything absent may import none. */
 export const ALLOWED = {
-  cli: ['orchestrator', 'idempotency', 'tx', 'postmortem', 'byzantine', 'facets', 'aom'],
-  orchestrator: ['idempotency', 'tx', 'postmortem'],
+  cli: ['orchestrator', 'idempotency', 'tx', 'postmortem', 'byzantine', 'facets', 'aom', 'scheduling', 'dashboard'],
+  orchestrator: ['idempotency', 'tx', 'postmortem', 'scheduling', 'dashboard'],
   aom: ['facets'],
 };
 
