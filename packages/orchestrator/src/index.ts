@@ -8,3 +8,4 @@ export * from './queen/service.js';
 export * from './scheduler/index.js';
 export * from './server/index.js';
 export * from './store/index.js';
+export * from './security/index.js';

@@ -1,0 +1,4 @@
+export * from './audit-chain.js';
+export * from './masking.js';
+export * from './secrets.js';
+export * from './tokens.js';
