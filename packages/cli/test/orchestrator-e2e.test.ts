@@ -307,17 +307,26 @@ describe('myrmex CLI against a served queen', () => {
   });
 
   it('serve shuts down gracefully on SIGTERM, ending open follows with a message', async () => {
-    // A job held until 2099 stays PENDING, so its log follower is open when the queen goes.
-    const held = json<Job>(await onServer(['submit', 'sleeper', '--scheduled-at', '2099-01-01T00:00:00Z', '--json']));
-    expect(held.state).toBe('PENDING');
-    const follower = onServer(['logs', held.id, '--follow']);
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    // A running sleeper has printed a line and has not ended, so its log follower is open when the queen goes.
+    const job = json<Job>(await onServer(['submit', 'sleeper', '--json']));
+    const follower = spawn(process.execPath, [bin, 'logs', job.id, '--follow', '--server', url], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    follower.stderr?.on('data', (chunk) => {
+      stderr += String(chunk);
+    });
+    const followerExit = new Promise<number | null>((resolve) => follower.once('exit', (code) => resolve(code)));
+    // The follower's first event proves its stream is open; a timer would race it on a loaded machine.
+    await new Promise<void>((resolve, reject) => {
+      createInterface({ input: follower.stdout! }).on('line', (line) => {
+        if (line.includes('napping')) resolve();
+      });
+      followerExit.then((code) => reject(new Error(`the follower exited with ${code} before its first line: ${stderr}`)));
+    });
     const exited = new Promise<number | null>((resolve) => server.once('exit', (code) => resolve(code)));
     server.kill('SIGTERM');
     expect(await exited).toBe(0);
     expect(serverLines.some((line) => line.includes('myrmex queen stopped'))).toBe(true);
-    const followed = await follower;
-    expect(followed.code).toBe(1);
-    expect(followed.stderr).toContain(`closed the stream before job ${held.id} ended`);
+    expect(await followerExit).toBe(1);
+    expect(stderr).toContain(`closed the stream before job ${job.id} ended`);
   });
 });
