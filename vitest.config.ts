@@ -4,8 +4,10 @@ import { defaultServerConditions } from 'vite';
 import { defineConfig } from 'vitest/config';
 
 // Tests import sibling packages through their "source" export condition, so they run against
-// src/ without a build and a stale dist/ can never hide a change.
-const conditions = ['source', ...defaultServerConditions];
+// src/ without a build and a stale dist/ can never hide a change. Vitest hands these conditions to
+// Node too, and 'module' is a bundler-only convention Node never applies: with it, Node would
+// require() packages' browser-style ESM builds (@opentelemetry/api's, with extensionless imports).
+const conditions = ['source', ...defaultServerConditions.filter((condition) => condition !== 'module')];
 
 const packageProjects = readdirSync('packages')
   .filter((name) => existsSync(join('packages', name, 'test')))
