@@ -1,0 +1,46 @@
+/** A binary min-heap: built in O(n), so a pass over 100,000 jobs never sorts them all to take a few. */
+export class Heap<T> {
+  private readonly items: T[];
+
+  constructor(
+    items: T[],
+    private readonly before: (a: T, b: T) => number,
+  ) {
+    this.items = items;
+    for (let i = (items.length >> 1) - 1; i >= 0; i--) this.down(i);
+  }
+
+  get size(): number {
+    return this.items.length;
+  }
+
+  peek(): T | undefined {
+    return this.items[0];
+  }
+
+  pop(): T | undefined {
+    const items = this.items;
+    const top = items[0];
+    const last = items.pop();
+    if (items.length > 0 && last !== undefined) {
+      items[0] = last;
+      this.down(0);
+    }
+    return top;
+  }
+
+  private down(start: number): void {
+    const items = this.items;
+    const n = items.length;
+    let i = start;
+    for (;;) {
+      const left = 2 * i + 1;
+      if (left >= n) return;
+      const right = left + 1;
+      const child = right < n && this.before(items[right]!, items[left]!) < 0 ? right : left;
+      if (this.before(items[child]!, items[i]!) >= 0) return;
+      [items[i], items[child]] = [items[child]!, items[i]!];
+      i = child;
+    }
+  }
+}

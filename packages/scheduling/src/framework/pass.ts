@@ -1,0 +1,323 @@
+import type { Decision, PendingJob, Placement, Resources, Snapshot, TaskSpec } from '../model.js';
+import { accumulate, fits, format } from '../resources.js';
+import { Lanes } from './lanes.js';
+import type { AntState, Hold, PassContext, Plugin } from './plugin.js';
+import { seededRandom } from './random.js';
+
+/** A pass stops after this many decisions or examined jobs, so no profile can hold the caller forever. */
+export interface Budget {
+  readonly maxDecisions?: number;
+  readonly maxExamined?: number;
+  /** Asked between jobs; true ends the pass early (the caller's clock, not ours). */
+  readonly shouldYield?: () => boolean;
+}
+
+export interface PassOptions {
+  readonly budget?: Budget;
+  /** Default wait before a held job is retried, ms. */
+  readonly retryMs?: number;
+  /** Capacity multipliers per resource for burstable and best-effort work, e.g. { cpu: 1.5 }. */
+  readonly overcommit?: Resources;
+  readonly seed?: number;
+  /** What plugins kept from the previous pass. */
+  readonly carry?: Readonly<Record<string, unknown>>;
+}
+
+export interface PassResult {
+  readonly decisions: Decision[];
+  readonly examined: number;
+  /** Jobs left unexamined because the budget ran out or no ant had room left. */
+  readonly unexamined: number;
+  readonly stoppedBy: 'queue-empty' | 'cluster-full' | 'budget' | 'yield';
+  readonly carry: Record<string, unknown>;
+}
+
+const DEFAULT_BUDGET = { maxDecisions: 10_000, maxExamined: 20_000 };
+
+function accountingKeys(job: { tenant: string; user?: string; queue?: string; jobType: string }): string[] {
+  const keys = [`tenant:${job.tenant}`, `type:${job.jobType}`, `queue:${job.queue ?? 'default'}`];
+  if (job.user !== undefined) keys.push(`user:${job.tenant}/${job.user}`);
+  return keys;
+}
+
+function capacityOf(capacity: Resources, overcommit: Resources | undefined): Record<string, number> {
+  const effective: Record<string, number> = { ...capacity };
+  if (overcommit) for (const key in overcommit) if (key in effective) effective[key] = effective[key]! * (overcommit[key] ?? 1);
+  return effective;
+}
+
+/**
+ * One scheduling pass: a snapshot in, decisions out. Pure (no clock, no I/O) and bounded by its budget.
+ * Plugins run at the framework's extension points in profile order.
+ */
+export function schedulePass(snapshot: Snapshot, plugins: readonly Plugin[], options: PassOptions = {}): PassResult {
+  const now = snapshot.now;
+  const budget = { ...DEFAULT_BUDGET, ...options.budget };
+  const retryMs = options.retryMs ?? 5_000;
+  const carried: Record<string, unknown> = { ...options.carry };
+  const allocated = new Map<string, Record<string, number>>();
+  const counted = new Map<string, Set<string>>();
+  const charge = (attempt: { jobId: string; tenant: string; user?: string; queue?: string; jobType: string }, resources: Resources) => {
+    for (const key of accountingKeys(attempt)) {
+      const sum = allocated.get(key) ?? {};
+      allocated.set(key, sum);
+      accumulate(sum, resources);
+      const jobs = counted.get(key) ?? new Set<string>();
+      counted.set(key, jobs);
+      jobs.add(attempt.jobId);
+    }
+  };
+
+  const ants: AntState[] = snapshot.ants.map((ant, index) => {
+    const capacity = capacityOf(ant.capacity, options.overcommit);
+    return { ant, index, capacity, free: { ...capacity }, rawFree: { ...ant.capacity }, residents: new Map(), attempts: [] };
+  });
+  const antById = new Map(ants.map((state) => [state.ant.id, state]));
+  const occupy = (state: AntState, job: { id: string; jobType: string }, resources: Resources) => {
+    accumulate(state.free, resources, -1);
+    accumulate(state.rawFree, resources, -1);
+    state.residents.set(job.jobType, (state.residents.get(job.jobType) ?? 0) + 1);
+    state.residents.set(`job:${job.id}`, (state.residents.get(`job:${job.id}`) ?? 0) + 1);
+  };
+  const vacate = (state: AntState, job: { id: string; jobType: string }, resources: Resources) => {
+    accumulate(state.free, resources);
+    accumulate(state.rawFree, resources);
+    state.residents.set(job.jobType, (state.residents.get(job.jobType) ?? 1) - 1);
+    state.residents.set(`job:${job.id}`, (state.residents.get(`job:${job.id}`) ?? 1) - 1);
+  };
+  for (const attempt of snapshot.running) {
+    charge(attempt, attempt.resources);
+    const state = antById.get(attempt.antId);
+    if (!state) continue;
+    occupy(state, { id: attempt.jobId, jobType: attempt.jobType }, attempt.resources);
+    state.attempts.push(attempt);
+  }
+  const total: Record<string, number> = {};
+  for (const state of ants) if (state.ant.schedulable !== false) accumulate(total, state.capacity);
+
+  const meanCache = new Map<string, number | undefined>();
+  const random = seededRandom((options.seed ?? 1) ^ Math.floor(now));
+  const context: PassContext = {
+    snapshot,
+    now,
+    ants,
+    total,
+    allocated: (key) => allocated.get(key) ?? {},
+    count: (key) => counted.get(key)?.size ?? 0,
+    meanRuntime: (jobType) => {
+      if (!meanCache.has(jobType)) {
+        const runs = snapshot.history?.[jobType];
+        meanCache.set(jobType, runs && runs.length > 0 ? runs.reduce((a, b) => a + b, 0) / runs.length : undefined);
+      }
+      return meanCache.get(jobType);
+    },
+    carry: <T>(plugin: string, initial: () => T): T => {
+      if (!(plugin in carried)) carried[plugin] = initial();
+      return carried[plugin] as T;
+    },
+    victims: new Set(),
+    random,
+  };
+
+  const sorters = plugins.filter((p) => p.queueSort);
+  const order = (a: PendingJob, b: PendingJob) => {
+    for (const plugin of sorters) {
+      const verdict = plugin.queueSort!(a, b, context);
+      if (verdict !== 0) return verdict;
+    }
+    return a.submittedAt - b.submittedAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+  };
+  const admitters = plugins.filter((p) => p.admit);
+  const preFilters = plugins.filter((p) => p.preFilter);
+  const filters = plugins.filter((p) => p.filter);
+  const scorers = plugins.filter((p) => p.score);
+  const permits = plugins.filter((p) => p.permit);
+  const postFilters = plugins.filter((p) => p.postFilter);
+  const backoffs = plugins.filter((p) => p.backoff);
+
+  const due = snapshot.pending.filter((job) => job.notBefore === undefined || job.notBefore <= now);
+  const lanes = new Lanes(
+    due,
+    plugins.flatMap((p) => (p.lane ? [p.lane] : [])),
+    order,
+    context,
+  );
+
+  /** Picks the ant for one task, or says why none. */
+  const choose = (job: PendingJob, task: TaskSpec, exclude?: string): AntState | string => {
+    let best: AntState | undefined;
+    let bestScore = Number.NEGATIVE_INFINITY;
+    let resourceMisses = 0;
+    let eligible = 0;
+    const reasons = new Map<string, number>();
+    const guaranteed = task.qos === 'guaranteed';
+    for (const state of ants) {
+      if (state.ant.schedulable === false || state.ant.id === exclude) continue;
+      eligible++;
+      if (!fits(task.resources, state.free) || (guaranteed && !fits(task.resources, state.rawFree))) {
+        resourceMisses++;
+        continue;
+      }
+      let rejected: string | undefined;
+      for (const plugin of filters) {
+        rejected = plugin.filter!(job, task, state, context);
+        if (rejected !== undefined) break;
+      }
+      if (rejected !== undefined) {
+        reasons.set(rejected, (reasons.get(rejected) ?? 0) + 1);
+        continue;
+      }
+      if (scorers.length === 0) return state;
+      let score = 0;
+      for (const plugin of scorers) score += (plugin.weight ?? 1) * plugin.score!(job, task, state, context);
+      if (score > bestScore) {
+        bestScore = score;
+        best = state;
+      }
+    }
+    if (best) return best;
+    if (eligible === 0) return 'no schedulable ant';
+    if (reasons.size === 0 || resourceMisses === eligible) return `no ant has resources ${format(task.resources)}`;
+    return [...reasons.entries()].sort((a, b) => b[1] - a[1])[0]![0];
+  };
+
+  const decisions: Decision[] = [];
+  /** Requests that found no ant with room: a job asking at least as much in every resource cannot fit either. */
+  const tooBig: Resources[] = [];
+  const plainTask = (job: PendingJob) => {
+    const task = job.tasks[0];
+    return job.tasks.length === 1 && task && !task.affinity && !task.preferredAnts && task.qos !== 'guaranteed' ? task : undefined;
+  };
+  let fullAnts = 0;
+  const isFull = (state: AntState) => {
+    for (const key in state.capacity) if ((state.capacity[key] ?? 0) > 0 && (state.free[key] ?? 0) > 1e-9) return false;
+    return true;
+  };
+  for (const state of ants) if (state.ant.schedulable === false || isFull(state)) fullAnts++;
+
+  const hold = (job: PendingJob, verdict: Hold, plugin: string) => {
+    if (verdict.giveUp) {
+      decisions.push({ kind: 'give-up', jobId: job.id, reason: verdict.reason });
+      return;
+    }
+    let final: Hold = verdict;
+    for (const p of backoffs) {
+      const adjusted = p.backoff!(job, final, context);
+      if (adjusted) final = { ...final, ...adjusted, reason: final.reason };
+    }
+    decisions.push({
+      kind: 'hold',
+      jobId: job.id,
+      reason: final.reason,
+      retryAt: final.retryAt ?? now + retryMs,
+      plugin,
+      ...(final.priority !== undefined && final.priority !== job.priority ? { priority: final.priority } : {}),
+    });
+  };
+
+  let examined = 0;
+  let stoppedBy: PassResult['stoppedBy'] = 'queue-empty';
+  while (lanes.waiting > 0) {
+    if (decisions.length >= budget.maxDecisions || examined >= budget.maxExamined) {
+      stoppedBy = 'budget';
+      break;
+    }
+    if (budget.shouldYield?.()) {
+      stoppedBy = 'yield';
+      break;
+    }
+    if (fullAnts === ants.length) {
+      stoppedBy = 'cluster-full';
+      break;
+    }
+    const next = lanes.peek();
+    if (!next) break;
+    const job = lanes.take(next.path)!;
+    examined++;
+
+    const gate = (list: readonly Plugin[], call: (p: Plugin) => Hold | undefined): boolean => {
+      for (const plugin of list) {
+        const verdict = call(plugin);
+        if (verdict) {
+          hold(job, verdict, plugin.name);
+          return false;
+        }
+      }
+      return true;
+    };
+    if (!gate(admitters, (p) => p.admit!(job, context))) continue;
+    if (!gate(preFilters, (p) => p.preFilter!(job, context))) continue;
+
+    const plain = plainTask(job);
+    const known = plain && tooBig.find((request) => fits(request, plain.resources));
+    let failure: string | undefined = known ? `no ant has resources ${format(plain.resources)}` : undefined;
+    const placements: Placement[] = [];
+    const placedOn: AntState[] = [];
+    if (!failure) {
+      for (const task of job.tasks) {
+        const chosen = choose(job, task);
+        if (typeof chosen === 'string') {
+          failure = job.tasks.length > 1 ? `task ${task.id}: ${chosen}` : chosen;
+          if (plain && chosen.startsWith('no ant has resources') && tooBig.length < 16) tooBig.push(plain.resources);
+          break;
+        }
+        // Reserved at once so that the job's next task sees this one (gang members, anti-affinity).
+        occupy(chosen, job, task.resources);
+        placements.push({ taskId: task.id, antId: chosen.ant.id, resources: task.resources });
+        placedOn.push(chosen);
+      }
+    }
+    let verdict: Hold | undefined;
+    let verdictPlugin = 'placement';
+    if (failure) verdict = { reason: failure };
+    else {
+      for (const plugin of permits) {
+        verdict = plugin.permit!(job, placements, context);
+        if (verdict) {
+          verdictPlugin = plugin.name;
+          break;
+        }
+      }
+    }
+    if (verdict) {
+      for (const [i, state] of placedOn.entries()) vacate(state, job, placements[i]!.resources);
+      if (failure) {
+        let preempted = false;
+        for (const plugin of postFilters) {
+          const outcome = plugin.postFilter!(job, context);
+          if (outcome) {
+            decisions.push(...outcome.decisions);
+            hold(job, outcome.hold, plugin.name);
+            preempted = true;
+            break;
+          }
+        }
+        if (preempted) continue;
+      }
+      hold(job, verdict, verdictPlugin);
+      continue;
+    }
+    decisions.push({ kind: 'admit', jobId: job.id });
+    if (job.gang && placements.length > 1) decisions.push({ kind: 'reserve-gang', jobId: job.id, placements });
+    else for (const placement of placements) decisions.push({ kind: 'place', jobId: job.id, placement });
+    for (const placement of placements) charge({ ...job, jobId: job.id }, placement.resources);
+    for (const state of new Set(placedOn)) if (isFull(state)) fullAnts++;
+    lanes.served(next.path, job, placements);
+  }
+  if (stoppedBy === 'queue-empty' && lanes.waiting > 0) stoppedBy = 'budget';
+
+  const backgroundPlace = (job: PendingJob, task: TaskSpec, exclude: string): AntState | undefined => {
+    const chosen = choose(job, task, exclude);
+    if (typeof chosen === 'string') return undefined;
+    occupy(chosen, job, task.resources);
+    return chosen;
+  };
+  for (const plugin of plugins) if (plugin.background) decisions.push(...plugin.background(context, backgroundPlace));
+
+  return { decisions, examined, unexamined: lanes.waiting, stoppedBy, carry: carried };
+}
+
+/** The attempts a decision list stops, for callers that apply decisions in memory (the simulator, tests). */
+export function preemptedAttempts(decisions: readonly Decision[]): Set<string> {
+  return new Set(decisions.flatMap((d) => (d.kind === 'preempt' ? [d.attemptId] : [])));
+}
