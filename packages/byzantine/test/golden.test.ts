@@ -99,7 +99,7 @@ describe('values and defaults', () => {
   });
 
   it('OM(0) is the commander order as received', async () => {
-    const result = await runByzantine({ generals: 5, rounds: 0, traitors: [0], strategy: 'parity' });
+    const result = await runByzantine({ generals: 5, rounds: 0, traitors: [0], strategy: 'parity', unsafe: true });
     expect(result.decisions).toEqual({ 1: 'ATTACK', 2: 'RETREAT', 3: 'ATTACK', 4: 'RETREAT' });
     expect(result.ic1).toBe(false);
     expect(result.messages).toBe(4);

@@ -32,6 +32,14 @@ describe('input validation names the field', () => {
       'generals | generals: SM(2) needs at least m + 2 = 4 generals, got 3 (pass unsafe to run it anyway)',
     ],
     [
+      { generals: 7, rounds: 2, traitors: [1, 2, 3] },
+      'traitors | traitors: OM(2) tolerates at most m = 2 traitors, got 3 (pass unsafe to run it anyway)',
+    ],
+    [
+      { generals: 7, rounds: 1, traitors: [1, 2], algorithm: 'sm' },
+      'traitors | traitors: SM(1) tolerates at most m = 1 traitors, got 2 (pass unsafe to run it anyway)',
+    ],
+    [
       { generals: 2000, rounds: 3 },
       'rounds | rounds: OM(3) with 2000 generals sends more than 2000000000 messages (raise maxMessages to allow it)',
     ],

@@ -108,6 +108,15 @@ describe('myrmex byzantine run', () => {
     expect(unsafe.out).toMatch(/^IC2\s+VIOLATED/m);
   });
 
+  it('refuses more traitors than m, and with --unsafe runs it and reports the violation', async () => {
+    const refused = await run('run', '--generals', '7', '--rounds', '2', '--traitors', '1,2,3');
+    expect(refused.code).toBe(2);
+    expect(refused.err).toBe('myrmex: --traitors: OM(2) tolerates at most m = 2 traitors, got 3 (pass unsafe to run it anyway)');
+    const unsafe = await run('run', '--generals', '7', '--rounds', '2', '--traitors', '1,2,3', '--strategy', 'flip', '--unsafe');
+    expect(unsafe.code).toBe(1);
+    expect(unsafe.out).toMatch(/^IC2\s+VIOLATED/m);
+  });
+
   it.each([
     [['--generals', '1'], 'myrmex: --generals: must be at least 2, got 1'],
     [['--generals', '4', '--traitors', '4'], 'myrmex: --traitors: general 4 is out of range 0..3'],

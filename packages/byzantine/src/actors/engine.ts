@@ -19,16 +19,29 @@ function spawn(): Worker {
   return new Worker(loader, { eval: true });
 }
 
-function once(worker: Worker, type: FromWorker['type']): Promise<FromWorker> {
+/**
+ * The worker's next message of this type. A worker that dies first (an error, or an exit without
+ * one, e.g. `process.exit()` in a dependency) rejects with the cause instead of leaving the run
+ * waiting for a message that cannot come.
+ */
+function once(worker: Worker, index: number, type: FromWorker['type']): Promise<FromWorker> {
   return new Promise((resolve, reject) => {
-    const onMessage = (message: FromWorker) => {
-      if (message.type === 'failed') reject(new Error(`actor worker failed: ${message.message}`));
-      else if (message.type === type) resolve(message);
-      else return;
+    const settle = (outcome: () => void) => {
       worker.off('message', onMessage);
+      worker.off('error', onError);
+      worker.off('exit', onExit);
+      outcome();
     };
+    const onMessage = (message: FromWorker) => {
+      if (message.type === 'failed') settle(() => reject(new Error(`actor worker ${index} failed: ${message.message}`)));
+      else if (message.type === type) settle(() => resolve(message));
+    };
+    const onError = (error: Error) => settle(() => reject(new Error(`actor worker ${index} failed: ${error.message}`, { cause: error })));
+    const onExit = (code: number) =>
+      settle(() => reject(new Error(`actor worker ${index} exited with code ${code} before it was ${type}; the run cannot complete`)));
     worker.on('message', onMessage);
-    worker.once('error', reject);
+    worker.on('error', onError);
+    worker.on('exit', onExit);
   });
 }
 
@@ -53,7 +66,7 @@ function mesh(workers: number): { out: MessagePort[][]; into: MessagePort[][] } 
  * transferred typed arrays, SM's as structured-cloned signed chains. Timing covers the rounds
  * and the decisions, not spawning the workers.
  */
-export async function runActors(config: RunConfig, keys: KeyRing | undefined): Promise<EngineOutput> {
+export async function runActors(config: RunConfig, keys: KeyRing | undefined, start: () => Worker = spawn): Promise<EngineOutput> {
   if (config.strategyCode === STRATEGY_CODE.custom) {
     throw new ByzantineInputError('strategy', 'custom strategies run on the fast engine only: a function cannot cross to a worker thread');
   }
@@ -61,10 +74,10 @@ export async function runActors(config: RunConfig, keys: KeyRing | undefined): P
   const hosted = Array.from({ length: count }, (_, w) =>
     Array.from({ length: config.generals }, (_, id) => id).filter((id) => hostOf(id, count) === w),
   );
-  const workers = Array.from({ length: count }, spawn);
+  const workers = Array.from({ length: count }, () => start());
   try {
     const { out, into } = mesh(count);
-    const ready = workers.map((worker) => once(worker, 'ready'));
+    const ready = workers.map((worker, w) => once(worker, w, 'ready'));
     workers.forEach((worker, w) => {
       const init = {
         worker: w,
@@ -78,7 +91,7 @@ export async function runActors(config: RunConfig, keys: KeyRing | undefined): P
     });
     await Promise.all(ready);
     const started = performance.now();
-    const done = workers.map((worker) => once(worker, 'done'));
+    const done = workers.map((worker, w) => once(worker, w, 'done'));
     for (const worker of workers) worker.postMessage({ type: 'go' } satisfies ToWorker);
     const results = (await Promise.all(done)) as Extract<FromWorker, { type: 'done' }>[];
     const algorithmMs = performance.now() - started;

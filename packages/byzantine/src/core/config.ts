@@ -41,7 +41,7 @@ export interface RunOptions {
   readonly engine?: EngineName;
   /** Seed of the `random` strategy. Default 1. */
   readonly seed?: number;
-  /** Allow OM with n <= 3m (and SM with n < m + 2), where agreement is not guaranteed. */
+  /** Allow OM with n <= 3m (and SM with n < m + 2), or more than m traitors, where agreement is not guaranteed. */
   readonly unsafe?: boolean;
   /** Worker threads of the actor engine. Default: the machine's available parallelism. */
   readonly workers?: number;
@@ -145,6 +145,13 @@ export function configure(options: RunOptions): RunConfig {
     throw new ByzantineInputError(
       'generals',
       `SM(${rounds}) needs at least m + 2 = ${rounds + 2} generals, got ${generals} (pass unsafe to run it anyway)`,
+    );
+  }
+  // OM(m) and SM(m) are proven for at most m traitors; with more, agreement can fail at any n.
+  if (traitors.length > rounds && !unsafe) {
+    throw new ByzantineInputError(
+      'traitors',
+      `${algorithm.toUpperCase()}(${rounds}) tolerates at most m = ${rounds} traitors, got ${traitors.length} (pass unsafe to run it anyway)`,
     );
   }
   const workers = options.workers === undefined ? undefined : integer(options.workers, 'workers', 1);

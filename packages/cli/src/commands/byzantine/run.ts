@@ -75,7 +75,7 @@ export function registerRun(family: Command, { io, fail }: CliContext): void {
     .option('--engine <name>', 'fast (one thread) or actors (worker threads over MessagePorts)', 'fast')
     .option('--seed <s>', 'seed of the random strategy', '1')
     .option('--workers <w>', 'worker threads of the actor engine (default: one per core)')
-    .option('--unsafe', 'allow n <= 3m for OM (n < m + 2 for SM), where agreement can fail')
+    .option('--unsafe', 'allow n <= 3m for OM (n < m + 2 for SM) or more than m traitors, where agreement can fail')
     .option('--json', 'print one JSON object instead of the table')
     .action(async (flags: RunFlags) => {
       let result: RunResult;
