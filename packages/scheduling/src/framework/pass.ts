@@ -226,7 +226,8 @@ export function schedulePass(snapshot: Snapshot, plugins: readonly Plugin[], opt
       stoppedBy = 'yield';
       break;
     }
-    if (fullAnts === ants.length) {
+    // A full cluster ends the pass, unless a post-filter could make room by preemption.
+    if (fullAnts === ants.length && postFilters.length === 0) {
       stoppedBy = 'cluster-full';
       break;
     }

@@ -54,6 +54,8 @@ export function fairShare(raw: FairShareOptions = {}): Plugin {
     });
     return best;
   };
+  const drrState = (context: PassContext) =>
+    context.carry(`fair-share:${by}:drr`, () => ({ deficits: {} as Record<string, number>, cursor: 0, credited: false }));
   const cost = (job: PendingJob, context: PassContext) => {
     const runtime = job.estimatedRuntime ?? context.meanRuntime(job.jobType) ?? 1_000;
     return Math.max(1e-9, (demandOf(job)[resource] ?? 1) * (runtime / 1_000));
@@ -69,21 +71,32 @@ export function fairShare(raw: FairShareOptions = {}): Plugin {
       }
       return tickets.length - 1;
     }
-    // Deficit round robin (Shreedhar & Varghese 1995): visit groups in turn; each visit adds quantum x weight
-    // to the group's deficit; its head is served once the deficit covers the head's cost.
-    const state = context.carry('fair-share:drr', () => ({ deficits: {} as Record<string, number>, cursor: 0 }));
+    // Deficit round robin (Shreedhar & Varghese 1995): visit groups in turn; arriving at a group credits it
+    // quantum x weight; it is served while its deficit covers its head's cost, then the turn passes.
+    const state = drrState(context);
+    const present = new Set(groups.map((g) => g.key));
+    for (const key of Object.keys(state.deficits)) if (!present.has(key)) delete state.deficits[key];
     const sorted = [...groups.keys()].sort((a, b) => (groups[a]!.key < groups[b]!.key ? -1 : 1));
+    const credit = (key: string, rounds: number) => {
+      state.deficits[key] = (state.deficits[key] ?? 0) + rounds * quantum * weight(key);
+    };
     for (let visits = 0; ; visits++) {
+      if (visits === sorted.length) {
+        // A whole cycle served nobody: add at once the rounds the closest group still needs, to every group.
+        const rounds = Math.min(
+          ...groups.map((g) => Math.ceil((cost(g.head, context) - (state.deficits[g.key] ?? 0)) / (quantum * weight(g.key)))),
+        );
+        for (const g of groups) credit(g.key, Math.max(0, rounds - 1));
+      }
       const index = sorted[state.cursor % sorted.length]!;
       const group = groups[index]!;
-      const needed = cost(group.head, context);
-      const deficit = state.deficits[group.key] ?? 0;
-      if (deficit >= needed) return index;
-      // Whole rounds at once when every head needs many quanta, so a pass never spins.
-      const rounds = visits >= sorted.length ? Math.max(1, Math.ceil((needed - deficit) / (quantum * weight(group.key)))) : 1;
-      state.deficits[group.key] = deficit + rounds * quantum * weight(group.key);
-      if (state.deficits[group.key]! >= needed) return index;
+      if (!state.credited) {
+        credit(group.key, 1);
+        state.credited = true;
+      }
+      if ((state.deficits[group.key] ?? 0) >= cost(group.head, context)) return index;
       state.cursor++;
+      state.credited = false;
     }
   };
   return {
@@ -93,7 +106,7 @@ export function fairShare(raw: FairShareOptions = {}): Plugin {
       choose,
       served: (key, job, _placements, context) => {
         if (policy !== 'drr') return;
-        const state = context.carry('fair-share:drr', () => ({ deficits: {} as Record<string, number>, cursor: 0 }));
+        const state = drrState(context);
         state.deficits[key] = (state.deficits[key] ?? 0) - cost(job, context);
       },
     },
