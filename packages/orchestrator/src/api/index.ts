@@ -27,6 +27,8 @@ export interface ApiOptions {
    * replays the first answer instead of creating a second job; without one the header is ignored.
    */
   readonly idempotencyStore?: IdempotencyStore;
+  /** Registers more routes outside /api (metrics, health, the dashboard) before the instance is ready. */
+  readonly extend?: (app: FastifyInstance) => Promise<void>;
 }
 
 /**
@@ -81,6 +83,7 @@ export async function createApi(queen: QueenService, options: ApiOptions = {}): 
     },
     { prefix: '/api' },
   );
+  if (options.extend) await app.register(async (scope) => options.extend?.(scope));
   await app.ready();
   return app;
 }

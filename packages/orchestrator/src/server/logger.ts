@@ -1,4 +1,5 @@
 import { type DestinationStream, type Logger, pino } from 'pino';
+import pretty from 'pino-pretty';
 
 const LEVELS: Record<number, string> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO', 40: 'WARN', 50: 'ERROR', 60: 'FATAL' };
 
@@ -24,9 +25,14 @@ export function humanDestination(write: (text: string) => void): DestinationStre
   };
 }
 
+/** human: one short line per entry; json: pino's JSON lines; pretty: pino-pretty, with every field. */
+export type LogFormat = 'human' | 'json' | 'pretty';
+export const LOG_FORMATS: readonly LogFormat[] = ['human', 'json', 'pretty'];
+
 export interface LoggerOptions {
-  /** JSON lines (machine-readable) rather than human lines. */
+  /** JSON lines (machine-readable) rather than human lines; `format` wins over it. */
   readonly json?: boolean;
+  readonly format?: LogFormat;
   readonly level?: string;
   /** Where lines go (default stdout). */
   readonly write?: (text: string) => void;
@@ -34,6 +40,17 @@ export interface LoggerOptions {
 
 export function createLogger(options: LoggerOptions = {}): Logger {
   const write = options.write ?? ((text: string) => void process.stdout.write(text));
-  const destination: DestinationStream = options.json ? { write } : humanDestination(write);
+  const format = options.format ?? (options.json ? 'json' : 'human');
+  const destination: DestinationStream =
+    format === 'json'
+      ? { write }
+      : format === 'pretty'
+        ? pretty({
+            colorize: false,
+            translateTime: 'SYS:HH:MM:ss.l',
+            destination: { write } as unknown as NodeJS.WritableStream,
+            sync: true,
+          })
+        : humanDestination(write);
   return pino({ level: options.level ?? 'info', base: undefined }, destination);
 }

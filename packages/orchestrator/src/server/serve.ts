@@ -4,11 +4,13 @@ import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { createApi } from '../api/index.js';
+import { observabilityRoutes } from '../observability/index.js';
 import { Queen } from '../queen/queen.js';
 import { DEFAULT_DB_PATH } from '../store/index.js';
 import { type DemoRun, runDemo } from './demo.js';
 import { openIdempotencyFile } from './idempotency.js';
-import { createLogger } from './logger.js';
+import { createLogger, type LogFormat } from './logger.js';
+import { openObservedStore } from './observability.js';
 import { startStatusEndpoint } from './status-endpoint.js';
 
 export const DEFAULT_HOST = '127.0.0.1';
@@ -29,6 +31,8 @@ export interface ServeOptions {
   /** Default: human lines on stdout (or JSON lines with `json`). */
   readonly logger?: Logger;
   readonly json?: boolean;
+  /** `human` (default), `json` (same as `json: true`) or `pretty` (pino-pretty, every field shown). */
+  readonly logFormat?: LogFormat;
   /** Shut down on SIGINT/SIGTERM (default true); a second signal exits at once. */
   readonly handleSignals?: boolean;
 }
@@ -80,11 +84,12 @@ function checkOptions(options: ServeOptions): void {
 
 export async function serve(options: ServeOptions = {}): Promise<RunningServer> {
   checkOptions(options);
-  const logger = options.logger ?? createLogger({ json: options.json === true });
+  const logFormat: LogFormat = options.logFormat ?? (options.json ? 'json' : 'human');
+  const logger = options.logger ?? createLogger({ format: logFormat });
   const dbPath = resolve(options.dbPath ?? DEFAULT_DB_PATH);
   mkdirSync(dirname(dbPath), { recursive: true });
   // People read the demo's own progress lines; the queen's and Fastify's info lines are for --json.
-  const quiet = options.json ? {} : { level: 'warn' };
+  const quiet = logFormat === 'human' ? { level: 'warn' } : {};
   // Undone in reverse order on shutdown, or at once when start-up fails half-way.
   const teardown: (() => Promise<void> | void)[] = [];
   const unwind = async () => {
@@ -95,9 +100,16 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
   let queen: Queen;
   let app: FastifyInstance;
   try {
-    queen = await Queen.open({ dbPath, ant: { capacity: options.capacity ?? 4 }, logger: logger.child({ component: 'queen' }, quiet) });
+    const observedStore = openObservedStore(dbPath);
+    queen = await Queen.open({
+      store: observedStore.store,
+      ant: { capacity: options.capacity ?? 4 },
+      logger: logger.child({ component: 'queen' }, quiet),
+    });
     const opened = queen;
     teardown.push(() => opened.stop());
+    const observed = observedStore.observe(queen, logger.child({ component: 'jobs' }, quiet));
+    teardown.push(() => observed.close());
     await queen.start();
     const idempotency = openIdempotencyFile(dbPath, logger.child({ component: 'idempotency' }));
     teardown.push(() => idempotency.close());
@@ -105,6 +117,7 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
       logger: logger.child({ component: 'api' }, quiet),
       version: readVersion(),
       idempotencyStore: idempotency.store,
+      extend: (scope) => observabilityRoutes(scope, { queen: opened, metrics: observed.metrics }),
     });
     const api = app;
     teardown.push(() => api.close());

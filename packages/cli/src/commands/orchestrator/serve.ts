@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
 import type { CliContext } from '../../context.js';
 import { parseInteger } from './common.js';
 
@@ -9,6 +9,7 @@ interface ServeCommandOptions {
   readonly capacity: number;
   readonly demo?: boolean;
   readonly json?: boolean;
+  readonly logFormat?: 'human' | 'json' | 'pretty';
 }
 
 export function registerServeCommand(program: Command, context: CliContext): void {
@@ -20,7 +21,13 @@ export function registerServeCommand(program: Command, context: CliContext): voi
     .option('--db <path>', 'SQLite file (default ./.myrmex/myrmex.db)')
     .option('--capacity <n>', 'tasks the embedded ant runs at once', parseInteger('--capacity', 1, 1024), 4)
     .option('--demo', 'apply examples/orchestrator/, submit the demo jobs and log their progress')
-    .option('--json', 'log JSON lines instead of human-readable ones')
+    .option('--json', 'log JSON lines instead of human-readable ones (same as --log-format json)')
+    .addOption(
+      new Option(
+        '--log-format <format>',
+        'human: short lines; json: pino JSON lines; pretty: every field, job and task ids included',
+      ).choices(['human', 'json', 'pretty']),
+    )
     .action(async (options: ServeCommandOptions) => {
       // Loaded here so that other commands do not pay for the server's start-up.
       const { serve } = await import('@myrmex/orchestrator');
@@ -33,6 +40,7 @@ export function registerServeCommand(program: Command, context: CliContext): voi
           ...(options.db === undefined ? {} : { dbPath: options.db }),
           demo: options.demo === true,
           json: options.json === true,
+          ...(options.logFormat === undefined ? {} : { logFormat: options.logFormat }),
           ...(context.env.MYRMEX_EXAMPLES_DIR ? { examplesDir: context.env.MYRMEX_EXAMPLES_DIR } : {}),
         });
       } catch (error) {

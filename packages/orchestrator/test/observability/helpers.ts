@@ -1,0 +1,74 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach } from 'vitest';
+import { createLogger, type RunningServer, type ServeOptions, serve } from '../../src/index.js';
+
+/** Real queens from `serve` on temporary files, closed and deleted after each test. */
+export function servers() {
+  const opened: { server: RunningServer; dir: string }[] = [];
+  afterEach(async () => {
+    for (const { server, dir } of opened.splice(0)) {
+      await server.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+  return async (options: ServeOptions = {}) => {
+    const dir = mkdtempSync(join(tmpdir(), 'myrmex-obs-'));
+    const lines: string[] = [];
+    const server = await serve({
+      port: 0,
+      handleSignals: false,
+      dbPath: join(dir, 'queen.db'),
+      logFormat: 'json',
+      logger: createLogger({ format: 'json', write: (text) => lines.push(text) }),
+      ...options,
+    });
+    opened.push({ server, dir });
+    return { server, lines };
+  };
+}
+
+export async function apply(url: string, yaml: string): Promise<void> {
+  const response = await fetch(`${url}/api/jobs/definitions`, { method: 'POST', headers: { 'content-type': 'text/yaml' }, body: yaml });
+  if (!response.ok) throw new Error(`apply failed: ${response.status} ${await response.text()}`);
+}
+
+export async function submit(url: string, jobType: string, params: Record<string, unknown> = {}, headers: Record<string, string> = {}) {
+  const response = await fetch(`${url}/api/jobs/requests`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify({ job_type: jobType, params }),
+  });
+  if (response.status !== 201) throw new Error(`submit failed: ${response.status} ${await response.text()}`);
+  return (await response.json()) as { id: string; state: string };
+}
+
+/** Follows the job's event stream until it ends; resolves to its final state. */
+export async function waitForEnd(url: string, id: string): Promise<string> {
+  const response = await fetch(`${url}/api/jobs/requests/${id}/events?follow=true`);
+  const text = await response.text();
+  const end = /event: end\ndata: (.*)\n/.exec(text);
+  if (!end?.[1]) throw new Error(`the stream of ${id} ended without an end event:\n${text}`);
+  return (JSON.parse(end[1]) as { state: string }).state;
+}
+
+/** Parses Prometheus text into samples. */
+export function samples(text: string): { name: string; labels: Record<string, string>; value: number }[] {
+  const out: { name: string; labels: Record<string, string>; value: number }[] = [];
+  for (const line of text.split('\n')) {
+    if (line === '' || line.startsWith('#')) continue;
+    const match = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
+    if (!match) throw new Error(`not a Prometheus sample line: ${line}`);
+    const labels: Record<string, string> = {};
+    for (const pair of (match[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)) labels[pair[1] as string] = pair[2] as string;
+    out.push({ name: match[1] as string, labels, value: Number(match[3]) });
+  }
+  return out;
+}
+
+export function value(all: ReturnType<typeof samples>, name: string, labels: Record<string, string> = {}): number {
+  return all
+    .filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))
+    .reduce((sum, s) => sum + s.value, 0);
+}
