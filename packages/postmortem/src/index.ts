@@ -1,6 +1,7 @@
 export { formatActions } from './actions/format.js';
 export { type ActionSummary, type Counts, DONE_STATUSES, type TrackedAction, type TrackInput, trackActions } from './actions/track.js';
 export { type LoadedDocument, loadDocuments, type Unreadable } from './files/load.js';
+export { PostmortemInputError } from './input.js';
 export { type FetchJobOptions, fetchJob, JobFetchError, jobUrl } from './job/client.js';
 export { failingTasks, formatDuration, postMortemFromJob, taskDuration } from './job/from-job.js';
 export { type Job, JobFormatError, JobSchema, readJob } from './job/wire.js';

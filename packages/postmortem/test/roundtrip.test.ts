@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { blankPostMortem, PostMortemSchema, parse, render } from '../src/index.js';
+import { blankPostMortem, PostMortemSchema, PostmortemInputError, parse, render } from '../src/index.js';
 import { postMortem } from './support/arbitraries.js';
 import { exemplary } from './support/fixtures.js';
 
@@ -32,12 +32,12 @@ describe('input validation', () => {
     const doc = parse(exemplary).doc;
     const broken = { ...doc, timeline: { ...doc.timeline, entries: [{ time: 930, text: 'x', milestone: false }] } };
     expect(() => render(broken as never)).toThrow(
-      new TypeError('render: timeline.entries.0.time: Invalid input: expected string, received number'),
+      new PostmortemInputError('render: timeline.entries.0.time: Invalid input: expected string, received number'),
     );
   });
 
   it('parse refuses what is not text', () => {
-    expect(() => parse(42 as never)).toThrow('parse: the text must be a string, got number');
+    expect(() => parse(42 as never)).toThrow('parse: the text must be a string, got a number (42)');
   });
 
   it('a template needs a real instant', () => {

@@ -265,3 +265,24 @@ describe('timeline-no-timezone', () => {
     ).toEqual([]);
   });
 });
+
+describe('messages say what is wrong', () => {
+  it('a timeline entry with a time but no " - " is told it lacks the separator', () => {
+    const text = variant(['- 09:17 - Error rate', '- 09:17 Error rate']);
+    const finding = lint(text).find((f) => f.rule === 'timeline-entry-malformed');
+    expect(finding?.message).toMatch(
+      /^timeline entry "09:17 Error rate.*" lacks the " - " between its time and what happened \(write "09:17 - Error rate/,
+    );
+    expect(finding?.message).not.toMatch(/does not start with a time/);
+  });
+  it('an entry without a time still says it does not start with one', () => {
+    const finding = lint(variant(['- 09:17 - Error rate', '- Error rate'])).find((f) => f.rule === 'timeline-entry-malformed');
+    expect(finding?.message).toMatch(/^timeline entry "Error rate.*" does not start with a time/);
+  });
+  it('no message prints a question mark for a missing time', () => {
+    const text = variant(['- 09:17 - Error rate', '- Maya Lindqvist saw the error rate']);
+    const messages = lint(text).map((f) => f.message);
+    expect(messages.some((m) => m.startsWith('the entry "Maya Lindqvist saw the error'))).toBe(true);
+    expect(messages.filter((m) => m.includes(' at ?'))).toEqual([]);
+  });
+});

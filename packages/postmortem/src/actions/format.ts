@@ -1,3 +1,4 @@
+import { expectList, expectRecord } from '../input.js';
 import type { ActionSummary, Counts } from './track.js';
 
 function table(rows: readonly (readonly string[])[]): string {
@@ -22,6 +23,8 @@ const days = (value: number | null) => (value === null ? 'n/a' : `${Math.round(v
 
 /** The summary as a person reads it: totals, then by owner and by priority, then the overdue actions. */
 export function formatActions(summary: ActionSummary): string {
+  expectRecord(summary, 'formatActions', 'the summary');
+  expectList(summary.actions, 'formatActions', 'summary.actions');
   const header = ['', 'total', 'open', 'overdue', 'done'];
   const overdue = summary.actions
     .filter((a) => a.overdue)

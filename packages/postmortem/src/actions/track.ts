@@ -1,3 +1,4 @@
+import { expectList, expectString, parsedProblem } from '../input.js';
 import { instant, isDate } from '../lint/time.js';
 import type { SourceMap } from '../model/positions.js';
 import type { ActionItem, PostMortem } from '../model/schema.js';
@@ -44,6 +45,9 @@ export interface TrackInput {
 
 /** Every action item across the documents, classified against `today` (YYYY-MM-DD). Pure. */
 export function trackActions(inputs: readonly TrackInput[], today: string, doneStatuses: readonly string[] = DONE_STATUSES): ActionSummary {
+  expectList(inputs, 'trackActions', 'the inputs', parsedProblem);
+  expectString(today, 'trackActions', 'today');
+  expectList(doneStatuses, 'trackActions', 'the done statuses', (s) => (typeof s === 'string' ? undefined : 'must be a string'));
   const now = instant(today);
   if (!isDate(today) || now === undefined) throw new RangeError(`today must be a date (YYYY-MM-DD), got "${today}"`);
   const doneSet = new Set(doneStatuses.map((s) => s.toLowerCase()));

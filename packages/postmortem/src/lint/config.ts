@@ -1,4 +1,5 @@
 import { isMap, isScalar, LineCounter, parseDocument } from 'yaml';
+import { expectString } from '../input.js';
 import { SEVERITIES, type Severity } from './rule.js';
 import { RULES } from './rules/index.js';
 
@@ -57,6 +58,8 @@ export function resolveConfig(raw: unknown, where: Where = (path) => path.join('
 
 /** Reads a YAML or JSON configuration file's text; errors carry `file:line`. */
 export function parseConfig(text: string, file: string): LintConfig {
+  expectString(text, 'parseConfig', 'the text');
+  expectString(file, 'parseConfig', 'the file name');
   const lineCounter = new LineCounter();
   const document = parseDocument(text, { lineCounter, prettyErrors: false });
   const error = document.errors[0];

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { PostmortemInputError } from '../input.js';
 
 export const STATUSES = ['draft', 'in-review', 'published', 'closed'] as const;
 export const DISTRIBUTIONS = ['restricted', 'internal', 'public'] as const;
@@ -125,11 +126,11 @@ export function assertPostMortem(doc: unknown, where: string): asserts doc is Po
   const checked = PostMortemSchema.safeParse(doc);
   if (checked.success) return;
   const issue = checked.error.issues[0];
-  throw new TypeError(`${where}: ${issue?.path.join('.') || 'the document'}: ${issue?.message ?? 'invalid'}`);
+  throw new PostmortemInputError(`${where}: ${issue?.path.join('.') || 'the document'}: ${issue?.message ?? 'invalid'}`);
 }
 
 /** Checks an instant handed in from outside. */
 export function assertInstant(value: unknown, where: string): asserts value is string {
   if (!Instant.safeParse(value).success)
-    throw new TypeError(`${where} must be an ISO 8601 date-time with an offset, got ${JSON.stringify(value)}`);
+    throw new PostmortemInputError(`${where} must be an ISO 8601 date-time with an offset, got ${JSON.stringify(value)}`);
 }

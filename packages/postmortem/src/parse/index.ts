@@ -1,3 +1,4 @@
+import { expectString } from '../input.js';
 import type { Position, SourceMap } from '../model/positions.js';
 import type { PostMortem } from '../model/schema.js';
 import { parseActions } from './actions.js';
@@ -20,7 +21,7 @@ export interface Parsed {
 
 /** Parses a post-mortem. It never throws on any text: problems become diagnostics with line and column. */
 export function parse(text: string): Parsed {
-  if (typeof text !== 'string') throw new TypeError(`parse: the text must be a string, got ${typeof text}`);
+  expectString(text, 'parse', 'the text');
   const normal = text.replace(/^\uFEFF/, '').replace(/\r\n?/g, '\n');
   const front = parseFrontMatter(normal);
   const positions = new Map<string, Position>(front.positions);

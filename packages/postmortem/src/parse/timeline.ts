@@ -26,6 +26,17 @@ export function parseEntry(raw: string): TimelineEntry | undefined {
   return entry;
 }
 
+const TIME_FIRST = /^\**\s*(?:\d{4}-\d{2}-\d{2}[ T])?\d{1,2}:\d{2}(?::\d{2})?(?:\s*(?:Z|[A-Z]{2,5}|[+-]\d{2}:?\d{2}))?/;
+
+/** Says what is wrong with an entry: no time at all, or a time without the ` - ` that separates it from the text. */
+function malformedEntryMessage(text: string): string {
+  const quoted = `"${text.length > 40 ? `${text.slice(0, 40)}…` : text}"`;
+  const time = TIME_FIRST.exec(text);
+  if (time === null) return `timeline entry ${quoted} does not start with a time (HH:MM - what happened)`;
+  const rest = text.slice(time[0].length).replace(/^[\s:,]+/, '');
+  return `timeline entry ${quoted} lacks the " - " between its time and what happened (write "${time[0].replace(/^\**\s*/, '')} - ${rest.slice(0, 30)}")`;
+}
+
 export const isList = (node: RootContent): node is List => node.type === 'list';
 
 export function parseTimeline(
@@ -44,11 +55,7 @@ export function parseTimeline(
     const entry = parseEntry(text);
     if (entry) entries.push(entry);
     else {
-      diagnostics.push({
-        code: 'timeline-entry-malformed',
-        message: `timeline entry "${text.slice(0, 40)}" does not start with a time (HH:MM - what happened)`,
-        ...at,
-      });
+      diagnostics.push({ code: 'timeline-entry-malformed', message: malformedEntryMessage(text), ...at });
       entries.push({ time: null, text, milestone: false });
     }
   });

@@ -1,3 +1,4 @@
+import { expectList, parsedProblem } from '../input.js';
 import { findPhrase } from '../lint/text.js';
 import type { PostMortem } from '../model/schema.js';
 import { entryLine } from '../render/index.js';
@@ -64,6 +65,8 @@ function evidence(doc: PostMortem, text: string, square: Square): string | undef
 
 /** Counts each square once per document, by month. Pure. */
 export function analysePatterns(inputs: readonly PatternInput[], squares: readonly Square[] = SQUARES): PatternAnalysis {
+  expectList(inputs, 'analysePatterns', 'the inputs', parsedProblem);
+  expectList(squares, 'analysePatterns', 'the squares');
   const periods = [...new Set(inputs.map((input) => periodOf(input.doc)))].sort((a, b) =>
     a === 'undated' ? 1 : b === 'undated' ? -1 : a.localeCompare(b),
   );

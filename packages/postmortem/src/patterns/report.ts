@@ -1,3 +1,4 @@
+import { expectAnalysis } from '../input.js';
 import type { PatternAnalysis } from './analyse.js';
 
 const cell = (text: string) => text.replace(/\|/g, '\\|');
@@ -13,6 +14,7 @@ export interface ReportOptions {
 }
 
 export function patternReport(analysis: PatternAnalysis, options: ReportOptions = {}): string {
+  expectAnalysis(analysis, 'patternReport');
   const link = options.link ?? ((file: string) => file);
   const repeatAt = options.repeatAt ?? 2;
   const header = ['Pattern', ...analysis.periods, 'Total'];

@@ -1,3 +1,4 @@
+import { expectAnalysis } from '../input.js';
 import type { PatternAnalysis } from './analyse.js';
 
 const COLOURS = ['#4e79a7', '#f28e2b', '#e15759', '#76b7b2', '#59a14f', '#edc948', '#b07aa1', '#ff9da7', '#9c755f', '#bab0ac'];
@@ -9,6 +10,7 @@ const xml = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').
  * A post-mortem can show several patterns, so bars count patterns found, and each month says how many documents it has.
  */
 export function patternChart(analysis: PatternAnalysis, options: { width?: number; height?: number } = {}): string {
+  expectAnalysis(analysis, 'patternChart');
   const margin = { top: 40, right: 270, bottom: 48, left: 48 };
   // Wide enough that each month's two labels ("2026-11", "12 post-mortems") never run into the next month's.
   const width = options.width ?? Math.max(780, margin.left + margin.right + 100 * analysis.periods.length);

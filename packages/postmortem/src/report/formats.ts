@@ -1,3 +1,4 @@
+import { expectList, fileFindingsProblem } from '../input.js';
 import type { Finding } from '../lint/rule.js';
 
 export interface FileFindings {
@@ -10,6 +11,7 @@ export type Format = (typeof FORMATS)[number];
 
 /** `file:line:column  severity  rule  message`, the hint under it, and a count at the end. */
 export function formatText(results: readonly FileFindings[]): string {
+  expectList(results, 'formatText', 'the results', fileFindingsProblem);
   const lines: string[] = [];
   const count = { error: 0, warning: 0, note: 0 };
   for (const { file, findings } of results) {
@@ -27,6 +29,7 @@ export function formatText(results: readonly FileFindings[]): string {
 
 /** `[{"file","rule","severity","line","message"}]`, one object per finding. */
 export function formatJson(results: readonly FileFindings[]): string {
+  expectList(results, 'formatJson', 'the results', fileFindingsProblem);
   return JSON.stringify(
     results.flatMap(({ file, findings }) =>
       findings.map((f) => ({ file, rule: f.rule, severity: f.severity, line: f.line, message: f.message })),

@@ -1,4 +1,5 @@
 import type { Log } from 'sarif';
+import { expectList, expectRecord, fileFindingsProblem } from '../input.js';
 import type { Rule } from '../lint/rule.js';
 import type { FileFindings } from './formats.js';
 
@@ -26,6 +27,9 @@ function uriOf(file: string): string {
 
 /** A SARIF 2.1.0 log with one run, so code-review tools show each finding on its line. */
 export function formatSarif(results: readonly FileFindings[], options: SarifOptions): string {
+  expectList(results, 'formatSarif', 'the results', fileFindingsProblem);
+  expectRecord(options, 'formatSarif', 'the options');
+  expectList(options.rules, 'formatSarif', 'options.rules');
   const index = new Map(options.rules.map((rule, i) => [rule.id, i]));
   const unreadable = options.unreadable ?? [];
   // Typed against the SARIF 2.1.0 object model, so a misspelt or misplaced property does not compile.

@@ -12,6 +12,10 @@ function documentNames(doc: PostMortem): string[] {
   return [...people, ...firstNames.map((parts) => parts[0] ?? ''), ...owners];
 }
 
+/** "at 14:51", or the entry's opening words when it has no time. */
+const entryLabel = (entry: { time: string | null; text: string }) =>
+  entry.time === null ? `"${entry.text.length > 30 ? `${entry.text.slice(0, 30)}…` : entry.text}"` : `at ${entry.time}`;
+
 export const timelineNamesPeople = defineRule({
   id: 'timeline-names-people',
   severity: 'warning',
@@ -25,7 +29,7 @@ export const timelineNamesPeople = defineRule({
     (context.doc.timeline?.entries ?? []).forEach((entry, i) => {
       const name = findPhrase(entry.text, names);
       if (name)
-        reports.push({ message: `the entry at ${entry.time ?? '?'} names "${name.phrase}"`, at: context.at(`/timeline/entries/${i}`) });
+        reports.push({ message: `the entry ${entryLabel(entry)} names "${name.phrase}"`, at: context.at(`/timeline/entries/${i}`) });
     });
     return reports;
   },
