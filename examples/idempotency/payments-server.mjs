@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { idempotencyOf, jsonResponse, MemoryStore } from '@myrmex/idempotency';
-import { idempotencyHooks } from '@myrmex/idempotency/fastify';
+import { idempotencyHooks, withIdempotency } from '@myrmex/idempotency/fastify';
 import Fastify from 'fastify';
 
 const STORES = ['memory', 'sqlite', 'postgres', 'redis'];
@@ -135,9 +135,18 @@ try {
 }
 
 const app = Fastify();
-// No authentication in this example, so every caller is one merchant. A real service passes the
-// authenticated account here, never a header the client chooses.
-const hooks = idempotencyHooks({ store: backend.store, leaseMs: options.leaseMs, principal: () => 'demo-merchant', logger: app.log });
+// The route's own preHandler authenticates; withIdempotency runs it before the key is claimed, so
+// the principal is the authenticated account (never a header the client chooses). This example
+// has no accounts: every caller is one merchant. A request without a principal is refused.
+const authenticate = async (request) => {
+  request.merchant = 'demo-merchant';
+};
+const hooks = idempotencyHooks({
+  store: backend.store,
+  leaseMs: options.leaseMs,
+  principal: (request) => request.merchant,
+  logger: app.log,
+});
 
 const paymentSchema = {
   type: 'object',
@@ -146,7 +155,7 @@ const paymentSchema = {
   properties: { amount: { type: 'integer', minimum: 1 }, currency: { type: 'string', pattern: '^[A-Z]{3}$' } },
 };
 
-app.post('/payments', { ...hooks, schema: { body: paymentSchema } }, async (request, reply) => {
+app.post('/payments', withIdempotency(hooks, { preHandler: authenticate, schema: { body: paymentSchema } }), async (request, reply) => {
   if (options.delayMs > 0) await sleep(options.delayMs);
   const payment = { id: `pay_${randomUUID()}`, amount: request.body.amount, currency: request.body.currency };
   const response = await backend.charge(idempotencyOf(request)?.lease, payment);

@@ -1,5 +1,5 @@
 export { type Begin, type BeginRequest, IdempotencyEngine } from './core/engine.js';
-export { canonicalJson, type FingerprintInput, type FingerprintMode, fingerprint, scopeOf } from './core/fingerprint.js';
+export { canonicalJson, canonicalNumber, type FingerprintInput, type FingerprintMode, fingerprint, scopeOf } from './core/fingerprint.js';
 export { MAX_KEY_LENGTH, type ParsedKey, parseIdempotencyKey } from './core/key.js';
 export { Lease, type Settlement } from './core/lease.js';
 export { consoleLogger, type IdempotencyLogger, type IdempotencyMetrics } from './core/metrics.js';
@@ -13,8 +13,11 @@ export {
 } from './core/policy.js';
 export {
   DEFAULT_PROBLEM_BASE,
+  IdempotencyError,
   IdempotencyProblem,
+  LeaseExpiredError,
   PROBLEMS,
+  PrincipalMissingError,
   type ProblemDocument,
   type ProblemKind,
   StaleLeaseError,

@@ -2,7 +2,7 @@
 // Idempotency". Each would fail against the naive version the article describes.
 import type { AddressInfo } from 'node:net';
 import { IdempotencyEngine, MemoryStore, StaleLeaseError, scopeOf, startSweeper, stepKey } from '@myrmex/idempotency';
-import { idempotencyHooks } from '@myrmex/idempotency/fastify';
+import { idempotencyHooks, withIdempotency } from '@myrmex/idempotency/fastify';
 import { PostgresStore } from '@myrmex/idempotency/postgres';
 import { RedisStore } from '@myrmex/idempotency/redis';
 import { freshEach, postgres, redis } from '@myrmex/test-utils';
@@ -297,7 +297,7 @@ describe('the twelve anti-patterns', () => {
     let chargeFails = true;
     const app = Fastify();
     const hooks = idempotencyHooks({ store: new MemoryStore(), logger: quietLogger, principal: () => 'shop' });
-    app.post<{ Params: { step: keyof typeof runs } }>('/steps/:step', { ...hooks }, async (req, reply) => {
+    app.post<{ Params: { step: keyof typeof runs } }>('/steps/:step', withIdempotency(hooks), async (req, reply) => {
       runs[req.params.step]++;
       if (req.params.step === 'charge' && chargeFails) return reply.code(503).send({ retry: true });
       return reply.code(201).send({ step: req.params.step, run: runs[req.params.step] });

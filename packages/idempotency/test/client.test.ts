@@ -34,12 +34,20 @@ const status =
   (_request, response) => {
     response.writeHead(code, headers).end(JSON.stringify({ code }));
   };
+/** The server library's own 409: the first request with this key is still running. */
+const inProgress =
+  (headers: Record<string, string> = {}): Script =>
+  (_request, response) => {
+    response
+      .writeHead(409, { 'content-type': 'application/problem+json', ...headers })
+      .end(JSON.stringify({ type: 'https://www.npmjs.com/package/@myrmex/idempotency#problem-request-in-progress', status: 409 }));
+  };
 const dropConnection: Script = (request) => request.socket.destroy();
 const fast = { baseDelayMs: 1, maxDelayMs: 5 };
 
 describe('createIdempotentFetch', () => {
   it('reuses one key across network errors, 503, 409 with Retry-After and 429, then returns the answer', async () => {
-    const { url, seen } = await scripted([dropConnection, status(503), status(409, { 'retry-after': '0' }), status(429), status(201)]);
+    const { url, seen } = await scripted([dropConnection, status(503), inProgress({ 'retry-after': '0' }), status(429), status(201)]);
     const reports: AttemptReport[] = [];
     const call = createIdempotentFetch({ ...fast, maxAttempts: 6, onAttempt: (report) => reports.push(report) });
     const response = await call(`${url}/payments`, {
@@ -50,9 +58,10 @@ describe('createIdempotentFetch', () => {
     expect(response.status).toBe(201);
     expect(seen).toHaveLength(5);
     expect(new Set(seen.map((request) => request.key)).size).toBe(1);
-    expect(seen[0]!.key).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    // A Structured Field string, as the IETF draft requires; the report gives the key itself.
+    expect(seen[0]!.key).toMatch(/^"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}"$/);
     expect(seen.every((request) => request.body === '{"amount":5}')).toBe(true);
-    expect(callReport(response)).toEqual({ key: seen[0]!.key, attempts: 5 });
+    expect(callReport(response)).toEqual({ key: seen[0]!.key!.slice(1, -1), attempts: 5 });
     expect(reports.map((report) => report.status ?? 'error')).toEqual(['error', 503, 409, 429, 201]);
   });
 
@@ -63,7 +72,30 @@ describe('createIdempotentFetch', () => {
     await call(url, { method: 'POST', body: 'a' });
     await call(url, { method: 'PATCH', body: 'a', headers: { 'Idempotency-Key': 'mine' } });
     expect(seen[0]!.key).not.toBe(seen[1]!.key);
-    expect(seen[2]!.key).toBe('mine');
+    expect(seen[2]!.key).toBe('"mine"');
+  });
+
+  it("never retries an application's own 409 (a plain one or another problem type): it is an answer", async () => {
+    const taken: Script = (_request, response) => {
+      response
+        .writeHead(409, { 'content-type': 'application/problem+json' })
+        .end('{"type":"https://example.com/username-taken","status":409}');
+    };
+    for (const script of [status(409), taken]) {
+      const { url, seen } = await scripted([script, status(201)]);
+      const response = await createIdempotentFetch(fast)(url, { method: 'POST', body: 'x' });
+      expect(response.status).toBe(409);
+      expect(seen).toHaveLength(1);
+      await new Promise((resolve) => server?.close(resolve));
+    }
+  });
+
+  it('quotes a key the caller set as a bare token, keeps a quoted one, and the server accepts both', async () => {
+    const { url, seen } = await scripted([status(201)]);
+    const call = createIdempotentFetch(fast);
+    await call(url, { method: 'POST', body: 'a', headers: { 'Idempotency-Key': 'say "hi"' } });
+    await call(url, { method: 'POST', body: 'a', headers: { 'Idempotency-Key': '"quoted"' } });
+    expect(seen.map((request) => request.key)).toEqual(['"say \\"hi\\""', '"quoted"']);
   });
 
   for (const code of [400, 422, 404]) {
@@ -84,7 +116,7 @@ describe('createIdempotentFetch', () => {
   });
 
   it('stops within totalTimeoutMs instead of waiting out a long Retry-After', async () => {
-    const { url, seen } = await scripted([status(409, { 'retry-after': '30' }), status(201)]);
+    const { url, seen } = await scripted([inProgress({ 'retry-after': '30' }), status(201)]);
     const started = Date.now();
     const response = await createIdempotentFetch({ ...fast, totalTimeoutMs: 500 })(url, { method: 'POST', body: 'x' });
     expect(response.status).toBe(409);

@@ -1,6 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import { type EngineOptions, IdempotencyEngine, jsonResponse, MemoryStore } from '@myrmex/idempotency';
-import { idempotencyHooks } from '@myrmex/idempotency/fastify';
+import { idempotencyHooks, withIdempotency } from '@myrmex/idempotency/fastify';
 import Fastify, { type FastifyInstance } from 'fastify';
 
 export interface PaymentsApp {
@@ -25,7 +25,7 @@ export async function paymentsApp(options: PaymentsAppOptions = {}): Promise<Pay
   const app = Fastify();
   let executions = 0;
   const hooks = idempotencyHooks({ engine, principal: (request) => String(request.headers['x-user'] ?? 'alice') });
-  app.post<{ Body: { amount?: number } }>('/payments', { ...hooks }, async (request, reply) => {
+  app.post<{ Body: { amount?: number } }>('/payments', withIdempotency(hooks), async (request, reply) => {
     executions++;
     const id = `pay_${executions}`;
     if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));

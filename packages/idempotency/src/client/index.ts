@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { parseIdempotencyKey } from '../core/key.js';
 import { fullJitterDelay, retryAfterMs, retryableStatus } from './backoff.js';
 
 export { fullJitterDelay, retryAfterMs, retryableStatus } from './backoff.js';
@@ -50,7 +51,8 @@ export function callReport(response: Response): CallReport | undefined {
 
 /**
  * A fetch-compatible function that gives every logical call one Idempotency-Key (keeping one
- * the caller set) and reuses it on every retry. It retries network errors, 409, 429 and 5xx
+ * the caller set) and reuses it on every retry. It retries network errors, the server's own 409
+ * in-progress problem (not an application's 409), 429 and 5xx
  * with capped exponential backoff and full jitter, honouring Retry-After, within maxAttempts and
  * totalTimeoutMs; it never retries 400, 422 or any other answer. The caller's AbortSignal stops
  * both requests and waits.
@@ -62,8 +64,12 @@ export function createIdempotentFetch(options: IdempotentFetchOptions = {}): typ
     const method = template.method.toUpperCase();
     const keyed = settings.keyedMethods.has(method);
     const headers = new Headers(template.headers);
-    if (keyed && !headers.has('idempotency-key')) headers.set('idempotency-key', settings.generateKey());
-    const key = headers.get('idempotency-key') ?? undefined;
+    // The IETF draft's header is a Structured Field string: sent quoted, reported unquoted.
+    const given = headers.get('idempotency-key');
+    if (given !== null) headers.set('idempotency-key', serializeKey(given));
+    else if (keyed) headers.set('idempotency-key', serializeKey(settings.generateKey()));
+    const sent = headers.get('idempotency-key');
+    const key = sent === null ? undefined : keyOf(sent);
     // Read once, so every attempt sends the same bytes even when the caller passed a stream.
     const body = method === 'GET' || method === 'HEAD' ? undefined : await template.arrayBuffer();
     const retryable = keyed || IDEMPOTENT_METHODS.has(method);
@@ -82,7 +88,11 @@ export function createIdempotentFetch(options: IdempotentFetchOptions = {}): typ
         outcome = { error };
       }
       const status = 'response' in outcome ? outcome.response.status : undefined;
-      const again = retryable && attempt < settings.maxAttempts && (status === undefined || retryableStatus(status));
+      const again =
+        retryable &&
+        attempt < settings.maxAttempts &&
+        (status === undefined ||
+          (retryableStatus(status) && (status !== 409 || (await isOwnConflict((outcome as { response: Response }).response)))));
       const delay = again ? nextDelay(settings, attempt, 'response' in outcome ? outcome.response : undefined) : undefined;
       const fits = delay !== undefined && Date.now() + delay < deadline;
       settings.onAttempt?.({
@@ -104,6 +114,34 @@ export function createIdempotentFetch(options: IdempotentFetchOptions = {}): typ
     }
   };
   return idempotentFetch as typeof fetch;
+}
+
+/**
+ * Only the library's own 409s mean "the first request with this key is still running" (or lost
+ * its lease to a retry): an application's 409 ("username taken") is an answer, never retried.
+ */
+const OWN_CONFLICTS = /(?:^|[#/])(?:problem-)?(?:request-in-progress|lease-lost)$/;
+
+async function isOwnConflict(response: Response): Promise<boolean> {
+  if (!(response.headers.get('content-type') ?? '').toLowerCase().startsWith('application/problem+json')) return false;
+  try {
+    const problem = (await response.clone().json()) as { type?: unknown };
+    return typeof problem.type === 'string' && OWN_CONFLICTS.test(problem.type);
+  } catch {
+    return false;
+  }
+}
+
+/** A key as a Structured Field string (RFC 9651 sf-string); a value already quoted is kept. */
+export function serializeKey(key: string): string {
+  if (key.startsWith('"')) return key;
+  if (!/^[\x20-\x7e]*$/.test(key)) throw new TypeError(`an Idempotency-Key must be printable ASCII, got ${JSON.stringify(key)}`);
+  return `"${key.replace(/[\\"]/g, (char) => `\\${char}`)}"`;
+}
+
+function keyOf(header: string): string {
+  const parsed = parseIdempotencyKey(header);
+  return parsed.ok ? parsed.key : header;
 }
 
 function nextDelay(settings: Settings, attempt: number, response: Response | undefined): number {

@@ -57,7 +57,13 @@ export class IdempotencyEngine {
         ? { principal: request.principal, method, route: request.route, key: parsed.key }
         : { principal: request.principal, key: parsed.key },
     );
-    const print = fingerprint({ method, route: request.route, body: request.body }, this.options.fingerprint);
+    let print: string;
+    try {
+      print = fingerprint({ method, route: request.route, body: request.body }, this.options.fingerprint);
+    } catch (error) {
+      if (error instanceof IdempotencyProblem) return { kind: 'problem', problem: error };
+      throw error;
+    }
     try {
       return await this.claimOrWait(scope, print, parsed.key);
     } catch (error) {

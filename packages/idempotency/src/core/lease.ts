@@ -1,7 +1,7 @@
 import type { IdempotencyMetrics } from './metrics.js';
 import type { ResolvedOptions } from './options.js';
 import { decide, type ResponseInput } from './policy.js';
-import { IdempotencyProblem, StaleLeaseError } from './problem.js';
+import { IdempotencyProblem, LeaseExpiredError, StaleLeaseError } from './problem.js';
 import type { CompleteRequest, StoredResponse } from './types.js';
 
 /** A store call under the engine's timeout and error mapping. */
@@ -134,8 +134,13 @@ export class Lease {
   private async beat(): Promise<void> {
     if (this.ended) return;
     if (this.options.clock() >= this.holdUntil) {
-      clearInterval(this.timer);
-      this.options.logger.warn({ scope: this.scope }, 'lease held longer than maxHoldMs: no longer renewed, it will lapse');
+      // The key will lapse and another request may take it: from here on this work is not the
+      // answer, so it is told to stop and its result is refused, as for a lease lost to a peer.
+      this.end();
+      this.lostKey = true;
+      this.metrics.leasesLost++;
+      this.options.logger.warn({ scope: this.scope }, 'lease held longer than maxHoldMs: no longer renewed, aborting this request');
+      this.controller.abort(new LeaseExpiredError(this.scope, this.options.maxHoldMs));
       return;
     }
     try {

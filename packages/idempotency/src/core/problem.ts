@@ -22,8 +22,19 @@ export interface ProblemDocument {
   readonly instance?: string;
 }
 
+/**
+ * The base of every error this package throws, so a caller can tell them from its own with one
+ * `instanceof IdempotencyError`.
+ */
+export class IdempotencyError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'IdempotencyError';
+  }
+}
+
 /** A problem ready to send: status, headers (Content-Type, Retry-After, Link) and body. */
-export class IdempotencyProblem extends Error {
+export class IdempotencyProblem extends IdempotencyError {
   readonly kind: ProblemKind;
   readonly status: number;
   readonly retryAfterSeconds: number | undefined;
@@ -56,7 +67,7 @@ export class IdempotencyProblem extends Error {
 }
 
 /** Thrown by a store call that could not reach or use its backend. */
-export class StoreUnavailableError extends Error {
+export class StoreUnavailableError extends IdempotencyError {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'StoreUnavailableError';
@@ -64,9 +75,37 @@ export class StoreUnavailableError extends Error {
 }
 
 /** A completion or release presented a token that no longer holds the key. */
-export class StaleLeaseError extends Error {
-  constructor(readonly scope: string) {
-    super(`the lease on idempotency scope ${scope} was lost: another request holds the key now, so this result was not recorded`);
+export class StaleLeaseError extends IdempotencyError {
+  constructor(
+    readonly scope: string,
+    message = `the lease on idempotency scope ${scope} was lost: another request holds the key now, so this result was not recorded`,
+  ) {
+    super(message);
     this.name = 'StaleLeaseError';
+  }
+}
+
+/**
+ * The work held its key longer than `maxHoldMs`: heartbeats stopped, so another request may take
+ * the key over once the lease lapses. The lease's signal aborts with this error.
+ */
+export class LeaseExpiredError extends StaleLeaseError {
+  constructor(scope: string, maxHoldMs: number) {
+    super(scope, `the work held idempotency scope ${scope} longer than maxHoldMs (${maxHoldMs} ms); its lease is no longer renewed`);
+    this.name = 'LeaseExpiredError';
+  }
+}
+
+/**
+ * The application's `principal` resolver gave no principal. Keys of unauthenticated callers must
+ * not share one key space, so nothing runs: authenticate before the idempotency hook.
+ */
+export class PrincipalMissingError extends IdempotencyError {
+  constructor(where: string, got: unknown) {
+    super(
+      `idempotency: principal(request) returned ${got === '' ? 'an empty string' : String(got)} for ${where}; ` +
+        'authenticate the caller before the idempotency hook (and refuse unauthenticated requests there)',
+    );
+    this.name = 'PrincipalMissingError';
   }
 }

@@ -1,7 +1,8 @@
+import querystring from 'node:querystring';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { IdempotencyEngine } from '../core/engine.js';
 import type { EngineOptions } from '../core/options.js';
-import { IdempotencyProblem } from '../core/problem.js';
+import { IdempotencyProblem, PrincipalMissingError } from '../core/problem.js';
 import { finish, type OutgoingResponse, problemResponse, replayResponse } from '../http/respond.js';
 import { type Protected, track } from '../http/tracking.js';
 
@@ -19,8 +20,9 @@ export type ExpressIdempotencyOptions = (EngineOptions | { readonly engine: Idem
 type WithRawBody = Request & { rawBody?: Buffer; _body?: boolean };
 
 /**
- * `express.json({ verify: keepRawBody })` keeps the exact request bytes for the fingerprint.
- * Without a body parser in front, the middleware reads the body itself (and parses JSON).
+ * `express.json({ verify: keepRawBody })` (or urlencoded, text, raw) keeps the exact request bytes
+ * for the fingerprint. Without a body parser in front, the middleware reads the body itself and
+ * parses it as those parsers would.
  */
 export function keepRawBody(request: unknown, _response: unknown, buffer: Buffer): void {
   (request as WithRawBody).rawBody = Buffer.from(buffer);
@@ -48,11 +50,14 @@ export function idempotencyMiddleware(options: ExpressIdempotencyOptions): Reque
     const key = request.headers['idempotency-key'];
     if (key === undefined && !engine.options.requiredMethods.has(request.method)) return next();
     try {
+      const route = routeOf(request);
+      const principal = await options.principal(request);
+      if (typeof principal !== 'string' || principal === '') throw new PrincipalMissingError(`${request.method} ${route}`, principal);
       const body = await rawBody(request as WithRawBody, bodyLimit);
       const begin = await engine.begin({
         method: request.method,
-        route: routeOf(request),
-        principal: await options.principal(request),
+        route,
+        principal,
         key: Array.isArray(key) ? key.join(', ') : key,
         body,
       });
@@ -95,16 +100,33 @@ async function rawBody(request: WithRawBody, limit: number): Promise<Buffer> {
   }
   const bytes = Buffer.concat(chunks, size);
   request.rawBody = bytes;
-  if (bytes.length > 0 && request.is(['application/json', 'application/*+json'])) {
-    try {
-      request.body = JSON.parse(bytes.toString('utf8'));
-    } catch (error) {
-      throw new IdempotencyProblem('body-invalid', `the request body is not valid JSON: ${(error as Error).message}`);
-    }
-    // Tells body-parser the body is already read, so a parser mounted later does not wait for it.
-    request._body = true;
-  }
+  if (bytes.length > 0) request.body = parseBody(request, bytes);
+  // Tells body-parser the body is already read, so a parser mounted later does not wait for a
+  // stream that has ended and leave `{}` behind.
+  request._body = true;
   return bytes;
+}
+
+/**
+ * Once the stream is read no parser after this middleware can read it again, so the body is parsed
+ * here the way express.json(), urlencoded(), text() and raw() would (with their default options):
+ * nothing the application mounts later gets an empty body.
+ */
+function parseBody(request: Request, bytes: Buffer): unknown {
+  const type = request.is(['application/json', 'application/*+json', 'application/x-www-form-urlencoded', 'text/*']);
+  if (type === 'application/x-www-form-urlencoded') return querystring.parse(bytes.toString(charsetOf(request)));
+  if (type !== false && type !== null && type.startsWith('text/')) return bytes.toString(charsetOf(request));
+  if (type === false || type === null) return bytes;
+  try {
+    return JSON.parse(bytes.toString('utf8'));
+  } catch (error) {
+    throw new IdempotencyProblem('body-invalid', `the request body is not valid JSON: ${(error as Error).message}`);
+  }
+}
+
+function charsetOf(request: Request): BufferEncoding {
+  const charset = /charset=["']?([\w-]+)/i.exec(request.headers['content-type'] ?? '')?.[1]?.toLowerCase();
+  return charset === 'latin1' || charset === 'iso-8859-1' ? 'latin1' : charset === 'utf-16le' ? 'utf16le' : 'utf8';
 }
 
 /**

@@ -10,6 +10,7 @@ import type {
 } from 'fastify';
 import { IdempotencyEngine } from '../core/engine.js';
 import type { EngineOptions } from '../core/options.js';
+import { PrincipalMissingError } from '../core/problem.js';
 import { finish, finishUnbuffered, type OutgoingResponse, problemResponse, replayResponse } from '../http/respond.js';
 import { idempotencyOf, type Protected, track } from '../http/tracking.js';
 
@@ -31,11 +32,14 @@ export interface IdempotencyHooks {
 }
 
 const rawBodies = new WeakMap<FastifyRequest, Buffer>();
+/** Requests whose idempotency preHandler ran, to catch a route whose own preHandler replaced it. */
+const checked = new WeakSet<FastifyRequest>();
 const EMPTY = Buffer.alloc(0);
 
 /**
- * Route-level hooks: `app.post('/payments', { ...idempotencyHooks(options) }, handler)` protects
- * exactly that route. The engine (and its metrics) is shared by every route given these hooks.
+ * Route-level hooks. Give them to a route with `withIdempotency(hooks, routeOptions)`, which keeps
+ * the route's own hooks (authentication) and runs them first. The engine (and its metrics) is
+ * shared by every route given these hooks.
  */
 export function idempotencyHooks(options: FastifyIdempotencyOptions): IdempotencyHooks & { readonly engine: IdempotencyEngine } {
   if (options === null || typeof options !== 'object') throw new TypeError('idempotency options must be an object');
@@ -43,6 +47,7 @@ export function idempotencyHooks(options: FastifyIdempotencyOptions): Idempotenc
   const engine =
     'engine' in options && options.engine instanceof IdempotencyEngine ? options.engine : new IdempotencyEngine(options as EngineOptions);
   const { principal } = options;
+  const warnedRoutes = new Set<string>();
 
   const covered = (request: FastifyRequest): boolean =>
     (request.routeOptions.config as { idempotency?: boolean } | undefined)?.idempotency !== false &&
@@ -57,10 +62,14 @@ export function idempotencyHooks(options: FastifyIdempotencyOptions): Idempotenc
     },
     async preHandler(request, reply) {
       if (!covered(request)) return;
+      checked.add(request);
+      const route = request.routeOptions.url ?? request.url;
+      const who = await principal(request);
+      if (typeof who !== 'string' || who === '') throw new PrincipalMissingError(`${request.method} ${route}`, who);
       const begin = await engine.begin({
         method: request.method,
-        route: request.routeOptions.url ?? request.url,
-        principal: await principal(request),
+        route,
+        principal: who,
         key: headerValue(request.headers['idempotency-key']),
         body: rawBodies.get(request) ?? EMPTY,
       });
@@ -80,6 +89,7 @@ export function idempotencyHooks(options: FastifyIdempotencyOptions): Idempotenc
       }
     },
     async onSend(request, reply, payload) {
+      if (covered(request) && !checked.has(request) && reply.statusCode < 400) warnUnprotected(engine, request, warnedRoutes);
       const state = idempotencyOf(request);
       if (!state || (state.lease.settled && !state.lease.lost && !state.lease.refusal)) return payload;
       const body = toBuffer(payload);
@@ -100,7 +110,7 @@ export function idempotencyHooks(options: FastifyIdempotencyOptions): Idempotenc
       await release(engine, idempotencyOf(request));
     },
   };
-  // Not enumerable, so `{ ...hooks }` spreads only the four hooks into the route options.
+  // Not enumerable, so spreading or iterating the hooks sees only the four of them.
   return Object.defineProperty(hooks, 'engine', { value: engine, enumerable: false }) as IdempotencyHooks & {
     readonly engine: IdempotencyEngine;
   };
@@ -123,6 +133,47 @@ export const idempotency = Object.assign(
   // child scope of their own that no route would ever be in.
   { [Symbol.for('skip-override')]: true },
 );
+
+/** The options a route accepts hooks in: each a function or an array of them. */
+type HookList<T> = T | T[] | undefined;
+export interface RouteHookOptions {
+  preParsing?: HookList<preParsingAsyncHookHandler>;
+  preHandler?: HookList<preHandlerAsyncHookHandler>;
+  onSend?: HookList<onSendAsyncHookHandler<unknown>>;
+  onResponse?: HookList<onResponseAsyncHookHandler>;
+}
+
+/** Route options after withIdempotency: every idempotency hook is in a list with the route's own. */
+export type WithIdempotency<T> = Omit<T, keyof IdempotencyHooks> & {
+  preParsing: preParsingAsyncHookHandler[];
+  preHandler: preHandlerAsyncHookHandler[];
+  onSend: onSendAsyncHookHandler<unknown>[];
+  onResponse: onResponseAsyncHookHandler[];
+};
+
+export function withIdempotency<T extends object = RouteHookOptions>(hooks: IdempotencyHooks, routeOptions: T = {} as T): WithIdempotency<T> {
+  if (hooks === null || typeof hooks !== 'object' || typeof hooks.preHandler !== 'function') {
+    throw new TypeError('withIdempotency(hooks, routeOptions): hooks must come from idempotencyHooks(options)');
+  }
+  if (routeOptions === null || typeof routeOptions !== 'object') throw new TypeError('withIdempotency: routeOptions must be an object');
+  const own = routeOptions as RouteHookOptions;
+  const merged: Record<string, unknown> = { ...(routeOptions as Record<string, unknown>) };
+  for (const name of ['preParsing', 'preHandler', 'onSend', 'onResponse'] as const) {
+    const mine = own[name];
+    merged[name] = [...(mine === undefined ? [] : Array.isArray(mine) ? mine : [mine]), hooks[name]];
+  }
+  return merged as WithIdempotency<T>;
+}
+
+function warnUnprotected(engine: IdempotencyEngine, request: FastifyRequest, warnedRoutes: Set<string>): void {
+  const route = `${request.method} ${request.routeOptions.url}`;
+  if (warnedRoutes.has(route)) return;
+  warnedRoutes.add(route);
+  engine.options.logger.error(
+    { route: request.routeOptions.url },
+    "idempotency preHandler never ran on this route: the route's own preHandler replaced it, so requests run unprotected; use withIdempotency(hooks, routeOptions)",
+  );
+}
 
 async function release(engine: IdempotencyEngine, state: Protected | undefined): Promise<void> {
   if (!state || state.lease.settled) return;
