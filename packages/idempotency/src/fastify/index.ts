@@ -151,7 +151,10 @@ export type WithIdempotency<T> = Omit<T, keyof IdempotencyHooks> & {
   onResponse: onResponseAsyncHookHandler[];
 };
 
-export function withIdempotency<T extends object = RouteHookOptions>(hooks: IdempotencyHooks, routeOptions: T = {} as T): WithIdempotency<T> {
+export function withIdempotency<T extends object = RouteHookOptions>(
+  hooks: IdempotencyHooks,
+  routeOptions: T = {} as T,
+): WithIdempotency<T> {
   if (hooks === null || typeof hooks !== 'object' || typeof hooks.preHandler !== 'function') {
     throw new TypeError('withIdempotency(hooks, routeOptions): hooks must come from idempotencyHooks(options)');
   }
