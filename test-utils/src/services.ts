@@ -32,6 +32,10 @@ export interface NatsGate extends Gate {
   /** JetStream streams whose name starts with the prefix (upper-cased, dots as underscores) are deleted on dispose. */
   freshPrefix(): Promise<FreshPrefix>;
 }
+export interface MqttGate extends Gate {
+  /** Topics the test uses start with the prefix; the broker keeps nothing of them once the test's clients are gone. */
+  freshPrefix(): Promise<FreshPrefix>;
+}
 export interface AmqpGate extends Gate {
   /** Queues and exchanges whose names start with the prefix and are passed to `track` are deleted on dispose. */
   freshPrefix(): Promise<FreshPrefix & { track(name: string): string }>;
@@ -245,6 +249,30 @@ export function amqp(): Promise<AmqpGate> {
             }
           },
         };
+      },
+    };
+  });
+}
+
+export function mqtt(): Promise<MqttGate> {
+  const url = serviceSettings().mqtt;
+  return memoise('mqtt', async () => {
+    const { connectAsync } = await import('mqtt');
+    const gate = await openGate({
+      service: 'Mosquitto (MQTT)',
+      url,
+      ci: isCi(),
+      probe: async () => {
+        const client = await connectAsync(url, { connectTimeout: 3000, reconnectPeriod: 0 });
+        await client.endAsync();
+      },
+    });
+    return {
+      ...gate,
+      async freshPrefix() {
+        const prefix = `${uniqueName('myrmex/t')}/`;
+        // Non-persistent QoS 1 publishes leave nothing on the broker once their subscribers are gone.
+        return { url, prefix, dispose: async () => undefined };
       },
     };
   });

@@ -5,6 +5,7 @@ export interface ServiceSettings {
   readonly redis: string;
   readonly nats: string;
   readonly amqp: string;
+  readonly mqtt: string;
 }
 
 export function serviceSettings(env: NodeJS.ProcessEnv = process.env): ServiceSettings {
@@ -14,6 +15,7 @@ export function serviceSettings(env: NodeJS.ProcessEnv = process.env): ServiceSe
     redis: env.MYRMEX_REDIS_URL ?? 'redis://127.0.0.1:6379',
     nats: env.MYRMEX_NATS_URL ?? 'nats://127.0.0.1:4222',
     amqp: env.MYRMEX_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672',
+    mqtt: env.MYRMEX_MQTT_URL ?? 'mqtt://127.0.0.1:1883',
   };
 }
 

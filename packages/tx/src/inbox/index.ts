@@ -1,0 +1,1 @@
+export { type Handled, Inbox, type InboxOptions } from './inbox.js';

@@ -1,0 +1,268 @@
+import { backoffDelay } from '../core/retry.js';
+import type { Logger } from '../manager/manager.js';
+import { type OutboxRow, rowToEnvelope } from '../outbox/event.js';
+import type { Outbox } from '../outbox/outbox.js';
+import type { EventEnvelope, Publisher, PublishOutcome } from '../publishers/publisher.js';
+import { Claims } from './claims.js';
+import { Wakeup } from './wakeup.js';
+
+export interface RelayOptions {
+  /** Most events per batch (one transaction). Default 500. */
+  readonly batchSize?: number;
+  /** Most keys per batch; each key's events go out one after another, keys in parallel. Default 100. */
+  readonly keysPerBatch?: number;
+  /** How often to look without a notification. Default 1000 ms. */
+  readonly pollIntervalMs?: number;
+  /** Wake on PostgreSQL LISTEN/NOTIFY. Default true (ignored on other databases). */
+  readonly listen?: boolean;
+  /** After this many failed attempts an event is parked in the dead-letter table. Default 20. */
+  readonly maxAttempts?: number;
+  /** Backoff between attempts of one event: capped exponential with full jitter. Default 100 ms to 60 s. */
+  readonly backoff?: { readonly baseDelayMs?: number; readonly maxDelayMs?: number };
+  /** Longest wait for a broker's confirmation before the attempt counts as failed. Default 10 s. */
+  readonly publishTimeoutMs?: number;
+  /** Delivered rows are deleted this long after delivery. Default 24 h; 0 deletes them at the next sweep. */
+  readonly retentionMs?: number;
+  /** How often the retention sweep runs. Default 60 s. */
+  readonly cleanupIntervalMs?: number;
+  readonly logger?: Logger;
+  readonly random?: () => number;
+}
+
+export interface BatchResult {
+  readonly claimed: number;
+  readonly delivered: number;
+  readonly duplicates: number;
+  readonly failed: number;
+  readonly deadLettered: number;
+}
+
+export interface RelayStats extends BatchResult {
+  readonly batches: number;
+  readonly cleaned: number;
+}
+
+function positiveInt(value: unknown, field: string, fallback: number, min = 1): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min)
+    throw new TypeError(`RelayOptions.${field} must be an integer >= ${min}, got ${String(value)}`);
+  return value;
+}
+
+class PublishTimeoutError extends Error {
+  constructor(ms: number) {
+    super(`the broker did not confirm within ${ms} ms`);
+    this.name = 'PublishTimeoutError';
+  }
+}
+
+function within<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    promise,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new PublishTimeoutError(ms)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * Delivers an outbox's events to a publisher at least once, in order per aggregate key. Several
+ * relays (in one process or many) share an outbox: each batch owns its keys through row locks (see
+ * Claims), so no two relays publish events of one key at the same time.
+ */
+export class Relay {
+  readonly #outbox: Outbox;
+  readonly #publisher: Publisher;
+  readonly #claims: Claims;
+  readonly #wakeup: Wakeup;
+  readonly #o: Required<Omit<RelayOptions, 'backoff' | 'logger' | 'random'>> & {
+    backoff: { baseDelayMs: number; maxDelayMs: number };
+  };
+  readonly #logger: Logger;
+  readonly #random: () => number;
+  #stats = { claimed: 0, delivered: 0, duplicates: 0, failed: 0, deadLettered: 0, batches: 0, cleaned: 0 };
+  #loop: Promise<void> | undefined;
+  #running = false;
+  #lastCleanup = 0;
+
+  constructor(outbox: Outbox, publisher: Publisher, options: RelayOptions = {}) {
+    if (!outbox || typeof outbox.publish !== 'function') throw new TypeError('new Relay(outbox, publisher): outbox must be an Outbox');
+    if (!publisher || typeof publisher.publish !== 'function')
+      throw new TypeError('new Relay(outbox, publisher): publisher must be a Publisher');
+    if (outbox.delivery === 'cdc')
+      throw new TypeError('new Relay: this outbox deletes its rows for CDC; use a Capture with outboxEvents() instead');
+    const baseDelayMs = positiveInt(options.backoff?.baseDelayMs, 'backoff.baseDelayMs', 100, 0);
+    const maxDelayMs = positiveInt(options.backoff?.maxDelayMs, 'backoff.maxDelayMs', 60_000, 0);
+    this.#o = {
+      batchSize: positiveInt(options.batchSize, 'batchSize', 500),
+      keysPerBatch: positiveInt(options.keysPerBatch, 'keysPerBatch', 100),
+      pollIntervalMs: positiveInt(options.pollIntervalMs, 'pollIntervalMs', 1000),
+      listen: options.listen ?? true,
+      maxAttempts: positiveInt(options.maxAttempts, 'maxAttempts', 20),
+      backoff: { baseDelayMs, maxDelayMs },
+      publishTimeoutMs: positiveInt(options.publishTimeoutMs, 'publishTimeoutMs', 10_000),
+      retentionMs: positiveInt(options.retentionMs, 'retentionMs', 86_400_000, 0),
+      cleanupIntervalMs: positiveInt(options.cleanupIntervalMs, 'cleanupIntervalMs', 60_000),
+    };
+    this.#outbox = outbox;
+    this.#publisher = publisher;
+    this.#logger = options.logger ?? console;
+    this.#random = options.random ?? Math.random;
+    const tm = outbox.manager;
+    this.#claims = new Claims(tm, outbox.tables);
+    const listens = this.#o.listen && tm.dialect === 'postgres';
+    this.#wakeup = new Wakeup(listens ? tm.driver.pool : undefined, outbox.channel, this.#logger);
+  }
+
+  get stats(): RelayStats {
+    return { ...this.#stats };
+  }
+
+  /** Whether a LISTEN connection is open right now. */
+  get listening(): boolean {
+    return this.#wakeup.listening;
+  }
+
+  /** Starts delivering in the background until `stop()`. */
+  start(): void {
+    if (this.#running) return;
+    this.#running = true;
+    this.#loop = this.#run();
+  }
+
+  /** Stops after the batch in flight (its outcome is committed) and closes the LISTEN connection. */
+  async stop(): Promise<void> {
+    this.#running = false;
+    this.#wakeup.notify();
+    await this.#loop;
+    this.#loop = undefined;
+    await this.#wakeup.close();
+  }
+
+  async #run(): Promise<void> {
+    while (this.#running) {
+      let result: BatchResult | undefined;
+      try {
+        result = await this.runOnce();
+        if (Date.now() - this.#lastCleanup >= this.#o.cleanupIntervalMs) await this.cleanup();
+      } catch (error) {
+        this.#logger.warn('outbox relay: a batch failed; its events stay in the outbox and are retried', {
+          error: (error as Error).message,
+        });
+      }
+      if (!this.#running) break;
+      // A batch that moved events on may have left more: go on at once. Otherwise sleep until notified or the poll interval.
+      if (result && result.delivered + result.deadLettered > 0) continue;
+      await this.#wakeup.wait(this.#o.pollIntervalMs);
+    }
+  }
+
+  /** Claims and delivers one batch; resolves once its outcome is committed. */
+  async runOnce(): Promise<BatchResult> {
+    const tm = this.#outbox.manager;
+    const result = await tm.run(() => this.#batch(), {
+      name: 'outbox.relay',
+      propagation: 'REQUIRES_NEW',
+      // A deadlock or busy database while claiming is retried; nothing was published yet then.
+      retry: { attempts: 5 },
+      ...(tm.dialect === 'sqlite' ? {} : { isolation: 'READ_COMMITTED' as const }),
+    });
+    this.#stats.batches += 1;
+    for (const key of ['claimed', 'delivered', 'duplicates', 'failed', 'deadLettered'] as const) this.#stats[key] += result[key];
+    return result;
+  }
+
+  /** Runs batches until one finds nothing to claim (events in backoff stay). Handy in tests and scripts. */
+  async drain(): Promise<RelayStats> {
+    while ((await this.runOnce()).claimed > 0);
+    return this.stats;
+  }
+
+  async #batch(): Promise<BatchResult> {
+    const now = Date.now();
+    const heads = await this.#claims.heads(now, this.#o.keysPerBatch);
+    if (heads.length === 0) return { claimed: 0, delivered: 0, duplicates: 0, failed: 0, deadLettered: 0 };
+    const rows = await this.#claims.batch(
+      heads.map((h) => h.aggregate_id),
+      Math.max(this.#o.batchSize, heads.length),
+    );
+    const byKey = new Map<string, OutboxRow[]>();
+    for (const row of rows) {
+      const list = byKey.get(row.aggregate_id);
+      if (list) list.push(row);
+      else byKey.set(row.aggregate_id, [row]);
+    }
+    const delivered: (number | string)[] = [];
+    const failures: { row: OutboxRow; error: Error; poison: boolean }[] = [];
+    let duplicates = 0;
+    await Promise.all(
+      [...byKey.values()].map(async (list) => {
+        for (const row of list) {
+          let event: EventEnvelope;
+          try {
+            event = rowToEnvelope(row);
+          } catch (error) {
+            failures.push({ row, error: error as Error, poison: true });
+            return;
+          }
+          let outcome: PublishOutcome;
+          try {
+            outcome = await within(this.#publisher.publish(event), this.#o.publishTimeoutMs);
+          } catch (error) {
+            // The key stops here: its later events must not overtake this one.
+            failures.push({ row, error: error instanceof Error ? error : new Error(String(error)), poison: false });
+            return;
+          }
+          delivered.push(row.seq);
+          if (outcome.duplicate) duplicates += 1;
+        }
+      }),
+    );
+    const done = Date.now();
+    await this.#claims.markPublished(delivered, done);
+    let deadLettered = 0;
+    for (const { row, error, poison } of failures) {
+      const message = `${error.name}: ${error.message}`;
+      if (poison || row.attempts + 1 >= this.#o.maxAttempts) {
+        await this.#claims.moveToDead(row.seq, done, message);
+        deadLettered += 1;
+        this.#logger.warn('outbox relay: event parked in the dead-letter table', {
+          id: row.id,
+          attempts: row.attempts + 1,
+          error: message,
+        });
+      } else {
+        await this.#claims.markFailed(row.seq, done + backoffDelay(row.attempts + 1, this.#o.backoff, this.#random), message);
+      }
+    }
+    return { claimed: rows.length, delivered: delivered.length, duplicates, failed: failures.length - deadLettered, deadLettered };
+  }
+
+  /** Deletes rows delivered longer than the retention ago, in bounded transactions; returns how many. */
+  async cleanup(): Promise<number> {
+    this.#lastCleanup = Date.now();
+    const before = Date.now() - this.#o.retentionMs;
+    let total = 0;
+    for (;;) {
+      const n = await this.#outbox.manager.run(() => this.#claims.deleteDelivered(before, 1000), {
+        propagation: 'REQUIRES_NEW',
+        name: 'outbox.cleanup',
+      });
+      total += n;
+      if (n < 1000) break;
+    }
+    this.#stats.cleaned += total;
+    return total;
+  }
+
+  /** The parked events, oldest first, with their last error. */
+  deadLetters() {
+    return this.#outbox.manager.run(() => this.#claims.deadLetters(), { propagation: 'REQUIRES_NEW' });
+  }
+
+  /** Moves a parked event back into the outbox for another round of attempts. */
+  requeue(id: string): Promise<boolean> {
+    return this.#outbox.manager.run(() => this.#claims.requeue(id), { propagation: 'REQUIRES_NEW', name: 'outbox.requeue' });
+  }
+}

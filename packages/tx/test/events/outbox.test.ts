@@ -1,0 +1,152 @@
+import { afterEach, beforeEach, expect, it } from 'vitest';
+import { IllegalTransactionStateError } from '../../src/index.js';
+import { Outbox, Relay } from '../../src/outbox/index.js';
+import type { EventEnvelope } from '../../src/publishers/publisher.js';
+import { type AnyManager, openManager, scalar, targets } from '../support/databases.js';
+import { inOrderPerKey, RecordingPublisher, until } from './support.js';
+
+const quiet = { warn: () => undefined };
+const counter = (e: EventEnvelope) => (e.payload as { n: number }).n;
+
+for (const target of targets) {
+  target.describe(`outbox on ${target.kind}`, () => {
+    let tm: AnyManager;
+    let dispose: () => Promise<void>;
+    let outbox: Outbox;
+
+    beforeEach(async () => {
+      const db = await target.fresh();
+      const opened = openManager(target.kind, db.url, { max: 8 });
+      tm = opened.tm;
+      dispose = async () => {
+        await opened.close();
+        await db.dispose();
+      };
+      outbox = new Outbox(tm);
+      await outbox.install();
+      await outbox.install(); // idempotent
+      await tm.execute('CREATE TABLE orders (id integer PRIMARY KEY, total integer NOT NULL)');
+    });
+    afterEach(() => dispose());
+
+    const order = (id: number, fail = false) =>
+      tm.run(async () => {
+        await tm.execute(`INSERT INTO orders (id, total) VALUES (${id}, 10)`);
+        await outbox.publish({ aggregateType: 'order', aggregateId: id, type: 'OrderCreated', payload: { id } });
+        if (fail) throw new Error('business rule failed after the event was written');
+      });
+
+    it('writes the event in the same transaction as the business rows', async () => {
+      await order(1);
+      await expect(order(2, true)).rejects.toThrow('business rule');
+      expect(await scalar(tm, 'SELECT COUNT(*) FROM orders')).toBe(1);
+      expect(await scalar(tm, `SELECT COUNT(*) FROM ${outbox.tables.outbox}`)).toBe(1);
+      const { rows } = await tm.execute<{ aggregate_id: string; type: string }>(`SELECT aggregate_id, type FROM ${outbox.tables.outbox}`);
+      expect(rows).toEqual([{ aggregate_id: '1', type: 'OrderCreated' }]);
+    });
+
+    it('refuses to publish outside a transaction, and names the bad field', async () => {
+      await expect(outbox.publish({ aggregateType: 'order', aggregateId: 1, type: 'X', payload: null })).rejects.toThrow(
+        IllegalTransactionStateError,
+      );
+      await expect(tm.run(() => outbox.publish({ aggregateType: 'order', aggregateId: '', type: 'X', payload: null }))).rejects.toThrow(
+        /events\[0\]\.aggregateId must be a non-empty string/,
+      );
+      await expect(tm.run(() => outbox.publish([{ aggregateType: 'order', aggregateId: 1, type: 'X' } as never]))).rejects.toThrow(
+        /events\[0\]\.payload is missing/,
+      );
+      expect(() => new Outbox(tm, { table: 'x; drop table y' })).toThrow(/OutboxOptions.table/);
+      expect(await scalar(tm, `SELECT COUNT(*) FROM ${outbox.tables.outbox}`)).toBe(0);
+    });
+
+    it('three relays racing deliver every event once, in order per key', async () => {
+      const keys = 12;
+      const perKey = 15;
+      for (let n = 0; n < perKey; n++) {
+        await tm.run(() =>
+          outbox.publish(
+            Array.from({ length: keys }, (_, k) => ({ aggregateType: 'order', aggregateId: `k${k}`, type: 'Step', payload: { n } })),
+          ),
+        );
+      }
+      const publisher = new RecordingPublisher();
+      const relays = [0, 1, 2].map(() => new Relay(outbox, publisher, { batchSize: 7, keysPerBatch: 3, logger: quiet }));
+      // SQLite has one writer: its relays take turns; the servers' relays really overlap (SKIP LOCKED).
+      await Promise.all(relays.map((r) => r.drain()));
+      expect(publisher.received).toHaveLength(keys * perKey);
+      expect(new Set(publisher.received.map((e) => e.id)).size).toBe(keys * perKey);
+      expect(inOrderPerKey(publisher.received, counter)).toBe(true);
+      expect(publisher.maxInFlightPerKey).toBe(1);
+      expect(relays.reduce((sum, r) => sum + r.stats.delivered, 0)).toBe(keys * perKey);
+      if (target.kind !== 'sqlite') expect(relays.filter((r) => r.stats.delivered > 0).length).toBeGreaterThan(1);
+      expect(await scalar(tm, `SELECT COUNT(*) FROM ${outbox.tables.outbox} WHERE published_at IS NULL`)).toBe(0);
+    });
+
+    it('retries with backoff, holds the key behind a failing event, and parks a poison event', async () => {
+      await tm.run(() =>
+        outbox.publish([
+          { aggregateType: 'order', aggregateId: 'a', type: 'Poison', payload: { n: 1 } },
+          { aggregateType: 'order', aggregateId: 'a', type: 'Fine', payload: { n: 2 } },
+          { aggregateType: 'order', aggregateId: 'b', type: 'Flaky', payload: { n: 1 } },
+          { aggregateType: 'order', aggregateId: 'b', type: 'Fine', payload: { n: 2 } },
+        ]),
+      );
+      const publisher = new RecordingPublisher();
+      let flaky = 2;
+      publisher.failWith = (e) => {
+        if (e.type === 'Poison') return new Error('the broker rejects this one');
+        if (e.type === 'Flaky' && flaky-- > 0) return new Error('transient');
+        return undefined;
+      };
+      const relay = new Relay(outbox, publisher, { maxAttempts: 3, backoff: { baseDelayMs: 1, maxDelayMs: 5 }, logger: quiet });
+      await relay.runOnce();
+      // Nothing of either key overtook its failing head.
+      expect(publisher.received).toEqual([]);
+      await until(async () => {
+        await relay.runOnce();
+        return publisher.received.length === 3;
+      }, 'the flaky event and both followers');
+      expect(publisher.received.map((e) => `${e.aggregateId}:${e.type}`).sort()).toEqual(['a:Fine', 'b:Fine', 'b:Flaky']);
+      expect(inOrderPerKey(publisher.received, counter)).toBe(true);
+      const dead = await relay.deadLetters();
+      expect(dead.map((d) => [d.type, Number(d.attempts), d.last_error])).toEqual([['Poison', 3, 'Error: the broker rejects this one']]);
+      publisher.failWith = () => undefined;
+      expect(await relay.requeue(dead[0]!.id)).toBe(true);
+      await relay.drain();
+      expect(publisher.received.at(-1)?.type).toBe('Poison');
+      expect(await relay.deadLetters()).toEqual([]);
+    });
+
+    it('deletes delivered rows after the retention, never undelivered ones', async () => {
+      await order(1);
+      await order(2);
+      const relay = new Relay(outbox, new RecordingPublisher(), { retentionMs: 60_000, logger: quiet });
+      await relay.drain();
+      expect(await relay.cleanup()).toBe(0);
+      await order(3);
+      const expired = new Relay(outbox, new RecordingPublisher(), { retentionMs: 0, logger: quiet });
+      await until(
+        async () => (await expired.cleanup()) > 0 || (await scalar(tm, `SELECT COUNT(*) FROM ${outbox.tables.outbox}`)) === 1,
+        'the sweep',
+      );
+      expect(await scalar(tm, `SELECT COUNT(*) FROM ${outbox.tables.outbox}`)).toBe(1);
+      expect(await scalar(tm, `SELECT COUNT(*) FROM ${outbox.tables.outbox} WHERE published_at IS NULL`)).toBe(1);
+    });
+
+    if (target.kind === 'postgres') {
+      it('wakes on NOTIFY at commit instead of waiting for the poll', async () => {
+        const publisher = new RecordingPublisher();
+        const relay = new Relay(outbox, publisher, { pollIntervalMs: 600_000, logger: quiet });
+        relay.start();
+        try {
+          await until(() => relay.listening, 'the LISTEN connection');
+          await order(7);
+          await until(() => publisher.received.length === 1, 'delivery woken by NOTIFY', 10_000);
+        } finally {
+          await relay.stop();
+        }
+        expect(publisher.received[0]?.aggregateId).toBe('7');
+      });
+    }
+  });
+}

@@ -1,0 +1,52 @@
+import type { EventEnvelope, Publisher, PublishOutcome } from '../../src/publishers/publisher.js';
+
+/**
+ * A publisher that records what it was given, for the relay's own rules (order, retries, dead
+ * letters); the real brokers run the same relay in brokers.test.ts.
+ */
+export class RecordingPublisher implements Publisher {
+  readonly name = 'recording';
+  readonly received: EventEnvelope[] = [];
+  /** Return an error to fail this attempt. */
+  failWith: (event: EventEnvelope) => Error | undefined = () => undefined;
+  inFlight = 0;
+  maxInFlightPerKey = 0;
+  readonly #perKey = new Map<string, number>();
+
+  async publish(event: EventEnvelope): Promise<PublishOutcome> {
+    const n = (this.#perKey.get(event.aggregateId) ?? 0) + 1;
+    this.#perKey.set(event.aggregateId, n);
+    this.maxInFlightPerKey = Math.max(this.maxInFlightPerKey, n);
+    try {
+      await new Promise((resolve) => setImmediate(resolve));
+      const error = this.failWith(event);
+      if (error) throw error;
+      this.received.push(event);
+      return { duplicate: false };
+    } finally {
+      this.#perKey.set(event.aggregateId, n - 1);
+    }
+  }
+
+  async close(): Promise<void> {}
+}
+
+/** Checks that each key's events arrived in the order given by `order` (e.g. the payload's counter). */
+export function inOrderPerKey(events: readonly EventEnvelope[], order: (e: EventEnvelope) => number): boolean {
+  const last = new Map<string, number>();
+  for (const e of events) {
+    const n = order(e);
+    if ((last.get(e.aggregateId) ?? -Infinity) >= n) return false;
+    last.set(e.aggregateId, n);
+  }
+  return true;
+}
+
+/** Polls `check` until it holds (tests wait for conditions, never for time). */
+export async function until(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
