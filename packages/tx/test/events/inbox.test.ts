@@ -22,7 +22,8 @@ for (const target of targets) {
     });
     afterEach(() => dispose());
 
-    const apply = (id: string, amount: number) => inbox.handle(id, () => tm.execute(`INSERT INTO ledger (event_id, amount) VALUES ('${id}', ${amount})`));
+    const apply = (id: string, amount: number) =>
+      inbox.handle(id, () => tm.execute(`INSERT INTO ledger (event_id, amount) VALUES ('${id}', ${amount})`));
 
     it('applies a redelivered event once, in the consumer’s own transaction', async () => {
       expect((await apply('e1', 5)).duplicate).toBe(false);
