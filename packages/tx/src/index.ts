@@ -33,5 +33,10 @@ export { shouldRollback } from './core/rollback.js';
 export { type LockRowsOptions, lockRows } from './locking/lock-rows.js';
 export { updateWithVersion, type VersionedUpdate } from './locking/optimistic.js';
 export { lockOrder, type RowId } from './locking/order.js';
-export { setDefaultTransactionManager, Transactional, type TransactionalOptions } from './manager/decorator.js';
+export {
+  setDefaultTransactionManager,
+  Transactional,
+  type TransactionalDecorator,
+  type TransactionalOptions,
+} from './manager/decorator.js';
 export { type Logger, type ManagerOptions, type TransactionInfo, TransactionManager } from './manager/manager.js';

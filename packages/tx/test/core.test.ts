@@ -43,12 +43,14 @@ describe('propagation table (Spring)', () => {
     });
   }
 
-  it('retry is an error on every scope that does not begin a physical transaction', () => {
+  it('retry is ignored on scopes that join or nest, and an error on scopes that run without a transaction', () => {
     for (const propagation of PROPAGATIONS) {
       const options = resolveOptions({ propagation, retry: 2 });
       for (const state of [running, undefined]) {
         const decision = decide(state, options);
-        if (decision.kind !== 'begin') {
+        const plain = decide(state, resolveOptions({ propagation }));
+        if (plain.kind === 'join' || plain.kind === 'savepoint' || plain.kind === 'begin') expect(decision).toEqual(plain);
+        else if (plain.kind === 'none') {
           expect(decision.kind).toBe('fail');
           if (decision.kind === 'fail') expect(decision.error).toBeInstanceOf(IllegalTransactionStateError);
         }
@@ -214,7 +216,8 @@ describe('entry points validate their input', () => {
     expect(() => sqliteDriver({ open: () => ({}) as never, connections: 0 })).toThrow(/options.connections/);
     expect(() => new TransactionManager({} as never)).toThrow(/driver/);
     const driver = sqliteDriver({ open: () => new Database(':memory:') });
-    expect(() => new TransactionManager(driver, { onConflict: 'ignore' as never })).toThrow(/onConflict/);
+    expect(() => new TransactionManager(driver, { onConflict: 'silent' as never })).toThrow(/onConflict/);
+    expect(() => new TransactionManager(driver, { logger: { warn: () => undefined, debug: 1 } as never })).toThrow(/logger.debug/);
     expect(() => new TransactionManager(driver, { leakWarningMs: -1 })).toThrow(/leakWarningMs/);
     expect(() => new TransactionManager(driver, { leakWarningMs: Number.POSITIVE_INFINITY })).toThrow(/leakWarningMs/);
     expect(() => new TransactionManager(driver, { logger: {} as never })).toThrow(/logger/);

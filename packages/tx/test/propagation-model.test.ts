@@ -37,8 +37,9 @@ function number(root: Scope): Map<Scope, number> {
 
 /**
  * Spring's semantics, written as plainly as possible: joined scopes share the transaction and doom
- * it when they fail; NESTED scopes roll back to their savepoint, which also forgets the doom their
- * joined descendants caused; REQUIRES_NEW scopes are transactions of their own; a transaction
+ * it when they fail; NESTED scopes that fail, or end with the transaction doomed, roll back to their
+ * savepoint, which also forgets the doom their joined descendants caused (a doomed one that returned
+ * normally throws UnexpectedRollbackError, which its parent catches); REQUIRES_NEW scopes are transactions of their own; a transaction
  * commits unless its scope failed or it was doomed. Parents catch their children's errors.
  */
 function model(root: Scope, ids: Map<Scope, number>): { rows: number[]; outcome: Outcome } {
@@ -52,7 +53,9 @@ function model(root: Scope, ids: Map<Scope, number>): { rows: number[]; outcome:
           transaction(child);
         } else if (child.propagation === 'NESTED') {
           const mark = { length: tx.rows.length, doomed: tx.doomed };
-          if (run(child)) {
+          // A failure, or a doom (raised inside by a joined scope, or from before) at the boundary:
+          // back to the savepoint, which forgets the doom raised inside; the parent catches.
+          if (run(child) || tx.doomed) {
             tx.rows.length = mark.length;
             tx.doomed = mark.doomed;
           }

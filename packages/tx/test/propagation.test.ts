@@ -240,14 +240,18 @@ for (const target of targets) {
       });
     });
 
-    it('options of a joined scope that conflict are rejected, or only warned about when configured', async () => {
-      await expect(tm.run(() => tm.run(() => 1, { isolation: 'SERIALIZABLE' }), { isolation: 'READ_COMMITTED' })).rejects.toBeInstanceOf(
-        TransactionOptionsConflictError,
-      );
-      await expect(tm.run(() => tm.run(() => 1), { readOnly: true })).rejects.toBeInstanceOf(TransactionOptionsConflictError);
-      expect(await tm.run(() => tm.run(() => 1, { readOnly: true }), { readOnly: true })).toBe(1);
-      await expect(tm.run(() => tm.run(() => 1, { retry: 3 }))).rejects.toThrow(/only the outermost boundary can retry/);
-      await expect(tm.run(() => tm.run(() => 1, { retry: 3, propagation: 'NESTED' }))).rejects.toBeInstanceOf(IllegalTransactionStateError);
+    it('options of a joined scope that conflict are rejected in strict mode, or only warned about when configured', async () => {
+      const strict = openManager(kind, db.current.url, { max: 2, manager: { onConflict: 'reject' } });
+      try {
+        const stm = strict.tm;
+        await expect(
+          stm.run(() => stm.run(() => 1, { isolation: 'SERIALIZABLE' }), { isolation: 'READ_COMMITTED' }),
+        ).rejects.toBeInstanceOf(TransactionOptionsConflictError);
+        await expect(stm.run(() => stm.run(() => 1), { readOnly: true })).rejects.toBeInstanceOf(TransactionOptionsConflictError);
+        expect(await stm.run(() => stm.run(() => 1, { readOnly: true }), { readOnly: true })).toBe(1);
+      } finally {
+        await strict.close();
+      }
       const lenient = openManager(kind, db.current.url, {
         max: 2,
         manager: { onConflict: 'warn', logger: { warn: (m, d) => warnings.push([m, d]) } },

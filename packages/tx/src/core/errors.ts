@@ -29,13 +29,23 @@ export class TransactionOptionsConflictError extends IllegalTransactionStateErro
 /** The transaction was marked rollback-only by an inner scope, so the commit the caller asked for rolled back. */
 export class UnexpectedRollbackError extends TransactionError {}
 
-/** The transaction ran past `timeoutMs`; it was rolled back and its connection discarded. */
+/**
+ * The transaction ran past `timeoutMs`; it was rolled back and its connection discarded. Or, with
+ * `waitingForConnection`, the deadline passed while it still waited for a pool connection.
+ */
 export class TransactionTimeoutError extends TransactionError {
+  readonly waitingForConnection: boolean;
   constructor(
     readonly timeoutMs: number,
-    options?: ErrorOptions,
+    options?: ErrorOptions & { readonly waitingForConnection?: boolean },
   ) {
-    super(`transaction exceeded its timeout of ${timeoutMs} ms and was rolled back`, options);
+    super(
+      options?.waitingForConnection
+        ? `transaction exceeded its timeout of ${timeoutMs} ms waiting for a pool connection; it never began`
+        : `transaction exceeded its timeout of ${timeoutMs} ms and was rolled back`,
+      options,
+    );
+    this.waitingForConnection = options?.waitingForConnection === true;
   }
 }
 

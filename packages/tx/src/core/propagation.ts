@@ -32,10 +32,12 @@ export function decide(running: RunningTransaction | undefined, options: Resolve
         return options.retry ? retryWithoutTransaction(options) : { kind: 'none', suspends: true };
       case 'REQUIRES_NEW':
         return { kind: 'begin', suspends: true };
+      // A retry on a scope that joins is ignored (the manager logs it): only the outermost boundary
+      // can roll back and start again, and composable code must be callable inside a transaction.
       case 'NESTED':
-        return options.retry ? retryOnJoined(options) : { kind: 'savepoint' };
+        return { kind: 'savepoint' };
       default:
-        return options.retry ? retryOnJoined(options) : { kind: 'join' };
+        return { kind: 'join' };
     }
   }
   switch (propagation) {
@@ -75,13 +77,6 @@ function named(options: ResolvedOptions): string {
 
 function fail(message: string): Decision {
   return { kind: 'fail', error: new IllegalTransactionStateError(message) };
-}
-
-function retryOnJoined(options: ResolvedOptions): Decision {
-  return fail(
-    `retry configured on a ${options.propagation} scope that joins a running transaction${named(options)}: ` +
-      'only the outermost boundary can retry, because only it can roll back and start again',
-  );
 }
 
 function retryWithoutTransaction(options: ResolvedOptions): Decision {

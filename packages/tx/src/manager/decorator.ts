@@ -37,25 +37,41 @@ function findManager(instance: unknown, option: TransactionalOptions['manager'],
   );
 }
 
+type Method<This, Args extends unknown[], R> = (this: This, ...args: Args) => R | Promise<R>;
+
+/** Both decorator forms: TC39 (TypeScript 5 default) and legacy `experimentalDecorators` (NestJS, TypeORM). */
+export interface TransactionalDecorator {
+  <This, Args extends unknown[], R>(
+    method: Method<This, Args, R>,
+    context: ClassMethodDecoratorContext<This, Method<This, Args, R>>,
+  ): (this: This, ...args: Args) => Promise<R>;
+  <T>(target: object, propertyKey: string | symbol, descriptor: TypedPropertyDescriptor<T>): TypedPropertyDescriptor<T>;
+}
+
 /**
- * A TC39 (TypeScript 5) method decorator: the method runs as `manager.run(() => method(...), options)`,
- * named after the class and method. Options are checked when the class is defined.
+ * A method decorator: the method runs as `manager.run(() => method(...), options)`, named after the
+ * class and method. Works as a TC39 decorator and under `experimentalDecorators`; options are
+ * checked when the class is defined.
  */
-export function Transactional(options: TransactionalOptions = {}) {
+export function Transactional(options: TransactionalOptions = {}): TransactionalDecorator {
   const { manager, ...txOptions } = options;
   if (manager !== undefined && !(manager instanceof TransactionManager) && typeof manager !== 'function')
     throw new TypeError('@Transactional options.manager must be a TransactionManager or a function (instance) => TransactionManager');
   resolveOptions(txOptions);
-  return function decorate<This, Args extends unknown[], R>(
-    method: (this: This, ...args: Args) => R | Promise<R>,
-    context: ClassMethodDecoratorContext<This, (this: This, ...args: Args) => R | Promise<R>>,
-  ): (this: This, ...args: Args) => Promise<R> {
-    if (context.kind !== 'method') throw new TypeError('@Transactional applies to methods only');
-    const methodName = String(context.name);
-    return async function transactional(this: This, ...args: Args): Promise<R> {
+  const wrap = <This, Args extends unknown[], R>(method: Method<This, Args, R>, methodName: string) =>
+    async function transactional(this: This, ...args: Args): Promise<R> {
       const owner = (this as { constructor?: { name?: string } } | null)?.constructor?.name;
       const name = txOptions.name ?? (owner ? `${owner}.${methodName}` : methodName);
       return findManager(this, manager, name).run(() => method.apply(this, args), { ...txOptions, name });
     };
-  };
+  return function decorate(method: unknown, context: unknown, descriptor?: PropertyDescriptor): unknown {
+    if (descriptor !== undefined || typeof context !== 'object' || context === null) {
+      // Legacy form: (prototype, propertyKey, descriptor) => descriptor.
+      if (typeof descriptor?.value !== 'function') throw new TypeError('@Transactional applies to methods only');
+      return { ...descriptor, value: wrap(descriptor.value as Method<unknown, unknown[], unknown>, String(context)) };
+    }
+    const standard = context as ClassMethodDecoratorContext;
+    if (standard.kind !== 'method') throw new TypeError('@Transactional applies to methods only');
+    return wrap(method as Method<unknown, unknown[], unknown>, String(standard.name));
+  } as TransactionalDecorator;
 }

@@ -28,11 +28,17 @@ import { complete, type Outcome, settle } from './outcome.js';
 
 export interface Logger {
   warn(message: string, details?: Record<string, unknown>): void;
+  /** Decisions worth knowing when debugging (a retry or a conflicting option ignored on a joined scope). */
+  debug?(message: string, details?: Record<string, unknown>): void;
 }
 
 export interface ManagerOptions {
-  /** What a joined scope with conflicting options gets: an error (Spring's validateExistingTransaction) or a warning. */
-  readonly onConflict?: 'reject' | 'warn';
+  /**
+   * What a joined scope whose options the running transaction does not give (isolation, readOnly,
+   * timeoutMs) gets: nothing but a debug log ('ignore', the default, as Spring's
+   * validateExistingTransaction=false), a warning, or an error ('reject', Spring's strict mode).
+   */
+  readonly onConflict?: 'ignore' | 'reject' | 'warn';
   /** Warn about transactions open longer than this (leaks). 0 disables. Default 30 s. */
   readonly leakWarningMs?: number;
   /** Capture the stack where each transaction began, for leak warnings. Costs a few microseconds per transaction. */
@@ -59,7 +65,12 @@ export class TransactionManager<C = unknown, P = unknown> {
   readonly #driver: Driver<C, P>;
   readonly #als = new AsyncLocalStorage<Frame<C>>();
   readonly #metrics = emptyMetrics();
-  readonly #onConflict: 'reject' | 'warn';
+  readonly #onConflict: 'ignore' | 'reject' | 'warn';
+  /** Rejecters of `run` calls waiting for a pool connection, settled by close(). */
+  readonly #waiting = new Set<(error: Error) => void>();
+  #closed = false;
+  /** Physical transactions between acquire and release; close() lets them finish. */
+  readonly #inFlight = new Set<Promise<unknown>>();
   readonly #leakWarningMs: number;
   readonly #captureStacks: boolean;
   readonly #logger: Logger;
@@ -69,12 +80,14 @@ export class TransactionManager<C = unknown, P = unknown> {
     if (driver === null || typeof driver !== 'object' || typeof driver.acquire !== 'function') {
       throw new TypeError('TransactionManager(driver): driver must come from pgDriver, mysqlDriver or sqliteDriver');
     }
-    const { onConflict = 'reject', leakWarningMs = 30_000, captureStacks = false, logger = console, random = Math.random } = options;
-    if (onConflict !== 'reject' && onConflict !== 'warn')
-      throw new TypeError(`ManagerOptions.onConflict must be "reject" or "warn", got ${String(onConflict)}`);
+    const { onConflict = 'ignore', leakWarningMs = 30_000, captureStacks = false, logger = console, random = Math.random } = options;
+    if (onConflict !== 'ignore' && onConflict !== 'reject' && onConflict !== 'warn')
+      throw new TypeError(`ManagerOptions.onConflict must be "ignore", "reject" or "warn", got ${String(onConflict)}`);
     if (typeof leakWarningMs !== 'number' || !(leakWarningMs >= 0 && leakWarningMs <= MAX_TIMER_MS))
       throw new TypeError(`ManagerOptions.leakWarningMs must be a number from 0 (off) to ${MAX_TIMER_MS}, got ${String(leakWarningMs)}`);
     if (typeof logger?.warn !== 'function') throw new TypeError('ManagerOptions.logger must have a warn(message, details) method');
+    if (logger.debug !== undefined && typeof logger.debug !== 'function')
+      throw new TypeError('ManagerOptions.logger.debug must be a function');
     if (typeof random !== 'function') throw new TypeError('ManagerOptions.random must be a function');
     this.#driver = driver;
     this.#onConflict = onConflict;
@@ -95,6 +108,7 @@ export class TransactionManager<C = unknown, P = unknown> {
   /** Runs `fn` inside the transaction scope `options` describes and returns its result. */
   async run<T>(fn: () => T | Promise<T>, options?: TxOptions): Promise<T> {
     if (typeof fn !== 'function') throw new TypeError('run(fn, options): fn must be a function');
+    if (this.#closed) throw new IllegalTransactionStateError('run(): the transaction manager is closed');
     const opts = resolveOptions(options);
     const frame = this.#als.getStore();
     const running = frame?.tx;
@@ -111,8 +125,11 @@ export class TransactionManager<C = unknown, P = unknown> {
       case 'savepoint':
         this.#checkJoin(running!, opts);
         return this.#nested(frame!, fn, opts);
-      case 'begin':
-        return this.#outermost(frame, fn, opts);
+      case 'begin': {
+        const work = this.#outermost(frame, fn, opts);
+        this.#inFlight.add(work);
+        return work.finally(() => this.#inFlight.delete(work));
+      }
     }
   }
 
@@ -173,8 +190,17 @@ export class TransactionManager<C = unknown, P = unknown> {
     return cloneMetrics(this.#metrics);
   }
 
-  close(): Promise<void> {
-    return this.#driver.close();
+  /**
+   * Closes the pool: calls still waiting for a connection fail at once instead of hanging, running
+   * transactions finish (they have their own deadlines), new calls are refused.
+   */
+  async close(): Promise<void> {
+    this.#closed = true;
+    const error = new IllegalTransactionStateError('the transaction manager was closed while this call waited for a connection');
+    for (const reject of this.#waiting) reject(error);
+    this.#waiting.clear();
+    await Promise.allSettled([...this.#inFlight]);
+    await this.#driver.close();
   }
 
   /** The frame of a running transaction, physical or empty; outside every `run` there is none. */
@@ -248,10 +274,18 @@ export class TransactionManager<C = unknown, P = unknown> {
   }
 
   #checkJoin(running: PhysicalTransaction<C>, opts: ResolvedOptions): void {
+    const scope = opts.name ? ` ${opts.name}` : '';
+    if (opts.retry !== undefined)
+      this.#logger.debug?.(`@myrmex/tx: retry ignored on${scope}: it joins a running transaction, so only the outermost boundary retries`, {
+        name: opts.name,
+        propagation: opts.propagation,
+      });
     const conflicts = joinConflicts(running, opts);
     if (conflicts.length === 0) return;
     if (this.#onConflict === 'reject') throw new TransactionOptionsConflictError(conflicts);
-    this.#logger.warn(`@myrmex/tx: joined scope${opts.name ? ` ${opts.name}` : ''} conflicts with the running transaction`, { conflicts });
+    const message = `@myrmex/tx: joined scope${scope} conflicts with the running transaction`;
+    if (this.#onConflict === 'warn') this.#logger.warn(message, { conflicts });
+    else this.#logger.debug?.(message, { conflicts });
   }
 
   async #join<T>(frame: Frame<C>, fn: () => T | Promise<T>, opts: ResolvedOptions): Promise<T> {
@@ -273,6 +307,12 @@ export class TransactionManager<C = unknown, P = unknown> {
     tx.rollbackOnly = true;
   }
 
+  /**
+   * A savepoint scope. As Spring's: an error its rules roll back for, setRollbackOnly(), or a joined
+   * child that doomed the transaction roll back to the savepoint and forget the doom raised inside.
+   * The last case, and a commit the database refused (RELEASE after an aborted statement), end in
+   * UnexpectedRollbackError at this boundary, so an outer scope that catches it still commits.
+   */
   async #nested<T>(frame: Frame<C>, fn: () => T | Promise<T>, opts: ResolvedOptions): Promise<T> {
     const tx = frame.tx!;
     tx.savepoints += 1;
@@ -281,28 +321,51 @@ export class TransactionManager<C = unknown, P = unknown> {
     await driver.savepoint(tx.connection, savepoint);
     const scope: Scope = { kind: 'nested', rollbackOnly: false };
     const doomed = { flag: tx.rollbackOnly, cause: tx.rollbackOnlyCause };
-    // Like Spring's resetRollbackOnly: what joined scopes inside doomed is undone with the savepoint.
     const undo = async () => {
       await driver.rollbackToSavepoint(tx.connection, savepoint);
       tx.rollbackOnly = doomed.flag;
       tx.rollbackOnlyCause = doomed.cause;
       this.#metrics.savepointRollbacks += 1;
+      await driver.releaseSavepoint(tx.connection, savepoint);
     };
-    let value: T;
-    try {
-      value = await this.#als.run({ ...frame, scope }, async () => fn());
-    } catch (error) {
-      if (!tx.timedOut) {
-        if (scope.rollbackOnly || shouldRollback(error, opts)) await undo();
-        await driver.releaseSavepoint(tx.connection, savepoint);
-      }
-      throw error;
+    const result = await this.#als
+      .run({ ...frame, scope }, async () => fn())
+      .then(
+        (value) => ({ ok: true as const, value }),
+        (error: unknown) => ({ ok: false as const, error }),
+      );
+    if (tx.timedOut) {
+      if (!result.ok) throw result.error;
+      throw new TransactionTimeoutError(tx.timeoutMs!);
     }
-    if (scope.rollbackOnly) await undo();
-    await driver.releaseSavepoint(tx.connection, savepoint);
-    return value;
+    const unexpected = (cause: unknown, why: string) => {
+      this.#metrics.unexpectedRollbacks += 1;
+      return new UnexpectedRollbackError(`nested scope${opts.name ? ` ${opts.name}` : ''} rolled back to its savepoint: ${why}`, { cause });
+    };
+    if (!result.ok && (scope.rollbackOnly || shouldRollback(result.error, opts))) {
+      await undo();
+      throw result.error;
+    }
+    if (scope.rollbackOnly) {
+      await undo();
+      return (result as { value: T }).value;
+    }
+    if (tx.rollbackOnly) {
+      const cause = result.ok ? tx.rollbackOnlyCause : result.error;
+      await undo();
+      throw unexpected(cause, 'a scope that joined it marked the transaction rollback-only');
+    }
+    try {
+      await driver.releaseSavepoint(tx.connection, savepoint);
+    } catch (releaseError) {
+      // PostgreSQL refuses RELEASE after a statement failed; rolling back to the savepoint makes the
+      // transaction usable again, and the application's own error stays the one reported.
+      await undo();
+      throw unexpected(result.ok ? releaseError : result.error, 'the database refused to keep its work (a statement inside it failed)');
+    }
+    if (!result.ok) throw result.error;
+    return result.value;
   }
-
   async #outermost<T>(frame: Frame<C> | undefined, fn: () => T | Promise<T>, opts: ResolvedOptions): Promise<T> {
     const retry = opts.retry;
     const failures: AttemptFailure[] = [];
@@ -360,7 +423,11 @@ export class TransactionManager<C = unknown, P = unknown> {
   ): Promise<T> {
     this.#checkCapacity(frame, opts);
     const driver = this.#driver;
-    const connection = await driver.acquire();
+    const waitStarted = performance.now();
+    const connection = await this.#acquire(opts.timeoutMs);
+    // The deadline covers the wait for a connection too: what is left of it bounds the transaction.
+    const timeoutMs =
+      opts.timeoutMs === undefined ? undefined : Math.max(1, Math.floor(opts.timeoutMs - (performance.now() - waitStarted)));
     const readOnly = opts.readOnly === true;
     const tx: PhysicalTransaction<C> = {
       connection,
@@ -391,7 +458,7 @@ export class TransactionManager<C = unknown, P = unknown> {
       const scope: Scope = { kind: 'new', rollbackOnly: false };
       const inner: Frame<C> = { tx, scope, held: (frame?.held ?? 0) + 1, writeHeld: (frame?.writeHeld ?? false) || !readOnly };
       const work = this.#als.run(inner, async () => fn());
-      const result = await withDeadline(work, opts.timeoutMs, () => {
+      const result = await withDeadline(work, timeoutMs, () => {
         tx.timedOut = true;
         return driver.abort(connection);
       });
@@ -421,6 +488,51 @@ export class TransactionManager<C = unknown, P = unknown> {
       await driver.release(connection, discard);
     }
     return settle(outcome, tx.hooks, this.#metrics, performance.now() - started, this.#hookReporter(tx.name));
+  }
+
+  /**
+   * A connection from the pool, waiting at most `timeoutMs`; close() ends the wait. A connection that
+   * arrives after the caller gave up goes straight back to the pool.
+   */
+  #acquire(timeoutMs: number | undefined): Promise<C> {
+    const driver = this.#driver;
+    const pending = driver.acquire();
+    return new Promise<C>((resolve, reject) => {
+      let timer: NodeJS.Timeout | undefined;
+      let settled = false;
+      const settle = () => {
+        settled = true;
+        clearTimeout(timer);
+        this.#waiting.delete(giveUp);
+      };
+      const giveUp = (error: Error) => {
+        if (settled) return;
+        settle();
+        pending.then(
+          (connection) => driver.release(connection, false),
+          () => undefined,
+        );
+        reject(error);
+      };
+      if (timeoutMs !== undefined)
+        timer = setTimeout(() => {
+          this.#metrics.timeouts += 1;
+          giveUp(new TransactionTimeoutError(timeoutMs, { waitingForConnection: true }));
+        }, timeoutMs);
+      this.#waiting.add(giveUp);
+      pending.then(
+        (connection) => {
+          if (settled) return;
+          settle();
+          resolve(connection);
+        },
+        (error: unknown) => {
+          if (settled) return;
+          settle();
+          reject(error);
+        },
+      );
+    });
   }
 
   /** `inner` is the outermost scope's frame: beforeCommit hooks run in it, inside the transaction, as Spring's do. */
@@ -455,7 +567,10 @@ export class TransactionManager<C = unknown, P = unknown> {
     } catch (error) {
       if (error instanceof UnexpectedRollbackError) {
         this.#metrics.unexpectedRollbacks += 1;
-        return { status: 'ROLLED_BACK', error, hasError: true };
+        // fn failed with an error its rules commit for (noRollbackOn), but the database had already
+        // aborted the transaction: the caller learns of the rollback and keeps the application's error.
+        const reported = 'error' in result ? new UnexpectedRollbackError(error.message, { cause: result.error }) : error;
+        return { status: 'ROLLED_BACK', error: reported, hasError: true };
       }
       const rolledBack = await this.#quietRollback(tx.connection);
       const known = classifyError(driver.dialect, error, { lockNotAvailable: true }) !== undefined;
