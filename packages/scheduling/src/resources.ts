@@ -44,9 +44,15 @@ export function dominantShare(used: Resources, total: Resources): number {
   return share;
 }
 
+const formatted = new WeakMap<Resources, string>();
+
 export function format(resources: Resources): string {
-  return Object.entries(resources)
+  const cached = formatted.get(resources);
+  if (cached !== undefined) return cached;
+  const text = Object.entries(resources)
     .filter(([, value]) => value !== 0)
     .map(([key, value]) => `${key}=${Number.isInteger(value) ? value : value.toFixed(2)}`)
     .join(',');
+  formatted.set(resources, text);
+  return text;
 }

@@ -86,14 +86,17 @@ describe('schedulePass', () => {
   it('lets burstable work use overcommitted capacity but keeps guaranteed work within physical capacity', () => {
     const guaranteed = job('g', { tasks: [{ id: 'g.t', resources: { cpu: 3 }, qos: 'guaranteed' }] });
     const burstable = job('b', { tasks: [{ id: 'b.t', resources: { cpu: 3 }, qos: 'burstable' }] });
-    const snapshot = (pending = [guaranteed, burstable]) => ({
+    const snapshot = (pending: PendingJob[]) => ({
       now: 0,
       pending,
       running: [running('r', 'x', { resources: { cpu: 2 } })],
       ants: [ant('x', { cpu: 4 })],
     });
-    const result = schedulePass(snapshot(), [priority()], { overcommit: { cpu: 1.5 } });
-    expect(started(result.decisions)).toEqual(['b']);
-    expect(result.decisions.find((d) => d.kind === 'hold')).toMatchObject({ jobId: 'g' });
+    expect(started(schedulePass(snapshot([burstable]), [priority()], { overcommit: { cpu: 1.5 } }).decisions)).toEqual(['b']);
+    const held = schedulePass(snapshot([guaranteed]), [priority()], { overcommit: { cpu: 1.5 } }).decisions;
+    expect(held).toEqual([expect.objectContaining({ kind: 'hold', jobId: 'g', reason: 'no ant has resources cpu=3' })]);
+    const both = schedulePass(snapshot([burstable, { ...burstable, id: 'b2', submittedAt: 1 }]), [fcfs()], { overcommit: { cpu: 1.5 } });
+    expect(started(both.decisions)).toEqual(['b']);
+    expect(both).toMatchObject({ stoppedBy: 'cluster-full', unexamined: 1 });
   });
 });

@@ -19,8 +19,14 @@ const tenants = (n: number, perTenant: number, extra: (t: string) => object = ()
     const t = `t${i % n}`;
     return job(`${t}-${i}`, { tenant: t, submittedAt: i, ...extra(t) });
   });
-const countBy = (ids: readonly (string | undefined)[]) =>
-  ids.reduce<Record<string, number>>((m, id) => ({ ...m, [id!.split('-')[0]!]: (m[id!.split('-')[0]!] ?? 0) + 1 }), {});
+const countBy = (ids: readonly (string | undefined)[]) => {
+  const counts: Record<string, number> = {};
+  for (const id of ids) {
+    const owner = id!.split('-')[0]!;
+    counts[owner] = (counts[owner] ?? 0) + 1;
+  }
+  return counts;
+};
 
 describe('fair share', () => {
   it('weighted max-min: tenants get cpu in proportion to their weights', () => {

@@ -18,6 +18,18 @@ export class Heap<T> {
     return this.items[0];
   }
 
+  push(item: T): void {
+    const items = this.items;
+    items.push(item);
+    let i = items.length - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (this.before(items[i]!, items[parent]!) >= 0) return;
+      [items[i], items[parent]] = [items[parent]!, items[i]!];
+      i = parent;
+    }
+  }
+
   pop(): T | undefined {
     const items = this.items;
     const top = items[0];

@@ -34,9 +34,14 @@ export interface PassResult {
 
 const DEFAULT_BUDGET = { maxDecisions: 10_000, maxExamined: 20_000 };
 
+const keyCache = new WeakMap<object, string[]>();
+
 function accountingKeys(job: { tenant: string; user?: string; queue?: string; jobType: string }): string[] {
+  const cached = keyCache.get(job);
+  if (cached) return cached;
   const keys = [`tenant:${job.tenant}`, `type:${job.jobType}`, `queue:${job.queue ?? 'default'}`];
   if (job.user !== undefined) keys.push(`user:${job.tenant}/${job.user}`);
+  keyCache.set(job, keys);
   return keys;
 }
 
@@ -70,26 +75,46 @@ export function schedulePass(snapshot: Snapshot, plugins: readonly Plugin[], opt
 
   const ants: AntState[] = snapshot.ants.map((ant, index) => {
     const capacity = capacityOf(ant.capacity, options.overcommit);
-    return { ant, index, capacity, free: { ...capacity }, rawFree: { ...ant.capacity }, residents: new Map(), attempts: [] };
+    return { ant, index, capacity, free: { ...capacity }, rawFree: { ...ant.capacity }, residents: [], attempts: [] };
   });
   const antById = new Map(ants.map((state) => [state.ant.id, state]));
-  const occupy = (state: AntState, job: { id: string; jobType: string }, resources: Resources) => {
+  /** The most any one schedulable ant has free, per resource: a task asking more fits nowhere, no scan needed. */
+  let maxFree: Record<string, number> | undefined;
+  const mostFree = () => {
+    if (maxFree) return maxFree;
+    maxFree = {};
+    for (const state of ants) {
+      if (state.ant.schedulable === false) continue;
+      for (const key in state.free) maxFree[key] = Math.max(maxFree[key] ?? Number.NEGATIVE_INFINITY, state.free[key] ?? 0);
+    }
+    return maxFree;
+  };
+  const occupy = (state: AntState, resident: { jobId: string; jobType: string }, resources: Resources) => {
+    maxFree = undefined;
     accumulate(state.free, resources, -1);
     accumulate(state.rawFree, resources, -1);
-    state.residents.set(job.jobType, (state.residents.get(job.jobType) ?? 0) + 1);
-    state.residents.set(`job:${job.id}`, (state.residents.get(`job:${job.id}`) ?? 0) + 1);
+    state.residents.push(resident);
   };
   const vacate = (state: AntState, job: { id: string; jobType: string }, resources: Resources) => {
+    maxFree = undefined;
     accumulate(state.free, resources);
     accumulate(state.rawFree, resources);
-    state.residents.set(job.jobType, (state.residents.get(job.jobType) ?? 1) - 1);
-    state.residents.set(`job:${job.id}`, (state.residents.get(`job:${job.id}`) ?? 1) - 1);
+    const at = state.residents.findLastIndex((r) => r.jobId === job.id);
+    if (at >= 0) state.residents.splice(at, 1);
   };
+  // What runs is charged to its accounts only when a plugin first asks (fcfs never does).
+  let ledgers = false;
+  const ledger = () => {
+    if (ledgers) return;
+    ledgers = true;
+    for (const attempt of snapshot.running) charge(attempt, attempt.resources);
+    for (const [owner, resources] of placedThisPass) charge(owner, resources);
+  };
+  const placedThisPass: [Parameters<typeof charge>[0], Resources][] = [];
   for (const attempt of snapshot.running) {
-    charge(attempt, attempt.resources);
     const state = antById.get(attempt.antId);
     if (!state) continue;
-    occupy(state, { id: attempt.jobId, jobType: attempt.jobType }, attempt.resources);
+    occupy(state, attempt, attempt.resources);
     state.attempts.push(attempt);
   }
   const total: Record<string, number> = {};
@@ -102,8 +127,14 @@ export function schedulePass(snapshot: Snapshot, plugins: readonly Plugin[], opt
     now,
     ants,
     total,
-    allocated: (key) => allocated.get(key) ?? {},
-    count: (key) => counted.get(key)?.size ?? 0,
+    allocated: (key) => {
+      ledger();
+      return allocated.get(key) ?? {};
+    },
+    count: (key) => {
+      ledger();
+      return counted.get(key)?.size ?? 0;
+    },
     meanRuntime: (jobType) => {
       if (!meanCache.has(jobType)) {
         const runs = snapshot.history?.[jobType];
@@ -149,6 +180,7 @@ export function schedulePass(snapshot: Snapshot, plugins: readonly Plugin[], opt
     let bestScore = Number.NEGATIVE_INFINITY;
     let resourceMisses = 0;
     let eligible = 0;
+    if (!fits(task.resources, mostFree())) return `no ant has resources ${format(task.resources)}`;
     const reasons = new Map<string, number>();
     const guaranteed = task.qos === 'guaranteed';
     for (const state of ants) {
@@ -188,12 +220,18 @@ export function schedulePass(snapshot: Snapshot, plugins: readonly Plugin[], opt
     const task = job.tasks[0];
     return job.tasks.length === 1 && task && !task.affinity && !task.preferredAnts && task.qos !== 'guaranteed' ? task : undefined;
   };
-  let fullAnts = 0;
-  const isFull = (state: AntState) => {
-    for (const key in state.capacity) if ((state.capacity[key] ?? 0) > 0 && (state.free[key] ?? 0) > 1e-9) return false;
-    return true;
-  };
-  for (const state of ants) if (state.ant.schedulable === false || isFull(state)) fullAnts++;
+  // The least any due task asks, per resource: when even that fits on no ant, nothing else can either.
+  const leastRequest: Record<string, number> = {};
+  let firstTask = true;
+  for (const job of due) {
+    for (const task of job.tasks) {
+      if (firstTask) Object.assign(leastRequest, task.resources);
+      else {
+        for (const key in leastRequest) leastRequest[key] = Math.min(leastRequest[key]!, task.resources[key] ?? 0);
+      }
+      firstTask = false;
+    }
+  }
 
   const hold = (job: PendingJob, verdict: Hold, plugin: string) => {
     if (verdict.giveUp) {
@@ -227,7 +265,8 @@ export function schedulePass(snapshot: Snapshot, plugins: readonly Plugin[], opt
       break;
     }
     // A full cluster ends the pass, unless a post-filter could make room by preemption.
-    if (fullAnts === ants.length && postFilters.length === 0) {
+    // The head job is always examined, so a pass says why the queue waits.
+    if (examined > 0 && postFilters.length === 0 && !fits(leastRequest, mostFree())) {
       stoppedBy = 'cluster-full';
       break;
     }
@@ -254,6 +293,7 @@ export function schedulePass(snapshot: Snapshot, plugins: readonly Plugin[], opt
     let failure: string | undefined = known ? `no ant has resources ${format(plain.resources)}` : undefined;
     const placements: Placement[] = [];
     const placedOn: AntState[] = [];
+    const resident = { jobId: job.id, jobType: job.jobType };
     if (!failure) {
       for (const task of job.tasks) {
         const chosen = choose(job, task);
@@ -263,7 +303,7 @@ export function schedulePass(snapshot: Snapshot, plugins: readonly Plugin[], opt
           break;
         }
         // Reserved at once so that the job's next task sees this one (gang members, anti-affinity).
-        occupy(chosen, job, task.resources);
+        occupy(chosen, resident, task.resources);
         placements.push({ taskId: task.id, antId: chosen.ant.id, resources: task.resources });
         placedOn.push(chosen);
       }
@@ -301,8 +341,11 @@ export function schedulePass(snapshot: Snapshot, plugins: readonly Plugin[], opt
     decisions.push({ kind: 'admit', jobId: job.id });
     if (job.gang && placements.length > 1) decisions.push({ kind: 'reserve-gang', jobId: job.id, placements });
     else for (const placement of placements) decisions.push({ kind: 'place', jobId: job.id, placement });
-    for (const placement of placements) charge({ ...job, jobId: job.id }, placement.resources);
-    for (const state of new Set(placedOn)) if (isFull(state)) fullAnts++;
+    const owner = { ...job, jobId: job.id };
+    for (const placement of placements) {
+      if (ledgers) charge(owner, placement.resources);
+      else placedThisPass.push([owner, placement.resources]);
+    }
     lanes.served(next.path, job, placements);
   }
   if (stoppedBy === 'queue-empty' && lanes.waiting > 0) stoppedBy = 'budget';
@@ -310,7 +353,7 @@ export function schedulePass(snapshot: Snapshot, plugins: readonly Plugin[], opt
   const backgroundPlace = (job: PendingJob, task: TaskSpec, exclude: string): AntState | undefined => {
     const chosen = choose(job, task, exclude);
     if (typeof chosen === 'string') return undefined;
-    occupy(chosen, job, task.resources);
+    occupy(chosen, { jobId: job.id, jobType: job.jobType }, task.resources);
     return chosen;
   };
   for (const plugin of plugins) if (plugin.background) decisions.push(...plugin.background(context, backgroundPlace));

@@ -18,8 +18,8 @@ export interface AntState {
   /** Physical capacity minus every allocation: what a guaranteed task may use. */
   readonly rawFree: Record<string, number>;
   readonly capacity: Record<string, number>;
-  /** Job types (and job ids) placed here, for anti-affinity. */
-  readonly residents: Map<string, number>;
+  /** The jobs with work here (running, and placed this pass), for anti-affinity. */
+  readonly residents: { readonly jobId: string; readonly jobType: string }[];
   readonly attempts: RunningAttempt[];
 }
 

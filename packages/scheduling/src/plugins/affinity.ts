@@ -86,8 +86,8 @@ export function affinity(raw: AffinityOptions = {}): Plugin {
       if (planned !== undefined && planned !== state.ant.id) return 'affinity: another ant is planned for this task';
       if (!requiredMatch(task.affinity?.required, state.ant)) return 'affinity: no ant matches the required labels';
       for (const other of task.affinity?.antiAffinity ?? []) {
-        const key = other === 'self' ? `job:${job.id}` : other;
-        if ((state.residents.get(key) ?? 0) > 0) return `anti-affinity: ${other} already runs there`;
+        if (state.residents.some((r) => (other === 'self' ? r.jobId === job.id : r.jobType === other)))
+          return `anti-affinity: ${other} already runs there`;
       }
       return undefined;
     },

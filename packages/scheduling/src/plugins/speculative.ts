@@ -27,6 +27,7 @@ export function stragglerAfter(
   history: readonly number[] | undefined,
   p: number,
   minHistory: number,
+  cache?: Map<readonly number[], number>,
 ): number | undefined {
   if (attempt.speculativeBackup) {
     const expected =
@@ -34,7 +35,12 @@ export function stragglerAfter(
     return expected === undefined ? undefined : expected * attempt.speculativeBackup.delayThreshold;
   }
   if (!history || history.length < minHistory) return undefined;
-  return percentile(history, p);
+  let threshold = cache?.get(history);
+  if (threshold === undefined) {
+    threshold = percentile(history, p);
+    cache?.set(history, threshold);
+  }
+  return threshold;
 }
 
 /**
@@ -48,6 +54,7 @@ export function speculative(raw: SpeculativeOptions = {}): Plugin {
     name: 'speculative',
     background: (context, place) => {
       const decisions: ReturnType<NonNullable<Plugin['background']>> = [];
+      const thresholds = new Map<readonly number[], number>();
       const backedUp = new Set(context.snapshot.running.filter((a) => a.speculative).map((a) => a.taskId));
       const totalCpu = context.total.cpu ?? 0;
       let freeCpu = 0;
@@ -55,7 +62,13 @@ export function speculative(raw: SpeculativeOptions = {}): Plugin {
       for (const attempt of context.snapshot.running) {
         if (decisions.length >= options.maxPerPass) break;
         if (attempt.speculative || attempt.terminating || backedUp.has(attempt.taskId) || context.victims.has(attempt.id)) continue;
-        const after = stragglerAfter(attempt, context.snapshot.history?.[attempt.jobType], options.percentile, options.minHistory);
+        const after = stragglerAfter(
+          attempt,
+          context.snapshot.history?.[attempt.jobType],
+          options.percentile,
+          options.minHistory,
+          thresholds,
+        );
         if (after === undefined || context.now - attempt.startedAt <= after) continue;
         const threshold = attempt.speculativeBackup?.resourceThreshold ?? options.resourceThreshold;
         if (totalCpu > 0 && freeCpu / totalCpu < threshold) continue;
