@@ -5,6 +5,8 @@ export interface QueryResult<Row = Record<string, unknown>> {
   readonly rows: Row[];
   /** Rows returned by a query, or rows changed by a write. */
   readonly rowCount: number;
+  /** The generated key of an INSERT (MariaDB/MySQL insertId, SQLite rowid); PostgreSQL uses RETURNING instead. */
+  readonly insertId?: number | bigint;
 }
 
 export interface BeginSpec {

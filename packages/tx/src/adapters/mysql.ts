@@ -100,7 +100,8 @@ export function mysqlDriver(pool: Pool, options: MysqlDriverOptions = {}): Drive
     async query<Row>(target: PoolConnection | Pool, sql: string, params: readonly unknown[] = []): Promise<QueryResult<Row>> {
       const [result] = await target.query(sql, params as unknown[]);
       if (Array.isArray(result)) return { rows: result as Row[], rowCount: result.length };
-      return { rows: [], rowCount: (result as ResultSetHeader).affectedRows };
+      const header = result as ResultSetHeader;
+      return { rows: [], rowCount: header.affectedRows, insertId: header.insertId };
     },
     placeholder: () => '?',
     quoteIdentifier: (identifier) =>

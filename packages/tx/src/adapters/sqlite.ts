@@ -138,7 +138,8 @@ export function sqliteDriver(options: SqliteDriverOptions): Driver<Database, Dat
         const rows = statement.all(...params) as Row[];
         return { rows, rowCount: rows.length };
       }
-      return { rows: [], rowCount: statement.run(...params).changes };
+      const { changes, lastInsertRowid } = statement.run(...params);
+      return { rows: [], rowCount: changes, insertId: lastInsertRowid };
     },
     placeholder: () => '?',
     quoteIdentifier: (identifier) =>
