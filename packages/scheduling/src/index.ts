@@ -7,7 +7,7 @@ export { capacity } from './plugins/capacity.js';
 export { concurrencyLimits } from './plugins/concurrency.js';
 export { delay } from './plugins/delay.js';
 export { edf, edfUtilisation, feasibleByDeadline, rateMonotonicBound } from './plugins/edf.js';
-export { drfAllocate, fairShare, jainIndex, maxMinShares } from './plugins/fair-share.js';
+export { drfAllocate, drfShares, fairShare, jainIndex, maxMinShares } from './plugins/fair-share.js';
 export { fcfs } from './plugins/fcfs.js';
 export { gang } from './plugins/gang.js';
 export { hungarian } from './plugins/hungarian.js';

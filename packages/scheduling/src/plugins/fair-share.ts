@@ -148,6 +148,30 @@ export function drfAllocate(capacity: Resources, demands: readonly Resources[], 
   }
 }
 
+/**
+ * DRF with divisible tasks, the model in which Ghodsi et al. prove its properties: every user's dominant share
+ * rises together until a resource it uses runs out; then it stops. Returns tasks per user (fractional).
+ */
+export function drfShares(capacity: Resources, demands: readonly Resources[]): number[] {
+  const perTask = demands.map((d) => dominantShare(d, capacity));
+  const shares = demands.map(() => 0);
+  const used: Record<string, number> = {};
+  let active = demands.map((_, i) => i).filter((i) => perTask[i]! > 0);
+  let level = 0;
+  while (active.length > 0) {
+    const rate: Record<string, number> = {};
+    for (const i of active) for (const key in demands[i]) rate[key] = (rate[key] ?? 0) + (demands[i]![key] ?? 0) / perTask[i]!;
+    let step = Number.POSITIVE_INFINITY;
+    for (const key in rate) if (rate[key]! > 0) step = Math.min(step, ((capacity[key] ?? 0) - (used[key] ?? 0)) / rate[key]!);
+    level += step;
+    for (const key in rate) used[key] = (used[key] ?? 0) + step * rate[key]!;
+    for (const i of active) shares[i] = level;
+    const saturated = Object.keys(rate).filter((key) => rate[key]! > 0 && (used[key] ?? 0) >= (capacity[key] ?? 0) * (1 - 1e-12));
+    active = active.filter((i) => !saturated.some((key) => (demands[i]![key] ?? 0) > 0));
+  }
+  return shares.map((share, i) => (perTask[i]! > 0 ? share / perTask[i]! : 0));
+}
+
 /** Weighted max-min fair shares of one divisible resource (water filling): nobody gets more than it asks. */
 export function maxMinShares(capacity: number, demands: readonly number[], userWeights?: readonly number[]): number[] {
   const shares = demands.map(() => 0);
