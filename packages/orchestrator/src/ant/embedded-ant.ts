@@ -1,4 +1,5 @@
 import type { Executor, LogStream } from '../executors/executor.js';
+import { PidLedger } from './pid-ledger.js';
 import type { AntDescriptor, AntMessage, Assignment, ProgressLog, QueenMessage } from './protocol.js';
 
 export interface EmbeddedAntOptions {
@@ -6,6 +7,8 @@ export interface EmbeddedAntOptions {
   readonly executors: ReadonlyMap<string, Executor>;
   readonly send: (message: AntMessage) => void;
   readonly heartbeatMs?: number;
+  /** Where the ant notes its tasks' process groups (default: a folder in the OS temp dir). */
+  readonly pidLedger?: PidLedger;
 }
 
 interface Running {
@@ -26,11 +29,15 @@ export class EmbeddedAnt {
   private readonly send: (message: AntMessage) => void;
   private readonly running = new Map<string, Running>();
   private heartbeat?: NodeJS.Timeout;
+  private readonly ledger: PidLedger;
 
   constructor(options: EmbeddedAntOptions) {
     this.descriptor = options.descriptor;
     this.executors = options.executors;
     this.send = options.send;
+    this.ledger = options.pidLedger ?? new PidLedger();
+    // Processes an ant on this machine left when it died (kill -9) are killed before new work starts.
+    this.ledger.sweep();
     this.heartbeat = setInterval(() => this.beat(), options.heartbeatMs ?? 5000);
     this.heartbeat.unref();
   }
@@ -70,6 +77,7 @@ export class EmbeddedAnt {
       setImmediate(flush);
     };
     const executor = this.executors.get(assignment.spec.method);
+    const startedPids: number[] = [];
     const run = async () => {
       if (!executor) return { succeeded: false, error: `ant ${this.descriptor.id} has no executor for ${assignment.spec.method}` };
       try {
@@ -88,6 +96,8 @@ export class EmbeddedAnt {
           },
           started: (pid) => {
             entry.pid = pid;
+            startedPids.push(pid);
+            this.ledger.add(pid);
             flush();
           },
         });
@@ -99,6 +109,7 @@ export class EmbeddedAnt {
       }
     };
     entry.done = run().then((result) => {
+      for (const pid of startedPids) this.ledger.remove(pid);
       flush();
       this.running.delete(assignment.id);
       this.send({ type: 'result', antId: this.descriptor.id, assignmentId: assignment.id, result, outputs });

@@ -1,5 +1,4 @@
-import type { AntInfo } from '../queen/service.js';
-import type { AntSlot } from '../scheduler/policy.js';
+import type { AntInfo, AntSlot } from '../domain/types.js';
 import type { AntDescriptor, AntMessage, Assignment, QueenMessage } from './protocol.js';
 
 interface Connection {
@@ -69,6 +68,14 @@ export class AntRegistry {
     if (!connection) throw new Error(`ant ${antId} is not connected`);
     connection.assignments.add(assignment.id);
     connection.send({ type: 'assign', assignment });
+  }
+
+  /** Assignment ids of `jobId` running on this queen's ants. */
+  assignmentsOf(jobId: string): string[] {
+    const prefix = `${jobId}/`;
+    const found: string[] = [];
+    for (const c of this.connections.values()) for (const id of c.assignments) if (id.startsWith(prefix)) found.push(id);
+    return found;
   }
 
   /** Asks whichever ant runs the assignment to stop it. */

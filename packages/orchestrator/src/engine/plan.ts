@@ -1,5 +1,5 @@
-import type { JobDefinition } from '../definition/model.js';
-import type { TaskState } from '../queen/service.js';
+import type { JobDefinition, TaskDefinition } from '../definition/model.js';
+import { isTerminalTask, type TaskState } from '../domain/states.js';
 import { graphOf, type JobGraph } from './graph.js';
 
 export interface TaskSnapshot {
@@ -25,8 +25,13 @@ export interface Plan {
   readonly outcome?: { readonly state: 'COMPLETED' | 'FAILED' | 'CANCELLED'; readonly reason: string };
 }
 
-const TERMINAL: ReadonlySet<TaskState> = new Set(['COMPLETED', 'FAILED', 'SKIPPED', 'CANCELLED']);
-export const isTerminalTask = (state: TaskState): boolean => TERMINAL.has(state);
+/**
+ * The tasks a task waits for (the DAG join): `needs` in the definition model, which was called
+ * `dependencies` before `dependencies` took Formicary's meaning (artifacts only).
+ */
+function joinOf(task: TaskDefinition): readonly string[] {
+  return (task as { readonly needs?: readonly string[] }).needs ?? task.dependencies;
+}
 
 type Decision = { kind: 'start' } | { kind: 'skip'; reason: string } | { kind: 'wait' } | { kind: 'atEnd' };
 
@@ -69,7 +74,7 @@ class Evaluation {
 
   decide(taskType: string, failing: boolean): Decision {
     const task = this.graph.tasks.get(taskType)!;
-    const deps = task.dependencies;
+    const deps = joinOf(task);
     if (!task.alwaysRun && failing) return { kind: 'skip', reason: 'job failing' };
     if (deps.some((dep) => !isTerminalTask(this.state(dep)))) return { kind: 'wait' };
     const route = this.routeStatus(taskType);

@@ -1,31 +1,16 @@
 import type { JobDefinition } from '../definition/model.js';
-import type { TimelineEvent } from '../queen/service.js';
+import { type JobAction, RUNNABLE_JOB_STATES, refusal } from '../domain/states.js';
+import type { TimelineEvent } from '../domain/types.js';
 import type { AttemptEnd, Changes, JobChange, JobRow, JobStore, TaskChange, TaskRow } from '../store/store.js';
 import { type JobSnapshot, jobRetryDelay, type Plan, planJob, type TaskSnapshot, tasksToRestart } from './plan.js';
 import { type AttemptResult, judgeAttempt, type RetryDelay, type Verdict } from './verdict.js';
-
-/** Serialises work per job: every read-decide-write of one job runs alone, in order. */
-export class JobLocks {
-  private readonly tails = new Map<string, Promise<unknown>>();
-
-  run<T>(jobId: string, work: () => Promise<T>): Promise<T> {
-    const previous = this.tails.get(jobId) ?? Promise.resolve();
-    const next = previous.then(work, work);
-    const tail = next.catch(() => undefined);
-    this.tails.set(jobId, tail);
-    void tail.then(() => {
-      if (this.tails.get(jobId) === tail) this.tails.delete(jobId);
-    });
-    return next;
-  }
-}
 
 export interface SupervisorHooks {
   /** Definitions by job type and version (cached by the queen). */
   definition(jobType: string, version: number): Promise<JobDefinition>;
   /** Called with every committed transition, in commit order. */
   committed(events: readonly TimelineEvent[]): void;
-  /** Stop a running attempt; its result arrives later and is ignored if the task has moved on. */
+  /** Stop a running attempt this process runs; its result arrives later and is rejected if the task has moved on. */
   kill(jobId: string, taskType: string, attempt: number, reason: string): void;
   retryDelay: RetryDelay;
 }
@@ -39,6 +24,12 @@ export class SupervisorError extends Error {
     super(message);
   }
 }
+
+/** The mark a timeout leaves on a running task: its attempt fails with this reason, without retry. */
+export const TIMEOUT_KILL = 'job timeout';
+
+/** How many times one request re-reads and re-plans a job that others keep changing before giving up. */
+const MAX_REPLANS = 100;
 
 function snapshotOf(tasks: readonly TaskRow[], stop: JobRow['stop'], overrides: ReadonlyMap<string, TaskSnapshot>): JobSnapshot {
   const map = new Map<string, TaskSnapshot>();
@@ -63,50 +54,94 @@ interface Step {
   /** Task states as they will be after `tasks`, for the plan. */
   readonly overrides?: ReadonlyMap<string, TaskSnapshot>;
   readonly stop?: JobRow['stop'];
+  /** False: write the step as it is, without planning on top (pause, restart). */
+  readonly planned?: boolean;
+}
+
+interface Loaded {
+  readonly job: JobRow;
+  readonly tasks: readonly TaskRow[];
+  readonly definition: JobDefinition;
+}
+
+/** What a request decided after reading the job: its result, and the step to commit (none: nothing to write). */
+interface Decision<T> {
+  readonly result: T;
+  readonly step?: Step;
+  /** Called when the write was refused: done ends the request with `result` instead of re-planning. */
+  readonly onRefused?: (read: JobRow) => Promise<{ done: true; result: T } | { done: false }>;
 }
 
 /**
- * The job supervisor: turns events (admission, an attempt's result, cancel, restart, timeout,
- * recovery) into store transitions, using the pure engine for every decision.
+ * The job supervisor: turns events (admission, an attempt's result, cancel, restart, timeout, an
+ * expired lease) into store transitions, using the pure engine for every decision.
+ *
+ * Nothing here is a critical section in memory: each request reads the job with its revision,
+ * plans, and writes with that revision (compare-and-set); when another queen (or request) changed
+ * the job meanwhile the write is refused and the request re-reads and re-plans.
  */
 export class Supervisor {
-  readonly locks = new JobLocks();
-  /** Attempts killed by their job's timeout: they fail with "job timeout", without retry. */
-  private readonly timedOut = new Set<string>();
-
   constructor(
     private readonly store: JobStore,
     private readonly hooks: SupervisorHooks,
     private readonly now: () => number = Date.now,
   ) {}
 
-  private async load(jobId: string): Promise<{ job: JobRow; tasks: readonly TaskRow[]; definition: JobDefinition }> {
+  private async load(jobId: string): Promise<Loaded> {
     const job = await this.store.job(jobId);
     if (!job) throw new SupervisorError(`job ${jobId} does not exist`, 'not_found');
     const [tasks, definition] = await Promise.all([this.store.tasks(jobId), this.hooks.definition(job.jobType, job.version)]);
     return { job, tasks, definition };
   }
 
-  /** Applies `step` plus the plan that follows from it, in one transaction. */
-  private async commit(job: JobRow, tasks: readonly TaskRow[], definition: JobDefinition, step: Step): Promise<boolean> {
+  /**
+   * Reads the job, lets `decide` choose (a step to commit, or nothing), commits it at the revision
+   * read, and starts over when the job moved on. `decide` returns the request's result.
+   */
+  private async transact<T>(jobId: string, decide: (loaded: Loaded) => Decision<T>): Promise<T> {
+    for (let round = 0; ; round++) {
+      const loaded = await this.load(jobId);
+      const decision = decide(loaded);
+      if (decision.step === undefined) return decision.result;
+      if (await this.commit(loaded, decision.step)) return decision.result;
+      if (decision.onRefused) {
+        const outcome = await decision.onRefused(loaded.job);
+        if (outcome.done) return outcome.result;
+      }
+      if (round >= MAX_REPLANS) throw new SupervisorError(`job ${jobId} kept changing while being updated; try again`, 'conflict');
+    }
+  }
+
+  private refuse(action: JobAction, job: JobRow): void {
+    const reason = refusal(action, job.id, job.state);
+    if (reason !== undefined) throw new SupervisorError(reason, 'conflict');
+  }
+
+  /** Applies `step` plus the plan that follows from it, in one transaction at the revision read. */
+  private async commit({ job, tasks, definition }: Loaded, step: Step): Promise<boolean> {
     const at = new Date(this.now());
     const stop = step.stop === undefined ? job.stop : step.stop;
     const snapshot = snapshotOf(tasks, stop ?? undefined, step.overrides ?? new Map());
-    const plan = planJob(definition, snapshot);
+    const plan = step.planned === false ? { start: [], skip: [], cancel: [] } : planJob(definition, snapshot);
     const taskChanges = [...(step.tasks ?? []), ...this.planChanges(plan, snapshot)];
     const attempts = [...(step.attempts ?? []), ...this.cancelledAttempts(plan, tasks)];
-    const jobChange = { ...this.outcomeChange(job, definition, plan, at), ...step.job };
-    if (jobChange.state === 'PENDING' && job.state !== 'PENDING') {
+    const jobChange: JobChange = { ...this.outcomeChange(job, definition, plan, at), ...step.job };
+    if (jobChange.state === 'PENDING' && job.state !== 'PENDING' && step.planned !== false) {
       // An automatic job retry: the failed, skipped and cancelled tasks run again, as in a soft restart.
       taskChanges.push(...this.resets(finalStates(snapshot, taskChanges), false, 'job retry'));
     }
-    const changes: Changes = { at, job: { expect: [job.state], ...jobChange }, tasks: taskChanges, attempts };
+    if (taskChanges.length === 0 && attempts.length === 0 && Object.keys(jobChange).length === 0) return true;
+    const changes: Changes = { at, job: { ...jobChange, revision: job.revision }, tasks: taskChanges, attempts };
     const events = await this.store.apply(job.id, changes);
     if (!events) return false;
     this.hooks.committed(events);
     for (const taskType of plan.cancel) {
       const row = tasks.find((t) => t.taskType === taskType);
       if (row?.state === 'EXECUTING') this.hooks.kill(job.id, taskType, row.attempt, 'job cancelled');
+    }
+    for (const change of taskChanges) {
+      const row = tasks.find((t) => t.taskType === change.taskType);
+      if (change.kill && row?.state === 'EXECUTING') this.hooks.kill(job.id, row.taskType, row.attempt, change.kill);
     }
     return true;
   }
@@ -132,7 +167,7 @@ export class Supervisor {
   }
 
   /** The job's own transition once the plan says it is over: terminal, or an automatic retry. */
-  private outcomeChange(job: JobRow, definition: JobDefinition, plan: Plan, at: Date): Partial<JobChange> {
+  private outcomeChange(job: JobRow, definition: JobDefinition, plan: Plan, at: Date): JobChange {
     const outcome = plan.outcome;
     if (!outcome) return {};
     if (outcome.state === 'FAILED') {
@@ -163,49 +198,65 @@ export class Supervisor {
       notBefore: null,
       exitCode: null,
       endedAt: null,
+      kill: null,
       ...(hard ? { outputs: {} } : {}),
     }));
   }
 
-  /** PENDING -> READY: the job may start; its first tasks become READY. */
-  admit(jobId: string): Promise<boolean> {
-    return this.locks.run(jobId, async () => {
-      const { job, tasks, definition } = await this.load(jobId);
-      if (job.state !== 'PENDING') return false;
-      return this.commit(job, tasks, definition, {
-        job: {
-          state: 'READY',
-          reason: 'admitted',
-          deadlineAt: null,
-          endedAt: null,
+  /**
+   * PENDING -> READY: the job may start; its first tasks become READY. With `maxConcurrency` the
+   * store admits it only while fewer jobs of its type are admitted (counted in the transaction).
+   * False when the job is not PENDING or its type is full.
+   */
+  admit(jobId: string, maxConcurrency?: number): Promise<boolean> {
+    return this.transact<boolean>(jobId, ({ job }) => {
+      if (job.state !== 'PENDING') return { result: false };
+      return {
+        result: true,
+        step: {
+          job: {
+            state: 'READY',
+            reason: 'admitted',
+            deadlineAt: null,
+            endedAt: null,
+            ...(maxConcurrency === undefined ? {} : { admitWithin: maxConcurrency }),
+          },
         },
-      });
+        // Refused at the same revision: the job did not move, so its type was full.
+        onRefused: async (read) => {
+          const now = await this.store.job(jobId);
+          return now?.revision === read.revision ? { done: true, result: false } : { done: false };
+        },
+      };
     });
   }
 
-  /** An attempt's result, from whichever ant ran it. Ignored when the task has moved on (cancel, recovery). */
+  /**
+   * An attempt's result, from whichever ant ran it. Rejected (undefined) when the attempt is not the
+   * task's current, running one: the fencing check, for a late result after a cancel or a reap.
+   */
   attemptFinished(
     jobId: string,
     taskType: string,
     attempt: number,
     result: AttemptResult,
     outputs: Readonly<Record<string, string>>,
+    expect?: AttemptEnd['expect'],
   ): Promise<Verdict | undefined> {
-    return this.locks.run(jobId, async () => {
-      const { job, tasks, definition } = await this.load(jobId);
+    return this.transact<Verdict | undefined>(jobId, ({ tasks, definition }) => {
       const row = tasks.find((t) => t.taskType === taskType);
       const task = definition.tasks.find((t) => t.taskType === taskType);
-      if (!row || !task || row.state !== 'EXECUTING' || row.attempt !== attempt) return undefined;
-      const killedByTimeout = this.timedOut.delete(`${jobId}/${taskType}/${attempt}`);
-      const verdict: Verdict = killedByTimeout
-        ? { kind: 'failed', fatal: false, reason: 'job timeout' }
-        : judgeAttempt(task, result, row.runAttempts, this.hooks.retryDelay);
+      if (!row || !task || row.state !== 'EXECUTING' || row.attempt !== attempt) return { result: undefined };
+      const verdict: Verdict =
+        row.kill === TIMEOUT_KILL
+          ? { kind: 'failed', fatal: false, reason: TIMEOUT_KILL }
+          : judgeAttempt(task, result, row.runAttempts, this.hooks.retryDelay);
       const now = this.now();
       const exitCode = result.exitCode ?? null;
       const attemptState = verdict.kind === 'completed' ? 'COMPLETED' : 'FAILED';
       const change: TaskChange =
         verdict.kind === 'retry'
-          ? { taskType, state: 'READY', reason: verdict.reason, exitCode, outputs, notBefore: now + verdict.delayMs }
+          ? { taskType, state: 'READY', reason: verdict.reason, exitCode, outputs, notBefore: now + verdict.delayMs, kill: null }
           : {
               taskType,
               state: attemptState,
@@ -215,6 +266,7 @@ export class Supervisor {
               route: verdict.route ?? null,
               fatal: verdict.kind === 'failed' && verdict.fatal,
               endedAt: new Date(now),
+              kill: null,
             };
       const override: TaskSnapshot = {
         state: change.state!,
@@ -222,23 +274,30 @@ export class Supervisor {
         fatal: verdict.kind === 'failed' && verdict.fatal,
         reason: verdict.reason,
       };
-      const committed = await this.commit(job, tasks, definition, {
-        tasks: [{ ...change, expect: { state: 'EXECUTING', attempt } }],
-        attempts: [{ taskType, attempt, state: attemptState, exitCode: result.exitCode, reason: verdict.reason }],
-        overrides: new Map([[taskType, override]]),
-      });
-      return committed ? verdict : undefined;
+      const end: AttemptEnd = {
+        taskType,
+        attempt,
+        state: attemptState,
+        exitCode: result.exitCode,
+        reason: verdict.reason,
+        ...(expect === undefined ? {} : { expect }),
+      };
+      return {
+        result: verdict,
+        step: {
+          tasks: [{ ...change, expect: { state: 'EXECUTING', attempt } }],
+          attempts: [end],
+          overrides: new Map([[taskType, override]]),
+        },
+      };
     });
   }
 
-  /** Cancels a job that has not ended: running attempts are killed, nothing new starts. */
+  /** Cancels a job that has not ended: running attempts are killed by their owners, nothing new starts. */
   cancel(jobId: string, reason = 'cancelled'): Promise<void> {
-    return this.locks.run(jobId, async () => {
-      const { job, tasks, definition } = await this.load(jobId);
-      if (job.state === 'COMPLETED' || job.state === 'FAILED' || job.state === 'CANCELLED') {
-        throw new SupervisorError(`job ${jobId} is already ${job.state}`, 'conflict');
-      }
-      await this.commit(job, tasks, definition, { stop: 'cancel', job: { stop: 'cancel', reason } });
+    return this.transact(jobId, ({ job }) => {
+      this.refuse('cancel', job);
+      return { result: undefined, step: { stop: 'cancel', job: { stop: 'cancel', reason } } };
     });
   }
 
@@ -247,92 +306,72 @@ export class Supervisor {
    * READY/EXECUTING jobs); running attempts finish and their results are judged as usual.
    */
   pause(jobId: string, reason = 'paused'): Promise<void> {
-    return this.locks.run(jobId, async () => {
-      const { job } = await this.load(jobId);
-      if (job.state !== 'READY' && job.state !== 'EXECUTING') {
-        throw new SupervisorError(`job ${jobId} is ${job.state}; only READY or EXECUTING jobs can be paused`, 'conflict');
-      }
-      const events = await this.store.apply(jobId, { at: new Date(this.now()), job: { expect: [job.state], state: 'PAUSED', reason } });
-      if (!events) throw new SupervisorError(`job ${jobId} changed while pausing; try again`, 'conflict');
-      this.hooks.committed(events);
+    return this.transact(jobId, ({ job }) => {
+      this.refuse('pause', job);
+      return { result: undefined, step: { planned: false, job: { state: 'PAUSED', reason } } };
     });
   }
 
   /** PAUSED -> the state it was paused in, re-planned from what finished meanwhile. */
-  resume(jobId: string): Promise<void> {
-    return this.locks.run(jobId, async () => {
-      const { job, tasks, definition } = await this.load(jobId);
-      if (job.state !== 'PAUSED') throw new SupervisorError(`job ${jobId} is ${job.state}; only PAUSED jobs can be resumed`, 'conflict');
-      const timeline = await this.store.timeline(jobId);
-      const paused = timeline.findLast((event) => event.taskType === undefined && event.to === 'PAUSED');
-      const state = paused?.from === 'EXECUTING' ? 'EXECUTING' : 'READY';
-      if (!(await this.commit(job, tasks, definition, { job: { state, reason: 'resumed' } }))) {
-        throw new SupervisorError(`job ${jobId} changed while resuming; try again`, 'conflict');
-      }
+  async resume(jobId: string): Promise<void> {
+    const timeline = await this.store.timeline(jobId);
+    const paused = timeline.findLast((event) => event.taskType === undefined && event.to === 'PAUSED');
+    const state = paused?.from === 'EXECUTING' ? 'EXECUTING' : 'READY';
+    return this.transact(jobId, ({ job }) => {
+      this.refuse('resume', job);
+      return { result: undefined, step: { job: { state, reason: 'resumed' } } };
     });
   }
 
   /** FAILED or CANCELLED -> PENDING: failed, cancelled and skipped tasks run again (hard: every task). */
   restart(jobId: string, hard: boolean): Promise<void> {
-    return this.locks.run(jobId, async () => {
-      const { job, tasks } = await this.load(jobId);
-      if (job.state !== 'FAILED' && job.state !== 'CANCELLED') {
-        throw new SupervisorError(`job ${jobId} is ${job.state}; only FAILED or CANCELLED jobs can be restarted`, 'conflict');
-      }
+    return this.transact(jobId, ({ job, tasks }) => {
+      this.refuse('restart', job);
       const reason = hard ? 'restarted (hard)' : 'restarted';
-      const events = await this.store.apply(jobId, {
-        at: new Date(this.now()),
-        job: {
-          expect: [job.state],
-          state: 'PENDING',
-          reason,
-          stop: null,
-          endedAt: null,
-          scheduledAt: new Date(this.now()),
-          deadlineAt: null,
+      return {
+        result: undefined,
+        step: {
+          planned: false,
+          job: { state: 'PENDING', reason, stop: null, endedAt: null, scheduledAt: new Date(this.now()), deadlineAt: null },
+          tasks: this.resets(snapshotOf(tasks, job.stop, new Map()), hard, reason),
         },
-        tasks: this.resets(snapshotOf(tasks, job.stop, new Map()), hard, reason),
-      });
-      if (!events) throw new SupervisorError(`job ${jobId} changed while restarting; try again`, 'conflict');
-      this.hooks.committed(events);
+      };
     });
   }
 
-  /** The job ran past its timeout: running attempts are killed (FAILED "job timeout"), always_run tasks still run. */
+  /**
+   * The job ran past its timeout: its running tasks are marked (their attempts fail with "job
+   * timeout", without retry, and their owners kill them), always_run tasks still run.
+   */
   timeout(jobId: string): Promise<void> {
-    return this.locks.run(jobId, async () => {
-      const { job, tasks, definition } = await this.load(jobId);
-      if (job.state !== 'READY' && job.state !== 'EXECUTING') return;
-      const committed = await this.commit(job, tasks, definition, { stop: 'timeout', job: { stop: 'timeout', deadlineAt: null } });
-      if (!committed) return;
-      for (const row of tasks) {
-        if (row.state !== 'EXECUTING') continue;
-        this.timedOut.add(`${jobId}/${row.taskType}/${row.attempt}`);
-        this.hooks.kill(jobId, row.taskType, row.attempt, 'job timeout');
-      }
+    return this.transact(jobId, ({ job, tasks }) => {
+      if (!RUNNABLE_JOB_STATES.includes(job.state) || job.stop !== undefined) return { result: undefined };
+      const marks: TaskChange[] = tasks.filter((t) => t.state === 'EXECUTING').map((t) => ({ taskType: t.taskType, kill: TIMEOUT_KILL }));
+      return { result: undefined, step: { stop: 'timeout', job: { stop: 'timeout', deadlineAt: null }, tasks: marks } };
     });
   }
 
   /** Re-plans a job from its stored state (after an automatic job retry or a restart of the queen). */
   replan(jobId: string): Promise<void> {
-    return this.locks.run(jobId, async () => {
-      const { job, tasks, definition } = await this.load(jobId);
-      if (job.state !== 'READY' && job.state !== 'EXECUTING') return;
-      await this.commit(job, tasks, definition, {});
+    return this.transact(jobId, ({ job }) => {
+      if (!RUNNABLE_JOB_STATES.includes(job.state)) return { result: undefined };
+      return { result: undefined, step: {} };
     });
   }
 
   /**
-   * After a crash: an attempt still marked EXECUTING died with the previous queen. It is judged as
-   * a failed attempt with the reason "queen restarted": retried if the task has retries left,
-   * otherwise FAILED. An attempt row left open by a task that had moved on is just closed.
+   * An attempt whose owner is gone (its lease expired, or its queen's process is known dead): judged
+   * as a failed attempt with `reason`, retried if the task has retries left, otherwise FAILED. An
+   * attempt row left open by a task that had moved on is just closed. `expect` makes the write
+   * conditional on the lease still being expired (or the owner unchanged) inside the transaction.
    */
-  async recoverAttempt(jobId: string, taskType: string, attempt: number): Promise<void> {
-    const reason = 'queen restarted';
-    const verdict = await this.attemptFinished(jobId, taskType, attempt, { succeeded: false, error: reason }, {});
+  async recoverAttempt(jobId: string, taskType: string, attempt: number, reason: string, expect?: AttemptEnd['expect']): Promise<void> {
+    const verdict = await this.attemptFinished(jobId, taskType, attempt, { succeeded: false, error: reason }, {}, expect);
     if (verdict) return;
-    await this.locks.run(jobId, async () => {
-      await this.store.apply(jobId, { at: new Date(this.now()), attempts: [{ taskType, attempt, state: 'FAILED', reason }] });
+    const events = await this.store.apply(jobId, {
+      at: new Date(this.now()),
+      attempts: [{ taskType, attempt, state: 'FAILED', reason, ...(expect === undefined ? {} : { expect }) }],
     });
+    if (events) this.hooks.committed(events);
   }
 }

@@ -1,19 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
+import type { Supervisor } from '../engine/supervisor.js';
 import type { JobStore } from '../store/store.js';
-import { QueenError } from './errors.js';
 
-const LEASE = 'queen';
-
-/** `host/pid/random`: enough to tell whether the holder's process still exists. */
+/** `host/pid/random`: names a queen as the owner of attempts, and tells whether its process still exists. */
 export function newHolderId(): string {
   return `${hostname()}/${process.pid}/${randomUUID().slice(0, 8)}`;
 }
 
 /**
  * A holder on this host whose process no longer exists (killed with -9, say) cannot renew: its
- * lease may be taken at once instead of after it expires, so a restart recovers immediately.
+ * attempts may be taken at once instead of after their lease expires, so a restart recovers immediately.
  */
 export function holderIsGone(holder: string): boolean {
   const [host, pidText] = holder.split('/');
@@ -27,43 +25,65 @@ export function holderIsGone(holder: string): boolean {
   }
 }
 
+/** The reason an attempt whose owner is gone fails with (then the task's retry policy applies). */
+export const OWNER_GONE = 'queen restarted';
+
 /**
- * One live queen per database: a second queen would take the first one's running attempts for
- * dead ones and recover them. The lease is renewed while the queen runs and released on stop.
+ * The leases of the attempts this queen owns, and the reaper of everyone's expired ones. The owner
+ * renews all its leases in one statement every third of the lease; any queen ends an attempt whose
+ * lease expired (its owner stopped renewing: crashed, hung, cut off) through the supervisor, which
+ * applies the task's retry policy, conditionally on the lease still being expired in the transaction.
  */
-export class QueenLease {
-  readonly holder = newHolderId();
+export class AttemptLeases {
   private timer?: NodeJS.Timeout;
+  private reaping?: Promise<void>;
 
   constructor(
+    readonly owner: string,
     private readonly store: JobStore,
+    private readonly supervisor: Supervisor,
     private readonly logger: Logger,
-    private readonly ttlMs = 15_000,
+    readonly leaseMs = 15_000,
   ) {}
 
-  async acquire(): Promise<void> {
-    const result = await this.store.acquireLease(LEASE, this.holder, this.ttlMs, Date.now(), holderIsGone);
-    if (!result.acquired) {
-      throw new QueenError(
-        'conflict',
-        `another queen (${result.holder}) is running on this database until at least ${new Date(result.expiresAt).toISOString()}`,
-      );
-    }
-    this.timer = setInterval(() => void this.renew(), Math.max(1, Math.floor(this.ttlMs / 3)));
+  start(): void {
+    this.timer = setInterval(() => void this.renew(), Math.max(10, Math.floor(this.leaseMs / 3)));
     this.timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
   }
 
   private async renew(): Promise<void> {
     try {
-      const result = await this.store.acquireLease(LEASE, this.holder, this.ttlMs, Date.now());
-      if (!result.acquired) this.logger.error({ holder: result.holder }, 'lost the queen lease to another queen');
+      await this.store.renewLeases(this.owner, Date.now() + this.leaseMs);
     } catch (err) {
-      this.logger.error({ err }, 'could not renew the queen lease');
+      this.logger.error({ err }, 'could not renew attempt leases');
     }
   }
 
-  async release(): Promise<void> {
-    clearInterval(this.timer);
-    await this.store.releaseLease(LEASE, this.holder);
+  /** Ends attempts whose owner is gone; one reap at a time. */
+  reap(now: number): Promise<void> {
+    this.reaping ??= this.reapOnce(now).finally(() => {
+      this.reaping = undefined;
+    });
+    return this.reaping;
+  }
+
+  private async reapOnce(now: number): Promise<void> {
+    let taken = 0;
+    for (const attempt of await this.store.executingAttempts()) {
+      if (attempt.owner === undefined || attempt.owner === this.owner || !holderIsGone(attempt.owner)) continue;
+      await this.supervisor.recoverAttempt(attempt.jobId, attempt.taskType, attempt.attempt, OWNER_GONE, { owner: attempt.owner });
+      taken++;
+    }
+    for (const attempt of await this.store.expiredAttempts(now, 100)) {
+      if (attempt.owner === this.owner) continue;
+      const reason = `${OWNER_GONE}: ${attempt.owner ?? 'its queen'} stopped renewing the lease`;
+      await this.supervisor.recoverAttempt(attempt.jobId, attempt.taskType, attempt.attempt, reason, { leaseBefore: now });
+      taken++;
+    }
+    if (taken > 0) this.logger.warn({ attempts: taken }, 'took over attempts whose queen is gone');
   }
 }

@@ -1,18 +1,26 @@
+import { TERMINAL_JOB_STATES } from '../domain/states.js';
+import type { LogLine, TimelineEvent } from '../domain/types.js';
 import type { JobStore, NewLogLine } from '../store/store.js';
-import { type LogLine, TERMINAL_JOB_STATES, type TimelineEvent } from './service.js';
 
 interface Follower {
+  readonly jobId: string;
   readonly taskType?: string;
   readonly onLine: (line: LogLine) => void;
   readonly end: () => void;
-  /** Lines published while the backlog is being read; delivered after it, deduplicated by seq. */
-  buffer?: LogLine[];
+  readonly isOver: () => Promise<boolean>;
+  /** The per-job cursor: the last line delivered. */
   lastSeq: number;
+  reading: boolean;
+  again: boolean;
+  ending: boolean;
 }
 
 /**
  * Writes log lines in order (one chain, so a task's result is recorded after its last lines) and
- * fans new lines out to followers of the job.
+ * serves followers of a job from the store by per-job cursor, woken by the change feed: lines
+ * written by another queen reach them the same way as this queen's. One job's lines are numbered
+ * in commit order (the store writes them under the job's row), so reading after the cursor never
+ * skips one.
  */
 export class LogHub {
   private chain: Promise<unknown> = Promise.resolve();
@@ -22,8 +30,8 @@ export class LogHub {
 
   append(lines: readonly NewLogLine[]): Promise<void> {
     const written = this.chain.then(async () => {
-      const stored = await this.store.appendLogs(lines);
-      for (const line of stored) this.publish(line);
+      await this.store.appendLogs(lines);
+      for (const jobId of new Set(lines.map((l) => l.jobId))) this.changed(jobId);
     });
     this.chain = written.catch(() => undefined);
     return written;
@@ -34,11 +42,9 @@ export class LogHub {
     await this.chain;
   }
 
-  private publish(line: LogLine): void {
-    for (const follower of this.followers.get(line.jobId) ?? []) {
-      if (follower.buffer) follower.buffer.push(line);
-      else deliver(follower, line);
-    }
+  /** Something of the job changed (its logs, its state): its followers read on from their cursors. */
+  changed(jobId: string): void {
+    for (const follower of this.followers.get(jobId) ?? []) void this.read(follower);
   }
 
   /** Ends the job's followers when it reaches a terminal state (after its remaining lines). */
@@ -47,8 +53,49 @@ export class LogHub {
     const followers = this.followers.get(event.jobId);
     if (!followers) return;
     void this.flush().then(() => {
-      for (const follower of followers) follower.end();
+      for (const follower of followers) {
+        follower.ending = true;
+        void this.read(follower);
+      }
     });
+  }
+
+  private async read(follower: Follower): Promise<void> {
+    if (follower.reading) {
+      follower.again = true;
+      return;
+    }
+    follower.reading = true;
+    try {
+      do {
+        follower.again = false;
+        for (;;) {
+          const page = await this.store.logs(follower.jobId, {
+            afterSeq: follower.lastSeq,
+            limit: 1000,
+            ...(follower.taskType === undefined ? {} : { taskType: follower.taskType }),
+          });
+          for (const line of page) {
+            follower.lastSeq = line.seq;
+            follower.onLine(line);
+          }
+          if (page.length < 1000) break;
+        }
+      } while (follower.again);
+      if (follower.ending || (await follower.isOver())) {
+        await this.flush();
+        const last = await this.store.logs(follower.jobId, {
+          afterSeq: follower.lastSeq,
+          ...(follower.taskType === undefined ? {} : { taskType: follower.taskType }),
+        });
+        for (const line of last) follower.onLine(line);
+        follower.end();
+      }
+    } catch {
+      follower.end();
+    } finally {
+      follower.reading = false;
+    }
   }
 
   follow(
@@ -68,6 +115,7 @@ export class LogHub {
       if (followers.size === 0) this.followers.delete(jobId);
     };
     const follower: Follower = {
+      jobId,
       ...(options.taskType === undefined ? {} : { taskType: options.taskType }),
       onLine: (line) => {
         if (!closed) onLine(line);
@@ -77,39 +125,18 @@ export class LogHub {
         close();
         onEnd();
       },
-      buffer: [],
+      isOver,
       lastSeq: options.afterSeq ?? 0,
+      reading: false,
+      again: false,
+      ending: false,
     };
     followers.add(follower);
-    void (async () => {
-      for (;;) {
-        const page = await this.store.logs(jobId, {
-          afterSeq: follower.lastSeq,
-          limit: 1000,
-          ...(options.taskType === undefined ? {} : { taskType: options.taskType }),
-        });
-        for (const line of page) deliver(follower, line);
-        if (page.length < 1000) break;
-      }
-      const buffered = follower.buffer ?? [];
-      follower.buffer = undefined;
-      for (const line of buffered) deliver(follower, line);
-      if (await isOver()) {
-        await this.flush();
-        follower.end();
-      }
-    })().catch(() => follower.end());
+    void this.read(follower);
     return close;
   }
 
   close(): void {
     for (const followers of this.followers.values()) for (const follower of followers) follower.end();
   }
-}
-
-function deliver(follower: Follower, line: LogLine): void {
-  if (line.seq <= follower.lastSeq) return;
-  if (follower.taskType !== undefined && line.taskType !== follower.taskType) return;
-  follower.lastSeq = line.seq;
-  follower.onLine(line);
 }

@@ -9,13 +9,13 @@ import type { JobDefinition } from '../definition/model.js';
 import { renderTask } from '../engine/render.js';
 import { Supervisor, SupervisorError } from '../engine/supervisor.js';
 import type { Executor } from '../executors/executor.js';
-import { builtInExecutors, killProcessGroup, type ShellExecutorOptions } from '../executors/index.js';
+import { builtInExecutors, type ShellExecutorOptions } from '../executors/index.js';
 import { type AntSlot, priorityPolicy, type SchedulingPolicy } from '../scheduler/policy.js';
 import { Scheduler } from '../scheduler/scheduler.js';
 import { SqliteStore } from '../store/sqlite/sqlite-store.js';
-import type { JobRow, JobStore, ReadyTask } from '../store/store.js';
+import type { Change, JobRow, JobStore, ReadyTask } from '../store/store.js';
 import { QueenError } from './errors.js';
-import { QueenLease } from './lease.js';
+import { AttemptLeases, newHolderId } from './lease.js';
 import { LogHub } from './log-hub.js';
 import {
   type AntInfo,
@@ -58,6 +58,8 @@ export interface QueenOptions {
   /** How long `stop()` lets running tasks finish before killing them. */
   readonly shutdownGraceMs?: number;
   readonly pollIntervalMs?: number;
+  /** How long an attempt stays this queen's without a renewal before any queen may take it over (default 15 s). */
+  readonly attemptLeaseMs?: number;
 }
 
 const summary = (job: JobRow): JobSummary => ({
@@ -91,7 +93,10 @@ export class Queen implements QueenService {
   private readonly listeners = new Set<(event: TimelineEvent) => void>();
   private readonly openedAt = Date.now();
   private ant?: EmbeddedAnt;
-  private readonly lease: QueenLease;
+  /** This queen's name as the owner of the attempts it runs. */
+  readonly id = newHolderId();
+  private readonly leases: AttemptLeases;
+  private unsubscribe: () => void = () => {};
   private state: 'idle' | 'running' | 'stopping' | 'stopped' = 'idle';
   /** Set once stop() starts killing tasks: their results are left for recovery, like a crash. */
   private discardResults = false;
@@ -109,7 +114,6 @@ export class Queen implements QueenService {
       executors.set(executor.method, executor);
     this.executors = executors;
     this.logs$ = new LogHub(store);
-    this.lease = new QueenLease(store, this.logger);
     this.registry = new AntRegistry({
       seen: (info) => void this.store.saveAnt(info).catch((err) => this.logger.warn({ err }, 'could not save ant')),
       message: (message) => this.onAntMessage(message),
@@ -126,10 +130,12 @@ export class Queen implements QueenService {
       ants: this.registry,
       policy: options.policy ?? priorityPolicy,
       definition: (jobType, version) => this.definition(jobType, version),
-      startTask: (task, ant) => this.startTask(task, ant),
       logger: this.logger,
+      startTasks: (placements) => this.startTasks(placements),
+      reap: (now) => this.leases.reap(now),
       ...(options.pollIntervalMs === undefined ? {} : { pollIntervalMs: options.pollIntervalMs }),
     });
+    this.leases = new AttemptLeases(this.id, store, this.supervisor, this.logger, options.attemptLeaseMs);
   }
 
   static async open(options: QueenOptions = {}): Promise<Queen> {
@@ -138,6 +144,15 @@ export class Queen implements QueenService {
       throw new QueenError('invalid', `ant.capacity must be an integer >= 0, got ${String(ant.capacity)}`, 'ant.capacity');
     }
     const store = options.store ?? SqliteStore.open({ ...(options.dbPath === undefined ? {} : { path: options.dbPath }) });
+    const opened = (store as Partial<{ opened(): Promise<void> }>).opened;
+    if (opened) {
+      try {
+        await opened.call(store);
+      } catch (error) {
+        if (!options.store) await store.close().catch(() => undefined);
+        throw error;
+      }
+    }
     return new Queen(options, store);
   }
 
@@ -153,8 +168,9 @@ export class Queen implements QueenService {
     const methods = antOptions.methods ?? this.methods;
     const unknown = methods.filter((m) => !this.executors.has(m));
     if (unknown.length > 0) throw new QueenError('invalid', `ant.methods names unknown methods: ${unknown.join(', ')}`, 'ant.methods');
-    await this.lease.acquire();
     this.state = 'running';
+    this.unsubscribe = this.store.onChange((change) => this.changed(change));
+    this.leases.start();
     await this.recover();
     if (antOptions.capacity > 0) {
       let deliver: (message: AntMessage) => void = () => {};
@@ -184,24 +200,52 @@ export class Queen implements QueenService {
     }
     await this.logs$.flush();
     await this.settled;
-    if (wasRunning) await this.lease.release();
+    this.leases.stop();
+    this.unsubscribe();
+    // What the grace period cut off goes back to the queue now, rather than when its lease expires.
+    if (wasRunning) await this.handBack();
     this.logs$.close();
     await this.store.close();
     this.state = 'stopped';
     this.logger.info('queen stopped');
   }
 
+  /** Takes over attempts of queens that are gone and re-plans active jobs (a crash may have cut a plan short). */
   private async recover(): Promise<void> {
-    const attempts = await this.store.executingAttempts();
-    for (const attempt of attempts) {
-      // The previous queen died without killing this attempt's process group: do it now.
-      if (attempt.pid !== undefined && killProcessGroup(attempt.pid, 'SIGKILL')) {
-        this.logger.warn({ jobId: attempt.jobId, taskType: attempt.taskType, pid: attempt.pid }, 'killed an orphaned process group');
-      }
-      await this.supervisor.recoverAttempt(attempt.jobId, attempt.taskType, attempt.attempt);
-    }
+    await this.leases.reap(Date.now());
     for (const job of await this.store.activeJobs()) await this.supervisor.replan(job.id);
-    if (attempts.length > 0) this.logger.warn({ attempts: attempts.length }, 'recovered attempts interrupted by a restart');
+  }
+
+  /** Ends the attempts this queen still owns (killed at the end of the grace period); their retry policy applies. */
+  private async handBack(): Promise<void> {
+    for (const attempt of await this.store.executingAttempts(this.id)) {
+      await this.supervisor
+        .recoverAttempt(attempt.jobId, attempt.taskType, attempt.attempt, 'queen stopped', { owner: this.id })
+        .catch((err) => this.logger.warn({ err, jobId: attempt.jobId }, 'could not hand an attempt back'));
+    }
+  }
+
+  /**
+   * A job changed, here or on another queen: wake the scheduler, wake log followers, and kill what
+   * this queen runs for the job that the database says must stop (cancelled, timed out, taken over).
+   */
+  private changed(change: Change): void {
+    this.scheduler.poke();
+    this.logs$.changed(change.jobId);
+    const running = this.registry.assignmentsOf(change.jobId);
+    if (running.length === 0) return;
+    void this.store
+      .tasks(change.jobId)
+      .then((tasks) => {
+        for (const id of running) {
+          const [, taskType, attemptText] = id.split('/');
+          const task = tasks.find((t) => t.taskType === taskType);
+          const current = task?.state === 'EXECUTING' && task.attempt === Number(attemptText);
+          if (!current) this.registry.cancel(id, task?.state === 'CANCELLED' ? 'job cancelled' : 'attempt taken over');
+          else if (task.kill !== undefined) this.registry.cancel(id, task.kill);
+        }
+      })
+      .catch((err) => this.logger.warn({ err, jobId: change.jobId }, 'could not check running attempts'));
   }
 
   private definition(jobType: string, version: number): Promise<JobDefinition> {
@@ -239,35 +283,48 @@ export class Queen implements QueenService {
     if (events.length > 0) this.scheduler.poke();
   }
 
-  private async startTask(task: ReadyTask, ant: AntSlot): Promise<void> {
-    const failure = await this.supervisor.locks.run(task.jobId, async () => {
-      const definition = await this.definition(task.jobType, task.version);
-      const claimed = await this.store.claim({
-        jobId: task.jobId,
-        taskType: task.taskType,
-        antId: ant.id,
-        at: new Date(),
-        ...(definition.timeoutMs === undefined ? {} : { jobTimeoutMs: definition.timeoutMs }),
-      });
-      if (!claimed) return undefined;
-      this.committed(claimed.events);
-      const [job, tasks] = await Promise.all([this.store.job(task.jobId), this.store.tasks(task.jobId)]);
-      const taskDefinition = definition.tasks.find((t) => t.taskType === task.taskType)!;
-      try {
-        const spec = renderTask(definition, taskDefinition, job!, tasks, claimed.runAttempts);
-        const id = assignmentId(task.jobId, task.taskType, claimed.attempt);
-        this.registry.assign(ant.id, { id, jobId: task.jobId, taskType: task.taskType, attempt: claimed.attempt, spec });
-        return undefined;
-      } catch (error) {
-        return { attempt: claimed.attempt, error: error instanceof Error ? error.message : String(error) };
-      }
-    });
-    if (failure) {
-      await this.logs$.append([
-        { jobId: task.jobId, taskType: task.taskType, attempt: failure.attempt, stream: 'system', at: new Date(), text: failure.error },
-      ]);
-      await this.supervisor.attemptFinished(task.jobId, task.taskType, failure.attempt, { succeeded: false, error: failure.error }, {});
-    }
+  /** Claims the placed tasks in one transaction, then renders and assigns each claimed one; returns how many. */
+  private async startTasks(placements: readonly { readonly task: ReadyTask; readonly ant: AntSlot }[]): Promise<number> {
+    const at = new Date();
+    const claims = await Promise.all(
+      placements.map(async ({ task, ant }) => {
+        const definition = await this.definition(task.jobType, task.version);
+        return {
+          jobId: task.jobId,
+          taskType: task.taskType,
+          antId: ant.id,
+          owner: this.id,
+          leaseMs: this.leases.leaseMs,
+          at,
+          ...(definition.timeoutMs === undefined ? {} : { jobTimeoutMs: definition.timeoutMs }),
+        };
+      }),
+    );
+    const claimed = await this.store.claimMany(claims);
+    for (const claim of claimed) this.committed(claim.events);
+    await Promise.all(
+      claimed.map(async (claim) => {
+        const antId = claims.find((c) => c.jobId === claim.jobId && c.taskType === claim.taskType)!.antId;
+        const job = placements.find((p) => p.task.jobId === claim.jobId)!.task;
+        const definition = await this.definition(job.jobType, job.version);
+        let failure: string | undefined;
+        try {
+          const [row, tasks] = await Promise.all([this.store.job(claim.jobId), this.store.tasks(claim.jobId)]);
+          const taskDefinition = definition.tasks.find((t) => t.taskType === claim.taskType)!;
+          const spec = renderTask(definition, taskDefinition, row!, tasks, claim.runAttempts);
+          const id = assignmentId(claim.jobId, claim.taskType, claim.attempt);
+          this.registry.assign(antId, { id, jobId: claim.jobId, taskType: claim.taskType, attempt: claim.attempt, spec });
+        } catch (error) {
+          failure = error instanceof Error ? error.message : String(error);
+        }
+        if (failure === undefined) return;
+        await this.logs$.append([
+          { jobId: claim.jobId, taskType: claim.taskType, attempt: claim.attempt, stream: 'system', at: new Date(), text: failure },
+        ]);
+        await this.supervisor.attemptFinished(claim.jobId, claim.taskType, claim.attempt, { succeeded: false, error: failure }, {});
+      }),
+    );
+    return claimed.length;
   }
 
   private onAntMessage(message: Exclude<AntMessage, { type: 'register' } | { type: 'heartbeat' }>): void {
@@ -275,11 +332,6 @@ export class Queen implements QueenService {
     if (jobId === undefined || taskType === undefined || attemptText === undefined) return;
     const attempt = Number(attemptText);
     if (message.type === 'progress') {
-      if (message.pid !== undefined) {
-        void this.store
-          .setAttemptPid(jobId, taskType, attempt, message.pid)
-          .catch((err) => this.logger.warn({ err }, 'could not save pid'));
-      }
       if (message.logs.length > 0) {
         void this.logs$
           .append(message.logs.map((l) => ({ jobId, taskType, attempt, stream: l.stream, at: new Date(l.at), text: l.text })))
@@ -291,6 +343,10 @@ export class Queen implements QueenService {
     const work = this.logs$
       .flush()
       .then(() => this.supervisor.attemptFinished(jobId, taskType, attempt, message.result, message.outputs))
+      .then((verdict) => {
+        // The fencing check: the attempt was cancelled, timed out or taken over meanwhile.
+        if (!verdict) this.logger.warn({ jobId, taskType, attempt, antId: message.antId }, 'rejected a stale attempt result');
+      })
       .catch((err) => this.logger.error({ err, jobId, taskType }, 'could not record an attempt result'))
       .finally(() => this.scheduler.poke());
     this.settled = Promise.all([this.settled, work]);

@@ -1,13 +1,7 @@
+import type { AntSlot } from '../domain/types.js';
 import type { JobRow, ReadyTask } from '../store/store.js';
 
-/** An ant as the scheduler sees it: what it can run and how busy it is. */
-export interface AntSlot {
-  readonly id: string;
-  readonly methods: ReadonlySet<string>;
-  readonly tags: ReadonlySet<string>;
-  readonly capacity: number;
-  readonly running: number;
-}
+export type { AntSlot };
 
 /** A ready task with what placement needs from its definition. */
 export interface Placement extends ReadyTask {

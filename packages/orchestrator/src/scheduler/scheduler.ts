@@ -1,5 +1,4 @@
 import type { Logger } from 'pino';
-import type { AntRegistry } from '../ant/registry.js';
 import type { JobDefinition } from '../definition/model.js';
 import type { Supervisor } from '../engine/supervisor.js';
 import type { JobStore, ReadyTask } from '../store/store.js';
@@ -8,21 +7,32 @@ import { type AntSlot, canRun, type SchedulingPolicy } from './policy.js';
 export interface SchedulerOptions {
   readonly store: JobStore;
   readonly supervisor: Supervisor;
-  readonly ants: AntRegistry;
+  /** This queen's ants as slots (the ant registry). */
+  readonly ants: { slots(): AntSlot[] };
   readonly policy: SchedulingPolicy;
   readonly definition: (jobType: string, version: number) => Promise<JobDefinition>;
-  /** Claims the task for the ant and sends it the assignment. */
-  readonly startTask: (task: ReadyTask, ant: AntSlot) => Promise<void>;
+  /** Claims the tasks for their ants in one store transaction and sends the assignments; returns how many started. */
+  readonly startTasks: (placements: readonly { readonly task: ReadyTask; readonly ant: AntSlot }[]) => Promise<number>;
+  /** Runs at the start of each pass: the lease reaper. */
+  readonly reap?: (now: number) => Promise<void>;
   readonly logger: Logger;
   /** The longest the scheduler sleeps without a reason to wake (a safety net; work pokes it). */
   readonly pollIntervalMs?: number;
-  /** Jobs admitted per pass; more passes follow at once while jobs are due. */
+  /** Jobs read per page when admitting; more passes follow at once while jobs are admitted. */
   readonly admitBatch?: number;
+  /** Pages of due jobs one pass looks at before it yields (default 4). */
+  readonly pagesPerPass?: number;
 }
 
 /**
  * The job scheduler: admits due jobs (priority, submission time, scheduled_at, max_concurrency)
  * and starts READY tasks on ants with free capacity. One pass at a time; `poke` asks for another.
+ *
+ * The seam a scheduling framework plugs into: a pass reads a snapshot (a page of due jobs, a page
+ * of ready tasks, this queen's ant slots), the policy decides (order, placement), and the store
+ * applies the decisions atomically: an admission is a compare-and-set that counts max_concurrency
+ * inside its transaction, the starts of a page are one `claimMany`. A pass is bounded (a few pages)
+ * and yields between passes, so no policy can freeze the queen; several queens run passes at once.
  */
 export class Scheduler {
   private running = false;
@@ -31,10 +41,12 @@ export class Scheduler {
   private timer?: NodeJS.Timeout;
   private readonly pollIntervalMs: number;
   private readonly admitBatch: number;
+  private readonly pagesPerPass: number;
 
   constructor(private readonly options: SchedulerOptions) {
     this.pollIntervalMs = options.pollIntervalMs ?? 1000;
     this.admitBatch = options.admitBatch ?? 500;
+    this.pagesPerPass = options.pagesPerPass ?? 4;
   }
 
   start(): void {
@@ -63,6 +75,8 @@ export class Scheduler {
 
   private async loop(): Promise<void> {
     do {
+      // Each pass starts on a fresh turn of the event loop: requests and results get their turn.
+      await new Promise((resolve) => setImmediate(resolve));
       this.again = false;
       try {
         if (await this.once()) this.again = true;
@@ -80,6 +94,7 @@ export class Scheduler {
   private async once(): Promise<boolean> {
     const { store, supervisor } = this.options;
     const now = Date.now();
+    await this.options.reap?.(now);
     for (const job of await store.expiredJobs(now)) await supervisor.timeout(job.id);
     const moreDue = await this.admit(now);
     await this.dispatch(now);
@@ -87,69 +102,75 @@ export class Scheduler {
   }
 
   /**
-   * Admits due jobs in policy order, a page at a time. Jobs held back by max_concurrency stay
-   * PENDING and are paged past, so a long queue of one capped type cannot starve the others.
-   * True when it stopped after a full batch of admissions and more may be due.
+   * Admits due jobs in policy order, a page at a time, at most `pagesPerPass` pages. Jobs the policy
+   * leaves out or max_concurrency holds back stay PENDING and are paged past, so a long queue of one
+   * capped type cannot starve the others. True when it admitted jobs and more may be due.
    */
   private async admit(now: number): Promise<boolean> {
     const { store, supervisor, policy } = this.options;
+    // A hint to skip jobs of a type known to be full; the store decides each admission itself.
     const active = new Map(await store.activeJobsByType());
-    let heldBack = 0;
+    let passedOver = 0;
     let admitted = 0;
-    for (;;) {
-      // Admitted jobs leave PENDING, so the jobs before the next page are exactly those held back.
-      const due = await store.duePendingJobs(now, this.admitBatch, heldBack);
+    for (let page = 0; page < this.pagesPerPass; page++) {
+      // Admitted jobs leave PENDING, so the jobs before the next page are exactly those passed over.
+      const due = await store.duePendingJobs(now, this.admitBatch, passedOver);
+      let admittedHere = 0;
       for (const job of policy.orderJobs(due, now)) {
         if (!this.running) return false;
         const definition = await this.options.definition(job.jobType, job.version);
+        const max = definition.maxConcurrency;
         const count = active.get(job.jobType) ?? 0;
-        if (definition.maxConcurrency === undefined || count < definition.maxConcurrency) {
-          if (await supervisor.admit(job.id)) {
-            active.set(job.jobType, count + 1);
-            admitted++;
-            continue;
-          }
-        }
-        heldBack++;
+        if ((max === undefined || count < max) && (await supervisor.admit(job.id, max))) {
+          active.set(job.jobType, count + 1);
+          admittedHere++;
+        } else if (max !== undefined) active.set(job.jobType, Math.max(count, max));
       }
+      admitted += admittedHere;
+      passedOver += due.length - admittedHere;
       if (due.length < this.admitBatch) return false;
-      if (admitted >= this.admitBatch) return true;
     }
+    return admitted > 0;
   }
 
   /**
    * Starts READY tasks on ants with a free slot, a page at a time until the slots are used or the
-   * ready tasks are exhausted, so tasks no ant can take (a missing method or tag) do not block
-   * the runnable ones behind them.
+   * ready tasks are exhausted, so tasks no ant can take (a missing method or tag) do not block the
+   * runnable ones behind them. Each page's placements are claimed in one store transaction.
    */
   private async dispatch(now: number): Promise<void> {
     const { store, ants, policy } = this.options;
-    let free = ants.freeSlots();
     let passedOver = 0;
-    while (free > 0 && this.running) {
-      const page = free + 64;
-      // Started tasks leave READY, so the tasks before the next page are exactly those passed over.
-      const ready = await store.readyTasks(now, page, passedOver);
+    for (let page = 0; page < this.pagesPerPass && this.running; page++) {
+      const slots = new Map(ants.slots().map((slot) => [slot.id, { ...slot }]));
+      let free = [...slots.values()].reduce((sum, slot) => sum + Math.max(0, slot.capacity - slot.running), 0);
+      if (free === 0) return;
+      const size = free + 64;
+      const ready = await store.readyTasks(now, size, passedOver);
+      const placements: { task: ReadyTask; ant: AntSlot }[] = [];
       for (const task of policy.orderTasks(ready, now)) {
-        if (free === 0 || !this.running) return;
-        if (await this.place(task)) free = ants.freeSlots();
-        else passedOver++;
+        if (free === 0) break;
+        const ant = await this.place(task, [...slots.values()]);
+        if (!ant) continue;
+        placements.push({ task, ant });
+        slots.set(ant.id, { ...ant, running: ant.running + 1 });
+        free--;
       }
-      if (ready.length < page) return;
+      const started = placements.length > 0 ? await this.options.startTasks(placements) : 0;
+      // Tasks started leave READY; the others (no ant could take them, or another queen did) are paged past.
+      passedOver += ready.length - started;
+      if (ready.length < size) return;
     }
   }
 
-  /** Starts the task on an ant the policy picks among those able to take it; false when none is. */
-  private async place(task: ReadyTask): Promise<boolean> {
-    const { ants, policy } = this.options;
+  /** The ant the policy picks among those able to take the task now, or undefined. */
+  private async place(task: ReadyTask, slots: readonly AntSlot[]): Promise<AntSlot | undefined> {
+    const { policy } = this.options;
     const definition = await this.options.definition(task.jobType, task.version);
     const taskDefinition = definition.tasks.find((t) => t.taskType === task.taskType);
-    if (!taskDefinition) return false;
+    if (!taskDefinition) return undefined;
     const placement = { ...task, method: taskDefinition.method, tags: [...new Set([...definition.tags, ...taskDefinition.tags])] };
-    const candidates = ants.slots().filter((ant) => ant.running < ant.capacity && canRun(ant, placement));
-    const ant = candidates.length > 0 ? policy.placeTask(placement, candidates) : undefined;
-    if (!ant) return false;
-    await this.options.startTask(task, ant);
-    return true;
+    const candidates = slots.filter((ant) => ant.running < ant.capacity && canRun(ant, placement));
+    return candidates.length > 0 ? policy.placeTask(placement, candidates) : undefined;
   }
 }

@@ -1,3 +1,6 @@
-export { MIGRATIONS, type Migration, migrate } from './sqlite/migrations.js';
+export { openStore, parseStoreUrl, type StoreLocation } from './open.js';
+export { CHANGE_CHANNEL, PostgresStore, type PostgresStoreOptions } from './postgres/postgres-store.js';
+export { MIGRATION_NAMES, migrateToLatest } from './sql/migrations.js';
+export { SqlStore } from './sql/sql-store.js';
 export { DEFAULT_DB_PATH, SqliteStore, type SqliteStoreOptions } from './sqlite/sqlite-store.js';
 export * from './store.js';

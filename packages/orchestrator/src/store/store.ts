@@ -1,24 +1,28 @@
 import type { JobDefinition } from '../definition/model.js';
+import type { JobState, TaskState } from '../domain/states.js';
 import type {
   AntInfo,
   ApplyResult,
   DefinitionVersion,
   JobQuery,
-  JobState,
   JobSummary,
   LogLine,
   Page,
   TaskAttempt,
-  TaskState,
   TimelineEvent,
-} from '../queen/service.js';
+} from '../domain/types.js';
 
 /**
- * Everything the queen persists. SQLite implements it now; a PostgreSQL store implements the same
- * contract later (test/store/contract.ts is written to be reused by it).
+ * Everything the queens persist, on SQLite (embedded) or PostgreSQL (several queens); both run
+ * test/store/contract.ts and the concurrency contract.
  *
- * Every state change goes through `apply` or `claim`, which write the new state and its timeline
- * row in one transaction, so the timeline can never disagree with the state.
+ * Correctness lives in the database. Every write to a job goes through `apply` or `claim`, which
+ * write the new state and its timeline rows in one transaction and bump the job's `revision`.
+ * `apply` takes the revision its caller planned from and writes nothing when the job has moved on
+ * since (compare-and-set): the caller re-reads and re-plans. Every write of one job takes the job's
+ * row first (PostgreSQL row lock; SQLite's single writer), so one job's events and logs are written
+ * in commit order and per-job cursors (`afterSeq`) never skip a row. No caller code runs inside a
+ * transaction: every condition is data in the request.
  */
 
 /** Why a job stops taking new work before all of its tasks are done. */
@@ -31,6 +35,8 @@ export interface JobRow extends JobSummary {
   readonly deadlineAt?: number;
   /** Monotonic submission order (ties on submittedAt are common). */
   readonly seq: number;
+  /** Bumped by every write to the job or its tasks: what `apply`'s compare-and-set checks. */
+  readonly revision: number;
 }
 
 export interface TaskRow {
@@ -52,13 +58,23 @@ export interface TaskRow {
   readonly notBefore?: number;
   /** When the task last finished; orders outputs ("the latest finished task wins"). */
   readonly endedAt?: Date;
+  /** Why its running attempt must stop (`job timeout`, `job cancelled`): the mark the owner acts on. */
+  readonly kill?: string;
 }
 
+/**
+ * An attempt with its lease: the queen that owns it renews `leaseUntil` while it runs; once the
+ * lease has expired any queen's reaper ends it and applies the task's retry policy. The attempt
+ * number is the fencing token: it only grows per task, and a result is accepted only for the
+ * task's current attempt while that attempt is still EXECUTING.
+ */
 export interface AttemptRow extends TaskAttempt {
   readonly jobId: string;
   readonly taskType: string;
-  /** Process group of a SHELL attempt, so a restarted queen can kill what a crashed one left. */
-  readonly pid?: number;
+  /** The queen that claimed it (and whose ant runs it). */
+  readonly owner?: string;
+  /** Epoch ms; renewed by the owner's heartbeats. */
+  readonly leaseUntil?: number;
 }
 
 export interface NewJob {
@@ -75,6 +91,14 @@ export interface NewJob {
 export interface JobChange {
   /** Nothing is written unless the job is in one of these states. */
   readonly expect?: readonly JobState[];
+  /** Nothing is written unless the job is still at this revision (what the caller planned from). */
+  readonly revision?: number;
+  /**
+   * An admission under max_concurrency: nothing is written when this many jobs of the type are
+   * already admitted (READY, EXECUTING or PAUSED). Counted inside the transaction, under a lock on
+   * the job type, so queens admitting at once never exceed it.
+   */
+  readonly admitWithin?: number;
   readonly state?: JobState;
   readonly reason?: string | null;
   readonly stop?: JobStop | null;
@@ -99,14 +123,18 @@ export interface TaskChange {
   readonly notBefore?: number | null;
   readonly runAttempts?: number;
   readonly endedAt?: Date | null;
+  readonly kill?: string | null;
 }
 
+/** Ends an attempt that is still EXECUTING; nothing is written when it is not (or an expectation fails). */
 export interface AttemptEnd {
   readonly taskType: string;
   readonly attempt: number;
   readonly state: TaskState;
   readonly exitCode?: number;
   readonly reason?: string;
+  /** Only if its lease expired before this epoch ms (the reaper), or its owner is this one (a queen known gone). */
+  readonly expect?: { readonly leaseBefore?: number; readonly owner?: string };
 }
 
 export interface Changes {
@@ -121,11 +149,17 @@ export interface Claim {
   readonly taskType: string;
   readonly antId: string;
   readonly at: Date;
+  /** The queen that will run it; default `antId`. */
+  readonly owner?: string;
+  /** The attempt's lease, from `at`; default 30 s. */
+  readonly leaseMs?: number;
   /** The job's timeout: when this claim starts the job, its deadline becomes `at + jobTimeoutMs`. */
   readonly jobTimeoutMs?: number;
 }
 
 export interface Claimed {
+  readonly jobId: string;
+  readonly taskType: string;
   readonly attempt: number;
   readonly runAttempts: number;
   readonly events: readonly TimelineEvent[];
@@ -155,6 +189,11 @@ export interface LogQuery {
   readonly taskType?: string;
   readonly afterSeq?: number;
   readonly limit?: number;
+}
+
+/** A change committed by any queen: enough to know which job to look at. */
+export interface Change {
+  readonly jobId: string;
 }
 
 export interface LeaseResult {
@@ -197,7 +236,11 @@ export interface JobStore {
    * job still starts tasks: only its always_run tasks are left READY.
    */
   claim(claim: Claim): Promise<Claimed | undefined>;
-  setAttemptPid(jobId: string, taskType: string, attempt: number, pid: number): Promise<void>;
+  /**
+   * Several claims in one transaction: each is taken or skipped on its own (a job another queen is
+   * writing is skipped, not waited for: `FOR UPDATE SKIP LOCKED` on PostgreSQL). In claim order; only the taken ones.
+   */
+  claimMany(claims: readonly Claim[]): Promise<readonly Claimed[]>;
 
   /** PENDING jobs whose scheduled time has come, by priority (high first) then submission; `offset` skips the first ones. */
   duePendingJobs(now: number, limit: number, offset?: number): Promise<readonly JobRow[]>;
@@ -211,22 +254,33 @@ export interface JobStore {
   nextWakeAt(): Promise<number | undefined>;
   /** Jobs in READY or EXECUTING (what a restarted queen must drive on). */
   activeJobs(): Promise<readonly JobRow[]>;
-  /** Attempts still marked EXECUTING (after a crash: the ones that died with the queen). */
-  executingAttempts(): Promise<readonly AttemptRow[]>;
+  /** Attempts still marked EXECUTING, optionally only those of one owner. */
+  executingAttempts(owner?: string): Promise<readonly AttemptRow[]>;
+  /** EXECUTING attempts whose lease ended before `now` (their owner stopped renewing). */
+  expiredAttempts(now: number, limit: number): Promise<readonly AttemptRow[]>;
+  /** Extends the lease of every EXECUTING attempt `owner` holds to `until`; returns how many. */
+  renewLeases(owner: string, until: number): Promise<number>;
 
   appendLogs(lines: readonly NewLogLine[]): Promise<readonly LogLine[]>;
   logs(jobId: string, query?: LogQuery): Promise<readonly LogLine[]>;
 
   /**
    * Takes or renews the named lease for `holder` for `ttlMs`. Another holder's lease is taken only
-   * when it has expired or `mayTake(otherHolder)` says its holder is gone. Atomic.
+   * when it has expired or that holder is `takeFrom` (one the caller knows is gone). Atomic.
    */
-  acquireLease(name: string, holder: string, ttlMs: number, now: number, mayTake?: (otherHolder: string) => boolean): Promise<LeaseResult>;
+  acquireLease(name: string, holder: string, ttlMs: number, now: number, takeFrom?: string): Promise<LeaseResult>;
   /** Gives the lease up if `holder` has it. */
   releaseLease(name: string, holder: string): Promise<void>;
 
   saveAnt(ant: AntInfo): Promise<void>;
   ants(): Promise<readonly AntInfo[]>;
+
+  /**
+   * Calls `listener` after each commit that changed a job, from any queen on this database
+   * (PostgreSQL LISTEN/NOTIFY; in-process on SQLite). A hint to look, never the data itself:
+   * notifications can be coalesced or, across a reconnect, lost, so readers also poll.
+   */
+  onChange(listener: (change: Change) => void): () => void;
 
   close(): Promise<void>;
 }

@@ -243,8 +243,8 @@ describe('Queen: cancel, restart, timeouts, logs, stop', () => {
     expect(isAlive(pid)).toBe(false);
     const next = await startQueen({ dbPath });
     const done = await finished(next, job.id);
-    expect(done).toMatchObject({ state: 'FAILED', reason: 'task a failed: queen restarted' });
-    expect(done.tasks[0]!.attempts.map((a) => [a.state, a.reason])).toEqual([['FAILED', 'queen restarted']]);
+    expect(done).toMatchObject({ state: 'FAILED', reason: 'task a failed: queen stopped' });
+    expect(done.tasks[0]!.attempts.map((a) => [a.state, a.reason])).toEqual([['FAILED', 'queen stopped']]);
   });
 
   it('cancels a job that has not started and restarts it', async () => {
@@ -323,15 +323,17 @@ describe('Queen: cancel, restart, timeouts, logs, stop', () => {
     expect(b.startedAt!.getTime()).toBeGreaterThanOrEqual(a.endedAt!.getTime());
   });
 
-  it('refuses a second live queen on the same database until the first one stops', async () => {
+  it('runs a second queen on the same database beside the first: both take work, each job runs once', async () => {
     const dbPath = tempDb();
-    await startQueen({ dbPath });
-    const second = await Queen.open({ dbPath, ant: { capacity: 1 } });
-    await expect(second.start()).rejects.toMatchObject({
-      code: 'conflict',
-      message: expect.stringMatching(/another queen .* is running on this database/),
-    });
-    await second.stop();
+    const first = await startQueen({ dbPath, ant: { capacity: 2, id: 'first' } });
+    const second = await startQueen({ dbPath, ant: { capacity: 2, id: 'second' } });
+    await first.applyDefinition('job_type: shared\ntasks:\n  - task_type: a\n    script: ["sleep 0.05"]\n');
+    const jobs = await Promise.all(Array.from({ length: 12 }, () => first.submit({ jobType: 'shared' })));
+    const done = await Promise.all(jobs.map((job) => finished(second, job.id)));
+    expect(done.map((job) => job.state)).toEqual(jobs.map(() => 'COMPLETED'));
+    const ants = new Set(done.map((job) => job.tasks[0]!.attempts[0]!.antId));
+    expect(done.every((job) => job.tasks[0]!.attempts.length === 1)).toBe(true);
+    expect(ants).toEqual(new Set(['first', 'second']));
   });
 
   it('reports health and its ant', async () => {

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MIGRATIONS, SqliteStore } from '@myrmex/orchestrator';
+import { MIGRATION_NAMES, SqliteStore } from '@myrmex/orchestrator';
 import BetterSqlite3 from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { describeStoreContract } from './contract.js';
@@ -17,13 +17,13 @@ describe('SqliteStore', () => {
   it('runs migrations once, records them, and uses WAL with a busy timeout', async () => {
     const path = join(dir, 'nested', 'deeper', 'm.db');
     const store = SqliteStore.open({ path, busyTimeoutMs: 1234 });
-    expect(store.schemaVersion).toBe(MIGRATIONS.at(-1)!.version);
+    await store.opened();
     expect(store.description).toBe(`sqlite:${path}`);
     await store.close();
     const reopened = SqliteStore.open({ path });
     await reopened.close();
     const db = new BetterSqlite3(path);
-    expect(db.prepare('SELECT version FROM schema_migrations').all()).toEqual(MIGRATIONS.map((m) => ({ version: m.version })));
+    expect(db.prepare('SELECT name FROM myrmex_migration ORDER BY name').all()).toEqual(MIGRATION_NAMES.map((name) => ({ name })));
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
     db.close();
   });
@@ -48,12 +48,16 @@ describe('SqliteStore', () => {
     await again.close();
   });
 
-  it('refuses a database whose schema is newer than it knows', () => {
+  it('refuses a database whose schema is newer than it knows', async () => {
     const path = join(dir, 'future.db');
-    SqliteStore.open({ path }).close();
+    const first = SqliteStore.open({ path });
+    await first.opened();
+    await first.close();
     const db = new BetterSqlite3(path);
-    db.prepare('INSERT INTO schema_migrations (version, description, applied_at) VALUES (999, ?, 0)').run('from the future');
+    db.prepare('INSERT INTO myrmex_migration (name, timestamp) VALUES (?, ?)').run('9999-from-the-future', new Date().toISOString());
     db.close();
-    expect(() => SqliteStore.open({ path })).toThrow(/schema version 999 is newer/);
+    const future = SqliteStore.open({ path });
+    await expect(future.opened()).rejects.toThrow(/schema version 9999-from-the-future is newer/);
+    await future.close();
   });
 });

@@ -1,7 +1,8 @@
 import type { IdempotencyStore } from '@myrmex/idempotency';
 import { idempotencyHooks } from '@myrmex/idempotency/fastify';
 import type { FastifyInstance } from 'fastify';
-import { type JobSummary, type QueenService, TERMINAL_JOB_STATES } from '../../queen/service.js';
+import { type JobAction, refusal } from '../../domain/states.js';
+import type { JobSummary, QueenService } from '../../queen/service.js';
 import { ProblemError } from '../problem.js';
 import {
   CancelBody,
@@ -19,8 +20,11 @@ import {
 } from '../schemas.js';
 import { jobDetailToWire, jobSummaryToWire } from '../wire.js';
 
-const RESTARTABLE = new Set(['FAILED', 'CANCELLED']);
-const PAUSABLE = new Set(['READY', 'EXECUTING']);
+/** The domain's rule for the action, as a 409 problem naming the job's state. */
+function refuseIf(action: JobAction, job: JobSummary): void {
+  const reason = refusal(action, job.id, job.state);
+  if (reason !== undefined) throw new ProblemError('invalid-state', reason);
+}
 
 /**
  * Keys are optional (a plain POST submits as usual) and all belong to one principal: the API has no
@@ -136,9 +140,7 @@ export async function requestRoutes(app: FastifyInstance, queen: QueenService, i
     async (request) => {
       const { id } = request.params as { id: string };
       const job = await existingJob(id);
-      if (TERMINAL_JOB_STATES.includes(job.state)) {
-        throw new ProblemError('invalid-state', `job ${id} has already ended ${job.state}: there is nothing to cancel`);
-      }
+      refuseIf('cancel', job);
       const reason = (request.body as { reason?: string } | null | undefined)?.reason;
       return jobSummaryToWire(await queen.cancel(id, reason));
     },
@@ -158,9 +160,7 @@ export async function requestRoutes(app: FastifyInstance, queen: QueenService, i
     async (request) => {
       const { id } = request.params as { id: string };
       const job = await existingJob(id);
-      if (!PAUSABLE.has(job.state)) {
-        throw new ProblemError('invalid-state', `job ${id} is ${job.state}: only READY or EXECUTING jobs can be paused`);
-      }
+      refuseIf('pause', job);
       const reason = (request.body as { reason?: string } | null | undefined)?.reason;
       return jobSummaryToWire(await queen.pause(id, reason));
     },
@@ -180,7 +180,7 @@ export async function requestRoutes(app: FastifyInstance, queen: QueenService, i
     async (request) => {
       const { id } = request.params as { id: string };
       const job = await existingJob(id);
-      if (job.state !== 'PAUSED') throw new ProblemError('invalid-state', `job ${id} is ${job.state}: only PAUSED jobs can be resumed`);
+      refuseIf('resume', job);
       return jobSummaryToWire(await queen.resume(id));
     },
   );
@@ -199,9 +199,7 @@ export async function requestRoutes(app: FastifyInstance, queen: QueenService, i
     async (request) => {
       const { id } = request.params as { id: string };
       const job = await existingJob(id);
-      if (!RESTARTABLE.has(job.state)) {
-        throw new ProblemError('invalid-state', `job ${id} is ${job.state}: only FAILED or CANCELLED jobs can be restarted`);
-      }
+      refuseIf('restart', job);
       const hard = (request.body as { hard?: boolean } | null | undefined)?.hard === true;
       return jobSummaryToWire(await queen.restart(id, { hard }));
     },

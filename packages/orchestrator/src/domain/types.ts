@@ -1,0 +1,123 @@
+import type { JobDefinition } from '../definition/model.js';
+/**
+ * The orchestrator's domain types: what a job, task, attempt and timeline event are. Store, engine,
+ * scheduler, queen, API and CLI all import them from here, so no layer borrows another's types.
+ */
+
+import type { JobState, TaskState } from './states.js';
+
+export interface DefinitionVersion {
+  readonly jobType: string;
+  readonly version: number;
+  readonly definition: JobDefinition;
+  /** The text as applied (YAML or JSON), kept so users see what they wrote. */
+  readonly source: string;
+  readonly createdAt: Date;
+  readonly disabled: boolean;
+}
+
+export interface ApplyResult {
+  readonly jobType: string;
+  readonly version: number;
+  /** False when the applied definition equals the latest version (no new version made). */
+  readonly created: boolean;
+}
+
+export interface SubmitRequest {
+  readonly jobType: string;
+  readonly params?: Readonly<Record<string, unknown>>;
+  readonly priority?: number;
+  readonly scheduledAt?: Date;
+}
+
+export interface JobSummary {
+  readonly id: string;
+  readonly jobType: string;
+  readonly version: number;
+  readonly state: JobState;
+  readonly priority: number;
+  readonly params: Readonly<Record<string, unknown>>;
+  readonly submittedAt: Date;
+  readonly scheduledAt: Date;
+  readonly startedAt?: Date;
+  readonly endedAt?: Date;
+  readonly retry: number;
+  readonly reason?: string;
+}
+
+export interface TaskAttempt {
+  readonly attempt: number;
+  readonly state: TaskState;
+  readonly exitCode?: number;
+  readonly startedAt: Date;
+  readonly endedAt?: Date;
+  readonly reason?: string;
+  readonly antId?: string;
+}
+
+export interface TaskDetail {
+  readonly taskType: string;
+  readonly state: TaskState;
+  readonly exitCode?: number;
+  readonly outputs: Readonly<Record<string, string>>;
+  readonly attempts: readonly TaskAttempt[];
+  readonly reason?: string;
+}
+
+export interface TimelineEvent {
+  readonly seq: number;
+  readonly jobId: string;
+  /** Absent for job-level transitions. */
+  readonly taskType?: string;
+  readonly from?: string;
+  readonly to: string;
+  readonly at: Date;
+  readonly reason?: string;
+}
+
+export interface JobDetail extends JobSummary {
+  readonly tasks: readonly TaskDetail[];
+  readonly timeline: readonly TimelineEvent[];
+}
+
+export interface LogLine {
+  readonly seq: number;
+  readonly jobId: string;
+  readonly taskType: string;
+  readonly attempt: number;
+  readonly stream: 'stdout' | 'stderr' | 'system';
+  readonly at: Date;
+  readonly text: string;
+}
+
+export interface JobQuery {
+  readonly state?: JobState;
+  readonly jobType?: string;
+  readonly limit?: number;
+  readonly offset?: number;
+}
+
+export interface Page<T> {
+  readonly items: readonly T[];
+  readonly total: number;
+  readonly limit: number;
+  readonly offset: number;
+}
+
+export interface AntInfo {
+  readonly id: string;
+  readonly methods: readonly string[];
+  readonly tags: readonly string[];
+  readonly capacity: number;
+  readonly running: number;
+  readonly lastSeenAt: Date;
+}
+
+/** An ant as the scheduler sees it: what it can run and how busy it is. */
+export interface AntSlot {
+  readonly id: string;
+  readonly methods: ReadonlySet<string>;
+  readonly tags: ReadonlySet<string>;
+  readonly capacity: number;
+  readonly running: number;
+}

@@ -1,0 +1,99 @@
+import { Kysely, PostgresDialect, sql } from 'kysely';
+import pg from 'pg';
+import { migrateToLatest } from '../sql/migrations.js';
+import { type Executor, type SqlDialect, SqlStore } from '../sql/sql-store.js';
+
+export interface PostgresStoreOptions {
+  /** `postgres://user@host:port/database` */
+  readonly url: string;
+  /** Connections in the pool (default 10). */
+  readonly poolSize?: number;
+}
+
+/** The NOTIFY channel: payloads are job ids, so any queen wakes and looks at that job. */
+export const CHANGE_CHANNEL = 'myrmex_jobs';
+
+function redact(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return url;
+  }
+}
+
+/**
+ * PostgreSQL's part of the SQL store: row locks (`FOR UPDATE`, `SKIP LOCKED` for claims),
+ * `pg_notify` inside the transaction (delivered on commit, to every queen, this one included) and
+ * one listening connection that reconnects when the server goes away.
+ */
+function postgresDialect(db: Kysely<unknown>, url: string, onError: (error: unknown) => void): SqlDialect & { close(): Promise<void> } {
+  let emit: (jobId: string) => void = () => {};
+  let listener: pg.Client | undefined;
+  let closed = false;
+  let retry: NodeJS.Timeout | undefined;
+  const listen = async (): Promise<void> => {
+    if (closed) return;
+    const client = new pg.Client({ connectionString: url });
+    client.on('notification', (message) => {
+      if (message.payload) emit(message.payload);
+    });
+    client.on('error', (error) => {
+      onError(error);
+      void client.end().catch(() => undefined);
+      if (listener === client) listener = undefined;
+      if (!closed) retry = setTimeout(() => void listen().catch(onError), 500);
+    });
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${CHANGE_CHANNEL}`);
+      listener = client;
+    } catch (error) {
+      await client.end().catch(() => undefined);
+      if (!closed) retry = setTimeout(() => void listen().catch(onError), 500);
+      throw error;
+    }
+  };
+  void listen().catch(onError);
+  return {
+    name: 'postgres',
+    attach: (deliver) => {
+      emit = deliver;
+    },
+    lock: (skip) => (skip ? sql`FOR UPDATE SKIP LOCKED` : sql`FOR UPDATE`),
+    notify: async (tx, jobIds) => {
+      await sql`SELECT pg_notify(${CHANGE_CHANNEL}, id) FROM (VALUES ${sql.join(jobIds.map((id) => sql`(${id})`))}) AS changed (id)`.execute(
+        tx,
+      );
+    },
+    committed: () => {},
+    transaction: <T>(work: (tx: Executor) => Promise<T>) => db.transaction().execute((trx) => work(trx as unknown as Executor)),
+    close: async () => {
+      closed = true;
+      clearTimeout(retry);
+      await listener?.end().catch(() => undefined);
+    },
+  };
+}
+
+/** The store for several queens: PostgreSQL, the same SQL as SQLite through Kysely. */
+export class PostgresStore extends SqlStore {
+  private closeListener: () => Promise<void> = async () => {};
+
+  static open(options: PostgresStoreOptions): PostgresStore {
+    const pool = new pg.Pool({ connectionString: options.url, max: options.poolSize ?? 10 });
+    // An idle connection the server dropped is replaced by the pool; its error must not crash the queen.
+    pool.on('error', () => undefined);
+    const db = new Kysely<unknown>({ dialect: new PostgresDialect({ pool }) });
+    const dialect = postgresDialect(db, options.url, () => undefined);
+    const store = new PostgresStore(`postgres:${redact(options.url)}`, db, dialect, migrateToLatest(db, 'postgres'));
+    store.closeListener = dialect.close;
+    return store;
+  }
+
+  override async close(): Promise<void> {
+    await this.closeListener();
+    await super.close();
+  }
+}

@@ -1,0 +1,167 @@
+import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from 'kysely';
+import { StoreError } from '../store.js';
+
+export type DialectName = 'sqlite' | 'postgres';
+
+/**
+ * Versioned schema changes, run by Kysely's Migrator on open. A released migration is never
+ * edited: later issues append new ones. On PostgreSQL the Migrator holds an advisory lock while it
+ * runs, so several queens starting at once migrate once.
+ *
+ * Types are written once for both dialects: `$ID` is the append-only sequence key, `$BIG` an epoch
+ * millisecond or counter. Partial indexes keep every hot query (due jobs, ready tasks, expired
+ * leases, deadlines) a range scan over the few rows it wants, however long the history.
+ */
+const SCHEMA_1 = `
+  CREATE TABLE definition_types (
+    job_type TEXT PRIMARY KEY,
+    disabled INTEGER NOT NULL DEFAULT 0
+  );
+  CREATE TABLE definitions (
+    job_type TEXT NOT NULL REFERENCES definition_types(job_type),
+    version INTEGER NOT NULL,
+    definition TEXT NOT NULL,
+    source TEXT NOT NULL,
+    created_at $BIG NOT NULL,
+    PRIMARY KEY (job_type, version)
+  );
+  CREATE TABLE jobs (
+    seq $ID,
+    id TEXT NOT NULL UNIQUE,
+    job_type TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    state TEXT NOT NULL,
+    priority INTEGER NOT NULL,
+    params TEXT NOT NULL,
+    submitted_at $BIG NOT NULL,
+    scheduled_at $BIG NOT NULL,
+    started_at $BIG,
+    ended_at $BIG,
+    retry INTEGER NOT NULL DEFAULT 0,
+    reason TEXT,
+    stop TEXT,
+    deadline_at $BIG,
+    revision $BIG NOT NULL DEFAULT 0
+  );
+  CREATE INDEX jobs_due ON jobs (priority DESC, seq) WHERE state = 'PENDING';
+  CREATE INDEX jobs_type_state ON jobs (job_type, state);
+  CREATE INDEX jobs_state_seq ON jobs (state, seq);
+  CREATE INDEX jobs_deadline ON jobs (deadline_at) WHERE deadline_at IS NOT NULL AND stop IS NULL;
+  CREATE TABLE tasks (
+    job_id TEXT NOT NULL,
+    task_type TEXT NOT NULL,
+    position INTEGER NOT NULL,
+    state TEXT NOT NULL,
+    attempt INTEGER NOT NULL DEFAULT 0,
+    run_attempts INTEGER NOT NULL DEFAULT 0,
+    exit_code INTEGER,
+    reason TEXT,
+    outputs TEXT NOT NULL DEFAULT '{}',
+    route TEXT,
+    fatal INTEGER NOT NULL DEFAULT 0,
+    not_before $BIG,
+    ended_at $BIG,
+    kill TEXT,
+    PRIMARY KEY (job_id, task_type)
+  );
+  CREATE INDEX tasks_ready ON tasks (job_id) WHERE state = 'READY';
+  CREATE INDEX tasks_waiting ON tasks (not_before) WHERE state = 'READY' AND not_before IS NOT NULL;
+  CREATE TABLE attempts (
+    job_id TEXT NOT NULL,
+    task_type TEXT NOT NULL,
+    attempt INTEGER NOT NULL,
+    state TEXT NOT NULL,
+    exit_code INTEGER,
+    started_at $BIG NOT NULL,
+    ended_at $BIG,
+    reason TEXT,
+    ant_id TEXT,
+    owner TEXT,
+    lease_until $BIG,
+    PRIMARY KEY (job_id, task_type, attempt)
+  );
+  CREATE INDEX attempts_lease ON attempts (lease_until) WHERE state = 'EXECUTING';
+  CREATE INDEX attempts_owner ON attempts (owner) WHERE state = 'EXECUTING';
+  CREATE TABLE events (
+    seq $ID,
+    job_id TEXT NOT NULL,
+    task_type TEXT,
+    from_state TEXT,
+    to_state TEXT NOT NULL,
+    at $BIG NOT NULL,
+    reason TEXT
+  );
+  CREATE INDEX events_job ON events (job_id, seq);
+  CREATE TABLE logs (
+    seq $ID,
+    job_id TEXT NOT NULL,
+    task_type TEXT NOT NULL,
+    attempt INTEGER NOT NULL,
+    stream TEXT NOT NULL,
+    at $BIG NOT NULL,
+    text TEXT NOT NULL
+  );
+  CREATE INDEX logs_job ON logs (job_id, seq);
+  CREATE TABLE ants (
+    id TEXT PRIMARY KEY,
+    methods TEXT NOT NULL,
+    tags TEXT NOT NULL,
+    capacity INTEGER NOT NULL,
+    running INTEGER NOT NULL,
+    last_seen_at $BIG NOT NULL
+  );
+  CREATE TABLE leases (
+    name TEXT PRIMARY KEY,
+    holder TEXT NOT NULL,
+    expires_at $BIG NOT NULL
+  );
+`;
+
+const TYPES: Record<DialectName, Record<string, string>> = {
+  sqlite: { $ID: 'INTEGER PRIMARY KEY AUTOINCREMENT', $BIG: 'INTEGER' },
+  postgres: { $ID: 'BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY', $BIG: 'BIGINT' },
+};
+
+function statements(schema: string, dialect: DialectName): string[] {
+  const typed = schema.replace(/\$ID|\$BIG/g, (token) => TYPES[dialect][token]!);
+  return typed
+    .split(';')
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
+/** Migration names in order; the newest is the schema version this code writes. */
+export const MIGRATION_NAMES = ['0001-core'] as const;
+
+export function migrations(dialect: DialectName): Record<string, Migration> {
+  return {
+    '0001-core': {
+      async up(db: Kysely<unknown>) {
+        for (const statement of statements(SCHEMA_1, dialect)) await sql.raw(statement).execute(db);
+      },
+    },
+  };
+}
+
+/** Applies every migration the database lacks; refuses a database migrated by a newer Myrmex. */
+export async function migrateToLatest(db: Kysely<unknown>, dialect: DialectName): Promise<string> {
+  const provider: MigrationProvider = { getMigrations: async () => migrations(dialect) };
+  const migrator = new Migrator({ db, provider, migrationTableName: 'myrmex_migration', migrationLockTableName: 'myrmex_migration_lock' });
+  const known = new Set<string>(MIGRATION_NAMES);
+  const applied = await sql<{ name: string }>`SELECT name FROM myrmex_migration`
+    .execute(db)
+    .then((r) => r.rows.map((row) => row.name))
+    .catch(() => [] as string[]);
+  const unknown = applied.filter((name) => !known.has(name));
+  if (unknown.length > 0) {
+    throw new StoreError(
+      `database schema version ${unknown.join(', ')} is newer than this orchestrator knows (${MIGRATION_NAMES.at(-1)}); upgrade Myrmex`,
+    );
+  }
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) {
+    const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
+    throw new StoreError(`schema migration ${failed} failed: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  return MIGRATION_NAMES.at(-1)!;
+}

@@ -1,0 +1,563 @@
+import { type Kysely, type RawBuilder, sql } from 'kysely';
+import type { JobDefinition } from '../../definition/model.js';
+import { ADMITTED_JOB_STATES, type JobState, RUNNABLE_JOB_STATES } from '../../domain/states.js';
+import type { AntInfo, ApplyResult, DefinitionVersion, JobQuery, LogLine, Page, TimelineEvent } from '../../domain/types.js';
+import {
+  type AttemptRow,
+  type Change,
+  type Changes,
+  type Claim,
+  type Claimed,
+  type JobRow,
+  type JobStore,
+  type LeaseResult,
+  type LogQuery,
+  type NewJob,
+  type NewLogLine,
+  type ReadyTask,
+  StoreError,
+  type TaskRow,
+} from '../store.js';
+import type { DialectName } from './migrations.js';
+import { type Row, toAnt, toAttempt, toDefinition, toEvent, toJob, toLog, toReadyTask, toTask } from './rows.js';
+
+/** What a store needs from a connection inside a transaction: Kysely's executor, a `trx` or a connection. */
+export type Executor = Kysely<unknown>;
+
+/**
+ * What differs between the dialects; everything else is the same SQL through Kysely.
+ * `transaction` must serialise writers: SQLite's `BEGIN IMMEDIATE`, PostgreSQL's row locks taken
+ * by `lock` (`FOR UPDATE`, or `FOR UPDATE SKIP LOCKED` when `skip`).
+ */
+export interface SqlDialect {
+  readonly name: DialectName;
+  transaction<T>(work: (tx: Executor) => Promise<T>): Promise<T>;
+  lock(skip: boolean): RawBuilder<unknown>;
+  /** Called inside the transaction for each job it changed. */
+  notify(tx: Executor, jobIds: readonly string[]): Promise<void>;
+  /** Called after the commit for each job it changed. */
+  committed(jobIds: readonly string[]): void;
+  /** Given by the store: delivers one change to this process's listeners. */
+  attach(emit: (jobId: string) => void): void;
+}
+
+/** Thrown inside a transaction to roll it back when an expectation fails. */
+class ExpectationFailed extends Error {}
+
+const JOB_COLUMNS = {
+  state: 'state',
+  reason: 'reason',
+  stop: 'stop',
+  startedAt: 'started_at',
+  endedAt: 'ended_at',
+  scheduledAt: 'scheduled_at',
+  retry: 'retry',
+  deadlineAt: 'deadline_at',
+} as const;
+const TASK_COLUMNS = {
+  state: 'state',
+  reason: 'reason',
+  exitCode: 'exit_code',
+  outputs: 'outputs',
+  route: 'route',
+  fatal: 'fatal',
+  notBefore: 'not_before',
+  runAttempts: 'run_attempts',
+  endedAt: 'ended_at',
+  kill: 'kill',
+} as const;
+
+function sqlValue(value: unknown): unknown {
+  if (value === undefined || value === null) return null;
+  if (value instanceof Date) return value.getTime();
+  if (typeof value === 'boolean') return value ? 1 : 0;
+  if (typeof value === 'object') return JSON.stringify(value);
+  return value;
+}
+
+const list = (values: readonly unknown[]) => sql.join(values.map((v) => sql`${v}`));
+const RUNNABLE = list(RUNNABLE_JOB_STATES);
+const ADMITTED = list(ADMITTED_JOB_STATES);
+/** Jobs whose READY tasks may start: runnable and not cancelled (a timed-out job still runs its always_run tasks). */
+const STARTABLE = sql`j.state IN (${RUNNABLE}) AND (j.stop IS NULL OR j.stop = 'timeout')`;
+
+async function rows(query: RawBuilder<unknown>, db: Executor): Promise<Row[]> {
+  return (await query.execute(db)).rows as Row[];
+}
+async function one(query: RawBuilder<unknown>, db: Executor): Promise<Row | undefined> {
+  return (await rows(query, db))[0];
+}
+async function affected(query: RawBuilder<unknown>, db: Executor): Promise<number> {
+  return Number((await query.execute(db)).numAffectedRows ?? 0);
+}
+
+/**
+ * The store on SQL through Kysely: one implementation for SQLite and PostgreSQL; `SqlDialect`
+ * holds the few differences. See JobStore for the contract.
+ */
+export class SqlStore implements JobStore {
+  private readonly listeners = new Set<(change: Change) => void>();
+
+  constructor(
+    readonly description: string,
+    protected readonly db: Kysely<unknown>,
+    protected readonly dialect: SqlDialect,
+    private readonly ready: Promise<unknown>,
+  ) {
+    ready.catch(() => undefined);
+    dialect.attach((jobId) => this.emit(jobId));
+  }
+
+  /** Resolves once the schema is migrated; rejects with the reason it cannot be. */
+  async opened(): Promise<void> {
+    await this.ready;
+  }
+
+  private async read(): Promise<Executor> {
+    await this.ready;
+    return this.db;
+  }
+
+  private async write<T>(work: (tx: Executor) => Promise<{ value: T; jobs: readonly string[] }>): Promise<T> {
+    await this.ready;
+    const { value, jobs } = await this.dialect.transaction(async (tx) => {
+      const result = await work(tx);
+      if (result.jobs.length > 0) await this.dialect.notify(tx, result.jobs);
+      return result;
+    });
+    if (jobs.length > 0) this.dialect.committed(jobs);
+    return value;
+  }
+
+  /** Delivers a change to this process's listeners (the dialect calls it: after a commit, or from LISTEN). */
+  private emit(jobId: string): void {
+    for (const listener of this.listeners) {
+      try {
+        listener({ jobId });
+      } catch {
+        // A listener's failure is its own; the next change still reaches it.
+      }
+    }
+  }
+
+  onChange(listener: (change: Change) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private async events(
+    tx: Executor,
+    events: readonly { jobId: string; taskType?: string; from?: string; to: string; at: Date; reason?: string }[],
+  ): Promise<TimelineEvent[]> {
+    if (events.length === 0) return [];
+    const values = sql.join(
+      events.map((e) => sql`(${e.jobId}, ${e.taskType ?? null}, ${e.from ?? null}, ${e.to}, ${e.at.getTime()}, ${e.reason ?? null})`),
+    );
+    const inserted = await rows(
+      sql`INSERT INTO events (job_id, task_type, from_state, to_state, at, reason) VALUES ${values} RETURNING *`,
+      tx,
+    );
+    return inserted.map(toEvent).sort((a, b) => a.seq - b.seq);
+  }
+
+  async saveDefinition(definition: JobDefinition, source: string, at: Date): Promise<ApplyResult> {
+    const json = JSON.stringify(definition);
+    const jobType = definition.jobType;
+    return this.write<ApplyResult>(async (tx) => {
+      await sql`INSERT INTO definition_types (job_type) VALUES (${jobType}) ON CONFLICT (job_type) DO UPDATE SET disabled = 0`.execute(tx);
+      await sql`SELECT job_type FROM definition_types WHERE job_type = ${jobType} ${this.dialect.lock(false)}`.execute(tx);
+      const latest = await one(
+        sql`SELECT version, definition FROM definitions WHERE job_type = ${jobType} ORDER BY version DESC LIMIT 1`,
+        tx,
+      );
+      if (latest && String(latest.definition) === json)
+        return { value: { jobType, version: Number(latest.version), created: false }, jobs: [] };
+      const version = latest ? Number(latest.version) + 1 : 1;
+      await sql`INSERT INTO definitions (job_type, version, definition, source, created_at)
+                VALUES (${jobType}, ${version}, ${json}, ${source}, ${at.getTime()})`.execute(tx);
+      return { value: { jobType, version, created: true }, jobs: [] };
+    });
+  }
+
+  async latestDefinitions(): Promise<readonly DefinitionVersion[]> {
+    return (
+      await rows(
+        sql`SELECT d.*, t.disabled FROM definitions d JOIN definition_types t ON t.job_type = d.job_type
+            WHERE d.version = (SELECT MAX(version) FROM definitions WHERE job_type = d.job_type) ORDER BY d.job_type`,
+        await this.read(),
+      )
+    ).map(toDefinition);
+  }
+
+  async definitionVersions(jobType: string): Promise<readonly DefinitionVersion[]> {
+    return (
+      await rows(
+        sql`SELECT d.*, t.disabled FROM definitions d JOIN definition_types t ON t.job_type = d.job_type
+            WHERE d.job_type = ${jobType} ORDER BY d.version DESC`,
+        await this.read(),
+      )
+    ).map(toDefinition);
+  }
+
+  async definition(jobType: string, version?: number): Promise<DefinitionVersion | undefined> {
+    const which = version === undefined ? sql`ORDER BY d.version DESC LIMIT 1` : sql`AND d.version = ${version}`;
+    const row = await one(
+      sql`SELECT d.*, t.disabled FROM definitions d JOIN definition_types t ON t.job_type = d.job_type WHERE d.job_type = ${jobType} ${which}`,
+      await this.read(),
+    );
+    return row ? toDefinition(row) : undefined;
+  }
+
+  async setDefinitionDisabled(jobType: string, disabled: boolean): Promise<boolean> {
+    return (
+      (await affected(sql`UPDATE definition_types SET disabled = ${disabled ? 1 : 0} WHERE job_type = ${jobType}`, await this.read())) > 0
+    );
+  }
+
+  async createJob(job: NewJob): Promise<{ readonly job: JobRow; readonly events: readonly TimelineEvent[] }> {
+    return this.write(async (tx) => {
+      const row = await one(
+        sql`INSERT INTO jobs (id, job_type, version, state, priority, params, submitted_at, scheduled_at)
+            VALUES (${job.id}, ${job.jobType}, ${job.version}, 'PENDING', ${job.priority}, ${JSON.stringify(job.params)},
+                    ${job.submittedAt.getTime()}, ${job.scheduledAt.getTime()}) RETURNING *`,
+        tx,
+      );
+      if (job.taskTypes.length > 0) {
+        const values = sql.join(job.taskTypes.map((taskType, position) => sql`(${job.id}, ${taskType}, ${position}, 'PENDING')`));
+        await sql`INSERT INTO tasks (job_id, task_type, position, state) VALUES ${values}`.execute(tx);
+      }
+      const events = await this.events(tx, [{ jobId: job.id, to: 'PENDING', at: job.submittedAt, reason: 'submitted' }]);
+      return { value: { job: toJob(row!), events }, jobs: [job.id] };
+    });
+  }
+
+  async job(id: string): Promise<JobRow | undefined> {
+    const row = await one(sql`SELECT * FROM jobs WHERE id = ${id}`, await this.read());
+    return row ? toJob(row) : undefined;
+  }
+
+  async listJobs(query: JobQuery): Promise<Page<JobRow>> {
+    const db = await this.read();
+    const limit = Math.max(1, Math.min(query.limit ?? 50, 1000));
+    const offset = Math.max(0, query.offset ?? 0);
+    const where: RawBuilder<unknown>[] = [];
+    if (query.state) where.push(sql`state = ${query.state}`);
+    if (query.jobType) where.push(sql`job_type = ${query.jobType}`);
+    const clause = where.length > 0 ? sql`WHERE ${sql.join(where, sql` AND `)}` : sql``;
+    const total = Number((await one(sql`SELECT COUNT(*) AS n FROM jobs ${clause}`, db))!.n);
+    const items = (await rows(sql`SELECT * FROM jobs ${clause} ORDER BY seq DESC LIMIT ${limit} OFFSET ${offset}`, db)).map(toJob);
+    return { items, total, limit, offset };
+  }
+
+  async tasks(jobId: string): Promise<readonly TaskRow[]> {
+    return (await rows(sql`SELECT * FROM tasks WHERE job_id = ${jobId} ORDER BY position`, await this.read())).map(toTask);
+  }
+
+  async attempts(jobId: string): Promise<readonly AttemptRow[]> {
+    return (
+      await rows(
+        sql`SELECT a.* FROM attempts a JOIN tasks t ON t.job_id = a.job_id AND t.task_type = a.task_type
+            WHERE a.job_id = ${jobId} ORDER BY t.position, a.attempt`,
+        await this.read(),
+      )
+    ).map(toAttempt);
+  }
+
+  async timeline(jobId: string): Promise<readonly TimelineEvent[]> {
+    return (await rows(sql`SELECT * FROM events WHERE job_id = ${jobId} ORDER BY seq`, await this.read())).map(toEvent);
+  }
+
+  async apply(jobId: string, changes: Changes): Promise<readonly TimelineEvent[] | undefined> {
+    try {
+      return await this.write(async (tx) => ({ value: await this.applyIn(tx, jobId, changes), jobs: [jobId] }));
+    } catch (error) {
+      if (error instanceof ExpectationFailed) return undefined;
+      throw error;
+    }
+  }
+
+  private async applyIn(tx: Executor, jobId: string, changes: Changes): Promise<TimelineEvent[]> {
+    const at = changes.at;
+    // The job's row first: every writer of this job takes it, so they run one after the other.
+    const job = await one(sql`SELECT state, revision, job_type FROM jobs WHERE id = ${jobId} ${this.dialect.lock(false)}`, tx);
+    if (!job) throw new StoreError(`job ${jobId} does not exist`);
+    const from = String(job.state);
+    const jobChange = changes.job;
+    if (jobChange?.expect && !jobChange.expect.includes(from as JobState)) throw new ExpectationFailed();
+    if (jobChange?.revision !== undefined && Number(job.revision) !== jobChange.revision) throw new ExpectationFailed();
+    if (jobChange?.admitWithin !== undefined && !(ADMITTED_JOB_STATES as readonly string[]).includes(from)) {
+      // Taken under a lock on the job type, so two queens admitting at once count each other.
+      await sql`SELECT job_type FROM definition_types WHERE job_type = ${job.job_type} ${this.dialect.lock(false)}`.execute(tx);
+      const count = await one(sql`SELECT COUNT(*) AS n FROM jobs WHERE job_type = ${job.job_type} AND state IN (${ADMITTED})`, tx);
+      if (Number(count!.n) >= jobChange.admitWithin) throw new ExpectationFailed();
+    }
+
+    const events: { jobId: string; taskType?: string; from?: string; to: string; at: Date; reason?: string }[] = [];
+    const jobEvent = (): void => {
+      if (jobChange?.state !== undefined && jobChange.state !== from) {
+        events.push({ jobId, from, to: jobChange.state, at, reason: jobChange.reason ?? undefined });
+      }
+    };
+    // An admission reads best with the job first; every other job transition follows its tasks'.
+    const jobFirst = jobChange?.state === 'READY';
+    if (jobFirst) jobEvent();
+
+    for (const end of changes.attempts ?? []) {
+      const conditions = [sql`job_id = ${jobId} AND task_type = ${end.taskType} AND attempt = ${end.attempt} AND state = 'EXECUTING'`];
+      if (end.expect?.leaseBefore !== undefined) conditions.push(sql`lease_until < ${end.expect.leaseBefore}`);
+      if (end.expect?.owner !== undefined) conditions.push(sql`owner = ${end.expect.owner}`);
+      const ended = await affected(
+        sql`UPDATE attempts SET state = ${end.state}, exit_code = ${end.exitCode ?? null}, reason = ${end.reason ?? null},
+            ended_at = ${at.getTime()}, lease_until = NULL WHERE ${sql.join(conditions, sql` AND `)}`,
+        tx,
+      );
+      if (ended === 0 && end.expect !== undefined) throw new ExpectationFailed();
+    }
+
+    const taskChanges = changes.tasks ?? [];
+    if (taskChanges.length > 0) {
+      const current = new Map(
+        (await rows(sql`SELECT task_type, state, attempt FROM tasks WHERE job_id = ${jobId}`, tx)).map((r) => [String(r.task_type), r]),
+      );
+      for (const change of taskChanges) {
+        const row = current.get(change.taskType);
+        if (!row) throw new StoreError(`job ${jobId} has no task ${change.taskType}`);
+        if (change.expect?.state !== undefined && row.state !== change.expect.state) throw new ExpectationFailed();
+        if (change.expect?.attempt !== undefined && Number(row.attempt) !== change.expect.attempt) throw new ExpectationFailed();
+        const sets = this.sets(TASK_COLUMNS, change);
+        if (sets.length > 0) {
+          await sql`UPDATE tasks SET ${sql.join(sets)} WHERE job_id = ${jobId} AND task_type = ${change.taskType}`.execute(tx);
+        }
+        if (change.state !== undefined && change.state !== row.state) {
+          events.push({
+            jobId,
+            taskType: change.taskType,
+            from: String(row.state),
+            to: change.state,
+            at,
+            reason: change.reason ?? undefined,
+          });
+          current.set(change.taskType, { ...row, state: change.state });
+        }
+      }
+    }
+
+    if (!jobFirst) jobEvent();
+    const sets = this.sets(JOB_COLUMNS, jobChange ?? {});
+    await sql`UPDATE jobs SET ${sql.join([...sets, sql`revision = revision + 1`])} WHERE id = ${jobId}`.execute(tx);
+    return this.events(tx, events);
+  }
+
+  private sets(columns: Readonly<Record<string, string>>, change: object): RawBuilder<unknown>[] {
+    const sets: RawBuilder<unknown>[] = [];
+    for (const [field, column] of Object.entries(columns)) {
+      const value = (change as Record<string, unknown>)[field];
+      if (value !== undefined) sets.push(sql`${sql.ref(column)} = ${sqlValue(value)}`);
+    }
+    return sets;
+  }
+
+  async claim(claim: Claim): Promise<Claimed | undefined> {
+    return (await this.claimMany([claim]))[0];
+  }
+
+  async claimMany(claims: readonly Claim[]): Promise<readonly Claimed[]> {
+    if (claims.length === 0) return [];
+    return this.write(async (tx) => {
+      const ids = [...new Set(claims.map((c) => c.jobId))];
+      // Jobs another queen is writing are skipped, never waited for.
+      const jobs = new Map(
+        (
+          await rows(
+            sql`SELECT j.id, j.state, j.stop FROM jobs j WHERE j.id IN (${list(ids)}) AND ${STARTABLE} ${this.dialect.lock(true)}`,
+            tx,
+          )
+        ).map((r) => [String(r.id), r]),
+      );
+      const claimed: Claimed[] = [];
+      const touched = new Set<string>();
+      for (const claim of claims) {
+        const job = jobs.get(claim.jobId);
+        if (!job) continue;
+        const at = claim.at.getTime();
+        const task = await one(
+          sql`UPDATE tasks SET state = 'EXECUTING', attempt = attempt + 1, run_attempts = run_attempts + 1, not_before = NULL, kill = NULL
+              WHERE job_id = ${claim.jobId} AND task_type = ${claim.taskType} AND state = 'READY'
+                AND (not_before IS NULL OR not_before <= ${at})
+              RETURNING attempt, run_attempts`,
+          tx,
+        );
+        if (!task) continue;
+        const attempt = Number(task.attempt);
+        const owner = claim.owner ?? claim.antId;
+        await sql`INSERT INTO attempts (job_id, task_type, attempt, state, started_at, ant_id, owner, lease_until)
+                  VALUES (${claim.jobId}, ${claim.taskType}, ${attempt}, 'EXECUTING', ${at}, ${claim.antId}, ${owner},
+                          ${at + (claim.leaseMs ?? 30_000)})`.execute(tx);
+        const pending: { jobId: string; taskType?: string; from?: string; to: string; at: Date; reason?: string }[] = [
+          {
+            jobId: claim.jobId,
+            taskType: claim.taskType,
+            from: 'READY',
+            to: 'EXECUTING',
+            at: claim.at,
+            reason: `attempt ${attempt} on ant ${claim.antId}`,
+          },
+        ];
+        if (job.state === 'READY') {
+          const deadline = claim.jobTimeoutMs === undefined ? null : at + claim.jobTimeoutMs;
+          await sql`UPDATE jobs SET state = 'EXECUTING', started_at = COALESCE(started_at, ${at}), deadline_at = ${deadline} WHERE id = ${claim.jobId}`.execute(
+            tx,
+          );
+          pending.push({ jobId: claim.jobId, from: 'READY', to: 'EXECUTING', at: claim.at, reason: `task ${claim.taskType} started` });
+          jobs.set(claim.jobId, { ...job, state: 'EXECUTING' });
+        }
+        touched.add(claim.jobId);
+        claimed.push({
+          jobId: claim.jobId,
+          taskType: claim.taskType,
+          attempt,
+          runAttempts: Number(task.run_attempts),
+          events: await this.events(tx, pending),
+        });
+      }
+      if (touched.size > 0) await sql`UPDATE jobs SET revision = revision + 1 WHERE id IN (${list([...touched])})`.execute(tx);
+      return { value: claimed, jobs: [...touched] };
+    });
+  }
+
+  async duePendingJobs(now: number, limit: number, offset = 0): Promise<readonly JobRow[]> {
+    return (
+      await rows(
+        sql`SELECT * FROM jobs WHERE state = 'PENDING' AND scheduled_at <= ${now} ORDER BY priority DESC, seq LIMIT ${limit} OFFSET ${offset}`,
+        await this.read(),
+      )
+    ).map(toJob);
+  }
+
+  async activeJobsByType(): Promise<ReadonlyMap<string, number>> {
+    const found = await rows(
+      sql`SELECT job_type, COUNT(*) AS n FROM jobs WHERE state IN (${ADMITTED}) GROUP BY job_type`,
+      await this.read(),
+    );
+    return new Map(found.map((r) => [String(r.job_type), Number(r.n)]));
+  }
+
+  async readyTasks(now: number, limit: number, offset = 0): Promise<readonly ReadyTask[]> {
+    return (
+      await rows(
+        sql`SELECT t.job_id, t.task_type, j.job_type, j.version, j.priority, j.submitted_at, j.seq
+            FROM tasks t JOIN jobs j ON j.id = t.job_id
+            WHERE t.state = 'READY' AND (t.not_before IS NULL OR t.not_before <= ${now}) AND ${STARTABLE}
+            ORDER BY j.priority DESC, j.seq, t.position LIMIT ${limit} OFFSET ${offset}`,
+        await this.read(),
+      )
+    ).map(toReadyTask);
+  }
+
+  async expiredJobs(now: number): Promise<readonly JobRow[]> {
+    return (
+      await rows(
+        sql`SELECT * FROM jobs WHERE deadline_at IS NOT NULL AND stop IS NULL AND deadline_at <= ${now} AND state IN (${RUNNABLE}) ORDER BY seq`,
+        await this.read(),
+      )
+    ).map(toJob);
+  }
+
+  async nextWakeAt(): Promise<number | undefined> {
+    const row = await one(
+      sql`SELECT MIN(t) AS t FROM (
+            SELECT MIN(scheduled_at) AS t FROM jobs WHERE state = 'PENDING'
+            UNION ALL SELECT MIN(not_before) AS t FROM tasks WHERE state = 'READY' AND not_before IS NOT NULL
+            UNION ALL SELECT MIN(deadline_at) AS t FROM jobs WHERE deadline_at IS NOT NULL AND stop IS NULL AND state IN (${RUNNABLE})
+            UNION ALL SELECT MIN(lease_until) AS t FROM attempts WHERE state = 'EXECUTING') AS wakes`,
+      await this.read(),
+    );
+    return row?.t === null || row?.t === undefined ? undefined : Number(row.t);
+  }
+
+  async activeJobs(): Promise<readonly JobRow[]> {
+    return (await rows(sql`SELECT * FROM jobs WHERE state IN (${RUNNABLE}) ORDER BY seq`, await this.read())).map(toJob);
+  }
+
+  async executingAttempts(owner?: string): Promise<readonly AttemptRow[]> {
+    const mine = owner === undefined ? sql`` : sql`AND owner = ${owner}`;
+    return (
+      await rows(sql`SELECT * FROM attempts WHERE state = 'EXECUTING' ${mine} ORDER BY job_id, task_type, attempt`, await this.read())
+    ).map(toAttempt);
+  }
+
+  async expiredAttempts(now: number, limit: number): Promise<readonly AttemptRow[]> {
+    return (
+      await rows(
+        sql`SELECT * FROM attempts WHERE state = 'EXECUTING' AND lease_until < ${now} ORDER BY lease_until LIMIT ${limit}`,
+        await this.read(),
+      )
+    ).map(toAttempt);
+  }
+
+  async renewLeases(owner: string, until: number): Promise<number> {
+    return affected(
+      sql`UPDATE attempts SET lease_until = ${until} WHERE owner = ${owner} AND state = 'EXECUTING' AND lease_until < ${until}`,
+      await this.read(),
+    );
+  }
+
+  async appendLogs(lines: readonly NewLogLine[]): Promise<readonly LogLine[]> {
+    if (lines.length === 0) return [];
+    return this.write(async (tx) => {
+      const jobs = [...new Set(lines.map((l) => l.jobId))].sort();
+      // Each job's row, so its lines get sequence numbers in commit order (the per-job cursor).
+      await sql`SELECT id FROM jobs WHERE id IN (${list(jobs)}) ORDER BY id ${this.dialect.lock(false)}`.execute(tx);
+      const values = sql.join(lines.map((l) => sql`(${l.jobId}, ${l.taskType}, ${l.attempt}, ${l.stream}, ${l.at.getTime()}, ${l.text})`));
+      const inserted = await rows(sql`INSERT INTO logs (job_id, task_type, attempt, stream, at, text) VALUES ${values} RETURNING *`, tx);
+      return { value: inserted.map(toLog).sort((a, b) => a.seq - b.seq), jobs };
+    });
+  }
+
+  async logs(jobId: string, query: LogQuery = {}): Promise<readonly LogLine[]> {
+    const limit = Math.max(1, Math.min(query.limit ?? 10_000, 100_000));
+    const task = query.taskType === undefined ? sql`` : sql`AND task_type = ${query.taskType}`;
+    return (
+      await rows(
+        sql`SELECT * FROM logs WHERE job_id = ${jobId} AND seq > ${query.afterSeq ?? 0} ${task} ORDER BY seq LIMIT ${limit}`,
+        await this.read(),
+      )
+    ).map(toLog);
+  }
+
+  async acquireLease(name: string, holder: string, ttlMs: number, now: number, takeFrom?: string): Promise<LeaseResult> {
+    const expiresAt = now + ttlMs;
+    return this.write<LeaseResult>(async (tx) => {
+      const row = await one(
+        sql`INSERT INTO leases (name, holder, expires_at) VALUES (${name}, ${holder}, ${expiresAt})
+            ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
+            WHERE leases.holder = excluded.holder OR leases.expires_at <= ${now} OR leases.holder = ${takeFrom ?? null}
+            RETURNING holder, expires_at`,
+        tx,
+      );
+      if (row) return { value: { acquired: true, holder, expiresAt }, jobs: [] };
+      const current = await one(sql`SELECT holder, expires_at FROM leases WHERE name = ${name}`, tx);
+      return { value: { acquired: false, holder: String(current!.holder), expiresAt: Number(current!.expires_at) }, jobs: [] };
+    });
+  }
+
+  async releaseLease(name: string, holder: string): Promise<void> {
+    await sql`DELETE FROM leases WHERE name = ${name} AND holder = ${holder}`.execute(await this.read());
+  }
+
+  async saveAnt(ant: AntInfo): Promise<void> {
+    await sql`INSERT INTO ants (id, methods, tags, capacity, running, last_seen_at)
+              VALUES (${ant.id}, ${JSON.stringify(ant.methods)}, ${JSON.stringify(ant.tags)}, ${ant.capacity}, ${ant.running}, ${ant.lastSeenAt.getTime()})
+              ON CONFLICT (id) DO UPDATE SET methods = excluded.methods, tags = excluded.tags, capacity = excluded.capacity,
+              running = excluded.running, last_seen_at = excluded.last_seen_at`.execute(await this.read());
+  }
+
+  async ants(): Promise<readonly AntInfo[]> {
+    return (await rows(sql`SELECT * FROM ants ORDER BY id`, await this.read())).map(toAnt);
+  }
+
+  async close(): Promise<void> {
+    this.listeners.clear();
+    await this.db.destroy();
+  }
+}
