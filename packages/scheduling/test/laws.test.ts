@@ -124,9 +124,13 @@ describe('law: with aging, no job waits past its bound', () => {
         ),
         (specs) => {
           let clock = 0;
+          const arrivals = specs.map((s) => {
+            clock += s.gap;
+            return clock;
+          });
           const jobs: SimJob[] = specs.map((s, i) => ({
             id: `j${i}`,
-            arrival: (clock += s.gap),
+            arrival: arrivals[i]!,
             duration: s.duration,
             resources: { cpu: 1 },
             tenant: 't',
@@ -240,7 +244,7 @@ describe('law: DRF', () => {
             const share = (t: string) => dominantShare(used[t]!, total);
             for (const t of ['a', 'b', 'c']) {
               const head = waiting.find((j) => j.tenant === t);
-              const r = head?.tasks[0]!.resources;
+              const r = head?.tasks[0]?.resources;
               if (head && r && (r.cpu ?? 0) <= free.cpu && (r.memory ?? 0) <= free.memory)
                 expect(share(job.tenant)).toBeLessThanOrEqual(share(t) + 1e-12);
             }
@@ -277,7 +281,10 @@ describe('law: EDF on one processor', () => {
           const order = specs.map((_, i) => i).sort((x, y) => ((x * 7919 + salt) % 13) - ((y * 7919 + salt) % 13) || x - y);
           let clock = 0;
           const deadline = new Map<number, number>();
-          for (const i of order) deadline.set(i, (clock += specs[i]!.duration) + specs[i]!.slack);
+          for (const i of order) {
+            clock += specs[i]!.duration;
+            deadline.set(i, clock + specs[i]!.slack);
+          }
           const jobs: SimJob[] = specs.map((s, i) => ({
             id: `j${i}`,
             arrival: 0,
