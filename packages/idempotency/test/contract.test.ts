@@ -1,4 +1,4 @@
-import { type ClaimRequest, type IdempotencyStore, MemoryStore, type StoredResponse } from '@myrmex/idempotency';
+import { CachedStore, type ClaimRequest, type IdempotencyStore, MemoryStore, type StoredResponse } from '@myrmex/idempotency';
 import { freshEach, postgres, redis } from '@myrmex/test-utils';
 import { describe, expect, it } from 'vitest';
 import { openPostgres, openRedis, openSqlite } from './stores.js';
@@ -138,6 +138,23 @@ redisGate.describe('store contract: RedisStore', () => {
     const prefix = await redisGate.freshPrefix();
     const opened = openRedis(prefix.url, prefix.prefix);
     return { store: opened.store, dispose: () => opened.dispose().then(() => prefix.dispose()) };
+  });
+  contract(() => open.current.store, { sweepCounts: false });
+});
+
+describe('store contract: CachedStore in front of MemoryStore', () => {
+  const open = freshEach(async () => {
+    const store = new CachedStore(new MemoryStore());
+    return { store, dispose: () => store.close() };
+  });
+  contract(() => open.current.store, { sweepCounts: true });
+});
+
+redisGate.describe('store contract: CachedStore in front of RedisStore', () => {
+  const open = freshEach(async () => {
+    const prefix = await redisGate.freshPrefix();
+    const opened = openRedis(prefix.url, prefix.prefix);
+    return { store: new CachedStore(opened.store), dispose: () => opened.dispose().then(() => prefix.dispose()) };
   });
   contract(() => open.current.store, { sweepCounts: false });
 });

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { parseIdempotencyKey } from '../core/key.js';
+import { parseIdempotencyKey, serializeKey } from '../core/key.js';
 import { fullJitterDelay, retryAfterMs, retryableStatus } from './backoff.js';
 
+export { serializeKey } from '../core/key.js';
 export { fullJitterDelay, retryAfterMs, retryableStatus } from './backoff.js';
 
 export interface AttemptReport {
@@ -130,13 +131,6 @@ async function isOwnConflict(response: Response): Promise<boolean> {
   } catch {
     return false;
   }
-}
-
-/** A key as a Structured Field string (RFC 9651 sf-string); a value already quoted is kept. */
-export function serializeKey(key: string): string {
-  if (key.startsWith('"')) return key;
-  if (!/^[\x20-\x7e]*$/.test(key)) throw new TypeError(`an Idempotency-Key must be printable ASCII, got ${JSON.stringify(key)}`);
-  return `"${key.replace(/[\\"]/g, (char) => `\\${char}`)}"`;
 }
 
 function keyOf(header: string): string {

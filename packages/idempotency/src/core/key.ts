@@ -44,3 +44,11 @@ function parseQuoted(value: string): string | undefined {
   }
   return undefined;
 }
+
+/** A key as a Structured Field string (RFC 9651 sf-string), as the IETF draft sends it; a value already quoted is kept. */
+export function serializeKey(key: string): string {
+  if (typeof key !== 'string' || key === '') throw new TypeError('an Idempotency-Key must be a non-empty string');
+  if (key.startsWith('"')) return key;
+  if (!/^[\x20-\x7e]*$/.test(key)) throw new TypeError(`an Idempotency-Key must be printable ASCII, got ${JSON.stringify(key)}`);
+  return `"${key.replace(/[\\"]/g, (char) => `\\${char}`)}"`;
+}

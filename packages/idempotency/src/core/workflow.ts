@@ -16,3 +16,21 @@ export function stepKey(parentKey: string, step: string): string {
   const key = `wf:${digest}:${step}`;
   return key.length <= MAX_KEY_LENGTH ? key : key.slice(0, MAX_KEY_LENGTH);
 }
+
+/**
+ * The Idempotency-Key an orchestrator task sends with its HTTP call, derived from the job and the
+ * task. Every attempt of the task in that job sends the same key, so when an attempt timed out
+ * after the server acted, the retry gets the first answer replayed instead of acting twice. The
+ * attempt number is left out on purpose: a key per attempt would make every retry a new request
+ * (Temporal gives the same advice for activities: run id and activity id, not the attempt).
+ */
+export function taskKey(parts: { readonly jobId: string; readonly taskType: string }): string {
+  if (parts === null || typeof parts !== 'object') throw new TypeError('taskKey: parts must be { jobId, taskType }');
+  for (const field of ['jobId', 'taskType'] as const) {
+    if (typeof parts[field] !== 'string' || parts[field] === '') throw new TypeError(`taskKey: ${field} must be a non-empty string`);
+  }
+  const digest = createHash('sha256')
+    .update(JSON.stringify([parts.jobId, parts.taskType]))
+    .digest('base64url');
+  return `task:${digest}`;
+}

@@ -1,3 +1,4 @@
+import { serializeKey, taskKey } from '@myrmex/idempotency';
 import type { AttemptResult } from '../engine/verdict.js';
 import { abortReason, bounded, type ExecutionContext, type Executor } from './executor.js';
 
@@ -58,6 +59,11 @@ export function createHttpExecutor(method: HttpMethod, options: HttpExecutorOpti
       const signal = AbortSignal.any(signals);
       const sendsBody = verb === 'POST' || verb === 'PUT';
       const headers: Record<string, string> = { ...(sendsBody ? { 'content-type': 'application/json' } : {}), ...spec.headers };
+      // A POST is the one verb a retry can repeat: every attempt of this task in this job sends one
+      // key, so a server that honours it answers a retry with the first result (a key the task sets wins).
+      if (verb === 'POST' && !Object.keys(headers).some((name) => name.toLowerCase() === 'idempotency-key')) {
+        headers['idempotency-key'] = serializeKey(taskKey({ jobId: context.jobId, taskType: context.taskType }));
+      }
       context.log('system', `${verb} ${url.href}`, new Date());
       try {
         const response = await fetch(url, {
