@@ -121,7 +121,9 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-describe('myrmex CLI against a served queen', () => {
+// Every step starts a Node process (1 to 3 s each on a loaded 2-core machine) and a test runs up to
+// a dozen of them, so the budget is per test, not the default 30 s; the tests still wait on conditions.
+describe('myrmex CLI against a served queen', { timeout: 180_000 }, () => {
   it('validate prints every problem at file:line:col and exits 1; a valid file passes', async () => {
     const broken = file('broken.yaml', BROKEN);
     const bad = await myrmex(['validate', broken]);
