@@ -4,6 +4,7 @@ import fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { QueenService } from '../queen/service.js';
 import { installErrorHandlers } from './errors.js';
 import { definitionRoutes } from './routes/definitions.js';
+import { insightRoutes } from './routes/insight.js';
 import { requestRoutes } from './routes/requests.js';
 import { streamRoutes } from './routes/streams.js';
 import { systemRoutes } from './routes/system.js';
@@ -79,6 +80,7 @@ export async function createApi(queen: QueenService, options: ApiOptions = {}): 
       await requestRoutes(api, queen, options.idempotencyStore);
       await streamRoutes(api, queen, streams);
       await systemRoutes(api, queen, version);
+      await insightRoutes(api, queen, streams);
       api.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
     },
     { prefix: '/api' },

@@ -7,6 +7,7 @@ import { createApi } from '../api/index.js';
 import { observabilityRoutes } from '../observability/index.js';
 import { Queen } from '../queen/queen.js';
 import { DEFAULT_DB_PATH } from '../store/index.js';
+import { dashboardRoutes } from './dashboard.js';
 import { type DemoRun, runDemo } from './demo.js';
 import { openIdempotencyFile } from './idempotency.js';
 import { createLogger, type LogFormat } from './logger.js';
@@ -117,7 +118,10 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
       logger: logger.child({ component: 'api' }, quiet),
       version: readVersion(),
       idempotencyStore: idempotency.store,
-      extend: (scope) => observabilityRoutes(scope, { queen: opened, metrics: observed.metrics }),
+      extend: async (scope) => {
+        await observabilityRoutes(scope, { queen: opened, metrics: observed.metrics });
+        await dashboardRoutes(scope);
+      },
     });
     const api = app;
     teardown.push(() => api.close());
@@ -129,7 +133,7 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
     await unwind();
     throw error;
   }
-  logger.info({ url, dbPath }, `myrmex queen listening on ${url} (store ${dbPath})`);
+  logger.info({ url, dbPath }, `myrmex queen listening on ${url} (store ${dbPath}); dashboard at ${url}/, metrics at ${url}/metrics`);
 
   let closing: Promise<void> | undefined;
   let resolveClosed: () => void = () => {};

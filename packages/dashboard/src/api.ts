@@ -1,0 +1,150 @@
+/** The queen's REST API as the dashboard reads it (same origin: the queen serves both). */
+
+export interface JobSummary {
+  id: string;
+  job_type: string;
+  version: number;
+  state: string;
+  priority: number;
+  params: Record<string, unknown>;
+  submitted_at: string;
+  scheduled_at: string;
+  started_at?: string;
+  ended_at?: string;
+  retry: number;
+  reason?: string;
+}
+export interface Attempt {
+  attempt: number;
+  state: string;
+  exit_code?: number;
+  started_at: string;
+  ended_at?: string;
+  reason?: string;
+  ant_id?: string;
+}
+export interface Task {
+  task_type: string;
+  state: string;
+  exit_code?: number;
+  outputs: Record<string, string>;
+  attempts: Attempt[];
+  reason?: string;
+}
+export interface TimelineEvent {
+  seq: number;
+  job_id: string;
+  task_type?: string;
+  from?: string;
+  to: string;
+  at: string;
+  reason?: string;
+}
+export interface JobDetail extends JobSummary {
+  tasks: Task[];
+  timeline: TimelineEvent[];
+}
+export interface JobPage {
+  items: JobSummary[];
+  total: number;
+  limit: number;
+  offset: number;
+}
+export interface LogLine {
+  seq: number;
+  task_type: string;
+  attempt: number;
+  stream: string;
+  at: string;
+  text: string;
+}
+export interface DefinitionVersion {
+  job_type: string;
+  version: number;
+  description?: string;
+  tasks: string[];
+  source?: string;
+  created_at: string;
+  disabled: boolean;
+}
+export interface DefinitionDetail {
+  job_type: string;
+  disabled: boolean;
+  latest: DefinitionVersion;
+  versions: DefinitionVersion[];
+}
+export interface Ant {
+  id: string;
+  methods: string[];
+  tags: string[];
+  capacity: number;
+  running: number;
+  last_seen_at: string;
+}
+export interface Graph {
+  nodes: { task_type: string; method: string; always_run: boolean; routes: string[] }[];
+  edges: { from: string; to: string; kind: string }[];
+}
+export interface FieldError {
+  field: string;
+  message: string;
+  location?: string;
+  line?: number;
+  column?: number;
+}
+export interface Problem {
+  title: string;
+  status: number;
+  detail: string;
+  errors?: FieldError[];
+}
+export interface PostmortemDraft {
+  markdown: string;
+  findings: { rule: string; severity: string; message: string; hint: string; line: number; column: number }[];
+}
+
+export class ApiProblem extends Error {
+  constructor(readonly problem: Problem) {
+    super(problem.detail || problem.title);
+  }
+}
+
+async function request<T>(path: string, init?: RequestInit): Promise<T> {
+  const response = await fetch(path, init);
+  const text = await response.text();
+  const body = text === '' ? undefined : JSON.parse(text);
+  if (!response.ok) throw new ApiProblem(body ?? { title: response.statusText, status: response.status, detail: response.statusText });
+  return body as T;
+}
+
+const post = <T>(path: string, body: unknown) =>
+  request<T>(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+
+export const api = {
+  jobs: (q: { state?: string; jobType?: string; limit: number; offset: number }) => {
+    const search = new URLSearchParams({ limit: String(q.limit), offset: String(q.offset) });
+    if (q.state) search.set('state', q.state);
+    if (q.jobType) search.set('job_type', q.jobType);
+    return request<JobPage>(`api/jobs/requests?${search}`);
+  },
+  job: (id: string) => request<JobDetail>(`api/jobs/requests/${encodeURIComponent(id)}`),
+  logs: (id: string) => request<{ items: LogLine[] }>(`api/jobs/requests/${encodeURIComponent(id)}/logs?limit=5000`),
+  action: (id: string, action: 'cancel' | 'pause' | 'resume' | 'restart') =>
+    post<JobSummary>(`api/jobs/requests/${encodeURIComponent(id)}/${action}`, {}),
+  definitions: () => request<{ items: DefinitionVersion[] }>('api/jobs/definitions'),
+  definition: (type: string) => request<DefinitionDetail>(`api/jobs/definitions/${encodeURIComponent(type)}`),
+  graph: (type: string, version: number) => request<Graph>(`api/jobs/definitions/${encodeURIComponent(type)}/versions/${version}/graph`),
+  apply: (source: string) =>
+    request<{ job_type: string; version: number; created: boolean }>('api/jobs/definitions?file_name=editor.yaml', {
+      method: 'POST',
+      headers: { 'content-type': 'text/yaml' },
+      body: source,
+    }),
+  submit: (jobType: string, params: Record<string, unknown>) => post<JobSummary>('api/jobs/requests', { job_type: jobType, params }),
+  ants: () => request<{ items: Ant[] }>('api/ants'),
+  postmortem: (id: string) => request<PostmortemDraft>(`api/jobs/requests/${encodeURIComponent(id)}/postmortem`),
+  metrics: async () => (await fetch('metrics')).text(),
+};
+
+export const JOB_STATES = ['PENDING', 'READY', 'EXECUTING', 'PAUSED', 'COMPLETED', 'FAILED', 'CANCELLED'] as const;
+export const TERMINAL = new Set(['COMPLETED', 'FAILED', 'CANCELLED']);

@@ -1,0 +1,148 @@
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { api, TERMINAL } from '../api.js';
+import { Dag } from '../components/Dag.js';
+import { Gantt } from '../components/Gantt.js';
+import { Logs } from '../components/Logs.js';
+import { duration, ErrorNote, StateBadge, when } from '../components/StateBadge.js';
+import { useJobEvents } from '../live.js';
+import { href } from '../router.js';
+
+type Action = 'cancel' | 'pause' | 'resume' | 'restart';
+
+function actionsFor(state: string): Action[] {
+  if (state === 'PAUSED') return ['resume', 'cancel'];
+  if (state === 'FAILED' || state === 'CANCELLED') return ['restart'];
+  if (state === 'COMPLETED') return [];
+  return state === 'PENDING' ? ['cancel'] : ['pause', 'cancel'];
+}
+
+export function JobPage({ id }: { id: string }) {
+  const client = useQueryClient();
+  const job = useQuery({ queryKey: ['job', id], queryFn: () => api.job(id) });
+  const data = job.data;
+  const live = data !== undefined && !TERMINAL.has(data.state);
+  useJobEvents(id, live);
+  const graph = useQuery({
+    queryKey: ['graph', data?.job_type, data?.version],
+    queryFn: () => api.graph(data?.job_type ?? '', data?.version ?? 1),
+    enabled: data !== undefined,
+    staleTime: Number.POSITIVE_INFINITY,
+  });
+  const act = useMutation({
+    mutationFn: (action: Action) => api.action(id, action),
+    onSettled: () => client.invalidateQueries({ queryKey: ['job', id] }),
+  });
+  if (job.error) return <ErrorNote error={job.error} />;
+  if (!data) return <p aria-busy="true">Loading job {id}…</p>;
+  return (
+    <article aria-labelledby="job-title">
+      <p>
+        <a href={href('jobs')}>← Jobs</a>
+      </p>
+      <header className="job-head">
+        <h1 id="job-title">
+          {data.job_type} <span className="mono muted">{data.id.slice(0, 8)}</span>
+        </h1>
+        <StateBadge state={data.state} />
+        <fieldset className="actions" aria-label="Job actions">
+          {actionsFor(data.state).map((action) => (
+            <button
+              key={action}
+              type="button"
+              className={action === 'cancel' ? 'danger' : ''}
+              disabled={act.isPending}
+              onClick={() => act.mutate(action)}
+            >
+              {action[0]?.toUpperCase()}
+              {action.slice(1)}
+            </button>
+          ))}
+          {data.state === 'FAILED' && <a href={href('jobs', id, 'postmortem')}>Post-mortem draft</a>}
+        </fieldset>
+      </header>
+      <ErrorNote error={act.error} />
+      <dl className="facts">
+        <dt>Submitted</dt>
+        <dd>{when(data.submitted_at)}</dd>
+        <dt>Started</dt>
+        <dd>{when(data.started_at)}</dd>
+        <dt>Took</dt>
+        <dd>{duration(data.started_at, data.ended_at)}</dd>
+        <dt>Priority</dt>
+        <dd>{data.priority}</dd>
+        <dt>Version</dt>
+        <dd>
+          <a href={href('definitions', data.job_type)}>v{data.version}</a>
+        </dd>
+        <dt>Reason</dt>
+        <dd>{data.reason ?? '—'}</dd>
+        <dt>Params</dt>
+        <dd className="mono">{JSON.stringify(data.params)}</dd>
+      </dl>
+      <section aria-labelledby="dag-title">
+        <h2 id="dag-title">Graph</h2>
+        {graph.data ? <Dag graph={graph.data} tasks={data.tasks} /> : <ErrorNote error={graph.error} />}
+        <p className="legend muted">Solid edges were taken, dashed ones skipped, faint ones not decided yet.</p>
+      </section>
+      <section aria-labelledby="gantt-title">
+        <h2 id="gantt-title">Attempts</h2>
+        <Gantt
+          tasks={data.tasks}
+          {...(data.started_at ? { jobStart: data.started_at } : {})}
+          {...(data.ended_at ? { jobEnd: data.ended_at } : {})}
+        />
+      </section>
+      <section aria-labelledby="tasks-title">
+        <h2 id="tasks-title">Tasks</h2>
+        <div className="table-wrap">
+          <table>
+            <thead>
+              <tr>
+                <th scope="col">Task</th>
+                <th scope="col">State</th>
+                <th scope="col">Exit</th>
+                <th scope="col">Attempts</th>
+                <th scope="col">Outputs</th>
+                <th scope="col">Reason</th>
+              </tr>
+            </thead>
+            <tbody>
+              {data.tasks.map((task) => (
+                <tr key={task.task_type} data-task={task.task_type}>
+                  <th scope="row">{task.task_type}</th>
+                  <td>
+                    <StateBadge state={task.state} />
+                  </td>
+                  <td>{task.exit_code ?? '—'}</td>
+                  <td>{task.attempts.length}</td>
+                  <td className="mono">
+                    {Object.entries(task.outputs)
+                      .map(([k, v]) => `${k}=${v}`)
+                      .join(', ') || '—'}
+                  </td>
+                  <td className="reason">{task.reason ?? ''}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      </section>
+      <section aria-labelledby="logs-title">
+        <h2 id="logs-title">Logs</h2>
+        <Logs id={id} live={live} />
+      </section>
+      <section aria-labelledby="timeline-title">
+        <h2 id="timeline-title">Timeline</h2>
+        <ol className="timeline">
+          {data.timeline.map((event) => (
+            <li key={event.seq}>
+              <time dateTime={event.at}>{new Date(event.at).toLocaleTimeString()}</time>{' '}
+              {event.task_type ? `task ${event.task_type}` : 'job'} {event.from ?? '—'} → <StateBadge state={event.to} />{' '}
+              <span className="muted">{event.reason ?? ''}</span>
+            </li>
+          ))}
+        </ol>
+      </section>
+    </article>
+  );
+}

@@ -1,0 +1,155 @@
+import { keepPreviousData, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useEffect, useMemo, useState } from 'react';
+import { api, JOB_STATES } from '../api.js';
+import { duration, ErrorNote, StateBadge, when } from '../components/StateBadge.js';
+import { href } from '../router.js';
+
+const PAGE = 25;
+const RANGES = [
+  ['', 'Any time'],
+  ['1h', 'Last hour'],
+  ['24h', 'Last 24 hours'],
+  ['7d', 'Last 7 days'],
+] as const;
+const RANGE_MS: Record<string, number> = { '1h': 3_600_000, '24h': 86_400_000, '7d': 604_800_000 };
+
+/** Refreshes the list on every transition of any job (one shared event stream), at most every 300 ms. */
+function useAllJobEvents(): void {
+  const client = useQueryClient();
+  useEffect(() => {
+    const source = new EventSource('api/jobs/events');
+    let timer: number | undefined;
+    source.addEventListener('transition', () => {
+      timer ??= window.setTimeout(() => {
+        timer = undefined;
+        void client.invalidateQueries({ queryKey: ['jobs'] });
+      }, 300);
+    });
+    return () => {
+      source.close();
+      window.clearTimeout(timer);
+    };
+  }, [client]);
+}
+
+export function JobsPage() {
+  const [state, setState] = useState('');
+  const [jobType, setJobType] = useState('');
+  const [range, setRange] = useState('');
+  const [text, setText] = useState('');
+  const [offset, setOffset] = useState(0);
+  useAllJobEvents();
+  const types = useQuery({ queryKey: ['definitions'], queryFn: api.definitions });
+  const jobs = useQuery({
+    queryKey: ['jobs', state, jobType, offset],
+    queryFn: () => api.jobs({ state, jobType, limit: PAGE, offset }),
+    placeholderData: keepPreviousData,
+  });
+  const shown = useMemo(() => {
+    const since = range ? Date.now() - (RANGE_MS[range] ?? 0) : 0;
+    const needle = text.trim().toLowerCase();
+    return (jobs.data?.items ?? []).filter(
+      (job) =>
+        Date.parse(job.submitted_at) >= since &&
+        (needle === '' || `${job.id} ${job.job_type} ${job.reason ?? ''} ${JSON.stringify(job.params)}`.toLowerCase().includes(needle)),
+    );
+  }, [jobs.data, range, text]);
+  const total = jobs.data?.total ?? 0;
+  const reset =
+    <T,>(set: (v: T) => void) =>
+    (v: T) => {
+      set(v);
+      setOffset(0);
+    };
+  return (
+    <section aria-labelledby="jobs-title">
+      <h1 id="jobs-title">Jobs</h1>
+      <form className="filters" onSubmit={(e) => e.preventDefault()} aria-label="Filter jobs">
+        <label>
+          State
+          <select value={state} onChange={(e) => reset(setState)(e.target.value)}>
+            <option value="">Any</option>
+            {JOB_STATES.map((s) => (
+              <option key={s}>{s}</option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Type
+          <select value={jobType} onChange={(e) => reset(setJobType)(e.target.value)}>
+            <option value="">Any</option>
+            {(types.data?.items ?? []).map((d) => (
+              <option key={d.job_type}>{d.job_type}</option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Submitted
+          <select value={range} onChange={(e) => setRange(e.target.value)}>
+            {RANGES.map(([value, label]) => (
+              <option key={value} value={value}>
+                {label}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label className="grow">
+          Search
+          <input type="search" value={text} placeholder="id, type, reason or params" onChange={(e) => setText(e.target.value)} />
+        </label>
+      </form>
+      <ErrorNote error={jobs.error} />
+      <div className="table-wrap">
+        <table className="jobs">
+          <caption className="sr-only">Job requests, newest first</caption>
+          <thead>
+            <tr>
+              <th scope="col">Job</th>
+              <th scope="col">Type</th>
+              <th scope="col">State</th>
+              <th scope="col">Priority</th>
+              <th scope="col">Submitted</th>
+              <th scope="col">Took</th>
+              <th scope="col">Reason</th>
+            </tr>
+          </thead>
+          <tbody>
+            {shown.map((job) => (
+              <tr key={job.id} data-job-id={job.id}>
+                <td>
+                  <a href={href('jobs', job.id)} className="mono">
+                    {job.id.slice(0, 8)}
+                  </a>
+                </td>
+                <td>{job.job_type}</td>
+                <td>
+                  <StateBadge state={job.state} />
+                </td>
+                <td>{job.priority}</td>
+                <td>{when(job.submitted_at)}</td>
+                <td>{duration(job.started_at, job.ended_at)}</td>
+                <td className="reason">{job.reason ?? ''}</td>
+              </tr>
+            ))}
+            {shown.length === 0 && !jobs.isPending && (
+              <tr>
+                <td colSpan={7} className="empty">
+                  No job matches these filters.
+                </td>
+              </tr>
+            )}
+          </tbody>
+        </table>
+      </div>
+      <nav className="pager" aria-label="Pages">
+        <button type="button" disabled={offset === 0} onClick={() => setOffset(Math.max(0, offset - PAGE))}>
+          ← Newer
+        </button>
+        <span aria-live="polite">{total === 0 ? 'no jobs' : `${offset + 1}–${Math.min(offset + PAGE, total)} of ${total}`}</span>
+        <button type="button" disabled={offset + PAGE >= total} onClick={() => setOffset(offset + PAGE)}>
+          Older →
+        </button>
+      </nav>
+    </section>
+  );
+}

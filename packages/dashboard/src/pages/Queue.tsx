@@ -1,0 +1,90 @@
+import { useQuery } from '@tanstack/react-query';
+import { useEffect, useState } from 'react';
+import { api } from '../api.js';
+import { Chart } from '../components/Chart.js';
+import { ErrorNote } from '../components/StateBadge.js';
+import { parseMetrics, type Sample, sum } from '../metrics.js';
+
+const WINDOW = 150;
+
+/** Queue depth by priority and tag, the oldest wait, and throughput sampled from the queen's /metrics every 2 s. */
+export function QueuePage() {
+  const metrics = useQuery({ queryKey: ['metrics'], queryFn: async () => parseMetrics(await api.metrics()), refetchInterval: 2000 });
+  const [history, setHistory] = useState<{ t: number; done: number; failed: number; waiting: number }[]>([]);
+  useEffect(() => {
+    const samples = metrics.data;
+    if (!samples) return;
+    setHistory((old) => [
+      ...old.slice(-WINDOW),
+      {
+        t: Date.now() / 1000,
+        done: sum(samples, 'myrmex_task_transitions_total', { to: 'COMPLETED' }),
+        failed: sum(samples, 'myrmex_task_transitions_total', { to: 'FAILED' }),
+        waiting: sum(samples, 'myrmex_queue_depth', { kind: 'task' }),
+      },
+    ]);
+  }, [metrics.data]);
+  const rate = (key: 'done' | 'failed') =>
+    history.map((point, i) => {
+      const before = history[i - 1];
+      return before ? Math.max(0, (point[key] - before[key]) / Math.max(point.t - before.t, 0.001)) : 0;
+    });
+  const samples: Sample[] = metrics.data ?? [];
+  const depth = samples.filter((s) => s.name === 'myrmex_queue_depth' && s.value > 0);
+  return (
+    <section aria-labelledby="queue-title">
+      <h1 id="queue-title">Queue and scheduling</h1>
+      <ErrorNote error={metrics.error} />
+      <div className="cards">
+        <div className="card stat">
+          <span className="big">{sum(samples, 'myrmex_queue_depth', { kind: 'task' })}</span> tasks waiting
+        </div>
+        <div className="card stat">
+          <span className="big">{sum(samples, 'myrmex_queue_depth', { kind: 'job' })}</span> due jobs not yet admitted
+        </div>
+        <div className="card stat">
+          <span className="big">{sum(samples, 'myrmex_queue_oldest_wait_seconds', { kind: 'task' }).toFixed(1)} s</span> oldest task wait
+        </div>
+        <div className="card stat">
+          <span className="big">{sum(samples, 'myrmex_jobs', { state: 'EXECUTING' })}</span> jobs executing
+        </div>
+      </div>
+      <h2>Throughput (tasks per second)</h2>
+      <Chart
+        title="Tasks completed and failed per second, and tasks waiting"
+        series={['completed/s', 'failed/s', 'waiting']}
+        data={[history.map((p) => p.t), rate('done'), rate('failed'), history.map((p) => p.waiting)]}
+      />
+      <h2>Waiting work by priority and tag</h2>
+      <div className="table-wrap">
+        <table>
+          <thead>
+            <tr>
+              <th scope="col">Kind</th>
+              <th scope="col">Priority</th>
+              <th scope="col">Tag</th>
+              <th scope="col">Waiting</th>
+            </tr>
+          </thead>
+          <tbody>
+            {depth.map((s) => (
+              <tr key={`${s.labels.kind}${s.labels.priority}${s.labels.tag}`}>
+                <td>{s.labels.kind}</td>
+                <td>{s.labels.priority}</td>
+                <td>{s.labels.tag || <span className="muted">untagged</span>}</td>
+                <td>{s.value}</td>
+              </tr>
+            ))}
+            {depth.length === 0 && (
+              <tr>
+                <td colSpan={4} className="empty">
+                  Nothing is waiting.
+                </td>
+              </tr>
+            )}
+          </tbody>
+        </table>
+      </div>
+    </section>
+  );
+}

@@ -1,0 +1,47 @@
+import { constants } from 'node:fs';
+import { access, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { dashboardBuilt } from '@myrmex/dashboard';
+import { isCi, openGate } from '@myrmex/test-utils';
+import { type BrowserContext, chromium } from 'playwright-core';
+
+export const CHROMIUM = process.env.MYRMEX_CHROMIUM ?? '/usr/bin/chromium';
+
+/** Debian's Chromium and a built dashboard; absent, the suite skips loudly (fails under CI=true). */
+export const browserGate = await openGate({
+  service: 'Chromium and the built dashboard',
+  url: CHROMIUM,
+  ci: isCi(),
+  probe: async () => {
+    await access(CHROMIUM, constants.X_OK);
+    if (!dashboardBuilt()) throw new Error('packages/dashboard/dist is missing: run npm run build -w packages/dashboard');
+  },
+});
+
+/** A headless Chromium on a fresh profile, closed (and its profile deleted) by `close`. */
+export async function launch(viewport = { width: 1280, height: 860 }): Promise<{ context: BrowserContext; close(): Promise<void> }> {
+  const profile = await mkdtemp(join(tmpdir(), 'myrmex-chromium-'));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    viewport,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+  return {
+    context,
+    close: async () => {
+      await context.close();
+      await rm(profile, { recursive: true, force: true });
+    },
+  };
+}

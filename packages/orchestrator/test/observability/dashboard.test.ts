@@ -1,0 +1,187 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { browserGate, launch } from './browser.js';
+import { apply, servers, submit, waitForEnd } from './helpers.js';
+
+/** The little of the DOM these tests read inside the page (the test project has no DOM types). */
+interface BrowserGlobals {
+  document: {
+    documentElement: { dataset: Record<string, string | undefined>; scrollWidth: number };
+    activeElement: { textContent: string | null } | null;
+  };
+}
+
+const docs = new URL('../../../../docs/', import.meta.url);
+/** Screenshots replace the ones in docs/ only when asked, so a test run leaves the tree clean. */
+const keepScreenshots = process.env.MYRMEX_UPDATE_SCREENSHOTS === '1';
+
+const DIAMOND = `job_type: diamond
+tasks:
+  - task_type: fetch
+    script: [echo fetched]
+  - task_type: left
+    dependencies: [fetch]
+    script: [echo left]
+  - task_type: right
+    dependencies: [fetch]
+    script: [echo right]
+  - task_type: join
+    dependencies: [left, right]
+    script: ["echo ::set-output name=Result::joined"]
+`;
+
+const gated = (dir: string) => `job_type: gated
+tasks:
+  - task_type: hold
+    timeout: 60s
+    script:
+      - echo waiting for the gate
+      - echo $$ > ${dir}/pid
+      - while [ ! -f ${dir}/open ]; do sleep 0.05; done
+      - echo gate open
+`;
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+async function shot(page: Page, name: string) {
+  const buffer = await page.screenshot({ fullPage: name !== 'jobs' });
+  expect(buffer.length).toBeGreaterThan(10_000);
+  if (keepScreenshots) await page.screenshot({ path: join(docs.pathname, `dashboard-${name}.png`), fullPage: name !== 'jobs' });
+}
+
+browserGate.describe('the dashboard in Chromium, against a real queen', () => {
+  const start = servers();
+  let browser: Awaited<ReturnType<typeof launch>>;
+  beforeAll(async () => {
+    browser = await launch();
+  });
+  afterAll(async () => browser?.close());
+
+  it('is served at / beside /api, and shows job states changing live without a reload', async () => {
+    const { server } = await start();
+    const dir = server.dbPath.replace(/queen\.db$/, '');
+    await apply(server.url, DIAMOND);
+    await apply(server.url, gated(dir));
+    const done = await submit(server.url, 'diamond');
+    await waitForEnd(server.url, done.id);
+
+    const page = await browser.context.newPage();
+    await page.goto(`${server.url}/`);
+    await page.getByRole('heading', { name: 'Jobs' }).waitFor();
+    await page.locator(`tr[data-job-id="${done.id}"] .badge`, { hasText: 'COMPLETED' }).waitFor();
+
+    const held = await submit(server.url, 'gated');
+    // No reload: the row appears and turns EXECUTING through the event stream.
+    await page.locator(`tr[data-job-id="${held.id}"] .badge`, { hasText: 'EXECUTING' }).waitFor();
+    await shot(page, 'jobs');
+    await import('node:fs/promises').then((fs) => fs.writeFile(join(dir, 'open'), ''));
+    await page.locator(`tr[data-job-id="${held.id}"] .badge`, { hasText: 'COMPLETED' }).waitFor();
+
+    // Filters: FAILED shows nothing here; the text search narrows to one type.
+    await page.getByLabel('State').selectOption('FAILED');
+    await page.getByText('No job matches these filters.').waitFor();
+    await page.getByLabel('State').selectOption('');
+    await page.getByLabel('Search').fill('diamond');
+    await expect.poll(() => page.locator('table.jobs tbody tr[data-job-id]').count()).toBe(1);
+    await page.close();
+  });
+
+  it('draws the DAG of the definition, and its routes taken, with each task in its state', async () => {
+    const { server } = await start();
+    await apply(server.url, DIAMOND);
+    const job = await submit(server.url, 'diamond');
+    expect(await waitForEnd(server.url, job.id)).toBe('COMPLETED');
+
+    const page = await browser.context.newPage();
+    await page.goto(`${server.url}/#/jobs/${job.id}`);
+    await page.locator('.react-flow__node').first().waitFor();
+    const nodes = await page.locator('.react-flow__node').evaluateAll((els) => els.map((el) => el.getAttribute('data-id')).sort());
+    expect(nodes).toEqual(['fetch', 'join', 'left', 'right']);
+    const edges = await page
+      .locator('.react-flow__edge')
+      .evaluateAll((els) => els.map((el) => (el.getAttribute('data-id') ?? '').replace(/-\d+$/, '')).sort());
+    expect(edges).toEqual(['fetch-left', 'fetch-right', 'left-join', 'right-join']);
+    expect(await page.locator('.react-flow__node.state-completed').count()).toBe(4);
+    expect(await page.locator('.react-flow__edge.taken').count()).toBe(4);
+    // Outputs, attempts and logs of the job are on the same page.
+    await page.getByRole('row', { name: /join/ }).getByText('Result=joined').waitFor();
+    await page.locator('.gantt-bar').nth(3).waitFor();
+    await page.locator('.log-box', { hasText: 'fetched' }).waitFor();
+    await shot(page, 'job');
+    await page.close();
+  });
+
+  it('cancels a running job from the page, which kills its process', async () => {
+    const { server } = await start();
+    const dir = server.dbPath.replace(/queen\.db$/, '');
+    await apply(server.url, gated(dir));
+    const job = await submit(server.url, 'gated');
+    const page = await browser.context.newPage();
+    await page.goto(`${server.url}/#/jobs/${job.id}`);
+    await page.locator('.job-head .badge', { hasText: 'EXECUTING' }).waitFor();
+    await expect.poll(() => existsSync(join(dir, 'pid'))).toBe(true);
+    const pid = Number(readFileSync(join(dir, 'pid'), 'utf8'));
+    expect(alive(pid)).toBe(true);
+    await page.locator('.log-box', { hasText: 'waiting for the gate' }).waitFor();
+
+    await page.getByRole('button', { name: 'Cancel' }).click();
+    await page.locator('.job-head .badge', { hasText: 'CANCELLED' }).waitFor();
+    await expect.poll(() => alive(pid), { timeout: 10_000 }).toBe(false);
+    await page.getByRole('button', { name: 'Restart' }).waitFor();
+    await page.close();
+  });
+
+  it('shows definitions with validation errors in place, ants and the queue; dark mode on a phone', async () => {
+    const { server } = await start();
+    await apply(server.url, DIAMOND);
+    await apply(server.url, DIAMOND.replace('echo joined', 'echo joined twice').replace('[echo left]', '[echo left; echo again]'));
+    const page = await browser.context.newPage();
+    await page.goto(`${server.url}/#/definitions/diamond`);
+    await page.getByLabel('Compare with').selectOption('1');
+    await page.locator('.diff .added', { hasText: 'echo again' }).waitFor();
+    await page.getByLabel('YAML').fill('job_type: broken\ntasks:\n  - task_type: a\n    scriptt: [true]\n');
+    await page.getByRole('button', { name: 'Validate and apply' }).click();
+    // The error sits under the line it names.
+    await page.locator('.line.has-error', { hasText: 'scriptt' }).locator('.inline-error').waitFor();
+    await shot(page, 'definitions');
+
+    await page.goto(`${server.url}/#/ants`);
+    await page.getByText('Running 0 of 4').waitFor();
+    await page.goto(`${server.url}/#/queue`);
+    await page.getByRole('heading', { name: 'Queue and scheduling' }).waitFor();
+    await page.locator('.chart canvas').first().waitFor();
+    await page.close();
+
+    await waitForEnd(server.url, (await submit(server.url, 'diamond')).id);
+    const phone = await launch({ width: 390, height: 844 });
+    try {
+      const small = await phone.context.newPage();
+      await small.emulateMedia({ colorScheme: 'dark' });
+      await small.goto(`${server.url}/`);
+      await small.getByRole('heading', { name: 'Jobs' }).waitFor();
+      expect(await small.evaluate(() => (globalThis as unknown as BrowserGlobals).document.documentElement.dataset.theme)).toBe('dark');
+      // Nothing overflows sideways on a phone.
+      expect(
+        await small.evaluate(() => (globalThis as unknown as BrowserGlobals).document.documentElement.scrollWidth),
+      ).toBeLessThanOrEqual(390);
+      await small.locator('table.jobs .badge', { hasText: 'COMPLETED' }).waitFor();
+      await shot(small, 'phone-dark');
+      // Keyboard: the first Tab reaches the skip link.
+      await small.keyboard.press('Tab');
+      expect(await small.evaluate(() => (globalThis as unknown as BrowserGlobals).document.activeElement?.textContent)).toBe(
+        'Skip to content',
+      );
+    } finally {
+      await phone.close();
+    }
+  });
+});
