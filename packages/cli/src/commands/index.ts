@@ -3,6 +3,13 @@ import { registerByzantine } from './byzantine/index.js';
 import { registerInfo } from './info.js';
 import { registerOrchestrator } from './orchestrator/index.js';
 import { registerPostmortem } from './postmortem/index.js';
+import { registerSim } from './sim/index.js';
 
 /** Every command family of the myrmex binary; a package's family is added here when it lands. */
-export const commandFamilies: readonly RegisterCommands[] = [registerInfo, registerOrchestrator, registerPostmortem, registerByzantine];
+export const commandFamilies: readonly RegisterCommands[] = [
+  registerInfo,
+  registerOrchestrator,
+  registerPostmortem,
+  registerByzantine,
+  registerSim,
+];

@@ -34,15 +34,22 @@ export interface PassResult {
 
 const DEFAULT_BUDGET = { maxDecisions: 10_000, maxExamined: 20_000 };
 
-const keyCache = new WeakMap<object, string[]>();
+type Owner = { jobId: string; tenant: string; user?: string; queue?: string; jobType: string };
 
-function accountingKeys(job: { tenant: string; user?: string; queue?: string; jobType: string }): string[] {
-  const cached = keyCache.get(job);
-  if (cached) return cached;
-  const keys = [`tenant:${job.tenant}`, `type:${job.jobType}`, `queue:${job.queue ?? 'default'}`];
-  if (job.user !== undefined) keys.push(`user:${job.tenant}/${job.user}`);
-  keyCache.set(job, keys);
-  return keys;
+/** The account an owner is charged to, per kind of ledger. */
+function accountKey(kind: string, owner: Owner): string | undefined {
+  switch (kind) {
+    case 'tenant':
+      return `tenant:${owner.tenant}`;
+    case 'type':
+      return `type:${owner.jobType}`;
+    case 'queue':
+      return `queue:${owner.queue ?? 'default'}`;
+    case 'user':
+      return owner.user === undefined ? undefined : `user:${owner.tenant}/${owner.user}`;
+    default:
+      return undefined;
+  }
 }
 
 function capacityOf(capacity: Resources, overcommit: Resources | undefined): Record<string, number> {
@@ -62,15 +69,17 @@ export function schedulePass(snapshot: Snapshot, plugins: readonly Plugin[], opt
   const carried: Record<string, unknown> = { ...options.carry };
   const allocated = new Map<string, Record<string, number>>();
   const counted = new Map<string, Set<string>>();
-  const charge = (attempt: { jobId: string; tenant: string; user?: string; queue?: string; jobType: string }, resources: Resources) => {
-    for (const key of accountingKeys(attempt)) {
-      const sum = allocated.get(key) ?? {};
-      allocated.set(key, sum);
-      accumulate(sum, resources);
-      const jobs = counted.get(key) ?? new Set<string>();
-      counted.set(key, jobs);
-      jobs.add(attempt.jobId);
-    }
+  /** Ledger kinds built so far (tenant, user, queue, type): each is built from what runs when a plugin first asks. */
+  const built = new Set<string>();
+  const chargeKind = (kind: string, owner: Owner, resources: Resources) => {
+    const key = accountKey(kind, owner);
+    if (key === undefined) return;
+    const sum = allocated.get(key) ?? {};
+    allocated.set(key, sum);
+    accumulate(sum, resources);
+    const jobs = counted.get(key) ?? new Set<string>();
+    counted.set(key, jobs);
+    jobs.add(owner.jobId);
   };
 
   const ants: AntState[] = snapshot.ants.map((ant, index) => {
@@ -102,15 +111,15 @@ export function schedulePass(snapshot: Snapshot, plugins: readonly Plugin[], opt
     const at = state.residents.findLastIndex((r) => r.jobId === job.id);
     if (at >= 0) state.residents.splice(at, 1);
   };
-  // What runs is charged to its accounts only when a plugin first asks (fcfs never does).
-  let ledgers = false;
-  const ledger = () => {
-    if (ledgers) return;
-    ledgers = true;
-    for (const attempt of snapshot.running) charge(attempt, attempt.resources);
-    for (const [owner, resources] of placedThisPass) charge(owner, resources);
+  // What runs is charged to its accounts only when a plugin first asks for that kind (fcfs never does).
+  const ledger = (key: string) => {
+    const kind = key.slice(0, key.indexOf(':'));
+    if (built.has(kind)) return;
+    built.add(kind);
+    for (const attempt of snapshot.running) chargeKind(kind, attempt, attempt.resources);
+    for (const [owner, resources] of placedThisPass) chargeKind(kind, owner, resources);
   };
-  const placedThisPass: [Parameters<typeof charge>[0], Resources][] = [];
+  const placedThisPass: [Owner, Resources][] = [];
   for (const attempt of snapshot.running) {
     const state = antById.get(attempt.antId);
     if (!state) continue;
@@ -128,11 +137,11 @@ export function schedulePass(snapshot: Snapshot, plugins: readonly Plugin[], opt
     ants,
     total,
     allocated: (key) => {
-      ledger();
+      ledger(key);
       return allocated.get(key) ?? {};
     },
     count: (key) => {
-      ledger();
+      ledger(key);
       return counted.get(key)?.size ?? 0;
     },
     meanRuntime: (jobType) => {
@@ -343,8 +352,8 @@ export function schedulePass(snapshot: Snapshot, plugins: readonly Plugin[], opt
     else for (const placement of placements) decisions.push({ kind: 'place', jobId: job.id, placement });
     const owner = { ...job, jobId: job.id };
     for (const placement of placements) {
-      if (ledgers) charge(owner, placement.resources);
-      else placedThisPass.push([owner, placement.resources]);
+      placedThisPass.push([owner, placement.resources]);
+      for (const kind of built) chargeKind(kind, owner, placement.resources);
     }
     lanes.served(next.path, job, placements);
   }

@@ -116,7 +116,8 @@ export function simulate(workload: Workload, profile: SimProfile, options: SimOp
   const fragmentationSamples: [number, number][] = [];
   const counters: SimResult['counters'] = { passes: 0, decisions: 0, preemptions: 0, speculativeLaunches: 0, holds: {}, wastedCpuMs: 0 };
   const requests = workload.jobs.map((j) => j.resources.cpu ?? 0).sort((a, b) => a - b);
-  const reference = { cpu: requests[Math.floor(requests.length / 2)] ?? 1 };
+  // Fragmentation is measured against a large job (90th percentile request): small ones fit almost anywhere.
+  const reference = { cpu: requests[Math.floor(requests.length * 0.9)] ?? 1 };
   const span = workload.jobs.length > 0 ? Math.max(1, workload.jobs[workload.jobs.length - 1]!.arrival - workload.jobs[0]!.arrival) : 1;
   const sampleEvery = span / 200;
   let nextSample = 0;
