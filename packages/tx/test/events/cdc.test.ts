@@ -5,14 +5,10 @@ import { Outbox } from '../../src/outbox/index.js';
 import { decodeEvent, type EventEnvelope } from '../../src/publishers/publisher.js';
 import { type AnyManager, openManager } from '../support/databases.js';
 import { type BrokerUnderTest, brokers } from './brokers.js';
-import { until } from './support.js';
+import { lsnValue, until } from './support.js';
 
 const pg = await postgres();
 const quiet = { warn: () => undefined };
-const lsn = (text: string) => {
-  const [high, low] = text.split('/') as [string, string];
-  return (BigInt(`0x${high}`) << 32n) + BigInt(`0x${low}`);
-};
 
 for (const broker of brokers) {
   broker.describe(`CDC to ${broker.name}`, () => {
@@ -81,7 +77,7 @@ for (const broker of brokers) {
         const { rows } = await tm.execute<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn');
         await until(async () => {
           const lag = await capture!.lag();
-          return lag.active && lsn(lag.confirmedFlushLsn ?? '0/0') >= lsn(rows[0]!.lsn);
+          return lag.active && lsnValue(lag.confirmedFlushLsn ?? '0/0') >= lsnValue(rows[0]!.lsn);
         }, 'the slot to move past the last write');
         // A write the capture has not streamed yet shows as lag once the capture is stopped.
         await capture.stop();

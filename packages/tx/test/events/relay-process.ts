@@ -1,6 +1,6 @@
-// A relay in its own process, for the crash test: `node --import tsx relay-process.ts <db-url> <nats-url> <subject-prefix> [hangAfter]`.
-// Prints "ACK" after each event the stream confirmed, "HUNG" when it stops confirming on purpose
-// (so the parent kills it with a batch certainly in flight), and the relay's stats as JSON when the
+// A relay in its own process, for the crash test: `node --import tsx relay-process.ts <db-url> <nats-url> <subject-prefix> [hangOn]`.
+// Prints "ACK" after each event the stream confirmed, "HUNG" once the event named by hangOn is stuck
+// and the other keys of its batch are confirmed (so the parent kills it with a batch half published), and the relay's stats as JSON when the
 // outbox is empty.
 import { connect } from 'nats';
 import pg from 'pg';
@@ -9,22 +9,32 @@ import { Outbox, Relay } from '../../src/outbox/index.js';
 import { natsPublisher } from '../../src/publishers/nats.js';
 import type { Publisher } from '../../src/publishers/publisher.js';
 
-const [url, natsUrl, prefix, hang] = process.argv.slice(2) as [string, string, string, string | undefined];
-const hangAfter = hang === undefined ? Infinity : Number(hang);
+const [url, natsUrl, prefix, hangOn] = process.argv.slice(2) as [string, string, string, string | undefined];
+// hangOn, `<aggregateId>:<n>`: that event's publish never returns, like a broker that stopped answering.
 const pool = new pg.Pool({ connectionString: url, max: 4 });
 const tm = new TransactionManager(pgDriver(pool));
 const connection = await connect({ servers: new URL(natsUrl).host, reconnectTimeWait: 50, maxReconnectAttempts: -1 });
 const nats = natsPublisher({ connection, prefix, timeoutMs: 1000 });
-let acked = 0;
+let inFlight = 0;
+let hung = false;
 const publisher: Publisher = {
   name: 'nats',
   async publish(event) {
-    if (acked >= hangAfter) return new Promise(() => undefined);
-    const outcome = await nats.publish(event);
-    acked += 1;
-    process.stdout.write('ACK\n');
-    if (acked === hangAfter) process.stdout.write('HUNG\n');
-    return outcome;
+    if (`${event.aggregateId}:${(event.payload as { n?: number }).n}` === hangOn) {
+      hung = true;
+      if (inFlight === 0) process.stdout.write('HUNG\n');
+      return new Promise(() => undefined);
+    }
+    inFlight += 1;
+    try {
+      const outcome = await nats.publish(event);
+      process.stdout.write('ACK\n');
+      return outcome;
+    } finally {
+      inFlight -= 1;
+      // Once the other keys' publishes of this batch are settled, the parent may kill.
+      if (hung && inFlight === 0) process.stdout.write('HUNG\n');
+    }
   },
   close: () => nats.close(),
 };

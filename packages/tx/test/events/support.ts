@@ -50,3 +50,9 @@ export async function until(check: () => boolean | Promise<boolean>, what: strin
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
+
+/** A PostgreSQL LSN (`16/B374D848`) as a number, to compare positions. */
+export function lsnValue(text: string): bigint {
+  const [high, low] = text.split('/') as [string, string];
+  return (BigInt(`0x${high}`) << 32n) + BigInt(`0x${low}`);
+}
