@@ -11,6 +11,7 @@ export {
 export { PermissionDeniedError, PermissionFacet, type PermissionOptions } from './builtin/permission.js';
 export { registerStandardFacets } from './builtin/standard.js';
 export {
+  AmbiguousFacetError,
   AmbiguousMethodError,
   DuplicateFacetError,
   FacetError,

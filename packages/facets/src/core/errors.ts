@@ -55,3 +55,16 @@ export class AmbiguousMethodError extends FacetError {
     super(`method '${method}' is provided by several facets (${keys.map(keyName).join(', ')}); call it through get(FacetClass)`);
   }
 }
+
+/** `get(BaseClass)` found no facet under that key but several attached facets that are instances of it. */
+export class AmbiguousFacetError extends FacetError {
+  override name = 'AmbiguousFacetError';
+  constructor(
+    readonly key: FacetKey,
+    readonly matches: readonly FacetKey[],
+  ) {
+    super(
+      `${matches.length} attached facets are instances of ${keyName(key)} (${matches.map(keyName).join(', ')}); ask for one of them by its own class`,
+    );
+  }
+}

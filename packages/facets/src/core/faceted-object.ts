@@ -1,4 +1,11 @@
-import { DuplicateFacetError, FacetError, FacetInUseError, MissingDependencyError, MissingFacetError } from './errors.js';
+import {
+  AmbiguousFacetError,
+  DuplicateFacetError,
+  FacetError,
+  FacetInUseError,
+  MissingDependencyError,
+  MissingFacetError,
+} from './errors.js';
 import { bindFacet, unbindFacet } from './facet.js';
 import { assertFacetKey, type ConstructibleFacet, type FacetKey, type FacetOf, type FacetToken, keyName } from './keys.js';
 import type { FacetRegistry } from './registry.js';
@@ -53,6 +60,8 @@ export class FacetedObject<TCore extends object> {
   readonly registry: FacetRegistry | undefined;
   readonly #attached = new Map<FacetKey, Attached>();
   readonly #creating = new Set<FacetKey>();
+  /** The keys attached during the outermost running `transaction`, in attach order. */
+  #journal: FacetKey[] | undefined;
   #revision = 0;
 
   constructor(core: TCore, options: FacetedOptions = {}) {
@@ -118,11 +127,13 @@ export class FacetedObject<TCore extends object> {
   attach(key: FacetKey, ...args: unknown[]): object {
     assertFacetKey(key);
     if (typeof key === 'symbol') return this.adopt(key, args[0] as object);
-    this.#refuseDuplicate(key);
-    const requires = declaredRequires(key, key);
-    this.#ensureDependencies(key, requires);
-    const facet: unknown = new (key as unknown as new (...a: unknown[]) => object)(...args);
-    return this.#insert(key, facet, requires);
+    return this.transaction(() => {
+      this.#refuseDuplicate(key);
+      const requires = declaredRequires(key, key);
+      this.#ensureDependencies(key, requires);
+      const facet: unknown = new (key as unknown as new (...a: unknown[]) => object)(...args);
+      return this.#insert(key, facet, requires);
+    });
   }
 
   /** Attaches an already built facet under `key`. With a class key the facet must be an instance of it. */
@@ -133,17 +144,47 @@ export class FacetedObject<TCore extends object> {
     if (typeof key === 'function' && !(facet instanceof key)) {
       throw new TypeError(`facet for ${keyName(key)} must be an instance of ${keyName(key)}`);
     }
-    this.#refuseDuplicate(key);
-    const requires = declaredRequires(typeof key === 'function' ? key : facet.constructor, key);
-    this.#ensureDependencies(key, requires);
-    return this.#insert(key, facet, requires);
+    return this.transaction(() => {
+      this.#refuseDuplicate(key);
+      const requires = declaredRequires(typeof key === 'function' ? key : facet.constructor, key);
+      this.#ensureDependencies(key, requires);
+      return this.#insert(key, facet, requires);
+    });
   }
 
-  /** The attached facet, or one the registry creates lazily, or undefined. */
+  /**
+   * Runs `work` all or nothing: if it throws, every facet attached during it (dependencies the
+   * registry created lazily included) is detached again, newest first, and the error is rethrown
+   * unchanged. The rollback never throws: an `onDetach` that fails is still detached, and its
+   * error is added to the original error's `suppressed` list instead of replacing it. Nested
+   * transactions join the outermost one.
+   */
+  transaction<R>(work: () => R): R {
+    if (typeof work !== 'function') throw new TypeError('transaction: work must be a function');
+    if (this.#journal !== undefined) return work();
+    const journal: FacetKey[] = [];
+    this.#journal = journal;
+    try {
+      return work();
+    } catch (error) {
+      this.#rollback(journal, error);
+      throw error;
+    } finally {
+      this.#journal = undefined;
+    }
+  }
+
+  /**
+   * The facet attached under `key`; else, for a class key, the one attached facet that is an
+   * instance of it (a subclass: lookup by interface, as in the Extension Object pattern), or
+   * AmbiguousFacetError when several are; else one the registry creates lazily; else undefined.
+   */
   get<F extends object>(key: FacetKey<F>): F | undefined {
     assertFacetKey(key);
     const entry = this.#attached.get(key);
     if (entry !== undefined) return entry.facet as F;
+    const derived = this.#derived(key);
+    if (derived !== undefined) return derived as F;
     return this.#createLazily(key) as F | undefined;
   }
 
@@ -154,10 +195,13 @@ export class FacetedObject<TCore extends object> {
     return facet;
   }
 
-  /** Whether a facet is attached now (a registered but not yet created facet does not count). */
+  /**
+   * Whether a facet is attached now under `key` or, for a class key, as an instance of it (a
+   * registered but not yet created facet does not count).
+   */
   has(key: FacetKey): boolean {
     assertFacetKey(key);
-    return this.#attached.has(key);
+    return this.#attached.has(key) || (typeof key === 'function' && this.#instancesOf(key).length > 0);
   }
 
   /** Runs `fn` with the required facet and returns its result. */
@@ -199,6 +243,45 @@ export class FacetedObject<TCore extends object> {
     return { core: this.core, facets };
   }
 
+  #instancesOf(base: FacetKey): [FacetKey, Attached][] {
+    if (typeof base !== 'function') return [];
+    return [...this.#attached].filter(([, entry]) => entry.facet instanceof base);
+  }
+
+  #derived(key: FacetKey): object | undefined {
+    const matches = this.#instancesOf(key);
+    if (matches.length > 1)
+      throw new AmbiguousFacetError(
+        key,
+        matches.map(([k]) => k),
+      );
+    return matches[0]?.[1].facet;
+  }
+
+  #rollback(journal: readonly FacetKey[], error: unknown): void {
+    const failures: unknown[] = [];
+    for (const key of [...journal].reverse()) {
+      const entry = this.#attached.get(key);
+      if (entry === undefined) continue;
+      try {
+        callHook(entry.facet, 'onDetach', this);
+      } catch (failure) {
+        failures.push(failure);
+      }
+      this.#attached.delete(key);
+      unbindFacet(entry.facet);
+      this.#revision++;
+    }
+    if (failures.length > 0 && error !== null && typeof error === 'object') {
+      const previous = (error as { suppressed?: unknown }).suppressed;
+      Object.defineProperty(error, 'suppressed', {
+        value: [...(Array.isArray(previous) ? previous : []), ...failures],
+        configurable: true,
+        writable: true,
+      });
+    }
+  }
+
   #refuseDuplicate(key: FacetKey): void {
     if (this.#attached.has(key)) throw new DuplicateFacetError(key);
   }
@@ -233,6 +316,7 @@ export class FacetedObject<TCore extends object> {
       this.#revision++;
       throw error;
     }
+    this.#journal?.push(key);
     return facet;
   }
 }

@@ -68,25 +68,18 @@ export function compose<TCore extends object>(core: TCore, profile: Profile, reg
     profile,
   );
   const faceted = FacetedObject.of(core, { registry });
-  const attached: FacetKey[] = [];
-  try {
+  // One transaction: a failing entry detaches every facet attached before it, dependencies the
+  // registry created lazily included, and its ProfileError is what the caller sees.
+  faceted.transaction(() => {
     for (const { spec, key, definition, config } of ordered) {
       try {
-        const before = new Set(faceted.facets().map((entry) => entry.key));
         faceted.adopt(key, definition.create(config, faceted as FacetedObject<object>));
-        attached.push(
-          ...faceted
-            .facets()
-            .map((entry) => entry.key)
-            .filter((k) => !before.has(k)),
-        );
       } catch (error) {
-        throw new ProfileError(spec.field, error instanceof Error ? error.message : String(error), spec.location);
+        const wrapped = new ProfileError(spec.field, error instanceof Error ? error.message : String(error), spec.location);
+        Object.defineProperty(wrapped, 'cause', { value: error, configurable: true, writable: true });
+        throw wrapped;
       }
     }
-  } catch (error) {
-    for (const key of attached.reverse()) faceted.detach(key);
-    throw error;
-  }
+  });
   return faceted;
 }
