@@ -1,7 +1,7 @@
-import { ROUTE_STATES, type RouteState, type TaskDefinition } from './model.js';
+import { CONTROL_TARGETS, ROUTE_STATES, type RouteState, type TaskDefinition } from './model.js';
 
-/** The part of a task that shapes the graph. */
-export type GraphTask = Pick<TaskDefinition, 'taskType' | 'dependencies' | 'onCompleted' | 'onFailed' | 'onExitCode' | 'alwaysRun'>;
+/** The part of a task that shapes the graph: `needs` (the join) and routes; `dependencies` only move artifacts. */
+export type GraphTask = Pick<TaskDefinition, 'taskType' | 'needs' | 'onCompleted' | 'onFailed' | 'onExitCode' | 'alwaysRun'>;
 export interface Graph {
   readonly tasks: readonly GraphTask[];
 }
@@ -10,10 +10,20 @@ export function isRouteState(value: string): value is RouteState {
   return (ROUTE_STATES as readonly string[]).includes(value);
 }
 
-/** Every task a task can route to: on_completed, on_failed and the on_exit_code values that are not route states. */
+/** A route target that is an action on the job (PAUSE_JOB, RESTART_TASK, ..., ERR_<CODE>) rather than a task or a state. */
+export function isControlTarget(value: string): boolean {
+  return (CONTROL_TARGETS as readonly string[]).includes(value) || /^ERR_[A-Z0-9_]+$/.test(value);
+}
+
+/** A route target that is not a task: a route state or a control target. */
+export function isExitTarget(value: string): boolean {
+  return isRouteState(value) || isControlTarget(value);
+}
+
+/** Every task a task can route to: on_completed, on_failed and the on_exit_code values that are not route states or control targets. */
 export function routesOf(task: GraphTask): readonly string[] {
   const targets = [task.onCompleted, task.onFailed, ...Object.values(task.onExitCode)];
-  return [...new Set(targets.filter((target): target is string => target !== undefined && !isRouteState(target)))];
+  return [...new Set(targets.filter((target): target is string => target !== undefined && !isExitTarget(target)))];
 }
 
 /** Tasks that some route leads to. */
@@ -21,15 +31,15 @@ export function routeTargets(definition: Graph): ReadonlySet<string> {
   return new Set(definition.tasks.flatMap(routesOf));
 }
 
-/** A definition without any `dependencies` is a Formicary chain: tasks follow only by routes. */
+/** A definition without any `needs` is a Formicary chain: tasks follow only by routes. */
 export function isChain(definition: Graph): boolean {
-  return definition.tasks.every((task) => task.dependencies.length === 0);
+  return definition.tasks.every((task) => task.needs.length === 0);
 }
 
 /**
  * The tasks that start when a job starts. A chain starts at its first task; a DAG at every task
- * with no dependencies that no route leads to. `always_run` tasks never start a job: with
- * neither dependencies nor a route to them they run at its end.
+ * with no `needs` that no route leads to. `always_run` tasks never start a job: with
+ * neither needs nor a route to them they run at its end.
  */
 export function startTasks(definition: Graph): readonly string[] {
   const candidates = definition.tasks.filter((task) => !task.alwaysRun);
@@ -38,7 +48,7 @@ export function startTasks(definition: Graph): readonly string[] {
     return first === undefined ? [] : [first.taskType];
   }
   const targets = routeTargets(definition);
-  return candidates.filter((task) => task.dependencies.length === 0 && !targets.has(task.taskType)).map((task) => task.taskType);
+  return candidates.filter((task) => task.needs.length === 0 && !targets.has(task.taskType)).map((task) => task.taskType);
 }
 
 /** A directed edge, carrying whatever the caller needs to point at it. */

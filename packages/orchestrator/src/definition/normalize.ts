@@ -4,6 +4,28 @@ import type { RawJobDefinition, RawTaskDefinition } from './schema.js';
 
 export const DEFAULT_PRIORITY = 50;
 export const DEFAULT_METHOD = 'SHELL';
+/** Formicary runs a task without a method on Kubernetes; Myrmex does so only when the task names a container. */
+export const DEFAULT_CONTAINER_METHOD = 'KUBERNETES';
+
+/** The method a task runs with when it names none. */
+export function defaultMethod(raw: { readonly container?: unknown }): string {
+  return raw.container === undefined ? DEFAULT_METHOD : DEFAULT_CONTAINER_METHOD;
+}
+
+/** Formicary's job tags are one string: labels separated by commas or spaces. */
+export function jobTagList(tags: string | readonly string[] | undefined): string[] {
+  if (tags === undefined) return [];
+  if (typeof tags !== 'string') return [...tags];
+  return tags.split(/[\s,]+/).filter((tag) => tag !== '');
+}
+
+/** skip_if / except as one template text; false and null mean "never skip". */
+function skipCondition(...values: readonly (string | boolean | null | undefined)[]): string | undefined {
+  const parts = values.flatMap((value) =>
+    value === true ? ['true'] : typeof value === 'string' && value.trim() !== '' ? [value.trim()] : [],
+  );
+  return parts.length === 0 ? undefined : parts.join(' ');
+}
 export const DEFAULT_MAX_DELAY_MS = 5 * 60_000;
 /** Doubling zero stays zero, so exponential backoff without a written delay starts at one second. */
 export const DEFAULT_EXPONENTIAL_BASE_MS = 1000;
@@ -30,10 +52,23 @@ export function normalizeJobDefinition(raw: RawJobDefinition): JobDefinition {
       retry: raw.retry ?? 0,
       delayBetweenRetriesMs: optionalMs(raw.delay_between_retries) ?? 0,
       jobVariables: { ...raw.job_variables },
-      tags: [...(raw.tags ?? [])],
+      tags: jobTagList(raw.tags),
+      triggers: [...(raw.triggers ?? [])],
+      requiredParams: [...(raw.required_params ?? [])],
       tasks: raw.tasks.map(normalizeTask),
     },
-    { description: raw.description, maxConcurrency: raw.max_concurrency, timeoutMs: optionalMs(raw.timeout) },
+    {
+      description: raw.description,
+      maxConcurrency: raw.max_concurrency,
+      timeoutMs: optionalMs(raw.timeout),
+      cronTrigger: raw.cron_trigger,
+      resources: raw.resources,
+      notify: raw.notify,
+      webhook: raw.webhook,
+      skipIf: skipCondition(raw.skip_if),
+      retryBackoffPolicy: raw.retry_backoff_policy,
+      semVersion: raw.sem_version === undefined ? undefined : String(raw.sem_version),
+    },
   );
 }
 
@@ -51,7 +86,7 @@ function normalizeTask(raw: RawTaskDefinition): TaskDefinition {
   return withOptional(
     {
       taskType: raw.task_type,
-      method: raw.method ?? DEFAULT_METHOD,
+      method: raw.method ?? defaultMethod(raw),
       script: [...(raw.script ?? [])],
       environment: texts(raw.environment),
       variables: { ...raw.variables },
@@ -59,12 +94,24 @@ function normalizeTask(raw: RawTaskDefinition): TaskDefinition {
       delayBetweenRetriesMs,
       backoff,
       onExitCode: { ...raw.on_exit_code },
+      needs: [...(raw.needs ?? [])],
       dependencies: [...(raw.dependencies ?? [])],
       alwaysRun: raw.always_run ?? false,
       allowFailure: raw.allow_failure ?? false,
       tags: [...(raw.tags ?? [])],
       headers: texts(raw.headers),
       query: texts(raw.query),
+      beforeScript: [...(raw.before_script ?? [])],
+      afterScript: [...(raw.after_script ?? [])],
+      hostNetwork: raw.host_network ?? false,
+      privileged: raw.privileged ?? false,
+      services: [...(raw.services ?? [])],
+      placement: withOptional(
+        { nodeSelector: texts(raw.node_selector), podLabels: texts(raw.pod_labels) },
+        { tolerations: raw.tolerations, affinity: raw.affinity },
+      ),
+      reportStdout: raw.report_stdout ?? false,
+      awaitForkedTasks: [...(raw.await_forked_tasks ?? [])],
     },
     {
       description: raw.description,
@@ -73,6 +120,24 @@ function normalizeTask(raw: RawTaskDefinition): TaskDefinition {
       onFailed: raw.on_failed,
       url: raw.url,
       body: raw.body,
+      container: raw.container,
+      workingDir: raw.working_dir,
+      artifacts: raw.artifacts,
+      cache: raw.cache,
+      resources: raw.resources,
+      skipIf: skipCondition(raw.skip_if, raw.except),
+      forkJobType: raw.fork_job_type,
+      forkJobVersion: raw.fork_job_version === undefined ? undefined : String(raw.fork_job_version),
+      subWorkflow: raw.sub_workflow,
+      fanOut: raw.fan_out,
+      approvalPolicy: raw.approval_policy,
+      messaging:
+        raw.messaging_request_queue === undefined
+          ? undefined
+          : withOptional({ requestQueue: raw.messaging_request_queue }, { replyQueue: raw.messaging_reply_queue }),
+      webhook: raw.webhook,
+      notify: raw.notify,
+      retryBackoffPolicy: raw.retry_backoff_policy,
     },
   );
 }

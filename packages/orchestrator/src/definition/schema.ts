@@ -1,6 +1,22 @@
 import * as z from 'zod';
 import { DURATION_HINT, DURATION_PATTERN, formatDuration, MAX_DURATION_MS, MAX_DURATION_SECONDS, unboundedMs } from './duration.js';
-import { BUILT_IN_METHODS, ROUTE_STATES } from './model.js';
+import {
+  approvalPolicySchema,
+  artifactsSchema,
+  backoffPolicySchema,
+  cacheSchema,
+  containerSchema,
+  fanOutSchema,
+  notifySchema,
+  placementKeys,
+  resourcesSchema,
+  serviceSchema,
+  subWorkflowSchema,
+  templatedDuration,
+  triggerSchema,
+  webhookSchema,
+} from './formicary-keys.js';
+import { CONTROL_TARGETS, DEFINITION_METHODS, EXIT_STATES, ROUTE_STATES } from './model.js';
 
 /**
  * The definition as written (snake_case, durations as text): the single source of truth for both
@@ -13,8 +29,13 @@ export const MAX_RETRY = 10_000;
 
 const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/;
 const IDENTIFIER_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
-/** An exit code (a process's or an HTTP status, written without leading zeros so it matches the code as text) or the state an attempt ended in. */
-const EXIT_KEY_PATTERN = /^(?:0|-?[1-9]\d{0,3}|COMPLETED|FAILED)$/;
+/** Formicary allows '-' and '.' in variable names (`video-quality`); templates reach them with `index . "video-quality"`. */
+const VARIABLE_PATTERN = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
+/**
+ * An exit code (a process's or an HTTP status, written without leading zeros so it matches the code as text),
+ * the state an attempt ended in, a MANUAL decision, or an ERR_ code a task reports.
+ */
+const EXIT_KEY_PATTERN = new RegExp(`^(?:0|-?[1-9]\\d{0,3}|${EXIT_STATES.join('|')}|ERR_[A-Z0-9_]+)$`);
 
 const name = (what: string) =>
   z.string().regex(NAME_PATTERN, { error: `${what} must be 1-100 letters, digits, '_', '.' or '-', starting with a letter or digit` });
@@ -49,12 +70,17 @@ const scalar = z.union([z.string(), z.number(), z.boolean()], { error: 'expected
 const variables = (description: string) =>
   z
     .record(
-      z.string().regex(IDENTIFIER_PATTERN, { error: 'variable names are letters, digits and _, not starting with a digit' }),
+      z.string().regex(VARIABLE_PATTERN, { error: "variable names are letters, digits, '_', '-' and '.', starting with a letter or '_'" }),
       z.json(),
     )
     .meta({ description });
 
 const tags = (description: string) => z.array(z.string().min(1)).meta({ description });
+/** Formicary writes job tags as one string (`tags: ci, nightly`); a list is accepted too. */
+const jobTags = (description: string) => z.union([z.string(), z.array(z.string().min(1))]).meta({ description });
+/** skip_if / except: true, or a template that renders to "true" when the work should be skipped. */
+const condition = (description: string) => z.union([z.boolean(), z.string(), z.null()]).meta({ description });
+const taskNames = (description: string) => z.array(name('a task name')).meta({ description });
 
 const route = (description: string) => name('a route target').meta({ description });
 
@@ -81,13 +107,55 @@ export const taskSchema = z
     method: z
       .string()
       .min(1)
-      .meta({ description: 'The executor that runs the task (default SHELL).', examples: [...BUILT_IN_METHODS] })
+      .meta({
+        description: 'The executor that runs the task (default SHELL, or KUBERNETES when the task has a container, as in Formicary).',
+        examples: [...DEFINITION_METHODS],
+      })
       .optional(),
     description: z.string().optional(),
     script: z
       .array(z.string({ error: "expected a string (quote a script line that contains ': ' or starts with a special character)" }))
-      .meta({ description: 'SHELL: the lines, run in order by one `sh -e`; templated.' })
+      .meta({
+        description: 'SHELL, DOCKER, KUBERNETES: the lines, run in order by one `sh -e`; HTTP: the first line may be the URL; templated.',
+      })
       .optional(),
+    before_script: z.array(z.string()).meta({ description: 'Lines run before script, in the same shell.' }).optional(),
+    after_script: z
+      .array(z.string())
+      .meta({ description: 'Lines run after script, even when it failed; their failure is logged, not fatal.' })
+      .optional(),
+    container: containerSchema.optional(),
+    working_dir: z
+      .string()
+      .min(1)
+      .meta({ description: 'The directory script runs in (inside the container for DOCKER/KUBERNETES).' })
+      .optional(),
+    host_network: z.boolean().meta({ description: "The container shares the ant's network." }).optional(),
+    privileged: z.boolean().meta({ description: 'Privileged container: refused unless the ant allows it.' }).optional(),
+    services: z.array(serviceSchema).meta({ description: 'Sidecar containers on a network shared with the task.' }).optional(),
+    ...placementKeys,
+    artifacts: artifactsSchema.optional(),
+    cache: cacheSchema.optional(),
+    resources: resourcesSchema.optional(),
+    report_stdout: z
+      .boolean()
+      .meta({ description: "The task's standard output becomes its result (and its outputs when it is JSON)." })
+      .optional(),
+    skip_if: condition('Skip the task (as completed) when true or when the template renders to "true".').optional(),
+    except: condition('Same as skip_if (Formicary name).').optional(),
+    fork_job_type: name('fork_job_type').meta({ description: 'FORK_JOB: the job type started as a child.' }).optional(),
+    fork_job_version: z.union([z.string(), z.number()]).meta({ description: 'FORK_JOB: the child definition version.' }).optional(),
+    sub_workflow: subWorkflowSchema.optional(),
+    await_forked_tasks: taskNames('AWAIT_FORKED_JOB: the FORK_JOB tasks whose children are awaited.').optional(),
+    fan_out: fanOutSchema.optional(),
+    approval_policy: approvalPolicySchema.optional(),
+    messaging_request_queue: z.string().min(1).meta({ description: 'MESSAGING: the subject the request is published on.' }).optional(),
+    messaging_reply_queue: z.string().min(1).meta({ description: 'MESSAGING: the subject the worker replies on.' }).optional(),
+    webhook: webhookSchema.optional(),
+    notify: notifySchema.optional(),
+    retry_backoff_policy: backoffPolicySchema.optional(),
+    delay: templatedDuration('PAUSE_JOB: how long the job pauses before it resumes (default: delay_between_retries).').optional(),
+    debug: z.boolean().meta({ description: "More logging for this task (the ant logs each script line's start)." }).optional(),
     environment: z
       .record(
         z.string().regex(IDENTIFIER_PATTERN, { error: 'environment names are letters, digits and _, not starting with a digit' }),
@@ -104,14 +172,20 @@ export const taskSchema = z
     on_failed: route('The task to run when this one fails for good.').optional(),
     on_exit_code: z
       .record(
-        z.string().regex(EXIT_KEY_PATTERN, { error: 'expected an exit code (e.g. 0, 404) or COMPLETED / FAILED' }),
-        route('A task, or COMPLETED, FAILED, FATAL, EXECUTING.'),
+        z
+          .string()
+          .regex(EXIT_KEY_PATTERN, { error: 'expected an exit code (e.g. 0, 404), COMPLETED, FAILED, APPROVED, REJECTED or ERR_<CODE>' }),
+        route(`A task, or one of ${[...ROUTE_STATES, ...CONTROL_TARGETS].join(', ')}, ERR_<CODE>.`),
       )
       .meta({ description: `Exit code (or COMPLETED/FAILED) to a task type or one of ${ROUTE_STATES.join(', ')}.` })
       .optional(),
     dependencies: z
       .array(name('a dependency'))
-      .meta({ description: 'Tasks that must all end before this one runs (AND-join).' })
+      .meta({ description: "Tasks whose artifacts are downloaded before this one runs (Formicary's and GitLab's meaning); not a join." })
+      .optional(),
+    needs: z
+      .array(name('a needed task'))
+      .meta({ description: 'Tasks that must all end before this one runs (AND-join), as in GitLab.' })
       .optional(),
     always_run: z.boolean().meta({ description: 'Run even when the job is failing (cleanup).' }).optional(),
     allow_failure: z.boolean().meta({ description: 'A failure of this task does not fail the job.' }).optional(),
@@ -138,7 +212,34 @@ export const jobSchema = z
     retry: retries('Whole-job retries: a FAILED job is restarted (soft) up to this many times.').optional(),
     delay_between_retries: duration('Wait before a job retry.').optional(),
     job_variables: variables('Variables visible to every task (after request params and task variables).').optional(),
-    tags: tags('Labels of the job type.').optional(),
+    tags: jobTags('Labels of the job type: a list, or one string of comma- or space-separated labels (Formicary).').optional(),
+    cron_trigger: z
+      .string()
+      .min(1)
+      .meta({ description: 'Submit the job on this cron schedule (5-7 fields, seconds first when 6 or 7).' })
+      .optional(),
+    triggers: z.array(triggerSchema).meta({ description: 'Events that submit the job.' }).optional(),
+    resources: resourcesSchema.optional(),
+    notify: notifySchema.optional(),
+    webhook: webhookSchema.optional(),
+    skip_if: condition('Skip the whole job (as completed) when true or when the template renders to "true".').optional(),
+    required_params: z
+      .array(z.string().min(1))
+      .meta({ description: 'Params a request must give; a request without them is refused (400).' })
+      .optional(),
+    variables: variables('Declared params with their types (Formicary); recorded.').optional(),
+    retry_backoff_policy: backoffPolicySchema.optional(),
+    sem_version: z
+      .union([z.string(), z.number()])
+      .meta({ description: 'The version label of the definition (recorded, not interpreted).' })
+      .optional(),
+    public_plugin: z.boolean().meta({ description: 'Formicary plugin marketplace flag (recorded, no effect).' }).optional(),
+    url: z.string().meta({ description: 'A link to the project the job builds (recorded).' }).optional(),
+    methods: z.string().meta({ description: 'Formicary: methods the job uses (recorded; each task names its own).' }).optional(),
+    dynamic_template_tasks: z
+      .boolean()
+      .meta({ description: 'Formicary: tasks are generated by the template (recorded; Myrmex always renders templates).' })
+      .optional(),
     tasks: z
       .array(taskSchema)
       .min(1)

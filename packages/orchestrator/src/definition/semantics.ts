@@ -1,8 +1,8 @@
 import { formatDuration, parseDuration } from './duration.js';
 import type { Finding } from './errors.js';
-import { type Edge, findCycles, type GraphTask, isRouteState, reachable, startTasks } from './graph.js';
-import { ROUTE_STATES } from './model.js';
-import { DEFAULT_METHOD, defaultBaseDelayMs } from './normalize.js';
+import { type Edge, findCycles, type GraphTask, isExitTarget, isRouteState, reachable, startTasks } from './graph.js';
+import { CONTROL_TARGETS, ROUTE_STATES } from './model.js';
+import { defaultBaseDelayMs, defaultMethod } from './normalize.js';
 import type { Path } from './source.js';
 import { suggestion } from './suggest.js';
 
@@ -13,10 +13,12 @@ import { suggestion } from './suggest.js';
  * problems and every problem is reported in one pass.
  */
 
-const HTTP_BODY_METHODS: ReadonlySet<string> = new Set(['HTTP_POST_JSON', 'HTTP_PUT_JSON']);
+const HTTP_BODY_METHODS: ReadonlySet<string> = new Set(['HTTP_POST_JSON', 'HTTP_PUT_JSON', 'HTTP_POST_FORM', 'HTTP_PUT_FORM']);
 const HTTP_METHODS: ReadonlySet<string> = new Set(['HTTP_GET', 'HTTP_DELETE', ...HTTP_BODY_METHODS]);
-const SHELL_ONLY_KEYS = ['script', 'environment'] as const;
-const HTTP_ONLY_KEYS = ['url', 'headers', 'query'] as const;
+/** Methods that run script lines in a shell: on the ant, or in a container. */
+const SCRIPT_METHODS: ReadonlySet<string> = new Set(['SHELL', 'DOCKER', 'KUBERNETES']);
+const CONTAINER_METHODS: ReadonlySet<string> = new Set(['DOCKER', 'KUBERNETES']);
+const EXIT_TARGET_LIST = [...ROUTE_STATES, ...CONTROL_TARGETS, 'ERR_<CODE>'];
 
 type Raw = Readonly<Record<string, unknown>>;
 
@@ -24,7 +26,8 @@ type Raw = Readonly<Record<string, unknown>>;
 interface Reference {
   readonly target: string;
   readonly path: Path;
-  readonly kind: 'dependency' | 'route' | 'exit-route';
+  /** `need`: the join; `artifact`: a `dependencies` entry (artifact download); `await`: a FORK_JOB task awaited. */
+  readonly kind: 'need' | 'artifact' | 'await' | 'route' | 'exit-route';
 }
 
 interface LenientTask {
@@ -70,10 +73,15 @@ export function semanticFindings(document: unknown, methods: readonly string[]):
 function lenientTask(raw: Raw, index: number): LenientTask {
   const at = (...path: Path): Path => ['tasks', index, ...path];
   const references: Reference[] = [];
-  const dependencies = Array.isArray(raw.dependencies) ? raw.dependencies : [];
-  dependencies.forEach((target, position) => {
-    if (typeof target === 'string') references.push({ target, path: at('dependencies', position), kind: 'dependency' });
-  });
+  const listed = (key: string, kind: Reference['kind']) => {
+    const list = Array.isArray(raw[key]) ? (raw[key] as unknown[]) : [];
+    list.forEach((target, position) => {
+      if (typeof target === 'string') references.push({ target, path: at(key, position), kind });
+    });
+  };
+  listed('needs', 'need');
+  listed('dependencies', 'artifact');
+  listed('await_forked_tasks', 'await');
   for (const key of ['on_completed', 'on_failed'] as const) {
     const target = raw[key];
     if (typeof target === 'string') references.push({ target, path: at(key), kind: 'route' });
@@ -89,7 +97,7 @@ function lenientTask(raw: Raw, index: number): LenientTask {
     references,
     graph: {
       taskType: raw.task_type as string,
-      dependencies: references.filter((reference) => reference.kind === 'dependency').map((reference) => reference.target),
+      needs: references.filter((reference) => reference.kind === 'need').map((reference) => reference.target),
       onCompleted: text(raw.on_completed),
       onFailed: text(raw.on_failed),
       onExitCode: Object.fromEntries(Object.entries(onExitCode).filter((entry): entry is [string, string] => typeof entry[1] === 'string')),
@@ -100,7 +108,7 @@ function lenientTask(raw: Raw, index: number): LenientTask {
 
 function methodFindings(task: LenientTask, methods: readonly string[]): Finding[] {
   const { raw, index } = task;
-  const method = raw.method === undefined ? DEFAULT_METHOD : raw.method;
+  const method = raw.method === undefined ? defaultMethod(raw) : raw.method;
   if (typeof method !== 'string') return [];
   const findings: Finding[] = [];
   const name = task.graph.taskType;
@@ -115,15 +123,43 @@ function methodFindings(task: LenientTask, methods: readonly string[]): Finding[
     keys
       .filter(present)
       .map((key): Finding => ({ path: ['tasks', index, key], at: 'key', message: `${key} is not used by ${method} tasks: ${why}` }));
-  if (method === 'SHELL') {
-    if (!Array.isArray(raw.script) || raw.script.length === 0) {
-      findings.push({ path: ['tasks', index], message: `SHELL task '${name}' needs a script (a list of shell lines)` });
-    }
-    findings.push(...misplaced([...HTTP_ONLY_KEYS, 'body'], 'it belongs to HTTP methods'));
+  const needs = (condition: boolean, what: string) => {
+    if (!condition) findings.push({ path: ['tasks', index], message: `${method} task '${name}' needs ${what}` });
+  };
+  const hasScript = Array.isArray(raw.script) && raw.script.length > 0;
+  if (SCRIPT_METHODS.has(method)) {
+    needs(hasScript, 'a script (a list of shell lines)');
+    if (CONTAINER_METHODS.has(method)) needs(present('container'), 'a container with an image (container: { image: ... })');
+    findings.push(...misplaced(['url', 'query'], 'it belongs to HTTP methods'), ...misplaced(['body'], 'only HTTP methods send a body'));
   } else if (HTTP_METHODS.has(method)) {
-    if (!present('url')) findings.push({ path: ['tasks', index], message: `${method} task '${name}' needs a url` });
-    findings.push(...misplaced(SHELL_ONLY_KEYS, 'it belongs to SHELL'));
-    if (!HTTP_BODY_METHODS.has(method)) findings.push(...misplaced(['body'], 'only HTTP_POST_JSON and HTTP_PUT_JSON send a body'));
+    // Formicary takes the URL from the first script line when `url` is absent.
+    const first = hasScript ? (raw.script as unknown[])[0] : undefined;
+    const scriptUrl = typeof first === 'string' && /^(?:https?:\/\/|\{\{)/.test(first.trim());
+    needs(present('url') || scriptUrl, 'a url (or the URL as its first script line)');
+    if (!HTTP_BODY_METHODS.has(method)) findings.push(...misplaced(['body'], `only ${[...HTTP_BODY_METHODS].join(', ')} send a body`));
+  } else if (method === 'FORK_JOB') {
+    const fanOut = isRecord(raw.fan_out) ? raw.fan_out : {};
+    const subWorkflow = isRecord(raw.sub_workflow) ? raw.sub_workflow : {};
+    needs(
+      present('fork_job_type') || fanOut.fork_job_type !== undefined || subWorkflow.job_type !== undefined,
+      'fork_job_type (the job type it starts)',
+    );
+  } else if (method === 'AWAIT_FORKED_JOB') {
+    needs(
+      Array.isArray(raw.await_forked_tasks) && raw.await_forked_tasks.length > 0,
+      'await_forked_tasks (the FORK_JOB tasks it waits for)',
+    );
+  } else if (method === 'MESSAGING') {
+    needs(present('messaging_request_queue'), 'messaging_request_queue (the subject the request goes to)');
+  } else if (method === 'WEBSOCKET') {
+    // A WEBSOCKET task is handed to an ant connected over the websocket protocol; it needs nothing else.
+  }
+  if (present('approval_policy') && method !== 'MANUAL') {
+    findings.push({
+      path: ['tasks', index, 'approval_policy'],
+      at: 'key',
+      message: `approval_policy is used by MANUAL tasks only, not ${method}`,
+    });
   }
   return findings;
 }
@@ -155,17 +191,18 @@ function durationOrUndefined(value: unknown): number | undefined {
 
 function unknownReferences(task: LenientTask, names: ReadonlyMap<string, number>): Finding[] {
   const findings: Finding[] = [];
-  const seenDependencies = new Set<string>();
+  const seen = new Set<string>();
   for (const { target, path, kind } of task.references) {
-    if (kind === 'dependency') {
-      if (seenDependencies.has(target)) findings.push({ path, message: `'${target}' is listed twice in dependencies` });
-      seenDependencies.add(target);
+    if (kind === 'need' || kind === 'artifact' || kind === 'await') {
+      const key = String(path.at(-2));
+      if (seen.has(`${kind}:${target}`)) findings.push({ path, message: `'${target}' is listed twice in ${key}` });
+      seen.add(`${kind}:${target}`);
     }
-    if (names.has(target) || (kind === 'exit-route' && isRouteState(target))) continue;
+    if (names.has(target) || (kind === 'exit-route' && isExitTarget(target))) continue;
     if (kind === 'exit-route') {
       findings.push({
         path,
-        message: `'${target}' is neither a task nor a route state (${ROUTE_STATES.join(', ')})${suggestion(target, [...names.keys(), ...ROUTE_STATES])}`,
+        message: `'${target}' is neither a task nor a route target (${EXIT_TARGET_LIST.join(', ')})${suggestion(target, [...names.keys(), ...ROUTE_STATES, ...CONTROL_TARGETS])}`,
       });
     } else {
       const why = kind === 'route' && isRouteState(target) ? ` (${path.at(-1)} names a task; route states belong in on_exit_code)` : '';
@@ -184,9 +221,15 @@ function graphFindings(tasks: readonly LenientTask[], resolved: boolean): Findin
   const names = new Set(tasks.map((task) => task.graph.taskType));
   const edges: Edge<Path>[] = tasks.flatMap((task) =>
     task.references
-      .filter((reference) => names.has(reference.target) && !(reference.kind === 'exit-route' && isRouteState(reference.target)))
+      .filter(
+        (reference) =>
+          names.has(reference.target) &&
+          reference.kind !== 'artifact' &&
+          reference.kind !== 'await' &&
+          !(reference.kind === 'exit-route' && isExitTarget(reference.target)),
+      )
       .map((reference) =>
-        reference.kind === 'dependency'
+        reference.kind === 'need'
           ? { from: reference.target, to: task.graph.taskType, via: reference.path }
           : { from: task.graph.taskType, to: reference.target, via: reference.path },
       ),
@@ -201,17 +244,25 @@ function graphFindings(tasks: readonly LenientTask[], resolved: boolean): Findin
   const graph = { tasks: tasks.map((task) => task.graph) };
   const starts = startTasks(graph);
   if (starts.length === 0) {
-    return [{ path: ['tasks'], message: 'no task can start the job: every task is always_run, has dependencies or is a route target' }];
+    return [{ path: ['tasks'], message: 'no task can start the job: every task is always_run, has needs or is a route target' }];
   }
   const roots = [...starts, ...tasks.filter((task) => task.graph.alwaysRun).map((task) => task.graph.taskType)];
   const seen = reachable(roots, edges);
-  const chain = graph.tasks.every((task) => task.dependencies.length === 0);
+  const chain = graph.tasks.every((task) => task.needs.length === 0);
   const hint = chain
-    ? `this definition is a chain (no dependencies), so it starts at '${starts[0]}' and continues only by routes`
+    ? `this definition is a chain (no needs), so it starts at '${starts[0]}' and continues only by routes`
     : 'no start task leads to it';
   return tasks
     .filter((task) => !seen.has(task.graph.taskType))
-    .map((task) => ({ path: ['tasks', task.index, 'task_type'], message: `task '${task.graph.taskType}' is unreachable: ${hint}` }));
+    .map((task) => {
+      const artifacts = task.references.filter((reference) => reference.kind === 'artifact').map((reference) => reference.target);
+      // Definitions written for Myrmex before `needs` existed used `dependencies` as the join.
+      const old =
+        artifacts.length > 0 && task.graph.needs.length === 0
+          ? `; 'dependencies' only downloads artifacts (Formicary's and GitLab's meaning): to run after ${artifacts.join(', ')}, write needs: [${artifacts.join(', ')}]`
+          : '';
+      return { path: ['tasks', task.index, 'task_type'], message: `task '${task.graph.taskType}' is unreachable: ${hint}${old}` };
+    });
 }
 
 function isRecord(value: unknown): value is Raw {

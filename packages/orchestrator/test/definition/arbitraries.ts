@@ -27,7 +27,7 @@ export const validDocument = fc.integer({ min: 2, max: 12 }).chain((count) => {
       {
         task_type: fc.constant(names[i]!),
         script,
-        dependencies: i === 1 ? fc.constant(['t0']) : earlier(i),
+        needs: i === 1 ? fc.constant(['t0']) : earlier(i),
         on_completed: later(i),
         on_exit_code: exitRoutes,
         timeout: duration,
@@ -40,7 +40,7 @@ export const validDocument = fc.integer({ min: 2, max: 12 }).chain((count) => {
         allow_failure: fc.boolean(),
         tags: fc.array(fc.constantFrom('gpu', 'linux', 'fast')),
       },
-      { requiredKeys: ['task_type', 'script', 'dependencies'] },
+      { requiredKeys: ['task_type', 'script', 'needs'] },
     );
   return fc.record(
     {

@@ -69,7 +69,7 @@ describe('examples/orchestrator', () => {
   it('diamond: prepare starts, the branches use its output in parallel, the join uses all three', () => {
     const diamond = load('diamond.yaml');
     expect(startTasks(diamond)).toEqual(['prepare']);
-    expect(task(diamond, 'join').dependencies).toEqual(['left', 'right']);
+    expect(task(diamond, 'join').needs).toEqual(['left', 'right']);
     const outputs: Record<string, string> = {};
     for (const type of ['prepare', 'left', 'right', 'join']) {
       const run = runShell(diamond, type, { outputs });

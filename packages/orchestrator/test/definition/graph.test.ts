@@ -34,7 +34,7 @@ const dag = parseJobDefinition(
     '    script: [echo]',
     '  - task_type: join',
     '    script: [echo]',
-    '    dependencies: [a, b]',
+    '    needs: [a, b]',
     '  - task_type: repair',
     '    script: [echo]',
     '  - task_type: report',
@@ -44,12 +44,12 @@ const dag = parseJobDefinition(
 );
 
 describe('graph of a definition', () => {
-  it('a definition without dependencies is a chain that starts at its first task that is not always_run', () => {
+  it('a definition without needs is a chain that starts at its first task that is not always_run', () => {
     expect(isChain(chain)).toBe(true);
     expect(startTasks(chain)).toEqual(['first']);
   });
 
-  it('a DAG starts at every task without dependencies that no route leads to, always_run ones excepted', () => {
+  it('a DAG starts at every task without needs that no route leads to, always_run ones excepted', () => {
     expect(isChain(dag)).toBe(false);
     expect(startTasks(dag)).toEqual(['a', 'b']);
   });

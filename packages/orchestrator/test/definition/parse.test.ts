@@ -15,6 +15,8 @@ describe('parseJobDefinition normalises', () => {
       delayBetweenRetriesMs: 0,
       jobVariables: {},
       tags: [],
+      triggers: [],
+      requiredParams: [],
       tasks: [
         {
           taskType: 'a',
@@ -26,12 +28,21 @@ describe('parseJobDefinition normalises', () => {
           delayBetweenRetriesMs: 0,
           backoff: { strategy: 'fixed', maxDelayMs: 0, jitter: false },
           onExitCode: {},
+          needs: [],
           dependencies: [],
           alwaysRun: false,
           allowFailure: false,
           tags: [],
           headers: {},
           query: {},
+          beforeScript: [],
+          afterScript: [],
+          hostNetwork: false,
+          privileged: false,
+          services: [],
+          placement: { nodeSelector: {}, podLabels: {} },
+          reportStdout: false,
+          awaitForkedTasks: [],
         },
       ],
     });
@@ -96,6 +107,7 @@ describe('parseJobDefinition normalises', () => {
       backoff: { strategy: 'exponential', maxDelayMs: 300_000, jitter: true },
       onFailed: 'store',
       onExitCode: { '201': 'store', '409': 'COMPLETED', '500': 'EXECUTING' },
+      needs: [],
       dependencies: [],
       alwaysRun: false,
       allowFailure: true,
@@ -104,6 +116,14 @@ describe('parseJobDefinition normalises', () => {
       headers: { 'X-Retry': '3', Accept: 'application/json' },
       query: { dry: 'true' },
       body: { name: '{{.Region}}', sizes: [1, 2] },
+      beforeScript: [],
+      afterScript: [],
+      hostNetwork: false,
+      privileged: false,
+      services: [],
+      placement: { nodeSelector: {}, podLabels: {} },
+      reportStdout: false,
+      awaitForkedTasks: [],
     });
     expect(definition.tasks[1]).toMatchObject({
       environment: { PORT: '8080', DEBUG: 'false' },
@@ -125,10 +145,10 @@ describe('parseJobDefinition normalises', () => {
         '    timeout: 30s',
         '  - <<: *step',
         '    task_type: b',
-        '    dependencies: [a]',
+        '    needs: [a]',
       ),
     );
-    expect(definition.tasks.map((t) => [t.taskType, t.script, t.retry, t.timeoutMs, t.dependencies])).toEqual([
+    expect(definition.tasks.map((t) => [t.taskType, t.script, t.retry, t.timeoutMs, t.needs])).toEqual([
       ['a', ['echo step'], 2, 30_000, []],
       ['b', ['echo step'], 2, 30_000, ['a']],
     ]);

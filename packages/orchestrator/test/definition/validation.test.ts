@@ -18,7 +18,7 @@ describe('validation reports each problem at the node that causes it', () => {
       '    script: [echo a]',
       '    dependencies_: []',
       '    backoff: { strategy: exponential, jiter: true }',
-      '    container: { image: x }',
+      '    containr: { image: x }',
     );
     expect(errorsOf(source)).toEqual([
       "job.yaml:2:1: prority: unknown key 'prority' (did you mean 'priority'?)",
@@ -26,7 +26,7 @@ describe('validation reports each problem at the node that causes it', () => {
       "job.yaml:6:5: tasks[0].scirpt: unknown key 'scirpt' (did you mean 'script'?)",
       "job.yaml:8:5: tasks[0].dependencies_: unknown key 'dependencies_' (did you mean 'dependencies'?)",
       "job.yaml:9:39: tasks[0].backoff.jiter: unknown key 'jiter' (did you mean 'jitter'?)",
-      "job.yaml:10:5: tasks[0].container: unknown key 'container'",
+      "job.yaml:10:5: tasks[0].containr: unknown key 'containr' (did you mean 'container'?)",
     ]);
   });
 
@@ -34,7 +34,7 @@ describe('validation reports each problem at the node that causes it', () => {
     const source = lines(
       'job_type: types',
       'retry: three',
-      'tags: ci',
+      'tags: { ci: true }',
       'tasks:',
       '  - task_type: a',
       '    script:',
@@ -45,7 +45,7 @@ describe('validation reports each problem at the node that causes it', () => {
     );
     expect(errorsOf(source)).toEqual([
       'job.yaml:2:8: retry: expected an integer, got "three"',
-      'job.yaml:3:7: tags: expected a list, got "ci"',
+      'job.yaml:3:7: tags: matches none of the accepted forms',
       "job.yaml:8:9: tasks[0].script[1]: expected a string (quote a script line that contains ': ' or starts with a special character)",
       'job.yaml:9:17: tasks[0].always_run: expected true or false, got "yes"',
       'job.yaml:10:37: tasks[0].environment.BAD: expected a string, number or boolean',
@@ -78,7 +78,7 @@ describe('validation reports each problem at the node that causes it', () => {
     expect(errorsOf(source)).toEqual(["job.yaml:5:16: tasks[1].task_type: duplicate task_type 'a': already used by tasks[0]"]);
   });
 
-  it('references to unknown tasks in dependencies and every route', () => {
+  it('references to unknown tasks in needs and every route', () => {
     const source = lines(
       'job_type: refs',
       'tasks:',
@@ -86,7 +86,7 @@ describe('validation reports each problem at the node that causes it', () => {
       '    script: [make]',
       '  - task_type: test',
       '    script: [make test]',
-      '    dependencies: [biuld]',
+      '    needs: [biuld]',
       '    on_completed: publsh',
       '    on_failed: FATAL',
       '    on_exit_code:',
@@ -94,14 +94,14 @@ describe('validation reports each problem at the node that causes it', () => {
       '      4: EXECUTNG',
       '  - task_type: publish',
       '    script: [echo]',
-      '    dependencies: [test]',
+      '    needs: [test]',
     );
     expect(errorsOf(source)).toEqual([
-      "job.yaml:7:20: tasks[1].dependencies[0]: unknown task 'biuld' (did you mean 'build'?)",
+      "job.yaml:7:13: tasks[1].needs[0]: unknown task 'biuld' (did you mean 'build'?)",
       "job.yaml:8:19: tasks[1].on_completed: unknown task 'publsh' (did you mean 'publish'?)",
       "job.yaml:9:16: tasks[1].on_failed: unknown task 'FATAL' (on_failed names a task; route states belong in on_exit_code)",
-      "job.yaml:11:10: tasks[1].on_exit_code.3: 'nowhere' is neither a task nor a route state (COMPLETED, FAILED, FATAL, EXECUTING)",
-      "job.yaml:12:10: tasks[1].on_exit_code.4: 'EXECUTNG' is neither a task nor a route state (COMPLETED, FAILED, FATAL, EXECUTING) (did you mean 'EXECUTING'?)",
+      "job.yaml:11:10: tasks[1].on_exit_code.3: 'nowhere' is neither a task nor a route target (COMPLETED, FAILED, FATAL, EXECUTING, PAUSE_JOB, RESTART_JOB, RESTART_TASK, WAIT_FOR_APPROVAL, ERR_<CODE>)",
+      "job.yaml:12:10: tasks[1].on_exit_code.4: 'EXECUTNG' is neither a task nor a route target (COMPLETED, FAILED, FATAL, EXECUTING, PAUSE_JOB, RESTART_JOB, RESTART_TASK, WAIT_FOR_APPROVAL, ERR_<CODE>) (did you mean 'EXECUTING'?)",
     ]);
   });
 
@@ -113,20 +113,20 @@ describe('validation reports each problem at the node that causes it', () => {
       '    script: [echo]',
       '  - task_type: a',
       '    script: [echo]',
-      '    dependencies: [start, c]',
+      '    needs: [start, c]',
       '  - task_type: b',
       '    script: [echo]',
-      '    dependencies: [a]',
+      '    needs: [a]',
       '  - task_type: c',
       '    script: [echo]',
-      '    dependencies: [b]',
+      '    needs: [b]',
       '  - task_type: self',
       '    script: [echo]',
-      '    dependencies: [start]',
+      '    needs: [start]',
       '    on_failed: self',
     );
     expect(errorsOf(source)).toEqual([
-      'job.yaml:10:20: tasks[2].dependencies[0]: cycle: a -> b -> c -> a',
+      'job.yaml:10:13: tasks[2].needs[0]: cycle: a -> b -> c -> a',
       'job.yaml:17:16: tasks[4].on_failed: cycle: self -> self',
     ]);
   });
@@ -147,7 +147,7 @@ describe('validation reports each problem at the node that causes it', () => {
       '    script: [echo]',
     );
     expect(errorsOf(chain)).toEqual([
-      "job.yaml:8:16: tasks[2].task_type: task 'orphan' is unreachable: this definition is a chain (no dependencies), so it starts at 'first' and continues only by routes",
+      "job.yaml:8:16: tasks[2].task_type: task 'orphan' is unreachable: this definition is a chain (no needs), so it starts at 'first' and continues only by routes",
     ]);
     const dag = lines(
       'job_type: dag',
@@ -156,7 +156,7 @@ describe('validation reports each problem at the node that causes it', () => {
       '    script: [echo]',
       '  - task_type: b',
       '    script: [echo]',
-      '    dependencies: [a]',
+      '    needs: [a]',
       '  - task_type: c',
       '    always_run: true',
       '    script: [echo]',
@@ -170,14 +170,14 @@ describe('validation reports each problem at the node that causes it', () => {
   it('no task that can start the job', () => {
     const source = lines('job_type: none', 'tasks:', '  - task_type: a', '    always_run: true', '    script: [echo]');
     expect(errorsOf(source)).toEqual([
-      'job.yaml:3:3: tasks: no task can start the job: every task is always_run, has dependencies or is a route target',
+      'job.yaml:3:3: tasks: no task can start the job: every task is always_run, has needs or is a route target',
     ]);
   });
 
   it('unknown methods against the queen methods, with a did-you-mean', () => {
     const source = lines('job_type: methods', 'tasks:', '  - task_type: a', '    method: SHEL', '    script: [echo]');
     expect(errorsOf(source)).toEqual([
-      "job.yaml:4:13: tasks[0].method: unknown method 'SHEL' (did you mean 'SHELL'?); known: SHELL, HTTP_GET, HTTP_POST_JSON, HTTP_PUT_JSON, HTTP_DELETE",
+      "job.yaml:4:13: tasks[0].method: unknown method 'SHEL' (did you mean 'SHELL'?); known: SHELL, DOCKER, KUBERNETES, HTTP_GET, HTTP_POST_FORM, HTTP_POST_JSON, HTTP_PUT_FORM, HTTP_PUT_JSON, HTTP_DELETE, WEBSOCKET, MESSAGING, FORK_JOB, AWAIT_FORKED_JOB, EXPIRE_ARTIFACTS, MANUAL",
     ]);
     const noop = lines('job_type: methods', 'tasks:', '  - task_type: a', '    method: NOOP');
     expect(errorsOf(noop, { methods: ['SHELL', 'NOOP'] })).toEqual([]);
@@ -188,7 +188,7 @@ describe('validation reports each problem at the node that causes it', () => {
     const tasks = Array.from({ length: 101 }, (_, i) => [
       `  - task_type: t${i}`,
       '    script: [echo]',
-      `    dependencies: [${i === 0 ? '' : `t${i - 1}`}]`,
+      `    needs: [${i === 0 ? '' : `t${i - 1}`}]`,
     ]);
     const source = lines('job_type: big', 'tasks:', ...tasks.flat());
     expect(errorsOf(source)).toEqual(['job.yaml:3:3: tasks: too many items: 101 (at most 100)']);
@@ -271,16 +271,15 @@ describe('validation reports each problem at the node that causes it', () => {
       '    body: { a: 1 }',
       '  - task_type: post',
       '    method: HTTP_POST_JSON',
-      '    dependencies: [get]',
+      '    needs: [get]',
       '    url: http://127.0.0.1/items',
       '    body: { a: 1 }',
     );
     expect(errorsOf(source)).toEqual([
       "job.yaml:3:5: tasks[0]: SHELL task 'shell' needs a script (a list of shell lines)",
       'job.yaml:4:5: tasks[0].url: url is not used by SHELL tasks: it belongs to HTTP methods',
-      "job.yaml:5:5: tasks[1]: HTTP_GET task 'get' needs a url",
-      'job.yaml:8:5: tasks[1].script: script is not used by HTTP_GET tasks: it belongs to SHELL',
-      'job.yaml:9:5: tasks[1].body: body is not used by HTTP_GET tasks: only HTTP_POST_JSON and HTTP_PUT_JSON send a body',
+      "job.yaml:5:5: tasks[1]: HTTP_GET task 'get' needs a url (or the URL as its first script line)",
+      'job.yaml:9:5: tasks[1].body: body is not used by HTTP_GET tasks: only HTTP_POST_JSON, HTTP_PUT_JSON, HTTP_POST_FORM, HTTP_PUT_FORM send a body',
     ]);
   });
 
@@ -299,10 +298,10 @@ describe('validation reports each problem at the node that causes it', () => {
       '      007: COMPLETED',
     );
     expect(errorsOf(source)).toEqual([
-      "job.yaml:3:3: job_variables.1st: invalid key '1st': variable names are letters, digits and _, not starting with a digit",
+      "job.yaml:3:3: job_variables.1st: invalid key '1st': variable names are letters, digits, '_', '-' and '.', starting with a letter or '_'",
       "job.yaml:7:20: tasks[0].environment.MY-VAR: invalid key 'MY-VAR': environment names are letters, digits and _, not starting with a digit",
-      "job.yaml:9:7: tasks[0].on_exit_code.OK: invalid key 'OK': expected an exit code (e.g. 0, 404) or COMPLETED / FAILED",
-      "job.yaml:10:7: tasks[0].on_exit_code.007: invalid key '007': expected an exit code (e.g. 0, 404) or COMPLETED / FAILED",
+      "job.yaml:9:7: tasks[0].on_exit_code.OK: invalid key 'OK': expected an exit code (e.g. 0, 404), COMPLETED, FAILED, APPROVED, REJECTED or ERR_<CODE>",
+      "job.yaml:10:7: tasks[0].on_exit_code.007: invalid key '007': expected an exit code (e.g. 0, 404), COMPLETED, FAILED, APPROVED, REJECTED or ERR_<CODE>",
     ]);
   });
 

@@ -22,37 +22,33 @@ const pending = (def: JobDefinition, overrides: Snap = {}): Snap => ({
 });
 
 describe('planJob: starting', () => {
-  it('starts a Formicary chain (no dependencies anywhere) at its first task only', () => {
+  it('starts a Formicary chain (no needs anywhere) at its first task only', () => {
     const def = definition([{ task_type: 'a', on_completed: 'b' }, { task_type: 'b', on_completed: 'c' }, { task_type: 'c' }]);
     expect(planJob(def, snapshot(pending(def)))).toEqual({ start: ['a'], skip: [], cancel: [] });
   });
 
-  it('starts every task without dependencies that is no route target, in parallel', () => {
+  it('starts every task without needs that is no route target, in parallel', () => {
     const def = definition([
       { task_type: 'a' },
       { task_type: 'b' },
       { task_type: 'c', on_failed: 'd' },
       { task_type: 'd' },
-      { task_type: 'join', dependencies: ['a', 'b'] },
+      { task_type: 'join', needs: ['a', 'b'] },
     ]);
     expect(planJob(def, snapshot(pending(def))).start).toEqual(['a', 'b', 'c']);
   });
 });
 
 describe('planJob: joins', () => {
-  const def = definition([{ task_type: 'a' }, { task_type: 'b' }, { task_type: 'join', dependencies: ['a', 'b'] }]);
+  const def = definition([{ task_type: 'a' }, { task_type: 'b' }, { task_type: 'join', needs: ['a', 'b'] }]);
 
-  it('waits until all dependencies are terminal, then runs when all completed', () => {
+  it('waits until all needed tasks are terminal, then runs when all completed', () => {
     expect(planJob(def, snapshot(pending(def, { a: 'COMPLETED', b: 'EXECUTING' })))).toEqual({ start: [], skip: [], cancel: [] });
     expect(planJob(def, snapshot(pending(def, { a: 'COMPLETED', b: 'COMPLETED' }))).start).toEqual(['join']);
   });
 
   it('runs after an allowed failure', () => {
-    const allowed = definition([
-      { task_type: 'a', allow_failure: true },
-      { task_type: 'b' },
-      { task_type: 'join', dependencies: ['a', 'b'] },
-    ]);
+    const allowed = definition([{ task_type: 'a', allow_failure: true }, { task_type: 'b' }, { task_type: 'join', needs: ['a', 'b'] }]);
     const plan = planJob(allowed, snapshot(pending(allowed, { a: 'FAILED', b: 'COMPLETED' })));
     expect(plan.start).toEqual(['join']);
     expect(planJob(allowed, snapshot({ a: 'FAILED', b: 'COMPLETED', join: 'COMPLETED' })).outcome).toEqual({
@@ -65,8 +61,8 @@ describe('planJob: joins', () => {
     const chain = definition([
       { task_type: 'a', on_exit_code: { '0': 'COMPLETED' }, on_failed: 'handler' },
       { task_type: 'handler' },
-      { task_type: 'after', dependencies: ['handler'] },
-      { task_type: 'last', dependencies: ['after'] },
+      { task_type: 'after', needs: ['handler'] },
+      { task_type: 'last', needs: ['after'] },
     ]);
     const plan = planJob(chain, snapshot(pending(chain, { a: 'COMPLETED' })));
     expect(plan.skip).toEqual([
@@ -101,7 +97,7 @@ describe('planJob: routing', () => {
       { task_type: 'a', on_failed: 'handler' },
       { task_type: 'b' },
       { task_type: 'handler' },
-      { task_type: 'c', dependencies: ['b'] },
+      { task_type: 'c', needs: ['b'] },
     ]);
     const plan = planJob(dag, snapshot(pending(dag, { a: { state: 'FAILED', route: 'handler', reason: 'exit code 1' }, b: 'COMPLETED' })));
     expect(plan.start).toEqual(['handler', 'c']);
@@ -113,7 +109,7 @@ describe('planJob: routing', () => {
   });
 
   it('a task that is both a join and a route target waits for both', () => {
-    const both = definition([{ task_type: 'a', on_completed: 'x' }, { task_type: 'b' }, { task_type: 'x', dependencies: ['b'] }]);
+    const both = definition([{ task_type: 'a', on_completed: 'x' }, { task_type: 'b' }, { task_type: 'x', needs: ['b'] }]);
     expect(planJob(both, snapshot(pending(both, { a: { state: 'COMPLETED', route: 'x' }, b: 'EXECUTING' }))).start).toEqual([]);
     expect(planJob(both, snapshot(pending(both, { a: { state: 'COMPLETED', route: 'x' }, b: 'COMPLETED' }))).start).toEqual(['x']);
     expect(planJob(both, snapshot(pending(both, { a: 'COMPLETED', b: 'COMPLETED' }))).skip).toEqual([
@@ -126,7 +122,7 @@ describe('planJob: failure', () => {
   const def = definition([
     { task_type: 'a' },
     { task_type: 'b' },
-    { task_type: 'c', dependencies: ['a', 'b'] },
+    { task_type: 'c', needs: ['a', 'b'] },
     { task_type: 'slow' },
     { task_type: 'cleanup', always_run: true },
   ]);
@@ -144,7 +140,7 @@ describe('planJob: failure', () => {
     expect(plan.outcome).toBeUndefined();
   });
 
-  it('always_run without dependencies runs at the end, whatever the outcome, and then the job fails', () => {
+  it('always_run without needs runs at the end, whatever the outcome, and then the job fails', () => {
     const failed = {
       a: { state: 'FAILED' as const, reason: 'exit code 1' },
       b: 'SKIPPED' as const,
@@ -160,11 +156,11 @@ describe('planJob: failure', () => {
     expect(fine.start).toEqual(['cleanup']);
   });
 
-  it('always_run with dependencies runs once they are terminal, whatever their state', () => {
+  it('always_run with needs runs once they are terminal, whatever their state', () => {
     const dep = definition([
       { task_type: 'a' },
-      { task_type: 'b', dependencies: ['a'] },
-      { task_type: 'cleanup', always_run: true, dependencies: ['a'] },
+      { task_type: 'b', needs: ['a'] },
+      { task_type: 'cleanup', always_run: true, needs: ['a'] },
     ]);
     const plan = planJob(dep, snapshot({ a: { state: 'FAILED' }, b: 'PENDING', cleanup: 'PENDING' }));
     expect(plan.skip).toEqual([{ taskType: 'b', reason: 'job failing' }]);
@@ -175,7 +171,7 @@ describe('planJob: failure', () => {
     const routed = definition([
       { task_type: 'a', on_failed: 'cleanup' },
       { task_type: 'b' },
-      { task_type: 'c', dependencies: ['b'] },
+      { task_type: 'c', needs: ['b'] },
       { task_type: 'cleanup', always_run: true },
     ]);
     const running = { b: 'EXECUTING' as const, c: 'PENDING' as const, cleanup: 'PENDING' as const };
@@ -195,7 +191,7 @@ describe('planJob: failure', () => {
       { task_type: 'a', on_failed: 'h' },
       { task_type: 'h' },
       { task_type: 'b' },
-      { task_type: 'c', dependencies: ['b'] },
+      { task_type: 'c', needs: ['b'] },
       { task_type: 'cleanup', always_run: true },
     ]);
     const plan = planJob(
@@ -215,14 +211,14 @@ describe('planJob: failure', () => {
   it('an allowed failure does not fail the job', () => {
     const allowed = definition([
       { task_type: 'a', allow_failure: true },
-      { task_type: 'b', dependencies: ['a'] },
+      { task_type: 'b', needs: ['a'] },
     ]);
     expect(planJob(allowed, snapshot({ a: 'FAILED', b: 'COMPLETED' })).outcome?.state).toBe('COMPLETED');
   });
 });
 
 describe('planJob: cancel and timeout', () => {
-  const def = definition([{ task_type: 'a' }, { task_type: 'b', dependencies: ['a'] }, { task_type: 'cleanup', always_run: true }]);
+  const def = definition([{ task_type: 'a' }, { task_type: 'b', needs: ['a'] }, { task_type: 'cleanup', always_run: true }]);
 
   it('cancel marks every unfinished task CANCELLED and runs nothing, not even always_run', () => {
     const plan = planJob(def, snapshot({ a: 'EXECUTING', b: 'PENDING', cleanup: 'PENDING' }, 'cancel'));
@@ -253,7 +249,7 @@ describe('restart and job retry', () => {
   });
 });
 
-/** Random DAGs (dependencies and routes only point forward) built as normalised definitions. */
+/** Random DAGs (needs and routes only point forward) built as normalised definitions. */
 const dagArbitrary = fc.integer({ min: 1, max: 8 }).chain((n) =>
   fc
     .tuple(
@@ -274,7 +270,7 @@ const dagArbitrary = fc.integer({ min: 1, max: 8 }).chain((n) =>
       const tasks: TaskDefinition[] = specs.map((s, i) => ({
         ...base,
         taskType: name(i),
-        dependencies: s.deps.map(name),
+        needs: s.deps.map(name),
         alwaysRun: s.alwaysRun,
         allowFailure: s.allowFailure,
         onExitCode: {},
@@ -289,7 +285,7 @@ const dagArbitrary = fc.integer({ min: 1, max: 8 }).chain((n) =>
 );
 
 describe('planJob: laws over random DAGs', () => {
-  it('every job terminates, each task runs at most once and only after its dependencies, always_run tasks always run', () => {
+  it('every job terminates, each task runs at most once and only after the tasks it needs, always_run tasks always run', () => {
     fc.assert(
       fc.property(dagArbitrary, fc.infiniteStream(fc.nat()), ({ def, fails }, picks) => {
         const tasks = new Map<string, TaskSnapshot>(def.tasks.map((t) => [t.taskType, { state: 'PENDING' }]));
@@ -301,7 +297,7 @@ describe('planJob: laws over random DAGs', () => {
           for (const t of plan.start) {
             expect(started.has(t)).toBe(false);
             const task = def.tasks.find((d) => d.taskType === t)!;
-            for (const dep of task.dependencies) expect(['COMPLETED', 'FAILED', 'SKIPPED']).toContain(tasks.get(dep)?.state);
+            for (const dep of task.needs) expect(['COMPLETED', 'FAILED', 'SKIPPED']).toContain(tasks.get(dep)?.state);
             started.add(t);
             tasks.set(t, { state: 'READY' });
           }

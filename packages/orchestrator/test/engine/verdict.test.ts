@@ -11,9 +11,9 @@ const http = (status: number): AttemptResult => ({ exitCode: status, succeeded: 
 function task(fields: Record<string, unknown>) {
   const def = definition([
     { task_type: 'main', ...fields },
-    { task_type: 'next', dependencies: ['main'] },
-    { task_type: 'other', dependencies: ['main'] },
-    { task_type: 'onfail', dependencies: ['main'] },
+    { task_type: 'next', needs: ['main'] },
+    { task_type: 'other', needs: ['main'] },
+    { task_type: 'onfail', needs: ['main'] },
   ]);
   return def.tasks[0]!;
 }

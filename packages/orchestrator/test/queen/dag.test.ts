@@ -9,9 +9,9 @@ describe('Queen: DAG semantics end to end', () => {
         'diamond',
         [
           { task_type: 'start', script: ['out SEED {{.base}}-{{.JobType}}'] },
-          { task_type: 'left', dependencies: ['start'], script: ['sleep 150', 'out LEFT L-{{.SEED}}'] },
-          { task_type: 'right', dependencies: ['start'], script: ['sleep 150', 'out RIGHT R-{{.SEED}}'] },
-          { task_type: 'join', dependencies: ['left', 'right'], script: ['out ALL {{.LEFT}}+{{.RIGHT}}+{{.greeting}}'] },
+          { task_type: 'left', needs: ['start'], script: ['sleep 150', 'out LEFT L-{{.SEED}}'] },
+          { task_type: 'right', needs: ['start'], script: ['sleep 150', 'out RIGHT R-{{.SEED}}'] },
+          { task_type: 'join', needs: ['left', 'right'], script: ['out ALL {{.LEFT}}+{{.RIGHT}}+{{.greeting}}'] },
         ],
         { job_variables: { greeting: 'hi' } },
       ),
@@ -38,7 +38,7 @@ describe('Queen: DAG semantics end to end', () => {
           { task_type: 'make', script: ['out ARTIFACT app-{{.Version}}.tgz'] },
           {
             task_type: 'ship',
-            dependencies: ['make'],
+            needs: ['make'],
             variables: { Target: '{{.Env}}/{{.Package}}' },
             script: ['out SHIPPED {{.Target}}'],
           },
@@ -110,7 +110,7 @@ describe('Queen: DAG semantics end to end', () => {
         { task_type: 'a', script: ['sleep 50', 'exit 9'], retry: 5, on_exit_code: { '9': 'FATAL' }, on_failed: 'handler' },
         { task_type: 'handler' },
         { task_type: 'b', script: ['sleep 300'] },
-        { task_type: 'after', dependencies: ['b'] },
+        { task_type: 'after', needs: ['b'] },
         { task_type: 'cleanup', always_run: true, script: ['log cleaning'] },
       ]),
     );
@@ -127,7 +127,7 @@ describe('Queen: DAG semantics end to end', () => {
       source('allowed', [
         { task_type: 'lint', script: ['exit 1'], allow_failure: true },
         { task_type: 'build' },
-        { task_type: 'ship', dependencies: ['lint', 'build'] },
+        { task_type: 'ship', needs: ['lint', 'build'] },
       ]),
     );
     const done = await finished(queen, (await queen.submit({ jobType: 'allowed' })).id);
@@ -151,7 +151,7 @@ describe('Queen: DAG semantics end to end', () => {
         'job-retry',
         [
           { task_type: 'ok', script: ['log once'] },
-          { task_type: 'flaky', script: ['exits 1,0'], dependencies: ['ok'] },
+          { task_type: 'flaky', script: ['exits 1,0'], needs: ['ok'] },
         ],
         {
           retry: 2,

@@ -51,7 +51,7 @@ tasks:
   - task_type: order
     method: HTTP_POST_JSON
     url: "{{.base}}/orders"
-    dependencies: [process]
+    needs: [process]
     body:
       item: "{{.item}}"
       from: "{{.JobType}}"
@@ -108,7 +108,7 @@ tasks:
     environment:
       REGION: "{{.region}}"
   - task_type: check
-    dependencies: [produce]
+    needs: [produce]
     script:
       - test "{{.artifact}}" = "build-{{.JobID}}"
       - exit 4

@@ -15,7 +15,7 @@ describe('Queen: definitions', () => {
     await until(async () => (await queen.getJob(old.id))?.state === 'EXECUTING');
     const v2 = source('versioned', [
       { task_type: 'a', script: ['out V two'] },
-      { task_type: 'b', dependencies: ['a'] },
+      { task_type: 'b', needs: ['a'] },
     ]);
     expect(await queen.applyDefinition(v2)).toEqual({ jobType: 'versioned', version: 2, created: true });
     const fresh = await queen.submit({ jobType: 'versioned' });
@@ -78,7 +78,7 @@ describe('Queen: requests', () => {
     const queen = await startQueen();
     const seen: TimelineEvent[] = [];
     const off = queen.onTransition((event) => seen.push(event));
-    await queen.applyDefinition(source('t', [{ task_type: 'a' }, { task_type: 'b', dependencies: ['a'] }]));
+    await queen.applyDefinition(source('t', [{ task_type: 'a' }, { task_type: 'b', needs: ['a'] }]));
     const job = await queen.submit({ jobType: 't' });
     const done = await finished(queen, job.id);
     off();
@@ -109,9 +109,9 @@ describe('Queen: cancel, restart, timeouts, logs, stop', () => {
           task_type: 'long',
           method: 'SHELL',
           script: ['sleep 30 &', 'echo "::set-output name=PID::$$ $!"', `test -f ${flag} || sleep 30`],
-          dependencies: ['quick'],
+          needs: ['quick'],
         },
-        { task_type: 'after', dependencies: ['long'] },
+        { task_type: 'after', needs: ['long'] },
         { task_type: 'cleanup', always_run: true },
       ]),
     );
@@ -145,8 +145,8 @@ describe('Queen: cancel, restart, timeouts, logs, stop', () => {
     await queen.applyDefinition(
       source('restartable', [
         { task_type: 'first', script: ['out F ok'] },
-        { task_type: 'second', script: ['exits 1,0,0'], dependencies: ['first'] },
-        { task_type: 'third', dependencies: ['second'] },
+        { task_type: 'second', script: ['exits 1,0,0'], needs: ['first'] },
+        { task_type: 'third', needs: ['second'] },
       ]),
     );
     const job = await queen.submit({ jobType: 'restartable' });
@@ -173,7 +173,7 @@ describe('Queen: cancel, restart, timeouts, logs, stop', () => {
         'slow',
         [
           { task_type: 'work', method: 'SHELL', script: ['sleep 30'] },
-          { task_type: 'next', dependencies: ['work'] },
+          { task_type: 'next', needs: ['work'] },
           { task_type: 'cleanup', always_run: true, script: ['log cleaned'] },
         ],
         { timeout: '300ms' },
@@ -262,7 +262,7 @@ describe('Queen: cancel, restart, timeouts, logs, stop', () => {
     await queen.applyDefinition(
       source('pausable', [
         { task_type: 'a', script: ['sleep 300', 'out A done'] },
-        { task_type: 'b', dependencies: ['a'], script: ['out B {{.A}}'] },
+        { task_type: 'b', needs: ['a'], script: ['out B {{.A}}'] },
       ]),
     );
     const job = await queen.submit({ jobType: 'pausable' });
@@ -305,7 +305,7 @@ describe('Queen: cancel, restart, timeouts, logs, stop', () => {
         'one-at-a-time',
         [
           { task_type: 'a', script: ['sleep 100'] },
-          { task_type: 'b', dependencies: ['a'] },
+          { task_type: 'b', needs: ['a'] },
         ],
         { max_concurrency: 1 },
       ),

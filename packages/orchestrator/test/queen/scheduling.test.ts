@@ -26,7 +26,7 @@ describe('Queen: scheduling', () => {
       source('work', [
         { task_type: 'a', script: ['sleep 40'] },
         { task_type: 'b', script: ['sleep 40'] },
-        { task_type: 'c', dependencies: ['a', 'b'] },
+        { task_type: 'c', needs: ['a', 'b'] },
       ]),
     );
     const ids = await submitMany(queen, 'work', 8);
@@ -40,7 +40,7 @@ describe('Queen: scheduling', () => {
       'serial',
       [
         { task_type: 'a', script: ['sleep 60'] },
-        { task_type: 'b', dependencies: ['a'], script: ['sleep 20'] },
+        { task_type: 'b', needs: ['a'], script: ['sleep 20'] },
       ],
       {
         max_concurrency: 1,

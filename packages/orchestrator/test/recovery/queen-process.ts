@@ -14,19 +14,19 @@ tasks:
   - task_type: prepare
     script: ["echo prepared"]
   - task_type: long-retry
-    dependencies: [prepare]
+    needs: [prepare]
     retry: 1
     script:
       - echo $$ >> {{.pids}}
       - test -f {{.flag}} || sleep 30
   - task_type: long-once
-    dependencies: [prepare]
+    needs: [prepare]
     on_failed: report
     script:
       - echo $$ >> {{.pids}}
       - test -f {{.flag}} || { sleep 30 & echo $! >> {{.pids}}; wait; }
   - task_type: after
-    dependencies: [long-retry]
+    needs: [long-retry]
     script: ["echo after"]
   - task_type: report
     script: ["echo long-once failed"]
@@ -41,11 +41,11 @@ tasks:
   - task_type: a
     script: ["echo a", "sleep 0.05"]
   - task_type: b
-    dependencies: [a]
+    needs: [a]
     retry: 2
     script: ["echo b", "sleep 0.05"]
   - task_type: c
-    dependencies: [a]
+    needs: [a]
     script: ["echo c"]
 `;
 
