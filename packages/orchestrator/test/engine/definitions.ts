@@ -11,3 +11,16 @@ export function definition(tasks: readonly Record<string, unknown>[], job: Recor
   const source = JSON.stringify({ job_type: 'test-job', ...job, tasks: tasks.map((task) => ({ method: 'TEST', ...task })) });
   return parseJobDefinition(source, { fileName: 'test.json', methods: TEST_METHODS });
 }
+
+/**
+ * The key that makes a task wait for others (the DAG join): `needs` since the definition model
+ * gave `dependencies` Formicary's meaning (artifacts only), `dependencies` before that.
+ */
+export const JOIN_KEY: 'needs' | 'dependencies' = (() => {
+  try {
+    definition([{ task_type: 'a' }, { task_type: 'b', needs: ['a'] }]);
+    return 'needs';
+  } catch {
+    return 'dependencies';
+  }
+})();

@@ -1,7 +1,7 @@
 import type { JobDefinition, JobStore, TaskState } from '@myrmex/orchestrator';
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { definition } from '../engine/definitions.js';
+import { definition, JOIN_KEY } from '../engine/definitions.js';
 
 /**
  * The JobStore contract: every store (SQLite now, PostgreSQL later) must pass it.
@@ -19,8 +19,8 @@ export function describeStoreContract(name: string, open: () => Promise<JobStore
 
     const diamond: JobDefinition = definition([
       { task_type: 'a' },
-      { task_type: 'b', dependencies: ['a'] },
-      { task_type: 'c', dependencies: ['a'] },
+      { task_type: 'b', [JOIN_KEY]: ['a'] },
+      { task_type: 'c', [JOIN_KEY]: ['a'] },
     ]);
     const at = (ms: number) => new Date(1_800_000_000_000 + ms);
     let nextId = 0;

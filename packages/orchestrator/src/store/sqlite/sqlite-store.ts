@@ -34,8 +34,9 @@ function cachingDatabase(db: Database) {
  * write lock from its first read (a reader that later writes could otherwise lose to another
  * process's writer and fail instead of waiting). Changes are announced in-process after commit.
  */
-function sqliteDialect(db: Kysely<unknown>): SqlDialect {
+function sqliteDialect(db: Kysely<unknown>, file: string): SqlDialect {
   let emit: (jobId: string) => void = () => {};
+  const writer = file === ':memory:' ? { tail: Promise.resolve() as Promise<unknown> } : writerFor(file);
   return {
     name: 'sqlite',
     attach: (deliver) => {
@@ -46,19 +47,69 @@ function sqliteDialect(db: Kysely<unknown>): SqlDialect {
     committed: (jobIds) => {
       for (const jobId of jobIds) emit(jobId);
     },
-    transaction: <T>(work: (tx: Executor) => Promise<T>) =>
-      db.connection().execute(async (connection) => {
-        await sql`BEGIN IMMEDIATE`.execute(connection);
-        try {
-          const value = await work(connection as Executor);
-          await sql`COMMIT`.execute(connection);
-          return value;
-        } catch (error) {
-          await sql`ROLLBACK`.execute(connection);
-          throw error;
-        }
-      }),
+    transaction: <T>(work: (tx: Executor) => Promise<T>) => {
+      const run = () =>
+        db.connection().execute(async (connection) => {
+          await sql`BEGIN IMMEDIATE`.execute(connection);
+          try {
+            const value = await work(connection as Executor);
+            await sql`COMMIT`.execute(connection);
+            return value;
+          } catch (error) {
+            await sql`ROLLBACK`.execute(connection);
+            throw error;
+          }
+        });
+      const done = writer.tail.then(run, run);
+      writer.tail = done.catch(() => undefined);
+      return done;
+    },
   };
+}
+
+/**
+ * Write transactions of this process on one file, one after the other. SQLite's BEGIN IMMEDIATE
+ * waits synchronously for the file's write lock: a connection of this same process holding it
+ * across an await could never release it while another one blocks the thread waiting.
+ */
+const writers = new Map<string, { tail: Promise<unknown> }>();
+function writerFor(file: string): { tail: Promise<unknown> } {
+  let writer = writers.get(file);
+  if (!writer) {
+    writer = { tail: Promise.resolve() };
+    writers.set(file, writer);
+  }
+  return writer;
+}
+
+/**
+ * Runs `work` (the migrations) inside `BEGIN IMMEDIATE`, so connections opening one new file at
+ * once migrate it once. The lock is tried without blocking and retried asynchronously: a blocking
+ * wait would stop this process's other connection from ever finishing its own migration.
+ */
+async function holdingWriteLock<T>(raw: Database, busyTimeoutMs: number, work: () => Promise<T>): Promise<T> {
+  raw.pragma('busy_timeout = 0');
+  try {
+    for (const giveUpAt = Date.now() + Math.max(busyTimeoutMs, 30_000); ; ) {
+      try {
+        raw.exec('BEGIN IMMEDIATE');
+        break;
+      } catch (error) {
+        if ((error as { code?: string }).code !== 'SQLITE_BUSY' || Date.now() > giveUpAt) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+    }
+  } finally {
+    raw.pragma(`busy_timeout = ${busyTimeoutMs}`);
+  }
+  try {
+    const value = await work();
+    raw.exec('COMMIT');
+    return value;
+  } catch (error) {
+    if (raw.inTransaction) raw.exec('ROLLBACK');
+    throw error;
+  }
 }
 
 /**
@@ -83,6 +134,7 @@ export class SqliteStore extends SqlStore {
       throw error;
     }
     const db = new Kysely<unknown>({ dialect: new SqliteDialect({ database: cachingDatabase(raw) as unknown as Database }) });
-    return new SqliteStore(`sqlite:${file}`, db, sqliteDialect(db), migrateToLatest(db, 'sqlite'));
+    const migrated = holdingWriteLock(raw, Math.trunc(options.busyTimeoutMs ?? 5000), () => migrateToLatest(db, 'sqlite'));
+    return new SqliteStore(`sqlite:${file}`, db, sqliteDialect(db, file), migrated);
   }
 }

@@ -1,0 +1,66 @@
+import { type AttemptResult, type JobDefinition, type JobStore, Supervisor } from '@myrmex/orchestrator';
+import { definition, JOIN_KEY } from '../engine/definitions.js';
+
+/** One racer of the concurrency contract (test/concurrency/race.ts), usable in a child process too. */
+
+export const DIAMOND: JobDefinition = definition(
+  [
+    { task_type: 'a' },
+    { task_type: 'b', [JOIN_KEY]: ['a'] },
+    { task_type: 'c', [JOIN_KEY]: ['a'] },
+    { task_type: 'd', [JOIN_KEY]: ['b', 'c'] },
+  ],
+  { job_type: 'diamond' },
+);
+export const CAPPED: JobDefinition = definition([{ task_type: 'x' }, { task_type: 'y' }, { task_type: 'join', [JOIN_KEY]: ['x', 'y'] }], {
+  job_type: 'capped',
+  max_concurrency: 2,
+});
+export const DEFINITIONS = new Map([
+  ['diamond', DIAMOND],
+  ['capped', CAPPED],
+]);
+
+const OK: AttemptResult = { succeeded: true, exitCode: 0 };
+
+export async function racer(
+  name: string,
+  store: JobStore,
+  delays: readonly number[],
+  over: () => boolean,
+  claims: string[],
+): Promise<void> {
+  const supervisor = new Supervisor(store, {
+    definition: async (jobType) => DEFINITIONS.get(jobType)!,
+    committed: () => {},
+    kill: () => {},
+    retryDelay: () => 0,
+  });
+  let step = 0;
+  const pause = async () => {
+    const ms = delays[step++ % delays.length]!;
+    await (ms === 0 ? Promise.resolve() : new Promise((resolve) => setTimeout(resolve, ms)));
+  };
+  while (!over()) {
+    const now = Date.now();
+    let worked = false;
+    for (const job of await store.duePendingJobs(now, 10)) {
+      await pause();
+      if (await supervisor.admit(job.id, DEFINITIONS.get(job.jobType)!.maxConcurrency)) worked = true;
+    }
+    const ready = await store.readyTasks(now, 10);
+    await pause();
+    const claimed = await store.claimMany(
+      ready.map((t) => ({ jobId: t.jobId, taskType: t.taskType, antId: name, owner: name, at: new Date(now) })),
+    );
+    for (const c of claimed) claims.push(`${c.jobId}/${c.taskType}/${c.attempt}`);
+    await Promise.all(
+      claimed.map(async (c) => {
+        await pause();
+        await supervisor.attemptFinished(c.jobId, c.taskType, c.attempt, OK, {});
+      }),
+    );
+    if (claimed.length > 0) worked = true;
+    if (!worked) await new Promise((resolve) => setTimeout(resolve, 2));
+  }
+}

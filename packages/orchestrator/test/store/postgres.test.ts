@@ -1,0 +1,70 @@
+import { type JobStore, PostgresStore } from '@myrmex/orchestrator';
+import { postgres } from '@myrmex/test-utils';
+import pg from 'pg';
+import { expect, it } from 'vitest';
+import { describeStoreContract } from './contract.js';
+
+const gate = await postgres();
+
+/** A store on a fresh database, dropped when the store closes. */
+async function fresh(): Promise<JobStore> {
+  const db = await gate.freshDatabase();
+  const store = PostgresStore.open({ url: db.url, poolSize: 4 });
+  await store.opened();
+  const close = store.close.bind(store);
+  store.close = async () => {
+    await close();
+    await db.dispose();
+  };
+  return store;
+}
+
+if (gate.availability.available) describeStoreContract('PostgreSQL', fresh);
+
+gate.describe('PostgresStore', () => {
+  it('announces every committed change to every store on the database (LISTEN/NOTIFY), its own included', async () => {
+    const db = await gate.freshDatabase();
+    const [writer, reader] = [PostgresStore.open({ url: db.url }), PostgresStore.open({ url: db.url })];
+    try {
+      await Promise.all([writer.opened(), reader.opened()]);
+      const seen: string[] = [];
+      reader.onChange((change) => seen.push(change.jobId));
+      // The listener connects in the background: resubmit until it is listening.
+      const deadline = Date.now() + 10_000;
+      for (let i = 0; !seen.includes(`j${i - 1}`); i++) {
+        if (Date.now() > deadline) throw new Error('no notification arrived');
+        await writer.createJob({
+          id: `j${i}`,
+          jobType: 't',
+          version: 1,
+          priority: 1,
+          params: {},
+          submittedAt: new Date(),
+          scheduledAt: new Date(),
+          taskTypes: ['a'],
+        });
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      expect(seen.length).toBeGreaterThan(0);
+    } finally {
+      await Promise.all([writer.close(), reader.close()]);
+      await db.dispose();
+    }
+  });
+
+  it('migrates once when several queens open a new database at the same moment', async () => {
+    const db = await gate.freshDatabase();
+    const stores = Array.from({ length: 5 }, () => PostgresStore.open({ url: db.url, poolSize: 2 }));
+    try {
+      await Promise.all(stores.map((s) => s.opened()));
+      const client = new pg.Client({ connectionString: db.url });
+      await client.connect();
+      const { rows } = await client.query('SELECT name FROM myrmex_migration');
+      await client.end();
+      expect(rows.map((r) => r.name)).toEqual(['0001-core']);
+    } finally {
+      await Promise.all(stores.map((s) => s.close()));
+      await db.dispose();
+    }
+  });
+});
