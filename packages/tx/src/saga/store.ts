@@ -4,6 +4,9 @@ import { ACTIVE, type SagaState, type SagaStatus } from './state.js';
 
 type AnyManager = TransactionManager<unknown, unknown>;
 
+/** Writers of several processes meet on SQLite's one write lock (SQLITE_BUSY) and in deadlocks elsewhere: try again. */
+const WRITE = { retry: { attempts: 20, baseDelayMs: 5, maxDelayMs: 200 } } as const;
+
 export interface SagaRecord {
   readonly id: string;
   readonly name: string;
@@ -121,7 +124,7 @@ export class SagaStore {
           [id, name, state.status, owner, leaseUntil, JSON.stringify(state), now, now],
         );
         await this.#event(id, 1, now, 'started', null, { name });
-      });
+      }, WRITE);
       return true;
     } catch (error) {
       if ((await this.get(id)) !== undefined) return false;
@@ -175,20 +178,22 @@ export class SagaStore {
       );
       if (rowCount !== 1) throw new SagaOwnershipLostError(id);
       await this.#event(id, next, now, event.kind, event.step ?? null, event.detail ?? {});
-    });
+    }, WRITE);
     return next;
   }
 
   /** Takes over a saga nobody holds (or whose holder's lease ran out). Returns its record, or undefined. */
   async claim(id: string, owner: string, leaseUntil: number, now: number): Promise<SagaRecord | undefined> {
     const placeholders = ACTIVE.map(() => '?').join(', ');
-    const { rowCount } = await this.#tm.run(() =>
-      this.#tm.execute(
-        this.#sql(
-          `UPDATE ${this.#sagas} SET owner = ?, lease_until = ? WHERE id = ? AND status IN (${placeholders}) AND (owner IS NULL OR lease_until < ?)`,
+    const { rowCount } = await this.#tm.run(
+      () =>
+        this.#tm.execute(
+          this.#sql(
+            `UPDATE ${this.#sagas} SET owner = ?, lease_until = ? WHERE id = ? AND status IN (${placeholders}) AND (owner IS NULL OR lease_until < ?)`,
+          ),
+          [owner, leaseUntil, id, ...ACTIVE, now],
         ),
-        [owner, leaseUntil, id, ...ACTIVE, now],
-      ),
+      WRITE,
     );
     if (rowCount !== 1) return undefined;
     const record = await this.get(id);
@@ -197,11 +202,10 @@ export class SagaStore {
 
   /** Extends the lease; false when this owner no longer holds the saga. */
   async renew(id: string, owner: string, leaseUntil: number): Promise<boolean> {
-    const { rowCount } = await this.#tm.execute(this.#sql(`UPDATE ${this.#sagas} SET lease_until = ? WHERE id = ? AND owner = ?`), [
-      leaseUntil,
-      id,
-      owner,
-    ]);
+    const { rowCount } = await this.#tm.run(
+      () => this.#tm.execute(this.#sql(`UPDATE ${this.#sagas} SET lease_until = ? WHERE id = ? AND owner = ?`), [leaseUntil, id, owner]),
+      WRITE,
+    );
     return rowCount === 1;
   }
 

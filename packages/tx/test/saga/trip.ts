@@ -11,6 +11,11 @@ export async function createVendor(tm: AnyManager): Promise<void> {
 }
 
 export async function vendorCall(tm: AnyManager, key: string): Promise<void> {
+  // Its own transaction, retried: several processes share the vendor's SQLite file in the crash test.
+  await tm.run(() => record(tm, key), { propagation: 'REQUIRES_NEW', retry: { attempts: 20, baseDelayMs: 5 } });
+}
+
+async function record(tm: AnyManager, key: string): Promise<void> {
   const p = (n: number) => tm.driver.placeholder(n);
   await tm.execute(`INSERT INTO calls (k) VALUES (${p(1)})`, [key]);
   const next = `(SELECT c FROM (SELECT count(*) + 1 AS c FROM effects) AS t)`;
