@@ -64,6 +64,18 @@ describe('schedulePass', () => {
     expect(result.decisions.every((d) => d.kind === 'hold')).toBe(true);
   });
 
+  it('keeps a presorted queue as given instead of re-sorting it', () => {
+    const pending = [
+      job('c', { submittedAt: 3 }),
+      job('a', { submittedAt: 1 }),
+      job('later', { notBefore: 9 }),
+      job('b', { submittedAt: 2 }),
+    ];
+    const snapshot = { now: 0, pending, running: [], ants: [ant('x', { cpu: 10 })] };
+    expect(started(schedulePass(snapshot, [fcfs()], { presorted: true }).decisions)).toEqual(['c', 'a', 'b']);
+    expect(started(schedulePass(snapshot, [fcfs()]).decisions)).toEqual(['a', 'b', 'c']);
+  });
+
   it('yields when the caller asks', () => {
     let calls = 0;
     const result = schedulePass(

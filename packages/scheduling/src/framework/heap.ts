@@ -56,3 +56,22 @@ export class Heap<T> {
     }
   }
 }
+
+/** A queue already in order (the store's ORDER BY): taking from it is O(1) and nothing is sorted. */
+export class Ordered<T> {
+  private next = 0;
+
+  constructor(private readonly items: readonly T[]) {}
+
+  get size(): number {
+    return this.items.length - this.next;
+  }
+
+  peek(): T | undefined {
+    return this.items[this.next];
+  }
+
+  pop(): T | undefined {
+    return this.next < this.items.length ? this.items[this.next++] : undefined;
+  }
+}

@@ -1,5 +1,5 @@
 import type { PendingJob } from '../model.js';
-import { Heap } from './heap.js';
+import { Heap, Ordered } from './heap.js';
 import type { LaneGroup, PassContext, Plugin } from './plugin.js';
 
 type Level = NonNullable<Plugin['lane']>;
@@ -8,7 +8,7 @@ interface Node {
   readonly key: string;
   waiting: number;
   readonly children?: Map<string, Node>;
-  readonly heap?: Heap<PendingJob>;
+  readonly heap?: Heap<PendingJob> | Ordered<PendingJob>;
 }
 
 /**
@@ -23,27 +23,32 @@ export class Lanes {
     private readonly levels: readonly Level[],
     order: (a: PendingJob, b: PendingJob) => number,
     private readonly context: PassContext,
+    /** The jobs come in queue order already: keep it instead of building heaps. */
+    presorted = false,
   ) {
+    const queue = (items: PendingJob[]) => (presorted ? new Ordered(items) : new Heap(items, order));
     if (levels.length === 0) {
-      this.root = { key: '', waiting: jobs.length, heap: new Heap([...jobs], order) };
+      this.root = { key: '', waiting: jobs.length, heap: queue([...jobs]) };
       return;
     }
     const buckets = new Map<string, PendingJob[]>();
+    const single = levels.length === 1 ? levels[0]! : undefined;
     for (const job of jobs) {
-      const path = levels.map((level) => level.key(job)).join('\u0000');
+      // One level (the common case) needs no joined path per job.
+      const path = single ? single.key(job) : levels.map((level) => level.key(job)).join('\u0000');
       const bucket = buckets.get(path);
       if (bucket) bucket.push(job);
       else buckets.set(path, [job]);
     }
     this.root = { key: '', waiting: jobs.length, children: new Map() };
     for (const [path, bucket] of buckets) {
-      const keys = path.split('\u0000');
+      const keys = single ? [path] : path.split('\u0000');
       let node = this.root;
       keys.forEach((key, depth) => {
         const children = node.children!;
         let child = children.get(key);
         if (!child) {
-          child = depth === keys.length - 1 ? { key, waiting: 0, heap: new Heap(bucket, order) } : { key, waiting: 0, children: new Map() };
+          child = depth === keys.length - 1 ? { key, waiting: 0, heap: queue(bucket) } : { key, waiting: 0, children: new Map() };
           children.set(key, child);
         }
         child.waiting += bucket.length;

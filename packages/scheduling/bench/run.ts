@@ -1,0 +1,170 @@
+// Scheduling benchmark: one decision over a big snapshot, a full fair-share + bin-packing pass at 1k/10k/100k
+// pending tasks, and 100,000 simulated jobs; against a naive baseline (sort everything, then first fit) in the same run.
+// Run: npm run bench -w @myrmex/scheduling [-- --ants 1000 --max-pending 100000 --repeat 7 --sim-jobs 100000]
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { parseArgs } from 'node:util';
+import {
+  BUILTIN_PROFILES,
+  generateWorkload,
+  type PendingJob,
+  parseProfile,
+  type RunningAttempt,
+  type Snapshot,
+  schedulePass,
+  seededRandom,
+  simulate,
+} from '@myrmex/scheduling';
+import { parse, View } from 'vega';
+import { compile } from 'vega-lite';
+
+const { values } = parseArgs({
+  options: {
+    ants: { type: 'string', default: '1000' },
+    'max-pending': { type: 'string', default: '100000' },
+    repeat: { type: 'string', default: '7' },
+    'sim-jobs': { type: 'string', default: '100000' },
+    out: { type: 'string', default: 'bench/results/scheduling.svg' },
+  },
+});
+const ANTS = Number(values.ants);
+const REPEAT = Number(values.repeat);
+
+function snapshot(pending: number, ants: number, seed = 1): Snapshot {
+  const random = seededRandom(seed);
+  const tenants = ['acme', 'globex', 'initech', 'umbrella', 'hooli'];
+  const jobs: PendingJob[] = Array.from({ length: pending }, (_, i) => {
+    const cpu = [1, 1, 2, 4][Math.floor(random() * 4)]!;
+    return {
+      id: `j${i}`,
+      jobType: `type-${i % 20}`,
+      tenant: tenants[i % tenants.length]!,
+      priority: Math.floor(random() * 5),
+      submittedAt: i,
+      tasks: [{ id: `j${i}.t`, resources: { cpu, memory: cpu * 2 } }],
+    };
+  });
+  const running: RunningAttempt[] = [];
+  for (let a = 0; a < ants; a++) {
+    // Each ant half busy, so placements have to look for room.
+    for (let k = 0; k < 2; k++) {
+      running.push({
+        id: `r${a}.${k}`,
+        jobId: `rj${a}.${k}`,
+        taskId: `rt${a}.${k}`,
+        antId: `ant${a}`,
+        jobType: 'type-0',
+        tenant: tenants[(a + k) % tenants.length]!,
+        priority: 0,
+        resources: { cpu: 2, memory: 4 },
+        startedAt: 0,
+      });
+    }
+  }
+  return {
+    now: 1_000_000,
+    pending: jobs,
+    running,
+    ants: Array.from({ length: ants }, (_, a) => ({ id: `ant${a}`, capacity: { cpu: 8, memory: 16 } })),
+  };
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+function time(fn: () => unknown): number {
+  const samples: number[] = [];
+  for (let i = 0; i < REPEAT; i++) {
+    const t0 = performance.now();
+    fn();
+    samples.push(performance.now() - t0);
+  }
+  return median(samples);
+}
+
+/** What a scheduler without this framework does: sort the whole queue, then first fit over the ants. */
+function naivePass(s: Snapshot, maxPlacements: number): number {
+  const free = new Map(s.ants.map((a) => [a.id, { ...a.capacity }]));
+  for (const r of s.running) {
+    const f = free.get(r.antId)!;
+    for (const k in r.resources) f[k] = (f[k] ?? 0) - (r.resources[k] ?? 0);
+  }
+  const order = [...s.pending].sort((a, b) => b.priority - a.priority || a.submittedAt - b.submittedAt);
+  let placed = 0;
+  for (const job of order) {
+    if (placed >= maxPlacements) break;
+    const want = job.tasks[0]!.resources;
+    for (const f of free.values()) {
+      if (Object.keys(want).every((k) => (f[k] ?? 0) >= (want[k] ?? 0))) {
+        for (const k in want) f[k] = (f[k] ?? 0) - (want[k] ?? 0);
+        placed++;
+        break;
+      }
+    }
+  }
+  return placed;
+}
+
+const fairPack = parseProfile(
+  'name: fair-pack\nplugins:\n  - fair-share: { policy: drf }\n  - priority\n  - resources: { fit: best-fit }\n',
+);
+const unbounded = { budget: { maxDecisions: 10_000_000, maxExamined: 10_000_000 } };
+const rows: { kind: string; pending: number; ms: number }[] = [];
+const machine = `${cpus().length} x ${cpus()[0]?.model.trim()}, Node.js ${process.version}, load ${loadavg()
+  .map((l) => l.toFixed(2))
+  .join(' ')}, ${new Date().toISOString()}`;
+console.log(`# ${machine}`);
+console.log('measure,pending,ants,ms,decisions');
+
+const big = snapshot(Number(values['max-pending']), ANTS);
+let decisions = 0;
+const one = time(() => {
+  decisions = schedulePass(big, fairPack.plugins, { budget: { maxDecisions: 2 } }).decisions.length;
+});
+console.log(`one decision (fair-share + priority + best fit),${big.pending.length},${ANTS},${one.toFixed(2)},${decisions}`);
+const naiveOne = time(() => naivePass(big, 1));
+console.log(`one decision (naive: sort all + first fit),${big.pending.length},${ANTS},${naiveOne.toFixed(2)},1`);
+
+for (const pending of [1_000, 10_000, 100_000].filter((n) => n <= Number(values['max-pending']))) {
+  const s = snapshot(pending, ANTS, 2);
+  let made = 0;
+  const full = time(() => {
+    made = schedulePass(s, fairPack.plugins, unbounded).decisions.length;
+  });
+  rows.push({ kind: 'full pass: fair share + bin packing', pending, ms: full });
+  console.log(`full pass,${pending},${ANTS},${full.toFixed(2)},${made}`);
+  const naive = time(() => naivePass(s, Number.POSITIVE_INFINITY));
+  rows.push({ kind: 'naive: sort all + first fit', pending, ms: naive });
+  console.log(`naive full pass,${pending},${ANTS},${naive.toFixed(2)},-`);
+  const single = time(() => schedulePass(s, fairPack.plugins, { budget: { maxDecisions: 2 } }));
+  rows.push({ kind: 'one decision', pending, ms: single });
+  console.log(`one decision,${pending},${ANTS},${single.toFixed(2)},2`);
+}
+
+const simJobs = Number(values['sim-jobs']);
+if (simJobs > 0) {
+  const workload = generateWorkload({ jobs: simJobs, ants: 50, seed: 1 });
+  for (const name of ['fcfs', 'fair-drf']) {
+    const profile = parseProfile(BUILTIN_PROFILES[name]!);
+    const t0 = performance.now();
+    const result = simulate(workload, profile);
+    console.log(`simulate ${name},${simJobs} jobs,50,${(performance.now() - t0).toFixed(0)},${result.counters.decisions}`);
+  }
+}
+
+const spec = compile({
+  $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+  title: { text: 'One scheduling pass over a snapshot with 1,000 ants', subtitle: machine },
+  width: 560,
+  height: 320,
+  data: { values: rows },
+  mark: { type: 'line', point: true },
+  encoding: {
+    x: { field: 'pending', type: 'quantitative', scale: { type: 'log' }, title: 'pending tasks' },
+    y: { field: 'ms', type: 'quantitative', scale: { type: 'log' }, title: 'ms (median)' },
+    color: { field: 'kind', type: 'nominal', title: null, legend: { orient: 'bottom' } },
+  },
+}).spec;
+const view = new View(parse(spec), { renderer: 'none' });
+mkdirSync(new URL('results/', import.meta.url), { recursive: true });
+writeFileSync(values.out, await view.toSVG());
+view.finalize();
+console.error(`wrote ${values.out}`);
