@@ -361,3 +361,38 @@ describe('validation reports each problem at the node that causes it', () => {
     expect(() => parseJobDefinition(42 as unknown as string)).toThrow(TypeError);
   });
 });
+
+describe('dependencies means artifacts, needs is the join', () => {
+  it('tells an old definition that used dependencies as a join to write needs', () => {
+    const source = lines(
+      'job_type: old',
+      'tasks:',
+      '  - task_type: a',
+      '    script: [echo a]',
+      '  - task_type: b',
+      '    script: [echo b]',
+      '    dependencies: [a]',
+    );
+    expect(errorsOf(source)).toEqual([
+      "job.yaml:5:16: tasks[1].task_type: task 'b' is unreachable: this definition is a chain (no needs), so it starts at 'a' and continues only by routes; 'dependencies' only downloads artifacts (Formicary's and GitLab's meaning): to run after a, write needs: [a]",
+    ]);
+  });
+
+  it('a task may download artifacts of its own earlier run or of a later task: no cycle, no join', () => {
+    const source = lines(
+      'job_type: artifacts',
+      'tasks:',
+      '  - task_type: build',
+      '    script: [echo b]',
+      '    artifacts: { paths: [out.txt], expires_after: 168h }',
+      '    on_completed: test',
+      '  - task_type: test',
+      '    script: [cat out.txt]',
+      '    dependencies: [test, build, report]',
+      '    on_completed: report',
+      '  - task_type: report',
+      '    script: [echo r]',
+    );
+    expect(errorsOf(source)).toEqual([]);
+  });
+});
