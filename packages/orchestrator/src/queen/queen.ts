@@ -13,7 +13,7 @@ import { builtInExecutors, type ShellExecutorOptions } from '../executors/index.
 import { type AntSlot, priorityPolicy, type SchedulingPolicy } from '../scheduler/policy.js';
 import { Scheduler } from '../scheduler/scheduler.js';
 import { SqliteStore } from '../store/sqlite/sqlite-store.js';
-import type { Change, JobRow, JobStore, ReadyTask } from '../store/store.js';
+import { type Change, type JobRow, type JobStore, type ReadyTask, StoreError } from '../store/store.js';
 import { QueenError } from './errors.js';
 import { AttemptLeases, newHolderId } from './lease.js';
 import { LogHub } from './log-hub.js';
@@ -150,7 +150,8 @@ export class Queen implements QueenService {
         await opened.call(store);
       } catch (error) {
         if (!options.store) await store.close().catch(() => undefined);
-        throw error;
+        const reason = error instanceof Error ? error.message : String(error);
+        throw new StoreError(`could not open the store ${store.description}: ${reason}`);
       }
     }
     return new Queen(options, store);

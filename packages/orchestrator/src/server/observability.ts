@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { instrumentStore, logTransitions, OrchestratorMetrics } from '../observability/index.js';
 import type { QueenService } from '../queen/service.js';
-import { SqliteStore } from '../store/index.js';
+import { openStoreSync } from '../store/index.js';
 
 export interface Observed {
   readonly metrics: OrchestratorMetrics;
@@ -13,7 +13,7 @@ export interface Observed {
  * read the queen, so `observe` starts the metrics (and transition logs) once the queen exists.
  */
 export function openObservedStore(dbPath: string) {
-  const raw = SqliteStore.open({ path: dbPath });
+  const raw = openStoreSync(dbPath);
   let metrics: OrchestratorMetrics | undefined;
   const store = instrumentStore(raw, { observeStore: (operation, seconds, failed) => metrics?.observeStore(operation, seconds, failed) });
   const observe = (queen: QueenService, logger: Logger): Observed => {

@@ -6,10 +6,10 @@ import type { Logger } from 'pino';
 import { createApi } from '../api/index.js';
 import { observabilityRoutes } from '../observability/index.js';
 import { Queen } from '../queen/queen.js';
-import { DEFAULT_DB_PATH } from '../store/index.js';
+import { DEFAULT_DB_PATH, parseStoreUrl } from '../store/index.js';
 import { dashboardRoutes } from './dashboard.js';
 import { type DemoRun, runDemo } from './demo.js';
-import { openIdempotencyFile } from './idempotency.js';
+import { openIdempotencyFile, openIdempotencyPostgres } from './idempotency.js';
 import { createLogger, type LogFormat } from './logger.js';
 import { openObservedStore } from './observability.js';
 import { startStatusEndpoint } from './status-endpoint.js';
@@ -18,7 +18,12 @@ export const DEFAULT_HOST = '127.0.0.1';
 export const DEFAULT_PORT = 7070;
 
 export interface ServeOptions {
-  /** SQLite file; its folder is created. Default ./.myrmex/myrmex.db. */
+  /**
+   * Where the queen keeps its state: a SQLite file path (its folder is created), `sqlite:<path>`, or
+   * `postgres://user@host:5432/database` for several queens. Default: MYRMEX_DB, then ./.myrmex/myrmex.db.
+   */
+  readonly db?: string;
+  /** The same as `db` (kept for callers that pass a SQLite file). */
   readonly dbPath?: string;
   readonly host?: string;
   /** 0 picks a free port (see `url`). Default 7070. */
@@ -75,7 +80,7 @@ function checkOptions(options: ServeOptions): void {
   };
   integer('port', options.port, 0, 65_535);
   integer('capacity', options.capacity, 1, 1024);
-  for (const name of ['dbPath', 'host', 'examplesDir'] as const) {
+  for (const name of ['db', 'dbPath', 'host', 'examplesDir'] as const) {
     const value = options[name];
     if (value !== undefined && (typeof value !== 'string' || value.trim() === '')) {
       throw new TypeError(`serve: ${name} must be a non-empty string, got ${JSON.stringify(value)}`);
@@ -87,8 +92,12 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
   checkOptions(options);
   const logFormat: LogFormat = options.logFormat ?? (options.json ? 'json' : 'human');
   const logger = options.logger ?? createLogger({ format: logFormat });
-  const dbPath = resolve(options.dbPath ?? DEFAULT_DB_PATH);
-  mkdirSync(dirname(dbPath), { recursive: true });
+  const field = options.db !== undefined ? 'db' : options.dbPath !== undefined ? 'dbPath' : 'MYRMEX_DB';
+  const location = parseStoreUrl(options.db ?? options.dbPath ?? process.env.MYRMEX_DB ?? DEFAULT_DB_PATH, field);
+  const storeValue = location.kind === 'sqlite' ? (location.path === ':memory:' ? location.path : resolve(location.path)) : location.url;
+  if (location.kind === 'sqlite' && storeValue !== ':memory:') mkdirSync(dirname(storeValue), { recursive: true });
+  // What is shown and returned: a PostgreSQL URL without its password.
+  const dbPath = location.kind === 'sqlite' ? storeValue : storeValue.replace(/(\/\/[^:/@]+:)[^@]*@/, '$1***@');
   // People read the demo's own progress lines; the queen's and Fastify's info lines are for --json.
   const quiet = logFormat === 'human' ? { level: 'warn' } : {};
   // Undone in reverse order on shutdown, or at once when start-up fails half-way.
@@ -101,7 +110,7 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
   let queen: Queen;
   let app: FastifyInstance;
   try {
-    const observedStore = openObservedStore(dbPath);
+    const observedStore = openObservedStore(storeValue);
     queen = await Queen.open({
       store: observedStore.store,
       ant: { capacity: options.capacity ?? 4 },
@@ -112,7 +121,11 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
     const observed = observedStore.observe(queen, logger.child({ component: 'jobs' }, quiet));
     teardown.push(() => observed.close());
     await queen.start();
-    const idempotency = openIdempotencyFile(dbPath, logger.child({ component: 'idempotency' }));
+    const idempotencyLogger = logger.child({ component: 'idempotency' });
+    const idempotency =
+      location.kind === 'postgres'
+        ? await openIdempotencyPostgres(location.url, idempotencyLogger)
+        : openIdempotencyFile(storeValue, idempotencyLogger);
     teardown.push(() => idempotency.close());
     app = await createApi(queen, {
       logger: logger.child({ component: 'api' }, quiet),

@@ -1,4 +1,4 @@
-export { openStore, parseStoreUrl, type StoreLocation } from './open.js';
+export { openStore, openStoreSync, parseStoreUrl, type StoreLocation } from './open.js';
 export { CHANGE_CHANNEL, PostgresStore, type PostgresStoreOptions } from './postgres/postgres-store.js';
 export { MIGRATION_NAMES, migrateToLatest } from './sql/migrations.js';
 export { SqlStore } from './sql/sql-store.js';

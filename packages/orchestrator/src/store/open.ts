@@ -43,10 +43,18 @@ export function parseStoreUrl(value: string, field = 'db'): StoreLocation {
   );
 }
 
+/**
+ * Opens the store a location names without waiting: its schema is migrated in the background and
+ * every operation (and `opened()`, which `Queen.open` awaits) waits for it.
+ */
+export function openStoreSync(location: StoreLocation | string): SqliteStore | PostgresStore {
+  const where = typeof location === 'string' ? parseStoreUrl(location) : location;
+  return where.kind === 'sqlite' ? SqliteStore.open({ path: where.path }) : PostgresStore.open({ url: where.url });
+}
+
 /** Opens the store a location names and waits for its schema, so a bad URL or server fails here. */
 export async function openStore(location: StoreLocation | string): Promise<SqliteStore | PostgresStore> {
-  const where = typeof location === 'string' ? parseStoreUrl(location) : location;
-  const store = where.kind === 'sqlite' ? SqliteStore.open({ path: where.path }) : PostgresStore.open({ url: where.url });
+  const store = openStoreSync(location);
   try {
     await store.opened();
   } catch (error) {

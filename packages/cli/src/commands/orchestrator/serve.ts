@@ -15,10 +15,15 @@ interface ServeCommandOptions {
 export function registerServeCommand(program: Command, context: CliContext): void {
   program
     .command('serve')
-    .description('run the queen: the REST API, the scheduler and an embedded ant, on a SQLite file; Ctrl-C stops it gracefully')
+    .description(
+      'run a queen: the REST API, the scheduler and an embedded ant, on a SQLite file or a PostgreSQL database shared by several queens; Ctrl-C stops it gracefully',
+    )
     .option('--port <n>', 'port to listen on (0 picks a free one)', parseInteger('--port', 0, 65_535), 7070)
     .option('--host <host>', 'address to listen on', '127.0.0.1')
-    .option('--db <path>', 'SQLite file (default ./.myrmex/myrmex.db)')
+    .option(
+      '--db <store>',
+      'a SQLite file, sqlite:<path>, or postgres://user@host:5432/database (default $MYRMEX_DB, then ./.myrmex/myrmex.db)',
+    )
     .option('--capacity <n>', 'tasks the embedded ant runs at once', parseInteger('--capacity', 1, 1024), 4)
     .option('--demo', 'apply examples/orchestrator/, submit the demo jobs and log their progress')
     .option('--json', 'log JSON lines instead of human-readable ones (same as --log-format json)')
@@ -37,7 +42,7 @@ export function registerServeCommand(program: Command, context: CliContext): voi
           host: options.host,
           port: options.port,
           capacity: options.capacity,
-          ...(options.db === undefined ? {} : { dbPath: options.db }),
+          ...((options.db ?? context.env.MYRMEX_DB) === undefined ? {} : { db: options.db ?? context.env.MYRMEX_DB }),
           demo: options.demo === true,
           json: options.json === true,
           ...(options.logFormat === undefined ? {} : { logFormat: options.logFormat }),
