@@ -28,7 +28,7 @@ export interface ApiOptions {
    * replays the first answer instead of creating a second job; without one the header is ignored.
    */
   readonly idempotencyStore?: IdempotencyStore;
-  /** Registers more routes outside /api (metrics, health, the dashboard) before the instance is ready. */
+  /** Registers more routes outside /api (metrics, health, the dashboard) before the instance is ready; its hooks apply to every route. */
   readonly extend?: (app: FastifyInstance) => Promise<void>;
 }
 
@@ -85,7 +85,11 @@ export async function createApi(queen: QueenService, options: ApiOptions = {}): 
     },
     { prefix: '/api' },
   );
-  if (options.extend) await app.register(async (scope) => options.extend?.(scope));
+  if (options.extend) {
+    const extend = options.extend;
+    // Not encapsulated (Fastify's skip-override, as fastify-plugin sets it): hooks it adds reach the /api routes too.
+    await app.register(Object.assign(async (scope: FastifyInstance) => extend(scope), { [Symbol.for('skip-override')]: true }));
+  }
   await app.ready();
   return app;
 }

@@ -1,32 +1,38 @@
 import type { Logger } from 'pino';
-import { instrumentStore, logTransitions, OrchestratorMetrics } from '../observability/index.js';
+import { builtInExecutors } from '../executors/index.js';
+import { instrumentStore, JobTracing, logTransitions, OrchestratorMetrics, tracingEnabled } from '../observability/index.js';
 import type { QueenService } from '../queen/service.js';
 import { openStoreSync } from '../store/index.js';
 
 export interface Observed {
   readonly metrics: OrchestratorMetrics;
-  close(): void;
+  close(): Promise<void>;
 }
 
 /**
- * The queen's SQLite store with every operation timed. The queen needs the store before metrics can
- * read the queen, so `observe` starts the metrics (and transition logs) once the queen exists.
+ * The queen's SQLite store with every operation timed and, when OTLP is configured, executors that
+ * trace each attempt. The queen needs both before metrics and tracing can read the queen, so
+ * `observe` starts them once it exists.
  */
-export function openObservedStore(dbPath: string) {
+export function openObservedStore(dbPath: string, env: NodeJS.ProcessEnv = process.env) {
   const raw = openStoreSync(dbPath);
   let metrics: OrchestratorMetrics | undefined;
   const store = instrumentStore(raw, { observeStore: (operation, seconds, failed) => metrics?.observeStore(operation, seconds, failed) });
+  const tracing = tracingEnabled(env) ? new JobTracing() : undefined;
+  const executors = tracing ? { executors: tracing.wrap(builtInExecutors()) } : {};
   const observe = (queen: QueenService, logger: Logger): Observed => {
     const started = new OrchestratorMetrics({ queen, queue: raw });
     metrics = started;
+    tracing?.attach(queen);
     const stopLogging = logTransitions(queen, logger);
     return {
       metrics: started,
-      close: () => {
+      close: async () => {
         stopLogging();
         started.close();
+        await tracing?.close();
       },
     };
   };
-  return { store, observe };
+  return { store, executors, observe };
 }

@@ -113,6 +113,7 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
     const observedStore = openObservedStore(storeValue);
     queen = await Queen.open({
       store: observedStore.store,
+      ...observedStore.executors,
       ant: { capacity: options.capacity ?? 4 },
       logger: logger.child({ component: 'queen' }, quiet),
     });
