@@ -15,6 +15,7 @@ const examples = fileURLToPath(new URL('../../../examples/postmortem/', import.m
 const docs = join(examples, 'postmortems');
 const clean = join(docs, '2026-11-03-order-api.md');
 const withErrors = join(docs, '2026-10-14-search-latency.md');
+const corpus = fileURLToPath(new URL('../../postmortem/test/corpus/good/', import.meta.url));
 
 async function run(...argv: string[]) {
   const { io, out, err } = capture();
@@ -73,6 +74,17 @@ describe('myrmex postmortem lint', () => {
       ['action-investigate', 118],
       ['action-owner-is-team', 118],
     ]);
+  });
+
+  it('--preset reviews a file against a template, and refuses an unknown one', async () => {
+    const google = join(scratch, 'google-style.md');
+    const text = await readFile(join(corpus, 'google-sre.md'), 'utf8');
+    await writeFile(google, text.replace('template: google-sre\n', ''));
+    const plain = await run('lint', google, '--format', 'json');
+    expect(plain.code).toBe(1);
+    expect(JSON.parse(plain.out).map((f: { rule: string }) => f.rule)).toContain('timeline-entry-malformed');
+    expect(await run('lint', google, '--preset', 'google-sre')).toMatchObject({ code: 0 });
+    expect((await run('lint', google, '--preset', 'nasa')).code).toBe(2);
   });
 
   it('exits 2 on unreadable input, still linting what it can read', async () => {

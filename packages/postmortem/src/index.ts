@@ -6,7 +6,8 @@ export { type FetchJobOptions, fetchJob, JobFetchError, jobUrl } from './job/cli
 export { failingTasks, formatDuration, postMortemFromJob, taskDuration } from './job/from-job.js';
 export { type Job, JobFormatError, JobSchema, readJob } from './job/wire.js';
 export { ConfigError, defaultConfig, type LintConfig, parseConfig, type RuleSetting, resolveConfig } from './lint/config.js';
-export { hasErrors, lint } from './lint/engine.js';
+export { hasErrors, type LintOptions, lint } from './lint/engine.js';
+export { PRESETS, presetConfig } from './lint/presets.js';
 export { type Finding, type Report, type Rule, RuleContext, SEVERITIES, type Severity } from './lint/rule.js';
 export { RULES } from './lint/rules/index.js';
 export { LineIndex, type Position, type SourceMap } from './model/positions.js';
@@ -21,6 +22,9 @@ export {
   type PostMortem,
   PostMortemSchema,
   postMortemJsonSchema,
+  reviewersOf,
+  TEMPLATES,
+  type TemplateName,
   type TimelineEntry,
   type Why,
 } from './model/schema.js';

@@ -14,7 +14,8 @@ describe('parse and render', () => {
       }),
       { numRuns: 300 },
     );
-  });
+    // 300 whole documents parsed and rendered: seconds on a loaded 2-core CI machine.
+  }, 120_000);
 
   it('every generated document satisfies the model schema', () => {
     fc.assert(fc.property(postMortem, (doc) => PostMortemSchema.safeParse(doc).success));

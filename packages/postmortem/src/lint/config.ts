@@ -6,6 +6,8 @@ import { RULES } from './rules/index.js';
 export interface RuleSetting {
   readonly severity: Severity | 'off';
   readonly options: unknown;
+  /** Set by the organisation's configuration: it wins over a template preset. */
+  readonly explicit?: boolean;
 }
 
 /** Every rule's effective severity and options. */
@@ -51,7 +53,7 @@ export function resolveConfig(raw: unknown, where: Where = (path) => path.join('
       const path = ['rules', id, ...(issue?.path ?? []).map((p) => (typeof p === 'symbol' ? String(p) : p))];
       throw new ConfigError(`${where(path)}: ${path.slice(1).join('.')}: ${issue?.message ?? 'invalid'}`);
     }
-    config.set(id, { severity: severity as Severity | 'off', options: parsed.data });
+    config.set(id, { severity: severity as Severity | 'off', options: parsed.data, explicit: true });
   }
   return config;
 }

@@ -11,6 +11,16 @@ export const Instant = z
 
 const Name = z.string().min(1);
 
+/** The templates a document may declare it follows (`template:`); each has a lint preset of the same name. */
+export const TEMPLATES = ['google-sre', 'pagerduty', 'atlassian', 'aws-coe'] as const;
+export type TemplateName = (typeof TEMPLATES)[number];
+
+/** One reviewer in the list form: a name, or a person with flags (`{ name, bar_raiser: true }`). */
+const Reviewer = z.union([
+  Name,
+  z.object({ name: Name, bar_raiser: z.boolean().optional(), team: Name.optional(), role: Name.optional() }).strict(),
+]);
+
 /**
  * Every field is optional in the model so a draft or a broken document still parses;
  * the parser reports the required ones (title, status) and the reviewer the rest.
@@ -28,10 +38,9 @@ export const FrontMatterSchema = z.object({
   timezone: Name.optional(),
   authors: z.array(Name).optional(),
   owner_team: Name.optional(),
-  reviewers: z
-    .object({ bar_raiser: Name.optional(), members: z.array(Name).optional() })
-    .strict()
-    .optional(),
+  // Either `{ bar_raiser, members }` or a list of people, the bar raiser flagged `bar_raiser: true`.
+  reviewers: z.union([z.object({ bar_raiser: Name.optional(), members: z.array(Name).optional() }).strict(), z.array(Reviewer)]).optional(),
+  template: z.enum(TEMPLATES).optional(),
   draft_created_at: Instant.optional(),
   published_at: Instant.optional(),
   security_sensitive: z.boolean().optional(),
@@ -40,6 +49,18 @@ export const FrontMatterSchema = z.object({
   tags: z.array(Name).optional(),
 });
 export type FrontMatter = z.infer<typeof FrontMatterSchema>;
+/** The reviewers whichever way they were written: the bar raisers, then everyone else. */
+export function reviewersOf(frontMatter: FrontMatter): { barRaisers: string[]; others: string[] } {
+  const reviewers = frontMatter.reviewers;
+  if (reviewers === undefined) return { barRaisers: [], others: [] };
+  if (!Array.isArray(reviewers)) return { barRaisers: reviewers.bar_raiser ? [reviewers.bar_raiser] : [], others: reviewers.members ?? [] };
+  const people = reviewers.map((r) => (typeof r === 'string' ? { name: r, bar_raiser: false } : r));
+  return {
+    barRaisers: people.filter((p) => p.bar_raiser === true).map((p) => p.name),
+    others: people.filter((p) => p.bar_raiser !== true).map((p) => p.name),
+  };
+}
+
 export const FRONT_MATTER_KEYS = Object.keys(FrontMatterSchema.shape) as (keyof FrontMatter)[];
 export const REQUIRED_FRONT_MATTER: readonly (keyof FrontMatter)[] = ['title', 'status'];
 

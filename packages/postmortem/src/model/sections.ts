@@ -1,6 +1,6 @@
 /** The sections a post-mortem has, in the order they are rendered, with the headings people write for them. */
 export const SECTIONS = [
-  { key: 'summary', heading: 'Summary', aliases: ['summary', 'executive summary'] },
+  { key: 'summary', heading: 'Summary', aliases: ['summary', 'executive summary', 'incident summary', 'overview'] },
   {
     key: 'context',
     heading: 'Service context and glossary',
@@ -8,12 +8,24 @@ export const SECTIONS = [
   },
   { key: 'timeline', heading: 'Timeline', aliases: ['timeline'] },
   { key: 'metrics', heading: 'Metrics', aliases: ['metrics', 'graphs'] },
-  { key: 'customerImpact', heading: 'Customer impact', aliases: ['customer impact', 'impact'] },
-  { key: 'rootCause', heading: 'Root cause analysis', aliases: ['root cause analysis', 'root cause', 'root causes', 'five whys'] },
-  { key: 'responseAnalysis', heading: 'Incident response analysis', aliases: ['incident response analysis', 'incident response'] },
+  { key: 'customerImpact', heading: 'Customer impact', aliases: ['customer impact', 'impact', 'user impact'] },
+  {
+    key: 'rootCause',
+    heading: 'Root cause analysis',
+    aliases: ['root cause analysis', 'root cause', 'root causes', 'five whys', 'whys', 'contributing factors'],
+  },
+  {
+    key: 'responseAnalysis',
+    heading: 'Incident response analysis',
+    aliases: ['incident response analysis', 'incident response', 'incident questions'],
+  },
   { key: 'postIncident', heading: 'Post-incident analysis', aliases: ['post incident analysis', 'postincident analysis'] },
-  { key: 'lessons', heading: 'Lessons learned', aliases: ['lessons learned', 'lessons learnt', 'lessons'] },
-  { key: 'actions', heading: 'Action items', aliases: ['action items', 'actions'] },
+  { key: 'lessons', heading: 'Lessons learned', aliases: ['lessons learned', 'lessons learnt', 'lessons', 'how d we do'] },
+  {
+    key: 'actions',
+    heading: 'Action items',
+    aliases: ['action items', 'actions', 'corrective actions', 'follow up actions', 'follow up tasks'],
+  },
   { key: 'review', heading: 'Review', aliases: ['review'] },
 ] as const;
 

@@ -10,13 +10,17 @@ type Column = keyof ActionItem;
 /** The canonical header, in order, and what people also call each column. */
 export const ACTION_COLUMNS: readonly { key: Column; header: string; aliases: readonly string[] }[] = [
   { key: 'id', header: '#', aliases: ['#', 'no', 'no.', 'number', 'id', 'item'] },
-  { key: 'description', header: 'Description', aliases: ['description', 'action', 'action item', 'what'] },
+  {
+    key: 'description',
+    header: 'Description',
+    aliases: ['description', 'action', 'action item', 'what', 'task', 'follow up', 'corrective action'],
+  },
   { key: 'owner', header: 'Owner', aliases: ['owner', 'assignee', 'who'] },
-  { key: 'deadline', header: 'Deadline', aliases: ['deadline', 'due', 'due date'] },
+  { key: 'deadline', header: 'Deadline', aliases: ['deadline', 'due', 'due date', 'due by', 'target date'] },
   { key: 'priority', header: 'Priority', aliases: ['priority'] },
   { key: 'lessons', header: 'Lessons', aliases: ['lessons', 'lesson', 'lessons addressed', 'addresses'] },
   { key: 'status', header: 'Status', aliases: ['status', 'state'] },
-  { key: 'link', header: 'Link', aliases: ['link', 'links', 'ticket', 'tracking'] },
+  { key: 'link', header: 'Link', aliases: ['link', 'links', 'ticket', 'tracking', 'bug', 'issue', 'jira'] },
 ];
 
 const isTable = (node: RootContent): node is Table => node.type === 'table';
@@ -64,6 +68,7 @@ export function parseActions(
     diagnostics.push({
       code: 'action-table-malformed',
       message: `the action table lacks the column${missing.length > 1 ? 's' : ''} ${missing.join(', ')}`,
+      missingColumns: missing,
       ...source.position(start(table)),
     });
   }

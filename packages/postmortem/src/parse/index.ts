@@ -8,6 +8,7 @@ import { parseLessons } from './lessons.js';
 import { parseMetrics } from './metrics.js';
 import { type KnownBlock, sectionsOf, splitAtHeadings } from './sections.js';
 import { Source, start } from './source.js';
+import { readSuppressions, type Suppression } from './suppressions.js';
 import { parseTimeline } from './timeline.js';
 import { parseRootCause } from './whys.js';
 
@@ -17,6 +18,8 @@ export interface Parsed {
   readonly positions: SourceMap;
   /** What could not be read as intended; the model holds the best reading. */
   readonly diagnostics: readonly Diagnostic[];
+  /** The inline `postmortem-disable-next-line` comments that are well formed. */
+  readonly suppressions?: readonly Suppression[];
 }
 
 /** Parses a post-mortem. It never throws on any text: problems become diagnostics with line and column. */
@@ -45,7 +48,9 @@ export function parse(text: string): Parsed {
     };
     readSection(block, prose);
   }
-  return { doc, positions, diagnostics };
+  const inline = readSuppressions(normal);
+  diagnostics.push(...inline.diagnostics);
+  return { doc, positions, diagnostics, suppressions: inline.suppressions };
 
   function readSection(block: KnownBlock, prose: () => string): void {
     switch (block.key) {

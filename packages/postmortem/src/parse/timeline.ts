@@ -26,7 +26,7 @@ export function parseEntry(raw: string): TimelineEntry | undefined {
   return entry;
 }
 
-const TIME_FIRST = /^\**\s*(?:\d{4}-\d{2}-\d{2}[ T])?\d{1,2}:\d{2}(?::\d{2})?(?:\s*(?:Z|[A-Z]{2,5}|[+-]\d{2}:?\d{2}))?/;
+const TIME_FIRST = /^\**\s*(?:\d{4}-\d{2}-\d{2}[ T])?\d{1,2}:\d{2}(?::\d{2})?(?:\s*(?:Z|[A-Z]{2,5}|[+-]\d{2}:?\d{2})(?![\w:]))?/;
 
 /** Says what is wrong with an entry: no time at all, or a time without the ` - ` that separates it from the text. */
 function malformedEntryMessage(text: string): string {
@@ -55,8 +55,18 @@ export function parseTimeline(
     const entry = parseEntry(text);
     if (entry) entries.push(entry);
     else {
-      diagnostics.push({ code: 'timeline-entry-malformed', message: malformedEntryMessage(text), ...at });
-      entries.push({ time: null, text, milestone: false });
+      // `14:51 News reports ...` (the Google SRE book's style) still has a time: keep it, and say only the separator is missing.
+      const time = TIME_FIRST.exec(text)?.[0];
+      const rest = time === undefined ? '' : text.slice(time.length).replace(/^[\s:,]+/, '');
+      const loose = time === undefined || rest === '' ? undefined : parseEntry(`${time} - ${rest}`);
+      const lacksSeparator = loose !== undefined;
+      diagnostics.push({
+        code: 'timeline-entry-malformed',
+        message: malformedEntryMessage(text),
+        ...at,
+        ...(lacksSeparator ? { lacksSeparator } : {}),
+      });
+      entries.push(lacksSeparator ? loose : { time: null, text, milestone: false });
     }
   });
   return { intro, entries, outro };

@@ -13,6 +13,8 @@ import {
   lint,
   parseConfig,
   RULES,
+  TEMPLATES,
+  type TemplateName,
   version,
 } from '@myrmex/postmortem';
 import { type Command, Option } from 'commander';
@@ -37,11 +39,19 @@ export function registerLint(family: Command, context: CliContext): void {
     .argument('<paths...>', 'Markdown files or directories (searched recursively for .md)')
     .addOption(new Option('--format <format>', 'output format').choices(FORMATS).default('text'))
     .option('--config <file>', 'organisation rules configuration (YAML or JSON)')
-    .action(async (paths: string[], options: { format: Format; config?: string }) => {
+    .addOption(
+      new Option('--preset <template>', "review every file against this template's preset (default: each file's `template` field)").choices(
+        TEMPLATES,
+      ),
+    )
+    .action(async (paths: string[], options: { format: Format; config?: string; preset?: TemplateName }) => {
       const config = await readConfig(options.config, context);
       if (!config) return;
       const { documents, unreadable } = await loadOrReport(paths, context);
-      const results: FileFindings[] = documents.map((d) => ({ file: d.file, findings: lint(d.parsed, config) }));
+      const results: FileFindings[] = documents.map((d) => ({
+        file: d.file,
+        findings: lint(d.parsed, config, options.preset ? { preset: options.preset } : {}),
+      }));
       const output =
         options.format === 'json'
           ? formatJson(results)

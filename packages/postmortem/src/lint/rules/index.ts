@@ -1,4 +1,5 @@
 import type { Rule } from '../rule.js';
+import { actionDeadlineBeforeIncident } from './action-deadline-before-incident.js';
 import { actionDeadlineTooFar } from './action-deadline-too-far.js';
 import { actionInvestigate } from './action-investigate.js';
 import { actionNoDeadline } from './action-no-deadline.js';
@@ -10,13 +11,20 @@ import { impactVague } from './impact-vague.js';
 import { lessonRestatesAction } from './lesson-restates-action.js';
 import { lessonsNotNumbered } from './lessons-not-numbered.js';
 import { metricsMissingUnits } from './metrics-missing-units.js';
-import { actionTableMalformed, frontMatterInvalid, frontMatterMissing, timelineEntryMalformed } from './parse-problems.js';
+import {
+  actionTableMalformed,
+  frontMatterInvalid,
+  frontMatterMissing,
+  suppressionInvalid,
+  timelineEntryMalformed,
+} from './parse-problems.js';
 import { responseAnalysisIncomplete } from './response-analysis-incomplete.js';
 import { reviewDraftTooShort } from './review-draft-too-short.js';
 import { reviewMissingBarRaiser } from './review-missing-bar-raiser.js';
 import { sectionMissing } from './section-missing.js';
 import { securitySensitiveShared } from './security-sensitive-shared.js';
 import { summaryIncomplete } from './summary-incomplete.js';
+import { suppressionUnused } from './suppression-unused.js';
 import { timelineGap } from './timeline-gap.js';
 import { timelineMissingMilestones } from './timeline-missing-milestones.js';
 import { timelineMixedTimezones } from './timeline-mixed-timezones.js';
@@ -56,9 +64,12 @@ export const RULES: readonly Rule[] = [
   actionNoOwner,
   actionNoDeadline,
   actionDeadlineTooFar,
+  actionDeadlineBeforeIncident,
   actionNoPriority,
   actionUnlinked,
   reviewMissingBarRaiser,
   reviewDraftTooShort,
   securitySensitiveShared,
+  suppressionInvalid,
+  suppressionUnused,
 ];

@@ -1,13 +1,58 @@
 import { z } from 'zod';
+import type { FrontMatter } from '../../model/schema.js';
 import { defineRule } from '../rule.js';
 import { findPhrase } from '../text.js';
 
 const ELEMENTS = ['context', 'timezone', 'impact', 'duration', 'cause', 'resolution', 'communication'] as const;
 type Element = (typeof ELEMENTS)[number];
 
-const ZONES = ['UTC', 'GMT', 'PST', 'PDT', 'EST', 'EDT', 'CST', 'CDT', 'MST', 'MDT', 'CET', 'CEST', 'BST', 'IST', 'JST', 'AEST', 'AEDT'];
+const ZONES = [
+  'UTC',
+  'GMT',
+  'PST',
+  'PDT',
+  'EST',
+  'EDT',
+  'CST',
+  'CDT',
+  'MST',
+  'MDT',
+  'CET',
+  'CEST',
+  'WET',
+  'WEST',
+  'EET',
+  'EEST',
+  'BST',
+  'IST',
+  'JST',
+  'KST',
+  'SGT',
+  'AEST',
+  'AEDT',
+  'NZST',
+  'NZDT',
+];
 const PHRASES: Record<Exclude<Element, 'context' | 'timezone' | 'impact' | 'duration'>, string[]> = {
-  cause: ['caused by', 'were caused', 'was caused', 'because', 'due to', 'triggered by', 'root cause', 'the cause'],
+  // Plain sentences state a cause with a connective ("..., so the matcher rejected ...") as often as with the word.
+  cause: [
+    'caused by',
+    'were caused',
+    'was caused',
+    'because',
+    'due to',
+    'triggered by',
+    'root cause',
+    'the cause',
+    'so the',
+    'which made',
+    'made the',
+    'led to',
+    'resulted in',
+    'stemmed from',
+    'broke',
+    'introduced',
+  ],
   resolution: [
     'resolved',
     'mitigated',
@@ -19,22 +64,55 @@ const PHRASES: Record<Exclude<Element, 'context' | 'timezone' | 'impact' | 'dura
     'fixed',
     'reverted',
     'failed over',
+    'put back',
+    'restarted',
+    'disabled',
+    'turned off',
+    'switched off',
+    'scaled up',
+    'worked again',
+    'succeeded again',
+    'served normally again',
+    'back to normal',
+    'back to baseline',
+    'returned to normal',
   ],
-  communication: ['status page', 'notified', 'notification*', 'communicat*', 'email*', 'support team', 'announc*', 'briefed'],
+  communication: [
+    'status page',
+    'notified',
+    'notification*',
+    'communicat*',
+    'email*',
+    'support team',
+    'announc*',
+    'briefed',
+    'health dashboard',
+    'informed',
+    'told customers',
+  ],
 };
 const QUANTITY =
-  /(?<![\d:])\d[\d,.]*\s*(?:%|percent|k\b|customers?|users?|shoppers?|accounts?|requests?|orders?|transactions?|calls?|errors?|submissions?|attempts?|payments?|jobs?|messages?)|[$€£]\s?\d|\b(?:USD|EUR|GBP)\s?\d/i;
+  /(?<![\d:])\d[\d,.]*\s*(?:%|percent|k\b|(?:thousand|million|billion)\b|customers?|users?|shoppers?|merchants?|riders?|drivers?|tenants?|members?|accounts?|requests?|orders?|transactions?|calls?|errors?|submissions?|attempts?|payments?|jobs?|messages?|queries|searches|uploads?|downloads?|bookings?|sessions?|views?|logins?|reports?)|[$€£]\s?\d|\b(?:USD|EUR|GBP)\s?\d/i;
 const DURATION = /\b\d+(?:\.\d+)?\s*(?:seconds?|secs?|minutes?|mins?|hours?|hrs?|days?|[hms])\b/i;
 const OFFSET = /[+-]\d{2}:\d{2}\b/;
 
-function has(element: Element, summary: string, service: string | undefined): boolean {
+/** "booking-gateway" is written "booking gateway" or "Booking Gateway" in prose. */
+const words = (text: string) =>
+  text
+    .toLowerCase()
+    .replace(/[-_./]+/g, ' ')
+    .replace(/\s+/g, ' ');
+
+function has(element: Element, summary: string, frontMatter: FrontMatter): boolean {
+  const { service, timezone } = frontMatter;
   switch (element) {
     case 'context':
-      return service
-        ? summary.toLowerCase().includes(service.toLowerCase())
-        : findPhrase(summary, ['service', 'system', 'platform']) !== undefined;
+      return service ? words(summary).includes(words(service)) : findPhrase(summary, ['service', 'system', 'platform']) !== undefined;
     case 'timezone':
-      return OFFSET.test(summary) || ZONES.some((zone) => new RegExp(`\\b${zone}\\b`).test(summary));
+      return (
+        OFFSET.test(summary) ||
+        [...ZONES, ...(timezone ? [timezone] : [])].some((zone) => new RegExp(`\\b${zone.replace(/[+.]/g, '\\$&')}\\b`).test(summary))
+      );
     case 'impact':
       return QUANTITY.test(summary);
     case 'duration':
@@ -55,7 +133,7 @@ export const summaryIncomplete = defineRule({
   check(context, options) {
     const summary = context.doc.summary;
     if (summary === undefined) return [];
-    const missing = options.require.filter((element) => !has(element, summary, context.doc.frontMatter.service));
+    const missing = options.require.filter((element) => !has(element, summary, context.doc.frontMatter));
     if (missing.length === 0) return [];
     return [{ message: `the summary does not state: ${missing.join(', ')}`, at: context.at('/summary', '/sections/summary') }];
   },

@@ -1,12 +1,13 @@
 import { z } from 'zod';
-import type { PostMortem } from '../../model/schema.js';
+import { type PostMortem, reviewersOf } from '../../model/schema.js';
 import { defineRule, type Report } from '../rule.js';
 import { findPhrase } from '../text.js';
 
 /** People the document itself names: authors and reviewers by full and first name, action owners by full name. */
 function documentNames(doc: PostMortem): string[] {
   const fm = doc.frontMatter;
-  const people = [...(fm.authors ?? []), fm.reviewers?.bar_raiser, ...(fm.reviewers?.members ?? [])].filter((n): n is string => !!n);
+  const { barRaisers, others } = reviewersOf(fm);
+  const people = [...(fm.authors ?? []), ...barRaisers, ...others];
   const firstNames = people.map((name) => name.split(/\s+/)).filter((parts) => parts.length > 1 && (parts[0]?.length ?? 0) >= 3);
   const owners = (doc.actions?.items ?? []).map((a) => a.owner).filter((owner) => /^\p{Lu}\p{L}+(?:\s+\p{Lu}[\p{L}'-]+)+$/u.test(owner));
   return [...people, ...firstNames.map((parts) => parts[0] ?? ''), ...owners];

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { defineRule, type Report } from '../rule.js';
-import { type BranchKind, branchKind } from './branches.js';
+import { type BranchKind, branchKind, labelledBranchKinds } from './branches.js';
 
 export const whysTooShallow = defineRule({
   id: 'whys-too-shallow',
@@ -28,7 +28,8 @@ export const whysTooShallow = defineRule({
         at: context.at(`/rootCause/branches/${primaryIndex}`, '/sections/rootCause'),
       });
     }
-    const missing = options.branches.filter((kind: BranchKind) => !kinds.includes(kind));
+    const present = [...kinds, ...labelledBranchKinds(rootCause)];
+    const missing = options.branches.filter((kind: BranchKind) => !present.includes(kind));
     if (missing.length > 0)
       reports.push({ message: `the root cause analysis has no ${missing.join(' or ')} branch`, at: context.at('/sections/rootCause') });
     return reports;
