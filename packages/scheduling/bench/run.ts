@@ -120,6 +120,10 @@ const one = time(() => {
   decisions = schedulePass(big, fairPack.plugins, { budget: { maxDecisions: 2 } }).decisions.length;
 });
 console.log(`one decision (fair-share + priority + best fit),${big.pending.length},${ANTS},${one.toFixed(2)},${decisions}`);
+// A store hands pending work over in queue order (ORDER BY priority, submitted): the pass then keeps it.
+const ordered = { ...big, pending: [...big.pending].sort((a, b) => b.priority - a.priority || a.submittedAt - b.submittedAt) };
+const sortedOne = time(() => schedulePass(ordered, fairPack.plugins, { budget: { maxDecisions: 2 }, presorted: true }));
+console.log(`one decision (presorted snapshot),${big.pending.length},${ANTS},${sortedOne.toFixed(2)},2`);
 const naiveOne = time(() => naivePass(big, 1));
 console.log(`one decision (naive: sort all + first fit),${big.pending.length},${ANTS},${naiveOne.toFixed(2)},1`);
 
@@ -137,6 +141,10 @@ for (const pending of [1_000, 10_000, 100_000].filter((n) => n <= Number(values[
   const single = time(() => schedulePass(s, fairPack.plugins, { budget: { maxDecisions: 2 } }));
   rows.push({ kind: 'one decision', pending, ms: single });
   console.log(`one decision,${pending},${ANTS},${single.toFixed(2)},2`);
+  const sorted = { ...s, pending: [...s.pending].sort((a, b) => b.priority - a.priority || a.submittedAt - b.submittedAt) };
+  const presorted = time(() => schedulePass(sorted, fairPack.plugins, { budget: { maxDecisions: 2 }, presorted: true }));
+  rows.push({ kind: 'one decision, presorted snapshot', pending, ms: presorted });
+  console.log(`one decision (presorted),${pending},${ANTS},${presorted.toFixed(2)},2`);
 }
 
 const simJobs = Number(values['sim-jobs']);

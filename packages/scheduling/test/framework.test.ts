@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fcfs, type Plugin, priority, resourcesFit, schedulePass } from '../src/index.js';
+import { fcfs, type PendingJob, type Plugin, priority, resourcesFit, schedulePass } from '../src/index.js';
 import { ant, job, running, started } from './support.js';
 
 describe('schedulePass', () => {

@@ -212,7 +212,7 @@ describe('gang', () => {
       [fcfs(), gang()],
     );
     expect(place(decisions, 'g')).toEqual([]);
-    expect(decisions.find((d) => d.jobId === 'g')).toMatchObject({
+    expect(decisions.find((d) => 'jobId' in d && d.jobId === 'g')).toMatchObject({
       kind: 'hold',
       reason: expect.stringMatching(/^task g\.2: no ant has resources cpu=3/),
     });

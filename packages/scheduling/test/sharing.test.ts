@@ -131,8 +131,14 @@ describe('concurrency limits (Formicary)', () => {
     ];
     const { decisions } = schedulePass({ now: 0, pending, running: runningNow, ants: [ant('x', { cpu: 10 })] }, limits);
     expect(started(decisions)).toEqual(['bob1']);
-    expect(decisions.find((d) => d.jobId === 'ann2')).toMatchObject({ kind: 'hold', reason: 'held: user ann at concurrency 1/1' });
-    expect(decisions.find((d) => d.jobId === 'bob2')).toMatchObject({ kind: 'hold', reason: 'held: tenant acme at concurrency 2/2' });
+    expect(decisions.find((d) => 'jobId' in d && d.jobId === 'ann2')).toMatchObject({
+      kind: 'hold',
+      reason: 'held: user ann at concurrency 1/1',
+    });
+    expect(decisions.find((d) => 'jobId' in d && d.jobId === 'bob2')).toMatchObject({
+      kind: 'hold',
+      reason: 'held: tenant acme at concurrency 2/2',
+    });
   });
 
   it('holds past the job type max_concurrency and retries after 15 to 120 s by default', () => {
