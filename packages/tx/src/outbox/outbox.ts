@@ -94,13 +94,16 @@ export class Outbox {
   /**
    * Writers of one key queue behind each other until commit, so a key's sequence numbers follow
    * commit order and the relay never sees a later event of a key before an earlier one commits.
-   * Keys are taken in sorted order so writers of several keys cannot deadlock on them.
+   * Keys are taken in one order so writers of several keys cannot deadlock on them.
    */
   async #lockKeys(envelopes: readonly EventEnvelope[]): Promise<void> {
     const keys = [...new Set(envelopes.map((e) => e.aggregateId))].sort();
     if (this.#tm.dialect === 'postgres') {
-      for (const key of keys)
-        await this.#tm.execute('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`${this.tables.outbox}:${key}`]);
+      // One round trip for all keys, taken in hash order (the subquery's order feeds the locking).
+      await this.#tm.execute(
+        'SELECT pg_advisory_xact_lock(h) FROM (SELECT DISTINCT hashtextextended($1 || k, 0) AS h FROM unnest($2::text[]) AS k ORDER BY 1) AS ordered',
+        [`${this.tables.outbox}:`, keys],
+      );
     } else if (this.#tm.dialect === 'mysql') {
       const values = keys.map(() => '(?)').join(', ');
       await this.#tm.execute(`INSERT INTO ${this.tables.keys} (k) VALUES ${values} ON DUPLICATE KEY UPDATE k = k`, keys);

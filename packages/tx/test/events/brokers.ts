@@ -12,6 +12,8 @@ export interface BrokerUnderTest {
   readonly topic: string;
   /** Everything a consumer has received so far, in arrival order (JSON bodies). */
   received(): Promise<string[]>;
+  /** Starts a live consumer that hands each body over as it arrives (for latency). */
+  listen(onBody: (body: string) => void): Promise<void>;
   /** Whether the broker itself refuses a re-published id (JetStream, the Redis script). */
   readonly dedups: boolean;
   dispose(): Promise<void>;
@@ -40,10 +42,18 @@ export const brokers: readonly BrokerKind[] = [
       const stream = fresh.prefix.replaceAll('.', '_').toUpperCase();
       const jsm = await connection.jetstreamManager();
       await jsm.streams.add({ name: stream, subjects: [`${fresh.prefix}.>`] });
+      const stops: (() => void)[] = [];
       return {
         publisher: natsPublisher({ connection, prefix: `${fresh.prefix}.` }),
         topic: 'orders',
         dedups: true,
+        async listen(onBody) {
+          const messages = await (await connection.jetstream().consumers.get(stream)).consume();
+          stops.push(() => messages.stop());
+          void (async () => {
+            for await (const m of messages) onBody(m.string());
+          })();
+        },
         async received() {
           const info = await jsm.streams.info(stream);
           const out: string[] = [];
@@ -53,6 +63,7 @@ export const brokers: readonly BrokerKind[] = [
           return out;
         },
         async dispose() {
+          for (const stop of stops) stop();
           await connection.close();
           await fresh.dispose();
         },
@@ -72,15 +83,21 @@ export const brokers: readonly BrokerKind[] = [
       await channel.assertQueue(queue, { durable: true });
       const consumer = await connection.createChannel();
       const got: string[] = [];
+      const listeners: ((body: string) => void)[] = [];
       await consumer.consume(queue, (message) => {
         if (!message) return;
-        got.push(message.content.toString());
+        const body = message.content.toString();
+        got.push(body);
+        for (const listener of listeners) listener(body);
         consumer.ack(message);
       });
       return {
         publisher: amqpPublisher({ channel, exchange: '' }),
         topic: queue,
         dedups: false,
+        listen: async (onBody) => {
+          listeners.push(onBody);
+        },
         received: async () => [...got],
         async dispose() {
           await connection.close().catch(() => undefined);
@@ -97,15 +114,33 @@ export const brokers: readonly BrokerKind[] = [
       const { redisPublisher } = await import('../../src/publishers/redis.js');
       const fresh = await redisGate.freshPrefix();
       const client = new Redis(fresh.url);
+      const reader = client.duplicate();
+      let reading = true;
       return {
         publisher: redisPublisher({ client, prefix: fresh.prefix }),
         topic: 'orders',
         dedups: true,
+        async listen(onBody) {
+          void (async () => {
+            let last = '$';
+            while (reading) {
+              const reply = await reader.xread('COUNT', 1000, 'BLOCK', 200, 'STREAMS', `${fresh.prefix}orders`, last).catch(() => null);
+              for (const [, entries] of reply ?? []) {
+                for (const [id, fields] of entries) {
+                  last = id;
+                  onBody(fields[fields.indexOf('event') + 1]!);
+                }
+              }
+            }
+          })();
+        },
         async received() {
           const entries = await client.xrange(`${fresh.prefix}orders`, '-', '+');
           return entries.map(([, fields]) => fields[fields.indexOf('event') + 1]!);
         },
         async dispose() {
+          reading = false;
+          reader.disconnect();
           client.disconnect();
           await fresh.dispose();
         },
@@ -122,12 +157,20 @@ export const brokers: readonly BrokerKind[] = [
       const client = await connectAsync(fresh.url, { protocolVersion: 5 });
       const subscriber = await connectAsync(fresh.url, { protocolVersion: 5 });
       const got: string[] = [];
-      subscriber.on('message', (_topic, payload) => got.push(payload.toString()));
+      const listeners: ((body: string) => void)[] = [];
+      subscriber.on('message', (_topic, payload) => {
+        const body = payload.toString();
+        got.push(body);
+        for (const listener of listeners) listener(body);
+      });
       await subscriber.subscribeAsync(`${fresh.prefix}#`, { qos: 1 });
       return {
         publisher: mqttPublisher({ client, prefix: fresh.prefix }),
         topic: 'orders',
         dedups: false,
+        listen: async (onBody) => {
+          listeners.push(onBody);
+        },
         received: async () => [...got],
         async dispose() {
           await client.endAsync();

@@ -133,6 +133,34 @@ for (const target of targets) {
       expect(await scalar(tm, `SELECT COUNT(*) FROM ${outbox.tables.outbox} WHERE published_at IS NULL`)).toBe(1);
     });
 
+    if (target.kind !== 'sqlite') {
+      it('makes a later writer of the same key wait, so the relay never sees its event first', async () => {
+        let commitFirst!: () => void;
+        const first = tm.run(async () => {
+          await outbox.publish({ aggregateType: 'order', aggregateId: 'x', type: 'First', payload: { n: 1 } });
+          await new Promise<void>((resolve) => {
+            commitFirst = resolve;
+          });
+        });
+        await until(() => commitFirst !== undefined, 'the first writer to hold its transaction open');
+        const second = tm.run(() => outbox.publish({ aggregateType: 'order', aggregateId: 'x', type: 'Second', payload: { n: 2 } }));
+        const waiting =
+          target.kind === 'postgres'
+            ? "SELECT COUNT(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+            : `SELECT COUNT(*) FROM information_schema.processlist WHERE command = 'Query' AND info LIKE 'INSERT INTO ${outbox.tables.keys}%'`;
+        await until(async () => (await scalar(tm, waiting)) > 0, 'the second writer to wait for the key');
+        const publisher = new RecordingPublisher();
+        const relay = new Relay(outbox, publisher, { logger: quiet });
+        await relay.drain();
+        expect(publisher.received).toEqual([]);
+        commitFirst();
+        await first;
+        await second;
+        await relay.drain();
+        expect(publisher.received.map((e) => e.type)).toEqual(['First', 'Second']);
+      });
+    }
+
     if (target.kind === 'postgres') {
       it('wakes on NOTIFY at commit instead of waiting for the poll', async () => {
         const publisher = new RecordingPublisher();
