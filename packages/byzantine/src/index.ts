@@ -1,3 +1,4 @@
+export { type CollusionPlan, colludingAdversary } from './core/collusion.js';
 export {
   type Algorithm,
   ByzantineInputError,
