@@ -1,0 +1,187 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import {
+  type Context,
+  context,
+  defaultTextMapGetter,
+  defaultTextMapSetter,
+  ROOT_CONTEXT,
+  type Span,
+  SpanKind,
+  SpanStatusCode,
+  type Tracer,
+  trace,
+} from '@opentelemetry/api';
+import { getStringFromEnv, W3CTraceContextPropagator } from '@opentelemetry/core';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { defaultResource, detectResources, envDetector, resourceFromAttributes } from '@opentelemetry/resources';
+import { BasicTracerProvider, BatchSpanProcessor, type SpanExporter } from '@opentelemetry/sdk-trace-base';
+import type { Executor } from '../executors/executor.js';
+import type { QueenService, TimelineEvent } from '../queen/service.js';
+
+const propagator = new W3CTraceContextPropagator();
+const ENDED = new Set(['COMPLETED', 'FAILED', 'CANCELLED']);
+
+/** The `traceparent` of the request being handled, so the job it submits joins the caller's trace. */
+const submitting = new AsyncLocalStorage<string>();
+
+/** Runs the rest of this request's handling with its W3C `traceparent` (call from an onRequest hook). */
+export function enterTraceparent(traceparent: string | undefined): void {
+  if (traceparent && /^[\da-f]{2}-[\da-f]{32}-[\da-f]{16}-[\da-f]{2}$/.test(traceparent)) submitting.enterWith(traceparent);
+}
+
+/**
+ * Tracing is on when an OTLP endpoint is configured (OTEL_EXPORTER_OTLP_ENDPOINT or
+ * OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) or OTEL_TRACES_EXPORTER=otlp, and off with OTEL_SDK_DISABLED=true
+ * or OTEL_TRACES_EXPORTER=none: a queen with no collector sends nothing.
+ */
+export function tracingEnabled(env: NodeJS.ProcessEnv = process.env): boolean {
+  if (env.OTEL_SDK_DISABLED === 'true' || env.OTEL_TRACES_EXPORTER === 'none') return false;
+  return Boolean(env.OTEL_EXPORTER_OTLP_ENDPOINT || env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || env.OTEL_TRACES_EXPORTER === 'otlp');
+}
+
+export interface JobTracingOptions {
+  /** Default: OTLP/HTTP (JSON) configured by the standard OTEL_EXPORTER_OTLP_* variables. */
+  readonly exporter?: SpanExporter;
+}
+
+interface JobTrace {
+  readonly span: Span;
+  readonly context: Context;
+  /** The caller's traceparent, kept so a restarted job's new span joins the same trace. */
+  readonly parent: Context;
+}
+
+/**
+ * A trace per job and a span per task attempt. The job's span starts when it is submitted (as a child
+ * of the submitter's `traceparent`, when one came with the request) and ends when the job ends; each
+ * attempt's span is a child of it, carries the attempt number, the ant and the exit code, and its
+ * context reaches the task as TRACEPARENT (shell environment) and the `traceparent` header (HTTP).
+ */
+export class JobTracing {
+  readonly provider: BasicTracerProvider;
+  readonly #tracer: Tracer;
+  readonly #jobs = new Map<string, JobTrace>();
+  readonly #parents = new Map<string, Context>();
+  #stop: () => void = () => {};
+  #queen?: QueenService;
+
+  /** Spans start once `attach(queen)` is called; the queen needs `wrap`'s executors before it exists. */
+  constructor(options: JobTracingOptions = {}) {
+    const serviceName = getStringFromEnv('OTEL_SERVICE_NAME') ?? 'myrmex-queen';
+    const resource = defaultResource()
+      .merge(detectResources({ detectors: [envDetector] }))
+      .merge(resourceFromAttributes({ 'service.name': serviceName }));
+    this.provider = new BasicTracerProvider({
+      resource,
+      spanProcessors: [new BatchSpanProcessor(options.exporter ?? new OTLPTraceExporter(), { scheduledDelayMillis: 500 })],
+    });
+    this.#tracer = this.provider.getTracer('@myrmex/orchestrator');
+  }
+
+  attach(queen: QueenService): void {
+    this.#queen = queen;
+    this.#stop = queen.onTransition((event) => this.#onTransition(event));
+  }
+
+  #onTransition(event: TimelineEvent): void {
+    if (event.taskType !== undefined) return;
+    if (event.from === undefined) {
+      const traceparent = submitting.getStore();
+      const parent = traceparent ? propagator.extract(ROOT_CONTEXT, { traceparent }, defaultTextMapGetter) : ROOT_CONTEXT;
+      this.#parents.set(event.jobId, parent);
+      this.#open(event.jobId, parent, event.at);
+      return;
+    }
+    if (!ENDED.has(event.to)) {
+      // A restarted job gets a new span in the same trace.
+      if (!this.#jobs.has(event.jobId)) this.#open(event.jobId, this.#parents.get(event.jobId) ?? ROOT_CONTEXT, event.at);
+      return;
+    }
+    const job = this.#jobs.get(event.jobId);
+    if (!job) return;
+    this.#jobs.delete(event.jobId);
+    job.span.setAttribute('myrmex.job.state', event.to);
+    if (event.to === 'FAILED') job.span.setStatus({ code: SpanStatusCode.ERROR, ...(event.reason ? { message: event.reason } : {}) });
+    job.span.end(event.at);
+  }
+
+  #open(jobId: string, parent: Context, at: Date): JobTrace {
+    const span = this.#tracer.startSpan('job', { kind: SpanKind.INTERNAL, startTime: at, attributes: { 'myrmex.job.id': jobId } }, parent);
+    const opened = { span, context: trace.setSpan(parent, span), parent };
+    this.#jobs.set(jobId, opened);
+    // The type arrives with the first read of the job; the span is renamed for it.
+    void this.#queen
+      ?.getJob(jobId)
+      .then((job) => {
+        if (!job) return;
+        span.updateName(`job ${job.jobType}`);
+        span.setAttributes({ 'myrmex.job.type': job.jobType, 'myrmex.job.version': job.version, 'myrmex.job.priority': job.priority });
+      })
+      .catch(() => {});
+    return opened;
+  }
+
+  /** The executors with a span around every attempt and its context passed on to the task. */
+  wrap(executors: readonly Executor[]): Executor[] {
+    return executors.map((executor) => ({
+      method: executor.method,
+      execute: async (execution) => {
+        const job =
+          this.#jobs.get(execution.jobId) ?? this.#open(execution.jobId, this.#parents.get(execution.jobId) ?? ROOT_CONTEXT, new Date());
+        const span = this.#tracer.startSpan(
+          `task ${execution.taskType}`,
+          {
+            kind: executor.method === 'SHELL' ? SpanKind.INTERNAL : SpanKind.CLIENT,
+            attributes: {
+              'myrmex.job.id': execution.jobId,
+              'myrmex.task.type': execution.taskType,
+              'myrmex.task.attempt': execution.attempt,
+              'myrmex.task.retry': execution.attempt > 1,
+              'myrmex.task.method': executor.method,
+            },
+          },
+          job.context,
+        );
+        const carrier: Record<string, string> = {};
+        propagator.inject(trace.setSpan(ROOT_CONTEXT, span), carrier, defaultTextMapSetter);
+        const traceparent = carrier.traceparent ?? '';
+        const ant = this.#queen
+          ?.getJob(execution.jobId)
+          .then((detail) => {
+            const attempt = detail?.tasks
+              .find((t) => t.taskType === execution.taskType)
+              ?.attempts.find((a) => a.attempt === execution.attempt);
+            if (attempt?.antId) span.setAttribute('myrmex.ant.id', attempt.antId);
+          })
+          .catch(() => {});
+        const spec = {
+          ...execution.spec,
+          environment: { ...execution.spec.environment, TRACEPARENT: traceparent },
+          headers: { ...execution.spec.headers, traceparent },
+        };
+        try {
+          const result = await context.with(trace.setSpan(job.context, span), () => executor.execute({ ...execution, spec }));
+          if (result.exitCode !== undefined) span.setAttribute('myrmex.task.exit_code', result.exitCode);
+          span.setAttribute('myrmex.task.succeeded', result.succeeded);
+          if (!result.succeeded) span.setStatus({ code: SpanStatusCode.ERROR, ...(result.error ? { message: result.error } : {}) });
+          return result;
+        } catch (error) {
+          span.recordException(error as Error);
+          span.setStatus({ code: SpanStatusCode.ERROR });
+          throw error;
+        } finally {
+          await ant;
+          span.end();
+        }
+      },
+    }));
+  }
+
+  /** Ends open job spans (the queen is stopping) and sends what is buffered. */
+  async close(): Promise<void> {
+    this.#stop();
+    for (const job of this.#jobs.values()) job.span.end();
+    this.#jobs.clear();
+    await this.provider.shutdown();
+  }
+}
