@@ -5,11 +5,21 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** Which Myrmex packages each package may import. Anything absent may import none. */
+/**
+ * Which Myrmex packages each package may import. Anything absent may import none. @myrmex/backoff
+ * is a leaf every package may use (docs/ARCHITECTURE.md, "One backoff").
+ */
 export const ALLOWED = {
-  cli: ['orchestrator', 'idempotency', 'tx', 'postmortem', 'byzantine', 'facets', 'aom', 'scheduling', 'dashboard'],
-  orchestrator: ['idempotency', 'tx', 'postmortem', 'scheduling', 'dashboard'],
-  aom: ['facets'],
+  cli: ['orchestrator', 'idempotency', 'tx', 'postmortem', 'byzantine', 'facets', 'aom', 'scheduling', 'dashboard', 'backoff'],
+  orchestrator: ['idempotency', 'tx', 'postmortem', 'scheduling', 'dashboard', 'backoff'],
+  aom: ['facets', 'backoff'],
+  idempotency: ['backoff'],
+  tx: ['backoff'],
+  postmortem: ['backoff'],
+  byzantine: ['backoff'],
+  facets: ['backoff'],
+  scheduling: ['backoff'],
+  dashboard: ['backoff'],
 };
 
 const SOURCE = /\.(?:ts|mts|cts|js|mjs|cjs)$/;
