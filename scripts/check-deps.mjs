@@ -22,6 +22,32 @@ export const ALLOWED = {
   dashboard: ['backoff'],
 };
 
+/**
+ * Layers inside a package, bottom first: a folder of src/ may import its own layer and the ones
+ * below, never one above (domain at the bottom; API and server at the top). Folders not listed
+ * are not ranked.
+ */
+export const LAYERS = {
+  orchestrator: [
+    ['definition', 'security'],
+    ['domain'],
+    ['executors', 'artifacts'],
+    ['store'],
+    ['engine'],
+    ['scheduler'],
+    ['ant'],
+    ['queen'],
+    ['observability'],
+    ['api'],
+    ['server'],
+  ],
+};
+
+function layerOf(owner, folder) {
+  const layers = LAYERS[owner];
+  return layers ? layers.findIndex((layer) => layer.includes(folder)) : -1;
+}
+
 const SOURCE = /\.(?:ts|mts|cts|js|mjs|cjs)$/;
 const SPECIFIER = /(?:\bfrom\s*|\bimport\s*\(\s*|\brequire\s*\(\s*|^\s*import\s+)(['"])([^'"\n]+)\1/gm;
 const TEST_ONLY = new Set(['test', 'bench']);
@@ -63,6 +89,18 @@ export function checkDependencies(root) {
       const ownDir = join(packagesDir, owner) + sep;
       if (!target.startsWith(ownDir)) {
         report(`'${spec}' reaches outside @myrmex/${owner}; import another package by its name (@myrmex/<name>)`);
+        return;
+      }
+      const srcDir = join(packagesDir, owner, 'src') + sep;
+      if (file.startsWith(srcDir) && target.startsWith(srcDir)) {
+        const from = relative(srcDir, file).split(sep);
+        const to = relative(srcDir, target).split(sep);
+        if (from.length > 1 && to.length > 1 && from[0] !== to[0]) {
+          const [fromRank, toRank] = [layerOf(owner, from[0]), layerOf(owner, to[0])];
+          if (fromRank >= 0 && toRank > fromRank) {
+            report(`src/${from[0]}/ may not import src/${to[0]}/: layers go ${LAYERS[owner].map((l) => l.join('|')).join(' < ')}`);
+          }
+        }
       }
       return;
     }

@@ -95,6 +95,18 @@ describe('check-deps', () => {
     expect(messages).toContainEqual(expect.stringContaining('for tests and benchmarks only'));
   });
 
+  it('keeps the layers inside the orchestrator: a lower folder may not import a higher one', () => {
+    tree();
+    write('packages/orchestrator/src/store/store.ts', "import type { Plan } from '../engine/plan.js';\n");
+    write('packages/orchestrator/src/engine/plan.ts', "import type { JobRow } from '../store/store.js';\n");
+    write('packages/orchestrator/src/domain/types.ts', "import type { Queen } from '../queen/queen.js';\n");
+    const messages = checkDependencies(root).map((v: { message: string }) => v.message);
+    expect(messages).toEqual([
+      expect.stringContaining('src/domain/ may not import src/queen/'),
+      expect.stringContaining('src/store/ may not import src/engine/'),
+    ]);
+  });
+
   it('fails the lint step (exit 1) on a deliberate cross-package import into src/', async () => {
     tree();
     write('packages/cli/src/bad.ts', "import { parse } from '../../orchestrator/src/parse.js';\n");

@@ -1,4 +1,4 @@
-import type { AttemptResult } from '../engine/verdict.js';
+import type { AttemptResult } from '../domain/types.js';
 import type { LogStream, TaskSpec } from '../executors/executor.js';
 
 /**

@@ -121,3 +121,13 @@ export interface AntSlot {
   readonly capacity: number;
   readonly running: number;
 }
+
+/** What an executor reports about one attempt. */
+export interface AttemptResult {
+  /** SHELL: the process exit code; HTTP: the status code. Absent when the attempt never produced one. */
+  readonly exitCode?: number;
+  /** SHELL: exit code 0; HTTP: a 2xx status. */
+  readonly succeeded: boolean;
+  /** Why the attempt failed without a usable exit code (timeout, spawn error, unknown variable). */
+  readonly error?: string;
+}

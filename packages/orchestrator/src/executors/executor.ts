@@ -1,4 +1,4 @@
-import type { AttemptResult } from '../engine/verdict.js';
+import type { AttemptResult } from '../domain/types.js';
 
 /** A task with its templates rendered: everything an ant needs, and serialisable for remote ants. */
 export interface TaskSpec {

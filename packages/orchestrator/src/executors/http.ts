@@ -1,5 +1,5 @@
 import { serializeKey, taskKey } from '@myrmex/idempotency';
-import type { AttemptResult } from '../engine/verdict.js';
+import type { AttemptResult } from '../domain/types.js';
 import { abortReason, bounded, type ExecutionContext, type Executor } from './executor.js';
 
 export const HTTP_METHODS = {

@@ -3,7 +3,7 @@ import { constants } from 'node:os';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { parseSetOutput } from '../definition/index.js';
-import type { AttemptResult } from '../engine/verdict.js';
+import type { AttemptResult } from '../domain/types.js';
 import { abortReason, bounded, type ExecutionContext, type Executor } from './executor.js';
 
 export interface ShellExecutorOptions {
