@@ -1,4 +1,5 @@
 import type { RegisterCommands } from '../../context.js';
+import { registerTopCommand } from '../top/index.js';
 import { registerDefinitionCommands } from './definitions.js';
 import { registerLogCommands } from './logs.js';
 import { registerRequestCommands } from './requests.js';
@@ -10,4 +11,5 @@ export const registerOrchestrator: RegisterCommands = (program, context) => {
   registerDefinitionCommands(program, context);
   registerRequestCommands(program, context);
   registerLogCommands(program, context);
+  registerTopCommand(program, context);
 };
