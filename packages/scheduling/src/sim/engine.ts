@@ -63,6 +63,7 @@ type Event =
   | { kind: 'finish'; attemptId: string }
   | { kind: 'kill'; attemptId: string }
   | { kind: 'retry' }
+  | { kind: 'watch' }
   | { kind: 'ant-down'; antId: string }
   | { kind: 'ant-up'; antId: string };
 
@@ -75,6 +76,13 @@ interface Live {
 export interface SimOptions {
   /** Called now and then with jobs finished (or given up) so far and the total. */
   readonly onProgress?: (done: number, total: number) => void;
+  /**
+   * Run a pass at most once per `tick` ms, as a queen polling on an interval does; 0 (the default) runs one at
+   * every instant something changed. A larger tick makes long runs faster and waits up to a tick longer.
+   */
+  readonly tick?: number;
+  /** With a background plugin (speculation), look at running attempts at least this often, ms (default 1 s). */
+  readonly watch?: number;
 }
 
 const HISTORY = 50;
@@ -206,6 +214,11 @@ export function simulate(workload: Workload, profile: SimProfile, options: SimOp
 
   let now = 0;
   let dirty = false;
+  const tick = options.tick ?? 0;
+  let lastPass = Number.NEGATIVE_INFINITY;
+  let tickQueued = false;
+  const watching = profile.plugins.some((p) => p.background);
+  let watchQueued = false;
   while (events.size > 0) {
     now = events.peekTime()!;
     while (events.size > 0 && events.peekTime() === now) {
@@ -288,9 +301,21 @@ export function simulate(workload: Workload, profile: SimProfile, options: SimOp
         }
         case 'retry':
           break;
+        case 'watch':
+          watchQueued = false;
+          break;
       }
     }
     if (!dirty || (pending.size === 0 && !profile.plugins.some((p) => p.background))) continue;
+    if (tick > 0 && now < lastPass + tick) {
+      if (!tickQueued) {
+        tickQueued = true;
+        events.push(lastPass + tick, { kind: 'retry' });
+      }
+      continue;
+    }
+    tickQueued = false;
+    lastPass = now;
     dirty = false;
     const result = schedulePass(
       { now, pending: [...pending.values()], running: [...live.values()].map((l) => l.attempt), ants: [...ants.values()], history },
@@ -355,6 +380,11 @@ export function simulate(workload: Workload, profile: SimProfile, options: SimOp
           break;
         }
       }
+    }
+    // Stragglers become stragglers between events: a background plugin gets a look on a steady beat.
+    if (watching && live.size > 0 && !watchQueued) {
+      watchQueued = true;
+      events.push(now + (options.watch ?? 1_000), { kind: 'watch' });
     }
     if (now >= nextSample) {
       nextSample = now + sampleEvery;

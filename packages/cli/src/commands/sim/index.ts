@@ -41,6 +41,7 @@ interface SimFlags {
   json?: boolean;
   report?: string;
   progress: boolean;
+  tick: string;
 }
 
 function fraction(flag: string, raw: string | undefined, max = 1): number | undefined {
@@ -163,6 +164,7 @@ export const registerSim: RegisterCommands = (program: Command, { io }: CliConte
     .option('--straggler-share <x>', 'share of jobs whose first attempt straggles', '0')
     .option('--failures <n>', 'ant failures during the run', '0')
     .option('--max-priority <n>', 'priorities drawn from 0..n', '0')
+    .option('--tick <ms>', 'run a scheduling pass at most once per tick (as a polling queen); 0: at every change', '0')
     .option('--json', 'print the metrics as JSON')
     .option('--report <file>', 'write an HTML report with charts')
     .option('--no-progress', 'no progress bar')
@@ -170,8 +172,10 @@ export const registerSim: RegisterCommands = (program: Command, { io }: CliConte
       const names = flags.profile.length > 0 ? flags.profile : ['fcfs', 'sjf', 'fair-drf'];
       const profiles = await Promise.all(names.map(loadProfile));
       const workload = await workloadOf(flags);
+      const tick = integerFlag('--tick', flags.tick)!;
+      if (tick < 0) throw new UsageError(`--tick must be 0 or more, got ${tick}`);
       const results = profiles.map((profile) =>
-        simulate(workload, profile, flags.progress ? { onProgress: progressBar(io, profile.name.padEnd(12)) } : {}),
+        simulate(workload, profile, { tick, ...(flags.progress && { onProgress: progressBar(io, profile.name.padEnd(12)) }) }),
       );
       const summaries = results.map((r) => summarise(r));
       const table = formatTable(summaries);
