@@ -1,5 +1,6 @@
 import { renderTemplate, renderValue, type TemplateScope } from '../definition/index.js';
 import type { JobDefinition, TaskDefinition } from '../definition/model.js';
+import { containerSpecOf } from '../executors/container.js';
 import type { TaskSpec } from '../executors/executor.js';
 import type { JobRow, TaskRow } from '../store/store.js';
 
@@ -43,5 +44,16 @@ export function renderTask(
     ...(task.body === undefined ? {} : { body: renderValue(task.body, scope) }),
     ...(task.timeoutMs === undefined ? {} : { timeoutMs: task.timeoutMs }),
   };
+  const container = containerSpecOf(task);
+  if (container !== undefined) {
+    return {
+      ...spec,
+      container: {
+        ...container,
+        beforeScript: container.beforeScript?.map((line) => renderTemplate(line, scope)),
+        afterScript: container.afterScript?.map((line) => renderTemplate(line, scope)),
+      },
+    };
+  }
   return spec;
 }

@@ -1,4 +1,5 @@
 import type { AttemptResult } from '../domain/types.js';
+import type { ContainerTaskSpec } from './container.js';
 
 /** A task with its templates rendered: everything an ant needs, and serialisable for remote ants. */
 export interface TaskSpec {
@@ -10,6 +11,8 @@ export interface TaskSpec {
   readonly query: Readonly<Record<string, string>>;
   readonly body?: unknown;
   readonly timeoutMs?: number;
+  /** DOCKER / KUBERNETES: the container the script runs in. */
+  readonly container?: ContainerTaskSpec;
 }
 
 export type LogStream = 'stdout' | 'stderr' | 'system';

@@ -2,6 +2,15 @@ import type { Executor } from './executor.js';
 import { createHttpExecutor, HTTP_METHODS, type HttpMethod } from './http.js';
 import { createShellExecutor, type ShellExecutorOptions } from './shell.js';
 
+export {
+  ANT_LABEL,
+  type ContainerExecutorOptions,
+  type ContainerServiceSpec,
+  type ContainerTaskSpec,
+  containerSpecOf,
+  createContainerExecutor,
+  removeLeftovers,
+} from './container.js';
 export * from './executor.js';
 export { createHttpExecutor, HTTP_METHODS, type HttpExecutorOptions, type HttpMethod } from './http.js';
 export { createShellExecutor, killProcessGroup, type ShellExecutorOptions } from './shell.js';
