@@ -1,3 +1,4 @@
+import { type Adjacency, diameter } from './graph.js';
 import { ATTACK, ValueDomain } from './values.js';
 
 export type Algorithm = 'om' | 'sm';
@@ -47,6 +48,12 @@ export interface RunOptions {
   readonly workers?: number;
   /** Refuse runs that would send more messages than this. Default 2,000,000,000. */
   readonly maxMessages?: number;
+  /**
+   * The communication graph as undirected edges `[a, b]`, when not every pair of generals can
+   * talk (the paper's section 5). SM only: messages travel along edges, and SM(m + d - 1)
+   * reaches agreement when the loyal generals form a connected subgraph of diameter d (Theorem 4).
+   */
+  readonly graph?: readonly (readonly [number, number])[];
 }
 
 /** A bad argument; `field` names it (`generals`, `traitors`, ...). */
@@ -77,6 +84,26 @@ export interface RunConfig {
   readonly unsafe: boolean;
   readonly workers: number | undefined;
   readonly domain: ValueDomain;
+  /** Neighbour lists; undefined when every pair of generals is connected. */
+  readonly neighbours: Adjacency | undefined;
+}
+
+/** Reads an edge list `[[a, b], ...]` into neighbour lists; every error names the edge. */
+export function adjacencyOf(edges: unknown, generals: number): Adjacency {
+  if (!Array.isArray(edges)) throw new ByzantineInputError('graph', 'must be a list of edges [a, b]');
+  const sets = Array.from({ length: generals }, () => new Set<number>());
+  edges.forEach((edge, i) => {
+    if (!Array.isArray(edge) || edge.length !== 2) throw new ByzantineInputError(`graph[${i}]`, 'must be an edge [a, b]');
+    const [a, b] = edge as unknown[];
+    for (const end of [a, b]) {
+      if (typeof end !== 'number' || !Number.isSafeInteger(end) || end < 0 || end >= generals)
+        throw new ByzantineInputError(`graph[${i}]`, `general ${String(end)} is out of range 0..${generals - 1}`);
+    }
+    if (a === b) throw new ByzantineInputError(`graph[${i}]`, `joins general ${String(a)} to itself`);
+    sets[a as number]!.add(b as number);
+    sets[b as number]!.add(a as number);
+  });
+  return sets.map((set) => [...set].sort((x, y) => x - y));
 }
 
 function integer(value: unknown, field: string, min: number): number {
@@ -141,7 +168,8 @@ export function configure(options: RunOptions): RunConfig {
       `OM(${rounds}) needs more than 3m = ${3 * rounds} generals, got ${generals} (pass unsafe to run it anyway)`,
     );
   }
-  if (algorithm === 'sm' && generals < rounds + 2 && !unsafe) {
+  // On a graph the rounds are m + d - 1 (Theorem 4), checked below, and this bound does not apply.
+  if (algorithm === 'sm' && options.graph === undefined && generals < rounds + 2 && !unsafe) {
     throw new ByzantineInputError(
       'generals',
       `SM(${rounds}) needs at least m + 2 = ${rounds + 2} generals, got ${generals} (pass unsafe to run it anyway)`,
@@ -153,6 +181,24 @@ export function configure(options: RunOptions): RunConfig {
       'traitors',
       `${algorithm.toUpperCase()}(${rounds}) tolerates at most m = ${rounds} traitors, got ${traitors.length} (pass unsafe to run it anyway)`,
     );
+  }
+  const neighbours = options.graph === undefined ? undefined : adjacencyOf(options.graph, generals);
+  if (neighbours !== undefined) {
+    if (algorithm !== 'sm')
+      throw new ByzantineInputError('graph', 'a communication graph is supported for SM only (Theorem 4); OM(m, p) is not implemented');
+    const loyal = Array.from({ length: generals }, (_, id) => id).filter((id) => !traitors.includes(id));
+    const d = diameter(neighbours, loyal);
+    if (d === Number.POSITIVE_INFINITY && !unsafe)
+      throw new ByzantineInputError(
+        'graph',
+        'the loyal generals do not form a connected subgraph, so no algorithm can reach them all (pass unsafe to run it anyway)',
+      );
+    const needed = traitors.length + d - 1;
+    if (rounds < needed && !unsafe)
+      throw new ByzantineInputError(
+        'rounds',
+        `SM on this graph needs m + d - 1 = ${needed} rounds (m = ${traitors.length} traitors, loyal diameter d = ${d}), got ${rounds} (pass unsafe to run it anyway)`,
+      );
   }
   const workers = options.workers === undefined ? undefined : integer(options.workers, 'workers', 1);
   const maxMessages = options.maxMessages === undefined ? 2_000_000_000 : integer(options.maxMessages, 'maxMessages', 1);
@@ -183,5 +229,6 @@ export function configure(options: RunOptions): RunConfig {
     unsafe,
     workers,
     domain: new ValueDomain(order, strategy.custom?.values),
+    neighbours,
   };
 }

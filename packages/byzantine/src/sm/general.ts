@@ -19,6 +19,8 @@ export interface SmSettings {
   readonly strategyCode: number;
   readonly seed: number;
   readonly values: readonly string[];
+  /** Neighbour lists of the communication graph; undefined when every pair is connected. */
+  readonly neighbours: readonly (readonly number[])[] | undefined;
 }
 
 export function smSettings(config: RunConfig): SmSettings {
@@ -30,6 +32,7 @@ export function smSettings(config: RunConfig): SmSettings {
     strategyCode: config.strategyCode,
     seed: config.seed,
     values: config.domain.values,
+    neighbours: config.neighbours,
   };
 }
 
@@ -49,7 +52,8 @@ export type TraitorChoice = (sender: number, recipient: number, signers: readonl
  * One general of SM(m) (Lamport, Shostak and Pease, section 4). The commander signs its order
  * and sends it to every lieutenant. A lieutenant that receives a valid chain carrying a value it
  * has not seen adds it to V and, while the chain has at most m signers, countersigns and relays
- * it to every lieutenant not yet on the chain. Invalid chains are discarded. It decides
+ * it to every lieutenant not yet on the chain (on a communication graph, every such neighbour:
+ * section 5). Invalid chains are discarded. It decides
  * choice(V): the one value if |V| = 1, else RETREAT.
  */
 export class SmGeneral {
@@ -74,6 +78,7 @@ export class SmGeneral {
     const out: Envelope[] = [];
     const honest = signOrder(this.settings.order, this.key);
     for (let to = 1; to < this.settings.generals; to++) {
+      if (!this.#adjacent(to)) continue;
       if (!this.traitor) {
         out.push({ from: 0, to, message: honest });
         continue;
@@ -96,12 +101,17 @@ export class SmGeneral {
       this.#values.add(message.value);
       if (message.signers.length > this.settings.rounds) continue;
       for (let to = 1; to < this.settings.generals; to++) {
-        if (to === this.id || message.signers.includes(to)) continue;
+        if (to === this.id || message.signers.includes(to) || !this.#adjacent(to)) continue;
         const relayed = this.#relay(message, to);
         if (relayed !== undefined) out.push({ from: this.id, to, message: relayed });
       }
     }
     return out;
+  }
+
+  /** Whether a message can go to `to` directly: always on a complete graph, else only along an edge. */
+  #adjacent(to: number): boolean {
+    return this.settings.neighbours === undefined || this.settings.neighbours[this.id]!.includes(to);
   }
 
   #relay(message: SignedMessage, to: number): SignedMessage | undefined {
