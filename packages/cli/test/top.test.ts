@@ -94,3 +94,50 @@ describe('myrmex top', () => {
     expect(out.join('\n')).toMatch(/cannot reach the queen at http:\/\/127\.0\.0\.1:9: start it with `myrmex serve`/);
   });
 });
+
+describe('myrmex definitions and myrmex ants', () => {
+  let server: RunningServer;
+  let dir: string;
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'myrmex-lists-'));
+    server = await serve({ port: 0, handleSignals: false, dbPath: join(dir, 'queen.db'), logger: createLogger({ write: () => {} }) });
+    for (const name of ['alpha', 'beta', 'gamma']) {
+      await fetch(`${server.url}/api/jobs/definitions`, {
+        method: 'POST',
+        headers: { 'content-type': 'text/yaml' },
+        body: `job_type: ${name}\ntasks:\n  - task_type: a\n    script: [echo ${name}]\n`,
+      });
+    }
+  });
+  afterAll(async () => {
+    await server.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const run = async (...args: string[]) => {
+    const out: string[] = [];
+    const code = await main([...args, '--server', server.url], { out: (t) => out.push(t), err: (t) => out.push(t) });
+    return { code, text: out.join('\n') };
+  };
+
+  it('pages definitions with --limit and --offset, as a table or as JSON', async () => {
+    const first = await run('definitions', '--limit', '2', '--json');
+    expect(first.code).toBe(0);
+    const page = JSON.parse(first.text) as { items: { job_type: string }[]; total: number; offset: number };
+    expect(page.total).toBe(3);
+    const rest = JSON.parse((await run('definitions', '--limit', '2', '--offset', '2', '--json')).text) as {
+      items: { job_type: string }[];
+    };
+    expect([...page.items, ...rest.items].map((d) => d.job_type).sort()).toEqual(['alpha', 'beta', 'gamma']);
+    const table = await run('definitions', '--limit', '2');
+    expect(table.text).toMatch(/^type\s+version\s+tasks/m);
+    expect(table.text).toContain('1-2 of 3 (use --offset for more)');
+  });
+
+  it('lists the ants with their capacity, as a table or as JSON', async () => {
+    const json = JSON.parse((await run('ants', '--json')).text) as { items: { id: string; capacity: number }[]; total: number };
+    expect(json.total).toBe(1);
+    expect(json.items[0]?.capacity).toBe(4);
+    expect((await run('ants')).text).toMatch(/embedded@\S+\s+0\/4\s+SHELL/);
+    expect((await run('ants', '--offset', '5')).text).toBe('no ants at offset 5 (1 in all)');
+  });
+});

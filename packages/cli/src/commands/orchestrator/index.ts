@@ -1,4 +1,5 @@
 import type { RegisterCommands } from '../../context.js';
+import { registerListCommands } from '../lists/index.js';
 import { registerTopCommand } from '../top/index.js';
 import { registerDefinitionCommands } from './definitions.js';
 import { registerLogCommands } from './logs.js';
@@ -12,4 +13,5 @@ export const registerOrchestrator: RegisterCommands = (program, context) => {
   registerRequestCommands(program, context);
   registerLogCommands(program, context);
   registerTopCommand(program, context);
+  registerListCommands(program, context);
 };
