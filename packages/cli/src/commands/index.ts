@@ -3,6 +3,7 @@ import { registerByzantine } from './byzantine/index.js';
 import { registerInfo } from './info.js';
 import { registerOrchestrator } from './orchestrator/index.js';
 import { registerPostmortem } from './postmortem/index.js';
+import { registerSaga } from './saga/index.js';
 import { registerSim } from './sim/index.js';
 
 /** Every command family of the myrmex binary; a package's family is added here when it lands. */
@@ -12,4 +13,5 @@ export const commandFamilies: readonly RegisterCommands[] = [
   registerPostmortem,
   registerByzantine,
   registerSim,
+  registerSaga,
 ];
