@@ -40,6 +40,8 @@ export interface PendingJob {
   readonly tags?: readonly string[];
   readonly priority: number;
   readonly submittedAt: number;
+  /** Submission order, for jobs submitted in the same millisecond (a store's sequence). */
+  readonly seq?: number;
   /** Not to be started before this time (scheduled_at, or a hold's retry time). */
   readonly notBefore?: number;
   /** Absolute deadline, ms. */

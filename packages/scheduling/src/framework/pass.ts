@@ -170,7 +170,7 @@ export function schedulePass(snapshot: Snapshot, plugins: readonly Plugin[], opt
       const verdict = plugin.queueSort!(a, b, context);
       if (verdict !== 0) return verdict;
     }
-    return a.submittedAt - b.submittedAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+    return a.submittedAt - b.submittedAt || (a.seq ?? 0) - (b.seq ?? 0) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
   };
   const admitters = plugins.filter((p) => p.admit);
   const preFilters = plugins.filter((p) => p.preFilter);

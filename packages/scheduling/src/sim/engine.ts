@@ -135,8 +135,10 @@ export function simulate(workload: Workload, profile: SimProfile, options: SimOp
   let meanRuntime = 0;
   let completed = 0;
 
+  const order = new Map(workload.jobs.map((job, i) => [job.id, i]));
   const toPending = (job: SimJob, extra: Partial<PendingJob> = {}): PendingJob => ({
     id: job.id,
+    seq: order.get(job.id)!,
     jobType: job.jobType ?? 'job',
     tenant: job.tenant,
     ...(job.user !== undefined && { user: job.user }),

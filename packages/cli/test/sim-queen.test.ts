@@ -1,0 +1,54 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { frameworkPolicy, Queen } from '@myrmex/orchestrator';
+import { parseProfile, type SimJob, simulate } from '@myrmex/scheduling';
+import { afterEach, describe, expect, it } from 'vitest';
+
+let dir: string | undefined;
+let queen: Queen | undefined;
+afterEach(async () => {
+  await queen?.stop();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+const PROFILE = 'name: priority-fifo\nplugins:\n  - priority\n  - fcfs\n';
+
+describe('the live queen on a scheduling profile', () => {
+  it('starts the same small workload in the same order as the simulator', async () => {
+    const priorities = [1, 5, 3, 5, 0, 9, 3, 1];
+    dir = await mkdtemp(join(tmpdir(), 'myrmex-sim-queen-'));
+    queen = await Queen.open({
+      dbPath: join(dir, 'q.db'),
+      ant: { capacity: 1 },
+      pollIntervalMs: 50,
+      policy: frameworkPolicy(parseProfile(PROFILE)),
+    });
+    await queen.start();
+    await queen.applyDefinition('job_type: step\ntasks:\n  - task_type: run\n    script: ["true"]\n');
+    // Everything becomes due at one instant, so the order is the profile's, not the order of arrival.
+    const due = new Date(Date.now() + 1_500);
+    const ids: string[] = [];
+    for (const priority of priorities) ids.push((await queen.submit({ jobType: 'step', priority, scheduledAt: due })).id);
+    const deadline = Date.now() + 30_000;
+    let jobs = await Promise.all(ids.map((id) => queen!.getJob(id)));
+    while (jobs.some((j) => j?.state !== 'COMPLETED') && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      jobs = await Promise.all(ids.map((id) => queen!.getJob(id)));
+    }
+    expect(jobs.map((j) => j?.state)).toEqual(priorities.map(() => 'COMPLETED'));
+    const live = [...jobs].sort((a, b) => a!.startedAt!.getTime() - b!.startedAt!.getTime()).map((j) => ids.indexOf(j!.id));
+
+    const workload: SimJob[] = priorities.map((priority, i) => ({
+      id: `job${i}`,
+      arrival: 0,
+      duration: 10,
+      priority,
+      resources: { cpu: 1 },
+      tenant: 'default',
+    }));
+    const simulated = simulate({ jobs: workload, ants: [{ id: 'ant', capacity: { cpu: 1 } }] }, parseProfile(PROFILE));
+    expect(live).toEqual(simulated.startOrder.map((id) => Number(id.slice(3))));
+    expect(live).toEqual([5, 1, 3, 2, 6, 0, 7, 4]);
+  });
+});
