@@ -15,6 +15,9 @@ export {
 export { omMessageCount, omMessagesSentBy } from './core/paths.js';
 export type { RunResult } from './core/result.js';
 export { ATTACK, RETREAT } from './core/values.js';
+export type { Adjacency } from './graph/distances.js';
+export { type RegularLieContext, type RegularRunOptions, type RegularRunResult, runOmRegular } from './graph/om-regular.js';
+export { isRegular, type RegularSet, regularSet } from './graph/regular.js';
 export {
   ARTICLE_GENERALS,
   type BenchCase,

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { diameter } from '../src/core/graph.js';
+import { diameter } from '../src/graph/distances.js';
 import { configure, runByzantine, STRATEGY_NAMES } from '../src/index.js';
 
 type Edge = readonly [number, number];
@@ -49,7 +49,9 @@ describe('SM(m) on a communication graph (section 5)', () => {
       'graph[0]: general 4 is out of range 0..3',
     );
     expect(() => configure({ algorithm: 'sm', generals: 4, rounds: 3, graph: [[2, 2]] })).toThrow('graph[0]: joins general 2 to itself');
-    expect(() => configure({ generals: 4, rounds: 1, graph: path(4) })).toThrow('graph: a communication graph is supported for SM only');
+    expect(() => configure({ generals: 4, rounds: 1, graph: path(4) })).toThrow(
+      'graph: a communication graph is supported for SM here; run OM on a p-regular graph with runOmRegular',
+    );
   });
 
   it('Theorem 4: with at most m traitors and a connected loyal subgraph of diameter d, SM(m + d - 1) satisfies IC1 and IC2', async () => {

@@ -1,4 +1,4 @@
-import { type Adjacency, diameter } from './graph.js';
+import { type Adjacency, diameter } from '../graph/distances.js';
 import { ATTACK, ValueDomain } from './values.js';
 
 export type Algorithm = 'om' | 'sm';
@@ -185,7 +185,10 @@ export function configure(options: RunOptions): RunConfig {
   const neighbours = options.graph === undefined ? undefined : adjacencyOf(options.graph, generals);
   if (neighbours !== undefined) {
     if (algorithm !== 'sm')
-      throw new ByzantineInputError('graph', 'a communication graph is supported for SM only (Theorem 4); OM(m, p) is not implemented');
+      throw new ByzantineInputError(
+        'graph',
+        'a communication graph is supported for SM here; run OM on a p-regular graph with runOmRegular',
+      );
     const loyal = Array.from({ length: generals }, (_, id) => id).filter((id) => !traitors.includes(id));
     const d = diameter(neighbours, loyal);
     if (d === Number.POSITIVE_INFINITY && !unsafe)
