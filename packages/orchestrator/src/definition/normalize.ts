@@ -72,7 +72,16 @@ export function normalizeJobDefinition(raw: RawJobDefinition): JobDefinition {
   );
 }
 
+/** Formicary's HTTP tasks may give the URL as the first script line instead of `url`. */
+function httpUrl(raw: RawTaskDefinition, method: string): { readonly url?: string; readonly script: readonly string[] } {
+  const script = raw.script ?? [];
+  if (raw.url !== undefined || !method.startsWith('HTTP_') || script.length === 0) return { url: raw.url, script };
+  return { url: script[0]!.trim(), script: script.slice(1) };
+}
+
 function normalizeTask(raw: RawTaskDefinition): TaskDefinition {
+  const method = raw.method ?? defaultMethod(raw);
+  const http = httpUrl(raw, method);
   const backoffInput = raw.backoff;
   const strategy = typeof backoffInput === 'string' ? backoffInput : (backoffInput?.strategy ?? 'fixed');
   const delayBetweenRetriesMs = optionalMs(raw.delay_between_retries) ?? defaultBaseDelayMs(strategy);
@@ -86,8 +95,8 @@ function normalizeTask(raw: RawTaskDefinition): TaskDefinition {
   return withOptional(
     {
       taskType: raw.task_type,
-      method: raw.method ?? defaultMethod(raw),
-      script: [...(raw.script ?? [])],
+      method,
+      script: [...http.script],
       environment: texts(raw.environment),
       variables: { ...raw.variables },
       retry: raw.retry ?? 0,
@@ -118,7 +127,7 @@ function normalizeTask(raw: RawTaskDefinition): TaskDefinition {
       timeoutMs: optionalMs(raw.timeout),
       onCompleted: raw.on_completed,
       onFailed: raw.on_failed,
-      url: raw.url,
+      url: http.url,
       body: raw.body,
       container: raw.container,
       workingDir: raw.working_dir,

@@ -200,3 +200,37 @@ describe('round trips', () => {
     );
   });
 });
+
+describe('Formicary forms', () => {
+  it('an HTTP task may give its URL as the first script line', () => {
+    const definition = parseJobDefinition(
+      [
+        'job_type: http',
+        'tasks:',
+        '  - task_type: get',
+        '    method: HTTP_GET',
+        '    script:',
+        '      - https://example.test/todos/1',
+      ].join('\n'),
+    );
+    expect(definition.tasks[0]).toMatchObject({ url: 'https://example.test/todos/1', script: [] });
+  });
+
+  it('a task without a method runs on KUBERNETES when it has a container, SHELL otherwise; job tags may be one string', () => {
+    const definition = parseJobDefinition(
+      [
+        'job_type: k',
+        'tags: ci, nightly',
+        'tasks:',
+        '  - task_type: a',
+        '    container: { image: alpine }',
+        '    script: [ls]',
+        '    on_completed: b',
+        '  - task_type: b',
+        '    script: [ls]',
+      ].join('\n'),
+    );
+    expect(definition.tasks.map((task) => task.method)).toEqual(['KUBERNETES', 'SHELL']);
+    expect(definition.tags).toEqual(['ci', 'nightly']);
+  });
+});

@@ -173,3 +173,16 @@ gate.describe('a Formicary container task from its definition', () => {
     expect(result.logs.filter((line) => line.stream === 'stdout').map((line) => line.text)).toEqual(['hi', 'cleaned']);
   });
 });
+
+gate.describe('KUBERNETES tasks on an ant configured to run them on its container engine', () => {
+  it("runs the pod's main container and its services, labelled with pod_labels", async () => {
+    const executor = createContainerExecutor({ socketPath: SOCKET, antId: ANT, method: 'KUBERNETES' });
+    expect(executor.method).toBe('KUBERNETES');
+    const result = await run(executor, {
+      ...spec({ method: 'KUBERNETES', script: ['echo in a pod'] }),
+      container: container({ labels: { app: 'web' } }),
+    });
+    expect(result.result).toEqual({ exitCode: 0, succeeded: true });
+    expect(result.logs.some((line) => line.text === 'in a pod')).toBe(true);
+  });
+});
