@@ -48,6 +48,11 @@ function postgresDialect(db: Kysely<unknown>, url: string, onError: (error: unkn
     try {
       await client.connect();
       await client.query(`LISTEN ${CHANGE_CHANNEL}`);
+      // Closed while connecting: this connection must not outlive the store.
+      if (closed) {
+        await client.end().catch(() => undefined);
+        return;
+      }
       listener = client;
     } catch (error) {
       await client.end().catch(() => undefined);

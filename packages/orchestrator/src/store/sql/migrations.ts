@@ -43,7 +43,7 @@ const SCHEMA_1 = `
     deadline_at $BIG,
     revision $BIG NOT NULL DEFAULT 0
   );
-  CREATE INDEX jobs_due ON jobs (priority DESC, seq) WHERE state = 'PENDING';
+  CREATE INDEX jobs_due ON jobs (state, priority DESC, seq);
   CREATE INDEX jobs_type_state ON jobs (job_type, state);
   CREATE INDEX jobs_state_seq ON jobs (state, seq);
   CREATE INDEX jobs_deadline ON jobs (deadline_at) WHERE deadline_at IS NOT NULL AND stop IS NULL;
@@ -62,9 +62,11 @@ const SCHEMA_1 = `
     not_before $BIG,
     ended_at $BIG,
     kill TEXT,
+    priority INTEGER NOT NULL DEFAULT 0,
+    job_seq $BIG NOT NULL DEFAULT 0,
     PRIMARY KEY (job_id, task_type)
   );
-  CREATE INDEX tasks_ready ON tasks (job_id) WHERE state = 'READY';
+  CREATE INDEX tasks_ready ON tasks (priority DESC, job_seq, position) WHERE state = 'READY';
   CREATE INDEX tasks_waiting ON tasks (not_before) WHERE state = 'READY' AND not_before IS NOT NULL;
   CREATE TABLE attempts (
     job_id TEXT NOT NULL,

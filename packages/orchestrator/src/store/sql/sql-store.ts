@@ -1,6 +1,6 @@
 import { type Kysely, type RawBuilder, sql } from 'kysely';
 import type { JobDefinition } from '../../definition/model.js';
-import { ADMITTED_JOB_STATES, type JobState, RUNNABLE_JOB_STATES } from '../../domain/states.js';
+import { ADMITTED_JOB_STATES, type JobState } from '../../domain/states.js';
 import type { AntInfo, ApplyResult, DefinitionVersion, JobQuery, LogLine, Page, TimelineEvent } from '../../domain/types.js';
 import {
   type AttemptRow,
@@ -18,6 +18,7 @@ import {
   StoreError,
   type TaskRow,
 } from '../store.js';
+import { hotQueries, list, RUNNABLE, STARTABLE } from './hot-queries.js';
 import type { DialectName } from './migrations.js';
 import { type Row, toAnt, toAttempt, toDefinition, toEvent, toJob, toLog, toReadyTask, toTask } from './rows.js';
 
@@ -75,11 +76,7 @@ function sqlValue(value: unknown): unknown {
   return value;
 }
 
-const list = (values: readonly unknown[]) => sql.join(values.map((v) => sql`${v}`));
-const RUNNABLE = list(RUNNABLE_JOB_STATES);
 const ADMITTED = list(ADMITTED_JOB_STATES);
-/** Jobs whose READY tasks may start: runnable and not cancelled (a timed-out job still runs its always_run tasks). */
-const STARTABLE = sql`j.state IN (${RUNNABLE}) AND (j.stop IS NULL OR j.stop = 'timeout')`;
 
 async function rows(query: RawBuilder<unknown>, db: Executor): Promise<Row[]> {
   return (await query.execute(db)).rows as Row[];
@@ -223,8 +220,11 @@ export class SqlStore implements JobStore {
         tx,
       );
       if (job.taskTypes.length > 0) {
-        const values = sql.join(job.taskTypes.map((taskType, position) => sql`(${job.id}, ${taskType}, ${position}, 'PENDING')`));
-        await sql`INSERT INTO tasks (job_id, task_type, position, state) VALUES ${values}`.execute(tx);
+        // The job's priority and order ride on its tasks, so the ready queue is read in order from one index.
+        const values = sql.join(
+          job.taskTypes.map((taskType, position) => sql`(${job.id}, ${taskType}, ${position}, 'PENDING', ${job.priority}, ${row!.seq})`),
+        );
+        await sql`INSERT INTO tasks (job_id, task_type, position, state, priority, job_seq) VALUES ${values}`.execute(tx);
       }
       const events = await this.events(tx, [{ jobId: job.id, to: 'PENDING', at: job.submittedAt, reason: 'submitted' }]);
       return { value: { job: toJob(row!), events }, jobs: [job.id] };
@@ -232,7 +232,7 @@ export class SqlStore implements JobStore {
   }
 
   async job(id: string): Promise<JobRow | undefined> {
-    const row = await one(sql`SELECT * FROM jobs WHERE id = ${id}`, await this.read());
+    const row = await one(hotQueries.job(id), await this.read());
     return row ? toJob(row) : undefined;
   }
 
@@ -250,7 +250,7 @@ export class SqlStore implements JobStore {
   }
 
   async tasks(jobId: string): Promise<readonly TaskRow[]> {
-    return (await rows(sql`SELECT * FROM tasks WHERE job_id = ${jobId} ORDER BY position`, await this.read())).map(toTask);
+    return (await rows(hotQueries.tasks(jobId), await this.read())).map(toTask);
   }
 
   async attempts(jobId: string): Promise<readonly AttemptRow[]> {
@@ -264,7 +264,7 @@ export class SqlStore implements JobStore {
   }
 
   async timeline(jobId: string): Promise<readonly TimelineEvent[]> {
-    return (await rows(sql`SELECT * FROM events WHERE job_id = ${jobId} ORDER BY seq`, await this.read())).map(toEvent);
+    return (await rows(hotQueries.timeline(jobId), await this.read())).map(toEvent);
   }
 
   async apply(jobId: string, changes: Changes): Promise<readonly TimelineEvent[] | undefined> {
@@ -426,12 +426,7 @@ export class SqlStore implements JobStore {
   }
 
   async duePendingJobs(now: number, limit: number, offset = 0): Promise<readonly JobRow[]> {
-    return (
-      await rows(
-        sql`SELECT * FROM jobs WHERE state = 'PENDING' AND scheduled_at <= ${now} ORDER BY priority DESC, seq LIMIT ${limit} OFFSET ${offset}`,
-        await this.read(),
-      )
-    ).map(toJob);
+    return (await rows(hotQueries.duePendingJobs(now, limit, offset), await this.read())).map(toJob);
   }
 
   async activeJobsByType(): Promise<ReadonlyMap<string, number>> {
@@ -443,24 +438,11 @@ export class SqlStore implements JobStore {
   }
 
   async readyTasks(now: number, limit: number, offset = 0): Promise<readonly ReadyTask[]> {
-    return (
-      await rows(
-        sql`SELECT t.job_id, t.task_type, j.job_type, j.version, j.priority, j.submitted_at, j.seq
-            FROM tasks t JOIN jobs j ON j.id = t.job_id
-            WHERE t.state = 'READY' AND (t.not_before IS NULL OR t.not_before <= ${now}) AND ${STARTABLE}
-            ORDER BY j.priority DESC, j.seq, t.position LIMIT ${limit} OFFSET ${offset}`,
-        await this.read(),
-      )
-    ).map(toReadyTask);
+    return (await rows(hotQueries.readyTasks(now, limit, offset), await this.read())).map(toReadyTask);
   }
 
   async expiredJobs(now: number): Promise<readonly JobRow[]> {
-    return (
-      await rows(
-        sql`SELECT * FROM jobs WHERE deadline_at IS NOT NULL AND stop IS NULL AND deadline_at <= ${now} AND state IN (${RUNNABLE}) ORDER BY seq`,
-        await this.read(),
-      )
-    ).map(toJob);
+    return (await rows(hotQueries.expiredJobs(now), await this.read())).map(toJob);
   }
 
   async nextWakeAt(): Promise<number | undefined> {
@@ -487,12 +469,7 @@ export class SqlStore implements JobStore {
   }
 
   async expiredAttempts(now: number, limit: number): Promise<readonly AttemptRow[]> {
-    return (
-      await rows(
-        sql`SELECT * FROM attempts WHERE state = 'EXECUTING' AND lease_until < ${now} ORDER BY lease_until LIMIT ${limit}`,
-        await this.read(),
-      )
-    ).map(toAttempt);
+    return (await rows(hotQueries.expiredAttempts(now, limit), await this.read())).map(toAttempt);
   }
 
   async renewLeases(owner: string, until: number): Promise<number> {
@@ -516,13 +493,7 @@ export class SqlStore implements JobStore {
 
   async logs(jobId: string, query: LogQuery = {}): Promise<readonly LogLine[]> {
     const limit = Math.max(1, Math.min(query.limit ?? 10_000, 100_000));
-    const task = query.taskType === undefined ? sql`` : sql`AND task_type = ${query.taskType}`;
-    return (
-      await rows(
-        sql`SELECT * FROM logs WHERE job_id = ${jobId} AND seq > ${query.afterSeq ?? 0} ${task} ORDER BY seq LIMIT ${limit}`,
-        await this.read(),
-      )
-    ).map(toLog);
+    return (await rows(hotQueries.logs(jobId, query.afterSeq ?? 0, limit, query.taskType), await this.read())).map(toLog);
   }
 
   async acquireLease(name: string, holder: string, ttlMs: number, now: number, takeFrom?: string): Promise<LeaseResult> {

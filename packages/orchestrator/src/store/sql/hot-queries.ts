@@ -1,0 +1,35 @@
+import { type RawBuilder, sql } from 'kysely';
+import { RUNNABLE_JOB_STATES } from '../../domain/states.js';
+
+/**
+ * The queries every queen runs all the time, in one place so test/store/plans.test.ts can check
+ * with EXPLAIN that each is an index range scan (or an ordered walk of a partial index holding only
+ * the rows it wants), never a scan or a sort of the whole history.
+ */
+
+export const list = (values: readonly unknown[]) => sql.join(values.map((v) => sql`${v}`));
+export const RUNNABLE = list(RUNNABLE_JOB_STATES);
+/** Jobs whose READY tasks may start: runnable and not cancelled (a timed-out job still runs its always_run tasks). */
+export const STARTABLE = sql`j.state IN (${RUNNABLE}) AND (j.stop IS NULL OR j.stop = 'timeout')`;
+
+export const hotQueries = {
+  job: (id: string) => sql`SELECT * FROM jobs WHERE id = ${id}`,
+  tasks: (jobId: string) => sql`SELECT * FROM tasks WHERE job_id = ${jobId} ORDER BY position`,
+  timeline: (jobId: string) => sql`SELECT * FROM events WHERE job_id = ${jobId} ORDER BY seq`,
+  logs: (jobId: string, afterSeq: number, limit: number, taskType?: string) =>
+    sql`SELECT * FROM logs WHERE job_id = ${jobId} AND seq > ${afterSeq} ${taskType === undefined ? sql`` : sql`AND task_type = ${taskType}`} ORDER BY seq LIMIT ${limit}`,
+  duePendingJobs: (now: number, limit: number, offset: number) =>
+    sql`SELECT * FROM jobs WHERE state = 'PENDING' AND scheduled_at <= ${now} ORDER BY priority DESC, seq LIMIT ${limit} OFFSET ${offset}`,
+  // CROSS JOIN: SQLite keeps tasks as the outer loop, walking the ready index in order (PostgreSQL plans it as a join).
+  readyTasks: (now: number, limit: number, offset: number) =>
+    sql`SELECT t.job_id, t.task_type, j.job_type, j.version, j.priority, j.submitted_at, j.seq
+        FROM tasks t CROSS JOIN jobs j
+        WHERE j.id = t.job_id AND t.state = 'READY' AND (t.not_before IS NULL OR t.not_before <= ${now}) AND ${STARTABLE}
+        ORDER BY t.priority DESC, t.job_seq, t.position LIMIT ${limit} OFFSET ${offset}`,
+  // A deadline is set only while a job runs (cleared when it ends or goes back to PENDING), so
+  // leaving out PAUSED ones is enough; the supervisor checks the state again before timing one out.
+  expiredJobs: (now: number) =>
+    sql`SELECT * FROM jobs WHERE deadline_at IS NOT NULL AND stop IS NULL AND deadline_at <= ${now} AND state <> 'PAUSED' ORDER BY deadline_at`,
+  expiredAttempts: (now: number, limit: number) =>
+    sql`SELECT * FROM attempts WHERE state = 'EXECUTING' AND lease_until < ${now} ORDER BY lease_until LIMIT ${limit}`,
+} satisfies Record<string, (...args: never[]) => RawBuilder<unknown>>;

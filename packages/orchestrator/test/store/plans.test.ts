@@ -1,0 +1,85 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { postgres } from '@myrmex/test-utils';
+import BetterSqlite3 from 'better-sqlite3';
+import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import pg from 'pg';
+import { afterAll, describe, expect, it } from 'vitest';
+import { PostgresStore, SqliteStore } from '../../src/index.js';
+import { hotQueries } from '../../src/store/sql/hot-queries.js';
+
+/**
+ * Every query a queen runs all the time must read only what it needs however long the history:
+ * an index range scan, or an ordered walk of a partial index that holds only the wanted rows.
+ * Never a scan of a table, never a sort of the whole queue.
+ */
+const NOW = 1_900_000_000_000;
+// A job's own tasks may be sorted: they are as many as its definition has tasks, whatever the history.
+const SORT_OK = new Set(['tasks']);
+const samples = [
+  ['job', hotQueries.job('j1')],
+  ['tasks', hotQueries.tasks('j1')],
+  ['timeline', hotQueries.timeline('j1')],
+  ['logs', hotQueries.logs('j1', 10, 1000)],
+  ['logs of a task', hotQueries.logs('j1', 10, 1000, 'a')],
+  ['duePendingJobs', hotQueries.duePendingJobs(NOW, 500, 0)],
+  ['readyTasks', hotQueries.readyTasks(NOW, 64, 0)],
+  ['expiredJobs', hotQueries.expiredJobs(NOW)],
+  ['expiredAttempts', hotQueries.expiredAttempts(NOW, 100)],
+] as const;
+
+const dir = mkdtempSync(join(tmpdir(), 'myrmex-plans-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('hot queries on SQLite (EXPLAIN QUERY PLAN)', () => {
+  it('are index searches or walks of partial indexes, with no full scan and no sort', async () => {
+    const path = join(dir, 'plans.db');
+    const store = SqliteStore.open({ path });
+    await store.opened();
+    await store.close();
+    const raw = new BetterSqlite3(path);
+    const db = new Kysely<unknown>({ dialect: new SqliteDialect({ database: raw }) });
+    try {
+      for (const [name, query] of samples) {
+        const compiled = query.compile(db);
+        const plan = (raw.prepare(`EXPLAIN QUERY PLAN ${compiled.sql}`).all(...compiled.parameters) as { detail: string }[])
+          .map((row) => row.detail)
+          .join('; ');
+        expect(plan, name).not.toMatch(/\bSCAN (jobs|tasks|attempts|events|logs|j|t)\b(?! USING (COVERING )?INDEX)/);
+        if (!SORT_OK.has(name)) expect(plan, name).not.toMatch(/TEMP B-TREE/);
+      }
+    } finally {
+      await db.destroy();
+    }
+  });
+});
+
+const gate = await postgres();
+gate.describe('hot queries on PostgreSQL (EXPLAIN)', () => {
+  it('can all be served by an index: with sequential scans priced out, none is chosen and nothing is sorted', async () => {
+    const fresh = await gate.freshDatabase();
+    const store = PostgresStore.open({ url: fresh.url });
+    await store.opened();
+    await store.close();
+    const pool = new pg.Pool({ connectionString: fresh.url, max: 1 });
+    pool.on('error', () => undefined);
+    const db = new Kysely<unknown>({ dialect: new PostgresDialect({ pool }) });
+    const client = await pool.connect();
+    try {
+      await client.query('SET enable_seqscan = off');
+      await client.query('SET enable_bitmapscan = off');
+      for (const [name, query] of samples) {
+        const compiled = query.compile(db);
+        const { rows } = await client.query(`EXPLAIN ${compiled.sql}`, [...compiled.parameters]);
+        const plan = rows.map((row: Record<string, string>) => row['QUERY PLAN']).join('\n');
+        expect(plan, name).not.toMatch(/Seq Scan/);
+        if (!SORT_OK.has(name)) expect(plan, name).not.toMatch(/\bSort\b/);
+      }
+    } finally {
+      client.release();
+      await db.destroy();
+      await fresh.dispose();
+    }
+  });
+});
