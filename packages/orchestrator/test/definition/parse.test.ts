@@ -5,6 +5,18 @@ import { DEFAULT_PRIORITY, type JobDefinition, parseJobDefinition, toDefinitionD
 import { validDocument } from './arbitraries.js';
 import { lines } from './helpers.js';
 
+/** What a task without any of Formicary's container, artifact or control keys normalises to. */
+const FORMICARY_TASK_DEFAULTS = {
+  beforeScript: [],
+  afterScript: [],
+  hostNetwork: false,
+  privileged: false,
+  services: [],
+  placement: { nodeSelector: {}, podLabels: {} },
+  reportStdout: false,
+  awaitForkedTasks: [],
+};
+
 describe('parseJobDefinition normalises', () => {
   it('fills every default and converts durations to ms', () => {
     const definition = parseJobDefinition(lines('job_type: defaults', 'tasks:', '  - task_type: a', '    script: [echo a]'));
@@ -35,14 +47,7 @@ describe('parseJobDefinition normalises', () => {
           tags: [],
           headers: {},
           query: {},
-          beforeScript: [],
-          afterScript: [],
-          hostNetwork: false,
-          privileged: false,
-          services: [],
-          placement: { nodeSelector: {}, podLabels: {} },
-          reportStdout: false,
-          awaitForkedTasks: [],
+          ...FORMICARY_TASK_DEFAULTS,
         },
       ],
     });
@@ -116,14 +121,7 @@ describe('parseJobDefinition normalises', () => {
       headers: { 'X-Retry': '3', Accept: 'application/json' },
       query: { dry: 'true' },
       body: { name: '{{.Region}}', sizes: [1, 2] },
-      beforeScript: [],
-      afterScript: [],
-      hostNetwork: false,
-      privileged: false,
-      services: [],
-      placement: { nodeSelector: {}, podLabels: {} },
-      reportStdout: false,
-      awaitForkedTasks: [],
+      ...FORMICARY_TASK_DEFAULTS,
     });
     expect(definition.tasks[1]).toMatchObject({
       environment: { PORT: '8080', DEBUG: 'false' },
