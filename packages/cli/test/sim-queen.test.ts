@@ -1,9 +1,11 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { frameworkPolicy, Queen } from '@myrmex/orchestrator';
+import { frameworkPolicy, Queen, serve } from '@myrmex/orchestrator';
 import { parseProfile, type SimJob, simulate } from '@myrmex/scheduling';
 import { afterEach, describe, expect, it } from 'vitest';
+import { main } from '../src/index.js';
+import { capture } from './support/capture.js';
 
 let dir: string | undefined;
 let queen: Queen | undefined;
@@ -50,5 +52,49 @@ describe('the live queen on a scheduling profile', () => {
     const simulated = simulate({ jobs: workload, ants: [{ id: 'ant', capacity: { cpu: 1 } }] }, parseProfile(PROFILE));
     expect(live).toEqual(simulated.startOrder.map((id) => Number(id.slice(3))));
     expect(live).toEqual([5, 1, 3, 2, 6, 0, 7, 4]);
+  });
+});
+
+describe('myrmex serve --scheduler', () => {
+  it('refuses a bad profile before listening, naming file, line and field', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'myrmex-sim-queen-'));
+    const profile = join(dir, 'bad.yaml');
+    await writeFile(profile, 'plugins:\n  - priority: { aging: { interval: never } }\n');
+    const { io, err } = capture();
+    expect(await main(['serve', '--port', '0', '--db', join(dir, 'q.db'), '--scheduler', profile], io)).toBe(1);
+    expect(err.join('\n')).toMatch(/bad\.yaml:2:\d+: plugins\[0\]\.priority\.aging\.interval: 'never' is not a duration/);
+    const missing = capture();
+    expect(await main(['serve', '--port', '0', '--scheduler', join(dir, 'none.yaml')], missing.io)).toBe(2);
+    expect(missing.err.join('\n')).toMatch(/--scheduler: cannot read .*none\.yaml' \(ENOENT\)/);
+  });
+
+  it('runs the queen of the server on the profile', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'myrmex-sim-queen-'));
+    // Submitted lowest priority first, all due at one instant: the profile, not arrival, decides the order.
+    const profile = parseProfile('name: by-priority\nplugins:\n  - priority\n');
+    const server = await serve({
+      port: 0,
+      db: join(dir, 's.db'),
+      handleSignals: false,
+      json: true,
+      policy: frameworkPolicy(profile),
+      capacity: 1,
+    });
+    try {
+      await server.queen.applyDefinition('job_type: step\ntasks:\n  - task_type: run\n    script: ["true"]\n');
+      const due = new Date(Date.now() + 1_000);
+      const ids = [];
+      for (const priority of [1, 2, 3]) ids.push((await server.queen.submit({ jobType: 'step', priority, scheduledAt: due })).id);
+      const deadline = Date.now() + 20_000;
+      let jobs = await Promise.all(ids.map((id) => server.queen.getJob(id)));
+      while (jobs.some((j) => j?.state !== 'COMPLETED') && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        jobs = await Promise.all(ids.map((id) => server.queen.getJob(id)));
+      }
+      const order = [...jobs].sort((x, y) => x!.startedAt!.getTime() - y!.startedAt!.getTime()).map((j) => ids.indexOf(j!.id));
+      expect(order).toEqual([2, 1, 0]);
+    } finally {
+      await server.close();
+    }
   });
 });

@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import { createApi } from '../api/index.js';
 import { observabilityRoutes } from '../observability/index.js';
 import { Queen } from '../queen/queen.js';
+import type { SchedulingPolicy } from '../scheduler/policy.js';
 import { DEFAULT_DB_PATH, parseStoreUrl } from '../store/index.js';
 import { dashboardRoutes } from './dashboard.js';
 import { type DemoRun, runDemo } from './demo.js';
@@ -41,6 +42,8 @@ export interface ServeOptions {
   readonly logFormat?: LogFormat;
   /** Shut down on SIGINT/SIGTERM (default true); a second signal exits at once. */
   readonly handleSignals?: boolean;
+  /** How the scheduler orders, holds and places work (default: priority, then submission order). */
+  readonly policy?: SchedulingPolicy;
 }
 
 export interface RunningServer {
@@ -116,6 +119,7 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
       ...observedStore.executors,
       ant: { capacity: options.capacity ?? 4 },
       logger: logger.child({ component: 'queen' }, quiet),
+      ...(options.policy && { policy: options.policy }),
     });
     const opened = queen;
     teardown.push(() => opened.stop());

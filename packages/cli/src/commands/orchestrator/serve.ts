@@ -1,6 +1,14 @@
 import { type Command, Option } from 'commander';
-import type { CliContext } from '../../context.js';
+import { type CliContext, UsageError } from '../../context.js';
 import { parseInteger } from './common.js';
+
+async function loadSchedulerProfile(path: string) {
+  const [{ readFile }, { parseProfile }] = await Promise.all([import('node:fs/promises'), import('@myrmex/scheduling')]);
+  const text = await readFile(path, 'utf8').catch((error: NodeJS.ErrnoException) => {
+    throw new UsageError(`--scheduler: cannot read '${path}' (${error.code ?? error.message})`);
+  });
+  return parseProfile(text, path);
+}
 
 interface ServeCommandOptions {
   readonly port: number;
@@ -10,6 +18,7 @@ interface ServeCommandOptions {
   readonly demo?: boolean;
   readonly json?: boolean;
   readonly logFormat?: 'human' | 'json' | 'pretty';
+  readonly scheduler?: string;
 }
 
 export function registerServeCommand(program: Command, context: CliContext): void {
@@ -25,6 +34,10 @@ export function registerServeCommand(program: Command, context: CliContext): voi
       'a SQLite file, sqlite:<path>, or postgres://user@host:5432/database (default $MYRMEX_DB, then ./.myrmex/myrmex.db)',
     )
     .option('--capacity <n>', 'tasks the embedded ant runs at once', parseInteger('--capacity', 1, 1024), 4)
+    .option(
+      '--scheduler <profile>',
+      'a @myrmex/scheduling profile (YAML or JSON) the scheduler runs on (default: priority, then submission order)',
+    )
     .option('--demo', 'apply examples/orchestrator/, submit the demo jobs and log their progress')
     .option('--json', 'log JSON lines instead of human-readable ones (same as --log-format json)')
     .addOption(
@@ -35,7 +48,9 @@ export function registerServeCommand(program: Command, context: CliContext): voi
     )
     .action(async (options: ServeCommandOptions) => {
       // Loaded here so that other commands do not pay for the server's start-up.
-      const { serve } = await import('@myrmex/orchestrator');
+      const { serve, frameworkPolicy } = await import('@myrmex/orchestrator');
+      // A bad profile fails here, naming its file, line and field, before anything listens.
+      const policy = options.scheduler === undefined ? undefined : frameworkPolicy(await loadSchedulerProfile(options.scheduler));
       let server: Awaited<ReturnType<typeof serve>>;
       try {
         server = await serve({
@@ -44,6 +59,7 @@ export function registerServeCommand(program: Command, context: CliContext): voi
           capacity: options.capacity,
           ...((options.db ?? context.env.MYRMEX_DB) === undefined ? {} : { db: options.db ?? context.env.MYRMEX_DB }),
           demo: options.demo === true,
+          ...(policy && { policy }),
           json: options.json === true,
           ...(options.logFormat === undefined ? {} : { logFormat: options.logFormat }),
           ...(context.env.MYRMEX_EXAMPLES_DIR ? { examplesDir: context.env.MYRMEX_EXAMPLES_DIR } : {}),
