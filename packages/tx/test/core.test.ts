@@ -152,7 +152,7 @@ describe('retry classification', () => {
           const policy = { baseDelayMs: base, maxDelayMs: base + extra };
           const delay = backoffDelay(attempt, policy, () => r);
           const ceiling = Math.min(policy.maxDelayMs, base * 2 ** (attempt - 1));
-          return delay >= 0 && (ceiling === 0 ? delay === 0 : delay < ceiling) && Number.isInteger(delay);
+          return delay >= 0 && delay <= ceiling && Number.isInteger(delay);
         },
       ),
     );

@@ -1,9 +1,3 @@
-/** Full jitter (AWS architecture blog): a uniform delay in [0, min(cap, base * 2^(attempt-1))). */
-export function fullJitterDelay(attempt: number, baseDelayMs: number, maxDelayMs: number, random: () => number): number {
-  const ceiling = Math.min(maxDelayMs, baseDelayMs * 2 ** Math.max(0, attempt - 1));
-  return Math.floor(random() * ceiling);
-}
-
 /** Retry-After as milliseconds: delta-seconds or an HTTP date. Undefined when absent or unreadable. */
 export function retryAfterMs(value: string | null, now: number): number | undefined {
   if (value === null) return undefined;

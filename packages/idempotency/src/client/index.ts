@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { fullJitter } from '@myrmex/backoff';
 import { parseIdempotencyKey, serializeKey } from '../core/key.js';
-import { fullJitterDelay, retryAfterMs, retryableStatus } from './backoff.js';
+import { retryAfterMs, retryableStatus } from './backoff.js';
 
 export { serializeKey } from '../core/key.js';
-export { fullJitterDelay, retryAfterMs, retryableStatus } from './backoff.js';
+export { retryAfterMs, retryableStatus } from './backoff.js';
 
 export interface AttemptReport {
   /** 1 for the first try. */
@@ -139,7 +140,8 @@ function keyOf(header: string): string {
 }
 
 function nextDelay(settings: Settings, attempt: number, response: Response | undefined): number {
-  const jitter = fullJitterDelay(attempt, settings.baseDelayMs, settings.maxDelayMs, settings.random);
+  // Attempt 1 failed: that is retry 0 in the AWS formula @myrmex/backoff implements.
+  const jitter = fullJitter(attempt - 1, { baseMs: settings.baseDelayMs, capMs: settings.maxDelayMs }, settings.random);
   const told = response ? retryAfterMs(response.headers.get('retry-after'), Date.now()) : undefined;
   return told ?? jitter;
 }

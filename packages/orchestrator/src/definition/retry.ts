@@ -1,3 +1,4 @@
+import { jitter } from '@myrmex/backoff';
 import type { TaskDefinition } from './model.js';
 
 /**
@@ -19,6 +20,5 @@ export function retryDelayMs(
   const computed =
     backoff.strategy === 'exponential' && base > 0 ? Math.min(base * 2 ** Math.min(failedAttempt - 1, 1024), backoff.maxDelayMs) : base;
   if (!backoff.jitter) return computed;
-  const draw = Math.min(Math.max(random(), 0), 1 - Number.EPSILON);
-  return Math.floor(draw * (computed + 1));
+  return jitter(computed, random);
 }

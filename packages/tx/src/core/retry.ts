@@ -1,3 +1,4 @@
+import { fullJitter } from '@myrmex/backoff';
 import { OptimisticLockError } from './errors.js';
 import type { ResolvedRetry } from './options.js';
 
@@ -36,12 +37,11 @@ export function classifyError(dialect: Dialect, error: unknown, policy?: Pick<Re
   return undefined;
 }
 
-/** Capped exponential backoff with full jitter: uniform in [0, min(max, base * 2^(attempt-1))). */
+/** Capped exponential backoff with full jitter (@myrmex/backoff): uniform in [0, min(max, base * 2^(attempt-1))]. */
 export function backoffDelay(
   attempt: number,
   policy: Pick<ResolvedRetry, 'baseDelayMs' | 'maxDelayMs'>,
   random: () => number = Math.random,
 ): number {
-  const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** Math.max(0, attempt - 1));
-  return Math.floor(random() * ceiling);
+  return fullJitter(Math.max(0, attempt - 1), { baseMs: policy.baseDelayMs, capMs: policy.maxDelayMs }, random);
 }
