@@ -1,6 +1,4 @@
 import { freshAll } from '@myrmex/test-utils';
-import { drizzleClient } from '@myrmex/tx/drizzle';
-import { createKysely } from '@myrmex/tx/kysely';
 import { drizzle as drizzleSqlite } from 'drizzle-orm/better-sqlite3';
 import { int as myInt, mysqlTable, varchar } from 'drizzle-orm/mysql-core';
 import { drizzle as drizzleMysql } from 'drizzle-orm/mysql2';
@@ -8,6 +6,8 @@ import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
 import { integer as pgInt, pgTable, text } from 'drizzle-orm/pg-core';
 import { integer as sqliteInt, sqliteTable, text as sqliteText } from 'drizzle-orm/sqlite-core';
 import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
+import { drizzleClient } from '../src/adapters/drizzle.js';
+import { createKysely } from '../src/adapters/kysely.js';
 import { type AnyManager, type Kind, type Opened, openManager, targets } from './support/databases.js';
 
 interface DB {

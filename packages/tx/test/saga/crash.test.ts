@@ -1,49 +1,11 @@
-import { spawn } from 'node:child_process';
-import { rmSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { freshAll } from '@myrmex/test-utils';
-import { build } from 'esbuild';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { SagaRunner, SagaStore } from '../../src/saga/index.js';
-import { type AnyManager, freshSqliteFile, type Kind, type Opened, openManager, targets } from '../support/databases.js';
+import { bundledChild, runUntilKilled } from '../support/child.js';
+import { type AnyManager, freshSqliteFile, type Opened, openManager, targets } from '../support/databases.js';
 import { calls, createVendor, effects, trip } from './trip.js';
 
-// Bundled once into plain JavaScript (drivers left external, resolved from the repo's node_modules):
-// each round then costs a bare Node start instead of a TypeScript loader's.
-const bundle = fileURLToPath(new URL(`../../../../node_modules/.cache/myrmex-tx/crash-child-${process.pid}.mjs`, import.meta.url));
-beforeAll(async () => {
-  await build({
-    entryPoints: [fileURLToPath(new URL('./crash-child.ts', import.meta.url))],
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    packages: 'external',
-    outfile: bundle,
-    logLevel: 'error',
-  });
-});
-afterAll(() => rmSync(bundle, { force: true }));
-
-/** Runs crash-child.ts to its crash point; resolves with the signal that ended it. */
-function runUntilKilled(kind: Kind, url: string, sagaId: string, point: string, carFails: boolean): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, [bundle, kind, url, sagaId, point, carFails ? '1' : '0'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    const collect = (chunk: Buffer) => {
-      output += chunk.toString();
-    };
-    proc.stdout.on('data', collect);
-    proc.stderr.on('data', collect);
-    proc.on('error', reject);
-    proc.on('exit', (code, signal) => {
-      if (signal === 'SIGKILL') resolve(signal);
-      else reject(new Error(`crash-child for ${point} exited with ${code} instead of being killed: ${output}`));
-    });
-  });
-}
+const child = bundledChild(new URL('./crash-child.ts', import.meta.url));
 
 // Every boundary (the transition is committed, the next one not yet) and the inside of every step
 // (its vendor call made, the step not marked done), forward and while compensating.
@@ -101,7 +63,7 @@ for (const target of crashTargets) {
       await Promise.all(
         Array.from({ length: 4 }, async () => {
           for (let c = queue.shift(); c !== undefined; c = queue.shift()) {
-            expect(await runUntilKilled(kind, db.current.url, c.sagaId, c.point, c.carFails)).toBe('SIGKILL');
+            await runUntilKilled(child, [kind, db.current.url, c.sagaId, c.point, c.carFails ? '1' : '0']);
           }
         }),
       );
