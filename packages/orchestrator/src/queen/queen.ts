@@ -393,24 +393,47 @@ export class Queen implements QueenService {
   }
 
   async submit(request: SubmitRequest): Promise<JobSummary> {
+    const [job] = await this.submitMany([request], false);
+    return job!;
+  }
+
+  /**
+   * Submits many requests in one store transaction: every request is checked first (an error
+   * names its index, e.g. `requests[3].priority`) and either all jobs are created or none.
+   */
+  async submitMany(requests: readonly SubmitRequest[], indexed = true): Promise<readonly JobSummary[]> {
     this.guard();
-    const valid = validateSubmit(request);
-    const definition = await this.store.definition(valid.jobType);
-    if (!definition) throw new QueenError('not_found', `unknown job type '${valid.jobType}'`, 'jobType');
-    if (definition.disabled) throw new QueenError('conflict', `job type '${valid.jobType}' is disabled`, 'jobType');
+    if (!Array.isArray(requests)) throw new QueenError('invalid', 'requests must be an array of submit requests', 'requests');
     const now = new Date();
-    const { job, events } = await this.store.createJob({
-      id: randomUUID(),
-      jobType: valid.jobType,
-      version: definition.version,
-      priority: valid.priority ?? definition.definition.priority,
-      params: valid.params,
-      submittedAt: now,
-      scheduledAt: valid.scheduledAt && valid.scheduledAt > now ? valid.scheduledAt : now,
-      taskTypes: definition.definition.tasks.map((t) => t.taskType),
-    });
+    const latest = new Map<string, Awaited<ReturnType<JobStore['definition']>>>();
+    const jobs = [];
+    for (const [index, request] of requests.entries()) {
+      const at = (field: string) => (indexed ? `requests[${index}].${field}` : field);
+      let valid: ReturnType<typeof validateSubmit>;
+      try {
+        valid = validateSubmit(request);
+      } catch (error) {
+        if (!indexed || !(error instanceof QueenError)) throw error;
+        throw new QueenError(error.code, `${at(error.field ?? 'request')}: ${error.message}`, at(error.field ?? 'request'));
+      }
+      if (!latest.has(valid.jobType)) latest.set(valid.jobType, await this.store.definition(valid.jobType));
+      const definition = latest.get(valid.jobType);
+      if (!definition) throw new QueenError('not_found', `unknown job type '${valid.jobType}'`, at('jobType'));
+      if (definition.disabled) throw new QueenError('conflict', `job type '${valid.jobType}' is disabled`, at('jobType'));
+      jobs.push({
+        id: randomUUID(),
+        jobType: valid.jobType,
+        version: definition.version,
+        priority: valid.priority ?? definition.definition.priority,
+        params: valid.params,
+        submittedAt: now,
+        scheduledAt: valid.scheduledAt && valid.scheduledAt > now ? valid.scheduledAt : now,
+        taskTypes: definition.definition.tasks.map((t) => t.taskType),
+      });
+    }
+    const { jobs: created, events } = await this.store.createJobs(jobs);
     this.committed(events);
-    return summary(job);
+    return created.map(summary);
   }
 
   async listJobs(query: JobQuery = {}): Promise<Page<JobSummary>> {

@@ -219,6 +219,8 @@ export interface JobStore {
 
   /** Inserts the job (PENDING) and its tasks (PENDING) with the job's first timeline row. */
   createJob(job: NewJob): Promise<{ readonly job: JobRow; readonly events: readonly TimelineEvent[] }>;
+  /** Inserts many jobs in one transaction (a bulk submit): all or none; in the order given. */
+  createJobs(jobs: readonly NewJob[]): Promise<{ readonly jobs: readonly JobRow[]; readonly events: readonly TimelineEvent[] }>;
   job(id: string): Promise<JobRow | undefined>;
   listJobs(query: JobQuery): Promise<Page<JobRow>>;
   tasks(jobId: string): Promise<readonly TaskRow[]>;

@@ -93,6 +93,28 @@ export function describeStoreContract(name: string, open: () => Promise<JobStore
         expect(await store.job('missing')).toBeUndefined();
       });
 
+      it('creates many jobs in one transaction, in order, or none of them', async () => {
+        const job = (id: string, priority: number) => ({
+          id,
+          jobType: 'bulk',
+          version: 1,
+          priority,
+          params: { id },
+          submittedAt: at(0),
+          scheduledAt: at(0),
+          taskTypes: ['a', 'b'],
+        });
+        const many = Array.from({ length: 700 }, (_, i) => job(`bulk-${i}`, i % 3));
+        const { jobs, events } = await store.createJobs(many);
+        expect(jobs.map((j) => j.id)).toEqual(many.map((j) => j.id));
+        expect(events).toHaveLength(700);
+        expect(jobs[1]!.seq).toBeGreaterThan(jobs[0]!.seq);
+        expect((await store.tasks('bulk-699')).map((t) => t.taskType)).toEqual(['a', 'b']);
+        await expect(store.createJobs([job('fresh', 1), job('bulk-3', 1)])).rejects.toThrow();
+        expect(await store.job('fresh')).toBeUndefined();
+        expect((await store.listJobs({ jobType: 'bulk' })).total).toBe(700);
+      });
+
       it('lists jobs newest first with filters and pagination', async () => {
         const jobs = [await submit(), await submit({ jobType: 'other' }), await submit()];
         await makeReady(jobs[2]!.id);

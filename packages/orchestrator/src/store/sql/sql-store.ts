@@ -212,22 +212,49 @@ export class SqlStore implements JobStore {
   }
 
   async createJob(job: NewJob): Promise<{ readonly job: JobRow; readonly events: readonly TimelineEvent[] }> {
+    const { jobs, events } = await this.createJobs([job]);
+    return { job: jobs[0]!, events };
+  }
+
+  async createJobs(jobs: readonly NewJob[]): Promise<{ readonly jobs: readonly JobRow[]; readonly events: readonly TimelineEvent[] }> {
+    if (jobs.length === 0) return { jobs: [], events: [] };
     return this.write(async (tx) => {
-      const row = await one(
-        sql`INSERT INTO jobs (id, job_type, version, state, priority, params, submitted_at, scheduled_at)
-            VALUES (${job.id}, ${job.jobType}, ${job.version}, 'PENDING', ${job.priority}, ${JSON.stringify(job.params)},
-                    ${job.submittedAt.getTime()}, ${job.scheduledAt.getTime()}) RETURNING *`,
-        tx,
-      );
-      if (job.taskTypes.length > 0) {
-        // The job's priority and order ride on its tasks, so the ready queue is read in order from one index.
-        const values = sql.join(
-          job.taskTypes.map((taskType, position) => sql`(${job.id}, ${taskType}, ${position}, 'PENDING', ${job.priority}, ${row!.seq})`),
+      const created: JobRow[] = [];
+      const events: TimelineEvent[] = [];
+      // Chunks keep each statement under the dialects' parameter limits.
+      for (let start = 0; start < jobs.length; start += 500) {
+        const chunk = jobs.slice(start, start + 500);
+        const inserted = await rows(
+          sql`INSERT INTO jobs (id, job_type, version, state, priority, params, submitted_at, scheduled_at) VALUES ${sql.join(
+            chunk.map(
+              (job) =>
+                sql`(${job.id}, ${job.jobType}, ${job.version}, 'PENDING', ${job.priority}, ${JSON.stringify(job.params)}, ${job.submittedAt.getTime()}, ${job.scheduledAt.getTime()})`,
+            ),
+          )} RETURNING *`,
+          tx,
         );
-        await sql`INSERT INTO tasks (job_id, task_type, position, state, priority, job_seq) VALUES ${values}`.execute(tx);
+        const byId = new Map(inserted.map((row) => [String(row.id), toJob(row)]));
+        const ordered = chunk.map((job) => byId.get(job.id)!);
+        created.push(...ordered);
+        // The job's priority and order ride on its tasks, so the ready queue is read in order from one index.
+        const tasks = chunk.flatMap((job, i) =>
+          job.taskTypes.map(
+            (taskType, position) => sql`(${job.id}, ${taskType}, ${position}, 'PENDING', ${job.priority}, ${ordered[i]!.seq})`,
+          ),
+        );
+        for (let t = 0; t < tasks.length; t += 1000) {
+          await sql`INSERT INTO tasks (job_id, task_type, position, state, priority, job_seq) VALUES ${sql.join(tasks.slice(t, t + 1000))}`.execute(
+            tx,
+          );
+        }
+        events.push(
+          ...(await this.events(
+            tx,
+            chunk.map((job) => ({ jobId: job.id, to: 'PENDING', at: job.submittedAt, reason: 'submitted' })),
+          )),
+        );
       }
-      const events = await this.events(tx, [{ jobId: job.id, to: 'PENDING', at: job.submittedAt, reason: 'submitted' }]);
-      return { value: { job: toJob(row!), events }, jobs: [job.id] };
+      return { value: { jobs: created, events }, jobs: created.map((job) => job.id) };
     });
   }
 
