@@ -1,6 +1,7 @@
 import { amqp, mqtt, nats, redis } from '@myrmex/test-utils';
 import type { ConfirmChannel } from 'amqplib';
-import type { Publisher } from '../../src/publishers/publisher.js';
+import { encodeEvent, type Publisher } from '../../src/publishers/publisher.js';
+import { streamEvents } from './support.js';
 
 /**
  * One real broker for the outbox and CDC suites: a publisher on a fresh prefix, a way to read back
@@ -54,14 +55,7 @@ export const brokers: readonly BrokerKind[] = [
             for await (const m of messages) onBody(m.string());
           })();
         },
-        async received() {
-          const info = await jsm.streams.info(stream);
-          const out: string[] = [];
-          for (let seq = info.state.first_seq; seq <= info.state.last_seq && info.state.messages > 0; seq++) {
-            out.push((await jsm.streams.getMessage(stream, { seq })).string());
-          }
-          return out;
-        },
+        received: async () => (await streamEvents(jsm, stream)).map((e) => encodeEvent(e)),
         async dispose() {
           for (const stop of stops) stop();
           await connection.close();

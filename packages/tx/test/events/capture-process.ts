@@ -5,7 +5,7 @@
 import { connect } from 'nats';
 import { Capture } from '../../src/cdc/index.js';
 import { natsPublisher } from '../../src/publishers/nats.js';
-import type { Publisher } from '../../src/publishers/publisher.js';
+import { hangingPublisher } from './hanging.js';
 
 const [url, natsUrl, prefix, slot, publication, hangOn] = process.argv.slice(2) as [
   string,
@@ -18,29 +18,7 @@ const [url, natsUrl, prefix, slot, publication, hangOn] = process.argv.slice(2) 
 // hangOn, `<aggregateId>:<n>`: that event's publish never returns, like a broker that stopped answering.
 const connection = await connect({ servers: new URL(natsUrl).host });
 const nats = natsPublisher({ connection, prefix });
-let inFlight = 0;
-let hung = false;
-const publisher: Publisher = {
-  name: 'nats',
-  async publish(event) {
-    if (`${event.aggregateId}:${(event.payload as { after?: { n?: number } }).after?.n}` === hangOn) {
-      hung = true;
-      if (inFlight === 0) process.stdout.write('HUNG\n');
-      return new Promise(() => undefined);
-    }
-    inFlight += 1;
-    try {
-      const outcome = await nats.publish(event);
-      process.stdout.write('ACK\n');
-      return outcome;
-    } finally {
-      inFlight -= 1;
-      // Once the other keys' publishes of this batch are settled, the parent may kill.
-      if (hung && inFlight === 0) process.stdout.write('HUNG\n');
-    }
-  },
-  close: () => nats.close(),
-};
+const publisher = hangingPublisher(nats, hangOn, (payload) => (payload as { after?: { n?: number } }).after?.n);
 const capture = new Capture({
   connectionString: url,
   slot,

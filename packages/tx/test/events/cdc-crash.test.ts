@@ -1,28 +1,13 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { dirname, join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
+import type { ChildProcess } from 'node:child_process';
 import { nats, postgres, uniqueName } from '@myrmex/test-utils';
 import { connect } from 'nats';
 import { expect, it } from 'vitest';
 import { Capture } from '../../src/cdc/index.js';
-import { decodeEvent } from '../../src/publishers/publisher.js';
 import { openManager } from '../support/databases.js';
-import { inOrderPerKey, lsnValue, until } from './support.js';
+import { child, inOrderPerKey, lsnValue, streamEvents, until } from './support.js';
 
-const here = dirname(fileURLToPath(import.meta.url));
 const pg = await postgres();
 const natsGate = await nats();
-
-function captureProcess(args: string[]): { child: ChildProcess; lines: string[]; exited: Promise<unknown> } {
-  const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', join(here, 'capture-process.ts'), ...args], {
-    cwd: join(here, '..', '..'),
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const lines: string[] = [];
-  createInterface({ input: child.stdout! }).on('line', (line) => lines.push(line));
-  return { child, lines, exited: new Promise((resolve) => child.on('exit', resolve)) };
-}
 
 natsGate.describe('CDC crash', () => {
   pg.describe('kill -9 of the capture with a transaction half published', () => {
@@ -50,14 +35,14 @@ natsGate.describe('CDC crash', () => {
         for (let n = 1; n < rounds; n++) await tm.execute(`UPDATE items SET n = ${n}`); // one transaction of 6 changes per round
         const total = rows * rounds;
 
-        const first = captureProcess([...args, '1:17']);
+        const first = child('capture-process.ts', [...args, '1:17']);
         running = first.child;
         await until(() => first.lines.includes('HUNG'), 'the capture to stop mid-transaction', 60_000);
         first.child.kill('SIGKILL');
         await first.exited;
         const firstAcks = first.lines.filter((l) => l === 'ACK').length;
 
-        const second = captureProcess(args);
+        const second = child('capture-process.ts', args);
         running = second.child;
         await until(async () => (await jsm.streams.info(stream)).state.messages >= total, `${total} changes in the stream`, 60_000);
         const { rows: end } = await tm.execute<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn');
@@ -69,11 +54,8 @@ natsGate.describe('CDC crash', () => {
         // The half-published transaction was decoded and published again after the restart...
         expect(firstAcks + secondAcks).toBeGreaterThan(total);
         // ...and the stream stored each change once, in order per row.
-        const info = await jsm.streams.info(stream);
-        expect(info.state.messages).toBe(total);
-        const events = [];
-        for (let seq = info.state.first_seq; seq <= info.state.last_seq; seq++)
-          events.push(decodeEvent((await jsm.streams.getMessage(stream, { seq })).string()));
+        const events = await streamEvents(jsm, stream);
+        expect(events).toHaveLength(total);
         expect(new Set(events.map((e) => e.id)).size).toBe(total);
         expect(inOrderPerKey(events, (e) => (e.payload as { after: { n: number } }).after.n)).toBe(true);
       } finally {

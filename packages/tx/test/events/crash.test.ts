@@ -1,18 +1,11 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
-import { dirname, join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { nats, postgres } from '@myrmex/test-utils';
 import { connect } from 'nats';
 import { expect, it } from 'vitest';
 import { Outbox } from '../../src/outbox/index.js';
-import { decodeEvent } from '../../src/publishers/publisher.js';
 import { openManager, scalar } from '../support/databases.js';
-import { inOrderPerKey, until } from './support.js';
+import { child, inOrderPerKey, streamEvents, until } from './support.js';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const root = join(here, '..', '..');
 const pg = await postgres();
 const natsGate = await nats();
 
@@ -37,17 +30,6 @@ async function proxy(target: URL): Promise<{ url: string; cut(): void; close(): 
     },
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
-}
-
-function relayProcess(args: string[]): { child: ChildProcess; lines: string[]; exited: Promise<number | null> } {
-  const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', join(here, 'relay-process.ts'), ...args], {
-    cwd: root,
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const lines: string[] = [];
-  createInterface({ input: child.stdout! }).on('line', (line) => lines.push(line));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return { child, lines, exited };
 }
 
 natsGate.describe('outbox relay crash', () => {
@@ -75,7 +57,7 @@ natsGate.describe('outbox relay crash', () => {
         }
         const total = keys * perKey;
 
-        const first = relayProcess([db.url, hop.url, `${fresh.prefix}.`, 'k2:30']);
+        const first = child('relay-process.ts', [db.url, hop.url, `${fresh.prefix}.`, 'k2:30']);
         await until(() => first.lines.length >= 60, 'the first 60 acks');
         hop.cut(); // the broker connection drops mid-batch; the client reconnects through the hop
         await until(() => first.lines.includes('HUNG'), 'the relay to stop with a batch in flight', 60_000);
@@ -85,16 +67,13 @@ natsGate.describe('outbox relay crash', () => {
         // The batch in flight was confirmed by the stream but never marked: the restart sends it again.
         expect(markedBeforeRestart).toBeLessThan(total);
 
-        const second = relayProcess([db.url, hop.url, `${fresh.prefix}.`]);
+        const second = child('relay-process.ts', [db.url, hop.url, `${fresh.prefix}.`]);
         expect(await second.exited).toBe(0);
         const stats = JSON.parse(second.lines.at(-1)!) as { delivered: number; duplicates: number };
         expect(stats.duplicates).toBeGreaterThan(0);
 
-        const info = await jsm.streams.info(stream);
-        expect(info.state.messages).toBe(total);
-        const events = [];
-        for (let seq = info.state.first_seq; seq <= info.state.last_seq; seq++)
-          events.push(decodeEvent((await jsm.streams.getMessage(stream, { seq })).string()));
+        const events = await streamEvents(jsm, stream);
+        expect(events).toHaveLength(total);
         expect(new Set(events.map((e) => e.id)).size).toBe(total);
         expect(inOrderPerKey(events, (e) => (e.payload as { n: number }).n)).toBe(true);
         expect(await scalar(tm, `SELECT COUNT(*) FROM ${outbox.tables.outbox} WHERE published_at IS NULL`)).toBe(0);

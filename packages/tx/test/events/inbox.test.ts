@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { Inbox } from '../../src/inbox/index.js';
-import { type AnyManager, openManager, scalar, targets } from '../support/databases.js';
+import { type AnyManager, scalar, targets } from '../support/databases.js';
+import { freshManager } from './support.js';
 
 for (const target of targets) {
   target.describe(`inbox on ${target.kind}`, () => {
@@ -9,13 +10,7 @@ for (const target of targets) {
     let inbox: Inbox;
 
     beforeEach(async () => {
-      const db = await target.fresh();
-      const opened = openManager(target.kind, db.url, { max: 8 });
-      tm = opened.tm;
-      dispose = async () => {
-        await opened.close();
-        await db.dispose();
-      };
+      ({ tm, dispose } = await freshManager(target));
       inbox = new Inbox(tm, { consumer: 'billing' });
       await inbox.install();
       await tm.execute('CREATE TABLE ledger (event_id varchar(64) NOT NULL, amount integer NOT NULL)');

@@ -2,8 +2,8 @@ import { afterEach, beforeEach, expect, it } from 'vitest';
 import { IllegalTransactionStateError } from '../../src/index.js';
 import { Outbox, Relay } from '../../src/outbox/index.js';
 import type { EventEnvelope } from '../../src/publishers/publisher.js';
-import { type AnyManager, openManager, scalar, targets } from '../support/databases.js';
-import { inOrderPerKey, RecordingPublisher, until } from './support.js';
+import { type AnyManager, scalar, targets } from '../support/databases.js';
+import { freshManager, inOrderPerKey, RecordingPublisher, until } from './support.js';
 
 const quiet = { warn: () => undefined };
 const counter = (e: EventEnvelope) => (e.payload as { n: number }).n;
@@ -15,13 +15,7 @@ for (const target of targets) {
     let outbox: Outbox;
 
     beforeEach(async () => {
-      const db = await target.fresh();
-      const opened = openManager(target.kind, db.url, { max: 8 });
-      tm = opened.tm;
-      dispose = async () => {
-        await opened.close();
-        await db.dispose();
-      };
+      ({ tm, dispose } = await freshManager(target));
       outbox = new Outbox(tm);
       await outbox.install();
       await outbox.install(); // idempotent

@@ -7,7 +7,7 @@ import pg from 'pg';
 import { pgDriver, TransactionManager } from '../../src/index.js';
 import { Outbox, Relay } from '../../src/outbox/index.js';
 import { natsPublisher } from '../../src/publishers/nats.js';
-import type { Publisher } from '../../src/publishers/publisher.js';
+import { hangingPublisher } from './hanging.js';
 
 const [url, natsUrl, prefix, hangOn] = process.argv.slice(2) as [string, string, string, string | undefined];
 // hangOn, `<aggregateId>:<n>`: that event's publish never returns, like a broker that stopped answering.
@@ -15,29 +15,7 @@ const pool = new pg.Pool({ connectionString: url, max: 4 });
 const tm = new TransactionManager(pgDriver(pool));
 const connection = await connect({ servers: new URL(natsUrl).host, reconnectTimeWait: 50, maxReconnectAttempts: -1 });
 const nats = natsPublisher({ connection, prefix, timeoutMs: 1000 });
-let inFlight = 0;
-let hung = false;
-const publisher: Publisher = {
-  name: 'nats',
-  async publish(event) {
-    if (`${event.aggregateId}:${(event.payload as { n?: number }).n}` === hangOn) {
-      hung = true;
-      if (inFlight === 0) process.stdout.write('HUNG\n');
-      return new Promise(() => undefined);
-    }
-    inFlight += 1;
-    try {
-      const outcome = await nats.publish(event);
-      process.stdout.write('ACK\n');
-      return outcome;
-    } finally {
-      inFlight -= 1;
-      // Once the other keys' publishes of this batch are settled, the parent may kill.
-      if (hung && inFlight === 0) process.stdout.write('HUNG\n');
-    }
-  },
-  close: () => nats.close(),
-};
+const publisher = hangingPublisher(nats, hangOn, (payload) => (payload as { n?: number }).n);
 const outbox = new Outbox(tm);
 const relay = new Relay(outbox, publisher, {
   batchSize: 40,

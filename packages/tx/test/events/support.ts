@@ -1,4 +1,10 @@
-import type { EventEnvelope, Publisher, PublishOutcome } from '../../src/publishers/publisher.js';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import type { JetStreamManager } from 'nats';
+import { decodeEvent, type EventEnvelope, type Publisher, type PublishOutcome } from '../../src/publishers/publisher.js';
+import { type AnyManager, openManager, type Target } from '../support/databases.js';
 
 /**
  * A publisher that records what it was given, for the relay's own rules (order, retries, dead
@@ -55,4 +61,40 @@ export async function until(check: () => boolean | Promise<boolean>, what: strin
 export function lsnValue(text: string): bigint {
   const [high, low] = text.split('/') as [string, string];
   return (BigInt(`0x${high}`) << 32n) + BigInt(`0x${low}`);
+}
+
+/** A new database of the target's kind and a manager over it; `dispose` closes both. */
+export async function freshManager(target: Target, max = 8): Promise<{ tm: AnyManager; url: string; dispose(): Promise<void> }> {
+  const db = await target.fresh();
+  const opened = openManager(target.kind, db.url, { max });
+  return {
+    tm: opened.tm,
+    url: db.url,
+    dispose: async () => {
+      await opened.close();
+      await db.dispose();
+    },
+  };
+}
+
+/** Every message a JetStream stream holds, decoded, in stream order. */
+export async function streamEvents(jsm: JetStreamManager, stream: string): Promise<EventEnvelope[]> {
+  const info = await jsm.streams.info(stream);
+  const events: EventEnvelope[] = [];
+  if (info.state.messages === 0) return events;
+  for (let seq = info.state.first_seq; seq <= info.state.last_seq; seq++)
+    events.push(decodeEvent((await jsm.streams.getMessage(stream, { seq })).string()));
+  return events;
+}
+
+/** Runs a script of this folder as a child process (TypeScript through tsx) and collects its stdout lines. */
+export function child(script: string, args: readonly string[]): { child: ChildProcess; lines: string[]; exited: Promise<number | null> } {
+  const here = dirname(fileURLToPath(import.meta.url));
+  const process_ = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', join(here, script), ...args], {
+    cwd: join(here, '..', '..'),
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const lines: string[] = [];
+  createInterface({ input: process_.stdout! }).on('line', (line) => lines.push(line));
+  return { child: process_, lines, exited: new Promise((resolve) => process_.on('exit', (code) => resolve(code))) };
 }
