@@ -20,7 +20,15 @@ import type {
  */
 
 /** Methods every queen knows; a queen may register more executors (the benchmark's no-op). */
-export const BUILT_IN_METHODS = ['SHELL', 'HTTP_GET', 'HTTP_POST_JSON', 'HTTP_PUT_JSON', 'HTTP_DELETE'] as const;
+export const BUILT_IN_METHODS = [
+  'SHELL',
+  'HTTP_GET',
+  'HTTP_POST_FORM',
+  'HTTP_POST_JSON',
+  'HTTP_PUT_FORM',
+  'HTTP_PUT_JSON',
+  'HTTP_DELETE',
+] as const;
 export type BuiltInMethod = (typeof BUILT_IN_METHODS)[number];
 
 /**

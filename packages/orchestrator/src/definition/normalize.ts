@@ -128,7 +128,8 @@ function normalizeTask(raw: RawTaskDefinition): TaskDefinition {
       onCompleted: raw.on_completed,
       onFailed: raw.on_failed,
       url: http.url,
-      body: raw.body,
+      // Formicary's rule: a POST or PUT without a body sends the task's variables.
+      body: raw.body ?? (/^HTTP_(POST|PUT)_/.test(method) && raw.variables !== undefined ? { ...raw.variables } : undefined),
       container: raw.container,
       workingDir: raw.working_dir,
       artifacts: raw.artifacts,

@@ -4,7 +4,9 @@ import { abortReason, bounded, type ExecutionContext, type Executor } from './ex
 
 export const HTTP_METHODS = {
   HTTP_GET: 'GET',
+  HTTP_POST_FORM: 'POST',
   HTTP_POST_JSON: 'POST',
+  HTTP_PUT_FORM: 'PUT',
   HTTP_PUT_JSON: 'PUT',
   HTTP_DELETE: 'DELETE',
 } as const;
@@ -35,8 +37,18 @@ async function readBounded(response: Response, max: number): Promise<{ text: str
   return kept;
 }
 
+/** A form body from a mapping: scalars as their text, structures as JSON (Formicary sends task variables this way). */
+export function formBody(body: unknown): string {
+  const form = new URLSearchParams();
+  if (typeof body === 'object' && body !== null && !Array.isArray(body)) {
+    for (const [key, value] of Object.entries(body))
+      form.append(key, typeof value === 'object' && value !== null ? JSON.stringify(value) : String(value));
+  }
+  return form.toString();
+}
+
 /**
- * HTTP_GET, HTTP_POST_JSON, HTTP_PUT_JSON, HTTP_DELETE: the status code is the exit code (2xx is
+ * HTTP_GET, HTTP_POST_FORM, HTTP_PUT_FORM, HTTP_POST_JSON, HTTP_PUT_JSON, HTTP_DELETE: the status code is the exit code (2xx is
  * success); the body is kept bounded and published as the outputs `status` and `body`.
  */
 export function createHttpExecutor(method: HttpMethod, options: HttpExecutorOptions = {}): Executor {
@@ -58,7 +70,9 @@ export function createHttpExecutor(method: HttpMethod, options: HttpExecutorOpti
       if (spec.timeoutMs !== undefined) signals.push(AbortSignal.timeout(spec.timeoutMs));
       const signal = AbortSignal.any(signals);
       const sendsBody = verb === 'POST' || verb === 'PUT';
-      const headers: Record<string, string> = { ...(sendsBody ? { 'content-type': 'application/json' } : {}), ...spec.headers };
+      const form = method.endsWith('_FORM');
+      const contentType = form ? 'application/x-www-form-urlencoded' : 'application/json';
+      const headers: Record<string, string> = { ...(sendsBody ? { 'content-type': contentType } : {}), ...spec.headers };
       // A POST is the one verb a retry can repeat: every attempt of this task in this job sends one
       // key, so a server that honours it answers a retry with the first result (a key the task sets wins).
       if (verb === 'POST' && !Object.keys(headers).some((name) => name.toLowerCase() === 'idempotency-key')) {
@@ -70,7 +84,7 @@ export function createHttpExecutor(method: HttpMethod, options: HttpExecutorOpti
           method: verb,
           headers,
           signal,
-          ...(sendsBody ? { body: JSON.stringify(spec.body ?? {}) } : {}),
+          ...(sendsBody ? { body: form ? formBody(spec.body) : JSON.stringify(spec.body ?? {}) } : {}),
         });
         const body = await readBounded(response, maxBodyBytes);
         const at = new Date();
