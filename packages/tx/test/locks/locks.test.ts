@@ -92,8 +92,12 @@ pgGate.describe('fenced locks', () => {
         (e: { code?: string }) => e.code,
       );
       const graph = new WaitForGraph(pool);
-      let broken: Awaited<ReturnType<WaitForGraph['breakDeadlock']>>;
-      while ((broken = await graph.breakDeadlock()) === undefined) await new Promise((resolve) => setTimeout(resolve, 20));
+      // Both waits take a moment to register: poll the graph until the cycle shows.
+      let broken = await graph.breakDeadlock();
+      while (broken === undefined) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        broken = await graph.breakDeadlock();
+      }
       expect(broken.cycle).toHaveLength(2);
       // c2 began last: it is the victim (57014, query_canceled), and c1 then gets its lock.
       expect(await second).toBe('57014');
