@@ -9,15 +9,8 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import {
-  AomRegistry,
-  type AomStore,
-  AomValidationError,
-  auditTypeExplosion,
-  type EntityTypeDef,
-  MemoryAomStore,
-  SqliteAomStore,
-} from '@myrmex/aom';
+import { AomRegistry, type AomStore, AomValidationError, auditTypeExplosion, type EntityTypeDef, MemoryAomStore } from '@myrmex/aom';
+import { SqliteAomStore } from '@myrmex/aom/sqlite';
 import { AuditFacet, Facets } from '@myrmex/facets';
 
 const { values: flags } = parseArgs({ options: { store: { type: 'string', default: 'memory' }, file: { type: 'string' } } });

@@ -5,8 +5,9 @@
 import { parseArgs } from 'node:util';
 import { postgres } from '@myrmex/test-utils';
 import pg from 'pg';
-import { AomRegistry, type FindQuery, PostgresAomStore } from '../src/index.js';
+import { AomRegistry, type FindQuery } from '../src/index.js';
 import { compileQuery } from '../src/query/spec.js';
+import { PostgresAomStore } from '../src/store/postgres.js';
 
 const { values: flags } = parseArgs({
   options: { size: { type: 'string', default: '1000000' }, repeat: { type: 'string', default: '7' }, url: { type: 'string' } },

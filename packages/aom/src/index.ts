@@ -50,7 +50,5 @@ export type {
 export { EntityType, type Operation, PropertyType, type Rule } from './schema/entity-type.js';
 export type { MigrationFunction } from './schema/evolution.js';
 export { MemoryAomStore } from './store/memory.js';
-export { PostgresAomStore, type PostgresAomStoreOptions } from './store/postgres.js';
-export { SqliteAomStore, type SqliteAomStoreOptions } from './store/sqlite.js';
 export type { AomStore, EntityRecord } from './store/store.js';
 export type { ValidationResult, Validator } from './validate/validator.js';

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { AomDefinitionError, AomRegistry, type EntityTypeDef, MemoryAomStore, SqliteAomStore } from '../src/index.js';
+import { AomDefinitionError, AomRegistry, type EntityTypeDef, MemoryAomStore } from '../src/index.js';
+import { SqliteAomStore } from '../src/store/sqlite.js';
 import { issuesOf, vehicleRegistry } from './support/fixtures.js';
 
 const product: EntityTypeDef = {

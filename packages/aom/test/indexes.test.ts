@@ -2,8 +2,10 @@ import { freshEach, postgres } from '@myrmex/test-utils';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
-import { AomRegistry, PostgresAomStore, SqliteAomStore } from '../src/index.js';
+import { AomRegistry } from '../src/index.js';
 import { compileQuery } from '../src/query/spec.js';
+import { PostgresAomStore } from '../src/store/postgres.js';
+import { SqliteAomStore } from '../src/store/sqlite.js';
 
 const gate = await postgres();
 

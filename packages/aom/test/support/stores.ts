@@ -1,5 +1,7 @@
 import { type FreshDatabase, freshAll, type PostgresGate } from '@myrmex/test-utils';
-import { MemoryAomStore, PostgresAomStore, SqliteAomStore } from '../../src/index.js';
+import { MemoryAomStore } from '../../src/index.js';
+import { PostgresAomStore } from '../../src/store/postgres.js';
+import { SqliteAomStore } from '../../src/store/sqlite.js';
 import type { StoreFactory } from './store-contract.js';
 
 export const memoryStore: StoreFactory = async () => {

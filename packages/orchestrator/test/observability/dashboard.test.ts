@@ -22,13 +22,13 @@ tasks:
   - task_type: fetch
     script: [echo fetched]
   - task_type: left
-    needs: [fetch]
+    dependencies: [fetch]
     script: [echo left]
   - task_type: right
-    needs: [fetch]
+    dependencies: [fetch]
     script: [echo right]
   - task_type: join
-    needs: [left, right]
+    dependencies: [left, right]
     script: ["echo ::set-output name=Result::joined"]
 `;
 
