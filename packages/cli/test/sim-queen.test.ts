@@ -83,7 +83,7 @@ describe('myrmex serve --scheduler', () => {
     try {
       await server.queen.applyDefinition('job_type: step\ntasks:\n  - task_type: run\n    script: ["true"]\n');
       const due = new Date(Date.now() + 1_000);
-      const ids = [];
+      const ids: string[] = [];
       for (const priority of [1, 2, 3]) ids.push((await server.queen.submit({ jobType: 'step', priority, scheduledAt: due })).id);
       const deadline = Date.now() + 20_000;
       let jobs = await Promise.all(ids.map((id) => server.queen.getJob(id)));

@@ -4,7 +4,7 @@ import type { Task } from './api.js';
 export function edgeStatus(kind: string, from: Task | undefined, to: Task | undefined): 'taken' | 'skipped' | 'pending' {
   if (!from || ['PENDING', 'READY', 'EXECUTING', 'PAUSED'].includes(from.state)) return 'pending';
   const ran = to !== undefined && !['PENDING', 'SKIPPED'].includes(to.state);
-  if (kind === 'dependency') return ran ? 'taken' : to?.state === 'SKIPPED' ? 'skipped' : 'pending';
+  if (kind === 'needs') return ran ? 'taken' : to?.state === 'SKIPPED' ? 'skipped' : 'pending';
   const matches =
     kind === 'on_completed'
       ? from.state === 'COMPLETED'

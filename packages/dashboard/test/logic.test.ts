@@ -17,9 +17,9 @@ describe('routes taken', () => {
     expect(edgeStatus('on_failed', task('COMPLETED', 0), task('SKIPPED'))).toBe('skipped');
     expect(edgeStatus('exit_code:1', task('COMPLETED', 1), task('EXECUTING'))).toBe('taken');
     expect(edgeStatus('exit_code:0', task('COMPLETED', 1), task('SKIPPED'))).toBe('skipped');
-    expect(edgeStatus('dependency', task('COMPLETED', 0), task('SKIPPED'))).toBe('skipped');
+    expect(edgeStatus('needs', task('COMPLETED', 0), task('SKIPPED'))).toBe('skipped');
     expect(edgeStatus('on_completed', task('EXECUTING'), task('PENDING'))).toBe('pending');
-    expect(edgeStatus('dependency', undefined, task('PENDING'))).toBe('pending');
+    expect(edgeStatus('needs', undefined, task('PENDING'))).toBe('pending');
   });
 });
 

@@ -22,10 +22,10 @@ const DAG = [
   'tasks:',
   '  - task_type: a',
   '    method: NOOP',
-  ...Array.from({ length: 8 }, (_, i) => [`  - task_type: b${i}`, '    method: NOOP', '    dependencies: [a]']).flat(),
+  ...Array.from({ length: 8 }, (_, i) => [`  - task_type: b${i}`, '    method: NOOP', '    needs: [a]']).flat(),
   '  - task_type: join',
   '    method: NOOP',
-  `    dependencies: [${Array.from({ length: 8 }, (_, i) => `b${i}`).join(', ')}]`,
+  `    needs: [${Array.from({ length: 8 }, (_, i) => `b${i}`).join(', ')}]`,
   '',
 ].join('\n');
 

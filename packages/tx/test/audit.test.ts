@@ -76,7 +76,8 @@ for (const target of targets) {
     });
 
     it('timeoutMs covers waiting for a pool connection; close() settles every waiter', async () => {
-      const small = openManager(kind, db.current.url, { max: 1 });
+      const warned: string[] = [];
+      const small = openManager(kind, db.current.url, { max: 1, manager: { logger: { warn: (m) => void warned.push(m) } } });
       let release!: () => void;
       const held = new Promise<void>((resolve) => {
         release = resolve;
@@ -94,6 +95,8 @@ for (const target of targets) {
       );
       await inside;
       await expect(small.tm.run(() => 'never', { timeoutMs: 150, readOnly: true })).rejects.toBeInstanceOf(TransactionTimeoutError);
+      // More transactions than connections: the pool-sizing mismatch the article warns about.
+      expect(warned).toEqual([expect.stringMatching(/2 transactions want a connection and the pool has 1/)]);
       const waiter = small.tm.run(() => 'never either', { readOnly: true }).catch((e: unknown) => e);
       const closing = small.tm.close();
       expect(String(await waiter)).toMatch(/closed/);

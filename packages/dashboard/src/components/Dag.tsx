@@ -53,7 +53,7 @@ export function Dag({ graph, tasks }: { graph: Graph; tasks: readonly Task[] }) 
         id: `${edge.from}-${edge.to}-${index}`,
         source: edge.from,
         target: edge.to,
-        label: edge.kind === 'dependency' ? undefined : edge.kind.replace('on_', '').replace('exit_code:', 'exit '),
+        label: edge.kind === 'needs' ? undefined : edge.kind.replace('on_', '').replace('exit_code:', 'exit '),
         className: `dag-edge ${status}`,
         animated: status === 'pending' && byType.get(edge.from)?.state === 'EXECUTING',
         markerEnd: { type: MarkerType.ArrowClosed },

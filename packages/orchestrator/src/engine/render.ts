@@ -43,6 +43,7 @@ export function renderTask(
     ...(task.url === undefined ? {} : { url: renderTemplate(task.url, scope) }),
     ...(task.body === undefined ? {} : { body: renderValue(task.body, scope) }),
     ...(task.timeoutMs === undefined ? {} : { timeoutMs: task.timeoutMs }),
+    ...(task.messaging === undefined ? {} : { messaging: task.messaging }),
   };
   const container = containerSpecOf(task);
   if (container !== undefined) {

@@ -13,6 +13,8 @@ export interface TaskSpec {
   readonly timeoutMs?: number;
   /** DOCKER / KUBERNETES: the container the script runs in. */
   readonly container?: ContainerTaskSpec;
+  /** MESSAGING: where the request goes and where the worker replies. */
+  readonly messaging?: { readonly requestQueue: string; readonly replyQueue?: string };
 }
 
 export type LogStream = 'stdout' | 'stderr' | 'system';

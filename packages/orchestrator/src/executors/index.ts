@@ -13,6 +13,7 @@ export {
 } from './container.js';
 export * from './executor.js';
 export { createHttpExecutor, HTTP_METHODS, type HttpExecutorOptions, type HttpMethod } from './http.js';
+export { createMessagingExecutor, type MessagingExecutorOptions, type MessagingReply } from './messaging.js';
 export { createShellExecutor, killProcessGroup, type ShellExecutorOptions } from './shell.js';
 
 /** SHELL and the four HTTP methods. */

@@ -1,3 +1,4 @@
+export { parseExposition, type Sample, sumSamples } from './exposition.js';
 export { type Check, type Readiness, type ReadinessOptions, readiness } from './health.js';
 export { instrumentStore, type StoreObserver } from './instrument-store.js';
 export { METRIC_NAMES, type MetricsOptions, OrchestratorMetrics, type QueueSource } from './metrics.js';

@@ -22,43 +22,34 @@ function childRacer(url: string, name: string, delays: readonly number[]): Promi
   });
 }
 
+/** `racers` stores on one fresh database, all migrating at once (the Migrator's advisory lock makes it happen once). */
+async function openRacers(racers: number, seen: (url: string) => void = () => {}) {
+  const db = await gate.freshDatabase();
+  seen(db.url);
+  const stores = Array.from({ length: racers }, () => PostgresStore.open({ url: db.url, poolSize: 4 }));
+  await Promise.all(stores.map((store) => store.opened()));
+  return {
+    stores,
+    close: async () => {
+      await Promise.all(stores.map((s) => s.close()));
+      await db.dispose();
+    },
+  };
+}
+
 gate.describe('concurrency contract: PostgreSQL, several pools on one database', () => {
   it('every join fires once, no attempt is claimed twice, max_concurrency holds, every job ends (property)', async () => {
-    await raceContract(
-      async (racers) => {
-        const db = await gate.freshDatabase();
-        const stores = Array.from({ length: racers }, () => PostgresStore.open({ url: db.url, poolSize: 4 }));
-        // Every racer migrates at once: the Migrator's advisory lock makes it happen once.
-        await Promise.all(stores.map((store) => store.opened()));
-        return {
-          stores,
-          close: async () => {
-            await Promise.all(stores.map((s) => s.close()));
-            await db.dispose();
-          },
-        };
-      },
-      { numRuns: 3, jobs: 12 },
-    );
+    await raceContract((racers) => openRacers(racers), { numRuns: 3, jobs: 12 });
   }, 180_000);
 
   it('holds with racers in separate processes as well (property)', async () => {
     let url = '';
     let children = 0;
     await raceContract(
-      async (racers) => {
-        const db = await gate.freshDatabase();
-        url = db.url;
-        const stores = Array.from({ length: racers }, () => PostgresStore.open({ url: db.url, poolSize: 4 }));
-        await Promise.all(stores.map((store) => store.opened()));
-        return {
-          stores,
-          close: async () => {
-            await Promise.all(stores.map((s) => s.close()));
-            await db.dispose();
-          },
-        };
-      },
+      (racers) =>
+        openRacers(racers, (opened) => {
+          url = opened;
+        }),
       { numRuns: 1, jobs: 12, spawn: (delays) => childRacer(url, `child-${++children}`, delays) },
     );
   }, 180_000);

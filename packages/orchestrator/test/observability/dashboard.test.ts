@@ -22,13 +22,13 @@ tasks:
   - task_type: fetch
     script: [echo fetched]
   - task_type: left
-    dependencies: [fetch]
+    needs: [fetch]
     script: [echo left]
   - task_type: right
-    dependencies: [fetch]
+    needs: [fetch]
     script: [echo right]
   - task_type: join
-    dependencies: [left, right]
+    needs: [left, right]
     script: ["echo ::set-output name=Result::joined"]
 `;
 

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach } from 'vitest';
-import { createLogger, type RunningServer, type ServeOptions, serve } from '../../src/index.js';
+import { createLogger, parseExposition, type RunningServer, type Sample, type ServeOptions, serve, sumSamples } from '../../src/index.js';
 
 /** Real queens from `serve` on temporary files, closed and deleted after each test. */
 export function servers() {
@@ -53,22 +53,11 @@ export async function waitForEnd(url: string, id: string): Promise<string> {
   return (JSON.parse(end[1]) as { state: string }).state;
 }
 
-/** Parses Prometheus text into samples. */
-export function samples(text: string): { name: string; labels: Record<string, string>; value: number }[] {
-  const out: { name: string; labels: Record<string, string>; value: number }[] = [];
-  for (const line of text.split('\n')) {
-    if (line === '' || line.startsWith('#')) continue;
-    const match = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
-    if (!match) throw new Error(`not a Prometheus sample line: ${line}`);
-    const labels: Record<string, string> = {};
-    for (const pair of (match[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)) labels[pair[1] as string] = pair[2] as string;
-    out.push({ name: match[1] as string, labels, value: Number(match[3]) });
-  }
-  return out;
+/** Parses Prometheus text into samples, refusing any line that is not a sample, a comment or blank. */
+export function samples(text: string): Sample[] {
+  const bad = text.split('\n').find((line) => line !== '' && !line.startsWith('#') && parseExposition(line).length === 0);
+  if (bad !== undefined) throw new Error(`not a Prometheus sample line: ${bad}`);
+  return parseExposition(text);
 }
 
-export function value(all: ReturnType<typeof samples>, name: string, labels: Record<string, string> = {}): number {
-  return all
-    .filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))
-    .reduce((sum, s) => sum + s.value, 0);
-}
+export const value = (all: readonly Sample[], name: string, labels: Record<string, string> = {}): number => sumSamples(all, name, labels);

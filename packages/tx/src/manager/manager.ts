@@ -69,6 +69,8 @@ export class TransactionManager<C = unknown, P = unknown> {
   /** Rejecters of `run` calls waiting for a pool connection, settled by close(). */
   readonly #waiting = new Set<(error: Error) => void>();
   #closed = false;
+  /** When the last pool-exhaustion warning was logged (they are limited to one a minute). */
+  #poolWarnedAt = Number.NEGATIVE_INFINITY;
   /** Physical transactions between acquire and release; close() lets them finish. */
   readonly #inFlight = new Set<Promise<unknown>>();
   readonly #leakWarningMs: number;
@@ -496,6 +498,7 @@ export class TransactionManager<C = unknown, P = unknown> {
    */
   #acquire(timeoutMs: number | undefined): Promise<C> {
     const driver = this.#driver;
+    this.#warnIfPoolExhausted();
     const pending = driver.acquire();
     return new Promise<C>((resolve, reject) => {
       let timer: NodeJS.Timeout | undefined;
@@ -533,6 +536,24 @@ export class TransactionManager<C = unknown, P = unknown> {
         },
       );
     });
+  }
+
+  /**
+   * The article's pool-sizing mismatch: more transactions at once than connections means callers
+   * queue for the pool, and the queue (not the database) becomes the latency.
+   */
+  #warnIfPoolExhausted(): void {
+    const driver = this.#driver;
+    const waiting = this.#waiting.size + 1;
+    if (driver.checkedOut < driver.maxConnections) return;
+    const now = performance.now();
+    if (now - this.#poolWarnedAt < 60_000) return;
+    this.#poolWarnedAt = now;
+    this.#logger.warn(
+      `@myrmex/tx: ${driver.checkedOut + waiting} transactions want a connection and the pool has ${driver.maxConnections}; ` +
+        'callers wait in the pool queue. Size the pool to the concurrency (or cap the concurrency to the pool)',
+      { poolSize: driver.maxConnections, inUse: driver.checkedOut, waiting },
+    );
   }
 
   /** `inner` is the outermost scope's frame: beforeCommit hooks run in it, inside the transaction, as Spring's do. */

@@ -38,64 +38,53 @@ const paged = (command: Command) =>
     .option('--limit <n>', 'at most this many', parseInteger('--limit', 1, 1000), 50)
     .option('--offset <n>', 'skip this many', parseInteger('--offset', 0, Number.MAX_SAFE_INTEGER), 0);
 
-async function getJson<T>(server: string, path: string): Promise<T> {
-  const response = await fetch(`${server}/api${path}`);
-  if (!response.ok) throw new Error(`${server}/api${path} answered ${response.status}`);
-  return (await response.json()) as T;
+interface ListSpec<T> {
+  readonly name: string;
+  readonly noun: string;
+  readonly description: string;
+  readonly path: string;
+  readonly header: readonly string[];
+  readonly row: (item: T) => string[];
+}
+
+function listCommand<T>(program: Command, context: CliContext, spec: ListSpec<T>): void {
+  paged(program.command(spec.name))
+    .description(spec.description)
+    .action(async (options: ListOptions) => {
+      const client = clientFor(options, context);
+      await runAction(context, options.json, async () => {
+        // The health check turns "nothing answers" into the same clear message as every other command.
+        await client.health();
+        const response = await fetch(`${client.server}/api${spec.path}`);
+        if (!response.ok) throw new Error(`${client.server}/api${spec.path} answered ${response.status}`);
+        const page = pageOf(((await response.json()) as { items: T[] }).items, options);
+        if (options.json) return context.io.out(JSON.stringify(page));
+        const table = page.items.length === 0 ? '' : formatTable([[...spec.header], ...page.items.map(spec.row)]);
+        context.io.out(table + footer(page, spec.noun));
+      });
+    });
 }
 
 /** `myrmex definitions` and `myrmex ants`: the other lists, paged and with --json like `myrmex jobs`. */
 export function registerListCommands(program: Command, context: CliContext): void {
-  const { io } = context;
-  paged(program.command('definitions'))
-    .description('list job definitions (the latest version of each type)')
-    .action(async (options: ListOptions) => {
-      const client = clientFor(options, context);
-      await runAction(context, options.json, async () => {
-        await client.health();
-        const all = await getJson<{
-          items: { job_type: string; version: number; tasks: string[]; disabled: boolean; created_at: string }[];
-        }>(client.server, '/jobs/definitions');
-        const page = pageOf(all.items, options);
-        if (options.json) return io.out(JSON.stringify(page));
-        const rows = page.items.map((d) => [
-          d.job_type,
-          `v${d.version}`,
-          String(d.tasks.length),
-          d.disabled ? 'disabled' : 'enabled',
-          d.created_at,
-        ]);
-        io.out(
-          page.items.length === 0
-            ? footer(page, 'definitions')
-            : formatTable([['type', 'version', 'tasks', 'status', 'applied'], ...rows]) + footer(page, 'definitions'),
-        );
-      });
-    });
-
-  paged(program.command('ants'))
-    .description('list the ants (workers): capacity, running tasks, methods, tags, last heartbeat')
-    .action(async (options: ListOptions) => {
-      const client = clientFor(options, context);
-      await runAction(context, options.json, async () => {
-        await client.health();
-        const all = await getJson<{
-          items: { id: string; capacity: number; running: number; methods: string[]; tags: string[]; last_seen_at: string }[];
-        }>(client.server, '/ants');
-        const page = pageOf(all.items, options);
-        if (options.json) return io.out(JSON.stringify(page));
-        const rows = page.items.map((a) => [
-          a.id,
-          `${a.running}/${a.capacity}`,
-          a.methods.join(','),
-          a.tags.join(',') || '-',
-          a.last_seen_at,
-        ]);
-        io.out(
-          page.items.length === 0
-            ? footer(page, 'ants')
-            : formatTable([['id', 'running', 'methods', 'tags', 'last seen'], ...rows]) + footer(page, 'ants'),
-        );
-      });
-    });
+  listCommand<{ job_type: string; version: number; tasks: string[]; disabled: boolean; created_at: string }>(program, context, {
+    name: 'definitions',
+    noun: 'definitions',
+    description: 'list job definitions (the latest version of each type)',
+    path: '/jobs/definitions',
+    header: ['type', 'version', 'tasks', 'status', 'applied'],
+    row: (d) => [d.job_type, `v${d.version}`, String(d.tasks.length), d.disabled ? 'disabled' : 'enabled', d.created_at],
+  });
+  listCommand<{ id: string; capacity: number; running: number; methods: string[]; tags: string[]; last_seen_at: string }>(
+    program,
+    context,
+    {
+      name: 'ants',
+      noun: 'ants',
+      description: 'list the ants (workers): capacity, running tasks, methods, tags, last heartbeat',
+      path: '/ants',
+      header: ['id', 'running', 'methods', 'tags', 'last seen'],
+      row: (a) => [a.id, `${a.running}/${a.capacity}`, a.methods.join(','), a.tags.join(',') || '-', a.last_seen_at],
+    },
+  );
 }

@@ -1,4 +1,4 @@
-import type { JobDetailWire, JobSummaryWire } from '@myrmex/orchestrator';
+import { type JobDetailWire, type JobSummaryWire, parseExposition } from '@myrmex/orchestrator';
 
 /** What one frame of `myrmex top` shows, read from the queen's API and its /metrics. */
 export interface Snapshot {
@@ -9,24 +9,6 @@ export interface Snapshot {
   readonly oldestWaitSeconds: number;
   readonly running: readonly { jobId: string; jobType: string; task: string; attempt: number; ant?: string; startedAt: string }[];
   readonly ants: readonly { id: string; running: number; capacity: number; lastSeenAt: string; tags: readonly string[] }[];
-}
-
-interface Sample {
-  readonly name: string;
-  readonly labels: Readonly<Record<string, string>>;
-  readonly value: number;
-}
-
-export function parseExposition(text: string): Sample[] {
-  const samples: Sample[] = [];
-  for (const line of text.split('\n')) {
-    const match = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
-    if (!match) continue;
-    const labels: Record<string, string> = {};
-    for (const pair of (match[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)) labels[pair[1] ?? ''] = pair[2] ?? '';
-    samples.push({ name: match[1] ?? '', labels, value: Number(match[3]) });
-  }
-  return samples;
 }
 
 async function json<T>(url: string): Promise<T> {

@@ -1,8 +1,7 @@
 import { lint, postMortemFromJob, readJob, render } from '@myrmex/postmortem';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
-import { routesOf } from '../../definition/graph.js';
-import { ROUTE_STATES } from '../../definition/model.js';
+import { isExitTarget, routesOf } from '../../definition/graph.js';
 import type { QueenService } from '../../queen/service.js';
 import { ProblemError } from '../problem.js';
 import { IdParams, JobTypeParams } from '../schemas.js';
@@ -14,8 +13,8 @@ const VersionParams = Type.Object(
   { additionalProperties: false },
 );
 
-/** How one task leads to another: a dependency, or a route taken on an outcome. */
-export type EdgeKind = 'dependency' | 'on_completed' | 'on_failed' | `exit_code:${string}`;
+/** How one task leads to another: a join (`needs`), or a route taken on an outcome. */
+export type EdgeKind = 'needs' | 'on_completed' | 'on_failed' | `exit_code:${string}`;
 
 /**
  * Read models for the dashboard: a definition's graph (nodes and typed edges, so a page can lay
@@ -44,10 +43,9 @@ export async function insightRoutes(app: FastifyInstance, queen: QueenService, s
       const tasks = found.definition.tasks;
       const edges: { from: string; to: string; kind: EdgeKind }[] = [];
       for (const task of tasks) {
-        for (const dependency of task.dependencies) edges.push({ from: dependency, to: task.taskType, kind: 'dependency' });
+        for (const need of task.needs) edges.push({ from: need, to: task.taskType, kind: 'needs' });
         const route = (target: string | undefined, kind: EdgeKind) => {
-          if (target !== undefined && !(ROUTE_STATES as readonly string[]).includes(target))
-            edges.push({ from: task.taskType, to: target, kind });
+          if (target !== undefined && !isExitTarget(target)) edges.push({ from: task.taskType, to: target, kind });
         };
         route(task.onCompleted, 'on_completed');
         route(task.onFailed, 'on_failed');
