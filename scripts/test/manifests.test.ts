@@ -29,19 +29,25 @@ describe('package manifests', () => {
         ranges.set(driver, byRange);
       }
     }
-    const split = [...ranges].filter(([, byRange]) => byRange.size > 1).map(([driver, byRange]) => `${driver}: ${JSON.stringify([...byRange])}`);
+    const split = [...ranges]
+      .filter(([, byRange]) => byRange.size > 1)
+      .map(([driver, byRange]) => `${driver}: ${JSON.stringify([...byRange])}`);
     expect(split).toEqual([]);
   });
 
   it('a consumer compiled with moduleResolution node10 finds every package and its types', async () => {
     const missing = packages.filter(({ name, manifest }) => !existsSync(join(repo, 'packages', name, manifest.types)));
-    if (missing.length > 0) throw new Error(`build first (npm run build): no ${missing.map((p) => `packages/${p.name}/${p.manifest.types}`).join(', ')}`);
+    if (missing.length > 0)
+      throw new Error(`build first (npm run build): no ${missing.map((p) => `packages/${p.name}/${p.manifest.types}`).join(', ')}`);
     const dir = mkdtempSync(join(tmpdir(), 'node10-consumer-'));
     try {
       symlinkSync(join(repo, 'node_modules'), join(dir, 'node_modules'), 'dir');
       const lines = packages
         .filter(({ manifest }) => manifest.name !== '@myrmex/cli')
-        .map(({ manifest }, index) => `import * as p${index} from '${manifest.name}';\nexport const k${index}: string[] = Object.keys(p${index});`);
+        .map(
+          ({ manifest }, index) =>
+            `import * as p${index} from '${manifest.name}';\nexport const k${index}: string[] = Object.keys(p${index});`,
+        );
       writeFileSync(
         join(dir, 'consumer.ts'),
         `${lines.join('\n')}\nimport { MemoryStore } from '@myrmex/idempotency';\nimport { Facets } from '@myrmex/facets';\nexport const store: MemoryStore = new MemoryStore();\nexport const faceted = Facets.of({});\n`,
@@ -49,7 +55,15 @@ describe('package manifests', () => {
       writeFileSync(
         join(dir, 'tsconfig.json'),
         JSON.stringify({
-          compilerOptions: { module: 'commonjs', moduleResolution: 'node10', target: 'es2022', strict: true, noEmit: true, skipLibCheck: true, types: ['node'] },
+          compilerOptions: {
+            module: 'commonjs',
+            moduleResolution: 'node10',
+            target: 'es2022',
+            strict: true,
+            noEmit: true,
+            skipLibCheck: true,
+            types: ['node'],
+          },
           files: ['consumer.ts'],
         }),
       );
