@@ -173,30 +173,41 @@ describe('parseJobDefinition normalises', () => {
 /** Drops what YAML and JSON cannot tell apart from absent (-0 becomes 0 in text). */
 const plain = (value: unknown): unknown => JSON.parse(JSON.stringify(value));
 
-describe('round trips', () => {
-  it('generated valid definitions parse, and their YAML and JSON forms give the same definition', () => {
-    fc.assert(
-      fc.property(validDocument, (document) => {
-        const clean = plain(document);
-        const fromYaml = parseJobDefinition(stringify(clean));
-        expect(parseJobDefinition(JSON.stringify(clean))).toEqual(fromYaml);
-      }),
-      { numRuns: 100 },
-    );
-  });
+/** About 10 s each on an idle machine (a YAML parse of a 12-task definition is ~12 ms); a loaded CI machine needs more. */
+const PROPERTY_TIMEOUT_MS = 120_000;
 
-  it('normalise -> document -> parse is the identity, and the document is a fixed point', () => {
-    fc.assert(
-      fc.property(validDocument, (document) => {
-        const definition: JobDefinition = parseJobDefinition(JSON.stringify(plain(document)));
-        const written = toDefinitionDocument(definition);
-        const again = parseJobDefinition(stringify(written));
-        expect(again).toEqual(definition);
-        expect(toDefinitionDocument(again)).toEqual(written);
-      }),
-      { numRuns: 100 },
-    );
-  });
+describe('round trips', () => {
+  it(
+    'generated valid definitions parse, and their YAML and JSON forms give the same definition',
+    () => {
+      fc.assert(
+        fc.property(validDocument, (document) => {
+          const clean = plain(document);
+          const fromYaml = parseJobDefinition(stringify(clean));
+          expect(parseJobDefinition(JSON.stringify(clean))).toEqual(fromYaml);
+        }),
+        { numRuns: 100 },
+      );
+    },
+    PROPERTY_TIMEOUT_MS,
+  );
+
+  it(
+    'normalise -> document -> parse is the identity, and the document is a fixed point',
+    () => {
+      fc.assert(
+        fc.property(validDocument, (document) => {
+          const definition: JobDefinition = parseJobDefinition(JSON.stringify(plain(document)));
+          const written = toDefinitionDocument(definition);
+          const again = parseJobDefinition(stringify(written));
+          expect(again).toEqual(definition);
+          expect(toDefinitionDocument(again)).toEqual(written);
+        }),
+        { numRuns: 100 },
+      );
+    },
+    PROPERTY_TIMEOUT_MS,
+  );
 });
 
 describe('Formicary forms', () => {
