@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { browserGate, launch } from './browser.js';
 import { apply, servers, submit, waitForEnd } from './helpers.js';
 
@@ -60,6 +60,8 @@ async function shot(page: Page, name: string) {
 
 browserGate.describe('the dashboard in Chromium, against a real queen', () => {
   const start = servers();
+  // A browser and a queen share two loaded cores in CI: each test waits for conditions, for up to 90 s.
+  vi.setConfig({ testTimeout: 90_000 });
   let browser: Awaited<ReturnType<typeof launch>>;
   beforeAll(async () => {
     browser = await launch();
