@@ -206,9 +206,11 @@ export class SqlStore implements JobStore {
   }
 
   async setDefinitionDisabled(jobType: string, disabled: boolean): Promise<boolean> {
-    return (
-      (await affected(sql`UPDATE definition_types SET disabled = ${disabled ? 1 : 0} WHERE job_type = ${jobType}`, await this.read())) > 0
-    );
+    const changed = await this.write(async (tx) => ({
+      value: await affected(sql`UPDATE definition_types SET disabled = ${disabled ? 1 : 0} WHERE job_type = ${jobType}`, tx),
+      jobs: [],
+    }));
+    return changed > 0;
   }
 
   async createJob(job: NewJob): Promise<{ readonly job: JobRow; readonly events: readonly TimelineEvent[] }> {
@@ -500,10 +502,13 @@ export class SqlStore implements JobStore {
   }
 
   async renewLeases(owner: string, until: number): Promise<number> {
-    return affected(
-      sql`UPDATE attempts SET lease_until = ${until} WHERE owner = ${owner} AND state = 'EXECUTING' AND lease_until < ${until}`,
-      await this.read(),
-    );
+    return this.write(async (tx) => ({
+      value: await affected(
+        sql`UPDATE attempts SET lease_until = ${until} WHERE owner = ${owner} AND state = 'EXECUTING' AND lease_until < ${until}`,
+        tx,
+      ),
+      jobs: [],
+    }));
   }
 
   async appendLogs(lines: readonly NewLogLine[]): Promise<readonly LogLine[]> {
@@ -540,14 +545,21 @@ export class SqlStore implements JobStore {
   }
 
   async releaseLease(name: string, holder: string): Promise<void> {
-    await sql`DELETE FROM leases WHERE name = ${name} AND holder = ${holder}`.execute(await this.read());
+    await this.write(async (tx) => ({
+      value: await sql`DELETE FROM leases WHERE name = ${name} AND holder = ${holder}`.execute(tx),
+      jobs: [],
+    }));
   }
 
   async saveAnt(ant: AntInfo): Promise<void> {
-    await sql`INSERT INTO ants (id, methods, tags, capacity, running, last_seen_at)
+    // Every write goes through a transaction: on SQLite that is what keeps this process's writers in line.
+    await this.write(async (tx) => ({
+      value: await sql`INSERT INTO ants (id, methods, tags, capacity, running, last_seen_at)
               VALUES (${ant.id}, ${JSON.stringify(ant.methods)}, ${JSON.stringify(ant.tags)}, ${ant.capacity}, ${ant.running}, ${ant.lastSeenAt.getTime()})
               ON CONFLICT (id) DO UPDATE SET methods = excluded.methods, tags = excluded.tags, capacity = excluded.capacity,
-              running = excluded.running, last_seen_at = excluded.last_seen_at`.execute(await this.read());
+              running = excluded.running, last_seen_at = excluded.last_seen_at`.execute(tx),
+      jobs: [],
+    }));
   }
 
   async ants(): Promise<readonly AntInfo[]> {
