@@ -14,7 +14,7 @@ const ENTRY_POINTS: Record<string, (bad: unknown) => unknown> = {
   analysePatterns: (bad) => api.analysePatterns(bad as []),
   formatText: (bad) => api.formatText(bad as []),
   formatJson: (bad) => api.formatJson(bad as []),
-  formatSarif: (bad) => api.formatSarif(bad as []),
+  formatSarif: (bad) => api.formatSarif(bad as [], { toolVersion: '0', rules: api.RULES }),
   formatActions: (bad) => api.formatActions(bad as never),
   patternReport: (bad) => api.patternReport(bad as never),
   patternChart: (bad) => api.patternChart(bad as never),
