@@ -24,7 +24,7 @@ gate.describe('PostgreSQL indexes', () => {
   it('answers equality and containment from the GIN index, and ranges from an expression index made on demand', async () => {
     const pool = new pg.Pool({ connectionString: db.current.url, max: 2 });
     try {
-      const store = new PostgresAomStore({ pool });
+      const store = new PostgresAomStore({ pool, autoIndex: true });
       const registry = await AomRegistry.open({ store });
       const car = await registry.defineType(def);
       // Enough rows, with statistics, for the planner to prefer an index when one fits.
@@ -66,7 +66,7 @@ gate.describe('PostgreSQL indexes', () => {
 describe('SQLite indexes', () => {
   it('makes expression indexes on demand that equality and range queries use', async () => {
     const database = new Database(':memory:');
-    const store = new SqliteAomStore({ database });
+    const store = new SqliteAomStore({ database, autoIndex: true });
     const registry = await AomRegistry.open({ store });
     const car = await registry.defineType(def);
     database.exec(`
@@ -85,5 +85,57 @@ describe('SQLite indexes', () => {
     expect(found.map((entity) => entity.values.year)).toEqual([2099, 2099]);
     await store.close();
     database.close();
+  });
+});
+
+describe('indexes are opt-in: by default a query never builds one, and the missing ones are reported', () => {
+  it('SQLite', async () => {
+    const database = new Database(':memory:');
+    const store = new SqliteAomStore({ database });
+    const registry = await AomRegistry.open({ store });
+    await registry.defineType(def);
+    await registry.find('Car', { where: { year: { gte: 2000 } }, orderBy: 'maker' });
+    const indexes = () =>
+      (database.prepare("select name from sqlite_master where type = 'index' and name like 'aom_ix_%'").all() as unknown[]).length;
+    expect(indexes()).toBe(0);
+    const missing = await store.missingIndexes();
+    expect(missing.map((entry) => entry.property).sort()).toEqual(['maker', 'year']);
+    for (const entry of missing) database.exec(entry.sql);
+    expect(indexes()).toBe(2);
+    expect(await store.missingIndexes()).toEqual([]);
+    await store.close();
+    database.close();
+  });
+});
+
+gate.describe('indexes are opt-in on PostgreSQL, and built CONCURRENTLY', () => {
+  const db = freshEach(() => gate.freshDatabase());
+
+  it('reports a missing index with CREATE INDEX CONCURRENTLY, which then serves the query', async () => {
+    const pool = new pg.Pool({ connectionString: db.current.url, max: 2 });
+    try {
+      const store = new PostgresAomStore({ pool });
+      const registry = await AomRegistry.open({ store });
+      await registry.defineType(def);
+      await registry.find('Car', { where: { year: { gte: 2000 } } });
+      const expressionIndexes = async () =>
+        (await pool.query("select indexname from pg_indexes where tablename = 'aom_entities' and indexname like 'aom_ix_%'")).rowCount;
+      expect(await expressionIndexes()).toBe(0);
+      const [missing, ...rest] = await store.missingIndexes();
+      expect(rest).toEqual([]);
+      expect(missing).toMatchObject({ property: 'year', valueClass: 'number' });
+      expect(missing!.sql).toMatch(/^create index concurrently if not exists aom_ix_year_n/);
+      await pool.query(missing!.sql);
+      expect(await expressionIndexes()).toBe(1);
+      expect(await store.missingIndexes()).toEqual([]);
+      // With autoIndex the store builds it itself, concurrently, the first time a query wants it.
+      const auto = new PostgresAomStore({ pool, autoIndex: true, tablePrefix: 'auto_' });
+      const autoRegistry = await AomRegistry.open({ store: auto });
+      await autoRegistry.defineType(def);
+      await autoRegistry.find('Car', { orderBy: 'maker' });
+      expect(await auto.missingIndexes()).toEqual([]);
+    } finally {
+      await pool.end();
+    }
   });
 });

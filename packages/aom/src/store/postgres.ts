@@ -12,8 +12,9 @@ export interface PostgresAomStoreOptions {
   /** Prefix of the two tables (default `aom_`). */
   readonly tablePrefix?: string;
   /**
-   * Create an expression index the first time a property is range-queried or sorted on
-   * (default true). Building one locks writes to the table for as long as it takes.
+   * Build an expression index (`CREATE INDEX CONCURRENTLY`, so writes go on) the first time a
+   * property is range-queried or sorted on. Default false: a request should not start an index
+   * build; `missingIndexes()` lists what queries wanted, with the SQL to run in a migration.
    */
   readonly autoIndex?: boolean;
 }
@@ -40,6 +41,8 @@ export class PostgresAomStore implements AomStore {
   readonly #entities: string;
   readonly #autoIndex: boolean;
   readonly #indexed = new Map<string, Promise<void>>();
+  /** Expression indexes queries would use, by name: what `missingIndexes` checks. */
+  readonly #wanted = new Map<string, { property: string; valueClass: ValueClass; sql: string }>();
 
   constructor(options: PostgresAomStoreOptions) {
     if (!options.pool && !options.connectionString) throw new Error('PostgresAomStore needs options.pool or options.connectionString');
@@ -51,7 +54,7 @@ export class PostgresAomStore implements AomStore {
     this.#prefix = tablePrefix(options.tablePrefix);
     this.#types = `${this.#prefix}types`;
     this.#entities = `${this.#prefix}entities`;
-    this.#autoIndex = options.autoIndex ?? true;
+    this.#autoIndex = options.autoIndex ?? false;
   }
 
   /** Names of the GIN and expression indexes, for callers that manage indexes themselves. */
@@ -169,12 +172,28 @@ export class PostgresAomStore implements AomStore {
     }
   }
 
+  /**
+   * The expression indexes queries so far wanted that the table lacks (or has invalid, after a
+   * failed concurrent build), each with the SQL that builds it without blocking writes.
+   */
+  async missingIndexes(): Promise<{ property: string; valueClass: ValueClass; index: string; sql: string }[]> {
+    const result = await this.#pool.query<{ indexname: string }>(
+      `select c.relname as indexname from pg_index i join pg_class c on c.oid = i.indexrelid
+       where i.indrelid = to_regclass($1) and i.indisvalid`,
+      [this.#entities],
+    );
+    const present = new Set(result.rows.map((row) => row.indexname));
+    return [...this.#wanted].filter(([index]) => !present.has(index)).map(([index, wanted]) => ({ index, ...wanted }));
+  }
+
   #ensureIndex(property: string, valueClass: ValueClass): Promise<void> {
-    if (!this.#autoIndex) return Promise.resolve();
     const name = indexName(this.#prefix, property, valueClass);
+    const sql = `create index concurrently if not exists ${name} on ${this.#entities} ((${typedValue(property, valueClass)}))`;
+    if (!this.#wanted.has(name)) this.#wanted.set(name, { property, valueClass, sql });
+    if (!this.#autoIndex) return Promise.resolve();
     let pending = this.#indexed.get(name);
     if (!pending) {
-      pending = this.#pool.query(`create index if not exists ${name} on ${this.#entities} ((${typedValue(property, valueClass)}))`).then(
+      pending = this.#pool.query(sql).then(
         () => undefined,
         (error: { code?: string }) => {
           // Another store instance created it at the same moment.

@@ -11,7 +11,11 @@ export interface SqliteAomStoreOptions {
   readonly database?: Database.Database;
   /** Prefix of the two tables (default `aom_`). */
   readonly tablePrefix?: string;
-  /** Create an expression index the first time a property is filtered or sorted on (default true). */
+  /**
+   * Create an expression index the first time a property is filtered or sorted on. Default false:
+   * SQLite has no concurrent build, so it would block writers on the request path; `missingIndexes()`
+   * lists what queries wanted instead.
+   */
   readonly autoIndex?: boolean;
 }
 
@@ -34,6 +38,8 @@ export class SqliteAomStore implements AomStore {
   readonly #prefix: string;
   readonly #autoIndex: boolean;
   readonly #indexed = new Set<string>();
+  /** Expression indexes queries would use, by name: what `missingIndexes` checks. */
+  readonly #wanted = new Map<string, { property: string; sql: string }>();
 
   constructor(options: SqliteAomStoreOptions = {}) {
     this.#owned = options.database === undefined;
@@ -41,7 +47,7 @@ export class SqliteAomStore implements AomStore {
     this.#prefix = tablePrefix(options.tablePrefix);
     this.#types = `${this.#prefix}types`;
     this.#entities = `${this.#prefix}entities`;
-    this.#autoIndex = options.autoIndex ?? true;
+    this.#autoIndex = options.autoIndex ?? false;
   }
 
   async init(): Promise<void> {
@@ -163,12 +169,23 @@ export class SqliteAomStore implements AomStore {
     return [`(case when ${typed} then 0 else 1 end)`, `(case when ${typed} then json_extract(data, ${path}) end) ${key.direction}`];
   }
 
+  /** The expression indexes queries so far wanted that the table lacks, each with the SQL that builds it. */
+  async missingIndexes(): Promise<{ property: string; index: string; sql: string }[]> {
+    const present = new Set(
+      (
+        this.#db.prepare("select name from sqlite_master where type = 'index' and tbl_name = ?").all(this.#entities) as { name: string }[]
+      ).map((row) => row.name),
+    );
+    return [...this.#wanted].filter(([index]) => !present.has(index)).map(([index, wanted]) => ({ index, ...wanted }));
+  }
+
   #ensureIndex(property: string): void {
-    if (!this.#autoIndex) return;
     // json_extract returns numbers, text and booleans from one expression, so one index serves all.
     const name = indexName(this.#prefix, property, 'json');
-    if (this.#indexed.has(name)) return;
-    this.#db.exec(`create index if not exists ${name} on ${this.#entities} (json_extract(data, '$.${sqlName(property)}'))`);
+    const sql = `create index if not exists ${name} on ${this.#entities} (json_extract(data, '$.${sqlName(property)}'))`;
+    if (!this.#wanted.has(name)) this.#wanted.set(name, { property, sql });
+    if (!this.#autoIndex || this.#indexed.has(name)) return;
+    this.#db.exec(sql);
     this.#indexed.add(name);
   }
 }
