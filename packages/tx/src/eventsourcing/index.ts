@@ -1,3 +1,4 @@
+import { withPlaceholders } from '../adapters/placeholders.js';
 import { checkIdentifier } from '../locking/identifiers.js';
 import type { TransactionManager } from '../manager/manager.js';
 
@@ -70,8 +71,7 @@ export class EventStore {
   }
 
   #sql(text: string): string {
-    let n = 0;
-    return text.replace(/\?/g, () => this.#tm.driver.placeholder(++n));
+    return withPlaceholders(this.#tm.driver, text);
   }
 
   async ensureSchema(): Promise<void> {

@@ -1,3 +1,4 @@
+import { withPlaceholders } from '../adapters/placeholders.js';
 import { checkIdentifier } from '../locking/identifiers.js';
 import type { TransactionManager } from '../manager/manager.js';
 import { ACTIVE, type SagaState, type SagaStatus } from './state.js';
@@ -72,10 +73,8 @@ export class SagaStore {
     return this.#tm;
   }
 
-  /** `?` markers become the driver's placeholders. */
   #sql(text: string): string {
-    let n = 0;
-    return text.replace(/\?/g, () => this.#tm.driver.placeholder(++n));
+    return withPlaceholders(this.#tm.driver, text);
   }
 
   async ensureSchema(): Promise<void> {

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { withPlaceholders } from '../adapters/placeholders.js';
 import { checkIdentifier } from '../locking/identifiers.js';
 import type { TransactionManager } from '../manager/manager.js';
 import { type Branch, checkXid, type OpenBranch, type Participant } from './participants.js';
@@ -59,8 +60,7 @@ export class TwoPhaseCoordinator {
   }
 
   #sql(text: string): string {
-    let n = 0;
-    return text.replace(/\?/g, () => this.#log.driver.placeholder(++n));
+    return withPlaceholders(this.#log.driver, text);
   }
 
   async ensureSchema(): Promise<void> {
