@@ -1,4 +1,5 @@
 import { freshEach, postgres, redis } from '@myrmex/test-utils';
+import pg from 'pg';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { until } from './helpers.js';
 import { buildPackage, charges, pay, runPay, type ServerProcess, startServer } from './processes.js';
@@ -67,13 +68,23 @@ describe('several server processes as one service', () => {
         '--store-url',
         db.current.url,
         '--delay-ms',
-        '10000',
+        '60000',
         '--lease-ms',
-        '1000',
+        '4000',
       ]);
-      const [survivor] = await cluster(1, ['--store', 'postgres', '--store-url', db.current.url, '--lease-ms', '1000']);
+      const [survivor] = await cluster(1, ['--store', 'postgres', '--store-url', db.current.url, '--lease-ms', '4000']);
       const lost = pay(doomed!.url, 'crash').catch((error: unknown) => error);
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      // Kill it once its claim is in the database (the condition), not after a guessed delay.
+      const pool = new pg.Pool({ connectionString: db.current.url, max: 1 });
+      try {
+        await until(
+          async () => (await pool.query("SELECT 1 FROM idempotency_keys WHERE state = 'pending'")).rowCount === 1,
+          30_000,
+          'the doomed process to claim the key',
+        );
+      } finally {
+        await pool.end();
+      }
       doomed!.child.kill('SIGKILL');
       expect(await lost).toBeInstanceOf(Error);
       const early = await pay(survivor!.url, 'crash');
@@ -85,7 +96,7 @@ describe('several server processes as one service', () => {
           retry = await pay(survivor!.url, 'crash');
           return retry.status !== 409;
         },
-        10_000,
+        30_000,
         'the dead lease to lapse',
       );
       expect(retry.status).toBe(201);

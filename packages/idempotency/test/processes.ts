@@ -52,8 +52,8 @@ export function startServer(args: string[]): Promise<ServerProcess> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       void stop();
-      reject(new Error(`payments-server did not start within 15 s:\n${output}`));
-    }, 15_000);
+      reject(new Error(`payments-server did not start within 60 s:\n${output}`));
+    }, 60_000);
     const read = (chunk: Buffer) => {
       output += chunk.toString();
       const match = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(output);
