@@ -43,7 +43,8 @@ export class IdempotentCallError extends IdempotencyError {
  */
 export function idempotent<Args extends unknown[], Result>(
   fn: (...args: Args) => Promise<Result> | Result,
-  options: IdempotentOptions<Args, Result> & (EngineOptions | { readonly engine: IdempotencyEngine }),
+  // The engine's own `fingerprint` mode does not apply: the engine fingerprints the canonical JSON of the pick.
+  options: IdempotentOptions<Args, Result> & (Omit<EngineOptions, 'fingerprint'> | { readonly engine: IdempotencyEngine }),
 ): (...args: Args) => Promise<Result> {
   if (typeof fn !== 'function') throw new TypeError('idempotent(fn, options): fn must be a function');
   if (options === null || typeof options !== 'object') throw new TypeError('idempotent(fn, options): options must be an object');
