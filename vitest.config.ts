@@ -20,7 +20,8 @@ export default defineConfig({
   resolve: { conditions },
   ssr: { resolve: { conditions, externalConditions: ['source'] } },
   test: {
-    testTimeout: 30_000,
+    // CI is a 2-core machine that may be loaded: property tests and child processes get room; a hang still fails.
+    testTimeout: 90_000,
     hookTimeout: 60_000,
     projects: [
       ...packageProjects,

@@ -84,7 +84,8 @@ rd.describe('a fresh Redis prefix', () => {
   });
 });
 
-describe('a suite that needs PostgreSQL, run in a child vitest against a dead port', () => {
+// Each case starts a whole child vitest: on a loaded 2-core machine that alone can take over 30 s.
+describe('a suite that needs PostgreSQL, run in a child vitest against a dead port', { timeout: 180_000 }, () => {
   const fixture =
     "import { it } from 'vitest';\nimport { postgres } from '@myrmex/test-utils';\nconst pg = await postgres();\npg.describe('needs pg', () => { it('works', () => {}); });\n";
   const run = async (ci: string) => {

@@ -129,14 +129,19 @@ for (const target of serverTargets) {
         await held;
       });
       await lockTaken;
-      setTimeout(release, 50);
       let attempts = 0;
       const rows = await tm.run(
         async () => {
           attempts += 1;
           // Written before the failing statement: InnoDB's 1205 undoes only that statement, so the manager must roll back the rest.
           await bump(3);
-          return lockRows(tm, 'rows_t', [1], { nowait: true });
+          try {
+            return await lockRows(tm, 'rows_t', [1], { nowait: true });
+          } catch (error) {
+            // The holder lets go only once a first try has failed, so at least one retry is certain.
+            if (attempts === 1) release();
+            throw error;
+          }
         },
         { retry: { attempts: 20, baseDelayMs: 10, lockNotAvailable: true } },
       );

@@ -27,7 +27,8 @@ describe('SHELL executor', () => {
     expect(logs.filter((l) => l.stream === 'stderr').map((l) => l.text)).toEqual(['err1']);
     for (const line of logs) expect(line.at.getTime()).toBeGreaterThanOrEqual(before);
     const out = logs.filter((l) => l.stream === 'stdout');
-    expect(out[1]!.at.getTime()).toBeGreaterThanOrEqual(out[0]!.at.getTime() + 40);
+    // Stamped when the queen reads each line: under load two lines may be read in one turn, so only order is certain.
+    expect(out[1]!.at.getTime()).toBeGreaterThanOrEqual(out[0]!.at.getTime());
   });
 
   it('merges the task environment over the process environment', async () => {
