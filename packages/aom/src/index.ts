@@ -23,10 +23,12 @@ export {
 export {
   type Condition,
   compileQuery,
+  DEFAULT_FIND_LIMIT,
   type FindQuery,
   type OrderBy,
   type Scalar,
   type StoreQuery,
+  type Where,
   type WhereClause,
 } from './query/spec.js';
 export { Entity, type Property, type SensitiveRead } from './registry/entity.js';

@@ -1,6 +1,14 @@
 import { AuditFacet, Facets } from '@myrmex/facets';
 import { describe, expect, it } from 'vitest';
-import { AomAccessError, AomConflictError, AomNotFoundError, AomQueryError, AomRegistry, type SensitiveRead } from '../src/index.js';
+import {
+  AomAccessError,
+  AomConflictError,
+  AomNotFoundError,
+  AomQueryError,
+  AomRegistry,
+  DEFAULT_FIND_LIMIT,
+  type SensitiveRead,
+} from '../src/index.js';
 import { issuesOf, vehicleRegistry } from './support/fixtures.js';
 
 const admin = { id: 'ada', roles: ['admin'] };
@@ -88,6 +96,64 @@ describe('AomRegistry', () => {
       ]);
     });
 
+    it('combines $or and $not with the other conditions', async () => {
+      const registry = await seeded();
+      const sorted = { orderBy: 'maker' } as const;
+      expect(makers(await registry.find('Car', { where: { $or: [{ maker: 'Ant' }, { year: { gte: 2015 } }] }, ...sorted }))).toEqual([
+        'Ant',
+        'Dog',
+      ]);
+      expect(makers(await registry.find('Car', { where: { $not: { tags: { contains: 'city' } } }, ...sorted }))).toEqual([
+        'Cat',
+        'Dog',
+        'Eel',
+      ]);
+      // Eel has no year: a range fails for it, so $not of the range keeps it.
+      expect(makers(await registry.find('Car', { where: { $not: { year: { gte: 2005 } } }, ...sorted }))).toEqual(['Ant', 'Eel']);
+      expect(
+        makers(
+          await registry.find('Car', {
+            where: {
+              price: { gte: 20 },
+              $or: [{ tags: { contains: 'family' } }, { $not: { year: { lt: 2010 } } }],
+              $not: { maker: 'Dog' },
+            },
+            ...sorted,
+          }),
+        ),
+      ).toEqual(['Bee', 'Cat']);
+    });
+
+    it('returns at most DEFAULT_FIND_LIMIT without a limit, and findPage pages through every match once', async () => {
+      const registry = await vehicleRegistry();
+      const total = DEFAULT_FIND_LIMIT + 5;
+      for (let i = 0; i < total; i += 1) await registry.create('Car', { maker: `m${i}`, year: 1900 + (i % 100) });
+      expect((await registry.find('Car')).length).toBe(DEFAULT_FIND_LIMIT);
+      const first = await registry.findPage('Car');
+      expect(first.items.length).toBe(DEFAULT_FIND_LIMIT);
+      expect(first.nextCursor).toEqual(expect.any(String));
+      const rest = await registry.findPage('Car', { cursor: first.nextCursor! });
+      expect(rest.items.length).toBe(5);
+      expect(rest.nextCursor).toBeUndefined();
+      const all = [...first.items, ...rest.items].map((entity) => entity.id);
+      expect(new Set(all).size).toBe(total);
+      expect(all).toEqual([...all].sort());
+      // Small pages with a filter; an entity created mid-way after the cursor shows up in a later page.
+      const seen: string[] = [];
+      let cursor: string | undefined;
+      let pages = 0;
+      do {
+        const page = await registry.findPage('Car', { where: { year: { lt: 1903 } }, limit: 7, ...(cursor ? { cursor } : {}) });
+        seen.push(...page.items.map((entity) => entity.values.maker as string));
+        cursor = page.nextCursor;
+        pages += 1;
+        if (pages === 2) await registry.create('Car', { maker: 'late', year: 1901 }, { id: 'zzz-late' });
+      } while (cursor);
+      expect(seen.length).toBe(33 + 1);
+      expect(seen).toContain('late');
+      expect(new Set(seen).size).toBe(seen.length);
+    });
+
     it('refuses malformed queries naming the offending part', async () => {
       const registry = await seeded();
       const cases: [unknown, string][] = [
@@ -102,6 +168,15 @@ describe('AomRegistry', () => {
         [{ orderBy: { property: 'year', direction: 'up' } }, 'orderBy[0].direction: must be asc or desc'],
         [{ limit: 0 }, 'limit: must be a positive integer'],
         [{ sort: 'year' }, 'sort: unknown key'],
+        [{ where: { $or: [] } }, 'where.$or: must be a list of 1 to 100 where objects'],
+        [{ where: { $or: [{ maker: 'Ant' }, { colour: 'red' }] } }, 'where.$or[1].colour: Car has no property colour'],
+        [{ where: { $not: { year: { gt: '2000' } } } }, 'where.$not.year.gt: must be a number'],
+        [{ where: { $not: [{ maker: 'Ant' }] } }, 'where.$not: must be an object'],
+        [{ where: { $and: [] } }, 'where.$and: unknown combinator (allowed: $or, $not)'],
+        [{ cursor: 'not a cursor' }, 'cursor: is not a cursor from findPage'],
+        [{ cursor: 17 }, 'cursor: must be a nextCursor string'],
+        [{ cursor: Buffer.from('{"t":"Truck","a":"x"}').toString('base64url') }, 'cursor: was made for a query on Truck, not Car'],
+        [{ cursor: Buffer.from('{"t":"Car","a":"x"}').toString('base64url'), orderBy: 'year' }, 'cursor: pages are in id order'],
       ];
       for (const [query, message] of cases) {
         await expect(registry.find('Car', query as never), JSON.stringify(query)).rejects.toThrow(AomQueryError);

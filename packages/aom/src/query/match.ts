@@ -3,6 +3,8 @@ import type { Condition, Scalar, SortKey } from './spec.js';
 /** The query semantics, in memory: the reference the SQL stores are tested against. */
 export function matches(values: Readonly<Record<string, unknown>>, conditions: readonly Condition[]): boolean {
   return conditions.every((condition) => {
+    if (condition.op === 'or') return condition.branches.some((branch) => matches(values, branch));
+    if (condition.op === 'not') return !matches(values, condition.conditions);
     const present = Object.hasOwn(values, condition.property);
     const value = present ? values[condition.property] : undefined;
     switch (condition.op) {

@@ -23,12 +23,28 @@ export interface OrderBy {
   readonly direction?: 'asc' | 'desc';
 }
 
+/**
+ * Property conditions, all of which must hold, plus `$or` (a list of `Where`, at least one of which
+ * holds) and `$not` (a `Where` that must not hold). Property names cannot start with `$`.
+ */
+export interface Where {
+  readonly [property: string]: WhereClause | readonly Where[] | Where | undefined;
+  readonly $or?: readonly Where[];
+  readonly $not?: Where;
+}
+
 export interface FindQuery {
-  readonly where?: Readonly<Record<string, WhereClause>>;
+  readonly where?: Where;
   /** `'year'`, `'-year'` (descending), `{ property, direction }`, or a list of them. */
   readonly orderBy?: string | OrderBy | readonly (string | OrderBy)[];
+  /** At most this many results; `find` defaults to `DEFAULT_FIND_LIMIT`. */
   readonly limit?: number;
+  /** `nextCursor` of a previous `findPage` with the same query: results after its last one. */
+  readonly cursor?: string;
 }
+
+/** What `find` and `findPage` return at most when the query names no `limit`. */
+export const DEFAULT_FIND_LIMIT = 1000;
 
 export type ValueClass = 'number' | 'string' | 'boolean';
 export type RangeOp = 'gt' | 'gte' | 'lt' | 'lte';
@@ -38,7 +54,22 @@ export type Condition =
   | { readonly property: string; readonly op: 'in'; readonly values: readonly Scalar[] }
   | { readonly property: string; readonly op: 'exists'; readonly value: boolean }
   | { readonly property: string; readonly op: 'contains'; readonly value: Scalar }
-  | { readonly property: string; readonly op: RangeOp; readonly value: number | string; readonly valueClass: 'number' | 'string' };
+  | { readonly property: string; readonly op: RangeOp; readonly value: number | string; readonly valueClass: 'number' | 'string' }
+  /** At least one branch holds; each branch is a list of conditions that all hold. */
+  | { readonly op: 'or'; readonly branches: readonly (readonly Condition[])[] }
+  /** Not all of these hold (an absent or wrong-typed value fails a condition, so `not` matches it). */
+  | { readonly op: 'not'; readonly conditions: readonly Condition[] };
+
+/** Every property a list of conditions reads, nested ones included. */
+export function conditionProperties(conditions: readonly Condition[]): string[] {
+  return conditions.flatMap((condition) =>
+    condition.op === 'or'
+      ? condition.branches.flatMap(conditionProperties)
+      : condition.op === 'not'
+        ? conditionProperties(condition.conditions)
+        : [condition.property],
+  );
+}
 
 export interface SortKey {
   readonly property: string;
@@ -53,10 +84,34 @@ export interface StoreQuery {
   readonly conditions: readonly Condition[];
   readonly orderBy: readonly SortKey[];
   readonly limit: number | undefined;
+  /** Only entities whose id sorts after this one (by code point); used with no `orderBy`. */
+  readonly after?: string;
 }
 
 const OPERATORS = ['eq', 'in', 'gt', 'gte', 'lt', 'lte', 'exists', 'contains'];
 const MAX_IN = 1000;
+const MAX_OR = 100;
+const MAX_DEPTH = 8;
+
+/** An opaque page token: the last id returned, bound to the queried type. */
+export function encodeCursor(type: string, after: string): string {
+  return Buffer.from(JSON.stringify({ t: type, a: after }), 'utf8').toString('base64url');
+}
+
+function decodeCursor(cursor: unknown, type: string, fail: (path: string, detail: string) => never): string {
+  if (typeof cursor !== 'string' || cursor.length === 0 || cursor.length > 4096)
+    return fail('cursor', 'must be a nextCursor string from findPage');
+  let decoded: unknown;
+  try {
+    decoded = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    return fail('cursor', 'is not a cursor from findPage (it does not decode)');
+  }
+  const { t, a } = (decoded ?? {}) as { t?: unknown; a?: unknown };
+  if (typeof t !== 'string' || typeof a !== 'string') return fail('cursor', 'is not a cursor from findPage');
+  if (t !== type) return fail('cursor', `was made for a query on ${t}, not ${type}`);
+  return a;
+}
 
 export function valueClassOf(property: PropertyType): ValueClass | undefined {
   switch (property.kind) {
@@ -88,18 +143,37 @@ export function compileQuery(type: EntityType, descendants: readonly string[], q
   };
   if (typeof query !== 'object' || query === null) fail('(query)', 'must be an object');
   for (const key of Object.keys(query))
-    if (!['where', 'orderBy', 'limit'].includes(key)) fail(key, 'unknown key (allowed: where, orderBy, limit)');
+    if (!['where', 'orderBy', 'limit', 'cursor'].includes(key)) fail(key, 'unknown key (allowed: where, orderBy, limit, cursor)');
   const lookup = (name: string, path: string): PropertyType => {
     const property = type.properties.get(name);
     if (!property) return fail(path, `${type.name} has no property ${name}`);
     if (property.computed) return fail(path, `${name} is computed and not stored, so it cannot be queried`);
     return property;
   };
-  const conditions: Condition[] = [];
-  const where = query.where ?? {};
-  if (typeof where !== 'object' || where === null || Array.isArray(where)) fail('where', 'must be an object of property: condition');
-  for (const [name, clause] of Object.entries(where)) {
-    const path = `where.${name}`;
+  const whereConditions = (where: unknown, base: string, depth: number): Condition[] => {
+    if (typeof where !== 'object' || where === null || Array.isArray(where)) return fail(base, 'must be an object of property: condition');
+    if (depth > MAX_DEPTH) return fail(base, `nests $or/$not deeper than ${MAX_DEPTH}`);
+    const conditions: Condition[] = [];
+    for (const [name, clause] of Object.entries(where)) {
+      const path = `${base}.${name}`;
+      if (name === '$or') {
+        if (!Array.isArray(clause) || clause.length === 0 || clause.length > MAX_OR)
+          fail(path, `must be a list of 1 to ${MAX_OR} where objects`);
+        const branches = (clause as unknown[]).map((branch, index) => whereConditions(branch, `${path}[${index}]`, depth + 1));
+        conditions.push({ op: 'or', branches });
+        continue;
+      }
+      if (name === '$not') {
+        conditions.push({ op: 'not', conditions: whereConditions(clause, path, depth + 1) });
+        continue;
+      }
+      if (name.startsWith('$')) fail(path, 'unknown combinator (allowed: $or, $not)');
+      conditions.push(...propertyConditions(name, clause, path));
+    }
+    return conditions;
+  };
+  const propertyConditions = (name: string, clause: unknown, path: string): Condition[] => {
+    const conditions: Condition[] = [];
     const property = lookup(name, path);
     const valueClass = valueClassOf(property);
     const scalar = (value: unknown, at: string, wanted: ValueClass | undefined): Scalar => {
@@ -109,7 +183,7 @@ export function compileQuery(type: EntityType, descendants: readonly string[], q
     };
     if (typeof clause !== 'object' || clause === null) {
       conditions.push({ property: name, op: 'eq', value: scalar(clause, path, valueClass) });
-      continue;
+      return conditions;
     }
     if (Array.isArray(clause)) fail(path, 'use { in: [...] } to match one of several values');
     for (const [op, operand] of Object.entries(clause)) {
@@ -140,7 +214,9 @@ export function compileQuery(type: EntityType, descendants: readonly string[], q
         });
       }
     }
-  }
+    return conditions;
+  };
+  const conditions = whereConditions(query.where ?? {}, 'where', 0);
   const orderBy = (query.orderBy === undefined ? [] : Array.isArray(query.orderBy) ? query.orderBy : [query.orderBy]).map(
     (entry, index) => {
       const path = `orderBy[${index}]`;
@@ -160,5 +236,9 @@ export function compileQuery(type: EntityType, descendants: readonly string[], q
     },
   );
   if (query.limit !== undefined && (!Number.isSafeInteger(query.limit) || query.limit < 1)) fail('limit', 'must be a positive integer');
-  return { types: [type.name, ...descendants], conditions, orderBy, limit: query.limit };
+  if (query.cursor === undefined) return { types: [type.name, ...descendants], conditions, orderBy, limit: query.limit };
+  // Pages follow id order, so a cursor is the last id; a sorted query would need its sort keys in the cursor.
+  if (orderBy.length > 0) fail('cursor', 'pages are in id order; drop orderBy to page with a cursor');
+  const after = decodeCursor(query.cursor, type.name, fail);
+  return { types: [type.name, ...descendants], conditions, orderBy, limit: query.limit, after };
 }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { ANONYMOUS, allowed, checkPrincipal, type Principal, SYSTEM } from '../access/principal.js';
 import { AomAccessError, AomConflictError, AomDefinitionError, type AomIssue, AomNotFoundError, AomValidationError } from '../errors.js';
-import { compileQuery, type FindQuery } from '../query/spec.js';
+import { compileQuery, conditionProperties, DEFAULT_FIND_LIMIT, encodeCursor, type FindQuery } from '../query/spec.js';
 import type { TypeBuilder } from '../schema/builder.js';
 import { checkDefinition } from '../schema/check-definition.js';
 import type { EntityTypeDef } from '../schema/definition.js';
@@ -223,28 +223,43 @@ export class AomRegistry {
   }
 
   /**
-   * Entities of a type and its subtypes matching the query. Filtering and sorting run in the
-   * store on the stored documents; results are migrated to the current version afterwards.
+   * Entities of a type and its subtypes matching the query, at most `limit` (default
+   * `DEFAULT_FIND_LIMIT`). Filtering and sorting run in the store on the stored documents;
+   * results are migrated to the current version afterwards. `findPage` says whether more follow.
    */
   async find(typeName: string, query: FindQuery = {}): Promise<Entity[]> {
+    return (await this.findPage(typeName, query)).items;
+  }
+
+  /**
+   * One page of `find`: `nextCursor` is set when more entities match; pass it back as `cursor`
+   * (with the same `where`) for the next page. Pages are in id order, so an entity created
+   * between pages appears in a later page when its id sorts after the cursor.
+   */
+  async findPage(typeName: string, query: FindQuery = {}): Promise<{ items: Entity[]; nextCursor?: string }> {
     const type = this.type(typeName);
     const compiled = compileQuery(type, this.#core.catalog.descendants(type.name), query);
-    const read = new Set([...compiled.conditions.map((c) => c.property), ...compiled.orderBy.map((o) => o.property)]);
+    const read = new Set([...conditionProperties(compiled.conditions), ...compiled.orderBy.map((o) => o.property)]);
     for (const name of read) {
       const property = type.property(name)!;
       if (!allowed(this.principal, property.readRoles)) throw new AomAccessError(type.name, null, name, 'query', property.readRoles);
     }
-    const records = await this.#core.store.query(compiled);
+    const limit = compiled.limit ?? DEFAULT_FIND_LIMIT;
+    // One more than the page tells whether another page follows without a count.
+    const records = await this.#core.store.query({ ...compiled, limit: limit + 1 });
+    const more = records.length > limit;
     const entities: Entity[] = [];
     const sensitive = [...read].filter((name) => type.property(name)!.sensitive);
-    for (const found of records) {
+    for (const found of records.slice(0, limit)) {
       const { record, type: current } = await this.#upgrade(found);
       const entity = this.#entity(record, current);
       // Matching or ordering by a sensitive property reveals it, so each result records an audited read of it.
       for (const name of sensitive) entity.get(name);
       entities.push(entity);
     }
-    return entities;
+    // A sorted page has no cursor: its next page would need the sort keys, not just the last id.
+    if (!more || compiled.orderBy.length > 0) return { items: entities };
+    return { items: entities, nextCursor: encodeCursor(type.name, records[limit - 1]!.id) };
   }
 
   /** The entities a reference property of `id` points to. */

@@ -1,4 +1,4 @@
-import { compareBy, matches } from '../query/match.js';
+import { compareBy, compareScalars, matches } from '../query/match.js';
 import type { StoreQuery } from '../query/spec.js';
 import type { TypeVersionRecord } from '../schema/definition.js';
 import type { AomStore, EntityRecord } from './store.js';
@@ -45,7 +45,12 @@ export class MemoryAomStore implements AomStore {
 
   async query(query: StoreQuery): Promise<EntityRecord[]> {
     const types = new Set(query.types);
-    const found = [...this.#entities.values()].filter((record) => types.has(record.type) && matches(record.values, query.conditions));
+    const found = [...this.#entities.values()].filter(
+      (record) =>
+        types.has(record.type) &&
+        (query.after === undefined || compareScalars(record.id, query.after) > 0) &&
+        matches(record.values, query.conditions),
+    );
     found.sort(compareBy(query.orderBy));
     return found.slice(0, query.limit ?? found.length).map((record) => structuredClone(record));
   }

@@ -117,9 +117,7 @@ export class PostgresAomStore implements AomStore {
   async query(query: StoreQuery): Promise<EntityRecord[]> {
     const { sql, params } = this.compile(query);
     await Promise.all([
-      ...query.conditions.flatMap((condition) =>
-        'valueClass' in condition ? [this.#ensureIndex(condition.property, condition.valueClass)] : [],
-      ),
+      ...rangeConditions(query.conditions).map((condition) => this.#ensureIndex(condition.property, condition.valueClass)),
       ...query.orderBy.map((key) => this.#ensureIndex(key.property, key.valueClass)),
     ]);
     const result = await this.#pool.query<Row>(sql, params);
@@ -136,6 +134,7 @@ export class PostgresAomStore implements AomStore {
     const contains = (document: unknown) => `data @> ${param(JSON.stringify(document), 'jsonb')}`;
     const where = [`type = any(${param(query.types, 'text[]')})`];
     for (const condition of query.conditions) where.push(this.#condition(condition, param, contains));
+    if (query.after !== undefined) where.push(`id collate "C" > ${param(query.after, 'text')}`);
     const order = [...query.orderBy.map((key) => orderTerm(key)), 'id collate "C"'];
     let sql = `select id, type, type_version, revision, data from ${this.#entities} where ${where.join(' and ')} order by ${order.join(', ')}`;
     if (query.limit !== undefined) sql += ` limit ${param(query.limit, 'int')}`;
@@ -155,6 +154,11 @@ export class PostgresAomStore implements AomStore {
   }
 
   #condition(condition: Condition, param: (value: unknown, cast: string) => string, contains: (document: unknown) => string): string {
+    const all = (conditions: readonly Condition[]) =>
+      conditions.length === 0 ? 'true' : `(${conditions.map((inner) => this.#condition(inner, param, contains)).join(' and ')})`;
+    // A test on an absent value is NULL in SQL but false in the reference matcher, so not() coalesces.
+    if (condition.op === 'or') return `(${condition.branches.map(all).join(' or ')})`;
+    if (condition.op === 'not') return `not coalesce(${all(condition.conditions)}, false)`;
     const name = sqlName(condition.property);
     switch (condition.op) {
       case 'eq':
@@ -209,6 +213,21 @@ export class PostgresAomStore implements AomStore {
 }
 
 /** The property as a typed SQL value, null when it is absent or of another JSON type. */
+type RangeCondition = Extract<Condition, { valueClass: unknown }>;
+
+/** The range conditions of a query, nested ones included: the ones an expression index serves. */
+function rangeConditions(conditions: readonly Condition[]): RangeCondition[] {
+  return conditions.flatMap((condition) =>
+    condition.op === 'or'
+      ? condition.branches.flatMap(rangeConditions)
+      : condition.op === 'not'
+        ? rangeConditions(condition.conditions)
+        : 'valueClass' in condition
+          ? [condition]
+          : [],
+  );
+}
+
 function typedValue(property: string, valueClass: ValueClass): string {
   const name = sqlName(property);
   const jsonType = valueClass === 'number' ? 'number' : valueClass;

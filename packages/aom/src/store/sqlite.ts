@@ -108,6 +108,10 @@ export class SqliteAomStore implements AomStore {
     // A unary + keeps SQLite from answering with the type index when a property index can narrow far more.
     const narrowed = this.#autoIndex && query.conditions.some((condition) => condition.op !== 'exists' && condition.op !== 'contains');
     const where = [`${narrowed ? '+' : ''}type in (${query.types.map(() => '?').join(', ')})`, ...conditions];
+    if (query.after !== undefined) {
+      where.push('id > ?');
+      params.push(query.after);
+    }
     const order = [...query.orderBy.flatMap((key) => this.#order(key)), 'id'];
     let sql = `select * from ${this.#entities} where ${where.join(' and ')} order by ${order.join(', ')}`;
     if (query.limit !== undefined) {
@@ -136,13 +140,18 @@ export class SqliteAomStore implements AomStore {
   }
 
   #condition(condition: Condition, params: unknown[]): string {
-    const path = `'$.${sqlName(condition.property)}'`;
     const typed = (valueClass: ValueClass, comparison: string, value: unknown) => {
       params.push(valueClass === 'boolean' ? (value ? 'true' : 'false') : value);
       return valueClass === 'boolean'
         ? `json_type(data, ${path}) = ?`
         : `(json_type(data, ${path}) ${TYPE_TEST[valueClass]} and json_extract(data, ${path}) ${comparison} ?)`;
     };
+    const all = (conditions: readonly Condition[]) =>
+      conditions.length === 0 ? '1' : `(${conditions.map((inner) => this.#condition(inner, params)).join(' and ')})`;
+    // A test on an absent value is NULL in SQL but false in the reference matcher, so not() coalesces.
+    if (condition.op === 'or') return `(${condition.branches.map(all).join(' or ')})`;
+    if (condition.op === 'not') return `not coalesce(${all(condition.conditions)}, 0)`;
+    const path = `'$.${sqlName(condition.property)}'`;
     if (condition.op !== 'exists' && condition.op !== 'contains') this.#ensureIndex(condition.property);
     switch (condition.op) {
       case 'eq':

@@ -146,6 +146,49 @@ export function storeContract(factory: StoreFactory, options: { propertyRuns: nu
         ).toEqual(['1']);
       }));
 
+    it('composes or and not with and; not matches absent and wrong-typed values', () =>
+      withStore(factory, async (store) => {
+        await seed(store);
+        const run = (conditions: Condition[]) => store.query(query({ conditions })).then(ids);
+        const apple: Condition = { property: 's', op: 'eq', value: 'apple' };
+        const n1: Condition = { property: 'n', op: 'eq', value: 1 };
+        expect(await run([{ op: 'or', branches: [[n1], [{ property: 's', op: 'eq', value: 'banana' }]] }])).toEqual(['1', '2']);
+        expect(await run([{ op: 'not', conditions: [apple] }])).toEqual(['2', '3']);
+        // 3 holds the string '1' and 4 no n at all: a range on n fails for both, so not() keeps them.
+        expect(await run([{ op: 'not', conditions: [{ property: 'n', op: 'gte', value: 1, valueClass: 'number' }] }])).toEqual(['3', '4']);
+        expect(await run([apple, { op: 'not', conditions: [n1] }])).toEqual(['4']);
+        expect(
+          await run([
+            {
+              op: 'or',
+              branches: [
+                [{ property: 'b', op: 'eq', value: false }],
+                [apple, { op: 'not', conditions: [{ property: 'tags', op: 'contains', value: 'x' }] }],
+              ],
+            },
+          ]),
+        ).toEqual(['2', '4']);
+        expect(
+          await run([{ op: 'not', conditions: [{ op: 'or', branches: [[apple], [{ property: 'b', op: 'exists', value: true }]] }] }]),
+        ).toEqual(['3']);
+        expect(await run([{ op: 'or', branches: [[]] }])).toEqual(['1', '2', '3', '4']);
+        expect(await run([{ op: 'not', conditions: [] }])).toEqual([]);
+      }));
+
+    it('pages after an id, in code point order, with conditions and a limit', () =>
+      withStore(factory, async (store) => {
+        await seed(store);
+        await store.insert(record('10', { s: 'apple' }));
+        await store.insert(record('B', { s: 'apple' }));
+        await store.insert(record('a', { s: 'apple' }));
+        const run = (after: string, limit?: number, conditions: Condition[] = []) =>
+          store.query(query({ after, limit, conditions })).then(ids);
+        expect(await run('1')).toEqual(['10', '2', '3', '4', 'B', 'a']);
+        expect(await run('2', 2)).toEqual(['3', '4']);
+        expect(await run('10', undefined, [{ property: 's', op: 'eq', value: 'apple' }])).toEqual(['4', 'B', 'a']);
+        expect(await run('a')).toEqual([]);
+      }));
+
     it('applies ranges only to values of the same JSON type', () =>
       withStore(factory, async (store) => {
         await seed(store);
@@ -215,6 +258,24 @@ export function storeContract(factory: StoreFactory, options: { propertyRuns: nu
           valueClass: fc.constant('string' as const),
         }),
       );
+      const combined: fc.Arbitrary<Condition> = fc.oneof(
+        condition,
+        fc.record({
+          op: fc.constant('or' as const),
+          branches: fc.array(fc.array(condition, { maxLength: 2 }), { minLength: 1, maxLength: 3 }),
+        }),
+        fc.record({ op: fc.constant('not' as const), conditions: fc.array(condition, { maxLength: 2 }) }),
+        fc.record({
+          op: fc.constant('not' as const),
+          conditions: fc.array(
+            fc.record({
+              op: fc.constant('or' as const),
+              branches: fc.array(fc.array(condition, { maxLength: 2 }), { minLength: 1, maxLength: 2 }),
+            }),
+            { minLength: 1, maxLength: 1 },
+          ),
+        }),
+      );
       const sortKey: fc.Arbitrary<SortKey> = fc.record({
         property: fc.constantFrom('n', 's'),
         direction: fc.constantFrom('asc' as const, 'desc' as const),
@@ -223,18 +284,22 @@ export function storeContract(factory: StoreFactory, options: { propertyRuns: nu
       await fc.assert(
         fc.asyncProperty(
           fc.array(doc, { maxLength: 12 }),
-          fc.array(condition, { maxLength: 3 }),
+          fc.array(combined, { maxLength: 3 }),
           fc.array(sortKey, { maxLength: 2 }),
           fc.option(fc.integer({ min: 1, max: 5 }), { nil: undefined }),
-          (docs, conditions, orderBy, limit) =>
+          fc.option(fc.integer({ min: 0, max: 12 }), { nil: undefined }),
+          (docs, conditions, orderBy, limit, afterIndex) =>
             withStore(factory, async (store) => {
               const records = docs.map((values, index) => record(`e${String(index).padStart(2, '0')}`, values));
               for (const r of records) await store.insert(r);
+              const after = afterIndex === undefined ? undefined : `e${String(afterIndex).padStart(2, '0')}`;
               const expected = records
-                .filter((r) => matches(r.values, conditions))
+                .filter((r) => (after === undefined || r.id > after) && matches(r.values, conditions))
                 .sort(compareBy(orderBy))
                 .slice(0, limit ?? records.length);
-              expect(ids(await store.query(query({ conditions, orderBy, limit })))).toEqual(ids(expected));
+              expect(ids(await store.query(query({ conditions, orderBy, limit, ...(after === undefined ? {} : { after }) })))).toEqual(
+                ids(expected),
+              );
             }),
         ),
         { numRuns: options.propertyRuns },
