@@ -1,6 +1,6 @@
 import { postgres } from '@myrmex/test-utils';
 import { describe, expect, it } from 'vitest';
-import { AomConflictError, AomRegistry } from '../src/index.js';
+import { AomConflictError, AomDefinitionError, AomRegistry } from '../src/index.js';
 import { issuesOf, vehicleRegistry } from './support/fixtures.js';
 import type { StoreFactory } from './support/store-contract.js';
 import { memoryStore, postgresStores, sqliteStore } from './support/stores.js';
@@ -50,6 +50,54 @@ function registryOn(factory: StoreFactory): void {
       ]);
       await registry.delete(job.id);
       await registry.delete(acme.id);
+    }));
+
+  it('changes an entity to another type: refused until a migration maps its values, then stored as the new type', () =>
+    withRegistry(async (registry, reopen) => {
+      await registry.defineType({ name: 'Bike', extends: 'Vehicle', properties: { wheels: { type: 'integer', min: 2, required: true } } });
+      const car = await registry.create('Car', { maker: 'Ant', year: 2001, price: 5 });
+      expect((await issuesOf(() => registry.changeType(car.id, 'Bike'))).sort()).toEqual([
+        ['electric', 'unknown'],
+        ['fuel_type', 'unknown'],
+        ['price', 'unknown'],
+        ['quantity', 'unknown'],
+        ['wheels', 'required'],
+      ]);
+      // A migration that maps too little is refused the same way, naming what is left.
+      expect(
+        await issuesOf(() => registry.changeType(car.id, 'Bike', { migration: [{ op: 'set', property: 'wheels', expression: '1' }] })),
+      ).toContainEqual(['wheels', 'min']);
+      await expect(registry.changeType(car.id, 'Bike', { migration: [{ op: 'explode' } as never] })).rejects.toThrow(AomDefinitionError);
+      await expect(registry.changeType(car.id, 'Bike', { migration: [{ op: 'explode' } as never] })).rejects.toThrow('migration[0].op');
+      await expect(registry.changeType(car.id, 'Vehicle')).rejects.toThrow('Vehicle is abstract');
+      const unchanged = await registry.get(car.id);
+      expect([unchanged.type.name, unchanged.revision]).toEqual(['Car', 1]);
+
+      const migration = [
+        { op: 'set', property: 'wheels', expression: 'quantity + 1' },
+        ...['price', 'fuel_type', 'electric', 'quantity'].map((property) => ({ op: 'remove', property })),
+      ] as const;
+      await expect(registry.changeType(car.id, 'Bike', { migration, expectedRevision: 7 })).rejects.toBeInstanceOf(AomConflictError);
+      const bike = await registry.changeType(car.id, 'Bike', { migration, expectedRevision: 1 });
+      expect([bike.type.name, bike.revision, bike.values]).toEqual(['Bike', 2, { maker: 'Ant', year: 2001, wheels: 2 }]);
+      const again = await reopen();
+      expect((await again.get(car.id)).type.name).toBe('Bike');
+      expect((await again.find('Bike')).map((entity) => entity.id)).toEqual([car.id]);
+      expect(await again.find('Car')).toEqual([]);
+    }));
+
+  it('refuses a change of type that would strand a reference to the entity', () =>
+    withRegistry(async (registry) => {
+      await registry.defineType({ name: 'Manager', extends: 'Person', properties: { reports_to_board: { type: 'boolean' } } });
+      const ada = await registry.create('Person', { name: 'Ada' });
+      const acme = await registry.create('Company', { name: 'Acme' });
+      await registry.create('Employment', { employer: acme.id, employee: ada.id, from: '2020-01-01' });
+      // Ada's values fit a Company, but Employment.employee must refer to a Person.
+      expect(await issuesOf(() => registry.changeType(ada.id, 'Company'))).toEqual([['*', 'referenced']]);
+      expect((await registry.get(ada.id)).type.name).toBe('Person');
+      // A subtype of Person still satisfies the reference.
+      const manager = await registry.changeType(ada.id, 'Manager');
+      expect([manager.type.name, manager.values]).toEqual(['Manager', { name: 'Ada' }]);
     }));
 
   it('finds across subtypes with the query language', () =>

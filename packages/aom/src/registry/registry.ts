@@ -3,10 +3,10 @@ import { ANONYMOUS, allowed, checkPrincipal, type Principal, SYSTEM } from '../a
 import { AomAccessError, AomConflictError, AomDefinitionError, type AomIssue, AomNotFoundError, AomValidationError } from '../errors.js';
 import { compileQuery, conditionProperties, DEFAULT_FIND_LIMIT, encodeCursor, type FindQuery } from '../query/spec.js';
 import type { TypeBuilder } from '../schema/builder.js';
-import { checkDefinition } from '../schema/check-definition.js';
-import type { EntityTypeDef } from '../schema/definition.js';
+import { checkDefinition, checkMigration } from '../schema/check-definition.js';
+import type { EntityTypeDef, MigrationStep } from '../schema/definition.js';
 import type { EntityType } from '../schema/entity-type.js';
-import type { MigrationFunction, Values } from '../schema/evolution.js';
+import { compileMigration, type MigrationFunction, type Values } from '../schema/evolution.js';
 import { MemoryAomStore } from '../store/memory.js';
 import type { AomStore, EntityRecord } from '../store/store.js';
 import { Entity, type SensitiveRead } from './entity.js';
@@ -191,6 +191,48 @@ export class AomRegistry {
       await this.#validate(type, id, values);
       const next: EntityRecord = { ...record, revision: record.revision + 1, values };
       if (await this.#core.store.replace(next, record.revision)) return this.#entity(next, type);
+      if (options.expectedRevision !== undefined || attempt >= RETRIES) throw new AomConflictError(id, record.revision);
+    }
+  }
+
+  /**
+   * Moves an entity to another type, keeping its id. `migration` (the steps of `defineType`:
+   * rename, set, remove, strategy) maps its values first; the new type's defaults fill what is
+   * absent. Refused, with every issue, when the result breaks the new type, and while an entity
+   * references it through a property whose target the new type is not.
+   */
+  async changeType(id: string, typeName: string, options: WriteOptions & { migration?: readonly MigrationStep[] } = {}): Promise<Entity> {
+    checkRevision(options);
+    const target = this.type(typeName);
+    const steps = options.migration === undefined ? [] : checkMigration(options.migration, target.name);
+    if (target.abstract) {
+      throw new AomValidationError([issue(target, id, '*', null, 'abstract', `${target.name} is abstract; change to one of its subtypes`)]);
+    }
+    for (let attempt = 0; ; attempt += 1) {
+      const { record, type } = await this.#load(id);
+      if (options.expectedRevision !== undefined && record.revision !== options.expectedRevision)
+        throw new AomConflictError(id, options.expectedRevision);
+      // Compiled per attempt: the source type is the entity's, which a racing changeType may have moved.
+      const values = compileMigration(steps, type, target, this.#core.catalog.migrations.map)(record.values);
+      this.#checkWrite(type, id, Object.keys(record.values));
+      this.#checkWrite(target, id, Object.keys(values));
+      await this.#validate(target, id, values);
+      const stranded = await this.#referrers(type, id, 1, (to) => !target.isA(to));
+      if (stranded.length > 0) {
+        const [by] = stranded;
+        throw new AomValidationError([
+          issue(
+            target,
+            id,
+            '*',
+            id,
+            'referenced',
+            `${by!.type} ${by!.id}.${by!.property} refers to ${type.name} ${id}, and a ${target.name} is not what it may refer to`,
+          ),
+        ]);
+      }
+      const next: EntityRecord = { id, type: target.name, typeVersion: target.version, revision: record.revision + 1, values };
+      if (await this.#core.store.replace(next, record.revision)) return this.#entity(next, target);
       if (options.expectedRevision !== undefined || attempt >= RETRIES) throw new AomConflictError(id, record.revision);
     }
   }
@@ -389,13 +431,19 @@ export class AomRegistry {
     if (issues.length > 0) throw new AomValidationError(issues);
   }
 
-  async #referrers(type: EntityType, id: string, limit: number | undefined): Promise<{ type: string; id: string; property: string }[]> {
+  /** References to `id` of `type`; `keep` narrows them to links whose target type it accepts. */
+  async #referrers(
+    type: EntityType,
+    id: string,
+    limit: number | undefined,
+    keep: (to: string) => boolean = () => true,
+  ): Promise<{ type: string; id: string; property: string }[]> {
     const found: { type: string; id: string; property: string }[] = [];
     for (const owner of this.types()) {
       for (const property of owner.properties.values()) {
         const { spec } = property;
         const link = spec.type === 'reference' ? spec : spec.type === 'list' && spec.of.type === 'reference' ? spec.of : undefined;
-        if (property.declaredBy !== owner.name || !link || !type.isA(link.to)) continue;
+        if (property.declaredBy !== owner.name || !link || !type.isA(link.to) || !keep(link.to)) continue;
         const compiled = compileQuery(owner, this.#core.catalog.descendants(owner.name), {
           where: { [property.name]: property.many || spec.type === 'list' ? { contains: id } : id },
           ...(limit === undefined ? {} : { limit }),

@@ -205,6 +205,14 @@ function operation(raw: unknown, path: string, fail: Fail): OperationDef {
   return out as unknown as OperationDef;
 }
 
+/** Checks migration steps that arrived on their own (an entity's change of type); errors name `migration[i].field`. */
+export function checkMigration(raw: unknown, typeName: string): MigrationStep[] {
+  const fail: Fail = (path, detail) => {
+    throw new AomDefinitionError(typeName, path, detail);
+  };
+  return list(raw, 'migration', fail).map((step, index) => migrationStep(step, `migration[${index}]`, fail));
+}
+
 function migrationStep(raw: unknown, path: string, fail: Fail): MigrationStep {
   const def = record(raw, path, fail);
   switch (def.op) {
