@@ -52,5 +52,5 @@ export type {
 export { EntityType, type Operation, PropertyType, type Rule } from './schema/entity-type.js';
 export type { MigrationFunction } from './schema/evolution.js';
 export { MemoryAomStore } from './store/memory.js';
-export type { AomStore, EntityRecord } from './store/store.js';
+export type { AomStore, EntityRecord, HistoryEntry } from './store/store.js';
 export type { ValidationResult, Validator } from './validate/validator.js';

@@ -1,7 +1,7 @@
 import { postgres } from '@myrmex/test-utils';
 import { describe, expect, it } from 'vitest';
-import { AomConflictError, AomDefinitionError, AomRegistry } from '../src/index.js';
-import { issuesOf, vehicleRegistry } from './support/fixtures.js';
+import { AomAccessError, AomConflictError, AomDefinitionError, AomRegistry } from '../src/index.js';
+import { issuesOf, vehicle, vehicleRegistry } from './support/fixtures.js';
 import type { StoreFactory } from './support/store-contract.js';
 import { memoryStore, postgresStores, sqliteStore } from './support/stores.js';
 
@@ -98,6 +98,42 @@ function registryOn(factory: StoreFactory): void {
       // A subtype of Person still satisfies the reference.
       const manager = await registry.changeType(ada.id, 'Manager');
       expect([manager.type.name, manager.values]).toEqual(['Manager', { name: 'Ada' }]);
+    }));
+
+  it('keeps every change of a property value with revision and time, through updates, migrations and a change of type', () =>
+    withRegistry(async (registry, reopen) => {
+      const before = new Date().toISOString();
+      const car = await registry.create('Car', { maker: 'Ant', price: 10 });
+      await registry.update(car.id, { price: 12, year: 2001 });
+      await registry.update(car.id, { maker: 'Bee' });
+      await registry.update(car.id, { price: null });
+      await registry.defineType({
+        ...vehicle,
+        properties: { ...vehicle.properties, maker: { type: 'string', required: true, maxLength: 3 } },
+        migration: [{ op: 'set', property: 'maker', expression: 'upper(maker)' }],
+      });
+      expect((await registry.get(car.id)).values.maker).toBe('BEE');
+      const history = (entries: { revision: number; value?: unknown }[]) => entries.map(({ revision, value }) => [revision, value]);
+      const again = await reopen();
+      expect(history(await again.history(car.id, 'price'))).toEqual([
+        [1, 10],
+        [2, 12],
+        [4, undefined],
+      ]);
+      expect(history(await again.history(car.id, 'maker'))).toEqual([
+        [1, 'Ant'],
+        [3, 'Bee'],
+        [5, 'BEE'],
+      ]);
+      expect(history(await again.history(car.id, 'quantity'))).toEqual([[1, 1]]);
+      const entries = await again.history(car.id, 'maker');
+      expect(entries.every((entry) => entry.at >= before && entry.at <= new Date().toISOString())).toBe(true);
+      expect('value' in (await again.history(car.id, 'price'))[2]!).toBe(false);
+      await expect(again.history(car.id, 'colour')).rejects.toThrow('Car.colour');
+      // Reading a protected property's history needs the same read access as its value.
+      await again.update(car.id, { cost: 3 });
+      await expect(again.as({ id: 'eve', roles: [] }).history(car.id, 'cost')).rejects.toBeInstanceOf(AomAccessError);
+      expect(history(await again.as({ id: 'fin', roles: ['finance'] }).history(car.id, 'cost'))).toEqual([[6, 3]]);
     }));
 
   it('finds across subtypes with the query language', () =>

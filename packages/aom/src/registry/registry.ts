@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { isDeepStrictEqual } from 'node:util';
 import { ANONYMOUS, allowed, checkPrincipal, type Principal, SYSTEM } from '../access/principal.js';
 import { AomAccessError, AomConflictError, AomDefinitionError, type AomIssue, AomNotFoundError, AomValidationError } from '../errors.js';
 import { compileQuery, conditionProperties, DEFAULT_FIND_LIMIT, encodeCursor, type FindQuery } from '../query/spec.js';
@@ -8,7 +9,7 @@ import type { EntityTypeDef, MigrationStep } from '../schema/definition.js';
 import type { EntityType } from '../schema/entity-type.js';
 import { compileMigration, type MigrationFunction, type Values } from '../schema/evolution.js';
 import { MemoryAomStore } from '../store/memory.js';
-import type { AomStore, EntityRecord } from '../store/store.js';
+import type { AomStore, EntityRecord, HistoryEntry } from '../store/store.js';
 import { Entity, type SensitiveRead } from './entity.js';
 import { normalizeValues, setOwn } from './normalize.js';
 import { NamedTable, type Strategy } from './strategies.js';
@@ -160,7 +161,7 @@ export class AomRegistry {
     }
     await this.#validate(type, named, input);
     const record: EntityRecord = { id, type: type.name, typeVersion: type.version, revision: 1, values: input };
-    if (!(await this.#core.store.insert(record)))
+    if (!(await this.#core.store.insert(record, historyOf(undefined, record))))
       throw new AomValidationError([issue(type, id, 'id', id, 'unique', `id ${id} is already taken`)]);
     return this.#entity(record, type);
   }
@@ -190,7 +191,7 @@ export class AomRegistry {
       }
       await this.#validate(type, id, values);
       const next: EntityRecord = { ...record, revision: record.revision + 1, values };
-      if (await this.#core.store.replace(next, record.revision)) return this.#entity(next, type);
+      if (await this.#core.store.replace(next, record.revision, historyOf(record, next))) return this.#entity(next, type);
       if (options.expectedRevision !== undefined || attempt >= RETRIES) throw new AomConflictError(id, record.revision);
     }
   }
@@ -232,9 +233,23 @@ export class AomRegistry {
         ]);
       }
       const next: EntityRecord = { id, type: target.name, typeVersion: target.version, revision: record.revision + 1, values };
-      if (await this.#core.store.replace(next, record.revision)) return this.#entity(next, target);
+      if (await this.#core.store.replace(next, record.revision, historyOf(record, next))) return this.#entity(next, target);
       if (options.expectedRevision !== undefined || attempt >= RETRIES) throw new AomConflictError(id, record.revision);
     }
+  }
+
+  /**
+   * Every change of one property's value, oldest first: `{ property, revision, at, value }`, with
+   * `value` absent where a write removed it. Creates, updates, changes of type and migrations each
+   * record what they changed, in the same write. Needs read access to the property (a sensitive
+   * one records an audited read), as the entity's current type declares it.
+   */
+  async history(id: string, property: string): Promise<HistoryEntry[]> {
+    const entity = await this.get(id);
+    if (!entity.type.property(property)) throw new AomNotFoundError('property', `${entity.type.name}.${property}`);
+    // Throws AomAccessError without read access and audits a sensitive read, like any other read of the value.
+    entity.get(property);
+    return this.#core.store.history(id, property);
   }
 
   /** Deletes an entity; refused while another entity references it. */
@@ -391,7 +406,8 @@ export class AomRegistry {
       const values = catalog.migrate(current.type, current.typeVersion, current.values);
       const next: EntityRecord = { ...current, typeVersion: type.version, revision: current.revision + 1, values };
       // After repeated races the migrated view is returned unsaved; the next load migrates again.
-      if (attempt >= RETRIES || (await this.#core.store.replace(next, current.revision))) return { record: next, type };
+      if (attempt >= RETRIES || (await this.#core.store.replace(next, current.revision, historyOf(current, next))))
+        return { record: next, type };
       const fresh = await this.#core.store.load(current.id);
       if (!fresh) throw new AomNotFoundError('entity', current.id);
       current = fresh;
@@ -457,7 +473,32 @@ export class AomRegistry {
   }
 }
 
-const STORE_METHODS = ['init', 'saveType', 'loadTypes', 'insert', 'replace', 'load', 'remove', 'query', 'olderThan', 'close'] as const;
+const STORE_METHODS = [
+  'init',
+  'saveType',
+  'loadTypes',
+  'insert',
+  'replace',
+  'history',
+  'load',
+  'remove',
+  'query',
+  'olderThan',
+  'close',
+] as const;
+
+/** The properties a write changed, as history entries of the revision it produces. */
+function historyOf(before: EntityRecord | undefined, after: EntityRecord): HistoryEntry[] {
+  const at = new Date().toISOString();
+  const old = before?.values ?? {};
+  const entries: HistoryEntry[] = [];
+  for (const [property, value] of Object.entries(after.values))
+    if (!Object.hasOwn(old, property) || !isDeepStrictEqual(old[property], value))
+      entries.push({ property, revision: after.revision, at, value });
+  for (const property of Object.keys(old))
+    if (!Object.hasOwn(after.values, property)) entries.push({ property, revision: after.revision, at });
+  return entries;
+}
 
 function checkOptions(options: AomRegistryOptions): void {
   if (typeof options !== 'object' || options === null) throw new TypeError('AomRegistry.open: options must be an object');

@@ -1,12 +1,13 @@
 import { compareBy, compareScalars, matches } from '../query/match.js';
 import type { StoreQuery } from '../query/spec.js';
 import type { TypeVersionRecord } from '../schema/definition.js';
-import type { AomStore, EntityRecord } from './store.js';
+import type { AomStore, EntityRecord, HistoryEntry } from './store.js';
 
 /** Keeps everything in process; copies on the way in and out, as a real store would. */
 export class MemoryAomStore implements AomStore {
   readonly #types = new Map<string, TypeVersionRecord>();
   readonly #entities = new Map<string, EntityRecord>();
+  readonly #history = new Map<string, HistoryEntry[]>();
 
   async init(): Promise<void> {}
 
@@ -21,16 +22,22 @@ export class MemoryAomStore implements AomStore {
     return [...this.#types.values()].map((record) => structuredClone(record));
   }
 
-  async insert(record: EntityRecord): Promise<boolean> {
+  async insert(record: EntityRecord, history: readonly HistoryEntry[] = []): Promise<boolean> {
     if (this.#entities.has(record.id)) return false;
     this.#entities.set(record.id, structuredClone(record));
+    this.#history.set(record.id, structuredClone([...history]));
     return true;
   }
 
-  async replace(record: EntityRecord, expectedRevision: number): Promise<boolean> {
+  async replace(record: EntityRecord, expectedRevision: number, history: readonly HistoryEntry[] = []): Promise<boolean> {
     if (this.#entities.get(record.id)?.revision !== expectedRevision) return false;
     this.#entities.set(record.id, structuredClone(record));
+    this.#history.get(record.id)?.push(...structuredClone([...history]));
     return true;
+  }
+
+  async history(id: string, property: string): Promise<HistoryEntry[]> {
+    return structuredClone((this.#history.get(id) ?? []).filter((entry) => entry.property === property));
   }
 
   async load(id: string): Promise<EntityRecord | undefined> {
@@ -40,6 +47,7 @@ export class MemoryAomStore implements AomStore {
 
   async remove(id: string, expectedRevision: number): Promise<boolean> {
     if (this.#entities.get(id)?.revision !== expectedRevision) return false;
+    this.#history.delete(id);
     return this.#entities.delete(id);
   }
 

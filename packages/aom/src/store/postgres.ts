@@ -2,7 +2,7 @@ import pg from 'pg';
 import type { Condition, SortKey, StoreQuery, ValueClass } from '../query/spec.js';
 import type { TypeVersionRecord } from '../schema/definition.js';
 import { indexName, sqlName, tablePrefix } from './sql-names.js';
-import type { AomStore, EntityRecord } from './store.js';
+import type { AomStore, EntityRecord, HistoryEntry } from './store.js';
 
 export interface PostgresAomStoreOptions {
   /** Used to open a pool the store owns and closes. */
@@ -39,6 +39,7 @@ export class PostgresAomStore implements AomStore {
   readonly #prefix: string;
   readonly #types: string;
   readonly #entities: string;
+  readonly #history: string;
   readonly #autoIndex: boolean;
   readonly #indexed = new Map<string, Promise<void>>();
   /** Expression indexes queries would use, by name: what `missingIndexes` checks. */
@@ -54,6 +55,7 @@ export class PostgresAomStore implements AomStore {
     this.#prefix = tablePrefix(options.tablePrefix);
     this.#types = `${this.#prefix}types`;
     this.#entities = `${this.#prefix}entities`;
+    this.#history = `${this.#prefix}history`;
     this.#autoIndex = options.autoIndex ?? false;
   }
 
@@ -70,6 +72,10 @@ export class PostgresAomStore implements AomStore {
       );
       create index if not exists ${this.#prefix}entities_type on ${this.#entities} (type, type_version);
       create index if not exists ${this.#prefix}entities_data on ${this.#entities} using gin (data jsonb_path_ops);
+      create table if not exists ${this.#history} (
+        entity_id text not null, property text not null, revision integer not null, at text not null, value jsonb,
+        primary key (entity_id, property, revision)
+      );
     `);
   }
 
@@ -87,20 +93,58 @@ export class PostgresAomStore implements AomStore {
     return result.rows.map((row) => row.record);
   }
 
-  async insert(record: EntityRecord): Promise<boolean> {
-    const result = await this.#pool.query(
-      `insert into ${this.#entities} (id, type, type_version, revision, data) values ($1, $2, $3, $4, $5) on conflict do nothing`,
-      [record.id, record.type, record.typeVersion, record.revision, JSON.stringify(record.values)],
+  async insert(record: EntityRecord, history: readonly HistoryEntry[] = []): Promise<boolean> {
+    // One statement, so the entity and its history are written together or not at all.
+    const result = await this.#pool.query<{ n: number }>(
+      `with written as (
+         insert into ${this.#entities} (id, type, type_version, revision, data) values ($1, $2, $3, $4, $5) on conflict do nothing returning id
+       ), ${this.#logged('$6')}
+       select count(*)::int as n from written`,
+      [record.id, record.type, record.typeVersion, record.revision, JSON.stringify(record.values), JSON.stringify(history)],
     );
-    return result.rowCount === 1;
+    return result.rows[0]!.n === 1;
   }
 
-  async replace(record: EntityRecord, expectedRevision: number): Promise<boolean> {
-    const result = await this.#pool.query(
-      `update ${this.#entities} set type = $1, type_version = $2, revision = $3, data = $4 where id = $5 and revision = $6`,
-      [record.type, record.typeVersion, record.revision, JSON.stringify(record.values), record.id, expectedRevision],
+  /** A CTE appending the history entries in `param` (a jsonb array) for the row in `written`. */
+  #logged(param: string): string {
+    return `logged as (
+      insert into ${this.#history} (entity_id, property, revision, at, value)
+      select written.id, h.property, h.revision, h.at, h.value
+      from written cross join jsonb_to_recordset(${param}::jsonb) as h(property text, revision integer, at text, value jsonb)
+    )`;
+  }
+
+  async history(id: string, property: string): Promise<HistoryEntry[]> {
+    const result = await this.#pool.query<{ revision: number; at: string; value: unknown }>(
+      `select revision, at, value from ${this.#history} where entity_id = $1 and property = $2 order by revision`,
+      [id, property],
     );
-    return result.rowCount === 1;
+    // SQL NULL marks a removal; a JSON value is never null (null removes a property).
+    return result.rows.map((row) => ({
+      property,
+      revision: row.revision,
+      at: row.at,
+      ...(row.value === null ? {} : { value: row.value }),
+    }));
+  }
+
+  async replace(record: EntityRecord, expectedRevision: number, history: readonly HistoryEntry[] = []): Promise<boolean> {
+    const result = await this.#pool.query<{ n: number }>(
+      `with written as (
+         update ${this.#entities} set type = $1, type_version = $2, revision = $3, data = $4 where id = $5 and revision = $6 returning id
+       ), ${this.#logged('$7')}
+       select count(*)::int as n from written`,
+      [
+        record.type,
+        record.typeVersion,
+        record.revision,
+        JSON.stringify(record.values),
+        record.id,
+        expectedRevision,
+        JSON.stringify(history),
+      ],
+    );
+    return result.rows[0]!.n === 1;
   }
 
   async load(id: string): Promise<EntityRecord | undefined> {
@@ -110,8 +154,13 @@ export class PostgresAomStore implements AomStore {
   }
 
   async remove(id: string, expectedRevision: number): Promise<boolean> {
-    const result = await this.#pool.query(`delete from ${this.#entities} where id = $1 and revision = $2`, [id, expectedRevision]);
-    return result.rowCount === 1;
+    const result = await this.#pool.query<{ n: number }>(
+      `with gone as (delete from ${this.#entities} where id = $1 and revision = $2 returning id),
+       cleared as (delete from ${this.#history} where entity_id in (select id from gone))
+       select count(*)::int as n from gone`,
+      [id, expectedRevision],
+    );
+    return result.rows[0]!.n === 1;
   }
 
   async query(query: StoreQuery): Promise<EntityRecord[]> {

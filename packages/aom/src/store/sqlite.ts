@@ -2,7 +2,7 @@ import Database from 'better-sqlite3';
 import type { Condition, SortKey, StoreQuery, ValueClass } from '../query/spec.js';
 import type { TypeVersionRecord } from '../schema/definition.js';
 import { indexName, sqlName, tablePrefix } from './sql-names.js';
-import type { AomStore, EntityRecord } from './store.js';
+import type { AomStore, EntityRecord, HistoryEntry } from './store.js';
 
 export interface SqliteAomStoreOptions {
   /** A file path, or `:memory:`. Ignored when `database` is given. */
@@ -35,6 +35,7 @@ export class SqliteAomStore implements AomStore {
   readonly #owned: boolean;
   readonly #types: string;
   readonly #entities: string;
+  readonly #history: string;
   readonly #prefix: string;
   readonly #autoIndex: boolean;
   readonly #indexed = new Set<string>();
@@ -47,6 +48,7 @@ export class SqliteAomStore implements AomStore {
     this.#prefix = tablePrefix(options.tablePrefix);
     this.#types = `${this.#prefix}types`;
     this.#entities = `${this.#prefix}entities`;
+    this.#history = `${this.#prefix}history`;
     this.#autoIndex = options.autoIndex ?? false;
   }
 
@@ -58,6 +60,10 @@ export class SqliteAomStore implements AomStore {
         id text primary key, type text not null, type_version integer not null, revision integer not null, data text not null
       );
       create index if not exists ${this.#prefix}entities_type on ${this.#entities} (type, type_version);
+      create table if not exists ${this.#history} (
+        entity_id text not null, property text not null, revision integer not null, at text not null, value text,
+        primary key (entity_id, property, revision)
+      );
     `);
   }
 
@@ -73,18 +79,44 @@ export class SqliteAomStore implements AomStore {
     return rows.map((row) => JSON.parse(row.record) as TypeVersionRecord);
   }
 
-  async insert(record: EntityRecord): Promise<boolean> {
-    const result = this.#db
-      .prepare(`insert into ${this.#entities} (id, type, type_version, revision, data) values (?, ?, ?, ?, ?) on conflict do nothing`)
-      .run(record.id, record.type, record.typeVersion, record.revision, JSON.stringify(record.values));
-    return result.changes === 1;
+  async insert(record: EntityRecord, history: readonly HistoryEntry[] = []): Promise<boolean> {
+    return this.#db.transaction(() => {
+      const result = this.#db
+        .prepare(`insert into ${this.#entities} (id, type, type_version, revision, data) values (?, ?, ?, ?, ?) on conflict do nothing`)
+        .run(record.id, record.type, record.typeVersion, record.revision, JSON.stringify(record.values));
+      if (result.changes !== 1) return false;
+      this.#log(record.id, history);
+      return true;
+    })();
   }
 
-  async replace(record: EntityRecord, expectedRevision: number): Promise<boolean> {
-    const result = this.#db
-      .prepare(`update ${this.#entities} set type = ?, type_version = ?, revision = ?, data = ? where id = ? and revision = ?`)
-      .run(record.type, record.typeVersion, record.revision, JSON.stringify(record.values), record.id, expectedRevision);
-    return result.changes === 1;
+  async replace(record: EntityRecord, expectedRevision: number, history: readonly HistoryEntry[] = []): Promise<boolean> {
+    return this.#db.transaction(() => {
+      const result = this.#db
+        .prepare(`update ${this.#entities} set type = ?, type_version = ?, revision = ?, data = ? where id = ? and revision = ?`)
+        .run(record.type, record.typeVersion, record.revision, JSON.stringify(record.values), record.id, expectedRevision);
+      if (result.changes !== 1) return false;
+      this.#log(record.id, history);
+      return true;
+    })();
+  }
+
+  #log(id: string, history: readonly HistoryEntry[]): void {
+    const add = this.#db.prepare(`insert into ${this.#history} (entity_id, property, revision, at, value) values (?, ?, ?, ?, ?)`);
+    for (const entry of history)
+      add.run(id, entry.property, entry.revision, entry.at, 'value' in entry ? JSON.stringify(entry.value) : null);
+  }
+
+  async history(id: string, property: string): Promise<HistoryEntry[]> {
+    const rows = this.#db
+      .prepare(`select revision, at, value from ${this.#history} where entity_id = ? and property = ? order by revision`)
+      .all(id, property) as { revision: number; at: string; value: string | null }[];
+    return rows.map((row) => ({
+      property,
+      revision: row.revision,
+      at: row.at,
+      ...(row.value === null ? {} : { value: JSON.parse(row.value) }),
+    }));
   }
 
   async load(id: string): Promise<EntityRecord | undefined> {
@@ -93,7 +125,12 @@ export class SqliteAomStore implements AomStore {
   }
 
   async remove(id: string, expectedRevision: number): Promise<boolean> {
-    return this.#db.prepare(`delete from ${this.#entities} where id = ? and revision = ?`).run(id, expectedRevision).changes === 1;
+    return this.#db.transaction(() => {
+      if (this.#db.prepare(`delete from ${this.#entities} where id = ? and revision = ?`).run(id, expectedRevision).changes !== 1)
+        return false;
+      this.#db.prepare(`delete from ${this.#history} where entity_id = ?`).run(id);
+      return true;
+    })();
   }
 
   async query(query: StoreQuery): Promise<EntityRecord[]> {

@@ -86,6 +86,34 @@ export function storeContract(factory: StoreFactory, options: { propertyRuns: nu
         expect(removals.filter(Boolean)).toHaveLength(1);
       }));
 
+    it('writes history with its entity write: none for a refused insert or a stale replace, and remove clears it', () =>
+      withStore(factory, async (store) => {
+        const at = '2026-12-04T01:00:00.000Z';
+        const created = [
+          { property: 's', revision: 1, at, value: 'x' },
+          { property: 'tags', revision: 1, at, value: ['p', { deep: [1.5, 'é'] }] },
+        ];
+        expect(await store.insert(record('h', { s: 'x', tags: ['p', { deep: [1.5, 'é'] }] }), created)).toBe(true);
+        expect(await store.insert(record('h', {}), [{ property: 's', revision: 1, at, value: 'lost' }])).toBe(false);
+        const second = { ...record('h', { tags: ['p'] }), revision: 2 };
+        const removed = { property: 's', revision: 2, at };
+        expect(await store.replace(second, 5, [{ ...removed, at: 'stale' }])).toBe(false);
+        expect(await store.replace(second, 1, [removed, { property: 'tags', revision: 2, at, value: ['p'] }])).toBe(true);
+        expect(
+          await store.replace({ ...second, revision: 3, values: { s: 'z', tags: ['p'] } }, 2, [
+            { property: 's', revision: 3, at, value: 'z' },
+          ]),
+        ).toBe(true);
+        expect(await store.history('h', 's')).toEqual([created[0], removed, { property: 's', revision: 3, at, value: 'z' }]);
+        expect(await store.history('h', 'tags')).toEqual([created[1], { property: 'tags', revision: 2, at, value: ['p'] }]);
+        expect(await store.history('h', 'none')).toEqual([]);
+        expect(await store.remove('h', 3)).toBe(true);
+        expect(await store.history('h', 's')).toEqual([]);
+        // The id can be used again, with a history of its own.
+        expect(await store.insert(record('h', { s: 'new' }), [{ property: 's', revision: 1, at, value: 'new' }])).toBe(true);
+        expect(await store.history('h', 's')).toEqual([{ property: 's', revision: 1, at, value: 'new' }]);
+      }));
+
     it('keeps strings, floats and nesting byte for byte', () =>
       withStore(factory, async (store) => {
         const values = {
