@@ -1,6 +1,6 @@
 import { postgres } from '@myrmex/test-utils';
 import { describe, expect, it } from 'vitest';
-import { AomAccessError, AomConflictError, AomDefinitionError, AomRegistry } from '../src/index.js';
+import { AomAccessError, AomConflictError, AomDefinitionError, AomRegistry, type MigrationStep } from '../src/index.js';
 import { issuesOf, vehicle, vehicleRegistry } from './support/fixtures.js';
 import type { StoreFactory } from './support/store-contract.js';
 import { memoryStore, postgresStores, sqliteStore } from './support/stores.js';
@@ -73,10 +73,10 @@ function registryOn(factory: StoreFactory): void {
       const unchanged = await registry.get(car.id);
       expect([unchanged.type.name, unchanged.revision]).toEqual(['Car', 1]);
 
-      const migration = [
+      const migration: MigrationStep[] = [
         { op: 'set', property: 'wheels', expression: 'quantity + 1' },
-        ...['price', 'fuel_type', 'electric', 'quantity'].map((property) => ({ op: 'remove', property })),
-      ] as const;
+        ...['price', 'fuel_type', 'electric', 'quantity'].map((property): MigrationStep => ({ op: 'remove', property })),
+      ];
       await expect(registry.changeType(car.id, 'Bike', { migration, expectedRevision: 7 })).rejects.toBeInstanceOf(AomConflictError);
       const bike = await registry.changeType(car.id, 'Bike', { migration, expectedRevision: 1 });
       expect([bike.type.name, bike.revision, bike.values]).toEqual(['Bike', 2, { maker: 'Ant', year: 2001, wheels: 2 }]);

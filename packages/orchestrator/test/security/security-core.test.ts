@@ -78,7 +78,8 @@ describe('secrets at rest', () => {
     fc.assert(
       fc.property(fc.constantFrom(2, 3, 4), fc.nat(), fc.integer({ min: 1, max: 255 }), (part, at, mask) => {
         const bytes = Buffer.from(parts[part] as string, 'base64url');
-        bytes[at % bytes.length] ^= mask;
+        const i = at % bytes.length;
+        bytes[i] = (bytes[i] as number) ^ mask;
         const edited = parts.map((p, i) => (i === part ? bytes.toString('base64url') : p)).join('.');
         expect(() => ring.decrypt(edited, 'org/acme/DB')).toThrow(SecretDecryptError);
       }),
