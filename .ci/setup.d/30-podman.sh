@@ -31,7 +31,8 @@ if answering; then
   echo "podman: API answering on $socket"
 else
   rm -f "$socket"
-  setsid nohup podman system service --time=0 "unix://$socket" >"$state/service.log" 2>&1 &
+  # From /: conmon needs a working directory that outlives this checkout (a CI clone may be deleted).
+  (cd / && setsid nohup podman system service --time=0 "unix://$socket" >"$state/service.log" 2>&1 &)
   for _ in $(seq 1 60); do answering && break; sleep 0.5; done
   answering || { echo "podman: API did not answer on $socket within 30s; see $state/service.log" >&2; tail -20 "$state/service.log" >&2; exit 1; }
   echo "podman: API started on $socket"
