@@ -28,6 +28,8 @@ export interface SubmitRequest {
   readonly params?: Readonly<Record<string, unknown>>;
   readonly priority?: number;
   readonly scheduledAt?: Date;
+  /** The organisation that owns the job (issue 17); set by the authenticated API, default `default`. */
+  readonly org?: string;
 }
 
 export interface JobSummary {
@@ -95,6 +97,8 @@ export interface JobQuery {
   readonly jobType?: string;
   readonly limit?: number;
   readonly offset?: number;
+  /** Only this organisation's jobs (issue 17). */
+  readonly org?: string;
 }
 
 export interface Page<T> {

@@ -366,12 +366,12 @@ export class Queen implements QueenService {
     }
   }
 
-  async applyDefinition(source: string, fileName?: string): Promise<ApplyResult> {
+  async applyDefinition(source: string, fileName?: string, org?: string): Promise<ApplyResult> {
     this.guard();
     if (typeof source !== 'string' || source.trim() === '')
       throw new QueenError('invalid', 'definition source must be non-empty text', 'source');
     const definition = parseJobDefinition(source, { ...(fileName === undefined ? {} : { fileName }), methods: this.methods });
-    const result = await this.store.saveDefinition(definition, source, new Date());
+    const result = await this.store.saveDefinition(definition, source, new Date(), org);
     this.logger.info({ ...result }, 'definition applied');
     return result;
   }
@@ -429,6 +429,7 @@ export class Queen implements QueenService {
         submittedAt: now,
         scheduledAt: valid.scheduledAt && valid.scheduledAt > now ? valid.scheduledAt : now,
         taskTypes: definition.definition.tasks.map((t) => t.taskType),
+        ...(typeof request.org === 'string' ? { org: request.org } : {}),
       });
     }
     const { jobs: created, events } = await this.store.createJobs(jobs);

@@ -21,7 +21,8 @@ export * from '../domain/types.js';
 
 export interface QueenService {
   /** Validates and stores a definition (YAML or JSON text); a changed definition becomes a new version. */
-  applyDefinition(source: string, fileName?: string): Promise<ApplyResult>;
+  /** `org` owns a new job type (issue 17); default `default`. */
+  applyDefinition(source: string, fileName?: string, org?: string): Promise<ApplyResult>;
   listDefinitions(): Promise<readonly DefinitionVersion[]>;
   /** Every version of one job type, newest first; empty when unknown. */
   definitionVersions(jobType: string): Promise<readonly DefinitionVersion[]>;

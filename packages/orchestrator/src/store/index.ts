@@ -4,3 +4,5 @@ export { MIGRATION_NAMES, migrateToLatest } from './sql/migrations.js';
 export { SqlStore } from './sql/sql-store.js';
 export { DEFAULT_DB_PATH, SqliteStore, type SqliteStoreOptions } from './sqlite/sqlite-store.js';
 export * from './store.js';
+export * from './security.js';
+export { checkOrgQuota, SqlSecurityStore } from './sql/security.js';

@@ -86,6 +86,8 @@ export interface NewJob {
   readonly submittedAt: Date;
   readonly scheduledAt: Date;
   readonly taskTypes: readonly string[];
+  /** The owning organisation (issue 17); default `default`. Its quota is checked in the same transaction. */
+  readonly org?: string;
 }
 
 export interface JobChange {
@@ -207,8 +209,11 @@ export interface JobStore {
   /** A short description for health checks, e.g. `sqlite:/path/to.db`. */
   readonly description: string;
 
-  /** Stores `definition` as a new version unless it equals the latest one; re-enables a disabled type. */
-  saveDefinition(definition: JobDefinition, source: string, at: Date): Promise<ApplyResult>;
+  /**
+   * Stores `definition` as a new version unless it equals the latest one; re-enables a disabled type.
+   * The first organisation to apply a job type owns it (default `default`); another's apply is refused.
+   */
+  saveDefinition(definition: JobDefinition, source: string, at: Date, org?: string): Promise<ApplyResult>;
   /** The latest version of every job type. */
   latestDefinitions(): Promise<readonly DefinitionVersion[]>;
   /** Newest first. */

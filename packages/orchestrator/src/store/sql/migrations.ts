@@ -119,6 +119,92 @@ const SCHEMA_1 = `
   );
 `;
 
+/**
+ * Issue 17: organisations own jobs and job types (existing rows join the `default` organisation);
+ * tokens are stored as keyed hashes; the audit log is one hash chain whose `seq` is assigned under
+ * the lock on `audit_head`, so rows from several queens stay gapless.
+ */
+const SCHEMA_SECURITY = `
+  CREATE TABLE orgs (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    created_at $BIG NOT NULL,
+    max_jobs INTEGER,
+    max_queued INTEGER
+  );
+  INSERT INTO orgs (id, name, created_at) VALUES ('default', 'default', 0);
+  CREATE TABLE users (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    platform_admin INTEGER NOT NULL DEFAULT 0,
+    created_at $BIG NOT NULL
+  );
+  CREATE TABLE memberships (
+    org_id TEXT NOT NULL REFERENCES orgs(id),
+    user_id TEXT NOT NULL REFERENCES users(id),
+    role TEXT NOT NULL,
+    PRIMARY KEY (org_id, user_id)
+  );
+  CREATE TABLE teams (
+    id TEXT PRIMARY KEY,
+    org_id TEXT NOT NULL REFERENCES orgs(id),
+    name TEXT NOT NULL,
+    UNIQUE (org_id, name)
+  );
+  CREATE TABLE team_members (
+    team_id TEXT NOT NULL REFERENCES teams(id),
+    user_id TEXT NOT NULL REFERENCES users(id),
+    PRIMARY KEY (team_id, user_id)
+  );
+  CREATE TABLE tokens (
+    id TEXT PRIMARY KEY,
+    hash TEXT NOT NULL,
+    org_id TEXT NOT NULL REFERENCES orgs(id),
+    user_id TEXT REFERENCES users(id),
+    name TEXT NOT NULL,
+    scopes TEXT NOT NULL,
+    created_at $BIG NOT NULL,
+    expires_at $BIG,
+    last_used_at $BIG,
+    revoked_at $BIG
+  );
+  CREATE INDEX tokens_org ON tokens (org_id, created_at);
+  CREATE TABLE secrets (
+    org_id TEXT NOT NULL REFERENCES orgs(id),
+    name TEXT NOT NULL,
+    sealed TEXT NOT NULL,
+    updated_at $BIG NOT NULL,
+    PRIMARY KEY (org_id, name)
+  );
+  CREATE TABLE security_settings (
+    name TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+  );
+  CREATE TABLE audit_head (
+    id INTEGER PRIMARY KEY,
+    seq $BIG NOT NULL,
+    hash TEXT NOT NULL
+  );
+  INSERT INTO audit_head (id, seq, hash) VALUES (1, 0, '${'0'.repeat(64)}');
+  CREATE TABLE audit (
+    seq $BIG PRIMARY KEY,
+    at TEXT NOT NULL,
+    org TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    action TEXT NOT NULL,
+    target TEXT NOT NULL,
+    source TEXT NOT NULL,
+    outcome TEXT NOT NULL,
+    detail TEXT,
+    prev_hash TEXT NOT NULL,
+    hash TEXT NOT NULL
+  );
+  CREATE INDEX audit_org ON audit (org, seq);
+  ALTER TABLE jobs ADD COLUMN org TEXT NOT NULL DEFAULT 'default';
+  CREATE INDEX jobs_org_state ON jobs (org, state);
+  ALTER TABLE definition_types ADD COLUMN org TEXT NOT NULL DEFAULT 'default'
+`;
+
 const TYPES: Record<DialectName, Record<string, string>> = {
   sqlite: { $ID: 'INTEGER PRIMARY KEY AUTOINCREMENT', $BIG: 'INTEGER' },
   postgres: { $ID: 'BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY', $BIG: 'BIGINT' },
@@ -133,13 +219,18 @@ function statements(schema: string, dialect: DialectName): string[] {
 }
 
 /** Migration names in order; the newest is the schema version this code writes. */
-export const MIGRATION_NAMES = ['0001-core'] as const;
+export const MIGRATION_NAMES = ['0001-core', '0002-security'] as const;
 
 export function migrations(dialect: DialectName): Record<string, Migration> {
   return {
     '0001-core': {
       async up(db: Kysely<unknown>) {
         for (const statement of statements(SCHEMA_1, dialect)) await sql.raw(statement).execute(db);
+      },
+    },
+    '0002-security': {
+      async up(db: Kysely<unknown>) {
+        for (const statement of statements(SCHEMA_SECURITY, dialect)) await sql.raw(statement).execute(db);
       },
     },
   };

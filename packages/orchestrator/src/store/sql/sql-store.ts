@@ -18,8 +18,10 @@ import {
   StoreError,
   type TaskRow,
 } from '../store.js';
+import { DEFAULT_ORG, ForeignResourceError, type SecurityStore } from '../security.js';
 import { hotQueries, list, RUNNABLE, STARTABLE } from './hot-queries.js';
 import type { DialectName } from './migrations.js';
+import { checkOrgQuota, SqlSecurityStore } from './security.js';
 import { type Row, toAnt, toAttempt, toDefinition, toEvent, toJob, toLog, toReadyTask, toTask } from './rows.js';
 
 /** What a store needs from a connection inside a transaction: Kysely's executor, a `trx` or a connection. */
@@ -105,6 +107,11 @@ export class SqlStore implements JobStore {
     dialect.attach((jobId) => this.emit(jobId));
   }
 
+  /** Organisations, users, tokens, secrets and the audit log on this same database. */
+  security(): SecurityStore {
+    return new SqlSecurityStore(this.db, this.dialect, this.ready);
+  }
+
   /** Resolves once the schema is migrated; rejects with the reason it cannot be. */
   async opened(): Promise<void> {
     await this.ready;
@@ -157,12 +164,14 @@ export class SqlStore implements JobStore {
     return inserted.map(toEvent).sort((a, b) => a.seq - b.seq);
   }
 
-  async saveDefinition(definition: JobDefinition, source: string, at: Date): Promise<ApplyResult> {
+  async saveDefinition(definition: JobDefinition, source: string, at: Date, org: string = DEFAULT_ORG): Promise<ApplyResult> {
     const json = JSON.stringify(definition);
     const jobType = definition.jobType;
     return this.write<ApplyResult>(async (tx) => {
-      await sql`INSERT INTO definition_types (job_type) VALUES (${jobType}) ON CONFLICT (job_type) DO UPDATE SET disabled = 0`.execute(tx);
-      await sql`SELECT job_type FROM definition_types WHERE job_type = ${jobType} ${this.dialect.lock(false)}`.execute(tx);
+      await sql`INSERT INTO definition_types (job_type, org) VALUES (${jobType}, ${org}) ON CONFLICT (job_type) DO NOTHING`.execute(tx);
+      const owner = await one(sql`SELECT org FROM definition_types WHERE job_type = ${jobType} ${this.dialect.lock(false)}`, tx);
+      if (String(owner?.org) !== org) throw new ForeignResourceError(`the job type '${jobType}' belongs to another organisation`);
+      await sql`UPDATE definition_types SET disabled = 0 WHERE job_type = ${jobType}`.execute(tx);
       const latest = await one(
         sql`SELECT version, definition FROM definitions WHERE job_type = ${jobType} ORDER BY version DESC LIMIT 1`,
         tx,
@@ -221,16 +230,19 @@ export class SqlStore implements JobStore {
   async createJobs(jobs: readonly NewJob[]): Promise<{ readonly jobs: readonly JobRow[]; readonly events: readonly TimelineEvent[] }> {
     if (jobs.length === 0) return { jobs: [], events: [] };
     return this.write(async (tx) => {
+      const perOrg = new Map<string, number>();
+      for (const job of jobs) perOrg.set(job.org ?? DEFAULT_ORG, (perOrg.get(job.org ?? DEFAULT_ORG) ?? 0) + 1);
+      for (const [org, adding] of [...perOrg].sort(([a], [b]) => (a < b ? -1 : 1))) await checkOrgQuota(tx, this.dialect, org, adding);
       const created: JobRow[] = [];
       const events: TimelineEvent[] = [];
       // Chunks keep each statement under the dialects' parameter limits.
       for (let start = 0; start < jobs.length; start += 500) {
         const chunk = jobs.slice(start, start + 500);
         const inserted = await rows(
-          sql`INSERT INTO jobs (id, job_type, version, state, priority, params, submitted_at, scheduled_at) VALUES ${sql.join(
+          sql`INSERT INTO jobs (id, job_type, version, state, priority, params, submitted_at, scheduled_at, org) VALUES ${sql.join(
             chunk.map(
               (job) =>
-                sql`(${job.id}, ${job.jobType}, ${job.version}, 'PENDING', ${job.priority}, ${JSON.stringify(job.params)}, ${job.submittedAt.getTime()}, ${job.scheduledAt.getTime()})`,
+                sql`(${job.id}, ${job.jobType}, ${job.version}, 'PENDING', ${job.priority}, ${JSON.stringify(job.params)}, ${job.submittedAt.getTime()}, ${job.scheduledAt.getTime()}, ${job.org ?? DEFAULT_ORG})`,
             ),
           )} RETURNING *`,
           tx,
@@ -272,6 +284,7 @@ export class SqlStore implements JobStore {
     const where: RawBuilder<unknown>[] = [];
     if (query.state) where.push(sql`state = ${query.state}`);
     if (query.jobType) where.push(sql`job_type = ${query.jobType}`);
+    if (query.org) where.push(sql`org = ${query.org}`);
     const clause = where.length > 0 ? sql`WHERE ${sql.join(where, sql` AND `)}` : sql``;
     const total = Number((await one(sql`SELECT COUNT(*) AS n FROM jobs ${clause}`, db))!.n);
     const items = (await rows(sql`SELECT * FROM jobs ${clause} ORDER BY seq DESC LIMIT ${limit} OFFSET ${offset}`, db)).map(toJob);

@@ -1,0 +1,121 @@
+import type { AuditRecord, ChainedRecord, TokenScope } from '../security/index.js';
+
+/** Per organisation: viewer reads, operator also submits, cancels and approves, admin also manages tokens and definitions. */
+/** Rows from before organisations existed, and every row of a queen running without authentication. */
+export const DEFAULT_ORG = 'default';
+
+export const ROLES = ['viewer', 'operator', 'admin'] as const;
+export type Role = (typeof ROLES)[number];
+
+export interface Org {
+  readonly id: string;
+  readonly name: string;
+  readonly createdAt: Date;
+  readonly quota: OrgQuota;
+}
+
+/** Hard limits checked in the submission's own transaction; absent means unlimited. */
+export interface OrgQuota {
+  /** Jobs not yet ended (PENDING, READY, EXECUTING, PAUSED). */
+  readonly maxJobs?: number;
+  /** Jobs waiting to be admitted (PENDING). */
+  readonly maxQueued?: number;
+}
+
+export interface User {
+  readonly id: string;
+  readonly name: string;
+  readonly platformAdmin: boolean;
+  readonly createdAt: Date;
+}
+
+export interface Team {
+  readonly id: string;
+  readonly orgId: string;
+  readonly name: string;
+}
+
+export interface TokenRow {
+  readonly id: string;
+  /** HMAC of the token's secret; never sent to clients. */
+  readonly hash: string;
+  readonly orgId: string;
+  readonly userId?: string;
+  readonly name: string;
+  readonly scopes: readonly TokenScope[];
+  readonly createdAt: Date;
+  readonly expiresAt?: Date;
+  readonly lastUsedAt?: Date;
+  readonly revokedAt?: Date;
+}
+
+export type NewToken = Omit<TokenRow, 'lastUsedAt' | 'revokedAt'>;
+
+export interface SealedSecret {
+  readonly orgId: string;
+  readonly name: string;
+  readonly sealed: string;
+  readonly updatedAt: Date;
+}
+
+export type NewAuditRecord = Omit<AuditRecord, 'seq'>;
+
+/** A submission over its organisation's quota; nothing was written. */
+export class QuotaExceededError extends Error {
+  override readonly name = 'QuotaExceededError';
+}
+
+/** A job type another organisation owns: its name is taken, whatever this caller may see. */
+export class ForeignResourceError extends Error {
+  override readonly name = 'ForeignResourceError';
+}
+
+/**
+ * Identity, tokens, secrets and the audit log, on the queens' own database (one seam; both dialects
+ * run test/security/security-store.test.ts). Every queen reads the same rows, so a revocation or a
+ * quota is the same on all of them.
+ */
+export interface SecurityStore {
+  createOrg(org: { readonly id: string; readonly name: string; readonly quota?: OrgQuota }, at: Date): Promise<Org>;
+  org(id: string): Promise<Org | undefined>;
+  orgs(): Promise<readonly Org[]>;
+  setQuota(orgId: string, quota: OrgQuota): Promise<boolean>;
+
+  createUser(user: { readonly id: string; readonly name: string; readonly platformAdmin?: boolean }, at: Date): Promise<User>;
+  user(id: string): Promise<User | undefined>;
+  /** Adds or changes the user's role in the organisation. */
+  setRole(orgId: string, userId: string, role: Role): Promise<void>;
+  role(orgId: string, userId: string): Promise<Role | undefined>;
+  createTeam(team: Team): Promise<Team>;
+  addTeamMember(teamId: string, userId: string): Promise<void>;
+  teams(orgId: string): Promise<readonly (Team & { readonly members: readonly string[] })[]>;
+
+  saveToken(token: NewToken): Promise<void>;
+  token(id: string): Promise<TokenRow | undefined>;
+  /** Newest first; never the hash. */
+  tokens(orgId: string): Promise<readonly Omit<TokenRow, 'hash'>[]>;
+  /** Marks it revoked; false when the organisation holds no such token or it already was. */
+  revokeToken(orgId: string, id: string, at: Date): Promise<boolean>;
+  touchToken(id: string, at: Date): Promise<void>;
+  countTokens(): Promise<number>;
+
+  putSecret(secret: SealedSecret): Promise<void>;
+  secret(orgId: string, name: string): Promise<SealedSecret | undefined>;
+  secrets(orgId?: string): Promise<readonly SealedSecret[]>;
+  deleteSecret(orgId: string, name: string): Promise<boolean>;
+  /** Replaces the sealed value only if it is still `expected` (a rotation racing an update loses). */
+  resealSecret(orgId: string, name: string, expected: string, sealed: string): Promise<boolean>;
+
+  /** A named value created once, whoever asks first (e.g. the token pepper of a PostgreSQL deployment). */
+  setting(name: string, create: () => string): Promise<string>;
+
+  /** Appends a row to the chain: its `seq` and hashes are assigned under a lock, so concurrent writers never fork it. */
+  appendAudit(record: NewAuditRecord): Promise<ChainedRecord>;
+  /** In `seq` order, after `afterSeq`; optionally only one organisation's rows. */
+  audit(query?: { readonly afterSeq?: number; readonly limit?: number; readonly org?: string }): Promise<readonly ChainedRecord[]>;
+
+  /** The organisation owning a job or job type; undefined when there is none. */
+  jobOrg(jobId: string): Promise<string | undefined>;
+  definitionOrg(jobType: string): Promise<string | undefined>;
+  definitionOrgs(): Promise<ReadonlyMap<string, string>>;
+}

@@ -1,0 +1,309 @@
+import { type RawBuilder, sql } from 'kysely';
+import { type ChainedRecord, chain, parseScopes } from '../../security/index.js';
+import {
+  type NewAuditRecord,
+  type NewToken,
+  type Org,
+  type OrgQuota,
+  QuotaExceededError,
+  type Role,
+  type SealedSecret,
+  type SecurityStore,
+  type Team,
+  type TokenRow,
+  type User,
+} from '../security.js';
+import type { Executor, SqlDialect } from './sql-store.js';
+
+type Row = Record<string, unknown>;
+
+const num = (value: unknown): number | undefined => (value === null || value === undefined ? undefined : Number(value));
+const date = (value: unknown): Date | undefined => (value === null || value === undefined ? undefined : new Date(Number(value)));
+
+function toOrg(row: Row): Org {
+  const maxJobs = num(row.max_jobs);
+  const maxQueued = num(row.max_queued);
+  return {
+    id: String(row.id),
+    name: String(row.name),
+    createdAt: new Date(Number(row.created_at)),
+    quota: { ...(maxJobs === undefined ? {} : { maxJobs }), ...(maxQueued === undefined ? {} : { maxQueued }) },
+  };
+}
+
+function toUser(row: Row): User {
+  return { id: String(row.id), name: String(row.name), platformAdmin: Number(row.platform_admin) === 1, createdAt: new Date(Number(row.created_at)) };
+}
+
+function toToken(row: Row): TokenRow {
+  const optional = { expiresAt: date(row.expires_at), lastUsedAt: date(row.last_used_at), revokedAt: date(row.revoked_at) };
+  return {
+    id: String(row.id),
+    hash: String(row.hash),
+    orgId: String(row.org_id),
+    ...(row.user_id === null || row.user_id === undefined ? {} : { userId: String(row.user_id) }),
+    name: String(row.name),
+    scopes: parseScopes(JSON.parse(String(row.scopes))),
+    createdAt: new Date(Number(row.created_at)),
+    ...Object.fromEntries(Object.entries(optional).filter(([, v]) => v !== undefined)),
+  };
+}
+
+function toSecret(row: Row): SealedSecret {
+  return { orgId: String(row.org_id), name: String(row.name), sealed: String(row.sealed), updatedAt: new Date(Number(row.updated_at)) };
+}
+
+function toAudit(row: Row): ChainedRecord {
+  return {
+    seq: Number(row.seq),
+    at: String(row.at),
+    org: String(row.org),
+    actor: String(row.actor),
+    action: String(row.action),
+    target: String(row.target),
+    source: String(row.source),
+    outcome: String(row.outcome) as ChainedRecord['outcome'],
+    ...(row.detail === null || row.detail === undefined ? {} : { detail: JSON.parse(String(row.detail)) }),
+    prevHash: String(row.prev_hash),
+    hash: String(row.hash),
+  };
+}
+
+async function rows(query: RawBuilder<unknown>, db: Executor): Promise<Row[]> {
+  return (await query.execute(db)).rows as Row[];
+}
+async function affected(query: RawBuilder<unknown>, db: Executor): Promise<number> {
+  return Number((await query.execute(db)).numAffectedRows ?? 0);
+}
+
+const UNENDED = sql.raw(`('PENDING', 'READY', 'EXECUTING', 'PAUSED')`);
+
+/**
+ * Refuses, inside the caller's transaction, `adding` new PENDING jobs that would take the
+ * organisation past its quota. The organisation's row is locked first, so queens submitting for the
+ * same organisation at once count one after the other and never overshoot together.
+ */
+export async function checkOrgQuota(tx: Executor, dialect: SqlDialect, org: string, adding: number): Promise<void> {
+  const [row] = await rows(sql`SELECT max_jobs, max_queued FROM orgs WHERE id = ${org} ${dialect.lock(false)}`, tx);
+  if (!row) throw new QuotaExceededError(`organisation '${org}' does not exist`);
+  const maxJobs = num(row.max_jobs);
+  const maxQueued = num(row.max_queued);
+  if (maxJobs === undefined && maxQueued === undefined) return;
+  const [counts] = await rows(
+    sql`SELECT COUNT(*) AS unended, SUM(CASE WHEN state = 'PENDING' THEN 1 ELSE 0 END) AS queued
+        FROM jobs WHERE org = ${org} AND state IN ${UNENDED}`,
+    tx,
+  );
+  const unended = Number(counts?.unended ?? 0);
+  const queued = Number(counts?.queued ?? 0);
+  if (maxJobs !== undefined && unended + adding > maxJobs) {
+    throw new QuotaExceededError(`organisation '${org}' has ${unended} unfinished jobs; its quota allows ${maxJobs}`);
+  }
+  if (maxQueued !== undefined && queued + adding > maxQueued) {
+    throw new QuotaExceededError(`organisation '${org}' has ${queued} queued jobs; its quota allows ${maxQueued}`);
+  }
+}
+
+/** The security tables on the queens' SQL database, through the job store's own connection and dialect. */
+export class SqlSecurityStore implements SecurityStore {
+  constructor(
+    private readonly db: Executor,
+    private readonly dialect: SqlDialect,
+    private readonly ready: Promise<unknown>,
+  ) {}
+
+  private async read(): Promise<Executor> {
+    await this.ready;
+    return this.db;
+  }
+
+  private async write<T>(work: (tx: Executor) => Promise<T>): Promise<T> {
+    await this.ready;
+    return this.dialect.transaction(work);
+  }
+
+  async createOrg(org: { id: string; name: string; quota?: OrgQuota }, at: Date): Promise<Org> {
+    await this.write((tx) =>
+      sql`INSERT INTO orgs (id, name, created_at, max_jobs, max_queued)
+          VALUES (${org.id}, ${org.name}, ${at.getTime()}, ${org.quota?.maxJobs ?? null}, ${org.quota?.maxQueued ?? null})`.execute(tx),
+    );
+    return (await this.org(org.id)) as Org;
+  }
+
+  async org(id: string): Promise<Org | undefined> {
+    const [row] = await rows(sql`SELECT * FROM orgs WHERE id = ${id}`, await this.read());
+    return row ? toOrg(row) : undefined;
+  }
+
+  async orgs(): Promise<readonly Org[]> {
+    return (await rows(sql`SELECT * FROM orgs ORDER BY id`, await this.read())).map(toOrg);
+  }
+
+  async setQuota(orgId: string, quota: OrgQuota): Promise<boolean> {
+    const changed = await this.write((tx) =>
+      affected(sql`UPDATE orgs SET max_jobs = ${quota.maxJobs ?? null}, max_queued = ${quota.maxQueued ?? null} WHERE id = ${orgId}`, tx),
+    );
+    return changed > 0;
+  }
+
+  async createUser(user: { id: string; name: string; platformAdmin?: boolean }, at: Date): Promise<User> {
+    await this.write((tx) =>
+      sql`INSERT INTO users (id, name, platform_admin, created_at) VALUES (${user.id}, ${user.name}, ${user.platformAdmin ? 1 : 0}, ${at.getTime()})`.execute(
+        tx,
+      ),
+    );
+    return (await this.user(user.id)) as User;
+  }
+
+  async user(id: string): Promise<User | undefined> {
+    const [row] = await rows(sql`SELECT * FROM users WHERE id = ${id}`, await this.read());
+    return row ? toUser(row) : undefined;
+  }
+
+  async setRole(orgId: string, userId: string, role: Role): Promise<void> {
+    await this.write((tx) =>
+      sql`INSERT INTO memberships (org_id, user_id, role) VALUES (${orgId}, ${userId}, ${role})
+          ON CONFLICT (org_id, user_id) DO UPDATE SET role = ${role}`.execute(tx),
+    );
+  }
+
+  async role(orgId: string, userId: string): Promise<Role | undefined> {
+    const [row] = await rows(sql`SELECT role FROM memberships WHERE org_id = ${orgId} AND user_id = ${userId}`, await this.read());
+    return row ? (String(row.role) as Role) : undefined;
+  }
+
+  async createTeam(team: Team): Promise<Team> {
+    await this.write((tx) => sql`INSERT INTO teams (id, org_id, name) VALUES (${team.id}, ${team.orgId}, ${team.name})`.execute(tx));
+    return team;
+  }
+
+  async addTeamMember(teamId: string, userId: string): Promise<void> {
+    await this.write((tx) =>
+      sql`INSERT INTO team_members (team_id, user_id) VALUES (${teamId}, ${userId}) ON CONFLICT (team_id, user_id) DO NOTHING`.execute(tx),
+    );
+  }
+
+  async teams(orgId: string): Promise<readonly (Team & { members: readonly string[] })[]> {
+    const db = await this.read();
+    const teams = await rows(sql`SELECT * FROM teams WHERE org_id = ${orgId} ORDER BY name`, db);
+    const members = await rows(
+      sql`SELECT m.team_id, m.user_id FROM team_members m JOIN teams t ON t.id = m.team_id WHERE t.org_id = ${orgId} ORDER BY m.user_id`,
+      db,
+    );
+    return teams.map((row) => ({
+      id: String(row.id),
+      orgId: String(row.org_id),
+      name: String(row.name),
+      members: members.filter((m) => m.team_id === row.id).map((m) => String(m.user_id)),
+    }));
+  }
+
+  async saveToken(token: NewToken): Promise<void> {
+    await this.write((tx) =>
+      sql`INSERT INTO tokens (id, hash, org_id, user_id, name, scopes, created_at, expires_at)
+          VALUES (${token.id}, ${token.hash}, ${token.orgId}, ${token.userId ?? null}, ${token.name}, ${JSON.stringify(token.scopes)},
+                  ${token.createdAt.getTime()}, ${token.expiresAt?.getTime() ?? null})`.execute(tx),
+    );
+  }
+
+  async token(id: string): Promise<TokenRow | undefined> {
+    const [row] = await rows(sql`SELECT * FROM tokens WHERE id = ${id}`, await this.read());
+    return row ? toToken(row) : undefined;
+  }
+
+  async tokens(orgId: string): Promise<readonly Omit<TokenRow, 'hash'>[]> {
+    const found = await rows(sql`SELECT * FROM tokens WHERE org_id = ${orgId} ORDER BY created_at DESC, id`, await this.read());
+    return found.map((row) => {
+      const { hash: _hash, ...rest } = toToken(row);
+      return rest;
+    });
+  }
+
+  async revokeToken(orgId: string, id: string, at: Date): Promise<boolean> {
+    const changed = await this.write((tx) =>
+      affected(sql`UPDATE tokens SET revoked_at = ${at.getTime()} WHERE id = ${id} AND org_id = ${orgId} AND revoked_at IS NULL`, tx),
+    );
+    return changed > 0;
+  }
+
+  async touchToken(id: string, at: Date): Promise<void> {
+    await this.write((tx) => sql`UPDATE tokens SET last_used_at = ${at.getTime()} WHERE id = ${id}`.execute(tx));
+  }
+
+  async countTokens(): Promise<number> {
+    const [row] = await rows(sql`SELECT COUNT(*) AS n FROM tokens`, await this.read());
+    return Number(row?.n ?? 0);
+  }
+
+  async putSecret(secret: SealedSecret): Promise<void> {
+    await this.write((tx) =>
+      sql`INSERT INTO secrets (org_id, name, sealed, updated_at) VALUES (${secret.orgId}, ${secret.name}, ${secret.sealed}, ${secret.updatedAt.getTime()})
+          ON CONFLICT (org_id, name) DO UPDATE SET sealed = ${secret.sealed}, updated_at = ${secret.updatedAt.getTime()}`.execute(tx),
+    );
+  }
+
+  async secret(orgId: string, name: string): Promise<SealedSecret | undefined> {
+    const [row] = await rows(sql`SELECT * FROM secrets WHERE org_id = ${orgId} AND name = ${name}`, await this.read());
+    return row ? toSecret(row) : undefined;
+  }
+
+  async secrets(orgId?: string): Promise<readonly SealedSecret[]> {
+    const where = orgId === undefined ? sql`` : sql`WHERE org_id = ${orgId}`;
+    return (await rows(sql`SELECT * FROM secrets ${where} ORDER BY org_id, name`, await this.read())).map(toSecret);
+  }
+
+  async deleteSecret(orgId: string, name: string): Promise<boolean> {
+    return (await this.write((tx) => affected(sql`DELETE FROM secrets WHERE org_id = ${orgId} AND name = ${name}`, tx))) > 0;
+  }
+
+  async resealSecret(orgId: string, name: string, expected: string, sealed: string): Promise<boolean> {
+    const changed = await this.write((tx) =>
+      affected(sql`UPDATE secrets SET sealed = ${sealed} WHERE org_id = ${orgId} AND name = ${name} AND sealed = ${expected}`, tx),
+    );
+    return changed > 0;
+  }
+
+  async setting(name: string, create: () => string): Promise<string> {
+    return this.write(async (tx) => {
+      await sql`INSERT INTO security_settings (name, value) VALUES (${name}, ${create()}) ON CONFLICT (name) DO NOTHING`.execute(tx);
+      const [row] = await rows(sql`SELECT value FROM security_settings WHERE name = ${name}`, tx);
+      return String(row?.value);
+    });
+  }
+
+  async appendAudit(record: NewAuditRecord): Promise<ChainedRecord> {
+    return this.write(async (tx) => {
+      const [head] = await rows(sql`SELECT seq, hash FROM audit_head WHERE id = 1 ${this.dialect.lock(false)}`, tx);
+      const chained = chain(String(head?.hash), { ...record, seq: Number(head?.seq ?? 0) + 1 });
+      await sql`INSERT INTO audit (seq, at, org, actor, action, target, source, outcome, detail, prev_hash, hash)
+                VALUES (${chained.seq}, ${chained.at}, ${chained.org}, ${chained.actor}, ${chained.action}, ${chained.target},
+                        ${chained.source}, ${chained.outcome}, ${chained.detail === undefined ? null : JSON.stringify(chained.detail)},
+                        ${chained.prevHash}, ${chained.hash})`.execute(tx);
+      await sql`UPDATE audit_head SET seq = ${chained.seq}, hash = ${chained.hash} WHERE id = 1`.execute(tx);
+      return chained;
+    });
+  }
+
+  async audit(query: { afterSeq?: number; limit?: number; org?: string } = {}): Promise<readonly ChainedRecord[]> {
+    const org = query.org === undefined ? sql`` : sql`AND org = ${query.org}`;
+    const limit = query.limit ?? 1000;
+    return (
+      await rows(sql`SELECT * FROM audit WHERE seq > ${query.afterSeq ?? 0} ${org} ORDER BY seq LIMIT ${limit}`, await this.read())
+    ).map(toAudit);
+  }
+
+  async jobOrg(jobId: string): Promise<string | undefined> {
+    const [row] = await rows(sql`SELECT org FROM jobs WHERE id = ${jobId}`, await this.read());
+    return row ? String(row.org) : undefined;
+  }
+
+  async definitionOrg(jobType: string): Promise<string | undefined> {
+    const [row] = await rows(sql`SELECT org FROM definition_types WHERE job_type = ${jobType}`, await this.read());
+    return row ? String(row.org) : undefined;
+  }
+
+  async definitionOrgs(): Promise<ReadonlyMap<string, string>> {
+    const found = await rows(sql`SELECT job_type, org FROM definition_types`, await this.read());
+    return new Map(found.map((row) => [String(row.job_type), String(row.org)]));
+  }
+}

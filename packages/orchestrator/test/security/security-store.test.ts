@@ -1,0 +1,192 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { postgres } from '@myrmex/test-utils';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  ForeignResourceError,
+  issueToken,
+  type NewJob,
+  PostgresStore,
+  QuotaExceededError,
+  SqliteStore,
+  type SqlStore,
+  verifyChain,
+} from '../../src/index.js';
+import { parseJobDefinition } from '../../src/definition/index.js';
+
+const gate = await postgres();
+
+type Opened = { store: SqlStore; dispose(): Promise<void> };
+
+function job(id: string, org: string): NewJob {
+  return { id, jobType: 't', version: 1, priority: 1, params: {}, submittedAt: new Date(), scheduledAt: new Date(), taskTypes: ['a'], org };
+}
+
+function securityContract(name: string, open: () => Promise<Opened>, openSecond: (first: Opened) => Promise<Opened>) {
+  describe(`SecurityStore on ${name}`, () => {
+    const opened: Opened[] = [];
+    const fresh = async () => {
+      const o = await open();
+      opened.push(o);
+      return o.store;
+    };
+    afterEach(async () => {
+      for (const o of opened.splice(0).reverse()) await o.dispose();
+    });
+
+    it('keeps organisations, users, roles and teams', async () => {
+      const sec = (await fresh()).security();
+      expect((await sec.orgs()).map((o) => o.id)).toEqual(['default']);
+      await sec.createOrg({ id: 'acme', name: 'Acme', quota: { maxJobs: 3 } }, new Date(1000));
+      expect(await sec.org('acme')).toEqual({ id: 'acme', name: 'Acme', createdAt: new Date(1000), quota: { maxJobs: 3 } });
+      await sec.createUser({ id: 'u1', name: 'ada', platformAdmin: true }, new Date(5));
+      expect((await sec.user('u1'))?.platformAdmin).toBe(true);
+      await sec.setRole('acme', 'u1', 'viewer');
+      await sec.setRole('acme', 'u1', 'operator');
+      expect(await sec.role('acme', 'u1')).toBe('operator');
+      expect(await sec.role('default', 'u1')).toBeUndefined();
+      await sec.createTeam({ id: 't1', orgId: 'acme', name: 'builders' });
+      await sec.addTeamMember('t1', 'u1');
+      await sec.addTeamMember('t1', 'u1');
+      expect(await sec.teams('acme')).toEqual([{ id: 't1', orgId: 'acme', name: 'builders', members: ['u1'] }]);
+      await expect(sec.createOrg({ id: 'acme', name: 'Other' }, new Date())).rejects.toThrow();
+    });
+
+    it('stores tokens by hash, lists them without it, and revokes them once, in their own organisation only', async () => {
+      const sec = (await fresh()).security();
+      await sec.createOrg({ id: 'acme', name: 'Acme' }, new Date());
+      const issued = issueToken(Buffer.alloc(32, 7));
+      await sec.saveToken({ id: issued.id, hash: issued.hash, orgId: 'acme', name: 'ci', scopes: ['read', 'submit'], createdAt: new Date(10) });
+      expect(await sec.token(issued.id)).toMatchObject({ id: issued.id, hash: issued.hash, orgId: 'acme', scopes: ['read', 'submit'] });
+      expect(JSON.stringify(await sec.tokens('acme'))).not.toContain(issued.hash);
+      await sec.touchToken(issued.id, new Date(20));
+      expect((await sec.token(issued.id))?.lastUsedAt).toEqual(new Date(20));
+      expect(await sec.revokeToken('default', issued.id, new Date(30))).toBe(false);
+      expect(await sec.revokeToken('acme', issued.id, new Date(30))).toBe(true);
+      expect(await sec.revokeToken('acme', issued.id, new Date(31))).toBe(false);
+      expect((await sec.token(issued.id))?.revokedAt).toEqual(new Date(30));
+      expect(await sec.countTokens()).toBe(1);
+    });
+
+    it('gives a job type to the organisation that first applied it and refuses it to another', async () => {
+      const store = await fresh();
+      const definition = parseJobDefinition('job_type: owned\ntasks:\n  - task_type: a\n    method: SHELL\n    script: ["true"]\n');
+      await store.saveDefinition(definition, 'x', new Date(), 'default');
+      await store.security().createOrg({ id: 'acme', name: 'Acme' }, new Date());
+      await expect(store.saveDefinition(definition, 'x', new Date(), 'acme')).rejects.toBeInstanceOf(ForeignResourceError);
+      expect(await store.security().definitionOrg('owned')).toBe('default');
+      expect((await store.saveDefinition(definition, 'x', new Date())).created).toBe(false);
+    });
+
+    it('files jobs under their organisation and lists them per organisation', async () => {
+      const store = await fresh();
+      await store.security().createOrg({ id: 'acme', name: 'Acme' }, new Date());
+      await store.createJobs([job('a1', 'acme'), job('d1', 'default'), job('a2', 'acme')]);
+      expect(await store.security().jobOrg('a1')).toBe('acme');
+      expect((await store.listJobs({ org: 'acme' })).items.map((j) => j.id).sort()).toEqual(['a1', 'a2']);
+      expect((await store.listJobs({ org: 'default' })).total).toBe(1);
+    });
+
+    it('decides a quota in the submission transaction: queens racing for the last slots never overshoot', async () => {
+      const first = await fresh();
+      const second = (await openSecond(opened[0] as Opened)).store;
+      await first.security().createOrg({ id: 'acme', name: 'Acme', quota: { maxJobs: 5 } }, new Date());
+      const results = await Promise.allSettled(
+        Array.from({ length: 12 }, (_, i) => (i % 2 ? first : second).createJobs([job(`j${i}`, 'acme')])),
+      );
+      const refused = results.filter((r) => r.status === 'rejected');
+      expect(results.length - refused.length).toBe(5);
+      for (const r of refused) expect((r as PromiseRejectedResult).reason).toBeInstanceOf(QuotaExceededError);
+      expect((await first.listJobs({ org: 'acme' })).total).toBe(5);
+      await first.security().setQuota('acme', { maxQueued: 6 });
+      await first.createJobs([job('k1', 'acme')]);
+      await expect(first.createJobs([job('k2', 'acme')])).rejects.toThrow(/6 queued jobs; its quota allows 6/);
+    });
+
+    it('appends a gapless audit chain from several writers that verifies, and detects an edited row', async () => {
+      const first = await fresh();
+      const second = (await openSecond(opened[0] as Opened)).store;
+      const writers = [first.security(), second.security()];
+      await Promise.all(
+        Array.from({ length: 20 }, (_, i) =>
+          writers[i % 2]!.appendAudit({
+            at: new Date(1000 + i).toISOString(),
+            org: i % 3 ? 'acme' : 'default',
+            actor: `token:${i}`,
+            action: 'job.submit',
+            target: `job/${i}`,
+            source: '127.0.0.1',
+            outcome: 'ok',
+            detail: { status: 201 },
+          }),
+        ),
+      );
+      const rows = await first.security().audit();
+      expect(rows.map((r) => r.seq)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+      expect(verifyChain(rows)).toMatchObject({ ok: true, count: 20 });
+      expect((await first.security().audit({ org: 'default' })).every((r) => r.org === 'default')).toBe(true);
+      const edited = rows.map((r) => (r.seq === 7 ? { ...r, outcome: 'denied' as const } : r));
+      expect(verifyChain(edited)).toMatchObject({ ok: false, seq: 7 });
+    });
+
+    it('keeps sealed secrets per organisation and reseals only an unchanged value', async () => {
+      const sec = (await fresh()).security();
+      await sec.putSecret({ orgId: 'default', name: 'DB', sealed: 'v1.a', updatedAt: new Date(1) });
+      await sec.putSecret({ orgId: 'default', name: 'DB', sealed: 'v1.b', updatedAt: new Date(2) });
+      expect((await sec.secret('default', 'DB'))?.sealed).toBe('v1.b');
+      expect(await sec.resealSecret('default', 'DB', 'v1.a', 'v1.c')).toBe(false);
+      expect(await sec.resealSecret('default', 'DB', 'v1.b', 'v1.c')).toBe(true);
+      expect((await sec.secrets('default')).map((s) => s.name)).toEqual(['DB']);
+      expect(await sec.deleteSecret('default', 'DB')).toBe(true);
+      expect(await sec.setting('pepper', () => 'one')).toBe('one');
+      expect(await sec.setting('pepper', () => 'two')).toBe('one');
+    });
+  });
+}
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+securityContract(
+  'SQLite',
+  async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'myrmex-sec-'));
+    dirs.push(dir);
+    const store = SqliteStore.open({ path: join(dir, 'db.sqlite') });
+    await store.opened();
+    return { store, dispose: () => store.close() };
+  },
+  async (first) => {
+    const store = SqliteStore.open({ path: first.store.description.slice('sqlite:'.length) });
+    await store.opened();
+    return { store, dispose: () => store.close() };
+  },
+);
+
+if (gate.availability.available) {
+  const urls = new WeakMap<SqlStore, string>();
+  securityContract(
+    'PostgreSQL',
+    async () => {
+      const db = await gate.freshDatabase();
+      const store = PostgresStore.open({ url: db.url, poolSize: 4 });
+      await store.opened();
+      urls.set(store, db.url);
+      return {
+        store,
+        dispose: async () => {
+          await store.close();
+          await db.dispose();
+        },
+      };
+    },
+    async (first) => {
+      const store = PostgresStore.open({ url: urls.get(first.store) as string, poolSize: 4 });
+      await store.opened();
+      return { store, dispose: () => store.close() };
+    },
+  );
+} else gate.describe('SecurityStore on PostgreSQL', () => it.skip('needs PostgreSQL'));
