@@ -5,6 +5,8 @@ export interface TemplateBuiltIns {
   readonly JobRetry: number;
   readonly TaskType: string;
   readonly TaskRetry: number;
+  /** The definition's `sem_version`, when it declares one (Formicary's `.SemVersion`). */
+  readonly SemVersion?: string;
 }
 
 /** Where `{{.Name}}` is looked up, in this order. */

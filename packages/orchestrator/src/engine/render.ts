@@ -32,7 +32,14 @@ export function renderTask(
     taskVariables: task.variables,
     jobVariables: definition.jobVariables,
     outputs: flatOutputs(tasks, task.taskType),
-    builtIns: { JobID: job.id, JobType: job.jobType, JobRetry: job.retry, TaskType: task.taskType, TaskRetry: runAttempts - 1 },
+    builtIns: {
+      JobID: job.id,
+      JobType: job.jobType,
+      JobRetry: job.retry,
+      TaskType: task.taskType,
+      TaskRetry: runAttempts - 1,
+      ...(definition.semVersion === undefined ? {} : { SemVersion: definition.semVersion }),
+    },
   };
   const spec: TaskSpec = {
     method: task.method,

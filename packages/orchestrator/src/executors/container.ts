@@ -48,6 +48,8 @@ export interface ContainerExecutorOptions {
   readonly allowPrivileged?: boolean;
   readonly killGraceSeconds?: number;
   readonly maxLineBytes?: number;
+  /** Images replaced before a task runs (an ant that cannot reach the named registry); `*` matches any image. */
+  readonly images?: Readonly<Record<string, string>>;
 }
 
 /** The container part of a task definition, as the executor needs it (undefined for tasks without a container). */
@@ -144,8 +146,28 @@ export function createContainerExecutor(options: ContainerExecutorOptions): Exec
       if (container.privileged === true && options.allowPrivileged !== true) {
         return { succeeded: false, error: 'privileged containers are refused: this ant does not allow them (allowPrivileged)' };
       }
-      return runContainer(docker, context, container, options);
+      return runContainer(docker, context, substituted(container, options.images, context), options);
     },
+  };
+}
+
+/** The task's images after the ant's substitutions, each one logged so a reader sees what really ran. */
+function substituted(
+  container: ContainerTaskSpec,
+  images: Readonly<Record<string, string>> | undefined,
+  context: ExecutionContext,
+): ContainerTaskSpec {
+  if (images === undefined) return container;
+  const swap = (image: string) => {
+    const replacement = images[image] ?? images['*'];
+    if (replacement === undefined || replacement === image) return image;
+    context.log('system', `image ${image} replaced by ${replacement} (this ant's image map)`, new Date());
+    return replacement;
+  };
+  return {
+    ...container,
+    image: swap(container.image),
+    ...(container.services === undefined ? {} : { services: container.services.map((s) => ({ ...s, image: swap(s.image) })) }),
   };
 }
 

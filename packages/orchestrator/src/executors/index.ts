@@ -3,6 +3,14 @@ import { createHttpExecutor, HTTP_METHODS, type HttpMethod } from './http.js';
 import { createShellExecutor, type ShellExecutorOptions } from './shell.js';
 
 export {
+  type ConfiguredExecutors,
+  type ContainerEngineConfig,
+  configuredExecutors,
+  type ExecutorConfig,
+  executorConfigFromEnv,
+  parseImageMap,
+} from './configured.js';
+export {
   ANT_LABEL,
   type ContainerExecutorOptions,
   type ContainerServiceSpec,

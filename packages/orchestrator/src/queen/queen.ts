@@ -8,6 +8,7 @@ import { parseJobDefinition, retryDelayMs } from '../definition/index.js';
 import type { JobDefinition } from '../definition/model.js';
 import { renderTask } from '../engine/render.js';
 import { Supervisor, SupervisorError } from '../engine/supervisor.js';
+import { type ConfiguredExecutors, configuredExecutors, type ExecutorConfig } from '../executors/configured.js';
 import type { Executor } from '../executors/executor.js';
 import { builtInExecutors, type ShellExecutorOptions } from '../executors/index.js';
 import { type AntSlot, priorityPolicy, type SchedulingPolicy } from '../scheduler/policy.js';
@@ -55,6 +56,8 @@ export interface QueenOptions {
   readonly executors?: readonly Executor[];
   readonly policy?: SchedulingPolicy;
   readonly shell?: ShellExecutorOptions;
+  /** Containers (DOCKER, KUBERNETES on the same engine) and MESSAGING for the embedded ant. */
+  readonly executorConfig?: ExecutorConfig;
   /** How long `stop()` lets running tasks finish before killing them. */
   readonly shutdownGraceMs?: number;
   readonly pollIntervalMs?: number;
@@ -85,6 +88,7 @@ export class Queen implements QueenService {
   readonly logger: Logger;
   private readonly store: JobStore;
   private readonly executors: ReadonlyMap<string, Executor>;
+  private readonly configured: ConfiguredExecutors;
   private readonly registry: AntRegistry;
   private readonly supervisor: Supervisor;
   private readonly scheduler: Scheduler;
@@ -110,7 +114,8 @@ export class Queen implements QueenService {
     this.store = store;
     this.logger = options.logger ?? pino({ name: 'myrmex-queen', level: process.env.MYRMEX_LOG_LEVEL ?? 'warn' });
     const executors = new Map<string, Executor>();
-    for (const executor of [...builtInExecutors({ shell: options.shell }), ...(options.executors ?? [])])
+    this.configured = configuredExecutors(this.antId, options.executorConfig ?? {});
+    for (const executor of [...builtInExecutors({ shell: options.shell }), ...this.configured.executors, ...(options.executors ?? [])])
       executors.set(executor.method, executor);
     this.executors = executors;
     this.logs$ = new LogHub(store);
@@ -157,6 +162,10 @@ export class Queen implements QueenService {
     return new Queen(options, store);
   }
 
+  private get antId(): string {
+    return this.options.ant?.id ?? `embedded@${hostname()}`;
+  }
+
   /** Methods this queen can validate definitions against (every registered executor). */
   get methods(): readonly string[] {
     return [...this.executors.keys()];
@@ -174,9 +183,15 @@ export class Queen implements QueenService {
     this.leases.start();
     await this.recover();
     if (antOptions.capacity > 0) {
+      // Containers a crashed run of this ant left go before new work starts.
+      const swept = await this.configured.sweep().catch((err) => {
+        this.logger.warn({ err }, 'could not remove leftover containers');
+        return 0;
+      });
+      if (swept > 0) this.logger.warn({ swept }, 'removed containers a previous run of this ant left');
       let deliver: (message: AntMessage) => void = () => {};
       const ant = new EmbeddedAnt({
-        descriptor: { id: antOptions.id ?? `embedded@${hostname()}`, methods, tags: antOptions.tags ?? [], capacity: antOptions.capacity },
+        descriptor: { id: this.antId, methods, tags: antOptions.tags ?? [], capacity: antOptions.capacity },
         executors: this.executors,
         send: (message) => deliver(message),
       });
@@ -201,6 +216,7 @@ export class Queen implements QueenService {
     }
     await this.logs$.flush();
     await this.settled;
+    await this.configured.close().catch((err) => this.logger.warn({ err }, 'could not close executor connections'));
     this.leases.stop();
     this.unsubscribe();
     // What the grace period cut off goes back to the queue now, rather than when its lease expires.

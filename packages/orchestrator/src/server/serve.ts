@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { createApi } from '../api/index.js';
+import { type ExecutorConfig, executorConfigFromEnv } from '../executors/configured.js';
 import { observabilityRoutes } from '../observability/index.js';
 import { Queen } from '../queen/queen.js';
 import type { SchedulingPolicy } from '../scheduler/policy.js';
@@ -44,6 +45,8 @@ export interface ServeOptions {
   readonly handleSignals?: boolean;
   /** How the scheduler orders, holds and places work (default: priority, then submission order). */
   readonly policy?: SchedulingPolicy;
+  /** Containers and MESSAGING for the embedded ant; default from the environment (MYRMEX_CONTAINER_SOCKET, MYRMEX_NATS_URL). */
+  readonly executorConfig?: ExecutorConfig;
 }
 
 export interface RunningServer {
@@ -118,6 +121,7 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
       store: observedStore.store,
       ...observedStore.executors,
       ant: { capacity: options.capacity ?? 4 },
+      executorConfig: options.executorConfig ?? executorConfigFromEnv(),
       logger: logger.child({ component: 'queen' }, quiet),
       ...(options.policy && { policy: options.policy }),
     });

@@ -1,6 +1,3 @@
-import { existsSync } from 'node:fs';
-import { request } from 'node:http';
-import { isCi, openGate } from '@myrmex/test-utils';
 import Docker from 'dockerode';
 import { afterAll, expect, it } from 'vitest';
 import { parseJobDefinition } from '../../src/definition/index.js';
@@ -14,35 +11,16 @@ import {
   nanoCpus,
   removeLeftovers,
 } from '../../src/executors/container.js';
+import { LOCAL_IMAGE as IMAGE, podmanGate, PODMAN_SOCKET as SOCKET } from './podman.js';
 import { run, spec } from './run.js';
 
 /**
  * Against a real container engine: Podman's Docker-compatible API started by .ci/setup.d/30-podman.sh.
  * Adaptation: no registry is reachable, so every image is the locally built busybox image.
  */
-const SOCKET = process.env.MYRMEX_PODMAN_SOCKET ?? '/run/myrmex-podman/podman.sock';
-const IMAGE = 'localhost/myrmex-busybox:latest';
 const ANT = `test-ant-${process.pid}`;
 
-const gate = await openGate({
-  service: 'Podman (Docker API)',
-  url: `unix://${SOCKET}`,
-  ci: isCi(),
-  probe: () =>
-    new Promise<void>((resolve, reject) => {
-      if (!existsSync(SOCKET)) {
-        reject(new Error(`no socket at ${SOCKET} (run .ci/setup.d/30-podman.sh)`));
-        return;
-      }
-      const probe = request({ socketPath: SOCKET, path: '/_ping' }, (response) => {
-        response.resume();
-        if (response.statusCode === 200) resolve();
-        else reject(new Error(`_ping answered ${response.statusCode}`));
-      });
-      probe.on('error', reject);
-      probe.end();
-    }),
-});
+const gate = await podmanGate();
 
 const container = (fields: Partial<ContainerTaskSpec> = {}) => ({ image: IMAGE, ...fields });
 const docker = new Docker({ socketPath: SOCKET });

@@ -1,0 +1,180 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { nats } from '@myrmex/test-utils';
+import Docker from 'dockerode';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ANT_LABEL } from '../../src/executors/container.js';
+import { Queen } from '../../src/queen/queen.js';
+import type { JobDetail } from '../../src/queen/service.js';
+import { LOCAL_IMAGE, PODMAN_SOCKET, podmanGate } from '../executors/podman.js';
+import { finished, taskStates, until } from '../queen/helpers.js';
+import { CORPUS_DIR } from './corpus.js';
+import { CORPUS_RUNS } from './runs.js';
+
+/**
+ * Formicary's definitions run end to end through a queen: applied as written (adaptations are
+ * listed in runs.ts and made here), submitted, executed by the embedded ant on SHELL, on Podman
+ * for DOCKER and KUBERNETES (the ant serves KUBERNETES on its container engine), and over NATS
+ * JetStream for MESSAGING, then finished.
+ */
+const podman = await podmanGate();
+const natsGate = await nats();
+const ANT = `corpus-ant-${process.pid}`;
+
+const read = (file: string) => readFileSync(join(CORPUS_DIR, file), 'utf8');
+const lines = async (queen: Queen, job: JobDetail, taskType: string) =>
+  (await queen.logs(job.id, { taskType })).filter((line) => line.stream === 'stdout').map((line) => line.text);
+
+podman.describe('corpus definitions run end to end (SHELL, DOCKER, KUBERNETES on Podman, MESSAGING)', () => {
+  let queen: Queen;
+  let dir: string;
+  const worker: ChildProcess[] = [];
+  // JetStream streams this run creates start with the prefix and are deleted afterwards.
+  let prefix = 'myrmex.corpus';
+  let disposeStreams = async () => {};
+  const natsServers = natsGate.availability.available ? new URL(natsGate.url).host : undefined;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'myrmex-corpus-'));
+    if (natsServers !== undefined) {
+      const fresh = await natsGate.freshPrefix();
+      prefix = fresh.prefix;
+      disposeStreams = () => fresh.dispose();
+    }
+    queen = await Queen.open({
+      dbPath: join(dir, 'myrmex.db'),
+      ant: { id: ANT, capacity: 4 },
+      pollIntervalMs: 50,
+      shutdownGraceMs: 1000,
+      executorConfig: {
+        container: { socketPath: PODMAN_SOCKET, images: { '*': LOCAL_IMAGE } },
+        ...(natsServers === undefined ? {} : { messaging: { servers: natsServers, defaultTimeoutMs: 30_000 } }),
+      },
+    });
+    await queen.start();
+    for (const run of CORPUS_RUNS) {
+      const source = run.file.endsWith('messaging-job.yaml')
+        ? read(run.file).replaceAll('formicary-message-ant-', `${prefix}.formicary-message-ant-`)
+        : read(run.file);
+      await queen.applyDefinition(source, run.file);
+    }
+  });
+
+  afterAll(async () => {
+    for (const child of worker) child.kill('SIGKILL');
+    await queen?.stop();
+    await disposeStreams();
+    rmSync(dir, { recursive: true, force: true });
+    const left = await new Docker({ socketPath: PODMAN_SOCKET }).listContainers({
+      all: true,
+      filters: { label: [`${ANT_LABEL}=${ANT}`] },
+    });
+    expect(left, 'containers left behind').toEqual([]);
+  });
+
+  it('shell-job: the ExitCode param routes check-date through on_exit_code to tuesday', async () => {
+    const job = await finished(queen, (await queen.submit({ jobType: 'shell-job', params: { ExitCode: 2 } })).id);
+    expect(job.state).toBe('COMPLETED');
+    expect(taskStates(job)).toMatchObject({
+      allocate: 'COMPLETED',
+      'check-date': 'COMPLETED',
+      tuesday: 'COMPLETED',
+      'shell-tuesday': 'COMPLETED',
+      deallocate: 'COMPLETED',
+    });
+    expect(job.tasks.find((t) => t.taskType === 'check-date')?.exitCode).toBe(2);
+    expect(await lines(queen, job, 'shell-tuesday')).toEqual(['shell tuesday']);
+    expect(['monday', 'friday', 'party'].map((t) => taskStates(job)[t])).not.toContain('COMPLETED');
+  });
+
+  it('taco-job: the same routing with every task in a KUBERNETES container on Podman', async () => {
+    const job = await finished(queen, (await queen.submit({ jobType: 'taco-job', params: { ExitCode: 3 } })).id, 60_000);
+    expect(job.state).toBe('COMPLETED');
+    expect(taskStates(job)).toMatchObject({ allocate: 'COMPLETED', 'check-date': 'COMPLETED', friday: 'COMPLETED' });
+    expect(job.tasks.find((t) => t.taskType === 'check-date')?.exitCode).toBe(3);
+    expect(await lines(queen, job, 'check-date')).toEqual(['monday']);
+  });
+
+  it('docker-job: DOCKER tasks with after_script; always_run cleanup runs', async () => {
+    const job = await finished(queen, (await queen.submit({ jobType: 'docker-job' })).id, 60_000);
+    expect(job.state).toBe('COMPLETED');
+    expect(taskStates(job)).toEqual({ init: 'COMPLETED', cleanup: 'COMPLETED' });
+    const system = (await queen.logs(job.id, { taskType: 'init' })).filter((l) => l.stream === 'system').map((l) => l.text);
+    expect(system).toContain(`image alpine replaced by ${LOCAL_IMAGE} (this ant's image map)`);
+    // after_script's `ls -l` lists the files the script wrote.
+    expect((await lines(queen, job, 'init')).join('\n')).toMatch(/env\.txt[\s\S]*ls\.txt/);
+  });
+
+  it('iterate-job: five tasks a {{range}} generated run in their on_completed chain', async () => {
+    const job = await finished(queen, (await queen.submit({ jobType: 'iterate-job' })).id, 60_000);
+    expect(job.state).toBe('COMPLETED');
+    for (let i = 0; i < 5; i++) expect(await lines(queen, job, `task-${i}`)).toEqual([`executing task for ${i}`]);
+    const ended = job.tasks.map((t) => [t.taskType, t.attempts[0]!.endedAt!.getTime()] as const).sort((a, b) => a[1] - b[1]);
+    expect(ended.map(([t]) => t)).toEqual(['task-0', 'task-1', 'task-2', 'task-3', 'task-4']);
+  });
+
+  it('optional-task: a failing allow_failure task does not fail the job', async () => {
+    const job = await finished(queen, (await queen.submit({ jobType: 'optional-task' })).id, 60_000);
+    expect(job.state).toBe('COMPLETED');
+    expect(taskStates(job)).toEqual({ first: 'COMPLETED', second: 'FAILED', third: 'COMPLETED' });
+    // busybox has no `fail`: the shell's "not found" exit code is kept.
+    expect(job.tasks.find((t) => t.taskType === 'second')?.exitCode).toBe(127);
+  });
+
+  it('sleep-job: cancelling the job stops and removes its container', async () => {
+    const docker = new Docker({ socketPath: PODMAN_SOCKET });
+    const { id } = await queen.submit({ jobType: 'sleep-job' });
+    await until(async () => {
+      const running = await docker.listContainers({ filters: { label: [`${ANT_LABEL}=${ANT}`, `io.myrmex.job=${id}`] } });
+      return running.length > 0 ? true : undefined;
+    }, 60_000);
+    await queen.cancel(id, 'test cancels the sleep');
+    const job = await finished(queen, id);
+    expect(job.state).toBe('CANCELLED');
+    await until(async () => {
+      const left = await docker.listContainers({ all: true, filters: { label: [`io.myrmex.job=${id}`] } });
+      return left.length === 0 ? true : undefined;
+    }, 30_000);
+  });
+
+  it('sub-workflow children and versioned-job: SHELL with params and sem_version', async () => {
+    const child = await finished(
+      queen,
+      (await queen.submit({ jobType: 'io.formicary.examples.child-etl', params: { source_table: 'orders', batch_size: 500 } })).id,
+    );
+    expect(child.state).toBe('COMPLETED');
+    expect(await lines(queen, child, 'extract')).toEqual(['Extracting from table=orders batch_size=500']);
+    const fixture = await finished(
+      queen,
+      (await queen.submit({ jobType: 'io.formicary.test.child-etl-workflow', params: { source_table: 't', batch_size: 9 } })).id,
+    );
+    expect(fixture.state).toBe('COMPLETED');
+    expect(await lines(queen, fixture, 'etl-step')).toEqual(['processing table=t batch=9', 'done']);
+    const versioned = await finished(queen, (await queen.submit({ jobType: 'versioned-job' })).id);
+    expect(versioned.state).toBe('COMPLETED');
+    expect(await lines(queen, versioned, 'step-one')).toEqual(['Running step-one at version 1.0.0']);
+  });
+
+  describe.skipIf(natsServers === undefined)('MESSAGING', () => {
+    it('messaging-job: an external worker process answers over NATS JetStream', async () => {
+      const subject = `${prefix}.formicary-message-ant-request`;
+      const child = spawn(
+        process.execPath,
+        ['--import', 'tsx', fileURLToPath(new URL('../executors/messaging-worker.ts', import.meta.url)), natsServers!, subject],
+        { stdio: ['ignore', 'pipe', 'inherit'] },
+      );
+      worker.push(child);
+      await new Promise<void>((resolve, reject) => {
+        createInterface({ input: child.stdout! }).on('line', (line) => line === 'ready' && resolve());
+        child.on('exit', (code) => reject(new Error(`worker exited with ${code}`)));
+      });
+      const job = await finished(queen, (await queen.submit({ jobType: 'messaging-job' })).id, 60_000);
+      expect(job.state).toBe('COMPLETED');
+      expect(await lines(queen, job, 'trigger')).toEqual(['worked on trigger attempt 1']);
+    });
+  });
+});

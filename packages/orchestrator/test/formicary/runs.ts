@@ -1,0 +1,29 @@
+/**
+ * The corpus files a test runs end to end through a queen (test/formicary/runs.test.ts), with what
+ * each run had to change and why. The compatibility table reads this list for its "Runs" column.
+ */
+export interface CorpusRun {
+  readonly file: string;
+  /** Every change made to the file before it is applied, as a sentence; empty when it runs as written. */
+  readonly adaptations: readonly string[];
+}
+
+export const IMAGE_ADAPTATION = 'images are replaced by the locally built busybox image (no registry is reachable here)';
+
+export const CORPUS_RUNS: readonly CorpusRun[] = [
+  { file: 'docs-examples/shell-job.yaml', adaptations: [] },
+  { file: 'docs-examples/docker-job.yaml', adaptations: [IMAGE_ADAPTATION] },
+  { file: 'docs-examples/iterate-job.yaml', adaptations: [IMAGE_ADAPTATION] },
+  { file: 'docs-examples/optional-task.yaml', adaptations: [IMAGE_ADAPTATION] },
+  { file: 'docs-examples/taco-job.yaml', adaptations: [IMAGE_ADAPTATION] },
+  { file: 'docs-examples/sleep-job.yaml', adaptations: [IMAGE_ADAPTATION, 'cancelled once running (it sleeps 10000 s)'] },
+  {
+    file: 'docs-examples/messaging-job.yaml',
+    adaptations: ['the request queue gets a per-run prefix so parallel runs do not share a JetStream stream'],
+  },
+  { file: 'docs-examples/sub-workflow-etl-child.yaml', adaptations: [] },
+  { file: 'fixtures/sub_workflow_child_job.yaml', adaptations: [] },
+  { file: 'docs-examples/versioned-job.yaml', adaptations: [] },
+];
+
+export const runOf = (file: string): CorpusRun | undefined => CORPUS_RUNS.find((run) => run.file === file);
