@@ -1,5 +1,6 @@
 export { type Budget, type PassOptions, type PassResult, preemptedAttempts, schedulePass } from './framework/pass.js';
 export type { AntState, Hold, LaneGroup, PassContext, Plugin } from './framework/plugin.js';
+export { PendingQueue } from './framework/queue.js';
 export { seededRandom } from './framework/random.js';
 export type * from './model.js';
 export { affinity, matches, requiredMatch } from './plugins/affinity.js';

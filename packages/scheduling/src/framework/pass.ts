@@ -2,6 +2,7 @@ import type { Decision, PendingJob, Placement, Resources, Snapshot, TaskSpec } f
 import { accumulate, fits, format } from '../resources.js';
 import { Lanes } from './lanes.js';
 import type { AntState, Hold, PassContext, Plugin } from './plugin.js';
+import type { PendingQueue } from './queue.js';
 import { seededRandom } from './random.js';
 
 /** A pass stops after this many decisions or examined jobs, so no profile can hold the caller forever. */
@@ -26,6 +27,12 @@ export interface PassOptions {
   readonly presorted?: boolean;
   /** What plugins kept from the previous pass. */
   readonly carry?: Readonly<Record<string, unknown>>;
+  /**
+   * Pending work kept between passes (built with the same plugins): the pass reads it instead of
+   * `snapshot.pending`, so a decision does not cost a walk over every pending job. Admitted jobs stay in it
+   * until the caller removes them.
+   */
+  readonly queue?: PendingQueue;
 }
 
 export interface PassResult {
@@ -181,13 +188,20 @@ export function schedulePass(snapshot: Snapshot, plugins: readonly Plugin[], opt
   const backoffs = plugins.filter((p) => p.backoff);
 
   const isDue = (job: PendingJob) => job.notBefore === undefined || job.notBefore <= now;
-  const lanes = new Lanes(
-    snapshot.pending,
-    plugins.flatMap((p) => (p.lane ? [p.lane] : [])),
-    order,
-    context,
-    options.presorted,
-  );
+  const queue = options.queue;
+  if (queue && (queue.plugins.length !== plugins.length || queue.plugins.some((p, i) => p !== plugins[i]))) {
+    throw new Error('schedulePass: the queue was built for other plugins');
+  }
+  const lanes =
+    queue?.lanes ??
+    new Lanes(
+      plugins.flatMap((p) => (p.lane ? [p.lane] : [])),
+      order,
+      snapshot.pending,
+      options.presorted ? { presorted: true } : {},
+    );
+  lanes.bind(context, order);
+  queue?.prepare(now);
 
   /** Picks the ant for one task, or says why none. */
   const choose = (job: PendingJob, task: TaskSpec, exclude?: string): AntState | string => {
@@ -238,6 +252,8 @@ export function schedulePass(snapshot: Snapshot, plugins: readonly Plugin[], opt
   // The least any due task asks, per resource: when even that fits on no ant, nothing else can either.
   let leastRequest: Record<string, number> | undefined;
   const least = () => {
+    // Over every pending job, due or not: a lower bound, so the pass may go on, never stop early.
+    if (queue) return queue.leastRequest();
     if (leastRequest) return leastRequest;
     leastRequest = {};
     let firstTask = true;
@@ -274,102 +290,109 @@ export function schedulePass(snapshot: Snapshot, plugins: readonly Plugin[], opt
 
   let examined = 0;
   let stoppedBy: PassResult['stoppedBy'] = 'queue-empty';
-  while (lanes.waiting > 0) {
-    if (decisions.length >= budget.maxDecisions || examined >= budget.maxExamined) {
-      stoppedBy = 'budget';
-      break;
-    }
-    if (budget.shouldYield?.()) {
-      stoppedBy = 'yield';
-      break;
-    }
-    // A full cluster ends the pass, unless a post-filter could make room by preemption.
-    // The head job is always examined, so a pass says why the queue waits.
-    if (examined > 0 && postFilters.length === 0 && !fits(least(), mostFree())) {
-      stoppedBy = 'cluster-full';
-      break;
-    }
-    const next = lanes.peek();
-    if (!next) break;
-    const job = lanes.take(next.path)!;
-    // Jobs not yet due (scheduled_at, a hold's retry time) are passed over without counting against the budget.
-    if (!isDue(job)) continue;
-    examined++;
+  let unexamined = 0;
+  // A queue kept between passes gets back whatever this pass took, even when a plugin throws.
+  try {
+    while (lanes.waiting > 0) {
+      if (decisions.length >= budget.maxDecisions || examined >= budget.maxExamined) {
+        stoppedBy = 'budget';
+        break;
+      }
+      if (budget.shouldYield?.()) {
+        stoppedBy = 'yield';
+        break;
+      }
+      // A full cluster ends the pass, unless a post-filter could make room by preemption.
+      // The head job is always examined, so a pass says why the queue waits.
+      if (examined > 0 && postFilters.length === 0 && !fits(least(), mostFree())) {
+        stoppedBy = 'cluster-full';
+        break;
+      }
+      const next = lanes.peek();
+      if (!next) break;
+      const job = lanes.take(next.path)!;
+      // Jobs not yet due (scheduled_at, a hold's retry time) are passed over without counting against the budget.
+      if (!isDue(job)) continue;
+      examined++;
 
-    const gate = (list: readonly Plugin[], call: (p: Plugin) => Hold | undefined): boolean => {
-      for (const plugin of list) {
-        const verdict = call(plugin);
-        if (verdict) {
-          hold(job, verdict, plugin.name);
-          return false;
+      const gate = (list: readonly Plugin[], call: (p: Plugin) => Hold | undefined): boolean => {
+        for (const plugin of list) {
+          const verdict = call(plugin);
+          if (verdict) {
+            hold(job, verdict, plugin.name);
+            return false;
+          }
         }
-      }
-      return true;
-    };
-    if (!gate(admitters, (p) => p.admit!(job, context))) continue;
-    if (!gate(preFilters, (p) => p.preFilter!(job, context))) continue;
+        return true;
+      };
+      if (!gate(admitters, (p) => p.admit!(job, context))) continue;
+      if (!gate(preFilters, (p) => p.preFilter!(job, context))) continue;
 
-    const plain = plainTask(job);
-    const known = plain && tooBig.find((request) => fits(request, plain.resources));
-    let failure: string | undefined = known ? `no ant has resources ${format(plain.resources)}` : undefined;
-    const placements: Placement[] = [];
-    const placedOn: AntState[] = [];
-    const resident = { jobId: job.id, jobType: job.jobType };
-    if (!failure) {
-      for (const task of job.tasks) {
-        const chosen = choose(job, task);
-        if (typeof chosen === 'string') {
-          failure = job.tasks.length > 1 ? `task ${task.id}: ${chosen}` : chosen;
-          if (plain && chosen.startsWith('no ant has resources') && tooBig.length < 16) tooBig.push(plain.resources);
-          break;
-        }
-        // Reserved at once so that the job's next task sees this one (gang members, anti-affinity).
-        occupy(chosen, resident, task.resources);
-        placements.push({ taskId: task.id, antId: chosen.ant.id, resources: task.resources });
-        placedOn.push(chosen);
-      }
-    }
-    let verdict: Hold | undefined;
-    let verdictPlugin = 'placement';
-    if (failure) verdict = { reason: failure };
-    else {
-      for (const plugin of permits) {
-        verdict = plugin.permit!(job, placements, context);
-        if (verdict) {
-          verdictPlugin = plugin.name;
-          break;
+      const plain = plainTask(job);
+      const known = plain && tooBig.find((request) => fits(request, plain.resources));
+      let failure: string | undefined = known ? `no ant has resources ${format(plain.resources)}` : undefined;
+      const placements: Placement[] = [];
+      const placedOn: AntState[] = [];
+      const resident = { jobId: job.id, jobType: job.jobType };
+      if (!failure) {
+        for (const task of job.tasks) {
+          const chosen = choose(job, task);
+          if (typeof chosen === 'string') {
+            failure = job.tasks.length > 1 ? `task ${task.id}: ${chosen}` : chosen;
+            if (plain && chosen.startsWith('no ant has resources') && tooBig.length < 16) tooBig.push(plain.resources);
+            break;
+          }
+          // Reserved at once so that the job's next task sees this one (gang members, anti-affinity).
+          occupy(chosen, resident, task.resources);
+          placements.push({ taskId: task.id, antId: chosen.ant.id, resources: task.resources });
+          placedOn.push(chosen);
         }
       }
-    }
-    if (verdict) {
-      for (const [i, state] of placedOn.entries()) vacate(state, job, placements[i]!.resources);
-      if (failure) {
-        let preempted = false;
-        for (const plugin of postFilters) {
-          const outcome = plugin.postFilter!(job, context);
-          if (outcome) {
-            decisions.push(...outcome.decisions);
-            hold(job, outcome.hold, plugin.name);
-            preempted = true;
+      let verdict: Hold | undefined;
+      let verdictPlugin = 'placement';
+      if (failure) verdict = { reason: failure };
+      else {
+        for (const plugin of permits) {
+          verdict = plugin.permit!(job, placements, context);
+          if (verdict) {
+            verdictPlugin = plugin.name;
             break;
           }
         }
-        if (preempted) continue;
       }
-      hold(job, verdict, verdictPlugin);
-      continue;
+      if (verdict) {
+        for (const [i, state] of placedOn.entries()) vacate(state, job, placements[i]!.resources);
+        if (failure) {
+          let preempted = false;
+          for (const plugin of postFilters) {
+            const outcome = plugin.postFilter!(job, context);
+            if (outcome) {
+              decisions.push(...outcome.decisions);
+              hold(job, outcome.hold, plugin.name);
+              preempted = true;
+              break;
+            }
+          }
+          if (preempted) continue;
+        }
+        hold(job, verdict, verdictPlugin);
+        continue;
+      }
+      decisions.push({ kind: 'admit', jobId: job.id });
+      if (job.gang && placements.length > 1) decisions.push({ kind: 'reserve-gang', jobId: job.id, placements });
+      else for (const placement of placements) decisions.push({ kind: 'place', jobId: job.id, placement });
+      const owner = { ...job, jobId: job.id };
+      for (const placement of placements) {
+        placedThisPass.push([owner, placement.resources]);
+        for (const kind of built) chargeKind(kind, owner, placement.resources);
+      }
+      lanes.served(next.path, job, placements);
     }
-    decisions.push({ kind: 'admit', jobId: job.id });
-    if (job.gang && placements.length > 1) decisions.push({ kind: 'reserve-gang', jobId: job.id, placements });
-    else for (const placement of placements) decisions.push({ kind: 'place', jobId: job.id, placement });
-    const owner = { ...job, jobId: job.id };
-    for (const placement of placements) {
-      placedThisPass.push([owner, placement.resources]);
-      for (const kind of built) chargeKind(kind, owner, placement.resources);
-    }
-    lanes.served(next.path, job, placements);
+    if (stoppedBy === 'queue-empty' && lanes.waiting > 0) stoppedBy = 'budget';
+  } finally {
+    unexamined = lanes.waiting;
+    lanes.restore();
   }
-  if (stoppedBy === 'queue-empty' && lanes.waiting > 0) stoppedBy = 'budget';
 
   const backgroundPlace = (job: PendingJob, task: TaskSpec, exclude: string): AntState | undefined => {
     const chosen = choose(job, task, exclude);
@@ -379,7 +402,7 @@ export function schedulePass(snapshot: Snapshot, plugins: readonly Plugin[], opt
   };
   for (const plugin of plugins) if (plugin.background) decisions.push(...plugin.background(context, backgroundPlace));
 
-  return { decisions, examined, unexamined: lanes.waiting, stoppedBy, carry: carried };
+  return { decisions, examined, unexamined, stoppedBy, carry: carried };
 }
 
 /** The attempts a decision list stops, for callers that apply decisions in memory (the simulator, tests). */

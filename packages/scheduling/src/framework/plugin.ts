@@ -62,6 +62,11 @@ export interface Plugin {
   readonly weight?: number;
   /** Orders jobs inside one lane: negative when `a` goes first, 0 to defer to the next sorter. */
   queueSort?(a: PendingJob, b: PendingJob, context: PassContext): number;
+  /**
+   * True when `queueSort`'s verdict on two jobs can change with time or history (aging, SJF on past runtimes,
+   * laxity): a PendingQueue then rebuilds its heaps once per pass (O(pending)) instead of keeping them.
+   */
+  readonly volatileSort?: boolean;
   /** A lane level: the key a job waits under, and which group goes next. */
   lane?: {
     key(job: PendingJob): string;

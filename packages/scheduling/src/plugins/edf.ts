@@ -15,6 +15,8 @@ export function edf(raw: EdfOptions = {}): Plugin {
   const { by, dropHopeless } = edfOptions.parse(raw);
   return {
     name: 'edf',
+    // Laxity's `now` cancels out between two jobs, but a runtime taken from history moves.
+    volatileSort: by === 'laxity',
     queueSort: (a, b, context) => {
       const key = (job: typeof a) => {
         if (job.deadline === undefined) return Number.POSITIVE_INFINITY;

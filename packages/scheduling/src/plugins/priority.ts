@@ -34,6 +34,7 @@ export function priority(raw: PriorityOptions = {}): Plugin {
   const { aging, degrade } = options;
   return {
     name: 'priority',
+    volatileSort: aging !== undefined,
     queueSort: (a, b, { now }) => {
       if (aging?.maxWait !== undefined) {
         const starvedA = now - a.submittedAt >= aging.maxWait;

@@ -1,5 +1,6 @@
 import { type PassOptions, schedulePass } from '../framework/pass.js';
 import type { Plugin } from '../framework/plugin.js';
+import { PendingQueue } from '../framework/queue.js';
 import type { Ant, PendingJob, RunningAttempt } from '../model.js';
 import { fragmentation } from '../plugins/resources.js';
 import { estimateWait } from '../wait-estimate.js';
@@ -109,7 +110,7 @@ export function simulate(workload: Workload, profile: SimProfile, options: SimOp
   const totalCpu = workload.ants.reduce((sum, a) => sum + (a.capacity.cpu ?? 0), 0);
   const specs = new Map<string, SimJob>();
   const records = new Map<string, JobRecord>();
-  const pending = new Map<string, PendingJob>();
+  const pending = new PendingQueue(profile.plugins);
   const live = new Map<string, Live>();
   /** Live attempt ids per task: a task has two while a speculative copy runs. */
   const byTask = new Map<string, Set<string>>();
@@ -172,7 +173,7 @@ export function simulate(workload: Workload, profile: SimProfile, options: SimOp
     for (const l of [...live.values()]) if (l.attempt.jobId === jobId) end(l, at, outcome);
     const spec = specs.get(jobId)!;
     tasksLeft.delete(jobId);
-    pending.set(jobId, toPending(spec));
+    pending.add(toPending(spec));
   };
   const start = (jobId: string, taskIndex: number, antId: string, at: number, speculative: boolean) => {
     const spec = specs.get(jobId)!;
@@ -247,7 +248,7 @@ export function simulate(workload: Workload, profile: SimProfile, options: SimOp
             estimate,
             ...(job.deadline !== undefined && { deadline: job.deadline }),
           });
-          pending.set(job.id, toPending(job));
+          pending.add(toPending(job));
           break;
         }
         case 'finish': {
@@ -267,7 +268,7 @@ export function simulate(workload: Workload, profile: SimProfile, options: SimOp
             // The sensor's condition does not hold yet: the EXECUTING route polls again later.
             polls.set(jobId, (polls.get(jobId) ?? 0) + 1);
             const interval = spec.pollInterval ?? 1_000;
-            pending.set(jobId, toPending(spec, { notBefore: now + interval }));
+            pending.add(toPending(spec, { notBefore: now + interval }));
             events.push(now + interval, { kind: 'retry' });
             break;
           }
@@ -320,9 +321,9 @@ export function simulate(workload: Workload, profile: SimProfile, options: SimOp
     lastPass = now;
     dirty = false;
     const result = schedulePass(
-      { now, pending: [...pending.values()], running: [...live.values()].map((l) => l.attempt), ants: [...ants.values()], history },
+      { now, pending: [], running: [...live.values()].map((l) => l.attempt), ants: [...ants.values()], history },
       profile.plugins,
-      { ...profile.options, carry },
+      { ...profile.options, carry, queue: pending },
     );
     carry = result.carry;
     counters.passes++;
@@ -336,7 +337,7 @@ export function simulate(workload: Workload, profile: SimProfile, options: SimOp
           const placements = d.kind === 'place' ? [d.placement] : d.placements;
           const job = pending.get(d.jobId);
           if (!job) break;
-          pending.delete(d.jobId);
+          pending.remove(d.jobId);
           const record = records.get(d.jobId)!;
           record.start ??= now;
           startOrder.push(d.jobId);
@@ -352,7 +353,7 @@ export function simulate(workload: Workload, profile: SimProfile, options: SimOp
           const waitsForRoom = d.plugin === 'placement';
           attemptsOf.set(d.jobId, (attemptsOf.get(d.jobId) ?? 0) + 1);
           if (waitsForRoom && d.priority === undefined) break;
-          pending.set(d.jobId, {
+          pending.add({
             ...job,
             scheduleAttempts: attemptsOf.get(d.jobId)!,
             priority: d.priority ?? job.priority,
@@ -376,7 +377,7 @@ export function simulate(workload: Workload, profile: SimProfile, options: SimOp
           break;
         }
         case 'give-up': {
-          if (!pending.delete(d.jobId)) break;
+          if (!pending.remove(d.jobId)) break;
           records.get(d.jobId)!.gaveUp = d.reason;
           finished++;
           break;
