@@ -1,3 +1,4 @@
+import type { ArtifactCatalog } from '../artifacts/catalog.js';
 import type { JobDefinition } from '../definition/model.js';
 import type { JobState, TaskState } from '../domain/states.js';
 import type {
@@ -288,6 +289,9 @@ export interface JobStore {
    * notifications can be coalesced or, across a reconnect, lost, so readers also poll.
    */
   onChange(listener: (change: Change) => void): () => void;
+
+  /** Which task attempts left which artifacts (absent on stores that keep none). */
+  artifacts?(): ArtifactCatalog;
 
   close(): Promise<void>;
 }

@@ -1,5 +1,6 @@
 import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from 'kysely';
 import { StoreError } from '../store.js';
+import { WORKFLOWS_SCHEMA } from './artifacts.js';
 
 export type DialectName = 'sqlite' | 'postgres';
 
@@ -219,7 +220,7 @@ function statements(schema: string, dialect: DialectName): string[] {
 }
 
 /** Migration names in order; the newest is the schema version this code writes. */
-export const MIGRATION_NAMES = ['0001-core', '0002-security'] as const;
+export const MIGRATION_NAMES = ['0001-core', '0002-security', '0004-workflows'] as const;
 
 export function migrations(dialect: DialectName): Record<string, Migration> {
   return {
@@ -231,6 +232,11 @@ export function migrations(dialect: DialectName): Record<string, Migration> {
     '0002-security': {
       async up(db: Kysely<unknown>) {
         for (const statement of statements(SCHEMA_SECURITY, dialect)) await sql.raw(statement).execute(db);
+      },
+    },
+    '0004-workflows': {
+      async up(db: Kysely<unknown>) {
+        for (const statement of statements(WORKFLOWS_SCHEMA, dialect)) await sql.raw(statement).execute(db);
       },
     },
   };

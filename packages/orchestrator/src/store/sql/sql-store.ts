@@ -1,4 +1,5 @@
 import { type Kysely, type RawBuilder, sql } from 'kysely';
+import type { ArtifactCatalog } from '../../artifacts/catalog.js';
 import type { JobDefinition } from '../../definition/model.js';
 import { ADMITTED_JOB_STATES, type JobState } from '../../domain/states.js';
 import type { AntInfo, ApplyResult, DefinitionVersion, JobQuery, LogLine, Page, TimelineEvent } from '../../domain/types.js';
@@ -19,6 +20,7 @@ import {
   type TaskRow,
 } from '../store.js';
 import { DEFAULT_ORG, ForeignResourceError, type SecurityStore } from '../security.js';
+import { SqlArtifactCatalog } from './artifacts.js';
 import { hotQueries, list, RUNNABLE, STARTABLE } from './hot-queries.js';
 import type { DialectName } from './migrations.js';
 import { checkOrgQuota, SqlSecurityStore } from './security.js';
@@ -110,6 +112,11 @@ export class SqlStore implements JobStore {
   /** Organisations, users, tokens, secrets and the audit log on this same database. */
   security(): SecurityStore {
     return new SqlSecurityStore(this.db, this.dialect, this.ready);
+  }
+
+  /** Which task attempts left which artifact blobs, on this same database. */
+  artifacts(): ArtifactCatalog {
+    return new SqlArtifactCatalog(this.db, this.ready);
   }
 
   /** Resolves once the schema is migrated; rejects with the reason it cannot be. */
