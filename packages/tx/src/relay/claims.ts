@@ -37,14 +37,37 @@ export class Claims {
 
   async heads(now: number, keys: number): Promise<OutboxRow[]> {
     const t = this.#t.outbox;
-    const { rows } = await this.#tm.execute<OutboxRow>(
-      `SELECT o.* FROM ${t} o
+    const heads = (columns: string, limit: number, lock: string) =>
+      `SELECT ${columns} FROM ${t} o
        WHERE o.published_at IS NULL AND o.next_attempt_at <= ${this.#p(1)}
          AND o.seq = (SELECT MIN(i.seq) FROM ${t} i WHERE i.aggregate_id = o.aggregate_id AND i.published_at IS NULL)
-       ORDER BY o.seq LIMIT ${Math.trunc(keys)}${this.#lock.skip}`,
+       ORDER BY o.seq LIMIT ${Math.trunc(limit)}${lock}`;
+    if (this.#dialect === 'mysql') {
+      // MariaDB carries FOR UPDATE into the subquery: it waits on (and keeps) locks of rows other relays hold, which
+      // made relays block and deadlock each other, even after publishing. So: find the heads with a plain read (no
+      // locks; READ COMMITTED sees committed rows only, and a key's earlier rows never come back once delivered),
+      // then lock those rows alone by primary key, skipping the ones another relay owns. Extra candidates make up
+      // for the skipped ones.
+      const { rows: candidates } = await this.#tm.execute<{ seq: number | string }>(heads('o.seq', keys * 4, ''), [now]);
+      if (candidates.length === 0) return [];
+      const { rows } = await this.#tm.execute<OutboxRow>(
+        `SELECT * FROM ${t} WHERE seq IN (${this.#list(candidates.length, 1)}) AND published_at IS NULL
+         ORDER BY seq LIMIT ${Math.trunc(keys)}${this.#lock.skip}`,
+        candidates.map((c) => c.seq),
+      );
+      return rows;
+    }
+    const { rows } = await this.#tm.execute<OutboxRow>(heads('o.*', keys, this.#lock.skip), [now]);
+    return rows;
+  }
+
+  /** Whether an unsent event is due, whoever holds it (a plain read that takes no lock). */
+  async anyDue(now: number): Promise<boolean> {
+    const { rows } = await this.#tm.execute(
+      `SELECT seq FROM ${this.#t.outbox} WHERE published_at IS NULL AND next_attempt_at <= ${this.#p(1)} LIMIT 1`,
       [now],
     );
-    return rows;
+    return rows.length > 0;
   }
 
   async batch(keys: readonly string[], limit: number): Promise<OutboxRow[]> {

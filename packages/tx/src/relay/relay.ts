@@ -56,6 +56,21 @@ class PublishTimeoutError extends Error {
   }
 }
 
+/**
+ * Recording a batch's outcome failed after its events were published. Not retryable by the manager on purpose (the
+ * database error is kept as `error`, not as `cause`, which the retry classifier follows).
+ */
+export class BatchOutcomeError extends Error {
+  readonly error: unknown;
+  constructor(error: unknown) {
+    super(
+      `outbox relay: the batch was published but its outcome was not recorded; its events will be delivered again (${(error as Error)?.message ?? String(error)})`,
+    );
+    this.name = 'BatchOutcomeError';
+    this.error = error;
+  }
+}
+
 function within<T>(promise: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   return Promise.race([
@@ -173,10 +188,24 @@ export class Relay {
     return result;
   }
 
-  /** Runs batches until one finds nothing to claim (events in backoff stay). Handy in tests and scripts. */
+  /**
+   * Runs batches until no event is due, whoever holds it: when another relay owns the remaining keys, it waits for
+   * that relay's batch to commit (or its connection to drop) and looks again. Events in backoff stay. Handy in tests
+   * and scripts.
+   */
   async drain(): Promise<RelayStats> {
-    while ((await this.runOnce()).claimed > 0);
-    return this.stats;
+    const tm = this.#outbox.manager;
+    for (let idle = 0; ; ) {
+      if ((await this.runOnce()).claimed > 0) {
+        idle = 0;
+        continue;
+      }
+      const due = await tm.run(() => this.#claims.anyDue(Date.now()), { propagation: 'REQUIRES_NEW', name: 'outbox.drain' });
+      if (!due) return this.stats;
+      // Another relay's batch holds them: give it the time of a short backoff (capped at the poll interval).
+      idle += 1;
+      await new Promise((resolve) => setTimeout(resolve, Math.min(this.#o.pollIntervalMs, 5 * 2 ** Math.min(idle, 6))));
+    }
   }
 
   async #batch(): Promise<BatchResult> {
@@ -220,6 +249,22 @@ export class Relay {
       }),
     );
     const done = Date.now();
+    let deadLettered: number;
+    try {
+      deadLettered = await this.#record(delivered, failures, done);
+    } catch (error) {
+      // A retry of the whole batch would publish its events again at once; they stay in the outbox for a later batch.
+      throw new BatchOutcomeError(error);
+    }
+    return { claimed: rows.length, delivered: delivered.length, duplicates, failed: failures.length - deadLettered, deadLettered };
+  }
+
+  /** Commits a batch's outcome: delivered rows marked, failures rescheduled or parked; returns how many were parked. */
+  async #record(
+    delivered: readonly (number | string)[],
+    failures: readonly { row: OutboxRow; error: Error; poison: boolean }[],
+    done: number,
+  ): Promise<number> {
     await this.#claims.markPublished(delivered, done);
     let deadLettered = 0;
     for (const { row, error, poison } of failures) {
@@ -236,7 +281,7 @@ export class Relay {
         await this.#claims.markFailed(row.seq, done + backoffDelay(row.attempts + 1, this.#o.backoff, this.#random), message);
       }
     }
-    return { claimed: rows.length, delivered: delivered.length, duplicates, failed: failures.length - deadLettered, deadLettered };
+    return deadLettered;
   }
 
   /** Deletes rows delivered longer than the retention ago, in bounded transactions; returns how many. */
