@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { DefinitionValidationError } from '../definition/index.js';
 import { QueenError } from '../queen/errors.js';
+import { ForeignResourceError, QuotaExceededError } from '../store/security.js';
 import {
   fieldErrorsFromViolations,
   makeProblem,
@@ -37,6 +38,9 @@ export function toProblem(error: unknown, instance: string): Problem {
   if (error instanceof ProblemError) return makeProblem(error.kind, error.detail, instance, error.errors);
   if (error instanceof DefinitionValidationError) return definitionProblem(error, instance);
   if (error instanceof QueenError) return queenProblem(error, instance);
+  if (error instanceof QuotaExceededError) return makeProblem('quota-exceeded', error.message, instance);
+  // Says the name is taken, never by whom.
+  if (error instanceof ForeignResourceError) return makeProblem('conflict', 'this job type name is taken: choose another', instance);
   const fastifyError = error as Partial<FastifyError>;
   if (Array.isArray(fastifyError.validation)) {
     const errors = fieldErrorsFromViolations(fastifyError.validation as SchemaViolation[], fastifyError.validationContext ?? 'body');
@@ -50,6 +54,7 @@ export function toProblem(error: unknown, instance: string): Problem {
     ]);
   }
   if (status === 413) return makeProblem('payload-too-large', message, instance);
+  if (status === 429) return makeProblem('rate-limited', message, instance);
   if (status !== undefined && status >= 400 && status < 500) {
     return makeProblem('validation-error', message, instance, [{ field: 'body', in: 'body', message }]);
   }

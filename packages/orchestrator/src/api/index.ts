@@ -2,6 +2,7 @@ import swagger from '@fastify/swagger';
 import type { IdempotencyStore } from '@myrmex/idempotency';
 import fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { QueenService } from '../queen/service.js';
+import { type AuthOptions, installAuth, securityRoutes, tenantQueen } from './auth/index.js';
 import { installErrorHandlers } from './errors.js';
 import { definitionRoutes } from './routes/definitions.js';
 import { insightRoutes } from './routes/insight.js';
@@ -12,6 +13,7 @@ import { namedSchemas, ProblemSchema } from './schemas.js';
 import { SseRegistry } from './sse.js';
 import { createValidatorCompiler } from './validation.js';
 
+export * from './auth/index.js';
 export { type FieldError, PROBLEM_CONTENT_TYPE, type Problem, ProblemError, type ProblemKind, problemTypeUri } from './problem.js';
 
 export interface ApiOptions {
@@ -30,13 +32,18 @@ export interface ApiOptions {
   readonly idempotencyStore?: IdempotencyStore;
   /** Registers more routes outside /api (metrics, health, the dashboard) before the instance is ready; its hooks apply to every route. */
   readonly extend?: (app: FastifyInstance) => Promise<void>;
+  /**
+   * Tokens, scopes, organisations, rate limits and the audit trail (issue 17). Without it the API is
+   * open, which `serve` allows on a loopback address only.
+   */
+  readonly auth?: AuthOptions & { readonly pepper: Buffer };
 }
 
 /**
  * The REST API over a QueenService, mounted under /api; not yet listening. Closing the instance ends
  * open event streams first, so shutdown never waits for followers to hang up.
  */
-export async function createApi(queen: QueenService, options: ApiOptions = {}): Promise<FastifyInstance> {
+export async function createApi(served: QueenService, options: ApiOptions = {}): Promise<FastifyInstance> {
   for (const name of ['bodyLimit', 'heartbeatMs'] as const) {
     const value = options[name];
     if (value !== undefined && !(Number.isSafeInteger(value) && value > 0)) {
@@ -55,6 +62,9 @@ export async function createApi(queen: QueenService, options: ApiOptions = {}): 
   for (const schema of namedSchemas()) app.addSchema(schema);
   app.addSchema(ProblemSchema);
   installErrorHandlers(app);
+  if (options.auth) await installAuth(app, options.auth);
+  // Routes see one organisation's queen when callers authenticate.
+  const queen = options.auth ? tenantQueen(served, options.auth.security) : served;
   await app.register(swagger, {
     // Shared schemas appear in the document under their $id (`Problem`), not as `def-0`.
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, index) => String(json.$id ?? `def-${index}`) },
@@ -69,6 +79,7 @@ export async function createApi(queen: QueenService, options: ApiOptions = {}): 
         { name: 'definitions', description: 'versioned job definitions' },
         { name: 'requests', description: 'job requests (jobs), their tasks, timeline and logs' },
         { name: 'system', description: 'ants and health' },
+        { name: 'security', description: 'tokens, organisations, quotas and the audit log' },
       ],
     },
   });
@@ -81,6 +92,7 @@ export async function createApi(queen: QueenService, options: ApiOptions = {}): 
       await streamRoutes(api, queen, streams);
       await systemRoutes(api, queen, version);
       await insightRoutes(api, queen, streams);
+      if (options.auth) await securityRoutes(api, options.auth.security, options.auth.authenticator, options.auth.pepper);
       api.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
     },
     { prefix: '/api' },

@@ -34,6 +34,10 @@ export const PROBLEM_TYPES = {
   conflict: { status: 409, title: 'The request conflicts with the current state' },
   'unsupported-media-type': { status: 415, title: 'Unsupported media type' },
   'payload-too-large': { status: 413, title: 'The body is too large' },
+  unauthenticated: { status: 401, title: 'A valid API token is required' },
+  forbidden: { status: 403, title: "The token's scopes do not allow this" },
+  'rate-limited': { status: 429, title: 'Too many requests' },
+  'quota-exceeded': { status: 429, title: "The organisation's quota is used up" },
   'internal-error': { status: 500, title: 'Internal error' },
 } as const satisfies Record<string, { status: number; title: string }>;
 

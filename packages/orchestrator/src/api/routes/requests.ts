@@ -27,14 +27,14 @@ function refuseIf(action: JobAction, job: JobSummary): void {
 }
 
 /**
- * Keys are optional (a plain POST submits as usual) and all belong to one principal: the API has no
- * authentication yet, so every client shares one key space.
+ * Keys are optional (a plain POST submits as usual) and belong to the caller's organisation, so one
+ * organisation's key never replays another's answer; without authentication all clients share one key space.
  */
 function submitIdempotency(store: IdempotencyStore | undefined, app: FastifyInstance) {
   if (!store) return {};
   const { preParsing, preHandler, onSend, onResponse } = idempotencyHooks({
     store,
-    principal: () => 'default',
+    principal: (request) => request.principal?.orgId ?? 'default',
     requiredMethods: [],
     logger: app.log,
   });

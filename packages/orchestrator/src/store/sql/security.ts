@@ -32,7 +32,12 @@ function toOrg(row: Row): Org {
 }
 
 function toUser(row: Row): User {
-  return { id: String(row.id), name: String(row.name), platformAdmin: Number(row.platform_admin) === 1, createdAt: new Date(Number(row.created_at)) };
+  return {
+    id: String(row.id),
+    name: String(row.name),
+    platformAdmin: Number(row.platform_admin) === 1,
+    createdAt: new Date(Number(row.created_at)),
+  };
 }
 
 function toToken(row: Row): TokenRow {

@@ -1,0 +1,82 @@
+import { parseToken, TokenFormatError, verifyTokenSecret } from '../../security/index.js';
+import type { SecurityStore, TokenRow } from '../../store/security.js';
+import type { Principal } from './principal.js';
+
+export interface AuthenticatorOptions {
+  /** How long a token row is trusted before it is read again: the bound on how late a revocation is seen. */
+  readonly cacheMs?: number;
+  /** last_used_at is written at most this often per token. */
+  readonly touchEveryMs?: number;
+  readonly now?: () => number;
+}
+
+export type AuthFailure = 'malformed' | 'unknown' | 'revoked' | 'expired';
+
+/**
+ * Checks presented tokens against the store. Rows are cached for `cacheMs` (default 500 ms) so a
+ * busy client costs one read per half second, and a revocation on any queen is seen by every other
+ * queen within that time: the store, not this process, is the source of truth.
+ */
+export class TokenAuthenticator {
+  private readonly cache = new Map<string, { row: TokenRow | undefined; platformAdmin: boolean; until: number }>();
+  private readonly touched = new Map<string, number>();
+  private readonly cacheMs: number;
+  private readonly touchEveryMs: number;
+  private readonly now: () => number;
+
+  constructor(
+    private readonly store: SecurityStore,
+    private readonly pepper: Buffer,
+    options: AuthenticatorOptions = {},
+  ) {
+    this.cacheMs = options.cacheMs ?? 500;
+    this.touchEveryMs = options.touchEveryMs ?? 60_000;
+    this.now = options.now ?? Date.now;
+  }
+
+  /** Drops a token from this process's cache at once (its own revocations). */
+  forget(tokenId: string): void {
+    this.cache.delete(tokenId);
+  }
+
+  async check(presented: string): Promise<Principal | AuthFailure> {
+    let parsed: { id: string; secret: string };
+    try {
+      parsed = parseToken(presented);
+    } catch (error) {
+      if (error instanceof TokenFormatError) return 'malformed';
+      throw error;
+    }
+    const now = this.now();
+    let entry = this.cache.get(parsed.id);
+    if (!entry || entry.until <= now) {
+      const row = await this.store.token(parsed.id);
+      const platformAdmin = row?.userId ? ((await this.store.user(row.userId))?.platformAdmin ?? false) : false;
+      entry = { row, platformAdmin, until: now + this.cacheMs };
+      if (this.cache.size > 10_000) this.cache.clear();
+      this.cache.set(parsed.id, entry);
+    }
+    const row = entry.row;
+    if (!row || !verifyTokenSecret(this.pepper, parsed.secret, row.hash)) return 'unknown';
+    if (row.revokedAt) return 'revoked';
+    if (row.expiresAt && row.expiresAt.getTime() <= now) return 'expired';
+    if ((this.touched.get(row.id) ?? 0) + this.touchEveryMs <= now) {
+      this.touched.set(row.id, now);
+      void this.store.touchToken(row.id, new Date(now)).catch(() => undefined);
+    }
+    return {
+      tokenId: row.id,
+      orgId: row.orgId,
+      ...(row.userId ? { userId: row.userId } : {}),
+      scopes: row.scopes,
+      platformAdmin: entry.platformAdmin,
+    };
+  }
+
+  /** For the ants' WebSocket route: only a valid token with the `ant` scope. */
+  async authenticateAnt(token: string): Promise<{ subject: string; org: string } | undefined> {
+    const result = await this.check(token);
+    if (typeof result === 'string' || !result.scopes.includes('ant')) return undefined;
+    return { subject: `token:${result.tokenId}`, org: result.orgId };
+  }
+}

@@ -1,0 +1,7 @@
+export { type AuthenticatorOptions, type AuthFailure, TokenAuthenticator } from './authenticator.js';
+export { AuthConfigError, bootstrapAdmin, type OpenedAuth, openAuth, tokenPepper } from './bootstrap.js';
+export { type AuthOptions, installAuth, type RateLimitOptions } from './plugin.js';
+export { currentPrincipal, type Principal } from './principal.js';
+export { createToken, securityRoutes } from './routes.js';
+export { isPublic, requiredScope } from './scopes.js';
+export { tenantQueen } from './tenant-queen.js';

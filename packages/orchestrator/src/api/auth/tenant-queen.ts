@@ -1,0 +1,92 @@
+import { QueenError } from '../../queen/errors.js';
+import type { QueenService } from '../../queen/service.js';
+import type { SecurityStore } from '../../store/security.js';
+import { currentPrincipal } from './principal.js';
+
+/**
+ * The queen as one organisation sees it: its own jobs and job types only, and what it creates is
+ * filed under it. The caller comes from {@link currentPrincipal}; without one (a handler that lost
+ * its context) every call is refused rather than answered for all organisations. The API's
+ * preHandler already answers 404 for another organisation's `:id` or `:type`; this guard covers
+ * lists, submissions, streams and anything a route reaches without a path parameter.
+ */
+export function tenantQueen(queen: QueenService, security: SecurityStore): QueenService {
+  const org = (): string => {
+    const principal = currentPrincipal.getStore();
+    if (!principal) throw new Error('tenant guard: no authenticated caller in this context');
+    return principal.orgId;
+  };
+  const ownJob = async (id: string): Promise<void> => {
+    if ((await security.jobOrg(id)) !== org()) throw new QueenError('not_found', `unknown job '${id}'`, 'id');
+  };
+  const ownsType = async (jobType: string): Promise<boolean> => (await security.definitionOrg(jobType)) === org();
+  // Jobs never change organisation, so their owners can be remembered for the streams' filters; the
+  // promise is kept, so one job's events wait on one lookup and are delivered in their order.
+  const owners = new Map<string, Promise<string | undefined>>();
+  const ownerOf = (jobId: string): Promise<string | undefined> => {
+    let owner = owners.get(jobId);
+    if (!owner) {
+      if (owners.size > 100_000) owners.clear();
+      owner = security.jobOrg(jobId);
+      owners.set(jobId, owner);
+      owner.catch(() => owners.delete(jobId));
+    }
+    return owner;
+  };
+
+  return {
+    applyDefinition: (source, fileName) => queen.applyDefinition(source, fileName, org()),
+    listDefinitions: async () => {
+      const mine = org();
+      const orgs = await security.definitionOrgs();
+      return (await queen.listDefinitions()).filter((d) => orgs.get(d.jobType) === mine);
+    },
+    definitionVersions: async (jobType) => ((await ownsType(jobType)) ? queen.definitionVersions(jobType) : []),
+    disableDefinition: async (jobType) => {
+      if (!(await ownsType(jobType))) throw new QueenError('not_found', `unknown job type '${jobType}'`, 'jobType');
+      return queen.disableDefinition(jobType);
+    },
+    submit: async (request) => {
+      if (!(await ownsType(request.jobType))) throw new QueenError('not_found', `unknown job type '${request.jobType}'`, 'jobType');
+      return queen.submit({ ...request, org: org() });
+    },
+    listJobs: (query) => queen.listJobs({ ...query, org: org() }),
+    getJob: async (id) => ((await security.jobOrg(id)) === org() ? queen.getJob(id) : undefined),
+    cancel: async (id, reason) => (await ownJob(id), queen.cancel(id, reason)),
+    restart: async (id, options) => (await ownJob(id), queen.restart(id, options)),
+    pause: async (id, reason) => (await ownJob(id), queen.pause(id, reason)),
+    resume: async (id) => (await ownJob(id), queen.resume(id)),
+    logs: async (jobId, options) => (await ownJob(jobId), queen.logs(jobId, options)),
+    followLogs: (jobId, options, onLine, onEnd) => {
+      const mine = org();
+      let stop: (() => void) | undefined;
+      let stopped = false;
+      void ownerOf(jobId).then(
+        (owner) => {
+          if (stopped) return;
+          if (owner === mine) stop = queen.followLogs(jobId, options, onLine, onEnd);
+          else onEnd();
+        },
+        () => onEnd(),
+      );
+      return () => {
+        stopped = true;
+        stop?.();
+      };
+    },
+    onTransition: (listener) => {
+      const mine = org();
+      return queen.onTransition((event) => {
+        ownerOf(event.jobId).then(
+          (owner) => {
+            if (owner === mine) listener(event);
+          },
+          () => undefined,
+        );
+      });
+    },
+    // Ants are shared platform workers; health is the queen's, not an organisation's.
+    ants: () => queen.ants(),
+    health: () => queen.health(),
+  };
+}

@@ -1,0 +1,230 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { PROBLEM_CONTENT_TYPE, verifyChain } from '../../src/index.js';
+import { DEFINITION, openSecured, req, type SecuredApi } from './harness.js';
+
+const opened: SecuredApi[] = [];
+afterEach(async () => {
+  for (const api of opened.splice(0)) await api.close();
+});
+async function open(options: Parameters<typeof openSecured>[0] = {}): Promise<SecuredApi> {
+  const api = await openSecured(options);
+  opened.push(api);
+  return api;
+}
+
+function problem(answer: { status: number; type: string; body: any }, status: number) {
+  expect(answer.status, JSON.stringify(answer.body)).toBe(status);
+  expect(answer.type.startsWith(PROBLEM_CONTENT_TYPE)).toBe(true);
+  expect(answer.body).toMatchObject({ status, type: expect.stringMatching(/^urn:myrmex:problem:/), detail: expect.any(String) });
+  return answer.body;
+}
+
+/** Organisation A (the bootstrap admin's, `default`) with a job type and a job; organisation B with its admin token. */
+async function twoOrgs(api: SecuredApi) {
+  const admin = api.auth.bootstrapToken as string;
+  expect((await req(api, 'POST', '/api/jobs/definitions', admin, DEFINITION('alpha-build'))).status).toBe(201);
+  const job = await req(api, 'POST', '/api/jobs/requests', admin, { job_type: 'alpha-build' });
+  expect(job.status).toBe(201);
+  const reader = await req(api, 'POST', '/api/tokens', admin, { name: 'alpha reader', scopes: ['read'] });
+  expect(reader.status).toBe(201);
+  const org = await req(api, 'POST', '/api/orgs', admin, { id: 'beta', name: 'Beta' });
+  expect(org.status).toBe(201);
+  return {
+    admin,
+    jobId: job.body.id as string,
+    readerId: reader.body.id as string,
+    reader: reader.body.token as string,
+    beta: org.body.token as string,
+  };
+}
+
+describe('the API with authentication', () => {
+  it('asks for a token, names what is wrong with it, and checks the scope of every route', async () => {
+    const api = await open();
+    const admin = api.auth.bootstrapToken as string;
+    expect(admin).toMatch(/^myx_/);
+    expect((await req(api, 'GET', '/api/health')).status).toBe(200);
+    expect((await req(api, 'GET', '/api/openapi.json')).status).toBe(200);
+    problem(await req(api, 'GET', '/api/jobs/requests'), 401);
+    expect(problem(await req(api, 'GET', '/api/jobs/requests', 'nonsense'), 401).detail).toMatch(/not a Myrmex token/);
+    const forged = `${admin.slice(0, 17)}${'A'.repeat(43)}`;
+    expect(problem(await req(api, 'GET', '/api/jobs/requests', forged), 401).detail).toMatch(/not known/);
+    expect((await req(api, 'GET', '/api/jobs/requests', admin)).status).toBe(200);
+
+    const read = await req(api, 'POST', '/api/tokens', admin, { name: 'reader', scopes: ['read'] });
+    expect(read.status).toBe(201);
+    expect(read.body.token).toMatch(/^myx_/);
+    expect((await req(api, 'GET', '/api/jobs/requests', read.body.token)).status).toBe(200);
+    expect(problem(await req(api, 'POST', '/api/jobs/requests', read.body.token, { job_type: 'x' }), 403).detail).toMatch(/'submit'/);
+    expect(problem(await req(api, 'GET', '/api/tokens', read.body.token), 403).detail).toMatch(/'admin'/);
+    const ant = await req(api, 'POST', '/api/tokens', admin, { name: 'ant', scopes: ['ant'] });
+    problem(await req(api, 'GET', '/api/jobs/requests', ant.body.token), 403);
+    expect(await api.auth.authenticator.authenticateAnt(ant.body.token)).toEqual({ subject: `token:${ant.body.id}`, org: 'default' });
+    expect(await api.auth.authenticator.authenticateAnt(read.body.token)).toBeUndefined();
+
+    const list = await req(api, 'GET', '/api/tokens', admin);
+    expect(list.text).not.toContain(read.body.token.slice(18));
+    expect(list.body.items.map((t: { name: string }) => t.name).sort()).toEqual(['ant', 'bootstrap admin', 'reader']);
+    expect((await req(api, 'DELETE', `/api/tokens/${read.body.id}`, admin)).status).toBe(204);
+    expect(problem(await req(api, 'GET', '/api/jobs/requests', read.body.token), 401).detail).toMatch(/revoked/);
+    problem(await req(api, 'DELETE', `/api/tokens/${read.body.id}`, admin), 404);
+    const expired = await req(api, 'POST', '/api/tokens', admin, { name: 'short', scopes: ['read'], expires_in_s: 1 });
+    problem(expired, 400);
+  });
+
+  it("answers 404 for another organisation's job, definition and token on every route of the OpenAPI document", async () => {
+    const api = await open();
+    const a = await twoOrgs(api);
+    const doc = (await req(api, 'GET', '/api/openapi.json')).body as { paths: Record<string, Record<string, unknown>> };
+    const hidden = {
+      '/api/jobs/definitions/{type}/versions/{version}/graph': ['get'],
+      '/api/jobs/requests/{id}/postmortem': ['get'],
+    };
+    const routes = [
+      ...Object.entries(doc.paths).flatMap(([path, methods]) => Object.keys(methods).map((method) => [path, method] as const)),
+      ...Object.entries(hidden).flatMap(([path, methods]) => methods.map((method) => [path, method] as const)),
+    ];
+    expect(routes.length).toBeGreaterThan(15);
+    const bodies: Record<string, unknown> = {
+      'post /api/jobs/requests': { job_type: 'alpha-build' },
+      'post /api/jobs/definitions': DEFINITION('alpha-build'),
+      'post /api/tokens': { name: 'b', scopes: ['read'] },
+      'post /api/orgs': { id: 'gamma', name: 'Gamma' },
+    };
+    let walked = 0;
+    for (const [path, method] of routes) {
+      const key = `${method} ${path}`;
+      const concrete = (id: string, type: string) =>
+        path
+          .replace('{id}', id)
+          .replace('{type}', type)
+          .replace('{version}', '1')
+          .replace(/\{[a-z_]+\}/g, 'x');
+      const body = bodies[`${method} ${path}`] ?? (method === 'post' || method === 'put' ? {} : undefined);
+      const realId = path.startsWith('/api/tokens') ? a.readerId : a.jobId;
+      const answer = await req(api, method.toUpperCase(), concrete(realId, 'alpha-build'), a.beta, body);
+      walked++;
+      expect(answer.status, `${key}: ${answer.text}`).toBeLessThan(500);
+      if (path.includes('{')) {
+        expect(answer.status, `${key} must be 404: ${answer.text}`).toBe(404);
+        // Indistinguishable from a name that never existed, once the echoed name is taken out.
+        const absent = await req(api, method.toUpperCase(), concrete('absent-id', 'absent-type'), a.beta, body);
+        const echo = (text: string, id: string, type: string) => text.replaceAll(id, '<id>').replaceAll(type, '<type>');
+        expect(echo(answer.text, realId, 'alpha-build'), key).toBe(echo(absent.text, 'absent-id', 'absent-type'));
+      } else {
+        // B's admin token is no platform administrator's: creating organisations stays closed to it.
+        if (path === '/api/orgs') expect(answer.status, key).toBe(403);
+        else expect([401, 403], key).not.toContain(answer.status);
+      }
+      // Nothing of organisation A's leaks: not its job id, not its type's name, not its token.
+      // B's audit rows name the URLs B itself asked for; they must all be B's rows.
+      if (path === '/api/audit')
+        expect(
+          answer.body.items.every((r: { org: string }) => r.org === 'beta'),
+          key,
+        ).toBe(true);
+      else if (!path.includes('{') && path !== '/api/openapi.json') {
+        expect(answer.text, key).not.toContain(a.jobId);
+        expect(answer.text, key).not.toContain(a.readerId);
+        if (!JSON.stringify(body ?? '').includes('alpha-build')) expect(answer.text, key).not.toContain('alpha-build');
+      }
+    }
+    expect(walked).toBe(routes.length);
+    // Job type names are one namespace: B learns the name is taken (a documented limit), never by whom.
+    const taken = await req(api, 'POST', '/api/jobs/definitions', a.beta, DEFINITION('alpha-build'));
+    expect(taken.status).toBe(409);
+    expect(taken.text).not.toContain('default');
+    expect((await req(api, 'POST', '/api/jobs/requests', a.beta, { job_type: 'alpha-build' })).body.type).toBe(
+      'urn:myrmex:problem:unknown-job-type',
+    );
+    // A's own token still sees its job, and A's token was not revoked by B's DELETE.
+    expect((await req(api, 'GET', `/api/jobs/requests/${a.jobId}`, a.reader)).status).toBe(200);
+    // B's submission of A's type was refused as unknown, and B sees none of A's jobs.
+    expect((await req(api, 'GET', '/api/jobs/requests', a.beta)).body.total).toBe(0);
+    expect((await req(api, 'GET', '/api/jobs/requests', a.admin)).body.total).toBe(1);
+  });
+
+  it('streams only the caller organisation’s transitions', async () => {
+    const api = await open();
+    const a = await twoOrgs(api);
+    expect((await req(api, 'POST', '/api/jobs/definitions', a.beta, DEFINITION('beta-build'))).status).toBe(201);
+    const controller = new AbortController();
+    const response = await fetch(`${api.url}/api/jobs/events`, {
+      headers: { authorization: `Bearer ${a.beta}` },
+      signal: controller.signal,
+    });
+    expect(response.status).toBe(200);
+    const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+    // A's job first, then B's: B's stream must show B's job and never A's.
+    const alphaJob = await req(api, 'POST', '/api/jobs/requests', a.admin, { job_type: 'alpha-build' });
+    const betaJob = await req(api, 'POST', '/api/jobs/requests', a.beta, { job_type: 'beta-build' });
+    let text = '';
+    while (!text.includes(betaJob.body.id)) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += new TextDecoder().decode(value);
+    }
+    controller.abort();
+    expect(text).toContain(betaJob.body.id);
+    expect(text).not.toContain(alphaJob.body.id);
+    expect(text).not.toContain(a.jobId);
+  });
+
+  it('keeps an audit row of every state-changing request, in a chain that verifies', async () => {
+    const api = await open();
+    const a = await twoOrgs(api);
+    await req(api, 'POST', `/api/jobs/requests/${a.jobId}/cancel`, a.beta, {});
+    await req(api, 'POST', '/api/jobs/requests', undefined, { job_type: 'alpha-build' });
+    const rows = await api.store.security().audit();
+    expect(verifyChain(rows)).toMatchObject({ ok: true });
+    const actions = rows.map((r) => `${r.org} ${r.action} ${r.outcome}`);
+    expect(actions).toContain('default POST /api/jobs/definitions ok');
+    expect(actions).toContain('default POST /api/orgs ok');
+    expect(actions).toContain('beta POST /api/jobs/requests/:id/cancel failed');
+    expect(actions).toContain('- POST /api/jobs/requests denied');
+    const mine = await req(api, 'GET', '/api/audit', a.beta);
+    expect(mine.body.items.every((r: { org: string }) => r.org === 'beta')).toBe(true);
+  });
+
+  it('limits requests per token with a 429 problem, and bodies with a 413 problem', async () => {
+    const api = await open({ rateLimit: { max: 5, windowMs: 60_000 } });
+    const admin = api.auth.bootstrapToken as string;
+    const answers = [];
+    for (let i = 0; i < 6; i++) answers.push(await req(api, 'GET', '/api/jobs/requests', admin));
+    expect(answers.slice(0, 5).map((a) => a.status)).toEqual([200, 200, 200, 200, 200]);
+    expect(problem(answers[5] as never, 429).type).toBe('urn:myrmex:problem:rate-limited');
+    expect((await req(api, 'GET', '/api/health')).status).toBe(200);
+
+    const roomy = await open();
+    const token = roomy.auth.bootstrapToken as string;
+    const huge = 'x'.repeat(2 * 1024 * 1024);
+    problem(await req(roomy, 'POST', '/api/jobs/requests', token, { job_type: 'a', params: { huge } }), 413);
+    problem(await req(roomy, 'POST', '/api/jobs/definitions', token, `job_type: a\n# ${huge}\n`), 413);
+  });
+
+  it("refuses a submission over the organisation's quota with a 429 problem", async () => {
+    const api = await open();
+    const admin = api.auth.bootstrapToken as string;
+    const org = await req(api, 'POST', '/api/orgs', admin, { id: 'small', name: 'Small', max_queued: 1, max_jobs: 1 });
+    const token = org.body.token as string;
+    expect((await req(api, 'POST', '/api/jobs/definitions', token, DEFINITION('small-job'))).status).toBe(201);
+    // Scheduled far ahead, so the first job stays queued.
+    const later = new Date(Date.now() + 3600_000).toISOString();
+    expect((await req(api, 'POST', '/api/jobs/requests', token, { job_type: 'small-job', scheduled_at: later })).status).toBe(201);
+    const refused = problem(await req(api, 'POST', '/api/jobs/requests', token, { job_type: 'small-job', scheduled_at: later }), 429);
+    expect(refused.type).toBe('urn:myrmex:problem:quota-exceeded');
+    expect((await req(api, 'GET', '/api/quota', token)).body).toEqual({ org: 'small', max_jobs: 1, max_queued: 1 });
+  });
+
+  it("never replays another organisation's answer for the same Idempotency-Key", async () => {
+    const api = await open();
+    const a = await twoOrgs(api);
+    expect((await req(api, 'POST', '/api/jobs/definitions', a.beta, DEFINITION('beta-build'))).status).toBe(201);
+    const key = { 'idempotency-key': 'same-key-123' };
+    const first = await req(api, 'POST', '/api/jobs/requests', a.admin, { job_type: 'alpha-build' }, key);
+    const second = await req(api, 'POST', '/api/jobs/requests', a.beta, { job_type: 'beta-build' }, key);
+    expect(first.status).toBe(201);
+    expect(second.status).toBe(201);
+    expect(second.body.id).not.toBe(first.body.id);
+  });
+});

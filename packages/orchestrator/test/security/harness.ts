@@ -1,0 +1,75 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { createApi, type OpenedAuth, openAuth, openStoreSync, Queen, type RateLimitOptions, type SqlStore } from '../../src/index.js';
+
+export const DEFINITION = (jobType: string) => `job_type: ${jobType}\ntasks:\n  - task_type: a\n    method: SHELL\n    script: ["true"]\n`;
+
+export interface SecuredApi {
+  readonly url: string;
+  readonly app: FastifyInstance;
+  readonly queen: Queen;
+  readonly auth: OpenedAuth;
+  readonly store: SqlStore;
+  close(): Promise<void>;
+}
+
+/** A real queen on `db` (a fresh SQLite file when absent) behind the real API with authentication on. */
+export async function openSecured(options: { db?: string; rateLimit?: RateLimitOptions; bootstrap?: boolean } = {}): Promise<SecuredApi> {
+  const dir = options.db ? undefined : mkdtempSync(join(tmpdir(), 'myrmex-sec-api-'));
+  const store = openStoreSync(options.db ?? join(dir as string, 'myrmex.db'));
+  await store.opened();
+  const queen = await Queen.open({ store, ant: { capacity: 2 }, pollIntervalMs: 20, shutdownGraceMs: 200 });
+  await queen.start();
+  const auth = await openAuth(store.security(), { env: {}, ...(options.bootstrap === false ? { bootstrap: false } : {}) });
+  const app = await createApi(queen, {
+    heartbeatMs: 200,
+    auth: { ...auth, ...(options.rateLimit ? { rateLimit: options.rateLimit } : {}) },
+  });
+  const url = await app.listen({ host: '127.0.0.1', port: 0 });
+  return {
+    url,
+    app,
+    queen,
+    auth,
+    store,
+    close: async () => {
+      await app.close();
+      await queen.stop();
+      if (dir) rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface Answer {
+  readonly status: number;
+  readonly type: string;
+  readonly text: string;
+  readonly body: any;
+}
+
+export async function req(
+  api: { url: string },
+  method: string,
+  path: string,
+  token?: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<Answer> {
+  const init: RequestInit = { method, headers: { ...headers, ...(token ? { authorization: `Bearer ${token}` } : {}) } };
+  if (body !== undefined) {
+    const yaml = typeof body === 'string';
+    init.body = yaml ? body : JSON.stringify(body);
+    init.headers = { 'content-type': yaml ? 'application/yaml' : 'application/json', ...init.headers };
+  }
+  const response = await fetch(`${api.url}${path}`, init);
+  const text = await response.text();
+  let parsed: unknown;
+  try {
+    parsed = text === '' ? undefined : JSON.parse(text);
+  } catch {
+    parsed = text;
+  }
+  return { status: response.status, type: response.headers.get('content-type') ?? '', text, body: parsed };
+}
