@@ -25,9 +25,14 @@ function useTheme(): [Theme, () => void] {
   const [theme, setTheme] = useState<Theme>(initial);
   useEffect(() => {
     document.documentElement.dataset.theme = theme;
-    localStorage.setItem('myrmex-theme', theme);
   }, [theme]);
-  return [theme, () => setTheme((t) => (t === 'dark' ? 'light' : 'dark'))];
+  // Only a choice made here is remembered; until then the page follows the system's setting.
+  const toggle = () => {
+    const next = theme === 'dark' ? 'light' : 'dark';
+    localStorage.setItem('myrmex-theme', next);
+    setTheme(next);
+  };
+  return [theme, toggle];
 }
 
 export function App() {

@@ -1,5 +1,6 @@
 import { useEffect, useMemo, useRef, useState } from 'react';
 import type { LogLine } from '../api.js';
+import { ScrollBox } from './ScrollBox.js';
 
 /** A job's log: the stored lines, then live ones from the follow stream; search highlights, follow keeps the end in view. */
 export function Logs({ id, live }: { id: string; live: boolean }) {
@@ -60,7 +61,7 @@ export function Logs({ id, live }: { id: string; live: boolean }) {
           <input type="checkbox" checked={follow} onChange={(e) => setFollow(e.target.checked)} /> Follow {live ? '(live)' : ''}
         </label>
       </div>
-      <pre ref={box} className="log-box" aria-live={follow ? 'polite' : 'off'}>
+      <ScrollBox ref={box} className="log-box" label="Log lines" aria-live={follow ? 'polite' : 'off'}>
         {shown.map((l) => (
           <div key={l.seq} className={`log-${l.stream}`}>
             <span className="muted">
@@ -70,7 +71,7 @@ export function Logs({ id, live }: { id: string; live: boolean }) {
           </div>
         ))}
         {shown.length === 0 && <span className="muted">{lines.length === 0 ? 'No output yet.' : 'No line matches.'}</span>}
-      </pre>
+      </ScrollBox>
     </div>
   );
 }

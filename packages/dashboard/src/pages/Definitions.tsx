@@ -4,6 +4,7 @@ import hljs from 'highlight.js/lib/core';
 import yamlLanguage from 'highlight.js/lib/languages/yaml';
 import { useMemo, useState } from 'react';
 import { ApiProblem, api, type FieldError } from '../api.js';
+import { ScrollBox } from '../components/ScrollBox.js';
 import { ErrorNote, when } from '../components/StateBadge.js';
 import { href } from '../router.js';
 
@@ -16,7 +17,7 @@ const lineOf = (error: FieldError): number | undefined => {
 };
 
 /** YAML, highlighted, with each error shown under the line it points at. */
-function Source({ text, errors = [] }: { text: string; errors?: readonly FieldError[] }) {
+function Source({ text, label, errors = [] }: { text: string; label: string; errors?: readonly FieldError[] }) {
   const lines = useMemo(() => text.split('\n').map((line) => hljs.highlight(line, { language: 'yaml' }).value), [text]);
   const byLine = new Map<number, FieldError[]>();
   for (const error of errors) {
@@ -24,7 +25,7 @@ function Source({ text, errors = [] }: { text: string; errors?: readonly FieldEr
     byLine.set(line, [...(byLine.get(line) ?? []), error]);
   }
   return (
-    <pre className="source hljs">
+    <ScrollBox className="source hljs" label={label}>
       {lines.map((html, index) => (
         // biome-ignore lint/suspicious/noArrayIndexKey: lines are positional
         <div key={index} className={byLine.has(index + 1) ? 'line has-error' : 'line'}>
@@ -41,14 +42,14 @@ function Source({ text, errors = [] }: { text: string; errors?: readonly FieldEr
           ))}
         </div>
       ))}
-    </pre>
+    </ScrollBox>
   );
 }
 
 function Diff({ before, after }: { before: string; after: string }) {
   const parts = useMemo(() => diffLines(before, after), [before, after]);
   return (
-    <pre className="source diff">
+    <ScrollBox className="source diff" label="Differences between the versions">
       {parts.map((part, index) => (
         // biome-ignore lint/suspicious/noArrayIndexKey: diff parts are positional
         <span key={index} className={part.added ? 'added' : part.removed ? 'removed' : ''}>
@@ -60,7 +61,7 @@ function Diff({ before, after }: { before: string; after: string }) {
           {'\n'}
         </span>
       ))}
-    </pre>
+    </ScrollBox>
   );
 }
 
@@ -87,7 +88,7 @@ function Editor() {
       {apply.error && (
         <>
           <ErrorNote error={apply.error} />
-          <Source text={text} errors={errors} />
+          <Source text={text} label="Validation errors in place" errors={errors} />
         </>
       )}
     </section>
@@ -168,7 +169,11 @@ function Detail({ jobType }: { jobType: string }) {
           </select>
         </label>
       </div>
-      {current && base ? <Diff before={base.source ?? ''} after={current.source ?? ''} /> : <Source text={current?.source ?? ''} />}
+      {current && base ? (
+        <Diff before={base.source ?? ''} after={current.source ?? ''} />
+      ) : (
+        <Source text={current?.source ?? ''} label={`${jobType} v${current?.version ?? ''}`} />
+      )}
       <Submit jobType={jobType} />
     </section>
   );

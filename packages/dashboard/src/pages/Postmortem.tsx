@@ -1,5 +1,6 @@
 import { useQuery } from '@tanstack/react-query';
 import { api } from '../api.js';
+import { ScrollBox } from '../components/ScrollBox.js';
 import { ErrorNote } from '../components/StateBadge.js';
 import { href } from '../router.js';
 
@@ -15,7 +16,9 @@ export function PostmortemPage({ id }: { id: string }) {
       <ErrorNote error={draft.error} />
       {draft.data && (
         <div className="split">
-          <pre className="source grow">{draft.data.markdown}</pre>
+          <ScrollBox className="source grow" label="Post-mortem draft in Markdown">
+            {draft.data.markdown}
+          </ScrollBox>
           <aside className="side wide" aria-label="Review findings">
             <h2>Findings ({draft.data.findings.length})</h2>
             <ul className="findings">
