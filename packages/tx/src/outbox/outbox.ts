@@ -1,8 +1,9 @@
 import { checkIdentifier } from '../locking/identifiers.js';
 import type { TransactionManager } from '../manager/manager.js';
 import type { EventEnvelope } from '../publishers/publisher.js';
-import { type NewEvent, toEnvelope } from './event.js';
+import type { NewEvent } from './event.js';
 import { type OutboxTables, outboxDdl, outboxTables } from './schema.js';
+import { outboxStatements, prepareEvents } from './statements.js';
 
 /**
  * A manager over any driver. The driver's connection types appear in both argument and result
@@ -67,70 +68,15 @@ export class Outbox {
 
   /** Writes the events in the current transaction and returns them as they will be published. */
   async publish(events: NewEvent | readonly NewEvent[]): Promise<EventEnvelope[]> {
-    const list = Array.isArray(events) ? (events as readonly NewEvent[]) : [events as NewEvent];
-    if (list.length === 0) return [];
-    const now = new Date();
-    const envelopes = list.map((event, index) => toEnvelope(event, index, now));
+    const envelopes = prepareEvents(events);
+    if (envelopes.length === 0) return [];
+    const statements = outboxStatements(this.#tm.dialect, (n) => this.#tm.driver.placeholder(n), this, envelopes);
     return this.#tm.run(
       async () => {
-        await this.#lockKeys(envelopes);
-        await this.#insert(envelopes, now.getTime());
-        if (this.delivery === 'cdc') {
-          const p = this.#placeholders(envelopes.length, 1);
-          await this.#tm.execute(
-            `DELETE FROM ${this.tables.outbox} WHERE id IN (${p})`,
-            envelopes.map((e) => e.id),
-          );
-        } else if (this.#tm.dialect === 'postgres') {
-          // Delivered at commit, and once per transaction however many events it wrote.
-          await this.#tm.execute('SELECT pg_notify($1, $2)', [this.channel, '']);
-        }
+        for (const { sql, params } of statements) await this.#tm.execute(sql, params);
         return envelopes;
       },
       { propagation: 'MANDATORY', name: 'outbox.publish' },
     );
-  }
-
-  /**
-   * Writers of one key queue behind each other until commit, so a key's sequence numbers follow
-   * commit order and the relay never sees a later event of a key before an earlier one commits.
-   * Keys are taken in one order so writers of several keys cannot deadlock on them.
-   */
-  async #lockKeys(envelopes: readonly EventEnvelope[]): Promise<void> {
-    const keys = [...new Set(envelopes.map((e) => e.aggregateId))].sort();
-    if (this.#tm.dialect === 'postgres') {
-      // One round trip for all keys, taken in hash order (the subquery's order feeds the locking).
-      await this.#tm.execute(
-        'SELECT pg_advisory_xact_lock(h) FROM (SELECT DISTINCT hashtextextended($1 || k, 0) AS h FROM unnest($2::text[]) AS k ORDER BY 1) AS ordered',
-        [`${this.tables.outbox}:`, keys],
-      );
-    } else if (this.#tm.dialect === 'mysql') {
-      const values = keys.map(() => '(?)').join(', ');
-      await this.#tm.execute(`INSERT INTO ${this.tables.keys} (k) VALUES ${values} ON DUPLICATE KEY UPDATE k = k`, keys);
-    }
-    // SQLite: one writer at a time already.
-  }
-
-  async #insert(envelopes: readonly EventEnvelope[], now: number): Promise<void> {
-    const perRow = 8;
-    const values = envelopes.map((_, i) => `(${this.#placeholders(perRow, i * perRow + 1)})`).join(', ');
-    const params = envelopes.flatMap((e) => [
-      e.id,
-      e.aggregateType,
-      e.aggregateId,
-      e.type,
-      e.topic,
-      JSON.stringify(e.payload),
-      JSON.stringify(e.headers),
-      now,
-    ]);
-    await this.#tm.execute(
-      `INSERT INTO ${this.tables.outbox} (id, aggregate_type, aggregate_id, type, topic, payload, headers, occurred_at) VALUES ${values}`,
-      params,
-    );
-  }
-
-  #placeholders(count: number, first: number): string {
-    return Array.from({ length: count }, (_, i) => this.#tm.driver.placeholder(first + i)).join(', ');
   }
 }

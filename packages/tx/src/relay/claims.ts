@@ -17,10 +17,14 @@ export class Claims {
   readonly #t: OutboxTables;
   readonly #dialect: Dialect;
 
-  constructor(tm: TransactionManager<unknown, unknown>, tables: OutboxTables) {
+  readonly #locking: boolean;
+
+  /** `locking: false` for a sole relay, which reads its batches in a read-only transaction and locks nothing. */
+  constructor(tm: TransactionManager<unknown, unknown>, tables: OutboxTables, locking = true) {
     this.#tm = tm;
     this.#t = tables;
     this.#dialect = tm.dialect;
+    this.#locking = locking;
   }
 
   #p(position: number): string {
@@ -32,7 +36,7 @@ export class Claims {
   }
 
   get #lock(): { skip: string; wait: string } {
-    return this.#dialect === 'sqlite' ? { skip: '', wait: '' } : { skip: ' FOR UPDATE SKIP LOCKED', wait: ' FOR UPDATE' };
+    return this.#dialect === 'sqlite' || !this.#locking ? { skip: '', wait: '' } : { skip: ' FOR UPDATE SKIP LOCKED', wait: ' FOR UPDATE' };
   }
 
   async heads(now: number, keys: number): Promise<OutboxRow[]> {
@@ -42,7 +46,7 @@ export class Claims {
        WHERE o.published_at IS NULL AND o.next_attempt_at <= ${this.#p(1)}
          AND o.seq = (SELECT MIN(i.seq) FROM ${t} i WHERE i.aggregate_id = o.aggregate_id AND i.published_at IS NULL)
        ORDER BY o.seq LIMIT ${Math.trunc(limit)}${lock}`;
-    if (this.#dialect === 'mysql') {
+    if (this.#dialect === 'mysql' && this.#locking) {
       // MariaDB carries FOR UPDATE into the subquery: it waits on (and keeps) locks of rows other relays hold, which
       // made relays block and deadlock each other, even after publishing. So: find the heads with a plain read (no
       // locks; READ COMMITTED sees committed rows only, and a key's earlier rows never come back once delivered),
@@ -71,7 +75,7 @@ export class Claims {
   }
 
   async batch(keys: readonly string[], limit: number): Promise<OutboxRow[]> {
-    if (this.#dialect === 'mysql') {
+    if (this.#dialect === 'mysql' && this.#locking) {
       // InnoDB locks every row an index scan passes; through the key index it passes only the owned keys' rows,
       // never the heads other relays hold (which a scan in sequence order would wait on, and deadlock).
       const index = `${this.#t.outbox.replaceAll('.', '_')}_key`;

@@ -15,6 +15,13 @@ export interface RelayOptions {
   readonly pollIntervalMs?: number;
   /** Wake on PostgreSQL LISTEN/NOTIFY. Default true (ignored on other databases). */
   readonly listen?: boolean;
+  /**
+   * This relay is the only one on its outbox (e.g. one embedded process on a SQLite file): it reads a batch, publishes
+   * it with no transaction open, then marks it in a short transaction, so writers are never held up by the broker.
+   * Two sole relays on one outbox would publish events twice (brokers that deduplicate by id still store them once).
+   * Default false: the batch's rows stay locked until its outcome commits, and relays share the outbox.
+   */
+  readonly sole?: boolean;
   /** After this many failed attempts an event is parked in the dead-letter table. Default 20. */
   readonly maxAttempts?: number;
   /** Backoff between attempts of one event: capped exponential with full jitter. Default 100 ms to 60 s. */
@@ -47,6 +54,12 @@ function positiveInt(value: unknown, field: string, fallback: number, min = 1): 
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min)
     throw new TypeError(`RelayOptions.${field} must be an integer >= ${min}, got ${String(value)}`);
   return value;
+}
+
+interface Published {
+  readonly delivered: (number | string)[];
+  readonly failures: { row: OutboxRow; error: Error; poison: boolean }[];
+  duplicates: number;
 }
 
 class PublishTimeoutError extends Error {
@@ -114,6 +127,7 @@ export class Relay {
       keysPerBatch: positiveInt(options.keysPerBatch, 'keysPerBatch', 100),
       pollIntervalMs: positiveInt(options.pollIntervalMs, 'pollIntervalMs', 1000),
       listen: options.listen ?? true,
+      sole: options.sole === true,
       maxAttempts: positiveInt(options.maxAttempts, 'maxAttempts', 20),
       backoff: { baseDelayMs, maxDelayMs },
       publishTimeoutMs: positiveInt(options.publishTimeoutMs, 'publishTimeoutMs', 10_000),
@@ -125,7 +139,7 @@ export class Relay {
     this.#logger = options.logger ?? console;
     this.#random = options.random ?? Math.random;
     const tm = outbox.manager;
-    this.#claims = new Claims(tm, outbox.tables);
+    this.#claims = new Claims(tm, outbox.tables, !this.#o.sole);
     const listens = this.#o.listen && tm.dialect === 'postgres';
     this.#wakeup = new Wakeup(listens ? tm.driver.pool : undefined, outbox.channel, this.#logger);
   }
@@ -176,16 +190,33 @@ export class Relay {
   /** Claims and delivers one batch; resolves once its outcome is committed. */
   async runOnce(): Promise<BatchResult> {
     const tm = this.#outbox.manager;
-    const result = await tm.run(() => this.#batch(), {
+    const options = {
       name: 'outbox.relay',
-      propagation: 'REQUIRES_NEW',
+      propagation: 'REQUIRES_NEW' as const,
       // A deadlock or busy database while claiming is retried; nothing was published yet then.
       retry: { attempts: 5 },
       ...(tm.dialect === 'sqlite' ? {} : { isolation: 'READ_COMMITTED' as const }),
-    });
+    };
+    let result: BatchResult;
+    if (this.#o.sole) {
+      // No lock is held while the broker answers: the rows are read, published, then marked in a short transaction.
+      const rows = await tm.run(() => this.#claim(), { ...options, readOnly: true });
+      const published = await this.#publishAll(rows);
+      result = await tm.run(() => this.#record(rows, published), { ...options, name: 'outbox.relay.record' });
+    } else {
+      result = await tm.run(async () => {
+        const rows = await this.#claim();
+        return this.#record(rows, await this.#publishAll(rows));
+      }, options);
+    }
     this.#stats.batches += 1;
     for (const key of ['claimed', 'delivered', 'duplicates', 'failed', 'deadLettered'] as const) this.#stats[key] += result[key];
     return result;
+  }
+
+  /** Wakes a relay started with `start()` now, as a notification would (e.g. after a commit in this process). */
+  wake(): void {
+    this.#wakeup.notify();
   }
 
   /**
@@ -208,23 +239,25 @@ export class Relay {
     }
   }
 
-  async #batch(): Promise<BatchResult> {
-    const now = Date.now();
-    const heads = await this.#claims.heads(now, this.#o.keysPerBatch);
-    if (heads.length === 0) return { claimed: 0, delivered: 0, duplicates: 0, failed: 0, deadLettered: 0 };
-    const rows = await this.#claims.batch(
+  /** The heads of up to `keysPerBatch` keys and their next events, in sequence order. */
+  async #claim(): Promise<OutboxRow[]> {
+    const heads = await this.#claims.heads(Date.now(), this.#o.keysPerBatch);
+    if (heads.length === 0) return [];
+    return this.#claims.batch(
       heads.map((h) => h.aggregate_id),
       Math.max(this.#o.batchSize, heads.length),
     );
+  }
+
+  /** Publishes each key's events one after another, keys in parallel; a key stops at its first failure. */
+  async #publishAll(rows: readonly OutboxRow[]): Promise<Published> {
     const byKey = new Map<string, OutboxRow[]>();
     for (const row of rows) {
       const list = byKey.get(row.aggregate_id);
       if (list) list.push(row);
       else byKey.set(row.aggregate_id, [row]);
     }
-    const delivered: (number | string)[] = [];
-    const failures: { row: OutboxRow; error: Error; poison: boolean }[] = [];
-    let duplicates = 0;
+    const published: Published = { delivered: [], failures: [], duplicates: 0 };
     await Promise.all(
       [...byKey.values()].map(async (list) => {
         for (const row of list) {
@@ -232,7 +265,7 @@ export class Relay {
           try {
             event = rowToEnvelope(row);
           } catch (error) {
-            failures.push({ row, error: error as Error, poison: true });
+            published.failures.push({ row, error: error as Error, poison: true });
             return;
           }
           let outcome: PublishOutcome;
@@ -240,48 +273,45 @@ export class Relay {
             outcome = await within(this.#publisher.publish(event), this.#o.publishTimeoutMs);
           } catch (error) {
             // The key stops here: its later events must not overtake this one.
-            failures.push({ row, error: error instanceof Error ? error : new Error(String(error)), poison: false });
+            published.failures.push({ row, error: error instanceof Error ? error : new Error(String(error)), poison: false });
             return;
           }
-          delivered.push(row.seq);
-          if (outcome.duplicate) duplicates += 1;
+          published.delivered.push(row.seq);
+          if (outcome.duplicate) published.duplicates += 1;
         }
       }),
     );
-    const done = Date.now();
-    let deadLettered: number;
-    try {
-      deadLettered = await this.#record(delivered, failures, done);
-    } catch (error) {
-      // A retry of the whole batch would publish its events again at once; they stay in the outbox for a later batch.
-      throw new BatchOutcomeError(error);
-    }
-    return { claimed: rows.length, delivered: delivered.length, duplicates, failed: failures.length - deadLettered, deadLettered };
+    return published;
   }
 
-  /** Commits a batch's outcome: delivered rows marked, failures rescheduled or parked; returns how many were parked. */
-  async #record(
-    delivered: readonly (number | string)[],
-    failures: readonly { row: OutboxRow; error: Error; poison: boolean }[],
-    done: number,
-  ): Promise<number> {
-    await this.#claims.markPublished(delivered, done);
+  /** Commits a batch's outcome: delivered rows marked, failures rescheduled or parked. */
+  async #record(rows: readonly OutboxRow[], published: Published): Promise<BatchResult> {
+    const { delivered, failures, duplicates } = published;
+    if (rows.length === 0) return { claimed: 0, delivered: 0, duplicates: 0, failed: 0, deadLettered: 0 };
+    const done = Date.now();
     let deadLettered = 0;
-    for (const { row, error, poison } of failures) {
-      const message = `${error.name}: ${error.message}`;
-      if (poison || row.attempts + 1 >= this.#o.maxAttempts) {
-        await this.#claims.moveToDead(row.seq, done, message);
-        deadLettered += 1;
-        this.#logger.warn('outbox relay: event parked in the dead-letter table', {
-          id: row.id,
-          attempts: row.attempts + 1,
-          error: message,
-        });
-      } else {
-        await this.#claims.markFailed(row.seq, done + backoffDelay(row.attempts + 1, this.#o.backoff, this.#random), message);
+    try {
+      await this.#claims.markPublished(delivered, done);
+      for (const { row, error, poison } of failures) {
+        const message = `${error.name}: ${error.message}`;
+        if (poison || row.attempts + 1 >= this.#o.maxAttempts) {
+          await this.#claims.moveToDead(row.seq, done, message);
+          deadLettered += 1;
+          this.#logger.warn('outbox relay: event parked in the dead-letter table', {
+            id: row.id,
+            attempts: row.attempts + 1,
+            error: message,
+          });
+        } else {
+          await this.#claims.markFailed(row.seq, done + backoffDelay(row.attempts + 1, this.#o.backoff, this.#random), message);
+        }
       }
+    } catch (error) {
+      // A retry of the whole batch would publish its events again at once; they stay in the outbox for a later batch.
+      if (delivered.length > 0 || failures.length > 0) throw new BatchOutcomeError(error);
+      throw error;
     }
-    return deadLettered;
+    return { claimed: rows.length, delivered: delivered.length, duplicates, failed: failures.length - deadLettered, deadLettered };
   }
 
   /** Deletes rows delivered longer than the retention ago, in bounded transactions; returns how many. */

@@ -23,6 +23,8 @@ for (const target of targets) {
     });
     afterEach(() => dispose());
 
+    const steps = (...events: [string, number][]) =>
+      tm.run(() => outbox.publish(events.map(([key, n]) => ({ aggregateType: 'order', aggregateId: key, type: 'Step', payload: { n } }))));
     const order = (id: number, fail = false) =>
       tm.run(async () => {
         await tm.execute(`INSERT INTO orders (id, total) VALUES (${id}, 10)`);
@@ -111,6 +113,36 @@ for (const target of targets) {
       expect(await relay.deadLetters()).toEqual([]);
     });
 
+    it('a sole relay holds no lock while the broker answers: writers commit meanwhile, and order per key holds', async () => {
+      await steps(['a', 1], ['b', 1], ['a', 2]);
+      const publisher = new RecordingPublisher();
+      let unblock!: () => void;
+      const blocked = new Promise<void>((resolve) => {
+        unblock = resolve;
+      });
+      const inner = publisher.publish.bind(publisher);
+      let publishing = 0;
+      publisher.publish = async (event) => {
+        publishing += 1;
+        await blocked;
+        return inner(event);
+      };
+      const relay = new Relay(outbox, publisher, { sole: true, logger: quiet });
+      const batch = relay.runOnce();
+      await until(() => publishing === 2, 'the heads of a and b in flight');
+      // Were the batch's transaction open (on SQLite: the write lock), this writer would wait for the broker.
+      await steps(['a', 3]);
+      unblock();
+      expect((await batch).delivered).toBe(3);
+      await relay.drain();
+      expect(publisher.received.map((e) => `${e.aggregateId}:${counter(e)}`).filter((k) => k.startsWith('a'))).toEqual([
+        'a:1',
+        'a:2',
+        'a:3',
+      ]);
+      expect(publisher.received).toHaveLength(4);
+    });
+
     it('deletes delivered rows after the retention, never undelivered ones', async () => {
       await order(1);
       await order(2);
@@ -147,10 +179,6 @@ for (const target of targets) {
         await until(() => held, `the head of ${key} held`);
         return { release: () => release(), done };
       };
-      const steps = (...events: [string, number][]) =>
-        tm.run(() =>
-          outbox.publish(events.map(([key, n]) => ({ aggregateType: 'order', aggregateId: key, type: 'Step', payload: { n } }))),
-        );
 
       it('locks only the rows of the keys it claimed, so a relay holding another key can take all of that key', async () => {
         await steps(['k0', 1], ['k1', 1], ['k1', 2], ['k2', 1]);
