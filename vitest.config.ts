@@ -22,6 +22,8 @@ export default defineConfig({
   test: {
     // CI is a 2-core machine that may be loaded: property tests and child processes get room; a hang still fails.
     testTimeout: 90_000,
+    // Suites that predate authentication (issue 17) talk to open queens; security suites turn it on explicitly.
+    env: { MYRMEX_AUTH: process.env.MYRMEX_AUTH ?? 'off' },
     hookTimeout: 60_000,
     projects: [
       ...packageProjects,

@@ -3,7 +3,7 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { createApi } from '../api/index.js';
+import { createApi, type OpenedAuth, openAuth, type RateLimitOptions } from '../api/index.js';
 import { type ExecutorConfig, executorConfigFromEnv } from '../executors/configured.js';
 import { observabilityRoutes } from '../observability/index.js';
 import { Queen } from '../queen/queen.js';
@@ -45,6 +45,13 @@ export interface ServeOptions {
   readonly handleSignals?: boolean;
   /** How the scheduler orders, holds and places work (default: priority, then submission order). */
   readonly policy?: SchedulingPolicy;
+  /**
+   * API tokens on every route (default on; MYRMEX_AUTH=off turns it off). Off is allowed on a
+   * loopback address only. The first start prints a generated platform admin token.
+   */
+  readonly auth?: boolean;
+  /** Requests per token per window (default 1200 a minute). */
+  readonly rateLimit?: RateLimitOptions;
   /** Containers and MESSAGING for the embedded ant; default from the environment (MYRMEX_CONTAINER_SOCKET, MYRMEX_NATS_URL). */
   readonly executorConfig?: ExecutorConfig;
 }
@@ -57,6 +64,8 @@ export interface RunningServer {
   readonly demo?: DemoRun;
   /** Resolves once the server has shut down, whoever asked. */
   readonly closed: Promise<void>;
+  /** Tokens and the security store, when authentication is on. */
+  readonly auth?: OpenedAuth;
   close(): Promise<void>;
 }
 
@@ -78,7 +87,24 @@ function readVersion(): string {
  * Idempotency-Key header, with keys kept in `<db>-idempotency.db` next to the queen's file.
  */
 /** Rejects options a caller could get wrong before anything is opened, naming the option. */
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host);
+}
+
+/** Whether tokens are required: the option, else MYRMEX_AUTH (`off`/`false`/`0` turn it off), else on. */
+function authEnabled(options: ServeOptions): boolean {
+  if (options.auth !== undefined) return options.auth;
+  return !/^(off|false|0|no)$/i.test(process.env.MYRMEX_AUTH ?? '');
+}
+
 function checkOptions(options: ServeOptions): void {
+  const host = options.host ?? DEFAULT_HOST;
+  if (!authEnabled(options) && !isLoopback(host)) {
+    throw new Error(
+      `serve: refusing to listen on ${host} without authentication: anyone who reaches it could run jobs. ` +
+        'Turn authentication on (unset MYRMEX_AUTH=off / drop --no-auth; the first start prints an admin token), or bind to 127.0.0.1.',
+    );
+  }
   const integer = (name: string, value: unknown, min: number, max: number) => {
     if (value !== undefined && (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max)) {
       throw new RangeError(`serve: ${name} must be an integer from ${min} to ${max}, got ${String(value)}`);
@@ -115,6 +141,7 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
   let url: string;
   let queen: Queen;
   let app: FastifyInstance;
+  let auth: OpenedAuth | undefined;
   try {
     const observedStore = openObservedStore(storeValue);
     queen = await Queen.open({
@@ -136,10 +163,12 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
         ? await openIdempotencyPostgres(location.url, idempotencyLogger)
         : openIdempotencyFile(storeValue, idempotencyLogger);
     teardown.push(() => idempotency.close());
+    if (authEnabled(options)) auth = await openAuth(observedStore.store.security());
     app = await createApi(queen, {
       logger: logger.child({ component: 'api' }, quiet),
       version: readVersion(),
       idempotencyStore: idempotency.store,
+      ...(auth && { auth: { ...auth, ...(options.rateLimit && { rateLimit: options.rateLimit }) } }),
       extend: async (scope) => {
         await observabilityRoutes(scope, { queen: opened, metrics: observed.metrics });
         await dashboardRoutes(scope);
@@ -156,6 +185,12 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
     throw error;
   }
   logger.info({ url, dbPath }, `myrmex queen listening on ${url} (store ${dbPath}); dashboard at ${url}/, metrics at ${url}/metrics`);
+  if (auth?.bootstrapToken) {
+    logger.warn(
+      `first start: the platform admin token (shown once, keep it safe): ${auth.bootstrapToken}\n` +
+        `  use it as 'Authorization: Bearer <token>' or 'export MYRMEX_TOKEN=<token>'; create others with 'myrmex token create'`,
+    );
+  } else if (!auth) logger.warn('authentication is off (MYRMEX_AUTH=off): every client on this machine can run jobs');
 
   let closing: Promise<void> | undefined;
   let resolveClosed: () => void = () => {};
@@ -195,5 +230,5 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
     const running = demo;
     teardown.push(() => running.stop());
   }
-  return { url, dbPath, queen, app, ...(demo ? { demo } : {}), closed, close };
+  return { url, dbPath, queen, app, ...(demo ? { demo } : {}), ...(auth ? { auth } : {}), closed, close };
 }

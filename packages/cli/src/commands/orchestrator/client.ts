@@ -63,12 +63,17 @@ export class QueenClient {
    */
   readonly #submitFetch = createIdempotentFetch({ maxAttempts: 3, baseDelayMs: 200 });
 
-  constructor(server: string) {
+  readonly #token: string | undefined;
+
+  /** `token` (MYRMEX_TOKEN) is sent as a bearer token on every request, for queens with authentication on. */
+  constructor(server: string, token?: string) {
     this.server = server.replace(/\/+$/, '');
+    this.#token = token;
   }
 
   async #fetch(path: string, init: RequestInit = {}, fetcher: typeof fetch = fetch): Promise<Response> {
     let response: Response;
+    if (this.#token) init = { ...init, headers: { ...(init.headers as Record<string, string>), authorization: `Bearer ${this.#token}` } };
     try {
       response = await fetcher(`${this.server}/api${path}`, init);
     } catch (error) {

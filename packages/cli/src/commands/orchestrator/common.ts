@@ -18,7 +18,7 @@ export function withServerOptions(command: Command): Command {
 export function clientFor(options: ServerOptions, context: CliContext): QueenClient {
   const server = options.server ?? context.env.MYRMEX_SERVER ?? DEFAULT_SERVER;
   if (!/^https?:\/\/[^/]+/.test(server)) throw new UsageError(`--server must be an http(s) URL, got '${server}'`);
-  return new QueenClient(server);
+  return new QueenClient(server, context.env.MYRMEX_TOKEN);
 }
 
 /**
