@@ -1,6 +1,7 @@
-import type { Executor, LogStream } from '../executors/executor.js';
+import type { Executor } from '../executors/executor.js';
 import { PidLedger } from './pid-ledger.js';
 import type { AntDescriptor, AntMessage, Assignment, ProgressLog, QueenMessage } from './protocol.js';
+import { runAttempt } from './run-attempt.js';
 
 export interface EmbeddedAntOptions {
   readonly descriptor: AntDescriptor;
@@ -58,7 +59,6 @@ export class EmbeddedAnt {
 
   private start(assignment: Assignment): void {
     const controller = new AbortController();
-    const outputs: Record<string, string> = {};
     const entry: Running = { controller, done: Promise.resolve(), pending: [], flushQueued: false };
     this.running.set(assignment.id, entry);
     const flush = () => {
@@ -70,46 +70,24 @@ export class EmbeddedAnt {
       entry.pid = undefined;
       this.send({ type: 'progress', antId: this.descriptor.id, assignmentId: assignment.id, logs, ...(pid === undefined ? {} : { pid }) });
     };
-    // Lines are batched per turn of the event loop: one store transaction per burst, not per line.
-    const queueFlush = () => {
-      if (entry.flushQueued) return;
-      entry.flushQueued = true;
-      setImmediate(flush);
-    };
-    const executor = this.executors.get(assignment.spec.method);
-    const startedPids: number[] = [];
-    const run = async () => {
-      if (!executor) return { succeeded: false, error: `ant ${this.descriptor.id} has no executor for ${assignment.spec.method}` };
-      try {
-        return await executor.execute({
-          jobId: assignment.jobId,
-          taskType: assignment.taskType,
-          attempt: assignment.attempt,
-          spec: assignment.spec,
-          signal: controller.signal,
-          log: (stream: LogStream, text: string, at: Date) => {
-            entry.pending.push({ stream, text, at: at.getTime() });
-            queueFlush();
-          },
-          output: (key, value) => {
-            outputs[key] = value;
-          },
-          started: (pid) => {
-            entry.pid = pid;
-            startedPids.push(pid);
-            this.ledger.add(pid);
-            flush();
-          },
-        });
-      } catch (error) {
-        return {
-          succeeded: false,
-          error: `executor ${assignment.spec.method} threw: ${error instanceof Error ? error.message : String(error)}`,
-        };
-      }
-    };
-    entry.done = run().then((result) => {
-      for (const pid of startedPids) this.ledger.remove(pid);
+    entry.done = runAttempt({
+      antId: this.descriptor.id,
+      assignment,
+      executors: this.executors,
+      signal: controller.signal,
+      ledger: this.ledger,
+      log: (line) => {
+        entry.pending.push(line);
+        // Lines are batched per turn of the event loop: one store transaction per burst, not per line.
+        if (entry.flushQueued) return;
+        entry.flushQueued = true;
+        setImmediate(flush);
+      },
+      started: (pid) => {
+        entry.pid = pid;
+        flush();
+      },
+    }).then(({ result, outputs }) => {
       flush();
       this.running.delete(assignment.id);
       this.send({ type: 'result', antId: this.descriptor.id, assignmentId: assignment.id, result, outputs });

@@ -1,18 +1,44 @@
 import type { AntInfo, AntSlot } from '../domain/types.js';
 import type { AntDescriptor, AntMessage, Assignment, QueenMessage } from './protocol.js';
 
+/** What a remote ant registered beyond the embedded ant's descriptor. */
+export interface AntDetails {
+  readonly labels: Readonly<Record<string, string>>;
+  readonly resources: Readonly<Record<string, string>>;
+  readonly version: string;
+}
+
 interface Connection {
   readonly descriptor: AntDescriptor;
   readonly send: (message: QueenMessage) => void;
   readonly assignments: Set<string>;
+  /** Whose lease the ant's attempts are held under: the queen (embedded ant) or the ant itself (remote). */
+  readonly owner?: string;
+  readonly details?: AntDetails;
+  draining: boolean;
   lastSeenAt: number;
 }
 
 export interface AntRegistryHooks {
-  /** A message other than register/heartbeat, from a known ant. */
-  message(message: Exclude<AntMessage, { type: 'register' } | { type: 'heartbeat' }>): void;
+  /** A message other than register/heartbeat, from a known ant; resolves once it is recorded (what acks wait for). */
+  message(message: Exclude<AntMessage, { type: 'register' } | { type: 'heartbeat' }>): Promise<unknown>;
   /** An ant registered or sent a heartbeat. */
   seen(info: AntInfo): void;
+}
+
+/** One attached ant as its transport sees it: messages in, and the end of the connection. */
+export interface AntLink {
+  /** Progress or a result from this ant; resolves once recorded. Its `antId` is replaced: the link is the identity. */
+  receive(message: Extract<AntMessage, { type: 'progress' } | { type: 'result' }>): Promise<unknown>;
+  /** The ant was heard from (a heartbeat, any frame). */
+  touch(): void;
+  /** Ends this link (a newer link of the same ant is left alone). */
+  detach(): void;
+  setDraining(draining: boolean): void;
+  /** Assignments of this ant found still running after a reconnect. */
+  adopt(assignmentIds: readonly string[]): void;
+  owns(assignmentId: string): boolean;
+  info(): AntInfo;
 }
 
 /** The queen's resource manager: which ants exist, what they can run, and how busy they are. */
@@ -21,24 +47,65 @@ export class AntRegistry {
 
   constructor(private readonly hooks: AntRegistryHooks) {}
 
-  /** Returns the function the ant's transport calls with each message. */
+  /** Returns the function the ant's transport calls with each message (the embedded ant's in-process transport). */
   connect(send: (message: QueenMessage) => void): (message: AntMessage) => void {
     return (message) => {
       if (message.type === 'register') {
-        this.connections.set(message.ant.id, { descriptor: message.ant, send, assignments: new Set(), lastSeenAt: Date.now() });
+        this.connections.set(message.ant.id, {
+          descriptor: message.ant,
+          send,
+          assignments: new Set(),
+          draining: false,
+          lastSeenAt: Date.now(),
+        });
         this.hooks.seen(this.info(message.ant.id)!);
         return;
       }
       const connection = this.connections.get(message.antId);
-      if (!connection) return;
-      connection.lastSeenAt = Date.now();
-      if (message.type === 'heartbeat') {
-        this.hooks.seen(this.info(message.antId)!);
-        return;
-      }
-      if (message.type === 'result') connection.assignments.delete(message.assignmentId);
-      this.hooks.message(message);
+      if (connection) void this.deliver(connection, message);
     };
+  }
+
+  /**
+   * Attaches an authenticated remote ant. Every message that comes through the returned link is
+   * taken as the ant's own, whatever id it carries; a second attach of the same id replaces the first.
+   */
+  attach(descriptor: AntDescriptor, details: AntDetails, owner: string, send: (message: QueenMessage) => void): AntLink {
+    const connection: Connection = { descriptor, send, assignments: new Set(), owner, details, draining: false, lastSeenAt: Date.now() };
+    this.connections.set(descriptor.id, connection);
+    const current = () => this.connections.get(descriptor.id) === connection;
+    return {
+      receive: async (message) => (current() ? this.deliver(connection, { ...message, antId: descriptor.id }) : false),
+      touch: () => {
+        connection.lastSeenAt = Date.now();
+      },
+      detach: () => {
+        if (current()) this.connections.delete(descriptor.id);
+      },
+      setDraining: (draining) => {
+        connection.draining = draining;
+      },
+      adopt: (ids) => {
+        for (const id of ids) connection.assignments.add(id);
+      },
+      owns: (id) => connection.assignments.has(id),
+      info: () => this.describe(connection),
+    };
+  }
+
+  private async deliver(connection: Connection, message: Exclude<AntMessage, { type: 'register' }>): Promise<unknown> {
+    connection.lastSeenAt = Date.now();
+    if (message.type === 'heartbeat') {
+      this.hooks.seen(this.describe(connection));
+      return;
+    }
+    if (message.type === 'result') connection.assignments.delete(message.assignmentId);
+    return this.hooks.message(message);
+  }
+
+  /** The lease owner of attempts given to `antId`: the ant itself when remote, undefined (the queen) when embedded. */
+  ownerOf(antId: string): string | undefined {
+    return this.connections.get(antId)?.owner;
   }
 
   slots(): AntSlot[] {
@@ -46,14 +113,15 @@ export class AntRegistry {
       id: c.descriptor.id,
       methods: new Set(c.descriptor.methods),
       tags: new Set(c.descriptor.tags),
-      capacity: c.descriptor.capacity,
+      // A draining ant keeps its running work but takes nothing new.
+      capacity: c.draining ? 0 : c.descriptor.capacity,
       running: c.assignments.size,
     }));
   }
 
   freeSlots(): number {
     let free = 0;
-    for (const c of this.connections.values()) free += Math.max(0, c.descriptor.capacity - c.assignments.size);
+    for (const c of this.connections.values()) if (!c.draining) free += Math.max(0, c.descriptor.capacity - c.assignments.size);
     return free;
   }
 
@@ -87,12 +155,27 @@ export class AntRegistry {
 
   info(antId: string): AntInfo | undefined {
     const c = this.connections.get(antId);
-    if (!c) return undefined;
+    return c && this.describe(c);
+  }
+
+  private describe(c: Connection): AntInfo {
     const { id, methods, tags, capacity } = c.descriptor;
-    return { id, methods, tags, capacity, running: c.assignments.size, lastSeenAt: new Date(c.lastSeenAt) };
+    return {
+      id,
+      methods,
+      tags,
+      capacity,
+      running: c.assignments.size,
+      lastSeenAt: new Date(c.lastSeenAt),
+      remote: c.owner !== undefined,
+      connected: true,
+      draining: c.draining,
+      assignments: [...c.assignments],
+      ...(c.details ?? {}),
+    };
   }
 
   list(): AntInfo[] {
-    return [...this.connections.keys()].map((id) => this.info(id)!);
+    return [...this.connections.values()].map((c) => this.describe(c));
   }
 }

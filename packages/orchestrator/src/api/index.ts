@@ -119,3 +119,4 @@ export type {
   TaskDetailWire,
   TimelineEventWire,
 } from './schemas.js';
+export { type AntSocketOptions, antSocketRoutes } from './routes/ants-ws.js';

@@ -250,6 +250,14 @@ export const AntSchema = named(
     capacity: Type.Integer(),
     running: Type.Integer(),
     last_seen_at: DateTime,
+    labels: Type.Optional(Type.Record(Type.String(), Type.String())),
+    resources: Type.Optional(Type.Record(Type.String(), Type.String())),
+    version: Type.Optional(Type.String()),
+    remote: Type.Optional(Type.Boolean()),
+    queen: Type.Optional(Type.String({ description: 'the queen it is connected to' })),
+    connected: Type.Optional(Type.Boolean()),
+    draining: Type.Optional(Type.Boolean()),
+    assignments: Type.Optional(Type.Array(Type.String(), { description: 'running attempts, `jobId/taskType/attempt`' })),
   }),
 );
 export const AntListSchema = Type.Object({ items: Type.Array(ref(AntSchema)) });

@@ -107,5 +107,13 @@ export function antToWire(ant: AntInfo): Wire {
     capacity: ant.capacity,
     running: ant.running,
     last_seen_at: iso(ant.lastSeenAt),
+    ...(ant.labels && { labels: ant.labels }),
+    ...(ant.resources && { resources: ant.resources }),
+    ...(ant.version !== undefined && { version: ant.version }),
+    ...(ant.remote !== undefined && { remote: ant.remote }),
+    ...(ant.queen !== undefined && { queen: ant.queen }),
+    ...(ant.connected !== undefined && { connected: ant.connected }),
+    ...(ant.draining !== undefined && { draining: ant.draining }),
+    ...(ant.assignments && { assignments: ant.assignments }),
   };
 }

@@ -115,6 +115,22 @@ export interface AntInfo {
   readonly capacity: number;
   readonly running: number;
   readonly lastSeenAt: Date;
+  /** Remote ants (issue 12): what the ant registered beyond methods and tags. */
+  readonly labels?: Readonly<Record<string, string>>;
+  readonly resources?: Readonly<Record<string, string>>;
+  readonly version?: string;
+  /** In the queen's process, or connected over the WebSocket protocol. */
+  readonly remote?: boolean;
+  /** The queen it is connected to (the holder id that owns its embedded ant's attempts). */
+  readonly queen?: string;
+  /** Connected now: its queen saw it within the expiry (a queen killed with -9 leaves a stale row that expires). */
+  readonly connected?: boolean;
+  /** Epoch ms after which the row no longer counts as connected unless seen again. */
+  readonly expiresAt?: number;
+  /** It stopped taking work (SIGTERM, or `myrmex ants drain`). */
+  readonly draining?: boolean;
+  /** The assignment ids (`jobId/taskType/attempt`) it runs. */
+  readonly assignments?: readonly string[];
 }
 
 /** An ant as the scheduler sees it: what it can run and how busy it is. */

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
+import { ANT_LOST, antOwner } from '../ant/remote/hub.js';
 import type { Supervisor } from '../engine/supervisor.js';
 import type { JobStore } from '../store/store.js';
 
@@ -24,6 +25,8 @@ export function holderIsGone(holder: string): boolean {
     return (error as NodeJS.ErrnoException).code === 'ESRCH';
   }
 }
+
+const REMOTE_OWNER_PREFIX = antOwner('');
 
 /** The reason an attempt whose owner is gone fails with (then the task's retry policy applies). */
 export const OWNER_GONE = 'queen restarted';
@@ -80,7 +83,9 @@ export class AttemptLeases {
     }
     for (const attempt of await this.store.expiredAttempts(now, 100)) {
       if (attempt.owner === this.owner) continue;
-      const reason = `${OWNER_GONE}: ${attempt.owner ?? 'its queen'} stopped renewing the lease`;
+      const reason = attempt.owner?.startsWith(REMOTE_OWNER_PREFIX)
+        ? `${ANT_LOST}: ${attempt.owner.slice(REMOTE_OWNER_PREFIX.length)} was away past its lease`
+        : `${OWNER_GONE}: ${attempt.owner ?? 'its queen'} stopped renewing the lease`;
       await this.supervisor.recoverAttempt(attempt.jobId, attempt.taskType, attempt.attempt, reason, { leaseBefore: now });
       taken++;
     }

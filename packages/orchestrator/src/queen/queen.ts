@@ -4,6 +4,7 @@ import { type Logger, pino } from 'pino';
 import { EmbeddedAnt } from '../ant/embedded-ant.js';
 import { type AntMessage, assignmentId } from '../ant/protocol.js';
 import { AntRegistry } from '../ant/registry.js';
+import { RemoteAntHub } from '../ant/remote/hub.js';
 import { parseJobDefinition, retryDelayMs } from '../definition/index.js';
 import type { JobDefinition } from '../definition/model.js';
 import { renderTask } from '../engine/render.js';
@@ -100,6 +101,8 @@ export class Queen implements QueenService {
   /** This queen's name as the owner of the attempts it runs. */
   readonly id = newHolderId();
   private readonly leases: AttemptLeases;
+  /** Remote ants connected to this queen over the WebSocket protocol (the API's ant socket route hands them over). */
+  readonly remoteAnts: RemoteAntHub;
   private unsubscribe: () => void = () => {};
   private state: 'idle' | 'running' | 'stopping' | 'stopped' = 'idle';
   /** Set once stop() starts killing tasks: their results are left for recovery, like a crash. */
@@ -141,6 +144,14 @@ export class Queen implements QueenService {
       ...(options.pollIntervalMs === undefined ? {} : { pollIntervalMs: options.pollIntervalMs }),
     });
     this.leases = new AttemptLeases(this.id, store, this.supervisor, this.logger, options.attemptLeaseMs);
+    this.remoteAnts = new RemoteAntHub({
+      queenId: this.id,
+      registry: this.registry,
+      store,
+      supervisor: this.supervisor,
+      logger: this.logger,
+      leaseMs: this.leases.leaseMs,
+    });
   }
 
   static async open(options: QueenOptions = {}): Promise<Queen> {
@@ -209,6 +220,8 @@ export class Queen implements QueenService {
     const wasRunning = this.state === 'running';
     this.state = 'stopping';
     await this.scheduler.stop();
+    // Remote ants keep their work and reconnect to another queen; their attempts are theirs, not this queen's.
+    this.remoteAnts.close();
     if (wasRunning && this.ant) {
       await this.ant.drain(this.options.shutdownGraceMs ?? 10_000, 'queen stopping', () => {
         this.discardResults = true;
@@ -310,7 +323,7 @@ export class Queen implements QueenService {
           jobId: task.jobId,
           taskType: task.taskType,
           antId: ant.id,
-          owner: this.id,
+          owner: this.registry.ownerOf(ant.id) ?? this.id,
           leaseMs: this.leases.leaseMs,
           at,
           ...(definition.timeoutMs === undefined ? {} : { jobTimeoutMs: definition.timeoutMs }),
@@ -344,29 +357,29 @@ export class Queen implements QueenService {
     return claimed.length;
   }
 
-  private onAntMessage(message: Exclude<AntMessage, { type: 'register' } | { type: 'heartbeat' }>): void {
+  /** Records an ant's progress or result; resolves once stored (to whether a result was accepted), which is when a remote ant's message is acknowledged. */
+  private onAntMessage(message: Exclude<AntMessage, { type: 'register' } | { type: 'heartbeat' }>): Promise<boolean> {
     const [jobId, taskType, attemptText] = message.assignmentId.split('/');
-    if (jobId === undefined || taskType === undefined || attemptText === undefined) return;
+    if (jobId === undefined || taskType === undefined || attemptText === undefined) return Promise.resolve(false);
     const attempt = Number(attemptText);
     if (message.type === 'progress') {
-      if (message.logs.length > 0) {
-        void this.logs$
-          .append(message.logs.map((l) => ({ jobId, taskType, attempt, stream: l.stream, at: new Date(l.at), text: l.text })))
-          .catch((err) => this.logger.error({ err }, 'could not store log lines'));
-      }
-      return;
+      if (message.logs.length === 0) return Promise.resolve(true);
+      return this.logs$
+        .append(message.logs.map((l) => ({ jobId, taskType, attempt, stream: l.stream, at: new Date(l.at), text: l.text })))
+        .then(() => true);
     }
-    if (this.discardResults) return;
+    if (this.discardResults) return Promise.resolve(false);
     const work = this.logs$
       .flush()
       .then(() => this.supervisor.attemptFinished(jobId, taskType, attempt, message.result, message.outputs))
       .then((verdict) => {
         // The fencing check: the attempt was cancelled, timed out or taken over meanwhile.
         if (!verdict) this.logger.warn({ jobId, taskType, attempt, antId: message.antId }, 'rejected a stale attempt result');
+        return verdict !== undefined;
       })
-      .catch((err) => this.logger.error({ err, jobId, taskType }, 'could not record an attempt result'))
       .finally(() => this.scheduler.poke());
-    this.settled = Promise.all([this.settled, work]);
+    this.settled = Promise.all([this.settled, work.catch((err) => this.logger.error({ err, jobId, taskType }, 'could not record an attempt result'))]);
+    return work;
   }
 
   private guard(): void {
@@ -563,8 +576,18 @@ export class Queen implements QueenService {
     return () => this.listeners.delete(listener);
   }
 
+  /** Every ant any queen on this store has seen; this queen's own from memory (fresher), the others from the store. */
   async ants(): Promise<readonly AntInfo[]> {
-    return this.registry.list();
+    const local = this.registry.list().map((ant) => ({ ...ant, queen: this.id }));
+    const here = new Set(local.map((ant) => ant.id));
+    const elsewhere = (await this.store.ants()).filter((ant) => !here.has(ant.id));
+    return [...local, ...elsewhere].sort((a, b) => a.id.localeCompare(b.id));
+  }
+
+  /** Asks a remote ant to drain (stop taking work, finish, disconnect), through whichever queen it is connected to. */
+  async drainAnt(id: string): Promise<void> {
+    this.guard();
+    if (!(await this.remoteAnts.drain(id))) throw new QueenError('not_found', `ant ${id} is not registered`, 'id');
   }
 
   async health(): Promise<{ readonly ok: boolean; readonly store: string; readonly uptimeMs: number }> {

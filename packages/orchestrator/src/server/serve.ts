@@ -3,7 +3,9 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import { type AuthenticateAnt, staticAntTokens } from '../ant/remote/auth.js';
 import { createApi, type OpenedAuth, openAuth, type RateLimitOptions } from '../api/index.js';
+import { antSocketRoutes } from '../api/routes/ants-ws.js';
 import { type ExecutorConfig, executorConfigFromEnv } from '../executors/configured.js';
 import { observabilityRoutes } from '../observability/index.js';
 import { Queen } from '../queen/queen.js';
@@ -45,6 +47,15 @@ export interface ServeOptions {
   readonly handleSignals?: boolean;
   /** How the scheduler orders, holds and places work (default: priority, then submission order). */
   readonly policy?: SchedulingPolicy;
+  /**
+   * Checks remote ants' tokens; with it (or `antTokens`, or MYRMEX_ANT_TOKENS) the queen accepts
+   * remote ants on /api/ants/socket. SEC's token store (scope `ant`) provides one.
+   */
+  readonly authenticateAnt?: AuthenticateAnt;
+  /** Static ant tokens, `token` or `antId=token`, comma-separated (default MYRMEX_ANT_TOKENS). */
+  readonly antTokens?: string;
+  /** Tags and labels of the embedded ant (what task `tags` route to). */
+  readonly antTags?: readonly string[];
   /**
    * API tokens on every route (default on; MYRMEX_AUTH=off turns it off). Off is allowed on a
    * loopback address only. The first start prints a generated platform admin token.
@@ -142,12 +153,14 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
   let queen: Queen;
   let app: FastifyInstance;
   let auth: OpenedAuth | undefined;
+  const antTokens = options.antTokens ?? process.env.MYRMEX_ANT_TOKENS;
+  const authenticateAnt = options.authenticateAnt ?? (antTokens ? staticAntTokens(antTokens) : undefined);
   try {
     const observedStore = openObservedStore(storeValue);
     queen = await Queen.open({
       store: observedStore.store,
       ...observedStore.executors,
-      ant: { capacity: options.capacity ?? 4 },
+      ant: { capacity: options.capacity ?? 4, ...(options.antTags && { tags: options.antTags }) },
       executorConfig: options.executorConfig ?? executorConfigFromEnv(),
       logger: logger.child({ component: 'queen' }, quiet),
       ...(options.policy && { policy: options.policy }),
@@ -172,6 +185,9 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
       extend: async (scope) => {
         await observabilityRoutes(scope, { queen: opened, metrics: observed.metrics });
         await dashboardRoutes(scope);
+        if (authenticateAnt) {
+          await antSocketRoutes(scope, { hub: opened.remoteAnts, authenticateAnt, drain: (id) => opened.drainAnt(id) });
+        }
       },
     });
     const api = app;

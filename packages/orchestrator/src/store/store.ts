@@ -12,6 +12,7 @@ import type {
   TaskAttempt,
   TimelineEvent,
 } from '../domain/types.js';
+import type { AntDirectory } from './ants.js';
 
 /**
  * Everything the queens persist, on SQLite (embedded) or PostgreSQL (several queens); both run
@@ -206,7 +207,7 @@ export interface LeaseResult {
   readonly expiresAt: number;
 }
 
-export interface JobStore {
+export interface JobStore extends AntDirectory {
   /** A short description for health checks, e.g. `sqlite:/path/to.db`. */
   readonly description: string;
 
@@ -280,8 +281,6 @@ export interface JobStore {
   /** Gives the lease up if `holder` has it. */
   releaseLease(name: string, holder: string): Promise<void>;
 
-  saveAnt(ant: AntInfo): Promise<void>;
-  ants(): Promise<readonly AntInfo[]>;
 
   /**
    * Calls `listener` after each commit that changed a job, from any queen on this database

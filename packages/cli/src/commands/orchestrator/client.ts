@@ -147,6 +147,11 @@ export class QueenClient {
     return this.#post(`/jobs/requests/${encodeURIComponent(id)}/restart`, { hard });
   }
 
+  /** Asks a remote ant to drain, through whichever queen it is connected to. */
+  drainAnt(id: string): Promise<{ id: string; drain: string }> {
+    return this.#post(`/ants/${encodeURIComponent(id)}/drain`, {});
+  }
+
   async logs(id: string, options: { task?: string; after?: number; limit?: number }): Promise<LogLineWire[]> {
     const page = await this.#json<{ items: LogLineWire[] }>(
       `/jobs/requests/${encodeURIComponent(id)}/logs${queryString({ task: options.task, after: options.after, limit: options.limit })}`,

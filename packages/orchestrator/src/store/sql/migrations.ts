@@ -1,5 +1,6 @@
 import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from 'kysely';
 import { StoreError } from '../store.js';
+import { ANTS_SCHEMA } from './ants.js';
 import { WORKFLOWS_SCHEMA } from './artifacts.js';
 
 export type DialectName = 'sqlite' | 'postgres';
@@ -220,7 +221,7 @@ function statements(schema: string, dialect: DialectName): string[] {
 }
 
 /** Migration names in order; the newest is the schema version this code writes. */
-export const MIGRATION_NAMES = ['0001-core', '0002-security', '0004-workflows'] as const;
+export const MIGRATION_NAMES = ['0001-core', '0002-security', '0003-ants', '0004-workflows'] as const;
 
 export function migrations(dialect: DialectName): Record<string, Migration> {
   return {
@@ -232,6 +233,11 @@ export function migrations(dialect: DialectName): Record<string, Migration> {
     '0002-security': {
       async up(db: Kysely<unknown>) {
         for (const statement of statements(SCHEMA_SECURITY, dialect)) await sql.raw(statement).execute(db);
+      },
+    },
+    '0003-ants': {
+      async up(db: Kysely<unknown>) {
+        for (const statement of statements(ANTS_SCHEMA, dialect)) await sql.raw(statement).execute(db);
       },
     },
     '0004-workflows': {

@@ -1,6 +1,6 @@
 import type { JobDefinition } from '../../definition/model.js';
 import type { JobState, TaskState } from '../../domain/states.js';
-import type { AntInfo, DefinitionVersion, LogLine, TimelineEvent } from '../../domain/types.js';
+import type { DefinitionVersion, LogLine, TimelineEvent } from '../../domain/types.js';
 import type { AttemptRow, JobRow, JobStop, ReadyTask, TaskRow } from '../store.js';
 
 /** A row as a driver returns it: PostgreSQL hands BIGINT columns back as strings, hence Number(). */
@@ -109,16 +109,5 @@ export function toReadyTask(r: Row): ReadyTask {
     priority: Number(r.priority),
     submittedAt: new Date(Number(r.submitted_at)),
     jobSeq: Number(r.seq),
-  };
-}
-
-export function toAnt(r: Row): AntInfo {
-  return {
-    id: String(r.id),
-    methods: JSON.parse(String(r.methods)) as string[],
-    tags: JSON.parse(String(r.tags)) as string[],
-    capacity: Number(r.capacity),
-    running: Number(r.running),
-    lastSeenAt: new Date(Number(r.last_seen_at)),
   };
 }

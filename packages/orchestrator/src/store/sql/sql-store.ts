@@ -20,11 +20,12 @@ import {
   type TaskRow,
 } from '../store.js';
 import { DEFAULT_ORG, ForeignResourceError, type SecurityStore } from '../security.js';
+import * as antRows from './ants.js';
 import { SqlArtifactCatalog } from './artifacts.js';
 import { hotQueries, list, RUNNABLE, STARTABLE } from './hot-queries.js';
 import type { DialectName } from './migrations.js';
 import { checkOrgQuota, SqlSecurityStore } from './security.js';
-import { type Row, toAnt, toAttempt, toDefinition, toEvent, toJob, toLog, toReadyTask, toTask } from './rows.js';
+import { type Row, toAttempt, toDefinition, toEvent, toJob, toLog, toReadyTask, toTask } from './rows.js';
 
 /** What a store needs from a connection inside a transaction: Kysely's executor, a `trx` or a connection. */
 export type Executor = Kysely<unknown>;
@@ -571,19 +572,21 @@ export class SqlStore implements JobStore {
     }));
   }
 
-  async saveAnt(ant: AntInfo): Promise<void> {
+  saveAnt(ant: AntInfo, options: { readonly fresh?: boolean } = {}): Promise<{ readonly drainRequested: boolean }> {
     // Every write goes through a transaction: on SQLite that is what keeps this process's writers in line.
-    await this.write(async (tx) => ({
-      value: await sql`INSERT INTO ants (id, methods, tags, capacity, running, last_seen_at)
-              VALUES (${ant.id}, ${JSON.stringify(ant.methods)}, ${JSON.stringify(ant.tags)}, ${ant.capacity}, ${ant.running}, ${ant.lastSeenAt.getTime()})
-              ON CONFLICT (id) DO UPDATE SET methods = excluded.methods, tags = excluded.tags, capacity = excluded.capacity,
-              running = excluded.running, last_seen_at = excluded.last_seen_at`.execute(tx),
-      jobs: [],
-    }));
+    return this.write(async (tx) => ({ value: await antRows.saveAnt(tx, ant, options.fresh === true), jobs: [] }));
   }
 
-  async ants(): Promise<readonly AntInfo[]> {
-    return (await rows(sql`SELECT * FROM ants ORDER BY id`, await this.read())).map(toAnt);
+  async ants(now = Date.now()): Promise<readonly AntInfo[]> {
+    return antRows.listAnts(await this.read(), now);
+  }
+
+  antGone(id: string, queen: string, at: number): Promise<void> {
+    return this.write(async (tx) => ({ value: await antRows.antGone(tx, id, queen, at), jobs: [] }));
+  }
+
+  requestAntDrain(id: string): Promise<boolean> {
+    return this.write(async (tx) => ({ value: await antRows.requestAntDrain(tx, id), jobs: [] }));
   }
 
   async close(): Promise<void> {

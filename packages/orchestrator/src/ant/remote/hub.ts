@@ -1,0 +1,318 @@
+import type { Logger } from 'pino';
+import type { WebSocket } from 'ws';
+import type { AttemptResult } from '../../domain/types.js';
+import type { Supervisor } from '../../engine/supervisor.js';
+import type { JobStore } from '../../store/store.js';
+import { assignmentId, type QueenMessage } from '../protocol.js';
+import type { AntLink, AntRegistry } from '../registry.js';
+import type { AntPrincipal } from './auth.js';
+import { type AntFrame, AntFrameSchema, CLOSE, negotiate, PROTOCOL_VERSIONS, parseFrame, type QueenFrame } from './wire.js';
+
+/** The lease owner of a remote ant's attempts: the ant, not the queen it happens to be connected to. */
+export const antOwner = (antId: string): string => `ant:${antId}`;
+
+/** What the reaper and reconnects end a remote ant's attempts with (then the task's retry policy applies). */
+export const ANT_LOST = 'ant lost';
+
+export interface RemoteAntHubOptions {
+  readonly queenId: string;
+  readonly registry: AntRegistry;
+  readonly store: JobStore;
+  readonly supervisor: Supervisor;
+  readonly logger: Logger;
+  /** The attempts' lease: a remote ant away longer than this loses its attempts. */
+  readonly leaseMs: number;
+  /** How long a connection may stay without a hello (default 10 s). */
+  readonly helloTimeoutMs?: number;
+}
+
+/**
+ * The queen's end of the remote ant protocol: one session per WebSocket, bound at its hello to the
+ * ant id the token allows, so nothing later in the connection can speak for another ant.
+ */
+export class RemoteAntHub {
+  private readonly sessions = new Set<AntSession>();
+  readonly heartbeatMs: number;
+
+  constructor(readonly options: RemoteAntHubOptions) {
+    this.heartbeatMs = Math.max(50, Math.floor(options.leaseMs / 3));
+  }
+
+  /** Takes an upgraded, authenticated socket. */
+  accept(socket: WebSocket, principal: AntPrincipal): void {
+    const session = new AntSession(this, socket, principal);
+    this.sessions.add(session);
+    socket.once('close', () => this.sessions.delete(session));
+  }
+
+  /** The local session of `antId`, if this queen has it. */
+  session(antId: string): AntSession | undefined {
+    for (const s of this.sessions) if (s.antId === antId) return s;
+    return undefined;
+  }
+
+  /** Asks the ant to drain: directly when connected here, otherwise through the store for its queen. */
+  async drain(antId: string): Promise<boolean> {
+    const requested = await this.options.store.requestAntDrain(antId);
+    this.session(antId)?.drain('drain requested');
+    return requested;
+  }
+
+  /** Closes every connection (the queen is stopping): ants reconnect to another queen and keep their work. */
+  close(): void {
+    for (const session of this.sessions) session.close(CLOSE.goingAway, 'queen shutting down');
+  }
+
+  replaced(antId: string, by: AntSession): void {
+    for (const s of this.sessions) if (s !== by && s.antId === antId) s.close(CLOSE.replaced, 'the ant connected again');
+  }
+}
+
+/** What the queen sends: its own frames, or protocol messages that are already wire-shaped (assign, cancel). */
+type Outgoing = QueenFrame | QueenMessage;
+
+interface Pending {
+  readonly frame: Outgoing;
+  sentAt: number;
+  tries: number;
+}
+
+/** Frames a session may have queued before it refuses more: a compliant ant stays far below. */
+const MAX_QUEUED_FRAMES = 2000;
+const MAX_ASSIGN_TRIES = 5;
+
+class AntSession {
+  antId?: string;
+  private link?: AntLink;
+  private readonly unacked = new Map<string, Pending>();
+  /** The highest log batch stored per assignment: a batch re-sent after a lost ack is acked, not stored twice. */
+  private readonly logBatches = new Map<string, number>();
+  private queue: Promise<unknown> = Promise.resolve();
+  private queued = 0;
+  private lastHeard = Date.now();
+  private timer?: NodeJS.Timeout;
+  private closed = false;
+  private draining = false;
+  private hello?: Extract<AntFrame, { type: 'hello' }>;
+
+  constructor(
+    private readonly hub: RemoteAntHub,
+    private readonly socket: WebSocket,
+    private readonly principal: AntPrincipal,
+  ) {
+    const { helloTimeoutMs = 10_000 } = hub.options;
+    const helloTimer = setTimeout(() => this.close(CLOSE.refused, 'no hello'), helloTimeoutMs);
+    socket.on('message', (data, isBinary) => {
+      this.lastHeard = Date.now();
+      this.link?.touch();
+      if (isBinary) return this.close(CLOSE.protocol, 'frames are JSON text');
+      const parsed = parseFrame(AntFrameSchema, String(data));
+      if (!parsed.ok) return this.close(CLOSE.protocol, `bad frame: ${parsed.error}`.slice(0, 120));
+      if (++this.queued > MAX_QUEUED_FRAMES) return this.close(CLOSE.protocol, 'too many frames in flight');
+      // One frame at a time, in order: a log batch is stored before the result that follows it.
+      this.queue = this.queue
+        .then(() => this.handle(parsed.frame))
+        .catch((err) => {
+          hub.options.logger.error({ err, ant: this.antId }, 'remote ant frame failed');
+          this.close(1011, 'queen error');
+        })
+        .finally(() => {
+          this.queued--;
+          if (parsed.frame.type === 'hello') clearTimeout(helloTimer);
+        });
+    });
+    socket.on('pong', () => {
+      this.lastHeard = Date.now();
+      this.link?.touch();
+    });
+    socket.once('close', () => {
+      clearTimeout(helloTimer);
+      void this.ended();
+    });
+    socket.on('error', (err) => hub.options.logger.debug({ err, ant: this.antId }, 'remote ant socket error'));
+  }
+
+  private send(frame: Outgoing): void {
+    if (!this.closed && this.socket.readyState === this.socket.OPEN) this.socket.send(JSON.stringify(frame));
+  }
+
+  close(code: number, reason: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.socket.close(code, reason);
+  }
+
+  drain(reason: string): void {
+    if (this.draining) return;
+    this.draining = true;
+    this.link?.setDraining(true);
+    this.send({ type: 'drain', reason });
+  }
+
+  private async handle(frame: AntFrame): Promise<void> {
+    if (frame.type === 'hello') return this.onHello(frame);
+    const link = this.link;
+    if (!link) return this.close(CLOSE.protocol, 'hello first');
+    const { logger } = this.hub.options;
+    switch (frame.type) {
+      case 'ack':
+        this.unacked.delete(frame.assignmentId);
+        return;
+      case 'heartbeat':
+        return this.beat();
+      case 'draining':
+        this.draining = true;
+        link.setDraining(true);
+        await this.save(false);
+        return;
+      case 'logs': {
+        const done = this.logBatches.get(frame.assignmentId) ?? -1;
+        if (frame.batch > done && link.owns(frame.assignmentId)) {
+          const lines = frame.lines.map((l) => ({ stream: l.stream, text: l.text, at: l.at }));
+          if (frame.dropped > 0)
+            lines.push({ stream: 'system', text: `[the ant dropped ${frame.dropped} lines: its log buffer was full]`, at: Date.now() });
+          await link.receive({ type: 'progress', antId: '', assignmentId: frame.assignmentId, logs: lines });
+          this.logBatches.set(frame.assignmentId, frame.batch);
+        } else if (!link.owns(frame.assignmentId)) {
+          logger.warn({ ant: this.antId, assignment: frame.assignmentId }, 'ignored logs for an assignment the ant does not hold');
+        }
+        this.send({ type: 'logs-ack', assignmentId: frame.assignmentId, batch: frame.batch });
+        return;
+      }
+      case 'result': {
+        let accepted = false;
+        if (link.owns(frame.assignmentId)) {
+          const result: AttemptResult = {
+            succeeded: frame.result.succeeded,
+            ...(frame.result.exitCode === undefined ? {} : { exitCode: frame.result.exitCode }),
+            ...(frame.result.error === undefined ? {} : { error: frame.result.error }),
+          };
+          accepted =
+            (await link.receive({ type: 'result', antId: '', assignmentId: frame.assignmentId, result, outputs: frame.outputs })) === true;
+          this.logBatches.delete(frame.assignmentId);
+        } else {
+          logger.warn({ ant: this.antId, assignment: frame.assignmentId }, 'rejected a result for an assignment the ant does not hold');
+        }
+        this.send({ type: 'result-ack', assignmentId: frame.assignmentId, accepted });
+        return;
+      }
+    }
+  }
+
+  private async onHello(hello: Extract<AntFrame, { type: 'hello' }>): Promise<void> {
+    if (this.hello) return this.close(CLOSE.protocol, 'hello twice');
+    const { registry, store, supervisor, queenId, logger, leaseMs } = this.hub.options;
+    const version = negotiate(hello.versions);
+    const refuse = (reason: string) => {
+      this.send({ type: 'refused', reason, versions: [...PROTOCOL_VERSIONS] });
+      this.close(CLOSE.refused, reason.slice(0, 120));
+    };
+    if (version === undefined) {
+      return refuse(
+        `protocol version ${hello.versions.join(', ')} is not spoken by this queen; it speaks version ${PROTOCOL_VERSIONS.join(', ')}`,
+      );
+    }
+    if (this.principal.antId !== undefined && this.principal.antId !== hello.ant.id) {
+      return refuse(`this token is for ant '${this.principal.antId}', not '${hello.ant.id}'`);
+    }
+    this.hello = hello;
+    const id = hello.ant.id;
+    this.antId = id;
+    const owner = antOwner(id);
+    // Resume: what the ant still runs is adopted; what it should run but does not (an assignment lost
+    // with the last connection, or the ant restarted) goes back to the queue now, not at lease expiry.
+    const listed = new Set(hello.running);
+    const adopt: string[] = [];
+    for (const a of await store.executingAttempts(owner)) {
+      const aid = assignmentId(a.jobId, a.taskType, a.attempt);
+      if (listed.delete(aid)) adopt.push(aid);
+      else
+        await supervisor.recoverAttempt(a.jobId, a.taskType, a.attempt, `${ANT_LOST}: ${id} reconnected without this attempt`, {
+          owner,
+        });
+    }
+    // Listed but no longer executing: results the ant still holds (fenced when they arrive), or stale work to stop.
+    const stale: string[] = [];
+    for (const aid of listed) {
+      const [jobId = '', taskType, attemptText] = aid.split('/');
+      const row = (await store.attempts(jobId)).find((a) => a.taskType === taskType && a.attempt === Number(attemptText));
+      if (row?.owner === owner) adopt.push(aid);
+      stale.push(aid);
+    }
+    if (this.closed) return;
+    this.hub.replaced(id, this);
+    const descriptor = { id, methods: hello.ant.methods, tags: hello.ant.tags, capacity: hello.ant.capacity };
+    const details = { labels: hello.ant.labels, resources: hello.ant.resources, version: hello.ant.version };
+    this.link = registry.attach(descriptor, details, owner, (message) => this.fromQueen(message));
+    this.link.adopt(adopt);
+    if (hello.draining) {
+      this.draining = true;
+      this.link.setDraining(true);
+    }
+    await store.renewLeases(owner, Date.now() + leaseMs);
+    await this.save(true);
+    this.send({ type: 'welcome', version, queen: queenId, heartbeatMs: this.hub.heartbeatMs });
+    for (const aid of stale) this.send({ type: 'cancel', assignmentId: aid, reason: 'attempt no longer current' });
+    logger.info({ ant: id, subject: this.principal.subject, resumed: adopt.length, version }, 'remote ant connected');
+    this.timer = setInterval(() => this.tick(), this.hub.heartbeatMs);
+    this.timer.unref();
+  }
+
+  /** Renews the ant's leases and its registry row; passes on a drain an operator asked any queen for. */
+  private async beat(): Promise<void> {
+    const { store, leaseMs } = this.hub.options;
+    await store.renewLeases(antOwner(this.antId!), Date.now() + leaseMs);
+    const { drainRequested } = await this.save(false);
+    if (drainRequested) this.drain('drain requested');
+  }
+
+  private save(fresh: boolean): Promise<{ readonly drainRequested: boolean }> {
+    const { store, queenId, leaseMs } = this.hub.options;
+    const now = Date.now();
+    return store.saveAnt({ ...this.link!.info(), queen: queenId, expiresAt: now + leaseMs, lastSeenAt: new Date(now) }, { fresh });
+  }
+
+  private fromQueen(message: QueenMessage): void {
+    if (message.type === 'cancel') {
+      this.send(message);
+      return;
+    }
+    this.unacked.set(message.assignment.id, { frame: message, sentAt: Date.now(), tries: 1 });
+    this.send(message);
+  }
+
+  /** Every heartbeat period: ping, re-send unacknowledged assignments, and give up on a silent ant. */
+  private tick(): void {
+    const now = Date.now();
+    if (now - this.lastHeard > 3 * this.hub.heartbeatMs) {
+      this.close(CLOSE.expired, 'no heartbeat');
+      return;
+    }
+    if (this.socket.readyState === this.socket.OPEN) this.socket.ping();
+    for (const pending of this.unacked.values()) {
+      if (now - pending.sentAt < this.hub.heartbeatMs) continue;
+      if (pending.tries >= MAX_ASSIGN_TRIES) {
+        this.close(CLOSE.expired, 'assignments not acknowledged');
+        return;
+      }
+      pending.tries++;
+      pending.sentAt = now;
+      this.send(pending.frame);
+    }
+  }
+
+  /**
+   * The connection ended. The ant's attempts stay its own: if it comes back (here or to another
+   * queen) within their lease it resumes them; otherwise the reaper ends them as "ant lost".
+   */
+  private async ended(): Promise<void> {
+    this.closed = true;
+    clearInterval(this.timer);
+    if (!this.link || this.antId === undefined) return;
+    this.link.detach();
+    const { store, queenId, logger } = this.hub.options;
+    await this.queue.catch(() => undefined);
+    await store.antGone(this.antId, queenId, Date.now()).catch((err) => logger.warn({ err }, 'could not mark an ant gone'));
+    logger.info({ ant: this.antId }, 'remote ant disconnected');
+  }
+}

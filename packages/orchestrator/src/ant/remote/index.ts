@@ -1,0 +1,14 @@
+export { type AntPrincipal, type AuthenticateAnt, bearerToken, staticAntTokens } from './auth.js';
+export { type AntExit, RemoteAnt, type RemoteAntOptions } from './client.js';
+export {
+  AntConfigError,
+  type AntSettings,
+  type AntSettingsLayer,
+  antSettingsFromEnv,
+  antSettingsFromFile,
+  resolveAntSettings,
+  splitList,
+  splitPairs,
+} from './config.js';
+export { ANT_LOST, antOwner, RemoteAntHub, type RemoteAntHubOptions } from './hub.js';
+export * from './wire.js';

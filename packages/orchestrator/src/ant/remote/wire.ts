@@ -1,0 +1,137 @@
+import { z } from 'zod';
+
+/**
+ * Remote ant protocol, version 1: JSON text frames over one WebSocket per ant (docs/remote-ants.md
+ * is the reference). No ant-to-queen message names an ant: the connection's authenticated hello is
+ * the only identity, so an ant can only ever speak for itself. Every incoming frame is validated
+ * here, on both ends, before anything acts on it.
+ */
+export const PROTOCOL_VERSIONS = [1] as const;
+export const PROTOCOL_VERSION = 1;
+
+/** The WebSocket path on the queen's own port. */
+export const ANT_SOCKET_PATH = '/api/ants/socket';
+
+/** Close codes (4000-4999 are the application's). */
+export const CLOSE = {
+  /** Hello missing, malformed or with an unspoken version: do not retry with the same settings. */
+  refused: 4001,
+  /** Another connection registered the same ant id. */
+  replaced: 4002,
+  /** No heartbeat within the expiry. */
+  expired: 4003,
+  /** A frame that is not protocol. */
+  protocol: 4004,
+  /** The queen is shutting down: reconnect (to another queen). */
+  goingAway: 1001,
+} as const;
+
+const id = z
+  .string()
+  .min(1)
+  .max(200)
+  .regex(/^[A-Za-z0-9._:@-]+$/, 'letters, digits and . _ : @ - only');
+const word = z.string().min(1).max(200);
+const assignmentId = z.string().min(1).max(1000);
+
+export const AntHelloSchema = z.object({
+  id,
+  methods: z.array(word).max(100),
+  tags: z.array(word).max(100),
+  labels: z.record(word, z.string().max(1000)).default({}),
+  resources: z.record(word, z.string().max(100)).default({}),
+  capacity: z.number().int().min(0).max(10_000),
+  version: z.string().max(100).default('unknown'),
+});
+export type AntHelloDescriptor = z.infer<typeof AntHelloSchema>;
+
+const logLine = z.object({ stream: z.enum(['stdout', 'stderr', 'system']), text: z.string(), at: z.number() });
+export type WireLogLine = z.infer<typeof logLine>;
+
+const attemptResult = z.object({
+  succeeded: z.boolean(),
+  exitCode: z.number().int().optional(),
+  error: z.string().max(100_000).optional(),
+});
+
+export const AntFrameSchema = z.discriminatedUnion('type', [
+  z.object({
+    type: z.literal('hello'),
+    versions: z.array(z.number().int()).min(1).max(20),
+    ant: AntHelloSchema,
+    /** Assignments still running on the ant (a reconnect resumes them). */
+    running: z.array(assignmentId).max(10_000).default([]),
+    draining: z.boolean().default(false),
+  }),
+  z.object({ type: z.literal('ack'), assignmentId }),
+  z.object({
+    type: z.literal('logs'),
+    assignmentId,
+    batch: z.number().int().min(0),
+    lines: z.array(logLine).max(10_000),
+    /** Lines the ant dropped before this batch because its buffer was full. */
+    dropped: z.number().int().min(0).default(0),
+  }),
+  z.object({
+    type: z.literal('result'),
+    assignmentId,
+    result: attemptResult,
+    outputs: z.record(z.string().max(1000), z.string().max(1_000_000)).default({}),
+  }),
+  z.object({ type: z.literal('heartbeat'), running: z.array(assignmentId).max(10_000), at: z.number() }),
+  z.object({ type: z.literal('draining') }),
+]);
+export type AntFrame = z.infer<typeof AntFrameSchema>;
+
+const spec = z.object({
+  method: z.string(),
+  script: z.array(z.string()),
+  environment: z.record(z.string(), z.string()),
+  url: z.string().optional(),
+  headers: z.record(z.string(), z.string()),
+  query: z.record(z.string(), z.string()),
+  body: z.unknown().optional(),
+  timeoutMs: z.number().optional(),
+  container: z.any().optional(),
+  messaging: z.object({ requestQueue: z.string(), replyQueue: z.string().optional() }).optional(),
+});
+
+export const QueenFrameSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('welcome'), version: z.number().int(), queen: z.string(), heartbeatMs: z.number().int().positive() }),
+  z.object({ type: z.literal('refused'), reason: z.string(), versions: z.array(z.number().int()) }),
+  z.object({
+    type: z.literal('assign'),
+    assignment: z.object({
+      id: assignmentId,
+      jobId: z.string(),
+      taskType: z.string(),
+      /** The fencing token: only this attempt number's result can be accepted. */
+      attempt: z.number().int().min(1),
+      spec,
+    }),
+  }),
+  z.object({ type: z.literal('cancel'), assignmentId, reason: z.string() }),
+  z.object({ type: z.literal('logs-ack'), assignmentId, batch: z.number().int().min(0) }),
+  z.object({ type: z.literal('result-ack'), assignmentId, accepted: z.boolean() }),
+  z.object({ type: z.literal('drain'), reason: z.string() }),
+]);
+export type QueenFrame = z.infer<typeof QueenFrameSchema>;
+
+/** Parses one text frame; the error names the field that is wrong. */
+export function parseFrame<T>(schema: z.ZodType<T>, text: string): { ok: true; frame: T } | { ok: false; error: string } {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return { ok: false, error: 'frame is not JSON' };
+  }
+  const parsed = schema.safeParse(json);
+  if (parsed.success) return { ok: true, frame: parsed.data };
+  const issue = parsed.error.issues[0]!;
+  return { ok: false, error: `${issue.path.join('.') || 'frame'}: ${issue.message}` };
+}
+
+/** The newest version both ends speak, or undefined. */
+export function negotiate(offered: readonly number[]): number | undefined {
+  return [...PROTOCOL_VERSIONS].reverse().find((v) => offered.includes(v));
+}

@@ -1,0 +1,97 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import type { RemoteAntOptions } from '@myrmex/orchestrator';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const packageDir = join(here, '..', '..', '..');
+
+/** A child process whose stdout lines are kept, to wait on. */
+export interface Proc {
+  readonly child: ChildProcess;
+  readonly lines: string[];
+  /** Resolves with the first line (seen so far or later) matching `pattern`. */
+  line(pattern: RegExp, timeoutMs?: number): Promise<string>;
+  /** Counts lines matching `pattern` seen so far. */
+  count(pattern: RegExp): number;
+  readonly exited: Promise<number | null>;
+  kill9(): Promise<void>;
+}
+
+function start(script: string, arg: unknown, env: NodeJS.ProcessEnv = {}): Proc {
+  const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', join(here, script), JSON.stringify(arg)], {
+    cwd: packageDir,
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, MYRMEX_LOG_LEVEL: process.env.MYRMEX_TEST_LOG_LEVEL ?? 'silent', ...env },
+  });
+  const lines: string[] = [];
+  const waiters = new Set<() => void>();
+  createInterface({ input: child.stdout! }).on('line', (line) => {
+    lines.push(line);
+    for (const w of [...waiters]) w();
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return {
+    child,
+    lines,
+    exited,
+    count: (pattern) => lines.filter((l) => pattern.test(l)).length,
+    line: (pattern, timeoutMs = 60_000) =>
+      new Promise((resolve, reject) => {
+        const check = () => {
+          const found = lines.find((l) => pattern.test(l));
+          if (found === undefined) return false;
+          clearTimeout(timer);
+          waiters.delete(check);
+          resolve(found);
+          return true;
+        };
+        const timer = setTimeout(() => {
+          waiters.delete(check);
+          reject(new Error(`${script}: no line matching ${pattern} within ${timeoutMs} ms; got ${JSON.stringify(lines)}`));
+        }, timeoutMs);
+        if (!check()) {
+          waiters.add(check);
+          void exited.then((code) => {
+            if (waiters.has(check) && !check()) {
+              waiters.delete(check);
+              clearTimeout(timer);
+              reject(new Error(`${script} exited (${code}) before a line matching ${pattern}; got ${JSON.stringify(lines)}`));
+            }
+          });
+        }
+      }),
+    kill9: async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGKILL');
+      await exited;
+    },
+  };
+}
+
+export interface QueenProc extends Proc {
+  readonly url: string;
+  readonly id: string;
+}
+
+export async function startQueen(options: { db: string; tokens: string; leaseMs: number; port?: number }): Promise<QueenProc> {
+  const proc = start('queen-process.ts', options);
+  const [, url = '', id = ''] = (await proc.line(/^ready /)).split(' ');
+  return { ...proc, url, id };
+}
+
+export function startAnt(options: Partial<RemoteAntOptions> & Pick<RemoteAntOptions, 'servers' | 'token' | 'id'>): Proc {
+  return start('ant-process.ts', { capacity: 2, ...options });
+}
+
+/** Polls `probe` until it returns a value (conditions, not time: the interval only paces the polling). */
+export async function until<T>(probe: () => Promise<T | undefined> | T | undefined, what: string, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}

@@ -1,0 +1,132 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type JobDetail, openStore, Queen } from '@myrmex/orchestrator';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { type Proc, type QueenProc, startAnt, startQueen, until } from './harness.js';
+
+const TOKEN = 'remote-ant-test-token-0123456789';
+let dir: string;
+let db: string;
+let front: Queen;
+const procs: Proc[] = [];
+
+beforeEach(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'myrmex-remote-ant-'));
+  db = join(dir, 'queen.db');
+  // Submits and reads only: no ant of its own.
+  front = await Queen.open({ store: await openStore(db), ant: { capacity: 0 }, pollIntervalMs: 50 });
+  await front.start();
+});
+
+afterEach(async () => {
+  await Promise.all(procs.splice(0).map((p) => p.kill9()));
+  await front.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const queen = async (leaseMs = 1500): Promise<QueenProc> => {
+  const q = await startQueen({ db, tokens: TOKEN, leaseMs });
+  procs.push(q);
+  return q;
+};
+const ant = (options: Parameters<typeof startAnt>[0]): Proc => {
+  const a = startAnt({ stateDir: join(dir, `state-${options.id}`), ...options });
+  procs.push(a);
+  return a;
+};
+const finished = (id: string) =>
+  until(async () => {
+    const job = await front.getJob(id);
+    return job && ['COMPLETED', 'FAILED', 'CANCELLED'].includes(job.state) ? job : undefined;
+  }, `job ${id} to end`);
+
+describe('a remote ant in its own process, over WebSocket, on a queen in its own process (SQLite)', () => {
+  it('registers, runs a DAG with logs and outputs, and shows in the registry', async () => {
+    const q = await queen();
+    const a = ant({ servers: [q.url], token: TOKEN, id: 'ant-a', tags: ['linux'], labels: { zone: 'eu-1' }, resources: { cpu: '8' } });
+    await a.line(/^connected /);
+    await front.applyDefinition(`job_type: remote-dag
+tasks:
+  - task_type: first
+    tags: [linux]
+    script: ['echo hello from $(hostname)', 'echo "::set-output greeting::hi"']
+    on_completed: second
+  - task_type: second
+    script: ['echo second']
+`);
+    const job = await finished((await front.submit({ jobType: 'remote-dag' })).id);
+    expect(job.state).toBe('COMPLETED');
+    expect(job.tasks.every((t) => t.attempts[0]?.antId === 'ant-a')).toBe(true);
+    const logs = await front.logs(job.id);
+    expect(logs.map((l) => l.text)).toContain('second');
+    const ants = await front.ants();
+    expect(ants).toEqual([
+      expect.objectContaining({ id: 'ant-a', remote: true, connected: true, tags: ['linux'], labels: { zone: 'eu-1' }, resources: { cpu: '8' }, queen: q.id }),
+    ]);
+  });
+
+  it('an ant killed with -9 loses its attempt to the reaper ("ant lost"), a second ant runs the retry, and the restarted ant kills the orphan', async () => {
+    const q = await queen(1200);
+    const marker = join(dir, 'orphan-alive');
+    const a = ant({ servers: [q.url], token: TOKEN, id: 'ant-a', capacity: 1 });
+    await a.line(/^connected /);
+    await front.applyDefinition(`job_type: lost
+tasks:
+  - task_type: long
+    retry: 2
+    script: ['if [ "{{.TaskRetry}}" = "0" ]; then (while true; do touch ${marker}; sleep 0.05; done); else echo done; fi']
+`);
+    const { id } = await front.submit({ jobType: 'lost' });
+    await until(() => existsSync(marker), 'the first attempt to start');
+    await a.kill9();
+    const b = ant({ servers: [q.url], token: TOKEN, id: 'ant-b', capacity: 1 });
+    const job = await finished(id);
+    expect(job.state).toBe('COMPLETED');
+    const [first, second] = job.tasks[0]!.attempts;
+    expect(first).toMatchObject({ state: 'FAILED', antId: 'ant-a' });
+    expect(first!.reason).toMatch(/^ant lost/);
+    expect(second).toMatchObject({ state: 'COMPLETED', antId: 'ant-b' });
+    // The orphaned loop still runs on this machine until ant-a starts again and kills it from its own state.
+    rmSync(marker, { force: true });
+    await until(() => existsSync(marker), 'the orphan to be alive');
+    const again = ant({ servers: [q.url], token: TOKEN, id: 'ant-a', capacity: 1 });
+    await again.line(/^connected /);
+    rmSync(marker, { force: true });
+    await until(async () => {
+      rmSync(marker, { force: true });
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      return !existsSync(marker);
+    }, 'the orphan to be gone');
+    void b;
+  });
+
+  it('a queen killed with -9 mid-task: the ant reconnects to another queen and its result is accepted once', async () => {
+    const q1 = await queen(4000);
+    const q2 = await queen(4000);
+    const effects = join(dir, 'effects');
+    const gate = join(dir, 'gate');
+    const a = ant({ servers: [q1.url, q2.url], token: TOKEN, id: 'ant-a' });
+    await a.line(/^connected /);
+    await front.applyDefinition(`job_type: survive
+tasks:
+  - task_type: t
+    retry: 2
+    script: ['echo "{{.JobID}} {{.TaskRetry}}" >> ${effects}', 'while [ ! -e ${gate} ]; do sleep 0.05; done', 'echo finished']
+`);
+    const { id } = await front.submit({ jobType: 'survive' });
+    await until(() => existsSync(effects), 'the task to start');
+    const connectedTo = a.lines.find((l) => l.startsWith('connected '))!.split(' ')[1];
+    const victim = connectedTo === q1.id ? q1 : q2;
+    await victim.kill9();
+    await until(() => a.count(/^connected /) >= 2, 'the ant to reconnect to the other queen');
+    // The task goes on through the outage and finishes after the move.
+    readFileSync(effects, 'utf8');
+    (await import('node:fs')).writeFileSync(gate, '');
+    const job: JobDetail = await finished(id);
+    expect(job.state).toBe('COMPLETED');
+    expect(job.tasks[0]!.attempts).toHaveLength(1);
+    expect(readFileSync(effects, 'utf8').trim().split('\n')).toEqual([`${id} 0`]);
+    expect((await front.logs(id)).map((l) => l.text)).toContain('finished');
+  });
+});
