@@ -1,4 +1,4 @@
 export type { ArtifactCatalog, ArtifactRecord } from './catalog.js';
 export { type ArtifactFile, type ArtifactManifest, cacheKey, collectArtifacts, liveDigests, restoreArtifacts } from './collect.js';
-export { LocalBlobStore } from './local-store.js';
+export { defaultBlobRoot, LocalBlobStore } from './local-store.js';
 export { BlobNotFoundError, type BlobRef, type BlobStore, checkDigest } from './store.js';

@@ -1,7 +1,8 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { BlobNotFoundError, type BlobRef, type BlobStore, checkDigest } from './store.js';
@@ -68,4 +69,10 @@ export class LocalBlobStore implements BlobStore {
     const hex = checkDigest(digest).slice('sha256:'.length);
     return join(this.root, 'sha256', hex.slice(0, 2), hex.slice(2));
   }
+}
+
+/** Where a queen keeps blobs by default: beside its SQLite file, or in the temp dir for `:memory:`. */
+export function defaultBlobRoot(dbPath: string | undefined): string {
+  if (dbPath === ':memory:') return join(tmpdir(), 'myrmex-artifacts');
+  return join(dirname(resolve(dbPath ?? '.myrmex/myrmex.db')), 'artifacts');
 }

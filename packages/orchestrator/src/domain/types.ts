@@ -150,4 +150,13 @@ export interface AttemptResult {
   readonly succeeded: boolean;
   /** Why the attempt failed without a usable exit code (timeout, spawn error, unknown variable). */
   readonly error?: string;
+  /** The files the attempt left (`artifacts`), stored as blobs by the ant; the queen records them. */
+  readonly artifacts?: AttemptArtifacts;
+}
+
+/** The same shape as artifacts' ArtifactManifest, held here so the domain needs no layer above it. */
+export interface AttemptArtifacts {
+  readonly files: readonly { readonly path: string; readonly digest: string; readonly size: number; readonly mode: number }[];
+  readonly missing: readonly string[];
+  readonly expiresAt?: number;
 }

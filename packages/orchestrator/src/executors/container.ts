@@ -1,6 +1,9 @@
+import { dirname, join, normalize, posix } from 'node:path';
 import { createInterface } from 'node:readline';
 import { PassThrough, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import Docker from 'dockerode';
+import tar from 'tar-fs';
 import { parseSetOutput } from '../definition/index.js';
 import type { TaskDefinition } from '../definition/model.js';
 import type { AttemptResult } from '../domain/types.js';
@@ -248,6 +251,11 @@ async function runContainer(
       },
     });
     created.push(main);
+    const workdir = context.workdir === undefined ? undefined : await containerWorkdir(main, container);
+    if (workdir !== undefined && (spec.dependencies ?? []).length > 0) {
+      // The dependencies' files the ant restored go into the container before it starts.
+      await main.putArchive(tar.pack(context.workdir!), { path: workdir });
+    }
     await main.start();
     context.log('system', `container ${name} started from ${container.image}`, new Date());
 
@@ -275,6 +283,7 @@ async function runContainer(
       const result = (await main.wait()) as { StatusCode: number };
       await pumped;
       if (stopped !== undefined) return { succeeded: false, error: stopped };
+      if (workdir !== undefined) await copyOut(main, workdir, context);
       return { exitCode: result.StatusCode, succeeded: result.StatusCode === 0 };
     } finally {
       clearTimeout(timer);
@@ -285,6 +294,25 @@ async function runContainer(
   } finally {
     for (const item of created.reverse()) await item.remove({ force: true, v: true }).catch(() => undefined);
     await network?.remove().catch(() => undefined);
+  }
+}
+
+/** Where relative paths point inside the container: working_dir, else the image's WORKDIR, else `/`. */
+async function containerWorkdir(main: Docker.Container, container: ContainerTaskSpec): Promise<string> {
+  if (container.workingDir !== undefined) return container.workingDir;
+  const info = await main.inspect();
+  return info.Config.WorkingDir || '/';
+}
+
+/** Copies each artifact path out of the stopped container into the attempt's directory on the ant. */
+async function copyOut(main: Docker.Container, workdir: string, context: ExecutionContext): Promise<void> {
+  for (const path of context.spec.artifacts?.paths ?? []) {
+    const clean = normalize(path);
+    // '..' and absolute paths are refused by the collector, which names them; '.' would copy above the directory.
+    if (clean.startsWith('..') || clean.startsWith('/') || clean === '.' || clean === './') continue;
+    const archive = await main.getArchive({ path: posix.join(workdir, clean) }).catch(() => undefined);
+    if (archive === undefined) continue; // not there: the collector reports it missing
+    await pipeline(archive, tar.extract(dirname(join(context.workdir!, clean))));
   }
 }
 

@@ -1,3 +1,4 @@
+import type { ArtifactFile } from '../artifacts/collect.js';
 import type { AttemptResult } from '../domain/types.js';
 import type { ContainerTaskSpec } from './container.js';
 
@@ -15,6 +16,18 @@ export interface TaskSpec {
   readonly container?: ContainerTaskSpec;
   /** MESSAGING: where the request goes and where the worker replies. */
   readonly messaging?: { readonly requestQueue: string; readonly replyQueue?: string };
+  /** Files collected from the working directory after the attempt (`artifacts`). */
+  readonly artifacts?: ArtifactsRequest;
+  /** Files of earlier tasks placed in the working directory before the attempt (`dependencies`). */
+  readonly dependencies?: readonly { readonly taskType: string; readonly files: readonly ArtifactFile[] }[];
+}
+
+export interface ArtifactsRequest {
+  readonly paths: readonly string[];
+  /** Kept this long after collection; absent means until the job's artifacts are deleted. */
+  readonly expiresAfterMs?: number;
+  /** Collected after a success (default), a failure, or always. */
+  readonly when?: 'always' | 'on_success' | 'on_failure';
 }
 
 export type LogStream = 'stdout' | 'stderr' | 'system';
@@ -26,6 +39,11 @@ export interface ExecutionContext {
   readonly spec: TaskSpec;
   /** Aborted when the attempt is cancelled (job cancel, job timeout, queen shutdown); the reason says which. */
   readonly signal: AbortSignal;
+  /**
+   * The attempt's own working directory on the ant, when it has artifacts or dependencies: SHELL
+   * runs in it, a container gets its files copied in and its artifact paths copied back out.
+   */
+  readonly workdir?: string;
   log(stream: LogStream, text: string, at: Date): void;
   output(key: string, value: string): void;
   /** A SHELL attempt reports its process group so a restarted queen can kill what a crash left behind. */

@@ -50,6 +50,7 @@ function runShell(context: ExecutionContext, options: Required<ShellExecutorOpti
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, ...spec.environment },
+      ...(context.workdir === undefined ? {} : { cwd: context.workdir }),
     });
     let stopped: string | undefined;
     let killTimer: NodeJS.Timeout | undefined;

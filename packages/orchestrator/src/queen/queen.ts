@@ -1,17 +1,23 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
+import type { Readable } from 'node:stream';
 import { type Logger, pino } from 'pino';
 import { EmbeddedAnt } from '../ant/embedded-ant.js';
 import { type AntMessage, assignmentId } from '../ant/protocol.js';
 import { AntRegistry } from '../ant/registry.js';
 import { RemoteAntHub } from '../ant/remote/hub.js';
+import type { ArtifactCatalog, ArtifactRecord } from '../artifacts/catalog.js';
+import { defaultBlobRoot, LocalBlobStore } from '../artifacts/local-store.js';
+import type { BlobStore } from '../artifacts/store.js';
 import { parseJobDefinition, retryDelayMs } from '../definition/index.js';
 import type { JobDefinition } from '../definition/model.js';
+import { artifactFields } from '../engine/artifacts.js';
 import { renderTask } from '../engine/render.js';
 import { Supervisor, SupervisorError } from '../engine/supervisor.js';
 import { type ConfiguredExecutors, configuredExecutors, type ExecutorConfig } from '../executors/configured.js';
 import type { Executor } from '../executors/executor.js';
 import { builtInExecutors, type ShellExecutorOptions } from '../executors/index.js';
+import { withWorkspace } from '../executors/workspace.js';
 import { type AntSlot, priorityPolicy, type SchedulingPolicy } from '../scheduler/policy.js';
 import { Scheduler } from '../scheduler/scheduler.js';
 import { SqliteStore } from '../store/sqlite/sqlite-store.js';
@@ -59,6 +65,8 @@ export interface QueenOptions {
   readonly shell?: ShellExecutorOptions;
   /** Containers (DOCKER, KUBERNETES on the same engine) and MESSAGING for the embedded ant. */
   readonly executorConfig?: ExecutorConfig;
+  /** Where artifacts' bytes go (default: a LocalBlobStore beside the SQLite file); the store's catalog indexes them. */
+  readonly blobs?: BlobStore;
   /** How long `stop()` lets running tasks finish before killing them. */
   readonly shutdownGraceMs?: number;
   readonly pollIntervalMs?: number;
@@ -90,6 +98,9 @@ export class Queen implements QueenService {
   private readonly store: JobStore;
   private readonly executors: ReadonlyMap<string, Executor>;
   private readonly configured: ConfiguredExecutors;
+  /** Which attempt left which artifacts; absent when the store keeps none (then artifacts are not collected). */
+  private readonly catalog?: ArtifactCatalog;
+  readonly blobs: BlobStore;
   private readonly registry: AntRegistry;
   private readonly supervisor: Supervisor;
   private readonly scheduler: Scheduler;
@@ -120,7 +131,12 @@ export class Queen implements QueenService {
     this.configured = configuredExecutors(this.antId, options.executorConfig ?? {});
     for (const executor of [...builtInExecutors({ shell: options.shell }), ...this.configured.executors, ...(options.executors ?? [])])
       executors.set(executor.method, executor);
-    this.executors = executors;
+    this.catalog = store.artifacts?.();
+    const blobs = options.blobs ?? new LocalBlobStore(defaultBlobRoot(options.dbPath));
+    this.blobs = blobs;
+    // Every method gets the artifact flow: dependencies in, artifacts out.
+    this.executors =
+      this.catalog === undefined ? executors : new Map([...executors].map(([method, e]) => [method, withWorkspace(e, { blobs })]));
     this.logs$ = new LogHub(store);
     this.registry = new AntRegistry({
       seen: (info) => void this.store.saveAnt(info).catch((err) => this.logger.warn({ err }, 'could not save ant')),
@@ -341,7 +357,10 @@ export class Queen implements QueenService {
         try {
           const [row, tasks] = await Promise.all([this.store.job(claim.jobId), this.store.tasks(claim.jobId)]);
           const taskDefinition = definition.tasks.find((t) => t.taskType === claim.taskType)!;
-          const spec = renderTask(definition, taskDefinition, row!, tasks, claim.runAttempts);
+          const spec = {
+            ...renderTask(definition, taskDefinition, row!, tasks, claim.runAttempts),
+            ...(this.catalog === undefined ? {} : await artifactFields(this.catalog, taskDefinition, tasks, claim.jobId, new Date())),
+          };
           const id = assignmentId(claim.jobId, claim.taskType, claim.attempt);
           this.registry.assign(antId, { id, jobId: claim.jobId, taskType: claim.taskType, attempt: claim.attempt, spec });
         } catch (error) {
@@ -371,6 +390,7 @@ export class Queen implements QueenService {
     if (this.discardResults) return Promise.resolve(false);
     const work = this.logs$
       .flush()
+      .then(() => this.recordArtifacts(jobId, taskType, attempt, message.result))
       .then(() => this.supervisor.attemptFinished(jobId, taskType, attempt, message.result, message.outputs))
       .then((verdict) => {
         // The fencing check: the attempt was cancelled, timed out or taken over meanwhile.
@@ -588,6 +608,40 @@ export class Queen implements QueenService {
   async drainAnt(id: string): Promise<void> {
     this.guard();
     if (!(await this.remoteAnts.drain(id))) throw new QueenError('not_found', `ant ${id} is not registered`, 'id');
+  }
+
+  /** Recorded before the result, so a dependent that the result makes ready always finds the files. */
+  private async recordArtifacts(
+    jobId: string,
+    taskType: string,
+    attempt: number,
+    result: Extract<AntMessage, { type: 'result' }>['result'],
+  ): Promise<void> {
+    if (result.artifacts === undefined || this.catalog === undefined) return;
+    await this.catalog.record(jobId, taskType, attempt, result.artifacts, new Date());
+  }
+
+  /** The job's unexpired artifacts, by task, attempt and path. */
+  async artifacts(jobId: string): Promise<readonly ArtifactRecord[]> {
+    this.guard();
+    await this.mustGet(jobId);
+    return this.catalog === undefined ? [] : this.catalog.list(jobId, new Date());
+  }
+
+  /** One artifact's bytes, if the job has an unexpired artifact with that digest. */
+  async openArtifact(jobId: string, digest: string): Promise<{ readonly record: ArtifactRecord; readonly content: Readable }> {
+    const record = (await this.artifacts(jobId)).find((r) => r.digest === digest);
+    if (record === undefined) throw new QueenError('not_found', `job ${jobId} has no artifact ${digest}`, 'digest');
+    return { record, content: await this.blobs.open(digest) };
+  }
+
+  /** EXPIRE_ARTIFACTS: deletes expired rows, then the blobs no row names; returns both counts. */
+  async expireArtifacts(now = new Date()): Promise<{ readonly rows: number; readonly blobs: number }> {
+    this.guard();
+    if (this.catalog === undefined) return { rows: 0, blobs: 0 };
+    const rows = await this.catalog.expire(now);
+    const blobs = await this.blobs.sweep(await this.catalog.liveDigests());
+    return { rows, blobs };
   }
 
   async health(): Promise<{ readonly ok: boolean; readonly store: string; readonly uptimeMs: number }> {

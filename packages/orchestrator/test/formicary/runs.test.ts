@@ -99,7 +99,7 @@ podman.describe('corpus definitions run end to end (SHELL, DOCKER, KUBERNETES on
     expect(await lines(queen, job, 'check-date')).toEqual(['monday']);
   });
 
-  it('docker-job: DOCKER tasks with after_script; always_run cleanup runs', async () => {
+  it("docker-job: DOCKER tasks with after_script; init's artifacts reach always_run cleanup", async () => {
     const job = await finished(queen, (await queen.submit({ jobType: 'docker-job' })).id, 60_000);
     expect(job.state).toBe('COMPLETED');
     expect(taskStates(job)).toEqual({ init: 'COMPLETED', cleanup: 'COMPLETED' });
@@ -107,6 +107,14 @@ podman.describe('corpus definitions run end to end (SHELL, DOCKER, KUBERNETES on
     expect(system).toContain(`image alpine replaced by ${LOCAL_IMAGE} (this ant's image map)`);
     // after_script's `ls -l` lists the files the script wrote.
     expect((await lines(queen, job, 'init')).join('\n')).toMatch(/env\.txt[\s\S]*ls\.txt/);
+    // init's artifacts are stored, and cleanup (dependencies: [init]) finds them in its working directory.
+    const artifacts = await queen.artifacts(job.id);
+    expect(artifacts.map((a) => [a.taskType, a.path])).toEqual([
+      ['init', 'env.txt'],
+      ['init', 'ls.txt'],
+    ]);
+    expect(artifacts.every((a) => a.size > 0 && /^sha256:[0-9a-f]{64}$/.test(a.digest))).toBe(true);
+    expect((await lines(queen, job, 'cleanup')).join('\n')).toMatch(/env\.txt[\s\S]*ls\.txt/);
   });
 
   it('iterate-job: five tasks a {{range}} generated run in their on_completed chain', async () => {
