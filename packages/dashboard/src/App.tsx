@@ -1,10 +1,13 @@
-import { useEffect, useState } from 'react';
+import { useQueryClient } from '@tanstack/react-query';
+import { useEffect, useState, useSyncExternalStore } from 'react';
+import { needsToken, onAuthChange, setToken, token } from './auth.js';
 import { AntsPage } from './pages/Ants.js';
 import { DefinitionsPage } from './pages/Definitions.js';
 import { JobPage } from './pages/Job.js';
 import { JobsPage } from './pages/Jobs.js';
 import { PostmortemPage } from './pages/Postmortem.js';
 import { QueuePage } from './pages/Queue.js';
+import { SignInPage } from './pages/SignIn.js';
 import { href, useRoute } from './router.js';
 
 const NAV = [
@@ -38,9 +41,13 @@ function useTheme(): [Theme, () => void] {
 export function App() {
   const route = useRoute();
   const [theme, toggle] = useTheme();
+  const client = useQueryClient();
+  const signIn = useSyncExternalStore(onAuthChange, needsToken);
+  const signedIn = useSyncExternalStore(onAuthChange, () => token() !== undefined);
   const [page = 'jobs', id, extra] = route;
   let content: React.ReactNode;
-  if (page === 'jobs' && id && extra === 'postmortem') content = <PostmortemPage id={id} />;
+  if (signIn) content = <SignInPage />;
+  else if (page === 'jobs' && id && extra === 'postmortem') content = <PostmortemPage id={id} />;
   else if (page === 'jobs' && id) content = <JobPage id={id} />;
   else if (page === 'definitions') content = <DefinitionsPage selected={id} />;
   else if (page === 'ants') content = <AntsPage />;
@@ -62,6 +69,18 @@ export function App() {
             </a>
           ))}
         </nav>
+        {signedIn && (
+          <button
+            type="button"
+            className="ghost"
+            onClick={() => {
+              setToken(undefined);
+              void client.resetQueries();
+            }}
+          >
+            Sign out
+          </button>
+        )}
         <button type="button" className="ghost" onClick={toggle} aria-label={`Switch to ${theme === 'dark' ? 'light' : 'dark'} mode`}>
           {theme === 'dark' ? '☀ Light' : '☾ Dark'}
         </button>

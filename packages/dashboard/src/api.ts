@@ -1,3 +1,5 @@
+import { authFetch } from './auth.js';
+
 /** The queen's REST API as the dashboard reads it (same origin: the queen serves both). */
 
 export interface JobSummary {
@@ -110,10 +112,16 @@ export class ApiProblem extends Error {
 }
 
 async function request<T>(path: string, init?: RequestInit): Promise<T> {
-  const response = await fetch(path, init);
+  const response = await authFetch(path, init);
   const text = await response.text();
-  const body = text === '' ? undefined : JSON.parse(text);
-  if (!response.ok) throw new ApiProblem(body ?? { title: response.statusText, status: response.status, detail: response.statusText });
+  // JSON and problem+json are parsed; /metrics is text.
+  const json = /json/.test(response.headers.get('content-type') ?? '');
+  const body = text === '' ? undefined : json ? JSON.parse(text) : text;
+  if (!response.ok) {
+    throw new ApiProblem(
+      json && body ? body : { title: response.statusText, status: response.status, detail: text || response.statusText },
+    );
+  }
   return body as T;
 }
 
@@ -143,7 +151,7 @@ export const api = {
   submit: (jobType: string, params: Record<string, unknown>) => post<JobSummary>('api/jobs/requests', { job_type: jobType, params }),
   ants: () => request<{ items: Ant[] }>('api/ants'),
   postmortem: (id: string) => request<PostmortemDraft>(`api/jobs/requests/${encodeURIComponent(id)}/postmortem`),
-  metrics: async () => (await fetch('metrics')).text(),
+  metrics: () => request<string>('metrics', { headers: { accept: 'text/plain' } }),
 };
 
 export const JOB_STATES = ['PENDING', 'READY', 'EXECUTING', 'PAUSED', 'COMPLETED', 'FAILED', 'CANCELLED'] as const;

@@ -1,5 +1,6 @@
 import { useEffect, useMemo, useRef, useState } from 'react';
 import type { LogLine } from '../api.js';
+import { openEvents } from '../auth.js';
 import { ScrollBox } from './ScrollBox.js';
 
 /** A job's log: the stored lines, then live ones from the follow stream; search highlights, follow keeps the end in view. */
@@ -12,7 +13,7 @@ export function Logs({ id, live }: { id: string; live: boolean }) {
   useEffect(() => {
     setLines([]);
     // One stream gives the stored lines then the live ones, each once (ids are seqs); it ends with the job.
-    const source = new EventSource(`api/jobs/requests/${encodeURIComponent(id)}/logs?follow=true`);
+    const source = openEvents(`api/jobs/requests/${encodeURIComponent(id)}/logs?follow=true`);
     const pending: LogLine[] = [];
     let frame = 0;
     source.addEventListener('log', (event) => {
@@ -25,7 +26,7 @@ export function Logs({ id, live }: { id: string; live: boolean }) {
     });
     source.addEventListener('end', () => source.close());
     source.addEventListener('error', () => {
-      if (source.readyState === EventSource.CLOSED) source.close();
+      if (source.readyState === source.CLOSED) source.close();
     });
     return () => {
       source.close();

@@ -122,6 +122,34 @@ browserGate.describe('the dashboard in Chromium, against a real queen', () => {
     await page.close();
   });
 
+  it('asks for a token when the queen requires one, then sends it on every request and event stream', async () => {
+    const { server } = await start({ auth: true });
+    const token = server.auth?.bootstrapToken as string;
+    expect(token).toMatch(/^myx_/);
+    const dir = server.dbPath.replace(/queen\.db$/, '');
+    const headers = { authorization: `Bearer ${token}` };
+    await apply(server.url, gated(dir), headers);
+    const page = await browser.context.newPage();
+    await page.goto(`${server.url}/`);
+    await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+    await page.getByLabel('API token').fill('myx_not_a_real_token');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByText('The queen refused the saved token').waitFor();
+    await page.getByLabel('API token').fill(token);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Jobs' }).waitFor();
+    // The shared event stream carries the token too: a new job appears and changes state without a reload.
+    const held = await submit(server.url, 'gated', {}, headers);
+    await page.locator(`tr[data-job-id="${held.id}"] .badge`, { hasText: 'EXECUTING' }).waitFor();
+    await page.locator(`tr[data-job-id="${held.id}"] a`).click();
+    await page.locator('.log-box', { hasText: 'waiting for the gate' }).waitFor();
+    await page.getByRole('button', { name: 'Cancel' }).click();
+    await page.locator('.job-head .badge', { hasText: 'CANCELLED' }).waitFor();
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+    await page.close();
+  });
+
   it('cancels a running job from the page, which kills its process', async () => {
     const { server } = await start();
     const dir = server.dbPath.replace(/queen\.db$/, '');

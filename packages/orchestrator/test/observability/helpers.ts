@@ -29,8 +29,12 @@ export function servers() {
   };
 }
 
-export async function apply(url: string, yaml: string): Promise<void> {
-  const response = await fetch(`${url}/api/jobs/definitions`, { method: 'POST', headers: { 'content-type': 'text/yaml' }, body: yaml });
+export async function apply(url: string, yaml: string, headers: Record<string, string> = {}): Promise<void> {
+  const response = await fetch(`${url}/api/jobs/definitions`, {
+    method: 'POST',
+    headers: { 'content-type': 'text/yaml', ...headers },
+    body: yaml,
+  });
   if (!response.ok) throw new Error(`apply failed: ${response.status} ${await response.text()}`);
 }
 
