@@ -216,6 +216,38 @@ describe('the API with authentication', () => {
     expect((await req(api, 'GET', '/api/quota', token)).body).toEqual({ org: 'small', max_jobs: 1, max_queued: 1 });
   });
 
+  it('signs the dashboard in with an HttpOnly, SameSite=Strict cookie and asks cookie requests that change state for the CSRF token', async () => {
+    const api = await open();
+    const admin = api.auth.bootstrapToken as string;
+    problem(await req(api, 'POST', '/api/session', undefined, { token: 'myx_nope' }), 401);
+    const response = await fetch(`${api.url}/api/session`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ token: admin }),
+    });
+    expect(response.status).toBe(200);
+    const cookies = response.headers.getSetCookie();
+    const session = cookies.find((c) => c.startsWith('myx_session=')) as string;
+    expect(session).toMatch(/HttpOnly/);
+    expect(session).toMatch(/SameSite=Strict/);
+    expect(session).not.toMatch(/Secure/);
+    const csrf = ((await response.json()) as { csrf: string }).csrf;
+    const jar = cookies.map((c) => c.split(';')[0]).join('; ');
+    expect((await req(api, 'GET', '/api/jobs/requests', undefined, undefined, { cookie: jar })).status).toBe(200);
+    const forged = await req(api, 'POST', '/api/jobs/definitions', undefined, DEFINITION('from-elsewhere'), { cookie: jar });
+    expect(problem(forged, 403).detail).toMatch(/x-csrf-token/);
+    const wrong = await req(api, 'POST', '/api/jobs/definitions', undefined, DEFINITION('from-elsewhere'), {
+      cookie: jar,
+      'x-csrf-token': 'x',
+    });
+    problem(wrong, 403);
+    const signed = await req(api, 'POST', '/api/jobs/definitions', undefined, DEFINITION('from-dashboard'), {
+      cookie: jar,
+      'x-csrf-token': csrf,
+    });
+    expect(signed.status).toBe(201);
+  });
+
   it("never replays another organisation's answer for the same Idempotency-Key", async () => {
     const api = await open();
     const a = await twoOrgs(api);

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { postgres } from '@myrmex/test-utils';
 import { afterEach, describe, expect, it } from 'vitest';
+import { parseJobDefinition } from '../../src/definition/index.js';
 import {
   ForeignResourceError,
   issueToken,
@@ -13,7 +14,6 @@ import {
   type SqlStore,
   verifyChain,
 } from '../../src/index.js';
-import { parseJobDefinition } from '../../src/definition/index.js';
 
 const gate = await postgres();
 
@@ -57,7 +57,14 @@ function securityContract(name: string, open: () => Promise<Opened>, openSecond:
       const sec = (await fresh()).security();
       await sec.createOrg({ id: 'acme', name: 'Acme' }, new Date());
       const issued = issueToken(Buffer.alloc(32, 7));
-      await sec.saveToken({ id: issued.id, hash: issued.hash, orgId: 'acme', name: 'ci', scopes: ['read', 'submit'], createdAt: new Date(10) });
+      await sec.saveToken({
+        id: issued.id,
+        hash: issued.hash,
+        orgId: 'acme',
+        name: 'ci',
+        scopes: ['read', 'submit'],
+        createdAt: new Date(10),
+      });
       expect(await sec.token(issued.id)).toMatchObject({ id: issued.id, hash: issued.hash, orgId: 'acme', scopes: ['read', 'submit'] });
       expect(JSON.stringify(await sec.tokens('acme'))).not.toContain(issued.hash);
       await sec.touchToken(issued.id, new Date(20));

@@ -4,4 +4,5 @@ export { type AuthOptions, installAuth, type RateLimitOptions } from './plugin.j
 export { currentPrincipal, type Principal } from './principal.js';
 export { createToken, securityRoutes } from './routes.js';
 export { isPublic, requiredScope } from './scopes.js';
+export { CSRF_COOKIE, CSRF_HEADER, SESSION_COOKIE, sessionRoutes } from './session.js';
 export { tenantQueen } from './tenant-queen.js';

@@ -6,6 +6,7 @@ import { ProblemError } from '../problem.js';
 import type { TokenAuthenticator } from './authenticator.js';
 import { currentPrincipal, type Principal } from './principal.js';
 import { isPublic, requiredScope } from './scopes.js';
+import { checkCsrf, readCookies, SESSION_COOKIE } from './session.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -38,6 +39,9 @@ const FAILURES = {
   expired: 'the bearer token has expired',
 } as const;
 
+/** Routes that check their own credentials: the ants' WebSocket takes ant tokens (see serve). */
+const SELF_AUTHENTICATED = new Set(['/api/ants/socket', '/api/session']);
+
 function bearer(request: FastifyRequest): string | undefined {
   return /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '')?.[1];
 }
@@ -56,8 +60,14 @@ export async function installAuth(app: FastifyInstance, options: AuthOptions): P
   app.decorateRequest('principal', undefined);
 
   app.addHook('onRequest', async (request, reply) => {
-    if (request.routeOptions.config?.auth === 'self' || isPublic(request.method, request.url)) return;
-    const token = bearer(request);
+    if (request.routeOptions.config?.auth === 'self' || SELF_AUTHENTICATED.has(request.routeOptions.url ?? '')) return;
+    if (isPublic(request.method, request.url)) return;
+    let token = bearer(request);
+    if (token === undefined) {
+      const cookies = readCookies(request);
+      token = cookies[SESSION_COOKIE];
+      if (token !== undefined) checkCsrf(request, cookies);
+    }
     if (token === undefined) {
       reply.header('www-authenticate', 'Bearer realm="myrmex"');
       throw new ProblemError('unauthenticated', 'send an API token as Authorization: Bearer myx_… (`myrmex token create`)');

@@ -6,6 +6,7 @@ import { ProblemError } from '../problem.js';
 import { problemResponses } from '../schemas.js';
 import type { TokenAuthenticator } from './authenticator.js';
 import type { Principal } from './principal.js';
+import { sessionRoutes } from './session.js';
 
 const Scope = Type.Union(TOKEN_SCOPES.map((scope) => Type.Literal(scope)));
 const Name = Type.String({ minLength: 1, maxLength: 100, pattern: '^[^\\u0000-\\u001f\\u007f]+$' });
@@ -87,13 +88,14 @@ export async function createToken(
   return { plaintext: issued.plaintext, row };
 }
 
-/** Tokens, organisations, quotas and the audit log, under /api. */
+/** Tokens, organisations, quotas, the audit log and dashboard sessions, under /api. */
 export async function securityRoutes(
   app: FastifyInstance,
   security: SecurityStore,
   authenticator: TokenAuthenticator,
   pepper: Buffer,
 ): Promise<void> {
+  await sessionRoutes(app, authenticator);
   app.post(
     '/tokens',
     {
