@@ -13,6 +13,7 @@ import type {
   triggerSchema,
   webhookSchema,
 } from './formicary-keys.js';
+import type { SchedulingSpec } from './scheduling.js';
 
 /**
  * The normalised job definition: what the YAML parser produces and the engine consumes.
@@ -143,6 +144,8 @@ export interface TaskDefinition {
   readonly artifacts?: ArtifactsSpec;
   readonly cache?: CacheSpec;
   readonly resources?: ResourcesSpec;
+  /** resources (as quantities), affinity, estimated_runtime, speculative_backup. */
+  readonly scheduling?: SchedulingSpec;
   readonly reportStdout: boolean;
   /** A template (or "true"): the task is skipped when it renders to true. `except` is read into this too. */
   readonly skipIf?: string;
@@ -174,6 +177,8 @@ export interface JobDefinition {
   readonly cronTrigger?: string;
   readonly triggers: readonly TriggerSpec[];
   readonly resources?: ResourcesSpec;
+  /** The task keys as defaults for every task, plus deadline, queue and tenant. */
+  readonly scheduling?: SchedulingSpec;
   readonly notify?: NotifySpec;
   readonly webhook?: WebhookSpec;
   /** A template (or "true"): the job is skipped when it renders to true. */

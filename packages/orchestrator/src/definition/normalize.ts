@@ -1,5 +1,6 @@
 import { parseDuration } from './duration.js';
 import type { Backoff, JobDefinition, TaskDefinition } from './model.js';
+import { formicaryResources, normalizeScheduling } from './scheduling.js';
 import type { RawJobDefinition, RawTaskDefinition } from './schema.js';
 
 export const DEFAULT_PRIORITY = 50;
@@ -62,7 +63,8 @@ export function normalizeJobDefinition(raw: RawJobDefinition): JobDefinition {
       maxConcurrency: raw.max_concurrency,
       timeoutMs: optionalMs(raw.timeout),
       cronTrigger: raw.cron_trigger,
-      resources: raw.resources,
+      resources: formicaryResources(raw.resources),
+      scheduling: normalizeScheduling(raw),
       notify: raw.notify,
       webhook: raw.webhook,
       skipIf: skipCondition(raw.skip_if),
@@ -134,7 +136,8 @@ function normalizeTask(raw: RawTaskDefinition): TaskDefinition {
       workingDir: raw.working_dir,
       artifacts: raw.artifacts,
       cache: raw.cache,
-      resources: raw.resources,
+      resources: formicaryResources(raw.resources),
+      scheduling: normalizeScheduling(raw),
       skipIf: skipCondition(raw.skip_if, raw.except),
       forkJobType: raw.fork_job_type,
       forkJobVersion: raw.fork_job_version === undefined ? undefined : String(raw.fork_job_version),

@@ -9,7 +9,6 @@ import {
   fanOutSchema,
   notifySchema,
   placementKeys,
-  resourcesSchema,
   serviceSchema,
   subWorkflowSchema,
   templatedDuration,
@@ -17,6 +16,7 @@ import {
   webhookSchema,
 } from './formicary-keys.js';
 import { CONTROL_TARGETS, DEFINITION_METHODS, EXIT_STATES, ROUTE_STATES } from './model.js';
+import { jobSchedulingKeys, resourcesField, taskSchedulingKeys } from './scheduling.js';
 
 /**
  * The definition as written (snake_case, durations as text): the single source of truth for both
@@ -136,7 +136,8 @@ export const taskSchema = z
     ...placementKeys,
     artifacts: artifactsSchema.optional(),
     cache: cacheSchema.optional(),
-    resources: resourcesSchema.optional(),
+    resources: resourcesField.optional(),
+    ...taskSchedulingKeys,
     report_stdout: z
       .boolean()
       .meta({ description: "The task's standard output becomes its result (and its outputs when it is JSON)." })
@@ -219,7 +220,8 @@ export const jobSchema = z
       .meta({ description: 'Submit the job on this cron schedule (5-7 fields, seconds first when 6 or 7).' })
       .optional(),
     triggers: z.array(triggerSchema).meta({ description: 'Events that submit the job.' }).optional(),
-    resources: resourcesSchema.optional(),
+    resources: resourcesField.optional(),
+    ...jobSchedulingKeys,
     notify: notifySchema.optional(),
     webhook: webhookSchema.optional(),
     skip_if: condition('Skip the whole job (as completed) when true or when the template renders to "true".').optional(),

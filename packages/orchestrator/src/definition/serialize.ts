@@ -1,5 +1,6 @@
 import { formatDuration } from './duration.js';
 import type { JobDefinition, TaskDefinition } from './model.js';
+import { schedulingDocument } from './scheduling.js';
 
 /**
  * A normalised definition back in the written form (snake_case keys, durations as text), with
@@ -19,7 +20,8 @@ export function toDefinitionDocument(definition: JobDefinition): Record<string, 
     tags: definition.tags,
     cron_trigger: definition.cronTrigger,
     triggers: definition.triggers,
-    resources: definition.resources,
+    resources: definition.resources ?? definition.scheduling?.resources,
+    ...schedulingDocument(definition.scheduling),
     notify: definition.notify,
     webhook: definition.webhook,
     skip_if: definition.skipIf,
@@ -68,7 +70,8 @@ function taskDocument(task: TaskDefinition): Record<string, unknown> {
     affinity: task.placement.affinity,
     artifacts: task.artifacts,
     cache: task.cache,
-    resources: task.resources,
+    resources: task.resources ?? task.scheduling?.resources,
+    ...schedulingDocument(task.scheduling),
     report_stdout: task.reportStdout || undefined,
     skip_if: task.skipIf,
     fork_job_type: task.forkJobType,
