@@ -185,8 +185,11 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
       extend: async (scope) => {
         await observabilityRoutes(scope, { queen: opened, metrics: observed.metrics });
         await dashboardRoutes(scope);
-        if (authenticateAnt) {
-          await antSocketRoutes(scope, { hub: opened.remoteAnts, authenticateAnt, drain: (id) => opened.drainAnt(id) });
+        // With authentication on, ants present tokens with the `ant` scope from the token store (issue 17).
+        const tokens = auth?.authenticator;
+        const antAuth = authenticateAnt ?? (tokens ? (token: string) => tokens.authenticateAnt(token) : undefined);
+        if (antAuth) {
+          await antSocketRoutes(scope, { hub: opened.remoteAnts, authenticateAnt: antAuth, drain: (id) => opened.drainAnt(id) });
         }
       },
     });

@@ -5,6 +5,7 @@ import { Writable } from 'node:stream';
 import { postgres } from '@myrmex/test-utils';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
 import { type RunningServer, serve } from '../../src/index.js';
 import { req } from './harness.js';
 
@@ -53,6 +54,30 @@ describe('serve with its safe defaults', () => {
     const restarted = await start(join(dir, 'q.db'), again);
     expect(again.lines.join('')).not.toMatch(/myx_/);
     expect((await req(restarted, 'GET', '/api/jobs/requests', token)).status).toBe(200);
+  });
+
+  it('lets ants in on their WebSocket with an ant-scoped token only', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'myrmex-serve-ant-'));
+    dirs.push(dir);
+    const server = await start(join(dir, 'q.db'));
+    const admin = server.auth?.bootstrapToken as string;
+    const ant = await req(server, 'POST', '/api/tokens', admin, { name: 'ant', scopes: ['ant'] });
+    const reader = await req(server, 'POST', '/api/tokens', admin, { name: 'reader', scopes: ['read'] });
+    const connect = (token: string) =>
+      new Promise<number>((resolve, reject) => {
+        const socket = new WebSocket(`${server.url.replace('http', 'ws')}/api/ants/socket`, {
+          headers: { authorization: `Bearer ${token}` },
+        });
+        socket.once('open', () => {
+          socket.close();
+          resolve(101);
+        });
+        socket.once('unexpected-response', (_request, response) => resolve(response.statusCode ?? 0));
+        socket.once('error', reject);
+      });
+    expect(await connect(reader.body.token)).toBe(401);
+    expect(await connect(admin)).toBe(401);
+    expect(await connect(ant.body.token)).toBe(101);
   });
 
   it('refuses to listen beyond loopback without authentication, saying how to turn it on', async () => {

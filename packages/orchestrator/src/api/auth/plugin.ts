@@ -85,6 +85,10 @@ export async function installAuth(app: FastifyInstance, options: AuthOptions): P
     if (!scopeAllows(result.scopes, needed)) {
       throw new ProblemError('forbidden', `this token's scopes (${result.scopes.join(', ')}) do not include '${needed}'`);
     }
+    // Ants are shared by every organisation: draining one is the platform's call.
+    if (route.startsWith('/api/ants/') && request.method !== 'GET' && !result.platformAdmin) {
+      throw new ProblemError('forbidden', 'ants serve every organisation: managing them needs a platform administrator');
+    }
     if (!route.startsWith('/api/') && !result.platformAdmin) {
       throw new ProblemError('forbidden', `${route} spans every organisation: it needs a platform administrator's token`);
     }
