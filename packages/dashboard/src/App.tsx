@@ -1,6 +1,6 @@
 import { useQueryClient } from '@tanstack/react-query';
 import { useEffect, useState, useSyncExternalStore } from 'react';
-import { needsToken, onAuthChange, setToken, token } from './auth.js';
+import { needsSignIn, onAuthChange, signedIn, signOut } from './auth.js';
 import { AntsPage } from './pages/Ants.js';
 import { DefinitionsPage } from './pages/Definitions.js';
 import { JobPage } from './pages/Job.js';
@@ -42,8 +42,8 @@ export function App() {
   const route = useRoute();
   const [theme, toggle] = useTheme();
   const client = useQueryClient();
-  const signIn = useSyncExternalStore(onAuthChange, needsToken);
-  const signedIn = useSyncExternalStore(onAuthChange, () => token() !== undefined);
+  const signIn = useSyncExternalStore(onAuthChange, needsSignIn);
+  const session = useSyncExternalStore(onAuthChange, signedIn);
   const [page = 'jobs', id, extra] = route;
   let content: React.ReactNode;
   if (signIn) content = <SignInPage />;
@@ -69,13 +69,12 @@ export function App() {
             </a>
           ))}
         </nav>
-        {signedIn && (
+        {session && !signIn && (
           <button
             type="button"
             className="ghost"
             onClick={() => {
-              setToken(undefined);
-              void client.resetQueries();
+              void signOut().then(() => client.clear());
             }}
           >
             Sign out

@@ -1,45 +1,65 @@
-import { EventSource } from 'eventsource';
-
 /**
- * The API token the dashboard sends (`Authorization: Bearer`), kept in this browser's localStorage
- * until the user signs out. A queen with authentication off needs none. Event streams go through
- * the same fetch, since the browser's own EventSource cannot send a header.
+ * Signing the dashboard in: the token is exchanged once for the queen's session cookie (HttpOnly,
+ * so page scripts never hold it again), which the browser then sends on every request and event
+ * stream. Requests that change state echo the readable CSRF cookie in X-CSRF-Token. A queen with
+ * authentication off needs none of it.
  */
-const KEY = 'myrmex-token';
+const CSRF_COOKIE = 'myx_csrf';
 const listeners = new Set<() => void>();
 let rejected = false;
 
-export const token = (): string | undefined => localStorage.getItem(KEY) ?? undefined;
+const csrf = (): string | undefined => {
+  const found = document.cookie.split('; ').find((part) => part.startsWith(`${CSRF_COOKIE}=`));
+  return found ? decodeURIComponent(found.slice(CSRF_COOKIE.length + 1)) : undefined;
+};
 
-export function setToken(value: string | undefined): void {
-  if (value) localStorage.setItem(KEY, value);
-  else localStorage.removeItem(KEY);
-  rejected = false;
+const changed = () => {
   for (const listener of listeners) listener();
-}
+};
 
-/** Whether the queen refused the current token (or the lack of one) since it was last set. */
-export const needsToken = (): boolean => rejected;
+/** Whether this browser holds a session (its CSRF cookie is there). */
+export const signedIn = (): boolean => csrf() !== undefined;
 
-/** Calls `listener` when a token is set or refused; returns the unsubscribe. */
+/** Whether the queen refused a request for want of a valid session since the last sign-in. */
+export const needsSignIn = (): boolean => rejected;
+
+/** Calls `listener` when the sign-in state changes; returns the unsubscribe. */
 export function onAuthChange(listener: () => void): () => void {
   listeners.add(listener);
   return () => listeners.delete(listener);
 }
 
-export async function authFetch(input: string | URL, init: RequestInit = {}): Promise<Response> {
+export async function authFetch(input: string, init: RequestInit = {}): Promise<Response> {
   const headers = new Headers(init.headers);
-  const current = token();
-  if (current) headers.set('authorization', `Bearer ${current}`);
+  const method = (init.method ?? 'GET').toUpperCase();
+  const token = csrf();
+  if (token && method !== 'GET' && method !== 'HEAD') headers.set('x-csrf-token', token);
   const response = await fetch(input, { ...init, headers });
   if (response.status === 401 && !rejected) {
     rejected = true;
-    for (const listener of listeners) listener();
+    changed();
   }
   return response;
 }
 
-/** A WHATWG EventSource whose requests carry the token. */
-export function openEvents(url: string): EventSource {
-  return new EventSource(url, { fetch: (input, init) => authFetch(input, init as RequestInit) });
+/** Exchanges `token` for a session; the problem's detail when the queen refuses it. */
+export async function signIn(token: string): Promise<string | undefined> {
+  const response = await fetch('api/session', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ token }),
+  });
+  if (!response.ok) {
+    const problem = (await response.json().catch(() => ({}))) as { detail?: string };
+    return problem.detail ?? response.statusText;
+  }
+  rejected = false;
+  changed();
+  return undefined;
+}
+
+export async function signOut(): Promise<void> {
+  await fetch('api/session', { method: 'DELETE' });
+  rejected = true;
+  changed();
 }

@@ -1,6 +1,5 @@
 import { useQueryClient } from '@tanstack/react-query';
 import { useEffect } from 'react';
-import { openEvents } from './auth.js';
 
 /**
  * Follows a job's event stream (server-sent events) and refreshes its queries on every transition,
@@ -10,7 +9,7 @@ export function useJobEvents(id: string, active: boolean): void {
   const client = useQueryClient();
   useEffect(() => {
     if (!active) return;
-    const source = openEvents(`api/jobs/requests/${encodeURIComponent(id)}/events?follow=true`);
+    const source = new EventSource(`api/jobs/requests/${encodeURIComponent(id)}/events?follow=true`);
     const refresh = () => {
       void client.invalidateQueries({ queryKey: ['job', id] });
       void client.invalidateQueries({ queryKey: ['jobs'] });

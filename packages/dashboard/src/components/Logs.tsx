@@ -1,6 +1,5 @@
 import { useEffect, useMemo, useRef, useState } from 'react';
 import type { LogLine } from '../api.js';
-import { openEvents } from '../auth.js';
 import { ScrollBox } from './ScrollBox.js';
 
 /** A job's log: the stored lines, then live ones from the follow stream; search highlights, follow keeps the end in view. */
@@ -13,7 +12,7 @@ export function Logs({ id, live }: { id: string; live: boolean }) {
   useEffect(() => {
     setLines([]);
     // One stream gives the stored lines then the live ones, each once (ids are seqs); it ends with the job.
-    const source = openEvents(`api/jobs/requests/${encodeURIComponent(id)}/logs?follow=true`);
+    const source = new EventSource(`api/jobs/requests/${encodeURIComponent(id)}/logs?follow=true`);
     const pending: LogLine[] = [];
     let frame = 0;
     source.addEventListener('log', (event) => {
@@ -26,7 +25,7 @@ export function Logs({ id, live }: { id: string; live: boolean }) {
     });
     source.addEventListener('end', () => source.close());
     source.addEventListener('error', () => {
-      if (source.readyState === source.CLOSED) source.close();
+      if (source.readyState === EventSource.CLOSED) source.close();
     });
     return () => {
       source.close();

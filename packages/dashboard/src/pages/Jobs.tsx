@@ -1,7 +1,6 @@
 import { keepPreviousData, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useMemo, useState } from 'react';
 import { api, JOB_STATES } from '../api.js';
-import { openEvents } from '../auth.js';
 import { duration, ErrorNote, StateBadge, when } from '../components/StateBadge.js';
 import { href } from '../router.js';
 
@@ -18,7 +17,7 @@ const RANGE_MS: Record<string, number> = { '1h': 3_600_000, '24h': 86_400_000, '
 function useAllJobEvents(): void {
   const client = useQueryClient();
   useEffect(() => {
-    const source = openEvents('api/jobs/events');
+    const source = new EventSource('api/jobs/events');
     let timer: number | undefined;
     source.addEventListener('transition', () => {
       timer ??= window.setTimeout(() => {

@@ -1,32 +1,40 @@
-import { useQueryClient } from '@tanstack/react-query';
+import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
-import { setToken, token } from '../auth.js';
+import { signIn } from '../auth.js';
+import { ErrorNote } from '../components/StateBadge.js';
 
-/** Shown when the queen refuses the request for want of a valid token. */
+/** Shown when the queen refuses a request for want of a valid session. */
 export function SignInPage() {
   const client = useQueryClient();
   const [value, setValue] = useState('');
-  const had = token() !== undefined;
+  const submit = useMutation({
+    mutationFn: async (token: string) => {
+      const refusal = await signIn(token);
+      if (refusal) throw new Error(refusal);
+      await client.resetQueries();
+    },
+  });
   return (
     <section aria-labelledby="signin-title" className="card narrow">
       <h1 id="signin-title">Sign in</h1>
       <p>
-        {had ? 'The queen refused the saved token (unknown, revoked or expired).' : 'This queen needs an API token.'} The first start of a
-        queen prints a platform administrator's token; <code>myrmex token create</code> makes others. It stays in this browser until you
-        sign out.
+        This queen needs an API token. Its first start printed a platform administrator's token; <code>myrmex token create</code> makes
+        others. The queen keeps the session in a cookie this page cannot read, for 12 hours or until you sign out.
       </p>
       <form
         onSubmit={(e) => {
           e.preventDefault();
-          setToken(value.trim());
-          void client.resetQueries();
+          submit.mutate(value.trim());
         }}
       >
         <label>
           API token
           <input type="password" autoComplete="off" value={value} onChange={(e) => setValue(e.target.value)} placeholder="myx_…" required />
         </label>
-        <button type="submit">Sign in</button>
+        <button type="submit" disabled={submit.isPending}>
+          Sign in
+        </button>
+        <ErrorNote error={submit.error} />
       </form>
     </section>
   );

@@ -122,7 +122,7 @@ browserGate.describe('the dashboard in Chromium, against a real queen', () => {
     await page.close();
   });
 
-  it('asks for a token when the queen requires one, then sends it on every request and event stream', async () => {
+  it('asks for a token when the queen requires one, and its session cookie reaches every request and event stream', async () => {
     const { server } = await start({ auth: true });
     const token = server.auth?.bootstrapToken as string;
     expect(token).toMatch(/^myx_/);
@@ -134,11 +134,13 @@ browserGate.describe('the dashboard in Chromium, against a real queen', () => {
     await page.getByRole('heading', { name: 'Sign in' }).waitFor();
     await page.getByLabel('API token').fill('myx_not_a_real_token');
     await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByText('The queen refused the saved token').waitFor();
+    await page.getByRole('alert').filter({ hasText: 'cannot sign in' }).waitFor();
     await page.getByLabel('API token').fill(token);
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByRole('heading', { name: 'Jobs' }).waitFor();
-    // The shared event stream carries the token too: a new job appears and changes state without a reload.
+    // The token itself is not kept by the page: the HttpOnly session cookie carries it.
+    expect(await page.evaluate(() => (globalThis as unknown as { document: { cookie: string } }).document.cookie)).not.toContain(token);
+    // The shared event stream is signed in too: a new job appears and changes state without a reload.
     const held = await submit(server.url, 'gated', {}, headers);
     await page.locator(`tr[data-job-id="${held.id}"] .badge`, { hasText: 'EXECUTING' }).waitFor();
     await page.locator(`tr[data-job-id="${held.id}"] a`).click();
