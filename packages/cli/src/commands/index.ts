@@ -1,10 +1,13 @@
 import type { RegisterCommands } from '../context.js';
+import { registerAudit } from './audit/index.js';
 import { registerByzantine } from './byzantine/index.js';
 import { registerInfo } from './info.js';
 import { registerOrchestrator } from './orchestrator/index.js';
+import { registerOrg } from './org/index.js';
 import { registerPostmortem } from './postmortem/index.js';
 import { registerSaga } from './saga/index.js';
 import { registerSim } from './sim/index.js';
+import { registerToken } from './token/index.js';
 
 /** Every command family of the myrmex binary; a package's family is added here when it lands. */
 export const commandFamilies: readonly RegisterCommands[] = [
@@ -14,4 +17,7 @@ export const commandFamilies: readonly RegisterCommands[] = [
   registerByzantine,
   registerSim,
   registerSaga,
+  registerToken,
+  registerOrg,
+  registerAudit,
 ];

@@ -1,0 +1,78 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type RunningServer, serve } from '@myrmex/orchestrator';
+import BetterSqlite3 from 'better-sqlite3';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { printable } from '../src/commands/token/http.js';
+import { main } from '../src/index.js';
+import { capture } from './support/capture.js';
+
+let server: RunningServer;
+let dir: string;
+let db: string;
+let admin: string;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'myrmex-cli-sec-'));
+  db = join(dir, 'q.db');
+  server = await serve({ db, port: 0, auth: true, handleSignals: false, logger: pino({ level: 'silent' }) });
+  admin = server.auth?.bootstrapToken as string;
+});
+afterAll(async () => {
+  await server.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function run(args: string[], token = admin) {
+  const { io, out, err } = capture();
+  const code = await main([...args], io, { MYRMEX_SERVER: server.url, MYRMEX_TOKEN: token, MYRMEX_DB: db });
+  return { code, out: out.join('\n'), err: err.join('\n') };
+}
+
+describe('myrmex token, org, quota and audit', () => {
+  it('creates, lists and revokes tokens; the revoked token is refused', async () => {
+    const created = await run(['token', 'create', '--name', 'ci', '--scope', 'read,submit', '--json']);
+    expect(created.code).toBe(0);
+    const token = JSON.parse(created.out) as { id: string; token: string; scopes: string[] };
+    expect(token.scopes).toEqual(['read', 'submit']);
+    expect((await run(['jobs'], token.token)).code).toBe(0);
+    expect((await run(['jobs'], 'myx_not_a_token')).code).toBe(1);
+    const listed = await run(['token', 'list']);
+    expect(listed.out).toContain(token.id);
+    expect(listed.out).not.toContain(token.token);
+    expect((await run(['token', 'revoke', token.id])).out).toBe(`revoked ${token.id}`);
+    const refused = await run(['token', 'list'], token.token);
+    expect(refused.code).toBe(1);
+    expect(refused.err).toMatch(/revoked/);
+    expect((await run(['token', 'create', '--name', 'x', '--scope', 'root'])).code).toBe(2);
+  });
+
+  it('creates an organisation with a quota that `myrmex quota` shows to its admin', async () => {
+    const created = await run(['org', 'create', 'acme', '--name', 'Acme', '--max-jobs', '3', '--json']);
+    expect(created.code).toBe(0);
+    const acme = JSON.parse(created.out) as { token: string };
+    expect((await run(['quota'], acme.token)).out).toBe('acme: unfinished jobs 3, queued jobs unlimited');
+    expect((await run(['org', 'create', 'other', '--name', 'Other'], acme.token)).code).toBe(1);
+  });
+
+  it('verifies the audit chain from the database and reports the first edited row', async () => {
+    const intact = await run(['audit', 'verify']);
+    expect(intact.code, intact.err).toBe(0);
+    expect(intact.out).toMatch(/^audit log intact: \d+ rows, head \d+:[0-9a-f]{64}$/);
+    const head = /head (\d+:[0-9a-f]{64})/.exec(intact.out)?.[1] as string;
+    expect((await run(['audit', 'verify', '--anchor', head])).code).toBe(0);
+    const raw = new BetterSqlite3(db);
+    raw.prepare("UPDATE audit SET outcome = 'ok' WHERE seq = 2").run();
+    raw.prepare("UPDATE audit SET actor = 'someone else' WHERE seq = 2").run();
+    raw.close();
+    const broken = await run(['audit', 'verify']);
+    expect(broken.code).toBe(1);
+    expect(broken.err).toMatch(/broken at row 2: .*edited/);
+  });
+
+  it('strips terminal escape sequences from names it prints', () => {
+    expect(printable('build\u001b[2J\u001b]0;pwned\u0007 done')).toBe('build?[2J?]0;pwned? done');
+  });
+});
