@@ -4,7 +4,7 @@ import { Type } from 'typebox';
 import { isExitTarget, routesOf } from '../../definition/graph.js';
 import type { QueenService } from '../../queen/service.js';
 import { ProblemError } from '../problem.js';
-import { IdParams, JobTypeParams } from '../schemas.js';
+import { IdParams, JobStateSchema, JobTypeParams, problemResponses } from '../schemas.js';
 import type { SseRegistry } from '../sse.js';
 import { jobDetailToWire, timelineEventToWire } from '../wire.js';
 
@@ -13,18 +13,69 @@ const VersionParams = Type.Object(
   { additionalProperties: false },
 );
 
+const GraphSchema = Type.Object({
+  job_type: Type.String(),
+  version: Type.Integer(),
+  nodes: Type.Array(
+    Type.Object({
+      task_type: Type.String(),
+      method: Type.String(),
+      always_run: Type.Boolean(),
+      routes: Type.Array(Type.String(), { description: 'every task this one can lead to' }),
+    }),
+  ),
+  edges: Type.Array(
+    Type.Object({
+      from: Type.String(),
+      to: Type.String(),
+      kind: Type.String({ description: '`needs` (a join), `on_completed`, `on_failed` or `exit_code:<code>` (a route)' }),
+    }),
+  ),
+});
+
+const PostmortemSchema = Type.Object({
+  job_id: Type.String(),
+  state: JobStateSchema,
+  markdown: Type.String({ description: "@myrmex/postmortem's draft, rendered as Markdown" }),
+  findings: Type.Array(
+    Type.Object({
+      rule: Type.String(),
+      severity: Type.String({ enum: ['error', 'warning', 'note'] }),
+      message: Type.String(),
+      hint: Type.String(),
+      line: Type.Integer(),
+      column: Type.Integer(),
+    }),
+  ),
+});
+
 /** How one task leads to another: a join (`needs`), or a route taken on an outcome. */
 export type EdgeKind = 'needs' | 'on_completed' | 'on_failed' | `exit_code:${string}`;
 
 /**
  * Read models for the dashboard: a definition's graph (nodes and typed edges, so a page can lay
  * out the DAG and mark the routes a job took) and a post-mortem draft of an ended job, with the
- * reviewer's findings. Hidden from the OpenAPI document until they are settled.
+ * reviewer's findings, and every transition of every job as one event stream (the job list's live updates).
  */
 export async function insightRoutes(app: FastifyInstance, queen: QueenService, streams: SseRegistry): Promise<void> {
   app.get(
     '/jobs/events',
-    { schema: { hide: true, summary: 'Every job and task transition of every job, live, as server-sent events', tags: ['requests'] } },
+    {
+      schema: {
+        summary: 'Every job and task transition of every job, live, as server-sent events',
+        description:
+          'A `text/event-stream` that never ends by itself: each `transition` event is a TimelineEvent (its id is the seq). ' +
+          'With authentication on, only the caller organisation’s jobs are sent.',
+        tags: ['requests'],
+        produces: ['text/event-stream'],
+        response: {
+          200: {
+            description: '`transition` events, each a TimelineEvent as JSON',
+            content: { 'text/event-stream': { schema: { type: 'string' } } },
+          },
+        },
+      },
+    },
     async (_request, reply) => {
       reply.hijack();
       const stream = streams.open(reply.raw);
@@ -35,7 +86,14 @@ export async function insightRoutes(app: FastifyInstance, queen: QueenService, s
 
   app.get(
     '/jobs/definitions/:type/versions/:version/graph',
-    { schema: { hide: true, params: VersionParams, summary: "A definition version's task graph", tags: ['definitions'] } },
+    {
+      schema: {
+        summary: "A definition version's task graph: tasks and typed edges (joins and routes)",
+        tags: ['definitions'],
+        params: VersionParams,
+        response: { 200: GraphSchema, ...problemResponses(400, 404) },
+      },
+    },
     async (request) => {
       const { type, version } = request.params as { type: string; version: number };
       const found = (await queen.definitionVersions(type)).find((v) => v.version === version);
@@ -67,7 +125,14 @@ export async function insightRoutes(app: FastifyInstance, queen: QueenService, s
 
   app.get(
     '/jobs/requests/:id/postmortem',
-    { schema: { hide: true, params: IdParams, summary: 'A post-mortem draft of a job, with lint findings', tags: ['requests'] } },
+    {
+      schema: {
+        summary: 'A post-mortem draft of a job (@myrmex/postmortem), with its lint findings',
+        tags: ['requests'],
+        params: IdParams,
+        response: { 200: PostmortemSchema, ...problemResponses(400, 404) },
+      },
+    },
     async (request) => {
       const { id } = request.params as { id: string };
       const job = await queen.getJob(id);
