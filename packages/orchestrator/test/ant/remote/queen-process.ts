@@ -15,4 +15,11 @@ const app = await createApi(queen, {
 await app.listen({ host: '127.0.0.1', port });
 const address = app.server.address();
 process.stdout.write(`ready http://127.0.0.1:${typeof address === 'object' && address ? address.port : port} ${queen.id}\n`);
-process.on('SIGTERM', () => void app.close().then(() => queen.stop()).then(() => process.exit(0)));
+process.on(
+  'SIGTERM',
+  () =>
+    void app
+      .close()
+      .then(() => queen.stop())
+      .then(() => process.exit(0)),
+);
