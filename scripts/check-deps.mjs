@@ -33,7 +33,7 @@ export const LAYERS = {
     ['domain'],
     ['executors', 'artifacts'],
     ['store'],
-    ['engine'],
+    ['engine', 'events'],
     ['scheduler'],
     ['ant'],
     ['queen'],

@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import { type AuthenticateAnt, staticAntTokens } from '../ant/remote/auth.js';
 import { createApi, type OpenedAuth, openAuth, type RateLimitOptions } from '../api/index.js';
 import { antSocketRoutes } from '../api/routes/ants-ws.js';
+import { enableLifecycleEvents } from '../events/index.js';
 import { type ExecutorConfig, executorConfigFromEnv } from '../executors/configured.js';
 import { observabilityRoutes } from '../observability/index.js';
 import { Queen } from '../queen/queen.js';
@@ -65,6 +66,11 @@ export interface ServeOptions {
   readonly rateLimit?: RateLimitOptions;
   /** Containers and MESSAGING for the embedded ant; default from the environment (MYRMEX_CONTAINER_SOCKET, MYRMEX_NATS_URL). */
   readonly executorConfig?: ExecutorConfig;
+  /**
+   * Publish every job and task transition to this broker through an outbox: nats://, amqp://, redis:// or mqtt://,
+   * with `?topic=` (default myrmex.events). See src/events.
+   */
+  readonly events?: string;
 }
 
 export interface RunningServer {
@@ -157,6 +163,11 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
   const authenticateAnt = options.authenticateAnt ?? (antTokens ? staticAntTokens(antTokens) : undefined);
   try {
     const observedStore = openObservedStore(storeValue);
+    if (options.events !== undefined) {
+      const where = location.kind === 'sqlite' ? { kind: 'sqlite' as const, path: storeValue } : location;
+      const lifecycle = await enableLifecycleEvents(observedStore.store, where, options.events, logger.child({ component: 'events' }));
+      teardown.push(() => lifecycle.stop());
+    }
     queen = await Queen.open({
       store: observedStore.store,
       ...observedStore.executors,

@@ -19,6 +19,7 @@ interface ServeCommandOptions {
   readonly json?: boolean;
   readonly logFormat?: 'human' | 'json' | 'pretty';
   readonly scheduler?: string;
+  readonly events?: string;
 }
 
 export function registerServeCommand(program: Command, context: CliContext): void {
@@ -37,6 +38,10 @@ export function registerServeCommand(program: Command, context: CliContext): voi
     .option(
       '--scheduler <profile>',
       'a @myrmex/scheduling profile (YAML or JSON) the scheduler runs on (default: priority, then submission order)',
+    )
+    .option(
+      '--events <url>',
+      'publish every job and task transition through an outbox to nats://, amqp://, redis:// or mqtt:// (add ?topic=name; default myrmex.events)',
     )
     .option('--demo', 'apply examples/orchestrator/, submit the demo jobs and log their progress')
     .option('--json', 'log JSON lines instead of human-readable ones (same as --log-format json)')
@@ -60,6 +65,7 @@ export function registerServeCommand(program: Command, context: CliContext): voi
           ...((options.db ?? context.env.MYRMEX_DB) === undefined ? {} : { db: options.db ?? context.env.MYRMEX_DB }),
           demo: options.demo === true,
           ...(policy && { policy }),
+          ...(options.events === undefined ? {} : { events: options.events }),
           json: options.json === true,
           ...(options.logFormat === undefined ? {} : { logFormat: options.logFormat }),
           ...(context.env.MYRMEX_EXAMPLES_DIR ? { examplesDir: context.env.MYRMEX_EXAMPLES_DIR } : {}),

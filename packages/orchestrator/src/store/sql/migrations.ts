@@ -1,3 +1,4 @@
+import { outboxDdl, outboxTables } from '@myrmex/tx/outbox';
 import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from 'kysely';
 import { StoreError } from '../store.js';
 import { ANTS_SCHEMA } from './ants.js';
@@ -221,7 +222,7 @@ function statements(schema: string, dialect: DialectName): string[] {
 }
 
 /** Migration names in order; the newest is the schema version this code writes. */
-export const MIGRATION_NAMES = ['0001-core', '0002-security', '0003-ants', '0004-workflows'] as const;
+export const MIGRATION_NAMES = ['0001-core', '0002-security', '0003-ants', '0004-workflows', '0005-events'] as const;
 
 export function migrations(dialect: DialectName): Record<string, Migration> {
   return {
@@ -243,6 +244,12 @@ export function migrations(dialect: DialectName): Record<string, Migration> {
     '0004-workflows': {
       async up(db: Kysely<unknown>) {
         for (const statement of statements(WORKFLOWS_SCHEMA, dialect)) await sql.raw(statement).execute(db);
+      },
+    },
+    '0005-events': {
+      async up(db: Kysely<unknown>) {
+        // The outbox of the queen's lifecycle events (src/events), as @myrmex/tx lays it out.
+        for (const statement of outboxDdl(dialect, outboxTables('myrmex_events'))) await sql.raw(statement).execute(db);
       },
     },
   };

@@ -99,6 +99,8 @@ async function affected(query: RawBuilder<unknown>, db: Executor): Promise<numbe
  */
 export class SqlStore implements JobStore {
   private readonly listeners = new Set<(change: Change) => void>();
+  /** Called in each transaction that writes timeline rows, with them: lifecycle events go out through an outbox (src/events). */
+  transitionsWriter?: (tx: Executor, transitions: readonly TimelineEvent[]) => Promise<void>;
 
   constructor(
     readonly description: string,
@@ -169,7 +171,9 @@ export class SqlStore implements JobStore {
       sql`INSERT INTO events (job_id, task_type, from_state, to_state, at, reason) VALUES ${values} RETURNING *`,
       tx,
     );
-    return inserted.map(toEvent).sort((a, b) => a.seq - b.seq);
+    const written = inserted.map(toEvent).sort((a, b) => a.seq - b.seq);
+    await this.transitionsWriter?.(tx, written);
+    return written;
   }
 
   async saveDefinition(definition: JobDefinition, source: string, at: Date, org: string = DEFAULT_ORG): Promise<ApplyResult> {
