@@ -1,0 +1,170 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ANT_SOCKET_PATH, antSocketRoutes, createApi, openStore, PROTOCOL_VERSION, Queen, staticAntTokens } from '@myrmex/orchestrator';
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { until } from './harness.js';
+
+const ANY = 'any-ant-token-0123456789abcdef';
+const BOUND = 'bound-ant-token-0123456789abcdef';
+let dir: string;
+let queen: Queen;
+let app: FastifyInstance;
+let url: string;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'myrmex-ant-protocol-'));
+  queen = await Queen.open({ store: await openStore(join(dir, 'q.db')), ant: { capacity: 0 }, pollIntervalMs: 50, attemptLeaseMs: 900 });
+  await queen.start();
+  const authenticateAnt = staticAntTokens(`${ANY},ant-a=${BOUND}`);
+  app = await createApi(queen, {
+    extend: (scope) => antSocketRoutes(scope, { hub: queen.remoteAnts, authenticateAnt, drain: (id) => queen.drainAnt(id) }),
+  });
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const address = app.server.address();
+  url = `ws://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}${ANT_SOCKET_PATH}`;
+});
+
+afterAll(async () => {
+  await app.close();
+  await queen.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+type Frame = { type: string } & Record<string, unknown>;
+
+/** A hand-written ant: raw frames, to drive the protocol where a real ant never goes. */
+class RawAnt {
+  readonly frames: Frame[] = [];
+  readonly closed: Promise<{ code: number; reason: string }>;
+  constructor(readonly ws: WebSocket) {
+    ws.on('message', (data) => this.frames.push(JSON.parse(String(data)) as Frame));
+    this.closed = new Promise((resolve) => ws.once('close', (code, reason) => resolve({ code, reason: String(reason) })));
+  }
+  static open(token: string | undefined): Promise<RawAnt | number> {
+    const ws = new WebSocket(url, token === undefined ? {} : { headers: { authorization: `Bearer ${token}` } });
+    return new Promise((resolve, reject) => {
+      ws.once('open', () => resolve(new RawAnt(ws)));
+      ws.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+      ws.once('error', reject);
+    });
+  }
+  send(frame: Frame): void {
+    this.ws.send(JSON.stringify(frame));
+  }
+  hello(id: string, extra: Record<string, unknown> = {}): void {
+    this.send({
+      type: 'hello',
+      versions: [PROTOCOL_VERSION],
+      ant: { id, methods: ['SHELL'], tags: [], capacity: 1 },
+      running: [],
+      ...extra,
+    });
+  }
+  /** The n-th frame of a type (1-based), waiting for it. */
+  nth(type: string, n = 1): Promise<Frame> {
+    return until(() => this.frames.filter((f) => f.type === type)[n - 1], `frame ${type} #${n}`, 30_000);
+  }
+}
+
+const open = async (token: string) => {
+  const ant = await RawAnt.open(token);
+  if (typeof ant === 'number') throw new Error(`upgrade refused with ${ant}`);
+  return ant;
+};
+
+describe('the queen end of the remote ant protocol', () => {
+  it('refuses the upgrade without a token or with an unknown one (401, before any socket)', async () => {
+    expect(await RawAnt.open(undefined)).toBe(401);
+    expect(await RawAnt.open('not-a-token-at-all-0123456789')).toBe(401);
+  });
+
+  it('refuses a protocol version it does not speak, saying which it does', async () => {
+    const ant = await open(ANY);
+    ant.send({ type: 'hello', versions: [99], ant: { id: 'future', methods: ['SHELL'], tags: [], capacity: 1 } });
+    const refused = await ant.nth('refused');
+    expect(refused.reason).toMatch(/version 99 .*speaks version 1/);
+    expect(refused.versions).toEqual([1]);
+    expect((await ant.closed).code).toBe(4001);
+  });
+
+  it('binds the connection to the token: a token for ant-a cannot register as ant-b', async () => {
+    const ant = await open(BOUND);
+    ant.hello('ant-b');
+    expect((await ant.nth('refused')).reason).toMatch(/token is for ant 'ant-a'/);
+    expect((await ant.closed).code).toBe(4001);
+  });
+
+  it('closes on a frame that is not protocol, naming the field', async () => {
+    const ant = await open(ANY);
+    ant.send({ type: 'hello', versions: [1], ant: { id: 'bad id!', methods: [], tags: [], capacity: 1 } });
+    const closed = await ant.closed;
+    expect(closed.code).toBe(4004);
+    expect(closed.reason).toMatch(/ant\.id/);
+  });
+
+  it('re-sends an unacknowledged assign; stores a re-sent log batch once; accepts a result once; refuses results for others', async () => {
+    const ant = await open(BOUND);
+    ant.hello('ant-a');
+    expect(await ant.nth('welcome')).toMatchObject({ version: 1, queen: queen.id });
+    await queen.applyDefinition(`job_type: raw\ntasks:\n  - task_type: t\n    script: ['true']\n`);
+    const job = await queen.submit({ jobType: 'raw' });
+    const first = await ant.nth('assign');
+    // Not acknowledged: the same assignment comes again, same fencing token.
+    const again = await ant.nth('assign', 2);
+    expect(again.assignment).toEqual(first.assignment);
+    const assignmentId = (first.assignment as { id: string }).id;
+    expect(assignmentId).toBe(`${job.id}/t/1`);
+    ant.send({ type: 'ack', assignmentId });
+    const batch = { type: 'logs', assignmentId, batch: 0, lines: [{ stream: 'stdout', text: 'only once', at: Date.now() }] };
+    ant.send(batch);
+    ant.send(batch);
+    await ant.nth('logs-ack', 2);
+    ant.send({ type: 'result', assignmentId: `${job.id}/t/7`, result: { succeeded: true, exitCode: 0 }, outputs: {} });
+    expect(await ant.nth('result-ack')).toMatchObject({ assignmentId: `${job.id}/t/7`, accepted: false });
+    const result = { type: 'result', assignmentId, result: { succeeded: true, exitCode: 0 }, outputs: { k: 'v' } };
+    ant.send(result);
+    expect(await ant.nth('result-ack', 2)).toMatchObject({ assignmentId, accepted: true });
+    ant.send(result);
+    expect(await ant.nth('result-ack', 3)).toMatchObject({ assignmentId, accepted: false });
+    const detail = await queen.getJob(job.id);
+    expect(detail).toMatchObject({ state: 'COMPLETED' });
+    expect(detail!.tasks[0]!.attempts).toHaveLength(1);
+    expect(detail!.tasks[0]!.outputs).toEqual({ k: 'v' });
+    expect((await queen.logs(job.id)).filter((l) => l.text === 'only once')).toHaveLength(1);
+    ant.ws.close();
+    await ant.closed;
+  });
+
+  it('a drain request reaches the ant through the queen it is connected to; a reconnect without its attempt re-queues it at once', async () => {
+    const ant = await open(ANY);
+    ant.hello('ant-d');
+    await ant.nth('welcome');
+    await app.inject({ method: 'POST', url: '/api/ants/ant-d/drain' }).then((r) => expect(r.statusCode).toBe(202));
+    expect(await ant.nth('drain')).toMatchObject({ reason: 'drain requested' });
+    expect((await app.inject({ method: 'POST', url: '/api/ants/nobody/drain' })).statusCode).toBe(404);
+    ant.ws.close();
+    await ant.closed;
+
+    const worker = await open(ANY);
+    worker.hello('ant-r');
+    await worker.nth('welcome');
+    await queen.applyDefinition(`job_type: requeue\ntasks:\n  - task_type: t\n    retry: 1\n    script: ['true']\n`);
+    const job = await queen.submit({ jobType: 'requeue' });
+    const assign = await worker.nth('assign');
+    worker.send({ type: 'ack', assignmentId: (assign.assignment as { id: string }).id });
+    worker.ws.terminate();
+    await worker.closed;
+    // Back without the attempt (it restarted): the attempt fails as "ant lost" now, and its retry comes to it.
+    const back = await open(ANY);
+    back.hello('ant-r');
+    const retry = await back.nth('assign');
+    expect((retry.assignment as { attempt: number }).attempt).toBe(2);
+    const detail = await queen.getJob(job.id);
+    expect(detail!.tasks[0]!.attempts[0]!.reason).toMatch(/^ant lost: ant-r reconnected without/);
+    back.ws.close();
+    await back.closed;
+  });
+});
