@@ -4,6 +4,7 @@ import fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { QueenService } from '../queen/service.js';
 import { type AuthOptions, installAuth, securityRoutes, tenantQueen } from './auth/index.js';
 import { installErrorHandlers } from './errors.js';
+import { artifactRoutes } from './routes/artifacts.js';
 import { definitionRoutes } from './routes/definitions.js';
 import { insightRoutes } from './routes/insight.js';
 import { requestRoutes } from './routes/requests.js';
@@ -91,6 +92,7 @@ export async function createApi(served: QueenService, options: ApiOptions = {}):
       await requestRoutes(api, queen, options.idempotencyStore);
       await streamRoutes(api, queen, streams);
       await systemRoutes(api, queen, version);
+      await artifactRoutes(api, queen);
       await insightRoutes(api, queen, streams);
       if (options.auth) await securityRoutes(api, options.auth.security, options.auth.authenticator, options.auth.pepper);
       api.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());

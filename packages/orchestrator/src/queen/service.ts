@@ -1,3 +1,5 @@
+import type { Readable } from 'node:stream';
+import type { ArtifactRecord } from '../artifacts/catalog.js';
 import type {
   AntInfo,
   ApplyResult,
@@ -56,4 +58,9 @@ export interface QueenService {
 
   ants(): Promise<readonly AntInfo[]>;
   health(): Promise<{ readonly ok: boolean; readonly store: string; readonly uptimeMs: number }>;
+
+  /** The job's unexpired artifacts; absent on a queen whose store keeps none. */
+  artifacts?(jobId: string): Promise<readonly ArtifactRecord[]>;
+  /** One artifact's bytes by digest; rejects with not_found when the job has no such unexpired artifact. */
+  openArtifact?(jobId: string, digest: string): Promise<{ readonly record: ArtifactRecord; readonly content: Readable }>;
 }

@@ -83,6 +83,8 @@ describe('system API', () => {
         'GET /api/jobs/events',
         'GET /api/jobs/requests',
         'GET /api/jobs/requests/{id}',
+        'GET /api/jobs/requests/{id}/artifacts',
+        'GET /api/jobs/requests/{id}/artifacts/{digest}',
         'GET /api/jobs/requests/{id}/events',
         'GET /api/jobs/requests/{id}/logs',
         'GET /api/jobs/requests/{id}/postmortem',

@@ -159,6 +159,17 @@ export class QueenClient {
     return page.items;
   }
 
+  async artifacts(id: string): Promise<ArtifactWire[]> {
+    return (await this.#json<{ items: ArtifactWire[] }>(`/jobs/requests/${encodeURIComponent(id)}/artifacts`)).items;
+  }
+
+  /** One artifact's bytes as a stream. */
+  async artifact(id: string, digest: string): Promise<ReadableStream<Uint8Array>> {
+    const response = await this.#fetch(`/jobs/requests/${encodeURIComponent(id)}/artifacts/${encodeURIComponent(digest)}`);
+    if (!response.body) throw new UnreachableError(this.server, new Error('the download has no body'));
+    return response.body;
+  }
+
   followLogs(id: string, task: string | undefined): AsyncGenerator<SseEvent> {
     return this.#stream(`/jobs/requests/${encodeURIComponent(id)}/logs${queryString({ task, follow: true })}`);
   }
@@ -182,3 +193,15 @@ export class QueenClient {
 }
 
 export type { JobDetailWire, JobSummaryWire, LogLineWire, TimelineEventWire };
+
+/** One entry of GET /jobs/requests/:id/artifacts. */
+export interface ArtifactWire {
+  readonly task_type: string;
+  readonly attempt: number;
+  readonly path: string;
+  readonly digest: string;
+  readonly size: number;
+  readonly mode: number;
+  readonly created_at: string;
+  readonly expires_at?: string;
+}

@@ -88,5 +88,18 @@ export function tenantQueen(queen: QueenService, security: SecurityStore): Queen
     // Ants are shared platform workers; health is the queen's, not an organisation's.
     ants: () => queen.ants(),
     health: () => queen.health(),
+    // Artifacts are the job's: another organisation's job is not found.
+    ...(queen.artifacts === undefined || queen.openArtifact === undefined
+      ? {}
+      : {
+          artifacts: async (id: string) => {
+            await ownJob(id);
+            return queen.artifacts!(id);
+          },
+          openArtifact: async (id: string, digest: string) => {
+            await ownJob(id);
+            return queen.openArtifact!(id, digest);
+          },
+        }),
   };
 }
