@@ -1,5 +1,5 @@
 import { type DestinationStream, type Logger, pino } from 'pino';
-import pretty from 'pino-pretty';
+import { prettyFactory } from 'pino-pretty';
 
 const LEVELS: Record<number, string> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO', 40: 'WARN', 50: 'ERROR', 60: 'FATAL' };
 
@@ -25,6 +25,16 @@ export function humanDestination(write: (text: string) => void): DestinationStre
   };
 }
 
+/**
+ * pino-pretty's rendering of each JSON line, written where `write` says. Its formatter, not its
+ * stream: the stream wants a real Writable (or a worker thread), where a plain writer is what the
+ * queen and the tests hand over.
+ */
+function prettyDestination(write: (text: string) => void): DestinationStream {
+  const render = prettyFactory({ colorize: false, translateTime: 'SYS:HH:MM:ss.l' });
+  return { write: (line: string) => write(render(line)) };
+}
+
 /** human: one short line per entry; json: pino's JSON lines; pretty: pino-pretty, with every field. */
 export type LogFormat = 'human' | 'json' | 'pretty';
 export const LOG_FORMATS: readonly LogFormat[] = ['human', 'json', 'pretty'];
@@ -42,15 +52,6 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   const write = options.write ?? ((text: string) => void process.stdout.write(text));
   const format = options.format ?? (options.json ? 'json' : 'human');
   const destination: DestinationStream =
-    format === 'json'
-      ? { write }
-      : format === 'pretty'
-        ? pretty({
-            colorize: false,
-            translateTime: 'SYS:HH:MM:ss.l',
-            destination: { write } as unknown as NodeJS.WritableStream,
-            sync: true,
-          })
-        : humanDestination(write);
+    format === 'json' ? { write } : format === 'pretty' ? prettyDestination(write) : humanDestination(write);
   return pino({ level: options.level ?? 'info', base: undefined }, destination);
 }
