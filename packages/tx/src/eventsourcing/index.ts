@@ -1,6 +1,10 @@
 import { withPlaceholders } from '../adapters/placeholders.js';
 import { checkIdentifier } from '../locking/identifiers.js';
 import type { TransactionManager } from '../manager/manager.js';
+import type { Outbox } from '../outbox/outbox.js';
+import type { StreamEventPayload } from './projection.js';
+
+export { type ProjectedEvent, Projection, ProjectionGapError, type StreamEventPayload } from './projection.js';
 
 type AnyManager = TransactionManager<unknown, unknown>;
 
@@ -60,14 +64,22 @@ export class EventStore {
   readonly #events: string;
   readonly #snapshots: string;
   readonly #checkpoints: string;
+  readonly #outbox: Outbox | undefined;
 
-  constructor(tm: TransactionManager<unknown, unknown>, options: { table?: string } = {}) {
+  /**
+   * With `outbox`, each appended event is also written to that outbox in the same transaction (key: the stream), so a
+   * Relay feeds projections (see Projection) and brokers in order per stream, with no polling of the event table.
+   */
+  constructor(tm: TransactionManager<unknown, unknown>, options: { table?: string; outbox?: Outbox } = {}) {
     if (typeof tm?.run !== 'function') throw new TypeError('EventStore(tm): expected a TransactionManager');
     const table = checkIdentifier(options.table ?? 'myrmex_event', 'EventStore options.table');
     this.#tm = tm;
     this.#events = table;
     this.#snapshots = `${table}_snapshot`;
     this.#checkpoints = `${table}_checkpoint`;
+    if (options.outbox !== undefined && options.outbox.manager !== (tm as unknown))
+      throw new TypeError('EventStore options.outbox must use the same TransactionManager, so events and outbox rows commit together');
+    this.#outbox = options.outbox;
   }
 
   #sql(text: string): string {
@@ -107,16 +119,19 @@ export class EventStore {
       );
       if (Number(rows[0]?.v ?? 0) !== expectedVersion) throw new StreamVersionConflictError(stream, expectedVersion);
       let version = expectedVersion;
+      const appended: StreamEventPayload[] = [];
       try {
         for (const event of events) {
           version += 1;
+          const at = Date.now();
           await this.#tm.execute(this.#sql(`INSERT INTO ${this.#events} (stream, version, type, data, at) VALUES (?, ?, ?, ?, ?)`), [
             stream,
             version,
             event.type,
             JSON.stringify(event.data ?? null),
-            Date.now(),
+            at,
           ]);
+          appended.push({ stream, version, type: event.type, data: event.data ?? null, at });
         }
       } catch (error) {
         // The unique (stream, version) key caught a writer that read the same version concurrently.
@@ -125,6 +140,15 @@ export class EventStore {
           throw new StreamVersionConflictError(stream, expectedVersion);
         throw error;
       }
+      await this.#outbox?.publish(
+        appended.map((e) => ({
+          id: `${this.#events}:${e.stream}:${e.version}`,
+          aggregateType: this.#events,
+          aggregateId: e.stream,
+          type: e.type,
+          payload: e,
+        })),
+      );
       return version;
     });
   }
