@@ -237,7 +237,7 @@ export class Queen implements QueenService {
     this.state = 'stopping';
     await this.scheduler.stop();
     // Remote ants keep their work and reconnect to another queen; their attempts are theirs, not this queen's.
-    this.remoteAnts.close();
+    await this.remoteAnts.close();
     if (wasRunning && this.ant) {
       await this.ant.drain(this.options.shutdownGraceMs ?? 10_000, 'queen stopping', () => {
         this.discardResults = true;

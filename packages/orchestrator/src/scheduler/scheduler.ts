@@ -115,17 +115,20 @@ export class Scheduler {
     for (let page = 0; page < this.pagesPerPass; page++) {
       // Admitted jobs leave PENDING, so the jobs before the next page are exactly those passed over.
       const due = await store.duePendingJobs(now, this.admitBatch, passedOver);
-      let admittedHere = 0;
+      // The page's admissions are sent together, so the store commits them as a group; a capped type
+      // gets only as many tries as it has free places (each admission is still counted in the store).
+      const admissions: Promise<boolean>[] = [];
       for (const job of policy.orderJobs(due, now)) {
-        if (!this.running) return false;
+        if (!this.running) break;
         const definition = await this.options.definition(job.jobType, job.version);
         const max = definition.maxConcurrency;
         const count = active.get(job.jobType) ?? 0;
-        if ((max === undefined || count < max) && (await supervisor.admit(job.id, max))) {
-          active.set(job.jobType, count + 1);
-          admittedHere++;
-        } else if (max !== undefined) active.set(job.jobType, Math.max(count, max));
+        if (max !== undefined && count >= max) continue;
+        active.set(job.jobType, count + 1);
+        admissions.push(supervisor.admit(job.id, max));
       }
+      const admittedHere = (await Promise.all(admissions)).filter(Boolean).length;
+      if (!this.running) return false;
       admitted += admittedHere;
       passedOver += due.length - admittedHere;
       if (due.length < this.admitBatch) return false;

@@ -58,9 +58,15 @@ export class RemoteAntHub {
     return requested;
   }
 
-  /** Closes every connection (the queen is stopping): ants reconnect to another queen and keep their work. */
-  close(): void {
-    for (const session of this.sessions) session.close(CLOSE.goingAway, 'queen shutting down');
+  /**
+   * Closes every connection (the queen is stopping): ants reconnect to another queen and keep their
+   * work. Resolves once every session has let go of the store; a peer that does not answer the
+   * close within a second (a dead link) is dropped.
+   */
+  async close(): Promise<void> {
+    const sessions = [...this.sessions];
+    for (const session of sessions) session.close(CLOSE.goingAway, 'queen shutting down');
+    await Promise.all(sessions.map((session) => session.gone(1000)));
   }
 
   replaced(antId: string, by: AntSession): void {
@@ -94,6 +100,7 @@ class AntSession {
   private closed = false;
   private draining = false;
   private hello?: Extract<AntFrame, { type: 'hello' }>;
+  private readonly ending: Promise<void>;
 
   constructor(
     private readonly hub: RemoteAntHub,
@@ -125,15 +132,23 @@ class AntSession {
       this.lastHeard = Date.now();
       this.link?.touch();
     });
-    socket.once('close', () => {
-      clearTimeout(helloTimer);
-      void this.ended();
-    });
+    this.ending = new Promise((resolve) =>
+      socket.once('close', () => {
+        clearTimeout(helloTimer);
+        void this.ended().finally(resolve);
+      }),
+    );
     socket.on('error', (err) => hub.options.logger.debug({ err, ant: this.antId }, 'remote ant socket error'));
   }
 
   private send(frame: Outgoing): void {
     if (!this.closed && this.socket.readyState === this.socket.OPEN) this.socket.send(JSON.stringify(frame));
+  }
+
+  /** Resolves once the connection has ended and the registry row is written; terminates the socket after `ms`. */
+  gone(ms: number): Promise<void> {
+    const timer = setTimeout(() => this.socket.terminate(), ms);
+    return this.ending.finally(() => clearTimeout(timer));
   }
 
   close(code: number, reason: string): void {

@@ -47,6 +47,16 @@ export interface SqlDialect {
   attach(emit: (jobId: string) => void): void;
 }
 
+/** A timeline row to insert. */
+interface NewEvent {
+  readonly jobId: string;
+  readonly taskType?: string;
+  readonly from?: string;
+  readonly to: string;
+  readonly at: Date;
+  readonly reason?: string;
+}
+
 /** Thrown inside a transaction to roll it back when an expectation fails. */
 class ExpectationFailed extends Error {}
 
@@ -159,10 +169,7 @@ export class SqlStore implements JobStore {
     return () => this.listeners.delete(listener);
   }
 
-  private async events(
-    tx: Executor,
-    events: readonly { jobId: string; taskType?: string; from?: string; to: string; at: Date; reason?: string }[],
-  ): Promise<TimelineEvent[]> {
+  private async events(tx: Executor, events: readonly NewEvent[]): Promise<TimelineEvent[]> {
     if (events.length === 0) return [];
     const values = sql.join(
       events.map((e) => sql`(${e.jobId}, ${e.taskType ?? null}, ${e.from ?? null}, ${e.to}, ${e.at.getTime()}, ${e.reason ?? null})`),
@@ -346,7 +353,7 @@ export class SqlStore implements JobStore {
       if (Number(count!.n) >= jobChange.admitWithin) throw new ExpectationFailed();
     }
 
-    const events: { jobId: string; taskType?: string; from?: string; to: string; at: Date; reason?: string }[] = [];
+    const events: NewEvent[] = [];
     const jobEvent = (): void => {
       if (jobChange?.state !== undefined && jobChange.state !== from) {
         events.push({ jobId, from, to: jobChange.state, at, reason: jobChange.reason ?? undefined });
@@ -428,7 +435,7 @@ export class SqlStore implements JobStore {
           )
         ).map((r) => [String(r.id), r]),
       );
-      const claimed: Claimed[] = [];
+      const taken: { claimed: Omit<Claimed, 'events'>; events: NewEvent[] }[] = [];
       const touched = new Set<string>();
       for (const claim of claims) {
         const job = jobs.get(claim.jobId);
@@ -447,7 +454,7 @@ export class SqlStore implements JobStore {
         await sql`INSERT INTO attempts (job_id, task_type, attempt, state, started_at, ant_id, owner, lease_until)
                   VALUES (${claim.jobId}, ${claim.taskType}, ${attempt}, 'EXECUTING', ${at}, ${claim.antId}, ${owner},
                           ${at + (claim.leaseMs ?? 30_000)})`.execute(tx);
-        const pending: { jobId: string; taskType?: string; from?: string; to: string; at: Date; reason?: string }[] = [
+        const pending: NewEvent[] = [
           {
             jobId: claim.jobId,
             taskType: claim.taskType,
@@ -466,15 +473,21 @@ export class SqlStore implements JobStore {
           jobs.set(claim.jobId, { ...job, state: 'EXECUTING' });
         }
         touched.add(claim.jobId);
-        claimed.push({
-          jobId: claim.jobId,
-          taskType: claim.taskType,
-          attempt,
-          runAttempts: Number(task.run_attempts),
-          events: await this.events(tx, pending),
+        taken.push({
+          claimed: { jobId: claim.jobId, taskType: claim.taskType, attempt, runAttempts: Number(task.run_attempts) },
+          events: pending,
         });
       }
-      if (touched.size > 0) await sql`UPDATE jobs SET revision = revision + 1 WHERE id IN (${list([...touched])})`.execute(tx);
+      if (touched.size === 0) return { value: [], jobs: [] };
+      await sql`UPDATE jobs SET revision = revision + 1 WHERE id IN (${list([...touched])})`.execute(tx);
+      // One statement for the timeline rows of every claim; each claim gets its own back, in order.
+      const events = await this.events(tx, taken.flatMap((t) => t.events));
+      let next = 0;
+      const claimed = taken.map((t) => {
+        const own = events.slice(next, next + t.events.length);
+        next += t.events.length;
+        return { ...t.claimed, events: own };
+      });
       return { value: claimed, jobs: [...touched] };
     });
   }

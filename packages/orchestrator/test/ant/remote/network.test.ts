@@ -1,0 +1,97 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { antSocketRoutes, createApi, type JobDetail, openStore, Queen, staticAntTokens } from '@myrmex/orchestrator';
+import type { FastifyInstance } from 'fastify';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { type Proc, startAnt, until } from './harness.js';
+import { TcpProxy } from './tcp-proxy.js';
+
+const TOKEN = 'network-test-token-0123456789abcdef';
+let dir: string;
+let queen: Queen;
+let app: FastifyInstance;
+let proxy: TcpProxy;
+let proxyUrl: string;
+const procs: Proc[] = [];
+
+beforeEach(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'myrmex-ant-network-'));
+  queen = await Queen.open({ store: await openStore(join(dir, 'q.db')), ant: { capacity: 0 }, pollIntervalMs: 50, attemptLeaseMs: 1500 });
+  await queen.start();
+  const authenticateAnt = staticAntTokens(TOKEN);
+  app = await createApi(queen, {
+    extend: (scope) => antSocketRoutes(scope, { hub: queen.remoteAnts, authenticateAnt, drain: (id) => queen.drainAnt(id) }),
+  });
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const address = app.server.address();
+  proxy = new TcpProxy({ host: '127.0.0.1', port: typeof address === 'object' && address ? address.port : 0 });
+  proxyUrl = await proxy.listen();
+});
+
+afterEach(async () => {
+  await Promise.all(procs.splice(0).map((p) => p.kill9()));
+  await proxy.close();
+  await app.close();
+  await queen.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const job = (id: string) => queen.getJob(id) as Promise<JobDetail>;
+const ended = (id: string) => until(async () => ((await job(id)).state === 'COMPLETED' ? job(id) : undefined), `job ${id} to complete`);
+
+async function antThroughProxy(): Promise<Proc> {
+  const ant = await startAnt({ servers: [proxyUrl], token: TOKEN, id: 'ant-n', capacity: 1, stateDir: join(dir, 'state') });
+  procs.push(ant);
+  await ant.line(/^connected /);
+  return ant;
+}
+
+async function gatedJob(effects: string, gate: string): Promise<string> {
+  await queen.applyDefinition(`job_type: gated
+tasks:
+  - task_type: t
+    retry: 2
+    script: ['echo "{{.TaskRetry}}" >> ${effects}', 'while [ ! -e ${gate}-{{.TaskRetry}} ]; do sleep 0.05; done', 'echo "done {{.TaskRetry}}"']
+`);
+  return (await queen.submit({ jobType: 'gated' })).id;
+}
+
+describe('a remote ant behind a link that fails (TCP proxy on loopback)', () => {
+  it('a cut shorter than the lease: the ant reconnects, its task runs on, its result is accepted, nothing runs twice', async () => {
+    const ant = await antThroughProxy();
+    const effects = join(dir, 'effects');
+    const gate = join(dir, 'gate');
+    const id = await gatedJob(effects, gate);
+    await until(() => existsSync(effects), 'the task to start');
+    proxy.cut();
+    await until(() => ant.count(/^connected /) >= 2, 'the ant to reconnect');
+    writeFileSync(`${gate}-0`, '');
+    const detail = await ended(id);
+    expect(detail.tasks[0]!.attempts).toHaveLength(1);
+    expect(readFileSync(effects, 'utf8')).toBe('0\n');
+    expect((await queen.logs(id)).map((l) => l.text)).toContain('done 0');
+  });
+
+  it('a black hole longer than the lease: the attempt is lost ("ant lost") and retried; the stale result it brings back is rejected', async () => {
+    const ant = await antThroughProxy();
+    const effects = join(dir, 'effects');
+    const gate = join(dir, 'gate');
+    const id = await gatedJob(effects, gate);
+    await until(() => existsSync(effects), 'the task to start');
+    proxy.pause();
+    await until(
+      async () => (await job(id)).tasks[0]!.attempts[0]!.state === 'FAILED',
+      'the lease to expire and the reaper to end the attempt',
+    );
+    writeFileSync(`${gate}-0`, '');
+    writeFileSync(`${gate}-1`, '');
+    proxy.resume();
+    const detail = await ended(id);
+    const [lost, retried] = detail.tasks[0]!.attempts;
+    expect(lost!.reason).toMatch(/^ant lost: ant-n/);
+    expect(retried).toMatchObject({ state: 'COMPLETED', attempt: 2 });
+    expect(detail.tasks[0]!.attempts).toHaveLength(2);
+    void ant;
+  });
+});
