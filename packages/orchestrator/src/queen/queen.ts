@@ -16,6 +16,7 @@ import { renderTask } from '../engine/render.js';
 import { Supervisor, SupervisorError } from '../engine/supervisor.js';
 import { type ConfiguredExecutors, configuredExecutors, type ExecutorConfig } from '../executors/configured.js';
 import type { Executor } from '../executors/executor.js';
+import { createExpireArtifactsExecutor } from '../executors/expire-artifacts.js';
 import { builtInExecutors, type ShellExecutorOptions } from '../executors/index.js';
 import { withWorkspace } from '../executors/workspace.js';
 import { type AntSlot, priorityPolicy, type SchedulingPolicy } from '../scheduler/policy.js';
@@ -134,6 +135,9 @@ export class Queen implements QueenService {
     this.catalog = store.artifacts?.();
     const blobs = options.blobs ?? new LocalBlobStore(defaultBlobRoot(options.dbPath));
     this.blobs = blobs;
+    if (this.catalog !== undefined && !executors.has('EXPIRE_ARTIFACTS')) {
+      executors.set('EXPIRE_ARTIFACTS', createExpireArtifactsExecutor((now) => this.expireArtifacts(now)));
+    }
     // Every method gets the artifact flow: dependencies in, artifacts out.
     this.executors =
       this.catalog === undefined ? executors : new Map([...executors].map(([method, e]) => [method, withWorkspace(e, { blobs })]));

@@ -141,3 +141,35 @@ tasks:
     ]);
   });
 });
+
+describe('EXPIRE_ARTIFACTS', () => {
+  it("a job with Formicary's EXPIRE_ARTIFACTS task removes expired artifacts and their blobs", async () => {
+    const queen = await startQueen();
+    await queen.applyDefinition(`
+job_type: leaves-expired
+tasks:
+- task_type: make
+  method: SHELL
+  script: ['echo gone > gone.txt', 'echo kept > kept.txt']
+  artifacts: { paths: [gone.txt], expires_after: 0s }
+  on_completed: keep
+- task_type: keep
+  method: SHELL
+  script: ['echo kept > kept.txt']
+  artifacts: { paths: [kept.txt] }
+`);
+    // Formicary's own housekeeping definition, as written (its cron_trigger is not needed to submit it).
+    await queen.applyDefinition(
+      'job_type: artifacts-expiration\ncron_trigger: 0 * * * *\ntasks:\n- task_type: expire\n  method: EXPIRE_ARTIFACTS\n',
+    );
+    const made = await finished(queen, (await queen.submit({ jobType: 'leaves-expired' })).id);
+    expect(made.state).toBe('COMPLETED');
+    // Expired at once: already hidden from the listing, still in the catalog until the sweep.
+    expect((await queen.artifacts(made.id)).map((a) => a.path)).toEqual(['kept.txt']);
+    const sweep = await finished(queen, (await queen.submit({ jobType: 'artifacts-expiration' })).id);
+    expect(sweep.state).toBe('COMPLETED');
+    expect(await stdout(queen, sweep.id, 'expire')).toEqual(['expired 1 artifact file(s); removed 1 blob(s) no artifact names']);
+    expect(sweep.tasks[0]!.outputs).toEqual({ ExpiredArtifacts: '1' });
+    expect((await queen.artifacts(made.id)).map((a) => a.path)).toEqual(['kept.txt']);
+  });
+});

@@ -167,6 +167,12 @@ podman.describe('corpus definitions run end to end (SHELL, DOCKER, KUBERNETES on
     expect(await lines(queen, versioned, 'step-one')).toEqual(['Running step-one at version 1.0.0']);
   });
 
+  it('artifacts-expiration: the EXPIRE_ARTIFACTS housekeeping task runs', async () => {
+    const job = await finished(queen, (await queen.submit({ jobType: 'artifacts-expiration' })).id);
+    expect(job.state).toBe('COMPLETED');
+    expect(await lines(queen, job, 'expire')).toEqual([expect.stringMatching(/^expired \d+ artifact file\(s\); removed \d+ blob\(s\)/)]);
+  });
+
   describe.skipIf(natsServers === undefined)('MESSAGING', () => {
     it('messaging-job: an external worker process answers over NATS JetStream', async () => {
       const subject = `${prefix}.formicary-message-ant-request`;
