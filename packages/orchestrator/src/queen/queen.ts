@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Readable } from 'node:stream';
 import { type Logger, pino } from 'pino';
@@ -11,6 +10,7 @@ import { defaultBlobRoot, LocalBlobStore } from '../artifacts/local-store.js';
 import type { BlobStore } from '../artifacts/store.js';
 import { parseJobDefinition, retryDelayMs } from '../definition/index.js';
 import type { JobDefinition } from '../definition/model.js';
+import { timeOrderedId } from '../domain/ids.js';
 import { artifactFields } from '../engine/artifacts.js';
 import { renderTask } from '../engine/render.js';
 import { Supervisor, SupervisorError } from '../engine/supervisor.js';
@@ -474,7 +474,7 @@ export class Queen implements QueenService {
       if (!definition) throw new QueenError('not_found', `unknown job type '${valid.jobType}'`, at('jobType'));
       if (definition.disabled) throw new QueenError('conflict', `job type '${valid.jobType}' is disabled`, at('jobType'));
       jobs.push({
-        id: randomUUID(),
+        id: timeOrderedId(),
         jobType: valid.jobType,
         version: definition.version,
         priority: valid.priority ?? definition.definition.priority,

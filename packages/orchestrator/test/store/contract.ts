@@ -360,7 +360,8 @@ export function describeStoreContract(name: string, open: () => Promise<JobStore
       it('saves and lists ants', async () => {
         await store.saveAnt({ id: 'ant-1', methods: ['SHELL'], tags: ['gpu'], capacity: 2, running: 0, lastSeenAt: at(1) });
         await store.saveAnt({ id: 'ant-1', methods: ['SHELL', 'HTTP_GET'], tags: [], capacity: 3, running: 1, lastSeenAt: at(2) });
-        expect(await store.ants()).toEqual([
+        // toMatchObject: the remote-ant columns (issue 12) add fields this contract does not set.
+        expect(await store.ants()).toMatchObject([
           { id: 'ant-1', methods: ['SHELL', 'HTTP_GET'], tags: [], capacity: 3, running: 1, lastSeenAt: at(2) },
         ]);
       });

@@ -1,4 +1,4 @@
-import { type JobStore, PostgresStore } from '@myrmex/orchestrator';
+import { type JobStore, MIGRATION_NAMES, PostgresStore } from '@myrmex/orchestrator';
 import { postgres } from '@myrmex/test-utils';
 import pg from 'pg';
 import { expect, it } from 'vitest';
@@ -61,7 +61,8 @@ gate.describe('PostgresStore', () => {
       await client.connect();
       const { rows } = await client.query('SELECT name FROM myrmex_migration');
       await client.end();
-      expect(rows.map((r) => r.name)).toEqual(['0001-core']);
+      // Each migration once, in order, however many queens raced to run it.
+      expect(rows.map((r) => r.name)).toEqual([...MIGRATION_NAMES]);
     } finally {
       await Promise.all(stores.map((s) => s.close()));
       await db.dispose();
