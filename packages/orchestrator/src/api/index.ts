@@ -94,7 +94,7 @@ export async function createApi(served: QueenService, options: ApiOptions = {}):
       await systemRoutes(api, queen, version);
       await artifactRoutes(api, queen);
       await insightRoutes(api, queen, streams);
-      if (options.auth) await securityRoutes(api, options.auth.security, options.auth.authenticator, options.auth.pepper);
+      if (options.auth) await securityRoutes(api, options.auth.security, options.auth.authenticator, options.auth.pepper, options.auth.keyring);
       api.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
     },
     { prefix: '/api' },

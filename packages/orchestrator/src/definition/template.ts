@@ -17,6 +17,8 @@ export interface TemplateScope {
   /** Outputs of finished tasks, flat: the latest task that set a key wins. */
   readonly outputs: Readonly<Record<string, string>>;
   readonly builtIns: TemplateBuiltIns;
+  /** `{{.Secrets.NAME}}`: the organisation's secrets this task refers to, read at run time (issue 17). */
+  readonly secrets?: Readonly<Record<string, string>>;
 }
 
 /** A template cannot be rendered (an unknown variable, variables that refer to each other); the attempt fails with this reason. */
@@ -55,8 +57,21 @@ export function renderValue(value: unknown, scope: TemplateScope): unknown {
   return renderIn(value, scope, []);
 }
 
+/** Variables and secrets in one pass: a value put in is never scanned again, so a param holding `{{.Secrets.X}}` stays text. */
+const PLACEHOLDER_OR_SECRET = /\{\{\s*\.(?:(Secrets)\.)?([A-Za-z_][A-Za-z0-9_]*)\s*\}\}/g;
+
+function secret(name: string, scope: TemplateScope): string {
+  const value = scope.secrets?.[name];
+  if (value === undefined || !Object.hasOwn(scope.secrets ?? {}, name)) {
+    throw new TemplateError(`Secrets.${name}`, `unknown secret '${name}': it is not defined for this job's organisation`);
+  }
+  return value;
+}
+
 function renderText(text: string, scope: TemplateScope, resolving: readonly string[]): string {
-  const rendered = text.replace(PLACEHOLDER, (_, variable: string) => asText(lookup(variable, scope, resolving)));
+  const rendered = text.replace(PLACEHOLDER_OR_SECRET, (_, isSecret: string | undefined, variable: string) =>
+    isSecret ? secret(variable, scope) : asText(lookup(variable, scope, resolving)),
+  );
   if (rendered.length > MAX_RENDERED_LENGTH) {
     const variable = templateVariables(text)[0] ?? '';
     throw new TemplateError(variable, `template expands to more than ${MAX_RENDERED_LENGTH} characters (at variable '${variable}')`);

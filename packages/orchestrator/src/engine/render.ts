@@ -26,8 +26,10 @@ export function renderTask(
   job: JobRow,
   tasks: readonly TaskRow[],
   runAttempts: number,
+  secrets?: Readonly<Record<string, string>>,
 ): TaskSpec {
   const scope: TemplateScope = {
+    ...(secrets === undefined ? {} : { secrets }),
     params: job.params,
     taskVariables: task.variables,
     jobVariables: definition.jobVariables,

@@ -9,10 +9,11 @@ import type { ArtifactCatalog, ArtifactRecord } from '../artifacts/catalog.js';
 import { defaultBlobRoot, LocalBlobStore } from '../artifacts/local-store.js';
 import type { BlobStore } from '../artifacts/store.js';
 import { parseJobDefinition, retryDelayMs } from '../definition/index.js';
-import type { JobDefinition } from '../definition/model.js';
+import type { JobDefinition, TaskDefinition } from '../definition/model.js';
 import { timeOrderedId } from '../domain/ids.js';
 import { artifactFields } from '../engine/artifacts.js';
 import { renderTask } from '../engine/render.js';
+import { JobMasking, type SecretSource, secretReferences } from '../security/index.js';
 import { Supervisor, SupervisorError } from '../engine/supervisor.js';
 import { type ConfiguredExecutors, configuredExecutors, type ExecutorConfig } from '../executors/configured.js';
 import type { Executor } from '../executors/executor.js';
@@ -64,6 +65,8 @@ export interface QueenOptions {
   readonly executors?: readonly Executor[];
   readonly policy?: SchedulingPolicy;
   readonly shell?: ShellExecutorOptions;
+  /** `{{.Secrets.NAME}}` at run time, and the values logs, outputs and errors are masked with (issue 17). */
+  readonly secrets?: SecretSource;
   /** Containers (DOCKER, KUBERNETES on the same engine) and MESSAGING for the embedded ant. */
   readonly executorConfig?: ExecutorConfig;
   /** Where artifacts' bytes go (default: a LocalBlobStore beside the SQLite file); the store's catalog indexes them. */
@@ -362,7 +365,7 @@ export class Queen implements QueenService {
           const [row, tasks] = await Promise.all([this.store.job(claim.jobId), this.store.tasks(claim.jobId)]);
           const taskDefinition = definition.tasks.find((t) => t.taskType === claim.taskType)!;
           const spec = {
-            ...renderTask(definition, taskDefinition, row!, tasks, claim.runAttempts),
+            ...renderTask(definition, taskDefinition, row!, tasks, claim.runAttempts, await this.taskSecrets(claim, taskDefinition, definition)),
             ...(this.catalog === undefined ? {} : await artifactFields(this.catalog, taskDefinition, tasks, claim.jobId, new Date())),
           };
           const id = assignmentId(claim.jobId, claim.taskType, claim.attempt);
@@ -380,8 +383,52 @@ export class Queen implements QueenService {
     return claimed.length;
   }
 
+  /** The secrets a task refers to, read (and audited) just before it runs; undefined when it uses none. */
+  private async taskSecrets(
+    claim: { jobId: string; taskType: string; attempt: number },
+    task: TaskDefinition,
+    definition: JobDefinition,
+  ): Promise<Readonly<Record<string, string>> | undefined> {
+    const names = secretReferences([task, definition.jobVariables]);
+    if (names.length === 0) return undefined;
+    if (!this.options.secrets) throw new Error(`the task refers to secrets (${names.join(', ')}) but this queen has no keyring (MYRMEX_SECRET_KEYS)`);
+    return this.options.secrets.read(claim.jobId, names, `task:${claim.jobId}/${claim.taskType}/${claim.attempt}`);
+  }
+
+  private jobMasking?: JobMasking;
+  private get masking(): JobMasking | undefined {
+    if (this.options.secrets) this.jobMasking ??= new JobMasking(this.options.secrets);
+    return this.jobMasking;
+  }
+
+  /** Every secret of the job's organisation, in any encoding, becomes *** before a line, output or error is stored or streamed. */
+  private async masked(
+    message: Exclude<AntMessage, { type: 'register' } | { type: 'heartbeat' }>,
+    jobId: string,
+  ): Promise<Exclude<AntMessage, { type: 'register' } | { type: 'heartbeat' }>> {
+    if (!this.masking) return message;
+    const masker = await this.masking.masker(jobId);
+    if (masker.empty) return message;
+    if (message.type === 'progress') return { ...message, logs: message.logs.map((l) => ({ ...l, text: masker.mask(l.text) })) };
+    return { ...message, result: masker.maskValue(message.result), outputs: masker.maskValue(message.outputs) };
+  }
+
   /** Records an ant's progress or result; resolves once stored (to whether a result was accepted), which is when a remote ant's message is acknowledged. */
-  private onAntMessage(message: Exclude<AntMessage, { type: 'register' } | { type: 'heartbeat' }>): Promise<boolean> {
+  private onAntMessage(raw: Exclude<AntMessage, { type: 'register' } | { type: 'heartbeat' }>): Promise<boolean> {
+    const jobIdOf = raw.assignmentId.split('/')[0];
+    if (!this.masking || jobIdOf === undefined) return this.recordAntMessage(raw);
+    // Masked one after another, so lines are still recorded before the result that follows them.
+    const masked = this.maskOrder.then(() => this.masked(raw, jobIdOf));
+    this.maskOrder = masked.then(
+      () => undefined,
+      () => undefined,
+    );
+    return masked.then((message) => this.recordAntMessage(message));
+  }
+
+  private maskOrder: Promise<void> = Promise.resolve();
+
+  private recordAntMessage(message: Exclude<AntMessage, { type: 'register' } | { type: 'heartbeat' }>): Promise<boolean> {
     const [jobId, taskType, attemptText] = message.assignmentId.split('/');
     if (jobId === undefined || taskType === undefined || attemptText === undefined) return Promise.resolve(false);
     const attempt = Number(attemptText);

@@ -2,3 +2,4 @@ export * from './audit-chain.js';
 export * from './masking.js';
 export * from './secrets.js';
 export * from './tokens.js';
+export * from './runtime.js';

@@ -9,6 +9,8 @@ import { antSocketRoutes } from '../api/routes/ants-ws.js';
 import { enableLifecycleEvents } from '../events/index.js';
 import { type ExecutorConfig, executorConfigFromEnv } from '../executors/configured.js';
 import { observabilityRoutes } from '../observability/index.js';
+import { Keyring } from '../security/index.js';
+import { resealSecrets, storeSecretSource } from '../store/secret-source.js';
 import { Queen } from '../queen/queen.js';
 import type { SchedulingPolicy } from '../scheduler/policy.js';
 import { DEFAULT_DB_PATH, parseStoreUrl } from '../store/index.js';
@@ -168,9 +170,19 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
       const lifecycle = await enableLifecycleEvents(observedStore.store, where, options.events, logger.child({ component: 'events' }));
       teardown.push(() => lifecycle.stop());
     }
+    // Secrets sealed under MYRMEX_SECRET_KEYS[_FILE]; a rotation's new first key re-seals the rest in the background.
+    const keyring = Keyring.fromEnvironment();
+    if (keyring) {
+      const security = observedStore.store.security();
+      void resealSecrets(security, keyring).then(
+        (count) => count > 0 && logger.info(`re-sealed ${count} secrets under key ${keyring.primaryId}`),
+        (error: unknown) => logger.warn({ err: error }, 'could not re-seal secrets under the new key'),
+      );
+    }
     queen = await Queen.open({
       store: observedStore.store,
       ...observedStore.executors,
+      ...(keyring && { secrets: storeSecretSource(observedStore.store.security(), keyring) }),
       ant: { capacity: options.capacity ?? 4, ...(options.antTags && { tags: options.antTags }) },
       executorConfig: options.executorConfig ?? executorConfigFromEnv(),
       logger: logger.child({ component: 'queen' }, quiet),
@@ -192,7 +204,7 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
       logger: logger.child({ component: 'api' }, quiet),
       version: readVersion(),
       idempotencyStore: idempotency.store,
-      ...(auth && { auth: { ...auth, ...(options.rateLimit && { rateLimit: options.rateLimit }) } }),
+      ...(auth && { auth: { ...auth, ...(keyring && { keyring }), ...(options.rateLimit && { rateLimit: options.rateLimit }) } }),
       extend: async (scope) => {
         await observabilityRoutes(scope, { queen: opened, metrics: observed.metrics });
         await dashboardRoutes(scope);

@@ -6,3 +6,4 @@ export { DEFAULT_DB_PATH, SqliteStore, type SqliteStoreOptions } from './sqlite/
 export * from './store.js';
 export * from './security.js';
 export { checkOrgQuota, SqlSecurityStore } from './sql/security.js';
+export { resealSecrets, secretContext, storeSecretSource } from './secret-source.js';

@@ -1,6 +1,6 @@
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { scopeAllows } from '../../security/index.js';
+import { type Keyring, scopeAllows } from '../../security/index.js';
 import type { SecurityStore } from '../../store/security.js';
 import { ProblemError } from '../problem.js';
 import type { TokenAuthenticator } from './authenticator.js';
@@ -30,6 +30,8 @@ export interface AuthOptions {
   readonly security: SecurityStore;
   readonly authenticator: TokenAuthenticator;
   readonly rateLimit?: RateLimitOptions;
+  /** Seals the organisations' secrets; without it secrets cannot be stored. */
+  readonly keyring?: Keyring;
 }
 
 const FAILURES = {

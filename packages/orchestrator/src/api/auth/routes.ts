@@ -1,11 +1,12 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
-import { issueToken, TOKEN_SCOPES, type TokenScope } from '../../security/index.js';
+import { issueToken, type Keyring, TOKEN_SCOPES, type TokenScope } from '../../security/index.js';
 import type { SecurityStore, TokenRow } from '../../store/security.js';
 import { ProblemError } from '../problem.js';
 import { problemResponses } from '../schemas.js';
 import type { TokenAuthenticator } from './authenticator.js';
 import type { Principal } from './principal.js';
+import { secretRoutes } from './secrets.js';
 import { sessionRoutes } from './session.js';
 
 const Scope = Type.Union(TOKEN_SCOPES.map((scope) => Type.Literal(scope)));
@@ -94,8 +95,10 @@ export async function securityRoutes(
   security: SecurityStore,
   authenticator: TokenAuthenticator,
   pepper: Buffer,
+  keyring?: Keyring,
 ): Promise<void> {
   await sessionRoutes(app, authenticator);
+  await secretRoutes(app, security, keyring);
   app.post(
     '/tokens',
     {

@@ -1,0 +1,126 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  createApi,
+  Keyring,
+  MASK,
+  openAuth,
+  Queen,
+  resealSecrets,
+  SqliteStore,
+  secretContext,
+  secretForms,
+  storeSecretSource,
+} from '../../src/index.js';
+import { req } from './harness.js';
+
+const SECRET = 'pa55/Word+with spaces&=?';
+
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+async function openWithSecrets(keyring: Keyring) {
+  const dir = mkdtempSync(join(tmpdir(), 'myrmex-secrets-'));
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  const store = SqliteStore.open({ path: join(dir, 'q.db') });
+  await store.opened();
+  const security = store.security();
+  const queen = await Queen.open({ store, secrets: storeSecretSource(security, keyring), ant: { capacity: 2 }, pollIntervalMs: 20 });
+  await queen.start();
+  cleanups.push(() => queen.stop());
+  const auth = await openAuth(security, { env: {} });
+  const app = await createApi(queen, { auth: { ...auth, keyring } });
+  const url = await app.listen({ host: '127.0.0.1', port: 0 });
+  cleanups.push(() => app.close());
+  return { url, admin: auth.bootstrapToken as string, security, store };
+}
+
+async function waitForEnd(api: { url: string }, token: string, id: string) {
+  for (;;) {
+    const job = await req(api, 'GET', `/api/jobs/requests/${id}`, token);
+    if (['COMPLETED', 'FAILED', 'CANCELLED'].includes(job.body.state)) return job.body;
+    const events = await fetch(`${api.url}/api/jobs/requests/${id}/events?follow=true`, { headers: { authorization: `Bearer ${token}` } });
+    await events.text();
+  }
+}
+
+const PRINTS = [
+  'echo "raw {{.Secrets.API_KEY}}"',
+  "printf '%s' '{{.Secrets.API_KEY}}' | base64",
+  "printf 'some prefix-%s-and a suffix' '{{.Secrets.API_KEY}}' | base64 -w0; echo",
+  "printf '%s' '{{.Secrets.API_KEY}}' | od -An -tx1 | tr -d ' \\n'; echo",
+  `node -e 'console.log(encodeURIComponent(process.argv[1]))' '{{.Secrets.API_KEY}}'`,
+  `node -e 'console.log(JSON.stringify({ key: process.argv[1] }))' '{{.Secrets.API_KEY}}'`,
+  'echo "param {{.probe}}"',
+];
+
+describe('secrets in definitions', () => {
+  it('are given to the task at run time and masked in every form a script prints them', async () => {
+    const keyring = new Keyring([['k1', Keyring.generateKey()]]);
+    const api = await openWithSecrets(keyring);
+    expect((await req(api, 'PUT', '/api/secrets/API_KEY', api.admin, { value: SECRET })).status).toBe(204);
+    const listed = await req(api, 'GET', '/api/secrets', api.admin);
+    expect(listed.body.items.map((i: { name: string }) => i.name)).toEqual(['API_KEY']);
+    expect(listed.text).not.toContain(SECRET);
+    const definition = `job_type: leaky\ntasks:\n  - task_type: print\n    method: SHELL\n    script:\n${PRINTS.map((line) => `      - ${JSON.stringify(line)}`).join('\n')}\n`;
+    expect((await req(api, 'POST', '/api/jobs/definitions', api.admin, definition)).status).toBe(201);
+    // A param that looks like a secret reference is data: it is printed as written, never expanded.
+    const job = await req(api, 'POST', '/api/jobs/requests', api.admin, { job_type: 'leaky', params: { probe: '{{.Secrets.API_KEY}}' } });
+    expect(job.status).toBe(201);
+    const ended = await waitForEnd(api, api.admin, job.body.id);
+    const logs = await req(api, 'GET', `/api/jobs/requests/${job.body.id}/logs`, api.admin);
+    const text = logs.body.items.map((l: { text: string }) => l.text).join('\n');
+    expect(ended.state, text).toBe('COMPLETED');
+    for (const form of secretForms(SECRET)) expect(text).not.toContain(form);
+    expect(text).toContain(`raw ${MASK}`);
+    expect(text.split(MASK).length - 1).toBeGreaterThanOrEqual(6);
+    expect(text).toContain('param {{.Secrets.API_KEY}}');
+    const detail = await req(api, 'GET', `/api/jobs/requests/${job.body.id}`, api.admin);
+    expect(detail.text).not.toContain(SECRET);
+    const reads = (await api.security.audit()).filter((r) => r.action === 'secret.read');
+    expect(reads).toMatchObject([{ org: 'default', target: 'secret/API_KEY', outcome: 'ok', actor: `task:${job.body.id}/print/1` }]);
+  });
+
+  it('fail the task, naming the secret, when it is not defined', async () => {
+    const api = await openWithSecrets(new Keyring([['k1', Keyring.generateKey()]]));
+    const definition = 'job_type: missing\ntasks:\n  - task_type: a\n    method: SHELL\n    script: ["echo {{.Secrets.NOPE}}"]\n';
+    await req(api, 'POST', '/api/jobs/definitions', api.admin, definition);
+    const job = await req(api, 'POST', '/api/jobs/requests', api.admin, { job_type: 'missing' });
+    expect((await waitForEnd(api, api.admin, job.body.id)).state).toBe('FAILED');
+    const logs = await req(api, 'GET', `/api/jobs/requests/${job.body.id}/logs`, api.admin);
+    expect(logs.text).toMatch(/secret 'NOPE' is not defined/);
+  });
+
+  it('are re-sealed under a new primary key after a rotation; the old key is then no longer needed', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'myrmex-rotate-'));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    const store = SqliteStore.open({ path: join(dir, 'q.db') });
+    cleanups.push(() => store.close());
+    const security = store.security();
+    const [oldKey, newKey] = [Keyring.generateKey(), Keyring.generateKey()];
+    const old = new Keyring([['old', oldKey]]);
+    for (const name of ['A', 'B']) {
+      await security.putSecret({
+        orgId: 'default',
+        name,
+        sealed: old.encrypt(`value-${name}`, secretContext('default', name)),
+        updatedAt: new Date(),
+      });
+    }
+    const rotated = new Keyring([
+      ['new', newKey],
+      ['old', oldKey],
+    ]);
+    expect(await resealSecrets(security, rotated)).toBe(2);
+    expect(await resealSecrets(security, rotated)).toBe(0);
+    const onlyNew = new Keyring([['new', newKey]]);
+    for (const row of await security.secrets()) {
+      expect(onlyNew.keyIdOf(row.sealed)).toBe('new');
+      expect(onlyNew.decrypt(row.sealed, secretContext(row.orgId, row.name))).toBe(`value-${row.name}`);
+    }
+  });
+});
