@@ -1,4 +1,4 @@
-import { type JobDetailWire, type JobSummaryWire, parseExposition } from '@myrmex/orchestrator';
+import type { JobDetailWire, JobSummaryWire } from '@myrmex/orchestrator';
 
 /** What one frame of `myrmex top` shows, read from the queen's API and its /metrics. */
 export interface Snapshot {
@@ -27,6 +27,8 @@ export async function readSnapshot(server: string, maxRunningJobs = 20): Promise
     json<{ items: JobSummaryWire[] }>(`${server}/api/jobs/requests?state=EXECUTING&limit=${maxRunningJobs}`),
     json<{ items: { id: string; running: number; capacity: number; last_seen_at: string; tags: string[] }[] }>(`${server}/api/ants`),
   ]);
+  // Loaded here, not at the top: importing the orchestrator costs every other `myrmex` command a second of start-up.
+  const { parseExposition } = await import('@myrmex/orchestrator');
   const samples = parseExposition(metricsText);
   const jobs: Record<string, number> = {};
   for (const s of samples) if (s.name === 'myrmex_jobs') jobs[s.labels.state ?? '?'] = s.value;
