@@ -82,6 +82,24 @@ export interface Ant {
   capacity: number;
   running: number;
   last_seen_at: string;
+  labels?: Record<string, string>;
+  resources?: Record<string, string>;
+  version?: string;
+  remote?: boolean;
+  queen?: string;
+  connected?: boolean;
+  draining?: boolean;
+  /** Running attempts, `jobId/taskType/attempt`. */
+  assignments?: string[];
+}
+export interface Artifact {
+  task_type: string;
+  attempt: number;
+  path: string;
+  digest: string;
+  size: number;
+  created_at: string;
+  expires_at?: string;
 }
 export interface Graph {
   nodes: { task_type: string; method: string; always_run: boolean; routes: string[] }[];
@@ -150,6 +168,8 @@ export const api = {
     }),
   submit: (jobType: string, params: Record<string, unknown>) => post<JobSummary>('api/jobs/requests', { job_type: jobType, params }),
   ants: () => request<{ items: Ant[] }>('api/ants'),
+  artifacts: (id: string) => request<{ items: Artifact[] }>(`api/jobs/requests/${encodeURIComponent(id)}/artifacts`),
+  artifactUrl: (id: string, digest: string) => `api/jobs/requests/${encodeURIComponent(id)}/artifacts/${encodeURIComponent(digest)}`,
   postmortem: (id: string) => request<PostmortemDraft>(`api/jobs/requests/${encodeURIComponent(id)}/postmortem`),
   metrics: () => request<string>('metrics', { headers: { accept: 'text/plain' } }),
 };

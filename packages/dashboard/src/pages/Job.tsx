@@ -4,6 +4,7 @@ import { Dag } from '../components/Dag.js';
 import { Gantt } from '../components/Gantt.js';
 import { Logs } from '../components/Logs.js';
 import { duration, ErrorNote, StateBadge, when } from '../components/StateBadge.js';
+import { EmptyRow, Table } from '../components/Table.js';
 import { useJobEvents } from '../live.js';
 import { href } from '../router.js';
 
@@ -14,6 +15,34 @@ function actionsFor(state: string): Action[] {
   if (state === 'FAILED' || state === 'CANCELLED') return ['restart'];
   if (state === 'COMPLETED') return [];
   return state === 'PENDING' ? ['cancel'] : ['pause', 'cancel'];
+}
+
+const size = (bytes: number) =>
+  bytes < 1024 ? `${bytes} B` : bytes < 1024 * 1024 ? `${(bytes / 1024).toFixed(1)} KiB` : `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+
+/** The files the job's tasks left, each a download; refreshed while the job runs. */
+function Artifacts({ id, ended }: { id: string; ended: boolean }) {
+  const artifacts = useQuery({ queryKey: ['artifacts', id, ended], queryFn: () => api.artifacts(id) });
+  if (artifacts.error) return <ErrorNote error={artifacts.error} />;
+  const items = artifacts.data?.items ?? [];
+  return (
+    <Table columns={['Task', 'Attempt', 'Path', 'Size', 'Expires']} caption="Artifacts of this job">
+      {items.map((a) => (
+        <tr key={`${a.task_type}/${a.attempt}/${a.path}`} data-artifact={a.path}>
+          <td>{a.task_type}</td>
+          <td>{a.attempt}</td>
+          <td className="mono">
+            <a href={api.artifactUrl(id, a.digest)} download>
+              {a.path}
+            </a>
+          </td>
+          <td>{size(a.size)}</td>
+          <td>{when(a.expires_at)}</td>
+        </tr>
+      ))}
+      {items.length === 0 && !artifacts.isPending && <EmptyRow columns={5}>No artifacts.</EmptyRow>}
+    </Table>
+  );
 }
 
 export function JobPage({ id }: { id: string }) {
@@ -94,38 +123,28 @@ export function JobPage({ id }: { id: string }) {
       </section>
       <section aria-labelledby="tasks-title">
         <h2 id="tasks-title">Tasks</h2>
-        <div className="table-wrap">
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">Task</th>
-                <th scope="col">State</th>
-                <th scope="col">Exit</th>
-                <th scope="col">Attempts</th>
-                <th scope="col">Outputs</th>
-                <th scope="col">Reason</th>
-              </tr>
-            </thead>
-            <tbody>
-              {data.tasks.map((task) => (
-                <tr key={task.task_type} data-task={task.task_type}>
-                  <th scope="row">{task.task_type}</th>
-                  <td>
-                    <StateBadge state={task.state} />
-                  </td>
-                  <td>{task.exit_code ?? '—'}</td>
-                  <td>{task.attempts.length}</td>
-                  <td className="mono">
-                    {Object.entries(task.outputs)
-                      .map(([k, v]) => `${k}=${v}`)
-                      .join(', ') || '—'}
-                  </td>
-                  <td className="reason">{task.reason ?? ''}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <Table columns={['Task', 'State', 'Exit', 'Attempts', 'Outputs', 'Reason']}>
+          {data.tasks.map((task) => (
+            <tr key={task.task_type} data-task={task.task_type}>
+              <th scope="row">{task.task_type}</th>
+              <td>
+                <StateBadge state={task.state} />
+              </td>
+              <td>{task.exit_code ?? '—'}</td>
+              <td>{task.attempts.length}</td>
+              <td className="mono">
+                {Object.entries(task.outputs)
+                  .map(([k, v]) => `${k}=${v}`)
+                  .join(', ') || '—'}
+              </td>
+              <td className="reason">{task.reason ?? ''}</td>
+            </tr>
+          ))}
+        </Table>
+      </section>
+      <section aria-labelledby="artifacts-title">
+        <h2 id="artifacts-title">Artifacts</h2>
+        <Artifacts id={id} ended={!live} />
       </section>
       <section aria-labelledby="logs-title">
         <h2 id="logs-title">Logs</h2>

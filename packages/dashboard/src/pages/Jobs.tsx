@@ -2,9 +2,11 @@ import { keepPreviousData, useQuery, useQueryClient } from '@tanstack/react-quer
 import { useEffect, useMemo, useState } from 'react';
 import { api, JOB_STATES } from '../api.js';
 import { duration, ErrorNote, StateBadge, when } from '../components/StateBadge.js';
+import { EmptyRow, Table } from '../components/Table.js';
 import { href } from '../router.js';
 
 const PAGE = 25;
+const COLUMNS = ['Job', 'Type', 'State', 'Priority', 'Submitted', 'Took', 'Reason'];
 const RANGES = [
   ['', 'Any time'],
   ['1h', 'Last hour'],
@@ -99,48 +101,26 @@ export function JobsPage() {
         </label>
       </form>
       <ErrorNote error={jobs.error} />
-      <div className="table-wrap">
-        <table className="jobs">
-          <caption className="sr-only">Job requests, newest first</caption>
-          <thead>
-            <tr>
-              <th scope="col">Job</th>
-              <th scope="col">Type</th>
-              <th scope="col">State</th>
-              <th scope="col">Priority</th>
-              <th scope="col">Submitted</th>
-              <th scope="col">Took</th>
-              <th scope="col">Reason</th>
-            </tr>
-          </thead>
-          <tbody>
-            {shown.map((job) => (
-              <tr key={job.id} data-job-id={job.id}>
-                <td>
-                  <a href={href('jobs', job.id)} className="mono">
-                    {job.id.slice(0, 8)}
-                  </a>
-                </td>
-                <td>{job.job_type}</td>
-                <td>
-                  <StateBadge state={job.state} />
-                </td>
-                <td>{job.priority}</td>
-                <td>{when(job.submitted_at)}</td>
-                <td>{duration(job.started_at, job.ended_at)}</td>
-                <td className="reason">{job.reason ?? ''}</td>
-              </tr>
-            ))}
-            {shown.length === 0 && !jobs.isPending && (
-              <tr>
-                <td colSpan={7} className="empty">
-                  No job matches these filters.
-                </td>
-              </tr>
-            )}
-          </tbody>
-        </table>
-      </div>
+      <Table className="jobs" caption="Job requests, newest first" columns={COLUMNS}>
+        {shown.map((job) => (
+          <tr key={job.id} data-job-id={job.id}>
+            <td>
+              <a href={href('jobs', job.id)} className="mono">
+                {job.id.slice(0, 8)}
+              </a>
+            </td>
+            <td>{job.job_type}</td>
+            <td>
+              <StateBadge state={job.state} />
+            </td>
+            <td>{job.priority}</td>
+            <td>{when(job.submitted_at)}</td>
+            <td>{duration(job.started_at, job.ended_at)}</td>
+            <td className="reason">{job.reason ?? ''}</td>
+          </tr>
+        ))}
+        {shown.length === 0 && !jobs.isPending && <EmptyRow columns={COLUMNS.length}>No job matches these filters.</EmptyRow>}
+      </Table>
       <nav className="pager" aria-label="Pages">
         <button type="button" disabled={offset === 0} onClick={() => setOffset(Math.max(0, offset - PAGE))}>
           ← Newer

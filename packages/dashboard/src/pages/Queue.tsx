@@ -3,6 +3,7 @@ import { useEffect, useState } from 'react';
 import { api } from '../api.js';
 import { Chart } from '../components/Chart.js';
 import { ErrorNote } from '../components/StateBadge.js';
+import { EmptyRow, Table } from '../components/Table.js';
 import { parseMetrics, type Sample, sum } from '../metrics.js';
 
 const WINDOW = 150;
@@ -56,35 +57,17 @@ export function QueuePage() {
         data={[history.map((p) => p.t), rate('done'), rate('failed'), history.map((p) => p.waiting)]}
       />
       <h2>Waiting work by priority and tag</h2>
-      <div className="table-wrap">
-        <table>
-          <thead>
-            <tr>
-              <th scope="col">Kind</th>
-              <th scope="col">Priority</th>
-              <th scope="col">Tag</th>
-              <th scope="col">Waiting</th>
-            </tr>
-          </thead>
-          <tbody>
-            {depth.map((s) => (
-              <tr key={`${s.labels.kind}${s.labels.priority}${s.labels.tag}`}>
-                <td>{s.labels.kind}</td>
-                <td>{s.labels.priority}</td>
-                <td>{s.labels.tag || <span className="muted">untagged</span>}</td>
-                <td>{s.value}</td>
-              </tr>
-            ))}
-            {depth.length === 0 && (
-              <tr>
-                <td colSpan={4} className="empty">
-                  Nothing is waiting.
-                </td>
-              </tr>
-            )}
-          </tbody>
-        </table>
-      </div>
+      <Table columns={['Kind', 'Priority', 'Tag', 'Waiting']}>
+        {depth.map((s) => (
+          <tr key={`${s.labels.kind}${s.labels.priority}${s.labels.tag}`}>
+            <td>{s.labels.kind}</td>
+            <td>{s.labels.priority}</td>
+            <td>{s.labels.tag || <span className="muted">untagged</span>}</td>
+            <td>{s.value}</td>
+          </tr>
+        ))}
+        {depth.length === 0 && <EmptyRow columns={4}>Nothing is waiting.</EmptyRow>}
+      </Table>
     </section>
   );
 }

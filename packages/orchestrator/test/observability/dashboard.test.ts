@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
+import { createLogger, RemoteAnt } from '../../src/index.js';
 import { browserGate, launch } from './browser.js';
 import { apply, servers, submit, waitForEnd } from './helpers.js';
 
@@ -29,7 +30,8 @@ tasks:
     script: [echo right]
   - task_type: join
     needs: [left, right]
-    script: ["echo ::set-output name=Result::joined"]
+    script: ["echo ::set-output name=Result::joined", "printf 'the result' > result.txt"]
+    artifacts: { paths: [result.txt] }
 `;
 
 const gated = (dir: string) => `job_type: gated
@@ -118,6 +120,11 @@ browserGate.describe('the dashboard in Chromium, against a real queen', () => {
     await page.getByRole('row', { name: /join/ }).getByText('Result=joined').waitFor();
     await page.locator('.gantt-bar').nth(3).waitFor();
     await page.locator('.log-box', { hasText: 'fetched' }).waitFor();
+    // The artifact the join task left, downloadable from the page.
+    const artifact = page.locator('tr[data-artifact="result.txt"] a');
+    await artifact.waitFor();
+    const download = await fetch(`${server.url}/${await artifact.getAttribute('href')}`);
+    expect(await download.text()).toBe('the result');
     await shot(page, 'job');
     await page.close();
   });
@@ -150,6 +157,50 @@ browserGate.describe('the dashboard in Chromium, against a real queen', () => {
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.getByRole('heading', { name: 'Sign in' }).waitFor();
     await page.close();
+  });
+
+  it('shows every ant, a remote one with its labels and resources, and the tasks each runs', async () => {
+    const { server } = await start({ antTokens: 'ant-secret-for-the-dashboard' });
+    const dir = server.dbPath.replace(/queen\.db$/, '');
+    const remote = new RemoteAnt({
+      servers: [server.url],
+      token: 'ant-secret-for-the-dashboard',
+      id: 'remote-gpu-1',
+      capacity: 2,
+      tags: ['gpu'],
+      labels: { zone: 'eu-west' },
+      resources: { cpu: '8', memory: '16Gi' },
+      stateDir: join(dir, 'ant-state'),
+      logger: createLogger({ format: 'json', write: () => {} }),
+    });
+    await remote.start();
+    try {
+      await apply(
+        server.url,
+        gated(dir).replace('job_type: gated', 'job_type: gated-gpu').replace('    timeout: 60s', '    timeout: 60s\n    tags: [gpu]'),
+      );
+      const job = await submit(server.url, 'gated-gpu');
+      const page = await browser.context.newPage();
+      await page.goto(`${server.url}/#/ants`);
+      const card = page.locator('article[data-ant="remote-gpu-1"]');
+      await card.getByText('remote').first().waitFor();
+      await card.getByText('zone=eu-west').waitFor();
+      await card.getByText('cpu=8, memory=16Gi').waitFor();
+      // The task runs on the remote ant, and its card links to the job.
+      const running = card.locator(`li[data-assignment="${job.id}/hold/1"] a`);
+      await running.waitFor();
+      await card.getByText('Running 1 of 2').waitFor();
+      await page.locator('article[data-ant]').first().waitFor();
+      expect(await page.locator('article[data-ant]').count()).toBe(2);
+      await shot(page, 'ants');
+      await running.click();
+      await page.locator('.job-head .badge', { hasText: 'EXECUTING' }).waitFor();
+      await page.getByRole('button', { name: 'Cancel' }).click();
+      await page.locator('.job-head .badge', { hasText: 'CANCELLED' }).waitFor();
+      await page.close();
+    } finally {
+      await remote.stop();
+    }
   });
 
   it('cancels a running job from the page, which kills its process', async () => {
