@@ -1,9 +1,11 @@
 import { spawn } from 'node:child_process';
+import { chownSync } from 'node:fs';
 import { constants } from 'node:os';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { parseSetOutput } from '../definition/index.js';
 import type { AttemptResult } from '../domain/types.js';
+import { parseTaskUser, type TaskUser, taskEnvironment } from '../security/index.js';
 import { abortReason, bounded, type ExecutionContext, type Executor } from './executor.js';
 
 export interface ShellExecutorOptions {
@@ -12,6 +14,11 @@ export interface ShellExecutorOptions {
   /** Longer lines are cut (and the cut is noted). */
   readonly maxLineBytes?: number;
   readonly shell?: string;
+  /**
+   * Who tasks run as (issue 17). Default: MYRMEX_TASK_USER (`uid[:gid]`) when this process is root;
+   * otherwise this process's own user. The task's working directory is handed to that user.
+   */
+  readonly runAs?: TaskUser;
 }
 
 /** Sends `signal` to a whole process group; false when the group is already gone. */
@@ -32,24 +39,32 @@ export function createShellExecutor(options: ShellExecutorOptions = {}): Executo
   const killGraceMs = options.killGraceMs ?? 2000;
   const maxLineBytes = options.maxLineBytes ?? 64 * 1024;
   const shell = options.shell ?? 'sh';
+  const runAs =
+    options.runAs ?? (process.getuid?.() === 0 && process.env.MYRMEX_TASK_USER ? parseTaskUser(process.env.MYRMEX_TASK_USER) : undefined);
 
   return {
     method: 'SHELL',
-    execute: (context) => runShell(context, { killGraceMs, maxLineBytes, shell }),
+    execute: (context) => runShell(context, { killGraceMs, maxLineBytes, shell, ...(runAs && { runAs }) }),
   };
 }
 
-function runShell(context: ExecutionContext, options: Required<ShellExecutorOptions>): Promise<AttemptResult> {
+function runShell(
+  context: ExecutionContext,
+  options: Required<Omit<ShellExecutorOptions, 'runAs'>> & Pick<ShellExecutorOptions, 'runAs'>,
+): Promise<AttemptResult> {
   const { spec, signal } = context;
   return new Promise((resolve) => {
     if (signal.aborted) {
       resolve({ succeeded: false, error: abortReason(signal) });
       return;
     }
+    if (options.runAs && context.workdir !== undefined) chownSync(context.workdir, options.runAs.uid, options.runAs.gid);
     const child = spawn(options.shell, ['-e', '-c', spec.script.join('\n')], {
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, ...spec.environment },
+      // The queen's keyring, pepper and store URLs stay out of tasks.
+      env: { ...taskEnvironment(process.env), ...spec.environment },
+      ...(options.runAs && { uid: options.runAs.uid, gid: options.runAs.gid }),
       ...(context.workdir === undefined ? {} : { cwd: context.workdir }),
     });
     let stopped: string | undefined;

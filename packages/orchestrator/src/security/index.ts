@@ -3,3 +3,4 @@ export * from './masking.js';
 export * from './secrets.js';
 export * from './tokens.js';
 export * from './runtime.js';
+export * from './task-env.js';
