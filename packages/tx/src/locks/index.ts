@@ -2,3 +2,4 @@ export { checkLockName, type DistributedLock, fencedUpdate, type Lease, StaleTok
 export { postgresLock } from './postgres.js';
 export { redisLock } from './redis.js';
 export { findCycle, type WaitEdge, WaitForGraph } from './wait-for.js';
+export { MariaDbWaitForGraph } from './wait-for-mariadb.js';

@@ -1,0 +1,62 @@
+import type { Pool } from 'mysql2/promise';
+import { findCycle, type WaitEdge } from './wait-for.js';
+
+const GET_LOCK = /GET_LOCK\s*\(\s*'((?:[^'\\]|\\.|'')*)'/i;
+
+/**
+ * Application-level deadlock detection on MariaDB: the wait-for graph over InnoDB row locks (lockRows, FOR UPDATE)
+ * and named locks (GET_LOCK), by connection id, among the sessions of the pool's database. InnoDB breaks cycles of row locks itself, at once; a cycle that goes
+ * through a named lock (one session holds a row and waits for GET_LOCK('a'), the other holds 'a' and waits for the
+ * row) it cannot see: both would wait for innodb_lock_wait_timeout (50 s by default) and the GET_LOCK timeout. This
+ * finds such cycles when asked and kills the youngest transaction's statement.
+ *
+ * A named-lock wait is read from the processlist (state "User lock", the lock named in the waiting GET_LOCK call) and
+ * its holder from IS_USED_LOCK: name your locks with string literals in the GET_LOCK call for it to be seen.
+ */
+export class MariaDbWaitForGraph {
+  constructor(private readonly pool: Pool) {
+    if (pool === null || typeof pool !== 'object' || typeof pool.query !== 'function')
+      throw new TypeError('MariaDbWaitForGraph(pool): expected a mysql2/promise Pool');
+  }
+
+  async edges(): Promise<WaitEdge<number>[]> {
+    const [rowWaits] = await this.pool.query(
+      `SELECT r.trx_mysql_thread_id AS waiter, b.trx_mysql_thread_id AS holder
+       FROM information_schema.INNODB_LOCK_WAITS w
+       JOIN information_schema.INNODB_TRX r ON r.trx_id = w.requesting_trx_id
+       JOIN information_schema.INNODB_TRX b ON b.trx_id = w.blocking_trx_id
+       JOIN information_schema.PROCESSLIST p ON p.id = r.trx_mysql_thread_id
+       WHERE p.db = DATABASE()`,
+    );
+    const edges = (rowWaits as { waiter: number | string; holder: number | string }[]).map((r) => ({
+      waiter: Number(r.waiter),
+      holder: Number(r.holder),
+    }));
+    const [named] = await this.pool.query(
+      "SELECT id, info FROM information_schema.PROCESSLIST WHERE state = 'User lock' AND info IS NOT NULL AND db = DATABASE()",
+    );
+    for (const { id, info } of named as { id: number | string; info: string }[]) {
+      const name = GET_LOCK.exec(info)?.[1]?.replaceAll("''", "'");
+      if (name === undefined) continue;
+      const [held] = await this.pool.query('SELECT IS_USED_LOCK(?) AS holder', [name]);
+      const holder = (held as { holder: number | string | null }[])[0]?.holder;
+      if (holder !== null && holder !== undefined && Number(holder) !== Number(id))
+        edges.push({ waiter: Number(id), holder: Number(holder) });
+    }
+    return edges;
+  }
+
+  /** Finds a cycle and kills the statement of its youngest transaction; returns the cycle and the victim, or undefined. */
+  async breakDeadlock(): Promise<{ cycle: number[]; victim: number } | undefined> {
+    const cycle = findCycle(await this.edges());
+    if (cycle === undefined) return undefined;
+    const [rows] = await this.pool.query(
+      `SELECT trx_mysql_thread_id AS id FROM information_schema.INNODB_TRX WHERE trx_mysql_thread_id IN (?)
+       ORDER BY trx_started DESC, trx_id DESC LIMIT 1`,
+      [cycle],
+    );
+    const victim = Number((rows as { id: number | string }[])[0]?.id ?? cycle.at(-1));
+    await this.pool.query(`KILL QUERY ${Math.trunc(victim)}`);
+    return { cycle, victim };
+  }
+}
