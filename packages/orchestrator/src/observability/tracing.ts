@@ -15,7 +15,7 @@ import { getStringFromEnv, W3CTraceContextPropagator } from '@opentelemetry/core
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { defaultResource, detectResources, envDetector, resourceFromAttributes } from '@opentelemetry/resources';
 import { BasicTracerProvider, BatchSpanProcessor, type SpanExporter } from '@opentelemetry/sdk-trace-base';
-import type { Executor } from '../executors/executor.js';
+import type { TaskSpec } from '../executors/executor.js';
 import type { QueenService, TimelineEvent } from '../queen/service.js';
 
 const propagator = new W3CTraceContextPropagator();
@@ -44,6 +44,14 @@ export interface JobTracingOptions {
   readonly exporter?: SpanExporter;
 }
 
+/** The attempt a spec is prepared for, and the ant it goes to. */
+export interface AttemptRef {
+  readonly jobId: string;
+  readonly taskType: string;
+  readonly attempt: number;
+  readonly antId: string;
+}
+
 interface JobTrace {
   readonly span: Span;
   readonly context: Context;
@@ -55,17 +63,20 @@ interface JobTrace {
  * A trace per job and a span per task attempt. The job's span starts when it is submitted (as a child
  * of the submitter's `traceparent`, when one came with the request) and ends when the job ends; each
  * attempt's span is a child of it, carries the attempt number, the ant and the exit code, and its
- * context reaches the task as TRACEPARENT (shell environment) and the `traceparent` header (HTTP).
+ * context reaches the task as TRACEPARENT (shell environment) and the `traceparent` header (HTTP),
+ * on whichever ant runs it.
  */
 export class JobTracing {
   readonly provider: BasicTracerProvider;
   readonly #tracer: Tracer;
   readonly #jobs = new Map<string, JobTrace>();
   readonly #parents = new Map<string, Context>();
+  /** Open attempt spans by job and task (a speculative backup can run two attempts at once). */
+  readonly #attempts = new Map<string, { readonly span: Span; readonly attempt: number }[]>();
   #stop: () => void = () => {};
   #queen?: QueenService;
 
-  /** Spans start once `attach(queen)` is called; the queen needs `wrap`'s executors before it exists. */
+  /** Spans start once `attach(queen)` is called; the queen needs `prepare` before it exists. */
   constructor(options: JobTracingOptions = {}) {
     const serviceName = getStringFromEnv('OTEL_SERVICE_NAME') ?? 'myrmex-queen';
     const resource = defaultResource()
@@ -84,7 +95,10 @@ export class JobTracing {
   }
 
   #onTransition(event: TimelineEvent): void {
-    if (event.taskType !== undefined) return;
+    if (event.taskType !== undefined) {
+      if (event.from === 'EXECUTING' && event.to !== 'EXECUTING') this.#endAttempts(event);
+      return;
+    }
     if (event.from === undefined) {
       const traceparent = submitting.getStore();
       const parent = traceparent ? propagator.extract(ROOT_CONTEXT, { traceparent }, defaultTextMapGetter) : ROOT_CONTEXT;
@@ -121,65 +135,67 @@ export class JobTracing {
     return opened;
   }
 
-  /** The executors with a span around every attempt and its context passed on to the task. */
-  wrap(executors: readonly Executor[]): Executor[] {
-    return executors.map((executor) => ({
-      method: executor.method,
-      execute: async (execution) => {
-        const job =
-          this.#jobs.get(execution.jobId) ?? this.#open(execution.jobId, this.#parents.get(execution.jobId) ?? ROOT_CONTEXT, new Date());
-        const span = this.#tracer.startSpan(
-          `task ${execution.taskType}`,
-          {
-            kind: executor.method === 'SHELL' ? SpanKind.INTERNAL : SpanKind.CLIENT,
-            attributes: {
-              'myrmex.job.id': execution.jobId,
-              'myrmex.task.type': execution.taskType,
-              'myrmex.task.attempt': execution.attempt,
-              'myrmex.task.retry': execution.attempt > 1,
-              'myrmex.task.method': executor.method,
-            },
-          },
-          job.context,
-        );
-        const carrier: Record<string, string> = {};
-        propagator.inject(trace.setSpan(ROOT_CONTEXT, span), carrier, defaultTextMapSetter);
-        const traceparent = carrier.traceparent ?? '';
-        const ant = this.#queen
-          ?.getJob(execution.jobId)
-          .then((detail) => {
-            const attempt = detail?.tasks
-              .find((t) => t.taskType === execution.taskType)
-              ?.attempts.find((a) => a.attempt === execution.attempt);
-            if (attempt?.antId) span.setAttribute('myrmex.ant.id', attempt.antId);
-          })
-          .catch(() => {});
-        const spec = {
-          ...execution.spec,
-          environment: { ...execution.spec.environment, TRACEPARENT: traceparent },
-          headers: { ...execution.spec.headers, traceparent },
-        };
-        try {
-          const result = await context.with(trace.setSpan(job.context, span), () => executor.execute({ ...execution, spec }));
-          if (result.exitCode !== undefined) span.setAttribute('myrmex.task.exit_code', result.exitCode);
-          span.setAttribute('myrmex.task.succeeded', result.succeeded);
-          if (!result.succeeded) span.setStatus({ code: SpanStatusCode.ERROR, ...(result.error ? { message: result.error } : {}) });
-          return result;
-        } catch (error) {
-          span.recordException(error as Error);
-          span.setStatus({ code: SpanStatusCode.ERROR });
-          throw error;
-        } finally {
-          await ant;
-          span.end();
-        }
+  /**
+   * Opens the attempt's span as the queen sends it to its ant, and returns the spec with that span's
+   * context in it (TRACEPARENT for shells, the `traceparent` header for HTTP). The spec travels to the
+   * ant as it is, embedded or remote (the ant protocol's assign frame), so a task on another machine
+   * joins the job's trace too. The span ends when the task leaves EXECUTING.
+   */
+  prepare(attempt: AttemptRef, spec: TaskSpec): TaskSpec {
+    const job = this.#jobs.get(attempt.jobId) ?? this.#open(attempt.jobId, this.#parents.get(attempt.jobId) ?? ROOT_CONTEXT, new Date());
+    const span = this.#tracer.startSpan(
+      `task ${attempt.taskType}`,
+      {
+        kind: spec.method === 'SHELL' ? SpanKind.INTERNAL : SpanKind.CLIENT,
+        attributes: {
+          'myrmex.job.id': attempt.jobId,
+          'myrmex.task.type': attempt.taskType,
+          'myrmex.task.attempt': attempt.attempt,
+          'myrmex.task.retry': attempt.attempt > 1,
+          'myrmex.task.method': spec.method,
+          'myrmex.ant.id': attempt.antId,
+        },
       },
-    }));
+      job.context,
+    );
+    const key = `${attempt.jobId}\u0000${attempt.taskType}`;
+    this.#attempts.set(key, [...(this.#attempts.get(key) ?? []), { span, attempt: attempt.attempt }]);
+    const carrier: Record<string, string> = {};
+    propagator.inject(trace.setSpan(ROOT_CONTEXT, span), carrier, defaultTextMapSetter);
+    const traceparent = carrier.traceparent ?? '';
+    return {
+      ...spec,
+      environment: { ...spec.environment, TRACEPARENT: traceparent },
+      headers: { ...spec.headers, traceparent },
+    };
+  }
+
+  /** A task left EXECUTING: its open attempts' spans end with their exit codes, read from the store. */
+  #endAttempts(event: TimelineEvent): void {
+    const key = `${event.jobId}\u0000${event.taskType}`;
+    const open = this.#attempts.get(key);
+    if (!open) return;
+    this.#attempts.delete(key);
+    const ended = event.at;
+    const finish = (detail: Awaited<ReturnType<QueenService['getJob']>>) => {
+      const attempts = detail?.tasks.find((t) => t.taskType === event.taskType)?.attempts ?? [];
+      for (const { span, attempt } of open) {
+        const result = attempts.find((a) => a.attempt === attempt);
+        if (result?.exitCode !== undefined) span.setAttribute('myrmex.task.exit_code', result.exitCode);
+        const succeeded = result?.state === 'COMPLETED';
+        span.setAttribute('myrmex.task.succeeded', succeeded);
+        if (!succeeded) span.setStatus({ code: SpanStatusCode.ERROR, ...(result?.reason ? { message: result.reason } : {}) });
+        span.end(ended);
+      }
+    };
+    void (this.#queen?.getJob(event.jobId) ?? Promise.resolve(undefined)).then(finish, () => finish(undefined));
   }
 
   /** Ends open job spans (the queen is stopping) and sends what is buffered. */
   async close(): Promise<void> {
     this.#stop();
+    for (const open of this.#attempts.values()) for (const { span } of open) span.end();
+    this.#attempts.clear();
     for (const job of this.#jobs.values()) job.span.end();
     this.#jobs.clear();
     await this.provider.shutdown();

@@ -16,7 +16,7 @@ import { renderTask } from '../engine/render.js';
 import { JobMasking, type SecretSource, secretReferences } from '../security/index.js';
 import { Supervisor, SupervisorError } from '../engine/supervisor.js';
 import { type ConfiguredExecutors, configuredExecutors, type ExecutorConfig } from '../executors/configured.js';
-import type { Executor } from '../executors/executor.js';
+import type { Executor, TaskSpec } from '../executors/executor.js';
 import { createExpireArtifactsExecutor } from '../executors/expire-artifacts.js';
 import { builtInExecutors, type ShellExecutorOptions } from '../executors/index.js';
 import { withWorkspace } from '../executors/workspace.js';
@@ -63,6 +63,8 @@ export interface QueenOptions {
   readonly logger?: Logger;
   /** Extra executors (e.g. the benchmark's NOOP); a method given here replaces the built-in one. */
   readonly executors?: readonly Executor[];
+  /** Sees each attempt's rendered spec just before it goes to its ant, embedded or remote, and may add to it (tracing's TRACEPARENT). */
+  readonly prepareSpec?: (attempt: { jobId: string; taskType: string; attempt: number; antId: string }, spec: TaskSpec) => TaskSpec;
   readonly policy?: SchedulingPolicy;
   readonly shell?: ShellExecutorOptions;
   /** `{{.Secrets.NAME}}` at run time, and the values logs, outputs and errors are masked with (issue 17). */
@@ -369,7 +371,8 @@ export class Queen implements QueenService {
             ...(this.catalog === undefined ? {} : await artifactFields(this.catalog, taskDefinition, tasks, claim.jobId, new Date())),
           };
           const id = assignmentId(claim.jobId, claim.taskType, claim.attempt);
-          this.registry.assign(antId, { id, jobId: claim.jobId, taskType: claim.taskType, attempt: claim.attempt, spec });
+          const prepared = this.options.prepareSpec?.({ jobId: claim.jobId, taskType: claim.taskType, attempt: claim.attempt, antId }, spec) ?? spec;
+          this.registry.assign(antId, { id, jobId: claim.jobId, taskType: claim.taskType, attempt: claim.attempt, spec: prepared });
         } catch (error) {
           failure = error instanceof Error ? error.message : String(error);
         }

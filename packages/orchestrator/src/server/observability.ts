@@ -1,5 +1,4 @@
 import type { Logger } from 'pino';
-import { builtInExecutors } from '../executors/index.js';
 import { instrumentStore, JobTracing, logTransitions, OrchestratorMetrics, tracingEnabled } from '../observability/index.js';
 import type { QueenService } from '../queen/service.js';
 import { openStoreSync } from '../store/index.js';
@@ -10,16 +9,17 @@ export interface Observed {
 }
 
 /**
- * The queen's SQLite store with every operation timed and, when OTLP is configured, executors that
- * trace each attempt. The queen needs both before metrics and tracing can read the queen, so
- * `observe` starts them once it exists.
+ * The queen's store with every operation timed and, when OTLP is configured, the hook that traces
+ * each attempt (`queenHooks`, for Queen.open). The queen needs both before metrics and tracing can
+ * read the queen, so `observe` starts them once it exists.
  */
 export function openObservedStore(dbPath: string, env: NodeJS.ProcessEnv = process.env) {
   const raw = openStoreSync(dbPath);
   let metrics: OrchestratorMetrics | undefined;
   const store = instrumentStore(raw, { observeStore: (operation, seconds, failed) => metrics?.observeStore(operation, seconds, failed) });
   const tracing = tracingEnabled(env) ? new JobTracing() : undefined;
-  const executors = tracing ? { executors: tracing.wrap(builtInExecutors()) } : {};
+  // Every attempt's spec passes through tracing on its way to an ant, so remote ants' tasks are traced as embedded ones are.
+  const queenHooks = tracing ? { prepareSpec: tracing.prepare.bind(tracing) } : {};
   const observe = (queen: QueenService, logger: Logger): Observed => {
     const started = new OrchestratorMetrics({ queen, queue: raw });
     metrics = started;
@@ -34,5 +34,5 @@ export function openObservedStore(dbPath: string, env: NodeJS.ProcessEnv = proce
       },
     };
   };
-  return { store, executors, observe };
+  return { store, queenHooks, observe };
 }

@@ -181,7 +181,7 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
     }
     queen = await Queen.open({
       store: observedStore.store,
-      ...observedStore.executors,
+      ...observedStore.queenHooks,
       ...(keyring && { secrets: storeSecretSource(observedStore.store.security(), keyring) }),
       ant: { capacity: options.capacity ?? 4, ...(options.antTags && { tags: options.antTags }) },
       executorConfig: options.executorConfig ?? executorConfigFromEnv(),

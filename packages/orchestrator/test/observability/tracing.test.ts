@@ -1,6 +1,8 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger, RemoteAnt } from '../../src/index.js';
 import { apply, servers, waitForEnd } from './helpers.js';
 
 interface OtlpSpan {
@@ -127,6 +129,48 @@ tasks:
     expect(downstream.seen.at(-1)?.traceparent).toBe(`00-${traceId}-${call?.spanId}-01`);
     expect(receiver.services).toContain('queen-under-test');
     expect([...receiver.contentTypes].join()).toContain('POST /v1/traces application/json');
+  });
+
+  it('carries the trace to a remote ant over the ant protocol: its task sees its attempt span as TRACEPARENT', async () => {
+    const { server } = await start({ antTokens: 'remote-ant-token-for-tracing' });
+    const dir = server.dbPath.replace(/queen\.db$/, '');
+    const ant = new RemoteAnt({
+      servers: [server.url],
+      token: 'remote-ant-token-for-tracing',
+      id: 'remote-traced',
+      capacity: 1,
+      tags: ['far'],
+      stateDir: join(dir, 'ant-state'),
+      logger: createLogger({ format: 'json', write: () => {} }),
+    });
+    await ant.start();
+    try {
+      await apply(
+        server.url,
+        'job_type: far\ntasks:\n  - task_type: away\n    tags: [far]\n    script: [\'echo "::set-output name=Tp::$TRACEPARENT"\']\n',
+      );
+      const traceId = '0af7651916cd43dd8448eb211c80319c';
+      const response = await fetch(`${server.url}/api/jobs/requests`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', traceparent: `00-${traceId}-b7ad6b7169203331-01` },
+        body: JSON.stringify({ job_type: 'far', params: {} }),
+      });
+      const job = (await response.json()) as { id: string };
+      expect(await waitForEnd(server.url, job.id)).toBe('COMPLETED');
+      await expect.poll(() => receiver.spans.filter((s) => s.traceId === traceId).length, { timeout: 15_000 }).toBe(2);
+      const span = receiver.spans.find((s) => s.traceId === traceId && s.name === 'task away');
+      expect(attribute(span, 'myrmex.ant.id')).toBe('remote-traced');
+      expect(attribute(span, 'myrmex.task.exit_code')).toBe(0);
+      expect(span?.parentSpanId).toBe(receiver.spans.find((s) => s.traceId === traceId && s.name === 'job far')?.spanId);
+      const detail = (await (await fetch(`${server.url}/api/jobs/requests/${job.id}`)).json()) as {
+        tasks: { task_type: string; outputs: Record<string, string>; attempts: { ant_id?: string }[] }[];
+      };
+      const away = detail.tasks.find((t) => t.task_type === 'away');
+      expect(away?.attempts[0]?.ant_id).toBe('remote-traced');
+      expect(away?.outputs.Tp).toBe(`00-${traceId}-${span?.spanId}-01`);
+    } finally {
+      await ant.stop();
+    }
   });
 
   it('starts a new trace for a job submitted without a traceparent', async () => {
