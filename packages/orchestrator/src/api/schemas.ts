@@ -116,6 +116,9 @@ export const JobQueryString = Type.Object(
     job_type: Type.Optional(JobType),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 50 })),
     offset: Type.Optional(Type.Integer({ minimum: 0, default: 0 })),
+    cursor: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 64, description: "a previous page's next_cursor: the page continues after it (offset must be 0)" }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -203,6 +206,7 @@ export const JobPageSchema = Type.Object({
   total: Type.Integer(),
   limit: Type.Integer(),
   offset: Type.Integer(),
+  next_cursor: Type.Optional(Type.String({ description: 'where the next page starts; absent on the last page' })),
 });
 
 export const LogLineSchema = named(

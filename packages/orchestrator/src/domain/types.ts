@@ -99,6 +99,8 @@ export interface JobQuery {
   readonly offset?: number;
   /** Only this organisation's jobs (issue 17). */
   readonly org?: string;
+  /** A previous page's `nextCursor`: the page continues right after it (newest first); `offset` must then be 0. */
+  readonly cursor?: string;
 }
 
 export interface Page<T> {
@@ -106,6 +108,8 @@ export interface Page<T> {
   readonly total: number;
   readonly limit: number;
   readonly offset: number;
+  /** Where the next page starts (absent on the last page); pass it back as `cursor`. */
+  readonly nextCursor?: string;
 }
 
 export interface AntInfo {

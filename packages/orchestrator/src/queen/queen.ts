@@ -10,6 +10,7 @@ import { defaultBlobRoot, LocalBlobStore } from '../artifacts/local-store.js';
 import type { BlobStore } from '../artifacts/store.js';
 import { parseJobDefinition, retryDelayMs } from '../definition/index.js';
 import type { JobDefinition, TaskDefinition } from '../definition/model.js';
+import { decodeJobCursor } from '../domain/cursor.js';
 import { timeOrderedId } from '../domain/ids.js';
 import { artifactFields } from '../engine/artifacts.js';
 import { renderTask } from '../engine/render.js';
@@ -557,6 +558,11 @@ export class Queen implements QueenService {
           field,
         );
       }
+    }
+    if (query.cursor !== undefined) {
+      if (decodeJobCursor(query.cursor) === undefined)
+        throw new QueenError('invalid', "cursor must be a page's nextCursor, as returned by a previous list call", 'cursor');
+      if ((query.offset ?? 0) !== 0) throw new QueenError('invalid', 'offset must be 0 (or absent) with a cursor', 'offset');
     }
     const page = await this.store.listJobs(query);
     return { ...page, items: page.items.map(summary) };

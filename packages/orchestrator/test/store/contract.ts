@@ -127,6 +127,36 @@ export function describeStoreContract(name: string, open: () => Promise<JobStore
         expect(page).toMatchObject({ total: 3, limit: 1, offset: 1 });
         expect(page.items.map((j) => j.id)).toEqual([jobs[1]!.id]);
       });
+
+      it('pages by cursor: every job once, newest first, under a filter, however the list grows meanwhile', async () => {
+        const jobs = [];
+        for (let i = 0; i < 7; i++) jobs.push(await submit({ jobType: i % 3 === 0 ? 'other' : 'test-job' }));
+        const walk = async (query: { jobType?: string }) => {
+          const seen: string[] = [];
+          let page = await store.listJobs({ ...query, limit: 2 });
+          seen.push(...page.items.map((j) => j.id));
+          // A job submitted while paging is newer than every cursor: it never shifts the pages being read.
+          await submit();
+          while (page.nextCursor !== undefined) {
+            page = await store.listJobs({ ...query, limit: 2, cursor: page.nextCursor });
+            expect(page.offset).toBe(0);
+            seen.push(...page.items.map((j) => j.id));
+          }
+          return seen;
+        };
+        expect(await walk({ jobType: 'test-job' })).toEqual(
+          jobs
+            .filter((j) => j.jobType === 'test-job')
+            .map((j) => j.id)
+            .reverse(),
+        );
+        const everything = await walk({});
+        expect(everything.slice(-7)).toEqual(jobs.map((j) => j.id).reverse());
+        expect(new Set(everything).size).toBe(everything.length);
+        const last = await store.listJobs({ limit: 100 });
+        expect(last.nextCursor).toBeUndefined();
+        await expect(store.listJobs({ cursor: 'not a cursor' })).rejects.toThrow(/cursor/);
+      });
     });
 
     describe('transitions', () => {

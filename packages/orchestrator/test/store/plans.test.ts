@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { postgres } from '@myrmex/test-utils';
 import BetterSqlite3 from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PostgresStore, SqliteStore } from '../../src/index.js';
@@ -27,6 +27,10 @@ const samples = [
   ['readyTasks', hotQueries.readyTasks(NOW, 64, 0)],
   ['expiredJobs', hotQueries.expiredJobs(NOW)],
   ['expiredAttempts', hotQueries.expiredAttempts(NOW, 100)],
+  ['jobPage', hotQueries.jobPage([], 500_000, 51, 0)],
+  ['jobPage of a state', hotQueries.jobPage([sql`state = ${'COMPLETED'}`], 500_000, 51, 0)],
+  ['jobPage of a job type', hotQueries.jobPage([sql`job_type = ${'build'}`], 500_000, 51, 0)],
+  ['jobPage of an organisation', hotQueries.jobPage([sql`org = ${'default'}`], 500_000, 51, 0)],
 ] as const;
 
 const dir = mkdtempSync(join(tmpdir(), 'myrmex-plans-'));

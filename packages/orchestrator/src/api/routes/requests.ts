@@ -103,8 +103,15 @@ export async function requestRoutes(app: FastifyInstance, queen: QueenService, i
         ...(query.job_type === undefined ? {} : { jobType: query.job_type }),
         limit: query.limit ?? 50,
         offset: query.offset ?? 0,
+        ...(query.cursor === undefined ? {} : { cursor: query.cursor }),
       });
-      return { items: page.items.map(jobSummaryToWire), total: page.total, limit: page.limit, offset: page.offset };
+      return {
+        items: page.items.map(jobSummaryToWire),
+        total: page.total,
+        limit: page.limit,
+        offset: page.offset,
+        ...(page.nextCursor === undefined ? {} : { next_cursor: page.nextCursor }),
+      };
     },
   );
 

@@ -13,6 +13,13 @@ export const RUNNABLE = list(RUNNABLE_JOB_STATES);
 export const STARTABLE = sql`j.state IN (${RUNNABLE}) AND (j.stop IS NULL OR j.stop = 'timeout')`;
 
 export const hotQueries = {
+  // A page of the job list, newest first: a walk of the seq order (the primary key, or the
+  // (state|job_type|org, seq) index of the filter) from the cursor, never a sort of the history.
+  jobPage: (where: readonly RawBuilder<unknown>[], afterSeq: number | undefined, limit: number, offset: number) => {
+    const conditions = afterSeq === undefined ? where : [...where, sql`seq < ${afterSeq}`];
+    const clause = conditions.length > 0 ? sql`WHERE ${sql.join(conditions, sql` AND `)}` : sql``;
+    return sql`SELECT * FROM jobs ${clause} ORDER BY seq DESC LIMIT ${limit} OFFSET ${offset}`;
+  },
   job: (id: string) => sql`SELECT * FROM jobs WHERE id = ${id}`,
   tasks: (jobId: string) => sql`SELECT * FROM tasks WHERE job_id = ${jobId} ORDER BY position`,
   timeline: (jobId: string) => sql`SELECT * FROM events WHERE job_id = ${jobId} ORDER BY seq`,

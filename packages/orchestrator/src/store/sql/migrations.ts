@@ -208,6 +208,16 @@ const SCHEMA_SECURITY = `
   ALTER TABLE definition_types ADD COLUMN org TEXT NOT NULL DEFAULT 'default'
 `;
 
+/**
+ * Issue 11: the job list pages by cursor (newest first) under a filter on its job type or
+ * organisation, walking these indexes from the cursor. Neither holds the state, so a transition
+ * never updates them.
+ */
+const CORE_SCHEMA_6 = `
+  CREATE INDEX jobs_type_seq ON jobs (job_type, seq);
+  CREATE INDEX jobs_org_seq ON jobs (org, seq)
+`;
+
 const TYPES: Record<DialectName, Record<string, string>> = {
   sqlite: { $ID: 'INTEGER PRIMARY KEY AUTOINCREMENT', $BIG: 'INTEGER' },
   postgres: { $ID: 'BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY', $BIG: 'BIGINT' },
@@ -222,7 +232,7 @@ function statements(schema: string, dialect: DialectName): string[] {
 }
 
 /** Migration names in order; the newest is the schema version this code writes. */
-export const MIGRATION_NAMES = ['0001-core', '0002-security', '0003-ants', '0004-workflows', '0005-events'] as const;
+export const MIGRATION_NAMES = ['0001-core', '0002-security', '0003-ants', '0004-workflows', '0005-events', '0006-core'] as const;
 
 export function migrations(dialect: DialectName): Record<string, Migration> {
   return {
@@ -250,6 +260,11 @@ export function migrations(dialect: DialectName): Record<string, Migration> {
       async up(db: Kysely<unknown>) {
         // The outbox of the queen's lifecycle events (src/events), as @myrmex/tx lays it out.
         for (const statement of outboxDdl(dialect, outboxTables('myrmex_events'))) await sql.raw(statement).execute(db);
+      },
+    },
+    '0006-core': {
+      async up(db: Kysely<unknown>) {
+        for (const statement of statements(CORE_SCHEMA_6, dialect)) await sql.raw(statement).execute(db);
       },
     },
   };

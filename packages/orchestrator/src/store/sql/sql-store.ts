@@ -1,6 +1,7 @@
 import { type Kysely, type RawBuilder, sql } from 'kysely';
 import type { ArtifactCatalog } from '../../artifacts/catalog.js';
 import type { JobDefinition } from '../../definition/model.js';
+import { decodeJobCursor, encodeJobCursor } from '../../domain/cursor.js';
 import { ADMITTED_JOB_STATES, type JobState } from '../../domain/states.js';
 import type { AntInfo, ApplyResult, DefinitionVersion, JobQuery, LogLine, Page, TimelineEvent } from '../../domain/types.js';
 import {
@@ -306,8 +307,22 @@ export class SqlStore implements JobStore {
     if (query.org) where.push(sql`org = ${query.org}`);
     const clause = where.length > 0 ? sql`WHERE ${sql.join(where, sql` AND `)}` : sql``;
     const total = Number((await one(sql`SELECT COUNT(*) AS n FROM jobs ${clause}`, db))!.n);
-    const items = (await rows(sql`SELECT * FROM jobs ${clause} ORDER BY seq DESC LIMIT ${limit} OFFSET ${offset}`, db)).map(toJob);
-    return { items, total, limit, offset };
+    let after: number | undefined;
+    if (query.cursor !== undefined) {
+      after = decodeJobCursor(query.cursor);
+      if (after === undefined) throw new StoreError('cursor is not a job list cursor (pass back a page\'s nextCursor)');
+    }
+    // One row more than the page tells whether a next page exists; the cursor walks the seq index from there.
+    const found = (await rows(hotQueries.jobPage(where, after, limit + 1, after === undefined ? offset : 0), db)).map(toJob);
+    const items = found.slice(0, limit);
+    const last = items.at(-1);
+    return {
+      items,
+      total,
+      limit,
+      offset: after === undefined ? offset : 0,
+      ...(found.length > limit && last ? { nextCursor: encodeJobCursor(last.seq) } : {}),
+    };
   }
 
   async tasks(jobId: string): Promise<readonly TaskRow[]> {

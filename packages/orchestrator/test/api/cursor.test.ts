@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest';
+import type { JobPageWire } from '../../src/index.js';
+import { apiPerTest, apply, call, expectProblem, submit } from './harness.js';
+
+const LATER = `job_type: later
+tasks:
+  - task_type: only
+    script:
+      - echo never before 2099
+`;
+
+describe('GET /api/jobs/requests with a cursor (keyset pages)', () => {
+  const api = apiPerTest();
+
+  it('walks every job once, newest first, by following next_cursor; the last page has none', async () => {
+    await apply(api.current, LATER);
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) ids.push((await submit(api.current, { job_type: 'later', scheduled_at: '2099-01-01T00:00:00Z' })).id);
+    const walked: string[] = [];
+    let page = (await call<JobPageWire>(api.current, 'GET', '/api/jobs/requests?limit=2')).body;
+    walked.push(...page.items.map((j) => j.id));
+    while (page.next_cursor !== undefined) {
+      page = (await call<JobPageWire>(api.current, 'GET', `/api/jobs/requests?limit=2&cursor=${page.next_cursor}`)).body;
+      expect(page).toMatchObject({ total: 5, limit: 2, offset: 0 });
+      walked.push(...page.items.map((j) => j.id));
+    }
+    expect(walked).toEqual([...ids].reverse());
+  });
+
+  it('answers 400 naming the field for a cursor it did not make, or a cursor with an offset', async () => {
+    await apply(api.current, LATER);
+    await submit(api.current, { job_type: 'later', scheduled_at: '2099-01-01T00:00:00Z' });
+    await submit(api.current, { job_type: 'later', scheduled_at: '2099-01-01T00:00:00Z' });
+    const bad = expectProblem(await call(api.current, 'GET', '/api/jobs/requests?cursor=bm90LWEtY3Vyc29y'), 400);
+    expect(JSON.stringify(bad)).toContain('cursor');
+    const first = (await call<JobPageWire>(api.current, 'GET', '/api/jobs/requests?limit=1')).body;
+    const both = expectProblem(await call(api.current, 'GET', `/api/jobs/requests?limit=1&offset=1&cursor=${first.next_cursor}`), 400);
+    expect(JSON.stringify(both)).toContain('offset');
+  });
+});
