@@ -48,9 +48,11 @@ export interface JobDetail extends JobSummary {
 }
 export interface JobPage {
   items: JobSummary[];
-  total: number;
+  /** How many match, when the queen counted them. */
+  total?: number;
   limit: number;
-  offset: number;
+  /** Where the next (older) page starts; absent on the last page. */
+  next_cursor?: string;
 }
 export interface LogLine {
   seq: number;
@@ -147,8 +149,10 @@ const post = <T>(path: string, body: unknown) =>
   request<T>(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
 
 export const api = {
-  jobs: (q: { state?: string; jobType?: string; limit: number; offset: number }) => {
-    const search = new URLSearchParams({ limit: String(q.limit), offset: String(q.offset) });
+  /** A page of jobs, newest first, from `cursor` (a previous page's next_cursor) or the newest. */
+  jobs: (q: { state?: string; jobType?: string; limit: number; cursor?: string }) => {
+    const search = new URLSearchParams({ limit: String(q.limit) });
+    if (q.cursor) search.set('cursor', q.cursor);
     if (q.state) search.set('state', q.state);
     if (q.jobType) search.set('job_type', q.jobType);
     return request<JobPage>(`api/jobs/requests?${search}`);

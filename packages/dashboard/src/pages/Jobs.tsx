@@ -39,12 +39,14 @@ export function JobsPage() {
   const [jobType, setJobType] = useState('');
   const [range, setRange] = useState('');
   const [text, setText] = useState('');
-  const [offset, setOffset] = useState(0);
+  // The cursors of the pages walked so far, newest first: Older pushes a page's next_cursor, Newer pops.
+  const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
+  const cursor = cursors.at(-1);
   useAllJobEvents();
   const types = useQuery({ queryKey: ['definitions'], queryFn: api.definitions });
   const jobs = useQuery({
-    queryKey: ['jobs', state, jobType, offset],
-    queryFn: () => api.jobs({ state, jobType, limit: PAGE, offset }),
+    queryKey: ['jobs', state, jobType, cursor],
+    queryFn: () => api.jobs({ state, jobType, limit: PAGE, ...(cursor && { cursor }) }),
     placeholderData: keepPreviousData,
   });
   const shown = useMemo(() => {
@@ -56,12 +58,13 @@ export function JobsPage() {
         (needle === '' || `${job.id} ${job.job_type} ${job.reason ?? ''} ${JSON.stringify(job.params)}`.toLowerCase().includes(needle)),
     );
   }, [jobs.data, range, text]);
-  const total = jobs.data?.total ?? 0;
+  const next = jobs.data?.next_cursor;
+  const page = cursors.length;
   const reset =
     <T,>(set: (v: T) => void) =>
     (v: T) => {
       set(v);
-      setOffset(0);
+      setCursors([undefined]);
     };
   return (
     <section aria-labelledby="jobs-title">
@@ -122,11 +125,14 @@ export function JobsPage() {
         {shown.length === 0 && !jobs.isPending && <EmptyRow columns={COLUMNS.length}>No job matches these filters.</EmptyRow>}
       </Table>
       <nav className="pager" aria-label="Pages">
-        <button type="button" disabled={offset === 0} onClick={() => setOffset(Math.max(0, offset - PAGE))}>
+        <button type="button" disabled={page === 1} onClick={() => setCursors(cursors.slice(0, -1))}>
           ← Newer
         </button>
-        <span aria-live="polite">{total === 0 ? 'no jobs' : `${offset + 1}–${Math.min(offset + PAGE, total)} of ${total}`}</span>
-        <button type="button" disabled={offset + PAGE >= total} onClick={() => setOffset(offset + PAGE)}>
+        <span aria-live="polite">
+          Page {page}
+          {jobs.data?.total === undefined ? '' : ` · ${jobs.data.total} jobs`}
+        </span>
+        <button type="button" disabled={next === undefined} onClick={() => setCursors([...cursors, next])}>
           Older →
         </button>
       </nav>

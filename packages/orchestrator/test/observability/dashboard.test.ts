@@ -99,6 +99,35 @@ browserGate.describe('the dashboard in Chromium, against a real queen', () => {
     await page.close();
   });
 
+  it('pages the job list by cursor: Older and Newer walk keyset pages of 25, newest first', async () => {
+    const { server } = await start();
+    await apply(server.url, 'job_type: later\ntasks:\n  - task_type: a\n    script: [echo later]\n');
+    // Scheduled an hour ahead, the jobs stay PENDING: the list is what paging is about, not their runs.
+    const at = new Date(Date.now() + 3_600_000).toISOString();
+    const ids: string[] = [];
+    for (let i = 0; i < 27; i++) {
+      const response = await fetch(`${server.url}/api/jobs/requests`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ job_type: 'later', params: { n: i }, scheduled_at: at }),
+      });
+      ids.push(((await response.json()) as { id: string }).id);
+    }
+    const page = await browser.context.newPage();
+    await page.goto(`${server.url}/`);
+    const rows = page.locator('table.jobs tbody tr[data-job-id]');
+    await page.locator(`tr[data-job-id="${ids[26]}"]`).waitFor();
+    expect(await rows.count()).toBe(25);
+    await page.getByRole('button', { name: 'Older →' }).click();
+    await page.getByText('Page 2').waitFor();
+    await expect.poll(() => rows.evaluateAll((els) => els.map((el) => el.getAttribute('data-job-id')))).toEqual([ids[1], ids[0]]);
+    expect(await page.getByRole('button', { name: 'Older →' }).isDisabled()).toBe(true);
+    await page.getByRole('button', { name: '← Newer' }).click();
+    await page.getByText('Page 1').waitFor();
+    await page.locator(`tr[data-job-id="${ids[26]}"]`).waitFor();
+    await page.close();
+  });
+
   it('draws the DAG of the definition, and its routes taken, with each task in its state', async () => {
     const { server } = await start();
     await apply(server.url, DIAMOND);
