@@ -94,6 +94,16 @@ export interface Ant {
   /** Running attempts, `jobId/taskType/attempt`. */
   assignments?: string[];
 }
+/** Why a job waits (GET …/scheduling): the scheduler's reason, who held it, and its estimated start. */
+export interface WaitStatus {
+  waiting: boolean;
+  reason?: string;
+  held_by?: string;
+  ahead?: number;
+  estimated_start_at?: string;
+  retry_at?: string;
+  tenant?: string;
+}
 export interface Artifact {
   task_type: string;
   attempt: number;
@@ -172,6 +182,7 @@ export const api = {
     }),
   submit: (jobType: string, params: Record<string, unknown>) => post<JobSummary>('api/jobs/requests', { job_type: jobType, params }),
   ants: () => request<{ items: Ant[] }>('api/ants'),
+  scheduling: (id: string) => request<WaitStatus>(`api/jobs/requests/${encodeURIComponent(id)}/scheduling`),
   artifacts: (id: string) => request<{ items: Artifact[] }>(`api/jobs/requests/${encodeURIComponent(id)}/artifacts`),
   artifactUrl: (id: string, digest: string) => `api/jobs/requests/${encodeURIComponent(id)}/artifacts/${encodeURIComponent(digest)}`,
   postmortem: (id: string) => request<PostmortemDraft>(`api/jobs/requests/${encodeURIComponent(id)}/postmortem`),

@@ -20,6 +20,54 @@ function actionsFor(state: string): Action[] {
 const size = (bytes: number) =>
   bytes < 1024 ? `${bytes} B` : bytes < 1024 * 1024 ? `${(bytes / 1024).toFixed(1)} KiB` : `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 
+/** Why the job has not started (or has tasks not yet placed): the scheduler's own explanation, while it waits. */
+function WhyItWaits({ id, state }: { id: string; state: string }) {
+  const waiting = state === 'PENDING' || state === 'READY';
+  const status = useQuery({
+    queryKey: ['scheduling', id, state],
+    queryFn: () => api.scheduling(id),
+    enabled: waiting,
+    refetchInterval: waiting ? 2000 : false,
+    retry: false,
+  });
+  const data = status.data;
+  if (!waiting || !data?.waiting) return null;
+  return (
+    <section aria-labelledby="wait-title" className="card waits">
+      <h2 id="wait-title">Why it waits</h2>
+      <p className="wait-reason">{data.reason ?? 'waiting for the scheduler'}</p>
+      <dl className="facts compact">
+        {data.held_by && (
+          <>
+            <dt>Held by</dt>
+            <dd className="mono">{data.held_by}</dd>
+          </>
+        )}
+        {data.tenant && (
+          <>
+            <dt>Tenant</dt>
+            <dd>{data.tenant}</dd>
+          </>
+        )}
+        {data.ahead !== undefined && (
+          <>
+            <dt>Jobs ahead</dt>
+            <dd>{data.ahead}</dd>
+          </>
+        )}
+        <dt>Estimated start</dt>
+        <dd>{data.estimated_start_at ? when(data.estimated_start_at) : 'unknown'}</dd>
+        {data.retry_at && (
+          <>
+            <dt>Looked at again</dt>
+            <dd>{when(data.retry_at)}</dd>
+          </>
+        )}
+      </dl>
+    </section>
+  );
+}
+
 /** The files the job's tasks left, each a download; refreshed while the job runs. */
 function Artifacts({ id, ended }: { id: string; ended: boolean }) {
   const artifacts = useQuery({ queryKey: ['artifacts', id, ended], queryFn: () => api.artifacts(id) });
@@ -90,6 +138,7 @@ export function JobPage({ id }: { id: string }) {
         </fieldset>
       </header>
       <ErrorNote error={act.error} />
+      <WhyItWaits id={id} state={data.state} />
       <dl className="facts">
         <dt>Submitted</dt>
         <dd>{when(data.submitted_at)}</dd>

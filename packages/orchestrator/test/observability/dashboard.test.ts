@@ -125,6 +125,11 @@ browserGate.describe('the dashboard in Chromium, against a real queen', () => {
     await page.getByRole('button', { name: '← Newer' }).click();
     await page.getByText('Page 1').waitFor();
     await page.locator(`tr[data-job-id="${ids[26]}"]`).waitFor();
+    // A waiting job's page says why it waits, in the scheduler's words.
+    await page.locator(`tr[data-job-id="${ids[26]}"] a`).click();
+    const waits = page.getByRole('region', { name: 'Why it waits' });
+    await waits.getByText(/^scheduled: not before /).waitFor();
+    await waits.getByText('schedule', { exact: true }).waitFor();
     await page.close();
   });
 
