@@ -1,4 +1,5 @@
 import type { RegisterCommands } from '../context.js';
+import { registerAnt } from './ant/index.js';
 import { registerAudit } from './audit/index.js';
 import { registerByzantine } from './byzantine/index.js';
 import { registerInfo } from './info.js';
@@ -13,6 +14,8 @@ import { registerToken } from './token/index.js';
 export const commandFamilies: readonly RegisterCommands[] = [
   registerInfo,
   registerOrchestrator,
+  // After the orchestrator's: it adds `drain` to its `ants` list command.
+  registerAnt,
   registerPostmortem,
   registerByzantine,
   registerSim,

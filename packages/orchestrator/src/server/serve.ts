@@ -35,7 +35,7 @@ export interface ServeOptions {
   readonly host?: string;
   /** 0 picks a free port (see `url`). Default 7070. */
   readonly port?: number;
-  /** Tasks the embedded ant runs at once (default 4). */
+  /** Tasks the embedded ant runs at once (default 4; 0 runs none: a queen for remote ants only). */
   readonly capacity?: number;
   /** Apply the examples, submit the demo jobs and log their progress. */
   readonly demo?: boolean;
@@ -130,7 +130,7 @@ function checkOptions(options: ServeOptions): void {
     }
   };
   integer('port', options.port, 0, 65_535);
-  integer('capacity', options.capacity, 1, 1024);
+  integer('capacity', options.capacity, 0, 1024);
   for (const name of ['db', 'dbPath', 'host', 'examplesDir'] as const) {
     const value = options[name];
     if (value !== undefined && (typeof value !== 'string' || value.trim() === '')) {

@@ -15,6 +15,7 @@ interface ServeCommandOptions {
   readonly host: string;
   readonly db?: string;
   readonly capacity: number;
+  readonly antTags?: string;
   readonly demo?: boolean;
   readonly json?: boolean;
   readonly logFormat?: 'human' | 'json' | 'pretty';
@@ -34,7 +35,8 @@ export function registerServeCommand(program: Command, context: CliContext): voi
       '--db <store>',
       'a SQLite file, sqlite:<path>, or postgres://user@host:5432/database (default $MYRMEX_DB, then ./.myrmex/myrmex.db)',
     )
-    .option('--capacity <n>', 'tasks the embedded ant runs at once', parseInteger('--capacity', 1, 1024), 4)
+    .option('--capacity <n>', 'tasks the embedded ant runs at once (0: none, the queen serves remote ants only)', parseInteger('--capacity', 0, 1024), 4)
+    .option('--ant-tags <list>', 'tags of the embedded ant, comma-separated (what task tags route to)')
     .option(
       '--scheduler <profile>',
       'a @myrmex/scheduling profile (YAML or JSON) the scheduler runs on (default: priority, then submission order)',
@@ -62,6 +64,12 @@ export function registerServeCommand(program: Command, context: CliContext): voi
           host: options.host,
           port: options.port,
           capacity: options.capacity,
+          ...(options.antTags !== undefined && {
+            antTags: options.antTags
+              .split(',')
+              .map((t) => t.trim())
+              .filter(Boolean),
+          }),
           ...((options.db ?? context.env.MYRMEX_DB) === undefined ? {} : { db: options.db ?? context.env.MYRMEX_DB }),
           demo: options.demo === true,
           ...(policy && { policy }),

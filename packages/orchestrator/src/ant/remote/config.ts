@@ -124,7 +124,8 @@ export function antSettingsFromEnv(env: NodeJS.ProcessEnv): AntSettingsLayer {
 export function resolveAntSettings(...layers: readonly AntSettingsLayer[]): AntSettings {
   const merged: AntSettingsLayer = Object.assign({}, ...layers);
   const servers = (merged.servers as string[] | undefined) ?? [];
-  if (servers.length === 0) throw new AntConfigError('no queen to connect to: give --server, MYRMEX_ANT_SERVER or servers: in the config file');
+  if (servers.length === 0)
+    throw new AntConfigError('no queen to connect to: give --server, MYRMEX_ANT_SERVER or servers: in the config file');
   for (const server of servers) {
     if (!/^(https?|wss?):\/\/[^/]+/.test(server)) throw new AntConfigError(`server '${server}' must be an http(s) or ws(s) URL`);
   }

@@ -47,14 +47,14 @@ async function antThroughProxy(): Promise<Proc> {
   return ant;
 }
 
-async function gatedJob(effects: string, gate: string): Promise<string> {
-  await queen.applyDefinition(`job_type: gated
+async function gatedJob(effects: string, gate: string, jobType = 'gated'): Promise<string> {
+  await queen.applyDefinition(`job_type: ${jobType}
 tasks:
   - task_type: t
     retry: 2
     script: ['echo "{{.TaskRetry}}" >> ${effects}', 'while [ ! -e ${gate}-{{.TaskRetry}} ]; do sleep 0.05; done', 'echo "done {{.TaskRetry}}"']
 `);
-  return (await queen.submit({ jobType: 'gated' })).id;
+  return (await queen.submit({ jobType })).id;
 }
 
 describe('a remote ant behind a link that fails (TCP proxy on loopback)', () => {
@@ -93,5 +93,55 @@ describe('a remote ant behind a link that fails (TCP proxy on loopback)', () => 
     expect(retried).toMatchObject({ state: 'COMPLETED', attempt: 2 });
     expect(detail.tasks[0]!.attempts).toHaveLength(2);
     void ant;
+  });
+});
+
+describe('draining a remote ant (SIGTERM, as `myrmex ant` gets it)', () => {
+  it('finishes what runs, takes nothing new, reports, and exits 0; after the grace period it cancels and reports', async () => {
+    const ant = await startAnt({
+      servers: [proxyUrl],
+      token: TOKEN,
+      id: 'ant-d',
+      capacity: 2,
+      stateDir: join(dir, 'state'),
+      drainGraceMs: 60_000,
+    });
+    procs.push(ant);
+    await ant.line(/^connected /);
+    const effects = join(dir, 'effects');
+    const gate = join(dir, 'gate');
+    const id = await gatedJob(effects, gate);
+    await until(() => existsSync(effects), 'the task to start');
+    ant.child.kill('SIGTERM');
+    await until(
+      async () => ((await queen.ants()).find((a) => a.id === 'ant-d')?.draining ? true : undefined),
+      'the queen to see it draining',
+    );
+    const waiting = await gatedJob(join(dir, 'effects-2'), join(dir, 'gate-2'), 'gated-2');
+    writeFileSync(`${gate}-0`, '');
+    await ended(id);
+    expect(await ant.exited).toBe(0);
+    // Nothing new went to the draining ant.
+    expect((await job(waiting)).tasks[0]!.attempts).toHaveLength(0);
+
+    const short = await startAnt({
+      servers: [proxyUrl],
+      token: TOKEN,
+      id: 'ant-g',
+      capacity: 1,
+      stateDir: join(dir, 'state-g'),
+      drainGraceMs: 300,
+    });
+    procs.push(short);
+    await short.line(/^connected /);
+    await until(
+      async () => ((await job(waiting)).tasks[0]!.attempts.length > 0 ? true : undefined),
+      'the waiting job to start on the new ant',
+    );
+    short.child.kill('SIGTERM');
+    expect(await short.exited).toBe(0);
+    const cut = (await job(waiting)).tasks[0]!.attempts[0]!;
+    expect(cut.state).toBe('FAILED');
+    expect(cut.reason ?? '').toMatch(/ant draining/);
   });
 });
