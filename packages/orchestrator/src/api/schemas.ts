@@ -104,6 +104,13 @@ export const SubmitBody = Type.Object(
 );
 export type SubmitBody = Static<typeof SubmitBody>;
 
+/** A bulk submit: every request is checked, then all are created in one transaction or none. */
+export const BulkSubmitBody = Type.Object(
+  { requests: Type.Array(SubmitBody, { minItems: 1, maxItems: 1000 }) },
+  { additionalProperties: false },
+);
+export type BulkSubmitBody = Static<typeof BulkSubmitBody>;
+
 export const SubmitHeaders = Type.Object({
   'idempotency-key': Type.Optional(
     Type.String({ maxLength: 255, description: 'a client-chosen key; a retry with the same key and body replays the first answer' }),

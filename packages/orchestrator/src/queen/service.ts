@@ -32,6 +32,8 @@ export interface QueenService {
   disableDefinition(jobType: string): Promise<void>;
 
   submit(request: SubmitRequest): Promise<JobSummary>;
+  /** Many requests in one transaction: all are checked first (errors name `requests[i].field`), then all are created or none. */
+  submitMany(requests: readonly SubmitRequest[]): Promise<readonly JobSummary[]>;
   listJobs(query: JobQuery): Promise<Page<JobSummary>>;
   getJob(id: string): Promise<JobDetail | undefined>;
   cancel(id: string, reason?: string): Promise<JobSummary>;

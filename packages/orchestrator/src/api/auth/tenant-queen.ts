@@ -50,6 +50,13 @@ export function tenantQueen(queen: QueenService, security: SecurityStore): Queen
       if (!(await ownsType(request.jobType))) throw new QueenError('not_found', `unknown job type '${request.jobType}'`, 'jobType');
       return queen.submit({ ...request, org: org() });
     },
+    submitMany: async (requests) => {
+      for (const [index, request] of requests.entries()) {
+        if (!(await ownsType(request.jobType)))
+          throw new QueenError('not_found', `requests[${index}].jobType: unknown job type '${request.jobType}'`, `requests[${index}].jobType`);
+      }
+      return queen.submitMany(requests.map((request) => ({ ...request, org: org() })));
+    },
     listJobs: (query) => queen.listJobs({ ...query, org: org() }),
     getJob: async (id) => ((await security.jobOrg(id)) === org() ? queen.getJob(id) : undefined),
     cancel: async (id, reason) => (await ownJob(id), queen.cancel(id, reason)),

@@ -1,10 +1,12 @@
 import type { IdempotencyStore } from '@myrmex/idempotency';
 import { idempotencyHooks } from '@myrmex/idempotency/fastify';
 import type { FastifyInstance } from 'fastify';
+import { Type } from 'typebox';
 import { type JobAction, refusal } from '../../domain/states.js';
 import type { JobSummary, QueenService } from '../../queen/service.js';
 import { ProblemError } from '../problem.js';
 import {
+  BulkSubmitBody,
   CancelBody,
   IdParams,
   JobDetailRef,
@@ -83,6 +85,31 @@ export async function requestRoutes(app: FastifyInstance, queen: QueenService, i
       });
       reply.code(201).header('location', `${request.url.split('?')[0]}/${encodeURIComponent(job.id)}`);
       return jobSummaryToWire(job);
+    },
+  );
+
+  app.post(
+    '/jobs/requests/bulk',
+    {
+      schema: {
+        summary: 'Submit up to 1,000 job requests at once: all are created in one transaction, or none (a 4xx names requests[i])',
+        tags: ['requests'],
+        body: BulkSubmitBody,
+        response: { 201: Type.Object({ items: Type.Array(JobSummaryRef) }), ...problemResponses(400, 404, 409) },
+      },
+    },
+    async (request, reply) => {
+      const body = request.body as BulkSubmitBody;
+      const jobs = await queen.submitMany(
+        body.requests.map((r) => ({
+          jobType: r.job_type,
+          params: r.params ?? {},
+          ...(r.priority === undefined ? {} : { priority: r.priority }),
+          ...(r.scheduled_at === undefined ? {} : { scheduledAt: new Date(r.scheduled_at) }),
+        })),
+      );
+      reply.code(201);
+      return { items: jobs.map(jobSummaryToWire) };
     },
   );
 

@@ -38,3 +38,27 @@ describe('GET /api/jobs/requests with a cursor (keyset pages)', () => {
     expect(JSON.stringify(both)).toContain('offset');
   });
 });
+
+describe('POST /api/jobs/requests/bulk', () => {
+  const api = apiPerTest();
+
+  it('creates every request in one go, in order, or none when one of them is refused', async () => {
+    await apply(api.current, LATER);
+    const later = { job_type: 'later', scheduled_at: '2099-01-01T00:00:00Z' };
+    const created = await call<{ items: { id: string; priority: number }[] }>(api.current, 'POST', '/api/jobs/requests/bulk', {
+      requests: [later, { ...later, priority: 7 }, later],
+    });
+    expect(created.status).toBe(201);
+    expect(created.body.items.map((j) => j.priority)).toEqual([50, 7, 50]);
+    const listed = (await call<JobPageWire>(api.current, 'GET', '/api/jobs/requests')).body;
+    expect(listed.items.map((j) => j.id)).toEqual(created.body.items.map((j) => j.id).reverse());
+
+    const refused = await call(api.current, 'POST', '/api/jobs/requests/bulk', { requests: [later, { job_type: 'nope' }] });
+    expect(refused.status).toBeGreaterThanOrEqual(400);
+    expect(refused.status).toBeLessThan(500);
+    expect(JSON.stringify(refused.body)).toContain('requests[1]');
+    expect((await call<JobPageWire>(api.current, 'GET', '/api/jobs/requests')).body.total).toBe(3);
+    const invalid = expectProblem(await call(api.current, 'POST', '/api/jobs/requests/bulk', { requests: [{ ...later, priority: 101 }] }), 400);
+    expect(JSON.stringify(invalid)).toContain('priority');
+  });
+});
