@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { TimelineEvent } from '../domain/types.js';
 import type { StoreLocation } from '../store/open.js';
 import type { SqlStore } from '../store/sql/sql-store.js';
 import { parseEventsUrl } from './broker.js';
@@ -15,13 +16,14 @@ export async function enableLifecycleEvents(
   location: StoreLocation,
   events: string,
   logger: Logger,
+  traceId?: (transition: TimelineEvent) => string | undefined,
 ): Promise<{ readonly topic: string; stop(): Promise<void> }> {
   const { topic } = parseEventsUrl(events);
   if (location.kind === 'sqlite' && location.path === ':memory:')
     throw new TypeError('--events needs a store other processes can open: a SQLite file or PostgreSQL, not :memory:');
   await store.opened();
   const relay: LifecycleRelay = await startLifecycleRelay(location, events, logger);
-  store.transitionsWriter = lifecycleWriter(location.kind, { topic });
+  store.transitionsWriter = lifecycleWriter(location.kind, { topic, ...(traceId ? { traceId } : {}) });
   const unsubscribe = store.onChange(() => relay.wake());
   return {
     topic,

@@ -28,10 +28,10 @@ export function lifecycleEvents(
   transitions: readonly TimelineEvent[],
   jobTypes: ReadonlyMap<string, string>,
   topic: string,
-  traceId: (jobId: string) => string | undefined = () => undefined,
+  traceId: (transition: TimelineEvent) => string | undefined = () => undefined,
 ) {
   return transitions.map((t) => {
-    const trace = traceId(t.jobId);
+    const trace = traceId(t);
     const payload: LifecyclePayload = {
       seq: t.seq,
       jobId: t.jobId,

@@ -9,7 +9,8 @@ export type TransitionsWriter = (tx: Kysely<unknown>, transitions: readonly Time
 
 export interface LifecycleWriterOptions {
   readonly topic: string;
-  readonly traceId?: (jobId: string) => string | undefined;
+  /** The trace id of a transition's job, when known (see server/observability.ts). */
+  readonly traceId?: (transition: TimelineEvent) => string | undefined;
 }
 
 /**

@@ -3,5 +3,5 @@ export { type Check, type Readiness, type ReadinessOptions, readiness } from './
 export { instrumentStore, type StoreObserver } from './instrument-store.js';
 export { METRIC_NAMES, type MetricsOptions, OrchestratorMetrics, type QueueSource } from './metrics.js';
 export { type ObservabilityRouteOptions, observabilityRoutes } from './routes.js';
-export { enterTraceparent, JobTracing, type JobTracingOptions, tracingEnabled } from './tracing.js';
+export { enterTraceparent, JobTracing, type JobTracingOptions, submittedTraceId, tracingEnabled } from './tracing.js';
 export { logTransitions } from './transition-log.js';

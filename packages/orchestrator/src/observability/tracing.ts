@@ -29,6 +29,11 @@ export function enterTraceparent(traceparent: string | undefined): void {
   if (traceparent && /^[\da-f]{2}-[\da-f]{32}-[\da-f]{16}-[\da-f]{2}$/.test(traceparent)) submitting.enterWith(traceparent);
 }
 
+/** The trace id of the request being handled, when it sent a `traceparent`. */
+export function submittedTraceId(): string | undefined {
+  return submitting.getStore()?.split('-')[1];
+}
+
 /**
  * Tracing is on when an OTLP endpoint is configured (OTEL_EXPORTER_OTLP_ENDPOINT or
  * OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) or OTEL_TRACES_EXPORTER=otlp, and off with OTEL_SDK_DISABLED=true
@@ -87,6 +92,11 @@ export class JobTracing {
       spanProcessors: [new BatchSpanProcessor(options.exporter ?? new OTLPTraceExporter(), { scheduledDelayMillis: 500 })],
     });
     this.#tracer = this.provider.getTracer('@myrmex/orchestrator');
+  }
+
+  /** The W3C trace id of a job's trace while its span is open (lifecycle events carry it). */
+  traceId(jobId: string): string | undefined {
+    return this.#jobs.get(jobId)?.span.spanContext().traceId;
   }
 
   attach(queen: QueenService): void {

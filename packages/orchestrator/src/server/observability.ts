@@ -1,5 +1,13 @@
 import type { Logger } from 'pino';
-import { instrumentStore, JobTracing, logTransitions, OrchestratorMetrics, tracingEnabled } from '../observability/index.js';
+import type { TimelineEvent } from '../domain/types.js';
+import {
+  instrumentStore,
+  JobTracing,
+  logTransitions,
+  OrchestratorMetrics,
+  submittedTraceId,
+  tracingEnabled,
+} from '../observability/index.js';
 import type { QueenService } from '../queen/service.js';
 import { openStoreSync } from '../store/index.js';
 
@@ -34,5 +42,8 @@ export function openObservedStore(dbPath: string, env: NodeJS.ProcessEnv = proce
       },
     };
   };
-  return { store, queenHooks, observe };
+  // A transition's trace: the job's span once tracing opened it, else (at submission) the submitter's traceparent.
+  const traceId = (t: TimelineEvent) =>
+    tracing?.traceId(t.jobId) ?? (t.from === undefined && t.taskType === undefined ? submittedTraceId() : undefined);
+  return { store, queenHooks, observe, traceId };
 }

@@ -167,7 +167,7 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
     const observedStore = openObservedStore(storeValue);
     if (options.events !== undefined) {
       const where = location.kind === 'sqlite' ? { kind: 'sqlite' as const, path: storeValue } : location;
-      const lifecycle = await enableLifecycleEvents(observedStore.store, where, options.events, logger.child({ component: 'events' }));
+      const lifecycle = await enableLifecycleEvents(observedStore.store, where, options.events, logger.child({ component: 'events' }), observedStore.traceId);
       teardown.push(() => lifecycle.stop());
     }
     // Secrets sealed under MYRMEX_SECRET_KEYS[_FILE]; a rotation's new first key re-seals the rest in the background.

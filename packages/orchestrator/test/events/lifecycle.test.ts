@@ -7,6 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { lifecycleWriter, parseEventsUrl } from '../../src/events/index.js';
 import type { LifecyclePayload } from '../../src/events/lifecycle.js';
 import { createLogger, type RunningServer, SqliteStore, serve } from '../../src/index.js';
+import { enterTraceparent } from '../../src/observability/index.js';
 
 const quiet = () => createLogger({ write: () => {} });
 const DEFINITION =
@@ -141,7 +142,13 @@ async function transitionsArriveOnceInOrder(db: string, consumer: Consumer, serv
   const server = await serve({ db, port: 0, handleSignals: false, logger: quiet(), capacity: 2, events: consumer.events });
   servers.push(server);
   await server.queen.applyDefinition(DEFINITION);
-  const jobs = await Promise.all(Array.from({ length: 3 }, () => server.queen.submit({ jobType: 'relayed' })));
+  // The first job comes with a submitter's traceparent (as an HTTP request's would): its events carry the trace id.
+  const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+  const traced = await Promise.resolve().then(() => {
+    enterTraceparent(`00-${traceId}-00f067aa0ba902b7-01`);
+    return server.queen.submit({ jobType: 'relayed' });
+  });
+  const jobs = [traced, ...(await Promise.all(Array.from({ length: 2 }, () => server.queen.submit({ jobType: 'relayed' }))))];
   const timelines = new Map<string, { seq: number; to: string; taskType?: string }[]>();
   await until(async () => {
     for (const job of jobs) {
@@ -165,6 +172,9 @@ async function transitionsArriveOnceInOrder(db: string, consumer: Consumer, serv
     expect(own.map((p) => [p.seq, p.state, p.taskType])).toEqual(timeline.map((t) => [t.seq, t.to, t.taskType]));
     expect(new Set(own.map((p) => p.jobType))).toEqual(new Set(['relayed']));
   }
+  expect(
+    events.find((e) => e.aggregateId === traced.id && e.payload.from === undefined && e.payload.taskType === undefined)?.payload.traceId,
+  ).toBe(traceId);
   // Job-level transitions carry the job's state; task-level ones name their task.
   expect(events.some((e) => e.type === 'job.transition' && e.payload.state === 'COMPLETED')).toBe(true);
   expect(events.some((e) => e.type === 'task.transition' && e.payload.taskType === 'two')).toBe(true);
