@@ -58,7 +58,10 @@ describe('POST /api/jobs/requests/bulk', () => {
     expect(refused.status).toBeLessThan(500);
     expect(JSON.stringify(refused.body)).toContain('requests[1]');
     expect((await call<JobPageWire>(api.current, 'GET', '/api/jobs/requests')).body.total).toBe(3);
-    const invalid = expectProblem(await call(api.current, 'POST', '/api/jobs/requests/bulk', { requests: [{ ...later, priority: 101 }] }), 400);
+    const invalid = expectProblem(
+      await call(api.current, 'POST', '/api/jobs/requests/bulk', { requests: [{ ...later, priority: 101 }] }),
+      400,
+    );
     expect(JSON.stringify(invalid)).toContain('priority');
   });
 });
