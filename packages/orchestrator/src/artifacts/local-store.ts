@@ -52,12 +52,16 @@ export class LocalBlobStore implements BlobStore {
       .catch(() => false);
   }
 
-  async sweep(keep: ReadonlySet<string>): Promise<number> {
+  async sweep(keep: ReadonlySet<string>, writtenBefore?: Date): Promise<number> {
     const base = join(this.root, 'sha256');
     let removed = 0;
     for (const prefix of await readdir(base).catch(() => [] as string[])) {
       for (const rest of await readdir(join(base, prefix))) {
         if (keep.has(`sha256:${prefix}${rest}`)) continue;
+        if (writtenBefore !== undefined) {
+          const written = await stat(join(base, prefix, rest)).catch(() => undefined);
+          if (written === undefined || written.mtimeMs >= writtenBefore.getTime()) continue;
+        }
         await rm(join(base, prefix, rest), { force: true });
         removed++;
       }

@@ -16,8 +16,12 @@ export interface BlobStore {
   /** The blob's bytes; rejects with BlobNotFoundError when absent. */
   open(digest: string): Promise<Readable>;
   has(digest: string): Promise<boolean>;
-  /** Deletes blobs that `keep` does not hold (expired artifacts, old caches); returns how many went. */
-  sweep(keep: ReadonlySet<string>): Promise<number>;
+  /**
+   * Deletes blobs that `keep` does not hold (expired artifacts, old caches) and that were last
+   * written before `writtenBefore` (when given), so a blob put for an artifact whose row is not
+   * recorded yet survives a sweep that runs meanwhile; returns how many went.
+   */
+  sweep(keep: ReadonlySet<string>, writtenBefore?: Date): Promise<number>;
 }
 
 export class BlobNotFoundError extends Error {

@@ -74,6 +74,8 @@ export interface QueenOptions {
   readonly executorConfig?: ExecutorConfig;
   /** Where artifacts' bytes go (default: a LocalBlobStore beside the SQLite file); the store's catalog indexes them. */
   readonly blobs?: BlobStore;
+  /** A blob written less than this long ago survives an artifact sweep (its row may be on its way); default 60 s. */
+  readonly artifactSweepGraceMs?: number;
   /** How long `stop()` lets running tasks finish before killing them. */
   readonly shutdownGraceMs?: number;
   readonly pollIntervalMs?: number;
@@ -700,7 +702,8 @@ export class Queen implements QueenService {
     this.guard();
     if (this.catalog === undefined) return { rows: 0, blobs: 0 };
     const rows = await this.catalog.expire(now);
-    const blobs = await this.blobs.sweep(await this.catalog.liveDigests());
+    const grace = this.options.artifactSweepGraceMs ?? 60_000;
+    const blobs = await this.blobs.sweep(await this.catalog.liveDigests(), grace === 0 ? undefined : new Date(Date.now() - grace));
     return { rows, blobs };
   }
 

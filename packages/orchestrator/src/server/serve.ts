@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import { type AuthenticateAnt, staticAntTokens } from '../ant/remote/auth.js';
 import { createApi, type OpenedAuth, openAuth, type RateLimitOptions } from '../api/index.js';
 import { antSocketRoutes } from '../api/routes/ants-ws.js';
+import { blobStoreFromEnv } from '../artifacts/from-env.js';
 import { enableLifecycleEvents } from '../events/index.js';
 import { type ExecutorConfig, executorConfigFromEnv } from '../executors/configured.js';
 import { observabilityRoutes } from '../observability/index.js';
@@ -185,6 +186,11 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
       ...(keyring && { secrets: storeSecretSource(observedStore.store.security(), keyring) }),
       ant: { capacity: options.capacity ?? 4, ...(options.antTags && { tags: options.antTags }) },
       executorConfig: options.executorConfig ?? executorConfigFromEnv(),
+      // Artifacts beside the SQLite file, or in S3 / MYRMEX_ARTIFACTS_DIR (several queens need a shared place).
+      blobs: blobStoreFromEnv(
+        process.env,
+        location.kind === 'sqlite' && storeValue !== ':memory:' ? resolve(dirname(storeValue), 'artifacts') : resolve('.myrmex/artifacts'),
+      ),
       logger: logger.child({ component: 'queen' }, quiet),
       ...(options.policy && { policy: options.policy }),
     });

@@ -16,7 +16,7 @@ const system = async (queen: Awaited<ReturnType<typeof startQueen>>, jobId: stri
 
 describe('artifacts between SHELL tasks', () => {
   it('stores what a task leaves, lists and serves it, and gives it to the tasks that depend on it', async () => {
-    const queen = await startQueen();
+    const queen = await startQueen({ artifactSweepGraceMs: 0 });
     await queen.applyDefinition(`
 job_type: artifact-chain
 tasks:
@@ -56,7 +56,7 @@ tasks:
   });
 
   it('collects on failure only when asked, and expires artifacts (rows, then unreferenced blobs)', async () => {
-    const queen = await startQueen();
+    const queen = await startQueen({ artifactSweepGraceMs: 0 });
     await queen.applyDefinition(`
 job_type: artifact-expiry
 tasks:
@@ -144,7 +144,7 @@ tasks:
 
 describe('EXPIRE_ARTIFACTS', () => {
   it("a job with Formicary's EXPIRE_ARTIFACTS task removes expired artifacts and their blobs", async () => {
-    const queen = await startQueen();
+    const queen = await startQueen({ artifactSweepGraceMs: 0 });
     await queen.applyDefinition(`
 job_type: leaves-expired
 tasks:
