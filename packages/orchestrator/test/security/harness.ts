@@ -63,7 +63,12 @@ export async function req(
     init.body = yaml ? body : JSON.stringify(body);
     init.headers = { 'content-type': yaml ? 'application/yaml' : 'application/json', ...init.headers };
   }
-  const response = await fetch(`${api.url}${path}`, init);
+  let response: Response;
+  try {
+    response = await fetch(`${api.url}${path}`, { ...init, signal: AbortSignal.timeout(15_000) });
+  } catch (error) {
+    throw new Error(`${method} ${path}: ${(error as Error).message}`);
+  }
   const text = await response.text();
   let parsed: unknown;
   try {
