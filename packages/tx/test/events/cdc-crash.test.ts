@@ -3,8 +3,12 @@ import { nats, postgres, uniqueName } from '@myrmex/test-utils';
 import { connect } from 'nats';
 import { expect, it } from 'vitest';
 import { Capture } from '../../src/cdc/index.js';
+import { bundledChild } from '../support/child.js';
 import { openManager } from '../support/databases.js';
 import { child, inOrderPerKey, lsnValue, streamEvents, until } from './support.js';
+
+// Bundled once: each start is then a bare Node start, not a TypeScript loader's.
+const captureProcess = bundledChild(new URL('./capture-process.ts', import.meta.url));
 
 const pg = await postgres();
 const natsGate = await nats();
@@ -35,14 +39,14 @@ natsGate.describe('CDC crash', () => {
         for (let n = 1; n < rounds; n++) await tm.execute(`UPDATE items SET n = ${n}`); // one transaction of 6 changes per round
         const total = rows * rounds;
 
-        const first = child('capture-process.ts', [...args, '1:17']);
+        const first = child(captureProcess, [...args, '1:17']);
         running = first.child;
         await until(() => first.lines.includes('HUNG'), 'the capture to stop mid-transaction', 60_000);
         first.child.kill('SIGKILL');
         await first.exited;
         const firstAcks = first.lines.filter((l) => l === 'ACK').length;
 
-        const second = child('capture-process.ts', args);
+        const second = child(captureProcess, args);
         running = second.child;
         await until(async () => (await jsm.streams.info(stream)).state.messages >= total, `${total} changes in the stream`, 60_000);
         const { rows: end } = await tm.execute<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn');

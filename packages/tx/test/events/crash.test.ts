@@ -3,8 +3,12 @@ import { nats, postgres } from '@myrmex/test-utils';
 import { connect } from 'nats';
 import { expect, it } from 'vitest';
 import { Outbox } from '../../src/outbox/index.js';
+import { bundledChild } from '../support/child.js';
 import { openManager, scalar } from '../support/databases.js';
 import { child, inOrderPerKey, streamEvents, until } from './support.js';
+
+// Bundled once: each start is then a bare Node start, not a TypeScript loader's.
+const relayProcess = bundledChild(new URL('./relay-process.ts', import.meta.url));
 
 const pg = await postgres();
 const natsGate = await nats();
@@ -57,7 +61,7 @@ natsGate.describe('outbox relay crash', () => {
         }
         const total = keys * perKey;
 
-        const first = child('relay-process.ts', [db.url, hop.url, `${fresh.prefix}.`, 'k2:30']);
+        const first = child(relayProcess, [db.url, hop.url, `${fresh.prefix}.`, 'k2:30']);
         await until(() => first.lines.length >= 60, 'the first 60 acks');
         hop.cut(); // the broker connection drops mid-batch; the client reconnects through the hop
         await until(() => first.lines.includes('HUNG'), 'the relay to stop with a batch in flight', 60_000);
@@ -67,7 +71,7 @@ natsGate.describe('outbox relay crash', () => {
         // The batch in flight was confirmed by the stream but never marked: the restart sends it again.
         expect(markedBeforeRestart).toBeLessThan(total);
 
-        const second = child('relay-process.ts', [db.url, hop.url, `${fresh.prefix}.`]);
+        const second = child(relayProcess, [db.url, hop.url, `${fresh.prefix}.`]);
         expect(await second.exited).toBe(0);
         const stats = JSON.parse(second.lines.at(-1)!) as { delivered: number; duplicates: number };
         expect(stats.duplicates).toBeGreaterThan(0);

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { JetStreamManager } from 'nats';
@@ -87,10 +87,14 @@ export async function streamEvents(jsm: JetStreamManager, stream: string): Promi
   return events;
 }
 
-/** Runs a script of this folder as a child process (TypeScript through tsx) and collects its stdout lines. */
+/**
+ * Runs a script as a child process and collects its stdout lines: a bundle from `bundledChild` (a bare Node start),
+ * or a TypeScript file of this folder through tsx.
+ */
 export function child(script: string, args: readonly string[]): { child: ChildProcess; lines: string[]; exited: Promise<number | null> } {
   const here = dirname(fileURLToPath(import.meta.url));
-  const process_ = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', join(here, script), ...args], {
+  const loader = script.endsWith('.mjs') ? [] : ['--conditions=source', '--import', 'tsx'];
+  const process_ = spawn(process.execPath, [...loader, resolve(here, script), ...args], {
     cwd: join(here, '..', '..'),
     stdio: ['ignore', 'pipe', 'inherit'],
   });

@@ -4,8 +4,12 @@ import { EventStore, Projection, ProjectionGapError } from '../../src/eventsourc
 import { Outbox, Relay } from '../../src/outbox/index.js';
 import type { Publisher } from '../../src/publishers/publisher.js';
 import { child, until } from '../events/support.js';
+import { bundledChild } from '../support/child.js';
 import { type AnyManager, type Opened, openManager, scalar, targets } from '../support/databases.js';
 import { credit } from './projection-support.js';
+
+// Bundled once: each start is then a bare Node start, not a TypeScript loader's.
+const projectionProcess = bundledChild(new URL('./projection-process.ts', import.meta.url));
 
 const quiet = { warn: () => undefined };
 
@@ -111,11 +115,11 @@ for (const target of targets) {
       it('a projection process killed with -9 after committing an event, before the relay marked it, resumes without applying it twice', async () => {
         await new Projection(tm, 'balances', () => undefined).ensureSchema();
         for (let v = 0; v < 6; v++) for (const s of ['p', 'q', 'r']) await deposit(s, v, v + 1);
-        const first = child('../eventsourcing/projection-process.ts', [db.current.url, 'q:4']);
+        const first = child(projectionProcess, [db.current.url, 'q:4']);
         await until(() => first.lines.includes('HUNG'), 'the projection to commit q:4 and hang');
         first.child.kill('SIGKILL');
         await first.exited;
-        const second = child('../eventsourcing/projection-process.ts', [db.current.url]);
+        const second = child(projectionProcess, [db.current.url]);
         expect(await second.exited).toBe(0);
         const stats = JSON.parse(second.lines.at(-1)!.slice('DONE '.length)) as { duplicates: number };
         expect(stats.duplicates).toBeGreaterThan(0);

@@ -7,8 +7,12 @@ import { natsPublisher } from '../../src/publishers/nats.js';
 import { decodeEvent } from '../../src/publishers/publisher.js';
 import { SagaStore } from '../../src/saga/index.js';
 import { child } from '../events/support.js';
+import { bundledChild } from '../support/child.js';
 import { openManager } from '../support/databases.js';
 import { createReservations, title } from './messaging.js';
+
+// Bundled once: each start is then a bare Node start, not a TypeScript loader's.
+const sagaProcess = bundledChild(new URL('./messaging-process.ts', import.meta.url));
 
 const pgGate = await postgres();
 const natsGate = await nats();
@@ -74,9 +78,9 @@ async function tripThroughBroker(killAt: string, carRefuses: boolean) {
   })();
   try {
     const sagaId = `trip-${carRefuses ? 'refused' : 'ok'}`;
-    const first = child('../saga/messaging-process.ts', [db.url, fresh.url, prefix, sagaId, killAt]);
+    const first = child(sagaProcess, [db.url, fresh.url, prefix, sagaId, killAt]);
     expect(await first.exited).toBeNull(); // killed by its signal at killAt
-    const second = child('../saga/messaging-process.ts', [db.url, fresh.url, prefix, sagaId, '-']);
+    const second = child(sagaProcess, [db.url, fresh.url, prefix, sagaId, '-']);
     expect(await second.exited).toBe(0);
     const outcome = JSON.parse(second.lines.at(-1)!) as { status: string };
     const { rows } = await tm.execute<{ vendor: string; status: string; changes: number }>(
@@ -95,7 +99,7 @@ async function tripThroughBroker(killAt: string, carRefuses: boolean) {
 
 pgGate.describe('a saga driven through the outbox and a broker (PostgreSQL, JetStream)', () => {
   natsGate.describe('with a real broker', () => {
-    it('killed with -9 while waiting for a reply, another process finishes it: each reservation made once', async () => {
+    it.concurrent('killed with -9 while waiting for a reply, another process finishes it: each reservation made once', async () => {
       const { outcome, rows } = await tripThroughBroker('step-waiting:hotel-reply', false);
       expect(outcome.status).toBe('completed');
       expect(rows).toEqual([
@@ -105,7 +109,7 @@ pgGate.describe('a saga driven through the outbox and a broker (PostgreSQL, JetS
       ]);
     });
 
-    it('a refusing vendor makes it compensate through cancel commands; killed with -9 mid-compensation, it still cancels each once', async () => {
+    it.concurrent('a refusing vendor makes it compensate through cancel commands; killed with -9 mid-compensation, it still cancels each once', async () => {
       const { outcome, rows, received } = await tripThroughBroker('step-compensated:hotel-request', true);
       expect(outcome.status).toBe('compensated');
       expect(rows).toEqual([
