@@ -8,6 +8,7 @@ import { artifactRoutes } from './routes/artifacts.js';
 import { definitionRoutes } from './routes/definitions.js';
 import { insightRoutes } from './routes/insight.js';
 import { requestRoutes } from './routes/requests.js';
+import { schedulingRoutes, type WaitExplainer } from './routes/scheduling.js';
 import { streamRoutes } from './routes/streams.js';
 import { systemRoutes } from './routes/system.js';
 import { namedSchemas, ProblemSchema } from './schemas.js';
@@ -94,6 +95,7 @@ export async function createApi(served: QueenService, options: ApiOptions = {}):
       await systemRoutes(api, queen, version);
       await artifactRoutes(api, queen);
       await insightRoutes(api, queen, streams);
+      await schedulingRoutes(api, queen, served as Partial<WaitExplainer>);
       if (options.auth) await securityRoutes(api, options.auth.security, options.auth.authenticator, options.auth.pepper, options.auth.keyring);
       api.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
     },

@@ -1,10 +1,14 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import { JOB_STATES, type QueenService, type TimelineEvent } from '../queen/service.js';
+import type { PassReport } from '../scheduler/policy.js';
 import type { JobStore } from '../store/store.js';
 import { tagsOfTask } from './definition-tags.js';
 
 /** What the metrics read besides the queen: the store's queue queries, when the caller has the store. */
 export type QueueSource = Pick<JobStore, 'readyTasks' | 'duePendingJobs'>;
+
+/** A queen that reports its scheduler passes (the Queen class does). */
+type SchedulerPasses = { onSchedulerPass(listener: (pass: PassReport) => void): () => void };
 
 export interface MetricsOptions {
   readonly queen: QueenService;
@@ -41,6 +45,7 @@ export const METRIC_NAMES = [
   'myrmex_store_operation_errors_total',
   'myrmex_scheduler_passes_total',
   'myrmex_scheduler_pass_duration_seconds',
+  'myrmex_scheduler_decisions_total',
 ] as const;
 
 /**
@@ -56,6 +61,7 @@ export class OrchestratorMetrics {
   readonly #storeErrors: Counter<'operation'>;
   readonly #passes: Counter<'outcome'>;
   readonly #passDuration: Histogram;
+  readonly #decisions: Counter<'kind' | 'plugin'>;
 
   constructor(options: MetricsOptions) {
     const { queen } = options;
@@ -223,6 +229,12 @@ export class OrchestratorMetrics {
       buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5],
       registers: [registry],
     });
+    this.#decisions = new Counter({
+      name: 'myrmex_scheduler_decisions_total',
+      help: 'Scheduling decisions: admit, start, hold (by the plugin that held), preempt, speculate',
+      labelNames: ['kind', 'plugin'],
+      registers: [registry],
+    });
 
     interface JobFacts {
       readonly type: string;
@@ -284,7 +296,12 @@ export class OrchestratorMetrics {
     const onEvent = (event: TimelineEvent) => {
       void factsOf(event).then((facts) => record(event, facts));
     };
-    this.#stop = queen.onTransition(onEvent);
+    const stopTransitions = queen.onTransition(onEvent);
+    const stopPasses = (queen as Partial<SchedulerPasses>).onSchedulerPass?.((pass) => this.observePass(pass));
+    this.#stop = () => {
+      stopTransitions();
+      stopPasses?.();
+    };
   }
 
   /** Records one store operation; `instrumentStore` calls it. */
@@ -297,6 +314,19 @@ export class OrchestratorMetrics {
   observeSchedulerPass(seconds: number, failed: boolean): void {
     this.#passes.inc({ outcome: failed ? 'error' : 'ok' });
     this.#passDuration.observe(seconds);
+  }
+
+  /** Records one scheduler pass with what it decided (the queen reports each pass). */
+  observePass(pass: PassReport): void {
+    this.observeSchedulerPass(pass.seconds, pass.failed);
+    const count = (kind: string, n: number, plugin = '') => {
+      if (n > 0) this.#decisions.inc({ kind, plugin }, n);
+    };
+    count('admit', pass.admitted);
+    count('start', pass.started);
+    for (const [plugin, n] of Object.entries(pass.holds)) count('hold', n, plugin);
+    count('preempt', pass.preemptions);
+    count('speculate', pass.speculativeLaunches);
   }
 
   /** The exposition text for GET /metrics. */

@@ -21,8 +21,10 @@ import type { Executor, TaskSpec } from '../executors/executor.js';
 import { createExpireArtifactsExecutor } from '../executors/expire-artifacts.js';
 import { builtInExecutors, type ShellExecutorOptions } from '../executors/index.js';
 import { withWorkspace } from '../executors/workspace.js';
-import { type AntSlot, priorityPolicy, type SchedulingPolicy } from '../scheduler/policy.js';
+import type { WaitStatus } from '../scheduler/explain.js';
+import { type AntSlot, type PassReport, priorityPolicy, type SchedulingPolicy } from '../scheduler/policy.js';
 import { Scheduler } from '../scheduler/scheduler.js';
+import { waitStatus } from '../scheduler/status.js';
 import { SqliteStore } from '../store/sqlite/sqlite-store.js';
 import { type Change, type JobRow, type JobStore, type ReadyTask, StoreError } from '../store/store.js';
 import { QueenError } from './errors.js';
@@ -125,6 +127,7 @@ export class Queen implements QueenService {
   readonly remoteAnts: RemoteAntHub;
   private unsubscribe: () => void = () => {};
   private state: 'idle' | 'running' | 'stopping' | 'stopped' = 'idle';
+  private readonly passListeners = new Set<(report: PassReport) => void>();
   /** Set once stop() starts killing tasks: their results are left for recovery, like a crash. */
   private discardResults = false;
   /** Attempt results being recorded; stop() waits for them before closing the store. */
@@ -169,6 +172,9 @@ export class Queen implements QueenService {
       logger: this.logger,
       startTasks: (placements) => this.startTasks(placements),
       reap: (now) => this.leases.reap(now),
+      onPass: (report) => {
+        for (const listener of this.passListeners) listener(report);
+      },
       ...(options.pollIntervalMs === undefined ? {} : { pollIntervalMs: options.pollIntervalMs }),
     });
     this.leases = new AttemptLeases(this.id, store, this.supervisor, this.logger, options.attemptLeaseMs);
@@ -651,6 +657,19 @@ export class Queen implements QueenService {
       const job = await this.store.job(jobId);
       return job === undefined || TERMINAL_JOB_STATES.includes(job.state);
     });
+  }
+
+  /** Every scheduler pass of this queen (metrics). */
+  onSchedulerPass(listener: (report: PassReport) => void): () => void {
+    this.passListeners.add(listener);
+    return () => this.passListeners.delete(listener);
+  }
+
+  /** Why a job waits and its estimated start (issue 13); undefined for an unknown job. */
+  schedulingStatus(jobId: string): Promise<WaitStatus | undefined> {
+    const policy = this.options.policy ?? priorityPolicy;
+    const sources = { store: this.store, policy, slots: this.registry.slots(), definition: this.definition.bind(this) };
+    return waitStatus(sources, jobId);
   }
 
   onTransition(listener: (event: TimelineEvent) => void): () => void {

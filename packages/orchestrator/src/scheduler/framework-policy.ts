@@ -1,63 +1,116 @@
-import { type Decision, type PendingJob, type Profile, schedulePass } from '@myrmex/scheduling';
+import type { Decision, PendingJob, Profile, Snapshot } from '@myrmex/scheduling';
+import { schedulePass } from '@myrmex/scheduling';
 import type { JobRow, ReadyTask } from '../store/store.js';
-import type { AntSlot, Placement, SchedulingPolicy } from './policy.js';
-
-/** A job's tenant until tenancy exists: a submitted `tenant` parameter, else 'default'. */
-const tenantOf = (params: Readonly<Record<string, unknown>> | undefined) =>
-  typeof params?.tenant === 'string' && params.tenant !== '' ? params.tenant : 'default';
+import type { AntSlot, HeldReason, Placement, SchedulingPolicy } from './policy.js';
+import { type ClusterView, definitionFields, definitionKey, taskResources, tenantOf } from './view.js';
 
 /** An ant wide enough for anything: admission and ordering are decided here, placement by `placeTask`. */
 const EVERYWHERE = [{ id: 'queue', capacity: { slots: Number.MAX_SAFE_INTEGER } }];
 
-/** The jobs the framework admits, in the order it admits them; held jobs are left out (they stay pending). */
-function admitted<T>(items: readonly T[], toPending: (item: T) => PendingJob, profile: Profile, now: number): T[] {
-  const byId = new Map(items.map((item) => [toPending(item).id, item]));
-  const pending = items.map(toPending);
-  const { decisions } = schedulePass({ now, pending, running: [], ants: EVERYWHERE }, profile.plugins, profile.options);
-  return decisions.flatMap((d: Decision) => (d.kind === 'admit' ? [byId.get(d.jobId)!] : []));
-}
+/** Holds kept for `explain`, at most this many (the oldest reasons go first). */
+const MAX_HOLDS = 10_000;
 
 /**
  * The queen's scheduling policy as a thin loop over a @myrmex/scheduling profile: the profile orders (and may
  * hold back) due jobs and ready tasks, and chooses among the ants able to take a task (resource `slots`, ant
- * labels from its tags). The queen's store still applies every admission and start atomically.
+ * labels from its tags). What runs on every queen, runtime history and usage per tenant and queue come from the
+ * store through `observe`, so fair share, DRF and capacity see real usage. The queen's store still applies every
+ * admission and start atomically; the reasons of the last holds are kept for `explain`.
  */
 export function frameworkPolicy(profile: Profile): SchedulingPolicy {
-  const jobToPending = (job: JobRow): PendingJob => ({
-    id: job.id,
-    jobType: job.jobType,
-    tenant: tenantOf(job.params),
-    priority: job.priority,
-    submittedAt: job.submittedAt.getTime(),
-    seq: job.seq,
-    tasks: [{ id: 'admission', resources: {} }],
+  let view: ClusterView | undefined;
+  const holds = new Map<string, HeldReason>();
+
+  const definitionOf = (jobType: string, version: number) => view?.definitions.get(definitionKey(jobType, version));
+  const jobToPending = (job: JobRow): PendingJob => {
+    const definition = definitionOf(job.jobType, job.version);
+    const submittedAt = job.submittedAt.getTime();
+    return {
+      id: job.id,
+      jobType: job.jobType,
+      tenant: tenantOf(job.params, definition),
+      priority: job.priority,
+      submittedAt,
+      seq: job.seq,
+      ...definitionFields(definition, submittedAt),
+      tasks: [{ id: 'admission', resources: {} }],
+    };
+  };
+  const taskToPending = (task: ReadyTask): PendingJob => {
+    const definition = definitionOf(task.jobType, task.version);
+    const submittedAt = task.submittedAt.getTime();
+    return {
+      id: `${task.jobId}/${task.taskType}`,
+      jobType: task.jobType,
+      tenant: view?.tenants.get(task.jobId) ?? 'default',
+      priority: task.priority,
+      submittedAt,
+      seq: task.jobSeq,
+      ...definitionFields(definition, submittedAt),
+      tasks: [{ id: task.taskType, resources: taskResources(definition, task.taskType) }],
+    };
+  };
+  const tally = { holds: {} as Record<string, number>, preemptions: 0, speculativeLaunches: 0 };
+  /** `running` is left out when the ants' capacity is already net of it (slots free). */
+  const snapshot = (now: number, pending: PendingJob[], ants: Snapshot['ants'], withRunning = true): Snapshot => ({
+    now,
+    pending,
+    running: withRunning ? (view?.running ?? []) : [],
+    ants,
+    ...(view && { usage: view.usage, history: view.history }),
   });
-  const taskToPending = (task: ReadyTask): PendingJob => ({
-    id: `${task.jobId}/${task.taskType}`,
-    jobType: task.jobType,
-    tenant: 'default',
-    priority: task.priority,
-    submittedAt: task.submittedAt.getTime(),
-    seq: task.jobSeq,
-    tasks: [{ id: task.taskType, resources: { slots: 1 } }],
-  });
+
+  /** The items the framework admits, in the order it admits them; held ones stay pending, their reasons kept. */
+  function admitted<T>(items: readonly T[], toPending: (item: T) => PendingJob, jobIdOf: (item: T) => string, now: number): T[] {
+    const pending = items.map(toPending);
+    const byId = new Map(pending.map((job, i) => [job.id, items[i]!]));
+    const { decisions } = schedulePass(snapshot(now, pending, EVERYWHERE), profile.plugins, profile.options);
+    const chosen: T[] = [];
+    for (const d of decisions as Decision[]) {
+      const item = d.kind === 'admit' || d.kind === 'hold' ? byId.get(d.jobId) : undefined;
+      if (item === undefined) continue;
+      const jobId = jobIdOf(item);
+      if (d.kind === 'admit') {
+        holds.delete(jobId);
+        chosen.push(item);
+      } else if (d.kind === 'hold') {
+        tally.holds[d.plugin] = (tally.holds[d.plugin] ?? 0) + 1;
+        holds.delete(jobId);
+        holds.set(jobId, { reason: d.reason, plugin: d.plugin, retryAt: d.retryAt, at: now });
+        if (holds.size > MAX_HOLDS) holds.delete(holds.keys().next().value!);
+      }
+    }
+    return chosen;
+  }
+
   return {
     name: profile.name,
-    orderJobs: (jobs, now) => admitted(jobs, jobToPending, profile, now),
-    orderTasks: (tasks, now) => admitted(tasks, taskToPending, profile, now),
+    observe: (next) => {
+      view = next;
+    },
+    explain: (jobId) => holds.get(jobId),
+    drainTally: () => {
+      const drained = { holds: { ...tally.holds }, preemptions: tally.preemptions, speculativeLaunches: tally.speculativeLaunches };
+      tally.holds = {};
+      tally.preemptions = 0;
+      tally.speculativeLaunches = 0;
+      return drained;
+    },
+    orderJobs: (jobs, now) => admitted(jobs, jobToPending, (job) => job.id, now),
+    orderTasks: (tasks, now) => admitted(tasks, taskToPending, (task) => task.jobId, now),
     placeTask: (task: Placement, candidates: readonly AntSlot[]) => {
       const ants = candidates.map((slot) => ({
         id: slot.id,
         capacity: { slots: slot.capacity - slot.running },
         labels: Object.fromEntries([...slot.tags].map((tag) => [tag, 'true'])),
       }));
-      const { decisions } = schedulePass(
-        { now: Date.now(), pending: [taskToPending(task)], running: [], ants },
-        profile.plugins,
-        profile.options,
-      );
+      const pending = { ...taskToPending(task), tasks: [{ id: task.taskType, resources: { slots: 1 } }] };
+      const { decisions } = schedulePass(snapshot(Date.now(), [pending], ants, false), profile.plugins, profile.options);
       const placed = decisions.find((d) => d.kind === 'place');
-      return placed?.kind === 'place' ? candidates.find((slot) => slot.id === placed.placement.antId) : undefined;
+      if (placed?.kind === 'place') return candidates.find((slot) => slot.id === placed.placement.antId);
+      const held = decisions.find((d) => d.kind === 'hold');
+      if (held?.kind === 'hold') holds.set(task.jobId, { reason: held.reason, plugin: held.plugin, retryAt: held.retryAt, at: Date.now() });
+      return undefined;
     },
   };
 }

@@ -1,5 +1,6 @@
 import type { AntSlot } from '../domain/types.js';
 import type { JobRow, ReadyTask } from '../store/store.js';
+import type { ClusterView } from './view.js';
 
 export type { AntSlot };
 
@@ -22,6 +23,37 @@ export interface SchedulingPolicy {
   orderTasks(tasks: readonly ReadyTask[], now: number): readonly ReadyTask[];
   /** One of `candidates` (all able to run the task, all with a free slot), or undefined to hold it back. */
   placeTask(task: Placement, candidates: readonly AntSlot[]): AntSlot | undefined;
+  /** Given before a pass orders work: what runs and ran, on every queen (read from the store only when defined). */
+  observe?(view: ClusterView): void;
+  /** Why the policy last held a job or task back (by job id), if it did. */
+  explain?(jobId: string): HeldReason | undefined;
+  /** What the policy decided since the last call: holds by plugin, preemptions, speculative launches. */
+  drainTally?(): PassTally;
+}
+
+export interface PassTally {
+  readonly holds: Readonly<Record<string, number>>;
+  readonly preemptions: number;
+  readonly speculativeLaunches: number;
+}
+
+/** A hold as the policy decided it: shown by `myrmex status` and GET /api/jobs/:id/scheduling. */
+export interface HeldReason {
+  readonly reason: string;
+  /** The plugin that held it ('placement' when no ant could take it). */
+  readonly plugin: string;
+  /** When the policy looks at it again, epoch ms. */
+  readonly retryAt: number;
+  /** When this reason was given, epoch ms. */
+  readonly at: number;
+}
+
+/** One scheduler pass, for metrics: its duration, and what the policy decided by kind and holds by plugin. */
+export interface PassReport extends PassTally {
+  readonly seconds: number;
+  readonly failed: boolean;
+  readonly admitted: number;
+  readonly started: number;
 }
 
 export function canRun(ant: AntSlot, task: Pick<Placement, 'method' | 'tags'>): boolean {

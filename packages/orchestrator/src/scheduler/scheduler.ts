@@ -2,7 +2,8 @@ import type { Logger } from 'pino';
 import type { JobDefinition } from '../definition/model.js';
 import type { Supervisor } from '../engine/supervisor.js';
 import type { JobStore, ReadyTask } from '../store/store.js';
-import { type AntSlot, canRun, type SchedulingPolicy } from './policy.js';
+import { SchedulingFeed } from './feed.js';
+import { type AntSlot, canRun, type PassReport, type SchedulingPolicy } from './policy.js';
 
 export interface SchedulerOptions {
   readonly store: JobStore;
@@ -22,6 +23,8 @@ export interface SchedulerOptions {
   readonly admitBatch?: number;
   /** Pages of due jobs one pass looks at before it yields (default 4). */
   readonly pagesPerPass?: number;
+  /** Told after every pass (metrics). */
+  readonly onPass?: (report: PassReport) => void;
 }
 
 /**
@@ -42,8 +45,12 @@ export class Scheduler {
   private readonly pollIntervalMs: number;
   private readonly admitBatch: number;
   private readonly pagesPerPass: number;
+  /** Reads what runs and ran for a policy that observes it (frameworkPolicy). */
+  private readonly feed?: SchedulingFeed;
+  private tally = { admitted: 0, started: 0 };
 
   constructor(private readonly options: SchedulerOptions) {
+    if (options.policy.observe) this.feed = new SchedulingFeed({ store: options.store, definition: options.definition });
     this.pollIntervalMs = options.pollIntervalMs ?? 1000;
     this.admitBatch = options.admitBatch ?? 500;
     this.pagesPerPass = options.pagesPerPass ?? 4;
@@ -78,16 +85,32 @@ export class Scheduler {
       // Each pass starts on a fresh turn of the event loop: requests and results get their turn.
       await new Promise((resolve) => setImmediate(resolve));
       this.again = false;
+      const started = performance.now();
+      let failed = false;
       try {
         if (await this.once()) this.again = true;
       } catch (error) {
+        failed = true;
         this.options.logger.error({ err: error }, 'scheduler pass failed');
       }
+      this.report((performance.now() - started) / 1000, failed);
     } while (this.again && this.running);
     if (!this.running) return;
     const wake = await this.options.store.nextWakeAt().catch(() => undefined);
     const delay = wake === undefined ? this.pollIntervalMs : Math.min(Math.max(wake - Date.now(), 0), this.pollIntervalMs);
     this.timer = setTimeout(() => this.poke(), delay);
+  }
+
+  private report(seconds: number, failed: boolean): void {
+    const { onPass, policy } = this.options;
+    const tally = policy.drainTally?.() ?? { holds: {}, preemptions: 0, speculativeLaunches: 0 };
+    const counted = this.tally;
+    this.tally = { admitted: 0, started: 0 };
+    try {
+      onPass?.({ seconds, failed, ...counted, ...tally });
+    } catch (error) {
+      this.options.logger.warn({ err: error }, 'scheduler pass listener threw');
+    }
   }
 
   /** One pass; true when it stopped early and more work is due at once. */
@@ -115,6 +138,7 @@ export class Scheduler {
     for (let page = 0; page < this.pagesPerPass; page++) {
       // Admitted jobs leave PENDING, so the jobs before the next page are exactly those passed over.
       const due = await store.duePendingJobs(now, this.admitBatch, passedOver);
+      if (this.feed) policy.observe?.(await this.feed.read(now, due));
       // The page's admissions are sent together, so the store commits them as a group; a capped type
       // gets only as many tries as it has free places (each admission is still counted in the store).
       const admissions: Promise<boolean>[] = [];
@@ -130,6 +154,7 @@ export class Scheduler {
       const admittedHere = (await Promise.all(admissions)).filter(Boolean).length;
       if (!this.running) return false;
       admitted += admittedHere;
+      this.tally.admitted += admittedHere;
       passedOver += due.length - admittedHere;
       if (due.length < this.admitBatch) return false;
     }
@@ -150,6 +175,7 @@ export class Scheduler {
       if (free === 0) return;
       const size = free + 64;
       const ready = await store.readyTasks(now, size, passedOver);
+      if (this.feed) policy.observe?.(await this.feed.read(now, ready));
       const placements: { task: ReadyTask; ant: AntSlot }[] = [];
       for (const task of policy.orderTasks(ready, now)) {
         if (free === 0) break;
@@ -160,6 +186,7 @@ export class Scheduler {
         free--;
       }
       const started = placements.length > 0 ? await this.options.startTasks(placements) : 0;
+      this.tally.started += started;
       // Tasks started leave READY; the others (no ant could take them, or another queen did) are paged past.
       passedOver += ready.length - started;
       if (ready.length < size) return;

@@ -13,6 +13,7 @@ import type {
   TimelineEvent,
 } from '../domain/types.js';
 import type { AntDirectory } from './ants.js';
+import type { SchedulingReads } from './scheduling.js';
 
 /**
  * Everything the queens persist, on SQLite (embedded) or PostgreSQL (several queens); both run
@@ -291,6 +292,9 @@ export interface JobStore extends AntDirectory {
 
   /** Which task attempts left which artifacts (absent on stores that keep none). */
   artifacts?(): ArtifactCatalog;
+
+  /** Ended attempts for the scheduling framework's history and usage (absent on stores that cannot say). */
+  scheduling?(): SchedulingReads;
 
   close(): Promise<void>;
 }

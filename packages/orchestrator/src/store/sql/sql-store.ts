@@ -20,11 +20,13 @@ import {
   StoreError,
   type TaskRow,
 } from '../store.js';
+import type { SchedulingReads } from '../scheduling.js';
 import { DEFAULT_ORG, ForeignResourceError, type SecurityStore } from '../security.js';
 import * as antRows from './ants.js';
 import { SqlArtifactCatalog } from './artifacts.js';
 import { hotQueries, list, RUNNABLE, STARTABLE } from './hot-queries.js';
 import type { DialectName } from './migrations.js';
+import { SqlSchedulingReads } from './scheduling.js';
 import { checkOrgQuota, SqlSecurityStore } from './security.js';
 import { type Row, toAttempt, toDefinition, toEvent, toJob, toLog, toReadyTask, toTask } from './rows.js';
 
@@ -126,6 +128,11 @@ export class SqlStore implements JobStore {
   /** Organisations, users, tokens, secrets and the audit log on this same database. */
   security(): SecurityStore {
     return new SqlSecurityStore(this.db, this.dialect, this.ready);
+  }
+
+  /** Ended attempts with their jobs, for the scheduling framework (issue 13). */
+  scheduling(): SchedulingReads {
+    return new SqlSchedulingReads(this.db, this.ready);
   }
 
   /** Which task attempts left which artifact blobs, on this same database. */

@@ -1,0 +1,51 @@
+import type { JobDefinition } from '../definition/model.js';
+import type { JobStore } from '../store/store.js';
+import { explainWait, type WaitStatus } from './explain.js';
+import type { AntSlot, SchedulingPolicy } from './policy.js';
+
+export interface StatusSources {
+  readonly store: JobStore;
+  readonly policy: SchedulingPolicy;
+  /** This queen's ants. */
+  readonly slots: readonly AntSlot[];
+  readonly definition: (jobType: string, version: number) => Promise<JobDefinition>;
+}
+
+/** Queue positions are counted this far; a job further back reads as "at least" this many ahead. */
+const AHEAD_BOUND = 1_000;
+const HISTORY_WINDOW_MS = 86_400_000;
+
+/** Why a job waits and when it should start, from the store and this queen's policy; undefined for an unknown job. */
+export async function waitStatus(sources: StatusSources, jobId: string, now = Date.now()): Promise<WaitStatus | undefined> {
+  const { store, policy, slots } = sources;
+  const job = await store.job(jobId);
+  if (!job) return undefined;
+  const [tasks, definition] = await Promise.all([store.tasks(jobId), sources.definition(job.jobType, job.version).catch(() => undefined)]);
+  let ahead: number | undefined;
+  let concurrency: [number, number] | undefined;
+  if (job.state === 'PENDING') {
+    const due = await store.duePendingJobs(Math.max(now, job.scheduledAt.getTime()), AHEAD_BOUND);
+    const index = due.findIndex((j) => j.id === jobId);
+    ahead = index >= 0 ? index : due.length;
+    const max = definition?.maxConcurrency;
+    if (max !== undefined) concurrency = [(await store.activeJobsByType()).get(job.jobType) ?? 0, max];
+  }
+  const ended = (await store.scheduling?.().endedAttempts(now - HISTORY_WINDOW_MS, 500)) ?? [];
+  const runs = ended.filter((a) => a.jobType === job.jobType && a.state === 'COMPLETED').map((a) => a.endedAt - a.startedAt);
+  const meanRuntime =
+    runs.length > 0 ? runs.reduce((a, b) => a + b, 0) / runs.length : (definition?.scheduling?.estimatedRuntimeMs ?? undefined);
+  const held = policy.explain?.(jobId);
+  return explainWait({
+    now,
+    jobId,
+    state: job.state,
+    scheduledAt: job.scheduledAt.getTime(),
+    ...(ahead !== undefined && { ahead }),
+    ...(concurrency && { concurrency }),
+    ...(held && { held }),
+    readyTasks: tasks.filter((t) => t.state === 'READY').length,
+    slots: slots.reduce((sum, slot) => sum + slot.capacity, 0),
+    running: slots.reduce((sum, slot) => sum + slot.running, 0),
+    ...(meanRuntime !== undefined && { meanRuntime }),
+  });
+}
