@@ -44,7 +44,11 @@ export const registerAnt: RegisterCommands = (program, context) => {
     .option('--labels <pairs>', 'labels, e.g. zone=eu-1,team=ml (env MYRMEX_ANT_LABELS)')
     .option('--resources <pairs>', 'resources, e.g. cpu=8,memory=16Gi (env MYRMEX_ANT_RESOURCES)')
     .option('--state-dir <dir>', "this ant's local state (default ~/.myrmex/ants/<id>; env MYRMEX_ANT_STATE_DIR)")
-    .option('--drain-grace <ms>', 'how long a drain lets tasks finish before cancelling them (default 30000)', parseInteger('--drain-grace', 0, 86_400_000))
+    .option(
+      '--drain-grace <ms>',
+      'how long a drain lets tasks finish before cancelling them (default 30000)',
+      parseInteger('--drain-grace', 0, 86_400_000),
+    )
     .option('--ca <path>', 'a PEM CA to trust for a queen with a private TLS certificate (env MYRMEX_ANT_CA_FILE)')
     .option('--config <path>', 'a YAML or JSON file with the same settings (env MYRMEX_ANT_CONFIG); flags and variables win over it')
     .action(async (options: AntCommandOptions) => runAnt(options, context));
@@ -56,13 +60,15 @@ export const registerAnt: RegisterCommands = (program, context) => {
 function registerDrain(ants: Command, context: CliContext): void {
   withServerOptions(ants.command('drain <id>'))
     .description('ask a remote ant to drain: it takes no more work, finishes (or hands back) what runs, and disconnects')
-    .action(async (id: string, options: { server?: string; json?: boolean }) =>
-      runAction(context, options.json, async () => {
+    // `--server` and `--json` may be parsed by `ants` itself (it has them too): read both levels.
+    .action(async (id: string, _options: unknown, command: Command) => {
+      const options = command.optsWithGlobals<{ server?: string; json?: boolean }>();
+      await runAction(context, options.json, async () => {
         const response = await clientFor(options, context).drainAnt(id);
         if (options.json) context.io.out(JSON.stringify(response));
         else context.io.out(`asked ant ${id} to drain`);
-      }),
-    );
+      });
+    });
 }
 
 async function runAnt(options: AntCommandOptions, context: CliContext): Promise<void> {
@@ -109,7 +115,10 @@ async function runAnt(options: AntCommandOptions, context: CliContext): Promise<
       ...(settings.stateDir !== undefined && { stateDir: settings.stateDir }),
       drainGraceMs: settings.drainGraceMs,
       ...(ca !== undefined && { ca }),
-      onConnection: (queen) => context.io.err(queen ? `myrmex ant ${settings.id}: connected to queen ${queen}` : `myrmex ant ${settings.id}: disconnected; reconnecting`),
+      onConnection: (queen) =>
+        context.io.err(
+          queen ? `myrmex ant ${settings.id}: connected to queen ${queen}` : `myrmex ant ${settings.id}: disconnected; reconnecting`,
+        ),
     });
   } catch (error) {
     if (error instanceof RangeError) throw new UsageError(error.message);
