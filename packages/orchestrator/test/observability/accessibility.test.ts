@@ -70,17 +70,24 @@ browserGate.describe('the dashboard passes an axe-core audit in light and dark m
     return describeViolations(result.violations).map((line) => `${what}: ${line}`);
   }
 
+  /** A page in `scheme`, and `visit`, which opens a hash route, waits for `ready` and audits it. */
+  async function themed(scheme: 'light' | 'dark') {
+    const page = await browser.context.newPage();
+    await page.emulateMedia({ colorScheme: scheme });
+    const found: string[] = [];
+    const visit = async (hash: string, ready: (p: Page) => Promise<unknown>) => {
+      await page.goto(`${server.url}/${hash}`);
+      await ready(page);
+      expect(await page.evaluate(() => (globalThis as unknown as ThemeGlobals).document.documentElement.dataset.theme)).toBe(scheme);
+      found.push(...(await audit(page, hash || '#/')));
+    };
+    return { page, found, visit };
+  }
+
+  // Two tests a theme, so each stays well inside the budget on a loaded machine.
   for (const scheme of ['light', 'dark'] as const) {
-    it(`has no violations on any page in ${scheme} mode`, async () => {
-      const page = await browser.context.newPage();
-      await page.emulateMedia({ colorScheme: scheme });
-      const found: string[] = [];
-      const visit = async (hash: string, ready: (p: Page) => Promise<unknown>) => {
-        await page.goto(`${server.url}/${hash}`);
-        await ready(page);
-        expect(await page.evaluate(() => (globalThis as unknown as ThemeGlobals).document.documentElement.dataset.theme)).toBe(scheme);
-        found.push(...(await audit(page, hash || '#/')));
-      };
+    it(`has no violations on the job pages in ${scheme} mode`, async () => {
+      const { page, found, visit } = await themed(scheme);
       await visit('', (p) => p.locator(`tr[data-job-id="${failed.id}"] .badge`, { hasText: 'FAILED' }).waitFor());
       await visit(`#/jobs/${ok.id}`, async (p) => {
         await p.locator('.react-flow__node').first().waitFor();
@@ -88,6 +95,12 @@ browserGate.describe('the dashboard passes an axe-core audit in light and dark m
       });
       await visit(`#/jobs/${failed.id}`, (p) => p.locator('.log-box', { hasText: 'about to fail' }).waitFor());
       await visit(`#/jobs/${failed.id}/postmortem`, (p) => p.getByRole('heading', { name: /post-mortem/i }).waitFor());
+      await page.close();
+      expect(found).toEqual([]);
+    });
+
+    it(`has no violations on the definition, ant and queue pages in ${scheme} mode`, async () => {
+      const { page, found, visit } = await themed(scheme);
       await visit('#/definitions', (p) => p.getByRole('heading', { name: 'Definitions' }).waitFor());
       await visit('#/definitions/pipeline', (p) => p.locator('.hljs').first().waitFor());
       // The editor with validation errors under their lines, and the diff between two versions.
