@@ -54,6 +54,11 @@ describe('GET /metrics', () => {
     expect(all.some((s) => s.name === 'nodejs_eventloop_lag_seconds')).toBe(true);
     expect(value(all, 'myrmex_ants', { status: 'live' })).toBe(1);
     expect(value(all, 'myrmex_ant_capacity_slots')).toBe(4);
+    // The scheduler reports each pass: how many, how long, and what it decided (two jobs admitted, three attempts started).
+    expect(value(all, 'myrmex_scheduler_passes_total', { outcome: 'ok' })).toBeGreaterThan(0);
+    expect(value(all, 'myrmex_scheduler_pass_duration_seconds_count')).toBe(value(all, 'myrmex_scheduler_passes_total'));
+    expect(value(all, 'myrmex_scheduler_decisions_total', { kind: 'admit' })).toBe(2);
+    expect(value(all, 'myrmex_scheduler_decisions_total', { kind: 'start' })).toBe(3);
     for (const id of [ok.id, late.id]) expect(text).not.toContain(id);
   });
 
