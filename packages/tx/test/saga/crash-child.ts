@@ -3,8 +3,9 @@
 // <point> is "<transition kind>:<step>" (a boundary: the transition is committed) or
 // "inside:<step>" / "inside-compensate:<step>" (the vendor call happened, the step is not marked done).
 import Database from 'better-sqlite3';
+import * as mysql2 from 'mysql2/promise';
 import pg from 'pg';
-import { pgDriver, sqliteDriver, TransactionManager } from '../../src/index.js';
+import { mysqlDriver, pgDriver, sqliteDriver, TransactionManager } from '../../src/index.js';
 import { SagaRunner, SagaStore } from '../../src/saga/index.js';
 import type { AnyManager } from '../support/databases.js';
 import { createVendor, trip } from './trip.js';
@@ -14,7 +15,9 @@ const [kind, url, sagaId, point, carFails] = process.argv.slice(2) as [string, s
 const tm = (
   kind === 'postgres'
     ? new TransactionManager(pgDriver(new pg.Pool({ connectionString: url, max: 4 })))
-    : new TransactionManager(sqliteDriver({ open: () => new Database(url) }))
+    : kind === 'mariadb'
+      ? new TransactionManager(mysqlDriver(mysql2.createPool({ uri: url, connectionLimit: 4 })))
+      : new TransactionManager(sqliteDriver({ open: () => new Database(url) }))
 ) as AnyManager;
 const die = (at: string) => {
   if (at === point) process.kill(process.pid, 'SIGKILL');
