@@ -93,6 +93,22 @@ describe('myrmex serve --scheduler', () => {
       }
       const order = [...jobs].sort((x, y) => x!.startedAt!.getTime() - y!.startedAt!.getTime()).map((j) => ids.indexOf(j!.id));
       expect(order).toEqual([2, 1, 0]);
+
+      // `myrmex status` of a waiting job says why it waits and when it should start.
+      const later = new Date(Date.now() + 3_600_000);
+      const waiting = await server.queen.submit({ jobType: 'step', scheduledAt: later });
+      const shown = capture();
+      expect(await main(['status', waiting.id, '--server', server.url], shown.io)).toBe(0);
+      const at = later
+        .toISOString()
+        .replace('T', ' ')
+        .replace(/\.\d+Z$/, 'Z');
+      expect(shown.out.join('\n')).toContain(
+        `waiting: scheduled: not before ${later.toISOString()}; estimated start ${at} (held by schedule)`,
+      );
+      const json = capture();
+      expect(await main(['status', waiting.id, '--server', server.url, '--json'], json.io)).toBe(0);
+      expect(JSON.parse(json.out.join(''))).toMatchObject({ id: waiting.id, scheduling: { waiting: true, held_by: 'schedule' } });
     } finally {
       await server.close();
     }

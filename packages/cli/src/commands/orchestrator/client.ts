@@ -14,6 +14,18 @@ import { type SseEvent, SseParser } from './sse.js';
 
 export const DEFAULT_SERVER = 'http://127.0.0.1:7070';
 
+/** GET /api/jobs/requests/:id/scheduling. */
+export interface WaitStatusWire {
+  readonly job_id: string;
+  readonly state: string;
+  readonly waiting: boolean;
+  readonly reason?: string;
+  readonly held_by?: string;
+  readonly ahead?: number;
+  readonly estimated_start_at?: string;
+  readonly retry_at?: string;
+}
+
 /** The queen answered with a problem document. */
 export class ApiError extends Error {
   override readonly name = 'ApiError';
@@ -129,6 +141,11 @@ export class QueenClient {
 
   job(id: string): Promise<JobDetailWire> {
     return this.#json(`/jobs/requests/${encodeURIComponent(id)}`);
+  }
+
+  /** Why a job waits and its estimated start (GET /api/jobs/requests/:id/scheduling). */
+  scheduling(id: string): Promise<WaitStatusWire> {
+    return this.#json(`/jobs/requests/${encodeURIComponent(id)}/scheduling`);
   }
 
   cancel(id: string): Promise<JobSummaryWire> {

@@ -1,5 +1,6 @@
 import type { JobDetailWire, JobSummaryWire, LogLineWire, ProblemWire } from '@myrmex/orchestrator';
 import { formatTable } from '../info.js';
+import type { WaitStatusWire } from './client.js';
 
 /** Human-readable renderings; every command prints JSON instead under --json. */
 
@@ -38,6 +39,13 @@ export function formatJobs(jobs: readonly JobSummaryWire[], total: number, offse
 }
 
 /** The whole job; `timeline: false` leaves out the transitions (`submit --wait` has just shown them). */
+/** Why a job waits: "waiting: queued: 3 jobs ahead; estimated start 12:00:05 (held by queue)". */
+export function formatWait(status: WaitStatusWire): string {
+  const when = status.estimated_start_at ? `; estimated start ${time(status.estimated_start_at)}` : '';
+  const by = status.held_by ? ` (held by ${status.held_by})` : '';
+  return `  waiting: ${status.reason ?? 'in the queue'}${when}${by}`;
+}
+
 export function formatJobDetail(job: JobDetailWire, options: { timeline?: boolean } = {}): string {
   const lines = [
     `job ${job.id}: ${job.job_type} v${job.version} ${job.state}${job.reason ? ` (${job.reason})` : ''}`,

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { type CliContext, processIo } from '../../context.js';
 import type { SubmitInput } from './client.js';
 import { clientFor, collectParam, parseInstant, parseInteger, runAction, type ServerOptions, withServerOptions } from './common.js';
-import { formatJobDetail, formatJobLine, formatJobs } from './format.js';
+import { formatJobDetail, formatJobLine, formatJobs, formatWait } from './format.js';
 import { waitForJob } from './wait.js';
 
 interface SubmitOptions extends ServerOptions {
@@ -58,7 +58,11 @@ export function registerRequestCommands(program: Command, context: CliContext): 
       const client = clientFor(options, context);
       await runAction(context, options.json, async () => {
         const job = await client.job(id);
-        io.out(options.json ? JSON.stringify(job) : formatJobDetail(job));
+        // A waiting job says why and when it should start; a queen without the route is simply not asked again.
+        const waiting = job.state === 'PENDING' || job.state === 'READY' ? await client.scheduling(id).catch(() => undefined) : undefined;
+        const scheduling = waiting?.waiting ? waiting : undefined;
+        if (options.json) io.out(JSON.stringify(scheduling ? { ...job, scheduling } : job));
+        else io.out(scheduling ? `${formatJobDetail(job)}\n${formatWait(scheduling)}` : formatJobDetail(job));
       });
     });
 
