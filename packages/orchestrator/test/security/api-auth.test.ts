@@ -211,6 +211,15 @@ describe('the API with authentication', () => {
     expect(problem(answers[5] as never, 429).type).toBe('urn:myrmex:problem:rate-limited');
     expect((await req(api, 'GET', '/api/health')).status).toBe(200);
 
+    const shared = await open({ rateLimit: { max: 100, orgMax: 5, windowMs: 60_000 } });
+    const one = shared.auth.bootstrapToken as string;
+    const two = (await req(shared, 'POST', '/api/tokens', one, { name: 'two', scopes: ['read'] })).body.token as string;
+    const statuses = [];
+    for (let i = 0; i < 6; i++) statuses.push((await req(shared, 'GET', '/api/jobs/requests', i % 2 ? one : two)).status);
+    // The token creation above was the organisation's first request of the window.
+    expect(statuses).toEqual([200, 200, 200, 200, 429, 429]);
+    expect(problem(await req(shared, 'GET', '/api/quota', one), 429).detail).toMatch(/organisation default sent more than 5 requests/);
+
     const roomy = await open();
     const token = roomy.auth.bootstrapToken as string;
     const huge = 'x'.repeat(2 * 1024 * 1024);

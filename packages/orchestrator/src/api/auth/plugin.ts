@@ -24,6 +24,8 @@ export interface RateLimitOptions {
   readonly max?: number;
   /** Default 60 s. */
   readonly windowMs?: number;
+  /** Requests per window for all of one organisation's tokens together, per queen; default 6000. */
+  readonly orgMax?: number;
 }
 
 export interface AuthOptions {
@@ -59,6 +61,9 @@ function routeOf(request: FastifyRequest): string {
  */
 export async function installAuth(app: FastifyInstance, options: AuthOptions): Promise<void> {
   const { security, authenticator } = options;
+  const windowMs = options.rateLimit?.windowMs ?? 60_000;
+  // Set once the plugin is registered below; the hook that uses it runs only on requests, after that.
+  let orgLimit: ReturnType<FastifyInstance['createRateLimit']> | undefined;
   app.decorateRequest('principal', undefined);
 
   app.addHook('onRequest', async (request, reply) => {
@@ -80,6 +85,19 @@ export async function installAuth(app: FastifyInstance, options: AuthOptions): P
       throw new ProblemError('unauthenticated', FAILURES[result]);
     }
     request.principal = result;
+    const orgVerdict = await orgLimit?.(request);
+    // `isAllowed` only marks allow-listed keys; being over the limit is `isExceeded`.
+    if (orgVerdict && !orgVerdict.isAllowed && orgVerdict.isExceeded) {
+      reply.header('retry-after', String(orgVerdict.ttlInSeconds));
+      throw Object.assign(
+        new Error(
+          `organisation ${result.orgId} sent more than ${orgVerdict.max} requests in ${windowMs / 1000}s; retry after ${orgVerdict.ttlInSeconds}s`,
+        ),
+        {
+          statusCode: 429,
+        },
+      );
+    }
     // An unknown route answers 404 to any valid token; scopes are for routes that exist.
     if (request.routeOptions.url === undefined) return;
     const route = routeOf(request);
@@ -99,11 +117,18 @@ export async function installAuth(app: FastifyInstance, options: AuthOptions): P
   await app.register(rateLimit, {
     global: true,
     max: options.rateLimit?.max ?? 1200,
-    timeWindow: options.rateLimit?.windowMs ?? 60_000,
+    timeWindow: windowMs,
     keyGenerator: (request) => (request.principal ? `token:${request.principal.tokenId}` : `ip:${request.ip}`),
     allowList: (request) => isPublic(request.method, request.url) && !request.url.startsWith('/api/'),
     errorResponseBuilder: (_request, context) =>
       Object.assign(new Error(`more than ${context.max} requests in ${context.after}; retry after ${context.after}`), { statusCode: 429 }),
+  });
+
+  // Per organisation, across its tokens: a second counter on the plugin's store, keyed by the organisation.
+  orgLimit = app.createRateLimit({
+    max: options.rateLimit?.orgMax ?? 6000,
+    timeWindow: windowMs,
+    keyGenerator: (request) => `org:${request.principal?.orgId ?? '-'}`,
   });
 
   app.addHook('preHandler', (request, _reply, done) => {
