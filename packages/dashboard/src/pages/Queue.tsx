@@ -8,7 +8,10 @@ import { parseMetrics, type Sample, sum } from '../metrics.js';
 
 const WINDOW = 150;
 
-/** Queue depth by priority and tag, the oldest wait, and throughput sampled from the queen's /metrics every 2 s. */
+/**
+ * Queue depth by priority and tag, the oldest wait, throughput, and the scheduler's decisions with
+ * what held work back, sampled from the queen's /metrics every 2 s.
+ */
 export function QueuePage() {
   const metrics = useQuery({ queryKey: ['metrics'], queryFn: async () => parseMetrics(await api.metrics()), refetchInterval: 2000 });
   const [history, setHistory] = useState<{ t: number; done: number; failed: number; waiting: number }[]>([]);
@@ -32,6 +35,9 @@ export function QueuePage() {
     });
   const samples: Sample[] = metrics.data ?? [];
   const depth = samples.filter((s) => s.name === 'myrmex_queue_depth' && s.value > 0);
+  const holds = samples.filter((s) => s.name === 'myrmex_scheduler_decisions_total' && s.labels.kind === 'hold' && s.value > 0);
+  const passes = sum(samples, 'myrmex_scheduler_passes_total');
+  const passSeconds = sum(samples, 'myrmex_scheduler_pass_duration_seconds_sum');
   return (
     <section aria-labelledby="queue-title">
       <h1 id="queue-title">Queue and scheduling</h1>
@@ -67,6 +73,24 @@ export function QueuePage() {
           </tr>
         ))}
         {depth.length === 0 && <EmptyRow columns={4}>Nothing is waiting.</EmptyRow>}
+      </Table>
+      <h2>Scheduling decisions</h2>
+      <p>
+        {passes} scheduler passes ({sum(samples, 'myrmex_scheduler_passes_total', { outcome: 'error' })} failed),{' '}
+        {passes === 0 ? '—' : `${((passSeconds / passes) * 1000).toFixed(1)} ms`} each on average;{' '}
+        {sum(samples, 'myrmex_scheduler_decisions_total', { kind: 'admit' })} jobs admitted,{' '}
+        {sum(samples, 'myrmex_scheduler_decisions_total', { kind: 'start' })} attempts started,{' '}
+        {sum(samples, 'myrmex_scheduler_decisions_total', { kind: 'preempt' })} preempted since this queen started. A job's own page says
+        why it waits.
+      </p>
+      <Table columns={['Held back by', 'Times']} caption="Jobs and tasks the scheduler held back, by the rule that held them">
+        {holds.map((s) => (
+          <tr key={s.labels.plugin}>
+            <td className="mono">{s.labels.plugin || 'unnamed'}</td>
+            <td>{s.value}</td>
+          </tr>
+        ))}
+        {holds.length === 0 && <EmptyRow columns={2}>Nothing was held back.</EmptyRow>}
       </Table>
     </section>
   );

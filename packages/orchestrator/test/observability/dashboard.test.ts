@@ -276,6 +276,11 @@ browserGate.describe('the dashboard in Chromium, against a real queen', () => {
     await page.goto(`${server.url}/#/queue`);
     await page.getByRole('heading', { name: 'Queue and scheduling' }).waitFor();
     await page.locator('.chart canvas').first().waitFor();
+    // The scheduler's own numbers: passes (from its pass reports) and what held work back.
+    await expect
+      .poll(async () => Number(/(\d+) scheduler passes/.exec((await page.locator('main').textContent()) ?? '')?.[1] ?? 0))
+      .toBeGreaterThan(0);
+    await page.getByRole('table', { name: /held back/ }).waitFor();
     await page.close();
 
     await waitForEnd(server.url, (await submit(server.url, 'diamond')).id);
