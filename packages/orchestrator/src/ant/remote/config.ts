@@ -26,7 +26,6 @@ export class AntConfigError extends Error {
 }
 
 const list = z.array(z.string().min(1));
-const map = z.record(z.string().min(1), z.string());
 const FileSchema = z
   .object({
     servers: list.min(1).optional(),
