@@ -3,6 +3,7 @@ import type { JobDefinition, TaskDefinition } from '../definition/model.js';
 import { containerSpecOf } from '../executors/container.js';
 import type { TaskSpec } from '../executors/executor.js';
 import type { JobRow, TaskRow } from '../store/store.js';
+import { forkRequest } from './forks.js';
 
 /** Outputs of finished tasks, flat: when several set a key, the one that finished last wins. */
 export function flatOutputs(tasks: readonly TaskRow[], except?: string): Record<string, string> {
@@ -53,7 +54,10 @@ export function renderTask(
     ...(task.body === undefined ? {} : { body: renderValue(task.body, scope) }),
     ...(task.timeoutMs === undefined ? {} : { timeoutMs: task.timeoutMs }),
     ...(task.messaging === undefined ? {} : { messaging: task.messaging }),
+    ...(task.awaitForkedTasks.length === 0 ? {} : { awaitForked: task.awaitForkedTasks }),
   };
+  const fork = forkRequest(task, (text) => renderTemplate(text, scope));
+  if (fork !== undefined) return { ...spec, fork };
   const container = containerSpecOf(task);
   if (container !== undefined) {
     return {

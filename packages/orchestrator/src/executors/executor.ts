@@ -20,6 +20,21 @@ export interface TaskSpec {
   readonly artifacts?: ArtifactsRequest;
   /** Files of earlier tasks placed in the working directory before the attempt (`dependencies`). */
   readonly dependencies?: readonly { readonly taskType: string; readonly files: readonly ArtifactFile[] }[];
+  /** FORK_JOB / sub_workflow: the child job to submit. */
+  readonly fork?: ForkRequest;
+  /** AWAIT_FORKED_JOB: the FORK_JOB tasks whose children are awaited. */
+  readonly awaitForked?: readonly string[];
+}
+
+export interface ForkRequest {
+  readonly jobType: string;
+  /** A definition version number, or a `sem_version` to match; default the latest. */
+  readonly version?: string;
+  readonly params: Readonly<Record<string, unknown>>;
+  /** Wait for the child to end (sub_workflow); otherwise fork it and succeed at once. */
+  readonly wait: boolean;
+  /** Child outputs copied into the parent's outputs under new names. */
+  readonly outputs: readonly { readonly child: string; readonly parent: string }[];
 }
 
 export interface ArtifactsRequest {

@@ -19,6 +19,7 @@ import { Supervisor, SupervisorError } from '../engine/supervisor.js';
 import { type ConfiguredExecutors, configuredExecutors, type ExecutorConfig } from '../executors/configured.js';
 import type { Executor, TaskSpec } from '../executors/executor.js';
 import { createExpireArtifactsExecutor } from '../executors/expire-artifacts.js';
+import { createAwaitForkedExecutor, createForkExecutor } from '../executors/fork.js';
 import { builtInExecutors, type ShellExecutorOptions } from '../executors/index.js';
 import { withWorkspace } from '../executors/workspace.js';
 import type { WaitStatus } from '../scheduler/explain.js';
@@ -28,6 +29,7 @@ import { waitStatus } from '../scheduler/status.js';
 import { SqliteStore } from '../store/sqlite/sqlite-store.js';
 import { type Change, type JobRow, type JobStore, type ReadyTask, StoreError } from '../store/store.js';
 import { QueenError } from './errors.js';
+import { QueenForks } from './forks.js';
 import { AttemptLeases, newHolderId } from './lease.js';
 import { LogHub } from './log-hub.js';
 import {
@@ -112,6 +114,7 @@ export class Queen implements QueenService {
   /** Which attempt left which artifacts; absent when the store keeps none (then artifacts are not collected). */
   private readonly catalog?: ArtifactCatalog;
   readonly blobs: BlobStore;
+  private readonly forks: QueenForks;
   private readonly registry: AntRegistry;
   private readonly supervisor: Supervisor;
   private readonly scheduler: Scheduler;
@@ -146,8 +149,15 @@ export class Queen implements QueenService {
     this.catalog = store.artifacts?.();
     const blobs = options.blobs ?? new LocalBlobStore(defaultBlobRoot(options.dbPath));
     this.blobs = blobs;
+    this.forks = new QueenForks({ store, committed: (events) => this.committed(events), cancel: (id, reason) => this.cancel(id, reason) });
+    for (const executor of [createForkExecutor(this.forks), createAwaitForkedExecutor(this.forks)]) {
+      if (!executors.has(executor.method)) executors.set(executor.method, executor);
+    }
     if (this.catalog !== undefined && !executors.has('EXPIRE_ARTIFACTS')) {
-      executors.set('EXPIRE_ARTIFACTS', createExpireArtifactsExecutor((now) => this.expireArtifacts(now)));
+      executors.set(
+        'EXPIRE_ARTIFACTS',
+        createExpireArtifactsExecutor((now) => this.expireArtifacts(now)),
+      );
     }
     // Every method gets the artifact flow: dependencies in, artifacts out.
     this.executors =
@@ -328,6 +338,9 @@ export class Queen implements QueenService {
 
   private committed(events: readonly TimelineEvent[]): void {
     for (const event of events) {
+      if (event.taskType === undefined && event.to === 'CANCELLED') {
+        void this.forks.parentCancelled(event.jobId).catch((err) => this.logger.warn({ err }, 'could not cancel forked jobs'));
+      }
       if (event.taskType === undefined)
         this.logger.info({ jobId: event.jobId, from: event.from, to: event.to, reason: event.reason }, 'job transition');
       else

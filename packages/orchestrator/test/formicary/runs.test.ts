@@ -165,6 +165,25 @@ podman.describe('corpus definitions run end to end (SHELL, DOCKER, KUBERNETES on
     expect(await lines(queen, versioned, 'step-one')).toEqual(['Running step-one at version 1.0.0']);
   });
 
+  it('sub-workflow-etl and sub_workflow_job: a FORK_JOB sub_workflow runs the child (found by sem_version) and waits', async () => {
+    for (const [parentType, childType, fork] of [
+      ['io.formicary.examples.parent-etl', 'io.formicary.examples.child-etl', 'run-child-etl'],
+      ['io.formicary.test.parent-etl-workflow', 'io.formicary.test.child-etl-workflow', 'run-child-etl'],
+    ] as const) {
+      const parent = await finished(
+        queen,
+        (await queen.submit({ jobType: parentType, params: { source_table: 'orders', batch_size: 7 } })).id,
+      );
+      expect(parent.state, parentType).toBe('COMPLETED');
+      const childId = parent.tasks.find((t) => t.taskType === fork)!.outputs.ForkedJobId!;
+      expect(await queen.getJob(childId)).toMatchObject({
+        jobType: childType,
+        state: 'COMPLETED',
+        params: { source_table: 'orders', batch_size: '7' },
+      });
+    }
+  });
+
   it('artifacts-expiration: the EXPIRE_ARTIFACTS housekeeping task runs', async () => {
     const job = await finished(queen, (await queen.submit({ jobType: 'artifacts-expiration' })).id);
     expect(job.state).toBe('COMPLETED');

@@ -24,6 +24,8 @@ export const CORPUS_RUNS: readonly CorpusRun[] = [
   { file: 'docs-examples/sub-workflow-etl-child.yaml', adaptations: [] },
   { file: 'fixtures/sub_workflow_child_job.yaml', adaptations: [] },
   { file: 'docs-examples/versioned-job.yaml', adaptations: [] },
+  { file: 'docs-examples/sub-workflow-etl.yaml', adaptations: [] },
+  { file: 'fixtures/sub_workflow_job.yaml', adaptations: [] },
   { file: 'docs-examples/artifacts-expiration.yaml', adaptations: ['submitted directly rather than by its cron_trigger'] },
 ];
 

@@ -1,0 +1,140 @@
+import { createHash } from 'node:crypto';
+import { TERMINAL_JOB_STATES } from '../domain/states.js';
+import type { DefinitionVersion, TimelineEvent } from '../domain/types.js';
+import { flatOutputs } from '../engine/render.js';
+import type { ForkRequest } from '../executors/executor.js';
+import { FORKED_JOB_OUTPUT, type ForkedJob, type ForkHost } from '../executors/fork.js';
+import type { JobStore } from '../store/store.js';
+import { QueenError } from './errors.js';
+
+/**
+ * The id of the child a FORK_JOB task submits in one run of its parent: derived from the parent,
+ * the task and the parent's job retry, so a re-run attempt (a crash, a takeover by another queen)
+ * finds the child it already made, and the database's unique id refuses a second one.
+ */
+export function childJobId(parentJobId: string, taskType: string, jobRetry: number): string {
+  const hex = createHash('sha256').update(`fork\0${parentJobId}\0${taskType}\0${jobRetry}`).digest('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(13, 16)}-a${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+}
+
+export interface QueenForksOptions {
+  readonly store: JobStore;
+  readonly committed: (events: readonly TimelineEvent[]) => void;
+  readonly cancel: (jobId: string, reason: string) => Promise<unknown>;
+  /** How often a waiting fork looks at its child besides the store's change hints (other queens' commits may be missed). */
+  readonly pollMs?: number;
+}
+
+/** FORK_JOB, sub_workflow and AWAIT_FORKED_JOB on the queen's store. */
+export class QueenForks implements ForkHost {
+  constructor(private readonly options: QueenForksOptions) {}
+
+  async fork(parentJobId: string, taskType: string, request: ForkRequest): Promise<string> {
+    const { store } = this.options;
+    const parent = await store.job(parentJobId);
+    if (parent === undefined) throw new QueenError('not_found', `parent job ${parentJobId} does not exist`);
+    const id = childJobId(parentJobId, taskType, parent.retry);
+    if ((await store.job(id)) !== undefined) return id;
+    const found = await this.definition(request.jobType, request.version);
+    const now = new Date();
+    try {
+      const { events } = await store.createJobs([
+        {
+          id,
+          jobType: found.jobType,
+          version: found.version,
+          priority: parent.priority,
+          params: request.params,
+          submittedAt: now,
+          scheduledAt: now,
+          taskTypes: found.definition.tasks.map((t) => t.taskType),
+        },
+      ]);
+      this.options.committed(events);
+    } catch (error) {
+      // Another queen forked the same child first: the unique id decided, and that child is ours.
+      if ((await store.job(id)) !== undefined) return id;
+      throw error;
+    }
+    return id;
+  }
+
+  /** A version number, or the newest version whose sem_version matches (Formicary's fork_job_version), or the latest. */
+  private async definition(jobType: string, version: string | undefined): Promise<DefinitionVersion> {
+    const { store } = this.options;
+    let found: DefinitionVersion | undefined;
+    if (version === undefined) found = await store.definition(jobType);
+    else {
+      const versions = await store.definitionVersions(jobType);
+      found = versions.find((v) => v.definition.semVersion === version) ?? versions.find((v) => String(v.version) === version);
+    }
+    if (found === undefined) {
+      throw new QueenError('not_found', `no definition of ${jobType}${version === undefined ? '' : ` with version ${version}`} to fork`);
+    }
+    if (found.disabled) throw new QueenError('conflict', `job type ${jobType} is disabled`);
+    return found;
+  }
+
+  async settled(jobId: string, signal: AbortSignal): Promise<ForkedJob | undefined> {
+    const { store } = this.options;
+    for (;;) {
+      if (signal.aborted) return undefined;
+      let wake: () => void = () => {};
+      const woken = new Promise<void>((resolve) => {
+        wake = resolve;
+      });
+      const unsubscribe = store.onChange((change) => {
+        if (change.jobId === jobId) wake();
+      });
+      const timer = setTimeout(wake, this.options.pollMs ?? 1000);
+      signal.addEventListener('abort', wake, { once: true });
+      try {
+        const job = await store.job(jobId);
+        if (job === undefined) return { id: jobId, state: 'FAILED', outputs: {}, reason: 'the forked job does not exist' };
+        if (TERMINAL_JOB_STATES.includes(job.state)) {
+          return {
+            id: jobId,
+            state: job.state,
+            outputs: flatOutputs(await store.tasks(jobId)),
+            ...(job.reason === undefined ? {} : { reason: job.reason }),
+          };
+        }
+        await woken;
+      } finally {
+        clearTimeout(timer);
+        unsubscribe();
+        signal.removeEventListener('abort', wake);
+      }
+    }
+  }
+
+  async forkedBy(parentJobId: string, taskType: string): Promise<string | undefined> {
+    return (await this.options.store.tasks(parentJobId)).find((t) => t.taskType === taskType)?.outputs[FORKED_JOB_OUTPUT];
+  }
+
+  async cancel(jobId: string, reason: string): Promise<void> {
+    const job = await this.options.store.job(jobId);
+    if (job === undefined || TERMINAL_JOB_STATES.includes(job.state)) return;
+    await this.options.cancel(jobId, reason).catch((error: unknown) => {
+      // It ended meanwhile (another path cancelled it first): nothing left to do.
+      if (!(error instanceof QueenError && error.code === 'conflict')) throw error;
+    });
+  }
+
+  /**
+   * A cancelled parent cancels the children its FORK_JOB tasks made: those they recorded, and
+   * those of tasks still running (or cut short), found by the id their run would give them.
+   */
+  async parentCancelled(parentJobId: string): Promise<void> {
+    const { store } = this.options;
+    const parent = await store.job(parentJobId);
+    if (parent === undefined) return;
+    const children = new Set<string>();
+    for (const task of await store.tasks(parentJobId)) {
+      const recorded = task.outputs[FORKED_JOB_OUTPUT];
+      if (recorded !== undefined) children.add(recorded);
+      children.add(childJobId(parentJobId, task.taskType, parent.retry));
+    }
+    for (const child of children) await this.cancel(child, `parent job ${parentJobId} cancelled`);
+  }
+}
