@@ -7,7 +7,8 @@ import type { RemoteAntOptions } from '@myrmex/orchestrator';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const packageDir = join(here, '..', '..', '..');
-const buildDir = join(packageDir, 'node_modules', '.cache', 'myrmex-ants');
+// One folder per test worker: workers bundling at once must not overwrite a file a child is loading.
+const buildDir = join(packageDir, 'node_modules', '.cache', 'myrmex-ants', String(process.pid));
 
 /**
  * The child scripts bundled once with the orchestrator's source (its dependencies stay external):
