@@ -179,3 +179,16 @@ export class AntRegistry {
     return [...this.connections.values()].map((c) => this.describe(c));
   }
 }
+
+/** Ants from the shared registry (any queen's) as the scheduler's slots: what "no ant can run this" is judged against. */
+export function slotsOf(ants: readonly AntInfo[]): AntSlot[] {
+  return ants
+    .filter((ant) => ant.connected !== false)
+    .map((ant) => ({
+      id: ant.id,
+      methods: new Set(ant.methods),
+      tags: new Set(ant.tags),
+      capacity: ant.draining ? 0 : ant.capacity,
+      running: ant.running,
+    }));
+}

@@ -3,7 +3,7 @@ import type { Readable } from 'node:stream';
 import { type Logger, pino } from 'pino';
 import { EmbeddedAnt } from '../ant/embedded-ant.js';
 import { type AntMessage, assignmentId } from '../ant/protocol.js';
-import { AntRegistry } from '../ant/registry.js';
+import { AntRegistry, slotsOf } from '../ant/registry.js';
 import { RemoteAntHub } from '../ant/remote/hub.js';
 import type { ArtifactCatalog, ArtifactRecord } from '../artifacts/catalog.js';
 import { defaultBlobRoot, LocalBlobStore } from '../artifacts/local-store.js';
@@ -679,9 +679,10 @@ export class Queen implements QueenService {
   }
 
   /** Why a job waits and its estimated start (issue 13); undefined for an unknown job. */
-  schedulingStatus(jobId: string): Promise<WaitStatus | undefined> {
+  async schedulingStatus(jobId: string): Promise<WaitStatus | undefined> {
     const policy = this.options.policy ?? priorityPolicy;
-    const sources = { store: this.store, policy, slots: this.registry.slots(), definition: this.definition.bind(this) };
+    // Every connected ant of every queen (remote ants may be on another one), not only this queen's.
+    const sources = { store: this.store, policy, slots: slotsOf(await this.ants()), definition: this.definition.bind(this) };
     return waitStatus(sources, jobId);
   }
 
