@@ -28,6 +28,9 @@ export class SupervisorError extends Error {
 /** The mark a timeout leaves on a running task: its attempt fails with this reason, without retry. */
 export const TIMEOUT_KILL = 'job timeout';
 
+/** The mark a preemption leaves on a running task: its attempt is retried at once, without using up a retry. */
+export const PREEMPT_KILL = 'preempted';
+
 /** How many times one request re-reads and re-plans a job that others keep changing before giving up. */
 const MAX_REPLANS = 100;
 
@@ -250,7 +253,9 @@ export class Supervisor {
       const verdict: Verdict =
         row.kill === TIMEOUT_KILL
           ? { kind: 'failed', fatal: false, reason: TIMEOUT_KILL }
-          : judgeAttempt(task, result, row.runAttempts, this.hooks.retryDelay);
+          : row.kill?.startsWith(PREEMPT_KILL)
+            ? { kind: 'retry', delayMs: 0, reason: row.kill }
+            : judgeAttempt(task, result, row.runAttempts, this.hooks.retryDelay);
       const now = this.now();
       const exitCode = result.exitCode ?? null;
       const attemptState = verdict.kind === 'completed' ? 'COMPLETED' : 'FAILED';
@@ -348,6 +353,19 @@ export class Supervisor {
       if (!RUNNABLE_JOB_STATES.includes(job.state) || job.stop !== undefined) return { result: undefined };
       const marks: TaskChange[] = tasks.filter((t) => t.state === 'EXECUTING').map((t) => ({ taskType: t.taskType, kill: TIMEOUT_KILL }));
       return { result: undefined, step: { stop: 'timeout', job: { stop: 'timeout', deadlineAt: null }, tasks: marks } };
+    });
+  }
+
+  /**
+   * Marks a running attempt preempted (the scheduling framework wants its place): its owner kills it
+   * and its result is judged a retry at once. False when the attempt is no longer the task's running
+   * one or already carries a mark.
+   */
+  preempt(jobId: string, taskType: string, attempt: number, reason: string): Promise<boolean> {
+    return this.transact<boolean>(jobId, ({ tasks }) => {
+      const row = tasks.find((t) => t.taskType === taskType);
+      if (row?.state !== 'EXECUTING' || row.attempt !== attempt || row.kill !== undefined) return { result: false };
+      return { result: true, step: { tasks: [{ taskType, kill: `${PREEMPT_KILL}: ${reason}` }] } };
     });
   }
 

@@ -1,7 +1,7 @@
 import type { Decision, PendingJob, Profile, Snapshot } from '@myrmex/scheduling';
 import { schedulePass } from '@myrmex/scheduling';
 import type { JobRow, ReadyTask } from '../store/store.js';
-import type { AntSlot, HeldReason, Placement, SchedulingPolicy } from './policy.js';
+import type { AntSlot, HeldReason, Placement, SchedulingPolicy, Victim } from './policy.js';
 import { type ClusterView, definitionFields, definitionKey, taskResources, tenantOf } from './view.js';
 
 /** An ant wide enough for anything: admission and ordering are decided here, placement by `placeTask`. */
@@ -20,6 +20,8 @@ const MAX_HOLDS = 10_000;
 export function frameworkPolicy(profile: Profile): SchedulingPolicy {
   let view: ClusterView | undefined;
   const holds = new Map<string, HeldReason>();
+  /** Attempts this queen asked to stop, seen as terminating until they no longer run (no victim is chosen twice). */
+  const preempted = new Set<string>();
 
   const definitionOf = (jobType: string, version: number) => view?.definitions.get(definitionKey(jobType, version));
   const jobToPending = (job: JobRow): PendingJob => {
@@ -98,6 +100,33 @@ export function frameworkPolicy(profile: Profile): SchedulingPolicy {
     },
     orderJobs: (jobs, now) => admitted(jobs, jobToPending, (job) => job.id, now),
     orderTasks: (tasks, now) => admitted(tasks, taskToPending, (task) => task.jobId, now),
+    preempt: (task: Placement, candidates: readonly AntSlot[]): Victim[] => {
+      if (!view) return [];
+      const now = Date.now();
+      const on = new Set(candidates.map((slot) => slot.id));
+      const running = view.running
+        .filter((attempt) => on.has(attempt.antId))
+        .map((attempt) => ({ ...attempt, resources: { slots: 1 }, ...(preempted.has(attempt.id) && { terminating: true }) }));
+      for (const id of preempted) if (!view.running.some((attempt) => attempt.id === id)) preempted.delete(id);
+      const ants = candidates.map((slot) => ({
+        id: slot.id,
+        capacity: { slots: slot.capacity },
+        labels: Object.fromEntries([...slot.tags].map((tag) => [tag, 'true'])),
+      }));
+      const pending = { ...taskToPending(task), tasks: [{ id: task.taskType, resources: { slots: 1 } }] };
+      const { decisions } = schedulePass({ ...snapshot(now, [pending], ants, false), running }, profile.plugins, profile.options);
+      const victims: Victim[] = [];
+      for (const d of decisions) {
+        if (d.kind !== 'preempt') continue;
+        const attempt = running.find((a) => a.id === d.attemptId);
+        if (!attempt) continue;
+        preempted.add(attempt.id);
+        const [, taskType, number] = attempt.id.split('/');
+        victims.push({ jobId: attempt.jobId, taskType: taskType!, attempt: Number(number), reason: d.reason });
+      }
+      tally.preemptions += victims.length;
+      return victims;
+    },
     placeTask: (task: Placement, candidates: readonly AntSlot[]) => {
       const ants = candidates.map((slot) => ({
         id: slot.id,

@@ -10,6 +10,7 @@ export {
   type Placement,
   priorityPolicy,
   type SchedulingPolicy,
+  type Victim,
 } from './policy.js';
 export { Scheduler, type SchedulerOptions } from './scheduler.js';
 export { waitStatus } from './status.js';

@@ -27,8 +27,21 @@ export interface SchedulingPolicy {
   observe?(view: ClusterView): void;
   /** Why the policy last held a job or task back (by job id), if it did. */
   explain?(jobId: string): HeldReason | undefined;
+  /**
+   * Every slot able to run `task` is busy: running attempts to stop so that it can start (all on `candidates`,
+   * counted with their running work). Empty when nothing should be preempted.
+   */
+  preempt?(task: Placement, candidates: readonly AntSlot[]): readonly Victim[];
   /** What the policy decided since the last call: holds by plugin, preemptions, speculative launches. */
   drainTally?(): PassTally;
+}
+
+/** A running attempt to stop, named by its fencing token. */
+export interface Victim {
+  readonly jobId: string;
+  readonly taskType: string;
+  readonly attempt: number;
+  readonly reason: string;
 }
 
 export interface PassTally {

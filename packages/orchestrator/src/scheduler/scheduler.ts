@@ -3,7 +3,7 @@ import type { JobDefinition } from '../definition/model.js';
 import type { Supervisor } from '../engine/supervisor.js';
 import type { JobStore, ReadyTask } from '../store/store.js';
 import { SchedulingFeed } from './feed.js';
-import { type AntSlot, canRun, type PassReport, type SchedulingPolicy } from './policy.js';
+import { type AntSlot, canRun, type PassReport, type Placement, type SchedulingPolicy } from './policy.js';
 
 export interface SchedulerOptions {
   readonly store: JobStore;
@@ -172,7 +172,10 @@ export class Scheduler {
     for (let page = 0; page < this.pagesPerPass && this.running; page++) {
       const slots = new Map(ants.slots().map((slot) => [slot.id, { ...slot }]));
       let free = [...slots.values()].reduce((sum, slot) => sum + Math.max(0, slot.capacity - slot.running), 0);
-      if (free === 0) return;
+      if (free === 0) {
+        if (page === 0 && policy.preempt) await this.preemptFor(now, [...slots.values()]);
+        return;
+      }
       const size = free + 64;
       const ready = await store.readyTasks(now, size, passedOver);
       if (this.feed) policy.observe?.(await this.feed.read(now, ready));
@@ -195,12 +198,35 @@ export class Scheduler {
 
   /** The ant the policy picks among those able to take the task now, or undefined. */
   private async place(task: ReadyTask, slots: readonly AntSlot[]): Promise<AntSlot | undefined> {
-    const { policy } = this.options;
+    const placement = await this.placementOf(task);
+    if (!placement) return undefined;
+    const candidates = slots.filter((ant) => ant.running < ant.capacity && canRun(ant, placement));
+    return candidates.length > 0 ? this.options.policy.placeTask(placement, candidates) : undefined;
+  }
+
+  private async placementOf(task: ReadyTask): Promise<Placement | undefined> {
     const definition = await this.options.definition(task.jobType, task.version);
     const taskDefinition = definition.tasks.find((t) => t.taskType === task.taskType);
     if (!taskDefinition) return undefined;
-    const placement = { ...task, method: taskDefinition.method, tags: [...new Set([...definition.tags, ...taskDefinition.tags])] };
-    const candidates = slots.filter((ant) => ant.running < ant.capacity && canRun(ant, placement));
-    return candidates.length > 0 ? policy.placeTask(placement, candidates) : undefined;
+    return { ...task, method: taskDefinition.method, tags: [...new Set([...definition.tags, ...taskDefinition.tags])] };
+  }
+
+  /**
+   * Every slot is busy: the policy may name running attempts to stop for the first ready task in its order
+   * (priority preemption). Each is marked in the store, fenced by its attempt number; its owner kills it and its
+   * task goes back to READY. One task per pass, so a pass stays bounded.
+   */
+  private async preemptFor(now: number, slots: readonly AntSlot[]): Promise<void> {
+    const { store, policy, supervisor } = this.options;
+    const ready = await store.readyTasks(now, 16);
+    if (ready.length === 0) return;
+    if (this.feed) policy.observe?.(await this.feed.read(now, ready));
+    const head = policy.orderTasks(ready, now)[0];
+    const placement = head && (await this.placementOf(head));
+    if (!placement) return;
+    const candidates = slots.filter((ant) => canRun(ant, placement));
+    for (const victim of policy.preempt?.(placement, candidates) ?? []) {
+      await supervisor.preempt(victim.jobId, victim.taskType, victim.attempt, victim.reason);
+    }
   }
 }

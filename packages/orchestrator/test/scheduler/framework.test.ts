@@ -109,6 +109,50 @@ describe('the queen on a framework profile sees what runs (issue 13)', () => {
   });
 });
 
+describe('preemption applied by the queen (issue 13)', () => {
+  it('stops a lower-priority attempt through the kill mark, runs the urgent job, and reruns the victim without spending a retry', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'myrmex-sched-'));
+    const gate = join(dir, 'gate');
+    const policy = frameworkPolicy(parseProfile('name: preempting\nplugins:\n  - priority\n  - preemption: { grace: 1s }\n'));
+    queen = await Queen.open({ dbPath: join(dir, 'q.db'), ant: { capacity: 1 }, pollIntervalMs: 50, policy });
+    const metrics = new OrchestratorMetrics({ queen });
+    await queen.start();
+    const q = queen;
+    // retry: 0 — a preemption must not count as the task's failure.
+    await q.applyDefinition(`job_type: batch\ntasks:\n  - task_type: wait\n    script: ['while [ ! -f ${gate} ]; do sleep 0.05; done']\n`);
+    await q.applyDefinition('job_type: urgent\ntasks:\n  - task_type: run\n    script: ["true"]\n');
+    const low = await q.submit({ jobType: 'batch', priority: 1 });
+    await until(
+      () => q.getJob(low.id),
+      (j) => j?.tasks[0]?.state === 'EXECUTING',
+      'the batch task to run',
+    );
+    const high = await q.submit({ jobType: 'urgent', priority: 90 });
+    await until(
+      () => q.getJob(high.id),
+      (j) => j?.state === 'COMPLETED',
+      'the urgent job, through preemption',
+    );
+    const preempted = await until(
+      () => q.getJob(low.id),
+      (j) => (j?.tasks[0]?.attempts.length ?? 0) >= 2,
+      'the victim to run again',
+    );
+    expect(preempted!.tasks[0]!.attempts[0]!.reason).toMatch(/^preempted: preempted by job .* \(priority 90\)/);
+    const urgentStart = (await q.getJob(high.id))!.startedAt!.getTime();
+    expect(preempted!.tasks[0]!.attempts[1]!.startedAt.getTime()).toBeGreaterThanOrEqual(urgentStart);
+    await writeFile(gate, '');
+    const done = await until(
+      () => q.getJob(low.id),
+      (j) => j?.state === 'COMPLETED' || j?.state === 'FAILED',
+      'the victim to finish',
+    );
+    expect(done!.state).toBe('COMPLETED');
+    expect(await metrics.text()).toMatch(/myrmex_scheduler_decisions_total\{kind="preempt",plugin=""\} 1\b/);
+    metrics.close();
+  });
+});
+
 describe('explainWait', () => {
   const base = { now: 1_000_000, jobId: 'j', state: 'PENDING', scheduledAt: 0, readyTasks: 0, slots: 4, running: 4, meanRuntime: 10_000 };
 
