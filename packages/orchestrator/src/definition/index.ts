@@ -4,6 +4,7 @@ export { isChain, isRouteState, routesOf, routeTargets, startTasks } from './gra
 export * from './model.js';
 export { DEFAULT_PRIORITY } from './normalize.js';
 export { parseSetOutput } from './output.js';
+export { missingParams } from './params.js';
 export { type CheckResult, checkJobDefinition, type ParseOptions, parseJobDefinition } from './parse.js';
 export { retryDelayMs } from './retry.js';
 export { jobDefinitionJsonSchema, MAX_TASKS } from './schema.js';

@@ -8,7 +8,7 @@ import { RemoteAntHub } from '../ant/remote/hub.js';
 import type { ArtifactCatalog, ArtifactRecord } from '../artifacts/catalog.js';
 import { defaultBlobRoot, LocalBlobStore } from '../artifacts/local-store.js';
 import type { BlobStore } from '../artifacts/store.js';
-import { parseJobDefinition, retryDelayMs } from '../definition/index.js';
+import { missingParams, parseJobDefinition, retryDelayMs } from '../definition/index.js';
 import type { JobDefinition, TaskDefinition } from '../definition/model.js';
 import { decodeJobCursor } from '../domain/cursor.js';
 import { timeOrderedId } from '../domain/ids.js';
@@ -545,6 +545,11 @@ export class Queen implements QueenService {
       const definition = latest.get(valid.jobType);
       if (!definition) throw new QueenError('not_found', `unknown job type '${valid.jobType}'`, at('jobType'));
       if (definition.disabled) throw new QueenError('conflict', `job type '${valid.jobType}' is disabled`, at('jobType'));
+      const missing = missingParams(definition.definition, valid.params);
+      if (missing.length > 0) {
+        const names = missing.map((name) => `'${name}'`).join(', ');
+        throw new QueenError('invalid', `job type '${valid.jobType}' requires the param(s) ${names} (required_params)`, at(`params.${missing[0]}`));
+      }
       jobs.push({
         id: timeOrderedId(),
         jobType: valid.jobType,
