@@ -7,6 +7,13 @@ export const DEFAULT_ORG = 'default';
 export const ROLES = ['viewer', 'operator', 'admin'] as const;
 export type Role = (typeof ROLES)[number];
 
+/** The most a role's tokens may do: a token's scopes are cut to its user's role at every check. */
+export const ROLE_SCOPES: Readonly<Record<Role, readonly TokenScope[]>> = {
+  viewer: ['read'],
+  operator: ['read', 'submit', 'cancel', 'approve'],
+  admin: ['read', 'submit', 'cancel', 'approve', 'admin', 'ant'],
+};
+
 export interface Org {
   readonly id: string;
   readonly name: string;
@@ -86,6 +93,8 @@ export interface SecurityStore {
   /** Adds or changes the user's role in the organisation. */
   setRole(orgId: string, userId: string, role: Role): Promise<void>;
   role(orgId: string, userId: string): Promise<Role | undefined>;
+  /** The organisation's members with their roles, by user id. */
+  members(orgId: string): Promise<readonly { readonly user: User; readonly role: Role }[]>;
   createTeam(team: Team): Promise<Team>;
   addTeamMember(teamId: string, userId: string): Promise<void>;
   teams(orgId: string): Promise<readonly (Team & { readonly members: readonly string[] })[]>;

@@ -91,6 +91,9 @@ describe('the API with authentication', () => {
       'post /api/tokens': { name: 'b', scopes: ['read'] },
       'post /api/orgs': { id: 'gamma', name: 'Gamma' },
       'put /api/secrets/{name}': { value: 'b-secret-value' },
+      'post /api/users': { id: 'bob', role: 'viewer' },
+      'put /api/users/{user}/role': { role: 'admin' },
+      'post /api/teams': { name: 'b-team' },
       'post /api/jobs/requests/bulk': { requests: [{ job_type: 'alpha-build' }] },
     };
     let walked = 0;
@@ -103,6 +106,7 @@ describe('the API with authentication', () => {
           .replace('{version}', '1')
           .replace('{digest}', `sha256:${'0'.repeat(64)}`)
           .replace('{name}', 'SOME_NAME')
+          .replace('{user}', 'admin')
           .replace(/\{[a-z_]+\}/g, 'x');
       const body = bodies[`${method} ${path}`] ?? (method === 'post' || method === 'put' ? {} : undefined);
       // An endless event stream: its filtering is the streaming test's subject; here it must open for B.
@@ -271,6 +275,45 @@ describe('the API with authentication', () => {
       'x-csrf-token': csrf,
     });
     expect(signed.status).toBe(201);
+  });
+
+  it("cuts every user's token to the user's role, and follows a role change within a second", async () => {
+    const api = await open();
+    const admin = api.auth.bootstrapToken as string;
+    expect((await req(api, 'POST', '/api/users', admin, { id: 'vic', name: 'Vic', role: 'viewer' })).status).toBe(201);
+    problem(await req(api, 'POST', '/api/users', admin, { id: 'vic', role: 'viewer' }), 409);
+    const tooMuch = problem(await req(api, 'POST', '/api/tokens', admin, { name: 'v', scopes: ['submit'], user_id: 'vic' }), 400);
+    expect(tooMuch.detail).toMatch(/a viewer cannot hold submit/);
+    problem(await req(api, 'POST', '/api/tokens', admin, { name: 'x', scopes: ['read'], user_id: 'nobody' }), 404);
+    expect((await req(api, 'PUT', '/api/users/vic/role', admin, { role: 'operator' })).body).toEqual({
+      id: 'vic',
+      name: 'Vic',
+      role: 'operator',
+    });
+    const token = (await req(api, 'POST', '/api/tokens', admin, { name: 'v', scopes: ['read', 'submit'], user_id: 'vic' })).body
+      .token as string;
+    expect((await req(api, 'POST', '/api/jobs/definitions', admin, DEFINITION('by-vic'))).status).toBe(201);
+    expect((await req(api, 'POST', '/api/jobs/requests', token, { job_type: 'by-vic' })).status).toBe(201);
+    await req(api, 'PUT', '/api/users/vic/role', admin, { role: 'viewer' });
+    const demotedAt = Date.now();
+    let refused: number | undefined;
+    while (refused === undefined && Date.now() - demotedAt < 5000) {
+      if ((await req(api, 'POST', '/api/jobs/requests', token, { job_type: 'by-vic' })).status === 403) refused = Date.now() - demotedAt;
+    }
+    expect(refused).toBeLessThan(1000);
+    expect((await req(api, 'GET', '/api/jobs/requests', token)).status).toBe(200);
+    // Another organisation's admin cannot adopt an existing user (the platform administrator least of all).
+    const beta = (await req(api, 'POST', '/api/orgs', admin, { id: 'beta', name: 'Beta' })).body.token as string;
+    expect(problem(await req(api, 'POST', '/api/users', beta, { id: 'admin', role: 'admin' }), 409).detail).toMatch(/taken/);
+    problem(await req(api, 'POST', '/api/tokens', beta, { name: 'steal', scopes: ['admin'], user_id: 'admin' }), 404);
+    const team = await req(api, 'POST', '/api/teams', admin, { name: 'builders', members: ['vic'] });
+    expect(team.status).toBe(201);
+    problem(await req(api, 'POST', '/api/teams', admin, { name: 'ghosts', members: ['nobody'] }), 404);
+    expect((await req(api, 'GET', '/api/teams', admin)).body.items).toEqual([{ id: team.body.id, name: 'builders', members: ['vic'] }]);
+    expect((await req(api, 'GET', '/api/users', admin)).body.items).toEqual([
+      { id: 'admin', name: 'admin', role: 'admin' },
+      { id: 'vic', name: 'Vic', role: 'viewer' },
+    ]);
   });
 
   it("never replays another organisation's answer for the same Idempotency-Key", async () => {

@@ -46,6 +46,8 @@ function securityContract(name: string, open: () => Promise<Opened>, openSecond:
       await sec.setRole('acme', 'u1', 'operator');
       expect(await sec.role('acme', 'u1')).toBe('operator');
       expect(await sec.role('default', 'u1')).toBeUndefined();
+      expect((await sec.members('acme')).map(({ user, role }) => [user.id, role])).toEqual([['u1', 'operator']]);
+      expect(await sec.members('default')).toEqual([]);
       await sec.createTeam({ id: 't1', orgId: 'acme', name: 'builders' });
       await sec.addTeamMember('t1', 'u1');
       await sec.addTeamMember('t1', 'u1');

@@ -1,5 +1,5 @@
 import { parseToken, TokenFormatError, verifyTokenSecret } from '../../security/index.js';
-import type { SecurityStore, TokenRow } from '../../store/security.js';
+import { ROLE_SCOPES, type Role, type SecurityStore, type TokenRow } from '../../store/security.js';
 import type { Principal } from './principal.js';
 
 export interface AuthenticatorOptions {
@@ -18,7 +18,7 @@ export type AuthFailure = 'malformed' | 'unknown' | 'revoked' | 'expired';
  * queen within that time: the store, not this process, is the source of truth.
  */
 export class TokenAuthenticator {
-  private readonly cache = new Map<string, { row: TokenRow | undefined; platformAdmin: boolean; until: number }>();
+  private readonly cache = new Map<string, { row: TokenRow | undefined; platformAdmin: boolean; role?: Role; until: number }>();
   private readonly touched = new Map<string, number>();
   private readonly cacheMs: number;
   private readonly touchEveryMs: number;
@@ -52,7 +52,8 @@ export class TokenAuthenticator {
     if (!entry || entry.until <= now) {
       const row = await this.store.token(parsed.id);
       const platformAdmin = row?.userId ? ((await this.store.user(row.userId))?.platformAdmin ?? false) : false;
-      entry = { row, platformAdmin, until: now + this.cacheMs };
+      const role = row?.userId ? await this.store.role(row.orgId, row.userId) : undefined;
+      entry = { row, platformAdmin, ...(role ? { role } : {}), until: now + this.cacheMs };
       if (this.cache.size > 10_000) this.cache.clear();
       this.cache.set(parsed.id, entry);
     }
@@ -60,6 +61,14 @@ export class TokenAuthenticator {
     if (!row || !verifyTokenSecret(this.pepper, parsed.secret, row.hash)) return 'unknown';
     if (row.revokedAt) return 'revoked';
     if (row.expiresAt && row.expiresAt.getTime() <= now) return 'expired';
+    // A user's token can do no more than the user's role in the organisation now allows; a user who
+    // left it has tokens that do nothing. Tokens without a user (organisation and ant tokens) keep their scopes.
+    let scopes = row.scopes;
+    if (row.userId && !entry.platformAdmin) {
+      if (!entry.role) return 'revoked';
+      const allowed = ROLE_SCOPES[entry.role];
+      scopes = scopes.filter((scope) => allowed.includes(scope));
+    }
     if ((this.touched.get(row.id) ?? 0) + this.touchEveryMs <= now) {
       this.touched.set(row.id, now);
       void this.store.touchToken(row.id, new Date(now)).catch(() => undefined);
@@ -68,7 +77,7 @@ export class TokenAuthenticator {
       tokenId: row.id,
       orgId: row.orgId,
       ...(row.userId ? { userId: row.userId } : {}),
-      scopes: row.scopes,
+      scopes,
       platformAdmin: entry.platformAdmin,
     };
   }

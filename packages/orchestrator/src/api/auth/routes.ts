@@ -1,13 +1,14 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { issueToken, type Keyring, TOKEN_SCOPES, type TokenScope } from '../../security/index.js';
-import type { SecurityStore, TokenRow } from '../../store/security.js';
+import { ROLE_SCOPES, type SecurityStore, type TokenRow } from '../../store/security.js';
 import { ProblemError } from '../problem.js';
 import { problemResponses } from '../schemas.js';
 import type { TokenAuthenticator } from './authenticator.js';
 import type { Principal } from './principal.js';
 import { secretRoutes } from './secrets.js';
 import { sessionRoutes } from './session.js';
+import { userRoutes } from './users.js';
 
 const Scope = Type.Union(TOKEN_SCOPES.map((scope) => Type.Literal(scope)));
 const Name = Type.String({ minLength: 1, maxLength: 100, pattern: '^[^\\u0000-\\u001f\\u007f]+$' });
@@ -19,6 +20,7 @@ const CreateTokenBody = Type.Object(
     name: Name,
     scopes: Type.Array(Scope, { minItems: 1, maxItems: TOKEN_SCOPES.length, uniqueItems: true }),
     expires_in_s: Type.Optional(Type.Integer({ minimum: 60, maximum: 10 * 365 * 24 * 3600 })),
+    user_id: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'a member the token acts for (default: the caller)' })),
   },
   { additionalProperties: false },
 );
@@ -99,6 +101,7 @@ export async function securityRoutes(
 ): Promise<void> {
   await sessionRoutes(app, authenticator);
   await secretRoutes(app, security, keyring);
+  await userRoutes(app, security);
   app.post(
     '/tokens',
     {
@@ -111,10 +114,21 @@ export async function securityRoutes(
     },
     async (request, reply) => {
       const principal = caller(request);
-      const body = request.body as { name: string; scopes: TokenScope[]; expires_in_s?: number };
+      const body = request.body as { name: string; scopes: TokenScope[]; expires_in_s?: number; user_id?: string };
+      const userId = body.user_id ?? principal.userId;
+      if (body.user_id !== undefined) {
+        const role = await security.role(principal.orgId, body.user_id);
+        if (!role) throw new ProblemError('not-found', `no member of this organisation is '${body.user_id}'`);
+        const beyond = body.scopes.filter((scope) => !ROLE_SCOPES[role].includes(scope));
+        if (beyond.length > 0) {
+          throw new ProblemError('validation-error', `a ${role} cannot hold ${beyond.join(', ')}`, [
+            { field: 'scopes', in: 'body', message: `must be within the ${role} role: ${ROLE_SCOPES[role].join(', ')}` },
+          ]);
+        }
+      }
       const { plaintext, row } = await createToken(security, pepper, {
         orgId: principal.orgId,
-        ...(principal.userId ? { userId: principal.userId } : {}),
+        ...(userId ? { userId } : {}),
         name: body.name,
         scopes: body.scopes,
         ...(body.expires_in_s ? { expiresAt: new Date(Date.now() + body.expires_in_s * 1000) } : {}),

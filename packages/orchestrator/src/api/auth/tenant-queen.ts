@@ -53,7 +53,11 @@ export function tenantQueen(queen: QueenService, security: SecurityStore): Queen
     submitMany: async (requests) => {
       for (const [index, request] of requests.entries()) {
         if (!(await ownsType(request.jobType)))
-          throw new QueenError('not_found', `requests[${index}].jobType: unknown job type '${request.jobType}'`, `requests[${index}].jobType`);
+          throw new QueenError(
+            'not_found',
+            `requests[${index}].jobType: unknown job type '${request.jobType}'`,
+            `requests[${index}].jobType`,
+          );
       }
       return queen.submitMany(requests.map((request) => ({ ...request, org: org() })));
     },

@@ -177,6 +177,14 @@ export class SqlSecurityStore implements SecurityStore {
     return row ? (String(row.role) as Role) : undefined;
   }
 
+  async members(orgId: string): Promise<readonly { user: User; role: Role }[]> {
+    const found = await rows(
+      sql`SELECT u.*, m.role FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.org_id = ${orgId} ORDER BY u.id`,
+      await this.read(),
+    );
+    return found.map((row) => ({ user: toUser(row), role: String(row.role) as Role }));
+  }
+
   async createTeam(team: Team): Promise<Team> {
     await this.write((tx) => sql`INSERT INTO teams (id, org_id, name) VALUES (${team.id}, ${team.orgId}, ${team.name})`.execute(tx));
     return team;
