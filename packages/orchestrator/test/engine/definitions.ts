@@ -13,14 +13,7 @@ export function definition(tasks: readonly Record<string, unknown>[], job: Recor
 }
 
 /**
- * The key that makes a task wait for others (the DAG join): `needs` since the definition model
- * gave `dependencies` Formicary's meaning (artifacts only), `dependencies` before that.
+ * The key that makes a task wait for others (the DAG join). `dependencies` is Formicary's
+ * artifact download, never a join; definitions that still use it as one get a positioned message.
  */
-export const JOIN_KEY: 'needs' | 'dependencies' = (() => {
-  try {
-    definition([{ task_type: 'a' }, { task_type: 'b', needs: ['a'] }]);
-    return 'needs';
-  } catch {
-    return 'dependencies';
-  }
-})();
+export const JOIN_KEY = 'needs';
