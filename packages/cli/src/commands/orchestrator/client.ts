@@ -133,6 +133,11 @@ export class QueenClient {
     return (await response.json()) as JobSummaryWire;
   }
 
+  /** POST /api/jobs/requests/bulk: at most 1,000 requests, created in one transaction or not at all. */
+  async submitMany(requests: readonly SubmitInput[]): Promise<readonly JobSummaryWire[]> {
+    return (await this.#post<{ items: JobSummaryWire[] }>('/jobs/requests/bulk', { requests })).items;
+  }
+
   jobs(query: JobListQuery): Promise<JobPageWire> {
     return this.#json(
       `/jobs/requests${queryString({ state: query.state, job_type: query.jobType, limit: query.limit, offset: query.offset })}`,

@@ -2,6 +2,7 @@ import type { RegisterCommands } from '../../context.js';
 import { registerListCommands } from '../lists/index.js';
 import { registerTopCommand } from '../top/index.js';
 import { registerArtifactCommands } from './artifacts.js';
+import { registerBulkCommand } from './bulk.js';
 import { registerDefinitionCommands } from './definitions.js';
 import { registerLogCommands } from './logs.js';
 import { registerRequestCommands } from './requests.js';
@@ -12,6 +13,7 @@ export const registerOrchestrator: RegisterCommands = (program, context) => {
   registerServeCommand(program, context);
   registerDefinitionCommands(program, context);
   registerRequestCommands(program, context);
+  registerBulkCommand(program, context);
   registerLogCommands(program, context);
   registerArtifactCommands(program, context);
   registerTopCommand(program, context);

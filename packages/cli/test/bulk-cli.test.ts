@@ -1,0 +1,62 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createApi, Queen } from '@myrmex/orchestrator';
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../src/index.js';
+import { capture } from './support/capture.js';
+
+/** `myrmex submit-many <file>` in-process against a real queen and API on loopback. */
+describe('myrmex submit-many', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'myrmex-cli-bulk-'));
+  let queen: Queen;
+  let app: FastifyInstance;
+  let url: string;
+
+  beforeAll(async () => {
+    // No ant: the jobs stay queued, so the test reads exactly what was submitted.
+    queen = await Queen.open({ dbPath: join(dir, 'q.db'), ant: { capacity: 0 } });
+    await queen.start();
+    app = await createApi(queen, {});
+    url = await app.listen({ host: '127.0.0.1', port: 0 });
+    await queen.applyDefinition('job_type: cli-bulk\ntasks:\n- task_type: only\n  script: [echo hi]\n');
+  });
+
+  afterAll(async () => {
+    await app.close();
+    await queen.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('submits JSON Lines and JSON arrays, all or none per call; a bad line is named by file and line', async () => {
+    const lines = join(dir, 'requests.jsonl');
+    writeFileSync(
+      lines,
+      '# three builds\n{"job_type":"cli-bulk","params":{"n":1}}\n\n{"job_type":"cli-bulk","priority":9}\n{"job_type":"cli-bulk"}\n',
+    );
+    const ok = capture();
+    expect(await main(['submit-many', lines, '--server', url], ok.io)).toBe(0);
+    expect(ok.out).toEqual(['submitted 3 job requests']);
+
+    const array = join(dir, 'requests.json');
+    writeFileSync(array, JSON.stringify([{ job_type: 'cli-bulk' }, { job_type: 'cli-bulk' }]));
+    const json = capture();
+    expect(await main(['submit-many', array, '--server', url, '--json'], json.io)).toBe(0);
+    expect(JSON.parse(json.out.join(''))).toHaveLength(2);
+    expect((await queen.listJobs({})).total).toBe(5);
+
+    const broken = join(dir, 'broken.jsonl');
+    writeFileSync(broken, '{"job_type":"cli-bulk"}\n{"job_type":\n');
+    const bad = capture();
+    expect(await main(['submit-many', broken, '--server', url], bad.io)).not.toBe(0);
+    expect(bad.err.join('\n')).toContain(`${broken}:2`);
+
+    const unknown = join(dir, 'unknown.jsonl');
+    writeFileSync(unknown, '{"job_type":"cli-bulk"}\n{"job_type":"nope"}\n');
+    const refused = capture();
+    expect(await main(['submit-many', unknown, '--server', url], refused.io)).not.toBe(0);
+    expect(refused.err.join('\n')).toContain('requests[1]');
+    expect((await queen.listJobs({})).total).toBe(5);
+  });
+});
