@@ -57,6 +57,15 @@ describe('myrmex token, org, quota and audit', () => {
     expect((await run(['org', 'create', 'other', '--name', 'Other'], acme.token)).code).toBe(1);
   });
 
+  it('adds members, changes roles and makes teams', async () => {
+    expect((await run(['user', 'add', 'ops-1', '--role', 'operator', '--name', 'Ops'])).out).toBe('added ops-1 as operator');
+    expect((await run(['user', 'role', 'ops-1', 'viewer'])).out).toBe('ops-1 is now viewer');
+    expect((await run(['user', 'role', 'ops-1', 'king'])).code).toBe(2);
+    expect((await run(['user', 'list'])).out).toContain('ops-1  Ops  viewer');
+    expect((await run(['team', 'create', 'night shift', '--member', 'ops-1'])).out).toBe('created team night shift (1 members)');
+    expect((await run(['team', 'list'])).out).toBe('night shift: ops-1');
+  });
+
   it('verifies the audit chain from the database and reports the first edited row', async () => {
     const intact = await run(['audit', 'verify']);
     expect(intact.code, intact.err).toBe(0);

@@ -9,6 +9,7 @@ import { registerPostmortem } from './postmortem/index.js';
 import { registerSaga } from './saga/index.js';
 import { registerSim } from './sim/index.js';
 import { registerToken } from './token/index.js';
+import { registerUser } from './user/index.js';
 
 /** Every command family of the myrmex binary; a package's family is added here when it lands. */
 export const commandFamilies: readonly RegisterCommands[] = [
@@ -22,5 +23,6 @@ export const commandFamilies: readonly RegisterCommands[] = [
   registerSaga,
   registerToken,
   registerOrg,
+  registerUser,
   registerAudit,
 ];
