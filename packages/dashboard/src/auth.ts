@@ -8,8 +8,13 @@ const CSRF_COOKIE = 'myx_csrf';
 const listeners = new Set<() => void>();
 let rejected = false;
 
+// Typed without the DOM library: the test project, which has none, compiles this module through api.ts.
+const cookies = (): string => (globalThis as { document?: { cookie: string } }).document?.cookie ?? '';
+
 const csrf = (): string | undefined => {
-  const found = document.cookie.split('; ').find((part) => part.startsWith(`${CSRF_COOKIE}=`));
+  const found = cookies()
+    .split('; ')
+    .find((part) => part.startsWith(`${CSRF_COOKIE}=`));
   return found ? decodeURIComponent(found.slice(CSRF_COOKIE.length + 1)) : undefined;
 };
 
