@@ -106,6 +106,12 @@ for (let round = 1; round <= rounds; round++) {
     try {
       const result = await measure({ ...row.spec, pgUrl: db?.url ?? pgGate.url, redisUrl: redisGate.url });
       results.get(row)!.push(result);
+      // Every result as it comes, so a run cut short still leaves its figures.
+      mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
+      writeFileSync(
+        new URL('./results/compare-raw.json', import.meta.url),
+        JSON.stringify(rows.map((r) => ({ scenario: r.scenario, peer: r.peer, results: results.get(r) }))),
+      );
       console.error(
         `round ${round}: ${row.scenario} ${row.peer}: ${Math.round(result.jobsPerSecond)} jobs/s (load ${loadavg()[0]!.toFixed(1)})`,
       );
