@@ -70,6 +70,12 @@ describe('serve', () => {
     expect(log).toMatch(/demo: diamond \w+ task join EXECUTING -> COMPLETED/);
     expect(log).toMatch(/demo: http-poll \w+ task wait-for-status EXECUTING -> READY \(exit code 503/);
     expect(log).toContain('demo: every demo job has ended');
+    // Artifacts passed between tasks and a fork/join (examples/orchestrator/build-and-fork.yaml).
+    expect(ended.filter((job) => ['build-and-fork', 'fork-child'].includes(job.jobType)).map((job) => job.state)).toEqual([
+      'COMPLETED',
+      'COMPLETED',
+    ]);
+    expect(log).toMatch(/demo: build-and-fork \w+ task join EXECUTING -> COMPLETED/);
     // The HTTP polling job polled the demo's loopback status endpoint, not the default URL.
     const poll = ended.find((job) => job.jobType === 'http-poll');
     const detail = (await (await fetch(`${server.url}/api/jobs/requests/${poll?.id}`)).json()) as { params: { StatusUrl: string } };

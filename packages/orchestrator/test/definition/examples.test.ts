@@ -58,8 +58,15 @@ function runShell(
 describe('examples/orchestrator', () => {
   const files = readdirSync(examplesDir).filter((name) => name.endsWith('.yaml'));
 
-  it('has the four documented examples', () => {
-    expect(files.sort()).toEqual(['diamond.yaml', 'flaky-with-cleanup.yaml', 'http-poll.yaml', 'release-chain.yaml']);
+  it('has the documented examples', () => {
+    expect(files.sort()).toEqual([
+      'build-and-fork.yaml',
+      'diamond.yaml',
+      'flaky-with-cleanup.yaml',
+      'fork-child.yaml',
+      'http-poll.yaml',
+      'release-chain.yaml',
+    ]);
   });
 
   it.each(files)('%s passes the validator', (name) => {
