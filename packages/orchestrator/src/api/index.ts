@@ -96,7 +96,7 @@ export async function createApi(served: QueenService, options: ApiOptions = {}):
       await artifactRoutes(api, queen);
       await insightRoutes(api, queen, streams);
       await schedulingRoutes(api, queen, served as Partial<WaitExplainer>);
-      if (options.auth) await securityRoutes(api, options.auth.security, options.auth.authenticator, options.auth.pepper, options.auth.keyring);
+      if (options.auth) await securityRoutes(api, options.auth.security, options.auth.authenticator, options.auth.pepper, options.auth.keyring, options.auth.oidc);
       api.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
     },
     { prefix: '/api' },

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { type AuthenticateAnt, staticAntTokens } from '../ant/remote/auth.js';
-import { createApi, type OpenedAuth, openAuth, type RateLimitOptions } from '../api/index.js';
+import { createApi, type OpenedAuth, oidcFromEnvironment, openAuth, type RateLimitOptions } from '../api/index.js';
 import { antSocketRoutes } from '../api/routes/ants-ws.js';
 import { blobStoreFromEnv } from '../artifacts/from-env.js';
 import { enableLifecycleEvents } from '../events/index.js';
@@ -206,11 +206,12 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
         : openIdempotencyFile(storeValue, idempotencyLogger);
     teardown.push(() => idempotency.close());
     if (authEnabled(options)) auth = await openAuth(observedStore.store.security());
+    const oidc = auth ? oidcFromEnvironment() : undefined;
     app = await createApi(queen, {
       logger: logger.child({ component: 'api' }, quiet),
       version: readVersion(),
       idempotencyStore: idempotency.store,
-      ...(auth && { auth: { ...auth, ...(keyring && { keyring }), ...(options.rateLimit && { rateLimit: options.rateLimit }) } }),
+      ...(auth && { auth: { ...auth, ...(keyring && { keyring }), ...(oidc && { oidc }), ...(options.rateLimit && { rateLimit: options.rateLimit }) } }),
       extend: async (scope) => {
         await observabilityRoutes(scope, { queen: opened, metrics: observed.metrics });
         await dashboardRoutes(scope);

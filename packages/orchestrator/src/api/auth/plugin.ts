@@ -4,6 +4,7 @@ import { type Keyring, scopeAllows } from '../../security/index.js';
 import type { SecurityStore } from '../../store/security.js';
 import { ProblemError } from '../problem.js';
 import type { TokenAuthenticator } from './authenticator.js';
+import type { OidcOptions } from './oidc.js';
 import { currentPrincipal, type Principal } from './principal.js';
 import { isPublic, requiredScope } from './scopes.js';
 import { checkCsrf, readCookies, SESSION_COOKIE } from './session.js';
@@ -34,6 +35,8 @@ export interface AuthOptions {
   readonly rateLimit?: RateLimitOptions;
   /** Seals the organisations' secrets; without it secrets cannot be stored. */
   readonly keyring?: Keyring;
+  /** Dashboard sign-in through an OpenID provider. */
+  readonly oidc?: OidcOptions;
 }
 
 const FAILURES = {

@@ -5,6 +5,7 @@ import { ROLE_SCOPES, type SecurityStore, type TokenRow } from '../../store/secu
 import { ProblemError } from '../problem.js';
 import { problemResponses } from '../schemas.js';
 import type { TokenAuthenticator } from './authenticator.js';
+import { type OidcOptions, oidcRoutes } from './oidc.js';
 import type { Principal } from './principal.js';
 import { secretRoutes } from './secrets.js';
 import { sessionRoutes } from './session.js';
@@ -98,10 +99,12 @@ export async function securityRoutes(
   authenticator: TokenAuthenticator,
   pepper: Buffer,
   keyring?: Keyring,
+  oidc?: OidcOptions,
 ): Promise<void> {
   await sessionRoutes(app, authenticator);
   await secretRoutes(app, security, keyring);
   await userRoutes(app, security);
+  if (oidc) await oidcRoutes(app, security, pepper, oidc);
   app.post(
     '/tokens',
     {

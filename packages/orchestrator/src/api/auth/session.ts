@@ -1,5 +1,5 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { ProblemError } from '../problem.js';
 import { problemResponses } from '../schemas.js';
@@ -49,6 +49,17 @@ function cookie(name: string, value: string, options: { httpOnly: boolean; secur
   ].join('; ');
 }
 
+/** Sets the session and CSRF cookies for `token`; returns the CSRF value. */
+export function startSession(reply: FastifyReply, request: FastifyRequest, token: string, maxAge: number): string {
+  const secure = request.protocol === 'https';
+  const csrf = randomBytes(24).toString('base64url');
+  reply.header('set-cookie', [
+    cookie(SESSION_COOKIE, token, { httpOnly: true, secure, maxAge }),
+    cookie(CSRF_COOKIE, csrf, { httpOnly: false, secure, maxAge }),
+  ]);
+  return csrf;
+}
+
 /**
  * Dashboard sign-in: POST /api/session with a token sets it as an HttpOnly, SameSite=Strict cookie
  * (Secure over TLS) plus a readable CSRF cookie; DELETE signs out. The session is the token, so
@@ -72,13 +83,7 @@ export async function sessionRoutes(app: FastifyInstance, authenticator: TokenAu
       const { token } = request.body as { token: string };
       const principal = await authenticator.check(token);
       if (typeof principal === 'string') throw new ProblemError('unauthenticated', `cannot sign in: the token is ${principal}`);
-      const secure = request.protocol === 'https';
-      const csrf = randomBytes(24).toString('base64url');
-      const maxAge = 12 * 3600;
-      reply.header('set-cookie', [
-        cookie(SESSION_COOKIE, token, { httpOnly: true, secure, maxAge }),
-        cookie(CSRF_COOKIE, csrf, { httpOnly: false, secure, maxAge }),
-      ]);
+      const csrf = startSession(reply, request, token, 12 * 3600);
       return { org: principal.orgId, scopes: [...principal.scopes], csrf };
     },
   );
