@@ -106,7 +106,7 @@ export interface QueenProc extends Proc {
 
 export async function startQueen(options: { db: string; tokens: string; leaseMs: number; port?: number }): Promise<QueenProc> {
   const proc = await start('queen-process.ts', options);
-  const [, url = '', id = ''] = (await proc.line(/^ready /)).split(' ');
+  const [, url = '', id = ''] = (await proc.line(/^ready /, 120_000)).split(' ');
   return { ...proc, url, id };
 }
 

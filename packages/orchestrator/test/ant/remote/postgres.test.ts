@@ -6,6 +6,7 @@ import { postgres } from '@myrmex/test-utils';
 import { expect, it } from 'vitest';
 import { JOIN_KEY } from '../../engine/definitions.js';
 import { type Proc, type QueenProc, startAnt, startQueen, until } from './harness.js';
+import { TcpProxy } from './tcp-proxy.js';
 
 const gate = await postgres();
 const TOKEN = 'postgres-ants-token-0123456789abcdef';
@@ -58,13 +59,14 @@ gate.describe('remote ants on PostgreSQL with queens in separate processes', () 
     }
   });
 
-  it('chaos: 3 queens and 4 ants, one killed with -9 every second or so while DAG jobs with joins run; every job ends exactly once', async () => {
+  it('chaos: 3 queens and 4 ants, one killed with -9 or the links of an ant cut every second or so while DAG jobs with joins run; every job ends exactly once', async () => {
     const db = await gate.freshDatabase();
     const dir = mkdtempSync(join(tmpdir(), 'myrmex-ants-chaos-'));
     const effects = join(dir, 'effects');
     const front = await Queen.open({ store: PostgresStore.open({ url: db.url }), ant: { capacity: 0 }, pollIntervalMs: 100 });
     const queens: QueenProc[] = [];
     const ants: Proc[] = [];
+    const proxies: TcpProxy[] = [];
     try {
       await front.start();
       const task = (name: string, after?: string[]) =>
@@ -72,12 +74,32 @@ gate.describe('remote ants on PostgreSQL with queens in separate processes', () 
       await front.applyDefinition(`job_type: chaos\ntasks:\n${task('a')}${task('b', ['a'])}${task('c', ['a'])}${task('d', ['b', 'c'])}`);
       // Fixed ports, so a restarted queen answers at the URL the ants know.
       const ports = [0, 1, 2].map((i) => 20_000 + ((process.pid * 3 + i) % 20_000));
-      const startQ = (i: number) => startQueen({ db: db.url, tokens: TOKEN, leaseMs: 2000, port: ports[i]! });
+      // A queen that dies while starting (its database connection cut under it) is one more failure: start another.
+      const startQ = async (i: number): Promise<QueenProc> => {
+        for (let attempt = 1; ; attempt++) {
+          try {
+            return await startQueen({ db: db.url, tokens: TOKEN, leaseMs: 2000, port: ports[i]! });
+          } catch (error) {
+            if (attempt === 3) throw error;
+          }
+        }
+      };
       queens.push(...(await Promise.all([0, 1, 2].map(startQ))));
-      const servers = queens.map((q) => q.url);
+      // Each ant reaches each queen through its own proxy, so an ant's links can be cut.
+      const links = await Promise.all(
+        [0, 1, 2, 3].map(() =>
+          Promise.all(
+            ports.map(async (port) => {
+              const proxy = new TcpProxy({ host: '127.0.0.1', port });
+              proxies.push(proxy);
+              return { proxy, url: await proxy.listen() };
+            }),
+          ),
+        ),
+      );
       const startA = (i: number) =>
         startAnt({
-          servers: [...servers.slice(i % 3), ...servers.slice(0, i % 3)],
+          servers: [...links[i]!.slice(i % 3), ...links[i]!.slice(0, i % 3)].map((link) => link.url),
           token: TOKEN,
           id: `ant-${i}`,
           capacity: 3,
@@ -91,14 +113,17 @@ gate.describe('remote ants on PostgreSQL with queens in separate processes', () 
       let kills = 0;
       for (let round = 0; Date.now() < chaosEnds; round++) {
         await new Promise((resolve) => setTimeout(resolve, 700 + Math.floor(Math.random() * 600)));
-        if (round % 2 === 0) {
+        if (round % 3 === 0) {
           const i = Math.floor(Math.random() * queens.length);
           await queens[i]!.kill9();
           queens[i] = await startQ(i);
-        } else {
+        } else if (round % 3 === 1) {
           const i = Math.floor(Math.random() * ants.length);
           await ants[i]!.kill9();
           ants[i] = await startA(i);
+        } else {
+          // Cut every link of one ant: it reconnects and resumes (or, if away past the lease, loses its attempts).
+          for (const link of links[Math.floor(Math.random() * links.length)]!) link.proxy.cut();
         }
         kills++;
       }
@@ -127,6 +152,7 @@ gate.describe('remote ants on PostgreSQL with queens in separate processes', () 
       }
     } finally {
       await Promise.all([...queens, ...ants].map((p) => p.kill9()));
+      await Promise.all(proxies.map((p) => p.close()));
       await front.stop();
       await db.dispose();
       rmSync(dir, { recursive: true, force: true });
