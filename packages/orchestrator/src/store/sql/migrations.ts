@@ -3,6 +3,7 @@ import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } fr
 import { StoreError } from '../store.js';
 import { ANTS_SCHEMA } from './ants.js';
 import { WORKFLOWS_SCHEMA } from './artifacts.js';
+import { SCHEDULING_SCHEMA } from './scheduling.js';
 
 export type DialectName = 'sqlite' | 'postgres';
 
@@ -232,7 +233,7 @@ function statements(schema: string, dialect: DialectName): string[] {
 }
 
 /** Migration names in order; the newest is the schema version this code writes. */
-export const MIGRATION_NAMES = ['0001-core', '0002-security', '0003-ants', '0004-workflows', '0005-events', '0006-core'] as const;
+export const MIGRATION_NAMES = ['0001-core', '0002-security', '0003-ants', '0004-workflows', '0005-events', '0006-core', '0007-scheduling'] as const;
 
 export function migrations(dialect: DialectName): Record<string, Migration> {
   return {
@@ -265,6 +266,11 @@ export function migrations(dialect: DialectName): Record<string, Migration> {
     '0006-core': {
       async up(db: Kysely<unknown>) {
         for (const statement of statements(CORE_SCHEMA_6, dialect)) await sql.raw(statement).execute(db);
+      },
+    },
+    '0007-scheduling': {
+      async up(db: Kysely<unknown>) {
+        for (const statement of statements(SCHEDULING_SCHEMA, dialect)) await sql.raw(statement).execute(db);
       },
     },
   };

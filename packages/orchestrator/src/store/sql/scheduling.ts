@@ -4,6 +4,11 @@ import type { Executor } from './sql-store.js';
 
 type Row = Record<string, unknown>;
 
+/** Migration 0007-scheduling: ended attempts by end time, for history and usage (both dialects). */
+export const SCHEDULING_SCHEMA = `
+  CREATE INDEX attempts_ended ON attempts (ended_at) WHERE ended_at IS NOT NULL;
+`;
+
 /** Both dialects: plain SQL over the attempts and jobs tables. */
 export class SqlSchedulingReads implements SchedulingReads {
   constructor(
