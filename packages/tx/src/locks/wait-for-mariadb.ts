@@ -8,7 +8,12 @@ const GET_LOCK = /GET_LOCK\s*\(\s*'((?:[^'\\]|\\.|'')*)'/i;
  * and named locks (GET_LOCK), by connection id, among the sessions of the pool's database. InnoDB breaks cycles of row locks itself, at once; a cycle that goes
  * through a named lock (one session holds a row and waits for GET_LOCK('a'), the other holds 'a' and waits for the
  * row) it cannot see: both would wait for innodb_lock_wait_timeout (50 s by default) and the GET_LOCK timeout. This
- * finds such cycles when asked and kills the youngest transaction's statement.
+ * finds such cycles when asked and kills the statement of the lightest transaction (InnoDB's own rule: the fewest rows
+ * changed and locked, `trx_weight`), the most recently started among equals. (`trx_started` has whole seconds only,
+ * and a transaction that only read holds no real `trx_id`, so age alone cannot be told apart reliably.)
+ *
+ * InnoDB's information_schema lock tables are a cache refreshed at most every 100 ms, so a graph can be that stale;
+ * a cycle is read a second time before its victim is killed (call it again rather than acting on an old answer).
  *
  * A named-lock wait is read from the processlist (state "User lock", the lock named in the waiting GET_LOCK call) and
  * its holder from IS_USED_LOCK: name your locks with string literals in the GET_LOCK call for it to be seen.
@@ -46,13 +51,16 @@ export class MariaDbWaitForGraph {
     return edges;
   }
 
-  /** Finds a cycle and kills the statement of its youngest transaction; returns the cycle and the victim, or undefined. */
+  /** Finds a cycle and kills the statement of its lightest transaction; returns the cycle and the victim, or undefined. */
   async breakDeadlock(): Promise<{ cycle: number[]; victim: number } | undefined> {
     const cycle = findCycle(await this.edges());
     if (cycle === undefined) return undefined;
+    const again = await this.edges();
+    const still = cycle.every((node, i) => again.some((e) => e.waiter === node && e.holder === cycle[(i + 1) % cycle.length]));
+    if (!still) return undefined;
     const [rows] = await this.pool.query(
       `SELECT trx_mysql_thread_id AS id FROM information_schema.INNODB_TRX WHERE trx_mysql_thread_id IN (?)
-       ORDER BY trx_started DESC, trx_id DESC LIMIT 1`,
+       ORDER BY trx_weight ASC, trx_started DESC LIMIT 1`,
       [cycle],
     );
     const victim = Number((rows as { id: number | string }[])[0]?.id ?? cycle.at(-1));
