@@ -13,8 +13,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
 import { postgres, redis } from '@myrmex/test-utils';
-import { parse, View } from 'vega';
-import { compile } from 'vega-lite';
+import { writeChart } from './compare/chart.js';
 import type { MeasureResult, MeasureSpec } from './compare/measure.js';
 import { PEERS, type PeerName } from './compare/peers.js';
 
@@ -180,43 +179,9 @@ console.log(lines.join('\n'));
 mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
 writeFileSync(new URL('./results/compare.json', import.meta.url), JSON.stringify({ startedAt, machine, loads, summary }, null, 2));
 
-const drains = summary.filter((s) => !s.peer.includes('×') && Number.isFinite(s.jobsPerSecond));
-const curve = summary
-  .filter((s) => s.peer.includes('×') && Number.isFinite(s.jobsPerSecond))
-  .map((s) => ({ ...s, queens: Number(s.peer.split('×')[1]) }));
-const spec = compile({
-  $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-  title: {
-    text: 'Orchestrator drain rate against peers (16 no-op handlers)',
-    subtitle: `${startedAt.toISOString().slice(0, 10)}, ${machine}, load ${fmt(Math.min(...loads), 1)}–${fmt(Math.max(...loads), 1)}`,
-  },
-  vconcat: [
-    {
-      width: 620,
-      height: 260,
-      data: { values: drains },
-      mark: 'bar',
-      encoding: {
-        x: { field: 'scenario', type: 'nominal', title: null, axis: { labelAngle: 0, labelLimit: 150 } },
-        xOffset: { field: 'peer' },
-        y: { field: 'jobsPerSecond', type: 'quantitative', scale: { type: 'log' }, title: 'jobs/s (median, log scale)' },
-        color: { field: 'peer', type: 'nominal', title: null, legend: { orient: 'bottom' } },
-      },
-    },
-    {
-      width: 300,
-      height: 180,
-      title: 'Myrmex queen processes on one PostgreSQL',
-      data: { values: curve },
-      mark: { type: 'line', point: true },
-      encoding: {
-        x: { field: 'queens', type: 'ordinal', title: 'queens', axis: { labelAngle: 0 } },
-        y: { field: 'jobsPerSecond', type: 'quantitative', title: 'drain jobs/s (median)', scale: { zero: true } },
-      },
-    },
-  ],
-}).spec;
-const view = new View(parse(spec), { renderer: 'none' });
-writeFileSync(values.out, await view.toSVG());
-view.finalize();
+await writeChart(
+  summary,
+  `${startedAt.toISOString().slice(0, 10)}, ${machine}, load ${fmt(Math.min(...loads), 1)}–${fmt(Math.max(...loads), 1)}`,
+  values.out,
+);
 console.error(`wrote ${values.out}`);
