@@ -114,7 +114,16 @@ async function scenario(name: string, ants: number, capacity: number, remote: bo
     }
     await finished;
     const seconds = (performance.now() - began) / 1000;
-    const failed = (await queen.listJobs({ state: 'FAILED', limit: 1 })).total;
+    const failedJobs = await queen.listJobs({ state: 'FAILED', limit: 1000 });
+    const failed = failedJobs.total;
+    // Why they failed, counted by reason (a benchmark that hides its failures measures nothing).
+    const reasons = new Map<string, number>();
+    for (const job of failedJobs.items.slice(0, 200)) {
+      const reason = (await queen.getJob(job.id))?.tasks[0]?.attempts.at(-1)?.reason ?? 'unknown';
+      const key = reason.replace(/[0-9a-f-]{36}/g, '<id>');
+      reasons.set(key, (reasons.get(key) ?? 0) + 1);
+    }
+    if (failed > 0) console.log(`${name}: ${failed} failed; reasons of the first ${Math.min(200, failed)}:`, Object.fromEntries(reasons));
     delays.sort((a, b) => a - b);
     return {
       scenario: name,

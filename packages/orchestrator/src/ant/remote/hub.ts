@@ -115,17 +115,24 @@ class AntSession {
       if (isBinary) return this.close(CLOSE.protocol, 'frames are JSON text');
       const parsed = parseFrame(AntFrameSchema, String(data));
       if (!parsed.ok) return this.close(CLOSE.protocol, `bad frame: ${parsed.error}`.slice(0, 120));
+      const frame = parsed.frame;
+      // Acks and heartbeats do not wait behind results being recorded: a slow store must not make a
+      // live ant look silent (its leases lapse, its assigns count as unacknowledged).
+      if (this.link && (frame.type === 'ack' || frame.type === 'heartbeat')) {
+        void this.handle(frame).catch((err) => hub.options.logger.error({ err, ant: this.antId }, 'remote ant frame failed'));
+        return;
+      }
       if (++this.queued > MAX_QUEUED_FRAMES) return this.close(CLOSE.protocol, 'too many frames in flight');
       // One frame at a time, in order: a log batch is stored before the result that follows it.
       this.queue = this.queue
-        .then(() => this.handle(parsed.frame))
+        .then(() => this.handle(frame))
         .catch((err) => {
           hub.options.logger.error({ err, ant: this.antId }, 'remote ant frame failed');
           this.close(1011, 'queen error');
         })
         .finally(() => {
           this.queued--;
-          if (parsed.frame.type === 'hello') clearTimeout(helloTimer);
+          if (frame.type === 'hello') clearTimeout(helloTimer);
         });
     });
     socket.on('pong', () => {
