@@ -12,6 +12,7 @@ async function open(options: Parameters<typeof openSecured>[0] = {}): Promise<Se
   return api;
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: a parsed problem document, checked by the assertions
 function problem(answer: { status: number; type: string; body: any }, status: number) {
   expect(answer.status, JSON.stringify(answer.body)).toBe(status);
   expect(answer.type.startsWith(PROBLEM_CONTENT_TYPE)).toBe(true);

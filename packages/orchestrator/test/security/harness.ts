@@ -46,6 +46,7 @@ export interface Answer {
   readonly status: number;
   readonly type: string;
   readonly text: string;
+  // biome-ignore lint/suspicious/noExplicitAny: parsed JSON answers; the assertions check their shape
   readonly body: any;
 }
 

@@ -63,11 +63,26 @@ export function tenantQueen(queen: QueenService, security: SecurityStore): Queen
     },
     listJobs: (query) => queen.listJobs({ ...query, org: org() }),
     getJob: async (id) => ((await security.jobOrg(id)) === org() ? queen.getJob(id) : undefined),
-    cancel: async (id, reason) => (await ownJob(id), queen.cancel(id, reason)),
-    restart: async (id, options) => (await ownJob(id), queen.restart(id, options)),
-    pause: async (id, reason) => (await ownJob(id), queen.pause(id, reason)),
-    resume: async (id) => (await ownJob(id), queen.resume(id)),
-    logs: async (jobId, options) => (await ownJob(jobId), queen.logs(jobId, options)),
+    cancel: async (id, reason) => {
+      await ownJob(id);
+      return queen.cancel(id, reason);
+    },
+    restart: async (id, options) => {
+      await ownJob(id);
+      return queen.restart(id, options);
+    },
+    pause: async (id, reason) => {
+      await ownJob(id);
+      return queen.pause(id, reason);
+    },
+    resume: async (id) => {
+      await ownJob(id);
+      return queen.resume(id);
+    },
+    logs: async (jobId, options) => {
+      await ownJob(jobId);
+      return queen.logs(jobId, options);
+    },
     followLogs: (jobId, options, onLine, onEnd) => {
       const mine = org();
       let stop: (() => void) | undefined;
