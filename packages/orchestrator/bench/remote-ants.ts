@@ -45,8 +45,9 @@ const TOKEN = 'bench-remote-ants-token-0123456789';
 const SINGLE = 'job_type: bench-single\ntasks:\n  - task_type: only\n    method: NOOP\n';
 const silent = pino({ level: 'silent' });
 
-async function freshStore(dir: string, name: string): Promise<JobStore> {
-  if (!values.db) return openStore(join(dir, `${name}.db`));
+/** A fresh store per scenario, and how to remove it afterwards. */
+async function freshStore(dir: string, name: string): Promise<{ store: JobStore; dispose: () => Promise<void> }> {
+  if (!values.db) return { store: await openStore(join(dir, `${name}.db`)), dispose: async () => {} };
   // A fresh schema per scenario on the given server: a database named after the run.
   const { default: pg } = await import('pg');
   const admin = new pg.Client({ connectionString: values.db });
@@ -57,12 +58,18 @@ async function freshStore(dir: string, name: string): Promise<JobStore> {
   await admin.end();
   const url = new URL(values.db);
   url.pathname = `/${database}`;
-  return openStore(url.toString());
+  const dispose = async () => {
+    const client = new pg.Client({ connectionString: values.db });
+    await client.connect();
+    await client.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+    await client.end();
+  };
+  return { store: await openStore(url.toString()), dispose };
 }
 
 async function scenario(name: string, ants: number, capacity: number, remote: boolean) {
   const dir = mkdtempSync(join(tmpdir(), 'myrmex-bench-ants-'));
-  const store = await freshStore(dir, name);
+  const { store, dispose } = await freshStore(dir, name);
   const queen = await Queen.open({ store, ant: { capacity: remote ? 0 : ants * capacity }, executors: [noopExecutor], logger: silent });
   const clients: RemoteAnt[] = [];
   let app: Awaited<ReturnType<typeof createApi>> | undefined;
@@ -138,6 +145,7 @@ async function scenario(name: string, ants: number, capacity: number, remote: bo
     for (const ant of clients) await ant.stop();
     await app?.close();
     await queen.stop();
+    await dispose();
     rmSync(dir, { recursive: true, force: true });
   }
 }
