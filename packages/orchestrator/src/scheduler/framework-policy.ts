@@ -133,7 +133,12 @@ export function frameworkPolicy(profile: Profile): SchedulingPolicy {
         capacity: { slots: slot.capacity - slot.running },
         labels: Object.fromEntries([...slot.tags].map((tag) => [tag, 'true'])),
       }));
-      const pending = { ...taskToPending(task), tasks: [{ id: task.taskType, resources: { slots: 1 } }] };
+      // Affinity is matched against the ants' tags as labels (`tag: 'true'`), e.g. { key: gpu, operator: Exists }.
+      const definition = definitionOf(task.jobType, task.version);
+      const affinity =
+        definition?.tasks.find((t) => t.taskType === task.taskType)?.scheduling?.affinity ?? definition?.scheduling?.affinity;
+      const spec = { id: task.taskType, resources: { slots: 1 }, ...(affinity && { affinity }) };
+      const pending = { ...taskToPending(task), tasks: [spec] };
       const { decisions } = schedulePass(snapshot(Date.now(), [pending], ants, false), profile.plugins, profile.options);
       const placed = decisions.find((d) => d.kind === 'place');
       if (placed?.kind === 'place') return candidates.find((slot) => slot.id === placed.placement.antId);

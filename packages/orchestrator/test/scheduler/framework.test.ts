@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { parseProfile } from '@myrmex/scheduling';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createApi } from '../../src/api/index.js';
+import { parseJobDefinition } from '../../src/definition/index.js';
 import type { JobDefinition } from '../../src/definition/model.js';
 import { OrchestratorMetrics } from '../../src/observability/index.js';
 import { Queen } from '../../src/queen/queen.js';
@@ -150,6 +151,32 @@ describe('preemption applied by the queen (issue 13)', () => {
     expect(done!.state).toBe('COMPLETED');
     expect(await metrics.text()).toMatch(/myrmex_scheduler_decisions_total\{kind="preempt",plugin=""\} 1\b/);
     metrics.close();
+  });
+});
+
+describe("frameworkPolicy places by the definition's affinity", () => {
+  it('takes only an ant whose tags match a required term, and says why when none does', () => {
+    const policy = frameworkPolicy(parseProfile('name: placing\nplugins:\n  - fcfs\n  - affinity\n'));
+    const definition = parseJobDefinition(
+      'job_type: train\ntasks:\n  - task_type: fit\n    script: [fit]\n    affinity:\n      required:\n        - match_expressions: [{ key: gpu, operator: Exists }]\n',
+    );
+    policy.observe!({ now: 0, running: [], history: {}, usage: {}, definitions: new Map([['train@1', definition]]), tenants: new Map() });
+    const task = {
+      jobId: 'j1',
+      jobType: 'train',
+      version: 1,
+      taskType: 'fit',
+      priority: 50,
+      submittedAt: new Date(0),
+      jobSeq: 1,
+      method: 'SHELL',
+      tags: [],
+    };
+    const slot = (id: string, tags: string[]) => ({ id, methods: new Set(['SHELL']), tags: new Set(tags), capacity: 2, running: 0 });
+    expect(policy.placeTask(task, [slot('cpu-only', []), slot('big', ['gpu'])])?.id).toBe('big');
+    expect(policy.placeTask(task, [slot('cpu-only', [])])).toBeUndefined();
+    expect(policy.explain!('j1')).toMatchObject({ plugin: 'placement' });
+    expect(policy.explain!('j1')?.reason).toMatch(/affinity|match/);
   });
 });
 
