@@ -131,7 +131,8 @@ tasks:
   script: ['cat dist/app.txt', 'wc -l < bundle.txt']
 `);
     const { id } = await queen.submit({ jobType: 'container-artifacts' });
-    const job = await finished(queen, id, 60_000);
+    // A budget for a loaded box where several suites share one Podman service.
+    const job = await finished(queen, id, 170_000);
     expect(job.state).toBe('COMPLETED');
     expect(await stdout(queen, id, 'package')).toEqual(['built in a container']);
     expect((await stdout(queen, id, 'ship')).map((l) => l.trim())).toEqual(['built in a container', '2']);
@@ -139,7 +140,7 @@ tasks:
       ['build', 'dist/app.txt'],
       ['package', 'bundle.txt'],
     ]);
-  });
+  }, 180_000);
 });
 
 describe('EXPIRE_ARTIFACTS', () => {

@@ -28,7 +28,10 @@ tasks:
     );
     expect(refused.detail).toContain("requires the param(s) 'branch' (required_params)");
     expect(JSON.stringify(refused)).toContain('params.branch');
-    const created = await call(api.current, 'POST', '/api/jobs/requests', { job_type: 'needs-params', params: { repo: 'r', branch: 'main' } });
+    const created = await call(api.current, 'POST', '/api/jobs/requests', {
+      job_type: 'needs-params',
+      params: { repo: 'r', branch: 'main' },
+    });
     expect(created.status).toBe(201);
   });
 });

@@ -22,6 +22,10 @@ import { CORPUS_RUNS } from './runs.js';
 const podman = await podmanGate();
 const natsGate = await nats();
 const ANT = `corpus-ant-${process.pid}`;
+// Several suites share one Podman service on a loaded 2-core CI box: a chain of five containers
+// took over 60 s there, against 8 s alone. These are budgets, not waits.
+const CONTAINER_BUDGET_MS = 170_000;
+const CONTAINER_TEST_MS = 180_000;
 
 const read = (file: string) => readFileSync(join(CORPUS_DIR, file), 'utf8');
 const lines = async (queen: Queen, job: JobDetail, taskType: string) =>
@@ -89,63 +93,83 @@ podman.describe('corpus definitions run end to end (SHELL, DOCKER, KUBERNETES on
     expect(['monday', 'friday', 'party'].map((t) => taskStates(job)[t])).not.toContain('COMPLETED');
   });
 
-  it('taco-job: the same routing with every task in a KUBERNETES container on Podman', async () => {
-    const job = await finished(queen, (await queen.submit({ jobType: 'taco-job', params: { ExitCode: 3 } })).id, 60_000);
-    expect(job.state).toBe('COMPLETED');
-    expect(taskStates(job)).toMatchObject({ allocate: 'COMPLETED', 'check-date': 'COMPLETED', friday: 'COMPLETED' });
-    expect(job.tasks.find((t) => t.taskType === 'check-date')?.exitCode).toBe(3);
-    expect(await lines(queen, job, 'check-date')).toEqual(['monday']);
-  });
+  it(
+    'taco-job: the same routing with every task in a KUBERNETES container on Podman',
+    async () => {
+      const job = await finished(queen, (await queen.submit({ jobType: 'taco-job', params: { ExitCode: 3 } })).id, CONTAINER_BUDGET_MS);
+      expect(job.state).toBe('COMPLETED');
+      expect(taskStates(job)).toMatchObject({ allocate: 'COMPLETED', 'check-date': 'COMPLETED', friday: 'COMPLETED' });
+      expect(job.tasks.find((t) => t.taskType === 'check-date')?.exitCode).toBe(3);
+      expect(await lines(queen, job, 'check-date')).toEqual(['monday']);
+    },
+    CONTAINER_TEST_MS,
+  );
 
-  it("docker-job: DOCKER tasks with after_script; init's artifacts reach always_run cleanup", async () => {
-    const job = await finished(queen, (await queen.submit({ jobType: 'docker-job' })).id, 60_000);
-    expect(job.state).toBe('COMPLETED');
-    expect(taskStates(job)).toEqual({ init: 'COMPLETED', cleanup: 'COMPLETED' });
-    const system = (await queen.logs(job.id, { taskType: 'init' })).filter((l) => l.stream === 'system').map((l) => l.text);
-    expect(system).toContain(`image alpine replaced by ${LOCAL_IMAGE} (this ant's image map)`);
-    // after_script's `ls -l` lists the files the script wrote.
-    expect((await lines(queen, job, 'init')).join('\n')).toMatch(/env\.txt[\s\S]*ls\.txt/);
-    // init's artifacts are stored, and cleanup (dependencies: [init]) finds them in its working directory.
-    const artifacts = await queen.artifacts(job.id);
-    expect(artifacts.map((a) => [a.taskType, a.path])).toEqual([
-      ['init', 'env.txt'],
-      ['init', 'ls.txt'],
-    ]);
-    expect(artifacts.every((a) => a.size > 0 && /^sha256:[0-9a-f]{64}$/.test(a.digest))).toBe(true);
-    expect((await lines(queen, job, 'cleanup')).join('\n')).toMatch(/env\.txt[\s\S]*ls\.txt/);
-  });
+  it(
+    "docker-job: DOCKER tasks with after_script; init's artifacts reach always_run cleanup",
+    async () => {
+      const job = await finished(queen, (await queen.submit({ jobType: 'docker-job' })).id, CONTAINER_BUDGET_MS);
+      expect(job.state).toBe('COMPLETED');
+      expect(taskStates(job)).toEqual({ init: 'COMPLETED', cleanup: 'COMPLETED' });
+      const system = (await queen.logs(job.id, { taskType: 'init' })).filter((l) => l.stream === 'system').map((l) => l.text);
+      expect(system).toContain(`image alpine replaced by ${LOCAL_IMAGE} (this ant's image map)`);
+      // after_script's `ls -l` lists the files the script wrote.
+      expect((await lines(queen, job, 'init')).join('\n')).toMatch(/env\.txt[\s\S]*ls\.txt/);
+      // init's artifacts are stored, and cleanup (dependencies: [init]) finds them in its working directory.
+      const artifacts = await queen.artifacts(job.id);
+      expect(artifacts.map((a) => [a.taskType, a.path])).toEqual([
+        ['init', 'env.txt'],
+        ['init', 'ls.txt'],
+      ]);
+      expect(artifacts.every((a) => a.size > 0 && /^sha256:[0-9a-f]{64}$/.test(a.digest))).toBe(true);
+      expect((await lines(queen, job, 'cleanup')).join('\n')).toMatch(/env\.txt[\s\S]*ls\.txt/);
+    },
+    CONTAINER_TEST_MS,
+  );
 
-  it('iterate-job: five tasks a {{range}} generated run in their on_completed chain', async () => {
-    const job = await finished(queen, (await queen.submit({ jobType: 'iterate-job' })).id, 60_000);
-    expect(job.state).toBe('COMPLETED');
-    for (let i = 0; i < 5; i++) expect(await lines(queen, job, `task-${i}`)).toEqual([`executing task for ${i}`]);
-    const ended = job.tasks.map((t) => [t.taskType, t.attempts[0]!.endedAt!.getTime()] as const).sort((a, b) => a[1] - b[1]);
-    expect(ended.map(([t]) => t)).toEqual(['task-0', 'task-1', 'task-2', 'task-3', 'task-4']);
-  });
+  it(
+    'iterate-job: five tasks a {{range}} generated run in their on_completed chain',
+    async () => {
+      const job = await finished(queen, (await queen.submit({ jobType: 'iterate-job' })).id, CONTAINER_BUDGET_MS);
+      expect(job.state).toBe('COMPLETED');
+      for (let i = 0; i < 5; i++) expect(await lines(queen, job, `task-${i}`)).toEqual([`executing task for ${i}`]);
+      const ended = job.tasks.map((t) => [t.taskType, t.attempts[0]!.endedAt!.getTime()] as const).sort((a, b) => a[1] - b[1]);
+      expect(ended.map(([t]) => t)).toEqual(['task-0', 'task-1', 'task-2', 'task-3', 'task-4']);
+    },
+    CONTAINER_TEST_MS,
+  );
 
-  it('optional-task: a failing allow_failure task does not fail the job', async () => {
-    const job = await finished(queen, (await queen.submit({ jobType: 'optional-task' })).id, 60_000);
-    expect(job.state).toBe('COMPLETED');
-    expect(taskStates(job)).toEqual({ first: 'COMPLETED', second: 'FAILED', third: 'COMPLETED' });
-    // busybox has no `fail`: the shell's "not found" exit code is kept.
-    expect(job.tasks.find((t) => t.taskType === 'second')?.exitCode).toBe(127);
-  });
+  it(
+    'optional-task: a failing allow_failure task does not fail the job',
+    async () => {
+      const job = await finished(queen, (await queen.submit({ jobType: 'optional-task' })).id, CONTAINER_BUDGET_MS);
+      expect(job.state).toBe('COMPLETED');
+      expect(taskStates(job)).toEqual({ first: 'COMPLETED', second: 'FAILED', third: 'COMPLETED' });
+      // busybox has no `fail`: the shell's "not found" exit code is kept.
+      expect(job.tasks.find((t) => t.taskType === 'second')?.exitCode).toBe(127);
+    },
+    CONTAINER_TEST_MS,
+  );
 
-  it('sleep-job: cancelling the job stops and removes its container', async () => {
-    const docker = new Docker({ socketPath: PODMAN_SOCKET });
-    const { id } = await queen.submit({ jobType: 'sleep-job' });
-    await until(async () => {
-      const running = await docker.listContainers({ filters: { label: [`${ANT_LABEL}=${ANT}`, `io.myrmex.job=${id}`] } });
-      return running.length > 0 ? true : undefined;
-    }, 60_000);
-    await queen.cancel(id, 'test cancels the sleep');
-    const job = await finished(queen, id);
-    expect(job.state).toBe('CANCELLED');
-    await until(async () => {
-      const left = await docker.listContainers({ all: true, filters: { label: [`io.myrmex.job=${id}`] } });
-      return left.length === 0 ? true : undefined;
-    }, 30_000);
-  });
+  it(
+    'sleep-job: cancelling the job stops and removes its container',
+    async () => {
+      const docker = new Docker({ socketPath: PODMAN_SOCKET });
+      const { id } = await queen.submit({ jobType: 'sleep-job' });
+      await until(async () => {
+        const running = await docker.listContainers({ filters: { label: [`${ANT_LABEL}=${ANT}`, `io.myrmex.job=${id}`] } });
+        return running.length > 0 ? true : undefined;
+      }, CONTAINER_BUDGET_MS);
+      await queen.cancel(id, 'test cancels the sleep');
+      const job = await finished(queen, id);
+      expect(job.state).toBe('CANCELLED');
+      await until(async () => {
+        const left = await docker.listContainers({ all: true, filters: { label: [`io.myrmex.job=${id}`] } });
+        return left.length === 0 ? true : undefined;
+      }, 30_000);
+    },
+    CONTAINER_TEST_MS,
+  );
 
   it('sub-workflow children and versioned-job: SHELL with params and sem_version', async () => {
     const child = await finished(
