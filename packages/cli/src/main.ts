@@ -1,8 +1,13 @@
 import { Command, CommanderError } from 'commander';
-import { commandFamilies } from './commands/index.js';
+import { commandFamilies, lazyCommandFamilies } from './commands/index.js';
 import { type CliContext, type Io, processIo, UsageError } from './context.js';
 
-export function buildProgram(context: CliContext): Command {
+/**
+ * The program with every command family, or, given the command line, only those it can need: a word that
+ * names a lazy family loads that family; a word no registered command knows (a typo, `help`, nothing) loads
+ * them all, so help and "did you mean" see every command.
+ */
+export async function buildProgram(context: CliContext, argv?: readonly string[]): Promise<Command> {
   const program = new Command('myrmex')
     .description('Myrmex: a reliability toolkit (orchestrator, idempotency, transactions, consensus, post-mortems)')
     .showHelpAfterError('(run with --help for usage)');
@@ -12,6 +17,15 @@ export function buildProgram(context: CliContext): Command {
   };
   route(program);
   for (const register of commandFamilies) register(program, context);
+  const word = argv?.[0];
+  const known = (name: string) => program.commands.some((command) => command.name() === name || command.aliases().includes(name));
+  const lazy =
+    word !== undefined && Object.hasOwn(lazyCommandFamilies, word)
+      ? [word]
+      : word !== undefined && known(word)
+        ? []
+        : Object.keys(lazyCommandFamilies);
+  for (const register of await Promise.all(lazy.map((name) => lazyCommandFamilies[name]!()))) register(program, context);
   const visit = (command: Command) => {
     route(command);
     command.commands.forEach(visit);
@@ -30,7 +44,7 @@ export async function main(argv: readonly string[], io: Io = processIo, env: Nod
       exitCode = Math.max(exitCode, code);
     },
   };
-  const program = buildProgram(context);
+  const program = await buildProgram(context, argv);
   try {
     await program.parseAsync([...argv], { from: 'user' });
     return exitCode;

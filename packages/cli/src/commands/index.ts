@@ -1,28 +1,32 @@
 import type { RegisterCommands } from '../context.js';
 import { registerAnt } from './ant/index.js';
 import { registerAudit } from './audit/index.js';
-import { registerByzantine } from './byzantine/index.js';
 import { registerInfo } from './info.js';
 import { registerOrchestrator } from './orchestrator/index.js';
 import { registerOrg } from './org/index.js';
-import { registerPostmortem } from './postmortem/index.js';
-import { registerSaga } from './saga/index.js';
-import { registerSim } from './sim/index.js';
 import { registerToken } from './token/index.js';
 import { registerUser } from './user/index.js';
 
-/** Every command family of the myrmex binary; a package's family is added here when it lands. */
+/** Command families registered on every run: their modules import their libraries only inside actions. */
 export const commandFamilies: readonly RegisterCommands[] = [
   registerInfo,
   registerOrchestrator,
   // After the orchestrator's: it adds `drain` to its `ants` list command.
   registerAnt,
-  registerPostmortem,
-  registerByzantine,
-  registerSim,
-  registerSaga,
   registerToken,
   registerOrg,
   registerUser,
   registerAudit,
 ];
+
+/**
+ * Families whose modules import a whole library when they load (the post-mortem linter with its Markdown
+ * parser, the simulator with its charts): registered only when their word starts the command line, or for
+ * help, so `myrmex status` does not pay for them. The key is the family's top-level command.
+ */
+export const lazyCommandFamilies: Readonly<Record<string, () => Promise<RegisterCommands>>> = {
+  postmortem: async () => (await import('./postmortem/index.js')).registerPostmortem,
+  byzantine: async () => (await import('./byzantine/index.js')).registerByzantine,
+  sim: async () => (await import('./sim/index.js')).registerSim,
+  saga: async () => (await import('./saga/index.js')).registerSaga,
+};
