@@ -35,6 +35,7 @@ export function QueuePage() {
     });
   const samples: Sample[] = metrics.data ?? [];
   const depth = samples.filter((s) => s.name === 'myrmex_queue_depth' && s.value > 0);
+  const waits = samples.filter((s) => s.name === 'myrmex_queue_oldest_wait_seconds' && s.value > 0);
   const holds = samples.filter((s) => s.name === 'myrmex_scheduler_decisions_total' && s.labels.kind === 'hold' && s.value > 0);
   const passes = sum(samples, 'myrmex_scheduler_passes_total');
   const passSeconds = sum(samples, 'myrmex_scheduler_pass_duration_seconds_sum');
@@ -63,16 +64,28 @@ export function QueuePage() {
         data={[history.map((p) => p.t), rate('done'), rate('failed'), history.map((p) => p.waiting)]}
       />
       <h2>Waiting work by priority and tag</h2>
-      <Table columns={['Kind', 'Priority', 'Tag', 'Waiting']}>
+      <Table columns={['Kind', 'Priority', 'Tag', 'Tenant', 'Waiting']}>
         {depth.map((s) => (
-          <tr key={`${s.labels.kind}${s.labels.priority}${s.labels.tag}`}>
+          <tr key={`${s.labels.kind}${s.labels.priority}${s.labels.tag}${s.labels.tenant}`}>
             <td>{s.labels.kind}</td>
             <td>{s.labels.priority}</td>
             <td>{s.labels.tag || <span className="muted">untagged</span>}</td>
+            <td>{s.labels.tenant ?? 'default'}</td>
             <td>{s.value}</td>
           </tr>
         ))}
-        {depth.length === 0 && <EmptyRow columns={4}>Nothing is waiting.</EmptyRow>}
+        {depth.length === 0 && <EmptyRow columns={5}>Nothing is waiting.</EmptyRow>}
+      </Table>
+      <h2>Oldest wait by tenant</h2>
+      <Table columns={['Kind', 'Tenant', 'Oldest wait']} caption="How long the oldest waiting task or job of each tenant has waited">
+        {waits.map((s) => (
+          <tr key={`${s.labels.kind}${s.labels.tenant}`}>
+            <td>{s.labels.kind}</td>
+            <td>{s.labels.tenant}</td>
+            <td>{s.value.toFixed(1)} s</td>
+          </tr>
+        ))}
+        {waits.length === 0 && <EmptyRow columns={3}>Nothing is waiting.</EmptyRow>}
       </Table>
       <h2>Scheduling decisions</h2>
       <p>

@@ -1,11 +1,11 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import { JOB_STATES, type QueenService, type TimelineEvent } from '../queen/service.js';
 import type { PassReport } from '../scheduler/policy.js';
-import type { JobStore } from '../store/store.js';
-import { tagsOfTask } from './definition-tags.js';
+import type { JobRow, JobStore } from '../store/store.js';
+import { tagsOfTask, tenantOfJob } from './definition-tags.js';
 
 /** What the metrics read besides the queen: the store's queue queries, when the caller has the store. */
-export type QueueSource = Pick<JobStore, 'readyTasks' | 'duePendingJobs'>;
+export type QueueSource = Pick<JobStore, 'readyTasks' | 'duePendingJobs'> & Partial<Pick<JobStore, 'job'>>;
 
 /** A queen that reports its scheduler passes (the Queen class does). */
 type SchedulerPasses = { onSchedulerPass(listener: (pass: PassReport) => void): () => void };
@@ -124,20 +124,28 @@ export class OrchestratorMetrics {
       const [ready, pending] = options.queue
         ? await Promise.all([options.queue.readyTasks(now, scanLimit, 0), options.queue.duePendingJobs(now, scanLimit, 0)])
         : [[], []];
-      const depth = new Map<string, { kind: string; priority: string; tag: string; count: number }>();
-      const oldest = new Map<string, number>();
-      const add = (kind: string, priority: number, tags: readonly string[], submittedAt: Date) => {
+      const depth = new Map<string, { kind: string; priority: string; tag: string; tenant: string; count: number }>();
+      const oldest = new Map<string, { kind: string; tenant: string; since: number }>();
+      const add = (kind: string, priority: number, tags: readonly string[], tenant: string, submittedAt: Date) => {
         for (const tag of tags.length === 0 ? [''] : tags) {
-          const key = `${kind}\u0000${priority}\u0000${tag}`;
-          const entry = depth.get(key) ?? { kind, priority: String(priority), tag, count: 0 };
+          const key = `${kind}\u0000${priority}\u0000${tag}\u0000${tenant}`;
+          const entry = depth.get(key) ?? { kind, priority: String(priority), tag, tenant, count: 0 };
           entry.count++;
           depth.set(key, entry);
         }
-        oldest.set(kind, Math.min(oldest.get(kind) ?? now, submittedAt.getTime()));
+        const key = `${kind}\u0000${tenant}`;
+        oldest.set(key, { kind, tenant, since: Math.min(oldest.get(key)?.since ?? now, submittedAt.getTime()) });
       };
-      for (const task of ready)
-        add('task', task.priority, await tagsOfTask(queen, task.jobType, task.version, task.taskType), task.submittedAt);
-      for (const job of pending) add('job', job.priority, await tagsOfTask(queen, job.jobType, job.version), job.scheduledAt);
+      const tenant = (jobId: string, jobType: string, version: number, params?: JobRow['params']) =>
+        tenantOfJob(queen, jobId, jobType, version, params ?? (() => options.queue?.job?.(jobId).then((row) => row?.params)));
+      for (const task of ready) {
+        const tags = await tagsOfTask(queen, task.jobType, task.version, task.taskType);
+        add('task', task.priority, tags, await tenant(task.jobId, task.jobType, task.version), task.submittedAt);
+      }
+      for (const job of pending) {
+        const tags = await tagsOfTask(queen, job.jobType, job.version);
+        add('job', job.priority, tags, await tenant(job.id, job.jobType, job.version, job.params), job.scheduledAt);
+      }
       return { depth, oldest, now };
     };
     let depthScan: Promise<Awaited<ReturnType<typeof depthOf>>> | undefined;
@@ -148,24 +156,26 @@ export class OrchestratorMetrics {
     };
     new Gauge({
       name: 'myrmex_queue_depth',
-      help: 'Waiting work: READY tasks (kind=task) and due PENDING jobs (kind=job), by priority and tag ("" when untagged)',
-      labelNames: ['kind', 'priority', 'tag'],
+      help: 'Waiting work: READY tasks (kind=task) and due PENDING jobs (kind=job), by priority, tag ("" when untagged) and tenant',
+      labelNames: ['kind', 'priority', 'tag', 'tenant'],
       registers: [registry],
       async collect() {
         this.reset();
-        for (const kind of ['task', 'job']) this.set({ kind, priority: '0', tag: '' }, 0);
+        for (const kind of ['task', 'job']) this.set({ kind, priority: '0', tag: '', tenant: 'default' }, 0);
         for (const entry of (await scan()).depth.values())
-          this.set({ kind: entry.kind, priority: entry.priority, tag: entry.tag }, entry.count);
+          this.set({ kind: entry.kind, priority: entry.priority, tag: entry.tag, tenant: entry.tenant }, entry.count);
       },
     });
     new Gauge({
       name: 'myrmex_queue_oldest_wait_seconds',
-      help: 'How long the oldest waiting task or due job has waited',
-      labelNames: ['kind'],
+      help: 'How long the oldest waiting task or due job has waited, by tenant',
+      labelNames: ['kind', 'tenant'],
       registers: [registry],
       async collect() {
         const { oldest, now } = await scan();
-        for (const kind of ['task', 'job']) this.set({ kind }, (now - (oldest.get(kind) ?? now)) / 1000);
+        this.reset();
+        for (const kind of ['task', 'job']) this.set({ kind, tenant: 'default' }, 0);
+        for (const entry of oldest.values()) this.set({ kind: entry.kind, tenant: entry.tenant }, (now - entry.since) / 1000);
       },
     });
 

@@ -273,7 +273,14 @@ browserGate.describe('the dashboard in Chromium, against a real queen', () => {
 
     await page.goto(`${server.url}/#/ants`);
     await page.getByText('Running 0 of 4').waitFor();
+    // A task no ant can take (no ant has the gpu tag) waits, charged to its tenant.
+    await apply(server.url, 'job_type: held\ntasks:\n  - task_type: never\n    tags: [gpu]\n    script: [echo never]\n');
+    await submit(server.url, 'held', { tenant: 'acme' });
     await page.goto(`${server.url}/#/queue`);
+    await page
+      .getByRole('table', { name: /oldest waiting/ })
+      .getByRole('cell', { name: 'acme' })
+      .waitFor();
     await page.getByRole('heading', { name: 'Queue and scheduling' }).waitFor();
     await page.locator('.chart canvas').first().waitFor();
     // The scheduler's own numbers: passes (from its pass reports) and what held work back.

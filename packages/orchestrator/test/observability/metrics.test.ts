@@ -62,19 +62,24 @@ describe('GET /metrics', () => {
     for (const id of [ok.id, late.id]) expect(text).not.toContain(id);
   });
 
-  it('reports queue depth by priority and tag, and how long the oldest task has waited', async () => {
+  it('reports queue depth by priority, tag and tenant, and how long the oldest task of each tenant has waited', async () => {
     const { server } = await start();
     await apply(server.url, HELD);
+    await submit(server.url, 'held', { tenant: 'acme' });
     await submit(server.url, 'held');
-    // No ant has the gpu tag: the task stays READY, which is what the queue gauges count.
+    // No ant has the gpu tag: the tasks stay READY, which is what the queue gauges count.
     await expect
       .poll(async () =>
         value(samples(await (await fetch(`${server.url}/metrics`)).text()), 'myrmex_queue_depth', { kind: 'task', tag: 'gpu' }),
       )
-      .toBe(1);
+      .toBe(2);
     const all = samples(await (await fetch(`${server.url}/metrics`)).text());
     expect(all.find((s) => s.name === 'myrmex_queue_depth' && s.labels.tag === 'gpu')?.labels.priority).toMatch(/^\d+$/);
-    expect(value(all, 'myrmex_queue_oldest_wait_seconds', { kind: 'task' })).toBeGreaterThanOrEqual(0);
+    expect(value(all, 'myrmex_queue_depth', { kind: 'task', tag: 'gpu', tenant: 'acme' })).toBe(1);
+    expect(value(all, 'myrmex_queue_depth', { kind: 'task', tag: 'gpu', tenant: 'default' })).toBe(1);
+    const waits = all.filter((s) => s.name === 'myrmex_queue_oldest_wait_seconds' && s.labels.kind === 'task');
+    expect(waits.map((s) => s.labels.tenant).sort()).toEqual(['acme', 'default']);
+    for (const wait of waits) expect(wait.value).toBeGreaterThanOrEqual(0);
   });
 });
 
