@@ -55,6 +55,7 @@ export function renderTask(
     ...(task.timeoutMs === undefined ? {} : { timeoutMs: task.timeoutMs }),
     ...(task.messaging === undefined ? {} : { messaging: task.messaging }),
     ...(task.awaitForkedTasks.length === 0 ? {} : { awaitForked: task.awaitForkedTasks }),
+    ...(task.reportStdout ? { reportStdout: true } : {}),
   };
   const fork = forkRequest(task, (text) => renderTemplate(text, scope));
   if (fork !== undefined) return { ...spec, fork };

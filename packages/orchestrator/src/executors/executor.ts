@@ -24,6 +24,8 @@ export interface TaskSpec {
   readonly fork?: ForkRequest;
   /** AWAIT_FORKED_JOB: the FORK_JOB tasks whose children are awaited. */
   readonly awaitForked?: readonly string[];
+  /** Keep the attempt's standard output as the artifact `stdout.txt` (`report_stdout`). */
+  readonly reportStdout?: boolean;
 }
 
 export interface ForkRequest {

@@ -21,6 +21,7 @@ import type { Executor, TaskSpec } from '../executors/executor.js';
 import { createExpireArtifactsExecutor } from '../executors/expire-artifacts.js';
 import { createAwaitForkedExecutor, createForkExecutor } from '../executors/fork.js';
 import { builtInExecutors, type ShellExecutorOptions } from '../executors/index.js';
+import { withStdoutReport } from '../executors/stdout-report.js';
 import { withWorkspace } from '../executors/workspace.js';
 import type { WaitStatus } from '../scheduler/explain.js';
 import { type AntSlot, type PassReport, priorityPolicy, type SchedulingPolicy } from '../scheduler/policy.js';
@@ -161,7 +162,9 @@ export class Queen implements QueenService {
     }
     // Every method gets the artifact flow: dependencies in, artifacts out.
     this.executors =
-      this.catalog === undefined ? executors : new Map([...executors].map(([method, e]) => [method, withWorkspace(e, { blobs })]));
+      this.catalog === undefined
+        ? executors
+        : new Map([...executors].map(([method, e]) => [method, withStdoutReport(withWorkspace(e, { blobs }), blobs)]));
     this.logs$ = new LogHub(store);
     this.registry = new AntRegistry({
       seen: (info) => void this.store.saveAnt(info).catch((err) => this.logger.warn({ err }, 'could not save ant')),

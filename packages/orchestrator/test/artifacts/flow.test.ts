@@ -174,3 +174,24 @@ tasks:
     expect((await queen.artifacts(made.id)).map((a) => a.path)).toEqual(['kept.txt']);
   });
 });
+
+describe('report_stdout', () => {
+  it("keeps the task's standard output as the artifact stdout.txt, beside the files it collects", async () => {
+    const queen = await startQueen();
+    await queen.applyDefinition(`
+job_type: reporting
+tasks:
+- task_type: report
+  method: SHELL
+  report_stdout: true
+  script: ['echo "<h1>report</h1>"', 'echo "a,b" | tee table.csv', 'echo "not stdout" >&2']
+  artifacts: { paths: [table.csv] }
+`);
+    const job = await finished(queen, (await queen.submit({ jobType: 'reporting' })).id);
+    expect(job.state).toBe('COMPLETED');
+    const listed = await queen.artifacts(job.id);
+    expect(listed.map((a) => a.path)).toEqual(['stdout.txt', 'table.csv']);
+    const report = listed.find((a) => a.path === 'stdout.txt')!;
+    expect(await text((await queen.openArtifact(job.id, report.digest)).content)).toBe('<h1>report</h1>\na,b\n');
+  });
+});
