@@ -34,6 +34,19 @@ function useAllJobEvents(): void {
   }, [client]);
 }
 
+/** A waiting job's reason is the scheduler's (GET …/scheduling, a page's rows at most); others show their last transition's. */
+function WaitReason({ id, state, fallback }: { id: string; state: string; fallback: string }) {
+  const waiting = state === 'PENDING' || state === 'READY';
+  const status = useQuery({
+    queryKey: ['scheduling', id, state],
+    queryFn: () => api.scheduling(id),
+    enabled: waiting,
+    refetchInterval: waiting ? 5000 : false,
+    retry: false,
+  });
+  return <>{waiting && status.data?.waiting && status.data.reason ? status.data.reason : fallback}</>;
+}
+
 export function JobsPage() {
   const [state, setState] = useState('');
   const [jobType, setJobType] = useState('');
@@ -119,7 +132,9 @@ export function JobsPage() {
             <td>{job.priority}</td>
             <td>{when(job.submitted_at)}</td>
             <td>{duration(job.started_at, job.ended_at)}</td>
-            <td className="reason">{job.reason ?? ''}</td>
+            <td className="reason">
+              <WaitReason id={job.id} state={job.state} fallback={job.reason ?? ''} />
+            </td>
           </tr>
         ))}
         {shown.length === 0 && !jobs.isPending && <EmptyRow columns={COLUMNS.length}>No job matches these filters.</EmptyRow>}

@@ -122,6 +122,8 @@ browserGate.describe('the dashboard in Chromium, against a real queen', () => {
     await page.getByText('Page 2').waitFor();
     await expect.poll(() => rows.evaluateAll((els) => els.map((el) => el.getAttribute('data-job-id')))).toEqual([ids[1], ids[0]]);
     expect(await page.getByRole('button', { name: 'Older →' }).isDisabled()).toBe(true);
+    // Each waiting row says why it waits, in the scheduler's words.
+    await page.locator(`tr[data-job-id="${ids[0]}"] td.reason`, { hasText: /^scheduled: not before / }).waitFor();
     await page.getByRole('button', { name: '← Newer' }).click();
     await page.getByText('Page 1').waitFor();
     await page.locator(`tr[data-job-id="${ids[26]}"]`).waitFor();
