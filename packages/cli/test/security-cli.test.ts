@@ -66,6 +66,14 @@ describe('myrmex token, org, quota and audit', () => {
     expect((await run(['team', 'list'])).out).toBe('night shift: ops-1');
   });
 
+  it('recovers a platform admin token straight from the store, with an audit row', async () => {
+    const recovered = await run(['token', 'recover'], '');
+    expect(recovered.code, recovered.err).toBe(0);
+    const token = /^(myx_\S+)/.exec(recovered.out)?.[1] as string;
+    expect((await run(['org', 'create', 'recovered', '--name', 'R'], token)).code).toBe(0);
+    expect((await run(['audit', 'verify'])).code).toBe(0);
+  });
+
   it('verifies the audit chain from the database and reports the first edited row', async () => {
     const intact = await run(['audit', 'verify']);
     expect(intact.code, intact.err).toBe(0);

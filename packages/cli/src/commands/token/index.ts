@@ -65,6 +65,38 @@ export function registerToken(program: Command, context: CliContext): void {
         context.io.out(options.json ? JSON.stringify({ id, revoked: true }) : `revoked ${id}`);
       }),
   );
+  token
+    .command('recover')
+    .description("issue a new platform admin token straight in the store (an operator's way back in; needs the database, not a token)")
+    .option('--db <store>', 'a SQLite file or postgres:// URL (default $MYRMEX_DB, then ./.myrmex/myrmex.db)')
+    .action(async (options: { db?: string }) => {
+      const { openStore, openAuth, createToken, DEFAULT_DB_PATH } = await import('@myrmex/orchestrator');
+      const store = await openStore(options.db ?? context.env.MYRMEX_DB ?? DEFAULT_DB_PATH);
+      try {
+        const security = store.security();
+        const { pepper } = await openAuth(security, { env: context.env, bootstrap: false });
+        if (!(await security.user('admin'))) await security.createUser({ id: 'admin', name: 'admin', platformAdmin: true }, new Date());
+        await security.setRole('default', 'admin', 'admin');
+        const { plaintext, row } = await createToken(security, pepper, {
+          orgId: 'default',
+          userId: 'admin',
+          name: 'recovery admin',
+          scopes: ['admin'],
+        });
+        await security.appendAudit({
+          at: new Date().toISOString(),
+          org: 'default',
+          actor: 'operator (myrmex token recover)',
+          action: 'token.recover',
+          target: `token/${row.id}`,
+          source: 'cli',
+          outcome: 'ok',
+        });
+        context.io.out(`${plaintext}\n(platform admin token ${row.id}; shown once)`);
+      } finally {
+        await store.close();
+      }
+    });
   withServerOptions(program.command('quota').description("your organisation's job quota")).action(async (options: ServerOptions) =>
     runAction(context, options.json, async () => {
       const quota = await securityCall<{ org: string; max_jobs?: number; max_queued?: number }>(options, context, 'GET', '/quota');
