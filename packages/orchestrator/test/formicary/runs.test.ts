@@ -208,6 +208,37 @@ podman.describe('corpus definitions run end to end (SHELL, DOCKER, KUBERNETES on
     }
   });
 
+  it('trigger-started SHELL pipelines run with their trigger params; artifacts reach their dependents', async () => {
+    // What an S3, webhook or queue trigger would pass (the triggers themselves are not built yet).
+    const params = {
+      object_key: 'raw/2026/a.parquet',
+      bucket_name: 'data-warehouse',
+      size_bytes: 1024,
+      etag: 'e1',
+      repo: 'acme/app',
+      branch: 'main',
+      commit_sha: 'abc123',
+      pusher: 'dev',
+      order_id: 'o-7',
+      customer_name: 'Ada',
+      total: 42,
+      currency: 'EUR',
+    };
+    for (const jobType of [
+      's3-etl-trigger',
+      'webhook-ci-trigger',
+      'queue-order-trigger',
+      's3-file-processor',
+      'webhook-triggered-pipeline',
+    ]) {
+      const job = await finished(queen, (await queen.submit({ jobType, params })).id);
+      expect(job.state, `${jobType}: ${JSON.stringify(job.tasks.map((t) => [t.taskType, t.state, t.reason]))}`).toBe('COMPLETED');
+      expect((await queen.artifacts(job.id)).length, jobType).toBeGreaterThan(0);
+    }
+    const etl = (await queen.listJobs({ limit: 1000 })).items.find((j) => j.jobType === 's3-etl-trigger')!;
+    expect(await lines(queen, (await queen.getJob(etl.id))!, 'load')).toEqual(['Loading results for raw/2026/a.parquet', 'transformed']);
+  });
+
   it('artifacts-expiration: the EXPIRE_ARTIFACTS housekeeping task runs', async () => {
     const job = await finished(queen, (await queen.submit({ jobType: 'artifacts-expiration' })).id);
     expect(job.state).toBe('COMPLETED');

@@ -10,6 +10,8 @@ export interface CorpusRun {
 
 export const IMAGE_ADAPTATION = 'images are replaced by the locally built busybox image (no registry is reachable here)';
 
+export const TRIGGER_ADAPTATION = 'submitted directly with the params its trigger would give (triggers are not built yet)';
+
 export const CORPUS_RUNS: readonly CorpusRun[] = [
   { file: 'docs-examples/shell-job.yaml', adaptations: [] },
   { file: 'docs-examples/docker-job.yaml', adaptations: [IMAGE_ADAPTATION] },
@@ -26,6 +28,11 @@ export const CORPUS_RUNS: readonly CorpusRun[] = [
   { file: 'docs-examples/versioned-job.yaml', adaptations: [] },
   { file: 'docs-examples/sub-workflow-etl.yaml', adaptations: [] },
   { file: 'fixtures/sub_workflow_job.yaml', adaptations: [] },
+  { file: 'docs-examples/s3-etl-trigger.yaml', adaptations: [TRIGGER_ADAPTATION] },
+  { file: 'docs-examples/webhook-ci-trigger.yaml', adaptations: [TRIGGER_ADAPTATION] },
+  { file: 'docs-examples/queue-order-trigger.yaml', adaptations: [TRIGGER_ADAPTATION] },
+  { file: 'fixtures/s3_trigger_job.yaml', adaptations: [TRIGGER_ADAPTATION] },
+  { file: 'fixtures/webhook_trigger_job.yaml', adaptations: [TRIGGER_ADAPTATION] },
   { file: 'docs-examples/artifacts-expiration.yaml', adaptations: ['submitted directly rather than by its cron_trigger'] },
 ];
 
