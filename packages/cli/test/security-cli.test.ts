@@ -5,8 +5,9 @@ import { type RunningServer, serve } from '@myrmex/orchestrator';
 import BetterSqlite3 from 'better-sqlite3';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { printable } from '../src/commands/token/http.js';
+import { formatLogLine } from '../src/commands/orchestrator/format.js';
 import { main } from '../src/index.js';
+import { printable } from '../src/terminal.js';
 import { capture } from './support/capture.js';
 
 let server: RunningServer;
@@ -91,5 +92,17 @@ describe('myrmex token, org, quota and audit', () => {
 
   it('strips terminal escape sequences from names it prints', () => {
     expect(printable('build\u001b[2J\u001b]0;pwned\u0007 done')).toBe('build?[2J?]0;pwned? done');
+    expect(printable('a\tb\r\u009bc')).toBe('a\tb??c');
+    const line = formatLogLine({
+      seq: 1,
+      job_id: 'j',
+      task_type: 't',
+      attempt: 1,
+      stream: 'stdout',
+      at: '2026-12-04T00:00:00.000Z',
+      text: '\u001b[31mred\u001b]8;;http://x\u0007',
+    });
+    expect(line).not.toMatch(/[\u001b\u0007]/);
+    expect(line).toContain('?[31mred');
   });
 });

@@ -1,4 +1,5 @@
 import type { JobDetailWire, JobSummaryWire, LogLineWire, ProblemWire } from '@myrmex/orchestrator';
+import { printable } from '../../terminal.js';
 import { formatTable } from '../info.js';
 import type { WaitStatusWire } from './client.js';
 
@@ -59,9 +60,9 @@ export function formatJobDetail(job: JobDetailWire, options: { timeline?: boolea
       task.exit_code === undefined ? '-' : String(task.exit_code),
       String(task.attempts.length),
       Object.entries(task.outputs)
-        .map(([key, value]) => `${key}=${value.length > 40 ? `${value.slice(0, 37)}...` : value}`)
+        .map(([key, value]) => printable(`${key}=${value.length > 40 ? `${value.slice(0, 37)}...` : value}`))
         .join(' '),
-      task.reason ?? '',
+      printable(task.reason ?? ''),
     ]);
     lines.push('', formatTable([['task', 'state', 'exit', 'attempts', 'outputs', 'reason'], ...rows]));
   }
@@ -76,7 +77,7 @@ export function formatJobDetail(job: JobDetailWire, options: { timeline?: boolea
 }
 
 export function formatLogLine(line: LogLineWire): string {
-  return `${line.at.slice(11, 23)} ${line.task_type}#${line.attempt} ${line.stream === 'stdout' ? '' : `[${line.stream}] `}${line.text}`;
+  return `${line.at.slice(11, 23)} ${line.task_type}#${line.attempt} ${line.stream === 'stdout' ? '' : `[${line.stream}] `}${printable(line.text)}`;
 }
 
 /** A problem as the lines a person needs: what went wrong, then each field or position. */

@@ -33,9 +33,3 @@ export async function securityCall<T>(
   }
   return (text === '' ? undefined : JSON.parse(text)) as T;
 }
-
-/** Terminal output never carries control characters a name could smuggle in (escape sequences). */
-export function printable(text: string): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: stripping them is the point
-  return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, '?');
-}

@@ -1,8 +1,9 @@
 import type { Command } from 'commander';
 import type { CliContext } from '../../context.js';
 import { UsageError } from '../../context.js';
+import { printable } from '../../terminal.js';
 import { parseInteger, runAction, type ServerOptions, withServerOptions } from '../orchestrator/common.js';
-import { printable, securityCall } from './http.js';
+import { securityCall } from './http.js';
 
 const SCOPES = ['read', 'submit', 'cancel', 'approve', 'admin', 'ant'];
 

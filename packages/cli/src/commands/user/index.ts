@@ -1,8 +1,9 @@
 import type { Command } from 'commander';
 import type { CliContext } from '../../context.js';
 import { UsageError } from '../../context.js';
+import { printable } from '../../terminal.js';
 import { runAction, type ServerOptions, withServerOptions } from '../orchestrator/common.js';
-import { printable, securityCall } from '../token/http.js';
+import { securityCall } from '../token/http.js';
 
 const ROLES = ['viewer', 'operator', 'admin'];
 
