@@ -49,7 +49,7 @@ podman.describe('corpus definitions run end to end (SHELL, DOCKER, KUBERNETES on
     }
     queen = await Queen.open({
       dbPath: join(dir, 'myrmex.db'),
-      ant: { id: ANT, capacity: 4 },
+      ant: { id: ANT, capacity: 4, tags: ['builder', 'pulsar'] },
       pollIntervalMs: 50,
       shutdownGraceMs: 1000,
       executorConfig: {
@@ -237,6 +237,22 @@ podman.describe('corpus definitions run end to end (SHELL, DOCKER, KUBERNETES on
     }
     const etl = (await queen.listJobs({ limit: 1000 })).items.find((j) => j.jobType === 's3-etl-trigger')!;
     expect(await lines(queen, (await queen.getJob(etl.id))!, 'load')).toEqual(['Loading results for raw/2026/a.parquet', 'transformed']);
+  });
+
+  it('child_job: tagged SHELL tasks; unit-tests concatenates the files build left', async () => {
+    const job = await finished(queen, (await queen.submit({ jobType: 'child-job' })).id);
+    expect(job.state).toBe('COMPLETED');
+    const listed = await queen.artifacts(job.id);
+    expect(listed.map((a) => [a.taskType, a.path])).toEqual([
+      ['build', 'env.txt'],
+      ['build', 'ls.txt'],
+      ['unit-tests', 'all.txt'],
+    ]);
+    // whoami.txt is listed in the definition but never written: logged, not fatal (as in Formicary).
+    const system = (await queen.logs(job.id, { taskType: 'build' })).filter((l) => l.stream === 'system').map((l) => l.text);
+    expect(system).toContain('artifact path whoami.txt not found after the task');
+    const all = listed.find((a) => a.path === 'all.txt')!;
+    expect(all.size).toBe(listed.filter((a) => a.taskType === 'build').reduce((sum, a) => sum + a.size, 0));
   });
 
   it('artifacts-expiration: the EXPIRE_ARTIFACTS housekeeping task runs', async () => {

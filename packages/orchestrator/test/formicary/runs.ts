@@ -33,6 +33,7 @@ export const CORPUS_RUNS: readonly CorpusRun[] = [
   { file: 'docs-examples/queue-order-trigger.yaml', adaptations: [TRIGGER_ADAPTATION] },
   { file: 'fixtures/s3_trigger_job.yaml', adaptations: [TRIGGER_ADAPTATION] },
   { file: 'fixtures/webhook_trigger_job.yaml', adaptations: [TRIGGER_ADAPTATION] },
+  { file: 'fixtures/child_job.yaml', adaptations: ['the ant carries the builder and pulsar tags its tasks ask for'] },
   { file: 'docs-examples/artifacts-expiration.yaml', adaptations: ['submitted directly rather than by its cron_trigger'] },
 ];
 
