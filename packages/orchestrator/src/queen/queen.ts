@@ -184,7 +184,8 @@ export class Queen implements QueenService {
       definition: (jobType, version) => this.definition(jobType, version),
       logger: this.logger,
       startTasks: (placements) => this.startTasks(placements),
-      reap: (now) => this.leases.reap(now),
+      // This queen's live remote ants first: a stall here must not cost them their attempts.
+      reap: (now) => this.remoteAnts.renewConnected().then(() => this.leases.reap(now)),
       onPass: (report) => {
         for (const listener of this.passListeners) listener(report);
       },

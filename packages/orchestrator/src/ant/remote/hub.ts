@@ -32,6 +32,7 @@ export interface RemoteAntHubOptions {
  */
 export class RemoteAntHub {
   private readonly sessions = new Set<AntSession>();
+  private renewedAt = 0;
   readonly heartbeatMs: number;
 
   constructor(readonly options: RemoteAntHubOptions) {
@@ -49,6 +50,22 @@ export class RemoteAntHub {
   session(antId: string): AntSession | undefined {
     for (const s of this.sessions) if (s.antId === antId) return s;
     return undefined;
+  }
+
+  /**
+   * Renews the leases of every ant connected here. Called before each reap: a queen whose event loop
+   * stalled (a long burst) must not reap its own live ants' attempts before their queued heartbeats
+   * are read. A silent ant is still caught: its session closes after three quiet heartbeat periods.
+   */
+  async renewConnected(): Promise<void> {
+    // At most once a heartbeat period (the scheduler reaps on every pass); after a stall, at once.
+    const now = Date.now();
+    if (now - this.renewedAt < this.heartbeatMs) return;
+    this.renewedAt = now;
+    const until = now + this.options.leaseMs;
+    for (const session of this.sessions) {
+      if (session.antId !== undefined && session.open) await this.options.store.renewLeases(antOwner(session.antId), until);
+    }
   }
 
   /** Asks the ant to drain: directly when connected here, otherwise through the store for its queen. */
@@ -156,6 +173,11 @@ class AntSession {
   gone(ms: number): Promise<void> {
     const timer = setTimeout(() => this.socket.terminate(), ms);
     return this.ending.finally(() => clearTimeout(timer));
+  }
+
+  /** Welcomed and not closed. */
+  get open(): boolean {
+    return this.link !== undefined && !this.closed;
   }
 
   close(code: number, reason: string): void {
