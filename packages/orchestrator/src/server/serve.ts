@@ -118,13 +118,6 @@ function authEnabled(options: ServeOptions): boolean {
 }
 
 function checkOptions(options: ServeOptions): void {
-  const host = options.host ?? DEFAULT_HOST;
-  if (!authEnabled(options) && !isLoopback(host)) {
-    throw new Error(
-      `serve: refusing to listen on ${host} without authentication: anyone who reaches it could run jobs. ` +
-        'Turn authentication on (unset MYRMEX_AUTH=off / drop --no-auth; the first start prints an admin token), or bind to 127.0.0.1.',
-    );
-  }
   const integer = (name: string, value: unknown, min: number, max: number) => {
     if (value !== undefined && (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max)) {
       throw new RangeError(`serve: ${name} must be an integer from ${min} to ${max}, got ${String(value)}`);
@@ -137,6 +130,13 @@ function checkOptions(options: ServeOptions): void {
     if (value !== undefined && (typeof value !== 'string' || value.trim() === '')) {
       throw new TypeError(`serve: ${name} must be a non-empty string, got ${JSON.stringify(value)}`);
     }
+  }
+  const host = options.host ?? DEFAULT_HOST;
+  if (!authEnabled(options) && !isLoopback(host)) {
+    throw new Error(
+      `serve: refusing to listen on ${host} without authentication: anyone who reaches it could run jobs. ` +
+        'Turn authentication on (unset MYRMEX_AUTH=off), or bind to 127.0.0.1.',
+    );
   }
 }
 
