@@ -186,6 +186,7 @@ export class Queen implements QueenService {
       startTasks: (placements) => this.startTasks(placements),
       // This queen's live remote ants first: a stall here must not cost them their attempts.
       reap: (now) => this.remoteAnts.renewConnected().then(() => this.leases.reap(now)),
+      admitTogether: store instanceof SqliteStore,
       onPass: (report) => {
         for (const listener of this.passListeners) listener(report);
       },

@@ -21,6 +21,8 @@ export interface SchedulerOptions {
   readonly pollIntervalMs?: number;
   /** Jobs read per page when admitting; more passes follow at once while jobs are admitted. */
   readonly admitBatch?: number;
+  /** Send a page's admissions together (the store groups their commits); default one after the other. */
+  readonly admitTogether?: boolean;
   /** Pages of due jobs one pass looks at before it yields (default 4). */
   readonly pagesPerPass?: number;
   /** Told after every pass (metrics). */
@@ -149,7 +151,12 @@ export class Scheduler {
         const count = active.get(job.jobType) ?? 0;
         if (max !== undefined && count >= max) continue;
         active.set(job.jobType, count + 1);
-        admissions.push(supervisor.admit(job.id, max));
+        // Sent together only where the store commits them as a group (SQLite); on PostgreSQL several
+        // queens would race for the same page, so each queen admits one job after the other.
+        const admission = supervisor.admit(job.id, max);
+        // Handled here too: it may fail while the loop still awaits a definition (Promise.all reports it).
+        admission.catch(() => undefined);
+        admissions.push(this.options.admitTogether ? admission : Promise.resolve(await admission));
       }
       const admittedHere = (await Promise.all(admissions)).filter(Boolean).length;
       if (!this.running) return false;
