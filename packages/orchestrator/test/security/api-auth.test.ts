@@ -249,6 +249,7 @@ describe('the API with authentication', () => {
   it('signs the dashboard in with an HttpOnly, SameSite=Strict cookie and asks cookie requests that change state for the CSRF token', async () => {
     const api = await open();
     const admin = api.auth.bootstrapToken as string;
+    expect((await req(api, 'GET', '/api/session')).body).toEqual({ token: true, oidc: false });
     problem(await req(api, 'POST', '/api/session', undefined, { token: 'myx_nope' }), 401);
     const response = await fetch(`${api.url}/api/session`, {
       method: 'POST',

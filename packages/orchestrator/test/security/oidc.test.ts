@@ -127,6 +127,8 @@ async function signIn(browser: Browser, login: string): Promise<Response> {
 
 describe('dashboard sign-in through a real local OpenID provider (oidc-provider)', () => {
   it("signs a member in with a session limited to the member's role", async () => {
+    const ways = await fetch(`${queenUrl}/api/session`);
+    expect(await ways.json()).toEqual({ token: true, oidc: true, login_url: '/api/oidc/login' });
     const browser = new Browser();
     const callback = await signIn(browser, 'vic');
     expect(callback.status, await callback.clone().text()).toBe(302);

@@ -101,7 +101,7 @@ export async function securityRoutes(
   keyring?: Keyring,
   oidc?: OidcOptions,
 ): Promise<void> {
-  await sessionRoutes(app, authenticator);
+  await sessionRoutes(app, authenticator, oidc !== undefined);
   await secretRoutes(app, security, keyring);
   await userRoutes(app, security);
   if (oidc) await oidcRoutes(app, security, pepper, oidc);

@@ -65,7 +65,19 @@ export function startSession(reply: FastifyReply, request: FastifyRequest, token
  * (Secure over TLS) plus a readable CSRF cookie; DELETE signs out. The session is the token, so
  * revoking the token ends every session made with it.
  */
-export async function sessionRoutes(app: FastifyInstance, authenticator: TokenAuthenticator): Promise<void> {
+export async function sessionRoutes(app: FastifyInstance, authenticator: TokenAuthenticator, oidc = false): Promise<void> {
+  app.get(
+    '/session',
+    {
+      schema: {
+        summary: 'How the dashboard can sign in: with a token, and through an OpenID provider when one is configured',
+        tags: ['security'],
+        response: { 200: Type.Object({ token: Type.Boolean(), oidc: Type.Boolean(), login_url: Type.Optional(Type.String()) }) },
+      },
+    },
+    async () => ({ token: true, oidc, ...(oidc ? { login_url: '/api/oidc/login' } : {}) }),
+  );
+
   app.post(
     '/session',
     {
