@@ -96,6 +96,7 @@ export class RemoteAnt {
   private welcomed = false;
   private heartbeatMs = 5000;
   private lastHeard = 0;
+  private beatAt = Date.now();
   private next = 0;
   private failures = 0;
   private timer?: NodeJS.Timeout;
@@ -234,6 +235,7 @@ export class RemoteAnt {
         this.heartbeatMs = frame.heartbeatMs;
         this.logger.info({ queen: frame.queen, resumed: this.work.size }, 'connected');
         clearInterval(this.timer);
+        this.beatAt = Date.now();
         this.timer = setInterval(() => this.beat(), this.heartbeatMs);
         this.timer.unref();
         if (this.draining) this.write({ type: 'draining' });
@@ -274,7 +276,11 @@ export class RemoteAnt {
   }
 
   private beat(): void {
-    if (Date.now() - this.lastHeard > 3 * this.heartbeatMs) {
+    const now = Date.now();
+    // A late beat means this process stalled, not that the queen went quiet: give it a fresh window.
+    if (now - this.beatAt > 2 * this.heartbeatMs) this.lastHeard = now;
+    this.beatAt = now;
+    if (now - this.lastHeard > 3 * this.heartbeatMs) {
       this.logger.warn('the queen stopped answering; reconnecting');
       this.socket?.terminate();
       return;

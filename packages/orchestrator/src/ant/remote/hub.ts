@@ -113,6 +113,7 @@ class AntSession {
   private queue: Promise<unknown> = Promise.resolve();
   private queued = 0;
   private lastHeard = Date.now();
+  private tickedAt = Date.now();
   private timer?: NodeJS.Timeout;
   private closed = false;
   private draining = false;
@@ -328,6 +329,10 @@ class AntSession {
   /** Every heartbeat period: ping, re-send unacknowledged assignments, and give up on a silent ant. */
   private tick(): void {
     const now = Date.now();
+    // This tick is late: the queen itself stalled, and the ant's frames are still unread. Its silence
+    // is the queen's, so it gets a fresh window instead of being dropped (and its attempts reaped).
+    if (now - this.tickedAt > 2 * this.hub.heartbeatMs) this.lastHeard = now;
+    this.tickedAt = now;
     if (now - this.lastHeard > 3 * this.hub.heartbeatMs) {
       this.close(CLOSE.expired, 'no heartbeat');
       return;
