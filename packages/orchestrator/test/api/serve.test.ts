@@ -29,7 +29,9 @@ describe('serve', () => {
 
   it('rejects bad options before opening anything, naming the option', async () => {
     await expect(serve({ port: 70_000 })).rejects.toThrow('serve: port must be an integer from 0 to 65535, got 70000');
-    await expect(serve({ capacity: 0 })).rejects.toThrow('serve: capacity must be an integer from 1 to 1024, got 0');
+    // 0 is a queen for remote ants only; a negative or fractional capacity is refused.
+    await expect(serve({ capacity: -1 })).rejects.toThrow('serve: capacity must be an integer from 0 to 1024, got -1');
+    await expect(serve({ capacity: 1.5 })).rejects.toThrow('serve: capacity must be an integer from 0 to 1024, got 1.5');
     await expect(serve({ host: '' })).rejects.toThrow('serve: host must be a non-empty string, got ""');
   });
 
