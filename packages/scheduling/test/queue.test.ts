@@ -22,7 +22,8 @@ const arbitraryJob = fc
   })
   .map((r) => r);
 
-type Op = { kind: 'add'; spec: fc.RecordValue<typeof arbitraryJob> } | { kind: 'remove'; pick: number } | { kind: 'pass'; advance: number };
+type JobSpec = typeof arbitraryJob extends fc.Arbitrary<infer T> ? T : never;
+type Op = { kind: 'add'; spec: JobSpec } | { kind: 'remove'; pick: number } | { kind: 'pass'; advance: number };
 const op: fc.Arbitrary<Op> = fc.oneof(
   { weight: 4, arbitrary: arbitraryJob.map((spec) => ({ kind: 'add' as const, spec })) },
   { weight: 1, arbitrary: fc.nat().map((pick) => ({ kind: 'remove' as const, pick })) },

@@ -96,7 +96,15 @@ export async function createApi(served: QueenService, options: ApiOptions = {}):
       await artifactRoutes(api, queen);
       await insightRoutes(api, queen, streams);
       await schedulingRoutes(api, queen, served as Partial<WaitExplainer>);
-      if (options.auth) await securityRoutes(api, options.auth.security, options.auth.authenticator, options.auth.pepper, options.auth.keyring, options.auth.oidc);
+      if (options.auth)
+        await securityRoutes(
+          api,
+          options.auth.security,
+          options.auth.authenticator,
+          options.auth.pepper,
+          options.auth.keyring,
+          options.auth.oidc,
+        );
       api.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
     },
     { prefix: '/api' },
@@ -109,6 +117,7 @@ export async function createApi(served: QueenService, options: ApiOptions = {}):
   await app.ready();
   return app;
 }
+export { type AntSocketOptions, antSocketRoutes } from './routes/ants-ws.js';
 export type {
   AntWire,
   ApplyResultWire,
@@ -123,4 +132,3 @@ export type {
   TaskDetailWire,
   TimelineEventWire,
 } from './schemas.js';
-export { type AntSocketOptions, antSocketRoutes } from './routes/ants-ws.js';

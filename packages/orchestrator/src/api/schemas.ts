@@ -124,7 +124,11 @@ export const JobQueryString = Type.Object(
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 50 })),
     offset: Type.Optional(Type.Integer({ minimum: 0, default: 0 })),
     cursor: Type.Optional(
-      Type.String({ minLength: 1, maxLength: 64, description: "a previous page's next_cursor: the page continues after it (offset must be 0)" }),
+      Type.String({
+        minLength: 1,
+        maxLength: 64,
+        description: "a previous page's next_cursor: the page continues after it (offset must be 0)",
+      }),
     ),
   },
   { additionalProperties: false },

@@ -1,7 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import {
   type Context,
-  context,
   defaultTextMapGetter,
   defaultTextMapSetter,
   ROOT_CONTEXT,

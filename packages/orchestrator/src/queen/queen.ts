@@ -14,7 +14,6 @@ import { decodeJobCursor } from '../domain/cursor.js';
 import { timeOrderedId } from '../domain/ids.js';
 import { artifactFields } from '../engine/artifacts.js';
 import { renderTask } from '../engine/render.js';
-import { JobMasking, type SecretSource, secretReferences } from '../security/index.js';
 import { Supervisor, SupervisorError } from '../engine/supervisor.js';
 import { type ConfiguredExecutors, configuredExecutors, type ExecutorConfig } from '../executors/configured.js';
 import type { Executor, TaskSpec } from '../executors/executor.js';
@@ -27,6 +26,7 @@ import type { WaitStatus } from '../scheduler/explain.js';
 import { type AntSlot, type PassReport, priorityPolicy, type SchedulingPolicy } from '../scheduler/policy.js';
 import { Scheduler } from '../scheduler/scheduler.js';
 import { waitStatus } from '../scheduler/status.js';
+import { JobMasking, type SecretSource, secretReferences } from '../security/index.js';
 import { SqliteStore } from '../store/sqlite/sqlite-store.js';
 import { type Change, type JobRow, type JobStore, type ReadyTask, StoreError } from '../store/store.js';
 import { QueenError } from './errors.js';
@@ -394,11 +394,19 @@ export class Queen implements QueenService {
           const [row, tasks] = await Promise.all([this.store.job(claim.jobId), this.store.tasks(claim.jobId)]);
           const taskDefinition = definition.tasks.find((t) => t.taskType === claim.taskType)!;
           const spec = {
-            ...renderTask(definition, taskDefinition, row!, tasks, claim.runAttempts, await this.taskSecrets(claim, taskDefinition, definition)),
+            ...renderTask(
+              definition,
+              taskDefinition,
+              row!,
+              tasks,
+              claim.runAttempts,
+              await this.taskSecrets(claim, taskDefinition, definition),
+            ),
             ...(this.catalog === undefined ? {} : await artifactFields(this.catalog, taskDefinition, tasks, claim.jobId, new Date())),
           };
           const id = assignmentId(claim.jobId, claim.taskType, claim.attempt);
-          const prepared = this.options.prepareSpec?.({ jobId: claim.jobId, taskType: claim.taskType, attempt: claim.attempt, antId }, spec) ?? spec;
+          const prepared =
+            this.options.prepareSpec?.({ jobId: claim.jobId, taskType: claim.taskType, attempt: claim.attempt, antId }, spec) ?? spec;
           this.registry.assign(antId, { id, jobId: claim.jobId, taskType: claim.taskType, attempt: claim.attempt, spec: prepared });
         } catch (error) {
           failure = error instanceof Error ? error.message : String(error);
@@ -421,7 +429,8 @@ export class Queen implements QueenService {
   ): Promise<Readonly<Record<string, string>> | undefined> {
     const names = secretReferences([task, definition.jobVariables]);
     if (names.length === 0) return undefined;
-    if (!this.options.secrets) throw new Error(`the task refers to secrets (${names.join(', ')}) but this queen has no keyring (MYRMEX_SECRET_KEYS)`);
+    if (!this.options.secrets)
+      throw new Error(`the task refers to secrets (${names.join(', ')}) but this queen has no keyring (MYRMEX_SECRET_KEYS)`);
     return this.options.secrets.read(claim.jobId, names, `task:${claim.jobId}/${claim.taskType}/${claim.attempt}`);
   }
 
@@ -479,7 +488,10 @@ export class Queen implements QueenService {
         return verdict !== undefined;
       })
       .finally(() => this.scheduler.poke());
-    this.settled = Promise.all([this.settled, work.catch((err) => this.logger.error({ err, jobId, taskType }, 'could not record an attempt result'))]);
+    this.settled = Promise.all([
+      this.settled,
+      work.catch((err) => this.logger.error({ err, jobId, taskType }, 'could not record an attempt result')),
+    ]);
     return work;
   }
 
@@ -553,7 +565,11 @@ export class Queen implements QueenService {
       const missing = missingParams(definition.definition, valid.params);
       if (missing.length > 0) {
         const names = missing.map((name) => `'${name}'`).join(', ');
-        throw new QueenError('invalid', `job type '${valid.jobType}' requires the param(s) ${names} (required_params)`, at(`params.${missing[0]}`));
+        throw new QueenError(
+          'invalid',
+          `job type '${valid.jobType}' requires the param(s) ${names} (required_params)`,
+          at(`params.${missing[0]}`),
+        );
       }
       jobs.push({
         id: timeOrderedId(),

@@ -10,11 +10,11 @@ import { blobStoreFromEnv } from '../artifacts/from-env.js';
 import { enableLifecycleEvents } from '../events/index.js';
 import { type ExecutorConfig, executorConfigFromEnv } from '../executors/configured.js';
 import { observabilityRoutes } from '../observability/index.js';
-import { Keyring } from '../security/index.js';
-import { resealSecrets, storeSecretSource } from '../store/secret-source.js';
 import { Queen } from '../queen/queen.js';
 import type { SchedulingPolicy } from '../scheduler/policy.js';
+import { Keyring } from '../security/index.js';
 import { DEFAULT_DB_PATH, parseStoreUrl } from '../store/index.js';
+import { resealSecrets, storeSecretSource } from '../store/secret-source.js';
 import { dashboardRoutes } from './dashboard.js';
 import { type DemoRun, runDemo } from './demo.js';
 import { openIdempotencyFile, openIdempotencyPostgres } from './idempotency.js';
@@ -168,7 +168,13 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
     const observedStore = openObservedStore(storeValue);
     if (options.events !== undefined) {
       const where = location.kind === 'sqlite' ? { kind: 'sqlite' as const, path: storeValue } : location;
-      const lifecycle = await enableLifecycleEvents(observedStore.store, where, options.events, logger.child({ component: 'events' }), observedStore.traceId);
+      const lifecycle = await enableLifecycleEvents(
+        observedStore.store,
+        where,
+        options.events,
+        logger.child({ component: 'events' }),
+        observedStore.traceId,
+      );
       teardown.push(() => lifecycle.stop());
     }
     // Secrets sealed under MYRMEX_SECRET_KEYS[_FILE]; a rotation's new first key re-seals the rest in the background.
@@ -211,7 +217,9 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
       logger: logger.child({ component: 'api' }, quiet),
       version: readVersion(),
       idempotencyStore: idempotency.store,
-      ...(auth && { auth: { ...auth, ...(keyring && { keyring }), ...(oidc && { oidc }), ...(options.rateLimit && { rateLimit: options.rateLimit }) } }),
+      ...(auth && {
+        auth: { ...auth, ...(keyring && { keyring }), ...(oidc && { oidc }), ...(options.rateLimit && { rateLimit: options.rateLimit }) },
+      }),
       extend: async (scope) => {
         await observabilityRoutes(scope, { queen: opened, metrics: observed.metrics });
         await dashboardRoutes(scope);

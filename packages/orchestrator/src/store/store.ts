@@ -2,7 +2,6 @@ import type { ArtifactCatalog } from '../artifacts/catalog.js';
 import type { JobDefinition } from '../definition/model.js';
 import type { JobState, TaskState } from '../domain/states.js';
 import type {
-  AntInfo,
   ApplyResult,
   DefinitionVersion,
   JobQuery,
@@ -281,7 +280,6 @@ export interface JobStore extends AntDirectory {
   acquireLease(name: string, holder: string, ttlMs: number, now: number, takeFrom?: string): Promise<LeaseResult>;
   /** Gives the lease up if `holder` has it. */
   releaseLease(name: string, holder: string): Promise<void>;
-
 
   /**
    * Calls `listener` after each commit that changed a job, from any queen on this database

@@ -25,7 +25,7 @@ describe('ant protocol over a JSON-only transport', () => {
     });
     const registry = new AntRegistry({
       seen: (info) => seen.push(info),
-      message: (message) => {
+      message: async (message) => {
         fromAnt.push(message);
         if (message.type === 'result') results.set(message.assignmentId, message);
         if (results.size === 2) settle();

@@ -35,7 +35,12 @@ export function registerServeCommand(program: Command, context: CliContext): voi
       '--db <store>',
       'a SQLite file, sqlite:<path>, or postgres://user@host:5432/database (default $MYRMEX_DB, then ./.myrmex/myrmex.db)',
     )
-    .option('--capacity <n>', 'tasks the embedded ant runs at once (0: none, the queen serves remote ants only)', parseInteger('--capacity', 0, 1024), 4)
+    .option(
+      '--capacity <n>',
+      'tasks the embedded ant runs at once (0: none, the queen serves remote ants only)',
+      parseInteger('--capacity', 0, 1024),
+      4,
+    )
     .option('--ant-tags <list>', 'tags of the embedded ant, comma-separated (what task tags route to)')
     .option(
       '--scheduler <profile>',

@@ -233,7 +233,15 @@ function statements(schema: string, dialect: DialectName): string[] {
 }
 
 /** Migration names in order; the newest is the schema version this code writes. */
-export const MIGRATION_NAMES = ['0001-core', '0002-security', '0003-ants', '0004-workflows', '0005-events', '0006-core', '0007-scheduling'] as const;
+export const MIGRATION_NAMES = [
+  '0001-core',
+  '0002-security',
+  '0003-ants',
+  '0004-workflows',
+  '0005-events',
+  '0006-core',
+  '0007-scheduling',
+] as const;
 
 export function migrations(dialect: DialectName): Record<string, Migration> {
   return {

@@ -4,6 +4,8 @@ import type { JobDefinition } from '../../definition/model.js';
 import { decodeJobCursor, encodeJobCursor } from '../../domain/cursor.js';
 import { ADMITTED_JOB_STATES, type JobState } from '../../domain/states.js';
 import type { AntInfo, ApplyResult, DefinitionVersion, JobQuery, LogLine, Page, TimelineEvent } from '../../domain/types.js';
+import type { SchedulingReads } from '../scheduling.js';
+import { DEFAULT_ORG, ForeignResourceError, type SecurityStore } from '../security.js';
 import {
   type AttemptRow,
   type Change,
@@ -20,15 +22,13 @@ import {
   StoreError,
   type TaskRow,
 } from '../store.js';
-import type { SchedulingReads } from '../scheduling.js';
-import { DEFAULT_ORG, ForeignResourceError, type SecurityStore } from '../security.js';
 import * as antRows from './ants.js';
 import { SqlArtifactCatalog } from './artifacts.js';
 import { hotQueries, list, RUNNABLE, STARTABLE } from './hot-queries.js';
 import type { DialectName } from './migrations.js';
+import { type Row, toAttempt, toDefinition, toEvent, toJob, toLog, toReadyTask, toTask } from './rows.js';
 import { SqlSchedulingReads } from './scheduling.js';
 import { checkOrgQuota, SqlSecurityStore } from './security.js';
-import { type Row, toAttempt, toDefinition, toEvent, toJob, toLog, toReadyTask, toTask } from './rows.js';
 
 /** What a store needs from a connection inside a transaction: Kysely's executor, a `trx` or a connection. */
 export type Executor = Kysely<unknown>;
@@ -317,7 +317,7 @@ export class SqlStore implements JobStore {
     let after: number | undefined;
     if (query.cursor !== undefined) {
       after = decodeJobCursor(query.cursor);
-      if (after === undefined) throw new StoreError('cursor is not a job list cursor (pass back a page\'s nextCursor)');
+      if (after === undefined) throw new StoreError("cursor is not a job list cursor (pass back a page's nextCursor)");
     }
     // One row more than the page tells whether a next page exists; the cursor walks the seq index from there.
     const found = (await rows(hotQueries.jobPage(where, after, limit + 1, after === undefined ? offset : 0), db)).map(toJob);
@@ -503,7 +503,10 @@ export class SqlStore implements JobStore {
       if (touched.size === 0) return { value: [], jobs: [] };
       await sql`UPDATE jobs SET revision = revision + 1 WHERE id IN (${list([...touched])})`.execute(tx);
       // One statement for the timeline rows of every claim; each claim gets its own back, in order.
-      const events = await this.events(tx, taken.flatMap((t) => t.events));
+      const events = await this.events(
+        tx,
+        taken.flatMap((t) => t.events),
+      );
       let next = 0;
       const claimed = taken.map((t) => {
         const own = events.slice(next, next + t.events.length);
