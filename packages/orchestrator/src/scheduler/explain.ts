@@ -7,6 +7,8 @@ export interface WaitStatus {
   readonly state: string;
   /** False once the job has started (or ended): nothing to explain. */
   readonly waiting: boolean;
+  /** Whose share the job counts against: the request's `tenant` param, else its definition's, else `default`. */
+  readonly tenant?: string;
   /** A sentence: "held: tenant acme at quota 10/10", "no ant has resources cpu=8", "queued: 12 jobs ahead". */
   readonly reason?: string;
   /** The framework plugin that held it, or `queue`, `schedule`, `max_concurrency`, `capacity`. */

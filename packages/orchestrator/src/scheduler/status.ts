@@ -2,6 +2,7 @@ import type { JobDefinition } from '../definition/model.js';
 import type { JobStore } from '../store/store.js';
 import { explainWait, type WaitStatus } from './explain.js';
 import type { AntSlot, SchedulingPolicy } from './policy.js';
+import { tenantOf } from './view.js';
 
 export interface StatusSources {
   readonly store: JobStore;
@@ -35,7 +36,7 @@ export async function waitStatus(sources: StatusSources, jobId: string, now = Da
   const meanRuntime =
     runs.length > 0 ? runs.reduce((a, b) => a + b, 0) / runs.length : (definition?.scheduling?.estimatedRuntimeMs ?? undefined);
   const held = policy.explain?.(jobId);
-  return explainWait({
+  const explained = explainWait({
     now,
     jobId,
     state: job.state,
@@ -48,4 +49,5 @@ export async function waitStatus(sources: StatusSources, jobId: string, now = Da
     running: slots.reduce((sum, slot) => sum + slot.running, 0),
     ...(meanRuntime !== undefined && { meanRuntime }),
   });
+  return { ...explained, tenant: tenantOf(job.params, definition) };
 }

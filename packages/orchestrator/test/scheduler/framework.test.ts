@@ -83,18 +83,18 @@ describe('the queen on a framework profile sees what runs (issue 13)', () => {
       'a first job',
     );
     const later = new Date(Date.now() + 3_600_000);
-    const waiting = await q.submit({ jobType: 'quick', scheduledAt: later });
+    const waiting = await q.submit({ jobType: 'quick', scheduledAt: later, params: { tenant: 'acme' } });
     const app = await createApi(q);
     try {
       const url = await app.listen({ port: 0, host: '127.0.0.1' });
       const response = await fetch(`${url}/api/jobs/requests/${waiting.id}/scheduling`);
       expect(response.status).toBe(200);
       const body = (await response.json()) as Record<string, unknown>;
-      expect(body).toMatchObject({ job_id: waiting.id, state: 'PENDING', waiting: true, held_by: 'schedule' });
+      expect(body).toMatchObject({ job_id: waiting.id, state: 'PENDING', waiting: true, held_by: 'schedule', tenant: 'acme' });
       expect(body.reason).toBe(`scheduled: not before ${later.toISOString()}`);
       expect(Date.parse(String(body.estimated_start_at))).toBeGreaterThanOrEqual(later.getTime());
       const finished = (await (await fetch(`${url}/api/jobs/requests/${done.id}/scheduling`)).json()) as Record<string, unknown>;
-      expect(finished).toEqual({ job_id: done.id, state: 'COMPLETED', waiting: false });
+      expect(finished).toEqual({ job_id: done.id, state: 'COMPLETED', waiting: false, tenant: 'default' });
       expect((await fetch(`${url}/api/jobs/requests/nope/scheduling`)).status).toBe(404);
     } finally {
       await app.close();

@@ -13,6 +13,9 @@ const WaitStatusSchema = Type.Object(
     job_id: Type.String(),
     state: Type.String(),
     waiting: Type.Boolean({ description: 'false once the job has started or ended' }),
+    tenant: Type.Optional(
+      Type.String({ description: "whose fair share it counts against (the request's tenant param, else the definition's)" }),
+    ),
     reason: Type.Optional(
       Type.String({
         description: 'why it waits: "held: tenant acme at quota 10/10", "no ant has resources cpu=8", "queued: 12 jobs ahead"',
@@ -33,6 +36,7 @@ export function waitStatusToWire(status: WaitStatus): Record<string, unknown> {
     job_id: status.jobId,
     state: status.state,
     waiting: status.waiting,
+    ...(status.tenant !== undefined && { tenant: status.tenant }),
     ...(status.reason !== undefined && { reason: status.reason }),
     ...(status.heldBy !== undefined && { held_by: status.heldBy }),
     ...(status.ahead !== undefined && { ahead: status.ahead }),
