@@ -1,16 +1,7 @@
 import type { ArtifactCatalog } from '../artifacts/catalog.js';
 import type { JobDefinition } from '../definition/model.js';
 import type { JobState, TaskState } from '../domain/states.js';
-import type {
-  ApplyResult,
-  DefinitionVersion,
-  JobQuery,
-  JobSummary,
-  LogLine,
-  Page,
-  TaskAttempt,
-  TimelineEvent,
-} from '../domain/types.js';
+import type { ApplyResult, DefinitionVersion, JobQuery, JobSummary, LogLine, Page, TaskAttempt, TimelineEvent } from '../domain/types.js';
 import type { AntDirectory } from './ants.js';
 import type { SchedulingReads } from './scheduling.js';
 
