@@ -268,6 +268,8 @@ async function runContainer(
     };
     const onAbort = () => stop(abortReason(signal));
     signal.addEventListener('abort', onAbort, { once: true });
+    // A cancel that came while the engine was starting the container fired no listener: act on it now.
+    if (signal.aborted) onAbort();
     const timer = spec.timeoutMs === undefined ? undefined : setTimeout(() => stop(`timed out after ${spec.timeoutMs}ms`), spec.timeoutMs);
     try {
       const logs = (await main.logs({ follow: true, stdout: true, stderr: true })) as unknown as Readable;
