@@ -1,6 +1,9 @@
 import type { Pool } from 'mysql2/promise';
 import { findCycle, type WaitEdge } from './wait-for.js';
 
+/** A little over InnoDB's 100 ms: a second read after this idle time sees a refilled lock cache (unless another session keeps reading it). */
+const CACHE_IDLE_MS = 120;
+
 const GET_LOCK = /GET_LOCK\s*\(\s*'((?:[^'\\]|\\.|'')*)'/i;
 
 /**
@@ -12,8 +15,10 @@ const GET_LOCK = /GET_LOCK\s*\(\s*'((?:[^'\\]|\\.|'')*)'/i;
  * changed and locked, `trx_weight`), the most recently started among equals. (`trx_started` has whole seconds only,
  * and a transaction that only read holds no real `trx_id`, so age alone cannot be told apart reliably.)
  *
- * InnoDB's information_schema lock tables are a cache refreshed at most every 100 ms, so a graph can be that stale;
- * a cycle is read a second time before its victim is killed (call it again rather than acting on an old answer).
+ * InnoDB's information_schema lock tables are a cache that is refilled only once nobody has read it for 100 ms
+ * (CACHE_MIN_IDLE_TIME in trx0i_s), so a reader polling faster than that keeps seeing the first picture. Row waits
+ * are therefore kept only while the waiter is live in the processlist (which is not cached), and a cycle is read a
+ * second time, after the cache could refill, before its victim is killed.
  *
  * A named-lock wait is read from the processlist (state "User lock", the lock named in the waiting GET_LOCK call) and
  * its holder from IS_USED_LOCK: name your locks with string literals in the GET_LOCK call for it to be seen.
@@ -31,7 +36,7 @@ export class MariaDbWaitForGraph {
        JOIN information_schema.INNODB_TRX r ON r.trx_id = w.requesting_trx_id
        JOIN information_schema.INNODB_TRX b ON b.trx_id = w.blocking_trx_id
        JOIN information_schema.PROCESSLIST p ON p.id = r.trx_mysql_thread_id
-       WHERE p.db = DATABASE()`,
+       WHERE p.db = DATABASE() AND p.command = 'Query'`,
     );
     const edges = (rowWaits as { waiter: number | string; holder: number | string }[]).map((r) => ({
       waiter: Number(r.waiter),
@@ -55,6 +60,7 @@ export class MariaDbWaitForGraph {
   async breakDeadlock(): Promise<{ cycle: number[]; victim: number } | undefined> {
     const cycle = findCycle(await this.edges());
     if (cycle === undefined) return undefined;
+    await new Promise((resolve) => setTimeout(resolve, CACHE_IDLE_MS));
     const again = await this.edges();
     const still = cycle.every((node, i) => again.some((e) => e.waiter === node && e.holder === cycle[(i + 1) % cycle.length]));
     if (!still) return undefined;

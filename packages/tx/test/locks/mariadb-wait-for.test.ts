@@ -47,8 +47,8 @@ gate.describe('wait-for graph on MariaDB', () => {
       await c2.query('ROLLBACK');
       await c2.query('SELECT RELEASE_LOCK(?)', [name]);
       expect(await first).toBe('ok');
-      // InnoDB refreshes its information_schema lock tables at most every 100 ms: the graph empties soon after.
-      while ((await graph.edges()).length > 0) await new Promise((resolve) => setTimeout(resolve, 20));
+      // InnoDB refills its information_schema lock cache only after 100 ms without a reader: poll slower than that.
+      while ((await graph.edges()).length > 0) await new Promise((resolve) => setTimeout(resolve, 150));
     } finally {
       for (const c of [c1, c2]) {
         await c.query('ROLLBACK').catch(() => undefined);
