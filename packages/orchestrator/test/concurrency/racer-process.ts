@@ -10,13 +10,16 @@ const [url, name, delays] = process.argv.slice(2);
 const store = PostgresStore.open({ url: url!, poolSize: 3 });
 await store.opened();
 let over = false;
-const watch = setInterval(() => {
-  void store.listJobs({ limit: 1000 }).then((page) => {
+// A loop rather than an interval: no listJobs may still be in flight when the store closes below.
+const watching = (async () => {
+  while (!over) {
+    const page = await store.listJobs({ limit: 1000 });
     if (page.total > 0 && page.items.every((job) => isTerminalJob(job.state))) over = true;
-  });
-}, 20);
+    else await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+})();
 const claims: string[] = [];
 await racer(name!, store, JSON.parse(delays!) as number[], () => over, claims);
-clearInterval(watch);
+await watching;
 process.stdout.write(`${JSON.stringify(claims)}\n`);
 await store.close();
