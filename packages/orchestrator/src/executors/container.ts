@@ -55,6 +55,9 @@ export interface ContainerExecutorOptions {
   readonly images?: Readonly<Record<string, string>>;
 }
 
+/** How long the log stream may stay open after the container exited before the attempt stops waiting for it. */
+const LOG_DRAIN_GRACE_MS = 10_000;
+
 /** The container part of a task definition, as the executor needs it (undefined for tasks without a container). */
 export function containerSpecOf(task: TaskDefinition): ContainerTaskSpec | undefined {
   const container = task.container;
@@ -283,7 +286,26 @@ async function runContainer(
       const maxLineBytes = options.maxLineBytes ?? 64 * 1024;
       const pumped = Promise.all([pump(stdout, 'stdout', context, maxLineBytes), pump(stderr, 'stderr', context, maxLineBytes)]);
       const result = (await main.wait()) as { StatusCode: number };
-      await pumped;
+      // The engine ends the follow stream once the container is gone; if it never does, the attempt must not hang on it.
+      let grace: NodeJS.Timeout | undefined;
+      const drained = await Promise.race([
+        pumped.then(() => true),
+        new Promise<false>((resolve) => {
+          grace = setTimeout(() => resolve(false), LOG_DRAIN_GRACE_MS);
+        }),
+      ]);
+      clearTimeout(grace);
+      if (!drained) {
+        context.log(
+          'system',
+          `the engine kept the log stream open ${LOG_DRAIN_GRACE_MS} ms after the container exited; later lines may be missing`,
+          new Date(),
+        );
+        logs.destroy();
+        stdout.end();
+        stderr.end();
+        await pumped;
+      }
       if (stopped !== undefined) return { succeeded: false, error: stopped };
       if (workdir !== undefined) await copyOut(main, workdir, context);
       return { exitCode: result.StatusCode, succeeded: result.StatusCode === 0 };
