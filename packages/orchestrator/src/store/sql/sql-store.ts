@@ -41,9 +41,16 @@ export type Executor = Kysely<unknown>;
 export interface SqlDialect {
   readonly name: DialectName;
   transaction<T>(work: (tx: Executor) => Promise<T>): Promise<T>;
-  lock(skip: boolean): RawBuilder<unknown>;
-  /** Called inside the transaction for each job it changed. */
+  /** `of`: lock only that table's rows of a join (PostgreSQL's `FOR UPDATE OF`). */
+  lock(skip: boolean, of?: string): RawBuilder<unknown>;
+  /** Called inside the transaction for each job it changed that `eventNotify` did not already announce. */
   notify(tx: Executor, jobIds: readonly string[]): Promise<void>;
+  /**
+   * Added to the RETURNING list of the timeline insert, so the rows that record a change also
+   * announce it (PostgreSQL folds the repeated `pg_notify` of one job into one notification): a
+   * round trip less per transition. Empty where changes are announced after the commit.
+   */
+  readonly eventNotify: RawBuilder<unknown>;
   /** Called after the commit for each job it changed. */
   committed(jobIds: readonly string[]): void;
   /** Given by the store: delivers one change to this process's listeners. */
@@ -150,11 +157,16 @@ export class SqlStore implements JobStore {
     return this.db;
   }
 
-  private async write<T>(work: (tx: Executor) => Promise<{ value: T; jobs: readonly string[] }>): Promise<T> {
+  /** `jobs`: the jobs the work changed; `notified`: those its timeline rows already announced (see `eventNotify`). */
+  private async write<T>(
+    work: (tx: Executor) => Promise<{ value: T; jobs: readonly string[]; notified?: readonly TimelineEvent[] }>,
+  ): Promise<T> {
     await this.ready;
     const { value, jobs } = await this.dialect.transaction(async (tx) => {
       const result = await work(tx);
-      if (result.jobs.length > 0) await this.dialect.notify(tx, result.jobs);
+      const announced = new Set(result.notified?.map((event) => event.jobId));
+      const left = result.jobs.filter((job) => !announced.has(job));
+      if (left.length > 0) await this.dialect.notify(tx, left);
       return result;
     });
     if (jobs.length > 0) this.dialect.committed(jobs);
@@ -183,7 +195,7 @@ export class SqlStore implements JobStore {
       events.map((e) => sql`(${e.jobId}, ${e.taskType ?? null}, ${e.from ?? null}, ${e.to}, ${e.at.getTime()}, ${e.reason ?? null})`),
     );
     const inserted = await rows(
-      sql`INSERT INTO events (job_id, task_type, from_state, to_state, at, reason) VALUES ${values} RETURNING *`,
+      sql`INSERT INTO events (job_id, task_type, from_state, to_state, at, reason) VALUES ${values} RETURNING *${this.dialect.eventNotify}`,
       tx,
     );
     const written = inserted.map(toEvent).sort((a, b) => a.seq - b.seq);
@@ -295,7 +307,7 @@ export class SqlStore implements JobStore {
           )),
         );
       }
-      return { value: { jobs: created, events }, jobs: created.map((job) => job.id) };
+      return { value: { jobs: created, events }, jobs: created.map((job) => job.id), notified: events };
     });
   }
 
@@ -352,7 +364,10 @@ export class SqlStore implements JobStore {
 
   async apply(jobId: string, changes: Changes): Promise<readonly TimelineEvent[] | undefined> {
     try {
-      return await this.write(async (tx) => ({ value: await this.applyIn(tx, jobId, changes), jobs: [jobId] }));
+      return await this.write(async (tx) => {
+        const events = await this.applyIn(tx, jobId, changes);
+        return { value: events, jobs: [jobId], notified: events };
+      });
     } catch (error) {
       if (error instanceof ExpectationFailed) return undefined;
       throw error;
@@ -361,10 +376,16 @@ export class SqlStore implements JobStore {
 
   private async applyIn(tx: Executor, jobId: string, changes: Changes): Promise<TimelineEvent[]> {
     const at = changes.at;
-    // The job's row first: every writer of this job takes it, so they run one after the other.
-    const job = await one(sql`SELECT state, revision, job_type FROM jobs WHERE id = ${jobId} ${this.dialect.lock(false)}`, tx);
+    // The job's row first: every writer of this job takes it, so they run one after the other. Its
+    // tasks come in the same round trip (only the job's row is locked: it is what serialises them).
+    const read = await rows(
+      sql`SELECT j.state AS job_state, j.revision, j.job_type, t.task_type, t.state, t.attempt
+          FROM jobs j LEFT JOIN tasks t ON t.job_id = j.id WHERE j.id = ${jobId} ${this.dialect.lock(false, 'j')}`,
+      tx,
+    );
+    const job = read[0];
     if (!job) throw new StoreError(`job ${jobId} does not exist`);
-    const from = String(job.state);
+    const from = String(job.job_state);
     const jobChange = changes.job;
     if (jobChange?.expect && !jobChange.expect.includes(from as JobState)) throw new ExpectationFailed();
     if (jobChange?.revision !== undefined && Number(job.revision) !== jobChange.revision) throw new ExpectationFailed();
@@ -399,9 +420,7 @@ export class SqlStore implements JobStore {
 
     const taskChanges = changes.tasks ?? [];
     if (taskChanges.length > 0) {
-      const current = new Map(
-        (await rows(sql`SELECT task_type, state, attempt FROM tasks WHERE job_id = ${jobId}`, tx)).map((r) => [String(r.task_type), r]),
-      );
+      const current = new Map(read.filter((r) => r.task_type !== null).map((r) => [String(r.task_type), r]));
       for (const change of taskChanges) {
         const row = current.get(change.taskType);
         if (!row) throw new StoreError(`job ${jobId} has no task ${change.taskType}`);
@@ -457,25 +476,41 @@ export class SqlStore implements JobStore {
           )
         ).map((r) => [String(r.id), r]),
       );
+      // One claim per task, in claim order, of the jobs this transaction holds.
+      const wanted = new Map<string, Claim>();
+      for (const claim of claims) {
+        const key = `${claim.jobId}\u0000${claim.taskType}`;
+        if (jobs.has(claim.jobId) && !wanted.has(key)) wanted.set(key, claim);
+      }
+      if (wanted.size === 0) return { value: [], jobs: [] };
+      // Each step is one statement for the whole batch, not one per claim: the tasks that are still
+      // READY (and due) move to EXECUTING, then their attempts and their jobs are written.
+      const started = new Map(
+        (
+          await rows(
+            sql`UPDATE tasks SET state = 'EXECUTING', attempt = attempt + 1, run_attempts = run_attempts + 1, not_before = NULL, kill = NULL
+                FROM (VALUES ${sql.join([...wanted.values()].map((c) => sql`(${c.jobId}, ${c.taskType}, CAST(${c.at.getTime()} AS BIGINT))`))}) AS c
+                WHERE tasks.job_id = c.column1 AND tasks.task_type = c.column2 AND tasks.state = 'READY'
+                  AND (tasks.not_before IS NULL OR tasks.not_before <= c.column3)
+                RETURNING tasks.job_id, tasks.task_type, tasks.attempt, tasks.run_attempts`,
+            tx,
+          )
+        ).map((r) => [`${String(r.job_id)}\u0000${String(r.task_type)}`, r]),
+      );
       const taken: { claimed: Omit<Claimed, 'events'>; events: NewEvent[] }[] = [];
       const touched = new Set<string>();
-      for (const claim of claims) {
-        const job = jobs.get(claim.jobId);
-        if (!job) continue;
-        const at = claim.at.getTime();
-        const task = await one(
-          sql`UPDATE tasks SET state = 'EXECUTING', attempt = attempt + 1, run_attempts = run_attempts + 1, not_before = NULL, kill = NULL
-              WHERE job_id = ${claim.jobId} AND task_type = ${claim.taskType} AND state = 'READY'
-                AND (not_before IS NULL OR not_before <= ${at})
-              RETURNING attempt, run_attempts`,
-          tx,
-        );
+      const attempts: RawBuilder<unknown>[] = [];
+      const jobWrites = new Map<string, RawBuilder<unknown>>();
+      for (const [key, claim] of wanted) {
+        const task = started.get(key);
         if (!task) continue;
+        const job = jobs.get(claim.jobId)!;
+        const at = claim.at.getTime();
         const attempt = Number(task.attempt);
         const owner = claim.owner ?? claim.antId;
-        await sql`INSERT INTO attempts (job_id, task_type, attempt, state, started_at, ant_id, owner, lease_until)
-                  VALUES (${claim.jobId}, ${claim.taskType}, ${attempt}, 'EXECUTING', ${at}, ${claim.antId}, ${owner},
-                          ${at + (claim.leaseMs ?? 30_000)})`.execute(tx);
+        attempts.push(
+          sql`(${claim.jobId}, ${claim.taskType}, ${attempt}, 'EXECUTING', ${at}, ${claim.antId}, ${owner}, ${at + (claim.leaseMs ?? 30_000)})`,
+        );
         const pending: NewEvent[] = [
           {
             jobId: claim.jobId,
@@ -486,13 +521,15 @@ export class SqlStore implements JobStore {
             reason: `attempt ${attempt} on ant ${claim.antId}`,
           },
         ];
-        if (job.state === 'READY') {
+        // The job's row is locked, so its state read above holds: the first claim of a READY job starts it.
+        const starts = job.state === 'READY';
+        if (starts) {
           const deadline = claim.jobTimeoutMs === undefined ? null : at + claim.jobTimeoutMs;
-          await sql`UPDATE jobs SET state = 'EXECUTING', started_at = COALESCE(started_at, ${at}), deadline_at = ${deadline} WHERE id = ${claim.jobId}`.execute(
-            tx,
-          );
+          jobWrites.set(claim.jobId, sql`(${claim.jobId}, 1, CAST(${at} AS BIGINT), CAST(${deadline} AS BIGINT))`);
           pending.push({ jobId: claim.jobId, from: 'READY', to: 'EXECUTING', at: claim.at, reason: `task ${claim.taskType} started` });
           jobs.set(claim.jobId, { ...job, state: 'EXECUTING' });
+        } else if (!jobWrites.has(claim.jobId)) {
+          jobWrites.set(claim.jobId, sql`(${claim.jobId}, 0, CAST(NULL AS BIGINT), CAST(NULL AS BIGINT))`);
         }
         touched.add(claim.jobId);
         taken.push({
@@ -501,7 +538,15 @@ export class SqlStore implements JobStore {
         });
       }
       if (touched.size === 0) return { value: [], jobs: [] };
-      await sql`UPDATE jobs SET revision = revision + 1 WHERE id IN (${list([...touched])})`.execute(tx);
+      await sql`INSERT INTO attempts (job_id, task_type, attempt, state, started_at, ant_id, owner, lease_until) VALUES ${sql.join(attempts)}`.execute(
+        tx,
+      );
+      // Every touched job's revision moves; a job started here also gets its state, start and deadline.
+      await sql`UPDATE jobs SET state = CASE WHEN c.column2 = 1 THEN 'EXECUTING' ELSE jobs.state END,
+                  started_at = CASE WHEN c.column2 = 1 THEN COALESCE(jobs.started_at, c.column3) ELSE jobs.started_at END,
+                  deadline_at = CASE WHEN c.column2 = 1 THEN c.column4 ELSE jobs.deadline_at END,
+                  revision = jobs.revision + 1
+                FROM (VALUES ${sql.join([...jobWrites.values()])}) AS c WHERE jobs.id = c.column1`.execute(tx);
       // One statement for the timeline rows of every claim; each claim gets its own back, in order.
       const events = await this.events(
         tx,
@@ -513,7 +558,7 @@ export class SqlStore implements JobStore {
         next += t.events.length;
         return { ...t.claimed, events: own };
       });
-      return { value: claimed, jobs: [...touched] };
+      return { value: claimed, jobs: [...touched], notified: events };
     });
   }
 

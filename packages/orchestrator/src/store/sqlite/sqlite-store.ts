@@ -109,6 +109,7 @@ function sqliteDialect(db: Kysely<unknown>, file: string): SqlDialect {
       emit = deliver;
     },
     lock: () => sql``,
+    eventNotify: sql``,
     notify: async () => {},
     committed: (jobIds) => {
       for (const jobId of jobIds) emit(jobId);

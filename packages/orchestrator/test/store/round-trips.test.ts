@@ -1,0 +1,75 @@
+import { type Executor, PostgresStore, Queen, TERMINAL_JOB_STATES } from '@myrmex/orchestrator';
+import { postgres } from '@myrmex/test-utils';
+import pg from 'pg';
+import { expect, it } from 'vitest';
+
+/**
+ * Database round trips per job on PostgreSQL, where each one costs a network hop (issue 11): a
+ * queen with its embedded ant runs single-task jobs that succeed at once, and every statement any
+ * of its connections sends is counted. The budget is the guard: a change that adds a re-read or a
+ * statement per transition to the hot path shows up here. Prints the statements by kind.
+ */
+
+const gate = await postgres();
+
+const NOOP: Executor = { method: 'NOOP', execute: async () => ({ exitCode: 0, succeeded: true }) };
+const DEFINITION = 'job_type: rt\ntasks:\n  - task_type: only\n    method: NOOP\n';
+
+/** Counts every query sent by any pg client in this process while `counting` is set, by its first words. */
+const kinds = new Map<string, number>();
+let counting = false;
+const query = pg.Client.prototype.query as (...args: unknown[]) => unknown;
+pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
+  if (counting) {
+    const first = args[0];
+    const text = typeof first === 'string' ? first : ((first as { text?: string } | undefined)?.text ?? '');
+    const kind = text.replace(/\s+/g, ' ').trim().slice(0, 60);
+    kinds.set(kind, (kinds.get(kind) ?? 0) + 1);
+  }
+  return query.apply(this, args);
+} as typeof pg.Client.prototype.query;
+
+async function roundTripsPerJob(jobs: number, submit: (queen: Queen) => Promise<void>): Promise<number> {
+  const db = await gate.freshDatabase();
+  const store = PostgresStore.open({ url: db.url, poolSize: 8 });
+  const queen = await Queen.open({ store, ant: { capacity: 16 }, executors: [NOOP] });
+  try {
+    await queen.applyDefinition(DEFINITION);
+    let ended = 0;
+    const all = new Promise<void>((resolve) => {
+      queen.onTransition((event) => {
+        if (event.taskType === undefined && (TERMINAL_JOB_STATES as readonly string[]).includes(event.to) && ++ended === jobs) resolve();
+      });
+    });
+    kinds.clear();
+    counting = true;
+    await queen.start();
+    await submit(queen);
+    await all;
+    counting = false;
+    const total = [...kinds.values()].reduce((a, b) => a + b, 0);
+    const top = [...kinds].sort((a, b) => b[1] - a[1]).map(([kind, n]) => `${(n / jobs).toFixed(2).padStart(6)}  ${kind}`);
+    console.log(`${jobs} jobs: ${(total / jobs).toFixed(2)} round trips per job\n${top.join('\n')}`);
+    return total / jobs;
+  } finally {
+    counting = false;
+    await queen.stop();
+    await db.dispose();
+  }
+}
+
+gate.describe('round trips per job on PostgreSQL', () => {
+  it('a burst of awaited single submits stays within its budget', async () => {
+    const perJob = await roundTripsPerJob(200, async (queen) => {
+      for (let i = 0; i < 200; i++) await queen.submit({ jobType: 'rt' });
+    });
+    expect(perJob).toBeLessThan(40);
+  }, 60_000);
+
+  it('a bulk-submitted backlog stays within its budget', async () => {
+    const perJob = await roundTripsPerJob(500, async (queen) => {
+      await queen.submitMany(Array.from({ length: 500 }, () => ({ jobType: 'rt' })));
+    });
+    expect(perJob).toBeLessThan(40);
+  }, 60_000);
+});
