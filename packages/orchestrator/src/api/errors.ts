@@ -24,7 +24,7 @@ function definitionProblem(error: DefinitionValidationError, instance: string): 
   return makeProblem('invalid-definition', `the definition has ${count}:\n${error.message}`, instance, errors);
 }
 
-const QUEEN_KINDS = { invalid: 'validation-error', not_found: 'not-found', conflict: 'conflict' } as const;
+const QUEEN_KINDS = { invalid: 'validation-error', not_found: 'not-found', conflict: 'conflict', forbidden: 'forbidden' } as const;
 
 function queenProblem(error: QueenError, instance: string): Problem {
   // The queen names fields in camelCase; the wire is snake_case.

@@ -4,6 +4,7 @@ import fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { QueenService } from '../queen/service.js';
 import { type AuthOptions, installAuth, securityRoutes, tenantQueen } from './auth/index.js';
 import { installErrorHandlers } from './errors.js';
+import { approvalRoutes } from './routes/approvals.js';
 import { artifactRoutes } from './routes/artifacts.js';
 import { definitionRoutes } from './routes/definitions.js';
 import { insightRoutes } from './routes/insight.js';
@@ -98,6 +99,7 @@ export async function createApi(served: QueenService, options: ApiOptions = {}):
       await schedulingRoutes(api, queen, served as Partial<WaitExplainer>);
       if (options.auth)
         await securityRoutes(
+      await approvalRoutes(api, queen, options.auth?.security);
           api,
           options.auth.security,
           options.auth.authenticator,

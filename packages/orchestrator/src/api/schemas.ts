@@ -311,3 +311,63 @@ export const ApplyResultRef = ref(ApplyResultSchema);
 export const JobSummaryRef = ref(JobSummarySchema);
 export const JobDetailRef = ref(JobDetailSchema);
 export const HealthRef = ref(HealthSchema);
+
+/** A vote on a MANUAL task (issue 14). */
+export const DecisionBody = Type.Union([
+  Type.Object(
+    {
+      comment: Type.Optional(Type.String({ maxLength: 2000, description: 'why; shown in the timeline with the decision' })),
+      approver: Type.Optional(
+        Type.String({
+          minLength: 1,
+          maxLength: 200,
+          pattern: '\\S',
+          description: "who votes, only without authentication (then self-declared); with it, the caller is the token's user",
+        }),
+      ),
+    },
+    { additionalProperties: false },
+  ),
+  Type.Null(),
+]);
+export const TaskParams = Type.Object(
+  { id: JobId, task: Type.String({ minLength: 1, maxLength: 200, description: 'the task type' }) },
+  { additionalProperties: false },
+);
+
+export const ApprovalVoteSchema = named(
+  'ApprovalVote',
+  Type.Object({
+    approver: Type.String(),
+    decision: Type.Union([Type.Literal('APPROVED'), Type.Literal('REJECTED')]),
+    comment: Type.Optional(Type.String()),
+    roles: Type.Array(Type.String()),
+    at: DateTime,
+  }),
+);
+
+export const ApprovalSchema = named(
+  'Approval',
+  Type.Object({
+    job_id: Type.String(),
+    task_type: Type.String(),
+    state: TaskStateSchema,
+    waiting: Type.Boolean({ description: 'true while the task waits for a decision' }),
+    decision: Type.Optional(Type.Union([Type.Literal('APPROVED'), Type.Literal('REJECTED')])),
+    reason: Type.Optional(Type.String()),
+    due_at: Type.Optional(Type.Union([DateTime], { description: 'when the SLA ends, while it waits with one' })),
+    policy: Type.Object({
+      min_approvals: Type.Integer(),
+      required_approvers: Type.Array(Type.String()),
+      required_roles: Type.Array(Type.String()),
+      unanimous: Type.Boolean(),
+      sla_ms: Type.Optional(Type.Number()),
+      timeout_action: Type.String(),
+    }),
+    votes: Type.Array(ref(ApprovalVoteSchema), { description: 'the votes of the current wait' }),
+  }),
+);
+
+export type ApprovalWire = Static<typeof ApprovalSchema>;
+export const ApprovalRef = ref(ApprovalSchema);
+export const ApprovalListSchema = Type.Object({ items: Type.Array(ref(ApprovalSchema)) });

@@ -1,7 +1,10 @@
 import type { JobDefinition } from '../definition/model.js';
+import { AWAITING_APPROVAL, NO_SLA } from '../domain/approvals.js';
 import { type JobAction, RUNNABLE_JOB_STATES, refusal } from '../domain/states.js';
 import type { TimelineEvent } from '../domain/types.js';
+import type { ApprovalDecision } from '../store/approvals.js';
 import type { AttemptEnd, Changes, JobChange, JobRow, JobStore, TaskChange, TaskRow } from '../store/store.js';
+import { decisionView, slaMs } from './approvals.js';
 import { type JobSnapshot, jobRetryDelay, type Plan, planJob, type TaskSnapshot, tasksToRestart } from './plan.js';
 import { type AttemptResult, judgeAttempt, type RetryDelay, type Verdict } from './verdict.js';
 
@@ -30,6 +33,9 @@ export const TIMEOUT_KILL = 'job timeout';
 
 /** The mark a preemption leaves on a running task: its attempt is retried at once, without using up a retry. */
 export const PREEMPT_KILL = 'preempted';
+
+/** A MANUAL task still waiting for its decision. */
+export const awaitingApproval = (row: TaskRow): boolean => row.state === 'READY' && row.reason?.startsWith(AWAITING_APPROVAL) === true;
 
 /** How many times one request re-reads and re-plans a job that others keep changing before giving up. */
 const MAX_REPLANS = 100;
@@ -126,7 +132,7 @@ export class Supervisor {
     const stop = step.stop === undefined ? job.stop : step.stop;
     const snapshot = snapshotOf(tasks, stop ?? undefined, step.overrides ?? new Map());
     const plan = step.planned === false ? { start: [], skip: [], cancel: [] } : planJob(definition, snapshot);
-    const taskChanges = [...(step.tasks ?? []), ...this.planChanges(plan, snapshot)];
+    const taskChanges = [...(step.tasks ?? []), ...this.planChanges(plan, snapshot, definition)];
     const attempts = [...(step.attempts ?? []), ...this.cancelledAttempts(plan, tasks)];
     const jobChange: JobChange = { ...this.outcomeChange(job, definition, plan, at), ...step.job };
     if (jobChange.state === 'PENDING' && job.state !== 'PENDING' && step.planned !== false) {
@@ -149,12 +155,21 @@ export class Supervisor {
     return true;
   }
 
-  private planChanges(plan: Plan, snapshot: JobSnapshot): TaskChange[] {
+  private planChanges(plan: Plan, snapshot: JobSnapshot, definition: JobDefinition): TaskChange[] {
     const changes: TaskChange[] = [];
     for (const { taskType, reason } of plan.skip) {
       changes.push({ taskType, state: 'SKIPPED', reason, notBefore: null, endedAt: new Date(this.now()) });
     }
-    for (const taskType of plan.start) changes.push({ taskType, state: 'READY', reason: 'ready to run' });
+    for (const taskType of plan.start) {
+      const task = definition.tasks.find((t) => t.taskType === taskType);
+      if (task?.method === 'MANUAL') {
+        // No ant takes it: it waits, out of the ready queue, until a decision or the end of its SLA.
+        const sla = slaMs(task.approvalPolicy);
+        changes.push({ taskType, state: 'READY', reason: AWAITING_APPROVAL, notBefore: sla === undefined ? NO_SLA : this.now() + sla });
+      } else {
+        changes.push({ taskType, state: 'READY', reason: 'ready to run' });
+      }
+    }
     for (const taskType of plan.cancel) {
       const wasRunning = snapshot.tasks.get(taskType)?.state === 'EXECUTING';
       changes.push({ taskType, state: 'CANCELLED', reason: wasRunning ? 'cancelled while running' : 'cancelled', notBefore: null });
@@ -370,6 +385,54 @@ export class Supervisor {
   }
 
   /** Re-plans a job from its stored state (after an automatic job retry or a restart of the queen). */
+  /**
+   * A MANUAL task's decision: the waiting task ends as its routes say (APPROVED like a success,
+   * REJECTED like a failure, without retry), with `reason` (who decided, their comments) in the
+   * timeline. The write is a compare-and-set on the job and expects the task still waiting, so of
+   * two approvers or queens deciding at once exactly one decides; the other gets false.
+   */
+  decideApproval(jobId: string, taskType: string, decision: ApprovalDecision, reason: string): Promise<boolean> {
+    return this.transact<boolean>(jobId, ({ job, tasks, definition }) => {
+      const row = tasks.find((t) => t.taskType === taskType);
+      const task = definition.tasks.find((t) => t.taskType === taskType);
+      if (!row || task?.method !== 'MANUAL' || !awaitingApproval(row)) return { result: false };
+      if (!RUNNABLE_JOB_STATES.includes(job.state)) {
+        throw new SupervisorError(`job ${jobId} is ${job.state}: a decision is taken while the job is READY or EXECUTING`, 'conflict');
+      }
+      const verdict = judgeAttempt(decisionView(task), { succeeded: decision === 'APPROVED' }, 1, () => 0);
+      const state = verdict.kind === 'completed' ? 'COMPLETED' : 'FAILED';
+      const route = verdict.kind === 'retry' ? undefined : verdict.route;
+      const fatal = verdict.kind === 'failed' && verdict.fatal;
+      const change: TaskChange = {
+        taskType,
+        expect: { state: 'READY' },
+        state,
+        reason,
+        route: route ?? null,
+        fatal,
+        notBefore: null,
+        endedAt: new Date(this.now()),
+      };
+      return {
+        result: true,
+        step: { tasks: [change], overrides: new Map([[taskType, { state, ...(route === undefined ? {} : { route }), fatal, reason }]]) },
+      };
+    });
+  }
+
+  /**
+   * A MANUAL task whose SLA passed with `ESCALATE`: it keeps waiting, without an end, under `reason`.
+   * True for the one caller that made the change (several queens may sweep the same lapse).
+   */
+  escalateApproval(jobId: string, taskType: string, reason: string): Promise<boolean> {
+    return this.transact<boolean>(jobId, ({ job, tasks }) => {
+      const row = tasks.find((t) => t.taskType === taskType);
+      const lapsed = row !== undefined && awaitingApproval(row) && row.notBefore !== undefined && row.notBefore <= this.now();
+      if (!lapsed || !RUNNABLE_JOB_STATES.includes(job.state)) return { result: false };
+      return { result: true, step: { planned: false, tasks: [{ taskType, expect: { state: 'READY' }, reason, notBefore: NO_SLA }] } };
+    });
+  }
+
   replan(jobId: string): Promise<void> {
     return this.transact(jobId, ({ job }) => {
       if (!RUNNABLE_JOB_STATES.includes(job.state)) return { result: undefined };

@@ -10,6 +10,7 @@ import { defaultBlobRoot, LocalBlobStore } from '../artifacts/local-store.js';
 import type { BlobStore } from '../artifacts/store.js';
 import { missingParams, parseJobDefinition, retryDelayMs } from '../definition/index.js';
 import type { JobDefinition, TaskDefinition } from '../definition/model.js';
+import type { ApprovalStatus, TaskVote } from '../domain/approvals.js';
 import { decodeJobCursor } from '../domain/cursor.js';
 import { timeOrderedId } from '../domain/ids.js';
 import { artifactFields } from '../engine/artifacts.js';
@@ -29,6 +30,7 @@ import { waitStatus } from '../scheduler/status.js';
 import { JobMasking, type SecretSource, secretReferences } from '../security/index.js';
 import { SqliteStore } from '../store/sqlite/sqlite-store.js';
 import { type Change, type JobRow, type JobStore, type ReadyTask, StoreError } from '../store/store.js';
+import { QueenApprovals } from './approvals.js';
 import { QueenError } from './errors.js';
 import { QueenForks } from './forks.js';
 import { AttemptLeases, newHolderId } from './lease.js';
@@ -116,6 +118,8 @@ export class Queen implements QueenService {
   private readonly catalog?: ArtifactCatalog;
   readonly blobs: BlobStore;
   private readonly forks: QueenForks;
+  /** MANUAL tasks' votes and SLA sweep; absent when the store keeps no votes. */
+  private readonly approvalsOf?: QueenApprovals;
   private readonly registry: AntRegistry;
   private readonly supervisor: Supervisor;
   private readonly scheduler: Scheduler;
@@ -185,7 +189,12 @@ export class Queen implements QueenService {
       logger: this.logger,
       startTasks: (placements) => this.startTasks(placements),
       // This queen's live remote ants first: a stall here must not cost them their attempts.
-      reap: (now) => this.remoteAnts.renewConnected().then(() => this.leases.reap(now)),
+      // Then the approval SLAs: any queen's pass acts on a lapse, none keeps a timer for it.
+      reap: (now) =>
+        this.remoteAnts
+          .renewConnected()
+          .then(() => this.leases.reap(now))
+          .then(() => this.approvalsOf?.sweep(now)),
       admitTogether: store instanceof SqliteStore,
       onPass: (report) => {
         for (const listener of this.passListeners) listener(report);
@@ -193,6 +202,18 @@ export class Queen implements QueenService {
       ...(options.pollIntervalMs === undefined ? {} : { pollIntervalMs: options.pollIntervalMs }),
     });
     this.leases = new AttemptLeases(this.id, store, this.supervisor, this.logger, options.attemptLeaseMs);
+    const votes = store.approvals?.();
+    if (votes !== undefined) {
+      this.approvalsOf = new QueenApprovals({
+        store,
+        votes,
+        supervisor: this.supervisor,
+        definition: (jobType, version) => this.definition(jobType, version),
+        appendLogs: (lines) => this.logs$.append(lines),
+        decided: () => this.scheduler.poke(),
+        logger: this.logger,
+      });
+    }
     this.remoteAnts = new RemoteAntHub({
       queenId: this.id,
       registry: this.registry,
@@ -226,16 +247,16 @@ export class Queen implements QueenService {
     return this.options.ant?.id ?? `embedded@${hostname()}`;
   }
 
-  /** Methods this queen can validate definitions against (every registered executor). */
+  /** Methods this queen can validate definitions against: every registered executor, and MANUAL (decided, never run) when its store keeps votes. */
   get methods(): readonly string[] {
-    return [...this.executors.keys()];
+    return [...this.executors.keys(), ...(this.approvalsOf === undefined ? [] : ['MANUAL'])];
   }
 
   /** Recovers what a previous process left running, connects the embedded ant and starts scheduling. */
   async start(): Promise<void> {
     if (this.state !== 'idle') throw new QueenError('conflict', `queen is ${this.state}`);
     const antOptions = this.options.ant ?? { capacity: 4 };
-    const methods = antOptions.methods ?? this.methods;
+    const methods = antOptions.methods ?? [...this.executors.keys()];
     const unknown = methods.filter((m) => !this.executors.has(m));
     if (unknown.length > 0) throw new QueenError('invalid', `ant.methods names unknown methods: ${unknown.join(', ')}`, 'ant.methods');
     this.state = 'running';
@@ -684,6 +705,21 @@ export class Queen implements QueenService {
     this.guard();
     return this.store.logs(jobId, options);
   }
+  async decideTask(jobId: string, taskType: string, vote: TaskVote): Promise<ApprovalStatus> {
+    this.guard();
+    return this.translate(() => this.approvals$().vote(jobId, taskType, vote));
+  }
+
+  async approvals(jobId: string): Promise<readonly ApprovalStatus[]> {
+    this.guard();
+    return this.approvals$().statuses(jobId);
+  }
+
+  private approvals$(): QueenApprovals {
+    if (!this.approvalsOf) throw new QueenError('conflict', `the store ${this.store.description} keeps no approval votes`);
+    return this.approvalsOf;
+  }
+
 
   followLogs(
     jobId: string,

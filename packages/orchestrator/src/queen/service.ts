@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
 import type { ArtifactRecord } from '../artifacts/catalog.js';
+import type { ApprovalStatus, TaskVote } from '../domain/approvals.js';
 import type {
   AntInfo,
   ApplyResult,
@@ -18,6 +19,7 @@ import type {
  * The engine implements it; the API layer only translates HTTP to these calls.
  */
 
+export * from '../domain/approvals.js';
 export * from '../domain/states.js';
 export * from '../domain/types.js';
 
@@ -42,6 +44,14 @@ export interface QueenService {
   pause(id: string, reason?: string): Promise<JobSummary>;
   /** PAUSED -> READY or EXECUTING (the state it was paused in): its tasks start again. */
   resume(id: string): Promise<JobSummary>;
+
+  /**
+   * A vote on a MANUAL task waiting for a decision; decides it when the task's approval policy is
+   * met. Absent on a queen whose store keeps no votes.
+   */
+  decideTask?(jobId: string, taskType: string, vote: TaskVote): Promise<ApprovalStatus>;
+  /** The approvals of the job's MANUAL tasks: policy, state, current votes. */
+  approvals?(jobId: string): Promise<readonly ApprovalStatus[]>;
 
   /** Log lines after `afterSeq`, oldest first. */
   logs(

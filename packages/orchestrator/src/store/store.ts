@@ -3,6 +3,7 @@ import type { JobDefinition } from '../definition/model.js';
 import type { JobState, TaskState } from '../domain/states.js';
 import type { ApplyResult, DefinitionVersion, JobQuery, JobSummary, LogLine, Page, TaskAttempt, TimelineEvent } from '../domain/types.js';
 import type { AntDirectory } from './ants.js';
+import type { ApprovalStore } from './approvals.js';
 import type { SchedulingReads } from './scheduling.js';
 
 /**
@@ -291,3 +292,6 @@ export interface JobStore extends AntDirectory {
 export class StoreError extends Error {
   override readonly name = 'StoreError';
 }
+  /** The votes on MANUAL tasks (absent on stores that keep none: MANUAL tasks then cannot be decided). */
+  approvals?(): ApprovalStore;
+

@@ -83,6 +83,7 @@ describe('system API', () => {
         'GET /api/jobs/events',
         'GET /api/jobs/requests',
         'GET /api/jobs/requests/{id}',
+        'GET /api/jobs/requests/{id}/approvals',
         'GET /api/jobs/requests/{id}/artifacts',
         'GET /api/jobs/requests/{id}/artifacts/{digest}',
         'GET /api/jobs/requests/{id}/events',
@@ -96,6 +97,8 @@ describe('system API', () => {
         'POST /api/jobs/requests/{id}/pause',
         'POST /api/jobs/requests/{id}/resume',
         'POST /api/jobs/requests/{id}/restart',
+        'POST /api/jobs/requests/{id}/tasks/{task}/approve',
+        'POST /api/jobs/requests/{id}/tasks/{task}/reject',
       ].sort(),
     );
     expect(Object.keys(doc.components.schemas.Problem?.properties ?? {})).toEqual([
@@ -109,6 +112,8 @@ describe('system API', () => {
     expect(Object.keys(doc.components.schemas).sort()).toEqual([
       'Ant',
       'ApplyResult',
+      'Approval',
+      'ApprovalVote',
       'DefinitionVersion',
       'FieldError',
       'Health',

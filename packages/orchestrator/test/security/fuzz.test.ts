@@ -44,6 +44,8 @@ const POSTS = [
   `/api/jobs/requests/{id}/pause`,
   `/api/jobs/requests/{id}/resume`,
   `/api/jobs/requests/{id}/restart`,
+  `/api/jobs/requests/{id}/tasks/a/approve`,
+  `/api/jobs/requests/{id}/tasks/a/reject`,
   '/api/tokens',
   '/api/orgs',
   '/api/session',

@@ -127,5 +127,18 @@ export function tenantQueen(queen: QueenService, security: SecurityStore): Queen
             return queen.openArtifact!(id, digest);
           },
         }),
+    // Approvals are the job's too.
+    ...(queen.decideTask === undefined || queen.approvals === undefined
+      ? {}
+      : {
+          decideTask: async (id: string, taskType: string, vote: Parameters<NonNullable<QueenService['decideTask']>>[2]) => {
+            await ownJob(id);
+            return queen.decideTask!(id, taskType, vote);
+          },
+          approvals: async (id: string) => {
+            await ownJob(id);
+            return queen.approvals!(id);
+          },
+        }),
   };
 }

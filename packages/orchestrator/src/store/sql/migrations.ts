@@ -2,6 +2,7 @@ import { outboxDdl, outboxTables } from '@myrmex/tx/outbox';
 import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from 'kysely';
 import { StoreError } from '../store.js';
 import { ANTS_SCHEMA } from './ants.js';
+import { APPROVALS_SCHEMA } from './approvals.js';
 import { WORKFLOWS_SCHEMA } from './artifacts.js';
 import { SCHEDULING_SCHEMA } from './scheduling.js';
 
@@ -241,6 +242,7 @@ export const MIGRATION_NAMES = [
   '0005-events',
   '0006-core',
   '0007-scheduling',
+  '0008-approvals',
 ] as const;
 
 export function migrations(dialect: DialectName): Record<string, Migration> {
@@ -279,6 +281,11 @@ export function migrations(dialect: DialectName): Record<string, Migration> {
     '0007-scheduling': {
       async up(db: Kysely<unknown>) {
         for (const statement of statements(SCHEDULING_SCHEMA, dialect)) await sql.raw(statement).execute(db);
+      },
+    },
+    '0008-approvals': {
+      async up(db: Kysely<unknown>) {
+        for (const statement of statements(APPROVALS_SCHEMA, dialect)) await sql.raw(statement).execute(db);
       },
     },
   };

@@ -4,6 +4,7 @@ import type { JobDefinition } from '../../definition/model.js';
 import { decodeJobCursor, encodeJobCursor } from '../../domain/cursor.js';
 import { ADMITTED_JOB_STATES, type JobState } from '../../domain/states.js';
 import type { AntInfo, ApplyResult, DefinitionVersion, JobQuery, LogLine, Page, TimelineEvent } from '../../domain/types.js';
+import type { ApprovalStore } from '../approvals.js';
 import type { SchedulingReads } from '../scheduling.js';
 import { DEFAULT_ORG, ForeignResourceError, type SecurityStore } from '../security.js';
 import {
@@ -24,6 +25,7 @@ import {
 } from '../store.js';
 import * as antRows from './ants.js';
 import { SqlArtifactCatalog } from './artifacts.js';
+import { SqlApprovalStore } from './approvals.js';
 import { hotQueries, list, RUNNABLE, STARTABLE } from './hot-queries.js';
 import type { DialectName } from './migrations.js';
 import { type Row, toAttempt, toDefinition, toEvent, toJob, toLog, toReadyTask, toTask } from './rows.js';
@@ -148,6 +150,11 @@ export class SqlStore implements JobStore {
   }
 
   /** Resolves once the schema is migrated; rejects with the reason it cannot be. */
+  /** The votes on MANUAL tasks, on this same database (issue 14). */
+  approvals(): ApprovalStore {
+    return new SqlApprovalStore(this.db, this.ready);
+  }
+
   async opened(): Promise<void> {
     await this.ready;
   }
