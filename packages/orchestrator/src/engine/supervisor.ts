@@ -97,10 +97,11 @@ export class Supervisor {
   ) {}
 
   private async load(jobId: string): Promise<Loaded> {
-    const job = await this.store.job(jobId);
-    if (!job) throw new SupervisorError(`job ${jobId} does not exist`, 'not_found');
-    const [tasks, definition] = await Promise.all([this.store.tasks(jobId), this.hooks.definition(job.jobType, job.version)]);
-    return { job, tasks, definition };
+    // The job and its tasks in one round trip; the definition is the queen's cache.
+    const found = (await this.store.jobsWithTasks([jobId])).get(jobId);
+    if (!found) throw new SupervisorError(`job ${jobId} does not exist`, 'not_found');
+    const { job, tasks } = found;
+    return { job, tasks, definition: await this.hooks.definition(job.jobType, job.version) };
   }
 
   /**
@@ -384,7 +385,6 @@ export class Supervisor {
     });
   }
 
-  /** Re-plans a job from its stored state (after an automatic job retry or a restart of the queen). */
   /**
    * A MANUAL task's decision: the waiting task ends as its routes say (APPROVED like a success,
    * REJECTED like a failure, without retry), with `reason` (who decided, their comments) in the
@@ -433,6 +433,7 @@ export class Supervisor {
     });
   }
 
+  /** Re-plans a job from its stored state (after an automatic job retry or a restart of the queen). */
   replan(jobId: string): Promise<void> {
     return this.transact(jobId, ({ job }) => {
       if (!RUNNABLE_JOB_STATES.includes(job.state)) return { result: undefined };

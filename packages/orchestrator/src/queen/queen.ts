@@ -405,6 +405,10 @@ export class Queen implements QueenService {
     );
     const claimed = await this.store.claimMany(claims);
     for (const claim of claimed) this.committed(claim.events);
+    // The claimed jobs with their tasks, for rendering, in one read (a failure fails each attempt below).
+    const loaded: Awaited<ReturnType<JobStore['jobsWithTasks']>> | Error = await this.store
+      .jobsWithTasks(claimed.map((claim) => claim.jobId))
+      .catch((error: unknown) => (error instanceof Error ? error : new Error(String(error))));
     await Promise.all(
       claimed.map(async (claim) => {
         const antId = claims.find((c) => c.jobId === claim.jobId && c.taskType === claim.taskType)!.antId;
@@ -412,13 +416,16 @@ export class Queen implements QueenService {
         const definition = await this.definition(job.jobType, job.version);
         let failure: string | undefined;
         try {
-          const [row, tasks] = await Promise.all([this.store.job(claim.jobId), this.store.tasks(claim.jobId)]);
+          if (loaded instanceof Error) throw loaded;
+          const found = loaded.get(claim.jobId);
+          if (!found) throw new Error(`job ${claim.jobId} does not exist`);
+          const { job: row, tasks } = found;
           const taskDefinition = definition.tasks.find((t) => t.taskType === claim.taskType)!;
           const spec = {
             ...renderTask(
               definition,
               taskDefinition,
-              row!,
+              row,
               tasks,
               claim.runAttempts,
               await this.taskSecrets(claim, taskDefinition, definition),
@@ -698,13 +705,6 @@ export class Queen implements QueenService {
     return this.mustGet(id);
   }
 
-  logs(
-    jobId: string,
-    options: { readonly taskType?: string; readonly afterSeq?: number; readonly limit?: number } = {},
-  ): Promise<readonly LogLine[]> {
-    this.guard();
-    return this.store.logs(jobId, options);
-  }
   async decideTask(jobId: string, taskType: string, vote: TaskVote): Promise<ApprovalStatus> {
     this.guard();
     return this.translate(() => this.approvals$().vote(jobId, taskType, vote));
@@ -720,6 +720,13 @@ export class Queen implements QueenService {
     return this.approvalsOf;
   }
 
+  logs(
+    jobId: string,
+    options: { readonly taskType?: string; readonly afterSeq?: number; readonly limit?: number } = {},
+  ): Promise<readonly LogLine[]> {
+    this.guard();
+    return this.store.logs(jobId, options);
+  }
 
   followLogs(
     jobId: string,

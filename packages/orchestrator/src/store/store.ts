@@ -33,6 +33,11 @@ export interface JobRow extends JobSummary {
   readonly revision: number;
 }
 
+export interface JobWithTasks {
+  readonly job: JobRow;
+  readonly tasks: readonly TaskRow[];
+}
+
 export interface TaskRow {
   readonly jobId: string;
   readonly taskType: string;
@@ -221,6 +226,11 @@ export interface JobStore extends AntDirectory {
   /** Inserts many jobs in one transaction (a bulk submit): all or none; in the order given. */
   createJobs(jobs: readonly NewJob[]): Promise<{ readonly jobs: readonly JobRow[]; readonly events: readonly TimelineEvent[] }>;
   job(id: string): Promise<JobRow | undefined>;
+  /**
+   * Jobs with their tasks (in definition order), read in one statement: what a decision or the
+   * rendering of a claimed task starts from. Ids that name no job are left out.
+   */
+  jobsWithTasks(ids: readonly string[]): Promise<ReadonlyMap<string, JobWithTasks>>;
   listJobs(query: JobQuery): Promise<Page<JobRow>>;
   tasks(jobId: string): Promise<readonly TaskRow[]>;
   attempts(jobId: string): Promise<readonly AttemptRow[]>;
@@ -283,6 +293,9 @@ export interface JobStore extends AntDirectory {
   /** Which task attempts left which artifacts (absent on stores that keep none). */
   artifacts?(): ArtifactCatalog;
 
+  /** The votes on MANUAL tasks (absent on stores that keep none: MANUAL tasks then cannot be decided). */
+  approvals?(): ApprovalStore;
+
   /** Ended attempts for the scheduling framework's history and usage (absent on stores that cannot say). */
   scheduling?(): SchedulingReads;
 
@@ -292,6 +305,3 @@ export interface JobStore extends AntDirectory {
 export class StoreError extends Error {
   override readonly name = 'StoreError';
 }
-  /** The votes on MANUAL tasks (absent on stores that keep none: MANUAL tasks then cannot be decided). */
-  approvals?(): ApprovalStore;
-

@@ -16,10 +16,11 @@ import { hotQueries } from '../../src/store/sql/hot-queries.js';
  */
 const NOW = 1_900_000_000_000;
 // A job's own tasks may be sorted: they are as many as its definition has tasks, whatever the history.
-const SORT_OK = new Set(['tasks']);
+const SORT_OK = new Set(['tasks', 'jobsWithTasks']);
 const samples = [
   ['job', hotQueries.job('j1')],
   ['tasks', hotQueries.tasks('j1')],
+  ['jobsWithTasks', hotQueries.jobsWithTasks(['j1', 'j2'])],
   ['timeline', hotQueries.timeline('j1')],
   ['logs', hotQueries.logs('j1', 10, 1000)],
   ['logs of a task', hotQueries.logs('j1', 10, 1000, 'a')],

@@ -12,6 +12,22 @@ export const RUNNABLE = list(RUNNABLE_JOB_STATES);
 /** Jobs whose READY tasks may start: runnable and not cancelled (a timed-out job still runs its always_run tasks). */
 export const STARTABLE = sql`j.state IN (${RUNNABLE}) AND (j.stop IS NULL OR j.stop = 'timeout')`;
 
+/** The task columns a TaskRow is read from, besides its job id. */
+export const TASK_ROW_COLUMNS = [
+  'task_type',
+  'state',
+  'attempt',
+  'run_attempts',
+  'exit_code',
+  'reason',
+  'outputs',
+  'route',
+  'fatal',
+  'not_before',
+  'ended_at',
+  'kill',
+] as const;
+
 export const hotQueries = {
   // A page of the job list, newest first: a walk of the seq order (the primary key, or the
   // (state|job_type|org, seq) index of the filter) from the cursor, never a sort of the history.
@@ -22,6 +38,10 @@ export const hotQueries = {
   },
   job: (id: string) => sql`SELECT * FROM jobs WHERE id = ${id}`,
   tasks: (jobId: string) => sql`SELECT * FROM tasks WHERE job_id = ${jobId} ORDER BY position`,
+  // Jobs by id with their tasks by primary key: the read each decision and each claimed task starts from.
+  jobsWithTasks: (ids: readonly string[]) =>
+    sql`SELECT j.*, ${sql.join(TASK_ROW_COLUMNS.map((c) => sql`t.${sql.ref(c)} AS ${sql.ref(`t_${c}`)}`))}
+        FROM jobs j LEFT JOIN tasks t ON t.job_id = j.id WHERE j.id IN (${list(ids)}) ORDER BY j.seq, t.position`,
   timeline: (jobId: string) => sql`SELECT * FROM events WHERE job_id = ${jobId} ORDER BY seq`,
   logs: (jobId: string, afterSeq: number, limit: number, taskType?: string) =>
     sql`SELECT * FROM logs WHERE job_id = ${jobId} AND seq > ${afterSeq} ${taskType === undefined ? sql`` : sql`AND task_type = ${taskType}`} ORDER BY seq LIMIT ${limit}`,

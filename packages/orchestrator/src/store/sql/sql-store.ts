@@ -15,6 +15,7 @@ import {
   type Claimed,
   type JobRow,
   type JobStore,
+  type JobWithTasks,
   type LeaseResult,
   type LogQuery,
   type NewJob,
@@ -24,9 +25,9 @@ import {
   type TaskRow,
 } from '../store.js';
 import * as antRows from './ants.js';
-import { SqlArtifactCatalog } from './artifacts.js';
 import { SqlApprovalStore } from './approvals.js';
-import { hotQueries, list, RUNNABLE, STARTABLE } from './hot-queries.js';
+import { SqlArtifactCatalog } from './artifacts.js';
+import { hotQueries, list, RUNNABLE, STARTABLE, TASK_ROW_COLUMNS } from './hot-queries.js';
 import type { DialectName } from './migrations.js';
 import { type Row, toAttempt, toDefinition, toEvent, toJob, toLog, toReadyTask, toTask } from './rows.js';
 import { SqlSchedulingReads } from './scheduling.js';
@@ -149,12 +150,12 @@ export class SqlStore implements JobStore {
     return new SqlArtifactCatalog(this.db, this.ready);
   }
 
-  /** Resolves once the schema is migrated; rejects with the reason it cannot be. */
   /** The votes on MANUAL tasks, on this same database (issue 14). */
   approvals(): ApprovalStore {
     return new SqlApprovalStore(this.db, this.ready);
   }
 
+  /** Resolves once the schema is migrated; rejects with the reason it cannot be. */
   async opened(): Promise<void> {
     await this.ready;
   }
@@ -321,6 +322,29 @@ export class SqlStore implements JobStore {
   async job(id: string): Promise<JobRow | undefined> {
     const row = await one(hotQueries.job(id), await this.read());
     return row ? toJob(row) : undefined;
+  }
+
+  async jobsWithTasks(ids: readonly string[]): Promise<ReadonlyMap<string, JobWithTasks>> {
+    const found = new Map<string, { job: JobRow; tasks: TaskRow[] }>();
+    if (ids.length === 0) return found;
+    const db = await this.read();
+    // Chunks keep each statement under the dialects' parameter limits.
+    for (let start = 0; start < ids.length; start += 500) {
+      const chunk = [...new Set(ids.slice(start, start + 500))];
+      for (const row of await rows(hotQueries.jobsWithTasks(chunk), db)) {
+        const id = String(row.id);
+        let entry = found.get(id);
+        if (!entry) {
+          entry = { job: toJob(row), tasks: [] };
+          found.set(id, entry);
+        }
+        if (row.t_task_type === null) continue;
+        const task: Row = { job_id: id };
+        for (const column of TASK_ROW_COLUMNS) task[column] = row[`t_${column}`];
+        entry.tasks.push(toTask(task));
+      }
+    }
+    return found;
   }
 
   async listJobs(query: JobQuery): Promise<Page<JobRow>> {
