@@ -127,6 +127,7 @@ export type {
   DefinitionVersionWire,
   HealthWire,
   JobDetailWire,
+  ApprovalWire,
   JobPageWire,
   JobSummaryWire,
   LogLineWire,

@@ -1,6 +1,7 @@
 import { createIdempotentFetch } from '@myrmex/idempotency/client';
 import type {
   ApplyResultWire,
+  ApprovalWire,
   DefinitionDetailWire,
   HealthWire,
   JobDetailWire,
@@ -181,6 +182,16 @@ export class QueenClient {
     return page.items;
   }
 
+  /** The approvals of a job's MANUAL tasks (GET /api/jobs/requests/:id/approvals). */
+  async approvals(id: string): Promise<ApprovalWire[]> {
+    return (await this.#json<{ items: ApprovalWire[] }>(`/jobs/requests/${encodeURIComponent(id)}/approvals`)).items;
+  }
+
+  /** A vote on a MANUAL task; `approver` only for a queen without authentication. */
+  decide(id: string, task: string, decision: 'approve' | 'reject', body: { comment?: string; approver?: string }): Promise<ApprovalWire> {
+    return this.#post(`/jobs/requests/${encodeURIComponent(id)}/tasks/${encodeURIComponent(task)}/${decision}`, body);
+  }
+
   async artifacts(id: string): Promise<ArtifactWire[]> {
     return (await this.#json<{ items: ArtifactWire[] }>(`/jobs/requests/${encodeURIComponent(id)}/artifacts`)).items;
   }
@@ -214,7 +225,7 @@ export class QueenClient {
   }
 }
 
-export type { JobDetailWire, JobSummaryWire, LogLineWire, TimelineEventWire };
+export type { ApprovalWire, JobDetailWire, JobSummaryWire, LogLineWire, TimelineEventWire };
 
 /** One entry of GET /jobs/requests/:id/artifacts. */
 export interface ArtifactWire {

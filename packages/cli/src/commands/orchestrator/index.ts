@@ -1,6 +1,7 @@
 import type { RegisterCommands } from '../../context.js';
 import { registerListCommands } from '../lists/index.js';
 import { registerTopCommand } from '../top/index.js';
+import { registerApprovalCommands } from './approvals.js';
 import { registerArtifactCommands } from './artifacts.js';
 import { registerBulkCommand } from './bulk.js';
 import { registerDefinitionCommands } from './definitions.js';
@@ -16,6 +17,7 @@ export const registerOrchestrator: RegisterCommands = (program, context) => {
   registerBulkCommand(program, context);
   registerLogCommands(program, context);
   registerArtifactCommands(program, context);
+  registerApprovalCommands(program, context);
   registerTopCommand(program, context);
   registerListCommands(program, context);
 };
