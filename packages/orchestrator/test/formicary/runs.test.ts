@@ -4,9 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { ANT_LABEL, type JobDetail, Queen } from '@myrmex/orchestrator';
+import { ANT_LABEL, type ApprovalWire, createApi, type JobDetail, Queen } from '@myrmex/orchestrator';
 import { nats } from '@myrmex/test-utils';
 import Docker from 'dockerode';
+import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LOCAL_IMAGE, PODMAN_SOCKET, podmanGate } from '../executors/podman.js';
 import { finished, taskStates, until } from '../queen/helpers.js';
@@ -31,8 +32,84 @@ const read = (file: string) => readFileSync(join(CORPUS_DIR, file), 'utf8');
 const lines = async (queen: Queen, job: JobDetail, taskType: string) =>
   (await queen.logs(job.id, { taskType })).filter((line) => line.stream === 'stdout').map((line) => line.text);
 
+/** A vote the test casts through the API on a MANUAL task, once that task waits. */
+type Vote = readonly [task: string, action: 'approve' | 'reject', approver: string];
+
+/** The approval examples: who votes what, and the task states Formicary would end with. */
+const APPROVAL_RUNS: readonly { jobType: string; votes: readonly Vote[]; tasks: Record<string, string> }[] = [
+  {
+    jobType: 'semi-automated',
+    votes: [
+      ['make-doe', 'approve', 'chef'],
+      ['check-doe', 'approve', 'ann'],
+      ['check-doe', 'approve', 'bob'],
+    ],
+    tasks: { start: 'COMPLETED', 'make-doe': 'COMPLETED', cook: 'COMPLETED', 'check-doe': 'COMPLETED', serve: 'COMPLETED' },
+  },
+  {
+    jobType: 'approval-auto-reject-demo',
+    votes: [['hotfix-approval', 'reject', 'sre']],
+    tasks: { 'prepare-hotfix': 'COMPLETED', 'hotfix-approval': 'COMPLETED', 'deploy-hotfix': 'SKIPPED', 'abort-hotfix': 'COMPLETED' },
+  },
+  {
+    jobType: 'approval-unanimous-demo',
+    votes: [
+      ['board-approval', 'approve', 'ann'],
+      ['board-approval', 'approve', 'bob'],
+    ],
+    tasks: { 'execute-operation': 'COMPLETED', 'cancel-operation': 'SKIPPED' },
+  },
+  {
+    jobType: 'approval-with-sla-demo',
+    votes: [['security-approval', 'approve', 'sec']],
+    tasks: { 'deploy-prod': 'COMPLETED', 'notify-rejected': 'SKIPPED' },
+  },
+  {
+    // 2 of 3: one rejection does not decide, the second approval does.
+    jobType: 'multi-party-approval-demo',
+    votes: [
+      ['team-approval', 'approve', 'ann'],
+      ['team-approval', 'reject', 'bob'],
+      ['team-approval', 'approve', 'cat'],
+    ],
+    tasks: { deploy: 'COMPLETED', 'notify-success': 'COMPLETED', 'notify-rejection': 'SKIPPED' },
+  },
+  {
+    jobType: 'cicd-approval-gate',
+    votes: [
+      ['production-approval', 'approve', 'ops1'],
+      ['production-approval', 'approve', 'sre1'],
+    ],
+    tasks: { 'deploy-production': 'COMPLETED', 'post-deploy-verification': 'COMPLETED', 'notify-rejection': 'SKIPPED' },
+  },
+  {
+    jobType: 'aws-region-failover',
+    votes: [
+      ['verify-failover', 'reject', 'cfo'],
+      ['verify-failover', 'reject', 'cto'],
+    ],
+    tasks: {
+      'check-primary-status': 'FAILED',
+      'provision-secondary-infra': 'COMPLETED',
+      'switch-dns': 'SKIPPED',
+      'teardown-secondary-infra': 'COMPLETED',
+      'notify-completion': 'COMPLETED',
+    },
+  },
+  {
+    jobType: 'secure-go-cicd',
+    votes: [
+      ['verify-production-deploy', 'approve', 'lead'],
+      ['verify-production-deploy', 'approve', 'sec'],
+    ],
+    tasks: { 'deploy-staging': 'COMPLETED', 'promote-production': 'COMPLETED', 'rollback-staging': 'SKIPPED', cleanup: 'COMPLETED' },
+  },
+];
+
 podman.describe('corpus definitions run end to end (SHELL, DOCKER, KUBERNETES on Podman, MESSAGING)', () => {
   let queen: Queen;
+  let api: FastifyInstance;
+  let apiUrl: string;
   let dir: string;
   const worker: ChildProcess[] = [];
   // JetStream streams this run creates start with the prefix and are deleted afterwards.
@@ -58,6 +135,8 @@ podman.describe('corpus definitions run end to end (SHELL, DOCKER, KUBERNETES on
       },
     });
     await queen.start();
+    api = await createApi(queen, {});
+    apiUrl = await api.listen({ host: '127.0.0.1', port: 0 });
     for (const run of CORPUS_RUNS) {
       const source = run.file.endsWith('messaging-job.yaml')
         ? read(run.file).replaceAll('formicary-message-ant-', `${prefix}.formicary-message-ant-`)
@@ -68,6 +147,7 @@ podman.describe('corpus definitions run end to end (SHELL, DOCKER, KUBERNETES on
 
   afterAll(async () => {
     for (const child of worker) child.kill('SIGKILL');
+    await api?.close();
     await queen?.stop();
     await disposeStreams();
     rmSync(dir, { recursive: true, force: true });
@@ -260,6 +340,63 @@ podman.describe('corpus definitions run end to end (SHELL, DOCKER, KUBERNETES on
     expect(job.state).toBe('COMPLETED');
     expect(await lines(queen, job, 'expire')).toEqual([expect.stringMatching(/^expired \d+ artifact file\(s\); removed \d+ blob\(s\)/)]);
   });
+
+  it('always-run: a failing checkout fails the job, and its always_run tasks still run in their chain', async () => {
+    const job = await finished(queen, (await queen.submit({ jobType: 'shell-build' })).id);
+    expect(job.state).toBe('FAILED');
+    expect(taskStates(job)).toEqual({
+      init: 'COMPLETED',
+      checkout: 'FAILED',
+      build: 'SKIPPED',
+      test: 'SKIPPED',
+      deploy: 'SKIPPED',
+      notify: 'COMPLETED',
+      email: 'COMPLETED',
+    });
+    expect(await lines(queen, job, 'email')).toEqual(['email']);
+  });
+
+  it(
+    'approval examples: MANUAL tasks wait for votes cast through the API, and APPROVED/REJECTED route as written',
+    async () => {
+      const post = async (jobId: string, [task, action, approver]: Vote) => {
+        const response = await fetch(`${apiUrl}/api/jobs/requests/${jobId}/tasks/${task}/${action}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ approver, comment: `${approver} says ${action}` }),
+        });
+        expect(response.status, `${task} ${action} by ${approver}: ${await response.clone().text()}`).toBe(200);
+        return (await response.json()) as ApprovalWire;
+      };
+      const waits = async (jobId: string, task: string) => {
+        const response = await fetch(`${apiUrl}/api/jobs/requests/${jobId}/approvals`);
+        const { items } = (await response.json()) as { items: ApprovalWire[] };
+        return items.find((a) => a.task_type === task)?.waiting === true ? true : undefined;
+      };
+      // All examples at once: their container tasks share the ant's slots.
+      await Promise.all(
+        APPROVAL_RUNS.map(async ({ jobType, votes, tasks }) => {
+          const { id } = await queen.submit({ jobType });
+          for (const vote of votes) {
+            await until(() => waits(id, vote[0]), CONTAINER_BUDGET_MS);
+            await post(id, vote);
+          }
+          const job = await finished(queen, id, CONTAINER_BUDGET_MS);
+          expect(job.state, `${jobType}: ${JSON.stringify(job.tasks.map((t) => [t.taskType, t.state, t.reason]))}`).toBe('COMPLETED');
+          expect(taskStates(job), jobType).toMatchObject(tasks);
+          // The decision is in the timeline with who decided and their comments; no ant ran the MANUAL task.
+          const last = votes.at(-1)!;
+          const decided = job.timeline.find((e) => e.taskType === last[0] && e.from === 'READY');
+          const outcome = last[1] === 'approve' ? 'APPROVED' : 'REJECTED';
+          expect(decided?.reason, jobType).toMatch(
+            new RegExp(`^${outcome} by .*${last[2]} \\(.*${last[2]}: ${last[2]} says ${last[1]}\\)$`),
+          );
+          for (const [task] of votes) expect(job.tasks.find((t) => t.taskType === task)?.attempts, jobType).toEqual([]);
+        }),
+      );
+    },
+    CONTAINER_TEST_MS,
+  );
 
   describe.skipIf(natsServers === undefined)('MESSAGING', () => {
     it('messaging-job: an external worker process answers over NATS JetStream', async () => {

@@ -12,6 +12,8 @@ export const IMAGE_ADAPTATION = 'images are replaced by the locally built busybo
 
 export const TRIGGER_ADAPTATION = 'submitted directly with the params its trigger would give (triggers are not built yet)';
 
+export const APPROVAL_ADAPTATION = 'the test approves or rejects its MANUAL tasks through the API (its SLAs are hours long)';
+
 export const CORPUS_RUNS: readonly CorpusRun[] = [
   { file: 'docs-examples/shell-job.yaml', adaptations: [] },
   { file: 'docs-examples/docker-job.yaml', adaptations: [IMAGE_ADAPTATION] },
@@ -35,6 +37,17 @@ export const CORPUS_RUNS: readonly CorpusRun[] = [
   { file: 'fixtures/webhook_trigger_job.yaml', adaptations: [TRIGGER_ADAPTATION] },
   { file: 'fixtures/child_job.yaml', adaptations: ['the ant carries the builder and pulsar tags its tasks ask for'] },
   { file: 'docs-examples/artifacts-expiration.yaml', adaptations: ['submitted directly rather than by its cron_trigger'] },
+  { file: 'docs-examples/always-run.yaml', adaptations: [] },
+  ...[
+    'docs-examples/manual.yaml',
+    'docs-examples/approval-auto-reject.yaml',
+    'docs-examples/approval-unanimous.yaml',
+    'docs-examples/approval-with-sla.yaml',
+    'docs-examples/multi-party-approval.yaml',
+    'docs-examples/cicd-approval-gate.yaml',
+    'docs-examples/dr-playbook.yaml',
+    'docs-examples/secure-go-cicd.yaml',
+  ].map((file) => ({ file, adaptations: [IMAGE_ADAPTATION, APPROVAL_ADAPTATION] })),
 ];
 
 export const runOf = (file: string): CorpusRun | undefined => CORPUS_RUNS.find((run) => run.file === file);
