@@ -18,3 +18,4 @@ export {
   redis,
 } from './services.js';
 export { isCi, type ServiceSettings, serviceSettings, uniqueName, withDatabase } from './settings.js';
+export { type ThrowawayTls, throwawayTls } from './tls.js';

@@ -14,6 +14,7 @@ import { streamRoutes } from './routes/streams.js';
 import { systemRoutes } from './routes/system.js';
 import { namedSchemas, ProblemSchema } from './schemas.js';
 import { SseRegistry } from './sse.js';
+import { httpsServerFactory, type TlsMaterial } from './tls.js';
 import { createValidatorCompiler } from './validation.js';
 
 export * from './auth/index.js';
@@ -40,6 +41,8 @@ export interface ApiOptions {
    * open, which `serve` allows on a loopback address only.
    */
   readonly auth?: AuthOptions & { readonly pepper: Buffer };
+  /** Serve HTTPS (and WSS for remote ants) with this certificate and key instead of plain HTTP. */
+  readonly tls?: TlsMaterial;
 }
 
 /**
@@ -59,6 +62,7 @@ export async function createApi(served: QueenService, options: ApiOptions = {}):
     bodyLimit: options.bodyLimit ?? 1024 * 1024,
     forceCloseConnections: 'idle',
     return503OnClosing: true,
+    ...(options.tls && { serverFactory: httpsServerFactory(options.tls) }),
   });
   const streams = new SseRegistry(options.heartbeatMs ?? 15_000);
   app.setValidatorCompiler(createValidatorCompiler());
@@ -95,11 +99,11 @@ export async function createApi(served: QueenService, options: ApiOptions = {}):
       await streamRoutes(api, queen, streams);
       await systemRoutes(api, queen, version);
       await artifactRoutes(api, queen);
+      await approvalRoutes(api, queen, options.auth?.security);
       await insightRoutes(api, queen, streams);
       await schedulingRoutes(api, queen, served as Partial<WaitExplainer>);
       if (options.auth)
         await securityRoutes(
-      await approvalRoutes(api, queen, options.auth?.security);
           api,
           options.auth.security,
           options.auth.authenticator,
@@ -123,11 +127,11 @@ export { type AntSocketOptions, antSocketRoutes } from './routes/ants-ws.js';
 export type {
   AntWire,
   ApplyResultWire,
+  ApprovalWire,
   DefinitionDetailWire,
   DefinitionVersionWire,
   HealthWire,
   JobDetailWire,
-  ApprovalWire,
   JobPageWire,
   JobSummaryWire,
   LogLineWire,

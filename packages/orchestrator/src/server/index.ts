@@ -1,4 +1,5 @@
 export * from '../api/index.js';
+export { readTlsFiles, type TlsMaterial } from '../api/tls.js';
 export * from '../observability/index.js';
 export { type DemoJob, type DemoOptions, type DemoRun, runDemo } from './demo.js';
 export { createLogger, humanDestination, LOG_FORMATS, type LogFormat, type LoggerOptions } from './logger.js';

@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import { type AuthenticateAnt, staticAntTokens } from '../ant/remote/auth.js';
 import { createApi, type OpenedAuth, oidcFromEnvironment, openAuth, type RateLimitOptions } from '../api/index.js';
 import { antSocketRoutes } from '../api/routes/ants-ws.js';
+import { readTlsFiles, type TlsMaterial } from '../api/tls.js';
 import { blobStoreFromEnv } from '../artifacts/from-env.js';
 import { enableLifecycleEvents } from '../events/index.js';
 import { type ExecutorConfig, executorConfigFromEnv } from '../executors/configured.js';
@@ -74,6 +75,14 @@ export interface ServeOptions {
    * with `?topic=` (default myrmex.events). See src/events.
    */
   readonly events?: string;
+  /**
+   * Serve HTTPS (the API, the dashboard, and WSS for remote ants): a PEM certificate (chain) file and
+   * its private key file. Default MYRMEX_TLS_CERT and MYRMEX_TLS_KEY; both or neither.
+   */
+  readonly tlsCert?: string;
+  readonly tlsKey?: string;
+  /** Largest artifact file a remote ant may upload, in bytes (default MYRMEX_ANT_ARTIFACT_MAX_BYTES, else 1 GiB). */
+  readonly maxArtifactBytes?: number;
 }
 
 export interface RunningServer {
@@ -125,7 +134,8 @@ function checkOptions(options: ServeOptions): void {
   };
   integer('port', options.port, 0, 65_535);
   integer('capacity', options.capacity, 0, 1024);
-  for (const name of ['db', 'dbPath', 'host', 'examplesDir'] as const) {
+  integer('maxArtifactBytes', options.maxArtifactBytes, 1, Number.MAX_SAFE_INTEGER);
+  for (const name of ['db', 'dbPath', 'host', 'examplesDir', 'tlsCert', 'tlsKey'] as const) {
     const value = options[name];
     if (value !== undefined && (typeof value !== 'string' || value.trim() === '')) {
       throw new TypeError(`serve: ${name} must be a non-empty string, got ${JSON.stringify(value)}`);
@@ -140,8 +150,33 @@ function checkOptions(options: ServeOptions): void {
   }
 }
 
+/** The certificate and key from the options or MYRMEX_TLS_CERT/MYRMEX_TLS_KEY, read and checked; undefined for plain HTTP. */
+function tlsOf(options: ServeOptions): TlsMaterial | undefined {
+  const env = (name: string) => (process.env[name] === '' ? undefined : process.env[name]);
+  const cert = options.tlsCert ?? env('MYRMEX_TLS_CERT');
+  const key = options.tlsKey ?? env('MYRMEX_TLS_KEY');
+  const certName = options.tlsCert === undefined ? 'MYRMEX_TLS_CERT' : 'tlsCert';
+  const keyName = options.tlsKey === undefined ? 'MYRMEX_TLS_KEY' : 'tlsKey';
+  if (cert === undefined && key === undefined) return undefined;
+  if (cert === undefined) throw new RangeError(`serve: ${keyName} is given without a certificate: give tlsCert (MYRMEX_TLS_CERT) too`);
+  if (key === undefined) throw new RangeError(`serve: ${certName} is given without a key: give tlsKey (MYRMEX_TLS_KEY) too`);
+  return readTlsFiles(cert, key, { cert: certName, key: keyName });
+}
+
+/** The upload bound for remote ants' artifacts: the option, else MYRMEX_ANT_ARTIFACT_MAX_BYTES, else undefined (the route's default). */
+function maxArtifactBytesOf(options: ServeOptions): number | undefined {
+  if (options.maxArtifactBytes !== undefined) return options.maxArtifactBytes;
+  const text = process.env.MYRMEX_ANT_ARTIFACT_MAX_BYTES;
+  if (text === undefined || text === '') return undefined;
+  if (!/^[1-9]\d*$/.test(text)) throw new RangeError(`MYRMEX_ANT_ARTIFACT_MAX_BYTES must be a whole number of bytes, got '${text}'`);
+  return Number(text);
+}
+
 export async function serve(options: ServeOptions = {}): Promise<RunningServer> {
   checkOptions(options);
+  // Bad TLS files fail here, naming them, before anything is opened.
+  const tls = tlsOf(options);
+  const maxArtifactBytes = maxArtifactBytesOf(options);
   const logFormat: LogFormat = options.logFormat ?? (options.json ? 'json' : 'human');
   const logger = options.logger ?? createLogger({ format: logFormat });
   const field = options.db !== undefined ? 'db' : options.dbPath !== undefined ? 'dbPath' : 'MYRMEX_DB';
@@ -217,6 +252,7 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
       logger: logger.child({ component: 'api' }, quiet),
       version: readVersion(),
       idempotencyStore: idempotency.store,
+      ...(tls && { tls }),
       ...(auth && {
         auth: { ...auth, ...(keyring && { keyring }), ...(oidc && { oidc }), ...(options.rateLimit && { rateLimit: options.rateLimit }) },
       }),
@@ -227,7 +263,13 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
         const tokens = auth?.authenticator;
         const antAuth = authenticateAnt ?? (tokens ? (token: string) => tokens.authenticateAnt(token) : undefined);
         if (antAuth) {
-          await antSocketRoutes(scope, { hub: opened.remoteAnts, authenticateAnt: antAuth, drain: (id) => opened.drainAnt(id) });
+          await antSocketRoutes(scope, {
+            hub: opened.remoteAnts,
+            authenticateAnt: antAuth,
+            drain: (id) => opened.drainAnt(id),
+            blobs: opened.blobs,
+            ...(maxArtifactBytes === undefined ? {} : { maxArtifactBytes }),
+          });
         }
       },
     });
@@ -236,7 +278,7 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
     const host = options.host ?? DEFAULT_HOST;
     await app.listen({ host, port: options.port ?? DEFAULT_PORT });
     const address = app.server.address();
-    url = `http://${host}:${typeof address === 'object' && address ? address.port : (options.port ?? DEFAULT_PORT)}`;
+    url = `${tls ? 'https' : 'http'}://${host}:${typeof address === 'object' && address ? address.port : (options.port ?? DEFAULT_PORT)}`;
   } catch (error) {
     await unwind();
     throw error;

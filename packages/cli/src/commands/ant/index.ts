@@ -49,7 +49,10 @@ export const registerAnt: RegisterCommands = (program, context) => {
       'how long a drain lets tasks finish before cancelling them (default 30000)',
       parseInteger('--drain-grace', 0, 86_400_000),
     )
-    .option('--ca <path>', 'a PEM CA to trust for a queen with a private TLS certificate (env MYRMEX_ANT_CA_FILE)')
+    .option(
+      '--ca <path>',
+      'a PEM CA to trust for a queen whose TLS certificate a private CA signed; without it such a queen is refused (env MYRMEX_ANT_CA)',
+    )
     .option('--config <path>', 'a YAML or JSON file with the same settings (env MYRMEX_ANT_CONFIG); flags and variables win over it')
     .action(async (options: AntCommandOptions) => runAnt(options, context));
 

@@ -21,6 +21,8 @@ interface ServeCommandOptions {
   readonly logFormat?: 'human' | 'json' | 'pretty';
   readonly scheduler?: string;
   readonly events?: string;
+  readonly tlsCert?: string;
+  readonly tlsKey?: string;
 }
 
 export function registerServeCommand(program: Command, context: CliContext): void {
@@ -50,6 +52,8 @@ export function registerServeCommand(program: Command, context: CliContext): voi
       '--events <url>',
       'publish every job and task transition through an outbox to nats://, amqp://, redis:// or mqtt:// (add ?topic=name; default myrmex.events)',
     )
+    .option('--tls-cert <pem>', 'serve HTTPS and WSS with this PEM certificate (chain) file; needs --tls-key (env MYRMEX_TLS_CERT)')
+    .option('--tls-key <pem>', 'the PEM private key of --tls-cert (env MYRMEX_TLS_KEY)')
     .option('--demo', 'apply examples/orchestrator/, submit the demo jobs and log their progress')
     .option('--json', 'log JSON lines instead of human-readable ones (same as --log-format json)')
     .addOption(
@@ -60,7 +64,21 @@ export function registerServeCommand(program: Command, context: CliContext): voi
     )
     .action(async (options: ServeCommandOptions) => {
       // Loaded here so that other commands do not pay for the server's start-up.
-      const { serve, frameworkPolicy } = await import('@myrmex/orchestrator');
+      const { serve, frameworkPolicy, readTlsFiles } = await import('@myrmex/orchestrator');
+      const tlsCert = options.tlsCert ?? context.env.MYRMEX_TLS_CERT;
+      const tlsKey = options.tlsKey ?? context.env.MYRMEX_TLS_KEY;
+      const certName = options.tlsCert === undefined ? 'MYRMEX_TLS_CERT' : '--tls-cert';
+      const keyName = options.tlsKey === undefined ? 'MYRMEX_TLS_KEY' : '--tls-key';
+      if (tlsCert && !tlsKey) throw new UsageError(`${certName} needs a private key: give --tls-key (or MYRMEX_TLS_KEY) too`);
+      if (tlsKey && !tlsCert) throw new UsageError(`${keyName} needs a certificate: give --tls-cert (or MYRMEX_TLS_CERT) too`);
+      if (tlsCert && tlsKey) {
+        // Unreadable or mismatched files are a usage error naming the flag, before anything starts.
+        try {
+          readTlsFiles(tlsCert, tlsKey, { cert: certName, key: keyName });
+        } catch (error) {
+          throw new UsageError(error instanceof Error ? error.message : String(error));
+        }
+      }
       // A bad profile fails here, naming its file, line and field, before anything listens.
       const policy = options.scheduler === undefined ? undefined : frameworkPolicy(await loadSchedulerProfile(options.scheduler));
       let server: Awaited<ReturnType<typeof serve>>;
@@ -79,6 +97,7 @@ export function registerServeCommand(program: Command, context: CliContext): voi
           demo: options.demo === true,
           ...(policy && { policy }),
           ...(options.events === undefined ? {} : { events: options.events }),
+          ...(tlsCert && tlsKey ? { tlsCert, tlsKey } : {}),
           json: options.json === true,
           ...(options.logFormat === undefined ? {} : { logFormat: options.logFormat }),
           ...(context.env.MYRMEX_EXAMPLES_DIR ? { examplesDir: context.env.MYRMEX_EXAMPLES_DIR } : {}),

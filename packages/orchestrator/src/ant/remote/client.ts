@@ -3,13 +3,17 @@ import { join } from 'node:path';
 import { fullJitter } from '@myrmex/backoff';
 import { type Logger, pino } from 'pino';
 import WebSocket from 'ws';
+import { LocalBlobStore } from '../../artifacts/local-store.js';
 import type { AttemptResult } from '../../domain/types.js';
 import { type ConfiguredExecutors, configuredExecutors, type ExecutorConfig } from '../../executors/configured.js';
 import type { Executor } from '../../executors/executor.js';
 import { builtInExecutors, type ShellExecutorOptions } from '../../executors/index.js';
+import { withStdoutReport } from '../../executors/stdout-report.js';
+import { withWorkspace } from '../../executors/workspace.js';
 import { PidLedger } from '../pid-ledger.js';
-import type { Assignment } from '../protocol.js';
-import { runAttempt } from '../run-attempt.js';
+import type { Assignment, ProgressLog } from '../protocol.js';
+import { type AttemptOutcome, runAttempt } from '../run-attempt.js';
+import { ArtifactTransfer, AttemptFenced } from './transfer.js';
 import {
   ANT_SOCKET_PATH,
   type AntFrame,
@@ -18,6 +22,7 @@ import {
   parseFrame,
   type QueenFrame,
   QueenFrameSchema,
+  TLS_REQUIRED_HEADER,
   type WireLogLine,
 } from './wire.js';
 
@@ -37,11 +42,11 @@ export interface RemoteAntOptions {
   readonly shell?: ShellExecutorOptions;
   /** Containers and MESSAGING, as for the embedded ant. */
   readonly executorConfig?: ExecutorConfig;
-  /** This ant's own state (its tasks' process groups): default ~/.myrmex/ants/<id>. */
+  /** This ant's own state (its tasks' process groups, artifacts in transit): default ~/.myrmex/ants/<id>. */
   readonly stateDir?: string;
   /** How long a drain lets running tasks finish before cancelling them (default 30 s). */
   readonly drainGraceMs?: number;
-  /** TLS: a CA to trust (PEM), for queens with a private certificate. */
+  /** TLS: a CA to trust (PEM), for queens with a private certificate; an untrusted certificate stops the ant (see AntExit). */
   readonly ca?: string | Buffer;
   readonly backoff?: { readonly baseMs: number; readonly capMs: number };
   /** Log lines kept per attempt while the queen has not acknowledged them; beyond, lines are dropped and counted (default 10,000). */
@@ -63,12 +68,38 @@ const WINDOW = 4;
 
 interface Work {
   readonly assignment: Assignment;
+  readonly startedAt: number;
+  /** Blobs the attempt reads or wrote, kept in the ant's store until its result is acknowledged. */
+  readonly digests: Set<string>;
   readonly controller: AbortController;
   lines: WireLogLine[];
   dropped: number;
   nextBatch: number;
   readonly batches: Map<number, AntFrame>;
   result?: AntFrame;
+}
+
+/** Node's codes for a certificate chain it could not verify: configuration to fix, not a network to wait for. */
+const UNTRUSTED_CERTIFICATE = new Set([
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_UNTRUSTED',
+  'CERT_SIGNATURE_FAILURE',
+]);
+
+/** Why a TLS failure cannot be retried away, with what to pass instead; undefined for other errors. */
+function tlsRefusal(url: string, error: NodeJS.ErrnoException): string | undefined {
+  const code = error.code ?? '';
+  if (UNTRUSTED_CERTIFICATE.has(code)) {
+    return `${url}: the queen's TLS certificate is not trusted (${error.message}): pass the CA that signed it with --ca <pem> (or MYRMEX_ANT_CA)`;
+  }
+  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') return `${url}: ${error.message}: use a host name or address the queen's certificate names`;
+  if (code === 'CERT_HAS_EXPIRED' || code === 'CERT_NOT_YET_VALID')
+    return `${url}: the queen's TLS certificate is not valid now (${error.message})`;
+  return undefined;
 }
 
 function socketUrl(server: string): string {
@@ -90,7 +121,12 @@ export class RemoteAnt {
   private readonly executors: ReadonlyMap<string, Executor>;
   private readonly configured: ConfiguredExecutors;
   private readonly ledger: PidLedger;
+  /** Artifacts in transit: collected here before upload, downloaded here before the attempt that needs them. */
+  private readonly blobs: LocalBlobStore;
+  private readonly transfer: ArtifactTransfer;
   private readonly urls: string[];
+  /** The URL of the queen it is connected to, or last was: artifact transfers go there first. */
+  private connectedUrl?: string;
   private readonly work = new Map<string, Work>();
   private socket?: WebSocket;
   private welcomed = false;
@@ -123,16 +159,28 @@ export class RemoteAnt {
     });
     this.logger = options.logger ?? pino({ name: 'myrmex-ant', level: process.env.MYRMEX_LOG_LEVEL ?? 'info' });
     this.configured = configuredExecutors(this.id, options.executorConfig ?? {});
+    const stateDir = options.stateDir ?? join(homedir(), '.myrmex', 'ants', this.id);
+    this.blobs = new LocalBlobStore(join(stateDir, 'blobs'));
+    // The same artifact flow as the embedded ant (dependencies in, artifacts out), on the ant's own store.
     const executors = new Map<string, Executor>();
     for (const e of [...builtInExecutors({ shell: options.shell }), ...this.configured.executors, ...(options.executors ?? [])])
-      executors.set(e.method, e);
+      executors.set(e.method, withStdoutReport(withWorkspace(e, { blobs: this.blobs }), this.blobs));
     this.executors = executors;
+    this.transfer = new ArtifactTransfer({
+      antId: this.id,
+      token: options.token,
+      servers: () =>
+        this.connectedUrl === undefined ? this.urls : [this.connectedUrl, ...this.urls.filter((u) => u !== this.connectedUrl)],
+      blobs: this.blobs,
+      ...(options.ca === undefined ? {} : { ca: options.ca }),
+      ...(options.backoff === undefined ? {} : { backoff: options.backoff }),
+    });
     const unknown = (options.methods ?? []).filter((m) => !executors.has(m));
     if (unknown.length > 0)
       throw new RangeError(
         `remote ant: methods names unknown methods: ${unknown.join(', ')} (this ant has ${[...executors.keys()].join(', ')})`,
       );
-    this.ledger = new PidLedger(join(options.stateDir ?? join(homedir(), '.myrmex', 'ants', this.id), 'pids'));
+    this.ledger = new PidLedger(join(stateDir, 'pids'));
     this.exited = new Promise((resolve) => {
       this.settleExit = resolve;
     });
@@ -198,10 +246,18 @@ export class RemoteAnt {
     socket.on('unexpected-response', (_request, response) => {
       if (response.statusCode === 401 || response.statusCode === 403) {
         this.finish({ refused: `${url} refused the ant token (HTTP ${response.statusCode})` });
+      } else if (response.headers[TLS_REQUIRED_HEADER] === 'required') {
+        this.finish({
+          refused: `${url}: the queen speaks TLS only: use a wss:// or https:// URL (with --ca <pem> when its certificate is private)`,
+        });
       }
       socket.terminate();
     });
-    socket.on('error', (err) => this.logger.debug({ err, url }, 'connection error'));
+    socket.on('error', (err) => {
+      const refusal = tlsRefusal(url, err as NodeJS.ErrnoException);
+      if (refusal !== undefined) this.finish({ refused: refusal });
+      else this.logger.debug({ err, url }, 'connection error');
+    });
     socket.on('close', (code, reason) => {
       if (this.socket !== socket) return;
       const wasWelcomed = this.welcomed;
@@ -230,6 +286,7 @@ export class RemoteAnt {
     switch (frame.type) {
       case 'welcome':
         this.welcomed = true;
+        this.connectedUrl = this.socket?.url;
         this.failures = 0;
         this.queen = frame.queen;
         this.heartbeatMs = frame.heartbeatMs;
@@ -266,6 +323,7 @@ export class RemoteAnt {
         if (!frame.accepted)
           this.logger.warn({ assignment: frame.assignmentId }, 'the queen rejected this result: the attempt was no longer current');
         this.work.delete(frame.assignmentId);
+        this.sweepBlobs();
         this.notify();
         return;
       }
@@ -296,7 +354,16 @@ export class RemoteAnt {
       if (known.result) this.resend(known);
       return;
     }
-    const work: Work = { assignment, controller: new AbortController(), lines: [], dropped: 0, nextBatch: 0, batches: new Map() };
+    const work: Work = {
+      assignment,
+      startedAt: Date.now(),
+      digests: new Set((assignment.spec.dependencies ?? []).flatMap((d) => d.files.map((f) => f.digest))),
+      controller: new AbortController(),
+      lines: [],
+      dropped: 0,
+      nextBatch: 0,
+      batches: new Map(),
+    };
     this.work.set(assignment.id, work);
     this.notify();
     if (this.draining) {
@@ -305,28 +372,71 @@ export class RemoteAnt {
     }
     const max = this.options.maxBufferedLines ?? 10_000;
     let flushQueued = false;
-    void runAttempt({
+    const log = (line: ProgressLog) => {
+      let held = work.lines.length;
+      for (const b of work.batches.values()) if (b.type === 'logs') held += b.lines.length;
+      if (held >= max) {
+        work.dropped++;
+        return;
+      }
+      work.lines.push(line);
+      if (flushQueued) return;
+      flushQueued = true;
+      setImmediate(() => {
+        flushQueued = false;
+        this.pump(work);
+      });
+    };
+    void this.run(work, log).then(({ result, outputs }) => this.finished(work, result, outputs));
+  }
+
+  /**
+   * Dependencies' artifacts down, the attempt, its artifacts up: the result is reported only once a
+   * queen has acknowledged every file, so a dependent that the result makes ready finds them all.
+   */
+  private async run(work: Work, log: (line: ProgressLog) => void): Promise<AttemptOutcome> {
+    const { assignment, controller } = work;
+    const system = (text: string) => log({ stream: 'system', text, at: Date.now() });
+    const failed = (error: unknown, exitCode?: number): AttemptOutcome => ({
+      result: {
+        succeeded: false,
+        ...(exitCode === undefined ? {} : { exitCode }),
+        error: `artifacts: ${error instanceof Error ? error.message : String(error)}`,
+      },
+      outputs: {},
+    });
+    try {
+      await this.transfer.download(assignment, controller.signal, system);
+    } catch (error) {
+      return failed(error);
+    }
+    const outcome = await runAttempt({
       antId: this.id,
       assignment,
       executors: this.executors,
-      signal: work.controller.signal,
+      signal: controller.signal,
       ledger: this.ledger,
-      log: (line) => {
-        let held = work.lines.length;
-        for (const b of work.batches.values()) if (b.type === 'logs') held += b.lines.length;
-        if (held >= max) {
-          work.dropped++;
-          return;
-        }
-        work.lines.push(line);
-        if (flushQueued) return;
-        flushQueued = true;
-        setImmediate(() => {
-          flushQueued = false;
-          this.pump(work);
-        });
-      },
-    }).then(({ result, outputs }) => this.finished(work, result, outputs));
+      log,
+    });
+    const { artifacts, ...result } = outcome.result;
+    for (const file of artifacts?.files ?? []) work.digests.add(file.digest);
+    if (artifacts === undefined || artifacts.files.length === 0) return { result, outputs: outcome.outputs };
+    try {
+      await this.transfer.upload(assignment, artifacts, controller.signal, system);
+    } catch (error) {
+      // No longer this ant's attempt: its result goes as it is, for the queen to fence off.
+      if (error instanceof AttemptFenced) system(error.message);
+      else return { ...failed(error, result.exitCode), outputs: outcome.outputs };
+    }
+    return { result, outputs: outcome.outputs };
+  }
+
+  /** Forgets blobs no held assignment needs; blobs written since the oldest held one started stay (they may be its). */
+  private sweepBlobs(): void {
+    const held = [...this.work.values()];
+    const keep = new Set(held.flatMap((w) => [...w.digests]));
+    const since = Math.min(Date.now(), ...held.map((w) => w.startedAt));
+    void this.blobs.sweep(keep, new Date(since)).catch((err) => this.logger.warn({ err }, 'could not sweep the ant blob store'));
   }
 
   /** Cuts pending lines into batches while the window allows (all of them once the attempt is over). */
@@ -342,7 +452,14 @@ export class RemoteAnt {
 
   private finished(work: Work, result: AttemptResult, outputs: Readonly<Record<string, string>>): void {
     this.pump(work, true);
-    work.result = { type: 'result', assignmentId: work.assignment.id, result, outputs: { ...outputs } };
+    // Artifacts travelled over HTTP already; the frame carries the verdict only.
+    const { succeeded, exitCode, error } = result;
+    work.result = {
+      type: 'result',
+      assignmentId: work.assignment.id,
+      result: { succeeded, ...(exitCode === undefined ? {} : { exitCode }), ...(error === undefined ? {} : { error }) },
+      outputs: { ...outputs },
+    };
     if (this.welcomed) this.write(work.result);
     this.notify();
   }

@@ -93,7 +93,7 @@ export function splitPairs(text: string, what: string): Record<string, string> {
   return out;
 }
 
-/** MYRMEX_ANT_* variables (MYRMEX_ANT_SERVER may list several URLs). */
+/** MYRMEX_ANT_* variables (MYRMEX_ANT_SERVER may list several URLs; MYRMEX_ANT_CA, or MYRMEX_ANT_CA_FILE, names the CA file). */
 export function antSettingsFromEnv(env: NodeJS.ProcessEnv): AntSettingsLayer {
   const v = (name: string) => (env[`MYRMEX_ANT_${name}`] === '' ? undefined : env[`MYRMEX_ANT_${name}`]);
   const integer = (name: string) => {
@@ -114,7 +114,7 @@ export function antSettingsFromEnv(env: NodeJS.ProcessEnv): AntSettingsLayer {
     resources: v('RESOURCES') === undefined ? undefined : splitPairs(v('RESOURCES')!, 'MYRMEX_ANT_RESOURCES'),
     stateDir: v('STATE_DIR'),
     drainGraceMs: integer('DRAIN_GRACE_MS'),
-    caFile: v('CA_FILE'),
+    caFile: v('CA') ?? v('CA_FILE'),
   };
   return Object.fromEntries(Object.entries(layer).filter(([, value]) => value !== undefined));
 }

@@ -12,6 +12,12 @@ export const PROTOCOL_VERSION = 1;
 /** The WebSocket path on the queen's own port. */
 export const ANT_SOCKET_PATH = '/api/ants/socket';
 
+/** The header of the 400 a TLS queen answers plain HTTP with; an ant seeing it says to use wss://. */
+export const TLS_REQUIRED_HEADER = 'x-myrmex-tls';
+
+/** Artifact transfer over HTTP(S) on the same port: `<path>/<jobId>/<taskType>/<attempt>` (PUT a file, GET `/blobs/<digest>`). */
+export const ANT_ARTIFACTS_PATH = '/api/ants/artifacts';
+
 /** Close codes (4000-4999 are the application's). */
 export const CLOSE = {
   /** Hello missing, malformed or with an unspoken version: do not retry with the same settings. */
@@ -94,6 +100,24 @@ const spec = z.object({
   timeoutMs: z.number().optional(),
   container: z.any().optional(),
   messaging: z.object({ requestQueue: z.string(), replyQueue: z.string().optional() }).optional(),
+  /** What to collect after the attempt and upload (ANT_ARTIFACTS_PATH). */
+  artifacts: z
+    .object({
+      paths: z.array(z.string()),
+      expiresAfterMs: z.number().optional(),
+      when: z.enum(['always', 'on_success', 'on_failure']).optional(),
+    })
+    .optional(),
+  /** Files of earlier tasks to download and place in the working directory first. */
+  dependencies: z
+    .array(
+      z.object({
+        taskType: z.string(),
+        files: z.array(z.object({ path: z.string(), digest: z.string(), size: z.number().int().min(0), mode: z.number().int() })),
+      }),
+    )
+    .optional(),
+  reportStdout: z.boolean().optional(),
 });
 
 export const QueenFrameSchema = z.discriminatedUnion('type', [

@@ -1,8 +1,11 @@
+import type { Readable } from 'node:stream';
 import websocket from '@fastify/websocket';
-import type { FastifyInstance } from 'fastify';
-import { type AuthenticateAnt, bearerToken } from '../../ant/remote/auth.js';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { type AntPrincipal, type AuthenticateAnt, bearerToken } from '../../ant/remote/auth.js';
+import { AntArtifactDepot, DepotError } from '../../ant/remote/depot.js';
 import type { RemoteAntHub } from '../../ant/remote/hub.js';
-import { ANT_SOCKET_PATH, CLOSE } from '../../ant/remote/wire.js';
+import { ANT_ARTIFACTS_PATH, ANT_SOCKET_PATH, CLOSE } from '../../ant/remote/wire.js';
+import type { BlobStore } from '../../artifacts/store.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -19,6 +22,23 @@ export interface AntSocketOptions {
   readonly drain: (antId: string) => Promise<void>;
   /** Largest frame accepted from an ant (default 4 MiB): a result's outputs or a log batch. */
   readonly maxPayload?: number;
+  /** The queen's blob store: with it, ants upload their attempts' artifacts and download their dependencies' (ANT_ARTIFACTS_PATH). */
+  readonly blobs?: BlobStore;
+  /** Largest artifact file an ant may upload (default 1 GiB). */
+  readonly maxArtifactBytes?: number;
+}
+
+/** The ant's principal from the bearer token, or undefined after answering 401. */
+async function principalOf(request: FastifyRequest, reply: FastifyReply, authenticate: AuthenticateAnt): Promise<AntPrincipal | undefined> {
+  const token = bearerToken(request.headers.authorization);
+  const principal = token === undefined ? undefined : await authenticate(token);
+  if (!principal) {
+    await reply
+      .code(401)
+      .header('www-authenticate', 'Bearer realm="myrmex-ants"')
+      .send({ detail: token === undefined ? 'an ant token is required (Authorization: Bearer)' : 'the ant token is not valid' });
+  }
+  return principal;
 }
 
 /**
@@ -43,21 +63,22 @@ export async function antSocketRoutes(app: FastifyInstance, options: AntSocketOp
       config: { auth: 'self' },
       // Refused before the upgrade: a bad token never gets a socket.
       preValidation: async (request, reply) => {
-        const token = bearerToken(request.headers.authorization);
-        const principal = token === undefined ? undefined : await options.authenticateAnt(token);
-        if (!principal) {
-          return reply
-            .code(401)
-            .header('www-authenticate', 'Bearer realm="myrmex-ants"')
-            .send({ detail: token === undefined ? 'an ant token is required (Authorization: Bearer)' : 'the ant token is not valid' });
-        }
-        (request as { antPrincipal?: unknown }).antPrincipal = principal;
+        const principal = await principalOf(request, reply, options.authenticateAnt);
+        if (principal) (request as { antPrincipal?: unknown }).antPrincipal = principal;
       },
     },
     (socket, request) => {
       options.hub.accept(socket, (request as unknown as { antPrincipal: Parameters<RemoteAntHub['accept']>[1] }).antPrincipal);
     },
   );
+  if (options.blobs) {
+    await antArtifactRoutes(app, {
+      hub: options.hub,
+      authenticateAnt: options.authenticateAnt,
+      blobs: options.blobs,
+      ...(options.maxArtifactBytes === undefined ? {} : { maxBytes: options.maxArtifactBytes }),
+    });
+  }
   app.post<{ Params: { id: string } }>(
     '/api/ants/:id/drain',
     {
@@ -75,4 +96,121 @@ export async function antSocketRoutes(app: FastifyInstance, options: AntSocketOp
       return { id: request.params.id, drain: 'requested' };
     },
   );
+}
+
+interface AttemptParams {
+  readonly jobId: string;
+  readonly taskType: string;
+  readonly attempt: number;
+}
+
+const attemptParams = {
+  type: 'object',
+  properties: {
+    jobId: { type: 'string', minLength: 1, maxLength: 200 },
+    taskType: { type: 'string', minLength: 1, maxLength: 200 },
+    attempt: { type: 'integer', minimum: 1 },
+  },
+  required: ['jobId', 'taskType', 'attempt'],
+} as const;
+
+/**
+ * Remote ants' artifacts, over HTTP(S) with the ant token: `PUT <attempt>?path=&mode=[&expires_at=]`
+ * streams one file of the attempt into the blob store (200 `{ digest, size, stored }` is the
+ * acknowledgement), `GET <attempt>/blobs/<digest>` streams a file of the same job to the ant.
+ * `X-Myrmex-Ant` names the ant, which must hold the attempt (and match a token bound to an ant id).
+ */
+export async function antArtifactRoutes(
+  app: FastifyInstance,
+  options: { readonly hub: RemoteAntHub; readonly authenticateAnt: AuthenticateAnt; readonly blobs: BlobStore; readonly maxBytes?: number },
+): Promise<void> {
+  const depot = new AntArtifactDepot({
+    store: options.hub.options.store,
+    blobs: options.blobs,
+    ...(options.maxBytes === undefined ? {} : { maxBytes: options.maxBytes }),
+  });
+  /** The ant the request speaks for, or undefined after answering. */
+  const antOf = async (request: FastifyRequest, reply: FastifyReply): Promise<string | undefined> => {
+    const principal = await principalOf(request, reply, options.authenticateAnt);
+    if (!principal) return undefined;
+    const antId = request.headers['x-myrmex-ant'];
+    if (typeof antId !== 'string' || antId === '') {
+      await reply.code(400).send({ detail: 'x-myrmex-ant: the header naming the ant is required' });
+      return undefined;
+    }
+    if (principal.antId !== undefined && principal.antId !== antId) {
+      await reply.code(403).send({ detail: `this token is for ant '${principal.antId}', not '${antId}'` });
+      return undefined;
+    }
+    return antId;
+  };
+  const failed = (reply: FastifyReply, error: unknown) => {
+    if (error instanceof DepotError) return reply.code(error.status).send({ detail: error.message });
+    throw error;
+  };
+  // Encapsulated: the raw-stream body parser applies to these routes only.
+  await app.register(async (scope) => {
+    scope.addContentTypeParser('application/octet-stream', (_request, payload, done) => done(null, payload));
+    scope.put<{ Params: AttemptParams; Querystring: { path: string; mode: number; expires_at?: number } }>(
+      `${ANT_ARTIFACTS_PATH}/:jobId/:taskType/:attempt`,
+      {
+        config: { auth: 'self' },
+        schema: {
+          hide: true,
+          params: attemptParams,
+          querystring: {
+            type: 'object',
+            properties: {
+              path: { type: 'string', minLength: 1, maxLength: 4096 },
+              mode: { type: 'integer', minimum: 0, maximum: 0o777 },
+              expires_at: { type: 'integer', minimum: 0 },
+            },
+            required: ['path', 'mode'],
+          },
+        },
+      },
+      async (request, reply) => {
+        const antId = await antOf(request, reply);
+        if (antId === undefined) return reply;
+        const length = Number(request.headers['content-length']);
+        try {
+          return await depot.receive(
+            antId,
+            {
+              ...request.params,
+              path: request.query.path,
+              mode: request.query.mode,
+              ...(request.query.expires_at === undefined ? {} : { expiresAt: request.query.expires_at }),
+              digest: String(request.headers['x-myrmex-digest'] ?? ''),
+              ...(Number.isSafeInteger(length) ? { length } : {}),
+            },
+            request.body as Readable,
+          );
+        } catch (error) {
+          return failed(reply, error);
+        }
+      },
+    );
+    scope.get<{ Params: AttemptParams & { digest: string } }>(
+      `${ANT_ARTIFACTS_PATH}/:jobId/:taskType/:attempt/blobs/:digest`,
+      {
+        config: { auth: 'self' },
+        schema: {
+          hide: true,
+          params: { ...attemptParams, properties: { ...attemptParams.properties, digest: { type: 'string', maxLength: 100 } } },
+        },
+      },
+      async (request, reply) => {
+        const antId = await antOf(request, reply);
+        if (antId === undefined) return reply;
+        const { jobId, taskType, attempt, digest } = request.params;
+        try {
+          const content = await depot.open(antId, jobId, taskType, attempt, digest);
+          return reply.header('content-type', 'application/octet-stream').send(content);
+        } catch (error) {
+          return failed(reply, error);
+        }
+      },
+    );
+  });
 }

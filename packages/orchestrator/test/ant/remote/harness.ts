@@ -104,7 +104,17 @@ export interface QueenProc extends Proc {
   readonly id: string;
 }
 
-export async function startQueen(options: { db: string; tokens: string; leaseMs: number; port?: number }): Promise<QueenProc> {
+export async function startQueen(options: {
+  db: string;
+  tokens: string;
+  leaseMs: number;
+  port?: number;
+  /** PEM file paths: the queen serves HTTPS/WSS. */
+  tls?: { cert: string; key: string };
+  /** The queen's blob store folder (queens of one test share it). */
+  artifactsDir?: string;
+  maxArtifactBytes?: number;
+}): Promise<QueenProc> {
   const proc = await start('queen-process.ts', options);
   const [, url = '', id = ''] = (await proc.line(/^ready /, 120_000)).split(' ');
   return { ...proc, url, id };

@@ -1,20 +1,53 @@
 /**
  * A queen in its own process serving remote ants (no embedded ant) on the store given in argv[2]
- * as JSON `{ db, tokens, leaseMs, port? }`. Prints `ready <url> <queen id>` once it listens.
+ * as JSON `{ db, tokens, leaseMs, port?, tls?: { cert, key }, artifactsDir?, maxArtifactBytes? }`
+ * (tls: PEM file paths). Prints `ready <url> <queen id>` once it listens.
  */
-import { antSocketRoutes, createApi, openStore, Queen, staticAntTokens } from '@myrmex/orchestrator';
+import { antSocketRoutes, createApi, openStore, Queen, readTlsFiles, staticAntTokens } from '@myrmex/orchestrator';
+import { LocalBlobStore } from '../../../src/artifacts/index.js';
 
-const { db, tokens, leaseMs, port = 0 } = JSON.parse(process.argv[2]!) as { db: string; tokens: string; leaseMs: number; port?: number };
+const {
+  db,
+  tokens,
+  leaseMs,
+  port = 0,
+  tls,
+  artifactsDir,
+  maxArtifactBytes,
+} = JSON.parse(process.argv[2]!) as {
+  db: string;
+  tokens: string;
+  leaseMs: number;
+  port?: number;
+  tls?: { cert: string; key: string };
+  artifactsDir?: string;
+  maxArtifactBytes?: number;
+};
 const store = await openStore(db);
-const queen = await Queen.open({ store, ant: { capacity: 0 }, pollIntervalMs: 50, attemptLeaseMs: leaseMs });
+const queen = await Queen.open({
+  store,
+  ant: { capacity: 0 },
+  pollIntervalMs: 50,
+  attemptLeaseMs: leaseMs,
+  ...(artifactsDir === undefined ? {} : { blobs: new LocalBlobStore(artifactsDir) }),
+});
 await queen.start();
 const authenticateAnt = staticAntTokens(tokens);
 const app = await createApi(queen, {
-  extend: (scope) => antSocketRoutes(scope, { hub: queen.remoteAnts, authenticateAnt, drain: (id) => queen.drainAnt(id) }),
+  ...(tls && { tls: readTlsFiles(tls.cert, tls.key) }),
+  extend: (scope) =>
+    antSocketRoutes(scope, {
+      hub: queen.remoteAnts,
+      authenticateAnt,
+      drain: (id) => queen.drainAnt(id),
+      blobs: queen.blobs,
+      ...(maxArtifactBytes === undefined ? {} : { maxArtifactBytes }),
+    }),
 });
 await app.listen({ host: '127.0.0.1', port });
 const address = app.server.address();
-process.stdout.write(`ready http://127.0.0.1:${typeof address === 'object' && address ? address.port : port} ${queen.id}\n`);
+const scheme = tls ? 'https' : 'http';
+process.stdout.write(`ready ${scheme}://127.0.0.1:${typeof address === 'object' && address ? address.port : port} ${queen.id}\n`);
 process.on(
   'SIGTERM',
   () =>

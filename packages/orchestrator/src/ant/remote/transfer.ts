@@ -1,0 +1,185 @@
+import type { IncomingMessage } from 'node:http';
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import type { Readable } from 'node:stream';
+import { fullJitter } from '@myrmex/backoff';
+import type { ArtifactManifest } from '../../artifacts/collect.js';
+import type { BlobStore } from '../../artifacts/store.js';
+import type { Assignment } from '../protocol.js';
+import { ANT_ARTIFACTS_PATH, ANT_SOCKET_PATH } from './wire.js';
+
+export interface ArtifactTransferOptions {
+  readonly antId: string;
+  readonly token: string;
+  /** Queens' socket URLs, the one the ant is connected to first: any queen on the same store and blob store will do. */
+  readonly servers: () => readonly string[];
+  /** Where the ant keeps blobs while its attempts run (what withWorkspace collects into and restores from). */
+  readonly blobs: BlobStore;
+  readonly ca?: string | Buffer;
+  readonly backoff?: { readonly baseMs: number; readonly capMs: number };
+}
+
+/** The queen said no for good: the attempt fails with this message. */
+export class TransferRefused extends Error {
+  override readonly name = 'TransferRefused';
+}
+
+/** The attempt is no longer this ant's (reaped, cancelled, taken over): stop transferring, the result will be fenced. */
+export class AttemptFenced extends Error {
+  override readonly name = 'AttemptFenced';
+}
+
+interface Reply {
+  readonly status: number;
+  readonly body: IncomingMessage;
+}
+
+/** The queens' HTTP base for a socket URL: the same origin and path prefix, http(s) instead of ws(s). */
+function httpBase(socketUrl: string): string {
+  const url = new URL(socketUrl);
+  url.protocol = url.protocol === 'wss:' ? 'https:' : url.protocol === 'ws:' ? 'http:' : url.protocol;
+  const prefix = url.pathname.endsWith(ANT_SOCKET_PATH) ? url.pathname.slice(0, -ANT_SOCKET_PATH.length) : '';
+  return `${url.origin}${prefix}`;
+}
+
+async function text(body: Readable): Promise<string> {
+  let out = '';
+  for await (const chunk of body) if (out.length < 2000) out += String(chunk);
+  return out;
+}
+
+/** The `detail` of a problem answer, or the text itself. */
+async function detailOf(reply: Reply): Promise<string> {
+  const raw = await text(reply.body);
+  try {
+    return String((JSON.parse(raw) as { detail?: unknown }).detail ?? raw);
+  } catch {
+    return raw.trim() || `HTTP ${reply.status}`;
+  }
+}
+
+/**
+ * A remote ant's side of artifact transfer, over HTTP(S) with its ant token: before an attempt
+ * starts, the files of its `dependencies` are downloaded into the ant's blob store (checked against
+ * their digests); after it ends, the files it collected are uploaded one by one, streamed, each
+ * re-sent until a queen acknowledges it. An upload is keyed by attempt and path, so a re-send after a
+ * lost acknowledgement is stored once.
+ */
+export class ArtifactTransfer {
+  constructor(private readonly options: ArtifactTransferOptions) {}
+
+  private async call(
+    url: string,
+    method: 'GET' | 'PUT',
+    signal: AbortSignal,
+    body?: { readonly stream: Readable; readonly length: number; readonly digest: string },
+  ): Promise<Reply> {
+    const target = new URL(url);
+    const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
+    return new Promise((resolve, reject) => {
+      const req = send(
+        target,
+        {
+          method,
+          signal,
+          headers: {
+            authorization: `Bearer ${this.options.token}`,
+            'x-myrmex-ant': this.options.antId,
+            ...(body && { 'content-type': 'application/octet-stream', 'content-length': body.length, 'x-myrmex-digest': body.digest }),
+          },
+          ...(this.options.ca === undefined ? {} : { ca: this.options.ca }),
+        },
+        (response) => resolve({ status: response.statusCode ?? 0, body: response }),
+      );
+      req.on('error', reject);
+      if (body) {
+        body.stream.on('error', (error) => req.destroy(error));
+        body.stream.pipe(req);
+      } else req.end();
+    });
+  }
+
+  /**
+   * Tries the queens in turn with capped, jittered backoff until `attempt` settles: network errors
+   * and 5xx are retried; 409 means the attempt is no longer this ant's; other 4xx are refusals.
+   */
+  private async retrying<T>(what: string, signal: AbortSignal, attempt: (base: string) => Promise<T>): Promise<T> {
+    for (let failures = 0; ; failures++) {
+      signal.throwIfAborted();
+      const servers = this.options.servers();
+      const base = httpBase(servers[failures % servers.length]!);
+      try {
+        return await attempt(base);
+      } catch (error) {
+        if (error instanceof TransferRefused || error instanceof AttemptFenced || signal.aborted) throw error;
+        // A verification failure is configuration, not weather: say so instead of retrying forever.
+        const code = (error as NodeJS.ErrnoException).code ?? '';
+        if (/CERT|SELF_SIGNED|UNABLE_TO_VERIFY/.test(code)) throw new TransferRefused(`${what}: ${base}: ${(error as Error).message}`);
+      }
+      const delay = fullJitter(failures, this.options.backoff ?? { baseMs: 100, capMs: 5000 });
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, delay);
+        signal.addEventListener(
+          'abort',
+          () => {
+            clearTimeout(timer);
+            resolve();
+          },
+          { once: true },
+        );
+      });
+    }
+  }
+
+  private async settle(reply: Reply, what: string): Promise<void> {
+    if (reply.status === 409) throw new AttemptFenced(`${what}: ${await detailOf(reply)}`);
+    if (reply.status >= 500 || reply.status === 429) {
+      reply.body.resume();
+      throw new Error(`${what}: HTTP ${reply.status}`);
+    }
+    throw new TransferRefused(`${what}: the queen refused it (HTTP ${reply.status}): ${await detailOf(reply)}`);
+  }
+
+  private attemptPath(base: string, assignment: Assignment): string {
+    const { jobId, taskType, attempt } = assignment;
+    return `${base}${ANT_ARTIFACTS_PATH}/${encodeURIComponent(jobId)}/${encodeURIComponent(taskType)}/${attempt}`;
+  }
+
+  /** Puts the files of the attempt's dependencies into the ant's blob store (those already there are kept). */
+  async download(assignment: Assignment, signal: AbortSignal, log: (text: string) => void): Promise<void> {
+    for (const dependency of assignment.spec.dependencies ?? []) {
+      for (const file of dependency.files) {
+        if (await this.options.blobs.has(file.digest)) continue;
+        const what = `download of ${dependency.taskType}'s artifact ${file.path}`;
+        await this.retrying(what, signal, async (base) => {
+          const reply = await this.call(`${this.attemptPath(base, assignment)}/blobs/${file.digest}`, 'GET', signal);
+          if (reply.status !== 200) return this.settle(reply, what);
+          const stored = await this.options.blobs.put(reply.body);
+          // A body cut short or altered on the way: try again (the bad blob is swept with the rest).
+          if (stored.digest !== file.digest) throw new Error(`${what}: got ${stored.digest}, expected ${file.digest}`);
+        });
+        log(`downloaded ${dependency.taskType}'s artifact ${file.path} (${file.size} bytes)`);
+      }
+    }
+  }
+
+  /** Uploads every file of the manifest; resolves once a queen has acknowledged each. */
+  async upload(assignment: Assignment, manifest: ArtifactManifest, signal: AbortSignal, log: (text: string) => void): Promise<void> {
+    for (const file of manifest.files) {
+      const what = `upload of artifact ${file.path}`;
+      await this.retrying(what, signal, async (base) => {
+        const query = new URLSearchParams({ path: file.path, mode: String(file.mode) });
+        if (manifest.expiresAt !== undefined) query.set('expires_at', String(manifest.expiresAt));
+        const stream = await this.options.blobs.open(file.digest);
+        const reply = await this.call(`${this.attemptPath(base, assignment)}?${query}`, 'PUT', signal, {
+          stream,
+          length: file.size,
+          digest: file.digest,
+        }).finally(() => stream.destroy());
+        if (reply.status !== 200) return this.settle(reply, what);
+        reply.body.resume();
+      });
+      log(`uploaded artifact ${file.path} (${file.size} bytes) to the queen`);
+    }
+  }
+}

@@ -1,0 +1,171 @@
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type JobDetail, openStore, Queen } from '@myrmex/orchestrator';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { type Proc, type QueenProc, startAnt, startQueen, until } from './harness.js';
+
+/**
+ * Artifacts with remote ants in their own processes: a task's files go up to the queen over HTTP
+ * with the ant token, and a dependent task on another ant gets them before it starts.
+ */
+const TOKEN = 'artifact-ant-test-token-0123456789';
+let dir: string;
+let db: string;
+let front: Queen;
+const procs: Proc[] = [];
+
+beforeEach(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'myrmex-ant-artifacts-'));
+  db = join(dir, 'queen.db');
+  front = await Queen.open({ store: await openStore(db), ant: { capacity: 0 }, pollIntervalMs: 50 });
+  await front.start();
+});
+
+afterEach(async () => {
+  await Promise.all(procs.splice(0).map((p) => p.kill9()));
+  await front.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const queen = async (maxArtifactBytes?: number): Promise<QueenProc> => {
+  const q = await startQueen({
+    db,
+    tokens: TOKEN,
+    leaseMs: 3000,
+    artifactsDir: join(dir, 'artifacts'),
+    ...(maxArtifactBytes === undefined ? {} : { maxArtifactBytes }),
+  });
+  procs.push(q);
+  return q;
+};
+const ant = async (q: QueenProc, id: string, tags: string[]): Promise<Proc> => {
+  const a = await startAnt({ servers: [q.url], token: TOKEN, id, tags, stateDir: join(dir, `state-${id}`) });
+  procs.push(a);
+  await a.line(/^connected /);
+  return a;
+};
+const finished = (id: string): Promise<JobDetail> =>
+  until(async () => {
+    const job = await front.getJob(id);
+    return job && ['COMPLETED', 'FAILED', 'CANCELLED'].includes(job.state) ? job : undefined;
+  }, `job ${id} to end`);
+/** Files under a folder, recursively (an ant's blob store). */
+const files = (folder: string): string[] => {
+  try {
+    return readdirSync(folder, { recursive: true, withFileTypes: true })
+      .filter((e) => e.isFile())
+      .map((e) => e.name);
+  } catch {
+    return [];
+  }
+};
+
+describe('artifacts on remote ants', () => {
+  it('task A on one ant leaves files, task B on another ant reads them', async () => {
+    const q = await queen();
+    await ant(q, 'ant-a', ['producer']);
+    await ant(q, 'ant-b', ['consumer']);
+    await front.applyDefinition(`job_type: remote-artifacts
+tasks:
+- task_type: produce
+  tags: [producer]
+  script:
+    - mkdir -p out
+    - echo "made by A for {{.JobID}}" > out/greeting.txt
+    - head -c 300000 /dev/urandom > out/blob.bin
+    - sha256sum out/blob.bin > out/blob.sum
+  artifacts: { paths: [out] }
+  on_completed: consume
+- task_type: consume
+  tags: [consumer]
+  dependencies: [produce]
+  script: ['cat out/greeting.txt', 'sha256sum -c out/blob.sum']
+`);
+    const { id } = await front.submit({ jobType: 'remote-artifacts' });
+    const job = await finished(id);
+    const logs = (await front.logs(id)).map((l) => l.text);
+    expect(job.state, logs.join('\n')).toBe('COMPLETED');
+    expect(job.tasks.map((t) => [t.taskType, t.attempts[0]?.antId])).toEqual([
+      ['produce', 'ant-a'],
+      ['consume', 'ant-b'],
+    ]);
+    expect(logs).toContain(`made by A for ${id}`);
+    expect(logs).toContain('out/blob.bin: OK');
+    expect(logs).toContain(
+      'uploaded artifact out/greeting.txt (35 bytes) to the queen'.replace('35', String(`made by A for ${id}\n`.length)),
+    );
+    expect(logs.some((l) => l.startsWith("downloaded produce's artifact out/blob.bin (300000 bytes)"))).toBe(true);
+    const stored = await front.artifacts(id);
+    expect(stored.map((a) => [a.taskType, a.attempt, a.path])).toEqual([
+      ['produce', 1, 'out/blob.bin'],
+      ['produce', 1, 'out/blob.sum'],
+      ['produce', 1, 'out/greeting.txt'],
+    ]);
+    // The ants keep blobs only while an attempt needs them.
+    await until(() => files(join(dir, 'state-ant-a', 'blobs', 'sha256')).length === 0, "ant-a's blob store to empty");
+    await until(() => files(join(dir, 'state-ant-b', 'blobs', 'sha256')).length === 0, "ant-b's blob store to empty");
+  }, 120_000);
+
+  it('an upload is keyed by attempt and path: a re-send is stored once; only the holding ant may upload, within the bound', async () => {
+    const q = await queen(1024 * 1024);
+    await ant(q, 'ant-a', []);
+    const gate = join(dir, 'gate');
+    await front.applyDefinition(`job_type: held
+tasks:
+- task_type: wait
+  script: ['while [ ! -e ${gate} ]; do sleep 0.05; done']
+`);
+    const { id } = await front.submit({ jobType: 'held' });
+    await until(async () => (await front.getJob(id))?.tasks[0]?.state === 'EXECUTING', 'the task to run');
+    const content = Buffer.from('uploaded by hand\n');
+    const digest = `sha256:${createHash('sha256').update(content).digest('hex')}`;
+    const put = (body: Buffer, options: { ant?: string; token?: string; digest?: string; path?: string } = {}) =>
+      fetch(`${q.url}/api/ants/artifacts/${id}/wait/1?path=${options.path ?? 'notes/x.txt'}&mode=420`, {
+        method: 'PUT',
+        headers: {
+          authorization: `Bearer ${options.token ?? TOKEN}`,
+          'x-myrmex-ant': options.ant ?? 'ant-a',
+          'x-myrmex-digest': options.digest ?? digest,
+          'content-type': 'application/octet-stream',
+        },
+        body,
+      });
+    const first = await put(content);
+    expect(first.status).toBe(200);
+    expect(await first.json()).toEqual({ digest, size: content.length, stored: true });
+    const again = await put(content);
+    expect(await again.json()).toEqual({ digest, size: content.length, stored: false });
+    expect(files(join(dir, 'artifacts', 'sha256'))).toHaveLength(1);
+    expect((await front.artifacts(id)).map((a) => a.path)).toEqual(['notes/x.txt']);
+    // Another ant does not hold the attempt; a bad token never gets in; other bytes under the same path are refused.
+    expect((await put(content, { ant: 'ant-b' })).status).toBe(409);
+    expect((await put(content, { token: 'wrong-token-0123456789abcdef' })).status).toBe(401);
+    expect((await put(Buffer.from('other'), { digest: `sha256:${'0'.repeat(64)}` })).status).toBe(409);
+    const big = Buffer.alloc(1024 * 1024 + 1);
+    const over = await put(big, { path: 'big.bin', digest: `sha256:${createHash('sha256').update(big).digest('hex')}` });
+    expect(over.status).toBe(413);
+    expect(((await over.json()) as { detail: string }).detail).toMatch(/at most 1048576/);
+    const lying = await put(Buffer.from('abc'), { path: 'y.txt' });
+    expect(lying.status).toBe(422);
+    writeFileSync(gate, '');
+    expect((await finished(id)).state).toBe('COMPLETED');
+  }, 120_000);
+
+  it('an artifact over the queen’s bound fails the attempt, saying why', async () => {
+    const q = await queen(64 * 1024);
+    await ant(q, 'ant-a', []);
+    await front.applyDefinition(`job_type: too-big
+tasks:
+- task_type: big
+  script: ['head -c 100000 /dev/zero > big.bin']
+  artifacts: { paths: [big.bin] }
+`);
+    const { id } = await front.submit({ jobType: 'too-big' });
+    const job = await finished(id);
+    expect(job.state).toBe('FAILED');
+    const reason = job.tasks[0]!.attempts[0]!.reason ?? '';
+    expect(reason).toMatch(/artifacts: upload of artifact big.bin: the queen refused it \(HTTP 413\): big.bin is 100000 bytes/);
+  }, 120_000);
+});
