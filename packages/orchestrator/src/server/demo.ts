@@ -2,6 +2,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import type { Logger } from 'pino';
 import { DefinitionValidationError } from '../definition/index.js';
+import { AWAITING_APPROVAL } from '../domain/approvals.js';
 import { type JobState, type QueenService, TERMINAL_JOB_STATES, type TimelineEvent } from '../queen/service.js';
 
 /** Enough of a UUID to tell the demo's jobs apart in a log line. */
@@ -16,7 +17,11 @@ const DEFINITION_FILE = /\.(ya?ml|json)$/i;
 const FAILURE_VARIANTS: Readonly<Record<string, readonly { params: Record<string, unknown>; why: string }[]>> = {
   'flaky-with-cleanup': [{ params: { FailAttempts: 5 }, why: 'runs out of retries and fails; its always_run cleanup still runs' }],
   'release-chain': [{ params: { TestsPass: false }, why: 'fails its tests and routes to notify-failure instead of publish' }],
+  'approval-gate': [{ params: { Approve: false }, why: 'is rejected at its approval gate and routes to roll-back' }],
 };
+
+/** Who the demo votes as on the MANUAL tasks of its own jobs. */
+const DEMO_APPROVER = 'demo';
 
 export interface DemoOptions {
   readonly examplesDir: string;
@@ -96,6 +101,23 @@ export async function runDemo(queen: QueenService, options: DemoOptions): Promis
       settleIfDone();
     }
   };
+    if (event.taskType !== undefined && event.to === 'READY' && event.reason === AWAITING_APPROVAL) decide(job, event.taskType);
+  };
+  // A MANUAL task of a demo job waits for a vote: the demo casts it (rejecting when the request says
+  // Approve=false), so the demo ends by itself and shows the decision in the timeline.
+  const decide = (job: DemoJob, taskType: string) => {
+    const decision = job.params.Approve === false ? 'REJECTED' : 'APPROVED';
+    const verb = decision === 'APPROVED' ? 'approve' : 'reject';
+    logger.info(
+      `demo: ${job.jobType} ${shortId(job.id)} task ${taskType} waits for approval; the demo votes ${decision} (yours: npx myrmex ${verb} ${job.id} ${taskType} --comment "...")`,
+    );
+    if (!queen.decideTask) {
+      logger.warn(`demo: this queen takes no approval votes: ${job.jobType} ${shortId(job.id)} waits until its SLA passes`);
+      return;
+    }
+    queen
+      .decideTask(job.id, taskType, { decision, approver: DEMO_APPROVER, roles: [], comment: `the demo ${verb}s` })
+      .catch((error: unknown) => logger.warn(`demo: could not vote on ${job.jobType} ${shortId(job.id)} ${taskType}: ${String(error)}`));
   let submitting = true;
   // Subscribed before submitting: a job can move before submit() returns its id.
   const stop = queen.onTransition((event) => {

@@ -78,6 +78,15 @@ describe('serve', () => {
       'COMPLETED',
     ]);
     expect(log).toMatch(/demo: build-and-fork \w+ task join EXECUTING -> COMPLETED/);
+    // An approval gate the demo decides itself: approved, and the variant rejected into its roll-back route.
+    expect(
+      ended
+        .filter((job) => job.jobType === 'approval-gate')
+        .map((job) => `${job.why ? 'rejected' : 'approved'} ${job.state}`)
+        .sort(),
+    ).toEqual(['approved COMPLETED', 'rejected COMPLETED']);
+    expect(log).toMatch(/demo: approval-gate \w+ task approve-release READY -> COMPLETED \(APPROVED by demo \(demo: the demo approves\)\)/);
+    expect(log).toMatch(/demo: approval-gate \w+ task roll-back READY -> EXECUTING/);
     // The HTTP polling job polled the demo's loopback status endpoint, not the default URL.
     const poll = ended.find((job) => job.jobType === 'http-poll');
     const detail = (await (await fetch(`${server.url}/api/jobs/requests/${poll?.id}`)).json()) as { params: { StatusUrl: string } };

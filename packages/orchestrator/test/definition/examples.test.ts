@@ -60,6 +60,7 @@ describe('examples/orchestrator', () => {
 
   it('has the documented examples', () => {
     expect(files.sort()).toEqual([
+      'approval-gate.yaml',
       'build-and-fork.yaml',
       'diamond.yaml',
       'flaky-with-cleanup.yaml',
