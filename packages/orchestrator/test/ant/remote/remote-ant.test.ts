@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type JobDetail, openStore, Queen } from '@myrmex/orchestrator';
@@ -35,10 +35,10 @@ const ant = async (options: Parameters<typeof startAnt>[0]): Promise<Proc> => {
   procs.push(a);
   return a;
 };
+/** Running, not a zombie: a killed orphan stays a zombie until PID 1 reaps it, which a loaded machine does late. */
 const alive = (pid: number) => {
   try {
-    process.kill(pid, 0);
-    return true;
+    return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0] !== 'Z';
   } catch {
     return false;
   }
@@ -49,7 +49,8 @@ const finished = (id: string) =>
     return job && ['COMPLETED', 'FAILED', 'CANCELLED'].includes(job.state) ? job : undefined;
   }, `job ${id} to end`);
 
-describe('a remote ant in its own process, over WebSocket, on a queen in its own process (SQLite)', () => {
+// Up to four processes start per test; on a loaded 2-core machine a start alone can take tens of seconds.
+describe('a remote ant in its own process, over WebSocket, on a queen in its own process (SQLite)', { timeout: 240_000 }, () => {
   it('registers, runs a DAG with logs and outputs, and shows in the registry', async () => {
     const q = await queen();
     const a = await ant({
@@ -105,6 +106,9 @@ tasks:
       () => (existsSync(pidFile) ? Number(readFileSync(pidFile, 'utf8')) || undefined : undefined),
       'the first attempt to start',
     );
+    const ledger = () =>
+      readdirSync(join(dir, 'state-ant-a', 'pids')).map((f) => `${f}: ${readFileSync(join(dir, 'state-ant-a', 'pids', f), 'utf8')}`);
+    expect(ledger()).toEqual([expect.stringMatching(/^\d+\.pids: \d+$/)]);
     await a.kill9();
     await ant({ servers: [q.url], token: TOKEN, id: 'ant-b', capacity: 1 });
     const job = await finished(id);
@@ -117,7 +121,11 @@ tasks:
     expect(alive(orphan)).toBe(true);
     const again = await ant({ servers: [q.url], token: TOKEN, id: 'ant-a', capacity: 1 });
     await again.line(/^connected /);
-    await until(() => !alive(orphan), 'the orphan to be killed');
+    await until(() => !alive(orphan), 'the orphan to be killed').catch((error: Error) => {
+      throw new Error(
+        `${error.message}; ant-a's ledger holds ${JSON.stringify(ledger())}; the restarted ant printed ${JSON.stringify(again.lines)}`,
+      );
+    });
   });
 
   it('a queen killed with -9 mid-task: the ant reconnects to another queen and its result is accepted once', async () => {
