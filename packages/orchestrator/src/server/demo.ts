@@ -33,6 +33,7 @@ export interface DemoOptions {
 export interface DemoJob {
   readonly id: string;
   readonly jobType: string;
+  readonly params: Readonly<Record<string, unknown>>;
   readonly why?: string;
   state: JobState;
 }
@@ -100,7 +101,6 @@ export async function runDemo(queen: QueenService, options: DemoOptions): Promis
       job.state = event.to as JobState;
       settleIfDone();
     }
-  };
     if (event.taskType !== undefined && event.to === 'READY' && event.reason === AWAITING_APPROVAL) decide(job, event.taskType);
   };
   // A MANUAL task of a demo job waits for a vote: the demo casts it (rejecting when the request says
@@ -118,6 +118,7 @@ export async function runDemo(queen: QueenService, options: DemoOptions): Promis
     queen
       .decideTask(job.id, taskType, { decision, approver: DEMO_APPROVER, roles: [], comment: `the demo ${verb}s` })
       .catch((error: unknown) => logger.warn(`demo: could not vote on ${job.jobType} ${shortId(job.id)} ${taskType}: ${String(error)}`));
+  };
   let submitting = true;
   // Subscribed before submitting: a job can move before submit() returns its id.
   const stop = queen.onTransition((event) => {
@@ -132,7 +133,7 @@ export async function runDemo(queen: QueenService, options: DemoOptions): Promis
     const requests = [{ params: statusParams, why: undefined as string | undefined }, ...(FAILURE_VARIANTS[jobType] ?? [])];
     for (const request of requests) {
       const job = await queen.submit({ jobType, params: request.params });
-      jobs.set(job.id, { id: job.id, jobType, state: job.state, ...(request.why ? { why: request.why } : {}) });
+      jobs.set(job.id, { id: job.id, jobType, params: job.params, state: job.state, ...(request.why ? { why: request.why } : {}) });
       logger.info(`demo: submitted ${jobType} ${job.id}${request.why ? `, which ${request.why}` : ''}`);
     }
   }
