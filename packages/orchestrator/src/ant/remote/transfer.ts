@@ -100,8 +100,8 @@ export class ArtifactTransfer {
   }
 
   /**
-   * Tries the queens in turn with capped, jittered backoff until `attempt` settles: network errors
-   * and 5xx are retried; 409 means the attempt is no longer this ant's; other 4xx are refusals.
+   * Tries the queens in turn with capped, jittered backoff until `attempt` settles: network errors,
+   * 429 and 5xx but 501 are retried; 409 means the attempt is no longer this ant's; the rest are refusals.
    */
   private async retrying<T>(what: string, signal: AbortSignal, attempt: (base: string) => Promise<T>): Promise<T> {
     for (let failures = 0; ; failures++) {
@@ -133,7 +133,8 @@ export class ArtifactTransfer {
 
   private async settle(reply: Reply, what: string): Promise<void> {
     if (reply.status === 409) throw new AttemptFenced(`${what}: ${await detailOf(reply)}`);
-    if (reply.status >= 500 || reply.status === 429) {
+    // 501: the queen keeps no artifact catalog; waiting will not change that.
+    if ((reply.status >= 500 && reply.status !== 501) || reply.status === 429) {
       reply.body.resume();
       throw new Error(`${what}: HTTP ${reply.status}`);
     }

@@ -21,6 +21,12 @@ describe('remote ant settings: file, MYRMEX_ANT_* variables, flags', () => {
     });
   });
 
+  it('MYRMEX_ANT_CA names the CA file (MYRMEX_ANT_CA_FILE too)', () => {
+    expect(antSettingsFromEnv({ MYRMEX_ANT_CA: '/etc/myrmex/ca.pem' })).toEqual({ caFile: '/etc/myrmex/ca.pem' });
+    expect(antSettingsFromEnv({ MYRMEX_ANT_CA_FILE: '/etc/ca.pem' })).toEqual({ caFile: '/etc/ca.pem' });
+    expect(antSettingsFromFile('ca_file: /etc/ca.pem\n', 'ant.yaml')).toEqual({ caFile: '/etc/ca.pem' });
+  });
+
   it('refuses bad input naming the file and field, the variable, or the setting', () => {
     expect(() => antSettingsFromFile('capacity: lots\n', 'ant.yaml')).toThrow(/^ant\.yaml: capacity: /);
     expect(() => antSettingsFromFile('servers: [x]\nsurprise: 1\n', 'ant.yaml')).toThrow(/ant\.yaml: .*surprise/);
