@@ -7,7 +7,9 @@ import { expect, it } from 'vitest';
  * Database round trips per job on PostgreSQL, where each one costs a network hop (issue 11): a
  * queen with its embedded ant runs single-task jobs that succeed at once, and every statement any
  * of its connections sends is counted. The budget is the guard: a change that adds a re-read or a
- * statement per transition to the hot path shows up here. Prints the statements by kind.
+ * statement per transition to the hot path shows up here. Prints the statements by kind. Measured
+ * when the budgets were set: 18.6 per job in the burst (each submit is its own transaction and
+ * wakes a scheduler pass), 11.1 in the backlog; 35.0 and 26.7 before issue 11's work.
  */
 
 const gate = await postgres();
@@ -63,13 +65,13 @@ gate.describe('round trips per job on PostgreSQL', () => {
     const perJob = await roundTripsPerJob(200, async (queen) => {
       for (let i = 0; i < 200; i++) await queen.submit({ jobType: 'rt' });
     });
-    expect(perJob).toBeLessThan(40);
+    expect(perJob).toBeLessThan(25);
   }, 60_000);
 
   it('a bulk-submitted backlog stays within its budget', async () => {
     const perJob = await roundTripsPerJob(500, async (queen) => {
       await queen.submitMany(Array.from({ length: 500 }, () => ({ jobType: 'rt' })));
     });
-    expect(perJob).toBeLessThan(40);
+    expect(perJob).toBeLessThan(16);
   }, 60_000);
 });

@@ -68,6 +68,7 @@ function postgresDialect(db: Kysely<unknown>, url: string, onError: (error: unkn
     },
     lock: (skip, of) => sql`FOR UPDATE${of === undefined ? sql`` : sql` OF ${sql.ref(of)}`}${skip ? sql` SKIP LOCKED` : sql``}`,
     eventNotify: sql`, pg_notify(${CHANGE_CHANNEL}, job_id)`,
+    writesInWith: true,
     notify: async (tx, jobIds) => {
       await sql`SELECT pg_notify(${CHANGE_CHANNEL}, id) FROM (VALUES ${sql.join(jobIds.map((id) => sql`(${id})`))}) AS changed (id)`.execute(
         tx,

@@ -54,6 +54,8 @@ export interface SqlDialect {
    * round trip less per transition. Empty where changes are announced after the commit.
    */
   readonly eventNotify: RawBuilder<unknown>;
+  /** Whether INSERT, UPDATE and DELETE may run inside WITH (PostgreSQL), so one statement carries several writes. */
+  readonly writesInWith: boolean;
   /** Called after the commit for each job it changed. */
   committed(jobIds: readonly string[]): void;
   /** Given by the store: delivers one change to this process's listeners. */
@@ -197,13 +199,21 @@ export class SqlStore implements JobStore {
     return () => this.listeners.delete(listener);
   }
 
-  private async events(tx: Executor, events: readonly NewEvent[]): Promise<TimelineEvent[]> {
+  /**
+   * Inserts the timeline rows, after the `writes` (statements without results) of the same
+   * transition. Where the dialect has data-modifying WITH (PostgreSQL) the writes ride in the
+   * insert's statement: a transition is one round trip, not one per table it touches.
+   */
+  private async events(tx: Executor, events: readonly NewEvent[], writes: readonly RawBuilder<unknown>[] = []): Promise<TimelineEvent[]> {
+    const together = this.dialect.writesInWith && events.length > 0 && writes.length > 0;
+    if (!together) for (const write of writes) await write.execute(tx);
     if (events.length === 0) return [];
     const values = sql.join(
       events.map((e) => sql`(${e.jobId}, ${e.taskType ?? null}, ${e.from ?? null}, ${e.to}, ${e.at.getTime()}, ${e.reason ?? null})`),
     );
+    const prefix = together ? sql`WITH ${sql.join(writes.map((write, i) => sql`${sql.raw(`w${i}`)} AS (${write})`))} ` : sql``;
     const inserted = await rows(
-      sql`INSERT INTO events (job_id, task_type, from_state, to_state, at, reason) VALUES ${values} RETURNING *${this.dialect.eventNotify}`,
+      sql`${prefix}INSERT INTO events (job_id, task_type, from_state, to_state, at, reason) VALUES ${values} RETURNING *${this.dialect.eventNotify}`,
       tx,
     );
     const written = inserted.map(toEvent).sort((a, b) => a.seq - b.seq);
@@ -437,19 +447,30 @@ export class SqlStore implements JobStore {
     const jobFirst = jobChange?.state === 'READY';
     if (jobFirst) jobEvent();
 
+    // Writes whose outcome decides nothing more, sent with the timeline rows (see `events`). A row
+    // is written at most once per statement there, so a second end of the same attempt (which the
+    // first already ended) is dropped and a task's changes are merged in order.
+    const writes: RawBuilder<unknown>[] = [];
+    const ends = new Set<string>();
     for (const end of changes.attempts ?? []) {
+      const key = `${end.taskType}\u0000${end.attempt}`;
+      if (ends.has(key)) continue;
+      ends.add(key);
       const conditions = [sql`job_id = ${jobId} AND task_type = ${end.taskType} AND attempt = ${end.attempt} AND state = 'EXECUTING'`];
       if (end.expect?.leaseBefore !== undefined) conditions.push(sql`lease_until < ${end.expect.leaseBefore}`);
       if (end.expect?.owner !== undefined) conditions.push(sql`owner = ${end.expect.owner}`);
-      const ended = await affected(
-        sql`UPDATE attempts SET state = ${end.state}, exit_code = ${end.exitCode ?? null}, reason = ${end.reason ?? null},
-            ended_at = ${at.getTime()}, lease_until = NULL WHERE ${sql.join(conditions, sql` AND `)}`,
-        tx,
-      );
-      if (ended === 0 && end.expect !== undefined) throw new ExpectationFailed();
+      const update = sql`UPDATE attempts SET state = ${end.state}, exit_code = ${end.exitCode ?? null}, reason = ${end.reason ?? null},
+            ended_at = ${at.getTime()}, lease_until = NULL WHERE ${sql.join(conditions, sql` AND `)}`;
+      if (end.expect === undefined) {
+        writes.push(update);
+        continue;
+      }
+      // Conditional (the reaper's): whether it ended the attempt decides the whole transition.
+      if ((await affected(update, tx)) === 0) throw new ExpectationFailed();
     }
 
     const taskChanges = changes.tasks ?? [];
+    const taskSets = new Map<string, Map<string, RawBuilder<unknown>>>();
     if (taskChanges.length > 0) {
       const current = new Map(read.filter((r) => r.task_type !== null).map((r) => [String(r.task_type), r]));
       for (const change of taskChanges) {
@@ -457,10 +478,9 @@ export class SqlStore implements JobStore {
         if (!row) throw new StoreError(`job ${jobId} has no task ${change.taskType}`);
         if (change.expect?.state !== undefined && row.state !== change.expect.state) throw new ExpectationFailed();
         if (change.expect?.attempt !== undefined && Number(row.attempt) !== change.expect.attempt) throw new ExpectationFailed();
-        const sets = this.sets(TASK_COLUMNS, change);
-        if (sets.length > 0) {
-          await sql`UPDATE tasks SET ${sql.join(sets)} WHERE job_id = ${jobId} AND task_type = ${change.taskType}`.execute(tx);
-        }
+        const sets = taskSets.get(change.taskType) ?? new Map<string, RawBuilder<unknown>>();
+        for (const [column, set] of this.sets(TASK_COLUMNS, change)) sets.set(column, set);
+        taskSets.set(change.taskType, sets);
         if (change.state !== undefined && change.state !== row.state) {
           events.push({
             jobId,
@@ -475,17 +495,22 @@ export class SqlStore implements JobStore {
       }
     }
 
+    for (const [taskType, sets] of taskSets) {
+      if (sets.size > 0)
+        writes.push(sql`UPDATE tasks SET ${sql.join([...sets.values()])} WHERE job_id = ${jobId} AND task_type = ${taskType}`);
+    }
     if (!jobFirst) jobEvent();
-    const sets = this.sets(JOB_COLUMNS, jobChange ?? {});
-    await sql`UPDATE jobs SET ${sql.join([...sets, sql`revision = revision + 1`])} WHERE id = ${jobId}`.execute(tx);
-    return this.events(tx, events);
+    const sets = this.sets(JOB_COLUMNS, jobChange ?? {}).map(([, set]) => set);
+    writes.push(sql`UPDATE jobs SET ${sql.join([...sets, sql`revision = revision + 1`])} WHERE id = ${jobId}`);
+    return this.events(tx, events, writes);
   }
 
-  private sets(columns: Readonly<Record<string, string>>, change: object): RawBuilder<unknown>[] {
-    const sets: RawBuilder<unknown>[] = [];
+  /** `column = value` for each field `change` sets, by column. */
+  private sets(columns: Readonly<Record<string, string>>, change: object): [string, RawBuilder<unknown>][] {
+    const sets: [string, RawBuilder<unknown>][] = [];
     for (const [field, column] of Object.entries(columns)) {
       const value = (change as Record<string, unknown>)[field];
-      if (value !== undefined) sets.push(sql`${sql.ref(column)} = ${sqlValue(value)}`);
+      if (value !== undefined) sets.push([column, sql`${sql.ref(column)} = ${sqlValue(value)}`]);
     }
     return sets;
   }

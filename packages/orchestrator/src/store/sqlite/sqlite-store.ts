@@ -110,6 +110,7 @@ function sqliteDialect(db: Kysely<unknown>, file: string): SqlDialect {
     },
     lock: () => sql``,
     eventNotify: sql``,
+    writesInWith: false,
     notify: async () => {},
     committed: (jobIds) => {
       for (const jobId of jobIds) emit(jobId);
