@@ -113,6 +113,23 @@ export interface Artifact {
   created_at: string;
   expires_at?: string;
 }
+/** A MANUAL task's approval (GET /api/jobs/requests/:id/approvals). */
+export interface Approval {
+  task_type: string;
+  state: string;
+  waiting: boolean;
+  decision?: 'APPROVED' | 'REJECTED';
+  reason?: string;
+  due_at?: string;
+  policy: {
+    min_approvals: number;
+    required_approvers: string[];
+    required_roles: string[];
+    unanimous: boolean;
+    timeout_action: string;
+  };
+  votes: { approver: string; decision: 'APPROVED' | 'REJECTED'; comment?: string; at: string }[];
+}
 export interface Graph {
   nodes: { task_type: string; method: string; always_run: boolean; routes: string[] }[];
   edges: { from: string; to: string; kind: string }[];
@@ -183,6 +200,13 @@ export const api = {
   submit: (jobType: string, params: Record<string, unknown>) => post<JobSummary>('api/jobs/requests', { job_type: jobType, params }),
   ants: () => request<{ items: Ant[] }>('api/ants'),
   scheduling: (id: string) => request<WaitStatus>(`api/jobs/requests/${encodeURIComponent(id)}/scheduling`),
+  approvals: (id: string) => request<{ items: Approval[] }>(`api/jobs/requests/${encodeURIComponent(id)}/approvals`),
+  /** A vote on a waiting MANUAL task; the queen takes the voter from the session. */
+  decide: (id: string, task: string, action: 'approve' | 'reject', comment: string) =>
+    post<Approval>(
+      `api/jobs/requests/${encodeURIComponent(id)}/tasks/${encodeURIComponent(task)}/${action}`,
+      comment.trim() === '' ? {} : { comment: comment.trim() },
+    ),
   artifacts: (id: string) => request<{ items: Artifact[] }>(`api/jobs/requests/${encodeURIComponent(id)}/artifacts`),
   artifactUrl: (id: string, digest: string) => `api/jobs/requests/${encodeURIComponent(id)}/artifacts/${encodeURIComponent(digest)}`,
   postmortem: (id: string) => request<PostmortemDraft>(`api/jobs/requests/${encodeURIComponent(id)}/postmortem`),

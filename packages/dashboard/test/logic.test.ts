@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { Task } from '../src/api.js';
+import type { Approval, Task } from '../src/api.js';
+import { policyLine, votesLine } from '../src/approvals.js';
 import { parseMetrics, sum } from '../src/metrics.js';
 import { edgeStatus } from '../src/routes-taken.js';
 
@@ -40,5 +41,39 @@ describe('the Prometheus text the queue page reads', () => {
     expect(sum(samples, 'myrmex_queue_depth')).toBe(12);
     expect(samples[1]?.labels.tag).toBe('gpu \\"a\\"');
     expect(sum(samples, 'nodejs_eventloop_lag_seconds')).toBe(0.002);
+  });
+});
+
+describe('the approval lines on the Job page', () => {
+  const approval: Approval = {
+    task_type: 'gate',
+    state: 'READY',
+    waiting: true,
+    due_at: '2026-12-04T10:42:00.000Z',
+    policy: {
+      min_approvals: 2,
+      required_approvers: ['alice'],
+      required_roles: ['release'],
+      unanimous: true,
+      timeout_action: 'AUTO_REJECT',
+    },
+    votes: [
+      { approver: 'alice', decision: 'APPROVED', comment: 'tests pass', at: '2026-12-04T10:40:00.000Z' },
+      { approver: 'bob', decision: 'REJECTED', at: '2026-12-04T10:41:00.000Z' },
+    ],
+  };
+  it('says what the policy asks and who voted what', () => {
+    expect(policyLine(approval, (iso) => iso.slice(11, 16))).toBe(
+      '2 approvals, unanimous, from alice or role release, due 10:42 then AUTO_REJECT',
+    );
+    expect(votesLine(approval)).toBe('alice APPROVED: tests pass; bob REJECTED');
+    const open = {
+      ...approval,
+      votes: [],
+      policy: { ...approval.policy, min_approvals: 1, required_approvers: [], required_roles: [], unanimous: false },
+    };
+    const { due_at: _, ...noSla } = open;
+    expect(policyLine(noSla)).toBe('1 approval');
+    expect(votesLine(open)).toBe('no votes yet');
   });
 });

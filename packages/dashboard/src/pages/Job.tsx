@@ -1,5 +1,7 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { api, TERMINAL } from '../api.js';
+import { useState } from 'react';
+import { type Approval, api, TERMINAL } from '../api.js';
+import { policyLine, votesLine } from '../approvals.js';
 import { Dag } from '../components/Dag.js';
 import { Gantt } from '../components/Gantt.js';
 import { Logs } from '../components/Logs.js';
@@ -64,6 +66,59 @@ function WhyItWaits({ id, state }: { id: string; state: string }) {
           </>
         )}
       </dl>
+    </section>
+  );
+}
+
+/** One waiting MANUAL task: what its policy asks, the votes so far, and the caller's vote with a comment. */
+function ApprovalCard({ id, approval }: { id: string; approval: Approval }) {
+  const client = useQueryClient();
+  const [comment, setComment] = useState('');
+  const vote = useMutation({
+    mutationFn: (action: 'approve' | 'reject') => api.decide(id, approval.task_type, action, comment),
+    onSuccess: () => setComment(''),
+    onSettled: () =>
+      Promise.all([client.invalidateQueries({ queryKey: ['approvals', id] }), client.invalidateQueries({ queryKey: ['job', id] })]),
+  });
+  const inputId = `comment-${approval.task_type}`;
+  return (
+    <li data-approval={approval.task_type}>
+      <p>
+        <strong>{approval.task_type}</strong> <span className="muted">{policyLine(approval)}</span>
+      </p>
+      <p className="votes">{votesLine(approval)}</p>
+      <label htmlFor={inputId}>Comment</label>{' '}
+      <input id={inputId} type="text" maxLength={2000} value={comment} onChange={(event) => setComment(event.target.value)} />{' '}
+      <button type="button" disabled={vote.isPending} onClick={() => vote.mutate('approve')}>
+        Approve
+      </button>{' '}
+      <button type="button" className="danger" disabled={vote.isPending} onClick={() => vote.mutate('reject')}>
+        Reject
+      </button>
+      <ErrorNote error={vote.error} />
+    </li>
+  );
+}
+
+/** MANUAL tasks waiting for a decision, while the job runs; the job's live events refetch it. */
+function Approvals({ id, state, version }: { id: string; state: string; version: number }) {
+  const running = state === 'READY' || state === 'EXECUTING';
+  const approvals = useQuery({
+    queryKey: ['approvals', id, state, version],
+    queryFn: () => api.approvals(id),
+    enabled: running,
+    retry: false,
+  });
+  const waiting = (approvals.data?.items ?? []).filter((a) => a.waiting);
+  if (!running || waiting.length === 0) return null;
+  return (
+    <section aria-labelledby="approvals-title" className="card approvals">
+      <h2 id="approvals-title">Waiting for approval</h2>
+      <ul>
+        {waiting.map((approval) => (
+          <ApprovalCard key={approval.task_type} id={id} approval={approval} />
+        ))}
+      </ul>
     </section>
   );
 }
@@ -138,6 +193,7 @@ export function JobPage({ id }: { id: string }) {
         </fieldset>
       </header>
       <ErrorNote error={act.error} />
+      <Approvals id={id} state={data.state} version={data.timeline.length} />
       <WhyItWaits id={id} state={data.state} />
       <dl className="facts">
         <dt>Submitted</dt>

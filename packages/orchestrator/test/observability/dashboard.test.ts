@@ -259,6 +259,37 @@ browserGate.describe('the dashboard in Chromium, against a real queen', () => {
     await page.close();
   });
 
+  it('approves a MANUAL task from the Job page with a comment, and the decision lands in the timeline', async () => {
+    const { server } = await start();
+    await apply(
+      server.url,
+      `job_type: approval
+tasks:
+  - task_type: gate
+    method: MANUAL
+    approval_policy: { min_approvals: 1, sla_deadline: 1h }
+    on_exit_code: { APPROVED: ship, REJECTED: stop }
+  - task_type: ship
+    script: [echo shipped]
+  - task_type: stop
+    script: [echo stopped]
+`,
+    );
+    const job = await submit(server.url, 'approval');
+    const page = await browser.context.newPage();
+    await page.goto(`${server.url}/#/jobs/${job.id}`);
+    const card = page.locator('[data-approval="gate"]');
+    await card.locator('.votes', { hasText: 'no votes yet' }).waitFor();
+    await expect(card.textContent()).resolves.toMatch(/1 approval, due .* then AUTO_REJECT/);
+    await card.getByLabel('Comment').fill('ship it');
+    await card.getByRole('button', { name: 'Approve' }).click();
+    await page.locator('.job-head .badge', { hasText: 'COMPLETED' }).waitFor();
+    await page.locator('.timeline li', { hasText: 'APPROVED by anonymous (anonymous: ship it)' }).waitFor();
+    await expect(card.count()).resolves.toBe(0);
+    expect(await waitForEnd(server.url, job.id)).toBe('COMPLETED');
+    await page.close();
+  });
+
   it('shows definitions with validation errors in place, ants and the queue; dark mode on a phone', async () => {
     const { server } = await start();
     await apply(server.url, DIAMOND);
