@@ -11,7 +11,7 @@ export interface WaitStatus {
   readonly tenant?: string;
   /** A sentence: "held: tenant acme at quota 10/10", "no ant has resources cpu=8", "queued: 12 jobs ahead". */
   readonly reason?: string;
-  /** The framework plugin that held it, or `queue`, `schedule`, `max_concurrency`, `capacity`. */
+  /** The framework plugin that held it, or `queue`, `schedule`, `max_concurrency`, `capacity`, `approval`. */
   readonly heldBy?: string;
   /** Jobs before it in the store's queue order (priority, then submission), counted up to a bound. */
   readonly ahead?: number;
@@ -33,6 +33,8 @@ export interface WaitInputs {
   readonly held?: HeldReason;
   /** Tasks of the job that are READY (admitted, waiting for an ant). */
   readonly readyTasks: number;
+  /** MANUAL tasks of the job waiting for a decision (READY, but for people, not ants). */
+  readonly awaitingApproval?: readonly string[];
   readonly slots: number;
   readonly running: number;
   /** Mean past runtime of jobs like this one, ms (history), if known. */
@@ -44,7 +46,8 @@ const DEFAULT_RUNTIME_MS = 60_000;
 
 export function explainWait(input: WaitInputs): WaitStatus {
   const { now, jobId, state } = input;
-  const waiting = state === 'PENDING' || (state === 'READY' && input.readyTasks > 0);
+  const approvals = input.awaitingApproval ?? [];
+  const waiting = state === 'PENDING' || (state === 'READY' && (input.readyTasks > 0 || approvals.length > 0));
   if (!waiting) return { jobId, state, waiting: false };
   const ahead = input.ahead ?? 0;
   const estimate = estimateWait({
@@ -70,6 +73,9 @@ export function explainWait(input: WaitInputs): WaitStatus {
   if (input.concurrency && input.concurrency[0] >= input.concurrency[1]) {
     const [running, max] = input.concurrency;
     return { ...base, reason: `held: job type at max_concurrency ${running}/${max}`, heldBy: 'max_concurrency' };
+  }
+  if (state === 'READY' && input.readyTasks === 0) {
+    return { jobId, state, waiting: true, reason: `waiting for approval of ${approvals.join(', ')}`, heldBy: 'approval' };
   }
   if (input.slots === 0) return { ...base, reason: 'no ant is connected', heldBy: 'capacity' };
   if (state === 'READY') {

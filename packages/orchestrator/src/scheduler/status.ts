@@ -1,4 +1,5 @@
 import type { JobDefinition } from '../definition/model.js';
+import { awaitingApproval } from '../engine/supervisor.js';
 import type { JobStore } from '../store/store.js';
 import { explainWait, type WaitStatus } from './explain.js';
 import type { AntSlot, SchedulingPolicy } from './policy.js';
@@ -44,7 +45,9 @@ export async function waitStatus(sources: StatusSources, jobId: string, now = Da
     ...(ahead !== undefined && { ahead }),
     ...(concurrency && { concurrency }),
     ...(held && { held }),
-    readyTasks: tasks.filter((t) => t.state === 'READY').length,
+    // A MANUAL task waiting for a decision is READY but no ant will take it: it waits for people.
+    readyTasks: tasks.filter((t) => t.state === 'READY' && !awaitingApproval(t)).length,
+    awaitingApproval: tasks.filter(awaitingApproval).map((t) => t.taskType),
     slots: slots.reduce((sum, slot) => sum + slot.capacity, 0),
     running: slots.reduce((sum, slot) => sum + slot.running, 0),
     ...(meanRuntime !== undefined && { meanRuntime }),

@@ -86,6 +86,12 @@ describe('MANUAL tasks on SQLite', () => {
     );
     const plain = await queen.submit({ jobType: 'plain' });
     await waiting(queen, plain.id);
+    // A job that has not started because its first task waits for people says so, not that it waits for an ant.
+    expect(await queen.schedulingStatus(plain.id)).toMatchObject({
+      waiting: true,
+      reason: 'waiting for approval of gate',
+      heldBy: 'approval',
+    });
     expect((await vote(queen, plain.id, 'a', 'REJECTED')).waiting).toBe(true);
     await expect(vote(queen, plain.id, 'a', 'APPROVED')).rejects.toThrow(/a has already voted/);
     await vote(queen, plain.id, 'b', 'REJECTED');
