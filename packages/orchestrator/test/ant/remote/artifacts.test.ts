@@ -1,9 +1,11 @@
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type JobDetail, openStore, Queen } from '@myrmex/orchestrator';
+import { ArtifactTransfer, type JobDetail, openStore, Queen } from '@myrmex/orchestrator';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { LocalBlobStore } from '../../../src/artifacts/index.js';
 import { type Proc, type QueenProc, startAnt, startQueen, until } from './harness.js';
 
 /**
@@ -149,6 +151,75 @@ tasks:
     expect(((await over.json()) as { detail: string }).detail).toMatch(/at most 1048576/);
     const lying = await put(Buffer.from('abc'), { path: 'y.txt' });
     expect(lying.status).toBe(422);
+    writeFileSync(gate, '');
+    expect((await finished(id)).state).toBe('COMPLETED');
+  }, 120_000);
+
+  it("an upload whose acknowledgement is lost is re-sent by the ant's transfer and stored once", async () => {
+    const q = await queen();
+    await ant(q, 'ant-a', []);
+    const gate = join(dir, 'gate');
+    await front.applyDefinition(`job_type: lossy
+tasks:
+- task_type: wait
+  script: ['while [ ! -e ${gate} ]; do sleep 0.05; done']
+`);
+    const { id } = await front.submit({ jobType: 'lossy' });
+    await until(async () => (await front.getJob(id))?.tasks[0]?.state === 'EXECUTING', 'the task to run');
+    // Between the ant and the queen: every request reaches the queen, but the first answer is lost on the way back.
+    const answers: string[] = [];
+    const queenUrl = new URL(q.url);
+    const lossy = createServer((incoming, outgoing) => {
+      const upstream = request(
+        { host: queenUrl.hostname, port: queenUrl.port, path: incoming.url, method: incoming.method, headers: incoming.headers },
+        (reply) => {
+          let body = '';
+          reply.on('data', (chunk) => {
+            body += String(chunk);
+          });
+          reply.on('end', () => {
+            answers.push(body);
+            if (answers.length === 1) outgoing.socket?.destroy();
+            else outgoing.writeHead(reply.statusCode ?? 502, reply.headers).end(body);
+          });
+        },
+      );
+      incoming.pipe(upstream);
+    });
+    await new Promise<void>((resolve) => lossy.listen(0, '127.0.0.1', resolve));
+    const address = lossy.address();
+    const lossyUrl = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+    const blobs = new LocalBlobStore(join(dir, 'test-ant-blobs'));
+    const ref = await blobs.put(Buffer.from('kept once\n'));
+    const transfer = new ArtifactTransfer({
+      antId: 'ant-a',
+      token: TOKEN,
+      servers: () => [lossyUrl],
+      blobs,
+      backoff: { baseMs: 10, capMs: 50 },
+    });
+    const logged: string[] = [];
+    const assignment = {
+      id: `${id}/wait/1`,
+      jobId: id,
+      taskType: 'wait',
+      attempt: 1,
+      spec: { method: 'SHELL', script: [], environment: {}, headers: {}, query: {} },
+    };
+    try {
+      await transfer.upload(
+        assignment,
+        { files: [{ path: 'kept.txt', mode: 0o644, ...ref }], missing: [] },
+        new AbortController().signal,
+        (t) => logged.push(t),
+      );
+    } finally {
+      lossy.close();
+    }
+    expect(answers.map((a) => (JSON.parse(a) as { stored: boolean }).stored)).toEqual([true, false]);
+    expect(logged).toEqual(['uploaded artifact kept.txt (10 bytes) to the queen']);
+    expect(files(join(dir, 'artifacts', 'sha256'))).toHaveLength(1);
+    expect((await front.artifacts(id)).map((a) => [a.path, a.digest])).toEqual([['kept.txt', ref.digest]]);
     writeFileSync(gate, '');
     expect((await finished(id)).state).toBe('COMPLETED');
   }, 120_000);
