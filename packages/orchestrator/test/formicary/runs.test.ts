@@ -378,7 +378,11 @@ podman.describe('corpus definitions run end to end (SHELL, DOCKER, KUBERNETES on
         APPROVAL_RUNS.map(async ({ jobType, votes, tasks }) => {
           const { id } = await queen.submit({ jobType });
           for (const vote of votes) {
-            await until(() => waits(id, vote[0]), CONTAINER_BUDGET_MS);
+            await until(() => waits(id, vote[0]), CONTAINER_BUDGET_MS).catch(async () => {
+              // Say where the job stands: which task never got to its gate.
+              const stuck = (await queen.getJob(id))?.tasks.map((t) => [t.taskType, t.state, t.reason, t.attempts.length]);
+              throw new Error(`${jobType}: ${vote[0]} never waited for a vote: ${JSON.stringify(stuck)}`);
+            });
             await post(id, vote);
           }
           const job = await finished(queen, id, CONTAINER_BUDGET_MS);
