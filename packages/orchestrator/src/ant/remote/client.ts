@@ -13,7 +13,7 @@ import { withWorkspace } from '../../executors/workspace.js';
 import { PidLedger } from '../pid-ledger.js';
 import type { Assignment, ProgressLog } from '../protocol.js';
 import { type AttemptOutcome, runAttempt } from '../run-attempt.js';
-import { ArtifactTransfer, AttemptFenced } from './transfer.js';
+import { ArtifactTransfer, AttemptFenced, tlsRefusal } from './transfer.js';
 import {
   ANT_SOCKET_PATH,
   type AntFrame,
@@ -77,29 +77,6 @@ interface Work {
   nextBatch: number;
   readonly batches: Map<number, AntFrame>;
   result?: AntFrame;
-}
-
-/** Node's codes for a certificate chain it could not verify: configuration to fix, not a network to wait for. */
-const UNTRUSTED_CERTIFICATE = new Set([
-  'SELF_SIGNED_CERT_IN_CHAIN',
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'UNABLE_TO_GET_ISSUER_CERT',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'CERT_UNTRUSTED',
-  'CERT_SIGNATURE_FAILURE',
-]);
-
-/** Why a TLS failure cannot be retried away, with what to pass instead; undefined for other errors. */
-function tlsRefusal(url: string, error: NodeJS.ErrnoException): string | undefined {
-  const code = error.code ?? '';
-  if (UNTRUSTED_CERTIFICATE.has(code)) {
-    return `${url}: the queen's TLS certificate is not trusted (${error.message}): pass the CA that signed it with --ca <pem> (or MYRMEX_ANT_CA)`;
-  }
-  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') return `${url}: ${error.message}: use a host name or address the queen's certificate names`;
-  if (code === 'CERT_HAS_EXPIRED' || code === 'CERT_NOT_YET_VALID')
-    return `${url}: the queen's TLS certificate is not valid now (${error.message})`;
-  return undefined;
 }
 
 function socketUrl(server: string): string {

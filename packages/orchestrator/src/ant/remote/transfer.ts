@@ -34,6 +34,29 @@ interface Reply {
   readonly body: IncomingMessage;
 }
 
+/** Node's codes for a certificate chain it could not verify: configuration to fix, not a network to wait for. */
+const UNTRUSTED_CERTIFICATE = new Set([
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_UNTRUSTED',
+  'CERT_SIGNATURE_FAILURE',
+]);
+
+/** Why a TLS failure cannot be retried away, with what to pass instead; undefined for other errors. */
+export function tlsRefusal(url: string, error: NodeJS.ErrnoException): string | undefined {
+  const code = error.code ?? '';
+  if (UNTRUSTED_CERTIFICATE.has(code)) {
+    return `${url}: the queen's TLS certificate is not trusted (${error.message}): pass the CA that signed it with --ca <pem> (or MYRMEX_ANT_CA)`;
+  }
+  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') return `${url}: ${error.message}: use a host name or address the queen's certificate names`;
+  if (code === 'CERT_HAS_EXPIRED' || code === 'CERT_NOT_YET_VALID')
+    return `${url}: the queen's TLS certificate is not valid now (${error.message})`;
+  return undefined;
+}
+
 /** The queens' HTTP base for a socket URL: the same origin and path prefix, http(s) instead of ws(s). */
 function httpBase(socketUrl: string): string {
   const url = new URL(socketUrl);
@@ -113,8 +136,8 @@ export class ArtifactTransfer {
       } catch (error) {
         if (error instanceof TransferRefused || error instanceof AttemptFenced || signal.aborted) throw error;
         // A verification failure is configuration, not weather: say so instead of retrying forever.
-        const code = (error as NodeJS.ErrnoException).code ?? '';
-        if (/CERT|SELF_SIGNED|UNABLE_TO_VERIFY/.test(code)) throw new TransferRefused(`${what}: ${base}: ${(error as Error).message}`);
+        const refusal = tlsRefusal(base, error as NodeJS.ErrnoException);
+        if (refusal !== undefined) throw new TransferRefused(`${what}: ${refusal}`);
       }
       const delay = fullJitter(failures, this.options.backoff ?? { baseMs: 100, capMs: 5000 });
       await new Promise<void>((resolve) => {
