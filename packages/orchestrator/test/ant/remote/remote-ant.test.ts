@@ -91,7 +91,9 @@ tasks:
   });
 
   it('an ant killed with -9 loses its attempt to the reaper ("ant lost"), a second ant runs the retry, and the restarted ant kills the orphan', async () => {
-    const q = await queen(1200);
+    // Long enough that a live ant's heartbeats keep it under load (a 1.2 s lease was reaped from a live, starved ant,
+    // which then stopped the task itself and left no orphan for the ledger); the reaper still acts seconds after the kill.
+    const q = await queen(6000);
     const pidFile = join(dir, 'orphan.pid');
     const a = await ant({ servers: [q.url], token: TOKEN, id: 'ant-a', capacity: 1 });
     await a.line(/^connected /);
