@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type JobDetail, openStore, Queen } from '@myrmex/orchestrator';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { isAlive } from '../../executors/processes.js';
 import { type Proc, type QueenProc, startAnt, startQueen, until } from './harness.js';
 
 const TOKEN = 'remote-ant-test-token-0123456789';
@@ -34,14 +35,6 @@ const ant = async (options: Parameters<typeof startAnt>[0]): Promise<Proc> => {
   const a = await startAnt({ stateDir: join(dir, `state-${options.id}`), ...options });
   procs.push(a);
   return a;
-};
-/** Running, not a zombie: a killed orphan stays a zombie until PID 1 reaps it, which a loaded machine does late. */
-const alive = (pid: number) => {
-  try {
-    return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0] !== 'Z';
-  } catch {
-    return false;
-  }
 };
 const finished = (id: string) =>
   until(async () => {
@@ -120,10 +113,10 @@ tasks:
     expect(first!.reason).toMatch(/^ant lost/);
     expect(second).toMatchObject({ state: 'COMPLETED', antId: 'ant-b' });
     // The queen's machine cannot kill it (pids mean nothing off the ant's host); ant-a's next run does, from its own state.
-    expect(alive(orphan)).toBe(true);
+    expect(isAlive(orphan)).toBe(true);
     const again = await ant({ servers: [q.url], token: TOKEN, id: 'ant-a', capacity: 1 });
     await again.line(/^connected /);
-    await until(() => !alive(orphan), 'the orphan to be killed').catch((error: Error) => {
+    await until(() => !isAlive(orphan), 'the orphan to be killed').catch((error: Error) => {
       throw new Error(
         `${error.message}; ant-a's ledger holds ${JSON.stringify(ledger())}; the restarted ant printed ${JSON.stringify(again.lines)}`,
       );
