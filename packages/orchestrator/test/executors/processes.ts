@@ -10,7 +10,8 @@ export function isAlive(pid: number): boolean {
   }
 }
 
-export async function waitUntil(condition: () => boolean, timeoutMs = 5000): Promise<boolean> {
+/** Polls `condition` every 20 ms; the bound is generous because a loaded 2-core machine delivers signals and reaps late. */
+export async function waitUntil(condition: () => boolean, timeoutMs = 30_000): Promise<boolean> {
   const end = Date.now() + timeoutMs;
   while (Date.now() < end) {
     if (condition()) return true;

@@ -130,8 +130,7 @@ describe('crash safety: kill -9 the queen process and start again on the same da
       expect(tasks.cleanup!.state).toBe('COMPLETED');
       expect(job.timeline.at(-1)).toMatchObject({ to: 'FAILED' });
     }
-    // The restarted queen kills them as it starts; a loaded machine may take a while to deliver and reap.
-    expect(await waitUntil(() => orphans.every((pid) => !isAlive(pid)), 30_000)).toBe(true);
+    expect(await waitUntil(() => orphans.every((pid) => !isAlive(pid)))).toBe(true);
   });
 
   it('loses nothing when killed right after the first submission: every submitted job runs to the end', async () => {
