@@ -224,7 +224,7 @@ describe('myrmex CLI against a served queen', { timeout: 180_000 }, () => {
     expect(failed.items.length).toBeGreaterThan(0);
     expect(failed.items.every((j) => j.state === 'FAILED' && j.job_type === 'failing')).toBe(true);
     const limited = json<{ items: Job[]; total: number; limit: number }>(
-      await onServer(['jobs', '--type', 'pipeline', '--limit', '1', '--json']),
+      await onServer(['jobs', '--type', 'pipeline', '--limit', '1', '--count', '--json']),
     );
     expect(limited.items).toHaveLength(1);
     expect(limited.total).toBeGreaterThanOrEqual(3);

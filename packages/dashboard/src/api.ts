@@ -177,11 +177,13 @@ const post = <T>(path: string, body: unknown) =>
 
 export const api = {
   /** A page of jobs, newest first, from `cursor` (a previous page's next_cursor) or the newest. */
-  jobs: (q: { state?: string; jobType?: string; limit: number; cursor?: string }) => {
+  jobs: (q: { state?: string; jobType?: string; limit: number; cursor?: string; submittedAfter?: string; text?: string }) => {
     const search = new URLSearchParams({ limit: String(q.limit) });
     if (q.cursor) search.set('cursor', q.cursor);
     if (q.state) search.set('state', q.state);
     if (q.jobType) search.set('job_type', q.jobType);
+    if (q.submittedAfter) search.set('submitted_after', q.submittedAfter);
+    if (q.text) search.set('text', q.text);
     return request<JobPage>(`api/jobs/requests?${search}`);
   },
   job: (id: string) => request<JobDetail>(`api/jobs/requests/${encodeURIComponent(id)}`),

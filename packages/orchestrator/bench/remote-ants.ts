@@ -121,8 +121,8 @@ async function scenario(name: string, ants: number, capacity: number, remote: bo
     }
     await finished;
     const seconds = (performance.now() - began) / 1000;
-    const failedJobs = await queen.listJobs({ state: 'FAILED', limit: 1000 });
-    const failed = failedJobs.total;
+    const failedJobs = await queen.listJobs({ state: 'FAILED', limit: 1000, count: 'exact' });
+    const failed = failedJobs.total ?? 0;
     // Why they failed, counted by reason (a benchmark that hides its failures measures nothing).
     const reasons = new Map<string, number>();
     for (const job of failedJobs.items.slice(0, 200)) {

@@ -57,7 +57,7 @@ async function scenario(name: string, jobType: string, source: string, count: nu
     const submittedIn = performance.now() - began;
     if (count > 0) await all;
     const wallMs = performance.now() - began;
-    const failed = (await queen.listJobs({ state: 'FAILED', limit: 1 })).total;
+    const failed = (await queen.listJobs({ state: 'FAILED', limit: 1, count: 'exact' })).total ?? 0;
     return summarise(name, count, tasksPerJob, failed, wallMs, submittedIn, startDelays);
   } finally {
     await queen.stop();

@@ -1,5 +1,5 @@
 import { keepPreviousData, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useEffect, useMemo, useState } from 'react';
+import { useEffect, useState } from 'react';
 import { api, JOB_STATES } from '../api.js';
 import { duration, ErrorNote, StateBadge, when } from '../components/StateBadge.js';
 import { EmptyRow, Table } from '../components/Table.js';
@@ -47,30 +47,50 @@ function WaitReason({ id, state, fallback }: { id: string; state: string; fallba
   return <>{waiting && status.data?.waiting && status.data.reason ? status.data.reason : fallback}</>;
 }
 
+/** `value`, once it has stayed the same for `ms`: a search box asks the server once per pause, not per key. */
+function useDebounced<T>(value: T, ms: number): T {
+  const [settled, setSettled] = useState(value);
+  useEffect(() => {
+    const timer = window.setTimeout(() => setSettled(value), ms);
+    return () => window.clearTimeout(timer);
+  }, [value, ms]);
+  return settled;
+}
+
 export function JobsPage() {
   const [state, setState] = useState('');
   const [jobType, setJobType] = useState('');
+  // The range's start, fixed when it is chosen: a moving "now" would make every refresh a new query.
+  const [since, setSince] = useState('');
   const [range, setRange] = useState('');
   const [text, setText] = useState('');
+  const search = useDebounced(text.trim(), 300);
   // The cursors of the pages walked so far, newest first: Older pushes a page's next_cursor, Newer pops.
   const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
   const cursor = cursors.at(-1);
+  // A new search starts again from the newest page (reset while rendering, as React advises, not in an effect).
+  const [searched, setSearched] = useState(search);
+  if (searched !== search) {
+    setSearched(search);
+    setCursors([undefined]);
+  }
   useAllJobEvents();
   const types = useQuery({ queryKey: ['definitions'], queryFn: api.definitions });
+  // Every filter is the server's (issue 16): a match beyond the loaded page is found, and pages stay cursor walks.
   const jobs = useQuery({
-    queryKey: ['jobs', state, jobType, cursor],
-    queryFn: () => api.jobs({ state, jobType, limit: PAGE, ...(cursor && { cursor }) }),
+    queryKey: ['jobs', state, jobType, since, search, cursor],
+    queryFn: () =>
+      api.jobs({
+        state,
+        jobType,
+        limit: PAGE,
+        ...(since && { submittedAfter: since }),
+        ...(search && { text: search }),
+        ...(cursor && { cursor }),
+      }),
     placeholderData: keepPreviousData,
   });
-  const shown = useMemo(() => {
-    const since = range ? Date.now() - (RANGE_MS[range] ?? 0) : 0;
-    const needle = text.trim().toLowerCase();
-    return (jobs.data?.items ?? []).filter(
-      (job) =>
-        Date.parse(job.submitted_at) >= since &&
-        (needle === '' || `${job.id} ${job.job_type} ${job.reason ?? ''} ${JSON.stringify(job.params)}`.toLowerCase().includes(needle)),
-    );
-  }, [jobs.data, range, text]);
+  const shown = jobs.data?.items ?? [];
   const next = jobs.data?.next_cursor;
   const page = cursors.length;
   const reset =
@@ -103,7 +123,15 @@ export function JobsPage() {
         </label>
         <label>
           Submitted
-          <select value={range} onChange={(e) => setRange(e.target.value)}>
+          <select
+            value={range}
+            onChange={(e) => {
+              const chosen = e.target.value;
+              setRange(chosen);
+              setSince(chosen ? new Date(Date.now() - (RANGE_MS[chosen] ?? 0)).toISOString() : '');
+              setCursors([undefined]);
+            }}
+          >
             {RANGES.map(([value, label]) => (
               <option key={value} value={value}>
                 {label}
@@ -113,7 +141,7 @@ export function JobsPage() {
         </label>
         <label className="grow">
           Search
-          <input type="search" value={text} placeholder="id, type, reason or params" onChange={(e) => setText(e.target.value)} />
+          <input type="search" value={text} placeholder="job id (start) or exact type" onChange={(e) => setText(e.target.value)} />
         </label>
       </form>
       <ErrorNote error={jobs.error} />

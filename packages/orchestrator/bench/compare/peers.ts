@@ -89,7 +89,7 @@ async function myrmex(place: PeerPlace, kind: 'sqlite' | 'pg'): Promise<Peer> {
       // Another process finishes the jobs: count them in the store.
       let seen = 0;
       const poll = async () => {
-        const completed = (await queen.listJobs({ state: 'COMPLETED', limit: 1 })).total;
+        const completed = (await queen.listJobs({ state: 'COMPLETED', limit: 1, count: 'exact' })).total ?? 0;
         for (; seen < completed; seen++) hooks.done();
         polling = setTimeout(() => void poll(), 20);
       };

@@ -130,6 +130,28 @@ export const JobQueryString = Type.Object(
         description: "a previous page's next_cursor: the page continues after it (offset must be 0)",
       }),
     ),
+    submitted_after: Type.Optional(
+      Type.String({ format: 'date-time', description: 'only jobs submitted at or after this instant (RFC 3339)' }),
+    ),
+    submitted_before: Type.Optional(
+      Type.String({ format: 'date-time', description: 'only jobs submitted before this instant (RFC 3339)' }),
+    ),
+    text: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 200,
+        pattern: '\\S',
+        description:
+          'only jobs whose id starts with this text (ignoring case) or whose job type is exactly this text; params are not searched',
+      }),
+    ),
+    count: Type.Optional(
+      Type.Unsafe<'exact'>({
+        type: 'string',
+        enum: ['exact'],
+        description: 'exact: the page also carries total, a count of every matching job (it reads them all); without it no count runs',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -214,7 +236,7 @@ export const JobDetailSchema = named(
 
 export const JobPageSchema = Type.Object({
   items: Type.Array(ref(JobSummarySchema)),
-  total: Type.Integer(),
+  total: Type.Optional(Type.Integer({ description: 'how many jobs match in all; only with count=exact' })),
   limit: Type.Integer(),
   offset: Type.Integer(),
   next_cursor: Type.Optional(Type.String({ description: 'where the next page starts; absent on the last page' })),

@@ -101,11 +101,26 @@ export interface JobQuery {
   readonly org?: string;
   /** A previous page's `nextCursor`: the page continues right after it (newest first); `offset` must then be 0. */
   readonly cursor?: string;
+  /** Only jobs submitted at or after this instant. */
+  readonly submittedAfter?: Date;
+  /** Only jobs submitted before this instant. */
+  readonly submittedBefore?: Date;
+  /**
+   * Only jobs whose id starts with this text (ignoring case) or whose job type is exactly this text.
+   * Params are not searched: no index could serve that at a million jobs.
+   */
+  readonly text?: string;
+  /**
+   * `exact`: the page also carries `total`, a COUNT of every matching job (a scan of the matches:
+   * ask for it when the number is needed, not on every page). Without it no count runs.
+   */
+  readonly count?: 'exact';
 }
 
 export interface Page<T> {
   readonly items: readonly T[];
-  readonly total: number;
+  /** How many items match in all: only when asked for (JobQuery `count: 'exact'`); pages are walked by `nextCursor`. */
+  readonly total?: number;
   readonly limit: number;
   readonly offset: number;
   /** Where the next page starts (absent on the last page); pass it back as `cursor`. */

@@ -76,7 +76,9 @@ export class OrchestratorMetrics {
       labelNames: ['state'],
       registers: [registry],
       async collect() {
-        const totals = await Promise.all(JOB_STATES.map(async (state) => (await queen.listJobs({ state, limit: 1 })).total));
+        const totals = await Promise.all(
+          JOB_STATES.map(async (state) => (await queen.listJobs({ state, limit: 1, count: 'exact' })).total),
+        );
         for (const [index, state] of JOB_STATES.entries()) this.set({ state }, totals[index] ?? 0);
       },
     });

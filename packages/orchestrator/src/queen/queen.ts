@@ -639,6 +639,14 @@ export class Queen implements QueenService {
         throw new QueenError('invalid', "cursor must be a page's nextCursor, as returned by a previous list call", 'cursor');
       if ((query.offset ?? 0) !== 0) throw new QueenError('invalid', 'offset must be 0 (or absent) with a cursor', 'offset');
     }
+    for (const field of ['submittedAfter', 'submittedBefore'] as const) {
+      const value = query[field];
+      if (value !== undefined && !(value instanceof Date && Number.isFinite(value.getTime())))
+        throw new QueenError('invalid', `${field} must be a valid Date`, field);
+    }
+    if (query.text !== undefined && (typeof query.text !== 'string' || query.text.trim().length === 0 || query.text.length > 200))
+      throw new QueenError('invalid', 'text must be 1 to 200 characters, not only spaces', 'text');
+    if (query.count !== undefined && query.count !== 'exact') throw new QueenError('invalid', "count must be 'exact' (or absent)", 'count');
     const page = await this.store.listJobs(query);
     return { ...page, items: page.items.map(summary) };
   }

@@ -27,7 +27,7 @@ describe('idempotent job submission', () => {
     expect(retry.headers.get('location')).toBe(first.headers.get('location'));
     const other = await submitWithKey(api.current, body, 'order-8');
     expect(other.body.id).not.toBe(first.body.id);
-    expect((await call<JobPageWire>(api.current, 'GET', '/api/jobs/requests')).body.total).toBe(2);
+    expect((await call<JobPageWire>(api.current, 'GET', '/api/jobs/requests?count=exact')).body.total).toBe(2);
   });
 
   it('refuses the same key with a different body (422) and runs concurrent duplicates once', async () => {
@@ -41,7 +41,7 @@ describe('idempotent job submission', () => {
     expect(created.size).toBe(1);
     // The others either replayed that answer or were told the first was still running.
     expect(storm.every((reply) => reply.status === 201 || reply.status === 409)).toBe(true);
-    const page = await call<JobPageWire>(api.current, 'GET', '/api/jobs/requests');
+    const page = await call<JobPageWire>(api.current, 'GET', '/api/jobs/requests?count=exact');
     expect(page.body.total).toBe(2);
   });
 
@@ -49,7 +49,7 @@ describe('idempotent job submission', () => {
     await apply(api.current, ONE);
     await call(api.current, 'POST', '/api/jobs/requests', { job_type: 'once' });
     await call(api.current, 'POST', '/api/jobs/requests', { job_type: 'once' });
-    expect((await call<JobPageWire>(api.current, 'GET', '/api/jobs/requests')).body.total).toBe(2);
+    expect((await call<JobPageWire>(api.current, 'GET', '/api/jobs/requests?count=exact')).body.total).toBe(2);
   });
 
   it('keeps the keys in a file next to the queen database', () => {

@@ -20,7 +20,7 @@ describe('GET /api/jobs/requests with a cursor (keyset pages)', () => {
     let page = (await call<JobPageWire>(api.current, 'GET', '/api/jobs/requests?limit=2')).body;
     walked.push(...page.items.map((j) => j.id));
     while (page.next_cursor !== undefined) {
-      page = (await call<JobPageWire>(api.current, 'GET', `/api/jobs/requests?limit=2&cursor=${page.next_cursor}`)).body;
+      page = (await call<JobPageWire>(api.current, 'GET', `/api/jobs/requests?limit=2&count=exact&cursor=${page.next_cursor}`)).body;
       expect(page).toMatchObject({ total: 5, limit: 2, offset: 0 });
       walked.push(...page.items.map((j) => j.id));
     }
@@ -36,6 +36,35 @@ describe('GET /api/jobs/requests with a cursor (keyset pages)', () => {
     const first = (await call<JobPageWire>(api.current, 'GET', '/api/jobs/requests?limit=1')).body;
     const both = expectProblem(await call(api.current, 'GET', `/api/jobs/requests?limit=1&offset=1&cursor=${first.next_cursor}`), 400);
     expect(JSON.stringify(both)).toContain('offset');
+  });
+
+  it('filters by submission time and by id prefix or job type on the server, counting only with count=exact', async () => {
+    await apply(api.current, LATER);
+    await apply(api.current, LATER.replace('job_type: later', 'job_type: other'));
+    const first = await submit(api.current, { job_type: 'later', scheduled_at: '2099-01-01T00:00:00Z' });
+    const between = new Date(Date.parse(first.submitted_at) + 1).toISOString();
+    // The next submissions get a later millisecond than `between`, whatever the clock's resolution.
+    while (Date.now() <= Date.parse(between)) await new Promise((resolve) => setImmediate(resolve));
+    const second = await submit(api.current, { job_type: 'other', scheduled_at: '2099-01-01T00:00:00Z' });
+    const ids = async (query: string) =>
+      (await call<JobPageWire>(api.current, 'GET', `/api/jobs/requests?${query}`)).body.items.map((j) => j.id);
+    expect(await ids(`submitted_before=${between}`)).toEqual([first.id]);
+    expect(await ids(`submitted_after=${between}`)).toEqual([second.id]);
+    expect(await ids('text=other')).toEqual([second.id]);
+    expect(await ids(`text=${first.id.slice(0, 30).toUpperCase()}`)).toEqual([first.id]);
+    const plain = (await call<JobPageWire>(api.current, 'GET', '/api/jobs/requests')).body;
+    expect(plain.total).toBeUndefined();
+    expect((await call<JobPageWire>(api.current, 'GET', '/api/jobs/requests?text=later&count=exact')).body.total).toBe(1);
+    const problem = expectProblem(
+      await call(api.current, 'GET', '/api/jobs/requests?submitted_after=yesterday&submitted_before=2026-13-01&text=&count=all'),
+      400,
+    );
+    expect(problem.errors?.map((e) => [e.in, e.field]).sort()).toEqual([
+      ['query', 'count'],
+      ['query', 'submitted_after'],
+      ['query', 'submitted_before'],
+      ['query', 'text'],
+    ]);
   });
 });
 
@@ -57,7 +86,7 @@ describe('POST /api/jobs/requests/bulk', () => {
     expect(refused.status).toBeGreaterThanOrEqual(400);
     expect(refused.status).toBeLessThan(500);
     expect(JSON.stringify(refused.body)).toContain('requests[1]');
-    expect((await call<JobPageWire>(api.current, 'GET', '/api/jobs/requests')).body.total).toBe(3);
+    expect((await call<JobPageWire>(api.current, 'GET', '/api/jobs/requests?count=exact')).body.total).toBe(3);
     const invalid = expectProblem(
       await call(api.current, 'POST', '/api/jobs/requests/bulk', { requests: [{ ...later, priority: 101 }] }),
       400,

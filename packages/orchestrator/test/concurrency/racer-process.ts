@@ -13,8 +13,8 @@ let over = false;
 // A loop rather than an interval: no listJobs may still be in flight when the store closes below.
 const watching = (async () => {
   while (!over) {
-    const page = await store.listJobs({ limit: 1000 });
-    if (page.total > 0 && page.items.every((job) => isTerminalJob(job.state))) over = true;
+    const page = await store.listJobs({ limit: 1000, count: 'exact' });
+    if ((page.total ?? 0) > 0 && page.items.every((job) => isTerminalJob(job.state))) over = true;
     else await new Promise((resolve) => setTimeout(resolve, 20));
   }
 })();

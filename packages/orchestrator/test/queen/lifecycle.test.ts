@@ -55,7 +55,7 @@ describe('Queen: requests', () => {
     await expect(queen.listJobs({ state: 'DONE' as never })).rejects.toMatchObject({ field: 'state' });
     await expect(queen.cancel('nope')).rejects.toMatchObject({ code: 'not_found' });
     expect(await queen.getJob('nope')).toBeUndefined();
-    expect((await queen.listJobs({})).total).toBe(0);
+    expect((await queen.listJobs({ count: 'exact' })).total).toBe(0);
   });
 
   it('lists jobs by state and type with pagination', async () => {
@@ -70,7 +70,7 @@ describe('Queen: requests', () => {
     for (const id of ids) await finished(queen, id);
     expect((await queen.listJobs({ jobType: 'one' })).items.map((j) => j.id)).toEqual([ids[2], ids[0]]);
     expect((await queen.listJobs({ state: 'FAILED' })).items.map((j) => j.id)).toEqual([ids[1]]);
-    const page = await queen.listJobs({ limit: 2, offset: 2 });
+    const page = await queen.listJobs({ limit: 2, offset: 2, count: 'exact' });
     expect([page.total, page.items.map((j) => j.id)]).toEqual([3, [ids[0]]]);
   });
 

@@ -112,7 +112,7 @@ describe('Queen: scheduling', () => {
     await queen.applyDefinition(source('gpu', [{ task_type: 'train', tags: ['gpu'] }]));
     await queen.applyDefinition(source('plain', [{ task_type: 'run' }]));
     const stuck = await submitMany(queen, 'gpu', 80, 90);
-    await until(async () => (await queen.listJobs({ state: 'READY', jobType: 'gpu' })).total === stuck.length);
+    await until(async () => (await queen.listJobs({ state: 'READY', jobType: 'gpu', count: 'exact' })).total === stuck.length);
     const job = await queen.submit({ jobType: 'plain', priority: 10 });
     expect((await finished(queen, job.id, 5000)).state).toBe('COMPLETED');
     expect((await queen.getJob(stuck[0]!))?.tasks[0]?.state).toBe('READY');
@@ -126,6 +126,6 @@ describe('Queen: scheduling', () => {
     await until(async () => (await queen.getJob(serial[0]!))?.state === 'EXECUTING');
     const job = await queen.submit({ jobType: 'other', priority: 10 });
     expect((await finished(queen, job.id, 5000)).state).toBe('COMPLETED');
-    expect((await queen.listJobs({ state: 'PENDING', jobType: 'serial' })).total).toBe(519);
+    expect((await queen.listJobs({ state: 'PENDING', jobType: 'serial', count: 'exact' })).total).toBe(519);
   });
 });

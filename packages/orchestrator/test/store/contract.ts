@@ -1,4 +1,4 @@
-import type { JobDefinition, JobStore, TaskState } from '@myrmex/orchestrator';
+import type { JobDefinition, JobQuery, JobStore, TaskState } from '@myrmex/orchestrator';
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { definition, JOIN_KEY } from '../engine/definitions.js';
@@ -112,7 +112,7 @@ export function describeStoreContract(name: string, open: () => Promise<JobStore
         expect((await store.tasks('bulk-699')).map((t) => t.taskType)).toEqual(['a', 'b']);
         await expect(store.createJobs([job('fresh', 1), job('bulk-3', 1)])).rejects.toThrow();
         expect(await store.job('fresh')).toBeUndefined();
-        expect((await store.listJobs({ jobType: 'bulk' })).total).toBe(700);
+        expect((await store.listJobs({ jobType: 'bulk', count: 'exact' })).total).toBe(700);
       });
 
       it('lists jobs newest first with filters and pagination', async () => {
@@ -120,12 +120,36 @@ export function describeStoreContract(name: string, open: () => Promise<JobStore
         await makeReady(jobs[2]!.id);
         const all = await store.listJobs({});
         expect(all.items.map((j) => j.id)).toEqual(jobs.map((j) => j.id).reverse());
-        expect(all.total).toBe(3);
-        expect((await store.listJobs({ jobType: 'test-job' })).total).toBe(2);
+        // No count unless asked for: counting reads every match.
+        expect(all.total).toBeUndefined();
+        expect((await store.listJobs({ count: 'exact' })).total).toBe(3);
+        expect((await store.listJobs({ jobType: 'test-job', count: 'exact' })).total).toBe(2);
         expect((await store.listJobs({ state: 'READY' })).items.map((j) => j.id)).toEqual([jobs[2]!.id]);
-        const page = await store.listJobs({ limit: 1, offset: 1 });
+        const page = await store.listJobs({ limit: 1, offset: 1, count: 'exact' });
         expect(page).toMatchObject({ total: 3, limit: 1, offset: 1 });
         expect(page.items.map((j) => j.id)).toEqual([jobs[1]!.id]);
+      });
+
+      it('filters by submission time (after inclusive, before exclusive) and by id prefix or exact job type', async () => {
+        const early = await submit({ submittedAt: 1000 });
+        const middle = await submit({ submittedAt: 2000, jobType: 'other' });
+        const late = await submit({ submittedAt: 3000 });
+        const ids = async (query: JobQuery) => (await store.listJobs(query)).items.map((j) => j.id);
+        expect(await ids({ submittedAfter: at(2000) })).toEqual([late.id, middle.id]);
+        expect(await ids({ submittedBefore: at(2000) })).toEqual([early.id]);
+        expect(await ids({ submittedAfter: at(1000), submittedBefore: at(3000), jobType: 'other' })).toEqual([middle.id]);
+        expect(await ids({ text: 'other' })).toEqual([middle.id]);
+        // An id prefix ignores case; LIKE's wildcards in the text are taken literally.
+        const byId = await ids({ text: ` ${late.id.toUpperCase()} ` });
+        expect(byId).toContain(late.id);
+        expect(byId.every((id) => id.startsWith(late.id))).toBe(true);
+        expect(await ids({ text: 'job%' })).toEqual([]);
+        expect(await ids({ text: '_ob' })).toEqual([]);
+        // Under a filter the cursor still walks every match once.
+        const first = await store.listJobs({ submittedBefore: at(3000), limit: 1 });
+        expect(first.items.map((j) => j.id)).toEqual([middle.id]);
+        const second = await store.listJobs({ submittedBefore: at(3000), limit: 1, cursor: first.nextCursor! });
+        expect([second.items.map((j) => j.id), second.nextCursor]).toEqual([[early.id], undefined]);
       });
 
       it('pages by cursor: every job once, newest first, under a filter, however the list grows meanwhile', async () => {

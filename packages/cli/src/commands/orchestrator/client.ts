@@ -51,6 +51,15 @@ export interface JobListQuery {
   readonly jobType?: string;
   readonly limit?: number;
   readonly offset?: number;
+  /** A previous page's next_cursor. */
+  readonly cursor?: string;
+  /** Job id prefix or exact job type. */
+  readonly text?: string;
+  /** RFC 3339 instants. */
+  readonly submittedAfter?: string;
+  readonly submittedBefore?: string;
+  /** Also count every match (the server reads them all). */
+  readonly count?: boolean;
 }
 
 export interface SubmitInput {
@@ -141,7 +150,17 @@ export class QueenClient {
 
   jobs(query: JobListQuery): Promise<JobPageWire> {
     return this.#json(
-      `/jobs/requests${queryString({ state: query.state, job_type: query.jobType, limit: query.limit, offset: query.offset })}`,
+      `/jobs/requests${queryString({
+        state: query.state,
+        job_type: query.jobType,
+        limit: query.limit,
+        offset: query.offset,
+        cursor: query.cursor,
+        text: query.text,
+        submitted_after: query.submittedAfter,
+        submitted_before: query.submittedBefore,
+        count: query.count ? 'exact' : undefined,
+      })}`,
     );
   }
 

@@ -1,4 +1,4 @@
-import type { JobDetailWire, JobSummaryWire, LogLineWire, ProblemWire } from '@myrmex/orchestrator';
+import type { JobDetailWire, JobPageWire, JobSummaryWire, LogLineWire, ProblemWire } from '@myrmex/orchestrator';
 import { printable } from '../../terminal.js';
 import { formatTable } from '../info.js';
 import type { WaitStatusWire } from './client.js';
@@ -23,8 +23,11 @@ export function formatJobLine(job: JobSummaryWire): string {
   return `${job.id} ${job.job_type} v${job.version} ${job.state}${job.reason ? ` (${job.reason})` : ''}`;
 }
 
-export function formatJobs(jobs: readonly JobSummaryWire[], total: number, offset: number): string {
-  if (jobs.length === 0) return total === 0 ? 'no jobs' : `no jobs at offset ${offset} (${total} in all)`;
+/** A page of jobs; its footer says where the next page starts (and the total, when it was counted). */
+export function formatJobs(page: JobPageWire): string {
+  const { items: jobs, total, offset } = page;
+  const more = page.next_cursor === undefined ? '' : `more: --cursor ${page.next_cursor}`;
+  if (jobs.length === 0) return offset > 0 ? `no jobs at offset ${offset}${total === undefined ? '' : ` (${total} in all)`}` : 'no jobs';
   const rows = jobs.map((job) => [
     job.id,
     job.job_type,
@@ -35,8 +38,10 @@ export function formatJobs(jobs: readonly JobSummaryWire[], total: number, offse
     time(job.ended_at),
   ]);
   const table = formatTable([['id', 'type', 'version', 'state', 'priority', 'submitted', 'ended'], ...rows]);
-  const shown = jobs.length < total ? `\n${offset + 1}-${offset + jobs.length} of ${total} (use --offset for more)` : '';
-  return table + shown;
+  const counted = total === undefined ? '' : ` of ${total}`;
+  const footer =
+    more === '' && total === undefined ? '' : `\n${offset + 1}-${offset + jobs.length}${counted}${more === '' ? '' : ` (${more})`}`;
+  return table + footer;
 }
 
 /** The whole job; `timeline: false` leaves out the transitions (`submit --wait` has just shown them). */

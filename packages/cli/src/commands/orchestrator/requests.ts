@@ -18,6 +18,11 @@ interface JobsOptions extends ServerOptions {
   readonly type?: string;
   readonly limit?: number;
   readonly offset?: number;
+  readonly cursor?: string;
+  readonly text?: string;
+  readonly after?: string;
+  readonly before?: string;
+  readonly count?: boolean;
 }
 
 export function registerRequestCommands(program: Command, context: CliContext): void {
@@ -114,6 +119,11 @@ export function registerRequestCommands(program: Command, context: CliContext): 
     .option('--type <job_type>', 'only jobs of this type')
     .option('--limit <n>', 'at most this many (default 50)', parseInteger('--limit', 1, 1000))
     .option('--offset <n>', 'skip this many', parseInteger('--offset', 0, Number.MAX_SAFE_INTEGER))
+    .option('--cursor <cursor>', 'continue after a previous page (its next_cursor, printed under the table)')
+    .option('--text <text>', 'only jobs whose id starts with this text or whose type is exactly this text')
+    .option('--after <time>', 'only jobs submitted at or after this RFC 3339 time')
+    .option('--before <time>', 'only jobs submitted before this RFC 3339 time')
+    .option('--count', 'also count every matching job (reads them all on the server)')
     .action(async (options: JobsOptions) => {
       const client = clientFor(options, context);
       await runAction(context, options.json, async () => {
@@ -122,8 +132,13 @@ export function registerRequestCommands(program: Command, context: CliContext): 
           ...(options.type === undefined ? {} : { jobType: options.type }),
           ...(options.limit === undefined ? {} : { limit: options.limit }),
           ...(options.offset === undefined ? {} : { offset: options.offset }),
+          ...(options.cursor === undefined ? {} : { cursor: options.cursor }),
+          ...(options.text === undefined ? {} : { text: options.text }),
+          ...(options.after === undefined ? {} : { submittedAfter: options.after }),
+          ...(options.before === undefined ? {} : { submittedBefore: options.before }),
+          ...(options.count === true ? { count: true } : {}),
         });
-        io.out(options.json ? JSON.stringify(page) : formatJobs(page.items, page.total, page.offset));
+        io.out(options.json ? JSON.stringify(page) : formatJobs(page));
       });
     });
 }

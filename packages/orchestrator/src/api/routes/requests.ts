@@ -117,7 +117,7 @@ export async function requestRoutes(app: FastifyInstance, queen: QueenService, i
     '/jobs/requests',
     {
       schema: {
-        summary: 'List job requests, newest first, filtered by state and type',
+        summary: 'List job requests, newest first, filtered by state, type, submission time and id or type text',
         tags: ['requests'],
         querystring: JobQueryString,
         response: { 200: JobPageSchema, ...problemResponses(400) },
@@ -131,10 +131,14 @@ export async function requestRoutes(app: FastifyInstance, queen: QueenService, i
         limit: query.limit ?? 50,
         offset: query.offset ?? 0,
         ...(query.cursor === undefined ? {} : { cursor: query.cursor }),
+        ...(query.submitted_after === undefined ? {} : { submittedAfter: new Date(query.submitted_after) }),
+        ...(query.submitted_before === undefined ? {} : { submittedBefore: new Date(query.submitted_before) }),
+        ...(query.text === undefined ? {} : { text: query.text }),
+        ...(query.count === undefined ? {} : { count: query.count }),
       });
       return {
         items: page.items.map(jobSummaryToWire),
-        total: page.total,
+        ...(page.total === undefined ? {} : { total: page.total }),
         limit: page.limit,
         offset: page.offset,
         ...(page.nextCursor === undefined ? {} : { next_cursor: page.nextCursor }),

@@ -220,6 +220,16 @@ const CORE_SCHEMA_6 = `
   CREATE INDEX jobs_org_seq ON jobs (org, seq)
 `;
 
+/**
+ * Issue 16: the job list's time range walks `submitted_at`, and its text search range-scans the
+ * ids by prefix: LIKE 'abc%' can use SQLite's NOCASE copy of the id (its LIKE ignores case) and
+ * PostgreSQL's text_pattern_ops one (whatever the database's collation).
+ */
+const JOB_LIST_SCHEMA: Record<DialectName, string> = {
+  sqlite: `CREATE INDEX jobs_submitted ON jobs (submitted_at); CREATE INDEX jobs_id_prefix ON jobs (id COLLATE NOCASE)`,
+  postgres: `CREATE INDEX jobs_submitted ON jobs (submitted_at); CREATE INDEX jobs_id_prefix ON jobs (id text_pattern_ops)`,
+};
+
 const TYPES: Record<DialectName, Record<string, string>> = {
   sqlite: { $ID: 'INTEGER PRIMARY KEY AUTOINCREMENT', $BIG: 'INTEGER' },
   postgres: { $ID: 'BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY', $BIG: 'BIGINT' },
@@ -243,6 +253,7 @@ export const MIGRATION_NAMES = [
   '0006-core',
   '0007-scheduling',
   '0008-approvals',
+  '0009-job-list',
 ] as const;
 
 export function migrations(dialect: DialectName): Record<string, Migration> {
@@ -286,6 +297,11 @@ export function migrations(dialect: DialectName): Record<string, Migration> {
     '0008-approvals': {
       async up(db: Kysely<unknown>) {
         for (const statement of statements(APPROVALS_SCHEMA, dialect)) await sql.raw(statement).execute(db);
+      },
+    },
+    '0009-job-list': {
+      async up(db: Kysely<unknown>) {
+        for (const statement of statements(JOB_LIST_SCHEMA[dialect], dialect)) await sql.raw(statement).execute(db);
       },
     },
   };
