@@ -135,6 +135,54 @@ browserGate.describe('the dashboard in Chromium, against a real queen', () => {
     await page.close();
   });
 
+  it('sends the time range and the search to the server: a job beyond the first page is found by its id', async () => {
+    const { server } = await start();
+    await apply(server.url, 'job_type: later\ntasks:\n  - task_type: a\n    script: [echo later]\n');
+    const at = new Date(Date.now() + 3_600_000).toISOString();
+    const response = await fetch(`${server.url}/api/jobs/requests/bulk`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ requests: Array.from({ length: 30 }, (_, n) => ({ job_type: 'later', params: { n }, scheduled_at: at })) }),
+    });
+    const ids = ((await response.json()) as { items: { id: string }[] }).items.map((job) => job.id);
+    const oldest = ids[0]!;
+    const page = await browser.context.newPage();
+    const asked: URL[] = [];
+    page.on('request', (request) => {
+      const url = new URL(request.url());
+      if (url.pathname === '/api/jobs/requests') asked.push(url);
+    });
+    await page.goto(`${server.url}/`);
+    const rows = page.locator('table.jobs tbody tr[data-job-id]');
+    await page.locator(`tr[data-job-id="${ids[29]}"]`).waitFor();
+    expect(await rows.count()).toBe(25);
+    expect(await page.locator(`tr[data-job-id="${oldest}"]`).count()).toBe(0);
+
+    // The oldest job is on the second page; a search for its id asks the server and finds it.
+    await page.getByLabel('Search').fill(oldest.toUpperCase());
+    await page.locator(`tr[data-job-id="${oldest}"]`).waitFor();
+    await expect.poll(() => rows.count()).toBe(1);
+    expect(asked.some((url) => url.searchParams.get('text') === oldest.toUpperCase())).toBe(true);
+    // Only the text searched for went to the server (the page filtered nothing itself).
+    expect(new Set(asked.map((url) => url.searchParams.get('text')).filter((text) => text !== null))).toEqual(
+      new Set([oldest.toUpperCase()]),
+    );
+
+    // The time range goes to the server as submitted_after (an hour ago), with the search.
+    await page.getByLabel('Submitted').selectOption('1h');
+    await expect.poll(() => asked.find((url) => url.searchParams.has('submitted_after') && url.searchParams.has('text'))).toBeDefined();
+    const ranged = asked.find((url) => url.searchParams.has('submitted_after'))!;
+    expect(Math.abs(Date.parse(ranged.searchParams.get('submitted_after')!) - (Date.now() - 3_600_000))).toBeLessThan(60_000);
+    await page.locator(`tr[data-job-id="${oldest}"]`).waitFor();
+
+    // Cleared, the search shows the newest page again, with Older to walk on by cursor.
+    await page.getByLabel('Search').fill('');
+    await page.locator(`tr[data-job-id="${ids[29]}"]`).waitFor();
+    await expect.poll(() => rows.count()).toBe(25);
+    expect(await page.getByRole('button', { name: 'Older →' }).isDisabled()).toBe(false);
+    await page.close();
+  });
+
   it('draws the DAG of the definition, and its routes taken, with each task in its state', async () => {
     const { server } = await start();
     await apply(server.url, DIAMOND);
