@@ -229,6 +229,13 @@ describe('myrmex CLI against a served queen', { timeout: 180_000 }, () => {
     expect(limited.items).toHaveLength(1);
     expect(limited.total).toBeGreaterThanOrEqual(3);
     expect((await onServer(['jobs', '--type', 'pipeline'])).stdout).toMatch(/^id\s+type\s+version\s+state/);
+    // A page's table ends with where the next one starts; following it gives the next (older) job.
+    const table = (await onServer(['jobs', '--type', 'pipeline', '--limit', '1', '--count'])).stdout;
+    expect(table).toMatch(new RegExp(`\\n1-1 of ${limited.total} \\(more: --cursor \\S+\\)`));
+    const cursor = /more: --cursor (\S+)\)/.exec(table)![1]!;
+    const next = json<{ items: Job[] }>(await onServer(['jobs', '--type', 'pipeline', '--limit', '1', '--cursor', cursor, '--json']));
+    expect(next.items[0]!.id).not.toBe(limited.items[0]!.id);
+    expect((await onServer(['jobs', '--text', limited.items[0]!.id, '--json'])).stdout).toContain(limited.items[0]!.id);
   });
 
   it('logs --follow streams a running job; cancel stops it; restart runs it again', async () => {
