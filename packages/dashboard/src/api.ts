@@ -48,8 +48,6 @@ export interface JobDetail extends JobSummary {
 }
 export interface JobPage {
   items: JobSummary[];
-  /** How many match, when the queen counted them. */
-  total?: number;
   limit: number;
   /** Where the next (older) page starts; absent on the last page. */
   next_cursor?: string;
