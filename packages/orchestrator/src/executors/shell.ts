@@ -31,6 +31,9 @@ export function killProcessGroup(pid: number, signal: NodeJS.Signals): boolean {
   }
 }
 
+/** Blocks until the executor says go; EOF (the ant died first) exits. Then stdin is /dev/null, as tasks always had. */
+const GO_READ = 'read -r _ || exit 111; exec </dev/null; ';
+
 /**
  * SHELL: the script lines run by one `sh -e -c` in a new process group (detached), so a timeout
  * or cancel kills everything the script started, not just the shell.
@@ -59,9 +62,14 @@ function runShell(
       return;
     }
     if (options.runAs && context.workdir !== undefined) chownSync(context.workdir, options.runAs.uid, options.runAs.gid);
-    const child = spawn(options.shell, ['-e', '-c', spec.script.join('\n')], {
+    // The shell waits for a line on stdin before the script runs, and the line is sent only once the
+    // process group is in the ant's ledger: an ant killed between spawn and that write (a wide window
+    // on a loaded machine) leaves a shell that reads EOF and exits, never an unrecorded orphan.
+    // On the script's first line, so the shell's line numbers in error messages stay the script's own.
+    const script = `${GO_READ}${spec.script.join('\n')}`;
+    const child = spawn(options.shell, ['-e', '-c', script], {
       detached: true,
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: ['pipe', 'pipe', 'pipe'],
       // The queen's keyring, pepper and store URLs stay out of tasks.
       env: { ...taskEnvironment(process.env), ...spec.environment },
       ...(options.runAs && { uid: options.runAs.uid, gid: options.runAs.gid }),
@@ -97,7 +105,16 @@ function runShell(
         lines.on('close', done);
       });
     const pumped = Promise.all([pump(child.stdout, 'stdout'), pump(child.stderr, 'stderr')]);
-    if (child.pid !== undefined) context.started(child.pid);
+    child.stdin.on('error', () => undefined); // a shell that died at once: its exit is reported below
+    if (child.pid !== undefined) {
+      try {
+        context.started(child.pid);
+      } catch (error) {
+        killProcessGroup(child.pid, 'SIGKILL');
+        throw error;
+      }
+    }
+    child.stdin.end('\n');
 
     let spawnError: Error | undefined;
     child.on('error', (error) => {

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createShellExecutor } from '@myrmex/orchestrator';
@@ -29,6 +29,42 @@ describe('SHELL executor', () => {
     const out = logs.filter((l) => l.stream === 'stdout');
     // Stamped when the queen reads each line: under load two lines may be read in one turn, so only order is certain.
     expect(out[1]!.at.getTime()).toBeGreaterThanOrEqual(out[0]!.at.getTime());
+  });
+
+  it('runs no line until the process group is recorded: if recording fails, the script never runs and the group dies', async () => {
+    const marker = join(dir, 'ran-unrecorded');
+    const pids: number[] = [];
+    const attempt = shell.execute({
+      jobId: 'job',
+      taskType: 'task',
+      attempt: 1,
+      spec: sh([`touch ${marker}`]),
+      signal: new AbortController().signal,
+      log: () => undefined,
+      output: () => undefined,
+      started: (pid) => {
+        pids.push(pid);
+        throw new Error('ledger unwritable');
+      },
+    });
+    await expect(attempt).rejects.toThrow('ledger unwritable');
+    expect(await waitUntil(() => !isAlive(pids[0]!))).toBe(true);
+    expect(existsSync(marker)).toBe(false);
+  });
+
+  it("gives the script an empty stdin and the shell's line numbers of the script itself", async () => {
+    const { result, logs } = await run(
+      shell,
+      sh(['if read -r line; then echo "read $line"; else echo no-input; fi', 'no-such-command-xyz']),
+    );
+    expect(result.succeeded).toBe(false);
+    expect(logs.filter((l) => l.stream === 'stdout').map((l) => l.text)).toEqual(['no-input']);
+    expect(
+      logs
+        .filter((l) => l.stream === 'stderr')
+        .map((l) => l.text)
+        .join('\n'),
+    ).toMatch(/\b2: no-such-command-xyz/);
   });
 
   it('merges the task environment over the process environment', async () => {
