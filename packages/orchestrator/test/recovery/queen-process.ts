@@ -18,13 +18,13 @@ tasks:
     retry: 1
     script:
       - echo $$ >> {{.pids}}
-      - test -f {{.flag}} || sleep 30
+      - test -f {{.flag}} || sleep 300
   - task_type: long-once
     needs: [prepare]
     on_failed: report
     script:
       - echo $$ >> {{.pids}}
-      - test -f {{.flag}} || { sleep 30 & echo $! >> {{.pids}}; wait; }
+      - test -f {{.flag}} || { sleep 300 & echo $! >> {{.pids}}; wait; }
   - task_type: after
     needs: [long-retry]
     script: ["echo after"]
