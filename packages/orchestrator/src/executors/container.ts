@@ -210,7 +210,8 @@ async function runContainer(
     [TASK_LABEL]: context.taskType,
     [ATTEMPT_LABEL]: String(context.attempt),
   };
-  const name = `myrmex-${context.jobId.slice(0, 12)}-${context.taskType}-${context.attempt}`.replace(/[^A-Za-z0-9_.-]/g, '-');
+  // The whole job id: UUIDv7 ids share their first 12 characters (a millisecond timestamp) across a burst of jobs.
+  const name = `myrmex-${context.jobId}-${context.taskType}-${context.attempt}`.replace(/[^A-Za-z0-9_.-]/g, '-');
   const created: Docker.Container[] = [];
   let network: Docker.Network | undefined;
   const policy = container.pullPolicy ?? 'if-not-present';

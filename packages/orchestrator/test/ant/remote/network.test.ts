@@ -140,7 +140,11 @@ describe('draining a remote ant (SIGTERM, as `myrmex ant` gets it)', () => {
     );
     short.child.kill('SIGTERM');
     expect(await short.exited).toBe(0);
-    const cut = (await job(waiting)).tasks[0]!.attempts[0]!;
+    // The ant reported before exiting; the queen's write of that report may land a moment after the exit.
+    const cut = await until(async () => {
+      const attempt = (await job(waiting)).tasks[0]!.attempts[0]!;
+      return attempt.state === 'EXECUTING' ? undefined : attempt;
+    }, 'the cancelled attempt to be reported');
     expect(cut.state).toBe('FAILED');
     expect(cut.reason ?? '').toMatch(/ant draining/);
   });
