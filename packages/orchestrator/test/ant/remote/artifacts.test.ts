@@ -1,58 +1,37 @@
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { readdirSync, writeFileSync } from 'node:fs';
 import { createServer, request } from 'node:http';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ArtifactTransfer, type JobDetail, openStore, Queen } from '@myrmex/orchestrator';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ArtifactTransfer } from '@myrmex/orchestrator';
+import { describe, expect, it } from 'vitest';
 import { LocalBlobStore } from '../../../src/artifacts/index.js';
-import { type Proc, type QueenProc, startAnt, startQueen, until } from './harness.js';
+import { type Proc, type QueenProc, startAnt, startQueen, until, useFrontQueen } from './harness.js';
 
 /**
  * Artifacts with remote ants in their own processes: a task's files go up to the queen over HTTP
  * with the ant token, and a dependent task on another ant gets them before it starts.
  */
 const TOKEN = 'artifact-ant-test-token-0123456789';
-let dir: string;
-let db: string;
-let front: Queen;
-const procs: Proc[] = [];
-
-beforeEach(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'myrmex-ant-artifacts-'));
-  db = join(dir, 'queen.db');
-  front = await Queen.open({ store: await openStore(db), ant: { capacity: 0 }, pollIntervalMs: 50 });
-  await front.start();
-});
-
-afterEach(async () => {
-  await Promise.all(procs.splice(0).map((p) => p.kill9()));
-  await front.stop();
-  rmSync(dir, { recursive: true, force: true });
-});
+const fx = useFrontQueen('myrmex-ant-artifacts-');
+const { procs, finished } = fx;
 
 const queen = async (maxArtifactBytes?: number): Promise<QueenProc> => {
   const q = await startQueen({
-    db,
+    db: fx.db,
     tokens: TOKEN,
     leaseMs: 3000,
-    artifactsDir: join(dir, 'artifacts'),
+    artifactsDir: join(fx.dir, 'artifacts'),
     ...(maxArtifactBytes === undefined ? {} : { maxArtifactBytes }),
   });
   procs.push(q);
   return q;
 };
 const ant = async (q: QueenProc, id: string, tags: string[]): Promise<Proc> => {
-  const a = await startAnt({ servers: [q.url], token: TOKEN, id, tags, stateDir: join(dir, `state-${id}`) });
+  const a = await startAnt({ servers: [q.url], token: TOKEN, id, tags, stateDir: join(fx.dir, `state-${id}`) });
   procs.push(a);
   await a.line(/^connected /);
   return a;
 };
-const finished = (id: string): Promise<JobDetail> =>
-  until(async () => {
-    const job = await front.getJob(id);
-    return job && ['COMPLETED', 'FAILED', 'CANCELLED'].includes(job.state) ? job : undefined;
-  }, `job ${id} to end`);
 /** Files under a folder, recursively (an ant's blob store). */
 const files = (folder: string): string[] => {
   try {
@@ -69,7 +48,7 @@ describe('artifacts on remote ants', () => {
     const q = await queen();
     await ant(q, 'ant-a', ['producer']);
     await ant(q, 'ant-b', ['consumer']);
-    await front.applyDefinition(`job_type: remote-artifacts
+    await fx.front.applyDefinition(`job_type: remote-artifacts
 tasks:
 - task_type: produce
   tags: [producer]
@@ -85,9 +64,9 @@ tasks:
   dependencies: [produce]
   script: ['cat out/greeting.txt', 'sha256sum -c out/blob.sum']
 `);
-    const { id } = await front.submit({ jobType: 'remote-artifacts' });
+    const { id } = await fx.front.submit({ jobType: 'remote-artifacts' });
     const job = await finished(id);
-    const logs = (await front.logs(id)).map((l) => l.text);
+    const logs = (await fx.front.logs(id)).map((l) => l.text);
     expect(job.state, logs.join('\n')).toBe('COMPLETED');
     expect(job.tasks.map((t) => [t.taskType, t.attempts[0]?.antId])).toEqual([
       ['produce', 'ant-a'],
@@ -99,28 +78,28 @@ tasks:
       'uploaded artifact out/greeting.txt (35 bytes) to the queen'.replace('35', String(`made by A for ${id}\n`.length)),
     );
     expect(logs.some((l) => l.startsWith("downloaded produce's artifact out/blob.bin (300000 bytes)"))).toBe(true);
-    const stored = await front.artifacts(id);
+    const stored = await fx.front.artifacts(id);
     expect(stored.map((a) => [a.taskType, a.attempt, a.path])).toEqual([
       ['produce', 1, 'out/blob.bin'],
       ['produce', 1, 'out/blob.sum'],
       ['produce', 1, 'out/greeting.txt'],
     ]);
     // The ants keep blobs only while an attempt needs them.
-    await until(() => files(join(dir, 'state-ant-a', 'blobs', 'sha256')).length === 0, "ant-a's blob store to empty");
-    await until(() => files(join(dir, 'state-ant-b', 'blobs', 'sha256')).length === 0, "ant-b's blob store to empty");
+    await until(() => files(join(fx.dir, 'state-ant-a', 'blobs', 'sha256')).length === 0, "ant-a's blob store to empty");
+    await until(() => files(join(fx.dir, 'state-ant-b', 'blobs', 'sha256')).length === 0, "ant-b's blob store to empty");
   }, 120_000);
 
   it('an upload is keyed by attempt and path: a re-send is stored once; only the holding ant may upload, within the bound', async () => {
     const q = await queen(1024 * 1024);
     await ant(q, 'ant-a', []);
-    const gate = join(dir, 'gate');
-    await front.applyDefinition(`job_type: held
+    const gate = join(fx.dir, 'gate');
+    await fx.front.applyDefinition(`job_type: held
 tasks:
 - task_type: wait
   script: ['while [ ! -e ${gate} ]; do sleep 0.05; done']
 `);
-    const { id } = await front.submit({ jobType: 'held' });
-    await until(async () => (await front.getJob(id))?.tasks[0]?.state === 'EXECUTING', 'the task to run');
+    const { id } = await fx.front.submit({ jobType: 'held' });
+    await until(async () => (await fx.front.getJob(id))?.tasks[0]?.state === 'EXECUTING', 'the task to run');
     const content = Buffer.from('uploaded by hand\n');
     const digest = `sha256:${createHash('sha256').update(content).digest('hex')}`;
     const put = (body: Buffer, options: { ant?: string; token?: string; digest?: string; path?: string } = {}) =>
@@ -139,8 +118,8 @@ tasks:
     expect(await first.json()).toEqual({ digest, size: content.length, stored: true });
     const again = await put(content);
     expect(await again.json()).toEqual({ digest, size: content.length, stored: false });
-    expect(files(join(dir, 'artifacts', 'sha256'))).toHaveLength(1);
-    expect((await front.artifacts(id)).map((a) => a.path)).toEqual(['notes/x.txt']);
+    expect(files(join(fx.dir, 'artifacts', 'sha256'))).toHaveLength(1);
+    expect((await fx.front.artifacts(id)).map((a) => a.path)).toEqual(['notes/x.txt']);
     // Another ant does not hold the attempt; a bad token never gets in; other bytes under the same path are refused.
     expect((await put(content, { ant: 'ant-b' })).status).toBe(409);
     expect((await put(content, { token: 'wrong-token-0123456789abcdef' })).status).toBe(401);
@@ -158,14 +137,14 @@ tasks:
   it("an upload whose acknowledgement is lost is re-sent by the ant's transfer and stored once", async () => {
     const q = await queen();
     await ant(q, 'ant-a', []);
-    const gate = join(dir, 'gate');
-    await front.applyDefinition(`job_type: lossy
+    const gate = join(fx.dir, 'gate');
+    await fx.front.applyDefinition(`job_type: lossy
 tasks:
 - task_type: wait
   script: ['while [ ! -e ${gate} ]; do sleep 0.05; done']
 `);
-    const { id } = await front.submit({ jobType: 'lossy' });
-    await until(async () => (await front.getJob(id))?.tasks[0]?.state === 'EXECUTING', 'the task to run');
+    const { id } = await fx.front.submit({ jobType: 'lossy' });
+    await until(async () => (await fx.front.getJob(id))?.tasks[0]?.state === 'EXECUTING', 'the task to run');
     // Between the ant and the queen: every request reaches the queen, but the first answer is lost on the way back.
     const answers: string[] = [];
     const queenUrl = new URL(q.url);
@@ -189,7 +168,7 @@ tasks:
     await new Promise<void>((resolve) => lossy.listen(0, '127.0.0.1', resolve));
     const address = lossy.address();
     const lossyUrl = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
-    const blobs = new LocalBlobStore(join(dir, 'test-ant-blobs'));
+    const blobs = new LocalBlobStore(join(fx.dir, 'test-ant-blobs'));
     const ref = await blobs.put(Buffer.from('kept once\n'));
     const transfer = new ArtifactTransfer({
       antId: 'ant-a',
@@ -218,8 +197,8 @@ tasks:
     }
     expect(answers.map((a) => (JSON.parse(a) as { stored: boolean }).stored)).toEqual([true, false]);
     expect(logged).toEqual(['uploaded artifact kept.txt (10 bytes) to the queen']);
-    expect(files(join(dir, 'artifacts', 'sha256'))).toHaveLength(1);
-    expect((await front.artifacts(id)).map((a) => [a.path, a.digest])).toEqual([['kept.txt', ref.digest]]);
+    expect(files(join(fx.dir, 'artifacts', 'sha256'))).toHaveLength(1);
+    expect((await fx.front.artifacts(id)).map((a) => [a.path, a.digest])).toEqual([['kept.txt', ref.digest]]);
     writeFileSync(gate, '');
     expect((await finished(id)).state).toBe('COMPLETED');
   }, 120_000);
@@ -227,13 +206,13 @@ tasks:
   it('an artifact over the queen’s bound fails the attempt, saying why', async () => {
     const q = await queen(64 * 1024);
     await ant(q, 'ant-a', []);
-    await front.applyDefinition(`job_type: too-big
+    await fx.front.applyDefinition(`job_type: too-big
 tasks:
 - task_type: big
   script: ['head -c 100000 /dev/zero > big.bin']
   artifacts: { paths: [big.bin] }
 `);
-    const { id } = await front.submit({ jobType: 'too-big' });
+    const { id } = await fx.front.submit({ jobType: 'too-big' });
     const job = await finished(id);
     expect(job.state).toBe('FAILED');
     const reason = job.tasks[0]!.attempts[0]!.reason ?? '';

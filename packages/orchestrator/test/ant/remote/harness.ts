@@ -1,9 +1,11 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import type { RemoteAntOptions } from '@myrmex/orchestrator';
+import { type JobDetail, openStore, Queen, type RemoteAntOptions } from '@myrmex/orchestrator';
+import { afterEach, beforeEach } from 'vitest';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const packageDir = join(here, '..', '..', '..');
@@ -104,7 +106,8 @@ export interface QueenProc extends Proc {
   readonly id: string;
 }
 
-export async function startQueen(options: {
+/** What queen-process.ts reads from its argv[2]. */
+export interface QueenProcessOptions {
   db: string;
   tokens: string;
   leaseMs: number;
@@ -114,7 +117,9 @@ export async function startQueen(options: {
   /** The queen's blob store folder (queens of one test share it). */
   artifactsDir?: string;
   maxArtifactBytes?: number;
-}): Promise<QueenProc> {
+}
+
+export async function startQueen(options: QueenProcessOptions): Promise<QueenProc> {
   const proc = await start('queen-process.ts', options);
   const [, url = '', id = ''] = (await proc.line(/^ready /, 120_000)).split(' ');
   return { ...proc, url, id };
@@ -133,4 +138,50 @@ export async function until<T>(probe: () => Promise<T | undefined> | T | undefin
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
+}
+
+/** Per test: a temp folder, a SQLite store in it, and a queen that only submits and reads (no ant of its own). */
+export interface FrontQueen {
+  readonly dir: string;
+  readonly db: string;
+  readonly front: Queen;
+  /** Processes a test started: killed -9 after it. */
+  readonly procs: Proc[];
+  finished(id: string): Promise<JobDetail>;
+}
+
+/** Registers the front queen's setup and teardown around each test of the calling file. */
+export function useFrontQueen(prefix: string): FrontQueen {
+  let dir = '';
+  let queen: Queen | undefined;
+  const procs: Proc[] = [];
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), prefix));
+    queen = await Queen.open({ store: await openStore(join(dir, 'queen.db')), ant: { capacity: 0 }, pollIntervalMs: 50 });
+    await queen.start();
+  });
+  afterEach(async () => {
+    await Promise.all(procs.splice(0).map((p) => p.kill9()));
+    await queen?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const fixture: FrontQueen = {
+    get dir() {
+      return dir;
+    },
+    get db() {
+      return join(dir, 'queen.db');
+    },
+    get front() {
+      if (!queen) throw new Error('the front queen exists only inside a test');
+      return queen;
+    },
+    procs,
+    finished: (id) =>
+      until(async () => {
+        const job = await fixture.front.getJob(id);
+        return job && ['COMPLETED', 'FAILED', 'CANCELLED'].includes(job.state) ? job : undefined;
+      }, `job ${id} to end`),
+  };
+  return fixture;
 }

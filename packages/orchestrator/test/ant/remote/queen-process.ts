@@ -1,28 +1,12 @@
 /**
  * A queen in its own process serving remote ants (no embedded ant) on the store given in argv[2]
- * as JSON `{ db, tokens, leaseMs, port?, tls?: { cert, key }, artifactsDir?, maxArtifactBytes? }`
- * (tls: PEM file paths). Prints `ready <url> <queen id>` once it listens.
+ * as JSON (QueenProcessOptions). Prints `ready <url> <queen id>` once it listens.
  */
 import { antSocketRoutes, createApi, openStore, Queen, readTlsFiles, staticAntTokens } from '@myrmex/orchestrator';
 import { LocalBlobStore } from '../../../src/artifacts/index.js';
+import type { QueenProcessOptions } from './harness.js';
 
-const {
-  db,
-  tokens,
-  leaseMs,
-  port = 0,
-  tls,
-  artifactsDir,
-  maxArtifactBytes,
-} = JSON.parse(process.argv[2]!) as {
-  db: string;
-  tokens: string;
-  leaseMs: number;
-  port?: number;
-  tls?: { cert: string; key: string };
-  artifactsDir?: string;
-  maxArtifactBytes?: number;
-};
+const { db, tokens, leaseMs, port = 0, tls, artifactsDir, maxArtifactBytes } = JSON.parse(process.argv[2]!) as QueenProcessOptions;
 const store = await openStore(db);
 const queen = await Queen.open({
   store,

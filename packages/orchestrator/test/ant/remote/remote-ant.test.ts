@@ -1,46 +1,24 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type JobDetail, openStore, Queen } from '@myrmex/orchestrator';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { JobDetail } from '@myrmex/orchestrator';
+import { describe, expect, it } from 'vitest';
 import { isAlive } from '../../executors/processes.js';
-import { type Proc, type QueenProc, startAnt, startQueen, until } from './harness.js';
+import { type Proc, type QueenProc, startAnt, startQueen, until, useFrontQueen } from './harness.js';
 
 const TOKEN = 'remote-ant-test-token-0123456789';
-let dir: string;
-let db: string;
-let front: Queen;
-const procs: Proc[] = [];
-
-beforeEach(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'myrmex-remote-ant-'));
-  db = join(dir, 'queen.db');
-  // Submits and reads only: no ant of its own.
-  front = await Queen.open({ store: await openStore(db), ant: { capacity: 0 }, pollIntervalMs: 50 });
-  await front.start();
-});
-
-afterEach(async () => {
-  await Promise.all(procs.splice(0).map((p) => p.kill9()));
-  await front.stop();
-  rmSync(dir, { recursive: true, force: true });
-});
+const fx = useFrontQueen('myrmex-remote-ant-');
+const { procs, finished } = fx;
 
 const queen = async (leaseMs = 1500): Promise<QueenProc> => {
-  const q = await startQueen({ db, tokens: TOKEN, leaseMs });
+  const q = await startQueen({ db: fx.db, tokens: TOKEN, leaseMs });
   procs.push(q);
   return q;
 };
 const ant = async (options: Parameters<typeof startAnt>[0]): Promise<Proc> => {
-  const a = await startAnt({ stateDir: join(dir, `state-${options.id}`), ...options });
+  const a = await startAnt({ stateDir: join(fx.dir, `state-${options.id}`), ...options });
   procs.push(a);
   return a;
 };
-const finished = (id: string) =>
-  until(async () => {
-    const job = await front.getJob(id);
-    return job && ['COMPLETED', 'FAILED', 'CANCELLED'].includes(job.state) ? job : undefined;
-  }, `job ${id} to end`);
 
 // Up to four processes start per test; on a loaded 2-core machine a start alone can take tens of seconds.
 describe('a remote ant in its own process, over WebSocket, on a queen in its own process (SQLite)', { timeout: 240_000 }, () => {
@@ -55,7 +33,7 @@ describe('a remote ant in its own process, over WebSocket, on a queen in its own
       resources: { cpu: '8' },
     });
     await a.line(/^connected /);
-    await front.applyDefinition(`job_type: remote-dag
+    await fx.front.applyDefinition(`job_type: remote-dag
 tasks:
   - task_type: first
     tags: [linux]
@@ -64,12 +42,12 @@ tasks:
   - task_type: second
     script: ['echo second']
 `);
-    const job = await finished((await front.submit({ jobType: 'remote-dag' })).id);
+    const job = await finished((await fx.front.submit({ jobType: 'remote-dag' })).id);
     expect(job.state).toBe('COMPLETED');
     expect(job.tasks.every((t) => t.attempts[0]?.antId === 'ant-a')).toBe(true);
-    const logs = await front.logs(job.id);
+    const logs = await fx.front.logs(job.id);
     expect(logs.map((l) => l.text)).toContain('second');
-    const ants = await front.ants();
+    const ants = await fx.front.ants();
     expect(ants).toEqual([
       expect.objectContaining({
         id: 'ant-a',
@@ -87,22 +65,22 @@ tasks:
     // Long enough that a live ant's heartbeats keep it under load (a 1.2 s lease was reaped from a live, starved ant,
     // which then stopped the task itself and left no orphan for the ledger); the reaper still acts seconds after the kill.
     const q = await queen(6000);
-    const pidFile = join(dir, 'orphan.pid');
+    const pidFile = join(fx.dir, 'orphan.pid');
     const a = await ant({ servers: [q.url], token: TOKEN, id: 'ant-a', capacity: 1 });
     await a.line(/^connected /);
-    await front.applyDefinition(`job_type: lost
+    await fx.front.applyDefinition(`job_type: lost
 tasks:
   - task_type: long
     retry: 2
     script: ['if [ "{{.TaskRetry}}" = "0" ]; then sleep 300 & echo $! > ${pidFile}; wait; else echo done; fi']
 `);
-    const { id } = await front.submit({ jobType: 'lost' });
+    const { id } = await fx.front.submit({ jobType: 'lost' });
     const orphan = await until(
       () => (existsSync(pidFile) ? Number(readFileSync(pidFile, 'utf8')) || undefined : undefined),
       'the first attempt to start',
     );
     const ledger = () =>
-      readdirSync(join(dir, 'state-ant-a', 'pids')).map((f) => `${f}: ${readFileSync(join(dir, 'state-ant-a', 'pids', f), 'utf8')}`);
+      readdirSync(join(fx.dir, 'state-ant-a', 'pids')).map((f) => `${f}: ${readFileSync(join(fx.dir, 'state-ant-a', 'pids', f), 'utf8')}`);
     expect(ledger()).toEqual([expect.stringMatching(/^\d+\.pids: \d+$/)]);
     await a.kill9();
     await ant({ servers: [q.url], token: TOKEN, id: 'ant-b', capacity: 1 });
@@ -126,17 +104,17 @@ tasks:
   it('a queen killed with -9 mid-task: the ant reconnects to another queen and its result is accepted once', async () => {
     const q1 = await queen(4000);
     const q2 = await queen(4000);
-    const effects = join(dir, 'effects');
-    const gate = join(dir, 'gate');
+    const effects = join(fx.dir, 'effects');
+    const gate = join(fx.dir, 'gate');
     const a = await ant({ servers: [q1.url, q2.url], token: TOKEN, id: 'ant-a' });
     await a.line(/^connected /);
-    await front.applyDefinition(`job_type: survive
+    await fx.front.applyDefinition(`job_type: survive
 tasks:
   - task_type: t
     retry: 2
     script: ['echo "{{.JobID}} {{.TaskRetry}}" >> ${effects}', 'while [ ! -e ${gate} ]; do sleep 0.05; done', 'echo finished']
 `);
-    const { id } = await front.submit({ jobType: 'survive' });
+    const { id } = await fx.front.submit({ jobType: 'survive' });
     await until(() => existsSync(effects), 'the task to start');
     const connectedTo = a.lines.find((l) => l.startsWith('connected '))!.split(' ')[1];
     const victim = connectedTo === q1.id ? q1 : q2;
@@ -148,6 +126,6 @@ tasks:
     expect(job.state).toBe('COMPLETED');
     expect(job.tasks[0]!.attempts).toHaveLength(1);
     expect(readFileSync(effects, 'utf8').trim().split('\n')).toEqual([`${id} 0`]);
-    expect((await front.logs(id)).map((l) => l.text)).toContain('finished');
+    expect((await fx.front.logs(id)).map((l) => l.text)).toContain('finished');
   });
 });
