@@ -1,5 +1,6 @@
 import type { AttemptResult } from '../domain/types.js';
 import type { Executor } from '../executors/executor.js';
+import { withTaskFanOut } from '../executors/fan-out.js';
 import type { PidLedger } from './pid-ledger.js';
 import type { Assignment, ProgressLog } from './protocol.js';
 
@@ -24,9 +25,9 @@ export interface AttemptOutcome {
 export async function runAttempt(options: AttemptRunOptions): Promise<AttemptOutcome> {
   const { assignment, ledger } = options;
   const outputs: Record<string, string> = {};
-  const executor = options.executors.get(assignment.spec.method);
-  if (!executor)
-    return { result: { succeeded: false, error: `ant ${options.antId} has no executor for ${assignment.spec.method}` }, outputs };
+  const found = options.executors.get(assignment.spec.method);
+  if (!found) return { result: { succeeded: false, error: `ant ${options.antId} has no executor for ${assignment.spec.method}` }, outputs };
+  const executor = withTaskFanOut(found);
   const pids: number[] = [];
   try {
     const result = await executor.execute({

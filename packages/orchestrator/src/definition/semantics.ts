@@ -154,12 +154,39 @@ function methodFindings(task: LenientTask, methods: readonly string[]): Finding[
   } else if (method === 'WEBSOCKET') {
     // A WEBSOCKET task is handed to an ant connected over the websocket protocol; it needs nothing else.
   }
+  if (isRecord(raw.fan_out)) findings.push(...fanOutFindings(raw, raw.fan_out, index, method));
   if (present('approval_policy') && method !== 'MANUAL') {
     findings.push({
       path: ['tasks', index, 'approval_policy'],
       at: 'key',
       message: `approval_policy is used by MANUAL tasks only, not ${method}`,
     });
+  }
+  return findings;
+}
+
+/** Methods a task fan-out cannot repeat: they act once on the job, not on an item. */
+const NO_FAN_OUT_METHODS: ReadonlySet<string> = new Set(['MANUAL', 'AWAIT_FORKED_JOB', 'EXPIRE_ARTIFACTS']);
+
+/** A fan-out needs exactly one list, a method that can run per item, and forks jobs only as FORK_JOB. */
+function fanOutFindings(raw: Raw, fanOut: Raw, index: number, method: string): Finding[] {
+  const at = (...path: Path): Path => ['tasks', index, 'fan_out', ...path];
+  const findings: Finding[] = [];
+  const lists = (['source', 'items', 'matrix'] as const).filter((key) => fanOut[key] !== undefined);
+  if (lists.length === 0) findings.push({ path: at(), message: 'needs the list it runs over: source, items or matrix' });
+  if (lists.length > 1) findings.push({ path: at(lists[1]!), at: 'key', message: `fan_out takes one list, not ${lists.join(' and ')}` });
+  if (NO_FAN_OUT_METHODS.has(method)) findings.push({ path: at(), at: 'key', message: `fan_out cannot repeat a ${method} task per item` });
+  if (fanOut.fork_job_type !== undefined && method !== 'FORK_JOB') {
+    findings.push({
+      path: at('fork_job_type'),
+      at: 'key',
+      message: `fan_out.fork_job_type forks jobs: the task's method must be FORK_JOB, not ${method}`,
+    });
+  }
+  for (const key of ['artifacts', 'report_stdout'] as const) {
+    if (raw[key] !== undefined && raw[key] !== false) {
+      findings.push({ path: ['tasks', index, key], at: 'key', message: `${key} is not collected from fan_out children (not built yet)` });
+    }
   }
   return findings;
 }

@@ -4,13 +4,14 @@ import type { ForkRequest } from '../executors/executor.js';
 /**
  * FORK_JOB and `sub_workflow` as an ant runs them: the child's type and version, its params (the
  * parent's `input_params`, rendered in the parent's scope), whether the task waits for the child
- * and which child outputs come back under which names. Undefined for other tasks.
+ * and which child outputs come back under which names (a job fan-out's `fan_out.fork_job_type`
+ * names the child too). Undefined for other tasks.
  */
 export function forkRequest(task: TaskDefinition, render: (text: string) => string): ForkRequest | undefined {
   const sub = task.subWorkflow;
-  const jobType = sub?.job_type ?? task.forkJobType;
+  const jobType = sub?.job_type ?? task.fanOut?.fork_job_type ?? task.forkJobType;
   if (jobType === undefined) return undefined;
-  const version = sub?.job_version ?? task.forkJobVersion;
+  const version = sub?.job_version ?? task.fanOut?.fork_job_version ?? task.forkJobVersion;
   return {
     jobType,
     ...(version === undefined ? {} : { version: String(version) }),

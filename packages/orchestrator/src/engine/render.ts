@@ -1,8 +1,9 @@
 import { renderTemplate, renderValue, type TemplateScope } from '../definition/index.js';
-import type { JobDefinition, TaskDefinition } from '../definition/model.js';
+import type { FanOutSpec, JobDefinition, TaskDefinition } from '../definition/model.js';
 import { containerSpecOf } from '../executors/container.js';
-import type { TaskSpec } from '../executors/executor.js';
+import type { FanOutRequest, TaskSpec } from '../executors/executor.js';
 import type { JobRow, TaskRow } from '../store/store.js';
+import { DEFAULT_ITEM_VAR, fanOutItems, itemLabel, itemScope } from './fan-out.js';
 import { forkRequest } from './forks.js';
 
 /** Outputs of finished tasks, flat: when several set a key, the one that finished last wins. */
@@ -44,6 +45,12 @@ export function renderTask(
       ...(definition.semVersion === undefined ? {} : { SemVersion: definition.semVersion }),
     },
   };
+  if (task.fanOut !== undefined) return fanOutSpec(task, task.fanOut, scope);
+  return specOf(task, scope);
+}
+
+/** The task rendered in one scope (the task's own, or one fan-out child's). */
+function specOf(task: TaskDefinition, scope: TemplateScope): TaskSpec {
   const spec: TaskSpec = {
     method: task.method,
     script: task.script.map((line) => renderTemplate(line, scope)),
@@ -71,4 +78,38 @@ export function renderTask(
     };
   }
   return spec;
+}
+
+/**
+ * A `fan_out` task: one child per item, each rendered with its item in scope. A FORK_JOB task forks
+ * one child job per item (the item is also a param of the child); any other method runs the task
+ * once per item on the ant that takes it. The task's own fields are not rendered without an item.
+ */
+function fanOutSpec(task: TaskDefinition, fanOut: FanOutSpec, scope: TemplateScope): TaskSpec {
+  const { source, items } = fanOutItems(fanOut, scope);
+  const itemVar = fanOut.item_var ?? DEFAULT_ITEM_VAR;
+  const scopes = items.map((item) => itemScope(scope, itemVar, item, source === 'matrix'));
+  const request: FanOutRequest = {
+    itemVar,
+    source,
+    labels: items.map(itemLabel),
+    ...(fanOut.max_parallel === undefined ? {} : { maxParallel: fanOut.max_parallel }),
+    failFast: fanOut.fail_fast ?? false,
+    successThreshold: fanOut.success_threshold ?? 100,
+  };
+  const base: TaskSpec = {
+    method: task.method,
+    script: [],
+    environment: {},
+    headers: {},
+    query: {},
+  };
+  if (task.method === 'FORK_JOB') {
+    const jobs = items.map((item, index) => {
+      const fork = forkRequest(task, (text) => renderTemplate(text, scopes[index]!))!;
+      return { ...fork, params: { [itemVar]: item, ...fork.params }, wait: true };
+    });
+    return { ...base, fanOut: { ...request, jobs } };
+  }
+  return { ...base, fanOut: { ...request, tasks: scopes.map((itemScoped) => specOf(task, itemScoped)) } };
 }

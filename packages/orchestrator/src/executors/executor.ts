@@ -26,6 +26,28 @@ export interface TaskSpec {
   readonly awaitForked?: readonly string[];
   /** Keep the attempt's standard output as the artifact `stdout.txt` (`report_stdout`). */
   readonly reportStdout?: boolean;
+  /** `fan_out`: the task runs as one child per item, each rendered with its item. */
+  readonly fanOut?: FanOutRequest;
+}
+
+/**
+ * A fan-out as the ant runs it: task children (`tasks`, run by this task's own method on this ant)
+ * or job children (`jobs`, forked by FORK_JOB), at most `maxParallel` at once, joined when all have
+ * ended. The task succeeds when at least `successThreshold` percent of the children completed.
+ */
+export interface FanOutRequest {
+  /** The variable each child sees its item as; also the prefix of its outputs (`<itemVar>_<index>_<key>`). */
+  readonly itemVar: string;
+  /** Where the items came from: the variable `source` names, or `items` / `matrix`. */
+  readonly source: string;
+  /** Each item as text, for log lines. */
+  readonly labels: readonly string[];
+  readonly maxParallel?: number;
+  /** Stop the other children at the first failure; children not yet started are not started. */
+  readonly failFast: boolean;
+  readonly successThreshold: number;
+  readonly tasks?: readonly TaskSpec[];
+  readonly jobs?: readonly ForkRequest[];
 }
 
 export interface ForkRequest {

@@ -1,4 +1,5 @@
-import type { ExecutionContext, Executor, ForkRequest } from './executor.js';
+import { abortReason, type ExecutionContext, type Executor, type FanOutRequest, type ForkRequest } from './executor.js';
+import { fanOutChildTask, runFanOut } from './fan-out.js';
 
 /** A child job as the fork executors see it. */
 export interface ForkedJob {
@@ -29,6 +30,8 @@ export function createForkExecutor(host: ForkHost): Executor {
   return {
     method: 'FORK_JOB',
     async execute(context) {
+      const fanOut = context.spec.fanOut;
+      if (fanOut?.jobs !== undefined) return forkFanOut(host, context, fanOut, fanOut.jobs);
       const request = context.spec.fork;
       if (request === undefined) return { succeeded: false, error: 'FORK_JOB task names no fork_job_type or sub_workflow job_type' };
       let childId: string;
@@ -80,13 +83,64 @@ async function awaitChildren(
     if (job === undefined) continue;
     context.log('system', `forked job ${childId} (from ${taskType}) ended ${job.state}`, new Date());
     if (job.state !== 'COMPLETED') failed.push(`${childId} ${job.state}${job.reason ? ` (${job.reason})` : ''}`);
-    for (const [key, value] of Object.entries(job.outputs)) context.output(key, value);
-    for (const mapping of outputs) {
-      const value = job.outputs[mapping.child];
-      if (value === undefined) context.log('system', `child output ${mapping.child} was not set; ${mapping.parent} is empty`, new Date());
-      context.output(mapping.parent, value ?? '');
-    }
+    for (const [key, value] of Object.entries(returnedOutputs(job, outputs, context))) context.output(key, value);
   }
   if (failed.length > 0) return { exitCode: 1, succeeded: false, error: `forked job(s) did not complete: ${failed.join('; ')}` };
   return { exitCode: 0, succeeded: true };
+}
+
+/** A child's outputs as the parent gets them: all of them, plus each `output_variables` mapping (empty when the child did not set it). */
+function returnedOutputs(job: ForkedJob, mappings: ForkRequest['outputs'], context: ExecutionContext): Record<string, string> {
+  const outputs: Record<string, string> = { ...job.outputs };
+  for (const mapping of mappings) {
+    const value = job.outputs[mapping.child];
+    if (value === undefined) context.log('system', `child output ${mapping.child} was not set; ${mapping.parent} is empty`, new Date());
+    outputs[mapping.parent] = value ?? '';
+  }
+  return outputs;
+}
+
+/**
+ * A job fan-out: child `i` is forked as the parent task's `<task>[i]`, so its id follows from the
+ * parent, the task, the index and the job retry. A re-run attempt (a crash, a takeover) finds the
+ * children already made instead of making more, and awaits them; children are forked in item order,
+ * so those of a run are always a prefix of the list. A stopped task cancels the children it awaits.
+ */
+function forkFanOut(
+  host: ForkHost,
+  context: ExecutionContext,
+  request: FanOutRequest,
+  jobs: readonly ForkRequest[],
+): ReturnType<Executor['execute']> {
+  // One fork at a time, in index order (children run in parallel): what a cancel after a crash relies on.
+  let forking: Promise<unknown> = Promise.resolve();
+  return runFanOut(context, request, 'job', async (index, signal) => {
+    const child = jobs[index]!;
+    const forked = forking.then(() =>
+      signal.aborted ? undefined : host.fork(context.jobId, fanOutChildTask(context.taskType, index), child),
+    );
+    forking = forked.catch(() => undefined);
+    let childId: string | undefined;
+    try {
+      childId = await forked;
+    } catch (error) {
+      return {
+        state: 'FAILED',
+        error: `could not fork ${child.jobType}: ${error instanceof Error ? error.message : String(error)}`,
+        outputs: {},
+      };
+    }
+    if (childId === undefined) return { state: 'CANCELLED', error: `not started: ${abortReason(signal)}`, outputs: {} };
+    context.log('system', `forked ${child.jobType} as job ${childId} for ${request.itemVar}_${index}`, new Date());
+    const job = await host.settled(childId, signal);
+    if (job === undefined) {
+      await host.cancel(childId, `parent task ${context.taskType} of ${context.jobId} stopped`).catch(() => undefined);
+      return { state: 'CANCELLED', error: abortReason(signal), outputs: { [FORKED_JOB_OUTPUT]: childId } };
+    }
+    return {
+      state: job.state,
+      ...(job.reason === undefined ? {} : { error: job.reason }),
+      outputs: { ...returnedOutputs(job, child.outputs, context), [FORKED_JOB_OUTPUT]: childId },
+    };
+  });
 }

@@ -3,6 +3,7 @@ import { TERMINAL_JOB_STATES } from '../domain/states.js';
 import type { DefinitionVersion, TimelineEvent } from '../domain/types.js';
 import { flatOutputs } from '../engine/render.js';
 import type { ForkRequest } from '../executors/executor.js';
+import { fanOutChildTask } from '../executors/fan-out.js';
 import { FORKED_JOB_OUTPUT, type ForkedJob, type ForkHost } from '../executors/fork.js';
 import type { JobStore } from '../store/store.js';
 import { QueenError } from './errors.js';
@@ -123,7 +124,8 @@ export class QueenForks implements ForkHost {
 
   /**
    * A cancelled parent cancels the children its FORK_JOB tasks made: those they recorded, and
-   * those of tasks still running (or cut short), found by the id their run would give them.
+   * those of tasks still running (or cut short), found by the id their run would give them
+   * (a fan-out's children by the ids of its indices).
    */
   async parentCancelled(parentJobId: string): Promise<void> {
     const { store } = this.options;
@@ -134,6 +136,12 @@ export class QueenForks implements ForkHost {
       const recorded = task.outputs[FORKED_JOB_OUTPUT];
       if (recorded !== undefined) children.add(recorded);
       children.add(childJobId(parentJobId, task.taskType, parent.retry));
+      // A job fan-out forks its children in item order: they are the indices up to the first id not taken.
+      for (let index = 0; ; index++) {
+        const id = childJobId(parentJobId, fanOutChildTask(task.taskType, index), parent.retry);
+        if ((await store.job(id)) === undefined) break;
+        children.add(id);
+      }
     }
     for (const child of children) await this.cancel(child, `parent job ${parentJobId} cancelled`);
   }

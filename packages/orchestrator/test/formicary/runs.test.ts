@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LOCAL_IMAGE, PODMAN_SOCKET, podmanGate } from '../executors/podman.js';
 import { finished, taskStates, until } from '../queen/helpers.js';
 import { CORPUS_DIR } from './corpus.js';
-import { CORPUS_RUNS } from './runs.js';
+import { CORPUS_RUNS, MISSING_CHILD_TYPE } from './runs.js';
 
 /**
  * Formicary's definitions run end to end through a queen: applied as written (adaptations are
@@ -143,6 +143,9 @@ podman.describe('corpus definitions run end to end (SHELL, DOCKER, KUBERNETES on
         : read(run.file);
       await queen.applyDefinition(source, run.file);
     }
+    await queen.applyDefinition(
+      `job_type: ${MISSING_CHILD_TYPE}\ntasks:\n- task_type: work\n  script: ['echo "working on {{.dataset}}"']\n`,
+    );
   });
 
   afterAll(async () => {
@@ -354,6 +357,75 @@ podman.describe('corpus definitions run end to end (SHELL, DOCKER, KUBERNETES on
       email: 'COMPLETED',
     });
     expect(await lines(queen, job, 'email')).toEqual(['email']);
+  });
+
+  it('task fan-out examples: one SHELL child per region, at most max_parallel at once, results under region_<i>_*', async () => {
+    const runs = [
+      { jobType: 'fan-out-task-regions', task: 'deploy', itemVar: 'region', items: ['us-east-1', 'us-west-2', 'eu-west-1'] },
+      {
+        jobType: 'fan-out-deploy',
+        task: 'deploy',
+        itemVar: 'region',
+        items: ['us-east-1', 'us-west-2', 'eu-west-1', 'ap-southeast-1', 'eu-central-1'],
+      },
+      { jobType: 'io.formicary.test.fan-out-deploy', task: 'deploy', itemVar: 'region', items: ['us-east-1', 'us-west-2', 'eu-west-1'] },
+      { jobType: 'io.formicary.test.fan-out-task', task: 'process', itemVar: 'item', items: ['a', 'b', 'c'] },
+    ];
+    for (const { jobType, task, itemVar, items } of runs) {
+      const job = await finished(queen, (await queen.submit({ jobType })).id);
+      expect(job.state, jobType).toBe('COMPLETED');
+      const fanned = job.tasks.find((t) => t.taskType === task)!;
+      expect(fanned.outputs, jobType).toMatchObject({ FanOutItemCount: String(items.length), FanOutMode: 'task' });
+      for (const index of items.keys()) expect(fanned.outputs[`${itemVar}_${index}_status`], jobType).toBe('COMPLETED');
+      const said = (await lines(queen, job, task)).join('\n');
+      for (const [index, item] of items.entries()) expect(said, jobType).toMatch(new RegExp(`^\\[${itemVar}_${index}\\] .*${item}`, 'm'));
+      // max_parallel: 2 bounds the children; the system log says so.
+      const system = (await queen.logs(job.id, { taskType: task })).filter((l) => l.stream === 'system').map((l) => l.text);
+      expect(system, jobType).toContain(
+        `fan-out over ${items.length} item(s) of ${itemVar === 'item' ? 'items' : 'regions'}, at most 2 at once`,
+      );
+    }
+    const regions = (await queen.listJobs({ limit: 1000 })).items.find((j) => j.jobType === 'fan-out-task-regions')!;
+    expect((await lines(queen, (await queen.getJob(regions.id))!, 'report')).map((l) => l.trim())).toEqual([
+      'All deployments done',
+      'total=3 mode=task',
+      'region_0_status=COMPLETED',
+      'region_1_status=COMPLETED',
+      'region_2_status=COMPLETED',
+    ]);
+    const fixture = (await queen.listJobs({ limit: 1000 })).items.find((j) => j.jobType === 'io.formicary.test.fan-out-task')!;
+    expect(await lines(queen, (await queen.getJob(fixture.id))!, 'done')).toEqual(['all done total=3']);
+  });
+
+  it('job fan-out examples: one child job per dataset (fork_job_version picks the sem_version), joined before summarize', async () => {
+    const etl = await finished(queen, (await queen.submit({ jobType: 'fan-out-job-etl' })).id);
+    expect(etl.state).toBe('COMPLETED');
+    const process = etl.tasks.find((t) => t.taskType === 'process-datasets')!;
+    for (const [index, dataset] of ['sales_2024', 'inventory_2024', 'orders_2024'].entries()) {
+      const child = (await queen.getJob(process.outputs[`dataset_${index}_ForkedJobId`]!))!;
+      expect(child).toMatchObject({ jobType: 'io.formicary.examples.child-etl', state: 'COMPLETED' });
+      // input_params rendered per item: the item and the parent's job variable.
+      expect(child.params).toMatchObject({ dataset, source_table: dataset, batch_size: '500' });
+      expect(await lines(queen, child, 'extract')).toEqual([`Extracting from table=${dataset} batch_size=500`]);
+      // The child sets no row_count output: the mapping leaves etl_row_count empty.
+      expect(process.outputs[`dataset_${index}_etl_row_count`]).toBe('');
+    }
+    expect((await lines(queen, etl, 'summarize')).map((l) => l.trim())).toEqual([
+      'ETL fan-out complete',
+      'total=3 mode=job',
+      'dataset_0_status=COMPLETED',
+      'dataset_1_status=COMPLETED',
+      'dataset_2_status=COMPLETED',
+    ]);
+
+    const forked = await finished(queen, (await queen.submit({ jobType: 'io.formicary.test.fan-out-fork-job' })).id);
+    expect(forked.state).toBe('COMPLETED');
+    expect(await lines(queen, forked, 'summarize')).toEqual(['done FanOutMode=job count=2']);
+    const fork = forked.tasks.find((t) => t.taskType === 'process')!;
+    for (const [index, dataset] of ['ds-1', 'ds-2'].entries()) {
+      const child = (await queen.getJob(fork.outputs[`dataset_${index}_ForkedJobId`]!))!;
+      expect(await lines(queen, child, 'work')).toEqual([`working on ${dataset}`]);
+    }
   });
 
   it(

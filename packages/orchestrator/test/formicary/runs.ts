@@ -14,6 +14,10 @@ export const TRIGGER_ADAPTATION = 'submitted directly with the params its trigge
 
 export const APPROVAL_ADAPTATION = 'the test approves or rejects its MANUAL tasks through the API (its SLAs are hours long)';
 
+/** fan_out_job_fork_job.yaml forks a type no file of the corpus defines. */
+export const MISSING_CHILD_TYPE = 'io.formicary.test.child-job';
+export const MISSING_CHILD_ADAPTATION = `its child type ${MISSING_CHILD_TYPE} is in no corpus file: the test applies a one-task SHELL definition of it`;
+
 export const CORPUS_RUNS: readonly CorpusRun[] = [
   { file: 'docs-examples/shell-job.yaml', adaptations: [] },
   { file: 'docs-examples/docker-job.yaml', adaptations: [IMAGE_ADAPTATION] },
@@ -38,6 +42,12 @@ export const CORPUS_RUNS: readonly CorpusRun[] = [
   { file: 'fixtures/child_job.yaml', adaptations: ['the ant carries the builder and pulsar tags its tasks ask for'] },
   { file: 'docs-examples/artifacts-expiration.yaml', adaptations: ['submitted directly rather than by its cron_trigger'] },
   { file: 'docs-examples/always-run.yaml', adaptations: [] },
+  { file: 'docs-examples/fan-out-task-regions.yaml', adaptations: [] },
+  { file: 'docs-examples/fan-out-deploy.yaml', adaptations: [] },
+  { file: 'fixtures/fan_out_job.yaml', adaptations: [] },
+  { file: 'fixtures/fan_out_task_job.yaml', adaptations: [] },
+  { file: 'docs-examples/fan-out-job-etl.yaml', adaptations: [] },
+  { file: 'fixtures/fan_out_job_fork_job.yaml', adaptations: [MISSING_CHILD_ADAPTATION] },
   ...[
     'docs-examples/manual.yaml',
     'docs-examples/approval-auto-reject.yaml',

@@ -118,6 +118,20 @@ const spec = z.object({
     )
     .optional(),
   reportStdout: z.boolean().optional(),
+  /** A task fan-out: the children this ant runs, each a spec of its own (job fan-outs stay on the queen's ant). */
+  get fanOut() {
+    return z
+      .object({
+        itemVar: z.string(),
+        source: z.string(),
+        labels: z.array(z.string()),
+        maxParallel: z.number().int().min(1).optional(),
+        failFast: z.boolean(),
+        successThreshold: z.number().min(0).max(100),
+        tasks: z.array(spec).optional(),
+      })
+      .optional();
+  },
 });
 
 export const QueenFrameSchema = z.discriminatedUnion('type', [
