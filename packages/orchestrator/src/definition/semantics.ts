@@ -1,3 +1,4 @@
+import { cronProblem } from './cron.js';
 import { formatDuration, parseDuration } from './duration.js';
 import type { Finding } from './errors.js';
 import { type Edge, findCycles, type GraphTask, isExitTarget, isRouteState, reachable, startTasks } from './graph.js';
@@ -43,6 +44,8 @@ export function semanticFindings(document: unknown, methods: readonly string[]):
     isRecord(raw) && typeof raw.task_type === 'string' ? [lenientTask(raw, index)] : [],
   );
   const findings: Finding[] = [];
+  const cronIssue = typeof document.cron_trigger === 'string' ? cronProblem(document.cron_trigger) : undefined;
+  if (cronIssue !== undefined) findings.push({ path: ['cron_trigger'], message: cronIssue });
   const names = new Map<string, number>();
   for (const task of tasks) {
     const name = task.graph.taskType;

@@ -1,4 +1,4 @@
-import { randomFillSync } from 'node:crypto';
+import { createHash, randomFillSync } from 'node:crypto';
 
 let lastMs = -1;
 let counter = 0;
@@ -24,4 +24,14 @@ export function timeOrderedId(now = Date.now()): string {
   const hex = random.toString('hex');
   const variant = ((random[0]! & 0x3f) | 0x80).toString(16);
   return `${ms.slice(0, 8)}-${ms.slice(8)}-7${counter.toString(16).padStart(3, '0')}-${variant}${hex.slice(2, 4)}-${hex.slice(4, 16)}`;
+}
+
+/**
+ * An id in UUID form derived from its parts (SHA-256): the same parts give the same id on every
+ * queen, so the database's unique key on job ids decides which of several makers wins (a fork's
+ * child per parent run, a cron slot's job).
+ */
+export function derivedId(...parts: readonly string[]): string {
+  const hex = createHash('sha256').update(parts.join('\0')).digest('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(13, 16)}-a${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }

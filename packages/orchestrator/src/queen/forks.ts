@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { derivedId } from '../domain/ids.js';
 import { TERMINAL_JOB_STATES } from '../domain/states.js';
 import type { DefinitionVersion, TimelineEvent } from '../domain/types.js';
 import { flatOutputs } from '../engine/render.js';
@@ -14,8 +14,7 @@ import { QueenError } from './errors.js';
  * finds the child it already made, and the database's unique id refuses a second one.
  */
 export function childJobId(parentJobId: string, taskType: string, jobRetry: number): string {
-  const hex = createHash('sha256').update(`fork\0${parentJobId}\0${taskType}\0${jobRetry}`).digest('hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(13, 16)}-a${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+  return derivedId('fork', parentJobId, taskType, String(jobRetry));
 }
 
 export interface QueenForksOptions {
