@@ -6,6 +6,8 @@ export interface AntDetails {
   readonly labels: Readonly<Record<string, string>>;
   readonly resources: Readonly<Record<string, string>>;
   readonly version: string;
+  /** The organisation its token binds it to (only its jobs are claimed for it); absent for a shared ant. */
+  readonly org?: string;
 }
 
 interface Connection {
@@ -116,6 +118,7 @@ export class AntRegistry {
       // A draining ant keeps its running work but takes nothing new.
       capacity: c.draining ? 0 : c.descriptor.capacity,
       running: c.assignments.size,
+      ...(c.details?.org === undefined ? {} : { org: c.details.org }),
     }));
   }
 
@@ -190,5 +193,6 @@ export function slotsOf(ants: readonly AntInfo[]): AntSlot[] {
       tags: new Set(ant.tags),
       capacity: ant.draining ? 0 : ant.capacity,
       running: ant.running,
+      ...(ant.org === undefined ? {} : { org: ant.org }),
     }));
 }

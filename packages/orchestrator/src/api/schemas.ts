@@ -287,6 +287,7 @@ export const AntSchema = named(
     capacity: Type.Integer(),
     running: Type.Integer(),
     last_seen_at: DateTime,
+    org: Type.Optional(Type.String({ description: 'the organisation whose jobs alone it runs; absent for a shared ant' })),
     labels: Type.Optional(Type.Record(Type.String(), Type.String())),
     resources: Type.Optional(Type.Record(Type.String(), Type.String())),
     version: Type.Optional(Type.String()),

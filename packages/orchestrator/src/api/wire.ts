@@ -107,6 +107,7 @@ export function antToWire(ant: AntInfo): Wire {
     capacity: ant.capacity,
     running: ant.running,
     last_seen_at: iso(ant.lastSeenAt),
+    ...(ant.org !== undefined && { org: ant.org }),
     ...(ant.labels && { labels: ant.labels }),
     ...(ant.resources && { resources: ant.resources }),
     ...(ant.version !== undefined && { version: ant.version }),

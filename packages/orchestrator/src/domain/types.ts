@@ -134,6 +134,8 @@ export interface AntInfo {
   readonly capacity: number;
   readonly running: number;
   readonly lastSeenAt: Date;
+  /** The organisation whose jobs alone it runs (its token's); absent for a shared ant. */
+  readonly org?: string;
   /** Remote ants (issue 12): what the ant registered beyond methods and tags. */
   readonly labels?: Readonly<Record<string, string>>;
   readonly resources?: Readonly<Record<string, string>>;
@@ -159,6 +161,8 @@ export interface AntSlot {
   readonly tags: ReadonlySet<string>;
   readonly capacity: number;
   readonly running: number;
+  /** Runs only this organisation's jobs; absent: any organisation's. */
+  readonly org?: string;
 }
 
 /** What an executor reports about one attempt. */

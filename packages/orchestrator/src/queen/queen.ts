@@ -399,6 +399,7 @@ export class Queen implements QueenService {
           owner: this.registry.ownerOf(ant.id) ?? this.id,
           leaseMs: this.leases.leaseMs,
           at,
+          ...(ant.org === undefined ? {} : { antOrg: ant.org }),
           ...(definition.timeoutMs === undefined ? {} : { jobTimeoutMs: definition.timeoutMs }),
         };
       }),

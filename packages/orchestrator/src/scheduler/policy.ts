@@ -69,8 +69,9 @@ export interface PassReport extends PassTally {
   readonly started: number;
 }
 
-export function canRun(ant: AntSlot, task: Pick<Placement, 'method' | 'tags'>): boolean {
-  return ant.methods.has(task.method) && task.tags.every((tag) => ant.tags.has(tag));
+export function canRun(ant: AntSlot, task: Pick<Placement, 'method' | 'tags' | 'org'>): boolean {
+  // The claim refuses a foreign job to an organisation's ant anyway; placing it there would only waste the slot.
+  return (ant.org === undefined || ant.org === task.org) && ant.methods.has(task.method) && task.tags.every((tag) => ant.tags.has(tag));
 }
 
 const byPriorityThenSubmission = (a: { priority: number; seq: number }, b: { priority: number; seq: number }) =>

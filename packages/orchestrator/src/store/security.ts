@@ -27,6 +27,8 @@ export interface OrgQuota {
   readonly maxJobs?: number;
   /** Jobs waiting to be admitted (PENDING). */
   readonly maxQueued?: number;
+  /** Jobs submitted in the last 60 s (by their submission time), this submission's included. */
+  readonly maxSubmitsPerMinute?: number;
 }
 
 export interface User {
@@ -54,6 +56,11 @@ export interface TokenRow {
   readonly expiresAt?: Date;
   readonly lastUsedAt?: Date;
   readonly revokedAt?: Date;
+  /**
+   * An `ant` token that serves every organisation (a platform administrator's to create). Without it
+   * an ant token serves only its own organisation's jobs, which the claim checks in the database.
+   */
+  readonly antShared?: boolean;
 }
 
 export type NewToken = Omit<TokenRow, 'lastUsedAt' | 'revokedAt'>;

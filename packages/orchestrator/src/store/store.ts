@@ -156,6 +156,8 @@ export interface Claim {
   readonly leaseMs?: number;
   /** The job's timeout: when this claim starts the job, its deadline becomes `at + jobTimeoutMs`. */
   readonly jobTimeoutMs?: number;
+  /** The organisation the ant is bound to: the claim takes only that organisation's jobs. Absent for a shared ant. */
+  readonly antOrg?: string;
 }
 
 export interface Claimed {
@@ -175,6 +177,8 @@ export interface ReadyTask {
   readonly priority: number;
   readonly submittedAt: Date;
   readonly jobSeq: number;
+  /** The job's organisation: an ant bound to another cannot run it. */
+  readonly org: string;
 }
 
 export interface NewLogLine {

@@ -49,8 +49,8 @@ export async function submit(url: string, jobType: string, params: Record<string
 }
 
 /** Follows the job's event stream until it ends; resolves to its final state. */
-export async function waitForEnd(url: string, id: string): Promise<string> {
-  const response = await fetch(`${url}/api/jobs/requests/${id}/events?follow=true`);
+export async function waitForEnd(url: string, id: string, headers: Record<string, string> = {}): Promise<string> {
+  const response = await fetch(`${url}/api/jobs/requests/${id}/events?follow=true`, { headers });
   const text = await response.text();
   const end = /event: end\ndata: (.*)\n/.exec(text);
   if (!end?.[1]) throw new Error(`the stream of ${id} ended without an end event:\n${text}`);

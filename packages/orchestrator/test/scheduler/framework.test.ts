@@ -169,6 +169,7 @@ describe("frameworkPolicy places by the definition's affinity", () => {
       priority: 50,
       submittedAt: new Date(0),
       jobSeq: 1,
+      org: 'default',
       method: 'SHELL',
       tags: [],
     };

@@ -19,6 +19,15 @@ const gate = await postgres();
 
 type Opened = { store: SqlStore; dispose(): Promise<void> };
 
+async function makeReady(store: SqlStore, jobId: string): Promise<void> {
+  const events = await store.apply(jobId, {
+    at: new Date(),
+    job: { state: 'READY', reason: 'admitted' },
+    tasks: [{ taskType: 'a', state: 'READY', reason: 'ready' }],
+  });
+  expect(events).toBeDefined();
+}
+
 function job(id: string, org: string): NewJob {
   return { id, jobType: 't', version: 1, priority: 1, params: {}, submittedAt: new Date(), scheduledAt: new Date(), taskTypes: ['a'], org };
 }
@@ -76,6 +85,18 @@ function securityContract(name: string, open: () => Promise<Opened>, openSecond:
       expect(await sec.revokeToken('acme', issued.id, new Date(31))).toBe(false);
       expect((await sec.token(issued.id))?.revokedAt).toEqual(new Date(30));
       expect(await sec.countTokens()).toBe(1);
+      const shared = issueToken(Buffer.alloc(32, 7));
+      await sec.saveToken({
+        id: shared.id,
+        hash: shared.hash,
+        orgId: 'default',
+        name: 'fleet',
+        scopes: ['ant'],
+        createdAt: new Date(),
+        antShared: true,
+      });
+      expect((await sec.token(shared.id))?.antShared).toBe(true);
+      expect((await sec.token(issued.id))?.antShared).toBeUndefined();
     });
 
     it('gives a job type to the organisation that first applied it and refuses it to another', async () => {
@@ -111,6 +132,85 @@ function securityContract(name: string, open: () => Promise<Opened>, openSecond:
       await first.security().setQuota('acme', { maxQueued: 6 });
       await first.createJobs([job('k1', 'acme')]);
       await expect(first.createJobs([job('k2', 'acme')])).rejects.toThrow(/6 queued jobs; its quota allows 6/);
+    });
+
+    it('limits submissions per minute in the submission transaction: queens racing for the window never overshoot', async () => {
+      const first = await fresh();
+      const second = (await openSecond(opened[0] as Opened)).store;
+      await first.security().createOrg({ id: 'acme', name: 'Acme', quota: { maxSubmitsPerMinute: 5 } }, new Date());
+      expect((await second.security().org('acme'))?.quota).toEqual({ maxSubmitsPerMinute: 5 });
+      const at = Date.now();
+      const submit = (store: SqlStore, id: string, ms: number) => store.createJobs([{ ...job(id, 'acme'), submittedAt: new Date(ms) }]);
+      const results = await Promise.allSettled(Array.from({ length: 12 }, (_, i) => submit(i % 2 ? first : second, `j${i}`, at)));
+      const refused = results.filter((r) => r.status === 'rejected');
+      expect(results.length - refused.length).toBe(5);
+      for (const r of refused) {
+        expect((r as PromiseRejectedResult).reason).toBeInstanceOf(QuotaExceededError);
+        expect(String((r as PromiseRejectedResult).reason.message)).toMatch(
+          /submitted 5 jobs in the last minute; its quota allows 5 per minute/,
+        );
+      }
+      // Another organisation's window is its own; the first five still count 59.999 s later.
+      await first.createJobs([job('d1', 'default'), job('d2', 'default')]);
+      await expect(submit(first, 'k1', at + 59_999)).rejects.toThrow(/per minute/);
+      // Once the window has passed them, five more fit; a batch is counted whole, so six are refused together.
+      const later = Array.from({ length: 6 }, (_, i) => ({ ...job(`l${i}`, 'acme'), submittedAt: new Date(at + 60_000) }));
+      await expect(first.createJobs(later)).rejects.toBeInstanceOf(QuotaExceededError);
+      await first.createJobs(later.slice(0, 5));
+      await expect(submit(second, 'l5', at + 60_001)).rejects.toBeInstanceOf(QuotaExceededError);
+      expect((await first.listJobs({ org: 'acme', count: 'exact' })).total).toBe(10);
+    });
+
+    it("claims a task only for an ant of the job's organisation or a shared ant, decided in the claim's own statement", async () => {
+      const store = await fresh();
+      await store.security().createOrg({ id: 'acme', name: 'Acme' }, new Date());
+      await store.createJobs([job('a1', 'acme'), job('d1', 'default'), job('a2', 'acme')]);
+      for (const id of ['a1', 'd1', 'a2']) await makeReady(store, id);
+      expect(Object.fromEntries((await store.readyTasks(Date.now(), 10)).map((t) => [t.jobId, t.org]))).toEqual({
+        a1: 'acme',
+        d1: 'default',
+        a2: 'acme',
+      });
+      const at = new Date();
+      const taken = await store.claimMany([
+        { jobId: 'a1', taskType: 'a', antId: 'x@default', antOrg: 'default', at },
+        { jobId: 'd1', taskType: 'a', antId: 'x@default', antOrg: 'default', at },
+      ]);
+      expect(taken.map((c) => c.jobId)).toEqual(['d1']);
+      expect((await store.job('a1'))?.state).toBe('READY');
+      expect((await store.tasks('a1'))[0]?.state).toBe('READY');
+      expect(await store.attempts('a1')).toEqual([]);
+      expect((await store.claim({ jobId: 'a1', taskType: 'a', antId: 'x@acme', antOrg: 'acme', at }))?.attempt).toBe(1);
+      expect((await store.claim({ jobId: 'a2', taskType: 'a', antId: 'shared', at }))?.attempt).toBe(1);
+    });
+
+    it('keeps every claim within its ant’s organisation while queens race to claim the same tasks for different ants', async () => {
+      const first = await fresh();
+      const second = (await openSecond(opened[0] as Opened)).store;
+      for (const org of ['acme', 'beta']) await first.security().createOrg({ id: org, name: org }, new Date());
+      const orgs = ['acme', 'beta', 'default'];
+      const ids = Array.from({ length: 30 }, (_, i) => `j${i}`);
+      await first.createJobs(ids.map((id, i) => job(id, orgs[i % 3] as string)));
+      for (const id of ids) await makeReady(first, id);
+      const ants = [{ antId: 'w@acme', antOrg: 'acme' }, { antId: 'w@beta', antOrg: 'beta' }, { antId: 'fleet' }];
+      // Every queen asks for every task for every ant at once, in different orders, so that the
+      // same task is wanted by ants of every organisation in overlapping transactions.
+      await Promise.all(
+        [first, second].flatMap((store, s) =>
+          ants.map((ant, a) => {
+            const order = (s + a) % 2 ? [...ids].reverse() : ids;
+            return store.claimMany(order.map((jobId) => ({ jobId, taskType: 'a', at: new Date(), ...ant })));
+          }),
+        ),
+      );
+      // Whatever is left goes to the shared ant (a task skipped while another queen held its job).
+      await first.claimMany(ids.map((jobId) => ({ jobId, taskType: 'a', antId: 'fleet', at: new Date() })));
+      for (const [i, id] of ids.entries()) {
+        const attempts = await second.attempts(id);
+        expect(attempts.map((a) => a.attempt)).toEqual([1]);
+        const antId = attempts[0]?.antId as string;
+        expect(antId === 'fleet' || antId === `w@${orgs[i % 3]}`, `${id} of ${orgs[i % 3]} ran on ${antId}`).toBe(true);
+      }
     });
 
     it('appends a gapless audit chain from several writers that verifies, and detects an edited row', async () => {

@@ -6,6 +6,17 @@ export interface AntPrincipal {
   readonly subject: string;
   /** When the token is bound to one ant id, the ant must register with exactly that id. */
   readonly antId?: string;
+  /** The organisation whose jobs alone the ant may run; absent for a shared ant, which serves every organisation. */
+  readonly org?: string;
+}
+
+/**
+ * The id the queen knows an ant by: the id it names itself, qualified by its organisation when its
+ * token is bound to one (`build-7@acme`). Two organisations' ants may then pick the same name, and
+ * an ant of one can never speak for, take over or download as an ant of another or a shared one.
+ */
+export function servedAntId(principal: AntPrincipal, claimed: string): string {
+  return principal.org === undefined ? claimed : `${claimed}@${principal.org}`;
 }
 
 /**

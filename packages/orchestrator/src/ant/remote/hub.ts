@@ -5,7 +5,7 @@ import type { Supervisor } from '../../engine/supervisor.js';
 import type { JobStore } from '../../store/store.js';
 import { assignmentId, type QueenMessage } from '../protocol.js';
 import type { AntLink, AntRegistry } from '../registry.js';
-import type { AntPrincipal } from './auth.js';
+import { type AntPrincipal, servedAntId } from './auth.js';
 import { type AntFrame, AntFrameSchema, CLOSE, negotiate, PROTOCOL_VERSIONS, parseFrame, type QueenFrame } from './wire.js';
 
 /** The lease owner of a remote ant's attempts: the ant, not the queen it happens to be connected to. */
@@ -261,7 +261,7 @@ class AntSession {
       return refuse(`this token is for ant '${this.principal.antId}', not '${hello.ant.id}'`);
     }
     this.hello = hello;
-    const id = hello.ant.id;
+    const id = servedAntId(this.principal, hello.ant.id);
     this.antId = id;
     const owner = antOwner(id);
     // Resume: what the ant still runs is adopted; what it should run but does not (an assignment lost
@@ -287,7 +287,12 @@ class AntSession {
     if (this.closed) return;
     this.hub.replaced(id, this);
     const descriptor = { id, methods: hello.ant.methods, tags: hello.ant.tags, capacity: hello.ant.capacity };
-    const details = { labels: hello.ant.labels, resources: hello.ant.resources, version: hello.ant.version };
+    const details = {
+      labels: hello.ant.labels,
+      resources: hello.ant.resources,
+      version: hello.ant.version,
+      ...(this.principal.org === undefined ? {} : { org: this.principal.org }),
+    };
     this.link = registry.attach(descriptor, details, owner, (message) => this.fromQueen(message));
     this.link.adopt(adopt);
     if (hello.draining) {

@@ -1,3 +1,4 @@
+import type { AntPrincipal } from '../../ant/remote/auth.js';
 import { parseToken, TokenFormatError, verifyTokenSecret } from '../../security/index.js';
 import { ROLE_SCOPES, type Role, type SecurityStore, type TokenRow } from '../../store/security.js';
 import type { Principal } from './principal.js';
@@ -40,6 +41,11 @@ export class TokenAuthenticator {
   }
 
   async check(presented: string): Promise<Principal | AuthFailure> {
+    const verified = await this.verify(presented);
+    return typeof verified === 'string' ? verified : verified.principal;
+  }
+
+  private async verify(presented: string): Promise<{ principal: Principal; row: TokenRow } | AuthFailure> {
     let parsed: { id: string; secret: string };
     try {
       parsed = parseToken(presented);
@@ -73,19 +79,24 @@ export class TokenAuthenticator {
       this.touched.set(row.id, now);
       void this.store.touchToken(row.id, new Date(now)).catch(() => undefined);
     }
-    return {
+    const principal = {
       tokenId: row.id,
       orgId: row.orgId,
       ...(row.userId ? { userId: row.userId } : {}),
       scopes,
       platformAdmin: entry.platformAdmin,
     };
+    return { principal, row };
   }
 
-  /** For the ants' WebSocket route: only a valid token with the `ant` scope. */
-  async authenticateAnt(token: string): Promise<{ subject: string; org: string } | undefined> {
-    const result = await this.check(token);
-    if (typeof result === 'string' || !result.scopes.includes('ant')) return undefined;
-    return { subject: `token:${result.tokenId}`, org: result.orgId };
+  /**
+   * For the ants' routes: only a valid token with the `ant` scope. The ant serves its token's
+   * organisation only, unless the token is shared (then `org` is absent).
+   */
+  async authenticateAnt(token: string): Promise<AntPrincipal | undefined> {
+    const verified = await this.verify(token);
+    if (typeof verified === 'string' || !verified.principal.scopes.includes('ant')) return undefined;
+    const subject = `token:${verified.row.id}`;
+    return verified.row.antShared ? { subject } : { subject, org: verified.row.orgId };
   }
 }

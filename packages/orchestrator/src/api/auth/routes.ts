@@ -22,6 +22,12 @@ const CreateTokenBody = Type.Object(
     scopes: Type.Array(Scope, { minItems: 1, maxItems: TOKEN_SCOPES.length, uniqueItems: true }),
     expires_in_s: Type.Optional(Type.Integer({ minimum: 60, maximum: 10 * 365 * 24 * 3600 })),
     user_id: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'a member the token acts for (default: the caller)' })),
+    shared: Type.Optional(
+      Type.Boolean({
+        description:
+          "an ant token serving every organisation's jobs (platform administrators only); otherwise only the caller's organisation's",
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -30,6 +36,7 @@ const TokenSchema = Type.Object({
   name: Type.String(),
   org: Type.String(),
   scopes: Type.Array(Type.String()),
+  shared: Type.Optional(Type.Boolean({ description: "an ant token that serves every organisation's jobs" })),
   created_at: Type.String({ format: 'date-time' }),
   expires_at: Type.Optional(Type.String({ format: 'date-time' })),
   last_used_at: Type.Optional(Type.String({ format: 'date-time' })),
@@ -45,6 +52,7 @@ const CreateOrgBody = Type.Object(
     name: Name,
     max_jobs: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000 })),
     max_queued: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000 })),
+    max_submits_per_minute: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000 })),
   },
   { additionalProperties: false },
 );
@@ -62,6 +70,7 @@ function tokenToWire(token: Omit<TokenRow, 'hash'>) {
     name: token.name,
     org: token.orgId,
     scopes: [...token.scopes],
+    ...(token.antShared ? { shared: true } : {}),
     created_at: token.createdAt.toISOString(),
     ...Object.fromEntries(Object.entries(optional).flatMap(([key, v]) => (v ? [[key, v.value]] : []))),
   };
@@ -76,7 +85,7 @@ function caller(request: FastifyRequest): Principal {
 export async function createToken(
   security: SecurityStore,
   pepper: Buffer,
-  token: { orgId: string; userId?: string; name: string; scopes: readonly TokenScope[]; expiresAt?: Date },
+  token: { orgId: string; userId?: string; name: string; scopes: readonly TokenScope[]; expiresAt?: Date; antShared?: boolean },
 ): Promise<{ plaintext: string; row: Omit<TokenRow, 'hash'> }> {
   const issued = issueToken(pepper);
   const row = {
@@ -87,6 +96,7 @@ export async function createToken(
     scopes: token.scopes,
     createdAt: new Date(),
     ...(token.expiresAt ? { expiresAt: token.expiresAt } : {}),
+    ...(token.antShared ? { antShared: true } : {}),
   };
   await security.saveToken({ ...row, hash: issued.hash });
   return { plaintext: issued.plaintext, row };
@@ -117,8 +127,17 @@ export async function securityRoutes(
     },
     async (request, reply) => {
       const principal = caller(request);
-      const body = request.body as { name: string; scopes: TokenScope[]; expires_in_s?: number; user_id?: string };
+      const body = request.body as { name: string; scopes: TokenScope[]; expires_in_s?: number; user_id?: string; shared?: boolean };
       const userId = body.user_id ?? principal.userId;
+      if (body.shared && !body.scopes.includes('ant')) {
+        throw new ProblemError('validation-error', 'only an ant token can be shared', [
+          { field: 'shared', in: 'body', message: "needs the 'ant' scope in scopes" },
+        ]);
+      }
+      // A shared ant runs every organisation's tasks and sees their secrets: the platform's call.
+      if (body.shared && !principal.platformAdmin) {
+        throw new ProblemError('forbidden', 'a shared ant token serves every organisation: creating one needs a platform administrator');
+      }
       if (body.user_id !== undefined) {
         const role = await security.role(principal.orgId, body.user_id);
         if (!role) throw new ProblemError('not-found', `no member of this organisation is '${body.user_id}'`);
@@ -135,6 +154,7 @@ export async function securityRoutes(
         name: body.name,
         scopes: body.scopes,
         ...(body.expires_in_s ? { expiresAt: new Date(Date.now() + body.expires_in_s * 1000) } : {}),
+        ...(body.shared ? { antShared: true } : {}),
       });
       reply.code(201);
       return { ...tokenToWire(row), token: plaintext };
@@ -188,11 +208,12 @@ export async function securityRoutes(
     },
     async (request, reply) => {
       if (!caller(request).platformAdmin) throw new ProblemError('forbidden', 'creating an organisation needs a platform administrator');
-      const body = request.body as { id: string; name: string; max_jobs?: number; max_queued?: number };
+      const body = request.body as { id: string; name: string; max_jobs?: number; max_queued?: number; max_submits_per_minute?: number };
       if (await security.org(body.id)) throw new ProblemError('conflict', `the organisation '${body.id}' exists`);
       const quota = {
         ...(body.max_jobs === undefined ? {} : { maxJobs: body.max_jobs }),
         ...(body.max_queued === undefined ? {} : { maxQueued: body.max_queued }),
+        ...(body.max_submits_per_minute === undefined ? {} : { maxSubmitsPerMinute: body.max_submits_per_minute }),
       };
       await security.createOrg({ id: body.id, name: body.name, quota }, new Date());
       const { plaintext } = await createToken(security, pepper, { orgId: body.id, name: `${body.id} admin`, scopes: ['admin'] });
@@ -208,7 +229,12 @@ export async function securityRoutes(
         summary: "The caller's organisation's quota",
         tags: ['security'],
         response: {
-          200: Type.Object({ org: Type.String(), max_jobs: Type.Optional(Type.Integer()), max_queued: Type.Optional(Type.Integer()) }),
+          200: Type.Object({
+            org: Type.String(),
+            max_jobs: Type.Optional(Type.Integer()),
+            max_queued: Type.Optional(Type.Integer()),
+            max_submits_per_minute: Type.Optional(Type.Integer()),
+          }),
           ...problemResponses(401, 403),
         },
       },
@@ -219,6 +245,7 @@ export async function securityRoutes(
         org: caller(request).orgId,
         ...(org?.quota.maxJobs === undefined ? {} : { max_jobs: org.quota.maxJobs }),
         ...(org?.quota.maxQueued === undefined ? {} : { max_queued: org.quota.maxQueued }),
+        ...(org?.quota.maxSubmitsPerMinute === undefined ? {} : { max_submits_per_minute: org.quota.maxSubmitsPerMinute }),
       };
     },
   );

@@ -111,8 +111,13 @@ export function tenantQueen(queen: QueenService, security: SecurityStore): Queen
         );
       });
     },
-    // Ants are shared platform workers; health is the queen's, not an organisation's.
-    ants: () => queen.ants(),
+    // Shared ants serve everyone; an organisation's own ants are its business (a platform administrator sees all).
+    ants: async () => {
+      const mine = org();
+      const all = await queen.ants();
+      return currentPrincipal.getStore()?.platformAdmin ? all : all.filter((ant) => ant.org === undefined || ant.org === mine);
+    },
+    // Health is the queen's, not an organisation's.
     health: () => queen.health(),
     // Artifacts are the job's: another organisation's job is not found.
     ...(queen.artifacts === undefined || queen.openArtifact === undefined

@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import websocket from '@fastify/websocket';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { type AntPrincipal, type AuthenticateAnt, bearerToken } from '../../ant/remote/auth.js';
+import { type AntPrincipal, type AuthenticateAnt, bearerToken, servedAntId } from '../../ant/remote/auth.js';
 import { AntArtifactDepot, DepotError } from '../../ant/remote/depot.js';
 import type { RemoteAntHub } from '../../ant/remote/hub.js';
 import { ANT_ARTIFACTS_PATH, ANT_SOCKET_PATH, CLOSE } from '../../ant/remote/wire.js';
@@ -142,7 +142,7 @@ export async function antArtifactRoutes(
       await reply.code(403).send({ detail: `this token is for ant '${principal.antId}', not '${antId}'` });
       return undefined;
     }
-    return antId;
+    return servedAntId(principal, antId);
   };
   const failed = (reply: FastifyReply, error: unknown) => {
     if (error instanceof DepotError) return reply.code(error.status).send({ detail: error.message });

@@ -1,3 +1,4 @@
+import { AsyncResource } from 'node:async_hooks';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { type JobState, type QueenService, TERMINAL_JOB_STATES, type TimelineEvent } from '../../queen/service.js';
 import { toProblem } from '../errors.js';
@@ -25,10 +26,14 @@ export async function streamRoutes(app: FastifyInstance, queen: QueenService, st
     return job;
   };
 
-  /** Returns a function that sends the job's final summary as `end` and closes the stream, once. */
+  /**
+   * Returns a function that sends the job's final summary as `end` and closes the stream, once. It is
+   * bound to the request's async context: the queen calls it from a transition's, where the tenant
+   * guard would find no caller and the stream would close without its `end`.
+   */
   const ender = (stream: SseStream, id: string, request: FastifyRequest): (() => void) => {
     let ended = false;
-    return () => {
+    return AsyncResource.bind(() => {
       if (ended || stream.closed) return;
       ended = true;
       queen
@@ -38,7 +43,7 @@ export async function streamRoutes(app: FastifyInstance, queen: QueenService, st
         })
         .catch((error) => request.log.error(error, 'ending a stream failed'))
         .finally(() => stream.close());
-    };
+    });
   };
 
   app.get(

@@ -8,15 +8,15 @@ type Row = Record<string, unknown>;
 export function saveAntQuery(ant: AntInfo, fresh: boolean): RawBuilder<Row> {
   const reset = fresh ? sql`, drain = 0` : sql``;
   return sql<Row>`INSERT INTO ants (id, methods, tags, capacity, running, last_seen_at, labels, resources, version, remote, queen,
-                  expires_at, draining, assignments)
+                  expires_at, draining, assignments, org)
     VALUES (${ant.id}, ${JSON.stringify(ant.methods)}, ${JSON.stringify(ant.tags)}, ${ant.capacity}, ${ant.running},
             ${ant.lastSeenAt.getTime()}, ${JSON.stringify(ant.labels ?? {})}, ${JSON.stringify(ant.resources ?? {})}, ${ant.version ?? null},
             ${ant.remote ? 1 : 0}, ${ant.queen ?? null}, ${ant.expiresAt ?? null}, ${ant.draining ? 1 : 0},
-            ${JSON.stringify(ant.assignments ?? [])})
+            ${JSON.stringify(ant.assignments ?? [])}, ${ant.org ?? null})
     ON CONFLICT (id) DO UPDATE SET methods = excluded.methods, tags = excluded.tags, capacity = excluded.capacity,
       running = excluded.running, last_seen_at = excluded.last_seen_at, labels = excluded.labels, resources = excluded.resources,
       version = excluded.version, remote = excluded.remote, queen = excluded.queen, expires_at = excluded.expires_at,
-      draining = excluded.draining, assignments = excluded.assignments${reset}
+      draining = excluded.draining, assignments = excluded.assignments, org = excluded.org${reset}
     RETURNING drain`;
 }
 
@@ -45,6 +45,7 @@ function toAntInfo(r: Row, now: number): AntInfo {
   const expiresAt = r.expires_at === null || r.expires_at === undefined ? undefined : Number(r.expires_at);
   const version = optStr(r.version);
   const queen = optStr(r.queen);
+  const org = optStr(r.org);
   return {
     id: String(r.id),
     methods: JSON.parse(String(r.methods)) as string[],
@@ -57,6 +58,7 @@ function toAntInfo(r: Row, now: number): AntInfo {
     ...(version === undefined ? {} : { version }),
     remote: Number(r.remote) === 1,
     ...(queen === undefined ? {} : { queen }),
+    ...(org === undefined ? {} : { org }),
     // Rows from before 0003 have no expiry: connected means seen within the embedded ant's heartbeat window.
     connected: (expiresAt ?? Number(r.last_seen_at) + 15_000) > now,
     ...(expiresAt === undefined ? {} : { expiresAt }),

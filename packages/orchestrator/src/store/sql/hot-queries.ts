@@ -70,7 +70,7 @@ export const hotQueries = {
     sql`SELECT * FROM jobs WHERE state = 'PENDING' AND scheduled_at <= ${now} ORDER BY priority DESC, seq LIMIT ${limit} OFFSET ${offset}`,
   // CROSS JOIN: SQLite keeps tasks as the outer loop, walking the ready index in order (PostgreSQL plans it as a join).
   readyTasks: (now: number, limit: number, offset: number) =>
-    sql`SELECT t.job_id, t.task_type, j.job_type, j.version, j.priority, j.submitted_at, j.seq
+    sql`SELECT t.job_id, t.task_type, j.job_type, j.version, j.priority, j.submitted_at, j.seq, j.org
         FROM tasks t CROSS JOIN jobs j
         WHERE j.id = t.job_id AND t.state = 'READY' AND (t.not_before IS NULL OR t.not_before <= ${now}) AND ${STARTABLE}
         ORDER BY t.priority DESC, t.job_seq, t.position LIMIT ${limit} OFFSET ${offset}`,

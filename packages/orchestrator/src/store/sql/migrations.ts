@@ -5,6 +5,7 @@ import { ANTS_SCHEMA } from './ants.js';
 import { APPROVALS_SCHEMA } from './approvals.js';
 import { WORKFLOWS_SCHEMA } from './artifacts.js';
 import { SCHEDULING_SCHEMA } from './scheduling.js';
+import { TENANCY_SCHEMA } from './security.js';
 
 export type DialectName = 'sqlite' | 'postgres';
 
@@ -254,6 +255,7 @@ export const MIGRATION_NAMES = [
   '0007-scheduling',
   '0008-approvals',
   '0009-job-list',
+  '0010-tenancy',
 ] as const;
 
 export function migrations(dialect: DialectName): Record<string, Migration> {
@@ -302,6 +304,11 @@ export function migrations(dialect: DialectName): Record<string, Migration> {
     '0009-job-list': {
       async up(db: Kysely<unknown>) {
         for (const statement of statements(JOB_LIST_SCHEMA[dialect], dialect)) await sql.raw(statement).execute(db);
+      },
+    },
+    '0010-tenancy': {
+      async up(db: Kysely<unknown>) {
+        for (const statement of statements(TENANCY_SCHEMA, dialect)) await sql.raw(statement).execute(db);
       },
     },
   };

@@ -109,5 +109,6 @@ export function toReadyTask(r: Row): ReadyTask {
     priority: Number(r.priority),
     submittedAt: new Date(Number(r.submitted_at)),
     jobSeq: Number(r.seq),
+    org: String(r.org),
   };
 }

@@ -20,15 +20,14 @@ type Row = Record<string, unknown>;
 const num = (value: unknown): number | undefined => (value === null || value === undefined ? undefined : Number(value));
 const date = (value: unknown): Date | undefined => (value === null || value === undefined ? undefined : new Date(Number(value)));
 
+/** The quota columns of an `orgs` row; absent limits are left out. */
+function toQuota(row: Row): OrgQuota {
+  const limits = { maxJobs: num(row.max_jobs), maxQueued: num(row.max_queued), maxSubmitsPerMinute: num(row.max_submits_per_minute) };
+  return Object.fromEntries(Object.entries(limits).filter(([, v]) => v !== undefined));
+}
+
 function toOrg(row: Row): Org {
-  const maxJobs = num(row.max_jobs);
-  const maxQueued = num(row.max_queued);
-  return {
-    id: String(row.id),
-    name: String(row.name),
-    createdAt: new Date(Number(row.created_at)),
-    quota: { ...(maxJobs === undefined ? {} : { maxJobs }), ...(maxQueued === undefined ? {} : { maxQueued }) },
-  };
+  return { id: String(row.id), name: String(row.name), createdAt: new Date(Number(row.created_at)), quota: toQuota(row) };
 }
 
 function toUser(row: Row): User {
@@ -51,6 +50,7 @@ function toToken(row: Row): TokenRow {
     scopes: parseScopes(JSON.parse(String(row.scopes))),
     createdAt: new Date(Number(row.created_at)),
     ...Object.fromEntries(Object.entries(optional).filter(([, v]) => v !== undefined)),
+    ...(Number(row.ant_shared) === 1 ? { antShared: true } : {}),
   };
 }
 
@@ -82,33 +82,48 @@ async function affected(query: RawBuilder<unknown>, db: Executor): Promise<numbe
 }
 
 const UNENDED = sql.raw(`('PENDING', 'READY', 'EXECUTING', 'PAUSED')`);
+const SUBMIT_WINDOW_MS = 60_000;
 
 /**
- * Refuses, inside the caller's transaction, `adding` new PENDING jobs that would take the
- * organisation past its quota. The organisation's row is locked first, so queens submitting for the
- * same organisation at once count one after the other and never overshoot together.
+ * Refuses, inside the caller's transaction, `adding` new PENDING jobs submitted at `at` that would
+ * take the organisation past its quota. The organisation's row is locked first, so queens submitting
+ * for the same organisation at once count one after the other and never overshoot together.
  */
-export async function checkOrgQuota(tx: Executor, dialect: SqlDialect, org: string, adding: number): Promise<void> {
+export async function checkOrgQuota(tx: Executor, dialect: SqlDialect, org: string, adding: number, at: number): Promise<void> {
   // Unlimited organisations (the common case) take no lock, so their submissions never queue behind each other.
-  const [unlocked] = await rows(sql`SELECT max_jobs, max_queued FROM orgs WHERE id = ${org}`, tx);
+  const [unlocked] = await rows(sql`SELECT * FROM orgs WHERE id = ${org}`, tx);
   if (!unlocked) throw new QuotaExceededError(`organisation '${org}' does not exist`);
-  if (num(unlocked.max_jobs) === undefined && num(unlocked.max_queued) === undefined) return;
-  const [row] = await rows(sql`SELECT max_jobs, max_queued FROM orgs WHERE id = ${org} ${dialect.lock(false)}`, tx);
-  const maxJobs = num(row?.max_jobs);
-  const maxQueued = num(row?.max_queued);
-  if (maxJobs === undefined && maxQueued === undefined) return;
-  const [counts] = await rows(
-    sql`SELECT COUNT(*) AS unended, SUM(CASE WHEN state = 'PENDING' THEN 1 ELSE 0 END) AS queued
-        FROM jobs WHERE org = ${org} AND state IN ${UNENDED}`,
-    tx,
-  );
-  const unended = Number(counts?.unended ?? 0);
-  const queued = Number(counts?.queued ?? 0);
-  if (maxJobs !== undefined && unended + adding > maxJobs) {
-    throw new QuotaExceededError(`organisation '${org}' has ${unended} unfinished jobs; its quota allows ${maxJobs}`);
+  if (Object.keys(toQuota(unlocked)).length === 0) return;
+  const [row] = await rows(sql`SELECT * FROM orgs WHERE id = ${org} ${dialect.lock(false)}`, tx);
+  const { maxJobs, maxQueued, maxSubmitsPerMinute } = toQuota(row ?? {});
+  if (maxJobs !== undefined || maxQueued !== undefined) {
+    const [counts] = await rows(
+      sql`SELECT COUNT(*) AS unended, SUM(CASE WHEN state = 'PENDING' THEN 1 ELSE 0 END) AS queued
+          FROM jobs WHERE org = ${org} AND state IN ${UNENDED}`,
+      tx,
+    );
+    const unended = Number(counts?.unended ?? 0);
+    const queued = Number(counts?.queued ?? 0);
+    if (maxJobs !== undefined && unended + adding > maxJobs) {
+      throw new QuotaExceededError(`organisation '${org}' has ${unended} unfinished jobs; its quota allows ${maxJobs}`);
+    }
+    if (maxQueued !== undefined && queued + adding > maxQueued) {
+      throw new QuotaExceededError(`organisation '${org}' has ${queued} queued jobs; its quota allows ${maxQueued}`);
+    }
   }
-  if (maxQueued !== undefined && queued + adding > maxQueued) {
-    throw new QuotaExceededError(`organisation '${org}' has ${queued} queued jobs; its quota allows ${maxQueued}`);
+  if (maxSubmitsPerMinute !== undefined) {
+    // A sliding window over the jobs themselves (index jobs_org_submitted): ended jobs count too, so
+    // cancelling does not buy more submissions, and no counter row needs resetting.
+    const [recent] = await rows(
+      sql`SELECT COUNT(*) AS n FROM jobs WHERE org = ${org} AND submitted_at > ${at - SUBMIT_WINDOW_MS} AND submitted_at <= ${at}`,
+      tx,
+    );
+    const submitted = Number(recent?.n ?? 0);
+    if (submitted + adding > maxSubmitsPerMinute) {
+      throw new QuotaExceededError(
+        `organisation '${org}' submitted ${submitted} jobs in the last minute; its quota allows ${maxSubmitsPerMinute} per minute`,
+      );
+    }
   }
 }
 
@@ -131,9 +146,11 @@ export class SqlSecurityStore implements SecurityStore {
   }
 
   async createOrg(org: { id: string; name: string; quota?: OrgQuota }, at: Date): Promise<Org> {
+    const quota = org.quota ?? {};
     await this.write((tx) =>
-      sql`INSERT INTO orgs (id, name, created_at, max_jobs, max_queued)
-          VALUES (${org.id}, ${org.name}, ${at.getTime()}, ${org.quota?.maxJobs ?? null}, ${org.quota?.maxQueued ?? null})`.execute(tx),
+      sql`INSERT INTO orgs (id, name, created_at, max_jobs, max_queued, max_submits_per_minute)
+          VALUES (${org.id}, ${org.name}, ${at.getTime()}, ${quota.maxJobs ?? null}, ${quota.maxQueued ?? null},
+                  ${quota.maxSubmitsPerMinute ?? null})`.execute(tx),
     );
     return (await this.org(org.id)) as Org;
   }
@@ -149,7 +166,11 @@ export class SqlSecurityStore implements SecurityStore {
 
   async setQuota(orgId: string, quota: OrgQuota): Promise<boolean> {
     const changed = await this.write((tx) =>
-      affected(sql`UPDATE orgs SET max_jobs = ${quota.maxJobs ?? null}, max_queued = ${quota.maxQueued ?? null} WHERE id = ${orgId}`, tx),
+      affected(
+        sql`UPDATE orgs SET max_jobs = ${quota.maxJobs ?? null}, max_queued = ${quota.maxQueued ?? null},
+              max_submits_per_minute = ${quota.maxSubmitsPerMinute ?? null} WHERE id = ${orgId}`,
+        tx,
+      ),
     );
     return changed > 0;
   }
@@ -216,9 +237,9 @@ export class SqlSecurityStore implements SecurityStore {
 
   async saveToken(token: NewToken): Promise<void> {
     await this.write((tx) =>
-      sql`INSERT INTO tokens (id, hash, org_id, user_id, name, scopes, created_at, expires_at)
+      sql`INSERT INTO tokens (id, hash, org_id, user_id, name, scopes, created_at, expires_at, ant_shared)
           VALUES (${token.id}, ${token.hash}, ${token.orgId}, ${token.userId ?? null}, ${token.name}, ${JSON.stringify(token.scopes)},
-                  ${token.createdAt.getTime()}, ${token.expiresAt?.getTime() ?? null})`.execute(tx),
+                  ${token.createdAt.getTime()}, ${token.expiresAt?.getTime() ?? null}, ${token.antShared ? 1 : 0})`.execute(tx),
     );
   }
 
@@ -323,3 +344,17 @@ export class SqlSecurityStore implements SecurityStore {
     return new Map(found.map((row) => [String(row.job_type), String(row.org)]));
   }
 }
+
+/**
+ * 0010-tenancy (issue 17): ant tokens bound to their organisation unless marked shared (the ant
+ * tokens of the `default` organisation, the platform's own, stay shared as they served every
+ * organisation before; other organisations' ant tokens become bound to them); the organisation an
+ * ant serves, for the ant list; the submission rate quota and the index its window count walks.
+ */
+export const TENANCY_SCHEMA = `
+  ALTER TABLE tokens ADD COLUMN ant_shared INTEGER NOT NULL DEFAULT 0;
+  UPDATE tokens SET ant_shared = 1 WHERE org_id = 'default' AND scopes LIKE '%"ant"%';
+  ALTER TABLE ants ADD COLUMN org TEXT;
+  ALTER TABLE orgs ADD COLUMN max_submits_per_minute INTEGER;
+  CREATE INDEX jobs_org_submitted ON jobs (org, submitted_at)
+`;

@@ -287,9 +287,15 @@ export class SqlStore implements JobStore {
   async createJobs(jobs: readonly NewJob[]): Promise<{ readonly jobs: readonly JobRow[]; readonly events: readonly TimelineEvent[] }> {
     if (jobs.length === 0) return { jobs: [], events: [] };
     return this.write(async (tx) => {
-      const perOrg = new Map<string, number>();
-      for (const job of jobs) perOrg.set(job.org ?? DEFAULT_ORG, (perOrg.get(job.org ?? DEFAULT_ORG) ?? 0) + 1);
-      for (const [org, adding] of [...perOrg].sort(([a], [b]) => (a < b ? -1 : 1))) await checkOrgQuota(tx, this.dialect, org, adding);
+      const perOrg = new Map<string, { adding: number; at: number }>();
+      for (const job of jobs) {
+        const org = job.org ?? DEFAULT_ORG;
+        const seen = perOrg.get(org);
+        perOrg.set(org, { adding: (seen?.adding ?? 0) + 1, at: Math.max(seen?.at ?? 0, job.submittedAt.getTime()) });
+      }
+      for (const [org, { adding, at }] of [...perOrg].sort(([a], [b]) => (a < b ? -1 : 1))) {
+        await checkOrgQuota(tx, this.dialect, org, adding, at);
+      }
       const created: JobRow[] = [];
       const events: TimelineEvent[] = [];
       // Chunks keep each statement under the dialects' parameter limits.
@@ -538,14 +544,20 @@ export class SqlStore implements JobStore {
       }
       if (wanted.size === 0) return { value: [], jobs: [] };
       // Each step is one statement for the whole batch, not one per claim: the tasks that are still
-      // READY (and due) move to EXECUTING, then their attempts and their jobs are written.
+      // READY (and due) move to EXECUTING, then their attempts and their jobs are written. An ant bound
+      // to an organisation (column4) takes only that organisation's jobs, whatever placed it.
       const started = new Map(
         (
           await rows(
             sql`UPDATE tasks SET state = 'EXECUTING', attempt = attempt + 1, run_attempts = run_attempts + 1, not_before = NULL, kill = NULL
-                FROM (VALUES ${sql.join([...wanted.values()].map((c) => sql`(${c.jobId}, ${c.taskType}, CAST(${c.at.getTime()} AS BIGINT))`))}) AS c
+                FROM (VALUES ${sql.join(
+                  [...wanted.values()].map(
+                    (c) => sql`(${c.jobId}, ${c.taskType}, CAST(${c.at.getTime()} AS BIGINT), CAST(${c.antOrg ?? null} AS TEXT))`,
+                  ),
+                )}) AS c
                 WHERE tasks.job_id = c.column1 AND tasks.task_type = c.column2 AND tasks.state = 'READY'
                   AND (tasks.not_before IS NULL OR tasks.not_before <= c.column3)
+                  AND (c.column4 IS NULL OR c.column4 = (SELECT org FROM jobs WHERE jobs.id = tasks.job_id))
                 RETURNING tasks.job_id, tasks.task_type, tasks.attempt, tasks.run_attempts`,
             tx,
           )
