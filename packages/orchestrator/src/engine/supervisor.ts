@@ -6,6 +6,7 @@ import type { ApprovalDecision } from '../store/approvals.js';
 import type { AttemptEnd, Changes, JobChange, JobRow, JobStore, TaskChange, TaskRow } from '../store/store.js';
 import { decisionView, slaMs } from './approvals.js';
 import { type JobSnapshot, jobRetryDelay, type Plan, planJob, type TaskSnapshot, tasksToRestart } from './plan.js';
+import { jobSkipReason } from './skip.js';
 import { type AttemptResult, judgeAttempt, type RetryDelay, type Verdict } from './verdict.js';
 
 export interface SupervisorHooks {
@@ -67,6 +68,12 @@ interface Step {
   readonly planned?: boolean;
 }
 
+/** A transition ready for the store, and what follows its commit. */
+interface Prepared {
+  readonly changes: Changes;
+  readonly committed: (events: readonly TimelineEvent[]) => void;
+}
+
 interface Loaded {
   readonly job: JobRow;
   readonly tasks: readonly TaskRow[];
@@ -77,8 +84,6 @@ interface Loaded {
 interface Decision<T> {
   readonly result: T;
   readonly step?: Step;
-  /** Called when the write was refused: done ends the request with `result` instead of re-planning. */
-  readonly onRefused?: (read: JobRow) => Promise<{ done: true; result: T } | { done: false }>;
 }
 
 /**
@@ -114,10 +119,6 @@ export class Supervisor {
       const decision = decide(loaded);
       if (decision.step === undefined) return decision.result;
       if (await this.commit(loaded, decision.step)) return decision.result;
-      if (decision.onRefused) {
-        const outcome = await decision.onRefused(loaded.job);
-        if (outcome.done) return outcome.result;
-      }
       if (round >= MAX_REPLANS) throw new SupervisorError(`job ${jobId} kept changing while being updated; try again`, 'conflict');
     }
   }
@@ -128,7 +129,20 @@ export class Supervisor {
   }
 
   /** Applies `step` plus the plan that follows from it, in one transaction at the revision read. */
-  private async commit({ job, tasks, definition }: Loaded, step: Step): Promise<boolean> {
+  private async commit(loaded: Loaded, step: Step): Promise<boolean> {
+    const prepared = this.prepare(loaded, step);
+    if (!prepared) return true;
+    const events = await this.store.apply(loaded.job.id, prepared.changes);
+    if (!events) return false;
+    prepared.committed(events);
+    return true;
+  }
+
+  /**
+   * The changes `step` and the plan that follows from it make, at the revision read, and what to do
+   * once they are committed (report them, kill what they stopped); undefined when nothing changes.
+   */
+  private prepare({ job, tasks, definition }: Loaded, step: Step): Prepared | undefined {
     const at = new Date(this.now());
     const stop = step.stop === undefined ? job.stop : step.stop;
     const snapshot = snapshotOf(tasks, stop ?? undefined, step.overrides ?? new Map());
@@ -140,20 +154,20 @@ export class Supervisor {
       // An automatic job retry: the failed, skipped and cancelled tasks run again, as in a soft restart.
       taskChanges.push(...this.resets(finalStates(snapshot, taskChanges), false, 'job retry'));
     }
-    if (taskChanges.length === 0 && attempts.length === 0 && Object.keys(jobChange).length === 0) return true;
+    if (taskChanges.length === 0 && attempts.length === 0 && Object.keys(jobChange).length === 0) return undefined;
     const changes: Changes = { at, job: { ...jobChange, revision: job.revision }, tasks: taskChanges, attempts };
-    const events = await this.store.apply(job.id, changes);
-    if (!events) return false;
-    this.hooks.committed(events);
-    for (const taskType of plan.cancel) {
-      const row = tasks.find((t) => t.taskType === taskType);
-      if (row?.state === 'EXECUTING') this.hooks.kill(job.id, taskType, row.attempt, 'job cancelled');
-    }
-    for (const change of taskChanges) {
-      const row = tasks.find((t) => t.taskType === change.taskType);
-      if (change.kill && row?.state === 'EXECUTING') this.hooks.kill(job.id, row.taskType, row.attempt, change.kill);
-    }
-    return true;
+    const committed = (events: readonly TimelineEvent[]): void => {
+      this.hooks.committed(events);
+      for (const taskType of plan.cancel) {
+        const row = tasks.find((t) => t.taskType === taskType);
+        if (row?.state === 'EXECUTING') this.hooks.kill(job.id, taskType, row.attempt, 'job cancelled');
+      }
+      for (const change of taskChanges) {
+        const row = tasks.find((t) => t.taskType === change.taskType);
+        if (change.kill && row?.state === 'EXECUTING') this.hooks.kill(job.id, row.taskType, row.attempt, change.kill);
+      }
+    };
+    return { changes, committed };
   }
 
   private planChanges(plan: Plan, snapshot: JobSnapshot, definition: JobDefinition): TaskChange[] {
@@ -223,31 +237,61 @@ export class Supervisor {
   }
 
   /**
-   * PENDING -> READY: the job may start; its first tasks become READY. With `maxConcurrency` the
-   * store admits it only while fewer jobs of its type are admitted (counted in the transaction).
-   * False when the job is not PENDING or its type is full.
+   * PENDING -> READY for a page of jobs: each may start and its first tasks become READY. The jobs
+   * are read in one statement and written in one store transaction (`applyMany`), each at the
+   * revision read; with `maxConcurrency` the store admits a job only while fewer jobs of its type
+   * are admitted (counted in the transaction). True for each job admitted; false when it is no
+   * longer PENDING, changed since it was read, held by another queen's transaction, or its type is
+   * full. Nothing is re-planned: a job still PENDING is seen again by the next scheduler pass.
    */
-  admit(jobId: string, maxConcurrency?: number): Promise<boolean> {
-    return this.transact<boolean>(jobId, ({ job }) => {
-      if (job.state !== 'PENDING') return { result: false };
-      return {
-        result: true,
-        step: {
-          job: {
-            state: 'READY',
-            reason: 'admitted',
-            deadlineAt: null,
-            endedAt: null,
-            ...(maxConcurrency === undefined ? {} : { admitWithin: maxConcurrency }),
-          },
-        },
-        // Refused at the same revision: the job did not move, so its type was full.
-        onRefused: async (read) => {
-          const now = await this.store.job(jobId);
-          return now?.revision === read.revision ? { done: true, result: false } : { done: false };
-        },
-      };
-    });
+  async admitMany(admissions: readonly { readonly jobId: string; readonly maxConcurrency?: number }[]): Promise<readonly boolean[]> {
+    const found = await this.store.jobsWithTasks(admissions.map((admission) => admission.jobId));
+    const batch: { jobId: string; prepared: Prepared }[] = [];
+    const positions: number[] = [];
+    for (const [i, { jobId, maxConcurrency }] of admissions.entries()) {
+      const read = found.get(jobId);
+      if (read?.job.state !== 'PENDING') continue;
+      const loaded = { ...read, definition: await this.hooks.definition(read.job.jobType, read.job.version) };
+      const admitWithin = maxConcurrency === undefined ? {} : { admitWithin: maxConcurrency };
+      const prepared = this.prepare(
+        loaded,
+        this.skipStep(loaded) ?? { job: { state: 'READY', reason: 'admitted', deadlineAt: null, endedAt: null, ...admitWithin } },
+      );
+      if (!prepared) continue;
+      batch.push({ jobId, prepared });
+      positions.push(i);
+    }
+    const admitted: boolean[] = admissions.map(() => false);
+    if (batch.length === 0) return admitted;
+    const written = await this.store.applyMany(batch.map(({ jobId, prepared }) => ({ jobId, changes: prepared.changes })));
+    for (const [k, events] of written.entries()) {
+      if (!events) continue;
+      batch[k]!.prepared.committed(events);
+      admitted[positions[k]!] = true;
+    }
+    return admitted;
+  }
+
+  /**
+   * A job whose `skip_if` says skip ends at admission, COMPLETED with every task SKIPPED, without
+   * taking a `max_concurrency` place; one whose `skip_if` cannot be evaluated ends FAILED saying why.
+   */
+  private skipStep({ job, tasks, definition }: Loaded): Step | undefined {
+    let reason: string | undefined;
+    let state: 'COMPLETED' | 'FAILED' = 'COMPLETED';
+    try {
+      reason = jobSkipReason(definition, job);
+    } catch (error) {
+      reason = `skip_if could not be evaluated: ${error instanceof Error ? error.message : String(error)}`;
+      state = 'FAILED';
+    }
+    if (reason === undefined) return undefined;
+    const endedAt = new Date(this.now());
+    return {
+      planned: false,
+      job: { state, reason, endedAt, deadlineAt: null },
+      tasks: tasks.map((t) => ({ taskType: t.taskType, state: 'SKIPPED' as const, reason, endedAt })),
+    };
   }
 
   /**

@@ -7,6 +7,7 @@ import { AntRegistry, slotsOf } from '../ant/registry.js';
 import { RemoteAntHub } from '../ant/remote/hub.js';
 import type { ArtifactCatalog, ArtifactRecord } from '../artifacts/catalog.js';
 import { defaultBlobRoot, LocalBlobStore } from '../artifacts/local-store.js';
+import { maskManifest } from '../artifacts/mask.js';
 import type { BlobStore } from '../artifacts/store.js';
 import { missingParams, parseJobDefinition, retryDelayMs } from '../definition/index.js';
 import type { JobDefinition, TaskDefinition } from '../definition/model.js';
@@ -27,10 +28,11 @@ import type { WaitStatus } from '../scheduler/explain.js';
 import { type AntSlot, type PassReport, priorityPolicy, type SchedulingPolicy } from '../scheduler/policy.js';
 import { Scheduler } from '../scheduler/scheduler.js';
 import { waitStatus } from '../scheduler/status.js';
-import { JobMasking, type SecretSource, secretReferences } from '../security/index.js';
+import { JobMasking, type Masker, type SecretSource, secretReferences } from '../security/index.js';
 import { SqliteStore } from '../store/sqlite/sqlite-store.js';
 import { type Change, type JobRow, type JobStore, type ReadyTask, StoreError } from '../store/store.js';
 import { QueenApprovals } from './approvals.js';
+import { CronTriggers } from './cron.js';
 import { QueenError } from './errors.js';
 import { QueenForks } from './forks.js';
 import { AttemptLeases, newHolderId } from './lease.js';
@@ -88,6 +90,8 @@ export interface QueenOptions {
   readonly pollIntervalMs?: number;
   /** How long an attempt stays this queen's without a renewal before any queen may take it over (default 15 s). */
   readonly attemptLeaseMs?: number;
+  /** `cron_trigger` loop (on by default): `false` turns it off on this queen; `now` moves its clock (tests). */
+  readonly cron?: false | { readonly now?: () => Date; readonly maxWaitMs?: number };
 }
 
 const summary = (job: JobRow): JobSummary => ({
@@ -118,6 +122,7 @@ export class Queen implements QueenService {
   private readonly catalog?: ArtifactCatalog;
   readonly blobs: BlobStore;
   private readonly forks: QueenForks;
+  private readonly cron: CronTriggers;
   /** MANUAL tasks' votes and SLA sweep; absent when the store keeps no votes. */
   private readonly approvalsOf?: QueenApprovals;
   private readonly registry: AntRegistry;
@@ -155,6 +160,12 @@ export class Queen implements QueenService {
     const blobs = options.blobs ?? new LocalBlobStore(defaultBlobRoot(options.dbPath));
     this.blobs = blobs;
     this.forks = new QueenForks({ store, committed: (events) => this.committed(events), cancel: (id, reason) => this.cancel(id, reason) });
+    this.cron = new CronTriggers({
+      store,
+      committed: (events) => this.committed(events),
+      ...(options.cron === false ? {} : options.cron),
+      onError: (err) => this.logger.warn({ err }, 'cron trigger pass failed'),
+    });
     for (const executor of [createForkExecutor(this.forks), createAwaitForkedExecutor(this.forks)]) {
       if (!executors.has(executor.method)) executors.set(executor.method, executor);
     }
@@ -195,7 +206,6 @@ export class Queen implements QueenService {
           .renewConnected()
           .then(() => this.leases.reap(now))
           .then(() => this.approvalsOf?.sweep(now)),
-      admitTogether: store instanceof SqliteStore,
       onPass: (report) => {
         for (const listener of this.passListeners) listener(report);
       },
@@ -281,6 +291,7 @@ export class Queen implements QueenService {
       this.ant = ant;
     }
     this.scheduler.start();
+    if (this.options.cron !== false) this.cron.start();
     this.logger.info({ store: this.store.description, ant: this.ant?.descriptor }, 'queen started');
   }
 
@@ -289,6 +300,7 @@ export class Queen implements QueenService {
     if (this.state === 'stopped' || this.state === 'stopping') return;
     const wasRunning = this.state === 'running';
     this.state = 'stopping';
+    await this.cron.stop();
     await this.scheduler.stop();
     // Remote ants keep their work and reconnect to another queen; their attempts are theirs, not this queen's.
     await this.remoteAnts.close();
@@ -438,7 +450,8 @@ export class Queen implements QueenService {
             this.options.prepareSpec?.({ jobId: claim.jobId, taskType: claim.taskType, attempt: claim.attempt, antId }, spec) ?? spec;
           this.registry.assign(antId, { id, jobId: claim.jobId, taskType: claim.taskType, attempt: claim.attempt, spec: prepared });
         } catch (error) {
-          failure = error instanceof Error ? error.message : String(error);
+          // A rendering or spec error may quote the rendered text, secrets included.
+          failure = await this.maskText(claim.jobId, error instanceof Error ? error.message : String(error));
         }
         if (failure === undefined) return;
         await this.logs$.append([
@@ -469,7 +482,19 @@ export class Queen implements QueenService {
     return this.jobMasking;
   }
 
-  /** Every secret of the job's organisation, in any encoding, becomes *** before a line, output or error is stored or streamed. */
+  /** The masker of the job's organisation's secrets; undefined when this queen has no secrets. */
+  async maskerOf(jobId: string): Promise<Masker | undefined> {
+    return this.masking?.masker(jobId);
+  }
+
+  private async maskText(jobId: string, text: string): Promise<string> {
+    return (await this.maskerOf(jobId).catch(() => undefined))?.mask(text) ?? text;
+  }
+
+  /**
+   * Every secret of the job's organisation, in any encoding, becomes *** before a line, output,
+   * error or text artifact is stored or streamed.
+   */
   private async masked(
     message: Exclude<AntMessage, { type: 'register' } | { type: 'heartbeat' }>,
     jobId: string,
@@ -478,7 +503,13 @@ export class Queen implements QueenService {
     const masker = await this.masking.masker(jobId);
     if (masker.empty) return message;
     if (message.type === 'progress') return { ...message, logs: message.logs.map((l) => ({ ...l, text: masker.mask(l.text) })) };
-    return { ...message, result: masker.maskValue(message.result), outputs: masker.maskValue(message.outputs) };
+    // Digests name blobs: the manifest's files are masked by content, not as strings.
+    const { artifacts, ...result } = message.result;
+    return {
+      ...message,
+      result: { ...masker.maskValue(result), ...(artifacts && { artifacts: await maskManifest(this.blobs, masker, artifacts) }) },
+      outputs: masker.maskValue(message.outputs),
+    };
   }
 
   /** Records an ant's progress or result; resolves once stored (to whether a result was accepted), which is when a remote ant's message is acknowledged. */
@@ -544,7 +575,17 @@ export class Queen implements QueenService {
     const definition = parseJobDefinition(source, { ...(fileName === undefined ? {} : { fileName }), methods: this.methods });
     const result = await this.store.saveDefinition(definition, source, new Date(), org);
     this.logger.info({ ...result }, 'definition applied');
+    if (definition.cronTrigger !== undefined) this.cron.poke();
     return result;
+  }
+
+  /**
+   * One pass of the `cron_trigger` loop at `at` (default now): submits each trigger's latest slot
+   * that no queen has submitted yet, and returns the ids of the jobs this call created.
+   */
+  fireCron(at?: Date): Promise<readonly string[]> {
+    this.guard();
+    return this.cron.fire(at);
   }
 
   listDefinitions(): Promise<readonly DefinitionVersion[]> {

@@ -21,8 +21,6 @@ export interface SchedulerOptions {
   readonly pollIntervalMs?: number;
   /** Jobs read per page when admitting; more passes follow at once while jobs are admitted. */
   readonly admitBatch?: number;
-  /** Send a page's admissions together (the store groups their commits); default one after the other. */
-  readonly admitTogether?: boolean;
   /** Pages of due jobs one pass looks at before it yields (default 4). */
   readonly pagesPerPass?: number;
   /** Told after every pass (metrics). */
@@ -36,7 +34,7 @@ export interface SchedulerOptions {
  * The seam a scheduling framework plugs into: a pass reads a snapshot (a page of due jobs, a page
  * of ready tasks, this queen's ant slots), the policy decides (order, placement), and the store
  * applies the decisions atomically: an admission is a compare-and-set that counts max_concurrency
- * inside its transaction, the starts of a page are one `claimMany`. A pass is bounded (a few pages)
+ * inside the page's transaction (`admitMany`), the starts of a page are one `claimMany`. A pass is bounded (a few pages)
  * and yields between passes, so no policy can freeze the queen; several queens run passes at once.
  */
 export class Scheduler {
@@ -141,9 +139,9 @@ export class Scheduler {
       // Admitted jobs leave PENDING, so the jobs before the next page are exactly those passed over.
       const due = await store.duePendingJobs(now, this.admitBatch, passedOver);
       if (this.feed) policy.observe?.(await this.feed.read(now, due));
-      // The page's admissions are sent together, so the store commits them as a group; a capped type
-      // gets only as many tries as it has free places (each admission is still counted in the store).
-      const admissions: Promise<boolean>[] = [];
+      // The page's admissions go to the store as one transaction; a capped type gets only as many
+      // tries as it has free places (each admission is still counted in the store).
+      const admissions: { jobId: string; maxConcurrency?: number }[] = [];
       for (const job of policy.orderJobs(due, now)) {
         if (!this.running) break;
         const definition = await this.options.definition(job.jobType, job.version);
@@ -151,14 +149,9 @@ export class Scheduler {
         const count = active.get(job.jobType) ?? 0;
         if (max !== undefined && count >= max) continue;
         active.set(job.jobType, count + 1);
-        // Sent together only where the store commits them as a group (SQLite); on PostgreSQL several
-        // queens would race for the same page, so each queen admits one job after the other.
-        const admission = supervisor.admit(job.id, max);
-        // Handled here too: it may fail while the loop still awaits a definition (Promise.all reports it).
-        admission.catch(() => undefined);
-        admissions.push(this.options.admitTogether ? admission : Promise.resolve(await admission));
+        admissions.push({ jobId: job.id, ...(max === undefined ? {} : { maxConcurrency: max }) });
       }
-      const admittedHere = (await Promise.all(admissions)).filter(Boolean).length;
+      const admittedHere = (await supervisor.admitMany(admissions)).filter(Boolean).length;
       if (!this.running) return false;
       admitted += admittedHere;
       this.tally.admitted += admittedHere;

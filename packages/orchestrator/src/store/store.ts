@@ -246,6 +246,16 @@ export interface JobStore extends AntDirectory {
    */
   apply(jobId: string, changes: Changes): Promise<readonly TimelineEvent[] | undefined>;
   /**
+   * Several jobs' transitions (each job at most once) in one transaction, in order: each is written
+   * or refused (undefined) on its own, as `apply` would, and a job another queen is writing is
+   * refused rather than waited for (`FOR UPDATE SKIP LOCKED` on PostgreSQL). Admissions of one type
+   * under `admitWithin` take its free places in batch order. Conditional attempt ends (the reaper's)
+   * are refused with a StoreError: they go through `apply`.
+   */
+  applyMany(
+    batch: readonly { readonly jobId: string; readonly changes: Changes }[],
+  ): Promise<readonly (readonly TimelineEvent[] | undefined)[]>;
+  /**
    * Atomically moves a READY task of a READY/EXECUTING job that is not cancelled to EXECUTING with a
    * new attempt (and the job to EXECUTING). Undefined when someone else got there first. A timed-out
    * job still starts tasks: only its always_run tasks are left READY.

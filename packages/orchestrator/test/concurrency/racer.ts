@@ -44,10 +44,12 @@ export async function racer(
   while (!over()) {
     const now = Date.now();
     let worked = false;
-    for (const job of await store.duePendingJobs(now, 10)) {
-      await pause();
-      if (await supervisor.admit(job.id, DEFINITIONS.get(job.jobType)!.maxConcurrency)) worked = true;
-    }
+    const due = await store.duePendingJobs(now, 10);
+    await pause();
+    const admitted = await supervisor.admitMany(
+      due.map((job) => ({ jobId: job.id, maxConcurrency: DEFINITIONS.get(job.jobType)!.maxConcurrency })),
+    );
+    if (admitted.includes(true)) worked = true;
     const ready = await store.readyTasks(now, 10);
     await pause();
     const claimed = await store.claimMany(

@@ -1,4 +1,4 @@
-import type { JobDefinition, JobQuery, JobStore, TaskState } from '@myrmex/orchestrator';
+import type { Changes, JobDefinition, JobQuery, JobStore, TaskState } from '@myrmex/orchestrator';
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { definition, JOIN_KEY } from '../engine/definitions.js';
@@ -264,6 +264,112 @@ export function describeStoreContract(name: string, open: () => Promise<JobStore
             for (const task of await store.tasks(job.id)) expect(replayed.get(task.taskType) ?? 'PENDING').toBe(task.state);
           }),
           { numRuns: 40 },
+        );
+      });
+    });
+
+    describe('batched transitions (applyMany)', () => {
+      const admission = (revision?: number, admitWithin?: number) => ({
+        at: at(3),
+        job: {
+          state: 'READY' as const,
+          reason: 'admitted',
+          ...(revision === undefined ? {} : { revision }),
+          ...(admitWithin === undefined ? {} : { admitWithin }),
+        },
+        tasks: [{ taskType: 'a', state: 'READY' as const, reason: 'ready' }],
+      });
+
+      it('writes or refuses each job on its own, in one call, with each job its own timeline rows', async () => {
+        const [fine, stale, wrongTask] = [await submit(), await submit(), await submit()];
+        const results = await store.applyMany([
+          { jobId: fine.id, changes: admission(fine.revision) },
+          { jobId: stale.id, changes: admission(stale.revision + 1) },
+          { jobId: wrongTask.id, changes: { at: at(3), tasks: [{ taskType: 'b', expect: { state: 'READY' }, state: 'EXECUTING' }] } },
+        ]);
+        expect(results.map((events) => events?.map((e) => [e.jobId, e.taskType, e.from, e.to]))).toEqual([
+          [
+            [fine.id, undefined, 'PENDING', 'READY'],
+            [fine.id, 'a', 'PENDING', 'READY'],
+          ],
+          undefined,
+          undefined,
+        ]);
+        expect((await store.job(fine.id))?.revision).toBe(fine.revision + 1);
+        for (const refused of [stale, wrongTask]) {
+          expect(await store.job(refused.id)).toEqual(refused);
+          expect(await store.timeline(refused.id)).toHaveLength(1);
+        }
+        await expect(
+          store.applyMany([
+            { jobId: fine.id, changes: admission() },
+            { jobId: fine.id, changes: admission() },
+          ]),
+        ).rejects.toThrow(/each job at most once/);
+        await expect(
+          store.applyMany([
+            { jobId: fine.id, changes: { at: at(4), attempts: [{ taskType: 'a', attempt: 1, state: 'FAILED', expect: { owner: 'q' } }] } },
+          ]),
+        ).rejects.toThrow(/conditional attempt end/);
+      });
+
+      it('admits under admitWithin in batch order, counting the jobs of the type already admitted', async () => {
+        const running = await submit({ jobType: 'capped' });
+        await store.apply(running.id, admission());
+        const waiting = [await submit({ jobType: 'capped' }), await submit({ jobType: 'capped' }), await submit({ jobType: 'capped' })];
+        const results = await store.applyMany(waiting.map((job) => ({ jobId: job.id, changes: admission(job.revision, 3) })));
+        expect(results.map((events) => events !== undefined)).toEqual([true, true, false]);
+        expect((await store.activeJobsByType()).get('capped')).toBe(3);
+      });
+
+      it('does what apply does, one job after the other, for any batch (property)', async () => {
+        const change = fc.record({
+          to: fc.constantFrom('READY' as const, 'EXECUTING' as const, 'PAUSED' as const),
+          task: fc.constantFrom('a', 'b', 'c'),
+          taskTo: fc.constantFrom('READY' as const, 'COMPLETED' as const, 'SKIPPED' as const),
+          staleRevision: fc.boolean(),
+          taskExpectFails: fc.boolean(),
+          admitWithin: fc.option(fc.integer({ min: 0, max: 3 }), { nil: undefined }),
+        });
+        let round = 0;
+        await fc.assert(
+          fc.asyncProperty(fc.array(change, { minLength: 1, maxLength: 8 }), async (changes) => {
+            round++;
+            // The same changes on two sets of jobs, of two types (so their max_concurrency counts are apart).
+            const outcome = async (jobType: string, run: (batch: { jobId: string; changes: Changes }[]) => Promise<unknown[]>) => {
+              const jobs: Awaited<ReturnType<typeof submit>>[] = [];
+              for (const _ of changes) jobs.push(await submit({ jobType }));
+              const batch = changes.map((c, i) => ({
+                jobId: jobs[i]!.id,
+                changes: {
+                  at: at(7),
+                  job: {
+                    state: c.to,
+                    revision: jobs[i]!.revision + (c.staleRevision ? 1 : 0),
+                    ...(c.admitWithin === undefined ? {} : { admitWithin: c.admitWithin }),
+                  },
+                  tasks: [{ taskType: c.task, state: c.taskTo, ...(c.taskExpectFails ? { expect: { state: 'FAILED' as const } } : {}) }],
+                },
+              }));
+              const written = (await run(batch)).map((events) => events !== undefined);
+              const rows = await Promise.all(
+                jobs.map(async (job) => [
+                  (await store.job(job.id))?.state,
+                  (await store.tasks(job.id)).map((t) => t.state),
+                  (await store.timeline(job.id)).map((e) => [e.taskType, e.from, e.to]),
+                ]),
+              );
+              return { written, rows };
+            };
+            const batched = await outcome(`batched-${round}`, async (batch) => [...(await store.applyMany(batch))]);
+            const oneByOne = await outcome(`single-${round}`, async (batch) => {
+              const results = [];
+              for (const { jobId, changes: c } of batch) results.push(await store.apply(jobId, c));
+              return results;
+            });
+            expect(batched).toEqual(oneByOne);
+          }),
+          { numRuns: 25 },
         );
       });
     });

@@ -52,6 +52,42 @@ gate.describe('PostgresStore', () => {
     }
   });
 
+  it('applyMany refuses a job another transaction holds instead of waiting for it, and writes the others', async () => {
+    const db = await gate.freshDatabase();
+    const store = PostgresStore.open({ url: db.url, poolSize: 2 });
+    const other = new pg.Client({ connectionString: db.url });
+    try {
+      await store.opened();
+      const job = (id: string) => ({
+        id,
+        jobType: 't',
+        version: 1,
+        priority: 1,
+        params: {},
+        submittedAt: new Date(),
+        scheduledAt: new Date(),
+        taskTypes: ['a'],
+      });
+      await store.createJobs([job('held'), job('free')]);
+      await other.connect();
+      // Another queen in the middle of writing one of them: its row is locked until that transaction ends.
+      await other.query('BEGIN');
+      await other.query(`SELECT id FROM jobs WHERE id = 'held' FOR UPDATE`);
+      const admit = { at: new Date(), job: { state: 'READY' as const, reason: 'admitted' } };
+      const results = await store.applyMany([
+        { jobId: 'held', changes: admit },
+        { jobId: 'free', changes: admit },
+      ]);
+      expect(results.map((events) => events?.map((e) => e.to))).toEqual([undefined, ['READY']]);
+      await other.query('COMMIT');
+      expect((await store.job('held'))?.state).toBe('PENDING');
+    } finally {
+      await other.end().catch(() => undefined);
+      await store.close();
+      await db.dispose();
+    }
+  });
+
   it('migrates once when several queens open a new database at the same moment', async () => {
     const db = await gate.freshDatabase();
     const stores = Array.from({ length: 5 }, () => PostgresStore.open({ url: db.url, poolSize: 2 }));

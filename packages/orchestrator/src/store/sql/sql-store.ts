@@ -2,7 +2,7 @@ import { type Kysely, type RawBuilder, sql } from 'kysely';
 import type { ArtifactCatalog } from '../../artifacts/catalog.js';
 import type { JobDefinition } from '../../definition/model.js';
 import { decodeJobCursor, encodeJobCursor } from '../../domain/cursor.js';
-import { ADMITTED_JOB_STATES, type JobState } from '../../domain/states.js';
+import { ADMITTED_JOB_STATES } from '../../domain/states.js';
 import type { AntInfo, ApplyResult, DefinitionVersion, JobQuery, LogLine, Page, TimelineEvent } from '../../domain/types.js';
 import type { ApprovalStore } from '../approvals.js';
 import type { SchedulingReads } from '../scheduling.js';
@@ -32,6 +32,16 @@ import type { DialectName } from './migrations.js';
 import { type Row, toAttempt, toDefinition, toEvent, toJob, toLog, toReadyTask, toTask } from './rows.js';
 import { SqlSchedulingReads } from './scheduling.js';
 import { checkOrgQuota, SqlSecurityStore } from './security.js';
+import {
+  admissionCap,
+  checkJob,
+  ExpectationFailed,
+  type NewEvent,
+  prepareTransition,
+  type Transition,
+  transitionRead,
+  transitionWrites,
+} from './transitions.js';
 
 /** What a store needs from a connection inside a transaction: Kysely's executor, a `trx` or a connection. */
 export type Executor = Kysely<unknown>;
@@ -60,50 +70,6 @@ export interface SqlDialect {
   committed(jobIds: readonly string[]): void;
   /** Given by the store: delivers one change to this process's listeners. */
   attach(emit: (jobId: string) => void): void;
-}
-
-/** A timeline row to insert. */
-interface NewEvent {
-  readonly jobId: string;
-  readonly taskType?: string;
-  readonly from?: string;
-  readonly to: string;
-  readonly at: Date;
-  readonly reason?: string;
-}
-
-/** Thrown inside a transaction to roll it back when an expectation fails. */
-class ExpectationFailed extends Error {}
-
-const JOB_COLUMNS = {
-  state: 'state',
-  reason: 'reason',
-  stop: 'stop',
-  startedAt: 'started_at',
-  endedAt: 'ended_at',
-  scheduledAt: 'scheduled_at',
-  retry: 'retry',
-  deadlineAt: 'deadline_at',
-} as const;
-const TASK_COLUMNS = {
-  state: 'state',
-  reason: 'reason',
-  exitCode: 'exit_code',
-  outputs: 'outputs',
-  route: 'route',
-  fatal: 'fatal',
-  notBefore: 'not_before',
-  runAttempts: 'run_attempts',
-  endedAt: 'ended_at',
-  kill: 'kill',
-} as const;
-
-function sqlValue(value: unknown): unknown {
-  if (value === undefined || value === null) return null;
-  if (value instanceof Date) return value.getTime();
-  if (typeof value === 'boolean') return value ? 1 : 0;
-  if (typeof value === 'object') return JSON.stringify(value);
-  return value;
 }
 
 const ADMITTED = list(ADMITTED_JOB_STATES);
@@ -420,103 +386,90 @@ export class SqlStore implements JobStore {
   }
 
   private async applyIn(tx: Executor, jobId: string, changes: Changes): Promise<TimelineEvent[]> {
-    const at = changes.at;
     // The job's row first: every writer of this job takes it, so they run one after the other. Its
     // tasks come in the same round trip (only the job's row is locked: it is what serialises them).
-    const read = await rows(
-      sql`SELECT j.state AS job_state, j.revision, j.job_type, t.task_type, t.state, t.attempt
-          FROM jobs j LEFT JOIN tasks t ON t.job_id = j.id WHERE j.id = ${jobId} ${this.dialect.lock(false, 'j')}`,
-      tx,
-    );
-    const job = read[0];
-    if (!job) throw new StoreError(`job ${jobId} does not exist`);
-    const from = String(job.job_state);
-    const jobChange = changes.job;
-    if (jobChange?.expect && !jobChange.expect.includes(from as JobState)) throw new ExpectationFailed();
-    if (jobChange?.revision !== undefined && Number(job.revision) !== jobChange.revision) throw new ExpectationFailed();
-    if (jobChange?.admitWithin !== undefined && !(ADMITTED_JOB_STATES as readonly string[]).includes(from)) {
-      // Taken under a lock on the job type, so two queens admitting at once count each other.
-      await sql`SELECT job_type FROM definition_types WHERE job_type = ${job.job_type} ${this.dialect.lock(false)}`.execute(tx);
-      const count = await one(sql`SELECT COUNT(*) AS n FROM jobs WHERE job_type = ${job.job_type} AND state IN (${ADMITTED})`, tx);
-      if (Number(count!.n) >= jobChange.admitWithin) throw new ExpectationFailed();
-    }
-
-    const events: NewEvent[] = [];
-    const jobEvent = (): void => {
-      if (jobChange?.state !== undefined && jobChange.state !== from) {
-        events.push({ jobId, from, to: jobChange.state, at, reason: jobChange.reason ?? undefined });
-      }
-    };
-    // An admission reads best with the job first; every other job transition follows its tasks'.
-    const jobFirst = jobChange?.state === 'READY';
-    if (jobFirst) jobEvent();
-
-    // Writes whose outcome decides nothing more, sent with the timeline rows (see `events`). A row
-    // is written at most once per statement there, so a second end of the same attempt (which the
-    // first already ended) is dropped and a task's changes are merged in order.
-    const writes: RawBuilder<unknown>[] = [];
-    const ends = new Set<string>();
-    for (const end of changes.attempts ?? []) {
-      const key = `${end.taskType}\u0000${end.attempt}`;
-      if (ends.has(key)) continue;
-      ends.add(key);
-      const conditions = [sql`job_id = ${jobId} AND task_type = ${end.taskType} AND attempt = ${end.attempt} AND state = 'EXECUTING'`];
-      if (end.expect?.leaseBefore !== undefined) conditions.push(sql`lease_until < ${end.expect.leaseBefore}`);
-      if (end.expect?.owner !== undefined) conditions.push(sql`owner = ${end.expect.owner}`);
-      const update = sql`UPDATE attempts SET state = ${end.state}, exit_code = ${end.exitCode ?? null}, reason = ${end.reason ?? null},
-            ended_at = ${at.getTime()}, lease_until = NULL WHERE ${sql.join(conditions, sql` AND `)}`;
-      if (end.expect === undefined) {
-        writes.push(update);
-        continue;
-      }
-      // Conditional (the reaper's): whether it ended the attempt decides the whole transition.
-      if ((await affected(update, tx)) === 0) throw new ExpectationFailed();
-    }
-
-    const taskChanges = changes.tasks ?? [];
-    const taskSets = new Map<string, Map<string, RawBuilder<unknown>>>();
-    if (taskChanges.length > 0) {
-      const current = new Map(read.filter((r) => r.task_type !== null).map((r) => [String(r.task_type), r]));
-      for (const change of taskChanges) {
-        const row = current.get(change.taskType);
-        if (!row) throw new StoreError(`job ${jobId} has no task ${change.taskType}`);
-        if (change.expect?.state !== undefined && row.state !== change.expect.state) throw new ExpectationFailed();
-        if (change.expect?.attempt !== undefined && Number(row.attempt) !== change.expect.attempt) throw new ExpectationFailed();
-        const sets = taskSets.get(change.taskType) ?? new Map<string, RawBuilder<unknown>>();
-        for (const [column, set] of this.sets(TASK_COLUMNS, change)) sets.set(column, set);
-        taskSets.set(change.taskType, sets);
-        if (change.state !== undefined && change.state !== row.state) {
-          events.push({
-            jobId,
-            taskType: change.taskType,
-            from: String(row.state),
-            to: change.state,
-            at,
-            reason: change.reason ?? undefined,
-          });
-          current.set(change.taskType, { ...row, state: change.state });
-        }
-      }
-    }
-
-    for (const [taskType, sets] of taskSets) {
-      if (sets.size > 0)
-        writes.push(sql`UPDATE tasks SET ${sql.join([...sets.values()])} WHERE job_id = ${jobId} AND task_type = ${taskType}`);
-    }
-    if (!jobFirst) jobEvent();
-    const sets = this.sets(JOB_COLUMNS, jobChange ?? {}).map(([, set]) => set);
-    writes.push(sql`UPDATE jobs SET ${sql.join([...sets, sql`revision = revision + 1`])} WHERE id = ${jobId}`);
-    return this.events(tx, events, writes);
+    const read = await rows(transitionRead([jobId], this.dialect.lock(false, 'j')), tx);
+    if (read.length === 0) throw new StoreError(`job ${jobId} does not exist`);
+    checkJob(read, changes);
+    const cap = admissionCap(read, changes);
+    const jobType = String(read[0]!.job_type);
+    if (cap !== undefined && ((await this.admittedCounts(tx, [jobType])).get(jobType) ?? 0) >= cap) throw new ExpectationFailed();
+    const transition = prepareTransition(jobId, changes, read);
+    // Conditional (the reaper's): whether it ended the attempt decides the whole transition.
+    for (const end of transition.conditionalEnds) if ((await affected(end, tx)) === 0) throw new ExpectationFailed();
+    return this.events(tx, transition.events, transitionWrites([transition]));
   }
 
-  /** `column = value` for each field `change` sets, by column. */
-  private sets(columns: Readonly<Record<string, string>>, change: object): [string, RawBuilder<unknown>][] {
-    const sets: [string, RawBuilder<unknown>][] = [];
-    for (const [field, column] of Object.entries(columns)) {
-      const value = (change as Record<string, unknown>)[field];
-      if (value !== undefined) sets.push([column, sql`${sql.ref(column)} = ${sqlValue(value)}`]);
+  /**
+   * Jobs admitted (READY, EXECUTING or PAUSED) per job type, counted under a lock on each type's
+   * row, so two queens admitting jobs of one type at once count each other.
+   */
+  private async admittedCounts(tx: Executor, jobTypes: readonly string[]): Promise<Map<string, number>> {
+    const types = [...new Set(jobTypes)].sort();
+    await sql`SELECT job_type FROM definition_types WHERE job_type IN (${list(types)}) ORDER BY job_type ${this.dialect.lock(false)}`.execute(
+      tx,
+    );
+    const counted = await rows(
+      sql`SELECT job_type, COUNT(*) AS n FROM jobs WHERE job_type IN (${list(types)}) AND state IN (${ADMITTED}) GROUP BY job_type`,
+      tx,
+    );
+    return new Map(counted.map((r) => [String(r.job_type), Number(r.n)]));
+  }
+
+  async applyMany(
+    batch: readonly { readonly jobId: string; readonly changes: Changes }[],
+  ): Promise<readonly (readonly TimelineEvent[] | undefined)[]> {
+    if (batch.length === 0) return [];
+    if (new Set(batch.map((entry) => entry.jobId)).size !== batch.length) throw new StoreError('applyMany takes each job at most once');
+    if (batch.some((entry) => entry.changes.attempts?.some((end) => end.expect !== undefined))) {
+      throw new StoreError('a conditional attempt end decides its whole transition: apply it on its own');
     }
-    return sets;
+    return this.write(async (tx) => {
+      // Jobs another queen is writing are skipped, never waited for: their transitions are refused.
+      const reads = new Map<string, Row[]>();
+      for (let start = 0; start < batch.length; start += 500) {
+        const ids = batch.slice(start, start + 500).map((entry) => entry.jobId);
+        for (const row of await rows(transitionRead(ids, this.dialect.lock(true, 'j')), tx)) {
+          const id = String(row.id);
+          reads.set(id, [...(reads.get(id) ?? []), row]);
+        }
+      }
+      const prepared = batch.map(({ jobId, changes }) => {
+        const read = reads.get(jobId);
+        if (!read) return undefined;
+        try {
+          checkJob(read, changes);
+          return { read, transition: prepareTransition(jobId, changes, read), cap: admissionCap(read, changes) };
+        } catch (error) {
+          if (error instanceof ExpectationFailed) return undefined;
+          throw error;
+        }
+      });
+      const capped = prepared.flatMap((p) => (p?.cap === undefined ? [] : [String(p.read[0]!.job_type)]));
+      const counts = capped.length > 0 ? await this.admittedCounts(tx, capped) : new Map<string, number>();
+      // In batch order: the first admissions of a type take its free places; the type's lock holds the count.
+      const taken = prepared.map((p) => {
+        if (p?.cap === undefined) return p?.transition;
+        const jobType = String(p.read[0]!.job_type);
+        const admitted = counts.get(jobType) ?? 0;
+        if (admitted >= p.cap) return undefined;
+        counts.set(jobType, admitted + 1);
+        return p.transition;
+      });
+      const transitions = taken.filter((t): t is Transition => t !== undefined);
+      const events = await this.events(
+        tx,
+        transitions.flatMap((t) => t.events),
+        transitionWrites(transitions),
+      );
+      const byJob = new Map<string, TimelineEvent[]>();
+      for (const event of events) byJob.set(event.jobId, [...(byJob.get(event.jobId) ?? []), event]);
+      return {
+        value: batch.map((entry, i) => (taken[i] === undefined ? undefined : (byJob.get(entry.jobId) ?? []))),
+        jobs: batch.filter((_, i) => taken[i] !== undefined).map((entry) => entry.jobId),
+        notified: events,
+      };
+    });
   }
 
   async claim(claim: Claim): Promise<Claimed | undefined> {

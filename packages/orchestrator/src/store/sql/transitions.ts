@@ -1,0 +1,229 @@
+import { type RawBuilder, sql } from 'kysely';
+import { ADMITTED_JOB_STATES, type JobState } from '../../domain/states.js';
+import { type Changes, StoreError } from '../store.js';
+import { list } from './hot-queries.js';
+import type { Row } from './rows.js';
+
+/**
+ * A job transition turned into statements, from the job's locked row and its tasks: the checks of
+ * its expectations, its timeline rows and its writes. Pure: the store runs the statements, one
+ * transition at a time (`apply`) or a page of them in one transaction (`applyMany`), where the
+ * writes of every transition of the same shape share one `UPDATE … FROM (VALUES …)`.
+ */
+
+/** Thrown when an expectation fails: nothing of the transition is written. */
+export class ExpectationFailed extends Error {}
+
+/** A timeline row to insert. */
+export interface NewEvent {
+  readonly jobId: string;
+  readonly taskType?: string;
+  readonly from?: string;
+  readonly to: string;
+  readonly at: Date;
+  readonly reason?: string;
+}
+
+type SqlType = 'TEXT' | 'BIGINT' | 'INTEGER';
+
+/** The columns a change may set, with the type a value is cast to (a VALUES list has none of its own on PostgreSQL). */
+const JOB_COLUMNS: Readonly<Record<string, readonly [string, SqlType]>> = {
+  state: ['state', 'TEXT'],
+  reason: ['reason', 'TEXT'],
+  stop: ['stop', 'TEXT'],
+  startedAt: ['started_at', 'BIGINT'],
+  endedAt: ['ended_at', 'BIGINT'],
+  scheduledAt: ['scheduled_at', 'BIGINT'],
+  retry: ['retry', 'INTEGER'],
+  deadlineAt: ['deadline_at', 'BIGINT'],
+};
+const TASK_COLUMNS: Readonly<Record<string, readonly [string, SqlType]>> = {
+  state: ['state', 'TEXT'],
+  reason: ['reason', 'TEXT'],
+  exitCode: ['exit_code', 'INTEGER'],
+  outputs: ['outputs', 'TEXT'],
+  route: ['route', 'TEXT'],
+  fatal: ['fatal', 'INTEGER'],
+  notBefore: ['not_before', 'BIGINT'],
+  runAttempts: ['run_attempts', 'INTEGER'],
+  endedAt: ['ended_at', 'BIGINT'],
+  kill: ['kill', 'TEXT'],
+};
+
+function sqlValue(value: unknown): unknown {
+  if (value === undefined || value === null) return null;
+  if (value instanceof Date) return value.getTime();
+  if (typeof value === 'boolean') return value ? 1 : 0;
+  if (typeof value === 'object') return JSON.stringify(value);
+  return value;
+}
+
+interface Assignment {
+  readonly type: SqlType;
+  readonly value: unknown;
+}
+
+/** One row's update: its key (the table's primary key, in order) and its columns' new values. */
+interface RowUpdate {
+  readonly key: readonly string[];
+  readonly sets: ReadonlyMap<string, Assignment>;
+}
+
+export interface Transition {
+  readonly events: readonly NewEvent[];
+  /** Every transition bumps the job's revision, whatever else it sets. */
+  readonly job: RowUpdate;
+  readonly tasks: readonly RowUpdate[];
+  /** Attempt ends whose outcome decides nothing more. */
+  readonly ends: readonly RawBuilder<unknown>[];
+  /** The reaper's attempt ends: each must end its attempt, or the whole transition is refused. */
+  readonly conditionalEnds: readonly RawBuilder<unknown>[];
+}
+
+/** Jobs by id with their tasks' states, to decide transitions from; `lock` makes it the read that serialises them. */
+export const transitionRead = (ids: readonly string[], lock: RawBuilder<unknown>) =>
+  sql`SELECT j.id, j.state AS job_state, j.revision, j.job_type, t.task_type, t.state, t.attempt
+      FROM jobs j LEFT JOIN tasks t ON t.job_id = j.id WHERE j.id IN (${list(ids)}) ${lock}`;
+
+/** The job-level expectations (state, revision); the read is the job's rows from `transitionRead`. */
+export function checkJob(read: readonly Row[], changes: Changes): void {
+  const job = read[0]!;
+  const expected = changes.job;
+  if (expected?.expect && !expected.expect.includes(String(job.job_state) as JobState)) throw new ExpectationFailed();
+  if (expected?.revision !== undefined && Number(job.revision) !== expected.revision) throw new ExpectationFailed();
+}
+
+/** The max_concurrency an admission must be counted against, or undefined when it admits nothing new. */
+export function admissionCap(read: readonly Row[], changes: Changes): number | undefined {
+  const cap = changes.job?.admitWithin;
+  return cap !== undefined && !(ADMITTED_JOB_STATES as readonly string[]).includes(String(read[0]!.job_state)) ? cap : undefined;
+}
+
+function assignments(columns: Readonly<Record<string, readonly [string, SqlType]>>, change: object): Map<string, Assignment> {
+  const sets = new Map<string, Assignment>();
+  for (const [field, [column, type]] of Object.entries(columns)) {
+    const value = (change as Record<string, unknown>)[field];
+    if (value !== undefined) sets.set(column, { type, value: sqlValue(value) });
+  }
+  return sets;
+}
+
+/**
+ * The transition `changes` make to the job whose rows `read` holds. Throws ExpectationFailed when a
+ * task's expectation fails. A row is written at most once per statement where writes share one
+ * (PostgreSQL's WITH), so a second end of the same attempt is dropped and a task's changes merge in order.
+ */
+export function prepareTransition(jobId: string, changes: Changes, read: readonly Row[]): Transition {
+  const at = changes.at;
+  const from = String(read[0]!.job_state);
+  const jobChange = changes.job;
+  const events: NewEvent[] = [];
+  const jobEvent = (): void => {
+    if (jobChange?.state !== undefined && jobChange.state !== from) {
+      events.push({ jobId, from, to: jobChange.state, at, reason: jobChange.reason ?? undefined });
+    }
+  };
+  // An admission reads best with the job first; every other job transition follows its tasks'.
+  const jobFirst = jobChange?.state === 'READY';
+  if (jobFirst) jobEvent();
+
+  const ends: RawBuilder<unknown>[] = [];
+  const conditionalEnds: RawBuilder<unknown>[] = [];
+  const ended = new Set<string>();
+  for (const end of changes.attempts ?? []) {
+    const key = `${end.taskType}\u0000${end.attempt}`;
+    if (ended.has(key)) continue;
+    ended.add(key);
+    const conditions = [sql`job_id = ${jobId} AND task_type = ${end.taskType} AND attempt = ${end.attempt} AND state = 'EXECUTING'`];
+    if (end.expect?.leaseBefore !== undefined) conditions.push(sql`lease_until < ${end.expect.leaseBefore}`);
+    if (end.expect?.owner !== undefined) conditions.push(sql`owner = ${end.expect.owner}`);
+    const update = sql`UPDATE attempts SET state = ${end.state}, exit_code = ${end.exitCode ?? null}, reason = ${end.reason ?? null},
+          ended_at = ${at.getTime()}, lease_until = NULL WHERE ${sql.join(conditions, sql` AND `)}`;
+    (end.expect === undefined ? ends : conditionalEnds).push(update);
+  }
+
+  const taskSets = new Map<string, Map<string, Assignment>>();
+  const current = new Map(read.filter((r) => r.task_type !== null).map((r) => [String(r.task_type), r]));
+  for (const change of changes.tasks ?? []) {
+    const row = current.get(change.taskType);
+    if (!row) throw new StoreError(`job ${jobId} has no task ${change.taskType}`);
+    if (change.expect?.state !== undefined && row.state !== change.expect.state) throw new ExpectationFailed();
+    if (change.expect?.attempt !== undefined && Number(row.attempt) !== change.expect.attempt) throw new ExpectationFailed();
+    const sets = taskSets.get(change.taskType) ?? new Map<string, Assignment>();
+    for (const [column, set] of assignments(TASK_COLUMNS, change)) sets.set(column, set);
+    taskSets.set(change.taskType, sets);
+    if (change.state !== undefined && change.state !== row.state) {
+      events.push({ jobId, taskType: change.taskType, from: String(row.state), to: change.state, at, reason: change.reason ?? undefined });
+      current.set(change.taskType, { ...row, state: change.state });
+    }
+  }
+  if (!jobFirst) jobEvent();
+  return {
+    events,
+    job: { key: [jobId], sets: assignments(JOB_COLUMNS, jobChange ?? {}) },
+    tasks: [...taskSets].filter(([, sets]) => sets.size > 0).map(([taskType, sets]) => ({ key: [jobId, taskType], sets })),
+    ends,
+    conditionalEnds,
+  };
+}
+
+/** Rows per statement, under both dialects' parameter limits. */
+const CHUNK = 500;
+
+/** One `UPDATE … FROM (VALUES …)` per set of columns (and per chunk) for the rows of `table`. */
+function groupedUpdates(
+  table: 'jobs' | 'tasks',
+  keys: readonly string[],
+  updates: readonly RowUpdate[],
+  extra: readonly RawBuilder<unknown>[],
+): RawBuilder<unknown>[] {
+  const shapes = new Map<string, RowUpdate[]>();
+  for (const update of updates) {
+    const shape = [...update.sets.keys()].join(',');
+    shapes.set(shape, [...(shapes.get(shape) ?? []), update]);
+  }
+  const statements: RawBuilder<unknown>[] = [];
+  const name = sql.raw(table);
+  const column = (i: number) => sql.raw(`c.column${i + 1}`);
+  for (const group of shapes.values()) {
+    const columns = [...group[0]!.sets.keys()];
+    const set = [...columns.map((c, i) => sql`${sql.ref(c)} = ${column(keys.length + i)}`), ...extra];
+    const match = sql.join(
+      keys.map((key, i) => sql`${name}.${sql.ref(key)} = ${column(i)}`),
+      sql` AND `,
+    );
+    for (let start = 0; start < group.length; start += CHUNK) {
+      const values = group.slice(start, start + CHUNK).map((update) => {
+        const cells = [
+          ...update.key.map((k) => sql`CAST(${k} AS TEXT)`),
+          ...columns.map((c) => {
+            const { type, value } = update.sets.get(c)!;
+            return sql`CAST(${value} AS ${sql.raw(type)})`;
+          }),
+        ];
+        return sql`(${sql.join(cells)})`;
+      });
+      statements.push(sql`UPDATE ${name} SET ${sql.join(set)} FROM (VALUES ${sql.join(values)}) AS c WHERE ${match}`);
+    }
+  }
+  return statements;
+}
+
+/** The writes of `transitions` (distinct jobs): attempt ends, then task updates, then job updates grouped by shape. */
+export function transitionWrites(transitions: readonly Transition[]): RawBuilder<unknown>[] {
+  return [
+    ...transitions.flatMap((t) => t.ends),
+    ...groupedUpdates(
+      'tasks',
+      ['job_id', 'task_type'],
+      transitions.flatMap((t) => t.tasks),
+      [],
+    ),
+    ...groupedUpdates(
+      'jobs',
+      ['id'],
+      transitions.map((t) => t.job),
+      [sql`revision = jobs.revision + 1`],
+    ),
+  ];
+}
