@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { cronProblem, cronSchedule, cronSlotAt } from '../../src/definition/cron.js';
 import { CronTriggers, cronJobId } from '../../src/queen/cron.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
-import { source, startQueen, TEST_METHODS, tempDb } from './helpers.js';
+import { finished, source, startQueen, TEST_METHODS, tempDb, until } from './helpers.js';
 
 describe('cron_trigger schedules', () => {
   it('reads 5, 6 and 7 fields, Quartz steps and a time zone prefix', () => {
@@ -81,5 +81,37 @@ describe('cron triggers submit once per slot, decided by the database', () => {
     } finally {
       for (const store of stores) await store.close();
     }
+  });
+});
+
+describe('the queen runs the trigger loop', () => {
+  it('a started queen submits each slot of an every-second trigger by itself; skip_if ends such a job at admission', async () => {
+    const queen = await startQueen();
+    await queen.applyDefinition(source('each-second', [{ task_type: 't', script: ['log tick'] }], { cron_trigger: '* * * * * *' }));
+    const job = await until(async () => (await queen.listJobs({ limit: 10 })).items.find((j) => j.jobType === 'each-second'));
+    // Its id is its slot's: the second it was submitted in, or one a little before when the pass ran late.
+    const second = Math.floor(job.submittedAt.getTime() / 1000) * 1000;
+    const slots = Array.from({ length: 10 }, (_, late) => cronJobId('each-second', new Date(second - late * 1000)));
+    expect(slots).toContain(job.id);
+    expect((await finished(queen, job.id)).state).toBe('COMPLETED');
+
+    await queen.applyDefinition(
+      source('skipped', [{ task_type: 't', script: ['log never'] }], {
+        skip_if: '{{if eq .Env "staging"}} true {{end}}',
+        job_variables: { Env: 'staging' },
+      }),
+    );
+    const skipped = await finished(queen, (await queen.submit({ jobType: 'skipped' })).id);
+    expect(skipped).toMatchObject({ state: 'COMPLETED', reason: 'skipped: skip_if is true' });
+    expect(skipped.tasks.map((t) => [t.state, t.attempts.length])).toEqual([['SKIPPED', 0]]);
+    expect((await finished(queen, (await queen.submit({ jobType: 'skipped', params: { Env: 'prod' } })).id)).tasks[0]!.state).toBe(
+      'COMPLETED',
+    );
+    await queen.applyDefinition(
+      source('bad-skip', [{ task_type: 't', script: ['log never'] }], { skip_if: '{{if lt .Env 3}} true {{end}}' }),
+    );
+    const bad = await finished(queen, (await queen.submit({ jobType: 'bad-skip', params: { Env: 'x' } })).id);
+    expect(bad.state).toBe('FAILED');
+    expect(bad.reason).toMatch(/^skip_if could not be evaluated: /);
   });
 });
