@@ -13,12 +13,26 @@ export interface JobSnapshot {
   /** `cancel`: nothing new starts, everything unfinished is cancelled; `timeout`: the job is failing. */
   readonly stop?: 'cancel' | 'timeout';
   readonly tasks: ReadonlyMap<string, TaskSnapshot>;
+  /**
+   * A task's `skip_if` / `except`, asked when the task would start: `skip` passes it over (see
+   * SKIPPED_BY_CONDITION), `fail` ends it FAILED (the condition could not be evaluated), undefined runs it.
+   */
+  readonly condition?: (taskType: string) => { readonly skip: string } | { readonly fail: string } | undefined;
 }
+
+/**
+ * The reason of a task passed over by its `skip_if` / `except`: it ends SKIPPED but the flow goes on
+ * as if it had completed (its `on_completed` route is taken, it satisfies `needs`).
+ */
+export const SKIPPED_BY_CONDITION = 'skipped: skip_if is true';
 
 export interface Plan {
   /** PENDING tasks to make READY. */
   readonly start: readonly string[];
-  readonly skip: readonly { readonly taskType: string; readonly reason: string }[];
+  /** Tasks to end SKIPPED; `route` when a task passed over by its condition routes on. */
+  readonly skip: readonly { readonly taskType: string; readonly reason: string; readonly route?: string }[];
+  /** Tasks to end FAILED before they start (their condition could not be evaluated). */
+  readonly fail?: readonly { readonly taskType: string; readonly reason: string }[];
   /** Unfinished tasks to mark CANCELLED (running ones must also be killed). */
   readonly cancel: readonly string[];
   /** Set when every task is terminal. */
@@ -51,7 +65,11 @@ class Evaluation {
   satisfied(taskType: string): boolean {
     const snap = this.states.get(taskType);
     const task = this.graph.tasks.get(taskType);
-    return snap?.state === 'COMPLETED' || (snap?.state === 'FAILED' && task?.allowFailure === true && !snap.fatal);
+    return (
+      snap?.state === 'COMPLETED' ||
+      (snap?.state === 'SKIPPED' && snap.reason === SKIPPED_BY_CONDITION) ||
+      (snap?.state === 'FAILED' && task?.allowFailure === true && !snap.fatal)
+    );
   }
 
   /** A failure that stops new work: FATAL, or a FAILED task without allow_failure and without on_failed. */
@@ -108,8 +126,25 @@ export function planJob(definition: JobDefinition, snapshot: JobSnapshot): Plan 
   }
 
   const start: string[] = [];
-  const skip: { taskType: string; reason: string }[] = [];
-  const mark = (taskType: string, state: TaskState) => evaluation.states.set(taskType, { ...evaluation.states.get(taskType), state });
+  const skip: { taskType: string; reason: string; route?: string }[] = [];
+  const fail: { taskType: string; reason: string }[] = [];
+  const mark = (taskType: string, state: TaskState, more: Partial<TaskSnapshot> = {}) =>
+    evaluation.states.set(taskType, { ...evaluation.states.get(taskType), state, ...more });
+  /** A task that would start: its condition may pass it over or fail it instead. */
+  const begin = (taskType: string) => {
+    const verdict = snapshot.condition?.(taskType);
+    if (verdict === undefined) {
+      start.push(taskType);
+      mark(taskType, 'READY');
+    } else if ('skip' in verdict) {
+      const route = evaluation.graph.tasks.get(taskType)?.onCompleted;
+      skip.push({ taskType, reason: verdict.skip, ...(route === undefined ? {} : { route }) });
+      mark(taskType, 'SKIPPED', { reason: verdict.skip, ...(route === undefined ? {} : { route }) });
+    } else {
+      fail.push({ taskType, reason: verdict.fail });
+      mark(taskType, 'FAILED', { reason: verdict.fail });
+    }
+  };
 
   for (let changed = true; changed; ) {
     changed = false;
@@ -128,8 +163,7 @@ export function planJob(definition: JobDefinition, snapshot: JobSnapshot): Plan 
       if (state !== 'PENDING') continue;
       const decision = evaluation.decide(taskType, failing);
       if (decision.kind === 'start') {
-        start.push(taskType);
-        mark(taskType, 'READY');
+        begin(taskType);
         changed = true;
       } else if (decision.kind === 'skip') {
         skip.push({ taskType, reason: decision.reason });
@@ -143,14 +177,13 @@ export function planJob(definition: JobDefinition, snapshot: JobSnapshot): Plan 
     // tasks may still be PENDING when they wait for one of these, e.g. a route from an always_run task.)
     const quiet = order.every((t) => evaluation.state(t) !== 'READY' && evaluation.state(t) !== 'EXECUTING');
     if (!changed && atEnd.length > 0 && quiet) {
-      for (const taskType of atEnd) {
-        start.push(taskType);
-        mark(taskType, 'READY');
-      }
+      for (const taskType of atEnd) begin(taskType);
+      // A passed-over always_run task may route on: look again.
+      changed = atEnd.some((taskType) => evaluation.state(taskType) !== 'READY');
     }
   }
 
-  return { start, skip, cancel: [], outcome: outcomeOf(evaluation, order, snapshot.stop) };
+  return { start, skip, cancel: [], ...(fail.length === 0 ? {} : { fail }), outcome: outcomeOf(evaluation, order, snapshot.stop) };
 }
 
 function outcomeOf(evaluation: Evaluation, order: readonly string[], stop: JobSnapshot['stop']): Plan['outcome'] {

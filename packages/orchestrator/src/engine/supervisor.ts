@@ -6,7 +6,7 @@ import type { ApprovalDecision } from '../store/approvals.js';
 import type { AttemptEnd, Changes, JobChange, JobRow, JobStore, TaskChange, TaskRow } from '../store/store.js';
 import { decisionView, slaMs } from './approvals.js';
 import { type JobSnapshot, jobRetryDelay, type Plan, planJob, type TaskSnapshot, tasksToRestart } from './plan.js';
-import { jobSkipReason } from './skip.js';
+import { jobSkipReason, taskConditions } from './skip.js';
 import { type AttemptResult, judgeAttempt, type RetryDelay, type Verdict } from './verdict.js';
 
 export interface SupervisorHooks {
@@ -132,7 +132,7 @@ export class Supervisor {
   private async commit(loaded: Loaded, step: Step): Promise<boolean> {
     const prepared = this.prepare(loaded, step);
     if (!prepared) return true;
-    const events = await this.store.apply(loaded.job.id, prepared.changes);
+    const events = await this.store.apply(loaded.job.id, prepared.changes, { job: loaded.job, tasks: loaded.tasks });
     if (!events) return false;
     prepared.committed(events);
     return true;
@@ -145,11 +145,18 @@ export class Supervisor {
   private prepare({ job, tasks, definition }: Loaded, step: Step): Prepared | undefined {
     const at = new Date(this.now());
     const stop = step.stop === undefined ? job.stop : step.stop;
-    const snapshot = snapshotOf(tasks, stop ?? undefined, step.overrides ?? new Map());
+    const conditions = taskConditions(definition, job, tasks);
+    const snapshot = {
+      ...snapshotOf(tasks, stop ?? undefined, step.overrides ?? new Map()),
+      ...(conditions === undefined ? {} : { condition: conditions }),
+    };
     const plan = step.planned === false ? { start: [], skip: [], cancel: [] } : planJob(definition, snapshot);
     const taskChanges = [...(step.tasks ?? []), ...this.planChanges(plan, snapshot, definition)];
     const attempts = [...(step.attempts ?? []), ...this.cancelledAttempts(plan, tasks)];
-    const jobChange: JobChange = { ...this.outcomeChange(job, definition, plan, at), ...step.job };
+    const outcome = this.outcomeChange(job, definition, plan, at);
+    // An admission whose plan already ends the job (every task passed over by its condition) ends it.
+    const ended = step.job?.state === 'READY' && outcome.state !== undefined ? outcome : {};
+    const jobChange: JobChange = { ...outcome, ...step.job, ...ended };
     if (jobChange.state === 'PENDING' && job.state !== 'PENDING' && step.planned !== false) {
       // An automatic job retry: the failed, skipped and cancelled tasks run again, as in a soft restart.
       taskChanges.push(...this.resets(finalStates(snapshot, taskChanges), false, 'job retry'));
@@ -172,8 +179,18 @@ export class Supervisor {
 
   private planChanges(plan: Plan, snapshot: JobSnapshot, definition: JobDefinition): TaskChange[] {
     const changes: TaskChange[] = [];
-    for (const { taskType, reason } of plan.skip) {
-      changes.push({ taskType, state: 'SKIPPED', reason, notBefore: null, endedAt: new Date(this.now()) });
+    for (const { taskType, reason, route } of plan.skip) {
+      changes.push({
+        taskType,
+        state: 'SKIPPED',
+        reason,
+        notBefore: null,
+        endedAt: new Date(this.now()),
+        ...(route === undefined ? {} : { route }),
+      });
+    }
+    for (const { taskType, reason } of plan.fail ?? []) {
+      changes.push({ taskType, state: 'FAILED', reason, notBefore: null, endedAt: new Date(this.now()) });
     }
     for (const taskType of plan.start) {
       const task = definition.tasks.find((t) => t.taskType === taskType);
