@@ -7,6 +7,7 @@ import { AntRegistry, slotsOf } from '../ant/registry.js';
 import { RemoteAntHub } from '../ant/remote/hub.js';
 import type { ArtifactCatalog, ArtifactRecord } from '../artifacts/catalog.js';
 import { defaultBlobRoot, LocalBlobStore } from '../artifacts/local-store.js';
+import { maskManifest } from '../artifacts/mask.js';
 import type { BlobStore } from '../artifacts/store.js';
 import { missingParams, parseJobDefinition, retryDelayMs } from '../definition/index.js';
 import type { JobDefinition, TaskDefinition } from '../definition/model.js';
@@ -27,7 +28,7 @@ import type { WaitStatus } from '../scheduler/explain.js';
 import { type AntSlot, type PassReport, priorityPolicy, type SchedulingPolicy } from '../scheduler/policy.js';
 import { Scheduler } from '../scheduler/scheduler.js';
 import { waitStatus } from '../scheduler/status.js';
-import { JobMasking, type SecretSource, secretReferences } from '../security/index.js';
+import { JobMasking, type Masker, type SecretSource, secretReferences } from '../security/index.js';
 import { SqliteStore } from '../store/sqlite/sqlite-store.js';
 import { type Change, type JobRow, type JobStore, type ReadyTask, StoreError } from '../store/store.js';
 import { QueenApprovals } from './approvals.js';
@@ -449,7 +450,8 @@ export class Queen implements QueenService {
             this.options.prepareSpec?.({ jobId: claim.jobId, taskType: claim.taskType, attempt: claim.attempt, antId }, spec) ?? spec;
           this.registry.assign(antId, { id, jobId: claim.jobId, taskType: claim.taskType, attempt: claim.attempt, spec: prepared });
         } catch (error) {
-          failure = error instanceof Error ? error.message : String(error);
+          // A rendering or spec error may quote the rendered text, secrets included.
+          failure = await this.maskText(claim.jobId, error instanceof Error ? error.message : String(error));
         }
         if (failure === undefined) return;
         await this.logs$.append([
@@ -480,7 +482,19 @@ export class Queen implements QueenService {
     return this.jobMasking;
   }
 
-  /** Every secret of the job's organisation, in any encoding, becomes *** before a line, output or error is stored or streamed. */
+  /** The masker of the job's organisation's secrets; undefined when this queen has no secrets. */
+  async maskerOf(jobId: string): Promise<Masker | undefined> {
+    return this.masking?.masker(jobId);
+  }
+
+  private async maskText(jobId: string, text: string): Promise<string> {
+    return (await this.maskerOf(jobId).catch(() => undefined))?.mask(text) ?? text;
+  }
+
+  /**
+   * Every secret of the job's organisation, in any encoding, becomes *** before a line, output,
+   * error or text artifact is stored or streamed.
+   */
   private async masked(
     message: Exclude<AntMessage, { type: 'register' } | { type: 'heartbeat' }>,
     jobId: string,
@@ -489,7 +503,13 @@ export class Queen implements QueenService {
     const masker = await this.masking.masker(jobId);
     if (masker.empty) return message;
     if (message.type === 'progress') return { ...message, logs: message.logs.map((l) => ({ ...l, text: masker.mask(l.text) })) };
-    return { ...message, result: masker.maskValue(message.result), outputs: masker.maskValue(message.outputs) };
+    // Digests name blobs: the manifest's files are masked by content, not as strings.
+    const { artifacts, ...result } = message.result;
+    return {
+      ...message,
+      result: { ...masker.maskValue(result), ...(artifacts && { artifacts: await maskManifest(this.blobs, masker, artifacts) }) },
+      outputs: masker.maskValue(message.outputs),
+    };
   }
 
   /** Records an ant's progress or result; resolves once stored (to whether a result was accepted), which is when a remote ant's message is acknowledged. */

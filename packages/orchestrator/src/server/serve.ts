@@ -268,6 +268,7 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
             authenticateAnt: antAuth,
             drain: (id) => opened.drainAnt(id),
             blobs: opened.blobs,
+            masker: (jobId) => opened.maskerOf(jobId),
             ...(maxArtifactBytes === undefined ? {} : { maxArtifactBytes }),
           });
         }

@@ -1,7 +1,9 @@
 import { isAbsolute, posix } from 'node:path';
 import { type Readable, Transform } from 'node:stream';
 import type { ArtifactCatalog } from '../../artifacts/catalog.js';
+import { maskArtifactFile } from '../../artifacts/mask.js';
 import { type BlobStore, checkDigest } from '../../artifacts/store.js';
+import type { Masker } from '../../security/masking.js';
 import type { JobStore } from '../../store/store.js';
 import { antOwner } from './hub.js';
 
@@ -38,6 +40,8 @@ export interface AntArtifactDepotOptions {
   readonly store: JobStore;
   readonly blobs: BlobStore;
   readonly maxBytes?: number;
+  /** The masker of the job's organisation's secrets: text uploads are stored masked (issue 17). */
+  readonly masker?: (jobId: string) => Promise<Masker | undefined>;
 }
 
 /**
@@ -88,11 +92,11 @@ export class AntArtifactDepot {
     const { jobId, taskType, attempt } = upload;
     await this.holds(antId, jobId, taskType, attempt);
     const known = (await catalog.ofAttempt(jobId, taskType, attempt, new Date(0))).find((f) => f.path === upload.path);
-    if (known !== undefined) {
-      if (known.digest !== upload.digest)
-        throw new DepotError(409, `attempt ${attempt} of ${jobId}/${taskType} already has ${upload.path} with other content`);
-      return { digest: known.digest, size: known.size, stored: false };
-    }
+    const conflict = () => new DepotError(409, `attempt ${attempt} of ${jobId}/${taskType} already has ${upload.path} with other content`);
+    if (known?.digest === upload.digest) return { digest: known.digest, size: known.size, stored: false };
+    // A masked file is recorded under its masked digest: a re-send is known only once masked again.
+    const masker = await this.options.masker?.(jobId);
+    if (known !== undefined && (masker === undefined || masker.empty)) throw conflict();
     if (upload.length !== undefined && upload.length > this.maxBytes) {
       throw new DepotError(413, `${upload.path} is ${upload.length} bytes; this queen takes at most ${this.maxBytes} per artifact`);
     }
@@ -112,7 +116,12 @@ export class AntArtifactDepot {
       // Left unnamed, the blob goes with the next sweep.
       throw new DepotError(422, `${upload.path} arrived as ${ref.digest}, not the ${upload.digest} the ant sent`);
     }
-    const file = { path: upload.path, mode: upload.mode, digest: ref.digest, size: ref.size };
+    const uploaded = { path: upload.path, mode: upload.mode, digest: ref.digest, size: ref.size };
+    const file = masker === undefined ? uploaded : await maskArtifactFile(this.options.blobs, masker, uploaded);
+    if (known !== undefined) {
+      if (known.digest !== file.digest) throw conflict();
+      return { digest: known.digest, size: known.size, stored: false };
+    }
     await catalog.record(
       jobId,
       taskType,

@@ -6,6 +6,7 @@ import { AntArtifactDepot, DepotError } from '../../ant/remote/depot.js';
 import type { RemoteAntHub } from '../../ant/remote/hub.js';
 import { ANT_ARTIFACTS_PATH, ANT_SOCKET_PATH, CLOSE } from '../../ant/remote/wire.js';
 import type { BlobStore } from '../../artifacts/store.js';
+import type { Masker } from '../../security/masking.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -26,6 +27,8 @@ export interface AntSocketOptions {
   readonly blobs?: BlobStore;
   /** Largest artifact file an ant may upload (default 1 GiB). */
   readonly maxArtifactBytes?: number;
+  /** The masker of a job's organisation's secrets: uploaded text artifacts are stored masked. */
+  readonly masker?: (jobId: string) => Promise<Masker | undefined>;
 }
 
 /** The ant's principal from the bearer token, or undefined after answering 401. */
@@ -77,6 +80,7 @@ export async function antSocketRoutes(app: FastifyInstance, options: AntSocketOp
       authenticateAnt: options.authenticateAnt,
       blobs: options.blobs,
       ...(options.maxArtifactBytes === undefined ? {} : { maxBytes: options.maxArtifactBytes }),
+      ...(options.masker && { masker: options.masker }),
     });
   }
   app.post<{ Params: { id: string } }>(
@@ -122,12 +126,19 @@ const attemptParams = {
  */
 export async function antArtifactRoutes(
   app: FastifyInstance,
-  options: { readonly hub: RemoteAntHub; readonly authenticateAnt: AuthenticateAnt; readonly blobs: BlobStore; readonly maxBytes?: number },
+  options: {
+    readonly hub: RemoteAntHub;
+    readonly authenticateAnt: AuthenticateAnt;
+    readonly blobs: BlobStore;
+    readonly maxBytes?: number;
+    readonly masker?: AntSocketOptions['masker'];
+  },
 ): Promise<void> {
   const depot = new AntArtifactDepot({
     store: options.hub.options.store,
     blobs: options.blobs,
     ...(options.maxBytes === undefined ? {} : { maxBytes: options.maxBytes }),
+    ...(options.masker && { masker: options.masker }),
   });
   /** The ant the request speaks for, or undefined after answering. */
   const antOf = async (request: FastifyRequest, reply: FastifyReply): Promise<string | undefined> => {
