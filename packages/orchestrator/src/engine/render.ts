@@ -2,6 +2,7 @@ import { renderTemplate, renderValue, type TemplateScope } from '../definition/i
 import type { FanOutSpec, JobDefinition, TaskDefinition } from '../definition/model.js';
 import { containerSpecOf } from '../executors/container.js';
 import type { FanOutRequest, TaskSpec } from '../executors/executor.js';
+import { FAN_OUT_ITEM_KEY } from '../executors/fan-out.js';
 import type { JobRow, TaskRow } from '../store/store.js';
 import { DEFAULT_ITEM_VAR, fanOutItems, itemLabel, itemScope } from './fan-out.js';
 import { forkRequest } from './forks.js';
@@ -45,7 +46,10 @@ export function renderTask(
       ...(definition.semVersion === undefined ? {} : { SemVersion: definition.semVersion }),
     },
   };
-  if (task.fanOut !== undefined) return fanOutSpec(task, task.fanOut, scope);
+  if (task.fanOut !== undefined) {
+    const previous = tasks.find((t) => t.taskType === task.taskType)?.outputs ?? {};
+    return fanOutSpec(task, task.fanOut, scope, previous);
+  }
   return specOf(task, scope);
 }
 
@@ -85,14 +89,17 @@ function specOf(task: TaskDefinition, scope: TemplateScope): TaskSpec {
  * one child job per item (the item is also a param of the child); any other method runs the task
  * once per item on the ant that takes it. The task's own fields are not rendered without an item.
  */
-function fanOutSpec(task: TaskDefinition, fanOut: FanOutSpec, scope: TemplateScope): TaskSpec {
+function fanOutSpec(task: TaskDefinition, fanOut: FanOutSpec, scope: TemplateScope, previous: Readonly<Record<string, string>>): TaskSpec {
   const { source, items } = fanOutItems(fanOut, scope);
   const itemVar = fanOut.item_var ?? DEFAULT_ITEM_VAR;
   const scopes = items.map((item) => itemScope(scope, itemVar, item, source === 'matrix'));
+  const labels = items.map(itemLabel);
+  const done = task.method === 'FORK_JOB' ? {} : completedChildren(previous, itemVar, labels);
   const request: FanOutRequest = {
     itemVar,
     source,
-    labels: items.map(itemLabel),
+    labels,
+    ...(Object.keys(done).length === 0 ? {} : { done }),
     ...(fanOut.max_parallel === undefined ? {} : { maxParallel: fanOut.max_parallel }),
     failFast: fanOut.fail_fast ?? false,
     successThreshold: fanOut.success_threshold ?? 100,
@@ -112,4 +119,27 @@ function fanOutSpec(task: TaskDefinition, fanOut: FanOutSpec, scope: TemplateSco
     return { ...base, fanOut: { ...request, jobs } };
   }
   return { ...base, fanOut: { ...request, tasks: scopes.map((itemScoped) => specOf(task, itemScoped)) } };
+}
+
+/**
+ * Children of a task fan-out that COMPLETED in the task's previous attempt (its outputs, kept on a
+ * retry and a soft restart) for the same item at the same index: a new attempt does not run them
+ * again. Job fan-outs need no such list: a child job's id already says whether it was made.
+ */
+function completedChildren(
+  previous: Readonly<Record<string, string>>,
+  itemVar: string,
+  labels: readonly string[],
+): Record<number, Record<string, string>> {
+  const done: Record<number, Record<string, string>> = {};
+  for (const [index, label] of labels.entries()) {
+    const prefix = `${itemVar}_${index}_`;
+    if (previous[`${prefix}status`] !== 'COMPLETED' || previous[`${prefix}${FAN_OUT_ITEM_KEY}`] !== label) continue;
+    done[index] = Object.fromEntries(
+      Object.entries(previous)
+        .filter(([key]) => key.startsWith(prefix))
+        .map(([key, value]) => [key.slice(prefix.length), value]),
+    );
+  }
+  return done;
 }

@@ -48,6 +48,8 @@ export interface FanOutRequest {
   readonly successThreshold: number;
   readonly tasks?: readonly TaskSpec[];
   readonly jobs?: readonly ForkRequest[];
+  /** Task children that completed in an earlier attempt, by index, with their outputs (`status`, `exit_code`, ...): not run again. */
+  readonly done?: Readonly<Record<number, Readonly<Record<string, string>>>>;
 }
 
 export interface ForkRequest {

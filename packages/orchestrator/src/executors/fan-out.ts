@@ -1,6 +1,9 @@
 import type { AttemptResult } from '../domain/types.js';
 import { abortReason, type ExecutionContext, type Executor, type FanOutRequest } from './executor.js';
 
+/** The output (`<item_var>_<i>_item`) that records which item child `i` ran, so a later attempt knows what it may keep. */
+export const FAN_OUT_ITEM_KEY = 'item';
+
 /** How one child of a fan-out ended. */
 export interface ChildEnd {
   readonly state: string;
@@ -40,6 +43,7 @@ export async function runFanOut(
   const worker = async () => {
     while (next < count && !stop.signal.aborted) {
       const index = next++;
+      if (ends[index] !== undefined) continue;
       const end = await run(index, stop.signal);
       ends[index] = end;
       context.log('system', `${name(index)} (${request.labels[index]}) ${end.state}${end.error ? `: ${end.error}` : ''}`, new Date());
@@ -49,8 +53,17 @@ export async function runFanOut(
     }
   };
   context.log('system', `fan-out over ${count} item(s) of ${request.source}, at most ${request.maxParallel ?? count} at once`, new Date());
+  for (const [index, outputs] of Object.entries(request.done ?? {})) {
+    ends[Number(index)] = { state: 'COMPLETED', outputs };
+    context.log(
+      'system',
+      `${name(Number(index))} (${request.labels[Number(index)]}) COMPLETED in an earlier attempt: not run again`,
+      new Date(),
+    );
+  }
+  const left = ends.filter((end) => end === undefined).length;
   try {
-    await Promise.all(Array.from({ length: Math.min(count, request.maxParallel ?? count) }, worker));
+    await Promise.all(Array.from({ length: Math.min(left, request.maxParallel ?? left) }, worker));
   } finally {
     context.signal.removeEventListener('abort', stopped);
   }
@@ -60,6 +73,7 @@ export async function runFanOut(
     const child = end ?? { state: 'CANCELLED', error: notStarted, outputs: {} };
     for (const [key, value] of Object.entries(child.outputs)) context.output(`${name(index)}_${key}`, value);
     context.output(`${name(index)}_status`, child.state);
+    context.output(`${name(index)}_${FAN_OUT_ITEM_KEY}`, request.labels[index]!);
     if (child.exitCode !== undefined) context.output(`${name(index)}_exit_code`, String(child.exitCode));
     if (child.error !== undefined) context.output(`${name(index)}_error_message`, child.error);
   }

@@ -159,6 +159,38 @@ describe('task fan-out', () => {
     expect(after).toEqual(['FAILED CANCELLED']);
   });
 
+  it("a retry runs again only the children that did not complete, and keeps the others' outputs", async () => {
+    const meter = new Meter();
+    const queen = await startQueen({ meter });
+    await queen.applyDefinition(
+      source('retried', [
+        // The item is the exit code per attempt: child 1 fails its first attempt, then succeeds.
+        {
+          task_type: 'run',
+          retry: 1,
+          fan_out: { items: ['0', '1,0', '0'], item_var: 'code' },
+          script: ['out seen {{.code}}', 'exits {{.code}}'],
+        },
+      ]),
+    );
+    const job = await finished(queen, (await queen.submit({ jobType: 'retried' })).id);
+    expect(job.state).toBe('COMPLETED');
+    const run = job.tasks[0]!;
+    expect(run.attempts.map((a) => a.state)).toEqual(['FAILED', 'COMPLETED']);
+    const ran = (index: number) => meter.order.filter((entry) => entry === `${job.id}/run[${index}]`).length;
+    expect([ran(0), ran(1), ran(2)]).toEqual([1, 2, 1]);
+    expect(run.outputs).toMatchObject({
+      code_0_status: 'COMPLETED',
+      code_0_seen: '0',
+      code_0_item: '0',
+      code_1_status: 'COMPLETED',
+      code_1_seen: '1,0',
+      code_2_seen: '0',
+    });
+    const system = (await queen.logs(job.id, { taskType: 'run' })).filter((l) => l.stream === 'system').map((l) => l.text);
+    expect(system).toContain('code_0 (0) COMPLETED in an earlier attempt: not run again');
+  });
+
   it('a source that holds no list fails the attempt with a message naming fan_out.source', async () => {
     const queen = await startQueen();
     await queen.applyDefinition(source('bad-source', [{ task_type: 'run', fan_out: { source: 'Items' }, script: ['log {{.item}}'] }]));

@@ -129,6 +129,7 @@ const spec = z.object({
         failFast: z.boolean(),
         successThreshold: z.number().min(0).max(100),
         tasks: z.array(spec).optional(),
+        done: z.record(z.string(), z.record(z.string(), z.string())).optional(),
       })
       .optional();
   },
