@@ -51,11 +51,23 @@ describe('myrmex token, org, quota and audit', () => {
   });
 
   it('creates an organisation with a quota that `myrmex quota` shows to its admin', async () => {
-    const created = await run(['org', 'create', 'acme', '--name', 'Acme', '--max-jobs', '3', '--json']);
+    const created = await run(['org', 'create', 'acme', '--name', 'Acme', '--max-jobs', '3', '--max-submits-per-minute', '20', '--json']);
     expect(created.code).toBe(0);
     const acme = JSON.parse(created.out) as { token: string };
-    expect((await run(['quota'], acme.token)).out).toBe('acme: unfinished jobs 3, queued jobs unlimited');
+    expect((await run(['quota'], acme.token)).out).toBe('acme: unfinished jobs 3, queued jobs unlimited, submissions per minute 20');
     expect((await run(['org', 'create', 'other', '--name', 'Other'], acme.token)).code).toBe(1);
+    expect((await run(['org', 'create', 'x', '--name', 'X', '--max-submits-per-minute', 'lots'])).code).toBe(2);
+  });
+
+  it("creates ant tokens bound to the caller's organisation, and shared ones for a platform administrator only", async () => {
+    const acme = JSON.parse((await run(['org', 'create', 'ants-co', '--name', 'Ants Co', '--json'])).out) as { token: string };
+    const bound = await run(['token', 'create', '--name', 'builder', '--scope', 'ant'], acme.token);
+    expect(bound.out).toMatch(/scopes ant; an ant of ants-co only; shown once/);
+    const refused = await run(['token', 'create', '--name', 'fleet', '--scope', 'ant', '--shared'], acme.token);
+    expect(refused.code).toBe(1);
+    expect(refused.err).toMatch(/platform administrator/);
+    const shared = await run(['token', 'create', '--name', 'fleet', '--scope', 'ant', '--shared', '--json']);
+    expect(JSON.parse(shared.out)).toMatchObject({ scopes: ['ant'], shared: true });
   });
 
   it('adds members, changes roles and makes teams', async () => {

@@ -12,6 +12,7 @@ interface TokenWire {
   name: string;
   org: string;
   scopes: string[];
+  shared?: boolean;
   created_at: string;
   expires_at?: string;
   last_used_at?: string;
@@ -36,16 +37,21 @@ export function registerToken(program: Command, context: CliContext): void {
       .description('create a token; it is printed once and only its hash is kept')
       .requiredOption('--name <name>', 'what the token is for')
       .option('--scope <scope>', `one of ${SCOPES.join(', ')} (repeatable or comma-separated)`, collectScope)
-      .option('--expires-in <seconds>', 'expire after this many seconds', parseInteger('--expires-in', 60, 10 * 365 * 24 * 3600)),
-  ).action(async (options: ServerOptions & { name: string; scope?: string[]; expiresIn?: number }) =>
+      .option('--expires-in <seconds>', 'expire after this many seconds', parseInteger('--expires-in', 60, 10 * 365 * 24 * 3600))
+      .option('--shared', "an ant token serving every organisation's jobs (platform administrators; needs --scope ant)"),
+  ).action(async (options: ServerOptions & { name: string; scope?: string[]; expiresIn?: number; shared?: boolean }) =>
     runAction(context, options.json, async () => {
       const created = await securityCall<TokenWire>(options, context, 'POST', '/tokens', {
         name: options.name,
         scopes: options.scope ?? ['read'],
         ...(options.expiresIn ? { expires_in_s: options.expiresIn } : {}),
+        ...(options.shared ? { shared: true } : {}),
       });
       if (options.json) context.io.out(JSON.stringify(created));
-      else context.io.out(`${created.token}\n(token ${created.id}, scopes ${created.scopes.join(',')}; shown once)`);
+      else {
+        const serves = created.scopes.includes('ant') ? (created.shared ? '; a shared ant' : `; an ant of ${created.org} only`) : '';
+        context.io.out(`${created.token}\n(token ${created.id}, scopes ${created.scopes.join(',')}${serves}; shown once)`);
+      }
     }),
   );
   withServerOptions(token.command('list').description("your organisation's tokens (never their secrets)")).action(
@@ -100,9 +106,17 @@ export function registerToken(program: Command, context: CliContext): void {
     });
   withServerOptions(program.command('quota').description("your organisation's job quota")).action(async (options: ServerOptions) =>
     runAction(context, options.json, async () => {
-      const quota = await securityCall<{ org: string; max_jobs?: number; max_queued?: number }>(options, context, 'GET', '/quota');
+      const quota = await securityCall<{ org: string; max_jobs?: number; max_queued?: number; max_submits_per_minute?: number }>(
+        options,
+        context,
+        'GET',
+        '/quota',
+      );
       if (options.json) return context.io.out(JSON.stringify(quota));
-      context.io.out(`${quota.org}: unfinished jobs ${quota.max_jobs ?? 'unlimited'}, queued jobs ${quota.max_queued ?? 'unlimited'}`);
+      context.io.out(
+        `${quota.org}: unfinished jobs ${quota.max_jobs ?? 'unlimited'}, queued jobs ${quota.max_queued ?? 'unlimited'}, ` +
+          `submissions per minute ${quota.max_submits_per_minute ?? 'unlimited'}`,
+      );
     }),
   );
 }
