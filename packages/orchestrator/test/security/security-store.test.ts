@@ -2,6 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { postgres } from '@myrmex/test-utils';
+import BetterSqlite3 from 'better-sqlite3';
+import { Kysely, Migrator, SqliteDialect } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseJobDefinition } from '../../src/definition/index.js';
 import {
@@ -14,6 +16,7 @@ import {
   type SqlStore,
   verifyChain,
 } from '../../src/index.js';
+import { migrations } from '../../src/store/sql/migrations.js';
 
 const gate = await postgres();
 
@@ -299,3 +302,36 @@ if (gate.availability.available) {
     },
   );
 } else gate.describe('SecurityStore on PostgreSQL', () => it.skip('needs PostgreSQL'));
+
+describe('migration 0010-tenancy', () => {
+  it("keeps the default organisation's existing ant tokens shared and binds every other organisation's to it", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'myrmex-sec-0010-'));
+    dirs.push(dir);
+    const path = join(dir, 'db.sqlite');
+    const raw = new BetterSqlite3(path);
+    const db = new Kysely<unknown>({ dialect: new SqliteDialect({ database: raw }) });
+    const migrator = new Migrator({
+      db,
+      provider: { getMigrations: async () => migrations('sqlite') },
+      migrationTableName: 'myrmex_migration',
+      migrationLockTableName: 'myrmex_migration_lock',
+    });
+    expect((await migrator.migrateTo('0009-job-list')).error).toBeUndefined();
+    raw.exec(`INSERT INTO orgs (id, name, created_at) VALUES ('acme', 'Acme', 0)`);
+    const insert = raw.prepare('INSERT INTO tokens (id, hash, org_id, name, scopes, created_at) VALUES (?, ?, ?, ?, ?, 0)');
+    insert.run('platform-ant', 'h', 'default', 'fleet', '["ant"]');
+    insert.run('acme-ant', 'h', 'acme', 'builder', '["read","ant"]');
+    insert.run('reader', 'h', 'default', 'reader', '["read"]');
+    await db.destroy();
+    const store = SqliteStore.open({ path });
+    await store.opened();
+    try {
+      const sec = store.security();
+      expect((await sec.token('platform-ant'))?.antShared).toBe(true);
+      expect((await sec.token('acme-ant'))?.antShared).toBeUndefined();
+      expect((await sec.token('reader'))?.antShared).toBeUndefined();
+    } finally {
+      await store.close();
+    }
+  });
+});
