@@ -242,9 +242,12 @@ export interface JobStore extends AntDirectory {
 
   /**
    * Writes the changes and one timeline row per state change in a single transaction.
-   * Returns undefined, writing nothing, when an expectation does not hold.
+   * Returns undefined, writing nothing, when an expectation does not hold. `basis`: the job and its
+   * tasks as the caller read them at `changes.job.revision`; with it a store may check the
+   * expectations against that read and write with one compare-and-set on the revision instead of
+   * reading the job again under a lock (PostgreSQL: one statement, no transaction).
    */
-  apply(jobId: string, changes: Changes): Promise<readonly TimelineEvent[] | undefined>;
+  apply(jobId: string, changes: Changes, basis?: JobWithTasks): Promise<readonly TimelineEvent[] | undefined>;
   /**
    * Several jobs' transitions (each job at most once) in one transaction, in order: each is written
    * or refused (undefined) on its own, as `apply` would, and a job another queen is writing is

@@ -221,6 +221,23 @@ export function describeStoreContract(name: string, open: () => Promise<JobStore
         expect(await store.apply(job.id, { at: at(6), job: { expect: ['READY'], state: 'EXECUTING' } })).toBeUndefined();
       });
 
+      it('refuses a transition planned from a read another write has since changed (compare-and-set on the revision)', async () => {
+        const job = await submit();
+        await makeReady(job.id);
+        const basis = (await store.jobsWithTasks([job.id])).get(job.id)!;
+        const finish = { at: at(4), job: { revision: basis.job.revision }, tasks: [{ taskType: 'a', state: 'COMPLETED' as const }] };
+        // Another queen gets there first: a claim moves the task and bumps the revision.
+        expect(await store.claim({ jobId: job.id, taskType: 'a', antId: 'ant', at: at(2) })).toBeDefined();
+        const timeline = await store.timeline(job.id);
+        expect(await store.apply(job.id, finish, basis)).toBeUndefined();
+        expect((await store.tasks(job.id))[0]?.state).toBe('EXECUTING');
+        expect(await store.timeline(job.id)).toEqual(timeline);
+        const now = (await store.jobsWithTasks([job.id])).get(job.id)!;
+        const events = await store.apply(job.id, { ...finish, job: { revision: now.job.revision } }, now);
+        expect(events?.map((e) => [e.taskType, e.from, e.to])).toEqual([['a', 'EXECUTING', 'COMPLETED']]);
+        expect((await store.job(job.id))?.revision).toBe(now.job.revision + 1);
+      });
+
       it('keeps outputs, routes, exit codes and clears fields set to null', async () => {
         const job = await submit();
         await store.apply(job.id, {
@@ -367,7 +384,15 @@ export function describeStoreContract(name: string, open: () => Promise<JobStore
               for (const { jobId, changes: c } of batch) results.push(await store.apply(jobId, c));
               return results;
             });
+            // With the caller's read as the basis (PostgreSQL writes each with one compare-and-set statement).
+            const onBasis = await outcome(`basis-${round}`, async (batch) => {
+              const read = await store.jobsWithTasks(batch.map((entry) => entry.jobId));
+              const results = [];
+              for (const { jobId, changes: c } of batch) results.push(await store.apply(jobId, c, read.get(jobId)));
+              return results;
+            });
             expect(batched).toEqual(oneByOne);
+            expect(onBasis).toEqual(oneByOne);
           }),
           { numRuns: 25 },
         );

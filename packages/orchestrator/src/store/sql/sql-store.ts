@@ -34,6 +34,10 @@ import { SqlSchedulingReads } from './scheduling.js';
 import { checkOrgQuota, SqlSecurityStore } from './security.js';
 import {
   admissionCap,
+  admittedDelta,
+  basisRows,
+  CAS_MADE,
+  casStatement,
   checkJob,
   ExpectationFailed,
   type NewEvent,
@@ -373,8 +377,21 @@ export class SqlStore implements JobStore {
     return (await rows(hotQueries.timeline(jobId), await this.read())).map(toEvent);
   }
 
-  async apply(jobId: string, changes: Changes): Promise<readonly TimelineEvent[] | undefined> {
+  async apply(jobId: string, changes: Changes, basis?: JobWithTasks): Promise<readonly TimelineEvent[] | undefined> {
     try {
+      if (basis !== undefined && this.oneStatement(changes, basis)) {
+        const read = basisRows(basis);
+        checkJob(read, changes);
+        const transition = prepareTransition(jobId, changes, read, CAS_MADE);
+        // Timeline rows are how the statement tells it was made; a transition without any takes the locked path.
+        if (transition.events.length > 0) {
+          await this.ready;
+          const inserted = await rows(casStatement(transition, basis.job.revision, this.dialect.eventNotify), this.db);
+          if (inserted.length === 0) return undefined;
+          this.dialect.committed([jobId]);
+          return inserted.map(toEvent).sort((a, b) => a.seq - b.seq);
+        }
+      }
       return await this.write(async (tx) => {
         const events = await this.applyIn(tx, jobId, changes);
         return { value: events, jobs: [jobId], notified: events };
@@ -383,6 +400,21 @@ export class SqlStore implements JobStore {
       if (error instanceof ExpectationFailed) return undefined;
       throw error;
     }
+  }
+
+  /**
+   * Whether a transition planned from `basis` can be written as one compare-and-set statement
+   * (`casStatement`): where writes ride in WITH, with no outbox to write in the same transaction,
+   * planned at the basis's revision, and with nothing to count or to check inside the transaction.
+   */
+  private oneStatement(changes: Changes, basis: JobWithTasks): boolean {
+    return (
+      this.dialect.writesInWith &&
+      this.transitionsWriter === undefined &&
+      changes.job?.revision === basis.job.revision &&
+      changes.job.admitWithin === undefined &&
+      !changes.attempts?.some((end) => end.expect !== undefined)
+    );
   }
 
   private async applyIn(tx: Executor, jobId: string, changes: Changes): Promise<TimelineEvent[]> {
@@ -445,15 +477,16 @@ export class SqlStore implements JobStore {
           throw error;
         }
       });
-      const capped = prepared.flatMap((p) => (p?.cap === undefined ? [] : [String(p.read[0]!.job_type)]));
-      const counts = capped.length > 0 ? await this.admittedCounts(tx, capped) : new Map<string, number>();
-      // In batch order: the first admissions of a type take its free places; the type's lock holds the count.
-      const taken = prepared.map((p) => {
-        if (p?.cap === undefined) return p?.transition;
+      const capped = new Set(prepared.flatMap((p) => (p?.cap === undefined ? [] : [String(p.read[0]!.job_type)])));
+      const counts = capped.size > 0 ? await this.admittedCounts(tx, [...capped]) : new Map<string, number>();
+      // In batch order, as `apply` one after the other would count: under the types' locks, each
+      // transition taken moves its type's count of admitted jobs (an admission takes a free place).
+      const taken = prepared.map((p, i) => {
+        if (p === undefined) return undefined;
         const jobType = String(p.read[0]!.job_type);
         const admitted = counts.get(jobType) ?? 0;
-        if (admitted >= p.cap) return undefined;
-        counts.set(jobType, admitted + 1);
+        if (p.cap !== undefined && admitted >= p.cap) return undefined;
+        if (capped.has(jobType)) counts.set(jobType, admitted + admittedDelta(p.read, batch[i]!.changes));
         return p.transition;
       });
       const transitions = taken.filter((t): t is Transition => t !== undefined);

@@ -1,6 +1,6 @@
 import { type RawBuilder, sql } from 'kysely';
 import { ADMITTED_JOB_STATES, type JobState } from '../../domain/states.js';
-import { type Changes, StoreError } from '../store.js';
+import { type Changes, type JobWithTasks, StoreError } from '../store.js';
 import { list } from './hot-queries.js';
 import type { Row } from './rows.js';
 
@@ -85,6 +85,14 @@ export const transitionRead = (ids: readonly string[], lock: RawBuilder<unknown>
   sql`SELECT j.id, j.state AS job_state, j.revision, j.job_type, t.task_type, t.state, t.attempt
       FROM jobs j LEFT JOIN tasks t ON t.job_id = j.id WHERE j.id IN (${list(ids)}) ${lock}`;
 
+/** A caller's read of a job (at a revision) as the rows `transitionRead` returns. */
+export function basisRows({ job, tasks }: JobWithTasks): Row[] {
+  const row = { id: job.id, job_state: job.state, revision: job.revision, job_type: job.jobType };
+  return tasks.length === 0
+    ? [{ ...row, task_type: null }]
+    : tasks.map((task) => ({ ...row, task_type: task.taskType, state: task.state, attempt: task.attempt }));
+}
+
 /** The job-level expectations (state, revision); the read is the job's rows from `transitionRead`. */
 export function checkJob(read: readonly Row[], changes: Changes): void {
   const job = read[0]!;
@@ -93,10 +101,18 @@ export function checkJob(read: readonly Row[], changes: Changes): void {
   if (expected?.revision !== undefined && Number(job.revision) !== expected.revision) throw new ExpectationFailed();
 }
 
+const admittedState = (state: unknown): boolean => (ADMITTED_JOB_STATES as readonly unknown[]).includes(state);
+
 /** The max_concurrency an admission must be counted against, or undefined when it admits nothing new. */
 export function admissionCap(read: readonly Row[], changes: Changes): number | undefined {
   const cap = changes.job?.admitWithin;
-  return cap !== undefined && !(ADMITTED_JOB_STATES as readonly string[]).includes(String(read[0]!.job_state)) ? cap : undefined;
+  return cap !== undefined && !admittedState(read[0]!.job_state) ? cap : undefined;
+}
+
+/** How the transition moves its type's count of admitted jobs: +1 into READY/EXECUTING/PAUSED, -1 out of them, else 0. */
+export function admittedDelta(read: readonly Row[], changes: Changes): number {
+  const from = read[0]!.job_state;
+  return Number(admittedState(changes.job?.state ?? from)) - Number(admittedState(from));
 }
 
 function assignments(columns: Readonly<Record<string, readonly [string, SqlType]>>, change: object): Map<string, Assignment> {
@@ -112,8 +128,9 @@ function assignments(columns: Readonly<Record<string, readonly [string, SqlType]
  * The transition `changes` make to the job whose rows `read` holds. Throws ExpectationFailed when a
  * task's expectation fails. A row is written at most once per statement where writes share one
  * (PostgreSQL's WITH), so a second end of the same attempt is dropped and a task's changes merge in order.
+ * `guard`: a condition every attempt end also needs (see `casStatement`).
  */
-export function prepareTransition(jobId: string, changes: Changes, read: readonly Row[]): Transition {
+export function prepareTransition(jobId: string, changes: Changes, read: readonly Row[], guard?: RawBuilder<unknown>): Transition {
   const at = changes.at;
   const from = String(read[0]!.job_state);
   const jobChange = changes.job;
@@ -137,6 +154,7 @@ export function prepareTransition(jobId: string, changes: Changes, read: readonl
     const conditions = [sql`job_id = ${jobId} AND task_type = ${end.taskType} AND attempt = ${end.attempt} AND state = 'EXECUTING'`];
     if (end.expect?.leaseBefore !== undefined) conditions.push(sql`lease_until < ${end.expect.leaseBefore}`);
     if (end.expect?.owner !== undefined) conditions.push(sql`owner = ${end.expect.owner}`);
+    if (guard !== undefined) conditions.push(guard);
     const update = sql`UPDATE attempts SET state = ${end.state}, exit_code = ${end.exitCode ?? null}, reason = ${end.reason ?? null},
           ended_at = ${at.getTime()}, lease_until = NULL WHERE ${sql.join(conditions, sql` AND `)}`;
     (end.expect === undefined ? ends : conditionalEnds).push(update);
@@ -176,6 +194,7 @@ function groupedUpdates(
   keys: readonly string[],
   updates: readonly RowUpdate[],
   extra: readonly RawBuilder<unknown>[],
+  where?: RawBuilder<unknown>,
 ): RawBuilder<unknown>[] {
   const shapes = new Map<string, RowUpdate[]>();
   for (const update of updates) {
@@ -189,7 +208,7 @@ function groupedUpdates(
     const columns = [...group[0]!.sets.keys()];
     const set = [...columns.map((c, i) => sql`${sql.ref(c)} = ${column(keys.length + i)}`), ...extra];
     const match = sql.join(
-      keys.map((key, i) => sql`${name}.${sql.ref(key)} = ${column(i)}`),
+      [...keys.map((key, i) => sql`${name}.${sql.ref(key)} = ${column(i)}`), ...(where === undefined ? [] : [where])],
       sql` AND `,
     );
     for (let start = 0; start < group.length; start += CHUNK) {
@@ -209,8 +228,8 @@ function groupedUpdates(
   return statements;
 }
 
-/** The writes of `transitions` (distinct jobs): attempt ends, then task updates, then job updates grouped by shape. */
-export function transitionWrites(transitions: readonly Transition[]): RawBuilder<unknown>[] {
+/** The writes of `transitions` other than the jobs' own updates: attempt ends, then task updates grouped by shape. */
+function sideWrites(transitions: readonly Transition[], guard?: RawBuilder<unknown>): RawBuilder<unknown>[] {
   return [
     ...transitions.flatMap((t) => t.ends),
     ...groupedUpdates(
@@ -218,12 +237,47 @@ export function transitionWrites(transitions: readonly Transition[]): RawBuilder
       ['job_id', 'task_type'],
       transitions.flatMap((t) => t.tasks),
       [],
+      guard,
     ),
+  ];
+}
+
+const bumpRevision = sql`revision = jobs.revision + 1`;
+
+/** The writes of `transitions` (distinct jobs): attempt ends, task updates, then the jobs' updates, grouped by shape. */
+export function transitionWrites(transitions: readonly Transition[]): RawBuilder<unknown>[] {
+  return [
+    ...sideWrites(transitions),
     ...groupedUpdates(
       'jobs',
       ['id'],
       transitions.map((t) => t.job),
-      [sql`revision = jobs.revision + 1`],
+      [bumpRevision],
     ),
   ];
+}
+
+/** The condition `casStatement` puts on every write after the job's own: that it was made. */
+export const CAS_MADE = sql`EXISTS (SELECT 1 FROM cas)`;
+
+/**
+ * A transition planned from a read at `revision`, as one statement (PostgreSQL: writes in WITH):
+ * the job's update is the compare-and-set (`revision = …`, taking the job's row lock, re-checked
+ * on the newest row after a wait), and every other write and the timeline rows happen only if it
+ * was made. Every write to a job's tasks bumps its revision, so a matching revision means the
+ * tasks are as read: nothing needs reading inside a transaction. Returns the timeline rows; none
+ * when the job had moved on. The transition must be prepared with `CAS_MADE` as its guard and
+ * have timeline rows (they are how the caller learns it was made).
+ */
+export function casStatement(transition: Transition, revision: number, notify: RawBuilder<unknown>): RawBuilder<unknown> {
+  const [update] = groupedUpdates('jobs', ['id'], [transition.job], [bumpRevision], sql`jobs.revision = ${revision}`);
+  const writes = sideWrites([transition], CAS_MADE).map((write, i) => sql`${sql.raw(`w${i}`)} AS (${write})`);
+  const values = transition.events.map(
+    (e) =>
+      sql`(CAST(${e.jobId} AS TEXT), CAST(${e.taskType ?? null} AS TEXT), CAST(${e.from ?? null} AS TEXT), CAST(${e.to} AS TEXT),
+           CAST(${e.at.getTime()} AS BIGINT), CAST(${e.reason ?? null} AS TEXT))`,
+  );
+  return sql`WITH ${sql.join([sql`cas AS (${update} RETURNING jobs.id)`, ...writes])}
+    INSERT INTO events (job_id, task_type, from_state, to_state, at, reason)
+    SELECT * FROM (VALUES ${sql.join(values)}) AS v WHERE ${CAS_MADE} RETURNING *${notify}`;
 }
