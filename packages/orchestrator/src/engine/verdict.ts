@@ -1,3 +1,4 @@
+import { isControlTarget } from '../definition/graph.js';
 import type { TaskDefinition } from '../definition/model.js';
 import type { AttemptResult } from '../domain/types.js';
 
@@ -57,7 +58,20 @@ export function judgeAttempt(task: TaskDefinition, result: AttemptResult, runAtt
       return retriesLeft
         ? retry(`${described}: still executing`)
         : finalFailure(`${described}: still executing after ${runAttempts} attempts`);
+    case 'RESTART_TASK':
+      // At once, without the retry delay, but counted: a task cannot restart itself forever.
+      return retriesLeft
+        ? { kind: 'retry', delayMs: 0, reason: `${described}: RESTART_TASK; retry ${runAttempts} of ${task.retry}` }
+        : finalFailure(`${described}: RESTART_TASK with no retry left`);
+    case 'RESTART_JOB':
+      // The job fails now and its own retry (job `retry`) restarts it; without one it stays FAILED.
+      return { kind: 'failed', fatal: true, reason: `${described}: RESTART_JOB` };
+    case 'PAUSE_JOB':
+    case 'WAIT_FOR_APPROVAL':
+      return { kind: 'failed', fatal: true, reason: `${described}: ${mapped} is not built yet, so the job stops here` };
     default:
+      // ERR_<CODE>: the task fails with the code in its reason, without retry, and the job with it.
+      if (isControlTarget(mapped)) return { kind: 'failed', fatal: true, reason: `${described}: ${mapped}` };
       return { kind: 'completed', route: mapped, reason: `${described}: routed to ${mapped}` };
   }
 }

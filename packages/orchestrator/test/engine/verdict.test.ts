@@ -76,6 +76,34 @@ describe('judgeAttempt', () => {
     expect(judgeAttempt(t, http(200), 2, delay)).toMatchObject({ kind: 'completed', route: 'next' });
   });
 
+  it('control targets: RESTART_TASK retries at once while retries last, RESTART_JOB and ERR_<CODE> fail the job, the unbuilt ones say so', () => {
+    const t = task({
+      on_exit_code: { '2': 'RESTART_TASK', '3': 'RESTART_JOB', '4': 'ERR_XYZ', '5': 'PAUSE_JOB', '6': 'WAIT_FOR_APPROVAL' },
+      retry: 1,
+      delay_between_retries: 5,
+      on_failed: 'onfail',
+    });
+    expect(judgeAttempt(t, exit(2), 1, delay)).toEqual({ kind: 'retry', delayMs: 0, reason: 'exit code 2: RESTART_TASK; retry 1 of 1' });
+    expect(judgeAttempt(t, exit(2), 2, delay)).toEqual({
+      kind: 'failed',
+      route: 'onfail',
+      fatal: false,
+      reason: 'exit code 2: RESTART_TASK with no retry left',
+    });
+    expect(judgeAttempt(t, exit(3), 1, delay)).toEqual({ kind: 'failed', fatal: true, reason: 'exit code 3: RESTART_JOB' });
+    expect(judgeAttempt(t, exit(4), 1, delay)).toEqual({ kind: 'failed', fatal: true, reason: 'exit code 4: ERR_XYZ' });
+    for (const [code, target] of [
+      [5, 'PAUSE_JOB'],
+      [6, 'WAIT_FOR_APPROVAL'],
+    ] as const) {
+      expect(judgeAttempt(t, exit(code), 1, delay)).toEqual({
+        kind: 'failed',
+        fatal: true,
+        reason: `exit code ${code}: ${target} is not built yet, so the job stops here`,
+      });
+    }
+  });
+
   it('treats an attempt without an exit code (timeout, spawn error) as a failure looked up by FAILED', () => {
     const timedOut: AttemptResult = { succeeded: false, error: 'timed out after 100ms' };
     expect(judgeAttempt(task({}), timedOut, 1, delay)).toEqual({ kind: 'failed', fatal: false, reason: 'timed out after 100ms' });
