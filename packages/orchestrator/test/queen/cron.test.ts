@@ -1,4 +1,5 @@
-import { checkJobDefinition } from '@myrmex/orchestrator';
+import { checkJobDefinition, PostgresStore, Queen } from '@myrmex/orchestrator';
+import { postgres } from '@myrmex/test-utils';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { cronProblem, cronSchedule, cronSlotAt } from '../../src/definition/cron.js';
@@ -113,5 +114,34 @@ describe('the queen runs the trigger loop', () => {
     const bad = await finished(queen, (await queen.submit({ jobType: 'bad-skip', params: { Env: 'x' } })).id);
     expect(bad.state).toBe('FAILED');
     expect(bad.reason).toMatch(/^skip_if could not be evaluated: /);
+  });
+});
+
+const pg = await postgres();
+
+pg.describe('cron triggers on PostgreSQL', () => {
+  it('queens on two connection pools firing the same slots at once submit each slot once', async () => {
+    const db = await pg.freshDatabase();
+    const setup = await Queen.open({ store: PostgresStore.open({ url: db.url }), ant: { capacity: 0 }, cron: false });
+    const stores = [PostgresStore.open({ url: db.url }), PostgresStore.open({ url: db.url })];
+    try {
+      await setup.start();
+      await setup.applyDefinition(
+        source('pg-minute', [{ task_type: 't', method: 'SHELL', script: ['true'] }], { cron_trigger: '0 * * * * *' }),
+      );
+      const applied = (await setup.listDefinitions()).find((d) => d.jobType === 'pg-minute')!.createdAt;
+      const triggers = stores.map((store) => new CronTriggers({ store, committed: () => {} }));
+      const first = cronSchedule('0 * * * * *').nextRun(applied)!;
+      for (let minute = 0; minute < 5; minute++) {
+        const slot = new Date(first.getTime() + minute * 60_000);
+        const made = await Promise.all(triggers.flatMap((t) => [t.fire(slot), t.fire(new Date(slot.getTime() + 30_000))]));
+        expect(made.flat(), `slot ${slot.toISOString()}`).toEqual([cronJobId('pg-minute', slot)]);
+      }
+      expect((await setup.listJobs({ limit: 100 })).items).toHaveLength(5);
+    } finally {
+      for (const store of stores) await store.close();
+      await setup.stop();
+      await db.dispose();
+    }
   });
 });
