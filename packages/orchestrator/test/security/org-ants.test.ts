@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createLogger, RemoteAnt } from '../../src/index.js';
@@ -58,7 +58,7 @@ describe('ants bound to an organisation', () => {
     try {
       // Both organisations call their ant `w`: the queen knows them as w@acme and w@beta.
       const wAcme = await ant(acmeAnt.body.token, 'w', 'acme');
-      await ant(betaAnt.body.token, 'w', 'beta');
+      const wBeta = await ant(betaAnt.body.token, 'w', 'beta');
       const acmeJobs = await Promise.all([1, 2, 3].map(() => submit(server.url, 'acme-build', {}, auth(acme))));
       const betaJobs = await Promise.all([1, 2, 3].map(() => submit(server.url, 'beta-build', {}, auth(beta))));
       for (const job of acmeJobs) expect(await waitForEnd(server.url, job.id, auth(acme))).toBe('COMPLETED');
@@ -91,6 +91,24 @@ describe('ants bound to an organisation', () => {
       expect(await listed(admin)).toEqual(expect.arrayContaining(['fleet', 'w@acme', 'w@beta']));
       const described = (await req(server, 'GET', '/api/ants', admin)).body.items.find((a: { id: string }) => a.id === 'w@beta');
       expect(described.org).toBe('beta');
+
+      // A shared ant running Beta's job shows that attempt to Beta and the platform, not to Acme.
+      await wBeta.stop();
+      await expect.poll(() => connected('w@beta'), { timeout: 30_000 }).toBe(false);
+      const gate = join(dir, 'gate');
+      await apply(
+        server.url,
+        `job_type: beta-hold\ntasks:\n  - task_type: a\n    script: ['while [ ! -f ${gate} ]; do sleep 0.05; done']\n`,
+        auth(beta),
+      );
+      const held = await submit(server.url, 'beta-hold', {}, auth(beta));
+      const fleetAttempts = async (token: string): Promise<string[]> =>
+        (await req(server, 'GET', '/api/ants', token)).body.items.find((a: { id: string }) => a.id === 'fleet')?.assignments ?? [];
+      await expect.poll(() => fleetAttempts(admin), { timeout: 30_000 }).toEqual([`${held.id}/a/1`]);
+      expect(await fleetAttempts(beta)).toEqual([`${held.id}/a/1`]);
+      expect(await fleetAttempts(acme)).toEqual([]);
+      writeFileSync(gate, '');
+      expect(await waitForEnd(server.url, held.id, auth(beta))).toBe('COMPLETED');
     } finally {
       for (const running of ants) await running.stop();
     }

@@ -112,10 +112,21 @@ export function tenantQueen(queen: QueenService, security: SecurityStore): Queen
       });
     },
     // Shared ants serve everyone; an organisation's own ants are its business (a platform administrator sees all).
+    // A shared ant's running attempts are shown only for the caller's own jobs.
     ants: async () => {
       const mine = org();
       const all = await queen.ants();
-      return currentPrincipal.getStore()?.platformAdmin ? all : all.filter((ant) => ant.org === undefined || ant.org === mine);
+      if (currentPrincipal.getStore()?.platformAdmin) return all;
+      const ownAttempt = async (assignment: string) => (await ownerOf(assignment.split('/')[0] ?? '')) === mine;
+      return Promise.all(
+        all
+          .filter((ant) => ant.org === undefined || ant.org === mine)
+          .map(async (ant) => {
+            if (ant.assignments === undefined) return ant;
+            const own = await Promise.all(ant.assignments.map(ownAttempt));
+            return { ...ant, assignments: ant.assignments.filter((_, i) => own[i]) };
+          }),
+      );
     },
     // Health is the queen's, not an organisation's.
     health: () => queen.health(),
