@@ -323,7 +323,7 @@ export class Supervisor {
     outputs: Readonly<Record<string, string>>,
     expect?: AttemptEnd['expect'],
   ): Promise<Verdict | undefined> {
-    return this.transact<Verdict | undefined>(jobId, ({ tasks, definition }) => {
+    return this.transact<Verdict | undefined>(jobId, ({ job, tasks, definition }) => {
       const row = tasks.find((t) => t.taskType === taskType);
       const task = definition.tasks.find((t) => t.taskType === taskType);
       if (!row || !task || row.state !== 'EXECUTING' || row.attempt !== attempt) return { result: undefined };
@@ -370,6 +370,10 @@ export class Supervisor {
           tasks: [{ ...change, expect: { state: 'EXECUTING', attempt } }],
           attempts: [end],
           overrides: new Map([[taskType, override]]),
+          // PAUSE_JOB: nothing new starts until the delay has passed and a queen resumes the job.
+          ...(verdict.kind === 'retry' && verdict.pauseJob && RUNNABLE_JOB_STATES.includes(job.state)
+            ? { job: { state: 'PAUSED' as const, reason: `paused by ${taskType}: ${verdict.reason}` } }
+            : {}),
         },
       };
     });

@@ -6,8 +6,12 @@ export type { AttemptResult };
 
 export type Verdict =
   | { readonly kind: 'completed'; readonly route?: string; readonly reason: string }
-  | { readonly kind: 'retry'; readonly delayMs: number; readonly reason: string }
+  /** `pauseJob`: PAUSE_JOB: the job is PAUSED too, and resumed when the delay has passed. */
+  | { readonly kind: 'retry'; readonly delayMs: number; readonly reason: string; readonly pauseJob?: true }
   | { readonly kind: 'failed'; readonly route?: string; readonly fatal: boolean; readonly reason: string };
+
+/** How the reason of a task that paused its job begins: the queen's sweep resumes such jobs when their delay has passed. */
+export const PAUSED_BY_TASK = 'PAUSE_JOB';
 
 /** The wait before retry number `failedAttempt` (1-based); the supervisor passes DEFS's retryDelayMs. */
 export type RetryDelay = (task: TaskDefinition, failedAttempt: number) => number;
@@ -66,7 +70,17 @@ export function judgeAttempt(task: TaskDefinition, result: AttemptResult, runAtt
     case 'RESTART_JOB':
       // The job fails now and its own retry (job `retry`) restarts it; without one it stays FAILED.
       return { kind: 'failed', fatal: true, reason: `${described}: RESTART_JOB` };
-    case 'PAUSE_JOB':
+    case 'PAUSE_JOB': {
+      // The task waits out its retry delay with the job PAUSED, then runs again; counted, so it cannot pause forever.
+      if (!retriesLeft) return finalFailure(`${described}: PAUSE_JOB with no retry left`);
+      const delayMs = Math.max(0, Math.round(delay(task, runAttempts)));
+      return {
+        kind: 'retry',
+        delayMs,
+        reason: `${PAUSED_BY_TASK} after ${described}; retry ${runAttempts} of ${task.retry} in ${seconds(delayMs)}`,
+        pauseJob: true,
+      };
+    }
     case 'WAIT_FOR_APPROVAL':
       return { kind: 'failed', fatal: true, reason: `${described}: ${mapped} is not built yet, so the job stops here` };
     default:

@@ -37,6 +37,7 @@ import { QueenError } from './errors.js';
 import { QueenForks } from './forks.js';
 import { AttemptLeases, newHolderId } from './lease.js';
 import { LogHub } from './log-hub.js';
+import { PausedJobs } from './pauses.js';
 import {
   type AntInfo,
   type ApplyResult,
@@ -123,6 +124,7 @@ export class Queen implements QueenService {
   readonly blobs: BlobStore;
   private readonly forks: QueenForks;
   private readonly cron: CronTriggers;
+  private readonly pausedJobs: PausedJobs;
   /** MANUAL tasks' votes and SLA sweep; absent when the store keeps no votes. */
   private readonly approvalsOf?: QueenApprovals;
   private readonly registry: AntRegistry;
@@ -200,17 +202,21 @@ export class Queen implements QueenService {
       logger: this.logger,
       startTasks: (placements) => this.startTasks(placements),
       // This queen's live remote ants first: a stall here must not cost them their attempts.
-      // Then the approval SLAs: any queen's pass acts on a lapse, none keeps a timer for it.
+      // Then the approval SLAs and PAUSE_JOB delays: any queen's pass acts on a lapse, none keeps a timer for it.
       reap: (now) =>
         this.remoteAnts
           .renewConnected()
           .then(() => this.leases.reap(now))
-          .then(() => this.approvalsOf?.sweep(now)),
+          .then(() => this.approvalsOf?.sweep(now))
+          .then(async () => {
+            await this.pausedJobs.sweep(now);
+          }),
       onPass: (report) => {
         for (const listener of this.passListeners) listener(report);
       },
       ...(options.pollIntervalMs === undefined ? {} : { pollIntervalMs: options.pollIntervalMs }),
     });
+    this.pausedJobs = new PausedJobs(store, (jobId) => this.supervisor.resume(jobId));
     this.leases = new AttemptLeases(this.id, store, this.supervisor, this.logger, options.attemptLeaseMs);
     const votes = store.approvals?.();
     if (votes !== undefined) {

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { finished, source, startQueen, taskStates } from '../queen/helpers.js';
+import { PausedJobs } from '../../src/queen/pauses.js';
+import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import { finished, source, startQueen, taskStates, tempDb, until } from '../queen/helpers.js';
 
 describe('control targets in a running job', () => {
   it('RESTART_JOB restarts the job through its own retry; RESTART_TASK runs the task again at once; ERR_<CODE> fails the job', async () => {
@@ -44,5 +46,59 @@ describe('control targets in a running job', () => {
     expect(failed.reason).toBe('task t failed: exit code 9: ERR_NINE');
     expect(taskStates(failed)).toEqual({ t: 'FAILED', after: 'SKIPPED' });
     expect(failed.tasks[0]!.attempts).toHaveLength(1);
+  });
+
+  it('PAUSE_JOB pauses the job for the retry delay, then a queen resumes it and the task runs again', async () => {
+    const dbPath = tempDb();
+    const queen = await startQueen({ dbPath });
+    await queen.applyDefinition(
+      source('pausing', [
+        {
+          task_type: 'wait',
+          retry: 2,
+          delay_between_retries: '300ms',
+          script: ['exits 5,0'],
+          on_exit_code: { '5': 'PAUSE_JOB' },
+          on_completed: 'next',
+        },
+        { task_type: 'next', script: ['log next'] },
+      ]),
+    );
+    const { id } = await queen.submit({ jobType: 'pausing' });
+    const paused = await until(async () => {
+      const job = await queen.getJob(id);
+      return job?.state === 'PAUSED' ? job : undefined;
+    });
+    expect(paused.reason).toMatch(/^paused by wait: PAUSE_JOB after exit code 5; retry 1 of 2 in 0\.3s$/);
+    const done = await finished(queen, id);
+    expect(done.state).toBe('COMPLETED');
+    expect(taskStates(done)).toEqual({ wait: 'COMPLETED', next: 'COMPLETED' });
+    const jobStates = done.timeline.filter((e) => e.taskType === undefined).map((e) => e.to);
+    expect(jobStates).toEqual(expect.arrayContaining(['PAUSED', 'EXECUTING', 'COMPLETED']));
+    expect(jobStates.indexOf('PAUSED')).toBeLessThan(jobStates.lastIndexOf('EXECUTING'));
+
+    // A job paused by hand is left alone by the sweep.
+    await queen.applyDefinition(
+      source('held', [
+        { task_type: 'a', script: ['sleep 200'], on_completed: 'b' },
+        { task_type: 'b', script: ['log b'] },
+      ]),
+    );
+    const held = await queen.submit({ jobType: 'held' });
+    await until(async () => ((await queen.getJob(held.id))?.state === 'EXECUTING' ? true : undefined));
+    await queen.pause(held.id);
+    await until(async () =>
+      (await queen.getJob(held.id))?.tasks.find((t) => t.taskType === 'a')?.state === 'COMPLETED' ? true : undefined,
+    );
+    const store = SqliteStore.open({ path: dbPath });
+    try {
+      const sweeper = new PausedJobs(store, async () => {
+        throw new Error('must not resume a job paused by hand');
+      });
+      expect(await sweeper.sweep(Date.now() + 60_000)).toEqual([]);
+      expect((await queen.getJob(held.id))?.state).toBe('PAUSED');
+    } finally {
+      await store.close();
+    }
   });
 });

@@ -76,7 +76,7 @@ describe('judgeAttempt', () => {
     expect(judgeAttempt(t, http(200), 2, delay)).toMatchObject({ kind: 'completed', route: 'next' });
   });
 
-  it('control targets: RESTART_TASK retries at once while retries last, RESTART_JOB and ERR_<CODE> fail the job, the unbuilt ones say so', () => {
+  it('control targets: RESTART_TASK retries at once and PAUSE_JOB after the delay while retries last, RESTART_JOB and ERR_<CODE> fail the job, WAIT_FOR_APPROVAL says it is not built', () => {
     const t = task({
       on_exit_code: { '2': 'RESTART_TASK', '3': 'RESTART_JOB', '4': 'ERR_XYZ', '5': 'PAUSE_JOB', '6': 'WAIT_FOR_APPROVAL' },
       retry: 1,
@@ -92,16 +92,22 @@ describe('judgeAttempt', () => {
     });
     expect(judgeAttempt(t, exit(3), 1, delay)).toEqual({ kind: 'failed', fatal: true, reason: 'exit code 3: RESTART_JOB' });
     expect(judgeAttempt(t, exit(4), 1, delay)).toEqual({ kind: 'failed', fatal: true, reason: 'exit code 4: ERR_XYZ' });
-    for (const [code, target] of [
-      [5, 'PAUSE_JOB'],
-      [6, 'WAIT_FOR_APPROVAL'],
-    ] as const) {
-      expect(judgeAttempt(t, exit(code), 1, delay)).toEqual({
-        kind: 'failed',
-        fatal: true,
-        reason: `exit code ${code}: ${target} is not built yet, so the job stops here`,
-      });
-    }
+    expect(judgeAttempt(t, exit(5), 1, delay)).toEqual({
+      kind: 'retry',
+      delayMs: 5000,
+      reason: 'PAUSE_JOB after exit code 5; retry 1 of 1 in 5s',
+      pauseJob: true,
+    });
+    expect(judgeAttempt(t, exit(5), 2, delay)).toMatchObject({
+      kind: 'failed',
+      route: 'onfail',
+      reason: 'exit code 5: PAUSE_JOB with no retry left',
+    });
+    expect(judgeAttempt(t, exit(6), 1, delay)).toEqual({
+      kind: 'failed',
+      fatal: true,
+      reason: 'exit code 6: WAIT_FOR_APPROVAL is not built yet, so the job stops here',
+    });
   });
 
   it('treats an attempt without an exit code (timeout, spawn error) as a failure looked up by FAILED', () => {
