@@ -115,6 +115,30 @@ export function describeStoreContract(name: string, open: () => Promise<JobStore
         expect((await store.listJobs({ jobType: 'bulk', count: 'exact' })).total).toBe(700);
       });
 
+      it('writes a bulk of jobs with many tasks across statements: each job its tasks in order, in the ready order', async () => {
+        const taskTypes = Array.from({ length: 9 }, (_, i) => `t${i}`);
+        const many = Array.from({ length: 400 }, (_, i) => ({
+          id: `wide-${i}`,
+          jobType: 'wide',
+          version: 1,
+          priority: 5,
+          params: {},
+          submittedAt: at(i),
+          scheduledAt: at(0),
+          taskTypes,
+        }));
+        const { jobs, events } = await store.createJobs(many);
+        expect(events.map((e) => [e.jobId, e.to, e.reason])).toEqual(many.map((j) => [j.id, 'PENDING', 'submitted']));
+        expect(events.map((e) => e.at.getTime())).toEqual(many.map((j) => j.submittedAt.getTime()));
+        for (const i of [0, 333, 399]) {
+          expect((await store.tasks(`wide-${i}`)).map((t) => [t.taskType, t.state])).toEqual(taskTypes.map((t) => [t, 'PENDING']));
+          expect(await store.timeline(`wide-${i}`)).toEqual([events[i]]);
+        }
+        // Tasks carry their job's seq, so the ready queue walks jobs in submission order.
+        for (const job of jobs.slice(0, 3)) await makeReady(job.id, 't0');
+        expect((await store.readyTasks(at(10).getTime(), 10)).map((t) => t.jobId)).toEqual(jobs.slice(0, 3).map((j) => j.id));
+      });
+
       it('lists jobs newest first with filters and pagination', async () => {
         const jobs = [await submit(), await submit({ jobType: 'other' }), await submit()];
         await makeReady(jobs[2]!.id);

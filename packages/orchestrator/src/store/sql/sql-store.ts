@@ -89,6 +89,26 @@ async function affected(query: RawBuilder<unknown>, db: Executor): Promise<numbe
 }
 
 /**
+ * Submitted jobs in chunks that keep each statement under the dialects' parameter limits: at most
+ * 500 jobs and, unless one job alone has more, 3,000 tasks.
+ */
+function submitChunks(jobs: readonly NewJob[]): NewJob[][] {
+  const chunks: NewJob[][] = [];
+  let tasks = 0;
+  for (const job of jobs) {
+    const last = chunks.at(-1);
+    if (last && last.length < 500 && tasks + job.taskTypes.length <= 3000) {
+      last.push(job);
+      tasks += job.taskTypes.length;
+    } else {
+      chunks.push([job]);
+      tasks = job.taskTypes.length;
+    }
+  }
+  return chunks;
+}
+
+/**
  * The store on SQL through Kysely: one implementation for SQLite and PostgreSQL; `SqlDialect`
  * holds the few differences. See JobStore for the contract.
  */
@@ -268,19 +288,21 @@ export class SqlStore implements JobStore {
       }
       const created: JobRow[] = [];
       const events: TimelineEvent[] = [];
-      // Chunks keep each statement under the dialects' parameter limits.
-      for (let start = 0; start < jobs.length; start += 500) {
-        const chunk = jobs.slice(start, start + 500);
-        const inserted = await rows(
-          sql`INSERT INTO jobs (id, job_type, version, state, priority, params, submitted_at, scheduled_at, org) VALUES ${sql.join(
-            chunk.map(
-              (job) =>
-                sql`(${job.id}, ${job.jobType}, ${job.version}, 'PENDING', ${job.priority}, ${JSON.stringify(job.params)}, ${job.submittedAt.getTime()}, ${job.scheduledAt.getTime()}, ${job.org ?? DEFAULT_ORG})`,
-            ),
-          )} RETURNING *`,
-          tx,
+      for (const chunk of submitChunks(jobs)) {
+        const values = sql.join(
+          chunk.map(
+            (job) =>
+              sql`(${job.id}, ${job.jobType}, ${job.version}, 'PENDING', ${job.priority}, ${JSON.stringify(job.params)}, ${job.submittedAt.getTime()}, ${job.scheduledAt.getTime()}, ${job.org ?? DEFAULT_ORG})`,
+          ),
         );
-        const byId = new Map(inserted.map((row) => [String(row.id), toJob(row)]));
+        const insertJobs = sql`INSERT INTO jobs (id, job_type, version, state, priority, params, submitted_at, scheduled_at, org) VALUES ${values} RETURNING *`;
+        if (this.dialect.writesInWith) {
+          const written = await this.insertSubmitted(tx, chunk, insertJobs);
+          created.push(...written.jobs);
+          events.push(...written.events);
+          continue;
+        }
+        const byId = new Map((await rows(insertJobs, tx)).map((row) => [String(row.id), toJob(row)]));
         const ordered = chunk.map((job) => byId.get(job.id)!);
         created.push(...ordered);
         // The job's priority and order ride on its tasks, so the ready queue is read in order from one index.
@@ -289,11 +311,7 @@ export class SqlStore implements JobStore {
             (taskType, position) => sql`(${job.id}, ${taskType}, ${position}, 'PENDING', ${job.priority}, ${ordered[i]!.seq})`,
           ),
         );
-        for (let t = 0; t < tasks.length; t += 1000) {
-          await sql`INSERT INTO tasks (job_id, task_type, position, state, priority, job_seq) VALUES ${sql.join(tasks.slice(t, t + 1000))}`.execute(
-            tx,
-          );
-        }
+        await sql`INSERT INTO tasks (job_id, task_type, position, state, priority, job_seq) VALUES ${sql.join(tasks)}`.execute(tx);
         events.push(
           ...(await this.events(
             tx,
@@ -303,6 +321,39 @@ export class SqlStore implements JobStore {
       }
       return { value: { jobs: created, events }, jobs: created.map((job) => job.id), notified: events };
     });
+  }
+
+  /**
+   * A chunk of new jobs, their tasks and their first timeline rows in one statement (PostgreSQL:
+   * the inserts ride in WITH; the tasks take their job's seq from the jobs' insert), read back as
+   * the jobs and their timeline rows.
+   */
+  private async insertSubmitted(
+    tx: Executor,
+    chunk: readonly NewJob[],
+    insertJobs: RawBuilder<unknown>,
+  ): Promise<{ jobs: JobRow[]; events: TimelineEvent[] }> {
+    const tasks = chunk.flatMap((job) =>
+      job.taskTypes.map((taskType, position) => sql`(CAST(${job.id} AS TEXT), CAST(${taskType} AS TEXT), CAST(${position} AS INTEGER))`),
+    );
+    const insertTasks =
+      tasks.length === 0
+        ? sql``
+        : sql`t AS (INSERT INTO tasks (job_id, task_type, position, state, priority, job_seq)
+            SELECT v.column1, v.column2, v.column3, 'PENDING', j.priority, j.seq FROM (VALUES ${sql.join(tasks)}) AS v JOIN j ON j.id = v.column1),`;
+    const found = await rows(
+      sql`WITH j AS (${insertJobs}), ${insertTasks}
+            e AS (INSERT INTO events (job_id, to_state, at, reason) SELECT id, 'PENDING', submitted_at, 'submitted' FROM j ORDER BY seq
+                  RETURNING seq, job_id, at${this.dialect.eventNotify})
+          SELECT j.*, e.seq AS event_seq, e.at AS event_at FROM j JOIN e ON e.job_id = j.id ORDER BY e.seq`,
+      tx,
+    );
+    const byId = new Map(found.map((row) => [String(row.id), toJob(row)]));
+    const events = found.map((row) =>
+      toEvent({ seq: row.event_seq, job_id: row.id, to_state: 'PENDING', at: row.event_at, reason: 'submitted' }),
+    );
+    await this.transitionsWriter?.(tx, events);
+    return { jobs: chunk.map((job) => byId.get(job.id)!), events };
   }
 
   async job(id: string): Promise<JobRow | undefined> {
