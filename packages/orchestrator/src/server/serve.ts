@@ -66,7 +66,7 @@ export interface ServeOptions {
    * loopback address only. The first start prints a generated platform admin token.
    */
   readonly auth?: boolean;
-  /** Requests per token per window (default 1200 a minute). */
+  /** Requests per token per window (default 1200 a minute); MYRMEX_RATE_LIMIT_SHARED=1 counts them across all queens. */
   readonly rateLimit?: RateLimitOptions;
   /** Containers and MESSAGING for the embedded ant; default from the environment (MYRMEX_CONTAINER_SOCKET, MYRMEX_NATS_URL). */
   readonly executorConfig?: ExecutorConfig;
@@ -198,6 +198,9 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
   let app: FastifyInstance;
   let auth: OpenedAuth | undefined;
   const antTokens = options.antTokens ?? process.env.MYRMEX_ANT_TOKENS;
+  const rateLimit = /^(1|true|on|yes)$/i.test(process.env.MYRMEX_RATE_LIMIT_SHARED ?? '')
+    ? { ...options.rateLimit, shared: true }
+    : options.rateLimit;
   const authenticateAnt = options.authenticateAnt ?? (antTokens ? staticAntTokens(antTokens) : undefined);
   try {
     const observedStore = openObservedStore(storeValue);
@@ -254,7 +257,7 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
       idempotencyStore: idempotency.store,
       ...(tls && { tls }),
       ...(auth && {
-        auth: { ...auth, ...(keyring && { keyring }), ...(oidc && { oidc }), ...(options.rateLimit && { rateLimit: options.rateLimit }) },
+        auth: { ...auth, ...(keyring && { keyring }), ...(oidc && { oidc }), ...(rateLimit && { rateLimit }) },
       }),
       extend: async (scope) => {
         await observabilityRoutes(scope, { queen: opened, metrics: observed.metrics });

@@ -130,6 +130,13 @@ export interface SecurityStore {
   /** In `seq` order, after `afterSeq`; optionally only one organisation's rows. */
   audit(query?: { readonly afterSeq?: number; readonly limit?: number; readonly org?: string }): Promise<readonly ChainedRecord[]>;
 
+  /**
+   * Counts one request against `key` in the fixed window starting at `windowStart` and returns the
+   * window's count so far, this one included: one atomic upsert, so every queen counts the same
+   * requests. The first count of a window also deletes every window that ended before it.
+   */
+  countRequest(key: string, windowStart: number, windowEnd: number): Promise<number>;
+
   /** The organisation owning a job or job type; undefined when there is none. */
   jobOrg(jobId: string): Promise<string | undefined>;
   definitionOrg(jobType: string): Promise<string | undefined>;

@@ -216,6 +216,19 @@ function securityContract(name: string, open: () => Promise<Opened>, openSecond:
       }
     });
 
+    it('counts requests per key and window atomically across stores, and drops ended windows as new ones start', async () => {
+      const first = await fresh();
+      const second = (await openSecond(opened[0] as Opened)).store;
+      const counts = await Promise.all(
+        Array.from({ length: 20 }, (_, i) => (i % 2 ? first : second).security().countRequest('token:t', 60_000, 120_000)),
+      );
+      expect([...counts].sort((a, b) => a - b)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+      expect(await first.security().countRequest('org:o', 60_000, 120_000)).toBe(1);
+      // The first count of the next window deletes the ended one: counting in it again starts afresh.
+      expect(await second.security().countRequest('token:t', 120_000, 180_000)).toBe(1);
+      expect(await first.security().countRequest('token:t', 60_000, 120_000)).toBe(1);
+    });
+
     it('appends a gapless audit chain from several writers that verifies, and detects an edited row', async () => {
       const first = await fresh();
       const second = (await openSecond(opened[0] as Opened)).store;

@@ -8,6 +8,7 @@ import type { OidcOptions } from './oidc.js';
 import { currentPrincipal, type Principal } from './principal.js';
 import { isPublic, requiredScope } from './scopes.js';
 import { checkCsrf, readCookies, SESSION_COOKIE } from './session.js';
+import { sharedRateLimitStore } from './shared-rate-limit.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -25,8 +26,13 @@ export interface RateLimitOptions {
   readonly max?: number;
   /** Default 60 s. */
   readonly windowMs?: number;
-  /** Requests per window for all of one organisation's tokens together, per queen; default 6000. */
+  /** Requests per window for all of one organisation's tokens together; default 6000. */
   readonly orgMax?: number;
+  /**
+   * Count in the queens' database, so the limits hold across every queen (default: each queen counts
+   * its own requests, so N queens allow N times the limit). Costs a write per request.
+   */
+  readonly shared?: boolean;
 }
 
 export interface AuthOptions {
@@ -119,6 +125,7 @@ export async function installAuth(app: FastifyInstance, options: AuthOptions): P
 
   await app.register(rateLimit, {
     global: true,
+    ...(options.rateLimit?.shared && { store: sharedRateLimitStore(security) }),
     max: options.rateLimit?.max ?? 1200,
     timeWindow: windowMs,
     keyGenerator: (request) => (request.principal ? `token:${request.principal.tokenId}` : `ip:${request.ip}`),

@@ -5,7 +5,7 @@ import { ANTS_SCHEMA } from './ants.js';
 import { APPROVALS_SCHEMA } from './approvals.js';
 import { WORKFLOWS_SCHEMA } from './artifacts.js';
 import { SCHEDULING_SCHEMA } from './scheduling.js';
-import { TENANCY_SCHEMA } from './security.js';
+import { RATE_LIMIT_SCHEMA, TENANCY_SCHEMA } from './security.js';
 
 export type DialectName = 'sqlite' | 'postgres';
 
@@ -256,6 +256,7 @@ export const MIGRATION_NAMES = [
   '0008-approvals',
   '0009-job-list',
   '0010-tenancy',
+  '0011-rate-limits',
 ] as const;
 
 export function migrations(dialect: DialectName): Record<string, Migration> {
@@ -309,6 +310,11 @@ export function migrations(dialect: DialectName): Record<string, Migration> {
     '0010-tenancy': {
       async up(db: Kysely<unknown>) {
         for (const statement of statements(TENANCY_SCHEMA, dialect)) await sql.raw(statement).execute(db);
+      },
+    },
+    '0011-rate-limits': {
+      async up(db: Kysely<unknown>) {
+        for (const statement of statements(RATE_LIMIT_SCHEMA, dialect)) await sql.raw(statement).execute(db);
       },
     },
   };

@@ -329,6 +329,19 @@ export class SqlSecurityStore implements SecurityStore {
     ).map(toAudit);
   }
 
+  async countRequest(key: string, windowStart: number, windowEnd: number): Promise<number> {
+    return this.write(async (tx) => {
+      const [row] = await rows(
+        sql`INSERT INTO rate_counters (key, window_start, expires_at, count) VALUES (${key}, ${windowStart}, ${windowEnd}, 1)
+            ON CONFLICT (key, window_start) DO UPDATE SET count = rate_counters.count + 1 RETURNING count`,
+        tx,
+      );
+      const count = Number(row?.count);
+      if (count === 1) await sql`DELETE FROM rate_counters WHERE expires_at <= ${windowStart}`.execute(tx);
+      return count;
+    });
+  }
+
   async jobOrg(jobId: string): Promise<string | undefined> {
     const [row] = await rows(sql`SELECT org FROM jobs WHERE id = ${jobId}`, await this.read());
     return row ? String(row.org) : undefined;
@@ -357,4 +370,19 @@ export const TENANCY_SCHEMA = `
   ALTER TABLE ants ADD COLUMN org TEXT;
   ALTER TABLE orgs ADD COLUMN max_submits_per_minute INTEGER;
   CREATE INDEX jobs_org_submitted ON jobs (org, submitted_at)
+`;
+
+/**
+ * 0011-rate-limits (issue 17): request counters every queen shares, one row per key (a token, an
+ * organisation) and fixed window; rows of ended windows are deleted as new windows start.
+ */
+export const RATE_LIMIT_SCHEMA = `
+  CREATE TABLE rate_counters (
+    key TEXT NOT NULL,
+    window_start $BIG NOT NULL,
+    expires_at $BIG NOT NULL,
+    count INTEGER NOT NULL,
+    PRIMARY KEY (key, window_start)
+  );
+  CREATE INDEX rate_counters_expiry ON rate_counters (expires_at)
 `;
