@@ -335,24 +335,35 @@ export class Supervisor {
             : judgeAttempt(task, result, row.runAttempts, this.hooks.retryDelay);
       const now = this.now();
       const exitCode = result.exitCode ?? null;
-      const attemptState = verdict.kind === 'completed' ? 'COMPLETED' : 'FAILED';
+      const attemptState = verdict.kind === 'completed' || verdict.kind === 'approval' ? 'COMPLETED' : 'FAILED';
       const change: TaskChange =
         verdict.kind === 'retry'
           ? { taskType, state: 'READY', reason: verdict.reason, exitCode, outputs, notBefore: now + verdict.delayMs, kill: null }
-          : {
-              taskType,
-              state: attemptState,
-              reason: verdict.reason,
-              exitCode,
-              outputs,
-              route: verdict.route ?? null,
-              fatal: verdict.kind === 'failed' && verdict.fatal,
-              endedAt: new Date(now),
-              kill: null,
-            };
+          : verdict.kind === 'approval'
+            ? // WAIT_FOR_APPROVAL: out of the ready queue, as a MANUAL task waits, until a decision ends it.
+              {
+                taskType,
+                state: 'READY',
+                reason: `${AWAITING_APPROVAL} (${verdict.reason})`,
+                exitCode,
+                outputs,
+                notBefore: NO_SLA,
+                kill: null,
+              }
+            : {
+                taskType,
+                state: attemptState,
+                reason: verdict.reason,
+                exitCode,
+                outputs,
+                route: verdict.route ?? null,
+                fatal: verdict.kind === 'failed' && verdict.fatal,
+                endedAt: new Date(now),
+                kill: null,
+              };
       const override: TaskSnapshot = {
         state: change.state!,
-        route: verdict.kind === 'retry' ? undefined : verdict.route,
+        route: verdict.kind === 'retry' || verdict.kind === 'approval' ? undefined : verdict.route,
         fatal: verdict.kind === 'failed' && verdict.fatal,
         reason: verdict.reason,
       };
@@ -460,11 +471,19 @@ export class Supervisor {
     return this.transact<boolean>(jobId, ({ job, tasks, definition }) => {
       const row = tasks.find((t) => t.taskType === taskType);
       const task = definition.tasks.find((t) => t.taskType === taskType);
-      if (!row || task?.method !== 'MANUAL' || !awaitingApproval(row)) return { result: false };
+      // A MANUAL task, or any task an attempt sent to WAIT_FOR_APPROVAL.
+      if (!row || !task || !awaitingApproval(row)) return { result: false };
       if (!RUNNABLE_JOB_STATES.includes(job.state)) {
         throw new SupervisorError(`job ${jobId} is ${job.state}: a decision is taken while the job is READY or EXECUTING`, 'conflict');
       }
-      const verdict = judgeAttempt(decisionView(task), { succeeded: decision === 'APPROVED' }, 1, () => 0);
+      const judged = judgeAttempt(decisionView(task), { succeeded: decision === 'APPROVED' }, 1, () => 0);
+      // A route back to WAIT_FOR_APPROVAL would wait again: the decision ends the task by its own routes.
+      const verdict: Verdict =
+        judged.kind !== 'approval'
+          ? judged
+          : decision === 'APPROVED'
+            ? { kind: 'completed', ...(task.onCompleted === undefined ? {} : { route: task.onCompleted }), reason }
+            : { kind: 'failed', fatal: false, ...(task.onFailed === undefined ? {} : { route: task.onFailed }), reason };
       const state = verdict.kind === 'completed' ? 'COMPLETED' : 'FAILED';
       const route = verdict.kind === 'retry' ? undefined : verdict.route;
       const fatal = verdict.kind === 'failed' && verdict.fatal;

@@ -8,6 +8,8 @@ export type Verdict =
   | { readonly kind: 'completed'; readonly route?: string; readonly reason: string }
   /** `pauseJob`: PAUSE_JOB: the job is PAUSED too, and resumed when the delay has passed. */
   | { readonly kind: 'retry'; readonly delayMs: number; readonly reason: string; readonly pauseJob?: true }
+  /** WAIT_FOR_APPROVAL: the task waits, as a MANUAL task does, for a decision that ends it. */
+  | { readonly kind: 'approval'; readonly reason: string }
   | { readonly kind: 'failed'; readonly route?: string; readonly fatal: boolean; readonly reason: string };
 
 /** How the reason of a task that paused its job begins: the queen's sweep resumes such jobs when their delay has passed. */
@@ -82,7 +84,7 @@ export function judgeAttempt(task: TaskDefinition, result: AttemptResult, runAtt
       };
     }
     case 'WAIT_FOR_APPROVAL':
-      return { kind: 'failed', fatal: true, reason: `${described}: ${mapped} is not built yet, so the job stops here` };
+      return { kind: 'approval', reason: `${described}: WAIT_FOR_APPROVAL` };
     default:
       // ERR_<CODE>: the task fails with the code in its reason, without retry, and the job with it.
       if (isControlTarget(mapped)) return { kind: 'failed', fatal: true, reason: `${described}: ${mapped}` };

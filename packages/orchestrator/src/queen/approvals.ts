@@ -37,6 +37,9 @@ const summarise = (votes: readonly ApprovalVote[], decision: ApprovalDecision): 
  * compare-and-set on the job, and any queen's scheduler pass sweeps the lapsed SLAs, so a queen that
  * dies with a task waiting leaves nothing behind.
  */
+/** How the reason of a decided task begins. */
+const DECIDED = /^(APPROVED|REJECTED)\b/;
+
 export class QueenApprovals {
   constructor(private readonly options: QueenApprovalsOptions) {}
 
@@ -92,16 +95,15 @@ export class QueenApprovals {
     if (!job) throw new QueenError('not_found', `job ${jobId} does not exist`, 'id');
     const definition = await this.options.definition(job.jobType, job.version);
     const rows = await this.options.store.tasks(jobId);
+    // MANUAL tasks, and any task an attempt sent to WAIT_FOR_APPROVAL, while it waits and once decided.
+    const row = (task: TaskDefinition) => rows.find((r) => r.taskType === task.taskType);
     return Promise.all(
       definition.tasks
-        .filter((t) => t.method === 'MANUAL')
-        .map((task) =>
-          this.statusOf(
-            jobId,
-            task,
-            rows.find((r) => r.taskType === task.taskType),
-          ),
-        ),
+        .filter((t) => {
+          const found = row(t);
+          return t.method === 'MANUAL' || (found !== undefined && (awaitingApproval(found) || DECIDED.test(found.reason ?? '')));
+        })
+        .map((task) => this.statusOf(jobId, task, row(task))),
     );
   }
 
@@ -177,8 +179,16 @@ export class QueenApprovals {
     const definition = await this.options.definition(jobType, version);
     const task = definition.tasks.find((t) => t.taskType === taskType);
     if (!task) throw new QueenError('not_found', `job ${jobId} has no task ${taskType}`, 'taskType');
-    if (task.method !== 'MANUAL') {
-      throw new QueenError('invalid', `task ${taskType} is a ${task.method} task: only MANUAL tasks are approved or rejected`, 'taskType');
+    const waiting = async () => {
+      const row = (await this.options.store.tasks(jobId)).find((t) => t.taskType === taskType);
+      return row !== undefined && awaitingApproval(row);
+    };
+    if (task.method !== 'MANUAL' && !(await waiting())) {
+      throw new QueenError(
+        'invalid',
+        `task ${taskType} is a ${task.method} task: only MANUAL tasks, and tasks a WAIT_FOR_APPROVAL route holds, are approved or rejected`,
+        'taskType',
+      );
     }
     return task;
   }
@@ -186,7 +196,7 @@ export class QueenApprovals {
   private async statusOf(jobId: string, task: TaskDefinition, row: TaskRow | undefined): Promise<ApprovalStatus> {
     const policy = task.approvalPolicy;
     const waiting = row !== undefined && awaitingApproval(row);
-    const decided = row?.reason?.match(/^(APPROVED|REJECTED)\b/)?.[1] as ApprovalDecision | undefined;
+    const decided = row?.reason?.match(DECIDED)?.[1] as ApprovalDecision | undefined;
     const sla = slaMs(policy);
     const roles = policy?.required_roles;
     return {

@@ -101,4 +101,37 @@ describe('control targets in a running job', () => {
       await store.close();
     }
   });
+
+  it('WAIT_FOR_APPROVAL holds the task for a decision: approved it follows on_completed, rejected on_failed', async () => {
+    const queen = await startQueen();
+    await queen.applyDefinition(
+      source('gated', [
+        {
+          task_type: 'check',
+          script: ['log checking', 'exit 3'],
+          on_exit_code: { '3': 'WAIT_FOR_APPROVAL' },
+          on_completed: 'ship',
+          on_failed: 'undo',
+        },
+        { task_type: 'ship', script: ['log ship'] },
+        { task_type: 'undo', script: ['log undo'] },
+      ]),
+    );
+    for (const decision of ['APPROVED', 'REJECTED'] as const) {
+      const { id } = await queen.submit({ jobType: 'gated' });
+      await until(async () => (await queen.approvals(id)).find((a) => a.taskType === 'check')?.waiting);
+      const status = await queen.decideTask(id, 'check', { approver: 'ann', decision, roles: [], comment: 'looked at it' });
+      expect(status).toMatchObject({ taskType: 'check', waiting: false, decision });
+      const job = await finished(queen, id);
+      const check = job.tasks.find((t) => t.taskType === 'check')!;
+      // The attempt ran once and ended well; the decision ended the task.
+      expect(check.attempts.map((a) => [a.state, a.reason])).toEqual([['COMPLETED', 'exit code 3: WAIT_FOR_APPROVAL']]);
+      if (decision === 'APPROVED') {
+        expect([job.state, taskStates(job)]).toEqual(['COMPLETED', { check: 'COMPLETED', ship: 'COMPLETED', undo: 'SKIPPED' }]);
+      } else {
+        expect([job.state, taskStates(job)]).toEqual(['FAILED', { check: 'FAILED', ship: 'SKIPPED', undo: 'COMPLETED' }]);
+      }
+      expect(check.reason).toMatch(new RegExp(`^${decision} by ann`));
+    }
+  });
 });

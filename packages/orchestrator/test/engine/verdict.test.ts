@@ -76,7 +76,7 @@ describe('judgeAttempt', () => {
     expect(judgeAttempt(t, http(200), 2, delay)).toMatchObject({ kind: 'completed', route: 'next' });
   });
 
-  it('control targets: RESTART_TASK retries at once and PAUSE_JOB after the delay while retries last, RESTART_JOB and ERR_<CODE> fail the job, WAIT_FOR_APPROVAL says it is not built', () => {
+  it('control targets: RESTART_TASK retries at once and PAUSE_JOB after the delay while retries last, RESTART_JOB and ERR_<CODE> fail the job, WAIT_FOR_APPROVAL waits for a decision', () => {
     const t = task({
       on_exit_code: { '2': 'RESTART_TASK', '3': 'RESTART_JOB', '4': 'ERR_XYZ', '5': 'PAUSE_JOB', '6': 'WAIT_FOR_APPROVAL' },
       retry: 1,
@@ -103,11 +103,7 @@ describe('judgeAttempt', () => {
       route: 'onfail',
       reason: 'exit code 5: PAUSE_JOB with no retry left',
     });
-    expect(judgeAttempt(t, exit(6), 1, delay)).toEqual({
-      kind: 'failed',
-      fatal: true,
-      reason: 'exit code 6: WAIT_FOR_APPROVAL is not built yet, so the job stops here',
-    });
+    expect(judgeAttempt(t, exit(6), 1, delay)).toEqual({ kind: 'approval', reason: 'exit code 6: WAIT_FOR_APPROVAL' });
   });
 
   it('treats an attempt without an exit code (timeout, spawn error) as a failure looked up by FAILED', () => {
