@@ -49,11 +49,36 @@ tasks:
     script: ["echo c"]
 `;
 
+// A job fan-out whose children wait for a flag file: the test kills the queen while they run.
+const FAN_CHILD = `
+job_type: fan-child
+tasks:
+  - task_type: work
+    retry: 1
+    script:
+      - echo working on {{.item}}
+      - test -f {{.flag}} || sleep 300
+`;
+
+const FANNED = `
+job_type: fanned
+tasks:
+  - task_type: fan
+    method: FORK_JOB
+    retry: 1
+    fan_out: { items: [a, b, c], fork_job_type: fan-child, max_parallel: 2 }
+    sub_workflow:
+      input_params:
+        - { name: flag, value: "{{.flag}}" }
+`;
+
 const queen = await Queen.open({ dbPath: dbPath!, ant: { capacity: 4 }, pollIntervalMs: 50 });
 queen.onTransition((event) => print({ event: 'transition', ...event }));
 await queen.start();
 await queen.applyDefinition(CRASHY, 'crashy.yaml');
 await queen.applyDefinition(QUICK, 'quick.yaml');
+await queen.applyDefinition(FAN_CHILD, 'fan-child.yaml');
+await queen.applyDefinition(FANNED, 'fanned.yaml');
 for (let i = 0; i < Number(count); i++) {
   const job = await queen.submit({ jobType: jobType!, params: JSON.parse(paramsJson!) as Record<string, unknown> });
   print({ event: 'submitted', id: job.id });

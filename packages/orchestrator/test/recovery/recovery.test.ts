@@ -6,6 +6,8 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { type JobDetail, Queen, TERMINAL_JOB_STATES } from '@myrmex/orchestrator';
 import { afterAll, describe, expect, it } from 'vitest';
+import { childJobId } from '../../src/queen/forks.js';
+import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { isAlive, waitUntil } from '../executors/processes.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -131,6 +133,35 @@ describe('crash safety: kill -9 the queen process and start again on the same da
       expect(job.timeline.at(-1)).toMatchObject({ to: 'FAILED' });
     }
     expect(await waitUntil(() => orphans.every((pid) => !isAlive(pid)))).toBe(true);
+  });
+
+  it('a job fan-out killed mid-way neither loses nor duplicates a child: the re-run finds the children made and forks the rest', async () => {
+    const { dbPath, flag } = workspace();
+    // Kill once the first two children (max_parallel: 2) run; the third is not forked yet.
+    const running = (seen: Line[]) => seen.filter((l) => l.taskType === 'work' && l.to === 'EXECUTING').length;
+    const { submitted } = await runAndKill(dbPath, 1, 'fanned', { flag }, (_, seen) => running(seen) >= 2);
+    const [parent] = submitted;
+    const children = [0, 1, 2].map((index) => childJobId(parent!, `fan[${index}]`, 0));
+    writeFileSync(flag, '');
+    const [job, ...kids] = await restartAndFinish(dbPath, [parent!, ...children]);
+    expect(job!.state).toBe('COMPLETED');
+    expect(job!.tasks[0]!.attempts.map((a) => [a.state, a.reason])).toEqual([
+      ['FAILED', 'queen restarted; retry 1 of 1 in 0s'],
+      ['COMPLETED', 'exit code 0'],
+    ]);
+    expect(kids.map((kid) => [kid.state, kid.params.item])).toEqual([
+      ['COMPLETED', 'a'],
+      ['COMPLETED', 'b'],
+      ['COMPLETED', 'c'],
+    ]);
+    // The children cut off by the kill ran again as tasks of the same jobs; no second job was made.
+    expect(kids[0]!.tasks[0]!.attempts.map((a) => a.state)).toEqual(['FAILED', 'COMPLETED']);
+    const store = SqliteStore.open({ path: dbPath });
+    try {
+      expect((await store.listJobs({ jobType: 'fan-child', limit: 100 })).items.map((j) => j.id).sort()).toEqual([...children].sort());
+    } finally {
+      await store.close();
+    }
   });
 
   it('loses nothing when killed right after the first submission: every submitted job runs to the end', async () => {
