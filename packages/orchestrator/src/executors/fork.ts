@@ -21,6 +21,8 @@ export interface ForkHost {
   /** The `ForkedJobId` output a FORK_JOB task of the parent recorded. */
   forkedBy(parentJobId: string, taskType: string): Promise<string | undefined>;
   cancel(jobId: string, reason: string): Promise<void>;
+  /** Whether the job is being cancelled, timed out or over: a waiting fork's children then go with it. */
+  parentStopped(jobId: string): Promise<boolean>;
 }
 
 /** The output a FORK_JOB task leaves: AWAIT_FORKED_JOB and cancellation find the child by it. */
@@ -73,8 +75,11 @@ async function awaitChildren(
 ): ReturnType<Executor['execute']> {
   const ended = await Promise.all(children.map((c) => host.settled(c.childId, context.signal)));
   if (context.signal.aborted) {
-    // The parent is cancelled or timed out: its children go with it.
-    await Promise.all(children.map((c) => host.cancel(c.childId, `parent job ${context.jobId} stopped`).catch(() => undefined)));
+    // The parent is cancelled or timed out: its children go with it. A queen stopping (or a
+    // preemption) leaves them running: the task's next attempt finds and awaits them.
+    if (await host.parentStopped(context.jobId)) {
+      await Promise.all(children.map((c) => host.cancel(c.childId, `parent job ${context.jobId} stopped`).catch(() => undefined)));
+    }
     return { succeeded: false, error: `stopped while awaiting forked jobs: ${String(context.signal.reason)}` };
   }
   const failed: string[] = [];
@@ -134,7 +139,10 @@ function forkFanOut(
     context.log('system', `forked ${child.jobType} as job ${childId} for ${request.itemVar}_${index}`, new Date());
     const job = await host.settled(childId, signal);
     if (job === undefined) {
-      await host.cancel(childId, `parent task ${context.taskType} of ${context.jobId} stopped`).catch(() => undefined);
+      // fail_fast stops the siblings; the parent's own stop only when its job is cancelled or timed out.
+      if (!context.signal.aborted || (await host.parentStopped(context.jobId))) {
+        await host.cancel(childId, `parent task ${context.taskType} of ${context.jobId} stopped`).catch(() => undefined);
+      }
       return { state: 'CANCELLED', error: abortReason(signal), outputs: { [FORKED_JOB_OUTPUT]: childId } };
     }
     return {

@@ -112,6 +112,11 @@ export class QueenForks implements ForkHost {
     return (await this.options.store.tasks(parentJobId)).find((t) => t.taskType === taskType)?.outputs[FORKED_JOB_OUTPUT];
   }
 
+  async parentStopped(jobId: string): Promise<boolean> {
+    const job = await this.options.store.job(jobId);
+    return job === undefined || job.stop !== undefined || TERMINAL_JOB_STATES.includes(job.state);
+  }
+
   async cancel(jobId: string, reason: string): Promise<void> {
     const job = await this.options.store.job(jobId);
     if (job === undefined || TERMINAL_JOB_STATES.includes(job.state)) return;

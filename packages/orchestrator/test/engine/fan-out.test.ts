@@ -1,9 +1,10 @@
+import { writeFileSync } from 'node:fs';
 import { checkJobDefinition } from '@myrmex/orchestrator';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { fanOutItems } from '../../src/engine/fan-out.js';
 import { childJobId } from '../../src/queen/forks.js';
-import { finished, Meter, source, startQueen, TEST_METHODS, taskStates, until } from '../queen/helpers.js';
+import { finished, Meter, source, startQueen, TEST_METHODS, taskStates, tempDb, until } from '../queen/helpers.js';
 
 const scope = (params: Record<string, unknown> = {}, jobVariables: Record<string, unknown> = {}) => ({
   params,
@@ -258,5 +259,42 @@ tasks:
     expect((await finished(queen, id)).state).toBe('CANCELLED');
     for (const child of children) expect((await finished(queen, child)).state).toBe('CANCELLED');
     expect(await queen.getJob(childJobId(id, 'process[2]', 0))).toBeUndefined();
+  });
+
+  it('a queen stopping while the fan-out waits leaves the children running; the next attempt, on the next queen, awaits them', async () => {
+    const dbPath = tempDb();
+    const flag = `${dbPath}.flag`;
+    const first = await startQueen({ dbPath, shutdownGraceMs: 200 });
+    // The children wait for a flag the test writes once the first queen is gone.
+    await first.applyDefinition(`job_type: waiting-child
+tasks:
+- task_type: work
+  retry: 1
+  script: ['test -f {{.flag}} || sleep 300', 'echo "::set-output name=Done::{{.dataset}}"']
+`);
+    await first.applyDefinition(`job_type: waiting-parent
+tasks:
+- task_type: process
+  method: FORK_JOB
+  retry: 1
+  fan_out: { source: datasets, item_var: dataset, fork_job_type: waiting-child }
+  sub_workflow:
+    input_params: [{ name: flag, value: "{{.flag}}" }]
+`);
+    const { id } = await first.submit({ jobType: 'waiting-parent', params: { datasets: '["x","y"]', flag } });
+    const children = [0, 1].map((index) => childJobId(id, `process[${index}]`, 0));
+    await until(async () => {
+      const states = await Promise.all(children.map(async (child) => (await first.getJob(child))?.state));
+      return states.every((state) => state === 'EXECUTING') ? true : undefined;
+    });
+    await first.stop();
+    writeFileSync(flag, '');
+    const second = await startQueen({ dbPath });
+    // Not cancelled: the queen stopped, not the parent job.
+    for (const child of children) expect((await second.getJob(child))?.state).not.toBe('CANCELLED');
+    const parent = await finished(second, id);
+    expect(parent.state).toBe('COMPLETED');
+    expect(parent.tasks[0]!.attempts.map((a) => a.state)).toEqual(['FAILED', 'COMPLETED']);
+    expect(parent.tasks[0]!.outputs).toMatchObject({ dataset_0_ForkedJobId: children[0], dataset_0_Done: 'x', dataset_1_Done: 'y' });
   });
 });
