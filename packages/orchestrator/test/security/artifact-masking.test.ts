@@ -5,6 +5,7 @@ import { Readable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LocalBlobStore, MAX_MASKED_ARTIFACT_BYTES, maskArtifactFile, maskManifest } from '../../src/artifacts/index.js';
 import { AntArtifactDepot, antOwner, DepotError, MASK, Masker, SqliteStore, secretForms } from '../../src/index.js';
+import { job, makeReady } from './harness.js';
 
 const SECRET = 'hunter2-Sup3r/Secret+';
 
@@ -59,21 +60,8 @@ describe('artifact masking', () => {
     try {
       const blobs = new LocalBlobStore(join(dir, 'blobs'));
       const depot = new AntArtifactDepot({ store, blobs, masker: async () => masker });
-      await store.createJob({
-        id: 'j',
-        jobType: 't',
-        version: 1,
-        priority: 1,
-        params: {},
-        submittedAt: new Date(),
-        scheduledAt: new Date(),
-        taskTypes: ['a'],
-      });
-      await store.apply('j', {
-        at: new Date(),
-        job: { state: 'READY', reason: 'admitted' },
-        tasks: [{ taskType: 'a', state: 'READY', reason: 'ready' }],
-      });
+      await store.createJob(job('j'));
+      await makeReady(store, 'j');
       await store.claim({ jobId: 'j', taskType: 'a', antId: 'x', owner: antOwner('x'), at: new Date() });
       const content = Buffer.from(`token: ${SECRET}\n`);
       const digest = (await new LocalBlobStore(join(dir, 'ant')).put(content)).digest;

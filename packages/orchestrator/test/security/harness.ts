@@ -2,7 +2,32 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { createApi, type OpenedAuth, openAuth, openStoreSync, Queen, type RateLimitOptions, type SqlStore } from '../../src/index.js';
+import {
+  createApi,
+  type JobStore,
+  type NewJob,
+  type OpenedAuth,
+  openAuth,
+  openStoreSync,
+  Queen,
+  type RateLimitOptions,
+  type SqlStore,
+} from '../../src/index.js';
+
+/** A job of type `t` with one task `a`, filed under `org`. */
+export function job(id: string, org = 'default'): NewJob {
+  return { id, jobType: 't', version: 1, priority: 1, params: {}, submittedAt: new Date(), scheduledAt: new Date(), taskTypes: ['a'], org };
+}
+
+/** Admits a job made by {@link job} and makes its task READY; throws when the store refuses. */
+export async function makeReady(store: JobStore, jobId: string): Promise<void> {
+  const events = await store.apply(jobId, {
+    at: new Date(),
+    job: { state: 'READY', reason: 'admitted' },
+    tasks: [{ taskType: 'a', state: 'READY', reason: 'ready' }],
+  });
+  if (!events) throw new Error(`the store refused to make ${jobId} READY`);
+}
 
 export const DEFINITION = (jobType: string) => `job_type: ${jobType}\ntasks:\n  - task_type: a\n    method: SHELL\n    script: ["true"]\n`;
 

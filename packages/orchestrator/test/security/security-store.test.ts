@@ -9,7 +9,6 @@ import { parseJobDefinition } from '../../src/definition/index.js';
 import {
   ForeignResourceError,
   issueToken,
-  type NewJob,
   PostgresStore,
   QuotaExceededError,
   SqliteStore,
@@ -17,23 +16,11 @@ import {
   verifyChain,
 } from '../../src/index.js';
 import { migrations } from '../../src/store/sql/migrations.js';
+import { job, makeReady } from './harness.js';
 
 const gate = await postgres();
 
 type Opened = { store: SqlStore; dispose(): Promise<void> };
-
-async function makeReady(store: SqlStore, jobId: string): Promise<void> {
-  const events = await store.apply(jobId, {
-    at: new Date(),
-    job: { state: 'READY', reason: 'admitted' },
-    tasks: [{ taskType: 'a', state: 'READY', reason: 'ready' }],
-  });
-  expect(events).toBeDefined();
-}
-
-function job(id: string, org: string): NewJob {
-  return { id, jobType: 't', version: 1, priority: 1, params: {}, submittedAt: new Date(), scheduledAt: new Date(), taskTypes: ['a'], org };
-}
 
 function securityContract(name: string, open: () => Promise<Opened>, openSecond: (first: Opened) => Promise<Opened>) {
   describe(`SecurityStore on ${name}`, () => {
