@@ -1,3 +1,4 @@
+export { Cluster } from './framework/cluster.js';
 export { type Budget, type PassOptions, type PassResult, preemptedAttempts, schedulePass } from './framework/pass.js';
 export type { AntState, Hold, LaneGroup, PassContext, Plugin } from './framework/plugin.js';
 export { PendingQueue } from './framework/queue.js';

@@ -1,5 +1,6 @@
 import type { Decision, PendingJob, Placement, Resources, Snapshot, TaskSpec } from '../model.js';
 import { accumulate, fits, format } from '../resources.js';
+import { accountKey, type Cluster, effectiveCapacity, keepMost, mostFreeOf, type Owner, reset, totalOf } from './cluster.js';
 import { Lanes } from './lanes.js';
 import type { AntState, Hold, PassContext, Plugin } from './plugin.js';
 import type { PendingQueue } from './queue.js';
@@ -33,6 +34,12 @@ export interface PassOptions {
    * until the caller removes them.
    */
   readonly queue?: PendingQueue;
+  /**
+   * Ants and running attempts kept between passes (built with the same overcommit): the pass reads ant state and
+   * ledgers from it instead of `snapshot.ants` and `snapshot.running` (which must then be empty), so a pass no
+   * longer costs a walk over every running attempt. What the pass books it gives back; the caller starts what it admits.
+   */
+  readonly cluster?: Cluster;
 }
 
 export interface PassResult {
@@ -46,28 +53,10 @@ export interface PassResult {
 
 const DEFAULT_BUDGET = { maxDecisions: 10_000, maxExamined: 20_000 };
 
-type Owner = { jobId: string; tenant: string; user?: string; queue?: string; jobType: string };
-
-/** The account an owner is charged to, per kind of ledger. */
-function accountKey(kind: string, owner: Owner): string | undefined {
-  switch (kind) {
-    case 'tenant':
-      return `tenant:${owner.tenant}`;
-    case 'type':
-      return `type:${owner.jobType}`;
-    case 'queue':
-      return `queue:${owner.queue ?? 'default'}`;
-    case 'user':
-      return owner.user === undefined ? undefined : `user:${owner.tenant}/${owner.user}`;
-    default:
-      return undefined;
-  }
-}
-
-function capacityOf(capacity: Resources, overcommit: Resources | undefined): Record<string, number> {
-  const effective: Record<string, number> = { ...capacity };
-  if (overcommit) for (const key in overcommit) if (key in effective) effective[key] = effective[key]! * (overcommit[key] ?? 1);
-  return effective;
+function sameResources(a: Resources | undefined, b: Resources | undefined): boolean {
+  if (a === b) return true;
+  const keys = new Set([...Object.keys(a ?? {}), ...Object.keys(b ?? {})]);
+  return [...keys].every((key) => a?.[key] === b?.[key]);
 }
 
 /**
@@ -79,6 +68,17 @@ export function schedulePass(snapshot: Snapshot, plugins: readonly Plugin[], opt
   const budget = { ...DEFAULT_BUDGET, ...options.budget };
   const retryMs = options.retryMs ?? 5_000;
   const carried: Record<string, unknown> = { ...options.carry };
+  const cluster = options.cluster;
+  if (cluster && (snapshot.ants.length > 0 || snapshot.running.length > 0)) {
+    throw new Error('schedulePass: with a cluster, ants and running attempts come from it; the snapshot must list none');
+  }
+  if (cluster && !sameResources(cluster.overcommit, options.overcommit)) {
+    throw new Error('schedulePass: the cluster was built for another overcommit');
+  }
+  /**
+   * Resources and distinct jobs per account. From a snapshot: everything running, then this pass's placements.
+   * With a cluster: only this pass's share, on top of the cluster's (a copy of its sum, and the jobs it lacks).
+   */
   const allocated = new Map<string, Record<string, number>>();
   const counted = new Map<string, Set<string>>();
   /** Ledger kinds built so far (tenant, user, queue, type): each is built from what runs when a plugin first asks. */
@@ -86,38 +86,44 @@ export function schedulePass(snapshot: Snapshot, plugins: readonly Plugin[], opt
   const chargeKind = (kind: string, owner: Owner, resources: Resources) => {
     const key = accountKey(kind, owner);
     if (key === undefined) return;
-    const sum = allocated.get(key) ?? {};
-    allocated.set(key, sum);
+    let sum = allocated.get(key);
+    if (!sum) {
+      sum = { ...cluster?.account(kind, key)?.sum };
+      allocated.set(key, sum);
+    }
     accumulate(sum, resources);
+    if (cluster?.account(kind, key)?.jobs.has(owner.jobId)) return;
     const jobs = counted.get(key) ?? new Set<string>();
     counted.set(key, jobs);
     jobs.add(owner.jobId);
   };
 
-  const ants: AntState[] = snapshot.ants.map((ant, index) => {
-    const capacity = capacityOf(ant.capacity, options.overcommit);
-    return { ant, index, capacity, free: { ...capacity }, rawFree: { ...ant.capacity }, residents: [], attempts: [] };
-  });
-  const antById = new Map(ants.map((state) => [state.ant.id, state]));
+  const ants: AntState[] =
+    cluster?.states ??
+    snapshot.ants.map((ant, index) => {
+      const capacity = effectiveCapacity(ant.capacity, options.overcommit);
+      return { ant, index, capacity, free: { ...capacity }, rawFree: { ...ant.capacity }, residents: [], attempts: [] };
+    });
+  /** Ants of a cluster as they were before this pass booked anything on them: put back when it ends. */
+  const booked = new Map<AntState, { free: Record<string, number>; rawFree: Record<string, number>; residents: number }>();
   /** The most any one schedulable ant has free, per resource: a task asking more fits nowhere, no scan needed. */
   let maxFree: Record<string, number> | undefined;
   const mostFree = () => {
-    if (maxFree) return maxFree;
-    maxFree = {};
-    for (const state of ants) {
-      if (state.ant.schedulable === false) continue;
-      for (const key in state.free) maxFree[key] = Math.max(maxFree[key] ?? Number.NEGATIVE_INFINITY, state.free[key] ?? 0);
-    }
+    // A copy of the cluster's: the pass keeps its own up to date as it books.
+    maxFree ??= cluster && booked.size === 0 ? { ...cluster.mostFree() } : mostFreeOf(ants);
     return maxFree;
   };
   const occupy = (state: AntState, resident: { jobId: string; jobType: string }, resources: Resources) => {
-    maxFree = undefined;
+    if (maxFree && !keepMost(maxFree, state, resources, -1)) maxFree = undefined;
+    if (cluster && !booked.has(state)) {
+      booked.set(state, { free: { ...state.free }, rawFree: { ...state.rawFree }, residents: state.residents.length });
+    }
     accumulate(state.free, resources, -1);
     accumulate(state.rawFree, resources, -1);
     state.residents.push(resident);
   };
   const vacate = (state: AntState, job: { id: string; jobType: string }, resources: Resources) => {
-    maxFree = undefined;
+    if (maxFree && !keepMost(maxFree, state, resources, 1)) maxFree = undefined;
     accumulate(state.free, resources);
     accumulate(state.rawFree, resources);
     const at = state.residents.findLastIndex((r) => r.jobId === job.id);
@@ -126,20 +132,23 @@ export function schedulePass(snapshot: Snapshot, plugins: readonly Plugin[], opt
   // What runs is charged to its accounts only when a plugin first asks for that kind (fcfs never does).
   const ledger = (key: string) => {
     const kind = key.slice(0, key.indexOf(':'));
-    if (built.has(kind)) return;
+    if (built.has(kind)) return kind;
     built.add(kind);
-    for (const attempt of snapshot.running) chargeKind(kind, attempt, attempt.resources);
+    if (!cluster) for (const attempt of snapshot.running) chargeKind(kind, attempt, attempt.resources);
     for (const [owner, resources] of placedThisPass) chargeKind(kind, owner, resources);
+    return kind;
   };
   const placedThisPass: [Owner, Resources][] = [];
-  for (const attempt of snapshot.running) {
-    const state = antById.get(attempt.antId);
-    if (!state) continue;
-    occupy(state, attempt, attempt.resources);
-    state.attempts.push(attempt);
+  if (!cluster) {
+    const antById = new Map(ants.map((state) => [state.ant.id, state]));
+    for (const attempt of snapshot.running) {
+      const state = antById.get(attempt.antId);
+      if (!state) continue;
+      occupy(state, attempt, attempt.resources);
+      state.attempts.push(attempt);
+    }
   }
-  const total: Record<string, number> = {};
-  for (const state of ants) if (state.ant.schedulable !== false) accumulate(total, state.capacity);
+  const total = cluster?.total() ?? totalOf(ants);
 
   const meanCache = new Map<string, number | undefined>();
   const random = seededRandom((options.seed ?? 1) ^ Math.floor(now));
@@ -149,13 +158,14 @@ export function schedulePass(snapshot: Snapshot, plugins: readonly Plugin[], opt
     ants,
     total,
     allocated: (key) => {
-      ledger(key);
-      return allocated.get(key) ?? {};
+      const kind = ledger(key);
+      return allocated.get(key) ?? cluster?.account(kind, key)?.sum ?? {};
     },
     count: (key) => {
-      ledger(key);
-      return counted.get(key)?.size ?? 0;
+      const kind = ledger(key);
+      return (cluster?.account(kind, key)?.jobs.size ?? 0) + (counted.get(key)?.size ?? 0);
     },
+    running: () => cluster?.running() ?? snapshot.running,
     meanRuntime: (jobType) => {
       if (!meanCache.has(jobType)) {
         const runs = snapshot.history?.[jobType];
@@ -381,7 +391,7 @@ export function schedulePass(snapshot: Snapshot, plugins: readonly Plugin[], opt
       decisions.push({ kind: 'admit', jobId: job.id });
       if (job.gang && placements.length > 1) decisions.push({ kind: 'reserve-gang', jobId: job.id, placements });
       else for (const placement of placements) decisions.push({ kind: 'place', jobId: job.id, placement });
-      const owner = { ...job, jobId: job.id };
+      const owner: Owner = { jobId: job.id, tenant: job.tenant, user: job.user, queue: job.queue, jobType: job.jobType };
       for (const placement of placements) {
         placedThisPass.push([owner, placement.resources]);
         for (const kind of built) chargeKind(kind, owner, placement.resources);
@@ -389,18 +399,23 @@ export function schedulePass(snapshot: Snapshot, plugins: readonly Plugin[], opt
       lanes.served(next.path, job, placements);
     }
     if (stoppedBy === 'queue-empty' && lanes.waiting > 0) stoppedBy = 'budget';
-  } finally {
     unexamined = lanes.waiting;
+    const backgroundPlace = (job: PendingJob, task: TaskSpec, exclude: string): AntState | undefined => {
+      const chosen = choose(job, task, exclude);
+      if (typeof chosen === 'string') return undefined;
+      occupy(chosen, { jobId: job.id, jobType: job.jobType }, task.resources);
+      return chosen;
+    };
+    for (const plugin of plugins) if (plugin.background) decisions.push(...plugin.background(context, backgroundPlace));
+  } finally {
     lanes.restore();
+    // Bookings go back exactly as they were (copies, not subtractions, so no rounding is left behind).
+    for (const [state, before] of booked) {
+      reset(state.free, before.free);
+      reset(state.rawFree, before.rawFree);
+      state.residents.length = before.residents;
+    }
   }
-
-  const backgroundPlace = (job: PendingJob, task: TaskSpec, exclude: string): AntState | undefined => {
-    const chosen = choose(job, task, exclude);
-    if (typeof chosen === 'string') return undefined;
-    occupy(chosen, { jobId: job.id, jobType: job.jobType }, task.resources);
-    return chosen;
-  };
-  for (const plugin of plugins) if (plugin.background) decisions.push(...plugin.background(context, backgroundPlace));
 
   return { decisions, examined, unexamined, stoppedBy, carry: carried };
 }

@@ -32,6 +32,7 @@ export interface LaneGroup {
 }
 
 export interface PassContext {
+  /** The pass's input. With a `Cluster`, its `ants` and `running` are empty: read `ants` and `running()` instead. */
   readonly snapshot: Snapshot;
   readonly now: number;
   readonly ants: readonly AntState[];
@@ -39,8 +40,10 @@ export interface PassContext {
   readonly total: Readonly<Record<string, number>>;
   /** Resources held per accounting key: `tenant:acme`, `user:bob`, `queue:batch`, `type:etl`, running and placed this pass. */
   allocated(key: string): Readonly<Record<string, number>>;
-  /** Attempts running (and started this pass) per accounting key. */
+  /** Jobs with attempts running (or started this pass) per accounting key. */
   count(key: string): number;
+  /** Every running attempt, in start order (this pass's placements not included). */
+  running(): readonly RunningAttempt[];
   /** Mean past runtime of a job type, ms, if known. */
   meanRuntime(jobType: string): number | undefined;
   /** State a plugin keeps from one pass to the next (returned in the result as `carry`). */

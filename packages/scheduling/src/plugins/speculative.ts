@@ -55,11 +55,16 @@ export function speculative(raw: SpeculativeOptions = {}): Plugin {
     background: (context, place) => {
       const decisions: ReturnType<NonNullable<Plugin['background']>> = [];
       const thresholds = new Map<readonly number[], number>();
-      const backedUp = new Set(context.snapshot.running.filter((a) => a.speculative).map((a) => a.taskId));
+      const backedUp = new Set(
+        context
+          .running()
+          .filter((a) => a.speculative)
+          .map((a) => a.taskId),
+      );
       const totalCpu = context.total.cpu ?? 0;
       let freeCpu = 0;
       for (const state of context.ants) if (state.ant.schedulable !== false) freeCpu += Math.max(0, state.free.cpu ?? 0);
-      for (const attempt of context.snapshot.running) {
+      for (const attempt of context.running()) {
         if (decisions.length >= options.maxPerPass) break;
         if (attempt.speculative || attempt.terminating || backedUp.has(attempt.taskId) || context.victims.has(attempt.id)) continue;
         const after = stragglerAfter(

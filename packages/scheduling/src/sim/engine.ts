@@ -1,7 +1,8 @@
+import { Cluster } from '../framework/cluster.js';
 import { type PassOptions, schedulePass } from '../framework/pass.js';
 import type { Plugin } from '../framework/plugin.js';
 import { PendingQueue } from '../framework/queue.js';
-import type { Ant, PendingJob, RunningAttempt } from '../model.js';
+import type { Ant, PendingJob, RunningAttempt, TaskSpec } from '../model.js';
 import { fragmentation } from '../plugins/resources.js';
 import { estimateWait } from '../wait-estimate.js';
 import { EventQueue } from './event-queue.js';
@@ -112,6 +113,11 @@ export function simulate(workload: Workload, profile: SimProfile, options: SimOp
   const records = new Map<string, JobRecord>();
   const pending = new PendingQueue(profile.plugins);
   const live = new Map<string, Live>();
+  /** The same ants and live attempts, indexed for the passes (kept as they change, not rebuilt per pass). */
+  const cluster = new Cluster(profile.options.overcommit);
+  for (const ant of ants.values()) cluster.setAnt(ant);
+  /** Live attempt ids per job: preemption and a lost ant stop all of a job's attempts. */
+  const byJob = new Map<string, Set<string>>();
   /** Live attempt ids per task: a task has two while a speculative copy runs. */
   const byTask = new Map<string, Set<string>>();
   const tried = new Set<string>();
@@ -151,16 +157,23 @@ export function simulate(workload: Workload, profile: SimProfile, options: SimOp
     ...(job.speculativeBackup && { speculativeBackup: job.speculativeBackup }),
     ...(job.readyOnPoll !== undefined && { polls: polls.get(job.id) ?? 0, maxPolls: job.maxPolls ?? 20 }),
     gang: (job.tasks ?? 1) > 1,
-    tasks: Array.from({ length: job.tasks ?? 1 }, (_, i) => ({
-      id: `${job.id}#${i}`,
-      resources: job.resources,
-      ...(job.preferredAnts && { preferredAnts: job.preferredAnts }),
-    })),
+    tasks: tasksOf(job),
     ...extra,
   });
 
+  const tasksOf = (job: SimJob): TaskSpec[] => {
+    const tasks: TaskSpec[] = [];
+    for (let i = 0; i < (job.tasks ?? 1); i++) {
+      tasks.push({ id: `${job.id}#${i}`, resources: job.resources, ...(job.preferredAnts && { preferredAnts: job.preferredAnts }) });
+    }
+    return tasks;
+  };
   const end = (live_: Live, at: number, outcome: AttemptRecord['outcome']) => {
     live.delete(live_.attempt.id);
+    cluster.end(live_.attempt.id);
+    const siblings = byJob.get(live_.attempt.jobId);
+    siblings?.delete(live_.attempt.id);
+    if (siblings?.size === 0) byJob.delete(live_.attempt.jobId);
     const twins = byTask.get(live_.attempt.taskId);
     twins?.delete(live_.attempt.id);
     if (twins?.size === 0) byTask.delete(live_.attempt.taskId);
@@ -170,7 +183,7 @@ export function simulate(workload: Workload, profile: SimProfile, options: SimOp
   };
   /** Stops every attempt of a job and puts it back in the queue (preemption, a lost ant). */
   const requeue = (jobId: string, at: number, outcome: AttemptRecord['outcome']) => {
-    for (const l of [...live.values()]) if (l.attempt.jobId === jobId) end(l, at, outcome);
+    for (const id of [...(byJob.get(jobId) ?? [])]) end(live.get(id)!, at, outcome);
     const spec = specs.get(jobId)!;
     tasksLeft.delete(jobId);
     pending.add(toPending(spec));
@@ -210,6 +223,9 @@ export function simulate(workload: Workload, profile: SimProfile, options: SimOp
     };
     attempts.push(record);
     live.set(id, { attempt, record, taskIndex });
+    cluster.start(attempt);
+    const siblings = byJob.get(jobId) ?? new Set<string>();
+    byJob.set(jobId, siblings.add(id));
     const twins = byTask.get(attempt.taskId) ?? new Set<string>();
     byTask.set(attempt.taskId, twins.add(id));
     events.push(at + duration, { kind: 'finish', attemptId: id });
@@ -296,6 +312,7 @@ export function simulate(workload: Workload, profile: SimProfile, options: SimOp
           const ant = ants.get(event.antId);
           if (!ant) break;
           ants.set(event.antId, { ...ant, schedulable: event.kind === 'ant-up' });
+          cluster.setAnt(ants.get(event.antId)!);
           if (event.kind === 'ant-down') {
             const lost = new Set([...live.values()].filter((l) => l.attempt.antId === event.antId).map((l) => l.attempt.jobId));
             for (const jobId of lost) requeue(jobId, now, 'lost');
@@ -320,11 +337,12 @@ export function simulate(workload: Workload, profile: SimProfile, options: SimOp
     tickQueued = false;
     lastPass = now;
     dirty = false;
-    const result = schedulePass(
-      { now, pending: [], running: [...live.values()].map((l) => l.attempt), ants: [...ants.values()], history },
-      profile.plugins,
-      { ...profile.options, carry, queue: pending },
-    );
+    const result = schedulePass({ now, pending: [], running: [], ants: [], history }, profile.plugins, {
+      ...profile.options,
+      carry,
+      queue: pending,
+      cluster,
+    });
     carry = result.carry;
     counters.passes++;
     counters.decisions += result.decisions.length;
@@ -366,6 +384,7 @@ export function simulate(workload: Workload, profile: SimProfile, options: SimOp
           const l = live.get(d.attemptId);
           if (!l) break;
           live.set(d.attemptId, { ...l, attempt: { ...l.attempt, terminating: true } });
+          cluster.update(live.get(d.attemptId)!.attempt);
           events.push(now + Math.min(d.graceMs, Math.max(0, l.record.end - now)), { kind: 'kill', attemptId: d.attemptId });
           break;
         }
