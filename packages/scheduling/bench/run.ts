@@ -7,6 +7,7 @@ import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import {
   BUILTIN_PROFILES,
+  Cluster,
   generateWorkload,
   type PendingJob,
   PendingQueue,
@@ -147,6 +148,16 @@ const empty = { ...big, pending: [] };
 schedulePass(empty, fairPack.plugins, { budget: { maxDecisions: 2 }, queue: bigQueue });
 const queued = time(() => schedulePass(empty, fairPack.plugins, { budget: { maxDecisions: 2 }, queue: bigQueue }), REPEAT * 15);
 console.log(`one decision (PendingQueue kept between passes),${big.pending.length},${ANTS},${ms(queued)},2`);
+// And the ants with their running attempts kept too (Cluster): the pass no longer walks the 2,000 attempts.
+const bigCluster = new Cluster();
+for (const ant of big.ants) bigCluster.setAnt(ant);
+for (const attempt of big.running) bigCluster.start(attempt);
+const bare = { ...big, pending: [], running: [], ants: [] };
+const clustered = time(
+  () => schedulePass(bare, fairPack.plugins, { budget: { maxDecisions: 2 }, queue: bigQueue, cluster: bigCluster }),
+  REPEAT * 15,
+);
+console.log(`one decision (PendingQueue + Cluster kept between passes),${big.pending.length},${ANTS},${ms(clustered)},2`);
 // What keeping the index costs: one job in and out, as a submission and an admission do.
 const churn = time(() => {
   for (let i = 0; i < 1_000; i++) {

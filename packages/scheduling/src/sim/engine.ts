@@ -94,6 +94,8 @@ const reasonKey = (reason: string) => {
   let key = reasonKeys.get(reason);
   if (key === undefined) {
     key = reason.replace(/\d+(\.\d+)?/g, 'N');
+    // Reasons naming a task (a gang's) are each new: the cache stays bounded rather than keep every one.
+    if (reasonKeys.size >= 10_000) reasonKeys.clear();
     reasonKeys.set(reason, key);
   }
   return key;
