@@ -2,6 +2,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { DefinitionValidationError } from '../definition/index.js';
 import { QueenError } from '../queen/errors.js';
 import { ForeignResourceError, QuotaExceededError } from '../store/security.js';
+import { isStoreUnreachable } from '../store/unreachable.js';
 import {
   fieldErrorsFromViolations,
   makeProblem,
@@ -57,6 +58,9 @@ export function toProblem(error: unknown, instance: string): Problem {
   if (status === 429) return makeProblem('rate-limited', message, instance);
   if (status !== undefined && status >= 400 && status < 500) {
     return makeProblem('validation-error', message, instance, [{ field: 'body', in: 'body', message }]);
+  }
+  if (isStoreUnreachable(error)) {
+    return makeProblem('store-unavailable', 'the queen cannot reach its database at the moment; retry shortly', instance);
   }
   return makeProblem('internal-error', 'the queen failed to handle this request; the server log has the details', instance);
 }

@@ -39,6 +39,7 @@ export const PROBLEM_TYPES = {
   'rate-limited': { status: 429, title: 'Too many requests' },
   'quota-exceeded': { status: 429, title: "The organisation's quota is used up" },
   'internal-error': { status: 500, title: 'Internal error' },
+  'store-unavailable': { status: 503, title: 'The database cannot be reached' },
 } as const satisfies Record<string, { status: number; title: string }>;
 
 export type ProblemKind = keyof typeof PROBLEM_TYPES;

@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import type { Readable } from 'node:stream';
+import { fullJitter } from '@myrmex/backoff';
 import { type Logger, pino } from 'pino';
 import { EmbeddedAnt } from '../ant/embedded-ant.js';
 import { type AntMessage, assignmentId } from '../ant/protocol.js';
@@ -31,6 +32,7 @@ import { waitStatus } from '../scheduler/status.js';
 import { JobMasking, type Masker, type SecretSource, secretReferences } from '../security/index.js';
 import { SqliteStore } from '../store/sqlite/sqlite-store.js';
 import { type Change, type JobRow, type JobStore, type ReadyTask, StoreError } from '../store/store.js';
+import { isStoreUnreachable } from '../store/unreachable.js';
 import { QueenApprovals } from './approvals.js';
 import { CronTriggers } from './cron.js';
 import { QueenError } from './errors.js';
@@ -544,10 +546,12 @@ export class Queen implements QueenService {
         .then(() => true);
     }
     if (this.discardResults) return Promise.resolve(false);
-    const work = this.logs$
-      .flush()
-      .then(() => this.recordArtifacts(jobId, taskType, attempt, message.result))
-      .then(() => this.supervisor.attemptFinished(jobId, taskType, attempt, message.result, message.outputs))
+    const work = this.whileStoreAway(() =>
+      this.logs$
+        .flush()
+        .then(() => this.recordArtifacts(jobId, taskType, attempt, message.result))
+        .then(() => this.supervisor.attemptFinished(jobId, taskType, attempt, message.result, message.outputs)),
+    )
       .then((verdict) => {
         // The fencing check: the attempt was cancelled, timed out or taken over meanwhile.
         if (!verdict) this.logger.warn({ jobId, taskType, attempt, antId: message.antId }, 'rejected a stale attempt result');
@@ -559,6 +563,24 @@ export class Queen implements QueenService {
       work.catch((err) => this.logger.error({ err, jobId, taskType }, 'could not record an attempt result')),
     ]);
     return work;
+  }
+
+  /**
+   * Runs `work` again, after a growing pause, for as long as it fails because the database cannot
+   * be reached and the queen runs: an attempt's result must not be lost to an outage (its attempt
+   * would stay EXECUTING under a lease this queen keeps renewing). A retry after a write that did
+   * commit is refused by the fencing check, so a result is never recorded twice.
+   */
+  private async whileStoreAway<T>(work: () => Promise<T>): Promise<T> {
+    for (let failures = 0; ; failures++) {
+      try {
+        return await work();
+      } catch (error) {
+        if (!isStoreUnreachable(error) || this.state !== 'running') throw error;
+        this.logger.warn({ err: error }, 'database unreachable: recording an attempt result again shortly');
+        await new Promise((resolve) => setTimeout(resolve, fullJitter(failures, { baseMs: 100, capMs: 2000 })));
+      }
+    }
   }
 
   private guard(): void {

@@ -8,6 +8,11 @@ export interface PostgresStoreOptions {
   readonly url: string;
   /** Connections in the pool (default 10). */
   readonly poolSize?: number;
+  /**
+   * How long a new connection may take (default 5 s): past it the request fails as "database
+   * unreachable" (the API's 503) instead of waiting on a host that does not answer.
+   */
+  readonly connectTimeoutMs?: number;
 }
 
 /** The NOTIFY channel: payloads are job ids, so any queen wakes and looks at that job. */
@@ -28,14 +33,19 @@ function redact(url: string): string {
  * `pg_notify` inside the transaction (delivered on commit, to every queen, this one included) and
  * one listening connection that reconnects when the server goes away.
  */
-function postgresDialect(db: Kysely<unknown>, url: string, onError: (error: unknown) => void): SqlDialect & { close(): Promise<void> } {
+function postgresDialect(
+  db: Kysely<unknown>,
+  url: string,
+  connectTimeoutMs: number,
+  onError: (error: unknown) => void,
+): SqlDialect & { close(): Promise<void> } {
   let emit: (jobId: string) => void = () => {};
   let listener: pg.Client | undefined;
   let closed = false;
   let retry: NodeJS.Timeout | undefined;
   const listen = async (): Promise<void> => {
     if (closed) return;
-    const client = new pg.Client({ connectionString: url });
+    const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: connectTimeoutMs });
     client.on('notification', (message) => {
       if (message.payload) emit(message.payload);
     });
@@ -89,11 +99,15 @@ export class PostgresStore extends SqlStore {
   private closeListener: () => Promise<void> = async () => {};
 
   static open(options: PostgresStoreOptions): PostgresStore {
-    const pool = new pg.Pool({ connectionString: options.url, max: options.poolSize ?? 10 });
+    const connectTimeoutMs = options.connectTimeoutMs ?? 5000;
+    const pool = new pg.Pool({ connectionString: options.url, max: options.poolSize ?? 10, connectionTimeoutMillis: connectTimeoutMs });
     // An idle connection the server dropped is replaced by the pool; its error must not crash the queen.
     pool.on('error', () => undefined);
+    // Nor may a checked-out one's, dropped between two statements of a transaction: the statement
+    // that follows fails with it (the pool then discards the connection), nothing else needs it.
+    pool.on('connect', (client) => client.on('error', () => undefined));
     const db = new Kysely<unknown>({ dialect: new PostgresDialect({ pool }) });
-    const dialect = postgresDialect(db, options.url, () => undefined);
+    const dialect = postgresDialect(db, options.url, connectTimeoutMs, () => undefined);
     const store = new PostgresStore(`postgres:${redact(options.url)}`, db, dialect, migrateToLatest(db, 'postgres'));
     store.closeListener = dialect.close;
     return store;
