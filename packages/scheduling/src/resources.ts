@@ -19,6 +19,13 @@ export function accumulate(target: Record<string, number>, b: Resources, sign = 
   for (const key in b) target[key] = (target[key] ?? 0) + sign * (b[key] ?? 0);
 }
 
+/** The same quantities (absent and undefined alike); the same object in the common case. */
+export function sameResources(a: Resources | undefined, b: Resources | undefined): boolean {
+  if (a === b) return true;
+  const keys = new Set([...Object.keys(a ?? {}), ...Object.keys(b ?? {})]);
+  return [...keys].every((key) => a?.[key] === b?.[key]);
+}
+
 /** True when every quantity asked for is available. */
 export function fits(request: Resources, free: Resources): boolean {
   for (const key in request) {

@@ -233,6 +233,10 @@ describe('Cluster', () => {
     cluster.start(attempt);
     expect(() => cluster.start(attempt)).toThrow(/already running/);
     expect(() => cluster.update({ ...attempt, antId: 'b' })).toThrow(/changed ant or resources/);
+    expect(() => cluster.update({ ...attempt, resources: { cpu: 2 } })).toThrow(/changed ant or resources/);
+    // A copy read back from a store has equal quantities in another object: the same attempt.
+    cluster.update({ ...attempt, resources: { ...attempt.resources }, terminating: true });
+    expect(cluster.get('r1')?.terminating).toBe(true);
     expect(() => cluster.update(running('r2', 'a'))).toThrow(/not running/);
     expect(cluster.end('r1')).toBe(true);
     expect(cluster.end('r1')).toBe(false);

@@ -1,5 +1,5 @@
 import type { Ant, Resources, RunningAttempt } from '../model.js';
-import { accumulate } from '../resources.js';
+import { accumulate, sameResources } from '../resources.js';
 import type { AntState } from './plugin.js';
 
 /** Whoever work is charged to. */
@@ -180,7 +180,7 @@ export class Cluster {
   update(attempt: RunningAttempt): void {
     const old = this.attempts.get(attempt.id);
     if (!old) throw new Error(`Cluster.update: attempt ${attempt.id} is not running`);
-    if (old.antId !== attempt.antId || old.resources !== attempt.resources) {
+    if (old.antId !== attempt.antId || !sameResources(old.resources, attempt.resources)) {
       throw new Error(`Cluster.update: attempt ${attempt.id} changed ant or resources; end it and start another`);
     }
     this.attempts.set(attempt.id, attempt);

@@ -1,5 +1,5 @@
 import type { Decision, PendingJob, Placement, Resources, Snapshot, TaskSpec } from '../model.js';
-import { accumulate, fits, format } from '../resources.js';
+import { accumulate, fits, format, sameResources } from '../resources.js';
 import { accountKey, type Cluster, effectiveCapacity, keepMost, mostFreeOf, type Owner, reset, totalOf } from './cluster.js';
 import { Lanes } from './lanes.js';
 import type { AntState, Hold, PassContext, Plugin } from './plugin.js';
@@ -52,12 +52,6 @@ export interface PassResult {
 }
 
 const DEFAULT_BUDGET = { maxDecisions: 10_000, maxExamined: 20_000 };
-
-function sameResources(a: Resources | undefined, b: Resources | undefined): boolean {
-  if (a === b) return true;
-  const keys = new Set([...Object.keys(a ?? {}), ...Object.keys(b ?? {})]);
-  return [...keys].every((key) => a?.[key] === b?.[key]);
-}
 
 /**
  * One scheduling pass: a snapshot in, decisions out. Pure (no clock, no I/O) and bounded by its budget.
