@@ -40,6 +40,8 @@ export const OWNER_GONE = 'queen restarted';
 export class AttemptLeases {
   private timer?: NodeJS.Timeout;
   private reaping?: Promise<void>;
+  /** When the running attempts were last scanned for owners dead on this host. */
+  private scannedAt = Number.NEGATIVE_INFINITY;
 
   constructor(
     readonly owner: string,
@@ -76,7 +78,12 @@ export class AttemptLeases {
 
   private async reapOnce(now: number): Promise<void> {
     let taken = 0;
-    for (const attempt of await this.store.executingAttempts()) {
+    // Reading every running attempt on every scheduler pass (each change starts one) would cost a
+    // round trip per transition: owners dead on this host are looked for at most every third of a
+    // lease (1 s at most), well within the lease after which any queen takes their attempts anyway.
+    const scan = now - this.scannedAt >= Math.min(1000, this.leaseMs / 3);
+    if (scan) this.scannedAt = now;
+    for (const attempt of scan ? await this.store.executingAttempts() : []) {
       if (attempt.owner === undefined || attempt.owner === this.owner || !holderIsGone(attempt.owner)) continue;
       await this.supervisor.recoverAttempt(attempt.jobId, attempt.taskType, attempt.attempt, OWNER_GONE, { owner: attempt.owner });
       taken++;

@@ -131,8 +131,9 @@ export class Scheduler {
    */
   private async admit(now: number): Promise<boolean> {
     const { store, supervisor, policy } = this.options;
-    // A hint to skip jobs of a type known to be full; the store decides each admission itself.
-    const active = new Map(await store.activeJobsByType());
+    // A hint to skip jobs of a type known to be full (the store decides each admission itself),
+    // read only when a page holds a capped type: it counts every admitted job.
+    let active: Map<string, number> | undefined;
     let passedOver = 0;
     let admitted = 0;
     for (let page = 0; page < this.pagesPerPass; page++) {
@@ -146,9 +147,12 @@ export class Scheduler {
         if (!this.running) break;
         const definition = await this.options.definition(job.jobType, job.version);
         const max = definition.maxConcurrency;
-        const count = active.get(job.jobType) ?? 0;
-        if (max !== undefined && count >= max) continue;
-        active.set(job.jobType, count + 1);
+        if (max !== undefined) {
+          active ??= new Map(await store.activeJobsByType());
+          const count = active.get(job.jobType) ?? 0;
+          if (count >= max) continue;
+          active.set(job.jobType, count + 1);
+        }
         admissions.push({ jobId: job.id, ...(max === undefined ? {} : { maxConcurrency: max }) });
       }
       const admittedHere = (await supervisor.admitMany(admissions)).filter(Boolean).length;
