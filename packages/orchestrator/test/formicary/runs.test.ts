@@ -9,6 +9,8 @@ import { nats } from '@myrmex/test-utils';
 import Docker from 'dockerode';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cronSchedule } from '../../src/definition/cron.js';
+import { cronJobId } from '../../src/queen/cron.js';
 import { LOCAL_IMAGE, PODMAN_SOCKET, podmanGate } from '../executors/podman.js';
 import { finished, taskStates, until } from '../queen/helpers.js';
 import { CORPUS_DIR } from './corpus.js';
@@ -223,6 +225,27 @@ podman.describe('corpus definitions run end to end (SHELL, DOCKER, KUBERNETES on
   );
 
   it(
+    'kube-example2: a KUBERNETES pod with cpu and memory limits and pod_labels runs on Podman',
+    async () => {
+      const docker = new Docker({ socketPath: PODMAN_SOCKET });
+      const { id } = await queen.submit({ jobType: 'kube-example2' });
+      // While it sleeps, its container carries the limits and the pod's labels.
+      const running = await until(async () => {
+        const [found] = await docker.listContainers({ filters: { label: [`${ANT_LABEL}=${ANT}`, `io.myrmex.job=${id}`] } });
+        return found;
+      }, CONTAINER_BUDGET_MS);
+      const inspected = await docker.getContainer(running.Id).inspect();
+      expect(inspected.Config.Labels).toMatchObject({ foor: 'bar' });
+      expect(inspected.HostConfig.NanoCpus).toBe(1e9);
+      expect(inspected.HostConfig.Memory).toBe(2 * 1024 ** 3);
+      const job = await finished(queen, id, CONTAINER_BUDGET_MS);
+      expect(job.state).toBe('COMPLETED');
+      expect(await lines(queen, job, 'kubby')).toContain('hello world');
+    },
+    CONTAINER_TEST_MS,
+  );
+
+  it(
     'optional-task: a failing allow_failure task does not fail the job',
     async () => {
       const job = await finished(queen, (await queen.submit({ jobType: 'optional-task' })).id, CONTAINER_BUDGET_MS);
@@ -338,8 +361,19 @@ podman.describe('corpus definitions run end to end (SHELL, DOCKER, KUBERNETES on
     expect(all.size).toBe(listed.filter((a) => a.taskType === 'build').reduce((sum, a) => sum + a.size, 0));
   });
 
-  it('artifacts-expiration: the EXPIRE_ARTIFACTS housekeeping task runs', async () => {
-    const job = await finished(queen, (await queen.submit({ jobType: 'artifacts-expiration' })).id);
+  /** Fires the cron slot that follows the latest version of `jobType`, as the queen's loop would when it comes; returns its job. */
+  const fireNextSlot = async (jobType: string) => {
+    const latest = (await queen.listDefinitions()).find((d) => d.jobType === jobType)!;
+    const slot = cronSchedule(latest.definition.cronTrigger!).nextRun(latest.createdAt)!;
+    const id = cronJobId(jobType, slot);
+    // The queen's own loop may reach a slot first when the suite is slow; either way it has one job.
+    await queen.fireCron(slot);
+    expect(await queen.fireCron(slot)).not.toContain(id);
+    return finished(queen, id, CONTAINER_BUDGET_MS);
+  };
+
+  it('artifacts-expiration: its hourly cron_trigger submits the EXPIRE_ARTIFACTS housekeeping task', async () => {
+    const job = await fireNextSlot('artifacts-expiration');
     expect(job.state).toBe('COMPLETED');
     expect(await lines(queen, job, 'expire')).toEqual([expect.stringMatching(/^expired \d+ artifact file\(s\); removed \d+ blob\(s\)/)]);
   });
@@ -427,6 +461,31 @@ podman.describe('corpus definitions run end to end (SHELL, DOCKER, KUBERNETES on
       expect(await lines(queen, child, 'work')).toEqual([`working on ${dataset}`]);
     }
   });
+
+  it(
+    'hello_world_scheduled (both versions): the cron slot submits the job, which skip_if skips for Target charlie; Target bob runs it',
+    async () => {
+      for (const file of ['docs-examples/hello_world_scheduled.yaml', 'fixtures/hello_world_scheduled.yaml']) {
+        // Both files define the same job type: each is applied again, as its latest version, before its run.
+        await queen.applyDefinition(read(file), file);
+        const fired = await fireNextSlot('hello_world_scheduled');
+        expect(fired.state, file).toBe('COMPLETED');
+        expect(fired.reason, file).toBe('skipped: skip_if is true');
+        expect(taskStates(fired), file).toEqual({ hello: 'SKIPPED', world: 'SKIPPED', combine: 'SKIPPED' });
+        const bob = await finished(
+          queen,
+          (await queen.submit({ jobType: 'hello_world_scheduled', params: { Target: 'bob' } })).id,
+          CONTAINER_BUDGET_MS,
+        );
+        expect(bob.state, file).toBe('COMPLETED');
+        expect(taskStates(bob), file).toEqual({ hello: 'COMPLETED', world: 'COMPLETED', combine: 'COMPLETED' });
+        const output = (await queen.artifacts(bob.id)).find((a) => a.path === 'output.txt');
+        // hello.txt ("hello") and world.txt ("bob"), concatenated by combine.
+        expect(output?.size, file).toBe('hello\nbob\n'.length);
+      }
+    },
+    CONTAINER_TEST_MS,
+  );
 
   it(
     'approval examples: MANUAL tasks wait for votes cast through the API, and APPROVED/REJECTED route as written',

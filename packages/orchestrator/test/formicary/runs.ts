@@ -12,6 +12,8 @@ export const IMAGE_ADAPTATION = 'images are replaced by the locally built busybo
 
 export const TRIGGER_ADAPTATION = 'submitted directly with the params its trigger would give (triggers are not built yet)';
 
+export const CRON_ADAPTATION = 'its cron slot is fired with the clock moved to the next slot (queen.fireCron) rather than waited for';
+
 export const APPROVAL_ADAPTATION = 'the test approves or rejects its MANUAL tasks through the API (its SLAs are hours long)';
 
 /** fan_out_job_fork_job.yaml forks a type no file of the corpus defines. */
@@ -24,6 +26,7 @@ export const CORPUS_RUNS: readonly CorpusRun[] = [
   { file: 'docs-examples/iterate-job.yaml', adaptations: [IMAGE_ADAPTATION] },
   { file: 'docs-examples/optional-task.yaml', adaptations: [IMAGE_ADAPTATION] },
   { file: 'docs-examples/taco-job.yaml', adaptations: [IMAGE_ADAPTATION] },
+  { file: 'docs-examples/kube-example2.yaml', adaptations: [IMAGE_ADAPTATION] },
   { file: 'docs-examples/sleep-job.yaml', adaptations: [IMAGE_ADAPTATION, 'cancelled once running (it sleeps 10000 s)'] },
   {
     file: 'docs-examples/messaging-job.yaml',
@@ -40,7 +43,9 @@ export const CORPUS_RUNS: readonly CorpusRun[] = [
   { file: 'fixtures/s3_trigger_job.yaml', adaptations: [TRIGGER_ADAPTATION] },
   { file: 'fixtures/webhook_trigger_job.yaml', adaptations: [TRIGGER_ADAPTATION] },
   { file: 'fixtures/child_job.yaml', adaptations: ['the ant carries the builder and pulsar tags its tasks ask for'] },
-  { file: 'docs-examples/artifacts-expiration.yaml', adaptations: ['submitted directly rather than by its cron_trigger'] },
+  { file: 'docs-examples/artifacts-expiration.yaml', adaptations: [CRON_ADAPTATION] },
+  { file: 'docs-examples/hello_world_scheduled.yaml', adaptations: [IMAGE_ADAPTATION, CRON_ADAPTATION] },
+  { file: 'fixtures/hello_world_scheduled.yaml', adaptations: [IMAGE_ADAPTATION, CRON_ADAPTATION] },
   { file: 'docs-examples/always-run.yaml', adaptations: [] },
   { file: 'docs-examples/fan-out-task-regions.yaml', adaptations: [] },
   { file: 'docs-examples/fan-out-deploy.yaml', adaptations: [] },
