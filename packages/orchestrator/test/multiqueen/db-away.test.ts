@@ -36,7 +36,7 @@ gate.describe('the database away', () => {
     await proxy.listen();
     const proxied = new URL(db.url);
     proxied.port = String(proxy.port);
-    const store = PostgresStore.open({ url: proxied.toString(), poolSize: 4, connectTimeoutMs: 300 });
+    const store = PostgresStore.open({ url: proxied.toString(), poolSize: 4, connectTimeoutMs: 2000 });
     const queen = await Queen.open({ store, ant: { capacity: 4 }, executors: [NOOP], pollIntervalMs: 50, shutdownGraceMs: 200 });
     const app = await createApi(queen, { heartbeatMs: 200 });
     const api: ApiUnderTest = { url: await app.listen({ host: '127.0.0.1', port: 0 }), queen, app, close: async () => {} };

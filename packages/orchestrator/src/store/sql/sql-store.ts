@@ -641,19 +641,20 @@ export class SqlStore implements JobStore {
         });
       }
       if (touched.size === 0) return { value: [], jobs: [] };
-      await sql`INSERT INTO attempts (job_id, task_type, attempt, state, started_at, ant_id, owner, lease_until) VALUES ${sql.join(attempts)}`.execute(
-        tx,
-      );
       // Every touched job's revision moves; a job started here also gets its state, start and deadline.
-      await sql`UPDATE jobs SET state = CASE WHEN c.column2 = 1 THEN 'EXECUTING' ELSE jobs.state END,
-                  started_at = CASE WHEN c.column2 = 1 THEN COALESCE(jobs.started_at, c.column3) ELSE jobs.started_at END,
-                  deadline_at = CASE WHEN c.column2 = 1 THEN c.column4 ELSE jobs.deadline_at END,
-                  revision = jobs.revision + 1
-                FROM (VALUES ${sql.join([...jobWrites.values()])}) AS c WHERE jobs.id = c.column1`.execute(tx);
-      // One statement for the timeline rows of every claim; each claim gets its own back, in order.
+      // The attempts and the jobs are written with the timeline rows (one statement where WITH takes
+      // writes); each claim gets its own timeline rows back, in order.
       const events = await this.events(
         tx,
         taken.flatMap((t) => t.events),
+        [
+          sql`INSERT INTO attempts (job_id, task_type, attempt, state, started_at, ant_id, owner, lease_until) VALUES ${sql.join(attempts)}`,
+          sql`UPDATE jobs SET state = CASE WHEN c.column2 = 1 THEN 'EXECUTING' ELSE jobs.state END,
+                started_at = CASE WHEN c.column2 = 1 THEN COALESCE(jobs.started_at, c.column3) ELSE jobs.started_at END,
+                deadline_at = CASE WHEN c.column2 = 1 THEN c.column4 ELSE jobs.deadline_at END,
+                revision = jobs.revision + 1
+              FROM (VALUES ${sql.join([...jobWrites.values()])}) AS c WHERE jobs.id = c.column1`,
+        ],
       );
       let next = 0;
       const claimed = taken.map((t) => {
