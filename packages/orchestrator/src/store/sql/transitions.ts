@@ -1,5 +1,6 @@
 import { type RawBuilder, sql } from 'kysely';
 import { ADMITTED_JOB_STATES, type JobState } from '../../domain/states.js';
+import type { TimelineEvent } from '../../domain/types.js';
 import { type Changes, type JobWithTasks, StoreError } from '../store.js';
 import { list } from './hot-queries.js';
 import type { Row } from './rows.js';
@@ -14,15 +15,8 @@ import type { Row } from './rows.js';
 /** Thrown when an expectation fails: nothing of the transition is written. */
 export class ExpectationFailed extends Error {}
 
-/** A timeline row to insert. */
-export interface NewEvent {
-  readonly jobId: string;
-  readonly taskType?: string;
-  readonly from?: string;
-  readonly to: string;
-  readonly at: Date;
-  readonly reason?: string;
-}
+/** A timeline row to insert: the store gives it its seq. */
+export type NewEvent = Omit<TimelineEvent, 'seq'>;
 
 type SqlType = 'TEXT' | 'BIGINT' | 'INTEGER';
 
