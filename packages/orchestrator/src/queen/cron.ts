@@ -3,6 +3,7 @@ import { cronSchedule, cronSlotAt } from '../definition/cron.js';
 import { derivedId } from '../domain/ids.js';
 import type { DefinitionVersion, TimelineEvent } from '../domain/types.js';
 import type { JobStore } from '../store/store.js';
+import { createDerivedJob } from './derived-job.js';
 
 /** The job a cron slot submits: the same on every queen, so the job table's primary key lets one queen win. */
 export function cronJobId(jobType: string, slot: Date): string {
@@ -103,28 +104,13 @@ export class CronTriggers {
     const { store } = this.options;
     if (slot === undefined || slot < found.createdAt) return undefined;
     const id = cronJobId(found.jobType, slot);
-    if ((await store.job(id)) !== undefined) return undefined;
-    const now = new Date();
-    try {
-      const { events } = await store.createJobs([
-        {
-          id,
-          jobType: found.jobType,
-          version: found.version,
-          priority: found.definition.priority,
-          params: {},
-          submittedAt: now,
-          scheduledAt: now,
-          taskTypes: found.definition.tasks.map((t) => t.taskType),
-        },
-      ]);
-      this.options.committed(events);
-      return id;
-    } catch (error) {
-      // Another queen submitted this slot first: the unique id decided.
-      if ((await store.job(id)) !== undefined) return undefined;
-      throw error;
-    }
+    const created = await createDerivedJob(store, this.options.committed, {
+      id,
+      definition: found,
+      priority: found.definition.priority,
+      params: {},
+    });
+    return created ? id : undefined;
   }
 
   private schedule(found: DefinitionVersion): Cron | undefined {

@@ -6,6 +6,7 @@ import type { ForkRequest } from '../executors/executor.js';
 import { fanOutChildTask } from '../executors/fan-out.js';
 import { FORKED_JOB_OUTPUT, type ForkedJob, type ForkHost } from '../executors/fork.js';
 import type { JobStore } from '../store/store.js';
+import { createDerivedJob } from './derived-job.js';
 import { QueenError } from './errors.js';
 
 /**
@@ -36,26 +37,8 @@ export class QueenForks implements ForkHost {
     const id = childJobId(parentJobId, taskType, parent.retry);
     if ((await store.job(id)) !== undefined) return id;
     const found = await this.definition(request.jobType, request.version);
-    const now = new Date();
-    try {
-      const { events } = await store.createJobs([
-        {
-          id,
-          jobType: found.jobType,
-          version: found.version,
-          priority: parent.priority,
-          params: request.params,
-          submittedAt: now,
-          scheduledAt: now,
-          taskTypes: found.definition.tasks.map((t) => t.taskType),
-        },
-      ]);
-      this.options.committed(events);
-    } catch (error) {
-      // Another queen forked the same child first: the unique id decided, and that child is ours.
-      if ((await store.job(id)) !== undefined) return id;
-      throw error;
-    }
+    // Created here or by a queen that forked the same child first: either way that child is ours.
+    await createDerivedJob(store, this.options.committed, { id, definition: found, priority: parent.priority, params: request.params });
     return id;
   }
 
