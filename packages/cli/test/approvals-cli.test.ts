@@ -84,7 +84,9 @@ tasks:
     await waitFor(id, (state) => state === 'READY');
     const wrong = capture();
     expect(await main(['reject', id, 'ship', '--server', url], wrong.io)).not.toBe(0);
-    expect(wrong.err.join('\n')).toContain('only MANUAL tasks are approved or rejected');
+    expect(wrong.err.join('\n')).toContain(
+      'task ship is a SHELL task: only MANUAL tasks, and tasks a WAIT_FOR_APPROVAL route holds, are approved or rejected',
+    );
     // Admission made the job READY and the gate waiting in one commit.
     for (const who of ['carol', 'dave']) expect(await main(['reject', id, 'gate', '--as', who, '--server', url], capture().io)).toBe(0);
     const job = await waitFor(id, (state) => TERMINAL_JOB_STATES.includes(state as never));
