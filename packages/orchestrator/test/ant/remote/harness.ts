@@ -49,9 +49,12 @@ export interface Proc {
   kill9(): Promise<void>;
 }
 
-async function start(script: string, arg: unknown, env: NodeJS.ProcessEnv = {}): Promise<Proc> {
+/** `ns`: a network namespace to run it in (`ip netns exec` execs node itself, so the pid is node's). */
+async function start(script: string, arg: unknown, env: NodeJS.ProcessEnv = {}, ns?: string): Promise<Proc> {
   await bundled;
-  const child = spawn(process.execPath, [join(buildDir, script.replace(/\.ts$/, '.mjs')), JSON.stringify(arg)], {
+  const argv = [process.execPath, join(buildDir, script.replace(/\.ts$/, '.mjs')), JSON.stringify(arg)];
+  const [command, ...args] = ns === undefined ? argv : ['ip', 'netns', 'exec', ns, ...argv];
+  const child = spawn(command!, args, {
     cwd: packageDir,
     stdio: ['ignore', 'pipe', 'inherit'],
     env: { ...process.env, MYRMEX_LOG_LEVEL: process.env.MYRMEX_TEST_LOG_LEVEL ?? 'silent', ...env },
@@ -112,6 +115,8 @@ export interface QueenProcessOptions {
   tokens: string;
   leaseMs: number;
   port?: number;
+  /** The address to listen on (default 127.0.0.1): a namespace's own address in the multi-host tests. */
+  host?: string;
   /** PEM file paths: the queen serves HTTPS/WSS. */
   tls?: { cert: string; key: string };
   /** The queen's blob store folder (queens of one test share it). */
@@ -119,14 +124,18 @@ export interface QueenProcessOptions {
   maxArtifactBytes?: number;
 }
 
-export async function startQueen(options: QueenProcessOptions): Promise<QueenProc> {
-  const proc = await start('queen-process.ts', options);
+export async function startQueen(options: QueenProcessOptions, ns?: string, env?: NodeJS.ProcessEnv): Promise<QueenProc> {
+  const proc = await start('queen-process.ts', options, env, ns);
   const [, url = '', id = ''] = (await proc.line(/^ready /, 120_000)).split(' ');
   return { ...proc, url, id };
 }
 
-export function startAnt(options: Partial<RemoteAntOptions> & Pick<RemoteAntOptions, 'servers' | 'token' | 'id'>): Promise<Proc> {
-  return start('ant-process.ts', { capacity: 2, ...options });
+export function startAnt(
+  options: Partial<RemoteAntOptions> & Pick<RemoteAntOptions, 'servers' | 'token' | 'id'>,
+  ns?: string,
+  env?: NodeJS.ProcessEnv,
+): Promise<Proc> {
+  return start('ant-process.ts', { capacity: 2, ...options }, env, ns);
 }
 
 /** Polls `probe` until it returns a value (conditions, not time: the interval only paces the polling). */

@@ -6,7 +6,16 @@ import { antSocketRoutes, createApi, openStore, Queen, readTlsFiles, staticAntTo
 import { LocalBlobStore } from '../../../src/artifacts/index.js';
 import type { QueenProcessOptions } from './harness.js';
 
-const { db, tokens, leaseMs, port = 0, tls, artifactsDir, maxArtifactBytes } = JSON.parse(process.argv[2]!) as QueenProcessOptions;
+const {
+  db,
+  tokens,
+  leaseMs,
+  port = 0,
+  host = '127.0.0.1',
+  tls,
+  artifactsDir,
+  maxArtifactBytes,
+} = JSON.parse(process.argv[2]!) as QueenProcessOptions;
 const store = await openStore(db);
 const queen = await Queen.open({
   store,
@@ -28,10 +37,10 @@ const app = await createApi(queen, {
       ...(maxArtifactBytes === undefined ? {} : { maxArtifactBytes }),
     }),
 });
-await app.listen({ host: '127.0.0.1', port });
+await app.listen({ host, port });
 const address = app.server.address();
 const scheme = tls ? 'https' : 'http';
-process.stdout.write(`ready ${scheme}://127.0.0.1:${typeof address === 'object' && address ? address.port : port} ${queen.id}\n`);
+process.stdout.write(`ready ${scheme}://${host}:${typeof address === 'object' && address ? address.port : port} ${queen.id}\n`);
 process.on(
   'SIGTERM',
   () =>
