@@ -149,6 +149,13 @@ export class AntRegistry {
     return found;
   }
 
+  /** Assignment ids running on the ants whose attempts `owner` holds (undefined: the embedded ant's, held by the queen). */
+  assignmentsHeldBy(owner: string | undefined): string[] {
+    const found: string[] = [];
+    for (const c of this.connections.values()) if (c.owner === owner) found.push(...c.assignments);
+    return found;
+  }
+
   /** Asks whichever ant runs the assignment to stop it. */
   cancel(assignmentId: string, reason: string): void {
     for (const connection of this.connections.values()) {

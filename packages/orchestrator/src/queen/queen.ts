@@ -37,7 +37,7 @@ import { QueenApprovals } from './approvals.js';
 import { CronTriggers } from './cron.js';
 import { QueenError } from './errors.js';
 import { QueenForks } from './forks.js';
-import { AttemptLeases, newHolderId } from './lease.js';
+import { AttemptLeases, HeldAttempts, newHolderId } from './lease.js';
 import { LogHub } from './log-hub.js';
 import { PausedJobs } from './pauses.js';
 import {
@@ -140,6 +140,7 @@ export class Queen implements QueenService {
   /** This queen's name as the owner of the attempts it runs. */
   readonly id = newHolderId();
   private readonly leases: AttemptLeases;
+  private readonly held: HeldAttempts;
   /** Remote ants connected to this queen over the WebSocket protocol (the API's ant socket route hands them over). */
   readonly remoteAnts: RemoteAntHub;
   private unsubscribe: () => void = () => {};
@@ -219,7 +220,8 @@ export class Queen implements QueenService {
       ...(options.pollIntervalMs === undefined ? {} : { pollIntervalMs: options.pollIntervalMs }),
     });
     this.pausedJobs = new PausedJobs(store, (jobId) => this.supervisor.resume(jobId));
-    this.leases = new AttemptLeases(this.id, store, this.supervisor, this.logger, options.attemptLeaseMs);
+    this.held = new HeldAttempts(this.id, this.registry);
+    this.leases = new AttemptLeases(this.id, store, this.supervisor, this.logger, this.held, options.attemptLeaseMs);
     const votes = store.approvals?.();
     if (votes !== undefined) {
       this.approvalsOf = new QueenApprovals({
@@ -239,6 +241,7 @@ export class Queen implements QueenService {
       supervisor: this.supervisor,
       logger: this.logger,
       leaseMs: this.leases.leaseMs,
+      held: (owner) => this.held.of(owner),
     });
   }
 
@@ -425,6 +428,11 @@ export class Queen implements QueenService {
       }),
     );
     const claimed = await this.store.claimMany(claims);
+    // Held from here until the ant has it or its failure is recorded: only held attempts are renewed.
+    for (const claim of claimed) {
+      const { owner } = claims.find((c) => c.jobId === claim.jobId && c.taskType === claim.taskType)!;
+      this.held.hold(assignmentId(claim.jobId, claim.taskType, claim.attempt), owner);
+    }
     for (const claim of claimed) this.committed(claim.events);
     // The claimed jobs with their tasks, for rendering, in one read (a failure fails each attempt below).
     const loaded: Awaited<ReturnType<JobStore['jobsWithTasks']>> | Error = await this.store
@@ -467,7 +475,9 @@ export class Queen implements QueenService {
         ]);
         await this.supervisor.attemptFinished(claim.jobId, claim.taskType, claim.attempt, { succeeded: false, error: failure }, {});
       }),
-    );
+    ).finally(() => {
+      for (const claim of claimed) this.held.release(assignmentId(claim.jobId, claim.taskType, claim.attempt));
+    });
     return claimed.length;
   }
 
@@ -522,6 +532,13 @@ export class Queen implements QueenService {
 
   /** Records an ant's progress or result; resolves once stored (to whether a result was accepted), which is when a remote ant's message is acknowledged. */
   private onAntMessage(raw: Exclude<AntMessage, { type: 'register' } | { type: 'heartbeat' }>): Promise<boolean> {
+    if (raw.type !== 'result') return this.recordAntMessageMasked(raw);
+    // The ant has let go of the attempt: it stays held (its lease renewed) until its result is recorded.
+    this.held.hold(raw.assignmentId, this.registry.ownerOf(raw.antId) ?? this.id);
+    return this.recordAntMessageMasked(raw).finally(() => this.held.release(raw.assignmentId));
+  }
+
+  private recordAntMessageMasked(raw: Exclude<AntMessage, { type: 'register' } | { type: 'heartbeat' }>): Promise<boolean> {
     const jobIdOf = raw.assignmentId.split('/')[0];
     if (!this.masking || jobIdOf === undefined) return this.recordAntMessage(raw);
     // Masked one after another, so lines are still recorded before the result that follows them.

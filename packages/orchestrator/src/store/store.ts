@@ -67,6 +67,13 @@ export interface TaskRow {
  * number is the fencing token: it only grows per task, and a result is accepted only for the
  * task's current attempt while that attempt is still EXECUTING.
  */
+/** Names one attempt: the attempt number is its fencing token. */
+export interface AttemptKey {
+  readonly jobId: string;
+  readonly taskType: string;
+  readonly attempt: number;
+}
+
 export interface AttemptRow extends TaskAttempt {
   readonly jobId: string;
   readonly taskType: string;
@@ -286,8 +293,12 @@ export interface JobStore extends AntDirectory {
   executingAttempts(owner?: string): Promise<readonly AttemptRow[]>;
   /** EXECUTING attempts whose lease ended before `now` (their owner stopped renewing). */
   expiredAttempts(now: number, limit: number): Promise<readonly AttemptRow[]>;
-  /** Extends the lease of every EXECUTING attempt `owner` holds to `until`; returns how many. */
-  renewLeases(owner: string, until: number): Promise<number>;
+  /**
+   * Extends to `until` the lease of each `held` attempt that is still EXECUTING under `owner`;
+   * returns how many. Only attempts an ant really runs are named: an attempt of the owner that no ant
+   * runs (its claim committed but the queen never saw the answer) must lapse so the reaper ends it.
+   */
+  renewLeases(owner: string, until: number, held: readonly AttemptKey[]): Promise<number>;
 
   appendLogs(lines: readonly NewLogLine[]): Promise<readonly LogLine[]>;
   logs(jobId: string, query?: LogQuery): Promise<readonly LogLine[]>;

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { WebSocket } from 'ws';
 import type { AttemptResult } from '../../domain/types.js';
 import type { Supervisor } from '../../engine/supervisor.js';
-import type { JobStore } from '../../store/store.js';
+import type { AttemptKey, JobStore } from '../../store/store.js';
 import { assignmentId, type QueenMessage } from '../protocol.js';
 import type { AntLink, AntRegistry } from '../registry.js';
 import { type AntPrincipal, servedAntId } from './auth.js';
@@ -22,6 +22,8 @@ export interface RemoteAntHubOptions {
   readonly logger: Logger;
   /** The attempts' lease: a remote ant away longer than this loses its attempts. */
   readonly leaseMs: number;
+  /** The attempts of `owner` that really run here: only their leases are renewed. */
+  readonly held: (owner: string) => readonly AttemptKey[];
   /** How long a connection may stay without a hello (default 10 s). */
   readonly helloTimeoutMs?: number;
 }
@@ -64,7 +66,9 @@ export class RemoteAntHub {
     this.renewedAt = now;
     const until = now + this.options.leaseMs;
     for (const session of this.sessions) {
-      if (session.antId !== undefined && session.open) await this.options.store.renewLeases(antOwner(session.antId), until);
+      if (session.antId === undefined || !session.open) continue;
+      const owner = antOwner(session.antId);
+      await this.options.store.renewLeases(owner, until, this.options.held(owner));
     }
   }
 
@@ -299,7 +303,7 @@ class AntSession {
       this.draining = true;
       this.link.setDraining(true);
     }
-    await store.renewLeases(owner, Date.now() + leaseMs);
+    await store.renewLeases(owner, Date.now() + leaseMs, this.hub.options.held(owner));
     await this.save(true);
     this.send({ type: 'welcome', version, queen: queenId, heartbeatMs: this.hub.heartbeatMs });
     for (const aid of stale) this.send({ type: 'cancel', assignmentId: aid, reason: 'attempt no longer current' });
@@ -310,8 +314,9 @@ class AntSession {
 
   /** Renews the ant's leases and its registry row; passes on a drain an operator asked any queen for. */
   private async beat(): Promise<void> {
-    const { store, leaseMs } = this.hub.options;
-    await store.renewLeases(antOwner(this.antId!), Date.now() + leaseMs);
+    const { store, leaseMs, held } = this.hub.options;
+    const owner = antOwner(this.antId!);
+    await store.renewLeases(owner, Date.now() + leaseMs, held(owner));
     const { drainRequested } = await this.save(false);
     if (drainRequested) this.drain('drain requested');
   }

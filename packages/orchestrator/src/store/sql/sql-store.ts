@@ -8,6 +8,7 @@ import type { ApprovalStore } from '../approvals.js';
 import type { SchedulingReads } from '../scheduling.js';
 import { DEFAULT_ORG, ForeignResourceError, type SecurityStore } from '../security.js';
 import {
+  type AttemptKey,
   type AttemptRow,
   type Change,
   type Changes,
@@ -713,14 +714,22 @@ export class SqlStore implements JobStore {
     return (await rows(hotQueries.expiredAttempts(now, limit), await this.read())).map(toAttempt);
   }
 
-  async renewLeases(owner: string, until: number): Promise<number> {
-    return this.write(async (tx) => ({
-      value: await affected(
-        sql`UPDATE attempts SET lease_until = ${until} WHERE owner = ${owner} AND state = 'EXECUTING' AND lease_until < ${until}`,
-        tx,
-      ),
-      jobs: [],
-    }));
+  async renewLeases(owner: string, until: number, held: readonly AttemptKey[]): Promise<number> {
+    if (held.length === 0) return 0;
+    return this.write(async (tx) => {
+      let renewed = 0;
+      // A few hundred keys per statement keeps each well under both dialects' bound-parameter limits.
+      for (let i = 0; i < held.length; i += 500) {
+        const keys = sql.join(held.slice(i, i + 500).map((k) => sql`(${k.jobId}, ${k.taskType}, CAST(${k.attempt} AS INTEGER))`));
+        renewed += await affected(
+          sql`UPDATE attempts SET lease_until = ${until} FROM (VALUES ${keys}) AS k
+              WHERE attempts.job_id = k.column1 AND attempts.task_type = k.column2 AND attempts.attempt = k.column3
+                AND attempts.owner = ${owner} AND attempts.state = 'EXECUTING' AND attempts.lease_until < ${until}`,
+          tx,
+        );
+      }
+      return { value: renewed, jobs: [] };
+    });
   }
 
   async appendLogs(lines: readonly NewLogLine[]): Promise<readonly LogLine[]> {

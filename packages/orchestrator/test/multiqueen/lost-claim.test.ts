@@ -1,0 +1,97 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type JobStore, PostgresStore, Queen, SqliteStore } from '@myrmex/orchestrator';
+import { postgres } from '@myrmex/test-utils';
+import { describe, expect, it } from 'vitest';
+import { finished, testExecutor } from '../queen/helpers.js';
+
+/**
+ * The defect the database-away test found (issue 11): a claim whose COMMIT reached the database as
+ * the link dropped. The queen saw an error, so no ant runs the attempt, yet it is EXECUTING under the
+ * live queen's name. Leases are renewed only for attempts an ant of the queen holds, so this one
+ * lapses and a reaper ends it with the task's retry policy; before, the queen renewed every attempt
+ * it owned and the job never ended.
+ */
+
+const gate = await postgres();
+const LEASE_MS = 600;
+
+/** The store, except that its first claim commits and then answers as a dropped connection does. */
+function losingFirstAnswer(store: JobStore): JobStore {
+  let lost = false;
+  return new Proxy(store, {
+    get(target, key, receiver) {
+      if (key === 'claimMany') {
+        return async (...args: Parameters<JobStore['claimMany']>) => {
+          const claimed = await target.claimMany(...args);
+          if (lost || claimed.length === 0) return claimed;
+          lost = true;
+          throw new Error('Connection terminated unexpectedly');
+        };
+      }
+      const value = Reflect.get(target, key, receiver);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}
+
+function describeOn(name: string, open: () => Promise<{ store: JobStore; dispose: () => Promise<void> }>): void {
+  describe(`attempt leases on ${name}`, () => {
+    it('an attempt claimed for the live queen that no ant runs lapses, is reaped and retried; the job ends', async () => {
+      const { store, dispose } = await open();
+      const queen = await Queen.open({
+        store: losingFirstAnswer(store),
+        executors: [testExecutor()],
+        ant: { capacity: 2 },
+        pollIntervalMs: 50,
+        attemptLeaseMs: LEASE_MS,
+      });
+      try {
+        await queen.start();
+        await queen.applyDefinition(`job_type: lost\ntasks:\n  - task_type: only\n    method: TEST\n    retry: 1\n    script: ["exit 0"]\n`);
+        const job = await queen.submit({ jobType: 'lost' });
+        const done = await finished(queen, job.id, 30_000);
+        expect(done.state).toBe('COMPLETED');
+        const [lostAttempt, retried] = done.tasks[0]!.attempts;
+        expect(lostAttempt).toMatchObject({ attempt: 1, state: 'FAILED' });
+        expect(lostAttempt!.reason).toMatch(/^not running: no ant of .* runs it/);
+        // Ended by its lease lapsing (the live queen's renewals passed it over), never before.
+        expect(lostAttempt!.endedAt!.getTime() - lostAttempt!.startedAt.getTime()).toBeGreaterThanOrEqual(LEASE_MS);
+        expect(retried).toMatchObject({ attempt: 2, state: 'COMPLETED' });
+      } finally {
+        await queen.stop();
+        await dispose();
+      }
+    }, 60_000);
+
+    it('an attempt an ant runs keeps its lease for as long as it runs, many leases long', async () => {
+      const { store, dispose } = await open();
+      const queen = await Queen.open({ store, executors: [testExecutor()], ant: { capacity: 2 }, pollIntervalMs: 50, attemptLeaseMs: 300 });
+      try {
+        await queen.start();
+        await queen.applyDefinition(`job_type: long\ntasks:\n  - task_type: only\n    method: TEST\n    script: ["sleep 2000"]\n`);
+        const job = await queen.submit({ jobType: 'long' });
+        const done = await finished(queen, job.id, 30_000);
+        expect(done.state).toBe('COMPLETED');
+        expect(done.tasks[0]!.attempts).toMatchObject([{ attempt: 1, state: 'COMPLETED' }]);
+      } finally {
+        await queen.stop();
+        await dispose();
+      }
+    }, 60_000);
+  });
+}
+
+describeOn('SQLite', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'myrmex-lost-claim-'));
+  return { store: SqliteStore.open({ path: join(dir, 'db.sqlite') }), dispose: async () => rmSync(dir, { recursive: true, force: true }) };
+});
+
+gate.describe('PostgreSQL', () => {
+  describeOn('PostgreSQL', async () => {
+    const db = await gate.freshDatabase();
+    return { store: PostgresStore.open({ url: db.url }), dispose: () => db.dispose() };
+  });
+});
+
