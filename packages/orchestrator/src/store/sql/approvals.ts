@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import { AWAITING_APPROVAL } from '../../domain/approvals.js';
 import type { ApprovalStore, ApprovalVote, LapsedApproval, NewApprovalVote } from '../approvals.js';
-import { RUNNABLE } from './hot-queries.js';
+import { hotQueries } from './hot-queries.js';
 import type { Executor } from './sql-store.js';
 
 type Row = Record<string, unknown>;
@@ -80,12 +80,7 @@ export class SqlApprovalStore implements ApprovalStore {
 
   async lapsed(now: number, limit: number): Promise<readonly LapsedApproval[]> {
     await this.ready;
-    // The tasks_waiting partial index holds only READY tasks with a wait: a range scan up to now.
-    const { rows } = await sql<Row>`SELECT t.job_id, t.task_type, t.not_before, j.job_type, j.version
-      FROM tasks t JOIN jobs j ON j.id = t.job_id
-      WHERE t.state = 'READY' AND t.not_before IS NOT NULL AND t.not_before <= ${now} AND ${waiting}
-        AND j.state IN (${RUNNABLE}) AND j.stop IS NULL
-      ORDER BY t.not_before LIMIT ${limit}`.execute(this.db);
+    const rows = (await hotQueries.lapsedApprovals(now, limit).execute(this.db)).rows as Row[];
     return rows.map((row) => ({
       jobId: String(row.job_id),
       taskType: String(row.task_type),

@@ -1,4 +1,5 @@
 import { type RawBuilder, sql } from 'kysely';
+import { AWAITING_APPROVAL } from '../../domain/approvals.js';
 import { RUNNABLE_JOB_STATES } from '../../domain/states.js';
 import type { JobQuery } from '../../domain/types.js';
 
@@ -12,6 +13,9 @@ export const list = (values: readonly unknown[]) => sql.join(values.map((v) => s
 export const RUNNABLE = list(RUNNABLE_JOB_STATES);
 /** Jobs whose READY tasks may start: runnable and not cancelled (a timed-out job still runs its always_run tasks). */
 export const STARTABLE = sql`j.state IN (${RUNNABLE}) AND (j.stop IS NULL OR j.stop = 'timeout')`;
+/** STARTABLE, on a row read by `jobStates`. */
+export const startable = (row: { state?: unknown; stop?: unknown }): boolean =>
+  (RUNNABLE_JOB_STATES as readonly unknown[]).includes(row.state) && (row.stop === null || row.stop === 'timeout');
 
 /** The task columns a TaskRow is read from, besides its job id. */
 export const TASK_ROW_COLUMNS = [
@@ -58,6 +62,10 @@ export const hotQueries = {
     return sql`SELECT * FROM jobs ${clause} ORDER BY seq DESC LIMIT ${limit} OFFSET ${offset}`;
   },
   job: (id: string) => sql`SELECT * FROM jobs WHERE id = ${id}`,
+  // By id alone, the state judged by the caller (`startable`): with a state condition beside a
+  // list of ids, SQLite (no statistics) walks every running job of the state index instead.
+  jobStates: (ids: readonly string[], lock: RawBuilder<unknown> = sql``) =>
+    sql`SELECT id, state, stop FROM jobs WHERE id IN (${list(ids)}) ${lock}`,
   tasks: (jobId: string) => sql`SELECT * FROM tasks WHERE job_id = ${jobId} ORDER BY position`,
   // Jobs by id with their tasks by primary key: the read each decision and each claimed task starts from.
   jobsWithTasks: (ids: readonly string[]) =>
@@ -78,6 +86,14 @@ export const hotQueries = {
   // leaving out PAUSED ones is enough; the supervisor checks the state again before timing one out.
   expiredJobs: (now: number) =>
     sql`SELECT * FROM jobs WHERE deadline_at IS NOT NULL AND stop IS NULL AND deadline_at <= ${now} AND state <> 'PAUSED' ORDER BY deadline_at`,
+  // MANUAL tasks whose SLA has passed (every pass sweeps them). CROSS JOIN: SQLite walks the
+  // tasks_waiting partial index up to now; joined the other way it reads every running job per pass.
+  lapsedApprovals: (now: number, limit: number) =>
+    sql`SELECT t.job_id, t.task_type, t.not_before, j.job_type, j.version
+        FROM tasks t CROSS JOIN jobs j
+        WHERE j.id = t.job_id AND t.state = 'READY' AND t.not_before IS NOT NULL AND t.not_before <= ${now}
+          AND t.reason LIKE ${`${AWAITING_APPROVAL}%`} AND j.state IN (${RUNNABLE}) AND j.stop IS NULL
+        ORDER BY t.not_before LIMIT ${limit}`,
   expiredAttempts: (now: number, limit: number) =>
     sql`SELECT * FROM attempts WHERE state = 'EXECUTING' AND lease_until < ${now} ORDER BY lease_until LIMIT ${limit}`,
 } satisfies Record<string, (...args: never[]) => RawBuilder<unknown>>;

@@ -28,7 +28,7 @@ import {
 import * as antRows from './ants.js';
 import { SqlApprovalStore } from './approvals.js';
 import { SqlArtifactCatalog } from './artifacts.js';
-import { hotQueries, jobFilter, list, RUNNABLE, STARTABLE, TASK_ROW_COLUMNS } from './hot-queries.js';
+import { hotQueries, jobFilter, list, RUNNABLE, startable, TASK_ROW_COLUMNS } from './hot-queries.js';
 import type { DialectName } from './migrations.js';
 import { type Row, toAttempt, toDefinition, toEvent, toJob, toLog, toReadyTask, toTask } from './rows.js';
 import { SqlSchedulingReads } from './scheduling.js';
@@ -567,12 +567,7 @@ export class SqlStore implements JobStore {
       const ids = [...new Set(claims.map((c) => c.jobId))];
       // Jobs another queen is writing are skipped, never waited for.
       const jobs = new Map(
-        (
-          await rows(
-            sql`SELECT j.id, j.state, j.stop FROM jobs j WHERE j.id IN (${list(ids)}) AND ${STARTABLE} ${this.dialect.lock(true)}`,
-            tx,
-          )
-        ).map((r) => [String(r.id), r]),
+        (await rows(hotQueries.jobStates(ids, this.dialect.lock(true)), tx)).filter(startable).map((r) => [String(r.id), r]),
       );
       // One claim per task, in claim order, of the jobs this transaction holds.
       const wanted = new Map<string, Claim>();
