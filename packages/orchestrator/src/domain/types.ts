@@ -30,6 +30,8 @@ export interface SubmitRequest {
   readonly scheduledAt?: Date;
   /** The organisation that owns the job (issue 17); set by the authenticated API, default `default`. */
   readonly org?: string;
+  /** The user who submitted it (set by the authenticated API): their own quotas count it. */
+  readonly user?: string;
 }
 
 export interface JobSummary {

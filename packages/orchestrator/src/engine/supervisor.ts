@@ -261,18 +261,21 @@ export class Supervisor {
    * longer PENDING, changed since it was read, held by another queen's transaction, or its type is
    * full. Nothing is re-planned: a job still PENDING is seen again by the next scheduler pass.
    */
-  async admitMany(admissions: readonly { readonly jobId: string; readonly maxConcurrency?: number }[]): Promise<readonly boolean[]> {
+  /** `reason`: the admission's timeline reason when it is not plain `admitted` (e.g. past a soft quota). */
+  async admitMany(
+    admissions: readonly { readonly jobId: string; readonly maxConcurrency?: number; readonly reason?: string }[],
+  ): Promise<readonly boolean[]> {
     const found = await this.store.jobsWithTasks(admissions.map((admission) => admission.jobId));
     const batch: { jobId: string; prepared: Prepared }[] = [];
     const positions: number[] = [];
-    for (const [i, { jobId, maxConcurrency }] of admissions.entries()) {
+    for (const [i, { jobId, maxConcurrency, reason }] of admissions.entries()) {
       const read = found.get(jobId);
       if (read?.job.state !== 'PENDING') continue;
       const loaded = { ...read, definition: await this.hooks.definition(read.job.jobType, read.job.version) };
       const admitWithin = maxConcurrency === undefined ? {} : { admitWithin: maxConcurrency };
       const prepared = this.prepare(
         loaded,
-        this.skipStep(loaded) ?? { job: { state: 'READY', reason: 'admitted', deadlineAt: null, endedAt: null, ...admitWithin } },
+        this.skipStep(loaded) ?? { job: { state: 'READY', reason: reason ?? 'admitted', deadlineAt: null, endedAt: null, ...admitWithin } },
       );
       if (!prepared) continue;
       batch.push({ jobId, prepared });

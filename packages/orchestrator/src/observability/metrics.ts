@@ -62,6 +62,7 @@ export class OrchestratorMetrics {
   readonly #passes: Counter<'outcome'>;
   readonly #passDuration: Histogram;
   readonly #decisions: Counter<'kind' | 'plugin'>;
+  readonly #softQuota: Counter<'org' | 'resource'>;
 
   constructor(options: MetricsOptions) {
     const { queen } = options;
@@ -247,6 +248,12 @@ export class OrchestratorMetrics {
       labelNames: ['kind', 'plugin'],
       registers: [registry],
     });
+    this.#softQuota = new Counter({
+      name: 'myrmex_quota_soft_exceeded_total',
+      help: 'Jobs admitted past a soft quota of their organisation or user, by organisation and resource',
+      labelNames: ['org', 'resource'],
+      registers: [registry],
+    });
 
     interface JobFacts {
       readonly type: string;
@@ -339,6 +346,9 @@ export class OrchestratorMetrics {
     for (const [plugin, n] of Object.entries(pass.holds)) count('hold', n, plugin);
     count('preempt', pass.preemptions);
     count('speculate', pass.speculativeLaunches);
+    for (const warning of pass.quotaWarnings ?? []) {
+      for (const breach of warning.breaches) this.#softQuota.inc({ org: warning.org, resource: breach.limit.resource });
+    }
   }
 
   /** The exposition text for GET /metrics. */

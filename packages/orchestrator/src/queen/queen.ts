@@ -696,6 +696,7 @@ export class Queen implements QueenService {
         scheduledAt: valid.scheduledAt && valid.scheduledAt > now ? valid.scheduledAt : now,
         taskTypes: definition.definition.tasks.map((t) => t.taskType),
         ...(typeof request.org === 'string' ? { org: request.org } : {}),
+        ...(typeof request.user === 'string' ? { submittedBy: request.user } : {}),
       });
     }
     const { jobs: created, events } = await this.store.createJobs(jobs);

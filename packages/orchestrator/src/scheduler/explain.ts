@@ -1,4 +1,5 @@
 import { estimateWait } from '@myrmex/scheduling';
+import type { QuotaBreach } from '../security/quotas.js';
 import type { HeldReason } from './policy.js';
 
 /** Why a job waits and when it should start: GET /api/jobs/:id/scheduling and `myrmex status`. */
@@ -28,6 +29,8 @@ export interface WaitInputs {
   readonly scheduledAt: number;
   /** Jobs before it in queue order (undefined when it is not PENDING). */
   readonly ahead?: number;
+  /** A hard quota of the job's organisation or user holds it (issue 17). */
+  readonly quota?: QuotaBreach;
   /** The job's type is at its max_concurrency: [running, max]. */
   readonly concurrency?: readonly [number, number];
   readonly held?: HeldReason;
@@ -70,6 +73,14 @@ export function explainWait(input: WaitInputs): WaitStatus {
     return { ...base, reason: input.held.reason, heldBy: input.held.plugin, retryAt: at(input.held.retryAt) };
   }
   if (input.scheduledAt > now) return { ...base, reason: `scheduled: not before ${at(input.scheduledAt)}`, heldBy: 'schedule' };
+  if (input.quota) {
+    return {
+      ...base,
+      reason: `held: ${input.quota.message}`,
+      heldBy: 'quota',
+      ...(input.quota.until !== undefined && { retryAt: at(input.quota.until) }),
+    };
+  }
   if (input.concurrency && input.concurrency[0] >= input.concurrency[1]) {
     const [running, max] = input.concurrency;
     return { ...base, reason: `held: job type at max_concurrency ${running}/${max}`, heldBy: 'max_concurrency' };

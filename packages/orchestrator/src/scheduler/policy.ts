@@ -1,5 +1,6 @@
 import type { AntSlot } from '../domain/types.js';
 import type { JobRow, ReadyTask } from '../store/store.js';
+import type { QuotaWarning } from './quota-gate.js';
 import type { ClusterView } from './view.js';
 
 export type { AntSlot };
@@ -67,6 +68,8 @@ export interface PassReport extends PassTally {
   readonly failed: boolean;
   readonly admitted: number;
   readonly started: number;
+  /** Jobs admitted past a soft quota in this pass (issue 17). */
+  readonly quotaWarnings?: readonly QuotaWarning[];
 }
 
 export function canRun(ant: AntSlot, task: Pick<Placement, 'method' | 'tags' | 'org'>): boolean {

@@ -4,6 +4,7 @@ import type { Supervisor } from '../engine/supervisor.js';
 import type { JobStore, ReadyTask } from '../store/store.js';
 import { SchedulingFeed } from './feed.js';
 import { type AntSlot, canRun, type PassReport, type Placement, type SchedulingPolicy } from './policy.js';
+import { QuotaGate, type QuotaWarning, softQuotaReason } from './quota-gate.js';
 
 export interface SchedulerOptions {
   readonly store: JobStore;
@@ -47,10 +48,14 @@ export class Scheduler {
   private readonly pagesPerPass: number;
   /** Reads what runs and ran for a policy that observes it (frameworkPolicy). */
   private readonly feed?: SchedulingFeed;
-  private tally = { admitted: 0, started: 0 };
+  private tally = { admitted: 0, started: 0, quotaWarnings: [] as QuotaWarning[] };
+  /** Organisations' and users' quotas, where the store keeps them (issue 17). */
+  private readonly quotaGate?: QuotaGate;
 
   constructor(private readonly options: SchedulerOptions) {
     if (options.policy.observe) this.feed = new SchedulingFeed({ store: options.store, definition: options.definition });
+    const quotas = options.store.quotas?.();
+    if (quotas) this.quotaGate = new QuotaGate(quotas);
     this.pollIntervalMs = options.pollIntervalMs ?? 1000;
     this.admitBatch = options.admitBatch ?? 500;
     this.pagesPerPass = options.pagesPerPass ?? 4;
@@ -105,7 +110,7 @@ export class Scheduler {
     const { onPass, policy } = this.options;
     const tally = policy.drainTally?.() ?? { holds: {}, preemptions: 0, speculativeLaunches: 0 };
     const counted = this.tally;
-    this.tally = { admitted: 0, started: 0 };
+    this.tally = { admitted: 0, started: 0, quotaWarnings: [] };
     try {
       onPass?.({ seconds, failed, ...counted, ...tally });
     } catch (error) {
@@ -142,9 +147,16 @@ export class Scheduler {
       if (this.feed) policy.observe?.(await this.feed.read(now, due));
       // The page's admissions go to the store as one transaction; a capped type gets only as many
       // tries as it has free places (each admission is still counted in the store).
-      const admissions: { jobId: string; maxConcurrency?: number }[] = [];
-      for (const job of policy.orderJobs(due, now)) {
+      const admissions: { jobId: string; maxConcurrency?: number; reason?: string }[] = [];
+      const ordered = policy.orderJobs(due, now);
+      // A job at a hard quota is held (GET /api/jobs/:id/scheduling says why); one past a soft quota is admitted with a warning.
+      const ids = ordered.map((job) => job.id);
+      const quota = this.quotaGate ? await this.quotaGate.judge(ids, now) : new Map();
+      const warned = new Map<string, QuotaWarning>();
+      for (const job of ordered) {
         if (!this.running) break;
+        const verdict = quota.get(job.id);
+        if (verdict?.hold) continue;
         const definition = await this.options.definition(job.jobType, job.version);
         const max = definition.maxConcurrency;
         if (max !== undefined) {
@@ -153,9 +165,20 @@ export class Scheduler {
           if (count >= max) continue;
           active.set(job.jobType, count + 1);
         }
-        admissions.push({ jobId: job.id, ...(max === undefined ? {} : { maxConcurrency: max }) });
+        const warnings = verdict?.warnings ?? [];
+        if (warnings.length > 0) warned.set(job.id, { jobId: job.id, ...verdict!.subject, breaches: warnings });
+        admissions.push({
+          jobId: job.id,
+          ...(max === undefined ? {} : { maxConcurrency: max }),
+          ...(warnings.length > 0 && { reason: softQuotaReason(warnings) }),
+        });
       }
-      const admittedHere = (await supervisor.admitMany(admissions)).filter(Boolean).length;
+      const results = await supervisor.admitMany(admissions);
+      for (const [i, ok] of results.entries()) {
+        const warning = ok ? warned.get(admissions[i]!.jobId) : undefined;
+        if (warning) this.tally.quotaWarnings.push(warning);
+      }
+      const admittedHere = results.filter(Boolean).length;
       if (!this.running) return false;
       admitted += admittedHere;
       this.tally.admitted += admittedHere;

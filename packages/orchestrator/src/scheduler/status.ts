@@ -1,5 +1,6 @@
 import type { JobDefinition } from '../definition/model.js';
 import { awaitingApproval } from '../engine/supervisor.js';
+import type { QuotaBreach } from '../security/quotas.js';
 import type { JobStore } from '../store/store.js';
 import { explainWait, type WaitStatus } from './explain.js';
 import type { AntSlot, SchedulingPolicy } from './policy.js';
@@ -25,7 +26,9 @@ export async function waitStatus(sources: StatusSources, jobId: string, now = Da
   const [tasks, definition] = await Promise.all([store.tasks(jobId), sources.definition(job.jobType, job.version).catch(() => undefined)]);
   let ahead: number | undefined;
   let concurrency: [number, number] | undefined;
+  let quota: QuotaBreach | undefined;
   if (job.state === 'PENDING') {
+    quota = (await store.quotas?.().admissions([jobId], now))?.get(jobId)?.hold;
     const due = await store.duePendingJobs(Math.max(now, job.scheduledAt.getTime()), AHEAD_BOUND);
     const index = due.findIndex((j) => j.id === jobId);
     ahead = index >= 0 ? index : due.length;
@@ -44,6 +47,7 @@ export async function waitStatus(sources: StatusSources, jobId: string, now = Da
     scheduledAt: job.scheduledAt.getTime(),
     ...(ahead !== undefined && { ahead }),
     ...(concurrency && { concurrency }),
+    ...(quota && { quota }),
     ...(held && { held }),
     // A MANUAL task waiting for a decision is READY but no ant will take it: it waits for people.
     readyTasks: tasks.filter((t) => t.state === 'READY' && !awaitingApproval(t)).length,

@@ -243,6 +243,26 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
     const observed = observedStore.observe(queen, logger.child({ component: 'jobs' }, quiet));
     teardown.push(() => observed.close());
     await queen.start();
+    // Admissions past a soft quota are audited where they happen, on the queen that admitted them.
+    const auditLog = observedStore.store.security();
+    teardown.push(
+      queen.onSchedulerPass((pass) => {
+        for (const warning of pass.quotaWarnings ?? []) {
+          void auditLog
+            .appendAudit({
+              at: new Date().toISOString(),
+              org: warning.org,
+              actor: warning.user ?? 'system',
+              action: 'quota.soft-exceeded',
+              target: `job/${warning.jobId}`,
+              source: 'scheduler',
+              outcome: 'ok',
+              detail: { quota: warning.breaches.map((b) => b.message).join('; ') },
+            })
+            .catch((error: unknown) => logger.warn({ err: error }, 'could not audit a soft quota warning'));
+        }
+      }),
+    );
     const idempotencyLogger = logger.child({ component: 'idempotency' });
     const idempotency =
       location.kind === 'postgres'

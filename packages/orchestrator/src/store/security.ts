@@ -1,4 +1,5 @@
 import type { AuditRecord, ChainedRecord, TokenScope } from '../security/index.js';
+import type { QuotaStore } from './quotas.js';
 
 /** Per organisation: viewer reads, operator also submits, cancels and approves, admin also manages tokens and definitions. */
 /** Rows from before organisations existed, and every row of a queen running without authentication. */
@@ -141,4 +142,7 @@ export interface SecurityStore {
   jobOrg(jobId: string): Promise<string | undefined>;
   definitionOrg(jobType: string): Promise<string | undefined>;
   definitionOrgs(): Promise<ReadonlyMap<string, string>>;
+
+  /** Running-jobs, CPU-hours and artifact-storage limits per organisation and user (issue 17). */
+  quotas(): QuotaStore;
 }

@@ -4,6 +4,7 @@ import type { JobState, TaskState } from '../domain/states.js';
 import type { ApplyResult, DefinitionVersion, JobQuery, JobSummary, LogLine, Page, TaskAttempt, TimelineEvent } from '../domain/types.js';
 import type { AntDirectory } from './ants.js';
 import type { ApprovalStore } from './approvals.js';
+import type { QuotaStore } from './quotas.js';
 import type { SchedulingReads } from './scheduling.js';
 
 /**
@@ -94,6 +95,8 @@ export interface NewJob {
   readonly taskTypes: readonly string[];
   /** The owning organisation (issue 17); default `default`. Its quota is checked in the same transaction. */
   readonly org?: string;
+  /** The submitting user, whose own quotas count the job (issue 17). */
+  readonly submittedBy?: string;
 }
 
 export interface JobChange {
@@ -326,6 +329,9 @@ export interface JobStore extends AntDirectory {
 
   /** Ended attempts for the scheduling framework's history and usage (absent on stores that cannot say). */
   scheduling?(): SchedulingReads;
+
+  /** Quotas per organisation and user, and their usage (absent on stores that keep none: nothing is limited). */
+  quotas?(): QuotaStore;
 
   close(): Promise<void>;
 }

@@ -100,6 +100,7 @@ export class AntArtifactDepot {
     if (upload.length !== undefined && upload.length > this.maxBytes) {
       throw new DepotError(413, `${upload.path} is ${upload.length} bytes; this queen takes at most ${this.maxBytes} per artifact`);
     }
+    if (upload.length !== undefined) await this.withinQuota(jobId, upload.path, upload.length);
     // Counted as it streams too: a body without (or with a lying) Content-Length is cut at the bound.
     let seen = 0;
     const max = this.maxBytes;
@@ -116,6 +117,8 @@ export class AntArtifactDepot {
       // Left unnamed, the blob goes with the next sweep.
       throw new DepotError(422, `${upload.path} arrived as ${ref.digest}, not the ${upload.digest} the ant sent`);
     }
+    // Left unnamed when refused, the blob goes with the next sweep.
+    if (upload.length !== ref.size) await this.withinQuota(jobId, upload.path, ref.size);
     const uploaded = { path: upload.path, mode: upload.mode, digest: ref.digest, size: ref.size };
     const file = masker === undefined ? uploaded : await maskArtifactFile(this.options.blobs, masker, uploaded);
     if (known !== undefined) {
@@ -130,6 +133,13 @@ export class AntArtifactDepot {
       new Date(),
     );
     return { digest: ref.digest, size: ref.size, stored: true };
+  }
+
+  /** Refuses a file that would take the job's organisation or user past a hard artifact storage quota (issue 17). */
+  private async withinQuota(jobId: string, path: string, bytes: number): Promise<void> {
+    const breaches = (await this.options.store.quotas?.().artifactBreaches(jobId, bytes, Date.now())) ?? [];
+    const hard = breaches.find((breach) => breach.level === 'hard');
+    if (hard) throw new DepotError(413, `${path} (${bytes} bytes) was not stored: artifact storage quota, ${hard.message}`);
   }
 
   /** A blob the attempt may read: an artifact of the same job (what its `dependencies` name). */

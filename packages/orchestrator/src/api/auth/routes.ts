@@ -7,6 +7,7 @@ import { problemResponses } from '../schemas.js';
 import type { TokenAuthenticator } from './authenticator.js';
 import { type OidcOptions, oidcRoutes } from './oidc.js';
 import type { Principal } from './principal.js';
+import { quotaRoutes } from './quotas.js';
 import { secretRoutes } from './secrets.js';
 import { sessionRoutes } from './session.js';
 import { userRoutes } from './users.js';
@@ -114,6 +115,7 @@ export async function securityRoutes(
   await sessionRoutes(app, authenticator, oidc !== undefined);
   await secretRoutes(app, security, keyring);
   await userRoutes(app, security);
+  await quotaRoutes(app, security, security.quotas());
   if (oidc) await oidcRoutes(app, security, pepper, oidc);
   app.post(
     '/tokens',

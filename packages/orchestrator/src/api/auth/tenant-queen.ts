@@ -16,6 +16,11 @@ export function tenantQueen(queen: QueenService, security: SecurityStore): Queen
     if (!principal) throw new Error('tenant guard: no authenticated caller in this context');
     return principal.orgId;
   };
+  /** The job's owner and, for a user's token, its submitter (whose own quotas count it). */
+  const owner = (): { org: string; user?: string } => {
+    const user = currentPrincipal.getStore()?.userId;
+    return { org: org(), ...(user !== undefined && { user }) };
+  };
   const ownJob = async (id: string): Promise<void> => {
     if ((await security.jobOrg(id)) !== org()) throw new QueenError('not_found', `unknown job '${id}'`, 'id');
   };
@@ -48,7 +53,7 @@ export function tenantQueen(queen: QueenService, security: SecurityStore): Queen
     },
     submit: async (request) => {
       if (!(await ownsType(request.jobType))) throw new QueenError('not_found', `unknown job type '${request.jobType}'`, 'jobType');
-      return queen.submit({ ...request, org: org() });
+      return queen.submit({ ...request, ...owner() });
     },
     submitMany: async (requests) => {
       for (const [index, request] of requests.entries()) {
@@ -59,7 +64,7 @@ export function tenantQueen(queen: QueenService, security: SecurityStore): Queen
             `requests[${index}].jobType`,
           );
       }
-      return queen.submitMany(requests.map((request) => ({ ...request, org: org() })));
+      return queen.submitMany(requests.map((request) => ({ ...request, ...owner() })));
     },
     listJobs: (query) => queen.listJobs({ ...query, org: org() }),
     getJob: async (id) => ((await security.jobOrg(id)) === org() ? queen.getJob(id) : undefined),

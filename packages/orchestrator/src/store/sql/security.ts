@@ -1,5 +1,6 @@
 import { type RawBuilder, sql } from 'kysely';
 import { type ChainedRecord, chain, parseScopes } from '../../security/index.js';
+import type { QuotaStore } from '../quotas.js';
 import {
   type NewAuditRecord,
   type NewToken,
@@ -13,6 +14,7 @@ import {
   type TokenRow,
   type User,
 } from '../security.js';
+import { SqlQuotaStore } from './quotas.js';
 import type { Executor, SqlDialect } from './sql-store.js';
 
 type Row = Record<string, unknown>;
@@ -350,6 +352,10 @@ export class SqlSecurityStore implements SecurityStore {
   async definitionOrg(jobType: string): Promise<string | undefined> {
     const [row] = await rows(sql`SELECT org FROM definition_types WHERE job_type = ${jobType}`, await this.read());
     return row ? String(row.org) : undefined;
+  }
+
+  quotas(): QuotaStore {
+    return new SqlQuotaStore(this.db, this.ready);
   }
 
   async definitionOrgs(): Promise<ReadonlyMap<string, string>> {

@@ -5,6 +5,7 @@ import { decodeJobCursor, encodeJobCursor } from '../../domain/cursor.js';
 import { ADMITTED_JOB_STATES } from '../../domain/states.js';
 import type { AntInfo, ApplyResult, DefinitionVersion, JobQuery, LogLine, Page, TimelineEvent } from '../../domain/types.js';
 import type { ApprovalStore } from '../approvals.js';
+import type { QuotaStore } from '../quotas.js';
 import type { SchedulingReads } from '../scheduling.js';
 import { DEFAULT_ORG, ForeignResourceError, type SecurityStore } from '../security.js';
 import {
@@ -31,6 +32,7 @@ import { SqlArtifactCatalog } from './artifacts.js';
 import { hotQueries, jobFilter, list, RUNNABLE, startable, TASK_ROW_COLUMNS } from './hot-queries.js';
 import type { DialectName } from './migrations.js';
 import { type Row, toAttempt, toDefinition, toEvent, toJob, toLog, toReadyTask, toTask } from './rows.js';
+import { refusedByQuota, SqlQuotaStore } from './quotas.js';
 import { SqlSchedulingReads } from './scheduling.js';
 import { checkOrgQuota, SqlSecurityStore } from './security.js';
 import {
@@ -131,6 +133,11 @@ export class SqlStore implements JobStore {
   /** Organisations, users, tokens, secrets and the audit log on this same database. */
   security(): SecurityStore {
     return new SqlSecurityStore(this.db, this.dialect, this.ready);
+  }
+
+  /** Quota limits per organisation and user, and what they have used (issue 17). */
+  quotas(): QuotaStore {
+    return new SqlQuotaStore(this.db, this.ready);
   }
 
   /** Ended attempts with their jobs, for the scheduling framework (issue 13). */
@@ -293,10 +300,10 @@ export class SqlStore implements JobStore {
         const values = sql.join(
           chunk.map(
             (job) =>
-              sql`(${job.id}, ${job.jobType}, ${job.version}, 'PENDING', ${job.priority}, ${JSON.stringify(job.params)}, ${job.submittedAt.getTime()}, ${job.scheduledAt.getTime()}, ${job.org ?? DEFAULT_ORG})`,
+              sql`(${job.id}, ${job.jobType}, ${job.version}, 'PENDING', ${job.priority}, ${JSON.stringify(job.params)}, ${job.submittedAt.getTime()}, ${job.scheduledAt.getTime()}, ${job.org ?? DEFAULT_ORG}, ${job.submittedBy ?? null})`,
           ),
         );
-        const insertJobs = sql`INSERT INTO jobs (id, job_type, version, state, priority, params, submitted_at, scheduled_at, org) VALUES ${values} RETURNING *`;
+        const insertJobs = sql`INSERT INTO jobs (id, job_type, version, state, priority, params, submitted_at, scheduled_at, org, submitted_by) VALUES ${values} RETURNING *`;
         if (this.dialect.writesInWith) {
           const written = await this.insertSubmitted(tx, chunk, insertJobs);
           created.push(...written.jobs);
@@ -529,6 +536,10 @@ export class SqlStore implements JobStore {
           throw error;
         }
       });
+      // Admissions over an organisation's or user's hard quota are refused before max_concurrency counts them.
+      const admitting = prepared.flatMap((p, i) => (p && admittedDelta(p.read, batch[i]!.changes) > 0 ? [batch[i]!.jobId] : []));
+      const overQuota = await refusedByQuota(tx, this.dialect, admitting, Math.max(...batch.map((entry) => entry.changes.at.getTime())));
+      for (const [i, entry] of batch.entries()) if (overQuota.has(entry.jobId)) prepared[i] = undefined;
       const capped = new Set(prepared.flatMap((p) => (p?.cap === undefined ? [] : [String(p.read[0]!.job_type)])));
       const counts = capped.size > 0 ? await this.admittedCounts(tx, [...capped]) : new Map<string, number>();
       // In batch order, as `apply` one after the other would count: under the types' locks, each

@@ -1,0 +1,207 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { postgres } from '@myrmex/test-utils';
+import { describe, expect, it } from 'vitest';
+import {
+  judge,
+  judgeAdmissions,
+  openStoreSync,
+  PostgresStore,
+  parseQuotaLimit,
+  periodEnd,
+  periodStart,
+  Queen,
+  type TimelineEvent,
+} from '../../src/index.js';
+import { finished, until } from '../queen/helpers.js';
+import { openSecured, req } from './harness.js';
+
+const gate = await postgres();
+
+/** One task that waits until the test creates `go` in `dir` (the shell polls; the test waits on conditions). */
+const WAITING = (jobType: string, dir: string) =>
+  `job_type: ${jobType}\ntasks:\n  - task_type: a\n    method: SHELL\n    script: ["while [ ! -f ${dir}/go ]; do sleep 0.02; done"]\n`;
+
+/** The most jobs admitted at once, from their timelines: admitted at READY, released when they end. */
+function mostAdmittedAtOnce(timelines: readonly (readonly TimelineEvent[])[]): number {
+  const marks: [number, number][] = [];
+  for (const events of timelines) {
+    const jobEvents = events.filter((e) => e.taskType === undefined);
+    const admitted = jobEvents.find((e) => e.to === 'READY');
+    const ended = jobEvents.find((e) => ['COMPLETED', 'FAILED', 'CANCELLED'].includes(e.to));
+    if (admitted) marks.push([admitted.at.getTime(), 1]);
+    if (admitted && ended) marks.push([ended.at.getTime(), -1]);
+  }
+  // At one millisecond an end is counted before an admission: the place it frees is what the admission took.
+  marks.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  let now = 0;
+  let most = 0;
+  for (const [, step] of marks) {
+    now += step;
+    most = Math.max(most, now);
+  }
+  return most;
+}
+
+describe('quota rules', () => {
+  it('judges hard and soft limits, CPU-hours once reached, and batches in order', () => {
+    const now = Date.UTC(2026, 11, 4, 16, 30);
+    expect(periodStart('daily', now)).toBe(Date.UTC(2026, 11, 4));
+    expect(periodEnd('daily', now)).toBe(Date.UTC(2026, 11, 5));
+    expect(periodStart('monthly', now)).toBe(Date.UTC(2026, 11, 1));
+    expect(periodEnd('monthly', now)).toBe(Date.UTC(2027, 0, 1));
+    const running = { org: 'acme', resource: 'running_jobs' as const, hard: 10, soft: 8 };
+    expect(judge(running, 10, 1, now)?.message).toBe('org acme at quota 10/10 running jobs');
+    expect(judge(running, 8, 1, now)).toMatchObject({ level: 'soft', message: 'org acme at soft quota 9/8 running jobs' });
+    expect(judge(running, 7, 1, now)).toBeUndefined();
+    const cpu = { org: 'acme', user: 'ada', resource: 'cpu_hours' as const, hard: 2, period: 'daily' as const };
+    expect(judge(cpu, 1.99, 0, now)).toBeUndefined();
+    expect(judge(cpu, 2, 0, now)).toMatchObject({ level: 'hard', until: Date.UTC(2026, 11, 5) });
+    expect(judge(cpu, 2, 0, now)?.message).toBe('user ada of org acme at quota 2/2 CPU-hours per day');
+    const verdicts = judgeAdmissions(
+      ['j1', 'j2', 'j3', 'j4'].map((jobId, i) => ({ jobId, org: i === 3 ? 'other' : 'acme', user: 'ada' })),
+      [
+        { ...running, hard: 2, soft: 1, used: 0 },
+        { org: 'acme', user: 'ada', resource: 'running_jobs', hard: 5, used: 0 },
+      ],
+      now,
+    );
+    expect([...verdicts.keys()]).toEqual(['j1', 'j2', 'j3']);
+    expect(verdicts.get('j1')).toEqual({ warnings: [] });
+    expect(verdicts.get('j2')?.warnings.map((w) => w.message)).toEqual(['org acme at soft quota 2/1 running jobs']);
+    expect(verdicts.get('j3')?.hold?.message).toBe('org acme at quota 2/2 running jobs');
+  });
+
+  it('checks a limit field by field and names the field', () => {
+    expect(parseQuotaLimit('acme', { resource: 'cpu_hours', hard: 1.5 })).toEqual({
+      org: 'acme',
+      resource: 'cpu_hours',
+      hard: 1.5,
+      period: 'daily',
+    });
+    expect(() => parseQuotaLimit('acme', { resource: 'disk' })).toThrow(
+      /^resource: must be one of running_jobs, cpu_hours, artifact_bytes/,
+    );
+    expect(() => parseQuotaLimit('acme', { resource: 'running_jobs', hard: 1.5 })).toThrow(/^hard: must be a whole number/);
+    expect(() => parseQuotaLimit('acme', { resource: 'running_jobs', hard: 2, soft: 3 })).toThrow(/^soft: must not be above hard/);
+    expect(() => parseQuotaLimit('acme', { resource: 'running_jobs', period: 'daily' })).toThrow(/^period: running_jobs/);
+    expect(() => parseQuotaLimit('acme', { resource: 'artifact_bytes', colour: 1 })).toThrow(/^colour: unknown field/);
+  });
+});
+
+gate.describe('running-jobs quota across queens on PostgreSQL', () => {
+  it('two queens admitting one organisation never pass its hard limit; held jobs say why; soft passes are in the timeline', async () => {
+    const db = await gate.freshDatabase();
+    const dir = mkdtempSync(join(tmpdir(), 'myrmex-quota-'));
+    const open = () => Queen.open({ store: PostgresStore.open({ url: db.url }), ant: { capacity: 4 }, pollIntervalMs: 20 });
+    const first = await open();
+    const second = await open();
+    try {
+      const store = PostgresStore.open({ url: db.url });
+      const security = store.security();
+      await security.createOrg({ id: 'acme', name: 'Acme' }, new Date());
+      await security.quotas().setLimit({ org: 'acme', resource: 'running_jobs', hard: 2, soft: 1 }, new Date());
+      await first.applyDefinition(WAITING('build', dir), undefined, 'acme');
+      const jobs = await first.submitMany(Array.from({ length: 8 }, () => ({ jobType: 'build', org: 'acme' })));
+      await first.start();
+      await second.start();
+      const held = await until(async () => {
+        const states = await Promise.all(jobs.map(async (job) => (await first.getJob(job.id))!.state));
+        if (states.filter((s) => s === 'PENDING').length !== 6) return undefined;
+        const waiting = jobs.find((_, i) => states[i] === 'PENDING')!;
+        return second.schedulingStatus(waiting.id);
+      }, 20_000);
+      expect(held).toMatchObject({ reason: 'held: org acme at quota 2/2 running jobs', heldBy: 'quota' });
+      writeFileSync(join(dir, 'go'), '');
+      for (const job of jobs) expect((await finished(first, job.id, 60_000)).state).toBe('COMPLETED');
+      const timelines = await Promise.all(jobs.map((job) => store.timeline(job.id)));
+      expect(mostAdmittedAtOnce(timelines)).toBe(2);
+      const reasons = timelines.flatMap((events) =>
+        events.filter((e) => e.to === 'READY' && e.taskType === undefined).map((e) => e.reason),
+      );
+      expect(reasons).toContain('admitted over soft quota: org acme at soft quota 2/1 running jobs');
+      await store.close();
+    } finally {
+      await second.stop();
+      await first.stop();
+      rmSync(dir, { recursive: true, force: true });
+      await db.dispose();
+    }
+  }, 120_000);
+});
+
+describe('CPU-hours and artifact storage', () => {
+  it('charges attempts when they end, then holds new jobs for the rest of the day; counts unexpired artifact bytes', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'myrmex-quota-cpu-'));
+    const store = openStoreSync(join(dir, 'myrmex.db'));
+    const queen = await Queen.open({ store, ant: { capacity: 2 }, pollIntervalMs: 20 });
+    try {
+      await queen.start();
+      const quotas = store.quotas();
+      await store.security().createOrg({ id: 'acme', name: 'Acme' }, new Date());
+      // 0.1 s of CPU time a day: one job of a few tenths of a second uses it up.
+      await quotas.setLimit({ org: 'acme', resource: 'cpu_hours', hard: 0.1 / 3600, period: 'daily' }, new Date());
+      await queen.applyDefinition(
+        'job_type: spin\ntasks:\n  - task_type: a\n    method: SHELL\n    script: ["sleep 0.3"]\n',
+        undefined,
+        'acme',
+      );
+      const one = await queen.submit({ jobType: 'spin', org: 'acme' });
+      expect((await finished(queen, one.id)).state).toBe('COMPLETED');
+      const [usage] = await quotas.usage('acme', Date.now());
+      expect(usage!.used * 3600).toBeGreaterThanOrEqual(0.3);
+      const next = await queen.submit({ jobType: 'spin', org: 'acme' });
+      const status = await until(async () => {
+        const s = await queen.schedulingStatus(next.id);
+        return s?.heldBy === 'quota' ? s : undefined;
+      });
+      expect(status.reason).toMatch(/^held: org acme at quota 0\.000\d+\/0\.0000278 CPU-hours per day$/);
+      expect(status.retryAt).toBe(new Date(periodEnd('daily', Date.now())).toISOString());
+      expect((await queen.getJob(next.id))?.state).toBe('PENDING');
+
+      await quotas.setLimit({ org: 'acme', resource: 'artifact_bytes', hard: 1000, soft: 500 }, new Date());
+      const file = (path: string, size: number) => ({ path, digest: `sha256:${'0'.repeat(64)}`, size, mode: 0o644 });
+      await store.artifacts().record(one.id, 'a', 1, { files: [file('big.bin', 600)], missing: [] }, new Date());
+      expect((await quotas.artifactBreaches(one.id, 300, Date.now())).map((b) => [b.level, b.message])).toEqual([
+        ['soft', 'org acme at soft quota 900/500 artifact bytes'],
+      ]);
+      expect((await quotas.artifactBreaches(one.id, 500, Date.now())).map((b) => [b.level, b.message])).toEqual([
+        ['hard', 'org acme at quota 1100/1000 artifact bytes'],
+      ]);
+      // Expired artifacts no longer count.
+      await store.artifacts().record(one.id, 'a', 1, { files: [file('old.bin', 900)], missing: [], expiresAt: 1 }, new Date());
+      expect((await quotas.usage('acme', Date.now())).find((u) => u.resource === 'artifact_bytes')?.used).toBe(600);
+    } finally {
+      await queen.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+});
+
+describe('quota API', () => {
+  it('an admin sets quotas, members read them with usage, bad input names its field', async () => {
+    const api = await openSecured();
+    try {
+      const admin = api.auth.bootstrapToken!;
+      const set = await req(api, 'PUT', '/api/quotas', admin, { resource: 'running_jobs', hard: 10, soft: 8 });
+      expect(set.status).toBe(200);
+      expect(set.body).toEqual({ resource: 'running_jobs', hard: 10, soft: 8, used: 0 });
+      const cpu = await req(api, 'PUT', '/api/quotas', admin, { resource: 'cpu_hours', hard: 5, period: 'monthly' });
+      expect(cpu.body).toMatchObject({ resource: 'cpu_hours', hard: 5, period: 'monthly', used: 0 });
+      const listed = await req(api, 'GET', '/api/quotas', admin);
+      expect(listed.body.org).toBe('default');
+      expect(listed.body.items.map((q: { resource: string }) => q.resource).sort()).toEqual(['cpu_hours', 'running_jobs']);
+      const bad = await req(api, 'PUT', '/api/quotas', admin, { resource: 'running_jobs', hard: 2, soft: 3 });
+      expect(bad.status).toBe(400);
+      expect(bad.body.errors).toEqual([{ field: 'soft', in: 'body', message: 'soft: must not be above hard (2)' }]);
+      const stranger = await req(api, 'PUT', '/api/quotas', admin, { resource: 'running_jobs', user: 'nobody', hard: 1 });
+      expect(stranger.status).toBe(404);
+      const removed = await req(api, 'PUT', '/api/quotas', admin, { resource: 'cpu_hours' });
+      expect(removed.status).toBe(200);
+      expect((await req(api, 'GET', '/api/quotas', admin)).body.items).toHaveLength(1);
+    } finally {
+      await api.close();
+    }
+  });
+});
