@@ -1,3 +1,4 @@
+import { plus, quantities } from '../domain/quantities.js';
 import type { AntInfo, AntSlot } from '../domain/types.js';
 import type { AntDescriptor, AntMessage, Assignment, QueenMessage } from './protocol.js';
 
@@ -10,6 +11,14 @@ export interface AntDetails {
   readonly org?: string;
 }
 
+/** An ant's labels and resources as written (`cpu=8,memory=16Gi`). */
+export interface Advertised {
+  readonly labels: Readonly<Record<string, string>>;
+  readonly resources: Readonly<Record<string, string>>;
+}
+
+const NOTHING: Advertised = { labels: {}, resources: {} };
+
 interface Connection {
   readonly descriptor: AntDescriptor;
   readonly send: (message: QueenMessage) => void;
@@ -17,6 +26,12 @@ interface Connection {
   /** Whose lease the ant's attempts are held under: the queen (embedded ant) or the ant itself (remote). */
   readonly owner?: string;
   readonly details?: AntDetails;
+  /** Labels and resources as advertised (the embedded ant's come from `--ant-labels`/`--ant-resources`). */
+  readonly advertised: Advertised;
+  /** The advertised resources in the definitions' units. */
+  readonly capacity: Readonly<Record<string, number>>;
+  /** What each running assignment requested, by assignment id (adopted ones after a reconnect are unknown: none). */
+  readonly reserved: Map<string, Readonly<Record<string, number>>>;
   draining: boolean;
   lastSeenAt: number;
 }
@@ -50,13 +65,17 @@ export class AntRegistry {
   constructor(private readonly hooks: AntRegistryHooks) {}
 
   /** Returns the function the ant's transport calls with each message (the embedded ant's in-process transport). */
-  connect(send: (message: QueenMessage) => void): (message: AntMessage) => void {
+  connect(send: (message: QueenMessage) => void, advertised: Advertised = NOTHING): (message: AntMessage) => void {
+    const capacity = quantities(advertised.resources);
     return (message) => {
       if (message.type === 'register') {
         this.connections.set(message.ant.id, {
           descriptor: message.ant,
           send,
           assignments: new Set(),
+          advertised,
+          capacity,
+          reserved: new Map(),
           draining: false,
           lastSeenAt: Date.now(),
         });
@@ -73,7 +92,18 @@ export class AntRegistry {
    * taken as the ant's own, whatever id it carries; a second attach of the same id replaces the first.
    */
   attach(descriptor: AntDescriptor, details: AntDetails, owner: string, send: (message: QueenMessage) => void): AntLink {
-    const connection: Connection = { descriptor, send, assignments: new Set(), owner, details, draining: false, lastSeenAt: Date.now() };
+    const connection: Connection = {
+      descriptor,
+      send,
+      assignments: new Set(),
+      owner,
+      details,
+      advertised: details,
+      capacity: quantities(details.resources),
+      reserved: new Map(),
+      draining: false,
+      lastSeenAt: Date.now(),
+    };
     this.connections.set(descriptor.id, connection);
     const current = () => this.connections.get(descriptor.id) === connection;
     return {
@@ -101,7 +131,10 @@ export class AntRegistry {
       this.hooks.seen(this.describe(connection));
       return;
     }
-    if (message.type === 'result') connection.assignments.delete(message.assignmentId);
+    if (message.type === 'result') {
+      connection.assignments.delete(message.assignmentId);
+      connection.reserved.delete(message.assignmentId);
+    }
     return this.hooks.message(message);
   }
 
@@ -119,6 +152,9 @@ export class AntRegistry {
       capacity: c.draining ? 0 : c.descriptor.capacity,
       running: c.assignments.size,
       ...(c.details?.org === undefined ? {} : { org: c.details.org }),
+      labels: c.advertised.labels,
+      resources: c.capacity,
+      used: [...c.reserved.values()].reduce<Record<string, number>>((sum, resources) => plus(sum, resources), {}),
     }));
   }
 
@@ -134,10 +170,12 @@ export class AntRegistry {
     return running;
   }
 
-  assign(antId: string, assignment: Assignment): void {
+  /** Sends the assignment; `resources` are counted against the ant's until its result comes back. */
+  assign(antId: string, assignment: Assignment, resources: Readonly<Record<string, number>> = {}): void {
     const connection = this.connections.get(antId);
     if (!connection) throw new Error(`ant ${antId} is not connected`);
     connection.assignments.add(assignment.id);
+    if (Object.keys(resources).length > 0) connection.reserved.set(assignment.id, resources);
     connection.send({ type: 'assign', assignment });
   }
 
@@ -181,6 +219,7 @@ export class AntRegistry {
       connected: true,
       draining: c.draining,
       assignments: [...c.assignments],
+      ...c.advertised,
       ...(c.details ?? {}),
     };
   }
@@ -201,5 +240,16 @@ export function slotsOf(ants: readonly AntInfo[]): AntSlot[] {
       capacity: ant.draining ? 0 : ant.capacity,
       running: ant.running,
       ...(ant.org === undefined ? {} : { org: ant.org }),
+      labels: ant.labels ?? {},
+      resources: advertisedCapacity(ant),
     }));
+}
+
+/** An ant's advertised resources in the definitions' units; a row written by an older Myrmex with a bad quantity counts as unmetered. */
+function advertisedCapacity(ant: AntInfo): Record<string, number> {
+  try {
+    return quantities(ant.resources ?? {});
+  } catch {
+    return {};
+  }
 }

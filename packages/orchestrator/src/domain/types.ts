@@ -165,6 +165,12 @@ export interface AntSlot {
   readonly running: number;
   /** Runs only this organisation's jobs; absent: any organisation's. */
   readonly org?: string;
+  /** Labels that node_selector and affinity match (`--ant-labels`, `--labels`). */
+  readonly labels?: Readonly<Record<string, string>>;
+  /** Advertised capacity in the definitions' units (cpu cores, memory MiB); absent or empty: not metered. */
+  readonly resources?: Readonly<Record<string, number>>;
+  /** What the attempts it runs requested, out of `resources`. */
+  readonly used?: Readonly<Record<string, number>>;
 }
 
 /** What an executor reports about one attempt. */

@@ -15,6 +15,7 @@ import type { JobDefinition, TaskDefinition } from '../definition/model.js';
 import type { ApprovalStatus, TaskVote } from '../domain/approvals.js';
 import { decodeJobCursor } from '../domain/cursor.js';
 import { timeOrderedId } from '../domain/ids.js';
+import { quantities } from '../domain/quantities.js';
 import { artifactFields } from '../engine/artifacts.js';
 import { renderTask } from '../engine/render.js';
 import { Supervisor, SupervisorError } from '../engine/supervisor.js';
@@ -26,12 +27,12 @@ import { builtInExecutors, type ShellExecutorOptions } from '../executors/index.
 import { withStdoutReport } from '../executors/stdout-report.js';
 import { withWorkspace } from '../executors/workspace.js';
 import type { WaitStatus } from '../scheduler/explain.js';
-import { type AntSlot, type PassReport, priorityPolicy, type SchedulingPolicy } from '../scheduler/policy.js';
-import { Scheduler } from '../scheduler/scheduler.js';
+import { type PassReport, priorityPolicy, type SchedulingPolicy } from '../scheduler/policy.js';
+import { type PlannedStart, Scheduler } from '../scheduler/scheduler.js';
 import { waitStatus } from '../scheduler/status.js';
 import { JobMasking, type Masker, type SecretSource, secretReferences } from '../security/index.js';
 import { SqliteStore } from '../store/sqlite/sqlite-store.js';
-import { type Change, type JobRow, type JobStore, type ReadyTask, StoreError } from '../store/store.js';
+import { type Change, type JobRow, type JobStore, StoreError } from '../store/store.js';
 import { isStoreUnreachable } from '../store/unreachable.js';
 import { QueenApprovals } from './approvals.js';
 import { CronTriggers } from './cron.js';
@@ -65,6 +66,10 @@ export interface QueenAntOptions {
   /** Defaults to every registered executor's method. */
   readonly methods?: readonly string[];
   readonly tags?: readonly string[];
+  /** What node_selector and affinity match (`--ant-labels disk=ssd,zone=a`). */
+  readonly labels?: Readonly<Record<string, string>>;
+  /** Capacities placement requests are counted against (`--ant-resources cpu=8,memory=16Gi`); none: not metered. */
+  readonly resources?: Readonly<Record<string, string>>;
 }
 
 export interface QueenOptions {
@@ -250,6 +255,11 @@ export class Queen implements QueenService {
     if (ant !== undefined && (!Number.isInteger(ant.capacity) || ant.capacity < 0)) {
       throw new QueenError('invalid', `ant.capacity must be an integer >= 0, got ${String(ant.capacity)}`, 'ant.capacity');
     }
+    try {
+      quantities(ant?.resources ?? {});
+    } catch (error) {
+      throw new QueenError('invalid', `ant.resources: ${(error as Error).message}`, 'ant.resources');
+    }
     const store = options.store ?? SqliteStore.open({ ...(options.dbPath === undefined ? {} : { path: options.dbPath }) });
     const opened = (store as Partial<{ opened(): Promise<void> }>).opened;
     if (opened) {
@@ -297,7 +307,10 @@ export class Queen implements QueenService {
         executors: this.executors,
         send: (message) => deliver(message),
       });
-      deliver = this.registry.connect((message) => ant.receive(message));
+      deliver = this.registry.connect((message) => ant.receive(message), {
+        labels: antOptions.labels ?? {},
+        resources: antOptions.resources ?? {},
+      });
       ant.register();
       this.ant = ant;
     }
@@ -410,10 +423,10 @@ export class Queen implements QueenService {
   }
 
   /** Claims the placed tasks in one transaction, then renders and assigns each claimed one; returns how many. */
-  private async startTasks(placements: readonly { readonly task: ReadyTask; readonly ant: AntSlot }[]): Promise<number> {
+  private async startTasks(placements: readonly PlannedStart[]): Promise<number> {
     const at = new Date();
     const claims = await Promise.all(
-      placements.map(async ({ task, ant }) => {
+      placements.map(async ({ task, ant, resources }) => {
         const definition = await this.definition(task.jobType, task.version);
         return {
           jobId: task.jobId,
@@ -424,6 +437,7 @@ export class Queen implements QueenService {
           at,
           ...(ant.org === undefined ? {} : { antOrg: ant.org }),
           ...(definition.timeoutMs === undefined ? {} : { jobTimeoutMs: definition.timeoutMs }),
+          ...(Object.keys(resources).length === 0 ? {} : { resources }),
         };
       }),
     );
@@ -440,7 +454,7 @@ export class Queen implements QueenService {
       .catch((error: unknown) => (error instanceof Error ? error : new Error(String(error))));
     await Promise.all(
       claimed.map(async (claim) => {
-        const antId = claims.find((c) => c.jobId === claim.jobId && c.taskType === claim.taskType)!.antId;
+        const { antId, resources } = claims.find((c) => c.jobId === claim.jobId && c.taskType === claim.taskType)!;
         const job = placements.find((p) => p.task.jobId === claim.jobId)!.task;
         const definition = await this.definition(job.jobType, job.version);
         let failure: string | undefined;
@@ -464,7 +478,11 @@ export class Queen implements QueenService {
           const id = assignmentId(claim.jobId, claim.taskType, claim.attempt);
           const prepared =
             this.options.prepareSpec?.({ jobId: claim.jobId, taskType: claim.taskType, attempt: claim.attempt, antId }, spec) ?? spec;
-          this.registry.assign(antId, { id, jobId: claim.jobId, taskType: claim.taskType, attempt: claim.attempt, spec: prepared });
+          this.registry.assign(
+            antId,
+            { id, jobId: claim.jobId, taskType: claim.taskType, attempt: claim.attempt, spec: prepared },
+            resources,
+          );
         } catch (error) {
           // A rendering or spec error may quote the rendered text, secrets included.
           failure = await this.maskText(claim.jobId, error instanceof Error ? error.message : String(error));

@@ -12,7 +12,7 @@ export interface WaitStatus {
   readonly tenant?: string;
   /** A sentence: "held: tenant acme at quota 10/10", "no ant has resources cpu=8", "queued: 12 jobs ahead". */
   readonly reason?: string;
-  /** The framework plugin that held it, or `queue`, `schedule`, `max_concurrency`, `capacity`, `approval`. */
+  /** The framework plugin that held it, or `queue`, `schedule`, `max_concurrency`, `capacity`, `placement`, `approval`. */
   readonly heldBy?: string;
   /** Jobs before it in the store's queue order (priority, then submission), counted up to a bound. */
   readonly ahead?: number;
@@ -40,6 +40,8 @@ export interface WaitInputs {
   readonly awaitingApproval?: readonly string[];
   readonly slots: number;
   readonly running: number;
+  /** Why no connected ant could run one of its READY tasks ("no ant has resources cpu=8"), if none could. */
+  readonly unplaceable?: string;
   /** Mean past runtime of jobs like this one, ms (history), if known. */
   readonly meanRuntime?: number;
 }
@@ -88,6 +90,7 @@ export function explainWait(input: WaitInputs): WaitStatus {
   if (state === 'READY' && input.readyTasks === 0) {
     return { jobId, state, waiting: true, reason: `waiting for approval of ${approvals.join(', ')}`, heldBy: 'approval' };
   }
+  if (state === 'READY' && input.unplaceable !== undefined) return { ...base, reason: input.unplaceable, heldBy: 'placement' };
   if (input.slots === 0) return { ...base, reason: 'no ant is connected', heldBy: 'capacity' };
   if (state === 'READY') {
     const full = input.running >= input.slots;

@@ -1,6 +1,7 @@
 import type { Decision, PendingJob, Profile, Snapshot } from '@myrmex/scheduling';
-import { schedulePass } from '@myrmex/scheduling';
+import { schedulePass, subtract } from '@myrmex/scheduling';
 import type { JobRow, ReadyTask } from '../store/store.js';
+import { antLabels } from './placement.js';
 import type { AntSlot, HeldReason, Placement, SchedulingPolicy, Victim } from './policy.js';
 import { type ClusterView, definitionFields, definitionKey, taskResources, tenantOf } from './view.js';
 
@@ -111,7 +112,7 @@ export function frameworkPolicy(profile: Profile): SchedulingPolicy {
       const ants = candidates.map((slot) => ({
         id: slot.id,
         capacity: { slots: slot.capacity },
-        labels: Object.fromEntries([...slot.tags].map((tag) => [tag, 'true'])),
+        labels: antLabels(slot),
       }));
       const pending = { ...taskToPending(task), tasks: [{ id: task.taskType, resources: { slots: 1 } }] };
       const { decisions } = schedulePass({ ...snapshot(now, [pending], ants, false), running }, profile.plugins, profile.options);
@@ -128,16 +129,21 @@ export function frameworkPolicy(profile: Profile): SchedulingPolicy {
       return victims;
     },
     placeTask: (task: Placement, candidates: readonly AntSlot[]) => {
+      const wanted = task.needs.resources;
       const ants = candidates.map((slot) => ({
         id: slot.id,
-        capacity: { slots: slot.capacity - slot.running },
-        labels: Object.fromEntries([...slot.tags].map((tag) => [tag, 'true'])),
+        // What is free now; an ant that advertises no resources is not metered, so it has what the task asks.
+        capacity: {
+          ...(slot.resources && Object.keys(slot.resources).length > 0 ? subtract(slot.resources, slot.used ?? {}) : wanted),
+          slots: slot.capacity - slot.running,
+        },
+        labels: antLabels(slot),
       }));
-      // Affinity is matched against the ants' tags as labels (`tag: 'true'`), e.g. { key: gpu, operator: Exists }.
+      // Affinity is matched against the ants' labels and their tags as labels (`tag: 'true'`), e.g. { key: gpu, operator: Exists }.
       const definition = definitionOf(task.jobType, task.version);
       const affinity =
         definition?.tasks.find((t) => t.taskType === task.taskType)?.scheduling?.affinity ?? definition?.scheduling?.affinity;
-      const spec = { id: task.taskType, resources: { slots: 1 }, ...(affinity && { affinity }) };
+      const spec = { id: task.taskType, resources: { ...wanted, slots: 1 }, ...(affinity && { affinity }) };
       const pending = { ...taskToPending(task), tasks: [spec] };
       const { decisions } = schedulePass(snapshot(Date.now(), [pending], ants, false), profile.plugins, profile.options);
       const placed = decisions.find((d) => d.kind === 'place');

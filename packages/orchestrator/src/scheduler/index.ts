@@ -1,6 +1,8 @@
+export { plus, quantities, quantity, shortOf } from '../domain/quantities.js';
 export { explainWait, type WaitStatus } from './explain.js';
 export { SchedulingFeed } from './feed.js';
 export { frameworkPolicy } from './framework-policy.js';
+export { antLabels, hasRoom, labelsMatch, largeEnough, NO_NEEDS, type PlacementNeeds, placementNeeds, whyNoAnt } from './placement.js';
 export {
   type AntSlot,
   canRun,
@@ -12,6 +14,6 @@ export {
   type SchedulingPolicy,
   type Victim,
 } from './policy.js';
-export { Scheduler, type SchedulerOptions } from './scheduler.js';
+export { type PlannedStart, Scheduler, type SchedulerOptions } from './scheduler.js';
 export { waitStatus } from './status.js';
 export type { ClusterView } from './view.js';

@@ -1,5 +1,6 @@
 import type { AntSlot } from '../domain/types.js';
 import type { JobRow, ReadyTask } from '../store/store.js';
+import { labelsMatch, largeEnough, type PlacementNeeds } from './placement.js';
 import type { QuotaWarning } from './quota-gate.js';
 import type { ClusterView } from './view.js';
 
@@ -10,6 +11,8 @@ export interface Placement extends ReadyTask {
   readonly method: string;
   /** The task's tags and its job's tags: an ant must have all of them. */
   readonly tags: readonly string[];
+  /** Resources, node_selector and required affinity, matched against the ant's advertised capacity and labels. */
+  readonly needs: PlacementNeeds;
 }
 
 /**
@@ -22,7 +25,7 @@ export interface SchedulingPolicy {
   orderJobs(jobs: readonly JobRow[], now: number): readonly JobRow[];
   /** READY tasks in the order they should start. */
   orderTasks(tasks: readonly ReadyTask[], now: number): readonly ReadyTask[];
-  /** One of `candidates` (all able to run the task, all with a free slot), or undefined to hold it back. */
+  /** One of `candidates` (all able to run the task, each with a free slot and its resources free), or undefined to hold it back. */
   placeTask(task: Placement, candidates: readonly AntSlot[]): AntSlot | undefined;
   /** Given before a pass orders work: what runs and ran, on every queen (read from the store only when defined). */
   observe?(view: ClusterView): void;
@@ -72,9 +75,16 @@ export interface PassReport extends PassTally {
   readonly quotaWarnings?: readonly QuotaWarning[];
 }
 
-export function canRun(ant: AntSlot, task: Pick<Placement, 'method' | 'tags' | 'org'>): boolean {
+/** The ant could run the task if it were idle: organisation, method, tags, labels and total resources. */
+export function canRun(ant: AntSlot, task: Pick<Placement, 'method' | 'tags' | 'org' | 'needs'>): boolean {
   // The claim refuses a foreign job to an organisation's ant anyway; placing it there would only waste the slot.
-  return (ant.org === undefined || ant.org === task.org) && ant.methods.has(task.method) && task.tags.every((tag) => ant.tags.has(tag));
+  return (
+    (ant.org === undefined || ant.org === task.org) &&
+    ant.methods.has(task.method) &&
+    task.tags.every((tag) => ant.tags.has(tag)) &&
+    labelsMatch(ant, task.needs) &&
+    largeEnough(ant, task.needs)
+  );
 }
 
 const byPriorityThenSubmission = (a: { priority: number; seq: number }, b: { priority: number; seq: number }) =>

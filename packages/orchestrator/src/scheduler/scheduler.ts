@@ -1,10 +1,19 @@
 import type { Logger } from 'pino';
 import type { JobDefinition } from '../definition/model.js';
+import { plus } from '../domain/quantities.js';
 import type { Supervisor } from '../engine/supervisor.js';
 import type { JobStore, ReadyTask } from '../store/store.js';
 import { SchedulingFeed } from './feed.js';
+import { hasRoom, placementNeeds } from './placement.js';
 import { type AntSlot, canRun, type PassReport, type Placement, type SchedulingPolicy } from './policy.js';
 import { QuotaGate, type QuotaWarning, softQuotaReason } from './quota-gate.js';
+
+/** A task placed on an ant, with the resources it holds there while it runs. */
+export interface PlannedStart {
+  readonly task: ReadyTask;
+  readonly ant: AntSlot;
+  readonly resources: Readonly<Record<string, number>>;
+}
 
 export interface SchedulerOptions {
   readonly store: JobStore;
@@ -13,8 +22,11 @@ export interface SchedulerOptions {
   readonly ants: { slots(): AntSlot[] };
   readonly policy: SchedulingPolicy;
   readonly definition: (jobType: string, version: number) => Promise<JobDefinition>;
-  /** Claims the tasks for their ants in one store transaction and sends the assignments; returns how many started. */
-  readonly startTasks: (placements: readonly { readonly task: ReadyTask; readonly ant: AntSlot }[]) => Promise<number>;
+  /**
+   * Claims the tasks for their ants in one store transaction and sends the assignments; returns how many started.
+   * The store refuses a placement whose resources another queen's claim took first; it is planned again next pass.
+   */
+  readonly startTasks: (placements: readonly PlannedStart[]) => Promise<number>;
   /** Runs at the start of each pass: the lease reaper. */
   readonly reap?: (now: number) => Promise<void>;
   readonly logger: Logger;
@@ -206,13 +218,14 @@ export class Scheduler {
       const size = free + 64;
       const ready = await store.readyTasks(now, size, passedOver);
       if (this.feed) policy.observe?.(await this.feed.read(now, ready));
-      const placements: { task: ReadyTask; ant: AntSlot }[] = [];
+      const placements: PlannedStart[] = [];
       for (const task of policy.orderTasks(ready, now)) {
         if (free === 0) break;
-        const ant = await this.place(task, [...slots.values()]);
-        if (!ant) continue;
-        placements.push({ task, ant });
-        slots.set(ant.id, { ...ant, running: ant.running + 1 });
+        const placed = await this.place(task, [...slots.values()]);
+        if (!placed) continue;
+        const { ant, resources } = placed;
+        placements.push({ task, ant, resources });
+        slots.set(ant.id, { ...ant, running: ant.running + 1, used: plus(ant.used ?? {}, resources) });
         free--;
       }
       const started = placements.length > 0 ? await this.options.startTasks(placements) : 0;
@@ -223,19 +236,28 @@ export class Scheduler {
     }
   }
 
-  /** The ant the policy picks among those able to take the task now, or undefined. */
-  private async place(task: ReadyTask, slots: readonly AntSlot[]): Promise<AntSlot | undefined> {
+  /** The ant the policy picks among those able to take the task now (a free slot, its resources free), or undefined. */
+  private async place(
+    task: ReadyTask,
+    slots: readonly AntSlot[],
+  ): Promise<{ ant: AntSlot; resources: Placement['needs']['resources'] } | undefined> {
     const placement = await this.placementOf(task);
     if (!placement) return undefined;
-    const candidates = slots.filter((ant) => ant.running < ant.capacity && canRun(ant, placement));
-    return candidates.length > 0 ? this.options.policy.placeTask(placement, candidates) : undefined;
+    const candidates = slots.filter((ant) => ant.running < ant.capacity && canRun(ant, placement) && hasRoom(ant, placement.needs));
+    const ant = candidates.length > 0 ? this.options.policy.placeTask(placement, candidates) : undefined;
+    return ant && { ant, resources: placement.needs.resources };
   }
 
   private async placementOf(task: ReadyTask): Promise<Placement | undefined> {
     const definition = await this.options.definition(task.jobType, task.version);
     const taskDefinition = definition.tasks.find((t) => t.taskType === task.taskType);
     if (!taskDefinition) return undefined;
-    return { ...task, method: taskDefinition.method, tags: [...new Set([...definition.tags, ...taskDefinition.tags])] };
+    return {
+      ...task,
+      method: taskDefinition.method,
+      tags: [...new Set([...definition.tags, ...taskDefinition.tags])],
+      needs: placementNeeds(definition, taskDefinition),
+    };
   }
 
   /**

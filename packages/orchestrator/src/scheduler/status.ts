@@ -3,6 +3,7 @@ import { awaitingApproval } from '../engine/supervisor.js';
 import type { QuotaBreach } from '../security/quotas.js';
 import type { JobStore } from '../store/store.js';
 import { explainWait, type WaitStatus } from './explain.js';
+import { placementNeeds, whyNoAnt } from './placement.js';
 import type { AntSlot, SchedulingPolicy } from './policy.js';
 import { tenantOf } from './view.js';
 
@@ -40,6 +41,19 @@ export async function waitStatus(sources: StatusSources, jobId: string, now = Da
   const meanRuntime =
     runs.length > 0 ? runs.reduce((a, b) => a + b, 0) / runs.length : (definition?.scheduling?.estimatedRuntimeMs ?? undefined);
   const held = policy.explain?.(jobId);
+  const ready = tasks.filter((t) => t.state === 'READY' && !awaitingApproval(t));
+  let unplaceable: string | undefined;
+  for (const task of definition === undefined ? [] : ready) {
+    const taskDefinition = definition!.tasks.find((t) => t.taskType === task.taskType);
+    if (!taskDefinition) continue;
+    const tags = [...new Set([...definition!.tags, ...taskDefinition.tags])];
+    const needs = placementNeeds(definition!, taskDefinition);
+    unplaceable = whyNoAnt({ method: taskDefinition.method, tags, needs }, slots);
+    if (unplaceable !== undefined) {
+      unplaceable = `task ${task.taskType} waits: ${unplaceable}`;
+      break;
+    }
+  }
   const explained = explainWait({
     now,
     jobId,
@@ -50,7 +64,8 @@ export async function waitStatus(sources: StatusSources, jobId: string, now = Da
     ...(quota && { quota }),
     ...(held && { held }),
     // A MANUAL task waiting for a decision is READY but no ant will take it: it waits for people.
-    readyTasks: tasks.filter((t) => t.state === 'READY' && !awaitingApproval(t)).length,
+    readyTasks: ready.length,
+    ...(unplaceable !== undefined && { unplaceable }),
     awaitingApproval: tasks.filter(awaitingApproval).map((t) => t.taskType),
     slots: slots.reduce((sum, slot) => sum + slot.capacity, 0),
     running: slots.reduce((sum, slot) => sum + slot.running, 0),

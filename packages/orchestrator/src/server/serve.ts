@@ -59,8 +59,12 @@ export interface ServeOptions {
   readonly authenticateAnt?: AuthenticateAnt;
   /** Static ant tokens, `token` or `antId=token`, comma-separated (default MYRMEX_ANT_TOKENS). */
   readonly antTokens?: string;
-  /** Tags and labels of the embedded ant (what task `tags` route to). */
+  /** Tags of the embedded ant (what task `tags` route to). */
   readonly antTags?: readonly string[];
+  /** Labels of the embedded ant (what `node_selector` and `affinity` match). */
+  readonly antLabels?: Readonly<Record<string, string>>;
+  /** Resources of the embedded ant (`cpu: '8', memory: '16Gi'`): placement `resources` are counted against them. */
+  readonly antResources?: Readonly<Record<string, string>>;
   /**
    * API tokens on every route (default on; MYRMEX_AUTH=off turns it off). Off is allowed on a
    * loopback address only. The first start prints a generated platform admin token.
@@ -228,7 +232,12 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
       store: observedStore.store,
       ...observedStore.queenHooks,
       ...(keyring && { secrets: storeSecretSource(observedStore.store.security(), keyring) }),
-      ant: { capacity: options.capacity ?? 4, ...(options.antTags && { tags: options.antTags }) },
+      ant: {
+        capacity: options.capacity ?? 4,
+        ...(options.antTags && { tags: options.antTags }),
+        ...(options.antLabels && { labels: options.antLabels }),
+        ...(options.antResources && { resources: options.antResources }),
+      },
       executorConfig: options.executorConfig ?? executorConfigFromEnv(),
       // Artifacts beside the SQLite file, or in S3 / MYRMEX_ARTIFACTS_DIR (several queens need a shared place).
       blobs: blobStoreFromEnv(

@@ -168,6 +168,12 @@ export interface Claim {
   readonly jobTimeoutMs?: number;
   /** The organisation the ant is bound to: the claim takes only that organisation's jobs. Absent for a shared ant. */
   readonly antOrg?: string;
+  /**
+   * Placement resources the attempt holds on its ant while it runs (cpu cores, memory MiB, named quantities).
+   * The claim is refused, atomically across queens, when they are not free out of what the ant advertised in
+   * the registry; an ant that advertised none is not metered.
+   */
+  readonly resources?: Readonly<Record<string, number>>;
 }
 
 export interface Claimed {

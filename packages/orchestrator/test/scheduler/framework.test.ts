@@ -9,7 +9,7 @@ import type { JobDefinition } from '../../src/definition/model.js';
 import { OrchestratorMetrics } from '../../src/observability/index.js';
 import { Queen } from '../../src/queen/queen.js';
 import { summarise } from '../../src/scheduler/feed.js';
-import { explainWait, frameworkPolicy } from '../../src/scheduler/index.js';
+import { explainWait, frameworkPolicy, NO_NEEDS } from '../../src/scheduler/index.js';
 
 let dir: string | undefined;
 let queen: Queen | undefined;
@@ -172,9 +172,19 @@ describe("frameworkPolicy places by the definition's affinity", () => {
       org: 'default',
       method: 'SHELL',
       tags: [],
+      needs: NO_NEEDS,
     };
-    const slot = (id: string, tags: string[]) => ({ id, methods: new Set(['SHELL']), tags: new Set(tags), capacity: 2, running: 0 });
+    const slot = (id: string, tags: string[], labels: Record<string, string> = {}) => ({
+      id,
+      methods: new Set(['SHELL']),
+      tags: new Set(tags),
+      capacity: 2,
+      running: 0,
+      labels,
+    });
     expect(policy.placeTask(task, [slot('cpu-only', []), slot('big', ['gpu'])])?.id).toBe('big');
+    // Ant labels count as well as tags.
+    expect(policy.placeTask(task, [slot('cpu-only', []), slot('labelled', [], { gpu: 'a100' })])?.id).toBe('labelled');
     expect(policy.placeTask(task, [slot('cpu-only', [])])).toBeUndefined();
     expect(policy.explain!('j1')).toMatchObject({ plugin: 'placement' });
     expect(policy.explain!('j1')?.reason).toMatch(/affinity|match/);

@@ -16,6 +16,8 @@ interface ServeCommandOptions {
   readonly db?: string;
   readonly capacity: number;
   readonly antTags?: string;
+  readonly antLabels?: string;
+  readonly antResources?: string;
   readonly demo?: boolean;
   readonly json?: boolean;
   readonly logFormat?: 'human' | 'json' | 'pretty';
@@ -44,6 +46,11 @@ export function registerServeCommand(program: Command, context: CliContext): voi
       4,
     )
     .option('--ant-tags <list>', 'tags of the embedded ant, comma-separated (what task tags route to)')
+    .option('--ant-labels <k=v,...>', 'labels of the embedded ant (what node_selector and affinity match), e.g. disk=ssd,zone=a')
+    .option(
+      '--ant-resources <k=v,...>',
+      'what the embedded ant offers to tasks that request resources, e.g. cpu=8,memory=16Gi,gpu=1 (default: not metered)',
+    )
     .option(
       '--scheduler <profile>',
       'a @myrmex/scheduling profile (YAML or JSON) the scheduler runs on (default: priority, then submission order)',
@@ -64,7 +71,20 @@ export function registerServeCommand(program: Command, context: CliContext): voi
     )
     .action(async (options: ServeCommandOptions) => {
       // Loaded here so that other commands do not pay for the server's start-up.
-      const { serve, frameworkPolicy, readTlsFiles } = await import('@myrmex/orchestrator');
+      const { serve, frameworkPolicy, readTlsFiles, splitPairs, quantities } = await import('@myrmex/orchestrator');
+      const pairs = (text: string | undefined, flag: string) => {
+        if (text === undefined) return undefined;
+        try {
+          const map = splitPairs(text, flag);
+          if (flag === '--ant-resources') quantities(map);
+          return map;
+        } catch (error) {
+          const message = error instanceof Error ? error.message : String(error);
+          throw new UsageError(message.startsWith(flag) ? message : `${flag}: ${message}`);
+        }
+      };
+      const antLabels = pairs(options.antLabels, '--ant-labels');
+      const antResources = pairs(options.antResources, '--ant-resources');
       const tlsCert = options.tlsCert ?? context.env.MYRMEX_TLS_CERT;
       const tlsKey = options.tlsKey ?? context.env.MYRMEX_TLS_KEY;
       const certName = options.tlsCert === undefined ? 'MYRMEX_TLS_CERT' : '--tls-cert';
@@ -93,6 +113,8 @@ export function registerServeCommand(program: Command, context: CliContext): voi
               .map((t) => t.trim())
               .filter(Boolean),
           }),
+          ...(antLabels && { antLabels }),
+          ...(antResources && { antResources }),
           ...((options.db ?? context.env.MYRMEX_DB) === undefined ? {} : { db: options.db ?? context.env.MYRMEX_DB }),
           demo: options.demo === true,
           ...(policy && { policy }),

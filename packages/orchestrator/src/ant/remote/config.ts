@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { quantities } from '../../domain/quantities.js';
 
 /** What `myrmex ant` needs, before it reads the files the settings name (token file, CA). */
 export interface AntSettings {
@@ -138,6 +139,12 @@ export function resolveAntSettings(...layers: readonly AntSettingsLayer[]): AntS
     throw new AntConfigError(`capacity must be an integer from 1 to 10000, got ${String(capacity)}`);
   }
   const drainGraceMs = (merged.drainGraceMs as number | undefined) ?? 30_000;
+  const resources = (merged.resources as Record<string, string> | undefined) ?? {};
+  try {
+    quantities(resources);
+  } catch (error) {
+    throw new AntConfigError(`resources: ${(error as Error).message}`);
+  }
   return {
     servers,
     ...(merged.token !== undefined && { token: merged.token as string }),
@@ -147,7 +154,7 @@ export function resolveAntSettings(...layers: readonly AntSettingsLayer[]): AntS
     ...(merged.methods !== undefined && { methods: merged.methods as string[] }),
     tags: (merged.tags as string[] | undefined) ?? [],
     labels: (merged.labels as Record<string, string> | undefined) ?? {},
-    resources: (merged.resources as Record<string, string> | undefined) ?? {},
+    resources,
     ...(merged.stateDir !== undefined && { stateDir: merged.stateDir as string }),
     drainGraceMs,
     ...(merged.caFile !== undefined && { caFile: merged.caFile as string }),

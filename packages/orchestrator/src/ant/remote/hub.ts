@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { WebSocket } from 'ws';
+import { quantities } from '../../domain/quantities.js';
 import type { AttemptResult } from '../../domain/types.js';
 import type { Supervisor } from '../../engine/supervisor.js';
 import type { AttemptKey, JobStore } from '../../store/store.js';
@@ -263,6 +264,11 @@ class AntSession {
     }
     if (this.principal.antId !== undefined && this.principal.antId !== hello.ant.id) {
       return refuse(`this token is for ant '${this.principal.antId}', not '${hello.ant.id}'`);
+    }
+    try {
+      quantities(hello.ant.resources);
+    } catch (error) {
+      return refuse(`bad resources: ${(error as Error).message}`);
     }
     this.hello = hello;
     const id = servedAntId(this.principal, hello.ant.id);

@@ -31,6 +31,7 @@ import { SqlApprovalStore } from './approvals.js';
 import { SqlArtifactCatalog } from './artifacts.js';
 import { hotQueries, jobFilter, list, RUNNABLE, startable, TASK_ROW_COLUMNS } from './hot-queries.js';
 import type { DialectName } from './migrations.js';
+import { claimsThatFit } from './placement.js';
 import { type Row, toAttempt, toDefinition, toEvent, toJob, toLog, toReadyTask, toTask } from './rows.js';
 import { refusedByQuota, SqlQuotaStore } from './quotas.js';
 import { SqlSchedulingReads } from './scheduling.js';
@@ -586,6 +587,9 @@ export class SqlStore implements JobStore {
         const key = `${claim.jobId}\u0000${claim.taskType}`;
         if (jobs.has(claim.jobId) && !wanted.has(key)) wanted.set(key, claim);
       }
+      // Claims whose resources another queen's attempts took first are refused here; their tasks stay READY.
+      const fitting = new Set(await claimsThatFit(tx, [...wanted.values()], this.dialect.lock(false)));
+      for (const [key, claim] of wanted) if (!fitting.has(claim)) wanted.delete(key);
       if (wanted.size === 0) return { value: [], jobs: [] };
       // Each step is one statement for the whole batch, not one per claim: the tasks that are still
       // READY (and due) move to EXECUTING, then their attempts and their jobs are written. An ant bound
@@ -619,7 +623,8 @@ export class SqlStore implements JobStore {
         const attempt = Number(task.attempt);
         const owner = claim.owner ?? claim.antId;
         attempts.push(
-          sql`(${claim.jobId}, ${claim.taskType}, ${attempt}, 'EXECUTING', ${at}, ${claim.antId}, ${owner}, ${at + (claim.leaseMs ?? 30_000)})`,
+          sql`(${claim.jobId}, ${claim.taskType}, ${attempt}, 'EXECUTING', ${at}, ${claim.antId}, ${owner}, ${at + (claim.leaseMs ?? 30_000)},
+               ${claim.resources === undefined ? null : JSON.stringify(claim.resources)})`,
         );
         const pending: NewEvent[] = [
           {
@@ -655,7 +660,7 @@ export class SqlStore implements JobStore {
         tx,
         taken.flatMap((t) => t.events),
         [
-          sql`INSERT INTO attempts (job_id, task_type, attempt, state, started_at, ant_id, owner, lease_until) VALUES ${sql.join(attempts)}`,
+          sql`INSERT INTO attempts (job_id, task_type, attempt, state, started_at, ant_id, owner, lease_until, resources) VALUES ${sql.join(attempts)}`,
           sql`UPDATE jobs SET state = CASE WHEN c.column2 = 1 THEN 'EXECUTING' ELSE jobs.state END,
                 started_at = CASE WHEN c.column2 = 1 THEN COALESCE(jobs.started_at, c.column3) ELSE jobs.started_at END,
                 deadline_at = CASE WHEN c.column2 = 1 THEN c.column4 ELSE jobs.deadline_at END,

@@ -1,0 +1,96 @@
+import { type MatchExpression, matches } from '@myrmex/scheduling';
+import type { JobDefinition, TaskDefinition } from '../definition/model.js';
+import { shortOf } from '../domain/quantities.js';
+import type { AntSlot } from '../domain/types.js';
+
+/**
+ * What a task needs from the ant it runs on beyond its method and tags (issue 13): placement `resources`
+ * (cpu, memory, named quantities; never Formicary's consumable counters), Kubernetes `node_selector` and the
+ * required terms of `affinity` (Myrmex's form, or Kubernetes' node affinity), all matched against ant labels.
+ */
+export interface PlacementNeeds {
+  /** Quantities that must be free on the ant, in the definitions' units; without the scheduler's `slots`. */
+  readonly resources: Readonly<Record<string, number>>;
+  readonly nodeSelector: Readonly<Record<string, string>>;
+  /** Terms ORed, expressions ANDed; absent: any ant. */
+  readonly required?: readonly (readonly MatchExpression[])[];
+}
+
+export const NO_NEEDS: PlacementNeeds = { resources: {}, nodeSelector: {} };
+
+/** A task's needs: its own keys, else its job's. */
+export function placementNeeds(definition: JobDefinition, task: TaskDefinition): PlacementNeeds {
+  const resources = task.scheduling?.resources ?? definition.scheduling?.resources ?? {};
+  const required = task.scheduling?.affinity?.required ?? definition.scheduling?.affinity?.required;
+  return { resources, nodeSelector: task.placement.nodeSelector, ...(required && { required }) };
+}
+
+/** The labels expressions are matched against: the ant's labels, and each of its tags as `tag: 'true'`. */
+export function antLabels(ant: Pick<AntSlot, 'tags' | 'labels'>): Record<string, string> {
+  const labels: Record<string, string> = {};
+  for (const tag of ant.tags) labels[tag] = 'true';
+  return Object.assign(labels, ant.labels);
+}
+
+const selects = (ant: AntSlot, selector: Readonly<Record<string, string>>) =>
+  Object.entries(selector).every(([key, value]) => ant.labels?.[key] === value);
+
+const matchesRequired = (ant: AntSlot, required: PlacementNeeds['required']) => {
+  if (!required || required.length === 0) return true;
+  const labels = antLabels(ant);
+  return required.some((term) => term.every((expression) => matches(expression, labels)));
+};
+
+/** The ant's labels satisfy node_selector and required affinity. */
+export function labelsMatch(ant: AntSlot, needs: PlacementNeeds): boolean {
+  return selects(ant, needs.nodeSelector) && matchesRequired(ant, needs.required);
+}
+
+/** The ant could hold the task's resources if it ran nothing else. */
+export function largeEnough(ant: AntSlot, needs: PlacementNeeds): boolean {
+  return shortOf(needs.resources, ant.resources) === undefined;
+}
+
+/** The task's resources are free on the ant now. */
+export function hasRoom(ant: AntSlot, needs: PlacementNeeds): boolean {
+  return shortOf(needs.resources, ant.resources, ant.used) === undefined;
+}
+
+const pairs = (map: Readonly<Record<string, string | number>>) =>
+  Object.entries(map)
+    .map(([key, value]) => `${key}=${value}`)
+    .join(',');
+
+const expression = (e: MatchExpression) =>
+  e.operator === 'Exists' || e.operator === 'DoesNotExist'
+    ? `${e.key} ${e.operator}`
+    : `${e.key} ${e.operator} ${e.operator === 'In' || e.operator === 'NotIn' ? `[${(e.values ?? []).join(', ')}]` : (e.values?.[0] ?? '')}`;
+
+/**
+ * Why no connected ant could ever run the task (`org` absent: organisations are not compared), as a sentence for `myrmex status` ("no ant has tags [gpu]",
+ * "no ant matches node_selector disk=ssd", "no ant has resources cpu=8"); undefined when some ant could, busy
+ * or not. Each test narrows the ants the previous one left, so the sentence names the first thing missing.
+ */
+export function whyNoAnt(
+  task: { readonly method: string; readonly tags: readonly string[]; readonly org?: string; readonly needs: PlacementNeeds },
+  ants: readonly AntSlot[],
+): string | undefined {
+  if (ants.length === 0) return 'no ant is connected';
+  const steps: [(ant: AntSlot) => boolean, () => string][] = [
+    [(ant) => task.org === undefined || ant.org === undefined || ant.org === task.org, () => `no ant serves organisation ${task.org}`],
+    [(ant) => ant.methods.has(task.method), () => `no ant runs method ${task.method}`],
+    [(ant) => task.tags.every((tag) => ant.tags.has(tag)), () => `no ant has tags [${task.tags.join(', ')}]`],
+    [(ant) => selects(ant, task.needs.nodeSelector), () => `no ant matches node_selector ${pairs(task.needs.nodeSelector)}`],
+    [
+      (ant) => matchesRequired(ant, task.needs.required),
+      () => `no ant matches affinity ${(task.needs.required ?? []).map((term) => term.map(expression).join(' and ')).join(' or ')}`,
+    ],
+    [(ant) => largeEnough(ant, task.needs), () => `no ant has resources ${pairs(task.needs.resources)}`],
+  ];
+  let left = ants;
+  for (const [keep, reason] of steps) {
+    left = left.filter(keep);
+    if (left.length === 0) return reason();
+  }
+  return undefined;
+}
