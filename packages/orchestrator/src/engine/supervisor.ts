@@ -80,6 +80,17 @@ interface Loaded {
   readonly definition: JobDefinition;
 }
 
+/** A request waiting for the next batch (see `batched`). */
+interface Queued {
+  readonly jobId: string;
+  readonly decide: (loaded: Loaded) => Decision<unknown>;
+  readonly resolve: (value: unknown) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+/** The most requests one batch reads and writes; the rest wait for the next. */
+const BATCH = 256;
+
 /** What a request decided after reading the job: its result, and the step to commit (none: nothing to write). */
 interface Decision<T> {
   readonly result: T;
@@ -95,6 +106,9 @@ interface Decision<T> {
  * the job meanwhile the write is refused and the request re-reads and re-plans.
  */
 export class Supervisor {
+  private readonly queued: Queued[] = [];
+  private batching = false;
+
   constructor(
     private readonly store: JobStore,
     private readonly hooks: SupervisorHooks,
@@ -121,6 +135,74 @@ export class Supervisor {
       if (await this.commit(loaded, decision.step)) return decision.result;
       if (round >= MAX_REPLANS) throw new SupervisorError(`job ${jobId} kept changing while being updated; try again`, 'conflict');
     }
+  }
+
+  /**
+   * `transact` for requests that arrive together (attempt results under load): those that come while
+   * a batch is being written wait for the next one; a batch is read in one statement and written in
+   * one store transaction (`applyMany`), each job at the revision read. A request alone, one the store
+   * refuses (the job moved on, or another queen's transaction holds it) and a second one for a job
+   * already in the batch go through `transact`, which re-reads and re-plans.
+   */
+  private batched<T>(jobId: string, decide: (loaded: Loaded) => Decision<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.queued.push({ jobId, decide, resolve: resolve as (value: unknown) => void, reject });
+      if (this.batching) return;
+      this.batching = true;
+      // What arrives in this turn of the event loop joins the first batch.
+      setImmediate(() => void this.drainBatches());
+    });
+  }
+
+  private async drainBatches(): Promise<void> {
+    try {
+      while (this.queued.length > 0) await this.transactMany(this.queued.splice(0, BATCH));
+    } finally {
+      this.batching = false;
+    }
+  }
+
+  private async transactMany(items: readonly Queued[]): Promise<void> {
+    const alone = (item: Queued) => this.transact(item.jobId, item.decide).then(item.resolve, item.reject);
+    if (items.length === 1) return alone(items[0]!);
+    const found = await this.store.jobsWithTasks(items.map((item) => item.jobId)).catch(() => undefined);
+    // The read failed: each request tries on its own (and fails on its own if the store is away).
+    if (!found) return void (await Promise.all(items.map(alone)));
+    const later: Queued[] = [];
+    const batch: { item: Queued; prepared: Prepared; result: unknown }[] = [];
+    const inBatch = new Set<string>();
+    for (const item of items) {
+      const read = found.get(item.jobId);
+      if (!read || inBatch.has(item.jobId)) {
+        later.push(item);
+        continue;
+      }
+      try {
+        const loaded = { ...read, definition: await this.hooks.definition(read.job.jobType, read.job.version) };
+        const decision = item.decide(loaded);
+        const prepared = decision.step && this.prepare(loaded, decision.step);
+        if (!prepared) {
+          item.resolve(decision.result);
+          continue;
+        }
+        batch.push({ item, prepared, result: decision.result });
+        inBatch.add(item.jobId);
+      } catch (error) {
+        item.reject(error);
+      }
+    }
+    const changes = batch.map(({ item, prepared }) => ({ jobId: item.jobId, changes: prepared.changes }));
+    const written = changes.length === 0 ? [] : await this.store.applyMany(changes).catch(() => changes.map(() => undefined));
+    for (const [i, { item, prepared, result }] of batch.entries()) {
+      const events = written[i];
+      if (!events) {
+        later.push(item);
+        continue;
+      }
+      prepared.committed(events);
+      item.resolve(result);
+    }
+    await Promise.all(later.map(alone));
   }
 
   private refuse(action: JobAction, job: JobRow): void {
@@ -326,7 +408,7 @@ export class Supervisor {
     outputs: Readonly<Record<string, string>>,
     expect?: AttemptEnd['expect'],
   ): Promise<Verdict | undefined> {
-    return this.transact<Verdict | undefined>(jobId, ({ job, tasks, definition }) => {
+    const decide = ({ job, tasks, definition }: Loaded): Decision<Verdict | undefined> => {
       const row = tasks.find((t) => t.taskType === taskType);
       const task = definition.tasks.find((t) => t.taskType === taskType);
       if (!row || !task || row.state !== 'EXECUTING' || row.attempt !== attempt) return { result: undefined };
@@ -390,7 +472,9 @@ export class Supervisor {
             : {}),
         },
       };
-    });
+    };
+    // The reaper's conditional end decides alone (the store refuses it in a batch).
+    return expect === undefined ? this.batched(jobId, decide) : this.transact(jobId, decide);
   }
 
   /** Cancels a job that has not ended: running attempts are killed by their owners, nothing new starts. */

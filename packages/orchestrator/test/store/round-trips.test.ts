@@ -11,7 +11,8 @@ import { expect, it } from 'vitest';
  * when the budgets were set: 12.2 per job in the burst (each submit is its own transaction and
  * wakes a scheduler pass), 3.0 in the backlog (a page of admissions per transaction, a result as
  * one compare-and-set statement); 35.0 and 26.7 before issue 11's work, 18.6 and 11.1 before
- * batched admission.
+ * batched admission. Results that arrive together are written together (one read, one transaction
+ * per batch): 2.8 -> 0.95 in the backlog.
  */
 
 const gate = await postgres();
@@ -74,6 +75,6 @@ gate.describe('round trips per job on PostgreSQL', () => {
     const perJob = await roundTripsPerJob(500, async (queen) => {
       await queen.submitMany(Array.from({ length: 500 }, () => ({ jobType: 'rt' })));
     });
-    expect(perJob).toBeLessThan(4);
+    expect(perJob).toBeLessThan(2);
   }, 60_000);
 });

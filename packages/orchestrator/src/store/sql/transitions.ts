@@ -31,6 +31,12 @@ const JOB_COLUMNS: Readonly<Record<string, readonly [string, SqlType]>> = {
   retry: ['retry', 'INTEGER'],
   deadlineAt: ['deadline_at', 'BIGINT'],
 };
+const END_COLUMNS: Readonly<Record<string, readonly [string, SqlType]>> = {
+  state: ['state', 'TEXT'],
+  exitCode: ['exit_code', 'INTEGER'],
+  reason: ['reason', 'TEXT'],
+  endedAt: ['ended_at', 'BIGINT'],
+};
 const TASK_COLUMNS: Readonly<Record<string, readonly [string, SqlType]>> = {
   state: ['state', 'TEXT'],
   reason: ['reason', 'TEXT'],
@@ -59,7 +65,7 @@ interface Assignment {
 
 /** One row's update: its key (the table's primary key, in order) and its columns' new values. */
 interface RowUpdate {
-  readonly key: readonly string[];
+  readonly key: readonly (string | number)[];
   readonly sets: ReadonlyMap<string, Assignment>;
 }
 
@@ -68,8 +74,8 @@ export interface Transition {
   /** Every transition bumps the job's revision, whatever else it sets. */
   readonly job: RowUpdate;
   readonly tasks: readonly RowUpdate[];
-  /** Attempt ends whose outcome decides nothing more. */
-  readonly ends: readonly RawBuilder<unknown>[];
+  /** Attempt ends whose outcome decides nothing more (every transition's in one statement). */
+  readonly ends: readonly RowUpdate[];
   /** The reaper's attempt ends: each must end its attempt, or the whole transition is refused. */
   readonly conditionalEnds: readonly RawBuilder<unknown>[];
 }
@@ -138,20 +144,27 @@ export function prepareTransition(jobId: string, changes: Changes, read: readonl
   const jobFirst = jobChange?.state === 'READY';
   if (jobFirst) jobEvent();
 
-  const ends: RawBuilder<unknown>[] = [];
+  const ends: RowUpdate[] = [];
   const conditionalEnds: RawBuilder<unknown>[] = [];
   const ended = new Set<string>();
   for (const end of changes.attempts ?? []) {
     const key = `${end.taskType}\u0000${end.attempt}`;
     if (ended.has(key)) continue;
     ended.add(key);
+    if (end.expect === undefined) {
+      ends.push({
+        key: [jobId, end.taskType, end.attempt],
+        sets: assignments(END_COLUMNS, { state: end.state, exitCode: end.exitCode ?? null, reason: end.reason ?? null, endedAt: at }),
+      });
+      continue;
+    }
     const conditions = [sql`job_id = ${jobId} AND task_type = ${end.taskType} AND attempt = ${end.attempt} AND state = 'EXECUTING'`];
     if (end.expect?.leaseBefore !== undefined) conditions.push(sql`lease_until < ${end.expect.leaseBefore}`);
     if (end.expect?.owner !== undefined) conditions.push(sql`owner = ${end.expect.owner}`);
     if (guard !== undefined) conditions.push(guard);
     const update = sql`UPDATE attempts SET state = ${end.state}, exit_code = ${end.exitCode ?? null}, reason = ${end.reason ?? null},
           ended_at = ${at.getTime()}, lease_until = NULL WHERE ${sql.join(conditions, sql` AND `)}`;
-    (end.expect === undefined ? ends : conditionalEnds).push(update);
+    conditionalEnds.push(update);
   }
 
   const taskSets = new Map<string, Map<string, Assignment>>();
@@ -184,8 +197,8 @@ const CHUNK = 500;
 
 /** One `UPDATE … FROM (VALUES …)` per set of columns (and per chunk) for the rows of `table`. */
 function groupedUpdates(
-  table: 'jobs' | 'tasks',
-  keys: readonly string[],
+  table: 'jobs' | 'tasks' | 'attempts',
+  keys: readonly (readonly [string, SqlType])[],
   updates: readonly RowUpdate[],
   extra: readonly RawBuilder<unknown>[],
   where?: RawBuilder<unknown>,
@@ -202,13 +215,13 @@ function groupedUpdates(
     const columns = [...group[0]!.sets.keys()];
     const set = [...columns.map((c, i) => sql`${sql.ref(c)} = ${column(keys.length + i)}`), ...extra];
     const match = sql.join(
-      [...keys.map((key, i) => sql`${name}.${sql.ref(key)} = ${column(i)}`), ...(where === undefined ? [] : [where])],
+      [...keys.map(([key], i) => sql`${name}.${sql.ref(key)} = ${column(i)}`), ...(where === undefined ? [] : [where])],
       sql` AND `,
     );
     for (let start = 0; start < group.length; start += CHUNK) {
       const values = group.slice(start, start + CHUNK).map((update) => {
         const cells = [
-          ...update.key.map((k) => sql`CAST(${k} AS TEXT)`),
+          ...update.key.map((k, i) => sql`CAST(${k} AS ${sql.raw(keys[i]![1])})`),
           ...columns.map((c) => {
             const { type, value } = update.sets.get(c)!;
             return sql`CAST(${value} AS ${sql.raw(type)})`;
@@ -222,13 +235,27 @@ function groupedUpdates(
   return statements;
 }
 
+const JOB_KEY = [['id', 'TEXT']] as const;
+const TASK_KEY = [
+  ['job_id', 'TEXT'],
+  ['task_type', 'TEXT'],
+] as const;
+const ATTEMPT_KEY = [...TASK_KEY, ['attempt', 'INTEGER']] as const;
+const stillExecuting = sql`attempts.state = 'EXECUTING'`;
+
 /** The writes of `transitions` other than the jobs' own updates: attempt ends, then task updates grouped by shape. */
 function sideWrites(transitions: readonly Transition[], guard?: RawBuilder<unknown>): RawBuilder<unknown>[] {
   return [
-    ...transitions.flatMap((t) => t.ends),
+    ...groupedUpdates(
+      'attempts',
+      ATTEMPT_KEY,
+      transitions.flatMap((t) => t.ends),
+      [sql`lease_until = NULL`],
+      guard === undefined ? stillExecuting : sql`${stillExecuting} AND ${guard}`,
+    ),
     ...groupedUpdates(
       'tasks',
-      ['job_id', 'task_type'],
+      TASK_KEY,
       transitions.flatMap((t) => t.tasks),
       [],
       guard,
@@ -244,7 +271,7 @@ export function transitionWrites(transitions: readonly Transition[]): RawBuilder
     ...sideWrites(transitions),
     ...groupedUpdates(
       'jobs',
-      ['id'],
+      JOB_KEY,
       transitions.map((t) => t.job),
       [bumpRevision],
     ),
@@ -264,7 +291,7 @@ export const CAS_MADE = sql`EXISTS (SELECT 1 FROM cas)`;
  * have timeline rows (they are how the caller learns it was made).
  */
 export function casStatement(transition: Transition, revision: number, notify: RawBuilder<unknown>): RawBuilder<unknown> {
-  const [update] = groupedUpdates('jobs', ['id'], [transition.job], [bumpRevision], sql`jobs.revision = ${revision}`);
+  const [update] = groupedUpdates('jobs', JOB_KEY, [transition.job], [bumpRevision], sql`jobs.revision = ${revision}`);
   const writes = sideWrites([transition], CAS_MADE).map((write, i) => sql`${sql.raw(`w${i}`)} AS (${write})`);
   const values = transition.events.map(
     (e) =>
