@@ -1,6 +1,9 @@
 import type { AttemptResult } from '../domain/types.js';
 import type { LogStream, TaskSpec } from '../executors/executor.js';
 
+/** What an attempt whose ant went away ends with (then the task's retry policy applies). */
+export const ANT_LOST = 'ant lost';
+
 /**
  * The queen <-> ant protocol. Every message is plain JSON data (times are epoch ms), so the same
  * messages can travel over a socket or a queue when remote ants arrive; the embedded ant passes

@@ -1,6 +1,6 @@
 import { plus, quantities } from '../domain/quantities.js';
 import type { AntInfo, AntSlot } from '../domain/types.js';
-import type { AntDescriptor, AntMessage, Assignment, QueenMessage } from './protocol.js';
+import { ANT_LOST, type AntDescriptor, type AntMessage, type Assignment, type QueenMessage } from './protocol.js';
 
 /** What a remote ant registered beyond the embedded ant's descriptor. */
 export interface AntDetails {
@@ -173,7 +173,8 @@ export class AntRegistry {
   /** Sends the assignment; `resources` are counted against the ant's until its result comes back. */
   assign(antId: string, assignment: Assignment, resources: Readonly<Record<string, number>> = {}): void {
     const connection = this.connections.get(antId);
-    if (!connection) throw new Error(`ant ${antId} is not connected`);
+    // Gone between its placement and now: the attempt ends as any attempt an ant lost does (retry policy applies).
+    if (!connection) throw new Error(`${ANT_LOST}: ${antId} disconnected before its assignment was sent`);
     connection.assignments.add(assignment.id);
     if (Object.keys(resources).length > 0) connection.reserved.set(assignment.id, resources);
     connection.send({ type: 'assign', assignment });

@@ -4,7 +4,7 @@ import { quantities } from '../../domain/quantities.js';
 import type { AttemptResult } from '../../domain/types.js';
 import type { Supervisor } from '../../engine/supervisor.js';
 import type { AttemptKey, JobStore } from '../../store/store.js';
-import { assignmentId, type QueenMessage } from '../protocol.js';
+import { ANT_LOST, assignmentId, type QueenMessage } from '../protocol.js';
 import type { AntLink, AntRegistry } from '../registry.js';
 import { type AntPrincipal, servedAntId } from './auth.js';
 import { type AntFrame, AntFrameSchema, CLOSE, negotiate, PROTOCOL_VERSIONS, parseFrame, type QueenFrame } from './wire.js';
@@ -12,8 +12,7 @@ import { type AntFrame, AntFrameSchema, CLOSE, negotiate, PROTOCOL_VERSIONS, par
 /** The lease owner of a remote ant's attempts: the ant, not the queen it happens to be connected to. */
 export const antOwner = (antId: string): string => `ant:${antId}`;
 
-/** What the reaper and reconnects end a remote ant's attempts with (then the task's retry policy applies). */
-export const ANT_LOST = 'ant lost';
+export { ANT_LOST } from '../protocol.js';
 
 export interface RemoteAntHubOptions {
   readonly queenId: string;
