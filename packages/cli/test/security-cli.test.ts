@@ -59,6 +59,26 @@ describe('myrmex token, org, quota and audit', () => {
     expect((await run(['org', 'create', 'x', '--name', 'X', '--max-submits-per-minute', 'lots'])).code).toBe(2);
   });
 
+  it('sets running-jobs, CPU-hours and artifact quotas and shows them with their usage', async () => {
+    const acme = JSON.parse((await run(['org', 'create', 'quota-co', '--name', 'Quota Co', '--json'])).out) as { token: string };
+    expect((await run(['quota', 'set', 'running_jobs', '--hard', '10', '--soft', '8'], acme.token)).out).toBe(
+      'org running_jobs: 0 used; hard 10, soft 8',
+    );
+    const cpu = await run(['quota', 'set', 'cpu_hours', '--hard', '2.5', '--period', 'monthly', '--json'], acme.token);
+    expect(JSON.parse(cpu.out)).toMatchObject({ resource: 'cpu_hours', hard: 2.5, period: 'monthly', used: 0 });
+    const shown = (await run(['quota', 'show'], acme.token)).out.split('\n');
+    expect(shown[0]).toBe('quota-co: unfinished jobs unlimited, queued jobs unlimited, submissions per minute unlimited');
+    expect(shown.slice(1)).toEqual([
+      expect.stringMatching(/^org cpu_hours per month: 0 used; hard 2\.5, soft none \(resets \d{4}-\d\d-01T00:00:00\.000Z\)$/),
+      'org running_jobs: 0 used; hard 10, soft 8',
+    ]);
+    const bad = await run(['quota', 'set', 'running_jobs', '--hard', '2', '--soft', '3'], acme.token);
+    expect(bad.code).toBe(1);
+    expect(bad.err).toMatch(/soft: must not be above hard \(2\)/);
+    expect((await run(['quota', 'set', 'disk', '--hard', '1'], acme.token)).code).toBe(2);
+    expect((await run(['quota', 'set', 'running_jobs', '--hard', 'many'], acme.token)).code).toBe(2);
+  });
+
   it("creates ant tokens bound to the caller's organisation, and shared ones for a platform administrator only", async () => {
     const acme = JSON.parse((await run(['org', 'create', 'ants-co', '--name', 'Ants Co', '--json'])).out) as { token: string };
     const bound = await run(['token', 'create', '--name', 'builder', '--scope', 'ant'], acme.token);

@@ -4,6 +4,7 @@ import { registerAudit } from './audit/index.js';
 import { registerInfo } from './info.js';
 import { registerOrchestrator } from './orchestrator/index.js';
 import { registerOrg } from './org/index.js';
+import { registerQuota } from './quota/index.js';
 import { registerToken } from './token/index.js';
 import { registerUser } from './user/index.js';
 
@@ -15,6 +16,7 @@ export const commandFamilies: readonly RegisterCommands[] = [
   registerAnt,
   registerToken,
   registerOrg,
+  registerQuota,
   registerUser,
   registerAudit,
 ];

@@ -104,19 +104,4 @@ export function registerToken(program: Command, context: CliContext): void {
         await store.close();
       }
     });
-  withServerOptions(program.command('quota').description("your organisation's job quota")).action(async (options: ServerOptions) =>
-    runAction(context, options.json, async () => {
-      const quota = await securityCall<{ org: string; max_jobs?: number; max_queued?: number; max_submits_per_minute?: number }>(
-        options,
-        context,
-        'GET',
-        '/quota',
-      );
-      if (options.json) return context.io.out(JSON.stringify(quota));
-      context.io.out(
-        `${quota.org}: unfinished jobs ${quota.max_jobs ?? 'unlimited'}, queued jobs ${quota.max_queued ?? 'unlimited'}, ` +
-          `submissions per minute ${quota.max_submits_per_minute ?? 'unlimited'}`,
-      );
-    }),
-  );
 }
