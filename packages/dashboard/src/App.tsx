@@ -7,6 +7,7 @@ import { JobPage } from './pages/Job.js';
 import { JobsPage } from './pages/Jobs.js';
 import { PostmortemPage } from './pages/Postmortem.js';
 import { QueuePage } from './pages/Queue.js';
+import { QuotasPage } from './pages/Quotas.js';
 import { SignInPage } from './pages/SignIn.js';
 import { href, useRoute } from './router.js';
 
@@ -15,6 +16,7 @@ const NAV = [
   ['definitions', 'Definitions'],
   ['ants', 'Ants'],
   ['queue', 'Queue'],
+  ['quotas', 'Quotas'],
 ] as const;
 
 type Theme = 'light' | 'dark';
@@ -52,6 +54,7 @@ export function App() {
   else if (page === 'definitions') content = <DefinitionsPage selected={id} />;
   else if (page === 'ants') content = <AntsPage />;
   else if (page === 'queue') content = <QueuePage />;
+  else if (page === 'quotas') content = <QuotasPage />;
   else content = <JobsPage />;
   return (
     <div className="shell">

@@ -150,6 +150,17 @@ export interface PostmortemDraft {
   findings: { rule: string; severity: string; message: string; hint: string; line: number; column: number }[];
 }
 
+/** A quota of the organisation or of one member, with what it has used in its period (issue 17). */
+export interface Quota {
+  resource: 'running_jobs' | 'cpu_hours' | 'artifact_bytes';
+  user?: string;
+  hard?: number;
+  soft?: number;
+  period?: 'daily' | 'monthly';
+  used: number;
+  period_end?: string;
+}
+
 export class ApiProblem extends Error {
   constructor(readonly problem: Problem) {
     super(problem.detail || problem.title);
@@ -199,6 +210,7 @@ export const api = {
     }),
   submit: (jobType: string, params: Record<string, unknown>) => post<JobSummary>('api/jobs/requests', { job_type: jobType, params }),
   ants: () => request<{ items: Ant[] }>('api/ants'),
+  quotas: () => request<{ org: string; items: Quota[] }>('api/quotas'),
   scheduling: (id: string) => request<WaitStatus>(`api/jobs/requests/${encodeURIComponent(id)}/scheduling`),
   approvals: (id: string) => request<{ items: Approval[] }>(`api/jobs/requests/${encodeURIComponent(id)}/approvals`),
   /** A vote on a waiting MANUAL task; the queen takes the voter from the session. */
