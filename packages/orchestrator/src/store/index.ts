@@ -1,3 +1,5 @@
+export { type CopyProgress, type MigrateStoreOptions, type MigrateStoreResult, migrateStore } from './migrate/copy.js';
+export { type CopyPlan, planCopy, type SchemaShape, type TableShape } from './migrate/plan.js';
 export { openStore, openStoreSync, parseStoreUrl, type StoreLocation } from './open.js';
 export { CHANGE_CHANNEL, PostgresStore, type PostgresStoreOptions } from './postgres/postgres-store.js';
 export { resealSecrets, secretContext, storeSecretSource } from './secret-source.js';

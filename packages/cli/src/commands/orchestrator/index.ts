@@ -6,6 +6,7 @@ import { registerArtifactCommands } from './artifacts.js';
 import { registerBulkCommand } from './bulk.js';
 import { registerDefinitionCommands } from './definitions.js';
 import { registerLogCommands } from './logs.js';
+import { registerMigrateStoreCommand } from './migrate-store.js';
 import { registerRequestCommands } from './requests.js';
 import { registerServeCommand } from './serve.js';
 
@@ -20,4 +21,5 @@ export const registerOrchestrator: RegisterCommands = (program, context) => {
   registerApprovalCommands(program, context);
   registerTopCommand(program, context);
   registerListCommands(program, context);
+  registerMigrateStoreCommand(program, context);
 };
