@@ -1,4 +1,5 @@
 import type * as z from 'zod';
+import type { CircuitBreakerSpec } from './circuit-breaker.js';
 import type {
   approvalPolicySchema,
   artifactsSchema,
@@ -159,6 +160,8 @@ export interface TaskDefinition {
   readonly webhook?: WebhookSpec;
   readonly notify?: NotifySpec;
   readonly retryBackoffPolicy?: BackoffPolicySpec;
+  /** `circuit_breaker`: the HTTP breaker's settings for this task (or the job's tasks), or false for none. */
+  readonly circuitBreaker?: CircuitBreakerSpec;
 }
 
 export interface JobDefinition {
@@ -186,6 +189,8 @@ export interface JobDefinition {
   /** A request must give these params (400 otherwise). */
   readonly requiredParams: readonly string[];
   readonly retryBackoffPolicy?: BackoffPolicySpec;
+  /** `circuit_breaker`: the HTTP breaker's settings for this task (or the job's tasks), or false for none. */
+  readonly circuitBreaker?: CircuitBreakerSpec;
   readonly semVersion?: string;
   /** In the order written; the order matters for Formicary chains (see README). */
   readonly tasks: readonly TaskDefinition[];

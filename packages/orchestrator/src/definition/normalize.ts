@@ -69,6 +69,7 @@ export function normalizeJobDefinition(raw: RawJobDefinition): JobDefinition {
       webhook: raw.webhook,
       skipIf: skipCondition(raw.skip_if),
       retryBackoffPolicy: raw.retry_backoff_policy,
+      circuitBreaker: raw.circuit_breaker,
       semVersion: raw.sem_version === undefined ? undefined : String(raw.sem_version),
     },
   );
@@ -151,6 +152,7 @@ function normalizeTask(raw: RawTaskDefinition): TaskDefinition {
       webhook: raw.webhook,
       notify: raw.notify,
       retryBackoffPolicy: raw.retry_backoff_policy,
+      circuitBreaker: raw.circuit_breaker,
     },
   );
 }

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { circuitBreakerField } from './circuit-breaker.js';
 import { DURATION_HINT, DURATION_PATTERN, formatDuration, MAX_DURATION_MS, MAX_DURATION_SECONDS, unboundedMs } from './duration.js';
 import {
   approvalPolicySchema,
@@ -137,6 +138,7 @@ export const taskSchema = z
     artifacts: artifactsSchema.optional(),
     cache: cacheSchema.optional(),
     resources: resourcesField.optional(),
+    circuit_breaker: circuitBreakerField.optional(),
     ...taskSchedulingKeys,
     report_stdout: z
       .boolean()
@@ -221,6 +223,7 @@ export const jobSchema = z
       .optional(),
     triggers: z.array(triggerSchema).meta({ description: 'Events that submit the job.' }).optional(),
     resources: resourcesField.optional(),
+    circuit_breaker: circuitBreakerField.optional(),
     ...jobSchedulingKeys,
     notify: notifySchema.optional(),
     webhook: webhookSchema.optional(),

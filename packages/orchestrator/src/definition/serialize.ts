@@ -27,6 +27,7 @@ export function toDefinitionDocument(definition: JobDefinition): Record<string, 
     skip_if: definition.skipIf,
     required_params: definition.requiredParams,
     retry_backoff_policy: definition.retryBackoffPolicy,
+    circuit_breaker: definition.circuitBreaker,
     sem_version: definition.semVersion,
     tasks: definition.tasks.map(taskDocument),
   });
@@ -85,6 +86,7 @@ function taskDocument(task: TaskDefinition): Record<string, unknown> {
     webhook: task.webhook,
     notify: task.notify,
     retry_backoff_policy: task.retryBackoffPolicy,
+    circuit_breaker: task.circuitBreaker,
   });
 }
 

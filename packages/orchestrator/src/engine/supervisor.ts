@@ -549,6 +549,27 @@ export class Supervisor {
   }
 
   /**
+   * Puts back an attempt that was claimed but must not run yet (an open circuit breaker says wait):
+   * the attempt ends CANCELLED, the task is READY again from `notBefore`, and no retry is used up.
+   * False when the attempt is no longer the task's running one.
+   */
+  requeue(jobId: string, taskType: string, attempt: number, reason: string, notBefore: number): Promise<boolean> {
+    return this.transact<boolean>(jobId, ({ tasks }) => {
+      const row = tasks.find((t) => t.taskType === taskType);
+      if (row?.state !== 'EXECUTING' || row.attempt !== attempt) return { result: false };
+      const change: TaskChange = { taskType, state: 'READY', reason, notBefore, runAttempts: Math.max(0, row.runAttempts - 1), kill: null };
+      return {
+        result: true,
+        step: {
+          tasks: [change],
+          attempts: [{ taskType, attempt, state: 'CANCELLED', reason }],
+          overrides: new Map([[taskType, { state: 'READY' as const, fatal: false, reason }]]),
+        },
+      };
+    });
+  }
+
+  /**
    * A MANUAL task's decision: the waiting task ends as its routes say (APPROVED like a success,
    * REJECTED like a failure, without retry), with `reason` (who decided, their comments) in the
    * timeline. The write is a compare-and-set on the job and expects the task still waiting, so of

@@ -13,6 +13,7 @@ import type { BlobStore } from '../artifacts/store.js';
 import { missingParams, parseJobDefinition, retryDelayMs } from '../definition/index.js';
 import type { JobDefinition, TaskDefinition } from '../definition/model.js';
 import type { ApprovalStatus, TaskVote } from '../domain/approvals.js';
+import type { BreakerSettings, BreakerState } from '../domain/circuit-breaker.js';
 import { decodeJobCursor } from '../domain/cursor.js';
 import { timeOrderedId } from '../domain/ids.js';
 import { quantities } from '../domain/quantities.js';
@@ -31,10 +32,13 @@ import { type PassReport, priorityPolicy, type SchedulingPolicy } from '../sched
 import { type PlannedStart, Scheduler } from '../scheduler/scheduler.js';
 import { waitStatus } from '../scheduler/status.js';
 import { JobMasking, type Masker, type SecretSource, secretReferences } from '../security/index.js';
+import type { ConsumablePool } from '../store/consumables.js';
 import { SqliteStore } from '../store/sqlite/sqlite-store.js';
 import { type Change, type JobRow, type JobStore, StoreError } from '../store/store.js';
 import { isStoreUnreachable } from '../store/unreachable.js';
 import { QueenApprovals } from './approvals.js';
+import { breakerHost, QueenBreakers } from './circuit-breakers.js';
+import { QueenConsumables } from './consumables.js';
 import { CronTriggers } from './cron.js';
 import { QueenError } from './errors.js';
 import { QueenForks } from './forks.js';
@@ -100,6 +104,10 @@ export interface QueenOptions {
   readonly attemptLeaseMs?: number;
   /** `cron_trigger` loop (on by default): `false` turns it off on this queen; `now` moves its clock (tests). */
   readonly cron?: false | { readonly now?: () => Date; readonly maxWaitMs?: number };
+  /** Consumable pools declared (capacity set) when the queen starts: `{ License: 2 }` (MYRMEX_CONSUMABLES). */
+  readonly consumables?: Readonly<Record<string, number>>;
+  /** The circuit breaker every HTTP task goes through unless its definition says otherwise (MYRMEX_CIRCUIT_BREAKER); default none. */
+  readonly circuitBreaker?: BreakerSettings;
 }
 
 const summary = (job: JobRow): JobSummary => ({
@@ -134,6 +142,10 @@ export class Queen implements QueenService {
   private readonly pausedJobs: PausedJobs;
   /** MANUAL tasks' votes and SLA sweep; absent when the store keeps no votes. */
   private readonly approvalsOf?: QueenApprovals;
+  /** Formicary's `resources` as counted units; absent when the store keeps no pools. */
+  private readonly consumablesOf?: QueenConsumables;
+  /** HTTP circuit breakers per target host; absent when the store keeps none. */
+  private readonly breakers?: QueenBreakers;
   private readonly registry: AntRegistry;
   private readonly supervisor: Supervisor;
   private readonly scheduler: Scheduler;
@@ -225,6 +237,10 @@ export class Queen implements QueenService {
       ...(options.pollIntervalMs === undefined ? {} : { pollIntervalMs: options.pollIntervalMs }),
     });
     this.pausedJobs = new PausedJobs(store, (jobId) => this.supervisor.resume(jobId));
+    const pools = store.consumables?.();
+    if (pools !== undefined) this.consumablesOf = new QueenConsumables(pools, (jobType, version) => this.definition(jobType, version));
+    const breakers = store.circuitBreakers?.();
+    if (breakers !== undefined) this.breakers = new QueenBreakers(breakers, options.circuitBreaker, this.logger);
     this.held = new HeldAttempts(this.id, this.registry);
     this.leases = new AttemptLeases(this.id, store, this.supervisor, this.logger, this.held, options.attemptLeaseMs);
     const votes = store.approvals?.();
@@ -293,6 +309,8 @@ export class Queen implements QueenService {
     this.state = 'running';
     this.unsubscribe = this.store.onChange((change) => this.changed(change));
     this.leases.start();
+    const pools = this.store.consumables?.();
+    for (const [name, capacity] of Object.entries(this.options.consumables ?? {})) await pools?.declare(name, capacity, new Date());
     await this.recover();
     if (antOptions.capacity > 0) {
       // Containers a crashed run of this ant left go before new work starts.
@@ -423,7 +441,11 @@ export class Queen implements QueenService {
   }
 
   /** Claims the placed tasks in one transaction, then renders and assigns each claimed one; returns how many. */
-  private async startTasks(placements: readonly PlannedStart[]): Promise<number> {
+  private async startTasks(wanted: readonly PlannedStart[]): Promise<number> {
+    // Tasks that need consumable units take them first; those refused stay READY, saying why.
+    const units = this.consumablesOf === undefined ? undefined : await this.consumablesOf.take(wanted);
+    const placements = units?.allowed ?? wanted;
+    if (placements.length === 0) return 0;
     const at = new Date();
     const claims = await Promise.all(
       placements.map(async ({ task, ant, resources }) => {
@@ -441,7 +463,13 @@ export class Queen implements QueenService {
         };
       }),
     );
-    const claimed = await this.store.claimMany(claims);
+    let claimed: Awaited<ReturnType<JobStore['claimMany']>> = [];
+    try {
+      claimed = await this.store.claimMany(claims);
+    } finally {
+      // The units of a task another queen claimed first (or of a failed claim) go back at once.
+      await units?.settle(claimed).catch((err) => this.logger.warn({ err }, 'could not give back consumable units'));
+    }
     // Held from here until the ant has it or its failure is recorded: only held attempts are renewed.
     for (const claim of claimed) {
       const { owner } = claims.find((c) => c.jobId === claim.jobId && c.taskType === claim.taskType)!;
@@ -478,6 +506,9 @@ export class Queen implements QueenService {
           const id = assignmentId(claim.jobId, claim.taskType, claim.attempt);
           const prepared =
             this.options.prepareSpec?.({ jobId: claim.jobId, taskType: claim.taskType, attempt: claim.attempt, antId }, spec) ?? spec;
+          const open = await this.breakerGate(id, claim, definition, taskDefinition, prepared);
+          if (open === 'requeued') return;
+          if (open !== undefined) throw new Error(open);
           this.registry.assign(
             antId,
             { id, jobId: claim.jobId, taskType: claim.taskType, attempt: claim.attempt, spec: prepared },
@@ -497,6 +528,55 @@ export class Queen implements QueenService {
       for (const claim of claimed) this.held.release(assignmentId(claim.jobId, claim.taskType, claim.attempt));
     });
     return claimed.length;
+  }
+
+  /**
+   * An HTTP attempt asks its host's circuit breaker before it goes to the ant: undefined to go; the
+   * reason to fail it at once; or 'requeued' when the task was put back to wait (no attempt used).
+   */
+  private async breakerGate(
+    id: string,
+    claim: { jobId: string; taskType: string; attempt: number },
+    definition: JobDefinition,
+    task: TaskDefinition,
+    spec: TaskSpec,
+  ): Promise<string | 'requeued' | undefined> {
+    const host = task.method.startsWith('HTTP_') ? breakerHost(spec.url) : undefined;
+    const settings = host === undefined ? undefined : this.breakers?.settingsFor(definition, task);
+    if (host === undefined || settings === undefined || this.breakers === undefined) return undefined;
+    const gate = await this.breakers.before(id, host, settings, spec.timeoutMs ?? 60_000);
+    if (gate.go) return undefined;
+    if (settings.whenOpen === 'fail') return gate.reason;
+    await this.logs$.append([
+      {
+        jobId: claim.jobId,
+        taskType: claim.taskType,
+        attempt: claim.attempt,
+        stream: 'system',
+        at: new Date(),
+        text: `${gate.reason}: waiting`,
+      },
+    ]);
+    await this.supervisor.requeue(claim.jobId, claim.taskType, claim.attempt, `waiting: ${gate.reason}`, gate.retryAt);
+    return 'requeued';
+  }
+
+  /** Every host's circuit breaker (GET /api/circuit-breakers); empty when the store keeps none. */
+  async circuitBreakers(): Promise<readonly BreakerState[]> {
+    return (await this.breakers?.list()) ?? [];
+  }
+
+  /** Every consumable pool with its capacity and live holders (GET /api/consumables). */
+  async consumablePools(): Promise<readonly ConsumablePool[]> {
+    return (await this.store.consumables?.().pools(Date.now())) ?? [];
+  }
+
+  /** Sets a consumable pool's capacity (PUT /api/consumables/:name); tasks waiting on it are looked at again. */
+  async declareConsumable(name: string, capacity: number): Promise<void> {
+    const pools = this.store.consumables?.();
+    if (pools === undefined) throw new QueenError('invalid', 'this store keeps no consumable pools');
+    await pools.declare(name, capacity, new Date());
+    this.scheduler.poke();
   }
 
   /** The secrets a task refers to, read (and audited) just before it runs; undefined when it uses none. */
@@ -585,6 +665,7 @@ export class Queen implements QueenService {
       this.logs$
         .flush()
         .then(() => this.recordArtifacts(jobId, taskType, attempt, message.result))
+        .then(() => this.breakers?.after(message.assignmentId, message.result))
         .then(() => this.supervisor.attemptFinished(jobId, taskType, attempt, message.result, message.outputs)),
     )
       .then((verdict) => {
@@ -866,7 +947,10 @@ export class Queen implements QueenService {
     const policy = this.options.policy ?? priorityPolicy;
     // Every connected ant of every queen (remote ants may be on another one), not only this queen's.
     const sources = { store: this.store, policy, slots: slotsOf(await this.ants()), definition: this.definition.bind(this) };
-    return waitStatus(sources, jobId);
+    const status = await waitStatus(sources, jobId);
+    // A job whose ready task lacks consumable units says so, rather than blaming the ants.
+    const units = status?.waiting && status.state !== 'PENDING' ? this.consumablesOf?.waitReason(jobId) : undefined;
+    return units === undefined || status === undefined ? status : { ...status, reason: units, heldBy: 'consumables' };
   }
 
   onTransition(listener: (event: TimelineEvent) => void): () => void {

@@ -11,6 +11,8 @@ import { blobStoreFromEnv } from '../artifacts/from-env.js';
 import { enableLifecycleEvents } from '../events/index.js';
 import { type ExecutorConfig, executorConfigFromEnv } from '../executors/configured.js';
 import { observabilityRoutes } from '../observability/index.js';
+import { parseBreakerSettings } from '../queen/circuit-breakers.js';
+import { parseConsumables } from '../queen/consumables.js';
 import { Queen } from '../queen/queen.js';
 import type { SchedulingPolicy } from '../scheduler/policy.js';
 import { Keyring } from '../security/index.js';
@@ -228,6 +230,7 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
         (error: unknown) => logger.warn({ err: error }, 'could not re-seal secrets under the new key'),
       );
     }
+    const breaker = parseBreakerSettings(process.env.MYRMEX_CIRCUIT_BREAKER ?? '');
     queen = await Queen.open({
       store: observedStore.store,
       ...observedStore.queenHooks,
@@ -246,6 +249,9 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
       ),
       logger: logger.child({ component: 'queen' }, quiet),
       ...(options.policy && { policy: options.policy }),
+      // Consumable pools (License=2,...) and the HTTP circuit breaker for every HTTP task, from the environment.
+      ...(process.env.MYRMEX_CONSUMABLES && { consumables: parseConsumables(process.env.MYRMEX_CONSUMABLES) }),
+      ...(breaker && { circuitBreaker: breaker }),
     });
     const opened = queen;
     teardown.push(() => opened.stop());

@@ -4,6 +4,8 @@ import type { JobState, TaskState } from '../domain/states.js';
 import type { ApplyResult, DefinitionVersion, JobQuery, JobSummary, LogLine, Page, TaskAttempt, TimelineEvent } from '../domain/types.js';
 import type { AntDirectory } from './ants.js';
 import type { ApprovalStore } from './approvals.js';
+import type { CircuitBreakerStore } from './circuit-breakers.js';
+import type { ConsumableStore } from './consumables.js';
 import type { QuotaStore } from './quotas.js';
 import type { SchedulingReads } from './scheduling.js';
 
@@ -332,6 +334,12 @@ export interface JobStore extends AntDirectory {
 
   /** The votes on MANUAL tasks (absent on stores that keep none: MANUAL tasks then cannot be decided). */
   approvals?(): ApprovalStore;
+
+  /** Consumable resources' pools and holds (absent on stores that keep none: such requests then wait, saying why). */
+  consumables?(): ConsumableStore;
+
+  /** The HTTP circuit breakers' shared state (absent on stores that keep none: breakers are then off). */
+  circuitBreakers?(): CircuitBreakerStore;
 
   /** Ended attempts for the scheduling framework's history and usage (absent on stores that cannot say). */
   scheduling?(): SchedulingReads;

@@ -4,6 +4,8 @@ import { StoreError } from '../store.js';
 import { ANTS_SCHEMA } from './ants.js';
 import { APPROVALS_SCHEMA } from './approvals.js';
 import { WORKFLOWS_SCHEMA } from './artifacts.js';
+import { CIRCUIT_BREAKERS_SCHEMA } from './circuit-breakers.js';
+import { CONSUMABLES_SCHEMA } from './consumables.js';
 import { PLACEMENT_SCHEMA } from './placement.js';
 import { QUOTA_SCHEMA } from './quotas.js';
 import { SCHEDULING_SCHEMA } from './scheduling.js';
@@ -259,6 +261,7 @@ export const MIGRATION_NAMES = [
   '0009-job-list',
   '0010-tenancy',
   '0011-rate-limits',
+  '0015-consumables-breakers',
   '0016-placement',
   '0018-quotas',
 ] as const;
@@ -321,15 +324,22 @@ export function migrations(dialect: DialectName): Record<string, Migration> {
         for (const statement of statements(RATE_LIMIT_SCHEMA, dialect)) await sql.raw(statement).execute(db);
       },
     },
+    '0015-consumables-breakers': {
+      async up(db: Kysely<unknown>) {
+        for (const schema of [CONSUMABLES_SCHEMA, CIRCUIT_BREAKERS_SCHEMA]) {
+          for (const statement of statements(schema, dialect)) await sql.raw(statement).execute(db);
+        }
+      },
+    },
     '0016-placement': {
       async up(db: Kysely<unknown>) {
         for (const statement of statements(PLACEMENT_SCHEMA, dialect)) await sql.raw(statement).execute(db);
       },
+    },
     '0018-quotas': {
       async up(db: Kysely<unknown>) {
         for (const statement of statements(QUOTA_SCHEMA, dialect)) await sql.raw(statement).execute(db);
       },
-    },
     },
   };
 }

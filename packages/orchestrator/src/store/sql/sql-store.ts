@@ -5,6 +5,8 @@ import { decodeJobCursor, encodeJobCursor } from '../../domain/cursor.js';
 import { ADMITTED_JOB_STATES } from '../../domain/states.js';
 import type { AntInfo, ApplyResult, DefinitionVersion, JobQuery, LogLine, Page, TimelineEvent } from '../../domain/types.js';
 import type { ApprovalStore } from '../approvals.js';
+import type { CircuitBreakerStore } from '../circuit-breakers.js';
+import type { ConsumableStore } from '../consumables.js';
 import type { QuotaStore } from '../quotas.js';
 import type { SchedulingReads } from '../scheduling.js';
 import { DEFAULT_ORG, ForeignResourceError, type SecurityStore } from '../security.js';
@@ -28,6 +30,8 @@ import {
 } from '../store.js';
 import * as antRows from './ants.js';
 import { SqlApprovalStore } from './approvals.js';
+import { SqlCircuitBreakerStore } from './circuit-breakers.js';
+import { SqlConsumableStore } from './consumables.js';
 import { SqlArtifactCatalog } from './artifacts.js';
 import { hotQueries, jobFilter, list, RUNNABLE, startable, TASK_ROW_COLUMNS } from './hot-queries.js';
 import type { DialectName } from './migrations.js';
@@ -154,6 +158,16 @@ export class SqlStore implements JobStore {
   /** The votes on MANUAL tasks, on this same database (issue 14). */
   approvals(): ApprovalStore {
     return new SqlApprovalStore(this.db, this.ready);
+  }
+
+  /** Consumable resources' pools and holds, on this same database (issue 14). */
+  consumables(): ConsumableStore {
+    return new SqlConsumableStore(this.db, this.dialect, this.ready);
+  }
+
+  /** The HTTP circuit breakers, on this same database so every queen sees one state per host (issue 14). */
+  circuitBreakers(): CircuitBreakerStore {
+    return new SqlCircuitBreakerStore(this.db, this.ready);
   }
 
   /** Resolves once the schema is migrated; rejects with the reason it cannot be. */
