@@ -2,6 +2,7 @@ import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { migrateToLatest } from '../sql/migrations.js';
 import { type Executor, type SqlDialect, SqlStore } from '../sql/sql-store.js';
+import { StoreError } from '../store.js';
 
 export interface PostgresStoreOptions {
   /** `postgres://user@host:port/database` */
@@ -13,6 +14,40 @@ export interface PostgresStoreOptions {
    * unreachable" (the API's 503) instead of waiting on a host that does not answer.
    */
   readonly connectTimeoutMs?: number;
+  /**
+   * How long one statement may run, lock waits included (default MYRMEX_DB_STATEMENT_TIMEOUT_MS, then
+   * 30 s; 0: no limit): past it PostgreSQL cancels the statement and the caller gets the error, so a
+   * stuck query (a lock held by a hung client, a runaway plan) fails instead of hanging the queen.
+   * Schema migrations run without it (an index build over a long history may take longer).
+   */
+  readonly statementTimeoutMs?: number;
+}
+
+/** What a queen waits for one statement at most unless told otherwise. */
+export const DEFAULT_STATEMENT_TIMEOUT_MS = 30_000;
+
+function statementTimeout(options: PostgresStoreOptions): number {
+  const raw = process.env.MYRMEX_DB_STATEMENT_TIMEOUT_MS;
+  const value = options.statementTimeoutMs ?? (raw === undefined || raw === '' ? DEFAULT_STATEMENT_TIMEOUT_MS : Number(raw));
+  if (!Number.isInteger(value) || value < 0) {
+    const field = options.statementTimeoutMs === undefined ? 'MYRMEX_DB_STATEMENT_TIMEOUT_MS' : 'statementTimeoutMs';
+    throw new StoreError(
+      `${field} must be a whole number of milliseconds >= 0 (0: no limit), got '${String(options.statementTimeoutMs ?? raw)}'`,
+    );
+  }
+  return value;
+}
+
+/** Migrates on a connection of its own, without the statement timeout. */
+async function migrate(url: string, connectTimeoutMs: number): Promise<string> {
+  const pool = new pg.Pool({ connectionString: url, max: 1, connectionTimeoutMillis: connectTimeoutMs });
+  pool.on('error', () => undefined);
+  const db = new Kysely<unknown>({ dialect: new PostgresDialect({ pool }) });
+  try {
+    return await migrateToLatest(db, 'postgres');
+  } finally {
+    await db.destroy();
+  }
 }
 
 /** The NOTIFY channel: payloads are job ids, so any queen wakes and looks at that job. */
@@ -100,7 +135,13 @@ export class PostgresStore extends SqlStore {
 
   static open(options: PostgresStoreOptions): PostgresStore {
     const connectTimeoutMs = options.connectTimeoutMs ?? 5000;
-    const pool = new pg.Pool({ connectionString: options.url, max: options.poolSize ?? 10, connectionTimeoutMillis: connectTimeoutMs });
+    const timeout = statementTimeout(options);
+    const pool = new pg.Pool({
+      connectionString: options.url,
+      max: options.poolSize ?? 10,
+      connectionTimeoutMillis: connectTimeoutMs,
+      ...(timeout === 0 ? {} : { statement_timeout: timeout }),
+    });
     // An idle connection the server dropped is replaced by the pool; its error must not crash the queen.
     pool.on('error', () => undefined);
     // Nor may a checked-out one's, dropped between two statements of a transaction: the statement
@@ -108,7 +149,7 @@ export class PostgresStore extends SqlStore {
     pool.on('connect', (client) => client.on('error', () => undefined));
     const db = new Kysely<unknown>({ dialect: new PostgresDialect({ pool }) });
     const dialect = postgresDialect(db, options.url, connectTimeoutMs, () => undefined);
-    const store = new PostgresStore(`postgres:${redact(options.url)}`, db, dialect, migrateToLatest(db, 'postgres'));
+    const store = new PostgresStore(`postgres:${redact(options.url)}`, db, dialect, migrate(options.url, connectTimeoutMs));
     store.closeListener = dialect.close;
     return store;
   }
