@@ -27,6 +27,25 @@ export interface WaitStatusWire {
   readonly retry_at?: string;
 }
 
+/** GET /api/circuit-breakers: one HTTP target host's breaker. */
+export interface CircuitBreakerWire {
+  readonly host: string;
+  readonly state: 'closed' | 'open' | 'half_open';
+  readonly failures: number;
+  readonly opened_at?: string;
+  readonly probe_until?: string;
+  readonly last_error?: string;
+  readonly updated_at: string;
+}
+
+/** GET /api/consumables: one pool of Formicary's consumable resources. */
+export interface ConsumableWire {
+  readonly name: string;
+  readonly capacity: number;
+  readonly in_use: number;
+  readonly holders: readonly { readonly job_id: string; readonly task_type?: string; readonly units: number; readonly since: string }[];
+}
+
 /** The queen answered with a problem document. */
 export class ApiError extends Error {
   override readonly name = 'ApiError';
@@ -204,6 +223,25 @@ export class QueenClient {
   /** The approvals of a job's MANUAL tasks (GET /api/jobs/requests/:id/approvals). */
   async approvals(id: string): Promise<ApprovalWire[]> {
     return (await this.#json<{ items: ApprovalWire[] }>(`/jobs/requests/${encodeURIComponent(id)}/approvals`)).items;
+  }
+
+  /** Every HTTP target host's circuit breaker (GET /api/circuit-breakers). */
+  circuitBreakers(): Promise<CircuitBreakerWire[]> {
+    return this.#json('/circuit-breakers');
+  }
+
+  /** Consumable pools with their units in use (GET /api/consumables). */
+  consumables(): Promise<ConsumableWire[]> {
+    return this.#json('/consumables');
+  }
+
+  /** Sets a pool's capacity (PUT /api/consumables/:name, admin). */
+  async declareConsumable(name: string, capacity: number): Promise<void> {
+    await this.#fetch(`/consumables/${encodeURIComponent(name)}`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ capacity }),
+    });
   }
 
   /** A vote on a MANUAL task; `approver` only for a queen without authentication. */

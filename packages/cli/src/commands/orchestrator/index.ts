@@ -5,6 +5,7 @@ import { registerApprovalCommands } from './approvals.js';
 import { registerArtifactCommands } from './artifacts.js';
 import { registerBulkCommand } from './bulk.js';
 import { registerDefinitionCommands } from './definitions.js';
+import { registerGuardCommands } from './guards.js';
 import { registerLogCommands } from './logs.js';
 import { registerMigrateStoreCommand } from './migrate-store.js';
 import { registerRequestCommands } from './requests.js';
@@ -19,6 +20,7 @@ export const registerOrchestrator: RegisterCommands = (program, context) => {
   registerLogCommands(program, context);
   registerArtifactCommands(program, context);
   registerApprovalCommands(program, context);
+  registerGuardCommands(program, context);
   registerTopCommand(program, context);
   registerListCommands(program, context);
   registerMigrateStoreCommand(program, context);
