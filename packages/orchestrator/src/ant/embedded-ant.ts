@@ -1,6 +1,6 @@
 import type { Executor } from '../executors/executor.js';
 import { PidLedger } from './pid-ledger.js';
-import type { AntDescriptor, AntMessage, Assignment, ProgressLog, QueenMessage } from './protocol.js';
+import { type AntDescriptor, type AntMessage, type Assignment, type ProgressLog, type QueenMessage, stopReason } from './protocol.js';
 import { runAttempt } from './run-attempt.js';
 
 export interface EmbeddedAntOptions {
@@ -54,7 +54,7 @@ export class EmbeddedAnt {
 
   receive(message: QueenMessage): void {
     if (message.type === 'assign') this.start(message.assignment);
-    else this.running.get(message.assignmentId)?.controller.abort(message.reason);
+    else this.running.get(message.assignmentId)?.controller.abort(stopReason(message));
   }
 
   private start(assignment: Assignment): void {

@@ -1,5 +1,5 @@
 import type { AttemptResult } from '../domain/types.js';
-import type { LogStream, TaskSpec } from '../executors/executor.js';
+import { type LogStream, StopRequest, type TaskSpec } from '../executors/executor.js';
 
 /** What an attempt whose ant went away ends with (then the task's retry policy applies). */
 export const ANT_LOST = 'ant lost';
@@ -54,7 +54,13 @@ export type AntMessage =
 /** Queen -> ant. */
 export type QueenMessage =
   | { readonly type: 'assign'; readonly assignment: Assignment }
-  | { readonly type: 'cancel'; readonly assignmentId: string; readonly reason: string };
+  /** `graceMs`: how long the task may take to stop after it is signalled (a graceful preemption); else the ant's own. */
+  | { readonly type: 'cancel'; readonly assignmentId: string; readonly reason: string; readonly graceMs?: number };
+
+/** What a cancel aborts its attempt with: its reason, with the grace it gives when it gives one. */
+export function stopReason(cancel: { readonly reason: string; readonly graceMs?: number | undefined }): string | StopRequest {
+  return cancel.graceMs === undefined ? cancel.reason : new StopRequest(cancel.reason, cancel.graceMs);
+}
 
 export function assignmentId(jobId: string, taskType: string, attempt: number): string {
   return `${jobId}/${taskType}/${attempt}`;

@@ -195,10 +195,11 @@ export class AntRegistry {
     return found;
   }
 
-  /** Asks whichever ant runs the assignment to stop it. */
-  cancel(assignmentId: string, reason: string): void {
+  /** Asks whichever ant runs the assignment to stop it; `graceMs` is how long it may take after it is signalled. */
+  cancel(assignmentId: string, reason: string, graceMs?: number): void {
+    const message = { type: 'cancel' as const, assignmentId, reason, ...(graceMs === undefined ? {} : { graceMs }) };
     for (const connection of this.connections.values()) {
-      if (connection.assignments.has(assignmentId)) connection.send({ type: 'cancel', assignmentId, reason });
+      if (connection.assignments.has(assignmentId)) connection.send(message);
     }
   }
 

@@ -35,6 +35,17 @@ export const TIMEOUT_KILL = 'job timeout';
 /** The mark a preemption leaves on a running task: its attempt is retried at once, without using up a retry. */
 export const PREEMPT_KILL = 'preempted';
 
+const GRACE = /; grace (\d+) ms$/;
+
+/**
+ * The grace a kill mark gives its attempt (a graceful preemption: signalled, then killed once it is over), if it
+ * gives one. It travels in the mark, so whichever queen runs the attempt reads it from the store.
+ */
+export function killGraceMs(mark: string): number | undefined {
+  const found = GRACE.exec(mark);
+  return found ? Number(found[1]) : undefined;
+}
+
 /** A MANUAL task still waiting for its decision. */
 export const awaitingApproval = (row: TaskRow): boolean => row.state === 'READY' && row.reason?.startsWith(AWAITING_APPROVAL) === true;
 
@@ -536,15 +547,16 @@ export class Supervisor {
   }
 
   /**
-   * Marks a running attempt preempted (the scheduling framework wants its place): its owner kills it
-   * and its result is judged a retry at once. False when the attempt is no longer the task's running
+   * Marks a running attempt preempted (the scheduling framework wants its place): its owner signals it, kills
+   * it once `graceMs` is over (else after its ant's own kill grace), and its result is judged a retry at once. False when the attempt is no longer the task's running
    * one or already carries a mark.
    */
-  preempt(jobId: string, taskType: string, attempt: number, reason: string): Promise<boolean> {
+  preempt(jobId: string, taskType: string, attempt: number, reason: string, graceMs?: number): Promise<boolean> {
+    const mark = `${PREEMPT_KILL}: ${reason}${graceMs === undefined ? '' : `; grace ${Math.round(graceMs)} ms`}`;
     return this.transact<boolean>(jobId, ({ tasks }) => {
       const row = tasks.find((t) => t.taskType === taskType);
       if (row?.state !== 'EXECUTING' || row.attempt !== attempt || row.kill !== undefined) return { result: false };
-      return { result: true, step: { tasks: [{ taskType, kill: `${PREEMPT_KILL}: ${reason}` }] } };
+      return { result: true, step: { tasks: [{ taskType, kill: mark }] } };
     });
   }
 

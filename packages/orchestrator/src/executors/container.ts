@@ -7,7 +7,7 @@ import tar from 'tar-fs';
 import { parseSetOutput } from '../definition/index.js';
 import type { TaskDefinition } from '../definition/model.js';
 import type { AttemptResult } from '../domain/types.js';
-import { abortReason, bounded, type ExecutionContext, type Executor, type TaskSpec } from './executor.js';
+import { abortGraceMs, abortReason, bounded, type ExecutionContext, type Executor, type TaskSpec } from './executor.js';
 
 /**
  * DOCKER (and, on an ant configured for it, KUBERNETES) tasks in containers, through the Docker
@@ -264,13 +264,16 @@ async function runContainer(
     context.log('system', `container ${name} started from ${container.image}`, new Date());
 
     let stopped: string | undefined;
-    const stop = (why: string) => {
+    const stop = (why: string, graceSeconds = options.killGraceSeconds ?? 2) => {
       if (stopped !== undefined) return;
       stopped = why;
       context.log('system', `stopping container ${name}: ${why}`, new Date());
-      main.stop({ t: options.killGraceSeconds ?? 2 }).catch(() => undefined);
+      main.stop({ t: graceSeconds }).catch(() => undefined);
     };
-    const onAbort = () => stop(abortReason(signal));
+    const onAbort = () => {
+      const grace = abortGraceMs(signal);
+      stop(abortReason(signal), grace === undefined ? undefined : Math.ceil(grace / 1000));
+    };
     signal.addEventListener('abort', onAbort, { once: true });
     // A cancel that came while the engine was starting the container fired no listener: act on it now.
     if (signal.aborted) onAbort();

@@ -111,6 +111,24 @@ export function bounded(text: string, maxBytes: number): { readonly text: string
   };
 }
 
+/**
+ * An abort reason that gives the task time to stop cleanly (a graceful preemption): the executor signals it
+ * (SIGTERM) and kills it only once `graceMs` is over, instead of after its own kill grace.
+ */
+export class StopRequest extends Error {
+  constructor(
+    message: string,
+    readonly graceMs: number,
+  ) {
+    super(message);
+  }
+}
+
+/** The grace an abort asked for, if it asked for one. */
+export function abortGraceMs(signal: AbortSignal): number | undefined {
+  return signal.reason instanceof StopRequest ? signal.reason.graceMs : undefined;
+}
+
 export function abortReason(signal: AbortSignal): string {
   const reason: unknown = signal.reason;
   if (reason instanceof Error) return reason.message;

@@ -6,7 +6,7 @@ import type { Readable } from 'node:stream';
 import { parseSetOutput } from '../definition/index.js';
 import type { AttemptResult } from '../domain/types.js';
 import { parseTaskUser, type TaskUser, taskEnvironment } from '../security/index.js';
-import { abortReason, bounded, type ExecutionContext, type Executor } from './executor.js';
+import { abortGraceMs, abortReason, bounded, type ExecutionContext, type Executor } from './executor.js';
 
 export interface ShellExecutorOptions {
   /** Between SIGTERM and SIGKILL when a task is stopped. */
@@ -77,15 +77,15 @@ function runShell(
     });
     let stopped: string | undefined;
     let killTimer: NodeJS.Timeout | undefined;
-    const stop = (why: string) => {
+    const stop = (why: string, graceMs = options.killGraceMs) => {
       if (stopped !== undefined || child.pid === undefined) return;
       stopped = why;
       context.log('system', `stopping process group ${child.pid}: ${why}`, new Date());
       killProcessGroup(child.pid, 'SIGTERM');
-      killTimer = setTimeout(() => killProcessGroup(child.pid!, 'SIGKILL'), options.killGraceMs);
+      killTimer = setTimeout(() => killProcessGroup(child.pid!, 'SIGKILL'), graceMs);
       killTimer.unref();
     };
-    const onAbort = () => stop(abortReason(signal));
+    const onAbort = () => stop(abortReason(signal), abortGraceMs(signal));
     signal.addEventListener('abort', onAbort, { once: true });
     const timeout =
       spec.timeoutMs === undefined ? undefined : setTimeout(() => stop(`timed out after ${spec.timeoutMs}ms`), spec.timeoutMs);

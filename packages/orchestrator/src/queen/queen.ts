@@ -19,7 +19,7 @@ import { timeOrderedId } from '../domain/ids.js';
 import { quantities } from '../domain/quantities.js';
 import { artifactFields } from '../engine/artifacts.js';
 import { renderTask } from '../engine/render.js';
-import { Supervisor, SupervisorError } from '../engine/supervisor.js';
+import { killGraceMs, Supervisor, SupervisorError } from '../engine/supervisor.js';
 import { type ConfiguredExecutors, configuredExecutors, type ExecutorConfig } from '../executors/configured.js';
 import type { Executor, TaskSpec } from '../executors/executor.js';
 import { createExpireArtifactsExecutor } from '../executors/expire-artifacts.js';
@@ -210,7 +210,8 @@ export class Queen implements QueenService {
     this.supervisor = new Supervisor(store, {
       definition: (jobType, version) => this.definition(jobType, version),
       committed: (events) => this.committed(events),
-      kill: (jobId, taskType, attempt, reason) => this.registry.cancel(assignmentId(jobId, taskType, attempt), reason),
+      kill: (jobId, taskType, attempt, reason) =>
+        this.registry.cancel(assignmentId(jobId, taskType, attempt), reason, killGraceMs(reason)),
       retryDelay: (task, failedAttempt) => retryDelayMs(task, failedAttempt),
     });
     this.scheduler = new Scheduler({
@@ -396,7 +397,7 @@ export class Queen implements QueenService {
           const task = tasks.find((t) => t.taskType === taskType);
           const current = task?.state === 'EXECUTING' && task.attempt === Number(attemptText);
           if (!current) this.registry.cancel(id, task?.state === 'CANCELLED' ? 'job cancelled' : 'attempt taken over');
-          else if (task.kill !== undefined) this.registry.cancel(id, task.kill);
+          else if (task.kill !== undefined) this.registry.cancel(id, task.kill, killGraceMs(task.kill));
         }
       })
       .catch((err) => this.logger.warn({ err, jobId: change.jobId }, 'could not check running attempts'));

@@ -123,7 +123,7 @@ export function frameworkPolicy(profile: Profile): SchedulingPolicy {
         if (!attempt) continue;
         preempted.add(attempt.id);
         const [, taskType, number] = attempt.id.split('/');
-        victims.push({ jobId: attempt.jobId, taskType: taskType!, attempt: Number(number), reason: d.reason });
+        victims.push({ jobId: attempt.jobId, taskType: taskType!, attempt: Number(number), reason: d.reason, graceMs: d.graceMs });
       }
       tally.preemptions += victims.length;
       return victims;

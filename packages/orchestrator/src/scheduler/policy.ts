@@ -46,6 +46,8 @@ export interface Victim {
   readonly taskType: string;
   readonly attempt: number;
   readonly reason: string;
+  /** How long it may take to stop once signalled (the profile's preemption grace); absent: its ant's kill grace. */
+  readonly graceMs?: number;
 }
 
 export interface PassTally {

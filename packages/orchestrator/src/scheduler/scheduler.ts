@@ -275,7 +275,7 @@ export class Scheduler {
     if (!placement) return;
     const candidates = slots.filter((ant) => canRun(ant, placement));
     for (const victim of policy.preempt?.(placement, candidates) ?? []) {
-      await supervisor.preempt(victim.jobId, victim.taskType, victim.attempt, victim.reason);
+      await supervisor.preempt(victim.jobId, victim.taskType, victim.attempt, victim.reason, victim.graceMs);
     }
   }
 }

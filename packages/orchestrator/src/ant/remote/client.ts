@@ -11,7 +11,7 @@ import { builtInExecutors, type ShellExecutorOptions } from '../../executors/ind
 import { withStdoutReport } from '../../executors/stdout-report.js';
 import { withWorkspace } from '../../executors/workspace.js';
 import { PidLedger } from '../pid-ledger.js';
-import type { Assignment, ProgressLog } from '../protocol.js';
+import { type Assignment, type ProgressLog, stopReason } from '../protocol.js';
 import { type AttemptOutcome, runAttempt } from '../run-attempt.js';
 import { ArtifactTransfer, AttemptFenced, tlsRefusal } from './transfer.js';
 import {
@@ -286,7 +286,7 @@ export class RemoteAnt {
         this.assigned(frame.assignment as Assignment);
         return;
       case 'cancel':
-        this.work.get(frame.assignmentId)?.controller.abort(frame.reason);
+        this.work.get(frame.assignmentId)?.controller.abort(stopReason(frame));
         return;
       case 'logs-ack': {
         const work = this.work.get(frame.assignmentId);

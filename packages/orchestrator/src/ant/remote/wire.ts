@@ -149,7 +149,7 @@ export const QueenFrameSchema = z.discriminatedUnion('type', [
       spec,
     }),
   }),
-  z.object({ type: z.literal('cancel'), assignmentId, reason: z.string() }),
+  z.object({ type: z.literal('cancel'), assignmentId, reason: z.string(), graceMs: z.number().int().min(0).optional() }),
   z.object({ type: z.literal('logs-ack'), assignmentId, batch: z.number().int().min(0) }),
   z.object({ type: z.literal('result-ack'), assignmentId, accepted: z.boolean() }),
   z.object({ type: z.literal('drain'), reason: z.string() }),
