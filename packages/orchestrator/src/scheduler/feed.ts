@@ -46,7 +46,8 @@ export class SchedulingFeed {
         taskId: `${attempt.jobId}/${attempt.taskType}`,
         antId: attempt.antId ?? 'unknown',
         jobType: job.jobType,
-        tenant: tenantOf(job.params, definition),
+        tenant: tenantOf(job.params, definition, job.org),
+        ...(job.submittedBy !== undefined && { user: job.submittedBy }),
         ...(fields.queue !== undefined && { queue: fields.queue }),
         priority: job.priority,
         resources: taskResources(definition, attempt.taskType),
@@ -56,7 +57,9 @@ export class SchedulingFeed {
       });
     }
     const ended = await this.endedAttempts(now, definitions);
-    const tenants = new Map(jobs.map((job) => [job.id, tenantOf(job.params, definitions.get(definitionKey(job.jobType, job.version)))]));
+    const tenants = new Map(
+      jobs.map((job) => [job.id, tenantOf(job.params, definitions.get(definitionKey(job.jobType, job.version)), job.org)]),
+    );
     return { now, running, history: ended.history, usage: ended.usage, definitions, tenants };
   }
 
@@ -101,7 +104,7 @@ export function summarise(
     }
     const resources = taskResources(definition, row.taskType);
     const queue = definitionFields(definition, 0).queue ?? 'default';
-    for (const account of [`tenant:${tenantOf(row.params, definition)}`, `queue:${queue}`]) {
+    for (const account of [`tenant:${tenantOf(row.params, definition, row.org)}`, `queue:${queue}`]) {
       const sum = consumed[account] ?? {};
       consumed[account] = sum;
       for (const key in resources) sum[key] = (sum[key] ?? 0) + (resources[key] ?? 0) * ms;

@@ -31,7 +31,8 @@ export function frameworkPolicy(profile: Profile): SchedulingPolicy {
     return {
       id: job.id,
       jobType: job.jobType,
-      tenant: tenantOf(job.params, definition),
+      tenant: tenantOf(job.params, definition, job.org),
+      ...(job.submittedBy !== undefined && { user: job.submittedBy }),
       priority: job.priority,
       submittedAt,
       seq: job.seq,

@@ -71,5 +71,5 @@ export async function waitStatus(sources: StatusSources, jobId: string, now = Da
     running: slots.reduce((sum, slot) => sum + slot.running, 0),
     ...(meanRuntime !== undefined && { meanRuntime }),
   });
-  return { ...explained, tenant: tenantOf(job.params, definition) };
+  return { ...explained, tenant: tenantOf(job.params, definition, job.org) };
 }

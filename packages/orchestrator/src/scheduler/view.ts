@@ -1,5 +1,6 @@
 import type { PendingJob, Resources, RunningAttempt, UsageLedger } from '@myrmex/scheduling';
 import type { JobDefinition } from '../definition/model.js';
+import { DEFAULT_ORG } from '../store/security.js';
 
 /**
  * What a pass knows beyond its page of due work, read from the store (issue 13): every queen's running attempts,
@@ -18,8 +19,13 @@ export interface ClusterView {
   readonly tenants: ReadonlyMap<string, string>;
 }
 
-/** A job's tenant: the request's `tenant` param, else its definition's `tenant`, else 'default'. */
-export function tenantOf(params: Readonly<Record<string, unknown>> | undefined, definition?: JobDefinition): string {
+/**
+ * A job's tenant: its organisation (issue 17), so fair share and usage are per organisation and a job
+ * cannot name another's share; in the `default` organisation (a queen without organisations) the
+ * request's `tenant` param, else its definition's `tenant`, else 'default'.
+ */
+export function tenantOf(params: Readonly<Record<string, unknown>> | undefined, definition?: JobDefinition, org?: string): string {
+  if (org !== undefined && org !== DEFAULT_ORG) return org;
   if (typeof params?.tenant === 'string' && params.tenant !== '') return params.tenant;
   return definition?.scheduling?.tenant ?? 'default';
 }

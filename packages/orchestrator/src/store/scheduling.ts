@@ -6,6 +6,8 @@ export interface EndedAttempt {
   readonly jobType: string;
   readonly version: number;
   readonly params: Readonly<Record<string, unknown>>;
+  /** The job's organisation: its usage is charged to that tenant (issue 17). */
+  readonly org?: string;
   readonly state: string;
   readonly startedAt: number;
   readonly endedAt: number;

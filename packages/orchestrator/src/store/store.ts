@@ -34,6 +34,10 @@ export interface JobRow extends JobSummary {
   readonly seq: number;
   /** Bumped by every write to the job or its tasks: what `apply`'s compare-and-set checks. */
   readonly revision: number;
+  /** The owning organisation (issue 17): the job's tenant in the scheduling framework. */
+  readonly org?: string;
+  /** The user who submitted it, when a user's token did: fair share by user and their own quotas. */
+  readonly submittedBy?: string;
 }
 
 export interface JobWithTasks {

@@ -14,6 +14,8 @@ import {
   Queen,
   type TimelineEvent,
 } from '../../src/index.js';
+import { summarise } from '../../src/scheduler/feed.js';
+import { tenantOf } from '../../src/scheduler/view.js';
 import { finished, until } from '../queen/helpers.js';
 import { openSecured, req } from './harness.js';
 
@@ -71,6 +73,28 @@ describe('quota rules', () => {
     expect(verdicts.get('j1')).toEqual({ warnings: [] });
     expect(verdicts.get('j2')?.warnings.map((w) => w.message)).toEqual(['org acme at soft quota 2/1 running jobs']);
     expect(verdicts.get('j3')?.hold?.message).toBe('org acme at quota 2/2 running jobs');
+  });
+
+  it("makes a job's organisation its tenant in the scheduling framework, so fair share and usage are per organisation", () => {
+    expect(tenantOf({ tenant: 'beta' }, undefined, 'acme')).toBe('acme');
+    expect(tenantOf({ tenant: 'beta' }, undefined, 'default')).toBe('beta');
+    expect(tenantOf({}, undefined)).toBe('default');
+    const ended = (org: string, ms: number) => ({
+      jobId: `j-${org}-${ms}`,
+      taskType: 'a',
+      attempt: 1,
+      jobType: 'build',
+      version: 1,
+      params: { tenant: 'someone-else' },
+      org,
+      state: 'COMPLETED',
+      startedAt: 0,
+      endedAt: ms,
+    });
+    const { usage } = summarise([ended('acme', 3000), ended('acme', 1000), ended('beta', 500)], new Map(), 0, 10);
+    expect(usage['tenant:acme']?.consumed).toEqual({ slots: 4000 });
+    expect(usage['tenant:beta']?.consumed).toEqual({ slots: 500 });
+    expect(usage['tenant:someone-else']).toBeUndefined();
   });
 
   it('checks a limit field by field and names the field', () => {

@@ -28,6 +28,8 @@ export function toJob(r: Row): JobRow {
     deadlineAt: optNum(r.deadline_at),
     seq: Number(r.seq),
     revision: Number(r.revision),
+    ...(typeof r.org === 'string' && { org: r.org }),
+    ...(typeof r.submitted_by === 'string' && { submittedBy: r.submitted_by }),
   };
 }
 

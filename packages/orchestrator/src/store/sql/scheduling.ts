@@ -19,7 +19,7 @@ export class SqlSchedulingReads implements SchedulingReads {
   async endedAttempts(since: number, limit: number): Promise<readonly EndedAttempt[]> {
     await this.ready;
     const { rows } =
-      await sql<Row>`SELECT a.job_id, a.task_type, a.attempt, a.state, a.started_at, a.ended_at, j.job_type, j.version, j.params
+      await sql<Row>`SELECT a.job_id, a.task_type, a.attempt, a.state, a.started_at, a.ended_at, j.job_type, j.version, j.params, j.org
       FROM attempts a JOIN jobs j ON j.id = a.job_id
       WHERE a.ended_at IS NOT NULL AND a.ended_at >= ${since}
       ORDER BY a.ended_at DESC LIMIT ${limit}`.execute(this.db);
@@ -30,6 +30,7 @@ export class SqlSchedulingReads implements SchedulingReads {
       jobType: String(r.job_type),
       version: Number(r.version),
       params: JSON.parse(String(r.params ?? '{}')) as Record<string, unknown>,
+      ...(typeof r.org === 'string' && { org: r.org }),
       state: String(r.state),
       startedAt: Number(r.started_at),
       endedAt: Number(r.ended_at),
