@@ -1,5 +1,5 @@
-import type { Decision, PendingJob, Profile, Snapshot } from '@myrmex/scheduling';
-import { schedulePass, subtract } from '@myrmex/scheduling';
+import type { Decision, PendingJob, Profile, RunningAttempt, Snapshot } from '@myrmex/scheduling';
+import { Cluster, schedulePass, subtract } from '@myrmex/scheduling';
 import type { JobRow, ReadyTask } from '../store/store.js';
 import { antLabels } from './placement.js';
 import type { AntSlot, HeldReason, Placement, SchedulingPolicy, Victim } from './policy.js';
@@ -20,6 +20,12 @@ const MAX_HOLDS = 10_000;
  */
 export function frameworkPolicy(profile: Profile): SchedulingPolicy {
   let view: ClusterView | undefined;
+  /**
+   * What runs on every queen, kept between passes (as the simulator keeps it) so that ordering does not rebuild
+   * every tenant's and queue's ledger from each running attempt per call: `observe` reports starts and ends.
+   */
+  const cluster = new Cluster(profile.options.overcommit);
+  for (const ant of EVERYWHERE) cluster.setAnt(ant);
   const holds = new Map<string, HeldReason>();
   /** Attempts this queen asked to stop, seen as terminating until they no longer run (no victim is chosen twice). */
   const preempted = new Set<string>();
@@ -68,7 +74,7 @@ export function frameworkPolicy(profile: Profile): SchedulingPolicy {
   function admitted<T>(items: readonly T[], toPending: (item: T) => PendingJob, jobIdOf: (item: T) => string, now: number): T[] {
     const pending = items.map(toPending);
     const byId = new Map(pending.map((job, i) => [job.id, items[i]!]));
-    const { decisions } = schedulePass(snapshot(now, pending, EVERYWHERE), profile.plugins, profile.options);
+    const { decisions } = schedulePass(snapshot(now, pending, [], false), profile.plugins, { ...profile.options, cluster });
     const chosen: T[] = [];
     for (const d of decisions as Decision[]) {
       const item = d.kind === 'admit' || d.kind === 'hold' ? byId.get(d.jobId) : undefined;
@@ -91,6 +97,7 @@ export function frameworkPolicy(profile: Profile): SchedulingPolicy {
     name: profile.name,
     observe: (next) => {
       view = next;
+      keep(cluster, next.running);
     },
     explain: (jobId) => holds.get(jobId),
     drainTally: () => {
@@ -154,4 +161,17 @@ export function frameworkPolicy(profile: Profile): SchedulingPolicy {
       return undefined;
     },
   };
+}
+
+/** Brings `cluster` to `running`: new attempts start, gone ones end, one newly told to stop is updated. */
+function keep(cluster: Cluster, running: readonly RunningAttempt[]): void {
+  const now = new Set<string>();
+  for (const attempt of running) {
+    now.add(attempt.id);
+    const known = cluster.get(attempt.id);
+    if (!known) cluster.start(attempt);
+    else if (known.terminating !== attempt.terminating) cluster.update(attempt);
+  }
+  const gone = cluster.running().filter((attempt) => !now.has(attempt.id));
+  for (const attempt of gone) cluster.end(attempt.id);
 }
