@@ -7,6 +7,7 @@ import { installErrorHandlers } from './errors.js';
 import { approvalRoutes } from './routes/approvals.js';
 import { artifactRoutes } from './routes/artifacts.js';
 import { definitionRoutes } from './routes/definitions.js';
+import { type EventService, eventRoutes } from './routes/events.js';
 import { type GuardKeeper, guardRoutes } from './routes/guards.js';
 import { insightRoutes } from './routes/insight.js';
 import { requestRoutes } from './routes/requests.js';
@@ -103,6 +104,7 @@ export async function createApi(served: QueenService, options: ApiOptions = {}):
       await approvalRoutes(api, queen, options.auth?.security);
       await insightRoutes(api, queen, streams);
       await schedulingRoutes(api, queen, served as Partial<WaitExplainer>);
+      await eventRoutes(api, served as Partial<EventService>, options.auth?.security);
       await guardRoutes(api, served as Partial<GuardKeeper>);
       if (options.auth)
         await securityRoutes(

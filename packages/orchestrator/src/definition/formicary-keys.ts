@@ -219,15 +219,70 @@ export const webhookSchema = z
   })
   .meta({ description: 'An HTTP POST with the job or task outcome.' });
 
+const triggerCommon = {
+  name: z.string().min(1).meta({ description: 'Unique within the definition; names the webhook route and the made jobs.' }),
+  params: z.record(z.string(), z.json()).meta({ description: "The job's params: templates over the event." }).optional(),
+  filter: z.string().meta({ description: 'A template: the event starts a job only when it renders to "true".' }).optional(),
+  dedup_key: z
+    .string()
+    .meta({ description: 'A template naming the event: a second event with the same key starts no second job (409).' })
+    .optional(),
+  rate_limit: z
+    .strictObject({ max: z.int().min(1), window: longDuration('Per this long (default 1m).').optional() })
+    .meta({ description: 'At most max jobs per window, counted across queens; more answer 429.' })
+    .optional(),
+  description: z.string().optional(),
+};
+
+/** The upstream job states a `type: job` trigger may follow. */
+export const jobTriggerStates = ['COMPLETED', 'FAILED', 'CANCELLED'] as const;
+
 export const triggerSchema = z
-  .looseObject({
-    type: z.string().min(1).meta({ description: 'webhook, queue, s3, job (another job completes).' }),
-    name: z.string().min(1),
-    params: z.record(z.string(), z.json()).optional(),
-    filter: z.string().optional(),
-    dedup_key: z.string().optional(),
-    rate_limit: z.strictObject({ max: z.int().min(1), window: longDuration('Per this long.').optional() }).optional(),
-  })
+  .discriminatedUnion(
+    'type',
+    [
+      z.strictObject({
+        type: z.literal('webhook'),
+        ...triggerCommon,
+        path: z.string().meta({ description: 'Informational (Formicary); the route is POST /api/webhooks/<job_type>/<name>.' }).optional(),
+        auth: z
+          .strictObject({
+            method: z.enum(['hmac_sha256']).meta({ description: 'HMAC-SHA256 of the raw body with the secret.' }),
+            secret_config: z.string().min(1).meta({ description: "The secret's name among the organisation's secrets." }),
+            header: z.string().min(1).meta({ description: 'The signature header (default X-Hub-Signature-256).' }).optional(),
+          })
+          .optional(),
+      }),
+      z.strictObject({
+        type: z.literal('job'),
+        ...triggerCommon,
+        job_type: z.string().min(1).meta({ description: 'The upstream job type whose end starts this job.' }),
+        states: z
+          .array(z.enum(jobTriggerStates))
+          .min(1)
+          .meta({ description: 'Upstream end states that start it (default [COMPLETED]).' })
+          .optional(),
+      }),
+      z.strictObject({
+        type: z.literal('queue'),
+        ...triggerCommon,
+        topic: z.string().min(1),
+        group: z.string().optional(),
+        shared: z.boolean().optional(),
+      }),
+      z.strictObject({
+        type: z.literal('s3'),
+        ...triggerCommon,
+        mode: z.enum(['poll', 'notification']).optional(),
+        bucket: z.string().min(1),
+        prefix: z.string().optional(),
+        suffix: z.string().optional(),
+        poll_interval: longDuration('How often the bucket is listed.').optional(),
+        topic: z.string().optional(),
+      }),
+    ],
+    { error: 'expected type webhook, job, queue or s3' },
+  )
   .meta({ description: 'An event that submits this job; params are templates over the event.' });
 
 /** Kubernetes placement keys: matched against ant labels when the task runs on a container engine. */

@@ -7,6 +7,8 @@ export interface DerivedJob {
   readonly definition: DefinitionVersion;
   readonly priority: number;
   readonly params: Readonly<Record<string, unknown>>;
+  /** The organisation it is filed under (default `default`). */
+  readonly org?: string;
 }
 
 /**
@@ -32,6 +34,7 @@ export async function createDerivedJob(
         submittedAt: now,
         scheduledAt: now,
         taskTypes: job.definition.definition.tasks.map((t) => t.taskType),
+        ...(job.org === undefined ? {} : { org: job.org }),
       },
     ]);
     committed(events);

@@ -41,9 +41,11 @@ import { breakerHost, QueenBreakers } from './circuit-breakers.js';
 import { QueenConsumables } from './consumables.js';
 import { CronTriggers } from './cron.js';
 import { QueenError } from './errors.js';
+import { type DeadLetterPage, QueenEvents, type Redriven } from './events.js';
 import { QueenForks } from './forks.js';
 import { AttemptLeases, HeldAttempts, newHolderId } from './lease.js';
 import { LogHub } from './log-hub.js';
+import type { NotifyOptions } from './notify.js';
 import { PausedJobs } from './pauses.js';
 import {
   type AntInfo,
@@ -62,6 +64,7 @@ import {
   type TimelineEvent,
 } from './service.js';
 import { validateSubmit } from './validate.js';
+import type { WebhookDelivery, WebhookOutcome } from './webhooks.js';
 
 export interface QueenAntOptions {
   readonly id?: string;
@@ -104,6 +107,8 @@ export interface QueenOptions {
   readonly attemptLeaseMs?: number;
   /** `cron_trigger` loop (on by default): `false` turns it off on this queen; `now` moves its clock (tests). */
   readonly cron?: false | { readonly now?: () => Date; readonly maxWaitMs?: number };
+  /** How `notify` and job-level `webhook` messages go out (SMTP, Slack), retries and timeouts. */
+  readonly notify?: NotifyOptions;
   /** Consumable pools declared (capacity set) when the queen starts: `{ License: 2 }` (MYRMEX_CONSUMABLES). */
   readonly consumables?: Readonly<Record<string, number>>;
   /** The circuit breaker every HTTP task goes through unless its definition says otherwise (MYRMEX_CIRCUIT_BREAKER); default none. */
@@ -142,6 +147,8 @@ export class Queen implements QueenService {
   private readonly pausedJobs: PausedJobs;
   /** MANUAL tasks' votes and SLA sweep; absent when the store keeps no votes. */
   private readonly approvalsOf?: QueenApprovals;
+  /** Webhooks, job triggers, notifications and dead letters; absent when the store keeps none. */
+  private readonly events?: QueenEvents;
   /** Formicary's `resources` as counted units; absent when the store keeps no pools. */
   private readonly consumablesOf?: QueenConsumables;
   /** HTTP circuit breakers per target host; absent when the store keeps none. */
@@ -256,6 +263,20 @@ export class Queen implements QueenService {
         logger: this.logger,
       });
     }
+    const workflowEvents = store.workflowEvents?.();
+    if (workflowEvents !== undefined) {
+      this.events = new QueenEvents({
+        store,
+        events: workflowEvents,
+        holder: this.id,
+        definition: (jobType, version) => this.definition(jobType, version),
+        committed: (events) => this.committed(events),
+        appendLogs: (lines) => this.logs$.append(lines),
+        logger: this.logger,
+        ...(options.secrets === undefined ? {} : { secrets: options.secrets }),
+        ...(options.notify === undefined ? {} : { notify: options.notify }),
+      });
+    }
     this.remoteAnts = new RemoteAntHub({
       queenId: this.id,
       registry: this.registry,
@@ -335,6 +356,7 @@ export class Queen implements QueenService {
     }
     this.scheduler.start();
     if (this.options.cron !== false) this.cron.start();
+    this.events?.ends.start();
     this.logger.info({ store: this.store.description, ant: this.ant?.descriptor }, 'queen started');
   }
 
@@ -345,6 +367,7 @@ export class Queen implements QueenService {
     this.state = 'stopping';
     await this.cron.stop();
     await this.scheduler.stop();
+    await this.events?.ends.stop();
     // Remote ants keep their work and reconnect to another queen; their attempts are theirs, not this queen's.
     await this.remoteAnts.close();
     if (wasRunning && this.ant) {
@@ -438,6 +461,7 @@ export class Queen implements QueenService {
       }
       this.logs$.transition(event);
     }
+    this.events?.ends.ended(events);
     if (events.length > 0) this.scheduler.poke();
   }
 
@@ -721,6 +745,7 @@ export class Queen implements QueenService {
     const result = await this.store.saveDefinition(definition, source, new Date(), org);
     this.logger.info({ ...result }, 'definition applied');
     if (definition.cronTrigger !== undefined) this.cron.poke();
+    this.events?.ends.refresh();
     return result;
   }
 
@@ -731,6 +756,33 @@ export class Queen implements QueenService {
   fireCron(at?: Date): Promise<readonly string[]> {
     this.guard();
     return this.cron.fire(at);
+  }
+
+  private mustEvents(): QueenEvents {
+    this.guard();
+    if (this.events === undefined)
+      throw new QueenError('conflict', `this queen's store (${this.store.description}) keeps no workflow events`);
+    return this.events;
+  }
+
+  /** A POST to a webhook trigger (see queen/webhooks.ts): verified, deduplicated, rate limited, then one job. */
+  webhook(delivery: WebhookDelivery): Promise<WebhookOutcome> {
+    return this.mustEvents().webhook(delivery);
+  }
+
+  /** FAILED jobs whose retries are used up, newest first, with what each was redriven as. */
+  deadLetters(query: { readonly org?: string; readonly limit?: number; readonly before?: number } = {}): Promise<DeadLetterPage> {
+    return this.mustEvents().deadLetters(query);
+  }
+
+  /** A new run of a dead letter on its type's latest version, linked to it; once per dead letter. */
+  redrive(jobId: string): Promise<Redriven> {
+    return this.mustEvents().redrive(jobId);
+  }
+
+  /** The job's notifications: recipient, state, attempts, last error. */
+  notifications(jobId: string) {
+    return this.mustEvents().notifications(jobId);
   }
 
   listDefinitions(): Promise<readonly DefinitionVersion[]> {

@@ -10,6 +10,8 @@ export interface SecretSource {
   read(jobId: string, names: readonly string[], reader: string): Promise<Readonly<Record<string, string>>>;
   /** Every secret value of the job's organisation: what its logs and outputs are masked with. */
   values(jobId: string): Promise<readonly string[]>;
+  /** The secret `name` of the organisation that owns `jobType` (a webhook's HMAC key), audited with `reader`; undefined when not defined. */
+  definitionSecret?(jobType: string, name: string, reader: string): Promise<string | undefined>;
 }
 
 export class SecretNotFoundError extends Error {

@@ -13,6 +13,7 @@ import { type ExecutorConfig, executorConfigFromEnv } from '../executors/configu
 import { observabilityRoutes } from '../observability/index.js';
 import { parseBreakerSettings } from '../queen/circuit-breakers.js';
 import { parseConsumables } from '../queen/consumables.js';
+import { notifyOptionsFromEnv } from '../queen/notify.js';
 import { Queen } from '../queen/queen.js';
 import type { SchedulingPolicy } from '../scheduler/policy.js';
 import { Keyring } from '../security/index.js';
@@ -249,6 +250,8 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
       ),
       logger: logger.child({ component: 'queen' }, quiet),
       ...(options.policy && { policy: options.policy }),
+      // notify e-mail and Slack transports (MYRMEX_SMTP_URL, MYRMEX_SMTP_FROM, MYRMEX_SLACK_WEBHOOK_URL).
+      ...(notifyOptionsFromEnv(process.env) && { notify: notifyOptionsFromEnv(process.env) }),
       // Consumable pools (License=2,...) and the HTTP circuit breaker for every HTTP task, from the environment.
       ...(process.env.MYRMEX_CONSUMABLES && { consumables: parseConsumables(process.env.MYRMEX_CONSUMABLES) }),
       ...(breaker && { circuitBreaker: breaker }),

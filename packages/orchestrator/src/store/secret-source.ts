@@ -32,6 +32,14 @@ export function storeSecretSource(security: SecurityStore, keyring: Keyring): Se
       }
       return values;
     },
+    async definitionSecret(jobType, name, reader) {
+      const org = await security.definitionOrg(jobType);
+      if (org === undefined) return undefined;
+      const row = await security.secret(org, name);
+      const audit = { at: new Date().toISOString(), org, actor: reader, action: 'secret.read', target: `secret/${name}`, source: 'queen' };
+      await security.appendAudit({ ...audit, outcome: row ? 'ok' : 'failed', ...(row ? {} : { detail: { reason: 'not defined' } }) });
+      return row ? keyring.decrypt(row.sealed, secretContext(org, name)) : undefined;
+    },
     async values(jobId) {
       const org = await security.jobOrg(jobId);
       if (org === undefined) return [];

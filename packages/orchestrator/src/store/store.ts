@@ -8,6 +8,7 @@ import type { CircuitBreakerStore } from './circuit-breakers.js';
 import type { ConsumableStore } from './consumables.js';
 import type { QuotaStore } from './quotas.js';
 import type { SchedulingReads } from './scheduling.js';
+import type { WorkflowEventStore } from './workflow-events.js';
 
 /**
  * Everything the queens persist, on SQLite (embedded) or PostgreSQL (several queens); both run
@@ -350,6 +351,9 @@ export interface JobStore extends AntDirectory {
 
   /** Quotas per organisation and user, and their usage (absent on stores that keep none: nothing is limited). */
   quotas?(): QuotaStore;
+
+  /** Notifications, job origins (redrive, triggers, webhooks), dead letters (absent on stores that keep none). */
+  workflowEvents?(): WorkflowEventStore;
 
   close(): Promise<void>;
 }

@@ -17,7 +17,7 @@ describe('Go text/template subset', () => {
     expect(render('{{if and (gt .N 1) (not .Off)}}yes{{end}}', { N: 2, Off: false })).toBe('yes');
     expect(render('{{if or .Missing 0}}x{{else}}y{{end}}', {})).toBe('{{if or .Missing 0}}x{{else}}y{{end}}');
     expect(render('{{ if lt .Nonce 2757814270777357683 }}low{{ end }}', { Nonce: 5 })).toBe('low');
-    expect(render('{{ default "main" (trimPrefix "refs/heads/" .Ref) }}', { Ref: 'refs/heads/dev' })).toBe('dev');
+    expect(render('{{ default "main" (trimPrefix .Ref "refs/heads/") }}', { Ref: 'refs/heads/dev' })).toBe('dev');
     expect(render('{{ atoi (printf "%v" .Total) | printf "%d" }}', { Total: '12' })).toBe('12');
     expect(render('{{ index .Body "full_name" }}', { Body: { full_name: 'o/r' } })).toBe('o/r');
   });

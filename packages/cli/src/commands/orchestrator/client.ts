@@ -249,6 +249,16 @@ export class QueenClient {
     return this.#post(`/jobs/requests/${encodeURIComponent(id)}/tasks/${encodeURIComponent(task)}/${decision}`, body);
   }
 
+  /** Jobs that failed with their retries used up, newest first (GET /api/dead-letters). */
+  deadLetters(options: { limit?: number; before?: number }): Promise<DeadLetterPageWire> {
+    return this.#json(`/dead-letters${queryString({ limit: options.limit, before: options.before })}`);
+  }
+
+  /** A new run of a dead letter, linked to it (POST /api/dead-letters/:id/redrive). */
+  redrive(id: string): Promise<{ original: JobSummaryWire; job: JobSummaryWire }> {
+    return this.#post(`/dead-letters/${encodeURIComponent(id)}/redrive`, {});
+  }
+
   async artifacts(id: string): Promise<ArtifactWire[]> {
     return (await this.#json<{ items: ArtifactWire[] }>(`/jobs/requests/${encodeURIComponent(id)}/artifacts`)).items;
   }
@@ -283,6 +293,15 @@ export class QueenClient {
 }
 
 export type { ApprovalWire, JobDetailWire, JobSummaryWire, LogLineWire, TimelineEventWire };
+
+/** A dead letter: the failed job, and the job its redrive made once it has one. */
+export type DeadLetterWire = JobSummaryWire & { readonly redriven_as?: string };
+
+export interface DeadLetterPageWire {
+  readonly items: readonly DeadLetterWire[];
+  /** Pass as `before` for the next (older) page. */
+  readonly next_before?: number;
+}
 
 /** One entry of GET /jobs/requests/:id/artifacts. */
 export interface ArtifactWire {

@@ -4,6 +4,7 @@ import { registerTopCommand } from '../top/index.js';
 import { registerApprovalCommands } from './approvals.js';
 import { registerArtifactCommands } from './artifacts.js';
 import { registerBulkCommand } from './bulk.js';
+import { registerDeadLetterCommands } from './dead-letters.js';
 import { registerDefinitionCommands } from './definitions.js';
 import { registerGuardCommands } from './guards.js';
 import { registerLogCommands } from './logs.js';
@@ -20,6 +21,7 @@ export const registerOrchestrator: RegisterCommands = (program, context) => {
   registerLogCommands(program, context);
   registerArtifactCommands(program, context);
   registerApprovalCommands(program, context);
+  registerDeadLetterCommands(program, context);
   registerGuardCommands(program, context);
   registerTopCommand(program, context);
   registerListCommands(program, context);

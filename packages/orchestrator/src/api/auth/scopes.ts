@@ -8,6 +8,7 @@ import type { TokenScope } from '../../security/index.js';
 export function requiredScope(method: string, route: string): TokenScope {
   if (method === 'GET' || method === 'HEAD') return route.startsWith('/api/tokens') || route.startsWith('/api/audit') ? 'admin' : 'read';
   if (method === 'POST' && (route === '/api/jobs/requests' || route === '/api/jobs/requests/bulk')) return 'submit';
+  if (method === 'POST' && route === '/api/dead-letters/:id/redrive') return 'submit';
   if (method === 'POST' && /^\/api\/jobs\/requests\/:id\/(cancel|pause|resume|restart)$/.test(route)) return 'cancel';
   if (method === 'POST' && /\/(approve|reject)$/.test(route)) return 'approve';
   return 'admin';

@@ -159,12 +159,13 @@ const FUNCTIONS: Readonly<Record<string, TemplateFunction>> = Object.assign(Obje
   urlquery: (...args: unknown[]) => encodeURIComponent(args.map(printValue).join('')),
   // Sprig helpers the corpus calls.
   default: (fallback: unknown, value?: unknown) => (truthy(value) ? value : fallback),
-  trimPrefix: (prefix: unknown, value: unknown) => {
-    const [p, s] = [text('trimPrefix', prefix), text('trimPrefix', value)];
+  // Formicary's helpers take Go's strings order (text first): `trimPrefix .Body.ref "refs/heads/"`, like hasPrefix.
+  trimPrefix: (value: unknown, prefix: unknown) => {
+    const [s, p] = [text('trimPrefix', value), text('trimPrefix', prefix)];
     return s.startsWith(p) ? s.slice(p.length) : s;
   },
-  trimSuffix: (suffix: unknown, value: unknown) => {
-    const [p, s] = [text('trimSuffix', suffix), text('trimSuffix', value)];
+  trimSuffix: (value: unknown, suffix: unknown) => {
+    const [s, p] = [text('trimSuffix', value), text('trimSuffix', suffix)];
     return p !== '' && s.endsWith(p) ? s.slice(0, -p.length) : s;
   },
   hasPrefix: (value: unknown, prefix: unknown) => text('hasPrefix', value).startsWith(text('hasPrefix', prefix)),
@@ -180,6 +181,8 @@ const FUNCTIONS: Readonly<Record<string, TemplateFunction>> = Object.assign(Obje
     return Number.isNaN(parsed) ? 0 : parsed;
   },
   toJson: (value: unknown) => JSON.stringify(value, (_, item) => (typeof item === 'bigint' ? item.toString() : item)),
+  // A cache key's checksum needs the file, which only the ant has: the action is written back as it was, for the ant to resolve.
+  checksum: (file: unknown) => `{{checksum ${JSON.stringify(text('checksum', file))}}}`,
   // Formicary's helpers.
   Add: (a: unknown, b: unknown) => integer('Add', a) + integer('Add', b),
   Iterate: (count: unknown) => {

@@ -10,6 +10,7 @@ import { PLACEMENT_SCHEMA } from './placement.js';
 import { QUOTA_SCHEMA } from './quotas.js';
 import { SCHEDULING_SCHEMA } from './scheduling.js';
 import { RATE_LIMIT_SCHEMA, TENANCY_SCHEMA } from './security.js';
+import { WORKFLOW_EVENTS_SCHEMA } from './workflow-events.js';
 
 export type DialectName = 'sqlite' | 'postgres';
 
@@ -261,6 +262,7 @@ export const MIGRATION_NAMES = [
   '0009-job-list',
   '0010-tenancy',
   '0011-rate-limits',
+  '0014-workflow-events',
   '0015-consumables-breakers',
   '0016-placement',
   '0018-quotas',
@@ -324,6 +326,11 @@ export function migrations(dialect: DialectName): Record<string, Migration> {
         for (const statement of statements(RATE_LIMIT_SCHEMA, dialect)) await sql.raw(statement).execute(db);
       },
     },
+    '0014-workflow-events': {
+      async up(db: Kysely<unknown>) {
+        for (const statement of statements(WORKFLOW_EVENTS_SCHEMA, dialect)) await sql.raw(statement).execute(db);
+      },
+    },
     '0015-consumables-breakers': {
       async up(db: Kysely<unknown>) {
         for (const schema of [CONSUMABLES_SCHEMA, CIRCUIT_BREAKERS_SCHEMA]) {
@@ -347,7 +354,14 @@ export function migrations(dialect: DialectName): Record<string, Migration> {
 /** Applies every migration the database lacks; refuses a database migrated by a newer Myrmex. */
 export async function migrateToLatest(db: Kysely<unknown>, dialect: DialectName): Promise<string> {
   const provider: MigrationProvider = { getMigrations: async () => migrations(dialect) };
-  const migrator = new Migrator({ db, provider, migrationTableName: 'myrmex_migration', migrationLockTableName: 'myrmex_migration_lock' });
+  // Numbers are handed out to parallel work, so one may land after a higher one has run somewhere: each runs once, in any order.
+  const migrator = new Migrator({
+    db,
+    provider,
+    migrationTableName: 'myrmex_migration',
+    migrationLockTableName: 'myrmex_migration_lock',
+    allowUnorderedMigrations: true,
+  });
   const known = new Set<string>(MIGRATION_NAMES);
   const applied = await sql<{ name: string }>`SELECT name FROM myrmex_migration`
     .execute(db)

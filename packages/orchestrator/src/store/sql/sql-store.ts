@@ -28,6 +28,7 @@ import {
   StoreError,
   type TaskRow,
 } from '../store.js';
+import type { WorkflowEventStore } from '../workflow-events.js';
 import * as antRows from './ants.js';
 import { SqlApprovalStore } from './approvals.js';
 import { SqlCircuitBreakerStore } from './circuit-breakers.js';
@@ -39,6 +40,7 @@ import { claimsThatFit } from './placement.js';
 import { type Row, toAttempt, toDefinition, toEvent, toJob, toLog, toReadyTask, toTask } from './rows.js';
 import { refusedByQuota, SqlQuotaStore } from './quotas.js';
 import { SqlSchedulingReads } from './scheduling.js';
+import { SqlWorkflowEvents } from './workflow-events.js';
 import { checkOrgQuota, SqlSecurityStore } from './security.js';
 import {
   admissionCap,
@@ -168,6 +170,11 @@ export class SqlStore implements JobStore {
   /** The HTTP circuit breakers, on this same database so every queen sees one state per host (issue 14). */
   circuitBreakers(): CircuitBreakerStore {
     return new SqlCircuitBreakerStore(this.db, this.ready);
+  }
+
+  /** Notifications, job origins, dead letters and webhook counters, on this same database (issue 14). */
+  workflowEvents(): WorkflowEventStore {
+    return new SqlWorkflowEvents(this.db, this.ready, this.security());
   }
 
   /** Resolves once the schema is migrated; rejects with the reason it cannot be. */

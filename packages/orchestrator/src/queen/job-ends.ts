@@ -1,0 +1,226 @@
+import { fullJitter } from '@myrmex/backoff';
+import type { Logger } from 'pino';
+import type { JobDefinition } from '../definition/model.js';
+import { derivedId } from '../domain/ids.js';
+import { TERMINAL_JOB_STATES } from '../domain/states.js';
+import type { DefinitionVersion, TimelineEvent } from '../domain/types.js';
+import type { JobRow, JobStore, NewLogLine } from '../store/store.js';
+import type { NotificationRow, WorkflowEventStore } from '../store/workflow-events.js';
+import { createDerivedJob } from './derived-job.js';
+import { type NotifyOptions, notificationSenders, notificationsFor, type Sender } from './notify.js';
+import { decideTrigger, jobTriggersOn, rateWindowMs } from './triggers.js';
+
+/** Log lines about a job's notifications and triggers go under this name: no task may hold an `@`. */
+export const JOB_EVENTS_TASK = '@job';
+
+export interface JobEndsOptions {
+  readonly store: JobStore;
+  readonly events: WorkflowEventStore;
+  readonly holder: string;
+  readonly definition: (jobType: string, version: number) => Promise<JobDefinition>;
+  readonly committed: (events: readonly TimelineEvent[]) => void;
+  readonly appendLogs: (lines: readonly NewLogLine[]) => Promise<unknown>;
+  readonly logger: Logger;
+  readonly notify?: NotifyOptions;
+  /** How long a claim on a notification lasts: a queen that dies while sending leaves it to another after this (default 30 s). */
+  readonly claimMs?: number;
+}
+
+/** Definitions are re-read at most this often to find job triggers and notify keys (a new one is seen within it). */
+const DEFINITIONS_TTL_MS = 5_000;
+
+/**
+ * What follows a job's end (issue 14): `type: job` triggers of other job types, and notifications.
+ * Every queen calls `ended` with the transitions it committed; the effects are idempotent in the
+ * store (derived job ids, notification rows keyed by job/channel/recipient), so one event makes one
+ * job and one message per recipient whichever queens see it. Notifications are sent by a loop every
+ * queen runs, each row by the queen that claimed it, retried with backoff; each send or failure is a
+ * system log line of the job (task `@job`).
+ */
+export class JobEnds {
+  private readonly senders: Record<string, Sender>;
+  private definitions?: { readonly at: number; readonly list: Promise<readonly DefinitionVersion[]> };
+  private timer?: NodeJS.Timeout;
+  private running?: Promise<unknown>;
+  private stopped = true;
+  private pending = new Set<Promise<unknown>>();
+
+  constructor(private readonly options: JobEndsOptions) {
+    this.senders = notificationSenders(options.notify ?? {});
+  }
+
+  start(): void {
+    this.stopped = false;
+    this.poke();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await Promise.allSettled([...this.pending]);
+    await this.running;
+  }
+
+  /** Looks at committed transitions: each job-level end starts its followers. */
+  ended(events: readonly TimelineEvent[]): void {
+    for (const event of events) {
+      if (event.taskType !== undefined || !TERMINAL_JOB_STATES.includes(event.to as never)) continue;
+      const work = this.follow(event.jobId).catch((err: unknown) =>
+        this.options.logger.warn({ err, jobId: event.jobId }, 'could not start what follows a job end'),
+      );
+      this.pending.add(work);
+      void work.finally(() => this.pending.delete(work));
+    }
+  }
+
+  private latest(): Promise<readonly DefinitionVersion[]> {
+    const now = Date.now();
+    if (this.definitions === undefined || now - this.definitions.at > DEFINITIONS_TTL_MS) {
+      const list = this.options.store.latestDefinitions();
+      list.catch(() => (this.definitions = undefined));
+      this.definitions = { at: now, list };
+    }
+    return this.definitions.list;
+  }
+
+  /** Forgets the definitions read, so one just applied on this queen counts at once. */
+  refresh(): void {
+    this.definitions = undefined;
+  }
+
+  /** Whether any definition could care about a job's end: when none does, a job's end costs no read. */
+  private async anyFollower(): Promise<boolean> {
+    return (await this.latest()).some(
+      (d) => d.definition.notify !== undefined || d.definition.webhook !== undefined || d.definition.triggers.some((t) => t.type === 'job'),
+    );
+  }
+
+  private async follow(jobId: string): Promise<void> {
+    if (!(await this.anyFollower())) return;
+    const job = await this.options.store.job(jobId);
+    if (job === undefined || !TERMINAL_JOB_STATES.includes(job.state as never)) return;
+    await this.startFollowers(job);
+    await this.fileNotifications(job);
+  }
+
+  private async startFollowers(job: JobRow): Promise<void> {
+    const { store, events, committed } = this.options;
+    const data = { Job: { ID: job.id, JobType: job.jobType, State: job.state, Reason: job.reason ?? '', Params: job.params } };
+    for (const { definition, trigger } of jobTriggersOn(await this.latest(), job.jobType, job.state)) {
+      const line = (text: string) => this.log(job.id, text);
+      let decision: ReturnType<typeof decideTrigger>;
+      try {
+        decision = decideTrigger(trigger, data);
+      } catch (error) {
+        await line(`trigger ${definition.jobType}/${trigger.name}: ${error instanceof Error ? error.message : String(error)}`);
+        continue;
+      }
+      if (!decision.fire) continue;
+      const id = derivedId('trigger', definition.jobType, trigger.name, decision.dedupKey ?? job.id);
+      if ((await store.job(id)) !== undefined) continue;
+      const window = rateWindowMs(trigger);
+      if (window !== undefined && trigger.rate_limit !== undefined) {
+        const now = Date.now();
+        const start = now - (now % window);
+        const count = await events.countEvent(`trigger:${definition.jobType}:${trigger.name}`, start, start + window);
+        if (count > trigger.rate_limit.max) {
+          await line(
+            `trigger ${definition.jobType}/${trigger.name}: rate limit ${trigger.rate_limit.max} per ${window / 1000}s reached; no job`,
+          );
+          continue;
+        }
+      }
+      const org = await events.definitionOrg(definition.jobType);
+      const created = await createDerivedJob(store, committed, {
+        id,
+        definition,
+        priority: definition.definition.priority,
+        params: decision.params,
+        ...(org === undefined ? {} : { org }),
+      });
+      await events.link({ jobId: id, kind: 'trigger', origin: job.id, trigger: trigger.name, at: new Date() });
+      if (created) await line(`trigger ${definition.jobType}/${trigger.name} started job ${id}`);
+    }
+  }
+
+  private async fileNotifications(job: JobRow): Promise<void> {
+    const definition = await this.options.definition(job.jobType, job.version);
+    if (definition.notify === undefined && definition.webhook === undefined) return;
+    let rows: ReturnType<typeof notificationsFor>;
+    try {
+      rows = notificationsFor(job, definition);
+    } catch (error) {
+      await this.log(job.id, `notify: ${error instanceof Error ? error.message : String(error)}; nothing sent`);
+      return;
+    }
+    if ((await this.options.events.enqueueNotifications(rows, new Date())) > 0) this.poke();
+  }
+
+  private log(jobId: string, text: string): Promise<unknown> {
+    return this.options.appendLogs([{ jobId, taskType: JOB_EVENTS_TASK, attempt: 0, stream: 'system', at: new Date(), text }]);
+  }
+
+  /** Runs a delivery pass soon, then sleeps until the next row is due (30 s at most, so rows another queen filed are seen). */
+  poke(): void {
+    if (this.stopped) return;
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.running = this.deliver()
+        .catch((err: unknown) => this.options.logger.warn({ err }, 'notification pass failed'))
+        .then(() => this.sleep());
+    }, 0);
+    this.timer.unref();
+  }
+
+  private async sleep(): Promise<void> {
+    if (this.stopped) return;
+    const next = await this.options.events.nextNotificationAt().catch(() => undefined);
+    const wait = Math.min(30_000, Math.max(0, (next ?? Number.POSITIVE_INFINITY) - Date.now()));
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.poke(), wait);
+    this.timer.unref();
+  }
+
+  /** Sends every due notification this queen can claim; returns how many were settled. */
+  async deliver(): Promise<number> {
+    const { events, holder } = this.options;
+    const claimMs = this.options.claimMs ?? 30_000;
+    let settled = 0;
+    for (;;) {
+      const rows = await events.claimNotifications(holder, Date.now(), claimMs, 20);
+      if (rows.length === 0) return settled;
+      await Promise.all(rows.map((row) => this.send(row)));
+      settled += rows.length;
+      if (this.stopped) return settled;
+    }
+  }
+
+  private async send(row: NotificationRow): Promise<void> {
+    const { events, holder } = this.options;
+    const maxAttempts = this.options.notify?.maxAttempts ?? 5;
+    const to = `${row.channel} ${row.recipient}`;
+    try {
+      await this.senders[row.channel]!(row);
+      if (await events.settleNotification(row, holder, { sent: true, at: new Date() })) {
+        await this.log(row.jobId, `notify ${to}: sent (attempt ${row.attempts})`);
+      }
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      const last = row.attempts >= maxAttempts;
+      const delay = fullJitter(row.attempts, { baseMs: this.options.notify?.retryBaseMs ?? 1_000, capMs: 300_000 });
+      const settled = await events.settleNotification(row, holder, {
+        sent: false,
+        error: reason,
+        ...(last ? {} : { retryAt: Date.now() + delay }),
+      });
+      if (settled) {
+        await this.log(
+          row.jobId,
+          last
+            ? `notify ${to}: failed (attempt ${row.attempts} of ${maxAttempts}, given up): ${reason}`
+            : `notify ${to}: failed (attempt ${row.attempts} of ${maxAttempts}, retry in ${Math.round(delay)} ms): ${reason}`,
+        );
+      }
+    }
+  }
+}
