@@ -8,7 +8,7 @@ import { AntRegistry, slotsOf } from '../ant/registry.js';
 import { RemoteAntHub } from '../ant/remote/hub.js';
 import type { ArtifactCatalog, ArtifactRecord } from '../artifacts/catalog.js';
 import { defaultBlobRoot, LocalBlobStore } from '../artifacts/local-store.js';
-import { maskManifest } from '../artifacts/mask.js';
+import { maskManifest, withheldLine } from '../artifacts/mask.js';
 import type { BlobStore } from '../artifacts/store.js';
 import { missingParams, parseJobDefinition, retryDelayMs } from '../definition/index.js';
 import type { JobDefinition, TaskDefinition } from '../definition/model.js';
@@ -622,6 +622,24 @@ export class Queen implements QueenService {
     if (this.options.secrets) this.jobMasking ??= new JobMasking(this.options.secrets);
     return this.jobMasking;
   }
+    const kept = artifacts && (await maskManifest(this.blobs, masker, artifacts));
+    if (kept && kept.withheld.length > 0) {
+      const [taskType, attempt] = [
+        message.assignmentId.slice(jobId.length + 1, message.assignmentId.lastIndexOf('/')),
+        message.assignmentId.slice(message.assignmentId.lastIndexOf('/') + 1),
+      ];
+      const at = new Date();
+      await this.logs$.append(
+        kept.withheld.map((path) => ({
+          jobId,
+          taskType,
+          attempt: Number(attempt),
+          stream: 'system' as const,
+          at,
+          text: withheldLine(path),
+        })),
+      );
+    }
 
   /** The masker of the job's organisation's secrets; undefined when this queen has no secrets. */
   async maskerOf(jobId: string): Promise<Masker | undefined> {
@@ -648,7 +666,7 @@ export class Queen implements QueenService {
     const { artifacts, ...result } = message.result;
     return {
       ...message,
-      result: { ...masker.maskValue(result), ...(artifacts && { artifacts: await maskManifest(this.blobs, masker, artifacts) }) },
+      result: { ...masker.maskValue(result), ...(kept && { artifacts: kept.manifest }) },
       outputs: masker.maskValue(message.outputs),
     };
   }

@@ -54,6 +54,8 @@ export function secretForms(value: string): string[] {
  */
 export class Masker {
   private readonly pattern: RegExp | undefined;
+  /** The forms as bytes (UTF-8, and the raw lines in UTF-16LE as Windows binaries hold strings), for files that are not text. */
+  private readonly byteForms: Buffer[];
 
   constructor(secrets: Iterable<string>) {
     const forms = new Set<string>();
@@ -64,6 +66,18 @@ export class Masker {
     }
     const sorted = [...forms].sort((a, b) => b.length - a.length);
     this.pattern = sorted.length > 0 ? new RegExp(sorted.map(escapeRegExp).join('|'), 'g') : undefined;
+    const raw = [...secrets].flatMap((secret) => secret.split(/\r?\n/)).filter((line) => line.length >= MIN_SECRET_LENGTH);
+    this.byteForms = [...sorted.map((form) => Buffer.from(form, 'utf8')), ...raw.map((line) => Buffer.from(line, 'utf16le'))];
+  }
+
+  /** The longest byte form: a stream scanned in chunks keeps this many bytes less one between them. */
+  get longestBytes(): number {
+    return this.byteForms.reduce((most, form) => Math.max(most, form.length), 0);
+  }
+
+  /** Whether `bytes` hold any form of any secret. */
+  foundIn(bytes: Buffer): boolean {
+    return this.byteForms.some((form) => bytes.includes(form));
   }
 
   get empty(): boolean {

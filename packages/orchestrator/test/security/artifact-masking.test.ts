@@ -34,23 +34,45 @@ describe('artifact masking', () => {
     const leaky = `${secretForms(SECRET).join('\n')}\n`;
     const put = async (content: string | Buffer) => ({ path: 'f', mode: 0o644, ...(await blobs.put(Buffer.from(content))) });
     const original = await put(leaky);
-    const masked = await maskArtifactFile(blobs, masker, original);
+    const masked = (await maskArtifactFile(blobs, masker, original))!;
     expect(masked.digest).not.toBe(original.digest);
     const stored = await text(blobs, masked.digest);
     expect(new Set(stored.split('\n').filter(Boolean))).toEqual(new Set([MASK]));
     expect(masked.size).toBe(Buffer.byteLength(stored));
     const clean = await put('nothing to hide\n');
     expect(await maskArtifactFile(blobs, masker, clean)).toBe(clean);
-    const binary = await put(Buffer.concat([Buffer.from([0]), Buffer.from(SECRET)]));
-    expect(await maskArtifactFile(blobs, masker, binary)).toBe(binary);
-    const notUtf8 = await put(Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(SECRET)]));
-    expect(await maskArtifactFile(blobs, masker, notUtf8)).toBe(notUtf8);
-    // Over the bound the file is not even read (its blob need not exist).
-    const huge = { path: 'big', mode: 0o644, digest: `sha256:${'0'.repeat(64)}`, size: MAX_MASKED_ARTIFACT_BYTES + 1 };
-    expect(await maskArtifactFile(blobs, masker, huge)).toBe(huge);
     const manifest = { files: [original, clean], missing: ['gone'] };
-    expect(await maskManifest(blobs, masker, manifest)).toEqual({ files: [masked, clean], missing: ['gone'] });
-    expect(await maskManifest(blobs, new Masker([]), manifest)).toBe(manifest);
+    expect(await maskManifest(blobs, masker, manifest)).toEqual({ manifest: { files: [masked, clean], missing: ['gone'] }, withheld: [] });
+    expect(await maskManifest(blobs, new Masker([]), manifest)).toEqual({ manifest, withheld: [] });
+  });
+
+  it('withholds a binary or oversized file that holds a secret in any form (never rewrites it), and keeps binaries without one', async () => {
+    const blobs = new LocalBlobStore(tempDir());
+    const put = async (path: string, content: Buffer) => ({ path, mode: 0o644, ...(await blobs.put(content)) });
+    const nul = Buffer.from([0]);
+    const withBytes = (bytes: Buffer) => Buffer.concat([Buffer.from([0x7f, 0x45, 0x4c, 0x46, 0]), bytes, nul]);
+    const leaky = [
+      await put('raw.bin', withBytes(Buffer.from(SECRET))),
+      await put('utf16.bin', withBytes(Buffer.from(SECRET, 'utf16le'))),
+      await put('b64.bin', withBytes(Buffer.from(Buffer.from(SECRET).toString('base64')))),
+      await put('hex.bin', withBytes(Buffer.from(Buffer.from(SECRET).toString('hex')))),
+      await put('not-utf8.bin', Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(SECRET)])),
+    ];
+    for (const file of leaky) expect(await maskArtifactFile(blobs, masker, file), file.path).toBeUndefined();
+    const clean = await put('clean.bin', withBytes(Buffer.from('hunter2-Sup3r/Secre')));
+    expect(await maskArtifactFile(blobs, masker, clean)).toBe(clean);
+    // Over the bound a file is scanned as a stream, the secret straddling two chunks of the blob store's reads.
+    const big = Buffer.alloc(MAX_MASKED_ARTIFACT_BYTES + 1024, 0x61);
+    Buffer.from(SECRET).copy(big, 64 * 1024 - 5);
+    const huge = await put('huge.log', big);
+    expect(await maskArtifactFile(blobs, masker, huge)).toBeUndefined();
+    const hugeClean = await put('huge-clean.log', Buffer.alloc(MAX_MASKED_ARTIFACT_BYTES + 1024, 0x61));
+    expect(await maskArtifactFile(blobs, masker, hugeClean)).toBe(hugeClean);
+    const manifest = { files: [clean, leaky[0]!, hugeClean], missing: [] };
+    expect(await maskManifest(blobs, masker, manifest)).toEqual({
+      manifest: { files: [clean, hugeClean], missing: [] },
+      withheld: ['raw.bin'],
+    });
   });
 
   it("records a remote ant's upload masked, knows a re-send of it, and refuses other content under the same path", async () => {
@@ -77,6 +99,19 @@ describe('artifact masking', () => {
       const refused = depot.receive('x', { ...upload, digest: otherDigest, length: other.length }, Readable.from([other]));
       await expect(refused).rejects.toBeInstanceOf(DepotError);
       await expect(refused).rejects.toMatchObject({ status: 409 });
+      expect(await store.artifacts!().ofAttempt('j', 'a', 1, new Date())).toHaveLength(1);
+      // A binary holding the secret is refused, saying why, and nothing is recorded for it.
+      const binary = Buffer.concat([Buffer.from([0]), Buffer.from(SECRET)]);
+      const binaryDigest = (await new LocalBlobStore(join(dir, 'ant')).put(binary)).digest;
+      const withheld = depot.receive(
+        'x',
+        { ...upload, path: 'blob.bin', digest: binaryDigest, length: binary.length },
+        Readable.from([binary]),
+      );
+      await expect(withheld).rejects.toMatchObject({
+        status: 422,
+        message: expect.stringMatching(/^artifact blob\.bin was not stored: it holds the bytes of a secret/),
+      });
       expect(await store.artifacts!().ofAttempt('j', 'a', 1, new Date())).toHaveLength(1);
     } finally {
       await store.close();

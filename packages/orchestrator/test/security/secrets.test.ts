@@ -92,7 +92,7 @@ describe('secrets in definitions', () => {
     expect(reads).toMatchObject([{ org: 'default', target: 'secret/API_KEY', outcome: 'ok', actor: `task:${job.body.id}/print/1` }]);
   });
 
-  it('are masked in the text artifacts a task leaves, and binary artifacts are kept as written', async () => {
+  it('are masked in the text artifacts a task leaves; a binary artifact holding one is withheld, saying so in the log', async () => {
     const api = await openWithSecrets(new Keyring([['k1', Keyring.generateKey()]]));
     await req(api, 'PUT', '/api/secrets/API_KEY', api.admin, { value: SECRET });
     const script = [
@@ -116,8 +116,12 @@ describe('secrets in definitions', () => {
     const report = (await content('report.txt')).toString('utf8');
     expect(report).toBe(`key=${MASK}\n${MASK}\n`);
     expect((await content('clean.txt')).toString('utf8')).toBe('clean\n');
-    // A binary file (here a NUL byte) is not rewritten: docs/security.md lists it as a limit.
-    expect((await content('blob.bin')).includes(Buffer.from(SECRET))).toBe(true);
+    // A binary file (here a NUL byte) is never rewritten: holding the secret, it is not stored at all.
+    expect(listed.body.items.map((a: { path: string }) => a.path).sort()).toEqual(['clean.txt', 'report.txt']);
+    const logs = await req(api, 'GET', `/api/jobs/requests/${job.body.id}/logs`, api.admin);
+    expect(logs.body.items.map((l: { text: string }) => l.text)).toContain(
+      'artifact blob.bin was not stored: it holds the bytes of a secret (binary artifacts are withheld, never rewritten)',
+    );
   });
 
   it('are masked in the error that fails a task before it runs, in its log line and its timeline', async () => {

@@ -1,7 +1,7 @@
 import { isAbsolute, posix } from 'node:path';
 import { type Readable, Transform } from 'node:stream';
 import type { ArtifactCatalog } from '../../artifacts/catalog.js';
-import { maskArtifactFile } from '../../artifacts/mask.js';
+import { maskArtifactFile, withheldLine } from '../../artifacts/mask.js';
 import { type BlobStore, checkDigest } from '../../artifacts/store.js';
 import type { Masker } from '../../security/masking.js';
 import type { JobStore } from '../../store/store.js';
@@ -121,6 +121,8 @@ export class AntArtifactDepot {
     if (upload.length !== ref.size) await this.withinQuota(jobId, upload.path, ref.size);
     const uploaded = { path: upload.path, mode: upload.mode, digest: ref.digest, size: ref.size };
     const file = masker === undefined ? uploaded : await maskArtifactFile(this.options.blobs, masker, uploaded);
+    // Left unnamed, the blob goes with the next sweep.
+    if (file === undefined) throw new DepotError(422, withheldLine(upload.path));
     if (known !== undefined) {
       if (known.digest !== file.digest) throw conflict();
       return { digest: known.digest, size: known.size, stored: false };
