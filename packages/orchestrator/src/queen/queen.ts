@@ -622,24 +622,6 @@ export class Queen implements QueenService {
     if (this.options.secrets) this.jobMasking ??= new JobMasking(this.options.secrets);
     return this.jobMasking;
   }
-    const kept = artifacts && (await maskManifest(this.blobs, masker, artifacts));
-    if (kept && kept.withheld.length > 0) {
-      const [taskType, attempt] = [
-        message.assignmentId.slice(jobId.length + 1, message.assignmentId.lastIndexOf('/')),
-        message.assignmentId.slice(message.assignmentId.lastIndexOf('/') + 1),
-      ];
-      const at = new Date();
-      await this.logs$.append(
-        kept.withheld.map((path) => ({
-          jobId,
-          taskType,
-          attempt: Number(attempt),
-          stream: 'system' as const,
-          at,
-          text: withheldLine(path),
-        })),
-      );
-    }
 
   /** The masker of the job's organisation's secrets; undefined when this queen has no secrets. */
   async maskerOf(jobId: string): Promise<Masker | undefined> {
@@ -664,6 +646,24 @@ export class Queen implements QueenService {
     if (message.type === 'progress') return { ...message, logs: message.logs.map((l) => ({ ...l, text: masker.mask(l.text) })) };
     // Digests name blobs: the manifest's files are masked by content, not as strings.
     const { artifacts, ...result } = message.result;
+    const kept = artifacts && (await maskManifest(this.blobs, masker, artifacts));
+    if (kept && kept.withheld.length > 0) {
+      const [taskType, attempt] = [
+        message.assignmentId.slice(jobId.length + 1, message.assignmentId.lastIndexOf('/')),
+        message.assignmentId.slice(message.assignmentId.lastIndexOf('/') + 1),
+      ];
+      const at = new Date();
+      await this.logs$.append(
+        kept.withheld.map((path) => ({
+          jobId,
+          taskType,
+          attempt: Number(attempt),
+          stream: 'system' as const,
+          at,
+          text: withheldLine(path),
+        })),
+      );
+    }
     return {
       ...message,
       result: { ...masker.maskValue(result), ...(kept && { artifacts: kept.manifest }) },
