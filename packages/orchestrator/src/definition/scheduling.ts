@@ -38,7 +38,7 @@ const matchExpression = z.strictObject({
 });
 const matchExpressions = z.array(matchExpression).min(1).meta({ description: 'ANDed expressions on ant labels (Kubernetes operators).' });
 
-export const affinitySchema = z
+const myrmexAffinity = z
   .strictObject({
     required: z
       .array(z.strictObject({ match_expressions: matchExpressions }))
@@ -55,6 +55,25 @@ export const affinitySchema = z
       .optional(),
   })
   .meta({ description: 'Where the work may and would rather run, by ant labels.' });
+
+/** Kubernetes' node affinity as Formicary passes it to a pod, matched against ant labels the same way. */
+const kubernetesAffinity = z
+  .strictObject({
+    nodeAffinity: z.strictObject({
+      requiredDuringSchedulingIgnoredDuringExecution: z
+        .strictObject({ nodeSelectorTerms: z.array(z.strictObject({ matchExpressions: matchExpressions })).min(1) })
+        .optional(),
+      preferredDuringSchedulingIgnoredDuringExecution: z
+        .array(z.strictObject({ weight: z.int().min(1).max(100), preference: z.strictObject({ matchExpressions: matchExpressions }) }))
+        .optional(),
+    }),
+  })
+  .meta({ description: "Kubernetes' node affinity (KUBERNETES tasks), matched against ant labels." });
+
+export const affinitySchema = z.union([myrmexAffinity, kubernetesAffinity], {
+  error:
+    "expected { required, preferred, anti_affinity } with match_expressions, or Kubernetes' { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution, preferredDuringSchedulingIgnoredDuringExecution } }",
+});
 
 export const speculativeBackupSchema = z
   .union([
@@ -145,7 +164,15 @@ export interface SchedulingSpec {
 export function normalizeScheduling(raw: Written): SchedulingSpec | undefined {
   const spec: Record<string, unknown> = {};
   if (raw.resources && !('resource_type' in raw.resources)) spec.resources = { ...(raw.resources as Record<string, number>) };
-  if (raw.affinity) {
+  if (raw.affinity && 'nodeAffinity' in raw.affinity) {
+    const node = raw.affinity.nodeAffinity;
+    const required = node.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms.map((term) => term.matchExpressions);
+    const preferred = node.preferredDuringSchedulingIgnoredDuringExecution?.map((term) => ({
+      weight: term.weight,
+      match: term.preference.matchExpressions,
+    }));
+    spec.affinity = { ...(required && { required }), ...(preferred && { preferred }) };
+  } else if (raw.affinity) {
     const { required, preferred, anti_affinity } = raw.affinity;
     spec.affinity = {
       ...(required && { required: required.map((term) => term.match_expressions) }),

@@ -61,12 +61,24 @@ describe('placement in a queen', () => {
     await queen.applyDefinition(
       source('zoned', [{ task_type: 'a', affinity: { required: [{ match_expressions: [{ key: 'zone', operator: 'Exists' }] }] } }]),
     );
+    // Kubernetes' node affinity, as a Formicary KUBERNETES task writes it, is matched against the same labels.
+    const nodeAffinity = (values: string[]) => ({
+      nodeAffinity: {
+        requiredDuringSchedulingIgnoredDuringExecution: {
+          nodeSelectorTerms: [{ matchExpressions: [{ key: 'disk', operator: 'In', values }] }],
+        },
+      },
+    });
+    await queen.applyDefinition(source('hdd-affinity', [{ task_type: 'a', affinity: nodeAffinity(['hdd', 'nvme']) }]));
+    await queen.applyDefinition(source('ssd-affinity', [{ task_type: 'a', affinity: nodeAffinity(['ssd']) }]));
+    expect((await finished(queen, (await queen.submit({ jobType: 'hdd-affinity' })).id)).state).toBe('COMPLETED');
     const ok = await queen.submit({ jobType: 'fits' });
     expect((await finished(queen, ok.id)).state).toBe('COMPLETED');
     for (const [jobType, reason] of [
       ['ssd', 'task a waits: no ant matches node_selector disk=ssd'],
       ['big', 'task a waits: no ant has resources cpu=8'],
       ['zoned', 'task a waits: no ant matches affinity zone Exists'],
+      ['ssd-affinity', 'task a waits: no ant matches affinity disk In [ssd]'],
     ] as const) {
       const job = await queen.submit({ jobType });
       const status = await until(async () => {
@@ -75,6 +87,13 @@ describe('placement in a queen', () => {
       });
       expect(status).toMatchObject({ waiting: true, reason, heldBy: 'placement' });
     }
+  });
+
+  it('refuses an affinity of neither form, saying what it expects', async () => {
+    const queen = await startQueen();
+    await expect(queen.applyDefinition(source('bad', [{ task_type: 'a', affinity: { nodeAffinity: { required: [] } } }]))).rejects.toThrow(
+      /affinity.*expected \{ required, preferred, anti_affinity \} with match_expressions, or Kubernetes' \{ nodeAffinity/s,
+    );
   });
 
   it('refuses an embedded ant whose resources it cannot read, naming the field', async () => {
