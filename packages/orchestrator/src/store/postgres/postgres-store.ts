@@ -3,6 +3,7 @@ import pg from 'pg';
 import { migrateToLatest } from '../sql/migrations.js';
 import { type Executor, type SqlDialect, SqlStore } from '../sql/sql-store.js';
 import { StoreError } from '../store.js';
+import { QueueStatistics } from './statistics.js';
 
 export interface PostgresStoreOptions {
   /** `postgres://user@host:port/database` */
@@ -149,12 +150,27 @@ export class PostgresStore extends SqlStore {
     pool.on('connect', (client) => client.on('error', () => undefined));
     const db = new Kysely<unknown>({ dialect: new PostgresDialect({ pool }) });
     const dialect = postgresDialect(db, options.url, connectTimeoutMs, () => undefined);
-    const store = new PostgresStore(`postgres:${redact(options.url)}`, db, dialect, migrate(options.url, connectTimeoutMs));
+    const migrated = migrate(options.url, connectTimeoutMs);
+    const store = new PostgresStore(`postgres:${redact(options.url)}`, db, dialect, migrated);
     store.closeListener = dialect.close;
+    // An optimisation only: a check that fails (the database away) is made again a second later.
+    const statistics = new QueueStatistics(db, () => undefined);
+    migrated.then(
+      () => {
+        if (!store.closed) statistics.start();
+      },
+      () => undefined,
+    );
+    store.statistics = statistics;
     return store;
   }
 
+  private statistics?: QueueStatistics;
+  private closed = false;
+
   override async close(): Promise<void> {
+    this.closed = true;
+    await this.statistics?.stop();
     await this.closeListener();
     await super.close();
   }
