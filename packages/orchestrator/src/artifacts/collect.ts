@@ -90,7 +90,7 @@ const CHECKSUM = /\{\{\s*checksum\s+"([^"]+)"\s*\}\}/g;
 /**
  * A cache key as written (`deps-{{checksum "package-lock.json"}}`), or from `key_paths` (Formicary):
  * every file's SHA-256, so the cache changes exactly when one of those files does. A missing file
- * counts as empty, so a first build without a lock file still gets a key.
+ * counts as empty, so a first build without a lock file still gets a key; neither gives `default`.
  */
 export async function cacheKey(
   workdir: string,
@@ -106,7 +106,8 @@ export async function cacheKey(
     for (const match of spec.key.matchAll(CHECKSUM)) key = key.replace(match[0], await checksum(match[1]!));
     return paths.length === 0 ? key : `${key}-${await combined(paths, checksum)}`;
   }
-  if (paths.length === 0) throw new RangeError('a cache needs a key or key_paths');
+  // No key at all (Formicary allows it): one cache per job type, as GitLab's `default` key.
+  if (paths.length === 0) return 'default';
   return combined(paths, checksum);
 }
 

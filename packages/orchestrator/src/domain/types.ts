@@ -183,6 +183,8 @@ export interface AttemptResult {
   readonly error?: string;
   /** The files the attempt left (`artifacts`), stored as blobs by the ant; the queen records them. */
   readonly artifacts?: AttemptArtifacts;
+  /** The cache the attempt saved (`cache`), under its resolved key; the queen records it for the job type. */
+  readonly cache?: { readonly key: string; readonly digest: string; readonly size: number; readonly expiresAt: number };
 }
 
 /** The same shape as artifacts' ArtifactManifest, held here so the domain needs no layer above it. */

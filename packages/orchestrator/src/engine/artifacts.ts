@@ -1,7 +1,7 @@
 import type { ArtifactCatalog } from '../artifacts/catalog.js';
 import { unboundedMs } from '../definition/duration.js';
 import type { TaskDefinition } from '../definition/model.js';
-import type { ArtifactsRequest, TaskSpec } from '../executors/executor.js';
+import type { ArtifactsRequest, CacheRequest, TaskSpec } from '../executors/executor.js';
 import type { TaskRow } from '../store/store.js';
 
 /**
@@ -15,7 +15,8 @@ export async function artifactFields(
   tasks: readonly TaskRow[],
   jobId: string,
   now: Date,
-): Promise<Pick<TaskSpec, 'artifacts' | 'dependencies'>> {
+  jobType: string,
+): Promise<Pick<TaskSpec, 'artifacts' | 'dependencies' | 'cache'>> {
   const dependencies = await Promise.all(
     task.dependencies.map(async (taskType) => {
       const row = tasks.find((t) => t.taskType === taskType);
@@ -26,6 +27,38 @@ export async function artifactFields(
   return {
     ...(task.artifacts === undefined ? {} : { artifacts: artifactsRequest(task.artifacts) }),
     ...(dependencies.length === 0 ? {} : { dependencies }),
+    ...(task.cache === undefined ? {} : { cache: await cacheRequest(catalog, task.cache, jobType, now) }),
+  };
+}
+
+/**
+ * Caches are kept in the artifact catalog under a job id of their own per job type, one row per
+ * resolved key (task type = the key, attempt 0, one archive file): expiry and the blob sweep treat
+ * them as artifacts, and every queen sees the same ones.
+ */
+export const cacheJobId = (jobType: string): string => `cache:${jobType}`;
+
+/** How long a saved cache is kept without `expires_after`. */
+const CACHE_KEPT_MS = 7 * 86_400_000;
+/** The newest keys sent with an attempt: keys change with checksums, the old ones are rarely wanted. */
+const CACHE_KEYS_SENT = 20;
+
+async function cacheRequest(
+  catalog: ArtifactCatalog,
+  spec: NonNullable<TaskDefinition['cache']>,
+  jobType: string,
+  now: Date,
+): Promise<CacheRequest> {
+  const saved = [...(await catalog.list(cacheJobId(jobType), now))]
+    .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime())
+    .slice(0, CACHE_KEYS_SENT);
+  const keyPaths = spec.key_paths ?? spec.keys;
+  return {
+    ...(spec.key === undefined ? {} : { key: spec.key }),
+    ...(keyPaths === undefined ? {} : { keyPaths }),
+    paths: spec.paths,
+    expiresAfterMs: (spec.expires_after === undefined ? undefined : unboundedMs(spec.expires_after)) ?? CACHE_KEPT_MS,
+    saved: Object.fromEntries(saved.map((r) => [r.taskType, { digest: r.digest, size: r.size }])),
   };
 }
 

@@ -4,6 +4,7 @@ import { PassThrough, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import Docker from 'dockerode';
 import tar from 'tar-fs';
+import { cacheKeyFiles } from '../artifacts/cache.js';
 import { parseSetOutput } from '../definition/index.js';
 import type { TaskDefinition } from '../definition/model.js';
 import type { AttemptResult } from '../domain/types.js';
@@ -256,8 +257,8 @@ async function runContainer(
     });
     created.push(main);
     const workdir = context.workdir === undefined ? undefined : await containerWorkdir(main, container);
-    if (workdir !== undefined && (spec.dependencies ?? []).length > 0) {
-      // The dependencies' files the ant restored go into the container before it starts.
+    if (workdir !== undefined && ((spec.dependencies ?? []).length > 0 || spec.cache !== undefined)) {
+      // The dependencies' files and the cache the ant restored go into the container before it starts.
       await main.putArchive(tar.pack(context.workdir!), { path: workdir });
     }
     await main.start();
@@ -332,9 +333,13 @@ async function containerWorkdir(main: Docker.Container, container: ContainerTask
   return info.Config.WorkingDir || '/';
 }
 
-/** Copies each artifact path out of the stopped container into the attempt's directory on the ant. */
+/**
+ * Copies each artifact path, cache path and cache key file out of the stopped container into the
+ * attempt's directory on the ant, where they are collected and the cache's key is computed.
+ */
 async function copyOut(main: Docker.Container, workdir: string, context: ExecutionContext): Promise<void> {
-  for (const path of context.spec.artifacts?.paths ?? []) {
+  const { artifacts, cache } = context.spec;
+  for (const path of [...(artifacts?.paths ?? []), ...(cache === undefined ? [] : [...cache.paths, ...cacheKeyFiles(cache)])]) {
     const clean = normalize(path);
     // '..' and absolute paths are refused by the collector, which names them; '.' would copy above the directory.
     if (clean.startsWith('..') || clean.startsWith('/') || clean === '.' || clean === './') continue;

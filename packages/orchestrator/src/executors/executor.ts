@@ -24,6 +24,8 @@ export interface TaskSpec {
   readonly fork?: ForkRequest;
   /** AWAIT_FORKED_JOB: the FORK_JOB tasks whose children are awaited. */
   readonly awaitForked?: readonly string[];
+  /** `cache`: paths restored before the attempt (when its key was saved) and saved after a success. */
+  readonly cache?: CacheRequest;
   /** Keep the attempt's standard output as the artifact `stdout.txt` (`report_stdout`). */
   readonly reportStdout?: boolean;
   /** `fan_out`: the task runs as one child per item, each rendered with its item. */
@@ -69,6 +71,20 @@ export interface ArtifactsRequest {
   readonly expiresAfterMs?: number;
   /** Collected after a success (default), a failure, or always. */
   readonly when?: 'always' | 'on_success' | 'on_failure';
+}
+
+/**
+ * A task's `cache` as the ant runs it. The key is resolved on the ant, in the attempt's directory
+ * (`{{checksum "file"}}`, key_paths), before the attempt to restore and after it to save.
+ */
+export interface CacheRequest {
+  readonly key?: string;
+  readonly keyPaths?: readonly string[];
+  readonly paths: readonly string[];
+  /** A saved cache is kept this long. */
+  readonly expiresAfterMs: number;
+  /** The caches saved for this job type, by resolved key (the most recent ones). */
+  readonly saved: Readonly<Record<string, { readonly digest: string; readonly size: number }>>;
 }
 
 export type LogStream = 'stdout' | 'stderr' | 'system';

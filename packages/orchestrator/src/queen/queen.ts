@@ -14,10 +14,11 @@ import { missingParams, parseJobDefinition, retryDelayMs } from '../definition/i
 import type { JobDefinition, TaskDefinition } from '../definition/model.js';
 import type { ApprovalStatus, TaskVote } from '../domain/approvals.js';
 import type { BreakerSettings, BreakerState } from '../domain/circuit-breaker.js';
+import type { AttemptResult } from '../domain/types.js';
 import { decodeJobCursor } from '../domain/cursor.js';
 import { timeOrderedId } from '../domain/ids.js';
 import { quantities } from '../domain/quantities.js';
-import { artifactFields } from '../engine/artifacts.js';
+import { artifactFields, cacheJobId } from '../engine/artifacts.js';
 import { renderTask } from '../engine/render.js';
 import { killGraceMs, Supervisor, SupervisorError } from '../engine/supervisor.js';
 import { type ConfiguredExecutors, configuredExecutors, type ExecutorConfig } from '../executors/configured.js';
@@ -526,7 +527,7 @@ export class Queen implements QueenService {
               claim.runAttempts,
               await this.taskSecrets(claim, taskDefinition, definition),
             ),
-            ...(this.catalog === undefined ? {} : await artifactFields(this.catalog, taskDefinition, tasks, claim.jobId, new Date())),
+            ...(this.catalog === undefined ? {} : await artifactFields(this.catalog, taskDefinition, tasks, claim.jobId, new Date(), row.jobType)),
           };
           const id = assignmentId(claim.jobId, claim.taskType, claim.attempt);
           const prepared =
@@ -1050,8 +1051,23 @@ export class Queen implements QueenService {
     attempt: number,
     result: Extract<AntMessage, { type: 'result' }>['result'],
   ): Promise<void> {
-    if (result.artifacts === undefined || this.catalog === undefined) return;
-    await this.catalog.record(jobId, taskType, attempt, result.artifacts, new Date());
+    if (this.catalog === undefined) return;
+    if (result.artifacts !== undefined) await this.catalog.record(jobId, taskType, attempt, result.artifacts, new Date());
+    if (result.cache !== undefined) await this.recordCache(jobId, result.cache);
+  }
+
+  /** A cache an attempt saved, for its job type; only once its archive is in this queen's blob store (a remote ant's may not be). */
+  private async recordCache(jobId: string, cache: NonNullable<AttemptResult['cache']>): Promise<void> {
+    const job = await this.store.job(jobId);
+    if (job === undefined || this.catalog === undefined || !(await this.blobs.has(cache.digest))) return;
+    const file = { path: 'cache.tar', digest: cache.digest, size: cache.size, mode: 0o644 };
+    await this.catalog.record(
+      cacheJobId(job.jobType),
+      cache.key,
+      0,
+      { files: [file], missing: [], expiresAt: cache.expiresAt },
+      new Date(),
+    );
   }
 
   /** The job's unexpired artifacts, by task, attempt and path. */
