@@ -10,6 +10,8 @@ export interface ThrowawayTls {
   readonly keyFile: string;
   /** The CA certificate's PEM text (what an ant's `ca` option takes). */
   readonly ca: string;
+  /** A renewed server certificate: a new key and certificate for the same hosts, signed by the same CA, in `<name>.pem` and `<name>.key`. */
+  renew(name: string): { readonly certFile: string; readonly keyFile: string };
 }
 
 /**
@@ -34,36 +36,42 @@ export function throwawayTls(dir: string, hosts: readonly string[] = ['127.0.0.1
     '-subj',
     '/CN=myrmex test CA',
   );
-  openssl(
-    'req',
-    '-newkey',
-    'rsa:2048',
-    '-nodes',
-    '-keyout',
-    at('server.key'),
-    '-out',
-    at('server.csr'),
-    '-subj',
-    `/CN=${hosts[0] ?? 'localhost'}`,
-  );
-  const names = hosts.map((h) => (/^[\d.]+$|:/.test(h) ? `IP:${h}` : `DNS:${h}`)).join(',');
-  writeFileSync(at('server.ext'), `subjectAltName=${names}\nextendedKeyUsage=serverAuth\n`);
-  openssl(
-    'x509',
-    '-req',
-    '-in',
-    at('server.csr'),
-    '-CA',
-    at('ca.pem'),
-    '-CAkey',
-    at('ca.key'),
-    '-CAcreateserial',
-    '-out',
-    at('server.pem'),
-    '-days',
-    '1',
-    '-extfile',
-    at('server.ext'),
-  );
-  return { caFile: at('ca.pem'), certFile: at('server.pem'), keyFile: at('server.key'), ca: readFileSync(at('ca.pem'), 'utf8') };
+  // A server key and certificate signed by the CA; a new serial each time, so a renewal differs.
+  const sign = (name: string) => {
+    openssl(
+      'req',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      at(`${name}.key`),
+      '-out',
+      at(`${name}.csr`),
+      '-subj',
+      `/CN=${hosts[0] ?? 'localhost'}`,
+    );
+    const names = hosts.map((h) => (/^[\d.]+$|:/.test(h) ? `IP:${h}` : `DNS:${h}`)).join(',');
+    writeFileSync(at(`${name}.ext`), `subjectAltName=${names}\nextendedKeyUsage=serverAuth\n`);
+    openssl(
+      'x509',
+      '-req',
+      '-in',
+      at(`${name}.csr`),
+      '-CA',
+      at('ca.pem'),
+      '-CAkey',
+      at('ca.key'),
+      '-CAcreateserial',
+      '-CAserial',
+      at('ca.srl'),
+      '-out',
+      at(`${name}.pem`),
+      '-days',
+      '1',
+      '-extfile',
+      at(`${name}.ext`),
+    );
+    return { certFile: at(`${name}.pem`), keyFile: at(`${name}.key`) };
+  };
+  return { caFile: at('ca.pem'), ...sign('server'), ca: readFileSync(at('ca.pem'), 'utf8'), renew: sign };
 }

@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import { type AuthenticateAnt, staticAntTokens } from '../ant/remote/auth.js';
 import { createApi, type OpenedAuth, oidcFromEnvironment, openAuth, type RateLimitOptions } from '../api/index.js';
 import { antSocketRoutes } from '../api/routes/ants-ws.js';
-import { readTlsFiles, type TlsMaterial } from '../api/tls.js';
+import { readTlsFiles, type SecureContextTarget, type TlsMaterial, type TlsReloader, watchTlsFiles } from '../api/tls.js';
 import { blobStoreFromEnv } from '../artifacts/from-env.js';
 import { enableLifecycleEvents } from '../events/index.js';
 import { type ExecutorConfig, executorConfigFromEnv } from '../executors/configured.js';
@@ -84,10 +84,13 @@ export interface ServeOptions {
   readonly events?: string;
   /**
    * Serve HTTPS (the API, the dashboard, and WSS for remote ants): a PEM certificate (chain) file and
-   * its private key file. Default MYRMEX_TLS_CERT and MYRMEX_TLS_KEY; both or neither.
+   * its private key file. Default MYRMEX_TLS_CERT and MYRMEX_TLS_KEY; both or neither. A renewed pair
+   * is taken without a restart: on SIGHUP (with handleSignals) and when the files change.
    */
   readonly tlsCert?: string;
   readonly tlsKey?: string;
+  /** How often the certificate and key files are checked for a renewal, in ms (default 2000; 0: only on SIGHUP). */
+  readonly tlsWatchMs?: number;
   /** Largest artifact file a remote ant may upload, in bytes (default MYRMEX_ANT_ARTIFACT_MAX_BYTES, else 1 GiB). */
   readonly maxArtifactBytes?: number;
 }
@@ -140,6 +143,7 @@ function checkOptions(options: ServeOptions): void {
     }
   };
   integer('port', options.port, 0, 65_535);
+  integer('tlsWatchMs', options.tlsWatchMs, 0, 86_400_000);
   integer('capacity', options.capacity, 0, 1024);
   integer('maxArtifactBytes', options.maxArtifactBytes, 1, Number.MAX_SAFE_INTEGER);
   for (const name of ['db', 'dbPath', 'host', 'examplesDir', 'tlsCert', 'tlsKey'] as const) {
@@ -157,8 +161,15 @@ function checkOptions(options: ServeOptions): void {
   }
 }
 
+interface TlsFiles {
+  readonly material: TlsMaterial;
+  readonly cert: string;
+  readonly key: string;
+  readonly names: { cert: string; key: string };
+}
+
 /** The certificate and key from the options or MYRMEX_TLS_CERT/MYRMEX_TLS_KEY, read and checked; undefined for plain HTTP. */
-function tlsOf(options: ServeOptions): TlsMaterial | undefined {
+function tlsOf(options: ServeOptions): TlsFiles | undefined {
   const env = (name: string) => (process.env[name] === '' ? undefined : process.env[name]);
   const cert = options.tlsCert ?? env('MYRMEX_TLS_CERT');
   const key = options.tlsKey ?? env('MYRMEX_TLS_KEY');
@@ -167,7 +178,8 @@ function tlsOf(options: ServeOptions): TlsMaterial | undefined {
   if (cert === undefined && key === undefined) return undefined;
   if (cert === undefined) throw new RangeError(`serve: ${keyName} is given without a certificate: give tlsCert (MYRMEX_TLS_CERT) too`);
   if (key === undefined) throw new RangeError(`serve: ${certName} is given without a key: give tlsKey (MYRMEX_TLS_KEY) too`);
-  return readTlsFiles(cert, key, { cert: certName, key: keyName });
+  const names = { cert: certName, key: keyName };
+  return { material: readTlsFiles(cert, key, names), cert, key, names };
 }
 
 /** The upload bound for remote ants' artifacts: the option, else MYRMEX_ANT_ARTIFACT_MAX_BYTES, else undefined (the route's default). */
@@ -204,6 +216,7 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
   let queen: Queen;
   let app: FastifyInstance;
   let auth: OpenedAuth | undefined;
+  let tlsReloader: TlsReloader | undefined;
   const antTokens = options.antTokens ?? process.env.MYRMEX_ANT_TOKENS;
   const rateLimit = /^(1|true|on|yes)$/i.test(process.env.MYRMEX_RATE_LIMIT_SHARED ?? '')
     ? { ...options.rateLimit, shared: true }
@@ -250,11 +263,11 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
       ),
       logger: logger.child({ component: 'queen' }, quiet),
       ...(options.policy && { policy: options.policy }),
-      // notify e-mail and Slack transports (MYRMEX_SMTP_URL, MYRMEX_SMTP_FROM, MYRMEX_SLACK_WEBHOOK_URL).
-      ...(notifyOptionsFromEnv(process.env) && { notify: notifyOptionsFromEnv(process.env) }),
       // Consumable pools (License=2,...) and the HTTP circuit breaker for every HTTP task, from the environment.
       ...(process.env.MYRMEX_CONSUMABLES && { consumables: parseConsumables(process.env.MYRMEX_CONSUMABLES) }),
       ...(breaker && { circuitBreaker: breaker }),
+      // notify e-mail and Slack transports (MYRMEX_SMTP_URL, MYRMEX_SMTP_FROM, MYRMEX_SLACK_WEBHOOK_URL).
+      ...(notifyOptionsFromEnv(process.env) && { notify: notifyOptionsFromEnv(process.env) }),
     });
     const opened = queen;
     teardown.push(() => opened.stop());
@@ -293,7 +306,7 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
       logger: logger.child({ component: 'api' }, quiet),
       version: readVersion(),
       idempotencyStore: idempotency.store,
-      ...(tls && { tls }),
+      ...(tls && { tls: tls.material }),
       ...(auth && {
         auth: { ...auth, ...(keyring && { keyring }), ...(oidc && { oidc }), ...(rateLimit && { rateLimit }) },
       }),
@@ -320,6 +333,15 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
     const host = options.host ?? DEFAULT_HOST;
     await app.listen({ host, port: options.port ?? DEFAULT_PORT });
     const address = app.server.address();
+    if (tls) {
+      // Fastify's server is the https.Server its factory made.
+      const reloader = watchTlsFiles(app.server as unknown as SecureContextTarget, tls, {
+        logger,
+        ...(options.tlsWatchMs === undefined ? {} : { intervalMs: options.tlsWatchMs }),
+      });
+      tlsReloader = reloader;
+      teardown.push(() => reloader.close());
+    }
     url = `${tls ? 'https' : 'http'}://${host}:${typeof address === 'object' && address ? address.port : (options.port ?? DEFAULT_PORT)}`;
   } catch (error) {
     await unwind();
@@ -357,9 +379,14 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
   if (options.handleSignals !== false) {
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
+    // SIGHUP reads a renewed certificate (certbot's deploy hook, `kill -HUP`); without TLS it keeps its default.
+    const reloader = tlsReloader;
+    const onHangUp = () => void reloader?.reload('SIGHUP');
+    if (reloader) process.on('SIGHUP', onHangUp);
     teardown.push(() => {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
+      process.off('SIGHUP', onHangUp);
     });
   }
 

@@ -59,7 +59,10 @@ export function registerServeCommand(program: Command, context: CliContext): voi
       '--events <url>',
       'publish every job and task transition through an outbox to nats://, amqp://, redis:// or mqtt:// (add ?topic=name; default myrmex.events)',
     )
-    .option('--tls-cert <pem>', 'serve HTTPS and WSS with this PEM certificate (chain) file; needs --tls-key (env MYRMEX_TLS_CERT)')
+    .option(
+      '--tls-cert <pem>',
+      'serve HTTPS and WSS with this PEM certificate (chain) file; needs --tls-key; a renewal is read on SIGHUP or when the files change (env MYRMEX_TLS_CERT)',
+    )
     .option('--tls-key <pem>', 'the PEM private key of --tls-cert (env MYRMEX_TLS_KEY)')
     .option('--demo', 'apply examples/orchestrator/, submit the demo jobs and log their progress')
     .option('--json', 'log JSON lines instead of human-readable ones (same as --log-format json)')
