@@ -11,6 +11,8 @@ const gate = await postgres();
 /** Sized for CI; MYRMEX_CHAOS_JOBS=1000 runs the full version. */
 const JOBS = Number(process.env.MYRMEX_CHAOS_JOBS ?? 24);
 const KILLS = Number(process.env.MYRMEX_CHAOS_KILLS ?? 3);
+/** Time for every job to end after the last kill: 12 task slots, four 0.1 s tasks per job, with room for a loaded machine. */
+const END_MS = Math.max(90_000, JOBS * 400);
 
 gate.describe('three queen processes on one PostgreSQL, one killed with -9 every few seconds', () => {
   it('every job ends, every join fires once, every accepted attempt ran its side effect once', async () => {
@@ -34,12 +36,12 @@ gate.describe('three queen processes on one PostgreSQL, one killed with -9 every
         queens[victim] = await startQueenProcess(db.url);
       }
 
-      expectNothingDroppedOrRepeated(await allEnded(front, ids, 90_000), effects, /^queen restarted/);
+      expectNothingDroppedOrRepeated(await allEnded(front, ids, END_MS), effects, /^queen restarted/);
     } finally {
       await Promise.all(queens.map((queen) => stopped(queen, 'SIGKILL')));
       await front.stop();
       await db.dispose();
       rmSync(dir, { recursive: true, force: true });
     }
-  }, 170_000);
+  }, END_MS + KILLS * 15_000 + 60_000);
 });
