@@ -2,7 +2,7 @@ export { type CopyProgress, type MigrateStoreOptions, type MigrateStoreResult, m
 export { type CopyPlan, planCopy, type SchemaShape, type TableShape } from './migrate/plan.js';
 export { openStore, openStoreSync, parseStoreUrl, type StoreLocation } from './open.js';
 export { CHANGE_CHANNEL, PostgresStore, type PostgresStoreOptions } from './postgres/postgres-store.js';
-export { resealSecrets, secretContext, storeSecretSource } from './secret-source.js';
+export { jobSecretContext, resealSecrets, secretContext, storeSecretSource } from './secret-source.js';
 export * from './security.js';
 export { MIGRATION_NAMES, migrateToLatest } from './sql/migrations.js';
 export { checkOrgQuota, SqlSecurityStore } from './sql/security.js';

@@ -6,29 +6,38 @@ export function secretContext(orgId: string, name: string): string {
   return `org/${orgId}/secret/${name}`;
 }
 
-/** Secrets of the job's organisation, sealed in the store under `keyring`; every read by a task is an audit row. */
+/** The authenticated context of a job type's secret: it opens only under its organisation, job type and name. */
+export function jobSecretContext(orgId: string, jobType: string, name: string): string {
+  return `org/${orgId}/job/${jobType}/secret/${name}`;
+}
+
+/**
+ * Secrets of the job's organisation and of its job type, sealed in the store under `keyring`: a job
+ * type's secret overrides the organisation's of the same name. Every read by a task is an audit row
+ * naming which of the two it read.
+ */
 export function storeSecretSource(security: SecurityStore, keyring: Keyring): SecretSource {
-  const orgOf = async (jobId: string): Promise<string> => {
-    const org = await security.jobOrg(jobId);
-    if (org === undefined) throw new SecretNotFoundError(`job ${jobId} does not exist`);
-    return org;
-  };
   return {
     async read(jobId, names, reader) {
-      const org = await orgOf(jobId);
+      const scope = await security.jobScope(jobId);
+      if (scope === undefined) throw new SecretNotFoundError(`job ${jobId} does not exist`);
+      const { org, jobType } = scope;
       const values: Record<string, string> = {};
       for (const name of names) {
-        const row = await security.secret(org, name);
+        const own = await security.jobSecret(org, jobType, name);
+        const row = own ?? (await security.secret(org, name));
         const at = new Date().toISOString();
-        const audit = { at, org, actor: reader, action: 'secret.read', target: `secret/${name}`, source: 'queen' };
+        const target = own ? `job/${jobType}/secret/${name}` : `secret/${name}`;
+        const audit = { at, org, actor: reader, action: 'secret.read', target, source: 'queen' };
         if (!row) {
           await security.appendAudit({ ...audit, outcome: 'failed', detail: { reason: 'not defined' } });
           throw new SecretNotFoundError(
-            `the secret '${name}' is not defined in this organisation: create it with PUT /api/secrets/${name}`,
+            `the secret '${name}' is not defined for job type '${jobType}' nor in its organisation: create it with ` +
+              `PUT /api/jobs/definitions/${jobType}/secrets/${name} or PUT /api/secrets/${name}`,
           );
         }
-        values[name] = keyring.decrypt(row.sealed, secretContext(org, name));
-        await security.appendAudit({ ...audit, outcome: 'ok' });
+        values[name] = keyring.decrypt(row.sealed, own ? jobSecretContext(org, jobType, name) : secretContext(org, name));
+        await security.appendAudit({ ...audit, outcome: 'ok', detail: { scope: own ? 'job' : 'org' } });
       }
       return values;
     },
@@ -41,9 +50,13 @@ export function storeSecretSource(security: SecurityStore, keyring: Keyring): Se
       return row ? keyring.decrypt(row.sealed, secretContext(org, name)) : undefined;
     },
     async values(jobId) {
-      const org = await security.jobOrg(jobId);
-      if (org === undefined) return [];
-      return (await security.secrets(org)).map((row) => keyring.decrypt(row.sealed, secretContext(row.orgId, row.name)));
+      const scope = await security.jobScope(jobId);
+      if (scope === undefined) return [];
+      const own = await security.jobSecrets({ orgId: scope.org, jobType: scope.jobType });
+      return [
+        ...(await security.secrets(scope.org)).map((row) => keyring.decrypt(row.sealed, secretContext(row.orgId, row.name))),
+        ...own.map((row) => keyring.decrypt(row.sealed, jobSecretContext(row.orgId, row.jobType, row.name))),
+      ];
     },
   };
 }
@@ -59,6 +72,10 @@ export async function resealSecrets(security: SecurityStore, keyring: Keyring): 
     const context = secretContext(row.orgId, row.name);
     const sealed = keyring.reencrypt(row.sealed, context);
     if (sealed !== undefined && (await security.resealSecret(row.orgId, row.name, row.sealed, sealed))) count++;
+  }
+  for (const row of await security.jobSecrets()) {
+    const sealed = keyring.reencrypt(row.sealed, jobSecretContext(row.orgId, row.jobType, row.name));
+    if (sealed !== undefined && (await security.resealJobSecret(row.orgId, row.jobType, row.name, row.sealed, sealed))) count++;
   }
   return count;
 }

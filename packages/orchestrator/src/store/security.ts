@@ -73,6 +73,11 @@ export interface SealedSecret {
   readonly updatedAt: Date;
 }
 
+/** A secret of one job type of the organisation: it overrides the organisation's secret of the same name for that type's tasks. */
+export interface SealedJobSecret extends SealedSecret {
+  readonly jobType: string;
+}
+
 export type NewAuditRecord = Omit<AuditRecord, 'seq'>;
 
 /** A submission over its organisation's quota; nothing was written. */
@@ -122,6 +127,16 @@ export interface SecurityStore {
   deleteSecret(orgId: string, name: string): Promise<boolean>;
   /** Replaces the sealed value only if it is still `expected` (a rotation racing an update loses). */
   resealSecret(orgId: string, name: string, expected: string, sealed: string): Promise<boolean>;
+
+  putJobSecret(secret: SealedJobSecret): Promise<void>;
+  jobSecret(orgId: string, jobType: string, name: string): Promise<SealedJobSecret | undefined>;
+  /** Every job secret, or the organisation's, or one job type's of it; by name. */
+  jobSecrets(query?: { readonly orgId?: string; readonly jobType?: string }): Promise<readonly SealedJobSecret[]>;
+  deleteJobSecret(orgId: string, jobType: string, name: string): Promise<boolean>;
+  /** As {@link resealSecret}, for a job secret. */
+  resealJobSecret(orgId: string, jobType: string, name: string, expected: string, sealed: string): Promise<boolean>;
+  /** The organisation and job type of a job (whose secrets its tasks read); undefined when there is no such job. */
+  jobScope(jobId: string): Promise<{ readonly org: string; readonly jobType: string } | undefined>;
 
   /** A named value created once, whoever asks first (e.g. the token pepper of a PostgreSQL deployment). */
   setting(name: string, create: () => string): Promise<string>;

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -90,6 +91,54 @@ describe('secrets in definitions', () => {
     expect(detail.text).not.toContain(SECRET);
     const reads = (await api.security.audit()).filter((r) => r.action === 'secret.read');
     expect(reads).toMatchObject([{ org: 'default', target: 'secret/API_KEY', outcome: 'ok', actor: `task:${job.body.id}/print/1` }]);
+  });
+
+  it("of a job type override the organisation's for that type only; every read is audited with its scope; values never leave", async () => {
+    const k1 = Keyring.generateKey();
+    const api = await openWithSecrets(new Keyring([['k1', k1]]));
+    const ORG_VALUE = 'org-wide-value-1234';
+    const JOB_VALUE = 'deploy-only-value-5678';
+    const sha = (value: string) => createHash('sha256').update(value).digest('hex');
+    expect((await req(api, 'PUT', '/api/secrets/TOKEN', api.admin, { value: ORG_VALUE })).status).toBe(204);
+    for (const type of ['deploy', 'other']) {
+      const definition = `job_type: ${type}\ntasks:\n  - task_type: t\n    method: SHELL\n    script:\n      - "echo raw {{.Secrets.TOKEN}}"\n      - "printf '%s' '{{.Secrets.TOKEN}}' | sha256sum"\n`;
+      expect((await req(api, 'POST', '/api/jobs/definitions', api.admin, definition)).status).toBe(201);
+    }
+    expect((await req(api, 'PUT', '/api/jobs/definitions/deploy/secrets/TOKEN', api.admin, { value: JOB_VALUE })).status).toBe(204);
+    expect((await req(api, 'PUT', '/api/jobs/definitions/nothing/secrets/TOKEN', api.admin, { value: JOB_VALUE })).status).toBe(404);
+    const listed = await req(api, 'GET', '/api/jobs/definitions/deploy/secrets', api.admin);
+    expect(listed.body.items.map((i: { name: string }) => i.name)).toEqual(['TOKEN']);
+    expect(listed.text).not.toContain(JOB_VALUE);
+    expect((await req(api, 'GET', '/api/jobs/definitions/other/secrets', api.admin)).body.items).toEqual([]);
+    const run = async (type: string) => {
+      const job = await req(api, 'POST', '/api/jobs/requests', api.admin, { job_type: type });
+      expect((await waitForEnd(api, api.admin, job.body.id)).state).toBe('COMPLETED');
+      const logs = await req(api, 'GET', `/api/jobs/requests/${job.body.id}/logs`, api.admin);
+      return { id: job.body.id as string, text: logs.body.items.map((l: { text: string }) => l.text).join('\n') };
+    };
+    const deploy = await run('deploy');
+    expect(deploy.text).toContain(sha(JOB_VALUE));
+    expect(deploy.text).toContain(`raw ${MASK}`);
+    expect(deploy.text).not.toContain(JOB_VALUE);
+    const other = await run('other');
+    expect(other.text).toContain(sha(ORG_VALUE));
+    const reads = (await api.security.audit()).filter((r) => r.action === 'secret.read');
+    expect(reads).toMatchObject([
+      { target: 'job/deploy/secret/TOKEN', outcome: 'ok', detail: { scope: 'job' }, actor: `task:${deploy.id}/t/1` },
+      { target: 'secret/TOKEN', outcome: 'ok', detail: { scope: 'org' }, actor: `task:${other.id}/t/1` },
+    ]);
+    // A rotation re-seals job secrets too.
+    expect(
+      await resealSecrets(
+        api.security,
+        new Keyring([
+          ['k2', Keyring.generateKey()],
+          ['k1', k1],
+        ]),
+      ),
+    ).toBe(2);
+    expect((await req(api, 'DELETE', '/api/jobs/definitions/deploy/secrets/TOKEN', api.admin)).status).toBe(204);
+    expect((await req(api, 'DELETE', '/api/jobs/definitions/deploy/secrets/TOKEN', api.admin)).status).toBe(404);
   });
 
   it('are masked in the text artifacts a task leaves; a binary artifact holding one is withheld, saying so in the log', async () => {

@@ -9,7 +9,7 @@ import { CONSUMABLES_SCHEMA } from './consumables.js';
 import { PLACEMENT_SCHEMA } from './placement.js';
 import { QUOTA_SCHEMA } from './quotas.js';
 import { SCHEDULING_SCHEMA } from './scheduling.js';
-import { RATE_LIMIT_SCHEMA, TENANCY_SCHEMA } from './security.js';
+import { JOB_SECRETS_SCHEMA, RATE_LIMIT_SCHEMA, TENANCY_SCHEMA } from './security.js';
 import { WORKFLOW_EVENTS_SCHEMA } from './workflow-events.js';
 
 export type DialectName = 'sqlite' | 'postgres';
@@ -345,7 +345,9 @@ export function migrations(dialect: DialectName): Record<string, Migration> {
     },
     '0018-quotas': {
       async up(db: Kysely<unknown>) {
-        for (const statement of statements(QUOTA_SCHEMA, dialect)) await sql.raw(statement).execute(db);
+        for (const schema of [QUOTA_SCHEMA, JOB_SECRETS_SCHEMA]) {
+          for (const statement of statements(schema, dialect)) await sql.raw(statement).execute(db);
+        }
       },
     },
   };

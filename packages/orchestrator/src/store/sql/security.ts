@@ -8,6 +8,7 @@ import {
   type OrgQuota,
   QuotaExceededError,
   type Role,
+  type SealedJobSecret,
   type SealedSecret,
   type SecurityStore,
   type Team,
@@ -58,6 +59,10 @@ function toToken(row: Row): TokenRow {
 
 function toSecret(row: Row): SealedSecret {
   return { orgId: String(row.org_id), name: String(row.name), sealed: String(row.sealed), updatedAt: new Date(Number(row.updated_at)) };
+}
+
+function toJobSecret(row: Row): SealedJobSecret {
+  return { ...toSecret(row), jobType: String(row.job_type) };
 }
 
 function toAudit(row: Row): ChainedRecord {
@@ -302,6 +307,54 @@ export class SqlSecurityStore implements SecurityStore {
     return changed > 0;
   }
 
+  async putJobSecret(secret: SealedJobSecret): Promise<void> {
+    const at = secret.updatedAt.getTime();
+    await this.write((tx) =>
+      sql`INSERT INTO job_secrets (org_id, job_type, name, sealed, updated_at)
+          VALUES (${secret.orgId}, ${secret.jobType}, ${secret.name}, ${secret.sealed}, ${at})
+          ON CONFLICT (org_id, job_type, name) DO UPDATE SET sealed = ${secret.sealed}, updated_at = ${at}`.execute(tx),
+    );
+  }
+
+  async jobSecret(orgId: string, jobType: string, name: string): Promise<SealedJobSecret | undefined> {
+    const [row] = await rows(
+      sql`SELECT * FROM job_secrets WHERE org_id = ${orgId} AND job_type = ${jobType} AND name = ${name}`,
+      await this.read(),
+    );
+    return row ? toJobSecret(row) : undefined;
+  }
+
+  async jobSecrets(query: { orgId?: string; jobType?: string } = {}): Promise<readonly SealedJobSecret[]> {
+    const org = query.orgId === undefined ? sql`` : sql`AND org_id = ${query.orgId}`;
+    const type = query.jobType === undefined ? sql`` : sql`AND job_type = ${query.jobType}`;
+    return (await rows(sql`SELECT * FROM job_secrets WHERE 1 = 1 ${org} ${type} ORDER BY org_id, job_type, name`, await this.read())).map(
+      toJobSecret,
+    );
+  }
+
+  async deleteJobSecret(orgId: string, jobType: string, name: string): Promise<boolean> {
+    const deleted = await this.write((tx) =>
+      affected(sql`DELETE FROM job_secrets WHERE org_id = ${orgId} AND job_type = ${jobType} AND name = ${name}`, tx),
+    );
+    return deleted > 0;
+  }
+
+  async resealJobSecret(orgId: string, jobType: string, name: string, expected: string, sealed: string): Promise<boolean> {
+    const changed = await this.write((tx) =>
+      affected(
+        sql`UPDATE job_secrets SET sealed = ${sealed}
+            WHERE org_id = ${orgId} AND job_type = ${jobType} AND name = ${name} AND sealed = ${expected}`,
+        tx,
+      ),
+    );
+    return changed > 0;
+  }
+
+  async jobScope(jobId: string): Promise<{ org: string; jobType: string } | undefined> {
+    const [row] = await rows(sql`SELECT org, job_type FROM jobs WHERE id = ${jobId}`, await this.read());
+    return row ? { org: String(row.org), jobType: String(row.job_type) } : undefined;
+  }
+
   async setting(name: string, create: () => string): Promise<string> {
     return this.write(async (tx) => {
       await sql`INSERT INTO security_settings (name, value) VALUES (${name}, ${create()}) ON CONFLICT (name) DO NOTHING`.execute(tx);
@@ -391,4 +444,19 @@ export const RATE_LIMIT_SCHEMA = `
     PRIMARY KEY (key, window_start)
   );
   CREATE INDEX rate_counters_expiry ON rate_counters (expires_at)
+`;
+
+/**
+ * 0018 (issue 17): secrets of one job type of an organisation, sealed like the organisation's (their
+ * authenticated context names the job type, so a ciphertext moved to another type does not open).
+ */
+export const JOB_SECRETS_SCHEMA = `
+  CREATE TABLE job_secrets (
+    org_id TEXT NOT NULL REFERENCES orgs(id),
+    job_type TEXT NOT NULL,
+    name TEXT NOT NULL,
+    sealed TEXT NOT NULL,
+    updated_at $BIG NOT NULL,
+    PRIMARY KEY (org_id, job_type, name)
+  )
 `;
