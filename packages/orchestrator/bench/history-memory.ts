@@ -1,0 +1,155 @@
+/**
+ * The queen's memory with a long history (issue 11): `--history N` finished jobs (each with its task,
+ * its attempt and three timeline rows) are written straight into a SQLite store with one INSERT ...
+ * SELECT per table (the submit path would take hours), then a queen opens that store, and while it
+ * runs `--jobs M` new no-op jobs a client walks the whole job list by cursor, a page of 100 at a time.
+ * Prints the queen's resident memory (sampled every 20 ms) after start, during the walk and runs,
+ * and the process's peak. Run it with --history 0 beside it for the baseline, and with --no-walk for
+ * the new jobs alone.
+ *
+ *   npm run bench:history -w @myrmex/orchestrator -- --history 1000000 --jobs 2000
+ */
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import BetterSqlite3 from 'better-sqlite3';
+import { type Executor, Queen, SqliteStore, TERMINAL_JOB_STATES } from '../src/index.js';
+
+const { values } = parseArgs({
+  options: {
+    history: { type: 'string', default: process.env.BENCH_HISTORY ?? '1000000' },
+    jobs: { type: 'string', default: process.env.BENCH_JOBS ?? '2000' },
+    // --no-walk: the new jobs alone, to tell the walk's cost from the history's.
+    walk: { type: 'boolean', default: true },
+  },
+  allowNegative: true,
+});
+const HISTORY = Number(values.history);
+const JOBS = Number(values.jobs);
+for (const [name, n] of [
+  ['history', HISTORY],
+  ['jobs', JOBS],
+] as const) {
+  if (!Number.isInteger(n) || n < 0) throw new Error(`--${name} must be an integer >= 0, got '${values[name]}'`);
+}
+
+const mb = (bytes: number) => Math.round(bytes / 1024 / 1024);
+const NOOP: Executor = { method: 'NOOP', execute: async () => ({ exitCode: 0, succeeded: true }) };
+const DEFINITION = 'job_type: history\ntasks:\n  - task_type: only\n    method: NOOP\n';
+
+/** The most resident memory seen since the last `take()`. */
+class RssSampler {
+  private peak = 0;
+  private readonly timer = setInterval(() => this.sample(), 20);
+  sample(): void {
+    this.peak = Math.max(this.peak, process.memoryUsage.rss());
+  }
+  take(): number {
+    this.sample();
+    const peak = this.peak;
+    this.peak = 0;
+    return peak;
+  }
+  stop(): void {
+    clearInterval(this.timer);
+  }
+}
+
+/** Finished jobs written as the store writes them: UUIDv7-shaped ids that append, one task, one attempt, three timeline rows. */
+function writeHistory(file: string, n: number): void {
+  if (n === 0) return;
+  const db = new BetterSqlite3(file);
+  db.pragma('journal_mode = WAL');
+  const base = Date.now() - n * 10;
+  const series = `WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < ${n})`;
+  const id = `printf('%012x-7000-8000-%012x', ${base} + i * 10, i)`;
+  db.transaction(() => {
+    db.exec(`${series} INSERT INTO jobs (id, job_type, version, state, priority, params, submitted_at, scheduled_at, started_at, ended_at, revision)
+             SELECT ${id}, 'history', 1, 'COMPLETED', 0, '{"n":' || i || '}', ${base} + i * 10, ${base} + i * 10, ${base} + i * 10 + 1, ${base} + i * 10 + 2, 3 FROM s`);
+    db.exec(`INSERT INTO tasks (job_id, task_type, position, state, attempt, run_attempts, exit_code, outputs, ended_at, job_seq)
+             SELECT id, 'only', 0, 'COMPLETED', 1, 1, 0, '{}', ended_at, seq FROM jobs WHERE job_type = 'history'`);
+    db.exec(`INSERT INTO attempts (job_id, task_type, attempt, state, exit_code, started_at, ended_at, ant_id)
+             SELECT id, 'only', 1, 'COMPLETED', 0, started_at, ended_at, 'bench' FROM jobs WHERE job_type = 'history'`);
+    db.exec(`INSERT INTO events (job_id, task_type, from_state, to_state, at, reason)
+             SELECT id, NULL, NULL, 'PENDING', submitted_at, 'submitted' FROM jobs WHERE job_type = 'history'
+             UNION ALL SELECT id, 'only', 'READY', 'EXECUTING', started_at, 'attempt 1' FROM jobs WHERE job_type = 'history'
+             UNION ALL SELECT id, NULL, 'EXECUTING', 'COMPLETED', ended_at, 'all tasks completed' FROM jobs WHERE job_type = 'history'`);
+  })();
+  db.exec('ANALYZE');
+  db.close();
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'myrmex-history-'));
+const file = join(dir, 'store.db');
+const sampler = new RssSampler();
+try {
+  // The schema first (and the definition), then the history beside it.
+  const setup = await Queen.open({ store: SqliteStore.open({ path: file }), executors: [NOOP], ant: { capacity: 0 } });
+  await setup.applyDefinition(DEFINITION);
+  await setup.stop();
+  let began = performance.now();
+  writeHistory(file, HISTORY);
+  const written = (performance.now() - began) / 1000;
+  const fileMb = mb(statSync(file).size);
+  sampler.take();
+
+  const queen = await Queen.open({ store: SqliteStore.open({ path: file }), executors: [NOOP], ant: { capacity: 16 } });
+  await queen.start();
+  const started = mb(sampler.take());
+
+  // New jobs run while the whole history is walked by cursor.
+  began = performance.now();
+  const submitted: string[] = [];
+  const runs = (async () => {
+    for (let i = 0; i < JOBS; i += 100) {
+      const page = await queen.submitMany(Array.from({ length: Math.min(100, JOBS - i) }, () => ({ jobType: 'history' })));
+      submitted.push(...page.map((job) => job.id));
+    }
+  })();
+  let pages = 0;
+  let listed = 0;
+  let cursor: string | undefined;
+  while (values.walk) {
+    const page = await queen.listJobs({ limit: 100, ...(cursor === undefined ? {} : { cursor }) });
+    pages++;
+    listed += page.items.length;
+    cursor = page.nextCursor;
+    if (cursor === undefined) break;
+  }
+  const walked = (performance.now() - began) / 1000;
+  await runs;
+  for (const id of submitted) {
+    for (;;) {
+      const job = await queen.getJob(id);
+      if (job && TERMINAL_JOB_STATES.includes(job.state)) break;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+  const ran = (performance.now() - began) / 1000;
+  const during = mb(sampler.take());
+  await queen.stop();
+  const peak = Math.round(process.resourceUsage().maxRSS / 1024);
+  console.log(
+    JSON.stringify({
+      history: HISTORY,
+      jobs: JOBS,
+      historyWrittenSeconds: Number(written.toFixed(1)),
+      storeFileMb: fileMb,
+      rssAfterStartMb: started,
+      rssPeakDuringWalkAndRunsMb: during,
+      processPeakRssMb: peak,
+      pagesWalked: pages,
+      jobsListed: listed,
+      walkSeconds: Number(walked.toFixed(1)),
+      newJobsEndedSeconds: Number(ran.toFixed(1)),
+      node: process.version,
+      cpus: cpus().length,
+      load: loadavg().map((l) => Number(l.toFixed(1))),
+      at: new Date().toISOString(),
+    }),
+  );
+} finally {
+  sampler.stop();
+  rmSync(dir, { recursive: true, force: true });
+}
