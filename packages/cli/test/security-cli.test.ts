@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -136,5 +137,54 @@ describe('myrmex token, org, quota and audit', () => {
     });
     expect(line.includes('\u001b') || line.includes('\u0007')).toBe(false);
     expect(line).toContain('?[31mred');
+  });
+});
+
+describe('myrmex secret', () => {
+  it("sets, lists and deletes the organisation's and a job type's secrets; values come from the environment and are never printed", async () => {
+    const secretDir = mkdtempSync(join(tmpdir(), 'myrmex-cli-secret-'));
+    const saved = process.env.MYRMEX_SECRET_KEYS;
+    process.env.MYRMEX_SECRET_KEYS = `k1:${randomBytes(32).toString('base64')}`;
+    const queen = await serve({
+      db: join(secretDir, 'q.db'),
+      port: 0,
+      auth: true,
+      handleSignals: false,
+      logger: pino({ level: 'silent' }),
+    });
+    if (saved === undefined) delete process.env.MYRMEX_SECRET_KEYS;
+    else process.env.MYRMEX_SECRET_KEYS = saved;
+    try {
+      const token = queen.auth?.bootstrapToken as string;
+      const env = { MYRMEX_SERVER: queen.url, MYRMEX_TOKEN: token, DEPLOY_KEY: 'value-from-the-environment' };
+      const cli = async (args: string[]) => {
+        const { io, out, err } = capture();
+        const code = await main(args, io, env);
+        return { code, out: out.join('\n'), err: err.join('\n') };
+      };
+      const definition = await fetch(`${queen.url}/api/jobs/definitions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/yaml' },
+        body: 'job_type: deploy\ntasks:\n  - task_type: t\n    script: ["true"]\n',
+      });
+      expect(definition.status).toBe(201);
+      expect((await cli(['secret', 'set', 'KEY', '--from-env', 'DEPLOY_KEY'])).out).toBe('stored secret KEY of the organisation');
+      expect((await cli(['secret', 'set', 'KEY', '--from-env', 'DEPLOY_KEY', '--job-type', 'deploy'])).out).toBe(
+        'stored secret KEY of job type deploy',
+      );
+      const listed = await cli(['secret', 'list', '--job-type', 'deploy']);
+      expect(listed.out).toMatch(/^KEY {2}\d{4}-/);
+      expect(listed.out).not.toContain('value-from-the-environment');
+      expect((await cli(['secret', 'list'])).out).toMatch(/^KEY /);
+      expect((await cli(['secret', 'set', 'KEY', '--from-env', 'UNSET_VARIABLE'])).code).toBe(2);
+      expect((await cli(['secret', 'set', '1BAD', '--from-env', 'DEPLOY_KEY'])).code).toBe(2);
+      const unknown = await cli(['secret', 'set', 'KEY', '--from-env', 'DEPLOY_KEY', '--job-type', 'nothing']);
+      expect(unknown.code).toBe(1);
+      expect((await cli(['secret', 'delete', 'KEY', '--job-type', 'deploy'])).out).toBe('deleted secret KEY of job type deploy');
+      expect((await cli(['secret', 'list', '--job-type', 'deploy'])).out).toBe('');
+    } finally {
+      await queen.close();
+      rmSync(secretDir, { recursive: true, force: true });
+    }
   });
 });

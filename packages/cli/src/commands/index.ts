@@ -5,6 +5,7 @@ import { registerInfo } from './info.js';
 import { registerOrchestrator } from './orchestrator/index.js';
 import { registerOrg } from './org/index.js';
 import { registerQuota } from './quota/index.js';
+import { registerSecret } from './secret/index.js';
 import { registerToken } from './token/index.js';
 import { registerUser } from './user/index.js';
 
@@ -17,6 +18,7 @@ export const commandFamilies: readonly RegisterCommands[] = [
   registerToken,
   registerOrg,
   registerQuota,
+  registerSecret,
   registerUser,
   registerAudit,
 ];
