@@ -180,7 +180,7 @@ export class Supervisor {
     // The read failed: each request tries on its own (and fails on its own if the store is away).
     if (!found) return void (await Promise.all(items.map(alone)));
     const later: Queued[] = [];
-    const batch: { item: Queued; prepared: Prepared; result: unknown }[] = [];
+    const batch: { item: Queued; loaded: Loaded; prepared: Prepared; result: unknown }[] = [];
     const inBatch = new Set<string>();
     for (const item of items) {
       const read = found.get(item.jobId);
@@ -196,13 +196,17 @@ export class Supervisor {
           item.resolve(decision.result);
           continue;
         }
-        batch.push({ item, prepared, result: decision.result });
+        batch.push({ item, loaded, prepared, result: decision.result });
         inBatch.add(item.jobId);
       } catch (error) {
         item.reject(error);
       }
     }
-    const changes = batch.map(({ item, prepared }) => ({ jobId: item.jobId, changes: prepared.changes }));
+    const changes = batch.map(({ item, loaded, prepared }) => ({
+      jobId: item.jobId,
+      changes: prepared.changes,
+      basis: { job: loaded.job, tasks: loaded.tasks },
+    }));
     const written = changes.length === 0 ? [] : await this.store.applyMany(changes).catch(() => changes.map(() => undefined));
     for (const [i, { item, prepared, result }] of batch.entries()) {
       const events = written[i];

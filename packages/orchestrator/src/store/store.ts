@@ -276,10 +276,12 @@ export interface JobStore extends AntDirectory {
    * or refused (undefined) on its own, as `apply` would, and a job another queen is writing is
    * refused rather than waited for (`FOR UPDATE SKIP LOCKED` on PostgreSQL). Admissions of one type
    * under `admitWithin` take its free places in batch order. Conditional attempt ends (the reaper's)
-   * are refused with a StoreError: they go through `apply`.
+   * are refused with a StoreError: they go through `apply`. With a `basis` for every job (as `apply`
+   * takes it) a store may write the whole batch as compare-and-sets in one statement instead, where
+   * a job another queen is writing is waited for as `apply` would.
    */
   applyMany(
-    batch: readonly { readonly jobId: string; readonly changes: Changes }[],
+    batch: readonly { readonly jobId: string; readonly changes: Changes; readonly basis?: JobWithTasks }[],
   ): Promise<readonly (readonly TimelineEvent[] | undefined)[]>;
   /**
    * Atomically moves a READY task of a READY/EXECUTING job that is not cancelled to EXECUTING with a

@@ -321,6 +321,38 @@ export function describeStoreContract(name: string, open: () => Promise<JobStore
         tasks: [{ taskType: 'a', state: 'READY' as const, reason: 'ready' }],
       });
 
+      it('with a basis for every job, writes the jobs still at their read revision and refuses the others', async () => {
+        const [fine, moved, wrongTask] = [await submit(), await submit(), await submit()];
+        const read = await store.jobsWithTasks([fine.id, moved.id, wrongTask.id]);
+        // Another writer moves one job on after it was read.
+        await store.apply(moved.id, { at: at(2), job: { reason: 'touched' } });
+        const results = await store.applyMany(
+          [fine, moved, wrongTask].map((job, i) => ({
+            jobId: job.id,
+            changes:
+              i < 2
+                ? admission(job.revision)
+                : {
+                    at: at(3),
+                    job: { revision: job.revision },
+                    tasks: [{ taskType: 'a', expect: { state: 'READY' as const }, state: 'EXECUTING' as const }],
+                  },
+            basis: read.get(job.id)!,
+          })),
+        );
+        expect(results.map((events) => events?.map((e) => [e.jobId, e.taskType, e.from, e.to]))).toEqual([
+          [
+            [fine.id, undefined, 'PENDING', 'READY'],
+            [fine.id, 'a', 'PENDING', 'READY'],
+          ],
+          undefined,
+          undefined,
+        ]);
+        expect((await store.job(fine.id))?.revision).toBe(fine.revision + 1);
+        expect((await store.job(moved.id))?.state).toBe('PENDING');
+        expect(await store.timeline(wrongTask.id)).toHaveLength(1);
+      });
+
       it('writes or refuses each job on its own, in one call, with each job its own timeline rows', async () => {
         const [fine, stale, wrongTask] = [await submit(), await submit(), await submit()];
         const results = await store.applyMany([

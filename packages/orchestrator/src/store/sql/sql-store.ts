@@ -46,7 +46,6 @@ import {
   admissionCap,
   admittedDelta,
   basisRows,
-  CAS_MADE,
   casStatement,
   checkJob,
   ExpectationFailed,
@@ -463,15 +462,9 @@ export class SqlStore implements JobStore {
       if (basis !== undefined && this.oneStatement(changes, basis)) {
         const read = basisRows(basis);
         checkJob(read, changes);
-        const transition = prepareTransition(jobId, changes, read, CAS_MADE);
+        const transition = prepareTransition(jobId, changes, read);
         // Timeline rows are how the statement tells it was made; a transition without any takes the locked path.
-        if (transition.events.length > 0) {
-          await this.ready;
-          const inserted = await rows(casStatement(transition, basis.job.revision, this.dialect.eventNotify), this.db);
-          if (inserted.length === 0) return undefined;
-          this.dialect.committed([jobId]);
-          return inserted.map(toEvent).sort((a, b) => a.seq - b.seq);
-        }
+        if (transition.events.length > 0) return (await this.casMany([{ jobId, transition, revision: basis.job.revision }]))[0];
       }
       return await this.write(async (tx) => {
         const events = await this.applyIn(tx, jobId, changes);
@@ -529,14 +522,58 @@ export class SqlStore implements JobStore {
     return new Map(counted.map((r) => [String(r.job_type), Number(r.n)]));
   }
 
+  /**
+   * Compare-and-set transitions of distinct jobs as one statement (`casStatement`); each job's
+   * timeline rows, or undefined where the job had moved on since its revision.
+   */
+  private async casMany(
+    planned: readonly { readonly jobId: string; readonly transition: Transition; readonly revision: number }[],
+  ): Promise<(TimelineEvent[] | undefined)[]> {
+    await this.ready;
+    const inserted = (await rows(casStatement(planned, this.dialect.eventNotify), this.db)).map(toEvent).sort((a, b) => a.seq - b.seq);
+    const byJob = new Map<string, TimelineEvent[]>();
+    for (const event of inserted) byJob.set(event.jobId, [...(byJob.get(event.jobId) ?? []), event]);
+    if (byJob.size > 0) this.dialect.committed([...byJob.keys()]);
+    return planned.map(({ jobId }) => byJob.get(jobId));
+  }
+
+  /**
+   * `applyMany` as one compare-and-set statement when every transition qualifies (`oneStatement`,
+   * with timeline rows); undefined when one does not, for the locked path.
+   */
+  private async applyManyAtOnce(
+    batch: readonly { readonly jobId: string; readonly changes: Changes; readonly basis?: JobWithTasks }[],
+  ): Promise<(TimelineEvent[] | undefined)[] | undefined> {
+    const planned: { jobId: string; transition: Transition; revision: number }[] = [];
+    const refused = new Set<number>();
+    for (const [i, { jobId, changes, basis }] of batch.entries()) {
+      if (basis === undefined || !this.oneStatement(changes, basis)) return undefined;
+      try {
+        const read = basisRows(basis);
+        checkJob(read, changes);
+        const transition = prepareTransition(jobId, changes, read);
+        if (transition.events.length === 0) return undefined;
+        planned.push({ jobId, transition, revision: basis.job.revision });
+      } catch (error) {
+        if (!(error instanceof ExpectationFailed)) throw error;
+        refused.add(i);
+      }
+    }
+    const written = planned.length === 0 ? [] : await this.casMany(planned);
+    let next = 0;
+    return batch.map((_, i) => (refused.has(i) ? undefined : written[next++]));
+  }
+
   async applyMany(
-    batch: readonly { readonly jobId: string; readonly changes: Changes }[],
+    batch: readonly { readonly jobId: string; readonly changes: Changes; readonly basis?: JobWithTasks }[],
   ): Promise<readonly (readonly TimelineEvent[] | undefined)[]> {
     if (batch.length === 0) return [];
     if (new Set(batch.map((entry) => entry.jobId)).size !== batch.length) throw new StoreError('applyMany takes each job at most once');
     if (batch.some((entry) => entry.changes.attempts?.some((end) => end.expect !== undefined))) {
       throw new StoreError('a conditional attempt end decides its whole transition: apply it on its own');
     }
+    const atOnce = await this.applyManyAtOnce(batch);
+    if (atOnce !== undefined) return atOnce;
     return this.write(async (tx) => {
       // Jobs another queen is writing are skipped, never waited for: their transitions are refused.
       const reads = new Map<string, Row[]>();

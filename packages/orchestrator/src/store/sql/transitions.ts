@@ -128,9 +128,8 @@ function assignments(columns: Readonly<Record<string, readonly [string, SqlType]
  * The transition `changes` make to the job whose rows `read` holds. Throws ExpectationFailed when a
  * task's expectation fails. A row is written at most once per statement where writes share one
  * (PostgreSQL's WITH), so a second end of the same attempt is dropped and a task's changes merge in order.
- * `guard`: a condition every attempt end also needs (see `casStatement`).
  */
-export function prepareTransition(jobId: string, changes: Changes, read: readonly Row[], guard?: RawBuilder<unknown>): Transition {
+export function prepareTransition(jobId: string, changes: Changes, read: readonly Row[]): Transition {
   const at = changes.at;
   const from = String(read[0]!.job_state);
   const jobChange = changes.job;
@@ -161,7 +160,6 @@ export function prepareTransition(jobId: string, changes: Changes, read: readonl
     const conditions = [sql`job_id = ${jobId} AND task_type = ${end.taskType} AND attempt = ${end.attempt} AND state = 'EXECUTING'`];
     if (end.expect?.leaseBefore !== undefined) conditions.push(sql`lease_until < ${end.expect.leaseBefore}`);
     if (end.expect?.owner !== undefined) conditions.push(sql`owner = ${end.expect.owner}`);
-    if (guard !== undefined) conditions.push(guard);
     const update = sql`UPDATE attempts SET state = ${end.state}, exit_code = ${end.exitCode ?? null}, reason = ${end.reason ?? null},
           ended_at = ${at.getTime()}, lease_until = NULL WHERE ${sql.join(conditions, sql` AND `)}`;
     conditionalEnds.push(update);
@@ -243,22 +241,28 @@ const TASK_KEY = [
 const ATTEMPT_KEY = [...TASK_KEY, ['attempt', 'INTEGER']] as const;
 const stillExecuting = sql`attempts.state = 'EXECUTING'`;
 
-/** The writes of `transitions` other than the jobs' own updates: attempt ends, then task updates grouped by shape. */
-function sideWrites(transitions: readonly Transition[], guard?: RawBuilder<unknown>): RawBuilder<unknown>[] {
+/**
+ * The writes of `transitions` other than the jobs' own updates: attempt ends, then task updates
+ * grouped by shape. `guard`: a condition on each written row's job (see `casStatement`).
+ */
+function sideWrites(
+  transitions: readonly Transition[],
+  guard?: (jobId: RawBuilder<unknown>) => RawBuilder<unknown>,
+): RawBuilder<unknown>[] {
   return [
     ...groupedUpdates(
       'attempts',
       ATTEMPT_KEY,
       transitions.flatMap((t) => t.ends),
       [sql`lease_until = NULL`],
-      guard === undefined ? stillExecuting : sql`${stillExecuting} AND ${guard}`,
+      guard === undefined ? stillExecuting : sql`${stillExecuting} AND ${guard(sql`attempts.job_id`)}`,
     ),
     ...groupedUpdates(
       'tasks',
       TASK_KEY,
       transitions.flatMap((t) => t.tasks),
       [],
-      guard,
+      guard?.(sql`tasks.job_id`),
     ),
   ];
 }
@@ -278,27 +282,43 @@ export function transitionWrites(transitions: readonly Transition[]): RawBuilder
   ];
 }
 
-/** The condition `casStatement` puts on every write after the job's own: that it was made. */
-export const CAS_MADE = sql`EXISTS (SELECT 1 FROM cas)`;
-
 /**
- * A transition planned from a read at `revision`, as one statement (PostgreSQL: writes in WITH):
- * the job's update is the compare-and-set (`revision = …`, taking the job's row lock, re-checked
- * on the newest row after a wait), and every other write and the timeline rows happen only if it
- * was made. Every write to a job's tasks bumps its revision, so a matching revision means the
- * tasks are as read: nothing needs reading inside a transaction. Returns the timeline rows; none
- * when the job had moved on. The transition must be prepared with `CAS_MADE` as its guard and
- * have timeline rows (they are how the caller learns it was made).
+ * Transitions planned from reads at their revisions, as one statement (PostgreSQL: writes in WITH):
+ * each job's update is its compare-and-set (`revision = …`, taking the job's row lock, re-checked
+ * on the newest row after a wait), and every other write and timeline row of a job happens only if
+ * its job's was made. Every write to a job's tasks bumps its revision, so a matching revision means
+ * the tasks are as read: nothing needs reading inside a transaction. Returns the timeline rows of
+ * the jobs whose compare-and-set was made; a job that had moved on has none, so every transition
+ * must have timeline rows (they are how the caller learns it was made). Distinct jobs.
  */
-export function casStatement(transition: Transition, revision: number, notify: RawBuilder<unknown>): RawBuilder<unknown> {
-  const [update] = groupedUpdates('jobs', JOB_KEY, [transition.job], [bumpRevision], sql`jobs.revision = ${revision}`);
-  const writes = sideWrites([transition], CAS_MADE).map((write, i) => sql`${sql.raw(`w${i}`)} AS (${write})`);
-  const values = transition.events.map(
-    (e) =>
-      sql`(CAST(${e.jobId} AS TEXT), CAST(${e.taskType ?? null} AS TEXT), CAST(${e.from ?? null} AS TEXT), CAST(${e.to} AS TEXT),
-           CAST(${e.at.getTime()} AS BIGINT), CAST(${e.reason ?? null} AS TEXT))`,
+export function casStatement(
+  planned: readonly { readonly transition: Transition; readonly revision: number }[],
+  notify: RawBuilder<unknown>,
+): RawBuilder<unknown> {
+  const updates = groupedUpdates(
+    'jobs',
+    [...JOB_KEY, ['revision', 'INTEGER']],
+    planned.map(({ transition, revision }) => ({ ...transition.job, key: [...transition.job.key, revision] })),
+    [bumpRevision],
   );
-  return sql`WITH ${sql.join([sql`cas AS (${update} RETURNING jobs.id)`, ...writes])}
+  const made = sql.join(
+    updates.map((_, i) => sql`SELECT id FROM ${sql.raw(`cas${i}`)}`),
+    sql` UNION ALL `,
+  );
+  const guard = (jobId: RawBuilder<unknown>) => sql`${jobId} IN (${made})`;
+  const transitions = planned.map((p) => p.transition);
+  const writes = [
+    ...updates.map((update, i) => sql`${sql.raw(`cas${i}`)} AS (${update} RETURNING jobs.id)`),
+    ...sideWrites(transitions, guard).map((write, i) => sql`${sql.raw(`w${i}`)} AS (${write})`),
+  ];
+  const values = transitions.flatMap((t) =>
+    t.events.map(
+      (e) =>
+        sql`(CAST(${e.jobId} AS TEXT), CAST(${e.taskType ?? null} AS TEXT), CAST(${e.from ?? null} AS TEXT), CAST(${e.to} AS TEXT),
+             CAST(${e.at.getTime()} AS BIGINT), CAST(${e.reason ?? null} AS TEXT))`,
+    ),
+  );
+  return sql`WITH ${sql.join(writes)}
     INSERT INTO events (job_id, task_type, from_state, to_state, at, reason)
-    SELECT * FROM (VALUES ${sql.join(values)}) AS v WHERE ${CAS_MADE} RETURNING *${notify}`;
+    SELECT * FROM (VALUES ${sql.join(values)}) AS v WHERE ${guard(sql`v.column1`)} RETURNING *${notify}`;
 }
