@@ -2,6 +2,7 @@ import { type MatchExpression, matches } from '@myrmex/scheduling';
 import type { JobDefinition, TaskDefinition } from '../definition/model.js';
 import { shortOf } from '../domain/quantities.js';
 import type { AntSlot } from '../domain/types.js';
+import { DEFAULT_ORG } from '../store/security.js';
 
 /**
  * What a task needs from the ant it runs on beyond its method and tags (issue 13): placement `resources`
@@ -76,16 +77,22 @@ export function whyNoAnt(
   ants: readonly AntSlot[],
 ): string | undefined {
   if (ants.length === 0) return 'no ant is connected';
+  // Past the organisation's own step, a job of an organisation (not the default one) is told which ants were
+  // looked at: its organisation's and the shared ones, not the ants bound to other organisations.
+  const some = task.org === undefined || task.org === DEFAULT_ORG ? 'no ant' : `no ant of org ${task.org}`;
   const steps: [(ant: AntSlot) => boolean, () => string][] = [
     [(ant) => task.org === undefined || ant.org === undefined || ant.org === task.org, () => `no ant serves organisation ${task.org}`],
-    [(ant) => ant.methods.has(task.method), () => `no ant runs method ${task.method}`],
-    [(ant) => task.tags.every((tag) => ant.tags.has(tag)), () => `no ant has tags [${task.tags.join(', ')}]`],
-    [(ant) => selects(ant, task.needs.nodeSelector), () => `no ant matches node_selector ${pairs(task.needs.nodeSelector)}`],
+    [
+      (ant) => ant.methods.has(task.method),
+      () => (some === 'no ant' ? `no ant runs method ${task.method}` : `${some} has method ${task.method}`),
+    ],
+    [(ant) => task.tags.every((tag) => ant.tags.has(tag)), () => `${some} has tags [${task.tags.join(', ')}]`],
+    [(ant) => selects(ant, task.needs.nodeSelector), () => `${some} matches node_selector ${pairs(task.needs.nodeSelector)}`],
     [
       (ant) => matchesRequired(ant, task.needs.required),
-      () => `no ant matches affinity ${(task.needs.required ?? []).map((term) => term.map(expression).join(' and ')).join(' or ')}`,
+      () => `${some} matches affinity ${(task.needs.required ?? []).map((term) => term.map(expression).join(' and ')).join(' or ')}`,
     ],
-    [(ant) => largeEnough(ant, task.needs), () => `no ant has resources ${pairs(task.needs.resources)}`],
+    [(ant) => largeEnough(ant, task.needs), () => `${some} has resources ${pairs(task.needs.resources)}`],
   ];
   let left = ants;
   for (const [keep, reason] of steps) {

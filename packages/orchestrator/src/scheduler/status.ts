@@ -48,7 +48,7 @@ export async function waitStatus(sources: StatusSources, jobId: string, now = Da
     if (!taskDefinition) continue;
     const tags = [...new Set([...definition!.tags, ...taskDefinition.tags])];
     const needs = placementNeeds(definition!, taskDefinition);
-    unplaceable = whyNoAnt({ method: taskDefinition.method, tags, needs }, slots);
+    unplaceable = whyNoAnt({ method: taskDefinition.method, tags, needs, ...(job.org !== undefined && { org: job.org }) }, slots);
     if (unplaceable !== undefined) {
       unplaceable = `task ${task.taskType} waits: ${unplaceable}`;
       break;
