@@ -1,4 +1,6 @@
+import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
+import { request } from 'node:http';
 import { join, relative } from 'node:path';
 import type { Logger } from 'pino';
 import { DefinitionValidationError } from '../definition/index.js';
@@ -22,6 +24,35 @@ const FAILURE_VARIANTS: Readonly<Record<string, readonly { params: Record<string
 
 /** Who the demo votes as on the MANUAL tasks of its own jobs. */
 const DEMO_APPROVER = 'demo';
+
+/** Whether a Docker-API engine answers `/_ping` on the unix socket (within a second). */
+function answers(socketPath: string): Promise<boolean> {
+  if (!existsSync(socketPath)) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const ping = request({ socketPath, path: '/_ping', timeout: 1000 }, (response) => {
+      response.resume();
+      resolve(response.statusCode === 200);
+    });
+    ping.on('timeout', () => ping.destroy());
+    ping.on('error', () => resolve(false));
+    ping.end();
+  });
+}
+
+/**
+ * For the demo when no engine is configured: the first container engine answering where Docker and
+ * Podman usually listen, so a new user with either installed sees the container example run.
+ */
+export async function findContainerEngine(env: NodeJS.ProcessEnv = process.env): Promise<string | undefined> {
+  const candidates = [
+    ...(env.DOCKER_HOST?.startsWith('unix://') ? [env.DOCKER_HOST.slice('unix://'.length)] : []),
+    '/var/run/docker.sock',
+    ...(env.XDG_RUNTIME_DIR ? [`${env.XDG_RUNTIME_DIR}/podman/podman.sock`] : []),
+    '/run/podman/podman.sock',
+  ];
+  for (const socket of candidates) if (await answers(socket)) return socket;
+  return undefined;
+}
 
 export interface DemoOptions {
   readonly examplesDir: string;
@@ -67,6 +98,14 @@ async function applyExamples(queen: QueenService, dir: string, logger: Logger): 
       logger.info(`demo: applied ${shown} as ${result.jobType} v${result.version}${result.created ? '' : ' (unchanged)'}`);
     } catch (error) {
       if (!(error instanceof DefinitionValidationError)) throw error;
+      // Containers are known methods only with an engine: without one the example is left out, saying how to get it.
+      const engine = /unknown method '(DOCKER|KUBERNETES)'/.exec(error.message);
+      if (engine) {
+        logger.warn(
+          `demo: skipped ${shown}: its ${engine[1]} tasks need a container engine and none is reachable (start Docker or \`podman system service\`, or set MYRMEX_CONTAINER_SOCKET to its API socket)`,
+        );
+        continue;
+      }
       logger.error(`demo: ${shown} is not a valid definition:\n${error.message}`);
     }
   }

@@ -9,7 +9,7 @@ import { antSocketRoutes } from '../api/routes/ants-ws.js';
 import { readTlsFiles, type SecureContextTarget, type TlsMaterial, type TlsReloader, watchTlsFiles } from '../api/tls.js';
 import { blobStoreFromEnv } from '../artifacts/from-env.js';
 import { enableLifecycleEvents } from '../events/index.js';
-import { type ExecutorConfig, executorConfigFromEnv } from '../executors/configured.js';
+import { type ExecutorConfig, executorConfigFromEnv, parseImageMap } from '../executors/configured.js';
 import { observabilityRoutes } from '../observability/index.js';
 import { parseBreakerSettings } from '../queen/circuit-breakers.js';
 import { parseConsumables } from '../queen/consumables.js';
@@ -20,7 +20,7 @@ import { Keyring } from '../security/index.js';
 import { DEFAULT_DB_PATH, parseStoreUrl } from '../store/index.js';
 import { resealSecrets, storeSecretSource } from '../store/secret-source.js';
 import { dashboardRoutes } from './dashboard.js';
-import { type DemoRun, runDemo } from './demo.js';
+import { type DemoRun, findContainerEngine, runDemo } from './demo.js';
 import { openIdempotencyFile, openIdempotencyPostgres } from './idempotency.js';
 import { createLogger, type LogFormat } from './logger.js';
 import { openObservedStore } from './observability.js';
@@ -245,6 +245,15 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
       );
     }
     const breaker = parseBreakerSettings(process.env.MYRMEX_CIRCUIT_BREAKER ?? '');
+    const configured = options.executorConfig ?? executorConfigFromEnv();
+    // The demo finds a local Docker or Podman by itself when none is configured, to show its container example.
+    const found = options.demo && configured.container === undefined ? await findContainerEngine() : undefined;
+    if (found !== undefined) logger.info(`demo: running container tasks on the engine at ${found}`);
+    const images = process.env.MYRMEX_CONTAINER_IMAGES;
+    const executorConfig: ExecutorConfig =
+      found === undefined
+        ? configured
+        : { ...configured, container: { socketPath: found, ...(images ? { images: parseImageMap(images) } : {}) } };
     queen = await Queen.open({
       store: observedStore.store,
       ...observedStore.queenHooks,
@@ -255,7 +264,7 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
         ...(options.antLabels && { labels: options.antLabels }),
         ...(options.antResources && { resources: options.antResources }),
       },
-      executorConfig: options.executorConfig ?? executorConfigFromEnv(),
+      executorConfig,
       // Artifacts beside the SQLite file, or in S3 / MYRMEX_ARTIFACTS_DIR (several queens need a shared place).
       blobs: blobStoreFromEnv(
         process.env,

@@ -4,8 +4,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLogger, type RunningServer, serve } from '../../src/index.js';
+import { LOCAL_IMAGE, PODMAN_SOCKET, podmanGate } from '../executors/podman.js';
 
 const examplesDir = fileURLToPath(new URL('../../../../examples/orchestrator', import.meta.url));
+const podman = await podmanGate();
 
 describe('serve', () => {
   const dirs: string[] = [];
@@ -92,6 +94,33 @@ describe('serve', () => {
     const detail = (await (await fetch(`${server.url}/api/jobs/requests/${poll?.id}`)).json()) as { params: { StatusUrl: string } };
     expect(detail.params.StatusUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/http-poll$/);
     expect((await fetch(`${server.url}/api/health`)).status).toBe(200);
+    // The container example runs when a Docker or Podman answers where they usually listen; otherwise the demo says why it is left out.
+    const container = ended.find((job) => job.jobType === 'container-build');
+    if (container === undefined) {
+      expect(log).toMatch(
+        /WARN .*demo: skipped .*container-build\.yaml: its DOCKER tasks need a container engine and none is reachable \(start Docker or `podman system service`, or set MYRMEX_CONTAINER_SOCKET/,
+      );
+    } else expect(container.state).toBe('COMPLETED');
+  });
+
+  podman.describe('with a container engine', () => {
+    it('--demo runs the container example on the configured engine: a DOCKER task whose artifact a SHELL task reads', async () => {
+      const { server, lines } = await start({
+        dbPath: join(tempDir(), 'queen.db'),
+        demo: true,
+        examplesDir,
+        // Adaptation: no registry is reachable here, so the example's busybox image is the locally built one.
+        executorConfig: { container: { socketPath: PODMAN_SOCKET, images: { 'busybox:1.36': LOCAL_IMAGE } } },
+      });
+      const ended = await server.demo!.finished;
+      expect(ended.find((job) => job.jobType === 'container-build')?.state).toBe('COMPLETED');
+      const job = ended.find((j) => j.jobType === 'container-build')!;
+      const logs = (await (await fetch(`${server.url}/api/jobs/requests/${job.id}/logs?task=inspect`)).json()) as {
+        items: { text: string }[];
+      };
+      expect(logs.items.map((l) => l.text)).toContain('compiled in a container on Linux');
+      expect(lines.join('')).toMatch(/demo: container-build \w+ task compile EXECUTING -> COMPLETED/);
+    }, 240_000);
   });
 
   it('--demo with no definitions, or an invalid one, says so and keeps serving', async () => {

@@ -62,6 +62,7 @@ describe('examples/orchestrator', () => {
     expect(files.sort()).toEqual([
       'approval-gate.yaml',
       'build-and-fork.yaml',
+      'container-build.yaml',
       'diamond.yaml',
       'flaky-with-cleanup.yaml',
       'fork-child.yaml',
