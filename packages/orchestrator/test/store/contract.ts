@@ -477,6 +477,21 @@ export function describeStoreContract(name: string, open: () => Promise<JobStore
         expect(await store.executingAttempts('someone-else')).toEqual([]);
       });
 
+      it('renews only the named attempts its owner still runs, so the others lapse', async () => {
+        const [held, lost] = [await submit(), await submit()];
+        for (const job of [held, lost]) {
+          await makeReady(job.id);
+          await store.claim({ jobId: job.id, taskType: 'a', antId: 'ant-1', owner: 'queen-1', at: at(10), leaseMs: 100 });
+        }
+        const key = (jobId: string, attempt = 1) => ({ jobId, taskType: 'a', attempt });
+        // A stale attempt number, another owner's name, or nothing named: nothing renewed.
+        expect(await store.renewLeases('queen-1', at(1000).getTime(), [key(lost.id, 2)])).toBe(0);
+        expect(await store.renewLeases('queen-2', at(1000).getTime(), [key(held.id)])).toBe(0);
+        expect(await store.renewLeases('queen-1', at(1000).getTime(), [])).toBe(0);
+        expect(await store.renewLeases('queen-1', at(1000).getTime(), [key(held.id)])).toBe(1);
+        expect((await store.expiredAttempts(at(500).getTime(), 10)).map((a) => a.jobId)).toEqual([lost.id]);
+      });
+
       it('continues attempt numbers across retries and ends attempts', async () => {
         const job = await submit();
         await makeReady(job.id);
