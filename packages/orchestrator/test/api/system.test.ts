@@ -76,6 +76,9 @@ describe('system API', () => {
       [
         'DELETE /api/jobs/definitions/{type}',
         'GET /api/ants',
+        'GET /api/circuit-breakers',
+        'GET /api/consumables',
+        'GET /api/dead-letters',
         'GET /api/health',
         'GET /api/jobs/definitions',
         'GET /api/jobs/definitions/{type}',
@@ -88,8 +91,10 @@ describe('system API', () => {
         'GET /api/jobs/requests/{id}/artifacts/{digest}',
         'GET /api/jobs/requests/{id}/events',
         'GET /api/jobs/requests/{id}/logs',
+        'GET /api/jobs/requests/{id}/notifications',
         'GET /api/jobs/requests/{id}/postmortem',
         'GET /api/jobs/requests/{id}/scheduling',
+        'POST /api/dead-letters/{id}/redrive',
         'POST /api/jobs/definitions',
         'POST /api/jobs/requests',
         'POST /api/jobs/requests/bulk',
@@ -99,6 +104,10 @@ describe('system API', () => {
         'POST /api/jobs/requests/{id}/restart',
         'POST /api/jobs/requests/{id}/tasks/{task}/approve',
         'POST /api/jobs/requests/{id}/tasks/{task}/reject',
+        'POST /api/triggers/{target}/{name}',
+        'POST /api/webhooks/{target}',
+        'POST /api/webhooks/{target}/{name}',
+        'PUT /api/consumables/{name}',
       ].sort(),
     );
     expect(Object.keys(doc.components.schemas.Problem?.properties ?? {})).toEqual([
