@@ -74,6 +74,11 @@ export class HeldAttempts {
     return [...ids].map(parseAssignmentId);
   }
 
+  /** Whether `owner` is a remote ant connected to this queen. */
+  connected(owner: string): boolean {
+    return owner.startsWith(REMOTE_OWNER_PREFIX) && this.registry.ownerOf(owner.slice(REMOTE_OWNER_PREFIX.length)) === owner;
+  }
+
   /** The registry knows the embedded ant's attempts as held by no owner (the queen). */
   private registryOwner(owner: string): string | undefined {
     return owner === this.queenId ? undefined : owner;
@@ -152,9 +157,11 @@ export class AttemptLeases {
       const reason =
         attempt.owner === this.owner
           ? `${NOT_RUN}: no ant of ${this.owner} runs it (its claim committed but the answer was lost)`
-          : attempt.owner?.startsWith(REMOTE_OWNER_PREFIX)
-            ? `${ANT_LOST}: ${attempt.owner.slice(REMOTE_OWNER_PREFIX.length)} was away past its lease`
-            : `${OWNER_GONE}: ${attempt.owner ?? 'its queen'} stopped renewing the lease`;
+          : attempt.owner !== undefined && this.held.connected(attempt.owner)
+            ? `${NOT_RUN}: ant ${attempt.owner.slice(REMOTE_OWNER_PREFIX.length)} is connected but does not run it (its claim committed but the answer was lost)`
+            : attempt.owner?.startsWith(REMOTE_OWNER_PREFIX)
+              ? `${ANT_LOST}: ${attempt.owner.slice(REMOTE_OWNER_PREFIX.length)} was away past its lease`
+              : `${OWNER_GONE}: ${attempt.owner ?? 'its queen'} stopped renewing the lease`;
       await this.supervisor.recoverAttempt(attempt.jobId, attempt.taskType, attempt.attempt, reason, { leaseBefore: now });
       taken++;
     }

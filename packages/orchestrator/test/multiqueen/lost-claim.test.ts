@@ -1,7 +1,17 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type JobStore, PostgresStore, Queen, SqliteStore } from '@myrmex/orchestrator';
+import {
+  ANT_SOCKET_PATH,
+  antSocketRoutes,
+  createApi,
+  type JobStore,
+  PostgresStore,
+  Queen,
+  RemoteAnt,
+  SqliteStore,
+  staticAntTokens,
+} from '@myrmex/orchestrator';
 import { postgres } from '@myrmex/test-utils';
 import { describe, expect, it } from 'vitest';
 import { finished, testExecutor } from '../queen/helpers.js';
@@ -49,7 +59,9 @@ function describeOn(name: string, open: () => Promise<{ store: JobStore; dispose
       });
       try {
         await queen.start();
-        await queen.applyDefinition(`job_type: lost\ntasks:\n  - task_type: only\n    method: TEST\n    retry: 1\n    script: ["exit 0"]\n`);
+        await queen.applyDefinition(
+          `job_type: lost\ntasks:\n  - task_type: only\n    method: TEST\n    retry: 1\n    script: ["exit 0"]\n`,
+        );
         const job = await queen.submit({ jobType: 'lost' });
         const done = await finished(queen, job.id, 30_000);
         expect(done.state).toBe('COMPLETED');
@@ -83,6 +95,53 @@ function describeOn(name: string, open: () => Promise<{ store: JobStore; dispose
   });
 }
 
+describe('attempt leases of a remote ant', () => {
+  it('an attempt claimed for a connected remote ant that the ant never got lapses, is reaped and retried', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'myrmex-lost-claim-remote-'));
+    const queen = await Queen.open({
+      store: losingFirstAnswer(SqliteStore.open({ path: join(dir, 'db.sqlite') })),
+      // The method is known here so the definition validates; no embedded ant runs it.
+      executors: [testExecutor()],
+      ant: { capacity: 0 },
+      pollIntervalMs: 50,
+      attemptLeaseMs: LEASE_MS,
+    });
+    const token = 'lost-claim-remote-ant-token-0123456789';
+    const app = await createApi(queen, {
+      extend: (scope) =>
+        antSocketRoutes(scope, { hub: queen.remoteAnts, authenticateAnt: staticAntTokens(token), drain: (id) => queen.drainAnt(id) }),
+    });
+    const url = await app.listen({ host: '127.0.0.1', port: 0 });
+    const ant = new RemoteAnt({
+      servers: [url.replace(/^http/, 'ws') + ANT_SOCKET_PATH],
+      token,
+      id: 'far',
+      capacity: 1,
+      executors: [testExecutor()],
+      stateDir: join(dir, 'ant'),
+    });
+    try {
+      await queen.start();
+      await ant.start();
+      await queen.applyDefinition(`job_type: lost\ntasks:\n  - task_type: only\n    method: TEST\n    retry: 1\n    script: ["exit 0"]\n`);
+      const job = await queen.submit({ jobType: 'lost' });
+      const done = await finished(queen, job.id, 30_000);
+      expect(done.state).toBe('COMPLETED');
+      const [lostAttempt, retried] = done.tasks[0]!.attempts;
+      // The queen renewed the ant's leases all along, but only of the attempts the ant holds.
+      expect(lostAttempt).toMatchObject({ attempt: 1, state: 'FAILED', antId: 'far' });
+      expect(lostAttempt!.reason).toMatch(/^not running: ant far is connected but does not run it/);
+      expect(lostAttempt!.endedAt!.getTime() - lostAttempt!.startedAt.getTime()).toBeGreaterThanOrEqual(LEASE_MS);
+      expect(retried).toMatchObject({ attempt: 2, state: 'COMPLETED', antId: 'far' });
+    } finally {
+      await ant.stop();
+      await app.close();
+      await queen.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+});
+
 describeOn('SQLite', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'myrmex-lost-claim-'));
   return { store: SqliteStore.open({ path: join(dir, 'db.sqlite') }), dispose: async () => rmSync(dir, { recursive: true, force: true }) };
@@ -94,4 +153,3 @@ gate.describe('PostgreSQL', () => {
     return { store: PostgresStore.open({ url: db.url }), dispose: () => db.dispose() };
   });
 });
-
