@@ -29,13 +29,13 @@ import { builtInExecutors, type ShellExecutorOptions } from '../executors/index.
 import { withStdoutReport } from '../executors/stdout-report.js';
 import { withWorkspace } from '../executors/workspace.js';
 import type { WaitStatus } from '../scheduler/explain.js';
-import { type PassReport, priorityPolicy, type SchedulingPolicy } from '../scheduler/policy.js';
+import { type AntSlot, type Backup, type PassReport, priorityPolicy, type SchedulingPolicy } from '../scheduler/policy.js';
 import { type PlannedStart, Scheduler } from '../scheduler/scheduler.js';
 import { waitStatus } from '../scheduler/status.js';
 import { JobMasking, type Masker, type SecretSource, secretReferences } from '../security/index.js';
 import type { ConsumablePool } from '../store/consumables.js';
 import { SqliteStore } from '../store/sqlite/sqlite-store.js';
-import { type Change, type JobRow, type JobStore, StoreError } from '../store/store.js';
+import { type Change, type JobRow, type JobStore, StoreError, type TaskRow } from '../store/store.js';
 import { isStoreUnreachable } from '../store/unreachable.js';
 import { QueenApprovals } from './approvals.js';
 import { breakerHost, QueenBreakers } from './circuit-breakers.js';
@@ -171,6 +171,8 @@ export class Queen implements QueenService {
   private unsubscribe: () => void = () => {};
   private state: 'idle' | 'running' | 'stopping' | 'stopped' = 'idle';
   private readonly passListeners = new Set<(report: PassReport) => void>();
+  /** Assignments that run twice (a speculative backup was started): the copy left when one finishes is cancelled. */
+  private readonly backups = new Set<string>();
   /** Set once stop() starts killing tasks: their results are left for recovery, like a crash. */
   private discardResults = false;
   /** Attempt results being recorded; stop() waits for them before closing the store. */
@@ -230,6 +232,7 @@ export class Queen implements QueenService {
       definition: (jobType, version) => this.definition(jobType, version),
       logger: this.logger,
       startTasks: (placements) => this.startTasks(placements),
+      startBackup: (backup, ant, resources) => this.startBackup(backup, ant, resources),
       // This queen's live remote ants first: a stall here must not cost them their attempts.
       // Then the approval SLAs and PAUSE_JOB delays: any queen's pass acts on a lapse, none keeps a timer for it.
       reap: (now) =>
@@ -420,8 +423,15 @@ export class Queen implements QueenService {
           const [, taskType, attemptText] = id.split('/');
           const task = tasks.find((t) => t.taskType === taskType);
           const current = task?.state === 'EXECUTING' && task.attempt === Number(attemptText);
-          if (!current) this.registry.cancel(id, task?.state === 'CANCELLED' ? 'job cancelled' : 'attempt taken over');
-          else if (task.kill !== undefined) this.registry.cancel(id, task.kill, killGraceMs(task.kill));
+          if (current) {
+            if (task.kill !== undefined) this.registry.cancel(id, task.kill, killGraceMs(task.kill));
+            continue;
+          }
+          // A speculative pair's copy left running once the other copy's result was recorded.
+          const twin = this.backups.delete(id);
+          const reason =
+            task?.state === 'CANCELLED' ? 'job cancelled' : twin ? 'another copy of this attempt finished first' : 'attempt taken over';
+          this.registry.cancel(id, reason);
         }
       })
       .catch((err) => this.logger.warn({ err, jobId: change.jobId }, 'could not check running attempts'));
@@ -517,21 +527,7 @@ export class Queen implements QueenService {
           const found = loaded.get(claim.jobId);
           if (!found) throw new Error(`job ${claim.jobId} does not exist`);
           const { job: row, tasks } = found;
-          const taskDefinition = definition.tasks.find((t) => t.taskType === claim.taskType)!;
-          const spec = {
-            ...renderTask(
-              definition,
-              taskDefinition,
-              row,
-              tasks,
-              claim.runAttempts,
-              await this.taskSecrets(claim, taskDefinition, definition),
-            ),
-            ...(this.catalog === undefined ? {} : await artifactFields(this.catalog, taskDefinition, tasks, claim.jobId, new Date(), row.jobType)),
-          };
-          const id = assignmentId(claim.jobId, claim.taskType, claim.attempt);
-          const prepared =
-            this.options.prepareSpec?.({ jobId: claim.jobId, taskType: claim.taskType, attempt: claim.attempt, antId }, spec) ?? spec;
+          const { taskDefinition, id, prepared } = await this.assignmentSpec(claim, antId, definition, row, tasks);
           const open = await this.breakerGate(id, claim, definition, taskDefinition, prepared);
           if (open === 'requeued') return;
           if (open !== undefined) throw new Error(open);
@@ -603,6 +599,62 @@ export class Queen implements QueenService {
     if (pools === undefined) throw new QueenError('invalid', 'this store keeps no consumable pools');
     await pools.declare(name, capacity, new Date());
     this.scheduler.poke();
+  }
+
+  /** The rendered spec of an attempt for `antId` (secrets read, artifacts listed, `prepareSpec` applied). */
+  private async assignmentSpec(
+    claim: { readonly jobId: string; readonly taskType: string; readonly attempt: number; readonly runAttempts: number },
+    antId: string,
+    definition: JobDefinition,
+    row: JobRow,
+    tasks: readonly TaskRow[],
+  ): Promise<{ taskDefinition: TaskDefinition; id: string; prepared: TaskSpec }> {
+    const taskDefinition = definition.tasks.find((t) => t.taskType === claim.taskType)!;
+    const spec = {
+      ...renderTask(
+        definition,
+        taskDefinition,
+        row,
+        tasks,
+        claim.runAttempts,
+        await this.taskSecrets(claim, taskDefinition, definition),
+      ),
+      ...(this.catalog === undefined ? {} : await artifactFields(this.catalog, taskDefinition, tasks, claim.jobId, new Date(), row.jobType)),
+    };
+    const id = assignmentId(claim.jobId, claim.taskType, claim.attempt);
+    const prepared =
+      this.options.prepareSpec?.({ jobId: claim.jobId, taskType: claim.taskType, attempt: claim.attempt, antId }, spec) ?? spec;
+    return { taskDefinition, id, prepared };
+  }
+
+  /**
+   * Speculative execution: a backup copy of a running attempt on another ant of this queen. The copy is the same
+   * attempt (same fencing token): the first result recorded wins, the queens cancel the other copy as no longer
+   * current, and its late result is rejected. False when the attempt no longer runs or cannot be rendered.
+   */
+  private async startBackup(backup: Backup, ant: AntSlot, resources: Readonly<Record<string, number>>): Promise<boolean> {
+    const found = (await this.store.jobsWithTasks([backup.jobId])).get(backup.jobId);
+    const task = found?.tasks.find((t) => t.taskType === backup.taskType);
+    if (!found || task?.state !== 'EXECUTING' || task.attempt !== backup.attempt || task.kill !== undefined) return false;
+    const definition = await this.definition(found.job.jobType, found.job.version);
+    const claim = { jobId: backup.jobId, taskType: backup.taskType, attempt: backup.attempt, runAttempts: task.runAttempts };
+    try {
+      const { id, prepared } = await this.assignmentSpec(claim, ant.id, definition, found.job, found.tasks);
+      this.registry.assign(ant.id, { id, jobId: backup.jobId, taskType: backup.taskType, attempt: backup.attempt, spec: prepared }, resources);
+      this.backups.add(id);
+    } catch (err) {
+      this.logger.warn({ err, jobId: backup.jobId, taskType: backup.taskType }, 'could not start a speculative backup');
+      return false;
+    }
+    await this.logs$.append([
+      {
+        ...claim,
+        stream: 'system',
+        at: new Date(),
+        text: `speculative backup of attempt ${backup.attempt} started on ant ${ant.id} (${backup.reason}); the first copy to finish wins`,
+      },
+    ]);
+    return true;
   }
 
   /** The secrets a task refers to, read (and audited) just before it runs; undefined when it uses none. */

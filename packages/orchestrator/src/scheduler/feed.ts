@@ -39,7 +39,7 @@ export class SchedulingFeed {
       const job = byId.get(attempt.jobId);
       if (!job) continue;
       const definition = definitions.get(definitionKey(job.jobType, job.version));
-      const fields = definitionFields(definition, job.submittedAt.getTime());
+      const fields = definitionFields(definition, job.submittedAt.getTime(), attempt.taskType);
       running.push({
         id: `${attempt.jobId}/${attempt.taskType}/${attempt.attempt}`,
         jobId: attempt.jobId,

@@ -2,7 +2,7 @@ import type { Decision, PendingJob, Profile, RunningAttempt, Snapshot } from '@m
 import { Cluster, schedulePass, subtract } from '@myrmex/scheduling';
 import type { JobRow, ReadyTask } from '../store/store.js';
 import { antLabels } from './placement.js';
-import type { AntSlot, HeldReason, Placement, SchedulingPolicy, Victim } from './policy.js';
+import type { AntSlot, Backup, HeldReason, Placement, SchedulingPolicy, Victim } from './policy.js';
 import { type ClusterView, definitionFields, definitionKey, taskResources, tenantOf } from './view.js';
 
 /** An ant wide enough for anything: admission and ordering are decided here, placement by `placeTask`. */
@@ -27,6 +27,8 @@ export function frameworkPolicy(profile: Profile): SchedulingPolicy {
   const cluster = new Cluster(profile.options.overcommit);
   for (const ant of EVERYWHERE) cluster.setAnt(ant);
   const holds = new Map<string, HeldReason>();
+  /** Attempts this queen gave a backup copy, until they no longer run (one backup per attempt). */
+  const backedUp = new Set<string>();
   /** Attempts this queen asked to stop, seen as terminating until they no longer run (no victim is chosen twice). */
   const preempted = new Set<string>();
 
@@ -135,6 +137,39 @@ export function frameworkPolicy(profile: Profile): SchedulingPolicy {
       }
       tally.preemptions += victims.length;
       return victims;
+    },
+    speculate: (slots: readonly AntSlot[], now: number): Backup[] => {
+      if (!view) return [];
+      const live = new Set(view.running.map((attempt) => attempt.id));
+      for (const id of backedUp) if (!live.has(id)) backedUp.delete(id);
+      // Slots only: the scheduler checks the chosen ant's labels and resources against the task's needs itself.
+      const ants = slots.map((slot) => ({ id: slot.id, capacity: { slots: slot.capacity }, labels: antLabels(slot) }));
+      const running = view.running.map((attempt) => ({
+        ...attempt,
+        resources: { slots: 1 },
+        ...(backedUp.has(attempt.id) && { speculative: true }),
+      }));
+      const { decisions } = schedulePass({ ...snapshot(now, [], ants, false), running }, profile.plugins, profile.options);
+      const backups: Backup[] = [];
+      for (const d of decisions) {
+        if (d.kind !== 'speculate' || backedUp.has(d.attemptId)) continue;
+        const attempt = view.running.find((a) => a.id === d.attemptId);
+        if (!attempt) continue;
+        const [, taskType, number] = attempt.id.split('/');
+        const seconds = ((now - attempt.startedAt) / 1000).toFixed(1);
+        backups.push({
+          jobId: attempt.jobId,
+          taskType: taskType!,
+          attempt: Number(number),
+          antId: d.antId,
+          reason: `straggler: running ${seconds} s on ant ${attempt.antId}`,
+        });
+      }
+      return backups;
+    },
+    launched: (backup: Backup) => {
+      backedUp.add(`${backup.jobId}/${backup.taskType}/${backup.attempt}`);
+      tally.speculativeLaunches++;
     },
     placeTask: (task: Placement, candidates: readonly AntSlot[]) => {
       const wanted = task.needs.resources;

@@ -36,8 +36,25 @@ export interface SchedulingPolicy {
    * counted with their running work). Empty when nothing should be preempted.
    */
   preempt?(task: Placement, candidates: readonly AntSlot[]): readonly Victim[];
+  /**
+   * Running attempts that are stragglers and should get a backup copy now, each on one of `ants` (this queen's,
+   * with a free slot) other than its own. The copy runs the same attempt: the first result recorded wins.
+   */
+  speculate?(ants: readonly AntSlot[], now: number): readonly Backup[];
+  /** A backup `speculate` proposed was started: no other is proposed for that attempt. */
+  launched?(backup: Backup): void;
   /** What the policy decided since the last call: holds by plugin, preemptions, speculative launches. */
   drainTally?(): PassTally;
+}
+
+/** A backup copy of a running attempt (speculative execution), named by its fencing token, and the ant to run it. */
+export interface Backup {
+  readonly jobId: string;
+  readonly taskType: string;
+  readonly attempt: number;
+  readonly antId: string;
+  /** Why: the straggler's runtime so far against its threshold. */
+  readonly reason: string;
 }
 
 /** A running attempt to stop, named by its fencing token. */

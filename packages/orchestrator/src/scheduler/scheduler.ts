@@ -5,7 +5,7 @@ import type { Supervisor } from '../engine/supervisor.js';
 import type { JobStore, ReadyTask } from '../store/store.js';
 import { SchedulingFeed } from './feed.js';
 import { hasRoom, placementNeeds } from './placement.js';
-import { type AntSlot, canRun, type PassReport, type Placement, type SchedulingPolicy } from './policy.js';
+import { type AntSlot, type Backup, canRun, type PassReport, type Placement, type SchedulingPolicy } from './policy.js';
 import { QuotaGate, type QuotaWarning, softQuotaReason } from './quota-gate.js';
 
 /** A task placed on an ant, with the resources it holds there while it runs. */
@@ -27,6 +27,11 @@ export interface SchedulerOptions {
    * The store refuses a placement whose resources another queen's claim took first; it is planned again next pass.
    */
   readonly startTasks: (placements: readonly PlannedStart[]) => Promise<number>;
+  /**
+   * Starts a backup copy of a running attempt on `ant` (speculative execution); false when the attempt no longer
+   * runs. Absent: no backups.
+   */
+  readonly startBackup?: (backup: Backup, ant: AntSlot, resources: Readonly<Record<string, number>>) => Promise<boolean>;
   /** Runs at the start of each pass: the lease reaper. */
   readonly reap?: (now: number) => Promise<void>;
   readonly logger: Logger;
@@ -138,6 +143,7 @@ export class Scheduler {
     for (const job of await store.expiredJobs(now)) await supervisor.timeout(job.id);
     const moreDue = await this.admit(now);
     await this.dispatch(now);
+    await this.speculate(now);
     return moreDue;
   }
 
@@ -258,6 +264,25 @@ export class Scheduler {
       tags: [...new Set([...definition.tags, ...taskDefinition.tags])],
       needs: placementNeeds(definition, taskDefinition),
     };
+  }
+
+  /**
+   * Stragglers get a backup copy on another of this queen's ants with a free slot, where the task's method, tags,
+   * labels and resources fit (the policy chooses; at most its `maxPerPass`). Only after ready work was placed.
+   */
+  private async speculate(now: number): Promise<void> {
+    const { policy, startBackup, store } = this.options;
+    if (!policy.speculate || !startBackup || !this.running) return;
+    const slots = this.options.ants.slots().filter((slot) => slot.running < slot.capacity);
+    if (slots.length === 0) return;
+    for (const backup of policy.speculate(slots, now)) {
+      const job = await store.job(backup.jobId);
+      const ant = slots.find((slot) => slot.id === backup.antId);
+      if (!job || !ant) continue;
+      const placement = await this.placementOf({ ...job, jobId: job.id, taskType: backup.taskType, jobSeq: job.seq, org: job.org ?? 'default' });
+      if (!placement || !canRun(ant, placement) || !hasRoom(ant, placement.needs)) continue;
+      if (await startBackup(backup, ant, placement.needs.resources)) policy.launched?.(backup);
+    }
   }
 
   /**

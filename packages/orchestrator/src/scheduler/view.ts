@@ -36,9 +36,13 @@ export function taskResources(definition: JobDefinition | undefined, taskType: s
   return { ...(task?.scheduling?.resources ?? definition?.scheduling?.resources ?? {}), slots: 1 };
 }
 
-/** The scheduling fields a definition gives a pending job (deadline made absolute from its submission). */
-export function definitionFields(definition: JobDefinition | undefined, submittedAt: number): Partial<PendingJob> {
-  const spec = definition?.scheduling;
+/**
+ * The scheduling fields a definition gives a pending job (deadline made absolute from its submission); with
+ * `taskType`, that task's own `estimated_runtime` and `speculative_backup` win over the job's.
+ */
+export function definitionFields(definition: JobDefinition | undefined, submittedAt: number, taskType?: string): Partial<PendingJob> {
+  const own = taskType === undefined ? undefined : definition?.tasks.find((t) => t.taskType === taskType)?.scheduling;
+  const spec = own ? { ...definition?.scheduling, ...own } : definition?.scheduling;
   if (!spec) return {};
   const deadline = spec.deadline === undefined ? undefined : 'at' in spec.deadline ? spec.deadline.at : submittedAt + spec.deadline.afterMs;
   return {
