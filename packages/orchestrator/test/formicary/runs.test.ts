@@ -131,6 +131,8 @@ podman.describe('corpus definitions run end to end (SHELL, DOCKER, KUBERNETES on
       ant: { id: ANT, capacity: 4, tags: ['builder', 'pulsar'] },
       pollIntervalMs: 50,
       shutdownGraceMs: 1000,
+      // test_job.yaml's job holds 2 License units and its task1 10 NetworkBandwidth units.
+      consumables: { License: 2, NetworkBandwidth: 10 },
       executorConfig: {
         container: { socketPath: PODMAN_SOCKET, images: { '*': LOCAL_IMAGE } },
         ...(natsServers === undefined ? {} : { messaging: { servers: natsServers, defaultTimeoutMs: 30_000 } }),
@@ -208,6 +210,29 @@ podman.describe('corpus definitions run end to end (SHELL, DOCKER, KUBERNETES on
       ]);
       expect(artifacts.every((a) => a.size > 0 && /^sha256:[0-9a-f]{64}$/.test(a.digest))).toBe(true);
       expect((await lines(queen, job, 'cleanup')).join('\n')).toMatch(/env\.txt[\s\S]*ls\.txt/);
+    },
+    CONTAINER_TEST_MS,
+  );
+
+  it(
+    'test_job: the job holds its License units from its first task to its end, task1 its NetworkBandwidth units while it runs; all come back',
+    async () => {
+      const { id } = await queen.submit({ jobType: 'test-job', params: { Nonce: 1, SleepSecs: 1 } });
+      const held = await until(async () => {
+        const pools = await queen.consumablePools();
+        return pools.find((p) => p.name === 'NetworkBandwidth')?.inUse === 10 ? pools : undefined;
+      }, CONTAINER_BUDGET_MS);
+      expect(held.map((p) => [p.name, p.inUse, p.holders.map((h) => `${h.jobId}/${h.taskType ?? '(job)'}`)])).toEqual([
+        ['License', 2, [`${id}/(job)`]],
+        ['NetworkBandwidth', 10, [`${id}/task1`]],
+      ]);
+      const job = await finished(queen, id, CONTAINER_BUDGET_MS);
+      expect(job.state).toBe('COMPLETED');
+      expect(taskStates(job)).toEqual({ task1: 'COMPLETED', task2: 'COMPLETED', task3: 'COMPLETED' });
+      expect((await queen.consumablePools()).map((p) => [p.name, p.inUse])).toEqual([
+        ['License', 0],
+        ['NetworkBandwidth', 0],
+      ]);
     },
     CONTAINER_TEST_MS,
   );

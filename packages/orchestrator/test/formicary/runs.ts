@@ -43,6 +43,13 @@ export const CORPUS_RUNS: readonly CorpusRun[] = [
   { file: 'fixtures/s3_trigger_job.yaml', adaptations: [TRIGGER_ADAPTATION] },
   { file: 'fixtures/webhook_trigger_job.yaml', adaptations: [TRIGGER_ADAPTATION] },
   { file: 'fixtures/child_job.yaml', adaptations: ['the ant carries the builder and pulsar tags its tasks ask for'] },
+  {
+    file: 'fixtures/test_job.yaml',
+    adaptations: [
+      IMAGE_ADAPTATION,
+      'the queen declares the consumable pools its resources take units from (License 2, NetworkBandwidth 10)',
+    ],
+  },
   { file: 'docs-examples/artifacts-expiration.yaml', adaptations: [CRON_ADAPTATION] },
   { file: 'docs-examples/hello_world_scheduled.yaml', adaptations: [IMAGE_ADAPTATION, CRON_ADAPTATION] },
   { file: 'fixtures/hello_world_scheduled.yaml', adaptations: [IMAGE_ADAPTATION, CRON_ADAPTATION] },
