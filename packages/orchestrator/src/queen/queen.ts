@@ -14,10 +14,10 @@ import { missingParams, parseJobDefinition, retryDelayMs } from '../definition/i
 import type { JobDefinition, TaskDefinition } from '../definition/model.js';
 import type { ApprovalStatus, TaskVote } from '../domain/approvals.js';
 import type { BreakerSettings, BreakerState } from '../domain/circuit-breaker.js';
-import type { AttemptResult } from '../domain/types.js';
 import { decodeJobCursor } from '../domain/cursor.js';
 import { timeOrderedId } from '../domain/ids.js';
 import { quantities } from '../domain/quantities.js';
+import type { AttemptResult } from '../domain/types.js';
 import { artifactFields, cacheJobId } from '../engine/artifacts.js';
 import { renderTask } from '../engine/render.js';
 import { killGraceMs, Supervisor, SupervisorError } from '../engine/supervisor.js';
@@ -220,8 +220,7 @@ export class Queen implements QueenService {
     this.supervisor = new Supervisor(store, {
       definition: (jobType, version) => this.definition(jobType, version),
       committed: (events) => this.committed(events),
-      kill: (jobId, taskType, attempt, reason) =>
-        this.registry.cancel(assignmentId(jobId, taskType, attempt), reason, killGraceMs(reason)),
+      kill: (jobId, taskType, attempt, reason) => this.registry.cancel(assignmentId(jobId, taskType, attempt), reason, killGraceMs(reason)),
       retryDelay: (task, failedAttempt) => retryDelayMs(task, failedAttempt),
     });
     this.scheduler = new Scheduler({
@@ -611,15 +610,10 @@ export class Queen implements QueenService {
   ): Promise<{ taskDefinition: TaskDefinition; id: string; prepared: TaskSpec }> {
     const taskDefinition = definition.tasks.find((t) => t.taskType === claim.taskType)!;
     const spec = {
-      ...renderTask(
-        definition,
-        taskDefinition,
-        row,
-        tasks,
-        claim.runAttempts,
-        await this.taskSecrets(claim, taskDefinition, definition),
-      ),
-      ...(this.catalog === undefined ? {} : await artifactFields(this.catalog, taskDefinition, tasks, claim.jobId, new Date(), row.jobType)),
+      ...renderTask(definition, taskDefinition, row, tasks, claim.runAttempts, await this.taskSecrets(claim, taskDefinition, definition)),
+      ...(this.catalog === undefined
+        ? {}
+        : await artifactFields(this.catalog, taskDefinition, tasks, claim.jobId, new Date(), row.jobType)),
     };
     const id = assignmentId(claim.jobId, claim.taskType, claim.attempt);
     const prepared =
@@ -640,7 +634,11 @@ export class Queen implements QueenService {
     const claim = { jobId: backup.jobId, taskType: backup.taskType, attempt: backup.attempt, runAttempts: task.runAttempts };
     try {
       const { id, prepared } = await this.assignmentSpec(claim, ant.id, definition, found.job, found.tasks);
-      this.registry.assign(ant.id, { id, jobId: backup.jobId, taskType: backup.taskType, attempt: backup.attempt, spec: prepared }, resources);
+      this.registry.assign(
+        ant.id,
+        { id, jobId: backup.jobId, taskType: backup.taskType, attempt: backup.attempt, spec: prepared },
+        resources,
+      );
       this.backups.add(id);
     } catch (err) {
       this.logger.warn({ err, jobId: backup.jobId, taskType: backup.taskType }, 'could not start a speculative backup');
