@@ -1,5 +1,10 @@
-import { isAbsolute, posix } from 'node:path';
+import { createHash } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, readdir, rm, stat, truncate } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { isAbsolute, join, posix } from 'node:path';
 import { type Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import type { ArtifactCatalog } from '../../artifacts/catalog.js';
 import { maskArtifactFile, withheldLine } from '../../artifacts/mask.js';
 import { type BlobStore, checkDigest } from '../../artifacts/store.js';
@@ -14,7 +19,7 @@ export const DEFAULT_MAX_ARTIFACT_BYTES = 1024 ** 3;
 export class DepotError extends Error {
   override readonly name = 'DepotError';
   constructor(
-    readonly status: 400 | 404 | 409 | 413 | 422 | 501,
+    readonly status: 400 | 404 | 409 | 413 | 416 | 422 | 501,
     message: string,
   ) {
     super(message);
@@ -34,7 +39,22 @@ export interface ArtifactUpload {
   readonly digest: string;
   /** The request's Content-Length, when it gave one. */
   readonly length?: number;
+  /** Where in the file this body starts: the offset the queen acknowledged (`uploaded`), to resume a cut upload. */
+  readonly offset?: number;
+  /** The whole file's size (the body is its bytes from `offset` on); default: the body's length. */
+  readonly size?: number;
 }
+
+/** Where a file's upload stands on this queen. */
+export interface UploadState {
+  /** Bytes this queen holds of it: a resumed upload sends the rest from here. */
+  readonly offset: number;
+  /** Stored and recorded: nothing left to send. */
+  readonly complete: boolean;
+}
+
+/** A part file untouched this long is an upload nobody will resume: removed on the next sweep. */
+const PART_MAX_AGE_MS = 24 * 60 * 60 * 1000;
 
 export interface AntArtifactDepotOptions {
   readonly store: JobStore;
@@ -42,6 +62,8 @@ export interface AntArtifactDepotOptions {
   readonly maxBytes?: number;
   /** The masker of the job's organisation's secrets: text uploads are stored masked (issue 17). */
   readonly masker?: (jobId: string) => Promise<Masker | undefined>;
+  /** Where uploads in progress are kept until whole (default: myrmex-ant-uploads in the OS temp folder). */
+  readonly partsDir?: string;
 }
 
 /**
@@ -53,10 +75,15 @@ export interface AntArtifactDepotOptions {
 export class AntArtifactDepot {
   private readonly catalog?: ArtifactCatalog;
   readonly maxBytes: number;
+  private readonly partsDir: string;
+  /** The request writing each part file: a resumed upload supersedes one whose connection died unnoticed. */
+  private readonly writing = new Map<string, { readonly body: Readable; readonly done: Promise<unknown> }>();
+  private sweptAt = 0;
 
   constructor(private readonly options: AntArtifactDepotOptions) {
     this.catalog = options.store.artifacts?.();
     this.maxBytes = options.maxBytes ?? DEFAULT_MAX_ARTIFACT_BYTES;
+    this.partsDir = options.partsDir ?? join(tmpdir(), 'myrmex-ant-uploads');
     if (!Number.isSafeInteger(this.maxBytes) || this.maxBytes < 1)
       throw new RangeError(`maxArtifactBytes must be a positive integer, got ${String(options.maxBytes)}`);
   }
@@ -73,6 +100,87 @@ export class AntArtifactDepot {
     if (row.owner !== antOwner(antId) || row.state !== 'EXECUTING') {
       throw new DepotError(409, `attempt ${attempt} of ${jobId}/${taskType} is not running on ant ${antId} (it is ${row.state})`);
     }
+  }
+
+  /** The part file of one file's upload by one ant for one attempt. */
+  private partOf(antId: string, upload: Pick<ArtifactUpload, 'jobId' | 'taskType' | 'attempt' | 'path' | 'digest'>): string {
+    const key = JSON.stringify([antId, upload.jobId, upload.taskType, upload.attempt, upload.path, upload.digest]);
+    return join(this.partsDir, `${createHash('sha256').update(key).digest('hex').slice(0, 40)}.part`);
+  }
+
+  /** How much of a file this queen holds (what an ant whose upload was cut asks before resuming). */
+  async uploaded(antId: string, upload: Pick<ArtifactUpload, 'jobId' | 'taskType' | 'attempt' | 'path' | 'digest'>): Promise<UploadState> {
+    const catalog = this.catalogOrFail();
+    const { jobId, taskType, attempt } = upload;
+    await this.holds(antId, jobId, taskType, attempt);
+    const known = (await catalog.ofAttempt(jobId, taskType, attempt, new Date(0))).find((f) => f.path === upload.path);
+    if (known !== undefined) return { offset: known.size, complete: true };
+    const size = await stat(this.partOf(antId, upload)).then(
+      (s) => s.size,
+      () => 0,
+    );
+    return { offset: size, complete: false };
+  }
+
+  /** Removes part files of uploads abandoned long ago, at most once an hour. */
+  private async sweepParts(now: number): Promise<void> {
+    if (now - this.sweptAt < PART_MAX_AGE_MS / 24) return;
+    this.sweptAt = now;
+    for (const name of await readdir(this.partsDir).catch(() => [])) {
+      const path = join(this.partsDir, name);
+      const old = await stat(path).then(
+        (s) => now - s.mtimeMs > PART_MAX_AGE_MS,
+        () => false,
+      );
+      if (old) await rm(path, { force: true });
+    }
+  }
+
+  /**
+   * Takes the bytes of `body` into the upload's part file from `offset` on; resolves with the part
+   * file once it holds the whole file. The body is counted as it streams: a body without (or with
+   * a lying) Content-Length is cut at the bound.
+   */
+  private async take(antId: string, upload: ArtifactUpload, body: Readable, size: number): Promise<string> {
+    const part = this.partOf(antId, upload);
+    const offset = upload.offset ?? 0;
+    const previous = this.writing.get(part);
+    if (previous) {
+      previous.body.destroy();
+      await previous.done;
+    }
+    await mkdir(this.partsDir, { recursive: true });
+    await this.sweepParts(Date.now());
+    const held = await stat(part).then(
+      (s) => s.size,
+      () => 0,
+    );
+    if (offset > held) {
+      body.resume();
+      throw new DepotError(416, `${upload.path}: this queen holds ${held} bytes of it, not ${offset}; resume from ${held}`);
+    }
+    // Resuming from further back (the ant started over): what came after goes.
+    if (held > offset) await truncate(part, offset);
+    let seen = offset;
+    const max = this.maxBytes;
+    const bounded = new Transform({
+      transform(chunk: Buffer, _encoding, done) {
+        seen += chunk.length;
+        if (seen > max) done(new DepotError(413, `${upload.path} is over ${max} bytes, the most this queen takes per artifact`));
+        else done(null, chunk);
+      },
+    });
+    // Bytes that arrived before the connection broke stay in the part file: that is what a resume continues from.
+    const done = pipeline(body, bounded, createWriteStream(part, { flags: 'a' }));
+    const entry = { body, done: done.catch(() => undefined) };
+    this.writing.set(part, entry);
+    try {
+      await done;
+    } finally {
+      if (this.writing.get(part) === entry) this.writing.delete(part);
+    }
+    if (seen !== size) throw new DepotError(400, `${upload.path}: the body ended at byte ${seen} of ${size}`);
+    return part;
   }
 
   /** Stores one uploaded file and records it; `stored` is false when this attempt already has it. */
@@ -97,28 +205,18 @@ export class AntArtifactDepot {
     // A masked file is recorded under its masked digest: a re-send is known only once masked again.
     const masker = await this.options.masker?.(jobId);
     if (known !== undefined && (masker === undefined || masker.empty)) throw conflict();
-    if (upload.length !== undefined && upload.length > this.maxBytes) {
-      throw new DepotError(413, `${upload.path} is ${upload.length} bytes; this queen takes at most ${this.maxBytes} per artifact`);
+    const size = upload.size ?? (upload.length === undefined ? undefined : (upload.offset ?? 0) + upload.length);
+    if (size === undefined) throw new DepotError(400, `${upload.path}: give its size (x-myrmex-size or Content-Length)`);
+    if (size > this.maxBytes) {
+      throw new DepotError(413, `${upload.path} is ${size} bytes; this queen takes at most ${this.maxBytes} per artifact`);
     }
-    if (upload.length !== undefined) await this.withinQuota(jobId, upload.path, upload.length);
-    // Counted as it streams too: a body without (or with a lying) Content-Length is cut at the bound.
-    let seen = 0;
-    const max = this.maxBytes;
-    const bounded = new Transform({
-      transform(chunk: Buffer, _encoding, done) {
-        seen += chunk.length;
-        if (seen > max) done(new DepotError(413, `${upload.path} is over ${max} bytes, the most this queen takes per artifact`));
-        else done(null, chunk);
-      },
-    });
-    body.on('error', (error) => bounded.destroy(error));
-    const ref = await this.options.blobs.put(body.pipe(bounded));
+    await this.withinQuota(jobId, upload.path, size);
+    const part = await this.take(antId, upload, body, size);
+    const ref = await this.options.blobs.put(createReadStream(part)).finally(() => rm(part, { force: true }));
     if (ref.digest !== upload.digest) {
       // Left unnamed, the blob goes with the next sweep.
       throw new DepotError(422, `${upload.path} arrived as ${ref.digest}, not the ${upload.digest} the ant sent`);
     }
-    // Left unnamed when refused, the blob goes with the next sweep.
-    if (upload.length !== ref.size) await this.withinQuota(jobId, upload.path, ref.size);
     const uploaded = { path: upload.path, mode: upload.mode, digest: ref.digest, size: ref.size };
     const file = masker === undefined ? uploaded : await maskArtifactFile(this.options.blobs, masker, uploaded);
     // Left unnamed, the blob goes with the next sweep.

@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import type { Readable } from 'node:stream';
+import { type Readable, Transform } from 'node:stream';
 import { fullJitter } from '@myrmex/backoff';
 import type { ArtifactManifest } from '../../artifacts/collect.js';
 import type { BlobStore } from '../../artifacts/store.js';
@@ -95,7 +95,7 @@ export class ArtifactTransfer {
     url: string,
     method: 'GET' | 'PUT',
     signal: AbortSignal,
-    body?: { readonly stream: Readable; readonly length: number; readonly digest: string },
+    body?: { readonly stream: Readable; readonly digest: string; readonly offset: number; readonly size: number },
   ): Promise<Reply> {
     const target = new URL(url);
     const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
@@ -108,7 +108,13 @@ export class ArtifactTransfer {
           headers: {
             authorization: `Bearer ${this.options.token}`,
             'x-myrmex-ant': this.options.antId,
-            ...(body && { 'content-type': 'application/octet-stream', 'content-length': body.length, 'x-myrmex-digest': body.digest }),
+            ...(body && {
+              'content-type': 'application/octet-stream',
+              'content-length': body.size - body.offset,
+              'x-myrmex-digest': body.digest,
+              'x-myrmex-offset': body.offset,
+              'x-myrmex-size': body.size,
+            }),
           },
           ...(this.options.ca === undefined ? {} : { ca: this.options.ca }),
         },
@@ -156,6 +162,8 @@ export class ArtifactTransfer {
 
   private async settle(reply: Reply, what: string): Promise<void> {
     if (reply.status === 409) throw new AttemptFenced(`${what}: ${await detailOf(reply)}`);
+    // The queen holds another amount than the ant thought (it was asked another queen, or bytes landed after): ask again.
+    if (reply.status === 416) throw new Error(`${what}: ${await detailOf(reply)}`);
     // 501: the queen keeps no artifact catalog; waiting will not change that.
     if ((reply.status >= 500 && reply.status !== 501) || reply.status === 429) {
       reply.body.resume();
@@ -187,23 +195,64 @@ export class ArtifactTransfer {
     }
   }
 
-  /** Uploads every file of the manifest; resolves once a queen has acknowledged each. */
+  /**
+   * Uploads every file of the manifest; resolves once a queen has acknowledged each. A try that
+   * fails mid-way is resumed: the ant asks the queen how much of the file it holds and sends the
+   * rest (all of it again only when that queen has none, e.g. another queen of the group).
+   */
   async upload(assignment: Assignment, manifest: ArtifactManifest, signal: AbortSignal, log: (text: string) => void): Promise<void> {
     for (const file of manifest.files) {
       const what = `upload of artifact ${file.path}`;
+      let tries = 0;
+      let resumedAt = 0;
       await this.retrying(what, signal, async (base) => {
+        const attempt = this.attemptPath(base, assignment);
+        let offset = 0;
+        if (tries++ > 0) {
+          const reply = await this.call(
+            `${attempt}/uploads?${new URLSearchParams({ path: file.path, digest: file.digest })}`,
+            'GET',
+            signal,
+          );
+          if (reply.status !== 200) return this.settle(reply, what);
+          const state = JSON.parse(await text(reply.body)) as { offset: number; complete: boolean };
+          if (state.complete) return;
+          offset = state.offset;
+        }
         const query = new URLSearchParams({ path: file.path, mode: String(file.mode) });
         if (manifest.expiresAt !== undefined) query.set('expires_at', String(manifest.expiresAt));
-        const stream = await this.options.blobs.open(file.digest);
-        const reply = await this.call(`${this.attemptPath(base, assignment)}?${query}`, 'PUT', signal, {
+        const stream = skipBytes(await this.options.blobs.open(file.digest), offset);
+        const reply = await this.call(`${attempt}?${query}`, 'PUT', signal, {
           stream,
-          length: file.size,
           digest: file.digest,
+          offset,
+          size: file.size,
         }).finally(() => stream.destroy());
         if (reply.status !== 200) return this.settle(reply, what);
         reply.body.resume();
+        resumedAt = offset;
       });
-      log(`uploaded artifact ${file.path} (${file.size} bytes) to the queen`);
+      log(`uploaded artifact ${file.path} (${file.size} bytes${resumedAt > 0 ? `, resumed at byte ${resumedAt}` : ''}) to the queen`);
     }
   }
+}
+
+/** The stream without its first `count` bytes (a blob read from the start, for a resumed upload). */
+function skipBytes(source: Readable, count: number): Readable {
+  if (count === 0) return source;
+  let left = count;
+  const rest = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      if (left >= chunk.length) {
+        left -= chunk.length;
+        return done();
+      }
+      const tail = chunk.subarray(left);
+      left = 0;
+      done(null, tail);
+    },
+  });
+  source.on('error', (error) => rest.destroy(error));
+  rest.on('close', () => source.destroy());
+  return source.pipe(rest);
 }

@@ -121,7 +121,10 @@ const attemptParams = {
 /**
  * Remote ants' artifacts, over HTTP(S) with the ant token: `PUT <attempt>?path=&mode=[&expires_at=]`
  * streams one file of the attempt into the blob store (200 `{ digest, size, stored }` is the
- * acknowledgement), `GET <attempt>/blobs/<digest>` streams a file of the same job to the ant.
+ * acknowledgement); with `X-Myrmex-Offset` and `X-Myrmex-Size` the body is the file's bytes from that
+ * offset on, resuming an upload that was cut (`GET <attempt>/uploads?path=&digest=` says how much the
+ * queen holds: `{ offset, complete }`; a wrong offset gets 416). `GET <attempt>/blobs/<digest>`
+ * streams a file of the same job to the ant.
  * `X-Myrmex-Ant` names the ant, which must hold the attempt (and match a token bound to an ant id).
  */
 export async function antArtifactRoutes(
@@ -184,6 +187,12 @@ export async function antArtifactRoutes(
         const antId = await antOf(request, reply);
         if (antId === undefined) return reply;
         const length = Number(request.headers['content-length']);
+        const header = (name: string) => {
+          const value = request.headers[name];
+          return typeof value === 'string' && /^\d{1,15}$/.test(value) ? Number(value) : undefined;
+        };
+        const offset = header('x-myrmex-offset');
+        const size = header('x-myrmex-size');
         try {
           return await depot.receive(
             antId,
@@ -194,9 +203,35 @@ export async function antArtifactRoutes(
               ...(request.query.expires_at === undefined ? {} : { expiresAt: request.query.expires_at }),
               digest: String(request.headers['x-myrmex-digest'] ?? ''),
               ...(Number.isSafeInteger(length) ? { length } : {}),
+              ...(offset === undefined ? {} : { offset }),
+              ...(size === undefined ? {} : { size }),
             },
             request.body as Readable,
           );
+        } catch (error) {
+          return failed(reply, error);
+        }
+      },
+    );
+    scope.get<{ Params: AttemptParams; Querystring: { path: string; digest: string } }>(
+      `${ANT_ARTIFACTS_PATH}/:jobId/:taskType/:attempt/uploads`,
+      {
+        config: { auth: 'self' },
+        schema: {
+          hide: true,
+          params: attemptParams,
+          querystring: {
+            type: 'object',
+            properties: { path: { type: 'string', minLength: 1, maxLength: 4096 }, digest: { type: 'string', maxLength: 100 } },
+            required: ['path', 'digest'],
+          },
+        },
+      },
+      async (request, reply) => {
+        const antId = await antOf(request, reply);
+        if (antId === undefined) return reply;
+        try {
+          return await depot.uploaded(antId, { ...request.params, path: request.query.path, digest: request.query.digest });
         } catch (error) {
           return failed(reply, error);
         }

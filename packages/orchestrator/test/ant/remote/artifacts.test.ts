@@ -6,6 +6,7 @@ import { ArtifactTransfer } from '@myrmex/orchestrator';
 import { describe, expect, it } from 'vitest';
 import { LocalBlobStore } from '../../../src/artifacts/index.js';
 import { type Proc, type QueenProc, startAnt, startQueen, until, useFrontQueen } from './harness.js';
+import { TcpProxy } from './tcp-proxy.js';
 
 /**
  * Artifacts with remote ants in their own processes: a task's files go up to the queen over HTTP
@@ -134,7 +135,7 @@ tasks:
     expect((await finished(id)).state).toBe('COMPLETED');
   }, 120_000);
 
-  it("an upload whose acknowledgement is lost is re-sent by the ant's transfer and stored once", async () => {
+  it("an upload whose acknowledgement is lost is asked after by the ant's transfer and stored once", async () => {
     const q = await queen();
     await ant(q, 'ant-a', []);
     const gate = join(fx.dir, 'gate');
@@ -195,12 +196,56 @@ tasks:
     } finally {
       lossy.close();
     }
-    expect(answers.map((a) => (JSON.parse(a) as { stored: boolean }).stored)).toEqual([true, false]);
+    // The second try asks what the queen holds (the file, whole) instead of sending it again.
+    expect(answers.map((a) => JSON.parse(a))).toEqual([
+      { digest: ref.digest, size: 10, stored: true },
+      { offset: 10, complete: true },
+    ]);
     expect(logged).toEqual(['uploaded artifact kept.txt (10 bytes) to the queen']);
     expect(files(join(fx.dir, 'artifacts', 'sha256'))).toHaveLength(1);
     expect((await fx.front.artifacts(id)).map((a) => [a.path, a.digest])).toEqual([['kept.txt', ref.digest]]);
     writeFileSync(gate, '');
     expect((await finished(id)).state).toBe('COMPLETED');
+  }, 120_000);
+
+  it('an upload cut mid-way resumes from the offset the queen holds instead of starting over', async () => {
+    const q = await queen();
+    const proxy = new TcpProxy({ host: '127.0.0.1', port: Number(new URL(q.url).port) });
+    const via = await proxy.listen();
+    try {
+      const a = await startAnt({
+        servers: [via],
+        token: TOKEN,
+        id: 'ant-r',
+        stateDir: join(fx.dir, 'state-ant-r'),
+        backoff: { baseMs: 50, capMs: 500 },
+      });
+      procs.push(a);
+      await a.line(/^connected /);
+      const size = 16 * 1024 * 1024;
+      await fx.front.applyDefinition(`job_type: big-upload
+tasks:
+- task_type: make
+  script: ['head -c ${size} /dev/urandom > big.bin', 'echo "::set-output name=SUM::$(sha256sum big.bin | cut -c1-64)"']
+  artifacts: { paths: [big.bin] }
+`);
+      // Every connection drops once 6 MiB more have gone up: in the middle of the upload (the rest is a few KiB of frames).
+      proxy.cutAfter(6 * 1024 * 1024);
+      const { id } = await fx.front.submit({ jobType: 'big-upload' });
+      const job = await finished(id);
+      expect(job.state).toBe('COMPLETED');
+      expect(job.tasks[0]!.attempts).toHaveLength(1);
+      const line = (await fx.front.logs(id)).map((l) => l.text).find((t) => t.startsWith('uploaded artifact big.bin'));
+      const resumedAt = Number(/resumed at byte (\d+)/.exec(line ?? '')?.[1] ?? 0);
+      expect(line).toMatch(new RegExp(`^uploaded artifact big.bin \\(${size} bytes, resumed at byte \\d+\\) to the queen$`));
+      expect(resumedAt).toBeGreaterThan(0);
+      // Not sent twice: the bytes that went up are the file once, plus what was in flight at the cut and the frames.
+      expect(proxy.sent).toBeLessThan(size + 6 * 1024 * 1024);
+      const [stored] = await fx.front.artifacts(id);
+      expect(stored).toMatchObject({ path: 'big.bin', size, digest: `sha256:${job.tasks[0]!.outputs.SUM}` });
+    } finally {
+      await proxy.close();
+    }
   }, 120_000);
 
   it('an artifact over the queen’s bound fails the attempt, saying why', async () => {

@@ -9,6 +9,9 @@ export class TcpProxy {
   private readonly server: Server;
   private readonly pairs = new Set<[Socket, Socket]>();
   private paused = false;
+  /** Bytes sent upstream (client to target) since the proxy started. */
+  sent = 0;
+  private cutAt?: number;
   port = 0;
 
   constructor(private readonly target: { host: string; port: number }) {
@@ -22,6 +25,13 @@ export class TcpProxy {
       const upstream = connect(this.target);
       const pair: [Socket, Socket] = [client, upstream];
       this.pairs.add(pair);
+      client.on('data', (chunk: Buffer) => {
+        this.sent += chunk.length;
+        if (this.cutAt !== undefined && this.sent >= this.cutAt) {
+          this.cutAt = undefined;
+          this.cut();
+        }
+      });
       client.pipe(upstream);
       upstream.pipe(client);
       const end = () => {
@@ -47,6 +57,11 @@ export class TcpProxy {
       b.destroy();
     }
     this.pairs.clear();
+  }
+
+  /** Drops every connection once `bytes` more have gone upstream (an upload cut mid-way); once. */
+  cutAfter(bytes: number): void {
+    this.cutAt = this.sent + bytes;
   }
 
   pause(): void {
