@@ -1,19 +1,11 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+// The queens come from the package, as the helpers that wait on them take its type.
+import { openStoreSync, PostgresStore, Queen } from '@myrmex/orchestrator';
 import { postgres } from '@myrmex/test-utils';
 import { describe, expect, it } from 'vitest';
-import {
-  judge,
-  judgeAdmissions,
-  openStoreSync,
-  PostgresStore,
-  parseQuotaLimit,
-  periodEnd,
-  periodStart,
-  Queen,
-  type TimelineEvent,
-} from '../../src/index.js';
+import { judge, judgeAdmissions, parseQuotaLimit, periodEnd, periodStart, type TimelineEvent } from '../../src/index.js';
 import { summarise } from '../../src/scheduler/feed.js';
 import { tenantOf } from '../../src/scheduler/view.js';
 import { finished, until } from '../queen/helpers.js';
