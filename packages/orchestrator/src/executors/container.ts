@@ -133,7 +133,8 @@ export function memoryBytes(value: string | number): number {
 export function containerProgram(spec: TaskSpec, container: ContainerTaskSpec): string {
   const main = [...(container.beforeScript ?? []), ...spec.script].join('\n');
   const after = container.afterScript ?? [];
-  if (after.length === 0) return main;
+  // A failing line ends the script, as on SHELL (`sh -e`) and in Formicary.
+  if (after.length === 0) return `set -e\n${main}`;
   return [
     `( set -e\n${main}\n)`,
     'status=$?',

@@ -48,6 +48,7 @@ import { AttemptLeases, HeldAttempts, newHolderId } from './lease.js';
 import { LogHub } from './log-hub.js';
 import type { NotifyOptions } from './notify.js';
 import { PausedJobs } from './pauses.js';
+import { RequestRenderings } from './request-render.js';
 import {
   type AntInfo,
   type ApplyResult,
@@ -150,6 +151,8 @@ export class Queen implements QueenService {
   private readonly approvalsOf?: QueenApprovals;
   /** Webhooks, job triggers, notifications and dead letters; absent when the store keeps none. */
   private readonly events?: QueenEvents;
+  /** Definitions with template actions, rendered again per request (Formicary's way). */
+  private readonly renderings: RequestRenderings;
   /** Formicary's `resources` as counted units; absent when the store keeps no pools. */
   private readonly consumablesOf?: QueenConsumables;
   /** HTTP circuit breakers per target host; absent when the store keeps none. */
@@ -266,6 +269,10 @@ export class Queen implements QueenService {
         logger: this.logger,
       });
     }
+    this.renderings = new RequestRenderings({
+      methods: () => this.methods,
+      version: (jobType, version) => store.definition(jobType, version),
+    });
     const workflowEvents = store.workflowEvents?.();
     if (workflowEvents !== undefined) {
       this.events = new QueenEvents({
@@ -608,7 +615,7 @@ export class Queen implements QueenService {
     row: JobRow,
     tasks: readonly TaskRow[],
   ): Promise<{ taskDefinition: TaskDefinition; id: string; prepared: TaskSpec }> {
-    const taskDefinition = definition.tasks.find((t) => t.taskType === claim.taskType)!;
+    const taskDefinition = await this.renderings.task(definition.tasks.find((t) => t.taskType === claim.taskType)!, row, new Date());
     const spec = {
       ...renderTask(definition, taskDefinition, row, tasks, claim.runAttempts, await this.taskSecrets(claim, taskDefinition, definition)),
       ...(this.catalog === undefined
@@ -906,6 +913,12 @@ export class Queen implements QueenService {
           `job type '${valid.jobType}' requires the param(s) ${names} (required_params)`,
           at(`params.${missing[0]}`),
         );
+      }
+      try {
+        this.renderings.check(definition, valid.params, now);
+      } catch (error) {
+        if (!indexed || !(error instanceof QueenError)) throw error;
+        throw new QueenError(error.code, `${at('params')}: ${error.message}`, at('params'));
       }
       jobs.push({
         id: timeOrderedId(),

@@ -38,6 +38,7 @@ it('converts Kubernetes quantities and builds one program from before_script, sc
   );
   expect(program).toContain('( set -e\ncd src\nmake\n)');
   expect(program).toContain('exit $status');
+  expect(containerProgram(spec({ method: 'DOCKER', script: ['false', 'echo never'] }), container())).toBe('set -e\nfalse\necho never');
 });
 
 gate.describe('DOCKER executor on Podman', () => {

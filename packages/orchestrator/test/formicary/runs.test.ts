@@ -339,8 +339,41 @@ podman.describe('corpus definitions run end to end (SHELL, DOCKER, KUBERNETES on
     }
   });
 
+  it('webhook-ci-trigger: a push delivered to its webhook starts the pipeline once, with the params its trigger renders', async () => {
+    const push = { ref: 'refs/heads/main', head_commit: { id: 'c0ffee' }, repository: { full_name: 'acme/api' } };
+    const deliver = () =>
+      fetch(`${apiUrl}/api/webhooks/webhook-ci-trigger/on-push-dev`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-github-delivery': 'corpus-delivery-1' },
+        body: JSON.stringify(push),
+      });
+    const first = await deliver();
+    expect(first.status).toBe(202);
+    const { job_id: jobId } = (await first.json()) as { job_id: string };
+    expect((await deliver()).status).toBe(409);
+    const job = await finished(queen, jobId);
+    expect(job).toMatchObject({ state: 'COMPLETED', params: { branch: 'main', commit_sha: 'c0ffee', repo: 'acme/api', pusher: 'dev' } });
+    expect(await lines(queen, job, 'notify')).toEqual(['CI complete for acme/api commit=c0ffee branch=main']);
+  });
+
+  it(
+    "hello_world: combine's {{if lt .JobRetry 4}} is rendered per run, so it fails on each of its three runs (retry: 2) and the job is a dead letter",
+    async () => {
+      const job = await finished(
+        queen,
+        (await queen.submit({ jobType: 'hello_world', params: { Target: 'bob' } })).id,
+        CONTAINER_BUDGET_MS,
+      );
+      expect(job).toMatchObject({ state: 'FAILED', retry: 2 });
+      expect(taskStates(job)).toEqual({ hello: 'COMPLETED', world: 'COMPLETED', combine: 'FAILED' });
+      expect(job.tasks.find((t) => t.taskType === 'combine')!.attempts).toHaveLength(3);
+      expect((await queen.deadLetters()).items.map((item) => item.job.id)).toContain(job.id);
+    },
+    CONTAINER_TEST_MS,
+  );
+
   it('trigger-started SHELL pipelines run with their trigger params; artifacts reach their dependents', async () => {
-    // What an S3, webhook or queue trigger would pass (the triggers themselves are not built yet).
+    // What an S3 or queue trigger would pass (those triggers are not built), and the signed webhook's params.
     const params = {
       object_key: 'raw/2026/a.parquet',
       bucket_name: 'data-warehouse',
@@ -355,13 +388,7 @@ podman.describe('corpus definitions run end to end (SHELL, DOCKER, KUBERNETES on
       total: 42,
       currency: 'EUR',
     };
-    for (const jobType of [
-      's3-etl-trigger',
-      'webhook-ci-trigger',
-      'queue-order-trigger',
-      's3-file-processor',
-      'webhook-triggered-pipeline',
-    ]) {
+    for (const jobType of ['s3-etl-trigger', 'queue-order-trigger', 's3-file-processor', 'webhook-triggered-pipeline']) {
       const job = await finished(queen, (await queen.submit({ jobType, params })).id);
       expect(job.state, `${jobType}: ${JSON.stringify(job.tasks.map((t) => [t.taskType, t.state, t.reason]))}`).toBe('COMPLETED');
       expect((await queen.artifacts(job.id)).length, jobType).toBeGreaterThan(0);

@@ -10,7 +10,10 @@ export interface CorpusRun {
 
 export const IMAGE_ADAPTATION = 'images are replaced by the locally built busybox image (no registry is reachable here)';
 
-export const TRIGGER_ADAPTATION = 'submitted directly with the params its trigger would give (triggers are not built yet)';
+export const TRIGGER_ADAPTATION = 'submitted directly with the params its S3 or queue trigger would give (those triggers are not built)';
+
+export const WEBHOOK_ADAPTATION =
+  'delivered through POST /api/webhooks to its on-push-dev trigger, which has no auth (the HMAC-signed on-push trigger is tested in test/triggers/webhooks.test.ts with an organisation secret)';
 
 export const CRON_ADAPTATION = 'its cron slot is fired with the clock moved to the next slot (queen.fireCron) rather than waited for';
 
@@ -38,10 +41,15 @@ export const CORPUS_RUNS: readonly CorpusRun[] = [
   { file: 'docs-examples/sub-workflow-etl.yaml', adaptations: [] },
   { file: 'fixtures/sub_workflow_job.yaml', adaptations: [] },
   { file: 'docs-examples/s3-etl-trigger.yaml', adaptations: [TRIGGER_ADAPTATION] },
-  { file: 'docs-examples/webhook-ci-trigger.yaml', adaptations: [TRIGGER_ADAPTATION] },
+  { file: 'docs-examples/webhook-ci-trigger.yaml', adaptations: [WEBHOOK_ADAPTATION] },
   { file: 'docs-examples/queue-order-trigger.yaml', adaptations: [TRIGGER_ADAPTATION] },
   { file: 'fixtures/s3_trigger_job.yaml', adaptations: [TRIGGER_ADAPTATION] },
-  { file: 'fixtures/webhook_trigger_job.yaml', adaptations: [TRIGGER_ADAPTATION] },
+  {
+    file: 'fixtures/webhook_trigger_job.yaml',
+    adaptations: [
+      'submitted directly with the params its HMAC-signed on-push trigger would give (this queen keeps no organisation secrets; that delivery, racing to two queens on PostgreSQL, is tested in test/triggers/webhooks.test.ts)',
+    ],
+  },
   { file: 'fixtures/child_job.yaml', adaptations: ['the ant carries the builder and pulsar tags its tasks ask for'] },
   {
     file: 'fixtures/test_job.yaml',
@@ -54,6 +62,7 @@ export const CORPUS_RUNS: readonly CorpusRun[] = [
   { file: 'docs-examples/hello_world_scheduled.yaml', adaptations: [IMAGE_ADAPTATION, CRON_ADAPTATION] },
   { file: 'fixtures/hello_world_scheduled.yaml', adaptations: [IMAGE_ADAPTATION, CRON_ADAPTATION] },
   { file: 'docs-examples/always-run.yaml', adaptations: [] },
+  { file: 'docs-examples/hello_world.yaml', adaptations: [IMAGE_ADAPTATION] },
   { file: 'docs-examples/fan-out-task-regions.yaml', adaptations: [] },
   { file: 'docs-examples/fan-out-deploy.yaml', adaptations: [] },
   { file: 'fixtures/fan_out_job.yaml', adaptations: [] },
