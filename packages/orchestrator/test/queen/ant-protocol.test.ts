@@ -41,7 +41,10 @@ describe('ant protocol over a JSON-only transport', () => {
     const toQueen = wire(registry.connect(wire((message: QueenMessage) => ant.receive(message))));
     ant.register();
     await new Promise((resolve) => setTimeout(resolve, 10));
-    expect(registry.slots()).toEqual([{ id: 'remote-1', methods: new Set(['SHELL']), tags: new Set(['eu']), capacity: 2, running: 0 }]);
+    // No labels or resources advertised: matched by tags only, not metered.
+    expect(registry.slots()).toEqual([
+      { id: 'remote-1', methods: new Set(['SHELL']), tags: new Set(['eu']), capacity: 2, running: 0, labels: {}, resources: {}, used: {} },
+    ]);
 
     const spec = { method: 'SHELL', environment: {}, headers: {}, query: {} };
     registry.assign('remote-1', {
