@@ -2,7 +2,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { DefinitionValidationError } from '../definition/index.js';
 import { QueenError } from '../queen/errors.js';
 import { ForeignResourceError, QuotaExceededError } from '../store/security.js';
-import { isStoreUnreachable } from '../store/unreachable.js';
+import { isStatementTimeout, isStoreUnreachable } from '../store/unreachable.js';
 import {
   fieldErrorsFromViolations,
   makeProblem,
@@ -61,6 +61,10 @@ export function toProblem(error: unknown, instance: string): Problem {
   }
   if (isStoreUnreachable(error)) {
     return makeProblem('store-unavailable', 'the queen cannot reach its database at the moment; retry shortly', instance);
+  }
+  // A statement stuck past the statement timeout (a lock another client holds, say): worth retrying, not a fault of the request.
+  if (isStatementTimeout(error)) {
+    return makeProblem('store-timeout', 'a database statement ran past the statement timeout and was cancelled; retry shortly', instance);
   }
   return makeProblem('internal-error', 'the queen failed to handle this request; the server log has the details', instance);
 }

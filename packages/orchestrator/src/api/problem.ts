@@ -43,6 +43,7 @@ export const PROBLEM_TYPES = {
   'quota-exceeded': { status: 429, title: "The organisation's quota is used up" },
   'internal-error': { status: 500, title: 'Internal error' },
   'store-unavailable': { status: 503, title: 'The database cannot be reached' },
+  'store-timeout': { status: 503, title: 'The database took too long' },
 } as const satisfies Record<string, { status: number; title: string }>;
 
 export type ProblemKind = keyof typeof PROBLEM_TYPES;

@@ -9,4 +9,4 @@ export { checkOrgQuota, SqlSecurityStore } from './sql/security.js';
 export { SqlStore } from './sql/sql-store.js';
 export { DEFAULT_DB_PATH, SqliteStore, type SqliteStoreOptions } from './sqlite/sqlite-store.js';
 export * from './store.js';
-export { isStoreUnreachable } from './unreachable.js';
+export { isStatementTimeout, isStoreUnreachable } from './unreachable.js';

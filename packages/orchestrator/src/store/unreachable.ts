@@ -22,3 +22,11 @@ export function isStoreUnreachable(error: unknown): boolean {
   }
   return false;
 }
+
+/** SQLSTATE 57014: PostgreSQL cancelled the statement, here because it ran past the store's statement timeout. */
+export function isStatementTimeout(error: unknown): boolean {
+  for (let e: unknown = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    if ((e as { code?: unknown }).code === '57014') return true;
+  }
+  return false;
+}

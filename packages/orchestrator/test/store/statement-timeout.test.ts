@@ -1,7 +1,8 @@
-import { PostgresStore, Queen } from '@myrmex/orchestrator';
+import { createApi, PostgresStore, Queen } from '@myrmex/orchestrator';
 import { postgres } from '@myrmex/test-utils';
 import pg from 'pg';
 import { expect, it } from 'vitest';
+import { type ApiUnderTest, call, expectProblem } from '../api/harness.js';
 import { finished, testExecutor } from '../queen/helpers.js';
 
 const gate = await postgres();
@@ -10,7 +11,8 @@ const gate = await postgres();
  * A stuck statement cannot hang a queen: PostgreSQL cancels what runs past the store's statement
  * timeout. Here another client holds a job's row lock (a hung writer): the queen's cancel of that job
  * waits on it, fails with PostgreSQL's statement-timeout error once the limit passes, and meanwhile
- * the queen runs other jobs; once the lock is gone the same cancel succeeds.
+ * the queen runs other jobs, and the API answers the same cancel with a 503 problem that says so;
+ * once the lock is gone the cancel succeeds.
  */
 gate.describe('the PostgreSQL statement timeout', () => {
   it('fails a statement stuck past it with a clear error, and the queen keeps going', async () => {
@@ -18,6 +20,8 @@ gate.describe('the PostgreSQL statement timeout', () => {
     const store = PostgresStore.open({ url: db.url, statementTimeoutMs: 500 });
     const queen = await Queen.open({ store, executors: [testExecutor()], ant: { capacity: 2 }, pollIntervalMs: 50 });
     const blocker = new pg.Client({ connectionString: db.url });
+    const app = await createApi(queen, {});
+    const api: ApiUnderTest = { url: await app.listen({ host: '127.0.0.1', port: 0 }), queen, app, close: async () => {} };
     try {
       await queen.start();
       await queen.applyDefinition('job_type: quick\ntasks:\n  - task_type: only\n    method: TEST\n    script: ["exit 0"]\n');
@@ -37,11 +41,17 @@ gate.describe('the PostgreSQL statement timeout', () => {
       expect(error?.message).toBe('canceling statement due to statement timeout');
       expect(error?.code).toBe('57014');
       expect((await queen.getJob(held.id))?.state).toBe('PENDING');
+      expect(expectProblem(await call(api, 'POST', `/api/jobs/requests/${held.id}/cancel`, { reason: 'stop it' }), 503)).toMatchObject({
+        type: 'urn:myrmex:problem:store-timeout',
+        title: 'The database took too long',
+        detail: 'a database statement ran past the statement timeout and was cancelled; retry shortly',
+      });
 
       await blocker.query('ROLLBACK');
       expect((await queen.cancel(held.id, 'stop it')).state).toBe('CANCELLED');
     } finally {
       await blocker.end().catch(() => undefined);
+      await app.close();
       await queen.stop();
       await db.dispose();
     }
