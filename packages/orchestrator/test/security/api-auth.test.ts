@@ -96,6 +96,7 @@ describe('the API with authentication', () => {
       'put /api/users/{user}/role': { role: 'admin' },
       'post /api/teams': { name: 'b-team' },
       'post /api/jobs/requests/bulk': { requests: [{ job_type: 'alpha-build' }] },
+      'put /api/jobs/definitions/{type}/secrets/{name}': { value: 'a value of B' },
     };
     let walked = 0;
     for (const [path, method] of routes) {
