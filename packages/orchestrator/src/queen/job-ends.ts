@@ -29,6 +29,9 @@ export interface JobEndsOptions {
 /** Definitions are re-read at most this often to find job triggers and notify keys (a new one is seen within it). */
 const DEFINITIONS_TTL_MS = 5_000;
 
+/** How far back a starting queen looks for job ends whose followers a killed queen may not have started. */
+export const RECOVERY_WINDOW_MS = 3_600_000;
+
 /**
  * What follows a job's end (issue 14): `type: job` triggers of other job types, and notifications.
  * Every queen calls `ended` with the transitions it committed; the effects are idempotent in the
@@ -52,6 +55,40 @@ export class JobEnds {
   start(): void {
     this.stopped = false;
     this.poke();
+    const work = this.recover().catch((err: unknown) => this.options.logger.warn({ err }, 'could not look for unfollowed job ends'));
+    this.pending.add(work);
+    void work.finally(() => this.pending.delete(work));
+  }
+
+  /**
+   * The followers of jobs that ended in the last hour, started again: a queen killed between a job's
+   * end and what follows it (the trigger's job, the notification rows) left them undone. Each effect is
+   * keyed in the store, so what was already done is not done twice.
+   */
+  async recover(now = Date.now()): Promise<number> {
+    if (!(await this.anyFollower())) return 0;
+    let followed = 0;
+    for (const state of TERMINAL_JOB_STATES) {
+      let cursor: string | undefined;
+      do {
+        const page = await this.options.store.listJobs({
+          state,
+          submittedAfter: new Date(now - RECOVERY_WINDOW_MS),
+          limit: 500,
+          ...(cursor === undefined ? {} : { cursor }),
+        });
+        for (const job of page.items) {
+          if (this.stopped) return followed;
+          if (job.endedAt !== undefined && job.endedAt.getTime() >= now - RECOVERY_WINDOW_MS) {
+            await this.startFollowers(job);
+            await this.fileNotifications(job);
+            followed++;
+          }
+        }
+        cursor = page.nextCursor;
+      } while (cursor !== undefined);
+    }
+    return followed;
   }
 
   async stop(): Promise<void> {

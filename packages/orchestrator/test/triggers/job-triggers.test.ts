@@ -1,6 +1,9 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { derivedId } from '../../src/domain/ids.js';
-import { finished, startQueen, until } from '../queen/helpers.js';
+import { SqliteStore } from '../../src/index.js';
+import { finished, startQueen, tempDb, until } from '../queen/helpers.js';
 
 describe('triggers of type job', () => {
   it("another job's end starts the job once, with params rendered over .Job; states choose which ends count; a filter can refuse", async () => {
@@ -68,4 +71,64 @@ tasks:
     const types = (await queen.listJobs({ limit: 100 })).items.map((j) => j.jobType).sort();
     expect(types).toEqual(['build', 'build', 'build', 'build', 'cleanup', 'deploy', 'deploy']);
   }, 60_000);
+});
+
+describe('a job end no queen followed', () => {
+  it('a starting queen starts its trigger and files its notifications: a queen killed after the commit left them undone', async () => {
+    const hits: string[] = [];
+    const server = createServer((request, response) => {
+      hits.push(request.url ?? '');
+      response.writeHead(204).end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const hook = `http://127.0.0.1:${(server.address() as AddressInfo).port}/ended`;
+    try {
+      const dbPath = tempDb();
+      const first = await startQueen({ dbPath });
+      await first.applyDefinition(`job_type: upstream
+notify:
+  webhook:
+    recipients: ['${hook}']
+tasks:
+- task_type: t
+  method: SHELL
+  script: ['true']
+`);
+      await first.applyDefinition(`job_type: downstream
+triggers:
+- type: job
+  name: after-upstream
+  job_type: upstream
+tasks:
+- task_type: t
+  method: SHELL
+  script: ['true']
+`);
+      await first.stop();
+      // The end as a killed queen leaves it: committed, with nothing after it.
+      const store = SqliteStore.open({ path: dbPath });
+      const at = new Date();
+      const definition = (await store.definition('upstream'))!;
+      await store.createJob({
+        id: 'ended-upstream',
+        jobType: 'upstream',
+        version: definition.version,
+        priority: 50,
+        params: {},
+        submittedAt: at,
+        scheduledAt: at,
+        taskTypes: ['t'],
+      });
+      expect(await store.apply('ended-upstream', { at, job: { state: 'COMPLETED', reason: 'done elsewhere', endedAt: at } })).toBeDefined();
+      await store.close();
+
+      const second = await startQueen({ dbPath });
+      const downstream = derivedId('trigger', 'downstream', 'after-upstream', 'ended-upstream');
+      expect((await finished(second, await until(async () => (await second.getJob(downstream)) && downstream))).state).toBe('COMPLETED');
+      await until(async () => ((await second.notifications('ended-upstream'))[0]?.state === 'SENT' ? true : undefined));
+      expect(hits).toEqual(['/ended']);
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
 });
