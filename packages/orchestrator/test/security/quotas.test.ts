@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { judge, judgeAdmissions, parseQuotaLimit, periodEnd, periodStart, type TimelineEvent } from '../../src/index.js';
 import { summarise } from '../../src/scheduler/feed.js';
 import { tenantOf } from '../../src/scheduler/view.js';
+import { apply, servers, submit, waitForEnd } from '../observability/helpers.js';
 import { finished, until } from '../queen/helpers.js';
 import { openSecured, req } from './harness.js';
 
@@ -193,6 +194,32 @@ describe('CPU-hours and artifact storage', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   }, 60_000);
+});
+
+describe('soft quota warnings on a served queen', () => {
+  const start = servers();
+  it('are an audit row and a metric besides the timeline reason', async () => {
+    const { server } = await start({ auth: true });
+    const token = server.auth?.bootstrapToken as string;
+    const headers = { authorization: `Bearer ${token}` };
+    await apply(server.url, 'job_type: quick\ntasks:\n  - task_type: a\n    script: ["true"]\n', headers);
+    expect((await req(server, 'PUT', '/api/quotas', token, { resource: 'running_jobs', soft: 0 })).status).toBe(200);
+    const job = await submit(server.url, 'quick', {}, headers);
+    expect(await waitForEnd(server.url, job.id, headers)).toBe('COMPLETED');
+    const detail = await req(server, 'GET', `/api/jobs/requests/${job.id}`, token);
+    const admitted = detail.body.timeline.find((e: { to: string; task_type?: string }) => e.to === 'READY' && e.task_type === undefined);
+    expect(admitted.reason).toBe('admitted over soft quota: org default at soft quota 1/0 running jobs');
+    const audited = async () =>
+      ((await req(server, 'GET', '/api/audit', token)).body.items as { action: string; target: string; detail?: { quota: string } }[]).find(
+        (row) => row.action === 'quota.soft-exceeded',
+      );
+    await expect.poll(audited, { timeout: 10_000 }).toMatchObject({
+      target: `job/${job.id}`,
+      detail: { quota: 'org default at soft quota 1/0 running jobs' },
+    });
+    const metrics = await fetch(`${server.url}/metrics`, { headers });
+    expect(await metrics.text()).toMatch(/^myrmex_quota_soft_exceeded_total\{org="default",resource="running_jobs"\} 1$/m);
+  });
 });
 
 describe('quota API', () => {
