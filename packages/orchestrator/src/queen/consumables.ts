@@ -1,5 +1,5 @@
 import type { JobDefinition } from '../definition/model.js';
-import { type ConsumableRequest, type ConsumableStore, consumableWait } from '../store/consumables.js';
+import { type AcquireResult, type ConsumableRequest, type ConsumableStore, consumableWait } from '../store/consumables.js';
 import type { ReadyTask } from '../store/store.js';
 
 /** The units a task needs: its job's Formicary `resources` (held by the job) and its own (held by the attempt). */
@@ -52,6 +52,9 @@ export class QueenConsumables {
     const now = Date.now();
     const tokens = new Map<P, string>();
     const allowed: P[] = [];
+    // Pools found with no unit free (or never declared) in this page: the tasks after the first waiting one do not
+    // each open a transaction to hear the same answer. Not for a job's units: its job may already hold them.
+    const exhausted = new Map<string, Extract<AcquireResult, { acquired: false }>>();
     for (const placement of placements) {
       const { task } = placement;
       const requests = consumableRequests(await this.definition(task.jobType, task.version), task.taskType);
@@ -59,7 +62,9 @@ export class QueenConsumables {
         allowed.push(placement);
         continue;
       }
-      const result = await this.store.acquire(task.jobId, task.taskType, requests, now);
+      const known = requests.find((r) => r.scope === 'task' && exhausted.has(r.name));
+      const result = known === undefined ? await this.store.acquire(task.jobId, task.taskType, requests, now) : exhausted.get(known.name)!;
+      if (!result.acquired && (result.capacity === undefined || result.inUse >= result.capacity)) exhausted.set(result.name, result);
       if (result.acquired) {
         this.waits.delete(task.jobId);
         tokens.set(placement, result.token);
