@@ -46,6 +46,14 @@ export interface SchedulerOptions {
 }
 
 /**
+ * How often, at most, a pass started by a change also runs the time-based sweeps (the lease reaper,
+ * job deadlines, approval SLAs). Under load every change starts a pass; those sweeps look for what
+ * time made due, not for what the change did, and were most of a pass's reads. A pass the timer
+ * starts (at the store's next wake-up) always sweeps.
+ */
+const SWEEP_EVERY_MS = 100;
+
+/**
  * The job scheduler: admits due jobs (priority, submission time, scheduled_at, max_concurrency)
  * and starts READY tasks on ants with free capacity. One pass at a time; `poke` asks for another.
  *
@@ -66,6 +74,9 @@ export class Scheduler {
   /** Reads what runs and ran for a policy that observes it (frameworkPolicy). */
   private readonly feed?: SchedulingFeed;
   private tally = { admitted: 0, started: 0, quotaWarnings: [] as QuotaWarning[] };
+  /** When the time-based sweeps last ran, and whether the timer (not a change) started this pass. */
+  private sweptAt = Number.NEGATIVE_INFINITY;
+  private woken = false;
   /** Organisations' and users' quotas, where the store keeps them (issue 17). */
   private readonly quotaGate?: QuotaGate;
 
@@ -120,7 +131,10 @@ export class Scheduler {
     if (!this.running) return;
     const wake = await this.options.store.nextWakeAt().catch(() => undefined);
     const delay = wake === undefined ? this.pollIntervalMs : Math.min(Math.max(wake - Date.now(), 0), this.pollIntervalMs);
-    this.timer = setTimeout(() => this.poke(), delay);
+    this.timer = setTimeout(() => {
+      this.woken = true;
+      this.poke();
+    }, delay);
   }
 
   private report(seconds: number, failed: boolean): void {
@@ -139,8 +153,12 @@ export class Scheduler {
   private async once(): Promise<boolean> {
     const { store, supervisor } = this.options;
     const now = Date.now();
-    await this.options.reap?.(now);
-    for (const job of await store.expiredJobs(now)) await supervisor.timeout(job.id);
+    if (this.woken || now - this.sweptAt >= SWEEP_EVERY_MS) {
+      this.woken = false;
+      this.sweptAt = now;
+      await this.options.reap?.(now);
+      for (const job of await store.expiredJobs(now)) await supervisor.timeout(job.id);
+    }
     const moreDue = await this.admit(now);
     await this.dispatch(now);
     await this.speculate(now);
