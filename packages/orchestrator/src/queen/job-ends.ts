@@ -7,7 +7,7 @@ import type { DefinitionVersion, TimelineEvent } from '../domain/types.js';
 import type { JobRow, JobStore, NewLogLine } from '../store/store.js';
 import type { NotificationRow, WorkflowEventStore } from '../store/workflow-events.js';
 import { createDerivedJob } from './derived-job.js';
-import { type NotifyOptions, notificationSenders, notificationsFor, type Sender } from './notify.js';
+import { type NotifyOptions, notificationSenders, notificationsFor, type Sender, taskNotificationsFor } from './notify.js';
 import { decideTrigger, jobTriggersOn, rateWindowMs } from './triggers.js';
 
 /** Log lines about a job's notifications and triggers go under this name: no task may hold an `@`. */
@@ -25,6 +25,9 @@ export interface JobEndsOptions {
   /** How long a claim on a notification lasts: a queen that dies while sending leaves it to another after this (default 30 s). */
   readonly claimMs?: number;
 }
+
+/** A task's notifications follow these ends: it ran, and its outcome is final. */
+const TASK_ENDS: readonly string[] = ['COMPLETED', 'FAILED'];
 
 /** Definitions are re-read at most this often to find job triggers and notify keys (a new one is seen within it). */
 const DEFINITIONS_TTL_MS = 5_000;
@@ -101,9 +104,11 @@ export class JobEnds {
   /** Looks at committed transitions: each job-level end starts its followers. */
   ended(events: readonly TimelineEvent[]): void {
     for (const event of events) {
-      if (event.taskType !== undefined || !TERMINAL_JOB_STATES.includes(event.to as never)) continue;
-      const work = this.follow(event.jobId).catch((err: unknown) =>
-        this.options.logger.warn({ err, jobId: event.jobId }, 'could not start what follows a job end'),
+      const taskEnd = event.taskType !== undefined && TASK_ENDS.includes(event.to);
+      if (!taskEnd && (event.taskType !== undefined || !TERMINAL_JOB_STATES.includes(event.to as never))) continue;
+      const follow = taskEnd ? this.followTask(event.jobId, event.taskType!) : this.follow(event.jobId);
+      const work = follow.catch((err: unknown) =>
+        this.options.logger.warn({ err, jobId: event.jobId, taskType: event.taskType }, 'could not start what follows an end'),
       );
       this.pending.add(work);
       void work.finally(() => this.pending.delete(work));
@@ -130,6 +135,27 @@ export class JobEnds {
     return (await this.latest()).some(
       (d) => d.definition.notify !== undefined || d.definition.webhook !== undefined || d.definition.triggers.some((t) => t.type === 'job'),
     );
+  }
+
+  /** A task's own `notify` and `webhook`, once it ended (COMPLETED or FAILED). */
+  private async followTask(jobId: string, taskType: string): Promise<void> {
+    const latest = await this.latest();
+    if (!latest.some((d) => d.definition.tasks.some((t) => t.notify !== undefined || t.webhook !== undefined))) return;
+    const job = await this.options.store.job(jobId);
+    if (job === undefined) return;
+    const definition = await this.options.definition(job.jobType, job.version);
+    const task = definition.tasks.find((t) => t.taskType === taskType);
+    if (task === undefined || (task.notify === undefined && task.webhook === undefined)) return;
+    const row = (await this.options.store.tasks(jobId)).find((t) => t.taskType === taskType);
+    if (row === undefined || !TASK_ENDS.includes(row.state)) return;
+    let rows: ReturnType<typeof taskNotificationsFor>;
+    try {
+      rows = taskNotificationsFor(job, definition, task, row);
+    } catch (error) {
+      await this.log(jobId, `notify (task ${taskType}): ${error instanceof Error ? error.message : String(error)}; nothing sent`);
+      return;
+    }
+    if ((await this.options.events.enqueueNotifications(rows, new Date())) > 0) this.poke();
   }
 
   private async follow(jobId: string): Promise<void> {

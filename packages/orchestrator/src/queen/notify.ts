@@ -1,7 +1,7 @@
 import nodemailer from 'nodemailer';
-import type { JobDefinition, NotifySpec } from '../definition/model.js';
+import type { JobDefinition, NotifySpec, TaskDefinition, WebhookSpec } from '../definition/model.js';
 import { renderTemplate, renderValue, type TemplateScope } from '../definition/template.js';
-import type { JobRow } from '../store/store.js';
+import type { JobRow, TaskRow } from '../store/store.js';
 import type { NewNotification, NotificationChannel, NotificationRow } from '../store/workflow-events.js';
 
 /** Where notifications go out (issue 14). Without a transport for a channel its rows fail with that reason. */
@@ -51,37 +51,38 @@ export function jobEndScope(job: JobRow, definition: JobDefinition): TemplateSco
   };
 }
 
-/**
- * The notifications a job's end asks for: `notify` channels whose `when` matches the end state
- * (unless `notify.except` renders to true), and the job-level `webhook` (always, Formicary's). Values
- * are rendered with the job's params; a template that cannot be rendered throws (TemplateError).
- */
-export function notificationsFor(job: JobRow, definition: JobDefinition): NewNotification[] {
-  const scope = jobEndScope(job, definition);
-  const payload = {
-    job_id: job.id,
-    job_type: job.jobType,
-    version: job.version,
-    state: job.state,
-    ...(job.reason === undefined ? {} : { reason: job.reason }),
-    params: job.params,
-    ...(job.endedAt === undefined ? {} : { ended_at: job.endedAt.toISOString() }),
-  };
+/** What ended, as its notifications see it: a job, or one task of it. */
+interface Ending {
+  readonly jobId: string;
+  readonly state: string;
+  readonly notify: NotifySpec | undefined;
+  readonly webhook: WebhookSpec | undefined;
+  readonly scope: TemplateScope;
+  readonly payload: Readonly<Record<string, unknown>>;
+  /** A task's rows are keyed under its name, so a job's and a task's message to one address are two rows. */
+  readonly task?: string;
+}
+
+function endingNotifications(ending: Ending): NewNotification[] {
+  const { scope, notify } = ending;
   const rows: NewNotification[] = [];
-  const notify: NotifySpec | undefined = definition.notify;
+  const add = (channel: NotificationChannel, to: string, payload: Readonly<Record<string, unknown>>) => {
+    const recipient = ending.task === undefined ? to : `${ending.task}: ${to}`;
+    if (!rows.some((r) => r.channel === channel && r.recipient === recipient)) {
+      rows.push({ jobId: ending.jobId, channel, recipient, payload: { ...payload, to } });
+    }
+  };
   const except = notify?.except;
   const excepted = except === true || (typeof except === 'string' && renderTemplate(except, scope).trim() === 'true') || except === 'true';
   if (notify !== undefined && !excepted) {
     for (const channel of ['email', 'slack', 'webhook'] as const) {
       const spec = notify[channel];
-      if (spec === undefined || !wanted(spec.when, job.state)) continue;
-      for (const recipient of recipientsOf(spec.recipients)) {
-        rows.push({ jobId: job.id, channel, recipient: renderTemplate(recipient, scope), payload });
-      }
+      if (spec === undefined || !wanted(spec.when, ending.state)) continue;
+      for (const recipient of recipientsOf(spec.recipients)) add(channel, renderTemplate(recipient, scope), ending.payload);
     }
   }
-  if (definition.webhook !== undefined) {
-    const hook = renderValue(definition.webhook, scope) as {
+  if (ending.webhook !== undefined) {
+    const hook = renderValue(ending.webhook, scope) as {
       url: string;
       headers?: Record<string, unknown>;
       query?: Record<string, unknown>;
@@ -89,13 +90,60 @@ export function notificationsFor(job: JobRow, definition: JobDefinition): NewNot
     const url = new URL(hook.url);
     for (const [key, value] of Object.entries(hook.query ?? {})) url.searchParams.set(key, String(value));
     const headers = Object.fromEntries(Object.entries(hook.headers ?? {}).map(([key, value]) => [key, String(value)]));
-    const key = url.toString();
-    if (!rows.some((r) => r.channel === 'webhook' && r.recipient === key)) {
-      rows.push({ jobId: job.id, channel: 'webhook', recipient: key, payload: { ...payload, headers } });
-    }
+    add('webhook', url.toString(), { ...ending.payload, headers });
   }
   return rows;
 }
+
+const jobPayload = (job: JobRow) => ({
+  job_id: job.id,
+  job_type: job.jobType,
+  version: job.version,
+  state: job.state,
+  ...(job.reason === undefined ? {} : { reason: job.reason }),
+  params: job.params,
+  ...(job.endedAt === undefined ? {} : { ended_at: job.endedAt.toISOString() }),
+});
+
+/**
+ * The notifications a job's end asks for: `notify` channels whose `when` matches the end state
+ * (unless `notify.except` renders to true), and the job-level `webhook` (always, Formicary's). Values
+ * are rendered with the job's params; a template that cannot be rendered throws (TemplateError).
+ */
+export function notificationsFor(job: JobRow, definition: JobDefinition): NewNotification[] {
+  return endingNotifications({
+    jobId: job.id,
+    state: job.state,
+    notify: definition.notify,
+    webhook: definition.webhook,
+    scope: jobEndScope(job, definition),
+    payload: jobPayload(job),
+  });
+}
+
+/** The same for one task's end (its own `notify` and `webhook`), rendered with its variables too. */
+export function taskNotificationsFor(job: JobRow, definition: JobDefinition, task: TaskDefinition, row: TaskRow): NewNotification[] {
+  if (task.notify === undefined && task.webhook === undefined) return [];
+  const scope = jobEndScope(job, definition);
+  return endingNotifications({
+    jobId: job.id,
+    state: row.state,
+    notify: task.notify,
+    webhook: task.webhook,
+    scope: { ...scope, taskVariables: task.variables, builtIns: { ...scope.builtIns, TaskType: task.taskType, TaskRetry: row.attempt } },
+    payload: {
+      ...jobPayload(job),
+      task_type: task.taskType,
+      task_state: row.state,
+      ...(row.exitCode === undefined ? {} : { exit_code: row.exitCode }),
+      ...(row.reason === undefined ? {} : { task_reason: row.reason }),
+    },
+    task: task.taskType,
+  });
+}
+
+/** Where a row goes: the address it was filed for (a task's rows are keyed under the task's name). */
+const addressOf = (row: NotificationRow): string => (typeof row.payload.to === 'string' ? row.payload.to : row.recipient);
 
 export type Sender = (row: NotificationRow) => Promise<void>;
 
@@ -115,20 +163,20 @@ export function notificationSenders(options: NotifyOptions): Record<Notification
   const mailer = options.smtp === undefined ? undefined : nodemailer.createTransport(options.smtp as never);
   return {
     webhook: async (row) => {
-      const { headers, ...body } = row.payload as { headers?: Record<string, string> };
-      await post(row.recipient, body, headers);
+      const { headers, to: _to, ...body } = row.payload as { headers?: Record<string, string>; to?: string };
+      await post(addressOf(row), body, headers);
     },
     slack: async (row) => {
       if (options.slackWebhookUrl === undefined) {
         throw new Error('no Slack transport: set the queen notify.slackWebhookUrl (MYRMEX_SLACK_WEBHOOK_URL)');
       }
-      await post(options.slackWebhookUrl, { channel: row.recipient, text: summaryLine(row.payload) });
+      await post(options.slackWebhookUrl, { channel: addressOf(row), text: summaryLine(row.payload) });
     },
     email: async (row) => {
       if (mailer === undefined) throw new Error('no SMTP transport: set the queen notify.smtp (MYRMEX_SMTP_URL)');
       await mailer.sendMail({
         from: options.from ?? 'myrmex@localhost',
-        to: row.recipient,
+        to: addressOf(row),
         subject: summaryLine(row.payload),
         text: `${JSON.stringify(row.payload, null, 2)}\n`,
       });
@@ -137,8 +185,13 @@ export function notificationSenders(options: NotifyOptions): Record<Notification
 }
 
 export function summaryLine(payload: Readonly<Record<string, unknown>>): string {
+  const job = `job ${String(payload.job_type)} ${String(payload.job_id)}`;
+  if (typeof payload.task_type === 'string') {
+    const reason = typeof payload.task_reason === 'string' ? `: ${payload.task_reason}` : '';
+    return `Myrmex task ${payload.task_type} of ${job} ${String(payload.task_state)}${reason}`;
+  }
   const reason = typeof payload.reason === 'string' ? `: ${payload.reason}` : '';
-  return `Myrmex job ${String(payload.job_type)} ${String(payload.job_id)} ${String(payload.state)}${reason}`;
+  return `Myrmex ${job} ${String(payload.state)}${reason}`;
 }
 
 /** MYRMEX_SMTP_URL, MYRMEX_SMTP_FROM and MYRMEX_SLACK_WEBHOOK_URL; undefined when none is set. */

@@ -1,5 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -368,6 +370,42 @@ podman.describe('corpus definitions run end to end (SHELL, DOCKER, KUBERNETES on
       expect(taskStates(job)).toEqual({ hello: 'COMPLETED', world: 'COMPLETED', combine: 'FAILED' });
       expect(job.tasks.find((t) => t.taskType === 'combine')!.attempts).toHaveLength(3);
       expect((await queen.deadLetters()).items.map((item) => item.job.id)).toContain(job.id);
+    },
+    CONTAINER_TEST_MS,
+  );
+
+  it(
+    "hook-job: init's task webhook posts its outcome to the URL its params give, with the header and query it names",
+    async () => {
+      const hits: { url: string; authorization?: string; body: Record<string, unknown> }[] = [];
+      const server = createServer((request, response) => {
+        const chunks: Buffer[] = [];
+        request.on('data', (chunk: Buffer) => chunks.push(chunk));
+        request.on('end', () => {
+          hits.push({
+            url: request.url ?? '',
+            ...(request.headers.authorization === undefined ? {} : { authorization: request.headers.authorization }),
+            body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>,
+          });
+          response.writeHead(204).end();
+        });
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      try {
+        const params = { WebhookURL: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`, WebhookAuth: 't0k' };
+        const job = await finished(queen, (await queen.submit({ jobType: 'hook-job', params })).id, CONTAINER_BUDGET_MS);
+        expect(job.state).toBe('COMPLETED');
+        await until(async () => ((await queen.notifications(job.id))[0]?.state === 'SENT' ? true : undefined));
+        expect(hits).toEqual([
+          {
+            url: '/hook?task_key=task_value',
+            authorization: 'Bearer t0k',
+            body: expect.objectContaining({ job_id: job.id, task_type: 'init', task_state: 'COMPLETED', exit_code: 0 }),
+          },
+        ]);
+      } finally {
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+      }
     },
     CONTAINER_TEST_MS,
   );

@@ -63,6 +63,10 @@ export const CORPUS_RUNS: readonly CorpusRun[] = [
   { file: 'fixtures/hello_world_scheduled.yaml', adaptations: [IMAGE_ADAPTATION, CRON_ADAPTATION] },
   { file: 'docs-examples/always-run.yaml', adaptations: [] },
   { file: 'docs-examples/hello_world.yaml', adaptations: [IMAGE_ADAPTATION] },
+  {
+    file: 'docs-examples/hook-job.yaml',
+    adaptations: [IMAGE_ADAPTATION, 'its WebhookURL param names an HTTP server the test runs on loopback'],
+  },
   { file: 'docs-examples/fan-out-task-regions.yaml', adaptations: [] },
   { file: 'docs-examples/fan-out-deploy.yaml', adaptations: [] },
   { file: 'fixtures/fan_out_job.yaml', adaptations: [] },
