@@ -161,6 +161,42 @@ describe('notify', () => {
   }, 60_000);
 });
 
+describe('notify on a task', () => {
+  it("a task's webhook and notify go out when it ends, once, with the task's outcome; a retried task notifies on its final outcome only", async () => {
+    const http = await hookServer();
+    const queen = await startQueen({ notify: { retryBaseMs: 20 } });
+    await queen.applyDefinition(`job_type: task-notified
+tasks:
+- task_type: flaky
+  method: SHELL
+  retry: 1
+  script: ['exit {{ .Code }}']
+  webhook:
+    url: '${http.url}/task'
+    query:
+      which: '{{ .Which }}'
+  notify:
+    webhook:
+      recipients: ['${http.url}/failed']
+      when: onFailure
+  variables:
+    Which: flaky
+`);
+    const failed = await finished(queen, (await queen.submit({ jobType: 'task-notified', params: { Code: 2 } })).id);
+    expect(failed.tasks[0]!.attempts).toHaveLength(2);
+    const rows = await until(async () => {
+      const found = await queen.notifications(failed.id);
+      return found.length === 2 && found.every((r) => r.state === 'SENT') ? found : undefined;
+    });
+    expect(rows.map((r) => r.recipient).sort()).toEqual([`flaky: ${http.url}/failed`, `flaky: ${http.url}/task?which=flaky`]);
+    const hits = http.hits.map((h) => [h.path, h.body.task_type, h.body.task_state, h.body.exit_code]).sort();
+    expect(hits).toEqual([
+      ['/failed', 'flaky', 'FAILED', 2],
+      ['/task?which=flaky', 'flaky', 'FAILED', 2],
+    ]);
+  });
+});
+
 const pg = await postgres();
 
 pg.describe('notify with several queens on PostgreSQL', () => {
