@@ -1,6 +1,7 @@
 /**
  * The queen's memory with a long history (issue 11): `--history N` finished jobs (each with its task,
- * its attempt and three timeline rows) are written straight into a SQLite store with one INSERT ...
+ * its attempt and three timeline rows) are written straight into a SQLite store (or, with
+ * `--postgres postgres://…/db`, a PostgreSQL database the bench creates on that server) with one INSERT ...
  * SELECT per table (the submit path would take hours), then a queen opens that store, and while it
  * runs `--jobs M` new no-op jobs a client walks the whole job list by cursor, a page of 100 at a time.
  * Prints the queen's resident memory (sampled every 20 ms) after start, during the walk and runs,
@@ -14,7 +15,8 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import BetterSqlite3 from 'better-sqlite3';
-import { type Executor, Queen, SqliteStore, TERMINAL_JOB_STATES } from '../src/index.js';
+import pg from 'pg';
+import { type Executor, openStore, Queen, type StoreLocation, TERMINAL_JOB_STATES } from '../src/index.js';
 
 const { values } = parseArgs({
   options: {
@@ -22,6 +24,8 @@ const { values } = parseArgs({
     jobs: { type: 'string', default: process.env.BENCH_JOBS ?? '2000' },
     // --no-walk: the new jobs alone, to tell the walk's cost from the history's.
     walk: { type: 'boolean', default: true },
+    // The server to create the bench's own PostgreSQL database on (dropped afterwards); absent: SQLite.
+    postgres: { type: 'string' },
   },
   allowNegative: true,
 });
@@ -56,45 +60,104 @@ class RssSampler {
   }
 }
 
-/** Finished jobs written as the store writes them: UUIDv7-shaped ids that append, one task, one attempt, three timeline rows. */
-function writeHistory(file: string, n: number): void {
-  if (n === 0) return;
-  const db = new BetterSqlite3(file);
-  db.pragma('journal_mode = WAL');
-  const base = Date.now() - n * 10;
-  const series = `WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < ${n})`;
-  const id = `printf('%012x-7000-8000-%012x', ${base} + i * 10, i)`;
-  db.transaction(() => {
-    db.exec(`${series} INSERT INTO jobs (id, job_type, version, state, priority, params, submitted_at, scheduled_at, started_at, ended_at, revision)
-             SELECT ${id}, 'history', 1, 'COMPLETED', 0, '{"n":' || i || '}', ${base} + i * 10, ${base} + i * 10, ${base} + i * 10 + 1, ${base} + i * 10 + 2, 3 FROM s`);
-    db.exec(`INSERT INTO tasks (job_id, task_type, position, state, attempt, run_attempts, exit_code, outputs, ended_at, job_seq)
-             SELECT id, 'only', 0, 'COMPLETED', 1, 1, 0, '{}', ended_at, seq FROM jobs WHERE job_type = 'history'`);
-    db.exec(`INSERT INTO attempts (job_id, task_type, attempt, state, exit_code, started_at, ended_at, ant_id)
-             SELECT id, 'only', 1, 'COMPLETED', 0, started_at, ended_at, 'bench' FROM jobs WHERE job_type = 'history'`);
-    db.exec(`INSERT INTO events (job_id, task_type, from_state, to_state, at, reason)
-             SELECT id, NULL, NULL, 'PENDING', submitted_at, 'submitted' FROM jobs WHERE job_type = 'history'
-             UNION ALL SELECT id, 'only', 'READY', 'EXECUTING', started_at, 'attempt 1' FROM jobs WHERE job_type = 'history'
-             UNION ALL SELECT id, NULL, 'EXECUTING', 'COMPLETED', ended_at, 'all tasks completed' FROM jobs WHERE job_type = 'history'`);
-  })();
-  db.exec('ANALYZE');
-  db.close();
+/**
+ * Finished jobs written as the store writes them: UUIDv7-shaped ids that append, one task, one
+ * attempt, three timeline rows. Only the series and the id differ between the dialects.
+ */
+function historyStatements(dialect: 'sqlite' | 'postgres', n: number, base: number): string[] {
+  const [series, from, id] =
+    dialect === 'sqlite'
+      ? [
+          `WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < ${n}) `,
+          's',
+          `printf('%012x-7000-8000-%012x', ${base} + i * 10, i)`,
+        ]
+      : [
+          '',
+          `generate_series(1, ${n}) AS s(i)`,
+          `lpad(to_hex(${base}::bigint + i * 10), 12, '0') || '-7000-8000-' || lpad(to_hex(i), 12, '0')`,
+        ];
+  return [
+    `${series}INSERT INTO jobs (id, job_type, version, state, priority, params, submitted_at, scheduled_at, started_at, ended_at, revision)
+     SELECT ${id}, 'history', 1, 'COMPLETED', 0, '{"n":' || i || '}', ${base} + i * 10, ${base} + i * 10, ${base} + i * 10 + 1, ${base} + i * 10 + 2, 3 FROM ${from}`,
+    `INSERT INTO tasks (job_id, task_type, position, state, attempt, run_attempts, exit_code, outputs, ended_at, job_seq)
+     SELECT id, 'only', 0, 'COMPLETED', 1, 1, 0, '{}', ended_at, seq FROM jobs WHERE job_type = 'history'`,
+    `INSERT INTO attempts (job_id, task_type, attempt, state, exit_code, started_at, ended_at, ant_id)
+     SELECT id, 'only', 1, 'COMPLETED', 0, started_at, ended_at, 'bench' FROM jobs WHERE job_type = 'history'`,
+    `INSERT INTO events (job_id, task_type, from_state, to_state, at, reason)
+     SELECT id, NULL, NULL, 'PENDING', submitted_at, 'submitted' FROM jobs WHERE job_type = 'history'
+     UNION ALL SELECT id, 'only', 'READY', 'EXECUTING', started_at, 'attempt 1' FROM jobs WHERE job_type = 'history'
+     UNION ALL SELECT id, NULL, 'EXECUTING', 'COMPLETED', ended_at, 'all tasks completed' FROM jobs WHERE job_type = 'history'`,
+  ];
 }
 
-const dir = mkdtempSync(join(tmpdir(), 'myrmex-history-'));
-const file = join(dir, 'store.db');
+/** Writes the history in one transaction and returns the store's size in MB. */
+async function writeHistory(location: StoreLocation, n: number): Promise<number> {
+  const base = Date.now() - n * 10;
+  if (location.kind === 'sqlite') {
+    const db = new BetterSqlite3(location.path);
+    if (n > 0) {
+      db.transaction(() => {
+        for (const statement of historyStatements('sqlite', n, base)) db.exec(statement);
+      })();
+      db.exec('ANALYZE');
+    }
+    db.close();
+    return mb(statSync(location.path).size);
+  }
+  const client = new pg.Client({ connectionString: location.url });
+  await client.connect();
+  try {
+    if (n > 0) {
+      await client.query('BEGIN');
+      for (const statement of historyStatements('postgres', n, base)) await client.query(statement);
+      await client.query('COMMIT');
+      await client.query('ANALYZE');
+    }
+    return mb(Number((await client.query<{ size: string }>('SELECT pg_database_size(current_database()) AS size')).rows[0]!.size));
+  } finally {
+    await client.end();
+  }
+}
+
+/** A store of its own: a SQLite file in a temporary folder, or a database created on the server `--postgres` names. */
+async function freshStore(): Promise<{ location: StoreLocation; dispose(): Promise<void> }> {
+  if (values.postgres === undefined) {
+    const dir = mkdtempSync(join(tmpdir(), 'myrmex-history-'));
+    return {
+      location: { kind: 'sqlite', path: join(dir, 'store.db') },
+      dispose: async () => rmSync(dir, { recursive: true, force: true }),
+    };
+  }
+  const name = `myrmex_history_${process.pid}`;
+  const admin = async (statement: string) => {
+    const client = new pg.Client({ connectionString: values.postgres });
+    await client.connect();
+    try {
+      await client.query(statement);
+    } finally {
+      await client.end();
+    }
+  };
+  await admin(`CREATE DATABASE ${name}`);
+  const url = new URL(values.postgres);
+  url.pathname = `/${name}`;
+  return { location: { kind: 'postgres', url: url.toString() }, dispose: () => admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
+}
+
 const sampler = new RssSampler();
+const { location, dispose } = await freshStore();
 try {
   // The schema first (and the definition), then the history beside it.
-  const setup = await Queen.open({ store: SqliteStore.open({ path: file }), executors: [NOOP], ant: { capacity: 0 } });
+  const setup = await Queen.open({ store: await openStore(location), executors: [NOOP], ant: { capacity: 0 } });
   await setup.applyDefinition(DEFINITION);
   await setup.stop();
   let began = performance.now();
-  writeHistory(file, HISTORY);
+  const storeMb = await writeHistory(location, HISTORY);
   const written = (performance.now() - began) / 1000;
-  const fileMb = mb(statSync(file).size);
   sampler.take();
 
-  const queen = await Queen.open({ store: SqliteStore.open({ path: file }), executors: [NOOP], ant: { capacity: 16 } });
+  const queen = await Queen.open({ store: await openStore(location), executors: [NOOP], ant: { capacity: 16 } });
   await queen.start();
   const started = mb(sampler.take());
 
@@ -135,7 +198,8 @@ try {
       history: HISTORY,
       jobs: JOBS,
       historyWrittenSeconds: Number(written.toFixed(1)),
-      storeFileMb: fileMb,
+      store: location.kind,
+      storeMb,
       rssAfterStartMb: started,
       rssPeakDuringWalkAndRunsMb: during,
       processPeakRssMb: peak,
@@ -151,5 +215,5 @@ try {
   );
 } finally {
   sampler.stop();
-  rmSync(dir, { recursive: true, force: true });
+  await dispose();
 }
