@@ -158,6 +158,31 @@ const clustered = time(
   REPEAT * 15,
 );
 console.log(`one decision (PendingQueue + Cluster kept between passes),${big.pending.length},${ANTS},${ms(clustered)},2`);
+// Overload, with both kept: each ant also runs a filler attempt. `full`: every ant has nothing left (cpu 8/8): even
+// the least pending request fits nowhere. `nearly`: each keeps 1 cpu and 2 memory, what the least request asks,
+// so a pass looks at every job and holds those that fit nowhere (3 in 4 here), up to its default budget.
+function overloaded(filler: { cpu: number; memory: number }): Cluster {
+  const cluster = new Cluster();
+  for (const ant of big.ants) cluster.setAnt(ant);
+  for (const attempt of big.running) cluster.start(attempt);
+  for (const ant of big.ants) {
+    const id = `fill-${ant.id}`;
+    cluster.start({ id, jobId: id, taskId: id, antId: ant.id, jobType: 'type-0', tenant: 'acme', priority: 0, resources: filler, startedAt: 0 });
+  }
+  return cluster;
+}
+for (const [name, filler] of [
+  ['every ant full', { cpu: 4, memory: 8 }],
+  ['each ant 1 cpu free', { cpu: 3, memory: 6 }],
+] as const) {
+  const cluster = overloaded(filler);
+  let outcome = '';
+  const pass = time(() => {
+    const result = schedulePass(bare, fairPack.plugins, { queue: bigQueue, cluster });
+    outcome = `${result.decisions.length} decisions (${result.decisions.filter((d) => d.kind === 'place').length} placed; stopped by ${result.stoppedBy})`;
+  }, REPEAT);
+  console.log(`a pass when ${name} (PendingQueue + Cluster),${big.pending.length},${ANTS},${ms(pass)},${outcome}`);
+}
 // What keeping the index costs: one job in and out, as a submission and an admission do.
 const churn = time(() => {
   for (let i = 0; i < 1_000; i++) {
