@@ -7,6 +7,7 @@ import type { AttemptKey, JobStore } from '../../store/store.js';
 import { ANT_LOST, assignmentId, type QueenMessage } from '../protocol.js';
 import type { AntLink, AntRegistry } from '../registry.js';
 import { type AntPrincipal, servedAntId } from './auth.js';
+import { LogBatchWindow } from './log-window.js';
 import { type AntFrame, AntFrameSchema, CLOSE, negotiate, PROTOCOL_VERSIONS, parseFrame, type QueenFrame } from './wire.js';
 
 /** The lease owner of a remote ant's attempts: the ant, not the queen it happens to be connected to. */
@@ -36,6 +37,8 @@ export class RemoteAntHub {
   private readonly sessions = new Set<AntSession>();
   private renewedAt = 0;
   readonly heartbeatMs: number;
+  /** Log batches stored, per assignment, whichever connection brought them. */
+  readonly logBatches = new LogBatchWindow();
 
   constructor(readonly options: RemoteAntHubOptions) {
     this.heartbeatMs = Math.max(50, Math.floor(options.leaseMs / 3));
@@ -112,8 +115,6 @@ class AntSession {
   antId?: string;
   private link?: AntLink;
   private readonly unacked = new Map<string, Pending>();
-  /** The highest log batch stored per assignment: a batch re-sent after a lost ack is acked, not stored twice. */
-  private readonly logBatches = new Map<string, number>();
   private queue: Promise<unknown> = Promise.resolve();
   private queued = 0;
   private lastHeard = Date.now();
@@ -215,13 +216,12 @@ class AntSession {
         await this.save(false);
         return;
       case 'logs': {
-        const done = this.logBatches.get(frame.assignmentId) ?? -1;
-        if (frame.batch > done && link.owns(frame.assignmentId)) {
+        if (this.hub.logBatches.fresh(frame.assignmentId, frame.batch) && link.owns(frame.assignmentId)) {
           const lines = frame.lines.map((l) => ({ stream: l.stream, text: l.text, at: l.at }));
           if (frame.dropped > 0)
             lines.push({ stream: 'system', text: `[the ant dropped ${frame.dropped} lines: its log buffer was full]`, at: Date.now() });
           await link.receive({ type: 'progress', antId: '', assignmentId: frame.assignmentId, logs: lines });
-          this.logBatches.set(frame.assignmentId, frame.batch);
+          this.hub.logBatches.stored(frame.assignmentId, frame.batch);
         } else if (!link.owns(frame.assignmentId)) {
           logger.warn({ ant: this.antId, assignment: frame.assignmentId }, 'ignored logs for an assignment the ant does not hold');
         }
@@ -238,7 +238,7 @@ class AntSession {
           };
           accepted =
             (await link.receive({ type: 'result', antId: '', assignmentId: frame.assignmentId, result, outputs: frame.outputs })) === true;
-          this.logBatches.delete(frame.assignmentId);
+          this.hub.logBatches.forget(frame.assignmentId);
         } else {
           logger.warn({ ant: this.antId, assignment: frame.assignmentId }, 'rejected a result for an assignment the ant does not hold');
         }

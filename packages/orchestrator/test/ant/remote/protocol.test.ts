@@ -138,6 +138,41 @@ describe('the queen end of the remote ant protocol', () => {
     await ant.closed;
   });
 
+  it('a log batch re-sent on the next connection (its ack lost with the first) is stored once', async () => {
+    const first = await open(BOUND);
+    first.hello('ant-a');
+    await first.nth('welcome');
+    await queen.applyDefinition(`job_type: relog\ntasks:\n  - task_type: t\n    script: ['true']\n`);
+    const job = await queen.submit({ jobType: 'relog' });
+    const assignmentId = ((await first.nth('assign')).assignment as { id: string }).id;
+    first.send({ type: 'ack', assignmentId });
+    const batch = (n: number) => ({
+      type: 'logs',
+      assignmentId,
+      batch: n,
+      lines: [{ stream: 'stdout', text: `line ${n}`, at: Date.now() }],
+    });
+    first.send(batch(0));
+    first.send(batch(1));
+    await first.nth('logs-ack', 2);
+    // As if both acks had been lost: the ant reconnects and sends again what it holds, then more.
+    first.ws.terminate();
+    await first.closed;
+    const second = await open(BOUND);
+    second.hello('ant-a', { running: [assignmentId] });
+    await second.nth('welcome');
+    second.send(batch(0));
+    second.send(batch(1));
+    second.send(batch(2));
+    expect((await second.nth('logs-ack', 3)).batch).toBe(2);
+    second.send({ type: 'result', assignmentId, result: { succeeded: true, exitCode: 0 }, outputs: {} });
+    expect(await second.nth('result-ack')).toMatchObject({ assignmentId, accepted: true });
+    const lines = (await queen.logs(job.id)).map((l) => l.text).filter((t) => t.startsWith('line '));
+    expect(lines).toEqual(['line 0', 'line 1', 'line 2']);
+    second.ws.close();
+    await second.closed;
+  });
+
   it('a drain request reaches the ant through the queen it is connected to; a reconnect without its attempt re-queues it at once', async () => {
     const ant = await open(ANY);
     ant.hello('ant-d');
