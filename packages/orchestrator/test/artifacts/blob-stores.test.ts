@@ -124,4 +124,22 @@ tasks:
     const [artifact] = await queen.artifacts(job.id);
     expect(await text((await queen.openArtifact(job.id, artifact!.digest)).content)).toBe('in the bucket\n');
   });
+
+  it('a queen keeps its caches in S3: saved by one job of a type, restored in the next', async () => {
+    const queen = await startQueen({ blobs: s3() });
+    await queen.applyDefinition(`job_type: s3-cache
+tasks:
+- task_type: build
+  method: SHELL
+  cache: { key: deps, paths: [deps] }
+  script: ['if [ -f deps/made ]; then echo "HIT $(cat deps/made)"; else mkdir deps && echo "{{.Run}}" > deps/made && echo MISS; fi']
+`);
+    const out = async (Run: string) => {
+      const job = await finished(queen, (await queen.submit({ jobType: 's3-cache', params: { Run } })).id);
+      expect(job.state).toBe('COMPLETED');
+      return (await queen.logs(job.id, { taskType: 'build' })).filter((l) => l.stream === 'stdout').map((l) => l.text);
+    };
+    expect(await out('first')).toEqual(['MISS']);
+    expect(await out('second')).toEqual(['HIT first']);
+  });
 });
