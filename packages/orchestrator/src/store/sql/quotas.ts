@@ -145,6 +145,27 @@ export async function refusedByQuota(tx: Executor, dialect: SqlDialect, jobIds: 
   return new Set([...verdicts].filter(([, v]) => v.hold !== undefined).map(([id]) => id));
 }
 
+/** How long a store trusts "no admission quota is set anywhere" before asking again. */
+const NONE_SET_TTL_MS = 1_000;
+
+/**
+ * Whether the admitting transaction must judge quotas at all: "none is set" is remembered for a second,
+ * so a queen without quotas pays one read a second, not one per admitted page. A quota just set binds
+ * every queen's admissions within that second.
+ */
+export class QuotaPresence {
+  private noneSetUntil = 0;
+
+  constructor(private readonly quotas: Pick<QuotaStore, 'anyAdmissionLimit'>) {}
+
+  async anySet(now: number): Promise<boolean> {
+    if (now < this.noneSetUntil) return false;
+    if (await this.quotas.anyAdmissionLimit()) return true;
+    this.noneSetUntil = now + NONE_SET_TTL_MS;
+    return false;
+  }
+}
+
 export class SqlQuotaStore implements QuotaStore {
   constructor(
     private readonly db: Executor,

@@ -38,7 +38,7 @@ import { hotQueries, jobFilter, list, RUNNABLE, startable, TASK_ROW_COLUMNS } fr
 import type { DialectName } from './migrations.js';
 import { claimsThatFit } from './placement.js';
 import { type Row, toAttempt, toDefinition, toEvent, toJob, toLog, toReadyTask, toTask } from './rows.js';
-import { refusedByQuota, SqlQuotaStore } from './quotas.js';
+import { QuotaPresence, refusedByQuota, SqlQuotaStore } from './quotas.js';
 import { SqlSchedulingReads } from './scheduling.js';
 import { SqlWorkflowEvents } from './workflow-events.js';
 import { checkOrgQuota, SqlSecurityStore } from './security.js';
@@ -145,6 +145,8 @@ export class SqlStore implements JobStore {
   quotas(): QuotaStore {
     return new SqlQuotaStore(this.db, this.ready);
   }
+
+  private quotaPresence?: QuotaPresence;
 
   /** Ended attempts with their jobs, for the scheduling framework (issue 13). */
   scheduling(): SchedulingReads {
@@ -487,6 +489,8 @@ export class SqlStore implements JobStore {
       this.transitionsWriter === undefined &&
       changes.job?.revision === basis.job.revision &&
       changes.job.admitWithin === undefined &&
+      // An admission is judged against its organisation's quotas inside the locked transaction.
+      !(changes.job.state === 'READY' && basis.job.state === 'PENDING') &&
       !changes.attempts?.some((end) => end.expect !== undefined)
     );
   }
@@ -574,6 +578,10 @@ export class SqlStore implements JobStore {
     }
     const atOnce = await this.applyManyAtOnce(batch);
     if (atOnce !== undefined) return atOnce;
+    const now = Math.max(...batch.map((entry) => entry.changes.at.getTime()));
+    // Read before the transaction (SQLite has one connection), and only for a batch that may admit.
+    this.quotaPresence ??= new QuotaPresence(this.quotas());
+    const judgeQuotas = batch.some((entry) => entry.changes.job?.state === 'READY') && (await this.quotaPresence.anySet(now));
     return this.write(async (tx) => {
       // Jobs another queen is writing are skipped, never waited for: their transitions are refused.
       const reads = new Map<string, Row[]>();
@@ -597,7 +605,7 @@ export class SqlStore implements JobStore {
       });
       // Admissions over an organisation's or user's hard quota are refused before max_concurrency counts them.
       const admitting = prepared.flatMap((p, i) => (p && admittedDelta(p.read, batch[i]!.changes) > 0 ? [batch[i]!.jobId] : []));
-      const overQuota = await refusedByQuota(tx, this.dialect, admitting, Math.max(...batch.map((entry) => entry.changes.at.getTime())));
+      const overQuota = judgeQuotas ? await refusedByQuota(tx, this.dialect, admitting, now) : new Set<string>();
       for (const [i, entry] of batch.entries()) if (overQuota.has(entry.jobId)) prepared[i] = undefined;
       const capped = new Set(prepared.flatMap((p) => (p?.cap === undefined ? [] : [String(p.read[0]!.job_type)])));
       const counts = capped.size > 0 ? await this.admittedCounts(tx, [...capped]) : new Map<string, number>();
