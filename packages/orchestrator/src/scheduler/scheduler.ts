@@ -299,6 +299,9 @@ export class Scheduler {
       if (!job || !ant) continue;
       const placement = await this.placementOf({ ...job, jobId: job.id, taskType: backup.taskType, jobSeq: job.seq, org: job.org ?? 'default' });
       if (!placement || !canRun(ant, placement) || !hasRoom(ant, placement.needs)) continue;
+      // A copy has no attempt row of its own, so the store's claim check cannot count it: it goes only where
+      // nothing is metered, so no queen can over-fill an ant because of it.
+      if (Object.keys(placement.needs.resources).length > 0 && Object.keys(ant.resources ?? {}).length > 0) continue;
       if (await startBackup(backup, ant, placement.needs.resources)) policy.launched?.(backup);
     }
   }
