@@ -105,7 +105,7 @@ export async function createApi(served: QueenService, options: ApiOptions = {}):
       await insightRoutes(api, queen, streams);
       await schedulingRoutes(api, queen, served as Partial<WaitExplainer>);
       await eventRoutes(api, served as Partial<EventService>, options.auth?.security);
-      await guardRoutes(api, served as Partial<GuardKeeper>);
+      await guardRoutes(api, served as Partial<GuardKeeper>, queen);
       if (options.auth)
         await securityRoutes(
           api,

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import type { BreakerState } from '../../domain/circuit-breaker.js';
+import type { QueenService } from '../../queen/service.js';
 import type { ConsumablePool } from '../../store/consumables.js';
 import { ProblemError } from '../problem.js';
 import { problemResponses } from '../schemas.js';
@@ -67,9 +68,11 @@ export function breakerToWire(b: BreakerState): Record<string, unknown> {
 /**
  * GET /consumables, PUT /consumables/:name (admin), GET /circuit-breakers (issue 14): the shared
  * counters Formicary's `resources` take units from, and the HTTP breakers per host, as every queen
- * on the database sees them.
+ * on the database sees them. Pools are the platform's: with authentication only a platform
+ * administrator declares one, and an organisation sees the units in use but only its own jobs among
+ * the holders (`queen` is the caller's view, in which another organisation's job is not found).
  */
-export async function guardRoutes(app: FastifyInstance, keeper: Partial<GuardKeeper>): Promise<void> {
+export async function guardRoutes(app: FastifyInstance, keeper: Partial<GuardKeeper>, queen: QueenService): Promise<void> {
   app.get(
     '/consumables',
     {
@@ -79,18 +82,26 @@ export async function guardRoutes(app: FastifyInstance, keeper: Partial<GuardKee
         response: { 200: Type.Array(PoolSchema) },
       },
     },
-    async () =>
-      ((await keeper.consumablePools?.()) ?? []).map((p) => ({
-        name: p.name,
-        capacity: p.capacity,
-        in_use: p.inUse,
-        holders: p.holders.map((h) => ({
-          job_id: h.jobId,
-          ...(h.taskType === undefined ? {} : { task_type: h.taskType }),
-          units: h.units,
-          since: h.since.toISOString(),
-        })),
-      })),
+    async (request) => {
+      const everyone = request.principal === undefined || request.principal.platformAdmin;
+      const pools = (await keeper.consumablePools?.()) ?? [];
+      return Promise.all(
+        pools.map(async (p) => {
+          const seen = everyone ? p.holders : await filterAsync(p.holders, async (h) => (await queen.getJob(h.jobId)) !== undefined);
+          return {
+            name: p.name,
+            capacity: p.capacity,
+            in_use: p.inUse,
+            holders: seen.map((h) => ({
+              job_id: h.jobId,
+              ...(h.taskType === undefined ? {} : { task_type: h.taskType }),
+              units: h.units,
+              since: h.since.toISOString(),
+            })),
+          };
+        }),
+      );
+    },
   );
   app.put(
     '/consumables/:name',
@@ -100,11 +111,17 @@ export async function guardRoutes(app: FastifyInstance, keeper: Partial<GuardKee
         tags: ['system'],
         params: Type.Object({ name: Type.String({ pattern: POOL_NAME, maxLength: 200 }) }, { additionalProperties: false }),
         body: Type.Object({ capacity: Type.Integer({ minimum: 0, maximum: 1_000_000_000 }) }, { additionalProperties: false }),
-        response: { 204: Type.Null(), ...problemResponses(400) },
+        response: { 204: Type.Null(), ...problemResponses(400, 403, 409) },
       },
     },
     async (request, reply) => {
       if (!keeper.declareConsumable) throw new ProblemError('conflict', 'this queen keeps no consumable pools');
+      if (request.principal !== undefined && !request.principal.platformAdmin) {
+        throw new ProblemError(
+          'forbidden',
+          'declaring a consumable pool needs a platform administrator: every organisation shares the pools',
+        );
+      }
       const { name } = request.params as { name: string };
       await keeper.declareConsumable(name, (request.body as { capacity: number }).capacity);
       return reply.code(204).send();
@@ -121,4 +138,9 @@ export async function guardRoutes(app: FastifyInstance, keeper: Partial<GuardKee
     },
     async () => ((await keeper.circuitBreakers?.()) ?? []).map(breakerToWire),
   );
+}
+
+async function filterAsync<T>(items: readonly T[], keep: (item: T) => Promise<boolean>): Promise<T[]> {
+  const kept = await Promise.all(items.map(keep));
+  return items.filter((_, i) => kept[i]);
 }
