@@ -113,6 +113,23 @@ describe('artifact masking', () => {
         message: expect.stringMatching(/^artifact blob\.bin was not stored: it holds the bytes of a secret/),
       });
       expect(await store.artifacts!().ofAttempt('j', 'a', 1, new Date())).toHaveLength(1);
+
+      // Past the organisation's hard artifact storage quota, an upload is refused saying which quota, and not recorded.
+      await store.quotas().setLimit({ org: 'default', resource: 'artifact_bytes', hard: 100 }, new Date());
+      const big = Buffer.alloc(200, 0x61);
+      const bigDigest = (await new LocalBlobStore(join(dir, 'ant')).put(big)).digest;
+      const over = depot.receive('x', { ...upload, path: 'big.txt', digest: bigDigest, length: big.length }, Readable.from([big]));
+      await expect(over).rejects.toMatchObject({
+        status: 413,
+        message: expect.stringMatching(
+          /^big\.txt \(200 bytes\) was not stored: artifact storage quota, org default at quota \d+\/100 artifact bytes$/,
+        ),
+      });
+      const small = Buffer.from('ok\n');
+      const smallDigest = (await new LocalBlobStore(join(dir, 'ant')).put(small)).digest;
+      const fits = { ...upload, path: 'small.txt', digest: smallDigest, length: small.length };
+      expect(await depot.receive('x', fits, Readable.from([small]))).toMatchObject({ stored: true });
+      expect((await store.artifacts!().ofAttempt('j', 'a', 1, new Date())).map((f) => f.path)).toEqual(['out.txt', 'small.txt']);
     } finally {
       await store.close();
     }
