@@ -10,7 +10,7 @@ import { summarise } from '../../src/scheduler/feed.js';
 import { tenantOf } from '../../src/scheduler/view.js';
 import { apply, servers, submit, waitForEnd } from '../observability/helpers.js';
 import { finished, until } from '../queen/helpers.js';
-import { openSecured, req } from './harness.js';
+import { DEFINITION, openSecured, req } from './harness.js';
 
 const gate = await postgres();
 
@@ -240,9 +240,22 @@ describe('quota API', () => {
       expect(bad.body.errors).toEqual([{ field: 'soft', in: 'body', message: 'soft: must not be above hard (2)' }]);
       const stranger = await req(api, 'PUT', '/api/quotas', admin, { resource: 'running_jobs', user: 'nobody', hard: 1 });
       expect(stranger.status).toBe(404);
+      // A member's own quota counts the jobs their token submits, and says whose quota holds one.
+      expect((await req(api, 'POST', '/api/users', admin, { id: 'bob', role: 'operator' })).status).toBe(201);
+      const bob = (await req(api, 'POST', '/api/tokens', admin, { name: 'bob', scopes: ['read', 'submit'], user_id: 'bob' })).body.token;
+      expect((await req(api, 'PUT', '/api/quotas', admin, { resource: 'running_jobs', user: 'bob', hard: 0 })).status).toBe(200);
+      expect((await req(api, 'POST', '/api/jobs/definitions', admin, DEFINITION('quick'))).status).toBe(201);
+      const held = (await req(api, 'POST', '/api/jobs/requests', bob, { job_type: 'quick' })).body.id as string;
+      const reason = async () => (await req(api, 'GET', `/api/jobs/requests/${held}/scheduling`, bob)).body.reason;
+      await expect.poll(reason, { timeout: 10_000 }).toBe('held: user bob of org default at quota 0/0 running jobs');
+      const ours = (await req(api, 'POST', '/api/jobs/requests', admin, { job_type: 'quick' })).body.id as string;
+      await expect
+        .poll(async () => (await req(api, 'GET', `/api/jobs/requests/${ours}`, admin)).body.state, { timeout: 20_000 })
+        .toBe('COMPLETED');
+      expect((await req(api, 'GET', `/api/jobs/requests/${held}`, admin)).body.state).toBe('PENDING');
       const removed = await req(api, 'PUT', '/api/quotas', admin, { resource: 'cpu_hours' });
       expect(removed.status).toBe(200);
-      expect((await req(api, 'GET', '/api/quotas', admin)).body.items).toHaveLength(1);
+      expect((await req(api, 'GET', '/api/quotas', admin)).body.items).toHaveLength(2);
     } finally {
       await api.close();
     }
