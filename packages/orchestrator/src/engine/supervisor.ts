@@ -3,7 +3,7 @@ import { AWAITING_APPROVAL, NO_SLA } from '../domain/approvals.js';
 import { type JobAction, RUNNABLE_JOB_STATES, refusal } from '../domain/states.js';
 import type { TimelineEvent } from '../domain/types.js';
 import type { ApprovalDecision } from '../store/approvals.js';
-import type { AttemptEnd, Changes, JobChange, JobRow, JobStore, TaskChange, TaskRow } from '../store/store.js';
+import type { AttemptEnd, Changes, JobChange, JobRow, JobStore, JobWithTasks, TaskChange, TaskRow } from '../store/store.js';
 import { decisionView, slaMs } from './approvals.js';
 import { type JobSnapshot, jobRetryDelay, type Plan, planJob, type TaskSnapshot, tasksToRestart } from './plan.js';
 import { jobSkipReason, taskConditions } from './skip.js';
@@ -95,9 +95,14 @@ interface Loaded {
 interface Queued {
   readonly jobId: string;
   readonly decide: (loaded: Loaded) => Decision<unknown>;
+  /** A read to plan from first instead of reading the job (see `remember`). */
+  readonly basis?: JobWithTasks;
   readonly resolve: (value: unknown) => void;
   readonly reject: (error: unknown) => void;
 }
+
+/** The most reads `remember` keeps (a claimed attempt whose result never comes leaves its read behind). */
+const KNOWN_LIMIT = 4096;
 
 /** The most requests one batch reads and writes; the rest wait for the next. */
 const BATCH = 256;
@@ -118,6 +123,7 @@ interface Decision<T> {
  */
 export class Supervisor {
   private readonly queued: Queued[] = [];
+  private readonly known = new Map<string, JobWithTasks>();
   private batching = false;
 
   constructor(
@@ -130,17 +136,46 @@ export class Supervisor {
     // The job and its tasks in one round trip; the definition is the queen's cache.
     const found = (await this.store.jobsWithTasks([jobId])).get(jobId);
     if (!found) throw new SupervisorError(`job ${jobId} does not exist`, 'not_found');
-    const { job, tasks } = found;
+    return this.withDefinition(found);
+  }
+
+  private async withDefinition({ job, tasks }: JobWithTasks): Promise<Loaded> {
     return { job, tasks, definition: await this.hooks.definition(job.jobType, job.version) };
   }
 
   /**
-   * Reads the job, lets `decide` choose (a step to commit, or nothing), commits it at the revision
-   * read, and starts over when the job moved on. `decide` returns the request's result.
+   * Keeps reads of jobs whose attempts were just claimed (the queen reads them to render the
+   * tasks): an attempt's result plans from its job's read instead of reading the job again. The
+   * write is a compare-and-set on the read's revision, so a read the job has moved on from (another
+   * task ended, a kill mark) is refused and the result re-read and re-planned; each read serves
+   * one result.
    */
-  private async transact<T>(jobId: string, decide: (loaded: Loaded) => Decision<T>): Promise<T> {
+  remember(reads: ReadonlyMap<string, JobWithTasks>): void {
+    for (const [jobId, read] of reads) {
+      this.known.delete(jobId);
+      this.known.set(jobId, read);
+    }
+    for (const jobId of this.known.keys()) {
+      if (this.known.size <= KNOWN_LIMIT) break;
+      this.known.delete(jobId);
+    }
+  }
+
+  /** The remembered read of a job, once. */
+  private takeKnown(jobId: string): JobWithTasks | undefined {
+    const read = this.known.get(jobId);
+    this.known.delete(jobId);
+    return read;
+  }
+
+  /**
+   * Reads the job (or plans from `basis` first), lets `decide` choose (a step to commit, or
+   * nothing), commits it at the revision read, and starts over when the job moved on. `decide`
+   * returns the request's result.
+   */
+  private async transact<T>(jobId: string, decide: (loaded: Loaded) => Decision<T>, basis?: JobWithTasks): Promise<T> {
     for (let round = 0; ; round++) {
-      const loaded = await this.load(jobId);
+      const loaded = round === 0 && basis !== undefined ? await this.withDefinition(basis) : await this.load(jobId);
       const decision = decide(loaded);
       if (decision.step === undefined) return decision.result;
       if (await this.commit(loaded, decision.step)) return decision.result;
@@ -155,9 +190,9 @@ export class Supervisor {
    * refuses (the job moved on, or another queen's transaction holds it) and a second one for a job
    * already in the batch go through `transact`, which re-reads and re-plans.
    */
-  private batched<T>(jobId: string, decide: (loaded: Loaded) => Decision<T>): Promise<T> {
+  private batched<T>(jobId: string, decide: (loaded: Loaded) => Decision<T>, basis?: JobWithTasks): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.queued.push({ jobId, decide, resolve: resolve as (value: unknown) => void, reject });
+      this.queued.push({ jobId, decide, resolve: resolve as (value: unknown) => void, reject, ...(basis === undefined ? {} : { basis }) });
       if (this.batching) return;
       this.batching = true;
       // What arrives in this turn of the event loop joins the first batch.
@@ -175,15 +210,19 @@ export class Supervisor {
 
   private async transactMany(items: readonly Queued[]): Promise<void> {
     const alone = (item: Queued) => this.transact(item.jobId, item.decide).then(item.resolve, item.reject);
-    if (items.length === 1) return alone(items[0]!);
-    const found = await this.store.jobsWithTasks(items.map((item) => item.jobId)).catch(() => undefined);
+    if (items.length === 1) {
+      const [item] = items as [Queued];
+      return this.transact(item.jobId, item.decide, item.basis).then(item.resolve, item.reject);
+    }
+    const unread = items.filter((item) => item.basis === undefined).map((item) => item.jobId);
+    const found = unread.length === 0 ? new Map<string, JobWithTasks>() : await this.store.jobsWithTasks(unread).catch(() => undefined);
     // The read failed: each request tries on its own (and fails on its own if the store is away).
     if (!found) return void (await Promise.all(items.map(alone)));
     const later: Queued[] = [];
     const batch: { item: Queued; loaded: Loaded; prepared: Prepared; result: unknown }[] = [];
     const inBatch = new Set<string>();
     for (const item of items) {
-      const read = found.get(item.jobId);
+      const read = item.basis ?? found.get(item.jobId);
       if (!read || inBatch.has(item.jobId)) {
         later.push(item);
         continue;
@@ -489,7 +528,8 @@ export class Supervisor {
       };
     };
     // The reaper's conditional end decides alone (the store refuses it in a batch).
-    return expect === undefined ? this.batched(jobId, decide) : this.transact(jobId, decide);
+    const basis = this.takeKnown(jobId);
+    return expect === undefined ? this.batched(jobId, decide, basis) : this.transact(jobId, decide, basis);
   }
 
   /** Cancels a job that has not ended: running attempts are killed by their owners, nothing new starts. */

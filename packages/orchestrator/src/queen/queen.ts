@@ -522,6 +522,8 @@ export class Queen implements QueenService {
     const loaded: Awaited<ReturnType<JobStore['jobsWithTasks']>> | Error = await this.store
       .jobsWithTasks(claimed.map((claim) => claim.jobId))
       .catch((error: unknown) => (error instanceof Error ? error : new Error(String(error))));
+    // The results of these attempts plan from this read (a compare-and-set on its revision).
+    if (!(loaded instanceof Error)) this.supervisor.remember(loaded);
     await Promise.all(
       claimed.map(async (claim) => {
         const { antId, resources } = claims.find((c) => c.jobId === claim.jobId && c.taskType === claim.taskType)!;
