@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { QueenError } from '../../src/index.js';
+import { QueenError } from '@myrmex/orchestrator';
 import { finished, startQueen } from './helpers.js';
 
 /** Shaped by its params, as Formicary's shell_build.yaml is: script lines and variable keys inside {{if}}. */

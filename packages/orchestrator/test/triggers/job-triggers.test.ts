@@ -1,8 +1,8 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { SqliteStore } from '@myrmex/orchestrator';
 import { describe, expect, it } from 'vitest';
 import { derivedId } from '../../src/domain/ids.js';
-import { SqliteStore } from '../../src/index.js';
 import { finished, startQueen, tempDb, until } from '../queen/helpers.js';
 
 describe('triggers of type job', () => {

@@ -1,9 +1,9 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { PostgresStore, Queen, type QueenOptions } from '@myrmex/orchestrator';
 import { postgres } from '@myrmex/test-utils';
 import { SMTPServer } from 'smtp-server';
 import { afterEach, describe, expect, it } from 'vitest';
-import { PostgresStore, Queen, type QueenOptions } from '../../src/index.js';
 import type { QueenEvents } from '../../src/queen/events.js';
 import { finished, startQueen, until } from '../queen/helpers.js';
 

@@ -1,9 +1,6 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { postgres } from '@myrmex/test-utils';
-import type { FastifyInstance } from 'fastify';
-import { afterEach, describe, expect, it } from 'vitest';
 import {
   createApi,
   Keyring,
@@ -13,7 +10,10 @@ import {
   SqliteStore,
   secretContext,
   storeSecretSource,
-} from '../../src/index.js';
+} from '@myrmex/orchestrator';
+import { postgres } from '@myrmex/test-utils';
+import type { FastifyInstance } from 'fastify';
+import { afterEach, describe, expect, it } from 'vitest';
 import { decideTrigger, findWebhook, signatureMatches, signBody } from '../../src/queen/triggers.js';
 import { CORPUS_DIR } from '../formicary/corpus.js';
 import { finished, until } from '../queen/helpers.js';
