@@ -167,7 +167,17 @@ function overloaded(filler: { cpu: number; memory: number }): Cluster {
   for (const attempt of big.running) cluster.start(attempt);
   for (const ant of big.ants) {
     const id = `fill-${ant.id}`;
-    cluster.start({ id, jobId: id, taskId: id, antId: ant.id, jobType: 'type-0', tenant: 'acme', priority: 0, resources: filler, startedAt: 0 });
+    cluster.start({
+      id,
+      jobId: id,
+      taskId: id,
+      antId: ant.id,
+      jobType: 'type-0',
+      tenant: 'acme',
+      priority: 0,
+      resources: filler,
+      startedAt: 0,
+    });
   }
   return cluster;
 }

@@ -297,7 +297,13 @@ export class Scheduler {
       const job = await store.job(backup.jobId);
       const ant = slots.find((slot) => slot.id === backup.antId);
       if (!job || !ant) continue;
-      const placement = await this.placementOf({ ...job, jobId: job.id, taskType: backup.taskType, jobSeq: job.seq, org: job.org ?? 'default' });
+      const placement = await this.placementOf({
+        ...job,
+        jobId: job.id,
+        taskType: backup.taskType,
+        jobSeq: job.seq,
+        org: job.org ?? 'default',
+      });
       if (!placement || !canRun(ant, placement) || !hasRoom(ant, placement.needs)) continue;
       // A copy has no attempt row of its own, so the store's claim check cannot count it: it goes only where
       // nothing is metered, so no queen can over-fill an ant because of it.
