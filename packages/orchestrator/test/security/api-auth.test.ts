@@ -97,6 +97,7 @@ describe('the API with authentication', () => {
       'post /api/teams': { name: 'b-team' },
       'post /api/jobs/requests/bulk': { requests: [{ job_type: 'alpha-build' }] },
       'put /api/jobs/definitions/{type}/secrets/{name}': { value: 'a value of B' },
+      'put /api/consumables/{name}': { capacity: 1 },
     };
     let walked = 0;
     for (const [path, method] of routes) {
@@ -127,6 +128,9 @@ describe('the API with authentication', () => {
       if (path === '/api/secrets/{name}' && method === 'put') {
         // Secret names are per organisation: B writes its own (refused here only because this queen has no keyring).
         expect(answer.status, key).toBe(409);
+      } else if (path === '/api/consumables/{name}') {
+        // Pools are the platform's, not an organisation's: B's admin token may not declare one.
+        expect(answer.status, key).toBe(403);
       } else if (path.includes('{')) {
         expect(answer.status, `${key} must be 404: ${answer.text}`).toBe(404);
         // Indistinguishable from a name that never existed, once the echoed name is taken out.
