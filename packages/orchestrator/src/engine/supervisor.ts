@@ -453,6 +453,7 @@ export class Supervisor {
   /**
    * An attempt's result, from whichever ant ran it. Rejected (undefined) when the attempt is not the
    * task's current, running one: the fencing check, for a late result after a cancel or a reap.
+   * `note` is added to the reason the timeline shows.
    */
   attemptFinished(
     jobId: string,
@@ -461,17 +462,20 @@ export class Supervisor {
     result: AttemptResult,
     outputs: Readonly<Record<string, string>>,
     expect?: AttemptEnd['expect'],
+    note?: string,
   ): Promise<Verdict | undefined> {
     const decide = ({ job, tasks, definition }: Loaded): Decision<Verdict | undefined> => {
       const row = tasks.find((t) => t.taskType === taskType);
       const task = definition.tasks.find((t) => t.taskType === taskType);
       if (!row || !task || row.state !== 'EXECUTING' || row.attempt !== attempt) return { result: undefined };
-      const verdict: Verdict =
+      const judged: Verdict =
         row.kill === TIMEOUT_KILL
           ? { kind: 'failed', fatal: false, reason: TIMEOUT_KILL }
           : row.kill?.startsWith(PREEMPT_KILL)
             ? { kind: 'retry', delayMs: 0, reason: row.kill }
             : judgeAttempt(task, result, row.runAttempts, this.hooks.retryDelay);
+      // `note`: what the timeline should say beside the verdict (which copy of a speculative pair won).
+      const verdict: Verdict = note === undefined ? judged : { ...judged, reason: `${judged.reason}; ${note}` };
       const now = this.now();
       const exitCode = result.exitCode ?? null;
       const attemptState = verdict.kind === 'completed' || verdict.kind === 'approval' ? 'COMPLETED' : 'FAILED';

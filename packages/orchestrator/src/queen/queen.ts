@@ -764,12 +764,16 @@ export class Queen implements QueenService {
         .then(() => true);
     }
     if (this.discardResults) return Promise.resolve(false);
+    // One of two copies (a speculative backup runs): the timeline says which won.
+    const twinNote = this.backups.has(message.assignmentId)
+      ? `the copy on ant ${message.antId} finished first (speculative execution)`
+      : undefined;
     const work = this.whileStoreAway(() =>
       this.logs$
         .flush()
         .then(() => this.recordArtifacts(jobId, taskType, attempt, message.result))
         .then(() => this.breakers?.after(message.assignmentId, message.result))
-        .then(() => this.supervisor.attemptFinished(jobId, taskType, attempt, message.result, message.outputs)),
+        .then(() => this.supervisor.attemptFinished(jobId, taskType, attempt, message.result, message.outputs, undefined, twinNote)),
     )
       .then((verdict) => {
         // The fencing check: the attempt was cancelled, timed out or taken over meanwhile.

@@ -67,8 +67,10 @@ tasks:
       return found?.state === 'COMPLETED' || found?.state === 'FAILED' ? found : undefined;
     }, 60_000);
     expect(done.state).toBe('COMPLETED');
-    // One attempt, run twice: the backup's result (from ant 'second') was recorded first.
+    // One attempt, run twice: the backup's result (from ant 'second') was recorded first, as the timeline says.
     expect(done.tasks[0]!.attempts).toHaveLength(1);
+    const completed = done.timeline.find((e) => e.taskType === 'compute' && e.to === 'COMPLETED');
+    expect(completed?.reason).toMatch(/the copy on ant second finished first \(speculative execution\)$/);
     const lines = (await queen.logs(job.id)).map((l) => l.text);
     expect(
       lines.some((l) => /^speculative backup of attempt 1 started on ant second \(straggler: running [\d.]+ s on ant first\)/.test(l)),
