@@ -1,8 +1,8 @@
 import BetterSqlite3, { type Database } from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import pg from 'pg';
 import { parseStoreUrl } from '../open.js';
-import { migrateToLatest } from '../sql/migrations.js';
+import { PostgresStore } from '../postgres/postgres-store.js';
+import { SqliteStore } from '../sqlite/sqlite-store.js';
 import { StoreError } from '../store.js';
 import { batchRows, type CopyPlan, planCopy, type SchemaShape, type TableCopy, type TableShape } from './plan.js';
 
@@ -52,22 +52,20 @@ export async function migrateStore(options: MigrateStoreOptions): Promise<Migrat
       `migrate-store moves a SQLite store file to PostgreSQL: --from sqlite:<file> --to postgres://user@host:5432/database (got ${from.kind} -> ${to.kind})`,
     );
   }
-  let source: Database;
   try {
-    source = new BetterSqlite3(from.path, { fileMustExist: true });
+    new BetterSqlite3(from.path, { fileMustExist: true }).close();
   } catch (error) {
     throw new StoreError(`from: cannot open the SQLite store ${from.path}: ${(error as Error).message}`);
   }
+  // Both at this Myrmex's schema first, migrated the way each store migrates itself on open.
+  await migrated(SqliteStore.open({ path: from.path }), 'from');
+  await migrated(PostgresStore.open({ url: to.url }), 'to');
+  const source = new BetterSqlite3(from.path, { fileMustExist: true });
   // Integers as written, beyond 2^53 too: they go to PostgreSQL as text.
   source.defaultSafeIntegers(true);
   const pool = new pg.Pool({ connectionString: to.url, max: 1, connectionTimeoutMillis: 5000 });
-  const sourceDb = new Kysely<unknown>({ dialect: new SqliteDialect({ database: source }) });
-  const targetDb = new Kysely<unknown>({ dialect: new PostgresDialect({ pool }) });
+  pool.on('error', () => undefined);
   try {
-    await migrateToLatest(sourceDb, 'sqlite');
-    await migrateToLatest(targetDb, 'postgres').catch((error: unknown) => {
-      throw new StoreError(`to: cannot prepare the PostgreSQL store: ${(error as Error).message}`);
-    });
     const client = await pool.connect();
     try {
       const plan = planCopy(sqliteShape(source, from.path), await postgresShape(client, to.url), { append: options.append === true });
@@ -76,8 +74,18 @@ export async function migrateStore(options: MigrateStoreOptions): Promise<Migrat
       client.release();
     }
   } finally {
-    await targetDb.destroy();
-    await sourceDb.destroy();
+    await pool.end();
+    source.close();
+  }
+}
+
+async function migrated(store: SqliteStore | PostgresStore, field: 'from' | 'to'): Promise<void> {
+  try {
+    await store.opened();
+  } catch (error) {
+    throw new StoreError(`${field}: cannot bring ${store.description} to this Myrmex's schema: ${(error as Error).message}`);
+  } finally {
+    await store.close();
   }
 }
 
