@@ -91,6 +91,12 @@ async function affected(query: RawBuilder<unknown>, db: Executor): Promise<numbe
 const UNENDED = sql.raw(`('PENDING', 'READY', 'EXECUTING', 'PAUSED')`);
 const SUBMIT_WINDOW_MS = 60_000;
 
+/** Whether `org` exists and has no submission quota: its jobs need no count before they are inserted. */
+export async function unlimitedOrg(db: Executor, org: string): Promise<boolean> {
+  const [row] = await rows(sql`SELECT * FROM orgs WHERE id = ${org}`, db);
+  return row !== undefined && Object.keys(toQuota(row)).length === 0;
+}
+
 /**
  * Refuses, inside the caller's transaction, `adding` new PENDING jobs submitted at `at` that would
  * take the organisation past its quota. The organisation's row is locked first, so queens submitting

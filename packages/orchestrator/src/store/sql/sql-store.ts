@@ -41,7 +41,7 @@ import { type Row, toAttempt, toDefinition, toEvent, toJob, toLog, toReadyTask, 
 import { QuotaPresence, refusedByQuota, SqlQuotaStore } from './quotas.js';
 import { SqlSchedulingReads } from './scheduling.js';
 import { SqlWorkflowEvents } from './workflow-events.js';
-import { checkOrgQuota, SqlSecurityStore } from './security.js';
+import { checkOrgQuota, SqlSecurityStore, unlimitedOrg } from './security.js';
 import {
   admissionCap,
   admittedDelta,
@@ -307,6 +307,8 @@ export class SqlStore implements JobStore {
 
   async createJobs(jobs: readonly NewJob[]): Promise<{ readonly jobs: readonly JobRow[]; readonly events: readonly TimelineEvent[] }> {
     if (jobs.length === 0) return { jobs: [], events: [] };
+    const atOnce = await this.createJobsAtOnce(jobs);
+    if (atOnce !== undefined) return atOnce;
     return this.write(async (tx) => {
       const perOrg = new Map<string, { adding: number; at: number }>();
       for (const job of jobs) {
@@ -320,13 +322,7 @@ export class SqlStore implements JobStore {
       const created: JobRow[] = [];
       const events: TimelineEvent[] = [];
       for (const chunk of submitChunks(jobs)) {
-        const values = sql.join(
-          chunk.map(
-            (job) =>
-              sql`(${job.id}, ${job.jobType}, ${job.version}, 'PENDING', ${job.priority}, ${JSON.stringify(job.params)}, ${job.submittedAt.getTime()}, ${job.scheduledAt.getTime()}, ${job.org ?? DEFAULT_ORG}, ${job.submittedBy ?? null})`,
-          ),
-        );
-        const insertJobs = sql`INSERT INTO jobs (id, job_type, version, state, priority, params, submitted_at, scheduled_at, org, submitted_by) VALUES ${values} RETURNING *`;
+        const insertJobs = this.insertJobsStatement(chunk);
         if (this.dialect.writesInWith) {
           const written = await this.insertSubmitted(tx, chunk, insertJobs);
           created.push(...written.jobs);
@@ -352,6 +348,37 @@ export class SqlStore implements JobStore {
       }
       return { value: { jobs: created, events }, jobs: created.map((job) => job.id), notified: events };
     });
+  }
+
+  /**
+   * A submit whose jobs fit one statement, for organisations without a submission quota, where
+   * writes ride in WITH and no outbox must be written with them: the organisations are read (as
+   * `checkOrgQuota` reads an unlimited one, without a lock) and the jobs inserted by one statement,
+   * atomic on its own, instead of a transaction (`BEGIN`, the read, the insert, `COMMIT`: an
+   * awaited submit on PostgreSQL took 5 round trips with the definition's read, now 3). Undefined
+   * when the submit needs the transaction.
+   */
+  private async createJobsAtOnce(
+    jobs: readonly NewJob[],
+  ): Promise<{ readonly jobs: readonly JobRow[]; readonly events: readonly TimelineEvent[] } | undefined> {
+    if (!this.dialect.writesInWith || this.transitionsWriter !== undefined) return undefined;
+    const [chunk, ...more] = submitChunks(jobs);
+    if (chunk === undefined || more.length > 0) return undefined;
+    const db = await this.read();
+    for (const org of new Set(chunk.map((job) => job.org ?? DEFAULT_ORG))) if (!(await unlimitedOrg(db, org))) return undefined;
+    const written = await this.insertSubmitted(db, chunk, this.insertJobsStatement(chunk));
+    this.dialect.committed(written.jobs.map((job) => job.id));
+    return written;
+  }
+
+  private insertJobsStatement(chunk: readonly NewJob[]): RawBuilder<unknown> {
+    const values = sql.join(
+      chunk.map(
+        (job) =>
+          sql`(${job.id}, ${job.jobType}, ${job.version}, 'PENDING', ${job.priority}, ${JSON.stringify(job.params)}, ${job.submittedAt.getTime()}, ${job.scheduledAt.getTime()}, ${job.org ?? DEFAULT_ORG}, ${job.submittedBy ?? null})`,
+      ),
+    );
+    return sql`INSERT INTO jobs (id, job_type, version, state, priority, params, submitted_at, scheduled_at, org, submitted_by) VALUES ${values} RETURNING *`;
   }
 
   /**
