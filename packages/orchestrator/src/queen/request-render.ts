@@ -38,7 +38,7 @@ export interface RequestRenderingsOptions {
 }
 
 export class RequestRenderings {
-  private readonly cache = new Map<string, Promise<JobDefinition>>();
+  private readonly cache = new Map<string, Promise<JobDefinition | undefined>>();
   private readonly versions = new Map<string, Promise<DefinitionVersion | undefined>>();
 
   constructor(private readonly options: RequestRenderingsOptions) {}
@@ -47,12 +47,18 @@ export class RequestRenderings {
     return this.options.methods();
   }
 
-  private render(found: DefinitionVersion, data: Readonly<Record<string, unknown>>): JobDefinition {
+  /**
+   * The definition rendered with `data`, or undefined when an action cannot be evaluated on it (`lt`
+   * of a string and a number): such a value template, typically a one-line skip_if, is judged where
+   * it is used, with the message that names it, so the applied version stands in for this rendering.
+   */
+  private render(found: DefinitionVersion, data: Readonly<Record<string, unknown>>): JobDefinition | undefined {
     const result = checkJobDefinition(found.source, {
       params: data,
       fileName: `${found.jobType} (version ${found.version})`,
       methods: this.methods(),
     });
+    if (!result.ok && result.errors.every((error) => error.message.startsWith('template: '))) return undefined;
     if (!result.ok) {
       throw new QueenError(
         'invalid',
@@ -100,6 +106,6 @@ export class RequestRenderings {
         rendered.catch(() => this.cache.delete(key));
       }
     }
-    return (await rendered).tasks.find((t) => t.taskType === applied.taskType) ?? applied;
+    return (await rendered)?.tasks.find((t) => t.taskType === applied.taskType) ?? applied;
   }
 }
