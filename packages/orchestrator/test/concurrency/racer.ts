@@ -56,6 +56,9 @@ export async function racer(
       ready.map((t) => ({ jobId: t.jobId, taskType: t.taskType, antId: name, owner: name, at: new Date(now) })),
     );
     for (const c of claimed) claims.push(`${c.jobId}/${c.taskType}/${c.attempt}`);
+    // As a queen does: results plan from the read made after the claim, which the pause below lets
+    // other racers make stale (a sibling task ends), so the refused compare-and-set is raced too.
+    if (claimed.length > 0) supervisor.remember(await store.jobsWithTasks(claimed.map((c) => c.jobId)));
     await Promise.all(
       claimed.map(async (c) => {
         await pause();
