@@ -11,8 +11,10 @@ import { expect, it } from 'vitest';
  * when the budgets were set: 12.2 per job in the burst (each submit is its own transaction and
  * wakes a scheduler pass), 3.0 in the backlog (a page of admissions per transaction, a result as
  * one compare-and-set statement); 35.0 and 26.7 before issue 11's work, 18.6 and 11.1 before
- * batched admission. Results that arrive together are written together (one read, one transaction
- * per batch): 2.8 -> 0.95 in the backlog.
+ * batched admission. Results that arrive together are written together (one compare-and-set
+ * statement per batch, planned from the read made to render the claimed task): 2.8 -> 0.69 in the
+ * backlog; a submit for an organisation without a quota is one insert statement without a
+ * transaction: 10.6 -> 6.9 in the burst.
  */
 
 const gate = await postgres();
@@ -68,7 +70,7 @@ gate.describe('round trips per job on PostgreSQL', () => {
     const perJob = await roundTripsPerJob(200, async (queen) => {
       for (let i = 0; i < 200; i++) await queen.submit({ jobType: 'rt' });
     });
-    expect(perJob).toBeLessThan(16);
+    expect(perJob).toBeLessThan(10);
   }, 60_000);
 
   it('a bulk-submitted backlog stays within its budget', async () => {
