@@ -28,6 +28,18 @@ export function requestTemplateData(job: Pick<JobRow, 'params' | 'retry' | 'star
   };
 }
 
+/**
+ * Whether a param's text holds `{{`. Params are data: the task renders its own templates once, and a
+ * rendering of the whole file that pasted a param's `{{.Secrets.X}}` into a script would have the task
+ * expand it. Such a job runs its tasks as applied (the submit check still renders it).
+ */
+function holdsActions(value: unknown): boolean {
+  if (typeof value === 'string') return value.includes('{{');
+  if (Array.isArray(value)) return value.some(holdsActions);
+  if (typeof value === 'object' && value !== null) return Object.values(value).some(holdsActions);
+  return false;
+}
+
 /** Built-ins that change while a job runs: a rendering that reads them is never reused. */
 const TIME_VARYING = /\.(?:JobElapsedSecs|EpochSecs|Date[A-Z])/;
 
@@ -93,7 +105,7 @@ export class RequestRenderings {
       this.versions.set(key0, loading);
     }
     const found = await loading;
-    if (found === undefined || !hasActions(found.source)) return applied;
+    if (found === undefined || !hasActions(found.source) || holdsActions(job.params)) return applied;
     const varying = TIME_VARYING.test(found.source);
     const key = `${job.id}\0${job.retry}`;
     let rendered = varying ? undefined : this.cache.get(key);

@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest';
 import { QueenError } from '@myrmex/orchestrator';
+import { describe, expect, it } from 'vitest';
 import { finished, startQueen } from './helpers.js';
 
 /** Shaped by its params, as Formicary's shell_build.yaml is: script lines and variable keys inside {{if}}. */
@@ -54,6 +54,19 @@ describe('a definition rendered again with each request', () => {
     expect(retried.tasks[0]!.attempts.map((a) => [a.attempt, a.state, a.exitCode])).toEqual([
       [1, 'FAILED', 3],
       [2, 'COMPLETED', 0],
+    ]);
+  });
+
+  it("a param's text is data: one holding {{...}} is never rendered, so it cannot name another param or a secret", async () => {
+    const queen = await startQueen();
+    await queen.applyDefinition(PLATFORM, 'platform-build.yaml');
+    const job = await finished(
+      queen,
+      (await queen.submit({ jobType: 'platform-build', params: { Platform: '{{.Other}}', Other: 'expanded', FirstExit: 0 } })).id,
+    );
+    expect((await queen.logs(job.id, { taskType: 'build' })).filter((l) => l.stream === 'stdout').map((l) => l.text)).toEqual([
+      'building for {{.Other}}',
+      'find /tmp',
     ]);
   });
 
