@@ -29,15 +29,21 @@ export function requestTemplateData(job: Pick<JobRow, 'params' | 'retry' | 'star
 }
 
 /**
- * Whether a param's text holds `{{`. Params are data: the task renders its own templates once, and a
- * rendering of the whole file that pasted a param's `{{.Secrets.X}}` into a script would have the task
- * expand it. Such a job runs its tasks as applied (the submit check still renders it).
+ * Text a param may hold for the whole-file rendering to be used. The rendering pastes params into the
+ * YAML before it is parsed (as Formicary does), so a param from a webhook body could otherwise add
+ * script lines (a newline), close a quoted or flow item (quotes, `,`, brackets), cut a line short
+ * (`#`), or hold `{{.Secrets.X}}` that the task's own rendering would then expand. Params are data:
+ * a job with any other text runs its tasks as applied, where params are substituted into finished
+ * strings once.
  */
-function holdsActions(value: unknown): boolean {
-  if (typeof value === 'string') return value.includes('{{');
-  if (Array.isArray(value)) return value.some(holdsActions);
-  if (typeof value === 'object' && value !== null) return Object.values(value).some(holdsActions);
-  return false;
+const PASTEABLE = /^[^\n\r'"`#,[\]{}]*$/;
+
+function pasteable(value: unknown): boolean {
+  if (typeof value === 'string') return PASTEABLE.test(value);
+  if (Array.isArray(value)) return value.every(pasteable);
+  if (typeof value === 'object' && value !== null)
+    return Object.entries(value).every(([key, item]) => PASTEABLE.test(key) && pasteable(item));
+  return true;
 }
 
 /** Built-ins that change while a job runs: a rendering that reads them is never reused. */
@@ -105,7 +111,7 @@ export class RequestRenderings {
       this.versions.set(key0, loading);
     }
     const found = await loading;
-    if (found === undefined || !hasActions(found.source) || holdsActions(job.params)) return applied;
+    if (found === undefined || !hasActions(found.source) || !pasteable(job.params)) return applied;
     const varying = TIME_VARYING.test(found.source);
     const key = `${job.id}\0${job.retry}`;
     let rendered = varying ? undefined : this.cache.get(key);

@@ -57,7 +57,7 @@ describe('a definition rendered again with each request', () => {
     ]);
   });
 
-  it("a param's text is data: one holding {{...}} is never rendered, so it cannot name another param or a secret", async () => {
+  it("a param's text is data: one holding {{...}} or a newline is never pasted into the YAML, so it cannot name a secret or add a line", async () => {
     const queen = await startQueen();
     await queen.applyDefinition(PLATFORM, 'platform-build.yaml');
     const job = await finished(
@@ -68,6 +68,14 @@ describe('a definition rendered again with each request', () => {
       'building for {{.Other}}',
       'find /tmp',
     ]);
+    // A newline in a param (a webhook body's, say) would add a script line if pasted into the YAML.
+    const injected = await finished(
+      queen,
+      (await queen.submit({ jobType: 'platform-build', params: { Platform: 'x\n    - echo injected', FirstExit: 0 } })).id,
+    );
+    const printed = (await queen.logs(injected.id, { taskType: 'build' })).filter((l) => l.stream === 'stdout').map((l) => l.text);
+    expect(printed).not.toContain('injected');
+    expect(printed[0]).toBe('building for x');
   });
 
   it('params that make the definition invalid are a 400 naming the line and column of the original file; params that change the task list are refused', async () => {
