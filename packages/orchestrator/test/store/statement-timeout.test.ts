@@ -21,7 +21,13 @@ gate.describe('the PostgreSQL statement timeout', () => {
     const queen = await Queen.open({ store, executors: [testExecutor()], ant: { capacity: 2 }, pollIntervalMs: 50 });
     const blocker = new pg.Client({ connectionString: db.url });
     const app = await createApi(queen, {});
-    const api: ApiUnderTest = { url: await app.listen({ host: '127.0.0.1', port: 0 }), queen, app, close: async () => {} };
+    // The API harness is typed against the package's source, this file against its published types: one class.
+    const api: ApiUnderTest = {
+      url: await app.listen({ host: '127.0.0.1', port: 0 }),
+      queen: queen as unknown as ApiUnderTest['queen'],
+      app: app as unknown as ApiUnderTest['app'],
+      close: async () => {},
+    };
     try {
       await queen.start();
       await queen.applyDefinition('job_type: quick\ntasks:\n  - task_type: only\n    method: TEST\n    script: ["exit 0"]\n');
