@@ -56,10 +56,16 @@ export function findingsFromIssues(issues: readonly z.core.$ZodIssue[], base: Pa
   });
 }
 
-/** The one branch whose type matched (its failures are about content), if exactly one did. */
+/**
+ * The one branch whose type matched (its failures are about content), if exactly one did; among
+ * mappings of several forms, the one form whose keys the value uses (its other keys are foreign to
+ * every other form), so a bad value deep inside is named at its own path.
+ */
 function intendedBranch(branches: readonly (readonly z.core.$ZodIssue[])[]): readonly z.core.$ZodIssue[] | undefined {
   const typed = branches.filter((issues) => !issues.some(isOtherType));
-  return typed.length === 1 ? typed[0] : undefined;
+  if (typed.length === 1) return typed[0];
+  const keyed = typed.filter((issues) => !issues.some((issue) => issue.code === 'unrecognized_keys' && issue.path.length === 0));
+  return keyed.length === 1 ? keyed[0] : undefined;
 }
 
 /** The value is not even of the branch's kind: a wrong type, or an enum of strings given a mapping. */
