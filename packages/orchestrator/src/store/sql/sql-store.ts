@@ -31,16 +31,15 @@ import {
 import type { WorkflowEventStore } from '../workflow-events.js';
 import * as antRows from './ants.js';
 import { SqlApprovalStore } from './approvals.js';
+import { SqlArtifactCatalog } from './artifacts.js';
 import { SqlCircuitBreakerStore } from './circuit-breakers.js';
 import { SqlConsumableStore } from './consumables.js';
-import { SqlArtifactCatalog } from './artifacts.js';
 import { hotQueries, jobFilter, list, RUNNABLE, startable, TASK_ROW_COLUMNS } from './hot-queries.js';
 import type { DialectName } from './migrations.js';
 import { claimsThatFit } from './placement.js';
-import { type Row, toAttempt, toDefinition, toEvent, toJob, toLog, toReadyTask, toTask } from './rows.js';
 import { QuotaPresence, refusedByQuota, SqlQuotaStore } from './quotas.js';
+import { type Row, toAttempt, toDefinition, toEvent, toJob, toLog, toReadyTask, toTask } from './rows.js';
 import { SqlSchedulingReads } from './scheduling.js';
-import { SqlWorkflowEvents } from './workflow-events.js';
 import { checkOrgQuota, SqlSecurityStore, unlimitedOrg } from './security.js';
 import {
   admissionCap,
@@ -55,6 +54,7 @@ import {
   transitionRead,
   transitionWrites,
 } from './transitions.js';
+import { SqlWorkflowEvents } from './workflow-events.js';
 
 /** What a store needs from a connection inside a transaction: Kysely's executor, a `trx` or a connection. */
 export type Executor = Kysely<unknown>;
@@ -163,6 +163,11 @@ export class SqlStore implements JobStore {
     return new SqlApprovalStore(this.db, this.ready);
   }
 
+  /** Notifications, job origins, dead letters and webhook counters, on this same database (issue 14). */
+  workflowEvents(): WorkflowEventStore {
+    return new SqlWorkflowEvents(this.db, this.ready, this.security());
+  }
+
   /** Consumable resources' pools and holds, on this same database (issue 14). */
   consumables(): ConsumableStore {
     return new SqlConsumableStore(this.db, this.dialect, this.ready);
@@ -171,11 +176,6 @@ export class SqlStore implements JobStore {
   /** The HTTP circuit breakers, on this same database so every queen sees one state per host (issue 14). */
   circuitBreakers(): CircuitBreakerStore {
     return new SqlCircuitBreakerStore(this.db, this.ready);
-  }
-
-  /** Notifications, job origins, dead letters and webhook counters, on this same database (issue 14). */
-  workflowEvents(): WorkflowEventStore {
-    return new SqlWorkflowEvents(this.db, this.ready, this.security());
   }
 
   /** Resolves once the schema is migrated; rejects with the reason it cannot be. */
