@@ -748,7 +748,14 @@ export class Queen implements QueenService {
       () => undefined,
       () => undefined,
     );
-    return masked.then((message) => this.recordAntMessage(message));
+    const recorded = masked.then((message) => this.recordAntMessage(message));
+    // stop() waits for the whole chain, masking included: a result still being masked when the queen
+    // stops is recorded before the store closes, not against a closed one.
+    this.settled = Promise.all([
+      this.settled,
+      recorded.catch((err) => this.logger.error({ err, jobId: jobIdOf }, 'could not record an ant message')),
+    ]);
+    return recorded;
   }
 
   private maskOrder: Promise<void> = Promise.resolve();
