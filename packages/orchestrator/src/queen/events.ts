@@ -1,26 +1,15 @@
-import type { Logger } from 'pino';
-import type { JobDefinition } from '../definition/model.js';
 import { derivedId } from '../domain/ids.js';
-import type { TimelineEvent } from '../domain/types.js';
 import type { SecretSource } from '../security/index.js';
-import type { JobRow, JobStore, NewLogLine } from '../store/store.js';
-import type { DeadLetter, NotificationRow, WorkflowEventStore } from '../store/workflow-events.js';
+import type { JobRow } from '../store/store.js';
+import type { DeadLetter, NotificationRow } from '../store/workflow-events.js';
 import { createDerivedJob } from './derived-job.js';
 import { QueenError } from './errors.js';
-import { JOB_EVENTS_TASK, JobEnds } from './job-ends.js';
-import type { NotifyOptions } from './notify.js';
+import { JOB_EVENTS_TASK, JobEnds, type JobEndsOptions } from './job-ends.js';
 import { deliverWebhook, type WebhookDelivery, type WebhookOutcome } from './webhooks.js';
 
-export interface QueenEventsOptions {
-  readonly store: JobStore;
-  readonly events: WorkflowEventStore;
-  readonly holder: string;
-  readonly definition: (jobType: string, version: number) => Promise<JobDefinition>;
-  readonly committed: (events: readonly TimelineEvent[]) => void;
-  readonly appendLogs: (lines: readonly NewLogLine[]) => Promise<unknown>;
-  readonly logger: Logger;
+/** What following job ends needs, and the secrets webhook deliveries are verified with. */
+export interface QueenEventsOptions extends JobEndsOptions {
   readonly secrets?: SecretSource;
-  readonly notify?: NotifyOptions;
 }
 
 export interface DeadLetterPage {
