@@ -20,6 +20,7 @@ export { fragmentation, resourcesFit } from './plugins/resources.js';
 export { sensors } from './plugins/sensors.js';
 export { expectedRuntime, sjf } from './plugins/sjf.js';
 export { percentile, speculative } from './plugins/speculative.js';
+export { formatTaint, parseTaint, taints, tolerates, untolerated } from './plugins/taints.js';
 export { buildProfile, type Profile, ProfileError, type ProfileIssue, parseProfile } from './profile/load.js';
 export { PLUGINS } from './profile/registry.js';
 export { BUILTIN_PROFILES } from './profiles.js';

@@ -28,6 +28,31 @@ export interface TaskSpec {
   /** Ants where this task runs best (data locality); delay scheduling waits for one of them. */
   readonly preferredAnts?: readonly string[];
   readonly qos?: QosClass;
+  /** The taints this task accepts on an ant (Kubernetes tolerations). */
+  readonly tolerations?: readonly Toleration[];
+}
+
+/**
+ * A mark on an ant that repels tasks which do not tolerate it (Kubernetes taints): `NoSchedule` keeps them off,
+ * `PreferNoSchedule` only scores the ant lower.
+ */
+export interface Taint {
+  readonly key: string;
+  readonly value?: string;
+  readonly effect: TaintEffect;
+}
+
+export type TaintEffect = 'NoSchedule' | 'PreferNoSchedule';
+
+/**
+ * Kubernetes semantics: `Exists` matches any value (and, with no key, every taint); `Equal` (the default) needs
+ * the same value; no effect matches both effects.
+ */
+export interface Toleration {
+  readonly key?: string;
+  readonly operator?: 'Equal' | 'Exists';
+  readonly value?: string;
+  readonly effect?: TaintEffect;
 }
 
 /** A job or a group of its tasks that waits to start. */
@@ -92,6 +117,7 @@ export interface Ant {
   readonly id: string;
   readonly capacity: Resources;
   readonly labels?: Readonly<Record<string, string>>;
+  readonly taints?: readonly Taint[];
   /** A down or draining ant takes no new work. */
   readonly schedulable?: boolean;
 }

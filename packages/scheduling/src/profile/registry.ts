@@ -15,6 +15,7 @@ import { resourcesFit, resourcesOptions } from '../plugins/resources.js';
 import { sensorOptions, sensors } from '../plugins/sensors.js';
 import { sjf } from '../plugins/sjf.js';
 import { speculative, speculativeOptions } from '../plugins/speculative.js';
+import { taintOptions, taints } from '../plugins/taints.js';
 
 interface Entry {
   readonly options?: z.ZodType;
@@ -33,6 +34,7 @@ export const PLUGINS: Readonly<Record<string, Entry>> = {
   capacity: { options: capacityOptions, make: capacity },
   resources: { options: resourcesOptions, make: resourcesFit },
   affinity: { options: affinityOptions, make: affinity },
+  taints: { options: taintOptions, make: taints },
   delay: { options: delayOptions, make: delay },
   gang: { options: gangOptions, make: gang },
   preemption: { options: preemptionOptions, make: preemption },
