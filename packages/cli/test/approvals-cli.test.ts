@@ -1,24 +1,17 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { createApi, Queen, TERMINAL_JOB_STATES } from '@myrmex/orchestrator';
-import type { FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Queen, TERMINAL_JOB_STATES } from '@myrmex/orchestrator';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../src/index.js';
 import { capture } from './support/capture.js';
+import { servedQueen } from './support/served-queen.js';
 
 /** `myrmex approve|reject|approvals` in-process against a real queen and API on loopback. */
 describe('myrmex approve, reject and approvals', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'myrmex-cli-approvals-'));
+  const served = servedQueen('myrmex-cli-approvals-');
   let queen: Queen;
-  let app: FastifyInstance;
   let url: string;
 
   beforeAll(async () => {
-    queen = await Queen.open({ dbPath: join(dir, 'q.db'), ant: { capacity: 2 }, pollIntervalMs: 20 });
-    await queen.start();
-    app = await createApi(queen, {});
-    url = await app.listen({ host: '127.0.0.1', port: 0 });
+    ({ queen, url } = served.current);
     await queen.applyDefinition(`job_type: cli-gate
 tasks:
 - task_type: gate
@@ -32,12 +25,6 @@ tasks:
   method: SHELL
   script: ['true']
 `);
-  });
-
-  afterAll(async () => {
-    await app.close();
-    await queen.stop();
-    rmSync(dir, { recursive: true, force: true });
   });
 
   const waitFor = async (id: string, ok: (state: string) => boolean) => {

@@ -1,25 +1,21 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createApi, Queen, TERMINAL_JOB_STATES } from '@myrmex/orchestrator';
-import type { FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Queen } from '@myrmex/orchestrator';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../src/index.js';
 import { capture } from './support/capture.js';
+import { ended, servedQueen } from './support/served-queen.js';
 
 /** `myrmex artifacts` in-process against a real queen and API on loopback. */
 describe('myrmex artifacts', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'myrmex-cli-artifacts-'));
+  const served = servedQueen('myrmex-cli-artifacts-');
+  let dir: string;
   let queen: Queen;
-  let app: FastifyInstance;
   let url: string;
   let jobId: string;
 
   beforeAll(async () => {
-    queen = await Queen.open({ dbPath: join(dir, 'q.db'), ant: { capacity: 2 }, pollIntervalMs: 20 });
-    await queen.start();
-    app = await createApi(queen, {});
-    url = await app.listen({ host: '127.0.0.1', port: 0 });
+    ({ queen, url, dir } = served.current);
     await queen.applyDefinition(`job_type: cli-artifacts
 tasks:
 - task_type: build
@@ -33,17 +29,7 @@ tasks:
   artifacts: { paths: [report.txt] }
 `);
     jobId = (await queen.submit({ jobType: 'cli-artifacts' })).id;
-    for (;;) {
-      const job = await queen.getJob(jobId);
-      if (job && TERMINAL_JOB_STATES.includes(job.state)) break;
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-  });
-
-  afterAll(async () => {
-    await app.close();
-    await queen.stop();
-    rmSync(dir, { recursive: true, force: true });
+    await ended(queen, jobId);
   });
 
   it('lists, filters by task, and downloads keeping paths (one folder per task when several)', async () => {

@@ -1,32 +1,21 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createApi, Queen } from '@myrmex/orchestrator';
-import type { FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Queen } from '@myrmex/orchestrator';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../src/index.js';
 import { capture } from './support/capture.js';
+import { servedQueen } from './support/served-queen.js';
 
 /** `myrmex submit-many <file>` in-process against a real queen and API on loopback. */
 describe('myrmex submit-many', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'myrmex-cli-bulk-'));
+  const served = servedQueen('myrmex-cli-bulk-', { capacity: 0 });
+  let dir: string;
   let queen: Queen;
-  let app: FastifyInstance;
   let url: string;
 
   beforeAll(async () => {
-    // No ant: the jobs stay queued, so the test reads exactly what was submitted.
-    queen = await Queen.open({ dbPath: join(dir, 'q.db'), ant: { capacity: 0 } });
-    await queen.start();
-    app = await createApi(queen, {});
-    url = await app.listen({ host: '127.0.0.1', port: 0 });
+    ({ queen, url, dir } = served.current);
     await queen.applyDefinition('job_type: cli-bulk\ntasks:\n- task_type: only\n  script: [echo hi]\n');
-  });
-
-  afterAll(async () => {
-    await app.close();
-    await queen.stop();
-    rmSync(dir, { recursive: true, force: true });
   });
 
   it('submits JSON Lines and JSON arrays, all or none per call; a bad line is named by file and line', async () => {

@@ -1,39 +1,18 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { createApi, Queen, TERMINAL_JOB_STATES } from '@myrmex/orchestrator';
-import type { FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Queen } from '@myrmex/orchestrator';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../src/index.js';
 import { capture } from './support/capture.js';
+import { ended, servedQueen } from './support/served-queen.js';
 
 /** `myrmex dead-letters` and `myrmex redrive` in-process against a real queen and API on loopback. */
 describe('myrmex dead-letters and redrive', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'myrmex-cli-dead-'));
+  const served = servedQueen('myrmex-cli-dead-');
   let queen: Queen;
-  let app: FastifyInstance;
   let url: string;
 
   beforeAll(async () => {
-    queen = await Queen.open({ dbPath: join(dir, 'q.db'), ant: { capacity: 2 }, pollIntervalMs: 20 });
-    await queen.start();
-    app = await createApi(queen, {});
-    url = await app.listen({ host: '127.0.0.1', port: 0 });
+    ({ queen, url } = served.current);
   });
-
-  afterAll(async () => {
-    await app.close();
-    await queen.stop();
-    rmSync(dir, { recursive: true, force: true });
-  });
-
-  const ended = async (id: string) => {
-    for (;;) {
-      const job = await queen.getJob(id);
-      if (job && TERMINAL_JOB_STATES.includes(job.state)) return job;
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-  };
 
   it('lists a job whose retries are used up; a redrive runs it again on the fixed version, once, linked both ways', async () => {
     await queen.applyDefinition(`job_type: flaky-export
@@ -44,7 +23,7 @@ tasks:
   script: ['echo exporting {{.Table}}', 'exit 4']
 `);
     const { id } = await queen.submit({ jobType: 'flaky-export', params: { Table: 'orders' } });
-    const failed = await ended(id);
+    const failed = await ended(queen, id);
     expect(failed).toMatchObject({ state: 'FAILED', retry: 1 });
 
     const list = capture();
@@ -64,7 +43,7 @@ tasks:
     const { original, job } = JSON.parse(redrive.out.join('')) as { original: { id: string }; job: { id: string; version: number } };
     expect(original.id).toBe(id);
     expect(job.version).toBe(2);
-    const rerun = await ended(job.id);
+    const rerun = await ended(queen, job.id);
     expect(rerun).toMatchObject({ state: 'COMPLETED', params: { Table: 'orders' } });
     expect((await queen.logs(job.id, { taskType: '@job' })).map((l) => l.text)).toEqual([`redrive of dead letter ${id}`]);
     expect((await queen.logs(id, { taskType: '@job' })).map((l) => l.text)).toEqual([`redriven as job ${job.id} (version 2)`]);

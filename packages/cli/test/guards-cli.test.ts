@@ -1,19 +1,15 @@
-import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { createApi, Queen, TERMINAL_JOB_STATES } from '@myrmex/orchestrator';
-import type { FastifyInstance } from 'fastify';
+import type { Queen } from '@myrmex/orchestrator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../src/index.js';
 import { capture } from './support/capture.js';
+import { ended, servedQueen } from './support/served-queen.js';
 
 /** `myrmex circuit-breakers` and `myrmex consumables` in-process against a real queen, its API and a failing HTTP server on loopback. */
 describe('myrmex circuit-breakers and consumables', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'myrmex-cli-guards-'));
+  const served = servedQueen('myrmex-cli-guards-');
   let queen: Queen;
-  let app: FastifyInstance;
   let target: Server;
   let url: string;
   let host: string;
@@ -22,17 +18,11 @@ describe('myrmex circuit-breakers and consumables', () => {
     target = createServer((_request, response) => response.writeHead(503).end('down'));
     await new Promise<void>((resolve) => target.listen(0, '127.0.0.1', resolve));
     host = `127.0.0.1:${(target.address() as AddressInfo).port}`;
-    queen = await Queen.open({ dbPath: join(dir, 'q.db'), ant: { capacity: 2 }, pollIntervalMs: 20 });
-    await queen.start();
-    app = await createApi(queen, {});
-    url = await app.listen({ host: '127.0.0.1', port: 0 });
+    ({ queen, url } = served.current);
   });
 
   afterAll(async () => {
-    await app.close();
-    await queen.stop();
     await new Promise((resolve) => target.close(resolve));
-    rmSync(dir, { recursive: true, force: true });
   });
 
   it('lists the breaker a failing host opened', async () => {
@@ -46,11 +36,7 @@ describe('myrmex circuit-breakers and consumables', () => {
       }),
     );
     const { id } = await queen.submit({ jobType: 'ping' });
-    for (;;) {
-      const job = await queen.getJob(id);
-      if (job && TERMINAL_JOB_STATES.includes(job.state)) break;
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
+    await ended(queen, id);
     const listed = capture();
     expect(await main(['circuit-breakers', '--server', url], listed.io)).toBe(0);
     expect(listed.out.join('\n')).toMatch(new RegExp(`^${host} {2}OPEN {2}1 failure in a row {2}open since \\S+ {2}last: HTTP 503$`));
