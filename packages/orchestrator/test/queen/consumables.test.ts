@@ -40,6 +40,18 @@ const licensed = (jobType: string, task: Record<string, unknown> = {}, job: Reco
 
 const inUse = async (queen: Queen, name = 'License') => (await queen.consumablePools()).find((p) => p.name === name)?.inUse;
 
+/** A job of type `t` whose one task `x` takes the units (the store's rows only: no definition is applied). */
+const jobWithTaskX = (id: string) => ({
+  id,
+  jobType: 't',
+  version: 1,
+  priority: 50,
+  params: {},
+  submittedAt: new Date(),
+  scheduledAt: new Date(),
+  taskTypes: ['x'],
+});
+
 describe('consumable resources on one queen (SQLite)', () => {
   it('a task waits while the pool is full, saying so, and starts when a unit comes back on success, failure, cancel or timeout', async () => {
     const hold = holdExecutor();
@@ -165,26 +177,8 @@ describe('consumable resources on one queen (SQLite)', () => {
     try {
       const pools = store.consumables();
       await pools.declare('License', 1, new Date());
-      await store.createJob({
-        id: 'j1',
-        jobType: 't',
-        version: 1,
-        priority: 50,
-        params: {},
-        submittedAt: new Date(),
-        scheduledAt: new Date(),
-        taskTypes: ['x'],
-      });
-      await store.createJob({
-        id: 'j2',
-        jobType: 't',
-        version: 1,
-        priority: 50,
-        params: {},
-        submittedAt: new Date(),
-        scheduledAt: new Date(),
-        taskTypes: ['x'],
-      });
+      await store.createJob(jobWithTaskX('j1'));
+      await store.createJob(jobWithTaskX('j2'));
       const now = Date.now();
       expect(await pools.acquire('j1', 'x', [{ name: 'License', units: 1, scope: 'task' }], now)).toMatchObject({ acquired: true });
       expect(await pools.acquire('j2', 'x', [{ name: 'License', units: 1, scope: 'task' }], now)).toEqual({
@@ -252,16 +246,7 @@ gate.describe('consumable resources across queens (PostgreSQL)', () => {
             await pools[0]!.declare(pool, capacity, new Date());
             const ids = units.map((_, i) => `${pool}-${i}`);
             for (const id of ids) {
-              await stores[0]!.createJob({
-                id,
-                jobType: 't',
-                version: 1,
-                priority: 50,
-                params: {},
-                submittedAt: new Date(),
-                scheduledAt: new Date(),
-                taskTypes: ['x'],
-              });
+              await stores[0]!.createJob(jobWithTaskX(id));
             }
             const now = Date.now();
             const results = await Promise.all(
