@@ -1,3 +1,4 @@
+import { parseTaint, type Taint } from '@myrmex/scheduling';
 import { plus, quantities } from '../domain/quantities.js';
 import type { AntInfo, AntSlot } from '../domain/types.js';
 import { ANT_LOST, type AntDescriptor, type AntMessage, type Assignment, type QueenMessage } from './protocol.js';
@@ -6,15 +7,17 @@ import { ANT_LOST, type AntDescriptor, type AntMessage, type Assignment, type Qu
 export interface AntDetails {
   readonly labels: Readonly<Record<string, string>>;
   readonly resources: Readonly<Record<string, string>>;
+  readonly taints?: readonly string[];
   readonly version: string;
   /** The organisation its token binds it to (only its jobs are claimed for it); absent for a shared ant. */
   readonly org?: string;
 }
 
-/** An ant's labels and resources as written (`cpu=8,memory=16Gi`). */
+/** An ant's labels, resources and taints as written (`cpu=8,memory=16Gi`, `gpu=true:NoSchedule`). */
 export interface Advertised {
   readonly labels: Readonly<Record<string, string>>;
   readonly resources: Readonly<Record<string, string>>;
+  readonly taints?: readonly string[];
 }
 
 const NOTHING: Advertised = { labels: {}, resources: {} };
@@ -30,6 +33,7 @@ interface Connection {
   readonly advertised: Advertised;
   /** The advertised resources in the definitions' units. */
   readonly capacity: Readonly<Record<string, number>>;
+  readonly taints: readonly Taint[];
   /** What each running assignment requested, by assignment id (adopted ones after a reconnect are unknown: none). */
   readonly reserved: Map<string, Readonly<Record<string, number>>>;
   draining: boolean;
@@ -67,6 +71,7 @@ export class AntRegistry {
   /** Returns the function the ant's transport calls with each message (the embedded ant's in-process transport). */
   connect(send: (message: QueenMessage) => void, advertised: Advertised = NOTHING): (message: AntMessage) => void {
     const capacity = quantities(advertised.resources);
+    const taints = (advertised.taints ?? []).map(parseTaint);
     return (message) => {
       if (message.type === 'register') {
         this.connections.set(message.ant.id, {
@@ -75,6 +80,7 @@ export class AntRegistry {
           assignments: new Set(),
           advertised,
           capacity,
+          taints,
           reserved: new Map(),
           draining: false,
           lastSeenAt: Date.now(),
@@ -100,6 +106,7 @@ export class AntRegistry {
       details,
       advertised: details,
       capacity: quantities(details.resources),
+      taints: (details.taints ?? []).map(parseTaint),
       reserved: new Map(),
       draining: false,
       lastSeenAt: Date.now(),
@@ -154,6 +161,7 @@ export class AntRegistry {
       ...(c.details?.org === undefined ? {} : { org: c.details.org }),
       labels: c.advertised.labels,
       resources: c.capacity,
+      ...(c.taints.length > 0 && { taints: c.taints }),
       used: [...c.reserved.values()].reduce<Record<string, number>>((sum, resources) => plus(sum, resources), {}),
     }));
   }
@@ -244,6 +252,7 @@ export function slotsOf(ants: readonly AntInfo[]): AntSlot[] {
       ...(ant.org === undefined ? {} : { org: ant.org }),
       labels: ant.labels ?? {},
       resources: advertisedCapacity(ant),
+      ...(ant.taints && ant.taints.length > 0 && { taints: ant.taints.map(parseTaint) }),
     }));
 }
 

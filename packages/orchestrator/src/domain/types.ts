@@ -1,3 +1,4 @@
+import type { Taint } from '@myrmex/scheduling';
 import type { JobDefinition } from '../definition/model.js';
 /**
  * The orchestrator's domain types: what a job, task, attempt and timeline event are. Store, engine,
@@ -141,6 +142,8 @@ export interface AntInfo {
   /** Remote ants (issue 12): what the ant registered beyond methods and tags. */
   readonly labels?: Readonly<Record<string, string>>;
   readonly resources?: Readonly<Record<string, string>>;
+  /** Kubernetes-style taints as written (`gpu=true:NoSchedule`): tasks that do not tolerate them stay off. */
+  readonly taints?: readonly string[];
   readonly version?: string;
   /** In the queen's process, or connected over the WebSocket protocol. */
   readonly remote?: boolean;
@@ -171,6 +174,7 @@ export interface AntSlot {
   readonly resources?: Readonly<Record<string, number>>;
   /** What the attempts it runs requested, out of `resources`. */
   readonly used?: Readonly<Record<string, number>>;
+  readonly taints?: readonly Taint[];
 }
 
 /** What an executor reports about one attempt. */

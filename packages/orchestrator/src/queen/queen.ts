@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import type { Readable } from 'node:stream';
 import { fullJitter } from '@myrmex/backoff';
+import { parseTaint } from '@myrmex/scheduling';
 import { type Logger, pino } from 'pino';
 import { EmbeddedAnt } from '../ant/embedded-ant.js';
 import { type AntMessage, assignmentId } from '../ant/protocol.js';
@@ -79,6 +80,8 @@ export interface QueenAntOptions {
   readonly labels?: Readonly<Record<string, string>>;
   /** Capacities placement requests are counted against (`--ant-resources cpu=8,memory=16Gi`); none: not metered. */
   readonly resources?: Readonly<Record<string, string>>;
+  /** Taints that keep off tasks without a matching toleration (`--ant-taints gpu=true:NoSchedule`). */
+  readonly taints?: readonly string[];
 }
 
 export interface QueenOptions {
@@ -308,6 +311,11 @@ export class Queen implements QueenService {
     } catch (error) {
       throw new QueenError('invalid', `ant.resources: ${(error as Error).message}`, 'ant.resources');
     }
+    try {
+      ant?.taints?.forEach(parseTaint);
+    } catch (error) {
+      throw new QueenError('invalid', `ant.taints: ${(error as Error).message}`, 'ant.taints');
+    }
     const store = options.store ?? SqliteStore.open({ ...(options.dbPath === undefined ? {} : { path: options.dbPath }) });
     const opened = (store as Partial<{ opened(): Promise<void> }>).opened;
     if (opened) {
@@ -360,6 +368,7 @@ export class Queen implements QueenService {
       deliver = this.registry.connect((message) => ant.receive(message), {
         labels: antOptions.labels ?? {},
         resources: antOptions.resources ?? {},
+        ...(antOptions.taints && { taints: antOptions.taints }),
       });
       ant.register();
       this.ant = ant;

@@ -181,12 +181,19 @@ export function frameworkPolicy(profile: Profile): SchedulingPolicy {
           slots: slot.capacity - slot.running,
         },
         labels: antLabels(slot),
+        // NoSchedule is settled before (canRun); with the `taints` plugin PreferNoSchedule scores the ants.
+        ...(slot.taints && { taints: slot.taints }),
       }));
       // Affinity is matched against the ants' labels and their tags as labels (`tag: 'true'`), e.g. { key: gpu, operator: Exists }.
       const definition = definitionOf(task.jobType, task.version);
       const affinity =
         definition?.tasks.find((t) => t.taskType === task.taskType)?.scheduling?.affinity ?? definition?.scheduling?.affinity;
-      const spec = { id: task.taskType, resources: { ...wanted, slots: 1 }, ...(affinity && { affinity }) };
+      const spec = {
+        id: task.taskType,
+        resources: { ...wanted, slots: 1 },
+        ...(affinity && { affinity }),
+        ...(task.needs.tolerations && { tolerations: task.needs.tolerations }),
+      };
       const pending = { ...taskToPending(task), tasks: [spec] };
       const { decisions } = schedulePass(snapshot(Date.now(), [pending], ants, false), profile.plugins, profile.options);
       const placed = decisions.find((d) => d.kind === 'place');

@@ -1,4 +1,4 @@
-import { type MatchExpression, matches } from '@myrmex/scheduling';
+import { formatTaint, type MatchExpression, matches, type Toleration, untolerated } from '@myrmex/scheduling';
 import type { JobDefinition, TaskDefinition } from '../definition/model.js';
 import { shortOf } from '../domain/quantities.js';
 import type { AntSlot } from '../domain/types.js';
@@ -15,6 +15,8 @@ export interface PlacementNeeds {
   readonly nodeSelector: Readonly<Record<string, string>>;
   /** Terms ORed, expressions ANDed; absent: any ant. */
   readonly required?: readonly (readonly MatchExpression[])[];
+  /** Which ant taints the task accepts (Kubernetes `tolerations`). */
+  readonly tolerations?: readonly Toleration[];
 }
 
 export const NO_NEEDS: PlacementNeeds = { resources: {}, nodeSelector: {} };
@@ -23,7 +25,43 @@ export const NO_NEEDS: PlacementNeeds = { resources: {}, nodeSelector: {} };
 export function placementNeeds(definition: JobDefinition, task: TaskDefinition): PlacementNeeds {
   const resources = task.scheduling?.resources ?? definition.scheduling?.resources ?? {};
   const required = task.scheduling?.affinity?.required ?? definition.scheduling?.affinity?.required;
-  return { resources, nodeSelector: task.placement.nodeSelector, ...(required && { required }) };
+  const tolerations = tolerationsOf(task.placement.tolerations);
+  return {
+    resources,
+    nodeSelector: task.placement.nodeSelector,
+    ...(required && { required }),
+    ...(tolerations.length > 0 && { tolerations }),
+  };
+}
+
+const text = (value: unknown) => (typeof value === 'string' ? value : undefined);
+
+/**
+ * Kubernetes' list of tolerations, or a map of key to value (Equal) or to a toleration without its key. The
+ * definition schema takes any JSON there: an entry of another shape tolerates nothing, so the task only stays off
+ * tainted ants, with the taint named in its status.
+ */
+function tolerationsOf(raw: unknown): Toleration[] {
+  const one = (entry: unknown, key?: string): Toleration[] => {
+    if (typeof entry === 'string') return key === undefined ? [] : [{ key, operator: 'Equal', value: entry }];
+    if (typeof entry !== 'object' || entry === null) return [];
+    const fields = entry as Record<string, unknown>;
+    const operator = fields.operator === 'Exists' ? 'Exists' : 'Equal';
+    const effect = text(fields.effect);
+    const value = text(fields.value);
+    const name = text(fields.key) ?? key;
+    return [
+      {
+        operator,
+        ...(name !== undefined && { key: name }),
+        ...(value !== undefined && { value }),
+        ...((effect === 'NoSchedule' || effect === 'PreferNoSchedule') && { effect }),
+      },
+    ];
+  };
+  if (Array.isArray(raw)) return raw.flatMap((entry) => one(entry));
+  if (typeof raw === 'object' && raw !== null) return Object.entries(raw).flatMap(([key, entry]) => one(entry, key));
+  return [];
 }
 
 /** The labels expressions are matched against: the ant's labels, and each of its tags as `tag: 'true'`. */
@@ -42,9 +80,11 @@ const matchesRequired = (ant: AntSlot, required: PlacementNeeds['required']) => 
   return required.some((term) => term.every((expression) => matches(expression, labels)));
 };
 
-/** The ant's labels satisfy node_selector and required affinity. */
+const tolerated = (ant: AntSlot, needs: PlacementNeeds) => untolerated(ant.taints, needs.tolerations, 'NoSchedule') === undefined;
+
+/** The ant's labels satisfy node_selector and required affinity, and the task tolerates its NoSchedule taints. */
 export function labelsMatch(ant: AntSlot, needs: PlacementNeeds): boolean {
-  return selects(ant, needs.nodeSelector) && matchesRequired(ant, needs.required);
+  return selects(ant, needs.nodeSelector) && matchesRequired(ant, needs.required) && tolerated(ant, needs);
 }
 
 /** The ant could hold the task's resources if it ran nothing else. */
@@ -96,8 +136,15 @@ export function whyNoAnt(
   ];
   let left = ants;
   for (const [keep, reason] of steps) {
-    left = left.filter(keep);
-    if (left.length === 0) return reason();
+    const kept = left.filter(keep);
+    if (kept.length === 0) return reason();
+    left = kept;
+  }
+  // Last, as Kubernetes reports it: the taint that kept the task off the ants left.
+  const kept = left.filter((ant) => tolerated(ant, task.needs));
+  if (kept.length === 0) {
+    const taint = untolerated(left[0]!.taints, task.needs.tolerations, 'NoSchedule')!;
+    return `no ant tolerated: taint ${formatTaint(taint)}`;
   }
   return undefined;
 }

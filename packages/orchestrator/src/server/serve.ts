@@ -68,6 +68,8 @@ export interface ServeOptions {
   readonly antLabels?: Readonly<Record<string, string>>;
   /** Resources of the embedded ant (`cpu: '8', memory: '16Gi'`): placement `resources` are counted against them. */
   readonly antResources?: Readonly<Record<string, string>>;
+  /** Taints of the embedded ant (`gpu=true:NoSchedule`): only tasks that tolerate them run there. */
+  readonly antTaints?: readonly string[];
   /**
    * API tokens on every route (default on; MYRMEX_AUTH=off turns it off). Off is allowed on a
    * loopback address only. The first start prints a generated platform admin token.
@@ -263,6 +265,7 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
         ...(options.antTags && { tags: options.antTags }),
         ...(options.antLabels && { labels: options.antLabels }),
         ...(options.antResources && { resources: options.antResources }),
+        ...(options.antTaints && { taints: options.antTaints }),
       },
       executorConfig,
       // Artifacts beside the SQLite file, or in S3 / MYRMEX_ARTIFACTS_DIR (several queens need a shared place).

@@ -18,6 +18,7 @@ interface ServeCommandOptions {
   readonly antTags?: string;
   readonly antLabels?: string;
   readonly antResources?: string;
+  readonly antTaints?: string;
   readonly demo?: boolean;
   readonly json?: boolean;
   readonly logFormat?: 'human' | 'json' | 'pretty';
@@ -52,6 +53,10 @@ export function registerServeCommand(program: Command, context: CliContext): voi
       'what the embedded ant offers to tasks that request resources, e.g. cpu=8,memory=16Gi,gpu=1 (default: not metered)',
     )
     .option(
+      '--ant-taints <list>',
+      'taints of the embedded ant, comma-separated key=value:Effect (NoSchedule or PreferNoSchedule): only tasks whose tolerations match run there',
+    )
+    .option(
       '--scheduler <profile>',
       'a @myrmex/scheduling profile (YAML or JSON) the scheduler runs on (default: priority, then submission order)',
     )
@@ -74,7 +79,10 @@ export function registerServeCommand(program: Command, context: CliContext): voi
     )
     .action(async (options: ServeCommandOptions) => {
       // Loaded here so that other commands do not pay for the server's start-up.
-      const { serve, frameworkPolicy, readTlsFiles, splitPairs, quantities } = await import('@myrmex/orchestrator');
+      const [{ serve, frameworkPolicy, readTlsFiles, splitPairs, quantities }, { parseTaint }] = await Promise.all([
+        import('@myrmex/orchestrator'),
+        import('@myrmex/scheduling'),
+      ]);
       const pairs = (text: string | undefined, flag: string) => {
         if (text === undefined) return undefined;
         try {
@@ -88,6 +96,15 @@ export function registerServeCommand(program: Command, context: CliContext): voi
       };
       const antLabels = pairs(options.antLabels, '--ant-labels');
       const antResources = pairs(options.antResources, '--ant-resources');
+      const antTaints = options.antTaints
+        ?.split(',')
+        .map((t) => t.trim())
+        .filter(Boolean);
+      try {
+        antTaints?.forEach(parseTaint);
+      } catch (error) {
+        throw new UsageError(`--ant-taints: ${error instanceof Error ? error.message : String(error)}`);
+      }
       const tlsCert = options.tlsCert ?? context.env.MYRMEX_TLS_CERT;
       const tlsKey = options.tlsKey ?? context.env.MYRMEX_TLS_KEY;
       const certName = options.tlsCert === undefined ? 'MYRMEX_TLS_CERT' : '--tls-cert';
@@ -118,6 +135,7 @@ export function registerServeCommand(program: Command, context: CliContext): voi
           }),
           ...(antLabels && { antLabels }),
           ...(antResources && { antResources }),
+          ...(antTaints && { antTaints }),
           ...((options.db ?? context.env.MYRMEX_DB) === undefined ? {} : { db: options.db ?? context.env.MYRMEX_DB }),
           demo: options.demo === true,
           ...(policy && { policy }),
