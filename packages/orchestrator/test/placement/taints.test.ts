@@ -1,4 +1,4 @@
-import { type AntSlot, NO_NEEDS, whyNoAnt } from '@myrmex/orchestrator';
+import { type AntSlot, antSettingsFromEnv, antSettingsFromFile, NO_NEEDS, resolveAntSettings, whyNoAnt } from '@myrmex/orchestrator';
 import { describe, expect, it } from 'vitest';
 import { finished, source, startQueen, until } from '../queen/helpers.js';
 
@@ -44,6 +44,16 @@ describe('ant taints and task tolerations', () => {
   it('refuses an embedded ant taint it cannot read, naming the field', async () => {
     await expect(startQueen({ ant: { capacity: 1, taints: ['gpu=true'] } })).rejects.toThrow(
       "ant.taints: taint 'gpu=true': expected key=value:Effect with Effect one of NoSchedule, PreferNoSchedule",
+    );
+  });
+
+  it('a remote ant takes its taints from the file, MYRMEX_ANT_TAINTS or --taints, and names one it cannot read', () => {
+    const file = antSettingsFromFile('servers: [http://q]\ntoken: t\ntaints: [gpu=true:NoSchedule]\n', 'ant.yaml');
+    expect(resolveAntSettings(file).taints).toEqual(['gpu=true:NoSchedule']);
+    const env = antSettingsFromEnv({ MYRMEX_ANT_TAINTS: 'gpu=true:NoSchedule, spot:PreferNoSchedule' });
+    expect(resolveAntSettings(file, env).taints).toEqual(['gpu=true:NoSchedule', 'spot:PreferNoSchedule']);
+    expect(() => resolveAntSettings(file, {}, { taints: ['gpu:Never'] })).toThrow(
+      "taints: taint 'gpu:Never': expected key=value:Effect with Effect one of NoSchedule, PreferNoSchedule",
     );
   });
 });

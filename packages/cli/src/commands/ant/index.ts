@@ -12,6 +12,7 @@ interface AntCommandOptions {
   readonly tags?: string;
   readonly labels?: string;
   readonly resources?: string;
+  readonly taints?: string;
   readonly stateDir?: string;
   readonly drainGrace?: number;
   readonly ca?: string;
@@ -43,6 +44,7 @@ export const registerAnt: RegisterCommands = (program, context) => {
     .option('--tags <list>', 'tags, e.g. linux,gpu (env MYRMEX_ANT_TAGS)')
     .option('--labels <pairs>', 'labels, e.g. zone=eu-1,team=ml (env MYRMEX_ANT_LABELS)')
     .option('--resources <pairs>', 'resources, e.g. cpu=8,memory=16Gi (env MYRMEX_ANT_RESOURCES)')
+    .option('--taints <list>', 'taints, e.g. gpu=true:NoSchedule: only tasks that tolerate them run here (env MYRMEX_ANT_TAINTS)')
     .option('--state-dir <dir>', "this ant's local state (default ~/.myrmex/ants/<id>; env MYRMEX_ANT_STATE_DIR)")
     .option(
       '--drain-grace <ms>',
@@ -93,6 +95,7 @@ async function runAnt(options: AntCommandOptions, context: CliContext): Promise<
       ...(options.tags !== undefined && { tags: splitList(options.tags) }),
       ...(options.labels !== undefined && { labels: splitPairs(options.labels, '--labels') }),
       ...(options.resources !== undefined && { resources: splitPairs(options.resources, '--resources') }),
+      ...(options.taints !== undefined && { taints: splitList(options.taints) }),
       ...(options.stateDir !== undefined && { stateDir: options.stateDir }),
       ...(options.drainGrace !== undefined && { drainGraceMs: options.drainGrace }),
       ...(options.ca !== undefined && { caFile: options.ca }),
@@ -115,6 +118,7 @@ async function runAnt(options: AntCommandOptions, context: CliContext): Promise<
       tags: settings.tags,
       labels: settings.labels,
       resources: settings.resources,
+      taints: settings.taints,
       ...(settings.stateDir !== undefined && { stateDir: settings.stateDir }),
       drainGraceMs: settings.drainGraceMs,
       ...(ca !== undefined && { ca }),

@@ -37,6 +37,8 @@ export interface RemoteAntOptions {
   readonly tags?: readonly string[];
   readonly labels?: Readonly<Record<string, string>>;
   readonly resources?: Readonly<Record<string, string>>;
+  /** Taints (`gpu=true:NoSchedule`): only tasks that tolerate them are placed here. */
+  readonly taints?: readonly string[];
   /** Extra executors (a method given here replaces the built-in one). */
   readonly executors?: readonly Executor[];
   readonly shell?: ShellExecutorOptions;
@@ -200,6 +202,7 @@ export class RemoteAnt {
           tags: [...(this.options.tags ?? [])],
           labels: { ...this.options.labels },
           resources: { ...this.options.resources },
+          taints: [...(this.options.taints ?? [])],
           capacity: this.options.capacity,
           version: this.options.version ?? '0.1.0',
         },

@@ -1,4 +1,5 @@
 import { hostname } from 'node:os';
+import { parseTaint } from '@myrmex/scheduling';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { quantities } from '../../domain/quantities.js';
@@ -14,6 +15,7 @@ export interface AntSettings {
   readonly tags: readonly string[];
   readonly labels: Readonly<Record<string, string>>;
   readonly resources: Readonly<Record<string, string>>;
+  readonly taints: readonly string[];
   readonly stateDir?: string;
   readonly drainGraceMs: number;
   readonly caFile?: string;
@@ -39,6 +41,7 @@ const FileSchema = z
     tags: list.optional(),
     labels: z.record(z.string().min(1), z.union([z.string(), z.number(), z.boolean()]).transform(String)).optional(),
     resources: z.record(z.string().min(1), z.union([z.string(), z.number()]).transform(String)).optional(),
+    taints: list.optional(),
     state_dir: z.string().min(1).optional(),
     drain_grace_ms: z.number().int().min(0).optional(),
     ca_file: z.string().min(1).optional(),
@@ -69,6 +72,7 @@ export function antSettingsFromFile(text: string, path: string): AntSettingsLaye
     ...(f.tags !== undefined && { tags: f.tags }),
     ...(f.labels !== undefined && { labels: f.labels }),
     ...(f.resources !== undefined && { resources: f.resources }),
+    ...(f.taints !== undefined && { taints: f.taints }),
     ...(f.state_dir !== undefined && { stateDir: f.state_dir }),
     ...(f.drain_grace_ms !== undefined && { drainGraceMs: f.drain_grace_ms }),
     ...(f.ca_file !== undefined && { caFile: f.ca_file }),
@@ -113,6 +117,7 @@ export function antSettingsFromEnv(env: NodeJS.ProcessEnv): AntSettingsLayer {
     tags: v('TAGS') === undefined ? undefined : splitList(v('TAGS')!),
     labels: v('LABELS') === undefined ? undefined : splitPairs(v('LABELS')!, 'MYRMEX_ANT_LABELS'),
     resources: v('RESOURCES') === undefined ? undefined : splitPairs(v('RESOURCES')!, 'MYRMEX_ANT_RESOURCES'),
+    taints: v('TAINTS') === undefined ? undefined : splitList(v('TAINTS')!),
     stateDir: v('STATE_DIR'),
     drainGraceMs: integer('DRAIN_GRACE_MS'),
     caFile: v('CA') ?? v('CA_FILE'),
@@ -145,6 +150,12 @@ export function resolveAntSettings(...layers: readonly AntSettingsLayer[]): AntS
   } catch (error) {
     throw new AntConfigError(`resources: ${(error as Error).message}`);
   }
+  const taints = (merged.taints as string[] | undefined) ?? [];
+  try {
+    taints.forEach(parseTaint);
+  } catch (error) {
+    throw new AntConfigError(`taints: ${(error as Error).message}`);
+  }
   return {
     servers,
     ...(merged.token !== undefined && { token: merged.token as string }),
@@ -155,6 +166,7 @@ export function resolveAntSettings(...layers: readonly AntSettingsLayer[]): AntS
     tags: (merged.tags as string[] | undefined) ?? [],
     labels: (merged.labels as Record<string, string> | undefined) ?? {},
     resources,
+    taints,
     ...(merged.stateDir !== undefined && { stateDir: merged.stateDir as string }),
     drainGraceMs,
     ...(merged.caFile !== undefined && { caFile: merged.caFile as string }),

@@ -1,3 +1,4 @@
+import { parseTaint } from '@myrmex/scheduling';
 import { z } from 'zod';
 
 /**
@@ -46,6 +47,22 @@ export const AntHelloSchema = z.object({
   tags: z.array(word).max(100),
   labels: z.record(word, z.string().max(1000)).default({}),
   resources: z.record(word, z.string().max(100)).default({}),
+  // Kubernetes-style `key=value:Effect`; an unreadable one refuses the hello, so the registry only holds good ones.
+  taints: z
+    .array(
+      z
+        .string()
+        .max(300)
+        .superRefine((text, ctx) => {
+          try {
+            parseTaint(text);
+          } catch (error) {
+            ctx.addIssue({ code: 'custom', message: (error as Error).message });
+          }
+        }),
+    )
+    .max(50)
+    .default([]),
   capacity: z.number().int().min(0).max(10_000),
   version: z.string().max(100).default('unknown'),
 });
