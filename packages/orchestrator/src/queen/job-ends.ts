@@ -85,6 +85,7 @@ export class JobEnds {
           if (job.endedAt !== undefined && job.endedAt.getTime() >= now - RECOVERY_WINDOW_MS) {
             await this.startFollowers(job);
             await this.fileNotifications(job);
+            await this.followTasksOf(job);
             followed++;
           }
         }
@@ -133,7 +134,11 @@ export class JobEnds {
   /** Whether any definition could care about a job's end: when none does, a job's end costs no read. */
   private async anyFollower(): Promise<boolean> {
     return (await this.latest()).some(
-      (d) => d.definition.notify !== undefined || d.definition.webhook !== undefined || d.definition.triggers.some((t) => t.type === 'job'),
+      (d) =>
+        d.definition.notify !== undefined ||
+        d.definition.webhook !== undefined ||
+        d.definition.triggers.some((t) => t.type === 'job') ||
+        d.definition.tasks.some((t) => t.notify !== undefined || t.webhook !== undefined),
     );
   }
 
@@ -164,6 +169,20 @@ export class JobEnds {
     if (job === undefined || !TERMINAL_JOB_STATES.includes(job.state as never)) return;
     await this.startFollowers(job);
     await this.fileNotifications(job);
+    await this.followTasksOf(job);
+  }
+
+  /**
+   * Every ended task's own notifications, filed again at its job's end: a queen killed between a
+   * task's end and filing them left them undone (rows are keyed, so what was filed is not filed twice).
+   */
+  private async followTasksOf(job: JobRow): Promise<void> {
+    const definition = await this.options.definition(job.jobType, job.version);
+    const notifying = new Set(definition.tasks.filter((t) => t.notify !== undefined || t.webhook !== undefined).map((t) => t.taskType));
+    if (notifying.size === 0) return;
+    for (const task of await this.options.store.tasks(job.id)) {
+      if (notifying.has(task.taskType) && TASK_ENDS.includes(task.state)) await this.followTask(job.id, task.taskType);
+    }
   }
 
   private async startFollowers(job: JobRow): Promise<void> {

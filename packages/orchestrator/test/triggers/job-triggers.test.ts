@@ -74,7 +74,7 @@ tasks:
 });
 
 describe('a job end no queen followed', () => {
-  it('a starting queen starts its trigger and files its notifications: a queen killed after the commit left them undone', async () => {
+  it("a starting queen starts its trigger and files its notifications and its tasks': a queen killed after the commit left them undone", async () => {
     const hits: string[] = [];
     const server = createServer((request, response) => {
       hits.push(request.url ?? '');
@@ -93,6 +93,8 @@ tasks:
 - task_type: t
   method: SHELL
   script: ['true']
+  webhook:
+    url: '${hook}/task'
 `);
       await first.applyDefinition(`job_type: downstream
 triggers:
@@ -119,14 +121,24 @@ tasks:
         scheduledAt: at,
         taskTypes: ['t'],
       });
-      expect(await store.apply('ended-upstream', { at, job: { state: 'COMPLETED', reason: 'done elsewhere', endedAt: at } })).toBeDefined();
+      expect(
+        await store.apply('ended-upstream', {
+          at,
+          job: { state: 'COMPLETED', reason: 'done elsewhere', endedAt: at },
+          tasks: [{ taskType: 't', state: 'COMPLETED', reason: 'done elsewhere' }],
+        }),
+      ).toBeDefined();
       await store.close();
 
       const second = await startQueen({ dbPath });
       const downstream = derivedId('trigger', 'downstream', 'after-upstream', 'ended-upstream');
       expect((await finished(second, await until(async () => (await second.getJob(downstream)) && downstream))).state).toBe('COMPLETED');
-      await until(async () => ((await second.notifications('ended-upstream'))[0]?.state === 'SENT' ? true : undefined));
-      expect(hits).toEqual(['/ended']);
+      // The job's own notification and its task's webhook, which the killed queen had not filed either.
+      await until(async () => {
+        const rows = await second.notifications('ended-upstream');
+        return rows.length === 2 && rows.every((r) => r.state === 'SENT') ? true : undefined;
+      });
+      expect(hits.sort()).toEqual(['/ended', '/ended/task']);
     } finally {
       await new Promise<void>((resolve) => server.close(() => resolve()));
     }
