@@ -36,7 +36,7 @@ import { waitStatus } from '../scheduler/status.js';
 import { JobMasking, type Masker, type SecretSource, secretReferences } from '../security/index.js';
 import type { ConsumablePool } from '../store/consumables.js';
 import { SqliteStore } from '../store/sqlite/sqlite-store.js';
-import { type Change, type JobRow, type JobStore, StoreError, type TaskRow } from '../store/store.js';
+import { type Change, type JobRow, type JobStore, StaleDefinitionError, StoreError, type TaskRow } from '../store/store.js';
 import { isStoreUnreachable } from '../store/unreachable.js';
 import { QueenApprovals } from './approvals.js';
 import { breakerHost, QueenBreakers } from './circuit-breakers.js';
@@ -165,6 +165,12 @@ export class Queen implements QueenService {
   private readonly scheduler: Scheduler;
   private readonly logs$: LogHub;
   private readonly definitions = new Map<string, Promise<JobDefinition>>();
+  /**
+   * The latest enabled definition of each job type this queen submitted, so a submit need not read
+   * it first: the store's insert checks it is still the latest (`requireLatest`), and a stale one
+   * (another queen applied or disabled it) is read again.
+   */
+  private readonly latest = new Map<string, DefinitionVersion>();
   private readonly listeners = new Set<(event: TimelineEvent) => void>();
   private readonly openedAt = Date.now();
   private ant?: EmbeddedAnt;
@@ -841,6 +847,7 @@ export class Queen implements QueenService {
       throw new QueenError('invalid', 'definition source must be non-empty text', 'source');
     const definition = parseJobDefinition(source, { ...(fileName === undefined ? {} : { fileName }), methods: this.methods });
     const result = await this.store.saveDefinition(definition, source, new Date(), org);
+    this.latest.delete(definition.jobType);
     this.logger.info({ ...result }, 'definition applied');
     if (definition.cronTrigger !== undefined) this.cron.poke();
     this.events?.ends.refresh();
@@ -895,6 +902,7 @@ export class Queen implements QueenService {
 
   async disableDefinition(jobType: string): Promise<void> {
     this.guard();
+    this.latest.delete(jobType);
     if (!(await this.store.setDefinitionDisabled(jobType, true)))
       throw new QueenError('not_found', `unknown job type '${jobType}'`, 'jobType');
   }
@@ -911,8 +919,21 @@ export class Queen implements QueenService {
   async submitMany(requests: readonly SubmitRequest[], indexed = true): Promise<readonly JobSummary[]> {
     this.guard();
     if (!Array.isArray(requests)) throw new QueenError('invalid', 'requests must be an array of submit requests', 'requests');
+    // A definition applied or disabled by another queen between the read and the insert makes the
+    // insert refuse; a few fresh reads settle it unless definitions keep changing meanwhile.
+    for (let tries = 1; ; tries++) {
+      try {
+        return await this.submitOnce(requests, indexed);
+      } catch (error) {
+        if (!(error instanceof StaleDefinitionError)) throw error;
+        for (const jobType of error.jobTypes) this.latest.delete(jobType);
+        if (tries === 3) throw new QueenError('conflict', `${error.message} during the submit, again; submit again`);
+      }
+    }
+  }
+
+  private async submitOnce(requests: readonly SubmitRequest[], indexed: boolean): Promise<readonly JobSummary[]> {
     const now = new Date();
-    const latest = new Map<string, Awaited<ReturnType<JobStore['definition']>>>();
     const jobs = [];
     for (const [index, request] of requests.entries()) {
       const at = (field: string) => (indexed ? `requests[${index}].${field}` : field);
@@ -923,8 +944,11 @@ export class Queen implements QueenService {
         if (!indexed || !(error instanceof QueenError)) throw error;
         throw new QueenError(error.code, `${at(error.field ?? 'request')}: ${error.message}`, at(error.field ?? 'request'));
       }
-      if (!latest.has(valid.jobType)) latest.set(valid.jobType, await this.store.definition(valid.jobType));
-      const definition = latest.get(valid.jobType);
+      let definition = this.latest.get(valid.jobType);
+      if (!definition) {
+        definition = await this.store.definition(valid.jobType);
+        if (definition && !definition.disabled) this.latest.set(valid.jobType, definition);
+      }
       if (!definition) throw new QueenError('not_found', `unknown job type '${valid.jobType}'`, at('jobType'));
       if (definition.disabled) throw new QueenError('conflict', `job type '${valid.jobType}' is disabled`, at('jobType'));
       const missing = missingParams(definition.definition, valid.params);
@@ -953,6 +977,7 @@ export class Queen implements QueenService {
         taskTypes: definition.definition.tasks.map((t) => t.taskType),
         ...(typeof request.org === 'string' ? { org: request.org } : {}),
         ...(typeof request.user === 'string' ? { submittedBy: request.user } : {}),
+        requireLatest: true,
       });
     }
     const { jobs: created, events } = await this.store.createJobs(jobs);

@@ -104,6 +104,12 @@ export interface NewJob {
   readonly org?: string;
   /** The submitting user, whose own quotas count the job (issue 17). */
   readonly submittedBy?: string;
+  /**
+   * Insert only while `version` is still the job type's latest and the type is enabled, checked by
+   * the insert itself (else StaleDefinitionError and nothing is written): a queen may then build
+   * the job from a definition it cached instead of reading it before every submit.
+   */
+  readonly requireLatest?: boolean;
 }
 
 export interface JobChange {
@@ -362,4 +368,11 @@ export interface JobStore extends AntDirectory {
 
 export class StoreError extends Error {
   override readonly name = 'StoreError';
+}
+
+/** A job built with `requireLatest` from a definition version that is no longer the latest enabled one. */
+export class StaleDefinitionError extends StoreError {
+  constructor(readonly jobTypes: readonly string[]) {
+    super(`the definition of ${jobTypes.map((t) => `'${t}'`).join(', ')} changed since it was read`);
+  }
 }

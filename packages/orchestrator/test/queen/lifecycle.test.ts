@@ -32,6 +32,19 @@ describe('Queen: definitions', () => {
     await expect(queen.disableDefinition('nope')).rejects.toMatchObject({ code: 'not_found' });
   });
 
+  it('a submit builds the job from the latest version even when another queen applied or disabled it since', async () => {
+    const dbPath = tempDb();
+    const [queen, other] = [await startQueen({ dbPath }), await startQueen({ dbPath })];
+    await queen.applyDefinition(source('shared', [{ task_type: 'a' }]));
+    expect((await queen.submit({ jobType: 'shared' })).version).toBe(1);
+    await other.applyDefinition(source('shared', [{ task_type: 'a' }, { task_type: 'b', needs: ['a'] }]));
+    const fresh = await queen.submit({ jobType: 'shared' });
+    expect(fresh.version).toBe(2);
+    expect((await queen.getJob(fresh.id))?.tasks.map((t) => t.taskType)).toEqual(['a', 'b']);
+    await other.disableDefinition('shared');
+    await expect(queen.submit({ jobType: 'shared' })).rejects.toMatchObject({ code: 'conflict', field: 'jobType' });
+  });
+
   it('rejects invalid definitions with positions and methods the queen does not have', async () => {
     const queen = await startQueen();
     await expect(queen.applyDefinition('job_type: x\ntasks:\n  - task_type: a\n    method: DOCKER\n', 'bad.yaml')).rejects.toThrow(

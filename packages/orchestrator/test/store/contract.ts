@@ -1,4 +1,4 @@
-import type { Changes, JobDefinition, JobQuery, JobStore, TaskState } from '@myrmex/orchestrator';
+import { type Changes, type JobDefinition, type JobQuery, type JobStore, StaleDefinitionError, type TaskState } from '@myrmex/orchestrator';
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { definition, JOIN_KEY } from '../engine/definitions.js';
@@ -91,6 +91,30 @@ export function describeStoreContract(name: string, open: () => Promise<JobStore
         ]);
         expect(await store.timeline(job.id)).toMatchObject([{ jobId: job.id, to: 'PENDING', reason: 'submitted' }]);
         expect(await store.job('missing')).toBeUndefined();
+      });
+
+      it('inserts a job built from a cached definition only while its version is the latest enabled one', async () => {
+        await store.saveDefinition(diamond, 'v1', at(0));
+        const job = (id: string, version: number) => ({
+          id,
+          jobType: 'test-job',
+          version,
+          priority: 50,
+          params: {},
+          submittedAt: at(0),
+          scheduledAt: at(0),
+          taskTypes: ['a', 'b', 'c'],
+          requireLatest: true,
+        });
+        expect((await store.createJobs([job('latest', 1)])).jobs.map((j) => j.id)).toEqual(['latest']);
+        await store.saveDefinition({ ...diamond, priority: 90 }, 'v2', at(1));
+        await expect(store.createJobs([job('stale', 1)])).rejects.toThrow(StaleDefinitionError);
+        await expect(store.createJobs([job('also', 2), { ...job('unknown', 1), jobType: 'nope' }])).rejects.toMatchObject({
+          jobTypes: ['nope'],
+        });
+        await store.setDefinitionDisabled('test-job', true);
+        await expect(store.createJobs([job('disabled', 2)])).rejects.toThrow(StaleDefinitionError);
+        for (const id of ['stale', 'also', 'unknown', 'disabled']) expect(await store.job(id)).toBeUndefined();
       });
 
       it('creates many jobs in one transaction, in order, or none of them', async () => {

@@ -14,7 +14,8 @@ import { expect, it } from 'vitest';
  * batched admission. Results that arrive together are written together (one compare-and-set
  * statement per batch, planned from the read made to render the claimed task): 2.8 -> 0.69 in the
  * backlog; a submit for an organisation without a quota is one insert statement without a
- * transaction: 10.6 -> 6.9 in the burst.
+ * transaction: 10.6 -> 6.9 in the burst; and with the queen's cached definition, checked by that
+ * insert with the organisation, the awaited submit is that one statement (3 -> 1): 6.9 -> 3.5.
  */
 
 const gate = await postgres();
@@ -70,7 +71,7 @@ gate.describe('round trips per job on PostgreSQL', () => {
     const perJob = await roundTripsPerJob(200, async (queen) => {
       for (let i = 0; i < 200; i++) await queen.submit({ jobType: 'rt' });
     });
-    expect(perJob).toBeLessThan(10);
+    expect(perJob).toBeLessThan(6);
   }, 60_000);
 
   it('a bulk-submitted backlog stays within its budget', async () => {

@@ -91,11 +91,11 @@ async function affected(query: RawBuilder<unknown>, db: Executor): Promise<numbe
 const UNENDED = sql.raw(`('PENDING', 'READY', 'EXECUTING', 'PAUSED')`);
 const SUBMIT_WINDOW_MS = 60_000;
 
-/** Whether `org` exists and has no submission quota: its jobs need no count before they are inserted. */
-export async function unlimitedOrg(db: Executor, org: string): Promise<boolean> {
-  const [row] = await rows(sql`SELECT * FROM orgs WHERE id = ${org}`, db);
-  return row !== undefined && Object.keys(toQuota(row)).length === 0;
-}
+/**
+ * The rows of `orgs` (aliased `o`) that have a submission quota, the columns toQuota reads: their
+ * submits are counted in a transaction (checkOrgQuota), the others' jobs are inserted at once.
+ */
+export const LIMITED_ORG = sql`(o.max_jobs IS NOT NULL OR o.max_queued IS NOT NULL OR o.max_submits_per_minute IS NOT NULL)`;
 
 /**
  * Refuses, inside the caller's transaction, `adding` new PENDING jobs submitted at `at` that would

@@ -25,6 +25,7 @@ import {
   type NewJob,
   type NewLogLine,
   type ReadyTask,
+  StaleDefinitionError,
   StoreError,
   type TaskRow,
 } from '../store.js';
@@ -40,7 +41,7 @@ import { claimsThatFit } from './placement.js';
 import { QuotaPresence, refusedByQuota, SqlQuotaStore } from './quotas.js';
 import { type Row, toAttempt, toDefinition, toEvent, toJob, toLog, toReadyTask, toTask } from './rows.js';
 import { SqlSchedulingReads } from './scheduling.js';
-import { checkOrgQuota, SqlSecurityStore, unlimitedOrg } from './security.js';
+import { checkOrgQuota, LIMITED_ORG, SqlSecurityStore } from './security.js';
 import {
   admissionCap,
   admittedDelta,
@@ -316,20 +317,30 @@ export class SqlStore implements JobStore {
         const seen = perOrg.get(org);
         perOrg.set(org, { adding: (seen?.adding ?? 0) + 1, at: Math.max(seen?.at ?? 0, job.submittedAt.getTime()) });
       }
+      if (!this.dialect.writesInWith) await this.checkLatest(tx, jobs);
       for (const [org, { adding, at }] of [...perOrg].sort(([a], [b]) => (a < b ? -1 : 1))) {
         await checkOrgQuota(tx, this.dialect, org, adding, at);
       }
       const created: JobRow[] = [];
       const events: TimelineEvent[] = [];
       for (const chunk of submitChunks(jobs)) {
-        const insertJobs = this.insertJobsStatement(chunk);
         if (this.dialect.writesInWith) {
-          const written = await this.insertSubmitted(tx, chunk, insertJobs);
+          const written = (await this.insertSubmitted(tx, chunk, false))!;
           created.push(...written.jobs);
           events.push(...written.events);
           continue;
         }
-        const byId = new Map((await rows(insertJobs, tx)).map((row) => [String(row.id), toJob(row)]));
+        const values = sql.join(
+          chunk.map(
+            (job) =>
+              sql`(${job.id}, ${job.jobType}, ${job.version}, 'PENDING', ${job.priority}, ${JSON.stringify(job.params)}, ${job.submittedAt.getTime()}, ${job.scheduledAt.getTime()}, ${job.org ?? DEFAULT_ORG}, ${job.submittedBy ?? null})`,
+          ),
+        );
+        const inserted = await rows(
+          sql`INSERT INTO jobs (id, job_type, version, state, priority, params, submitted_at, scheduled_at, org, submitted_by) VALUES ${values} RETURNING *`,
+          tx,
+        );
+        const byId = new Map(inserted.map((row) => [String(row.id), toJob(row)]));
         const ordered = chunk.map((job) => byId.get(job.id)!);
         created.push(...ordered);
         // The job's priority and order ride on its tasks, so the ready queue is read in order from one index.
@@ -350,13 +361,27 @@ export class SqlStore implements JobStore {
     });
   }
 
+  /** Throws StaleDefinitionError unless every `requireLatest` job's version is its type's latest and the type is enabled. */
+  private async checkLatest(tx: Executor, jobs: readonly NewJob[]): Promise<void> {
+    const wanted = new Map(jobs.filter((job) => job.requireLatest).map((job) => [job.jobType, job.version]));
+    if (wanted.size === 0) return;
+    const found = await rows(
+      sql`SELECT t.job_type, t.disabled, (SELECT MAX(version) FROM definitions d WHERE d.job_type = t.job_type) AS version
+          FROM definition_types t WHERE t.job_type IN (${sql.join([...wanted.keys()])})`,
+      tx,
+    );
+    const latest = new Map(found.filter((row) => Number(row.disabled) === 0).map((row) => [String(row.job_type), Number(row.version)]));
+    const stale = [...wanted].filter(([jobType, version]) => latest.get(jobType) !== version).map(([jobType]) => jobType);
+    if (stale.length > 0) throw new StaleDefinitionError(stale);
+  }
+
   /**
-   * A submit whose jobs fit one statement, for organisations without a submission quota, where
-   * writes ride in WITH and no outbox must be written with them: the organisations are read (as
-   * `checkOrgQuota` reads an unlimited one, without a lock) and the jobs inserted by one statement,
-   * atomic on its own, instead of a transaction (`BEGIN`, the read, the insert, `COMMIT`: an
-   * awaited submit on PostgreSQL took 5 round trips with the definition's read, now 3). Undefined
-   * when the submit needs the transaction.
+   * A submit whose jobs fit one statement, where writes ride in WITH and no outbox must be written
+   * with them: one statement, atomic on its own, that inserts the jobs only if every organisation
+   * exists without a submission quota (and every `requireLatest` version is still the latest),
+   * instead of a transaction (`BEGIN`, the organisation's read, the insert, `COMMIT`). With the
+   * queen's cached definitions an awaited submit on PostgreSQL is 1 round trip (3 with the reads
+   * before it, 5 with the transaction). Undefined when the submit needs the transaction.
    */
   private async createJobsAtOnce(
     jobs: readonly NewJob[],
@@ -364,33 +389,36 @@ export class SqlStore implements JobStore {
     if (!this.dialect.writesInWith || this.transitionsWriter !== undefined) return undefined;
     const [chunk, ...more] = submitChunks(jobs);
     if (chunk === undefined || more.length > 0) return undefined;
-    const db = await this.read();
-    for (const org of new Set(chunk.map((job) => job.org ?? DEFAULT_ORG))) if (!(await unlimitedOrg(db, org))) return undefined;
-    const written = await this.insertSubmitted(db, chunk, this.insertJobsStatement(chunk));
-    this.dialect.committed(written.jobs.map((job) => job.id));
+    const written = await this.insertSubmitted(await this.read(), chunk, true);
+    if (written !== undefined) this.dialect.committed(written.jobs.map((job) => job.id));
     return written;
-  }
-
-  private insertJobsStatement(chunk: readonly NewJob[]): RawBuilder<unknown> {
-    const values = sql.join(
-      chunk.map(
-        (job) =>
-          sql`(${job.id}, ${job.jobType}, ${job.version}, 'PENDING', ${job.priority}, ${JSON.stringify(job.params)}, ${job.submittedAt.getTime()}, ${job.scheduledAt.getTime()}, ${job.org ?? DEFAULT_ORG}, ${job.submittedBy ?? null})`,
-      ),
-    );
-    return sql`INSERT INTO jobs (id, job_type, version, state, priority, params, submitted_at, scheduled_at, org, submitted_by) VALUES ${values} RETURNING *`;
   }
 
   /**
    * A chunk of new jobs, their tasks and their first timeline rows in one statement (PostgreSQL:
    * the inserts ride in WITH; the tasks take their job's seq from the jobs' insert), read back as
-   * the jobs and their timeline rows.
+   * the jobs and their timeline rows. The statement checks the definitions (`requireLatest`) and,
+   * with `unlimitedOnly`, the organisations, and inserts nothing if one fails: it then says which
+   * (a stale definition throws; an organisation that is absent or has a quota gives undefined, for
+   * the transaction that counts its quota and names the problem).
    */
   private async insertSubmitted(
     tx: Executor,
     chunk: readonly NewJob[],
-    insertJobs: RawBuilder<unknown>,
-  ): Promise<{ jobs: JobRow[]; events: TimelineEvent[] }> {
+    unlimitedOnly: boolean,
+  ): Promise<{ jobs: JobRow[]; events: TimelineEvent[] } | undefined> {
+    const values = sql.join(
+      chunk.map(
+        (job, n) =>
+          sql`(CAST(${n} AS INTEGER), CAST(${job.id} AS TEXT), CAST(${job.jobType} AS TEXT), CAST(${job.version} AS INTEGER),
+               CAST(${job.priority} AS INTEGER), CAST(${JSON.stringify(job.params)} AS TEXT), CAST(${job.submittedAt.getTime()} AS BIGINT),
+               CAST(${job.scheduledAt.getTime()} AS BIGINT), CAST(${job.org ?? DEFAULT_ORG} AS TEXT), CAST(${job.submittedBy ?? null} AS TEXT),
+               ${job.requireLatest ? sql`TRUE` : sql`FALSE`})`,
+      ),
+    );
+    const orgProblems = unlimitedOnly
+      ? sql`UNION ALL SELECT 'org', CAST(NULL AS TEXT) FROM v LEFT JOIN orgs o ON o.id = v.org WHERE o.id IS NULL OR ${LIMITED_ORG}`
+      : sql``;
     const tasks = chunk.flatMap((job) =>
       job.taskTypes.map((taskType, position) => sql`(CAST(${job.id} AS TEXT), CAST(${taskType} AS TEXT), CAST(${position} AS INTEGER))`),
     );
@@ -399,13 +427,27 @@ export class SqlStore implements JobStore {
         ? sql``
         : sql`t AS (INSERT INTO tasks (job_id, task_type, position, state, priority, job_seq)
             SELECT v.column1, v.column2, v.column3, 'PENDING', j.priority, j.seq FROM (VALUES ${sql.join(tasks)}) AS v JOIN j ON j.id = v.column1),`;
+    // The problems are aggregated to one row, so the jobs come back joined to it, or that row alone with what failed.
     const found = await rows(
-      sql`WITH j AS (${insertJobs}), ${insertTasks}
+      sql`WITH v (n, id, job_type, version, priority, params, submitted_at, scheduled_at, org, submitted_by, latest) AS (VALUES ${values}),
+            p (problem, job_type) AS (
+              SELECT 'definition', v.job_type FROM v LEFT JOIN definition_types dt ON dt.job_type = v.job_type
+              WHERE v.latest AND (dt.job_type IS NULL OR dt.disabled <> 0
+                                  OR v.version <> (SELECT MAX(d.version) FROM definitions d WHERE d.job_type = v.job_type))
+              ${orgProblems}),
+            j AS (INSERT INTO jobs (id, job_type, version, state, priority, params, submitted_at, scheduled_at, org, submitted_by)
+                  SELECT id, job_type, version, 'PENDING', priority, params, submitted_at, scheduled_at, org, submitted_by FROM v
+                  WHERE NOT EXISTS (SELECT 1 FROM p) ORDER BY n RETURNING *), ${insertTasks}
             e AS (INSERT INTO events (job_id, to_state, at, reason) SELECT id, 'PENDING', submitted_at, 'submitted' FROM j ORDER BY seq
                   RETURNING seq, job_id, at${this.dialect.eventNotify})
-          SELECT j.*, e.seq AS event_seq, e.at AS event_at FROM j JOIN e ON e.job_id = j.id ORDER BY e.seq`,
+          SELECT j.*, e.seq AS event_seq, e.at AS event_at, problems.problem, problems.job_types
+          FROM (SELECT MIN(problem) AS problem, STRING_AGG(DISTINCT job_type, ',') AS job_types FROM p) AS problems
+          LEFT JOIN (j JOIN e ON e.job_id = j.id) ON TRUE ORDER BY e.seq`,
       tx,
     );
+    const problem = found[0]?.problem;
+    if (problem === 'definition') throw new StaleDefinitionError(String(found[0]!.job_types).split(','));
+    if (problem === 'org') return undefined;
     const byId = new Map(found.map((row) => [String(row.id), toJob(row)]));
     const events = found.map((row) =>
       toEvent({ seq: row.event_seq, job_id: row.id, to_state: 'PENDING', at: row.event_at, reason: 'submitted' }),
