@@ -83,6 +83,73 @@ describe('PendingQueue', () => {
     );
   });
 
+  it('law: SJF and least laxity on past runtimes, kept in a queue, decide as from a snapshot while history moves', () => {
+    const profiles = [parseProfile('name: sjf\nplugins: [sjf]\n'), parseProfile('name: laxity\nplugins:\n  - edf: { by: laxity }\n')];
+    type Step =
+      | { kind: 'add'; type: string; runtime?: number; deadline: number }
+      | { kind: 'finish'; type: string; runtime: number }
+      | { kind: 'pass' };
+    const step: fc.Arbitrary<Step> = fc.oneof(
+      {
+        weight: 4,
+        arbitrary: fc.record(
+          {
+            kind: fc.constant('add' as const),
+            type: fc.constantFrom('etl', 'ml', 'report'),
+            runtime: fc.integer({ min: 1, max: 50 }),
+            deadline: fc.integer({ min: 0, max: 200 }),
+          },
+          { requiredKeys: ['kind', 'type', 'deadline'] },
+        ),
+      },
+      {
+        weight: 1,
+        arbitrary: fc.record({
+          kind: fc.constant('finish' as const),
+          type: fc.constantFrom('etl', 'ml'),
+          runtime: fc.integer({ min: 1, max: 50 }),
+        }),
+      },
+      { weight: 2, arbitrary: fc.constant({ kind: 'pass' as const }) },
+    );
+    fc.assert(
+      fc.property(fc.constantFrom(...profiles), fc.array(step, { minLength: 1, maxLength: 60 }), (profile, steps) => {
+        const queue = new PendingQueue(profile.plugins);
+        const history: Record<string, number[]> = {};
+        let now = 0;
+        let seq = 0;
+        for (const s of steps) {
+          if (s.kind === 'add') {
+            const n = seq++;
+            const extra = {
+              jobType: s.type,
+              deadline: s.deadline,
+              submittedAt: n,
+              ...(s.runtime !== undefined && { estimatedRuntime: s.runtime }),
+            };
+            queue.add(job(`j${n}`, extra));
+          } else if (s.kind === 'finish') history[s.type] = [...(history[s.type] ?? []), s.runtime];
+          else {
+            now++;
+            const snapshot = {
+              now,
+              pending: [...queue.values()],
+              running: [],
+              ants: [ant('x', { cpu: 2 })],
+              history: structuredClone(history),
+            };
+            const options = { ...profile.options, budget: { maxDecisions: 3 } };
+            const expected = schedulePass(snapshot, profile.plugins, options);
+            const actual = schedulePass({ ...snapshot, pending: [] }, profile.plugins, { ...options, queue });
+            expect(actual.decisions).toEqual(expected.decisions);
+            for (const d of actual.decisions) if (d.kind === 'admit') queue.remove(d.jobId);
+          }
+        }
+      }),
+      { numRuns: 200 },
+    );
+  });
+
   it('replaces a job added again under its id, and forgets removed requests in its least request', () => {
     const [profile] = PROFILES;
     const queue = new PendingQueue(profile!.plugins);

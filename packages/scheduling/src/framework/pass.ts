@@ -205,7 +205,7 @@ export function schedulePass(snapshot: Snapshot, plugins: readonly Plugin[], opt
       options.presorted ? { presorted: true } : {},
     );
   lanes.bind(context, order);
-  queue?.prepare(now);
+  queue?.prepare(now, context);
 
   /** Picks the ant for one task, or says why none. */
   const choose = (job: PendingJob, task: TaskSpec, exclude?: string): AntState | string => {

@@ -66,10 +66,12 @@ export interface Plugin {
   /** Orders jobs inside one lane: negative when `a` goes first, 0 to defer to the next sorter. */
   queueSort?(a: PendingJob, b: PendingJob, context: PassContext): number;
   /**
-   * True when `queueSort`'s verdict on two jobs can change with time or history (aging, SJF on past runtimes,
-   * laxity): a PendingQueue then rebuilds its heaps once per pass (O(pending)) instead of keeping them.
+   * True when `queueSort`'s verdict on two jobs can change with time (aging): a PendingQueue then rebuilds its
+   * heaps once per new `now` (O(pending)) instead of keeping them. 'history' when it changes only with the mean
+   * runtimes of job types (SJF and laxity on past runtimes): the heaps are rebuilt only when the mean of a type
+   * some pending job without its own `estimatedRuntime` has moved.
    */
-  readonly volatileSort?: boolean;
+  readonly volatileSort?: boolean | 'history';
   /** A lane level: the key a job waits under, and which group goes next. */
   lane?: {
     key(job: PendingJob): string;

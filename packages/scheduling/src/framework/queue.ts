@@ -1,6 +1,6 @@
 import type { PendingJob, Resources } from '../model.js';
 import { Lanes } from './lanes.js';
-import type { Plugin } from './plugin.js';
+import type { PassContext, Plugin } from './plugin.js';
 
 interface Shape {
   readonly resources: Resources;
@@ -18,8 +18,13 @@ export class PendingQueue {
   /** Distinct task requests with how many pending tasks ask for each: the least request without a scan. */
   private readonly shapes = new Map<string, Shape>();
   private least?: Record<string, number>;
-  private readonly volatile: boolean;
+  /** What the profile's order moves with: the time (aging), or only the mean runtimes of job types (SJF, laxity). */
+  private readonly moves?: 'time' | 'history';
   private orderedAt?: number;
+  /** Pending jobs without their own estimated runtime, per job type: whose order the type's mean decides. */
+  private readonly byMean = new Map<string, number>();
+  /** The mean runtime of each of those types when the heaps were last ordered. */
+  private readonly orderedMeans = new Map<string, number | undefined>();
 
   constructor(readonly plugins: readonly Plugin[]) {
     this.lanes = new Lanes(
@@ -28,7 +33,9 @@ export class PendingQueue {
       [],
       { persistent: true },
     );
-    this.volatile = plugins.some((p) => p.queueSort && p.volatileSort);
+    const sorters = plugins.filter((p) => p.queueSort && p.volatileSort);
+    if (sorters.some((p) => p.volatileSort === true)) this.moves = 'time';
+    else if (sorters.length > 0) this.moves = 'history';
   }
 
   get size(): number {
@@ -52,6 +59,7 @@ export class PendingQueue {
     const old = this.lanes.get(job.id);
     if (old) this.forget(old);
     this.lanes.add(job);
+    if (job.estimatedRuntime === undefined) this.byMean.set(job.jobType, (this.byMean.get(job.jobType) ?? 0) + 1);
     for (const task of job.tasks) {
       const key = shapeKey(task.resources);
       const shape = this.shapes.get(key);
@@ -84,16 +92,41 @@ export class PendingQueue {
     return least;
   }
 
-  /** Called by a pass once it has bound its order: heaps are built on the first pass, and again per new time for orders that move. */
-  prepare(now: number): void {
+  /**
+   * Called by a pass once it has bound its order: heaps are built on the first pass, and again per new time for
+   * orders that move with it, or once a mean runtime they read has moved (O(job types with such jobs) to check).
+   */
+  prepare(now: number, context: Pick<PassContext, 'meanRuntime'>): void {
     // Until a first pass binds the profile's order, jobs are added unordered.
-    if (this.orderedAt === undefined || (this.volatile && this.orderedAt !== now)) {
-      this.orderedAt = now;
-      this.lanes.reorder();
+    const stale =
+      this.orderedAt === undefined ||
+      (this.moves === 'time' && this.orderedAt !== now) ||
+      (this.moves === 'history' && this.meansMoved(context));
+    this.orderedAt = now;
+    if (!stale) return;
+    if (this.moves === 'history') {
+      this.orderedMeans.clear();
+      for (const jobType of this.byMean.keys()) this.orderedMeans.set(jobType, context.meanRuntime(jobType));
     }
+    this.lanes.reorder();
+  }
+
+  private meansMoved(context: Pick<PassContext, 'meanRuntime'>): boolean {
+    for (const jobType of this.byMean.keys()) {
+      // A type queued since the last ordering went in under whatever mean the pass before read: not known here.
+      if (!this.orderedMeans.has(jobType) || this.orderedMeans.get(jobType) !== context.meanRuntime(jobType)) return true;
+    }
+    return false;
   }
 
   private forget(job: PendingJob): void {
+    if (job.estimatedRuntime === undefined) {
+      const left = (this.byMean.get(job.jobType) ?? 1) - 1;
+      if (left === 0) {
+        this.byMean.delete(job.jobType);
+        this.orderedMeans.delete(job.jobType);
+      } else this.byMean.set(job.jobType, left);
+    }
     for (const task of job.tasks) {
       const key = shapeKey(task.resources);
       const shape = this.shapes.get(key);

@@ -15,14 +15,15 @@ export function edf(raw: EdfOptions = {}): Plugin {
   const { by, dropHopeless } = edfOptions.parse(raw);
   return {
     name: 'edf',
-    // Laxity's `now` cancels out between two jobs, but a runtime taken from history moves.
-    volatileSort: by === 'laxity',
+    // Laxity (deadline - now - runtime) orders as deadline - runtime: `now` cancels out between two jobs (left out,
+    // so rounding cannot make the order move with it), but a runtime taken from history moves.
+    ...(by === 'laxity' && { volatileSort: 'history' as const }),
     queueSort: (a, b, context) => {
       const key = (job: typeof a) => {
         if (job.deadline === undefined) return Number.POSITIVE_INFINITY;
         if (by === 'deadline') return job.deadline;
         const runtime = expectedRuntime(job, context);
-        return job.deadline - context.now - (Number.isFinite(runtime) ? runtime : 0);
+        return job.deadline - (Number.isFinite(runtime) ? runtime : 0);
       };
       const [ka, kb] = [key(a), key(b)];
       return ka === kb ? 0 : ka < kb ? -1 : 1;

@@ -10,7 +10,7 @@ export function expectedRuntime(job: PendingJob, context: PassContext): number {
 export function sjf(): Plugin {
   return {
     name: 'sjf',
-    volatileSort: true,
+    volatileSort: 'history',
     queueSort: (a, b, context) => {
       const [ra, rb] = [expectedRuntime(a, context), expectedRuntime(b, context)];
       return ra === rb ? 0 : ra < rb ? -1 : 1;
