@@ -89,10 +89,11 @@ describe('placement in a queen', () => {
     }
   });
 
-  it('refuses an affinity of neither form, saying what it expects', async () => {
+  it('refuses an affinity of neither form, naming the key that fits neither at its own path', async () => {
     const queen = await startQueen();
+    // The form is taken by the keys it uses (nodeAffinity: Kubernetes'), so the message names what is wrong inside it.
     await expect(queen.applyDefinition(source('bad', [{ task_type: 'a', affinity: { nodeAffinity: { required: [] } } }]))).rejects.toThrow(
-      /affinity.*expected \{ required, preferred, anti_affinity \} with match_expressions, or Kubernetes' \{ nodeAffinity/s,
+      "tasks[0].affinity.nodeAffinity.required: unknown key 'required'",
     );
   });
 
