@@ -115,7 +115,10 @@ class AntSession {
   antId?: string;
   private link?: AntLink;
   private readonly unacked = new Map<string, Pending>();
+  /** The hello and the frames of no attempt, one after another; every attempt's frames start after them. */
   private queue: Promise<unknown> = Promise.resolve();
+  /** The last frame being handled per assignment, for the next one of the same attempt to follow. */
+  private readonly lanes = new Map<string, Promise<unknown>>();
   private queued = 0;
   private lastHeard = Date.now();
   private tickedAt = Date.now();
@@ -146,8 +149,12 @@ class AntSession {
         return;
       }
       if (++this.queued > MAX_QUEUED_FRAMES) return this.close(CLOSE.protocol, 'too many frames in flight');
-      // One frame at a time, in order: a log batch is stored before the result that follows it.
-      this.queue = this.queue
+      // In order within an attempt (its log batches are stored before its result), and after the
+      // hello; different attempts are recorded concurrently, so the results of an ant's many slots
+      // reach the supervisor together and are written as one batch instead of one after another.
+      const lane = frame.type === 'logs' || frame.type === 'result' ? frame.assignmentId : undefined;
+      const after = (lane === undefined ? undefined : this.lanes.get(lane)) ?? this.queue;
+      const handled = after
         .then(() => this.handle(frame))
         .catch((err) => {
           hub.options.logger.error({ err, ant: this.antId }, 'remote ant frame failed');
@@ -156,7 +163,10 @@ class AntSession {
         .finally(() => {
           this.queued--;
           if (frame.type === 'hello') clearTimeout(helloTimer);
+          if (lane !== undefined && this.lanes.get(lane) === handled) this.lanes.delete(lane);
         });
+      if (lane === undefined) this.queue = handled;
+      else this.lanes.set(lane, handled);
     });
     socket.on('pong', () => {
       this.lastHeard = Date.now();
@@ -299,7 +309,6 @@ class AntSession {
     const details = {
       labels: hello.ant.labels,
       resources: hello.ant.resources,
-      ...(hello.ant.taints.length > 0 && { taints: hello.ant.taints }),
       version: hello.ant.version,
       ...(this.principal.org === undefined ? {} : { org: this.principal.org }),
     };
@@ -376,7 +385,7 @@ class AntSession {
     if (!this.link || this.antId === undefined) return;
     this.link.detach();
     const { store, queenId, logger } = this.hub.options;
-    await this.queue.catch(() => undefined);
+    await Promise.all([this.queue, ...this.lanes.values()]).catch(() => undefined);
     await store.antGone(this.antId, queenId, Date.now()).catch((err) => logger.warn({ err }, 'could not mark an ant gone'));
     logger.info({ ant: this.antId }, 'remote ant disconnected');
   }

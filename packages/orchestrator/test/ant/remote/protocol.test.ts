@@ -173,6 +173,36 @@ describe('the queen end of the remote ant protocol', () => {
     await second.closed;
   });
 
+  it('the frames of several attempts sent in one burst: each attempt keeps its order (logs stored before its result is acknowledged), every result accepted once', async () => {
+    const ant = await open(ANY);
+    ant.send({ type: 'hello', versions: [PROTOCOL_VERSION], ant: { id: 'ant-burst', methods: ['SHELL'], tags: [], capacity: 4 } });
+    await ant.nth('welcome');
+    await queen.applyDefinition(`job_type: burst\ntasks:\n  - task_type: t\n    script: ['true']\n`);
+    const jobs = await queen.submitMany(Array.from({ length: 4 }, () => ({ jobType: 'burst' })));
+    const ids = await until(() => {
+      const assigned = [...new Set(ant.frames.filter((f) => f.type === 'assign').map((f) => (f.assignment as { id: string }).id))];
+      return assigned.length === 4 ? assigned : undefined;
+    }, 'four assignments');
+    for (const assignmentId of ids) ant.send({ type: 'ack', assignmentId });
+    // Interleaved as a busy ant sends them: batch n of every attempt, then every result.
+    for (const n of [0, 1, 2])
+      for (const assignmentId of ids)
+        ant.send({ type: 'logs', assignmentId, batch: n, lines: [{ stream: 'stdout', text: `line ${n}`, at: Date.now() }] });
+    for (const assignmentId of ids) ant.send({ type: 'result', assignmentId, result: { succeeded: true, exitCode: 0 }, outputs: {} });
+    for (const [i, job] of jobs.entries()) {
+      const ack = await until(
+        () => ant.frames.find((f) => f.type === 'result-ack' && f.assignmentId === `${job.id}/t/1`),
+        `result-ack ${i}`,
+      );
+      expect(ack.accepted).toBe(true);
+      const lines = (await queen.logs(job.id)).map((l) => l.text).filter((t) => t.startsWith('line '));
+      expect(lines).toEqual(['line 0', 'line 1', 'line 2']);
+    }
+    for (const job of jobs) expect(await queen.getJob(job.id)).toMatchObject({ state: 'COMPLETED' });
+    ant.ws.close();
+    await ant.closed;
+  });
+
   it('a drain request reaches the ant through the queen it is connected to; a reconnect without its attempt re-queues it at once', async () => {
     const ant = await open(ANY);
     ant.hello('ant-d');
