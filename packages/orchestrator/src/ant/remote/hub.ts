@@ -309,6 +309,7 @@ class AntSession {
     const details = {
       labels: hello.ant.labels,
       resources: hello.ant.resources,
+      ...(hello.ant.taints.length > 0 && { taints: hello.ant.taints }),
       version: hello.ant.version,
       ...(this.principal.org === undefined ? {} : { org: this.principal.org }),
     };
