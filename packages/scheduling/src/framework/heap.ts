@@ -41,6 +41,11 @@ export class Heap<T> {
     return top;
   }
 
+  /** Takes every item, in no order: O(1), where popping them all compares O(n log n) times. */
+  drain(): T[] {
+    return this.items.splice(0);
+  }
+
   private down(start: number): void {
     const items = this.items;
     const n = items.length;
@@ -73,5 +78,11 @@ export class Ordered<T> {
 
   pop(): T | undefined {
     return this.next < this.items.length ? this.items[this.next++] : undefined;
+  }
+
+  drain(): T[] {
+    const rest = this.items.slice(this.next);
+    this.next = this.items.length;
+    return rest;
   }
 }

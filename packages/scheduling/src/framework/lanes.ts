@@ -175,9 +175,8 @@ export class Lanes {
   }
 
   private rebuild(leaf: Node): void {
-    const items: PendingJob[] = [];
-    const heap = leaf.heap!;
-    for (let job = heap.pop(); job !== undefined; job = heap.pop()) if (this.isLive(job)) items.push(job);
+    // Heapified afresh (O(n)): the old layout may follow an order that has since moved.
+    const items = leaf.heap!.drain().filter((job) => this.isLive(job));
     leaf.heap = new Heap(items, (a, b) => this.order(a, b));
     leaf.dead = 0;
   }
