@@ -15,7 +15,10 @@ import { expect, it } from 'vitest';
  * statement per batch, planned from the read made to render the claimed task): 2.8 -> 0.69 in the
  * backlog; a submit for an organisation without a quota is one insert statement without a
  * transaction: 10.6 -> 6.9 in the burst; and with the queen's cached definition, checked by that
- * insert with the organisation, the awaited submit is that one statement (3 -> 1): 6.9 -> 3.5.
+ * insert with the organisation, the awaited submit is that one statement (3 -> 1): 6.9 -> 3.5. A
+ * claim of a batch is one statement (lock skipping, tasks, attempts, jobs, timeline) instead of a
+ * transaction of 5 round trips: 0.66 -> 0.42 in the backlog; 2.6-3.8 in the burst (it varies with
+ * how many jobs each scheduler pass finds).
  */
 
 const gate = await postgres();
@@ -78,6 +81,6 @@ gate.describe('round trips per job on PostgreSQL', () => {
     const perJob = await roundTripsPerJob(500, async (queen) => {
       await queen.submitMany(Array.from({ length: 500 }, () => ({ jobType: 'rt' })));
     });
-    expect(perJob).toBeLessThan(2);
+    expect(perJob).toBeLessThan(1);
   }, 60_000);
 });
