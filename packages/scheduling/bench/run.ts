@@ -205,6 +205,34 @@ console.log(`queue: build ${big.pending.length} jobs,${big.pending.length},-,-,$
 console.log(
   `queue: remove + add one job (mean of 1000),${big.pending.length},-,${(churn.cpu / 1000).toFixed(4)},${(churn.wall / 1000).toFixed(4)},-`,
 );
+// SJF and least laxity on past runtimes, kept in a PendingQueue with the ants in a Cluster: each pass is at a new
+// time. 'every pass' is the order as it was kept before (rebuilt per new time, volatileSort: true); 'kept' is
+// history unchanged between passes (a queen reuses ended attempts for 5 s); 'a mean moved' changes one job
+// type's history before each pass (the simulator, where a pass follows each finish).
+const ranked = big.pending.map((job, i) => ({ ...job, deadline: big.now + ((i * 7919) % 100_000) }));
+const history = Object.fromEntries(Array.from({ length: 20 }, (_, t) => [`type-${t}`, [1_000 + 37 * t, 2_000 + 11 * t]]));
+for (const text of ['name: sjf\nplugins: [sjf]\n', 'name: laxity\nplugins:\n  - edf: { by: laxity }\n']) {
+  const profile = parseProfile(text);
+  const everyPass = profile.plugins.map((p) => (p.volatileSort ? { ...p, volatileSort: true } : p));
+  for (const [mode, plugins] of [
+    ['every pass', everyPass],
+    ['kept', profile.plugins],
+    ['a mean moved', profile.plugins],
+  ] as const) {
+    const queue = new PendingQueue(plugins);
+    for (const job of ranked) queue.add(job);
+    const runs = { ...history };
+    let now = big.now;
+    const pass = () => {
+      now += 1;
+      if (mode === 'a mean moved') runs['type-3'] = [...runs['type-3']!.slice(-49), now % 5_000];
+      schedulePass({ ...bare, now, history: runs }, plugins, { budget: { maxDecisions: 2 }, queue, cluster: bigCluster });
+    };
+    pass();
+    const t = time(pass, REPEAT * 3);
+    console.log(`one decision (${profile.name}, PendingQueue + Cluster, re-heap: ${mode}),${ranked.length},${ANTS},${ms(t)},2`);
+  }
+}
 const naiveOne = time(() => naivePass(big, 1));
 console.log(`one decision (naive: sort all + first fit),${big.pending.length},${ANTS},${ms(naiveOne)},1`);
 
