@@ -4,6 +4,7 @@ import { fullJitter } from '@myrmex/backoff';
 import { type Logger, pino } from 'pino';
 import WebSocket from 'ws';
 import { LocalBlobStore } from '../../artifacts/local-store.js';
+import type { BlobStore } from '../../artifacts/store.js';
 import type { AttemptResult } from '../../domain/types.js';
 import { type ConfiguredExecutors, configuredExecutors, type ExecutorConfig } from '../../executors/configured.js';
 import type { Executor } from '../../executors/executor.js';
@@ -143,7 +144,7 @@ export class RemoteAnt {
     // The same artifact flow as the embedded ant (dependencies in, artifacts out), on the ant's own store.
     const executors = new Map<string, Executor>();
     for (const e of [...builtInExecutors({ shell: options.shell }), ...this.configured.executors, ...(options.executors ?? [])])
-      executors.set(e.method, withStdoutReport(withWorkspace(e, { blobs: this.blobs }), this.blobs));
+      executors.set(e.method, withStdoutReport(withWorkspace(e, { blobs: this.cacheFetching() }), this.blobs));
     this.executors = executors;
     this.transfer = new ArtifactTransfer({
       antId: this.id,
@@ -398,8 +399,10 @@ export class RemoteAnt {
       ledger: this.ledger,
       log,
     });
-    const { artifacts, ...result } = outcome.result;
+    const { artifacts, cache, ...rest } = outcome.result;
     for (const file of artifacts?.files ?? []) work.digests.add(file.digest);
+    const saved = cache !== undefined && (await this.saveCache(work, cache, system));
+    const result = saved ? { ...rest, cache } : rest;
     if (artifacts === undefined || artifacts.files.length === 0) return { result, outputs: outcome.outputs };
     try {
       await this.transfer.upload(assignment, artifacts, controller.signal, system);
@@ -409,6 +412,41 @@ export class RemoteAnt {
       else return { ...failed(error, result.exitCode), outputs: outcome.outputs };
     }
     return { result, outputs: outcome.outputs };
+  }
+
+  /** Uploads the cache the attempt saved; as on the embedded ant, a cache that cannot be saved is logged, never fatal. */
+  private async saveCache(work: Work, cache: NonNullable<AttemptResult['cache']>, system: (text: string) => void): Promise<boolean> {
+    work.digests.add(cache.digest);
+    try {
+      await this.transfer.uploadCache(work.assignment, cache, work.controller.signal, system);
+      return true;
+    } catch (error) {
+      system(`cache ${cache.key}: could not be saved (${error instanceof Error ? error.message : String(error)})`);
+      return false;
+    }
+  }
+
+  /**
+   * The ant's blob store as the workspace sees it: a saved cache it restores is downloaded from a
+   * queen on first read (only the one its key names: an attempt is offered the newest twenty).
+   */
+  private cacheFetching(): BlobStore {
+    const blobs = this.blobs;
+    return {
+      put: (content) => blobs.put(content),
+      has: (digest) => blobs.has(digest),
+      sweep: (keep, writtenBefore) => blobs.sweep(keep, writtenBefore),
+      open: async (digest) => {
+        const work = [...this.work.values()].find((w) =>
+          Object.values(w.assignment.spec.cache?.saved ?? {}).some((saved) => saved.digest === digest),
+        );
+        if (work !== undefined) {
+          work.digests.add(digest);
+          if (!(await blobs.has(digest))) await this.transfer.downloadCache(work.assignment, digest, work.controller.signal);
+        }
+        return blobs.open(digest);
+      },
+    };
   }
 
   /** Forgets blobs no held assignment needs; blobs written since the oldest held one started stay (they may be its). */
@@ -432,12 +470,17 @@ export class RemoteAnt {
 
   private finished(work: Work, result: AttemptResult, outputs: Readonly<Record<string, string>>): void {
     this.pump(work, true);
-    // Artifacts travelled over HTTP already; the frame carries the verdict only.
-    const { succeeded, exitCode, error } = result;
+    // Artifacts and the cache archive travelled over HTTP already; the frame carries the verdict and the cache's name.
+    const { succeeded, exitCode, error, cache } = result;
     work.result = {
       type: 'result',
       assignmentId: work.assignment.id,
-      result: { succeeded, ...(exitCode === undefined ? {} : { exitCode }), ...(error === undefined ? {} : { error }) },
+      result: {
+        succeeded,
+        ...(exitCode === undefined ? {} : { exitCode }),
+        ...(error === undefined ? {} : { error }),
+        ...(cache === undefined ? {} : { cache }),
+      },
       outputs: { ...outputs },
     };
     if (this.welcomed) this.write(work.result);

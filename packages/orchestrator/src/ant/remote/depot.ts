@@ -8,6 +8,7 @@ import { pipeline } from 'node:stream/promises';
 import type { ArtifactCatalog } from '../../artifacts/catalog.js';
 import { maskArtifactFile, withheldLine } from '../../artifacts/mask.js';
 import { type BlobStore, checkDigest } from '../../artifacts/store.js';
+import { cacheJobId } from '../../engine/artifacts.js';
 import type { Masker } from '../../security/masking.js';
 import type { JobStore } from '../../store/store.js';
 import { antOwner } from './hub.js';
@@ -43,6 +44,8 @@ export interface ArtifactUpload {
   readonly offset?: number;
   /** The whole file's size (the body is its bytes from `offset` on); default: the body's length. */
   readonly size?: number;
+  /** The archive of the cache the attempt saved: stored, not recorded as an artifact (the queen records it with the result). */
+  readonly cache?: boolean;
 }
 
 /** Where a file's upload stands on this queen. */
@@ -109,11 +112,17 @@ export class AntArtifactDepot {
   }
 
   /** How much of a file this queen holds (what an ant whose upload was cut asks before resuming). */
-  async uploaded(antId: string, upload: Pick<ArtifactUpload, 'jobId' | 'taskType' | 'attempt' | 'path' | 'digest'>): Promise<UploadState> {
+  async uploaded(
+    antId: string,
+    upload: Pick<ArtifactUpload, 'jobId' | 'taskType' | 'attempt' | 'path' | 'digest' | 'cache'>,
+  ): Promise<UploadState> {
     const catalog = this.catalogOrFail();
     const { jobId, taskType, attempt } = upload;
     await this.holds(antId, jobId, taskType, attempt);
-    const known = (await catalog.ofAttempt(jobId, taskType, attempt, new Date(0))).find((f) => f.path === upload.path);
+    if (upload.cache && (await this.options.blobs.has(upload.digest))) return { offset: 0, complete: true };
+    const known = upload.cache
+      ? undefined
+      : (await catalog.ofAttempt(jobId, taskType, attempt, new Date(0))).find((f) => f.path === upload.path);
     if (known !== undefined) return { offset: known.size, complete: true };
     const size = await stat(this.partOf(antId, upload)).then(
       (s) => s.size,
@@ -199,6 +208,7 @@ export class AntArtifactDepot {
     }
     const { jobId, taskType, attempt } = upload;
     await this.holds(antId, jobId, taskType, attempt);
+    if (upload.cache) return this.receiveCache(antId, upload, body);
     const known = (await catalog.ofAttempt(jobId, taskType, attempt, new Date(0))).find((f) => f.path === upload.path);
     const conflict = () => new DepotError(409, `attempt ${attempt} of ${jobId}/${taskType} already has ${upload.path} with other content`);
     if (known?.digest === upload.digest) return { digest: known.digest, size: known.size, stored: false };
@@ -235,6 +245,31 @@ export class AntArtifactDepot {
     return { digest: ref.digest, size: ref.size, stored: true };
   }
 
+  /**
+   * Stores a cache archive as it came (an archive is not masked, as on the embedded ant); a re-send
+   * of one already stored is acknowledged without being stored again.
+   */
+  private async receiveCache(
+    antId: string,
+    upload: ArtifactUpload,
+    body: Readable,
+  ): Promise<{ digest: string; size: number; stored: boolean }> {
+    const size = upload.size ?? (upload.length === undefined ? undefined : (upload.offset ?? 0) + upload.length);
+    if (size === undefined) throw new DepotError(400, `${upload.path}: give its size (x-myrmex-size or Content-Length)`);
+    if (await this.options.blobs.has(upload.digest)) {
+      body.resume();
+      return { digest: upload.digest, size, stored: false };
+    }
+    if (size > this.maxBytes) throw new DepotError(413, `the cache is ${size} bytes; this queen takes at most ${this.maxBytes} per file`);
+    await this.withinQuota(upload.jobId, upload.path, size);
+    const part = await this.take(antId, upload, body, size);
+    const ref = await this.options.blobs.put(createReadStream(part)).finally(() => rm(part, { force: true }));
+    // Left unnamed, the blob goes with the next sweep.
+    if (ref.digest !== upload.digest)
+      throw new DepotError(422, `the cache arrived as ${ref.digest}, not the ${upload.digest} the ant sent`);
+    return { digest: ref.digest, size: ref.size, stored: true };
+  }
+
   /** Refuses a file that would take the job's organisation or user past a hard artifact storage quota (issue 17). */
   private async withinQuota(jobId: string, path: string, bytes: number): Promise<void> {
     const breaches = (await this.options.store.quotas?.().artifactBreaches(jobId, bytes, Date.now())) ?? [];
@@ -242,7 +277,7 @@ export class AntArtifactDepot {
     if (hard) throw new DepotError(413, `${path} (${bytes} bytes) was not stored: artifact storage quota, ${hard.message}`);
   }
 
-  /** A blob the attempt may read: an artifact of the same job (what its `dependencies` name). */
+  /** A blob the attempt may read: an artifact of the same job (what its `dependencies` name) or a saved cache of its job type. */
   async open(antId: string, jobId: string, taskType: string, attempt: number, digest: string): Promise<Readable> {
     const catalog = this.catalogOrFail();
     try {
@@ -251,8 +286,11 @@ export class AntArtifactDepot {
       throw new DepotError(400, (error as Error).message);
     }
     await this.holds(antId, jobId, taskType, attempt);
-    if (!(await catalog.list(jobId, new Date())).some((r) => r.digest === digest)) {
-      throw new DepotError(404, `job ${jobId} has no unexpired artifact ${digest}`);
+    const now = new Date();
+    const holds = async (owner: string) => (await catalog.list(owner, now)).some((r) => r.digest === digest);
+    const jobType = (await this.options.store.job(jobId))?.jobType;
+    if (!(await holds(jobId)) && (jobType === undefined || !(await holds(cacheJobId(jobType))))) {
+      throw new DepotError(404, `job ${jobId} has no unexpired artifact or cache ${digest}`);
     }
     return this.options.blobs.open(digest);
   }

@@ -5,8 +5,14 @@ import { type Readable, Transform } from 'node:stream';
 import { fullJitter } from '@myrmex/backoff';
 import type { ArtifactManifest } from '../../artifacts/collect.js';
 import type { BlobStore } from '../../artifacts/store.js';
+import type { AttemptResult } from '../../domain/types.js';
 import type { Assignment } from '../protocol.js';
 import { ANT_ARTIFACTS_PATH, ANT_SOCKET_PATH } from './wire.js';
+
+type CacheSaved = NonNullable<AttemptResult['cache']>;
+
+/** The name a cache archive is uploaded under (its part file's; it is never an artifact of the attempt). */
+const CACHE_UPLOAD_PATH = 'cache.tar';
 
 export interface ArtifactTransferOptions {
   readonly antId: string;
@@ -182,17 +188,25 @@ export class ArtifactTransfer {
     for (const dependency of assignment.spec.dependencies ?? []) {
       for (const file of dependency.files) {
         if (await this.options.blobs.has(file.digest)) continue;
-        const what = `download of ${dependency.taskType}'s artifact ${file.path}`;
-        await this.retrying(what, signal, async (base) => {
-          const reply = await this.call(`${this.attemptPath(base, assignment)}/blobs/${file.digest}`, 'GET', signal);
-          if (reply.status !== 200) return this.settle(reply, what);
-          const stored = await this.options.blobs.put(reply.body);
-          // A body cut short or altered on the way: try again (the bad blob is swept with the rest).
-          if (stored.digest !== file.digest) throw new Error(`${what}: got ${stored.digest}, expected ${file.digest}`);
-        });
+        await this.fetch(assignment, file.digest, `download of ${dependency.taskType}'s artifact ${file.path}`, signal);
         log(`downloaded ${dependency.taskType}'s artifact ${file.path} (${file.size} bytes)`);
       }
     }
+  }
+
+  /** Puts a saved cache of the attempt's job type into the ant's blob store (read when the workspace restores it). */
+  downloadCache(assignment: Assignment, digest: string, signal: AbortSignal): Promise<void> {
+    return this.fetch(assignment, digest, `download of the saved cache ${digest}`, signal);
+  }
+
+  private async fetch(assignment: Assignment, digest: string, what: string, signal: AbortSignal): Promise<void> {
+    await this.retrying(what, signal, async (base) => {
+      const reply = await this.call(`${this.attemptPath(base, assignment)}/blobs/${digest}`, 'GET', signal);
+      if (reply.status !== 200) return this.settle(reply, what);
+      const stored = await this.options.blobs.put(reply.body);
+      // A body cut short or altered on the way: try again (the bad blob is swept with the rest).
+      if (stored.digest !== digest) throw new Error(`${what}: got ${stored.digest}, expected ${digest}`);
+    });
   }
 
   /**
@@ -202,38 +216,61 @@ export class ArtifactTransfer {
    */
   async upload(assignment: Assignment, manifest: ArtifactManifest, signal: AbortSignal, log: (text: string) => void): Promise<void> {
     for (const file of manifest.files) {
-      const what = `upload of artifact ${file.path}`;
-      let tries = 0;
-      let resumedAt = 0;
-      await this.retrying(what, signal, async (base) => {
-        const attempt = this.attemptPath(base, assignment);
-        let offset = 0;
-        if (tries++ > 0) {
-          const reply = await this.call(
-            `${attempt}/uploads?${new URLSearchParams({ path: file.path, digest: file.digest })}`,
-            'GET',
-            signal,
-          );
-          if (reply.status !== 200) return this.settle(reply, what);
-          const state = JSON.parse(await text(reply.body)) as { offset: number; complete: boolean };
-          if (state.complete) return;
-          offset = state.offset;
-        }
-        const query = new URLSearchParams({ path: file.path, mode: String(file.mode) });
-        if (manifest.expiresAt !== undefined) query.set('expires_at', String(manifest.expiresAt));
-        const stream = skipBytes(await this.options.blobs.open(file.digest), offset);
-        const reply = await this.call(`${attempt}?${query}`, 'PUT', signal, {
-          stream,
-          digest: file.digest,
-          offset,
-          size: file.size,
-        }).finally(() => stream.destroy());
-        if (reply.status !== 200) return this.settle(reply, what);
-        reply.body.resume();
-        resumedAt = offset;
-      });
+      const resumedAt = await this.put(assignment, file, `upload of artifact ${file.path}`, signal, manifest.expiresAt);
       log(`uploaded artifact ${file.path} (${file.size} bytes${resumedAt > 0 ? `, resumed at byte ${resumedAt}` : ''}) to the queen`);
     }
+  }
+
+  /** Uploads the archive of the cache the attempt saved; the queen records it for the job type once the result comes. */
+  async uploadCache(assignment: Assignment, cache: CacheSaved, signal: AbortSignal, log: (text: string) => void): Promise<void> {
+    const file = { path: CACHE_UPLOAD_PATH, digest: cache.digest, size: cache.size, mode: 0o644 };
+    const resumedAt = await this.put(assignment, file, `upload of cache ${cache.key}`, signal, cache.expiresAt, true);
+    log(`uploaded cache ${cache.key} (${cache.size} bytes${resumedAt > 0 ? `, resumed at byte ${resumedAt}` : ''}) to the queen`);
+  }
+
+  /** Sends one file, resuming a cut try from what the queen holds; resolves with the offset the last try started at. */
+  private async put(
+    assignment: Assignment,
+    file: ArtifactManifest['files'][number],
+    what: string,
+    signal: AbortSignal,
+    expiresAt: number | undefined,
+    cache = false,
+  ): Promise<number> {
+    let tries = 0;
+    let resumedAt = 0;
+    const marked = (query: URLSearchParams) => {
+      if (cache) query.set('cache', 'true');
+      return query;
+    };
+    await this.retrying(what, signal, async (base) => {
+      const attempt = this.attemptPath(base, assignment);
+      let offset = 0;
+      if (tries++ > 0) {
+        const reply = await this.call(
+          `${attempt}/uploads?${marked(new URLSearchParams({ path: file.path, digest: file.digest }))}`,
+          'GET',
+          signal,
+        );
+        if (reply.status !== 200) return this.settle(reply, what);
+        const state = JSON.parse(await text(reply.body)) as { offset: number; complete: boolean };
+        if (state.complete) return;
+        offset = state.offset;
+      }
+      const query = marked(new URLSearchParams({ path: file.path, mode: String(file.mode) }));
+      if (expiresAt !== undefined) query.set('expires_at', String(expiresAt));
+      const stream = skipBytes(await this.options.blobs.open(file.digest), offset);
+      const reply = await this.call(`${attempt}?${query}`, 'PUT', signal, {
+        stream,
+        digest: file.digest,
+        offset,
+        size: file.size,
+      }).finally(() => stream.destroy());
+      if (reply.status !== 200) return this.settle(reply, what);
+      reply.body.resume();
+      resumedAt = offset;
+    });
+    return resumedAt;
   }
 }
 

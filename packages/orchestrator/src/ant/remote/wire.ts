@@ -75,6 +75,10 @@ const attemptResult = z.object({
   succeeded: z.boolean(),
   exitCode: z.number().int().optional(),
   error: z.string().max(100_000).optional(),
+  /** The cache the attempt saved (its archive uploaded first: ANT_ARTIFACTS_PATH with `cache=true`). */
+  cache: z
+    .object({ key: z.string().min(1).max(1000), digest: z.string().max(100), size: z.number().int().min(0), expiresAt: z.number() })
+    .optional(),
 });
 
 export const AntFrameSchema = z.discriminatedUnion('type', [
@@ -135,6 +139,16 @@ const spec = z.object({
     )
     .optional(),
   reportStdout: z.boolean().optional(),
+  /** `cache`: the saved archive the key names is downloaded when restored; the one saved after is uploaded. */
+  cache: z
+    .object({
+      key: z.string().optional(),
+      keyPaths: z.array(z.string()).optional(),
+      paths: z.array(z.string()),
+      expiresAfterMs: z.number(),
+      saved: z.record(z.string(), z.object({ digest: z.string(), size: z.number().int().min(0) })),
+    })
+    .optional(),
   /** A task fan-out: the children this ant runs, each a spec of its own (job fan-outs stay on the queen's ant). */
   get fanOut() {
     return z

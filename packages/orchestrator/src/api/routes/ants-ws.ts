@@ -165,7 +165,7 @@ export async function antArtifactRoutes(
   // Encapsulated: the raw-stream body parser applies to these routes only.
   await app.register(async (scope) => {
     scope.addContentTypeParser('application/octet-stream', (_request, payload, done) => done(null, payload));
-    scope.put<{ Params: AttemptParams; Querystring: { path: string; mode: number; expires_at?: number } }>(
+    scope.put<{ Params: AttemptParams; Querystring: { path: string; mode: number; expires_at?: number; cache?: boolean } }>(
       `${ANT_ARTIFACTS_PATH}/:jobId/:taskType/:attempt`,
       {
         config: { auth: 'self' },
@@ -178,6 +178,7 @@ export async function antArtifactRoutes(
               path: { type: 'string', minLength: 1, maxLength: 4096 },
               mode: { type: 'integer', minimum: 0, maximum: 0o777 },
               expires_at: { type: 'integer', minimum: 0 },
+              cache: { type: 'boolean' },
             },
             required: ['path', 'mode'],
           },
@@ -201,6 +202,7 @@ export async function antArtifactRoutes(
               path: request.query.path,
               mode: request.query.mode,
               ...(request.query.expires_at === undefined ? {} : { expiresAt: request.query.expires_at }),
+              ...(request.query.cache === true && { cache: true }),
               digest: String(request.headers['x-myrmex-digest'] ?? ''),
               ...(Number.isSafeInteger(length) ? { length } : {}),
               ...(offset === undefined ? {} : { offset }),
@@ -213,7 +215,7 @@ export async function antArtifactRoutes(
         }
       },
     );
-    scope.get<{ Params: AttemptParams; Querystring: { path: string; digest: string } }>(
+    scope.get<{ Params: AttemptParams; Querystring: { path: string; digest: string; cache?: boolean } }>(
       `${ANT_ARTIFACTS_PATH}/:jobId/:taskType/:attempt/uploads`,
       {
         config: { auth: 'self' },
@@ -222,7 +224,11 @@ export async function antArtifactRoutes(
           params: attemptParams,
           querystring: {
             type: 'object',
-            properties: { path: { type: 'string', minLength: 1, maxLength: 4096 }, digest: { type: 'string', maxLength: 100 } },
+            properties: {
+              path: { type: 'string', minLength: 1, maxLength: 4096 },
+              digest: { type: 'string', maxLength: 100 },
+              cache: { type: 'boolean' },
+            },
             required: ['path', 'digest'],
           },
         },
@@ -231,7 +237,8 @@ export async function antArtifactRoutes(
         const antId = await antOf(request, reply);
         if (antId === undefined) return reply;
         try {
-          return await depot.uploaded(antId, { ...request.params, path: request.query.path, digest: request.query.digest });
+          const { path, digest, cache } = request.query;
+          return await depot.uploaded(antId, { ...request.params, path, digest, ...(cache === true && { cache: true }) });
         } catch (error) {
           return failed(reply, error);
         }
