@@ -1,4 +1,4 @@
-import { type CopyProgress, migrateStore } from '@myrmex/orchestrator';
+import type { CopyProgress } from '@myrmex/orchestrator';
 import type { Command } from 'commander';
 import { type CliContext, UsageError } from '../../context.js';
 
@@ -39,6 +39,8 @@ export function registerMigrateStoreCommand(program: Command, context: CliContex
         shownAt = now;
         io.err(`[${p.index}/${p.tables}] ${p.table}: ${p.copied}/${p.rows} rows`);
       };
+      // Loaded here, not at the top: every other command would otherwise pay for the orchestrator at start-up.
+      const { migrateStore } = await import('@myrmex/orchestrator');
       const result = await migrateStore({ from: flags.from, to: flags.to, append: flags.forceAppend === true, onProgress: progress });
       io.out(flags.json ? JSON.stringify(result) : `moved ${result.rows} rows in ${result.tables.length} tables`);
     });
