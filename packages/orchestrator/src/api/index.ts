@@ -45,6 +45,8 @@ export interface ApiOptions {
   readonly auth?: AuthOptions & { readonly pepper: Buffer };
   /** Serve HTTPS (and WSS for remote ants) with this certificate and key instead of plain HTTP. */
   readonly tls?: TlsMaterial;
+  /** How long closing waits for requests still being answered before it cuts their connections (default 5 s). */
+  readonly closeGraceMs?: number;
 }
 
 /**
@@ -52,7 +54,7 @@ export interface ApiOptions {
  * open event streams first, so shutdown never waits for followers to hang up.
  */
 export async function createApi(served: QueenService, options: ApiOptions = {}): Promise<FastifyInstance> {
-  for (const name of ['bodyLimit', 'heartbeatMs'] as const) {
+  for (const name of ['bodyLimit', 'heartbeatMs', 'closeGraceMs'] as const) {
     const value = options[name];
     if (value !== undefined && !(Number.isSafeInteger(value) && value > 0)) {
       throw new RangeError(`createApi: ${name} must be a positive integer, got ${String(value)}`);
@@ -92,7 +94,12 @@ export async function createApi(served: QueenService, options: ApiOptions = {}):
       ],
     },
   });
-  app.addHook('preClose', async () => streams.closeAll('close', { reason: 'the queen is shutting down' }));
+  app.addHook('preClose', async () => {
+    // Idle connections close at once; a response still being written gets a grace, so a stuck client
+    // (or a stream that never ends) cannot hold a queen's shutdown open.
+    setTimeout(() => app.server.closeAllConnections(), options.closeGraceMs ?? 5_000).unref();
+    streams.closeAll('close', { reason: 'the queen is shutting down' });
+  });
 
   await app.register(
     async (api) => {
