@@ -1,4 +1,5 @@
 import type { ArtifactFile, ArtifactManifest } from './collect.js';
+import type { ArtifactRecording } from './quota.js';
 
 /** One stored file of one task attempt, as the API lists it. */
 export interface ArtifactRecord extends ArtifactFile {
@@ -15,8 +16,13 @@ export interface ArtifactRecord extends ArtifactFile {
  * deletes rows, and a blob no row names is swept from the BlobStore.
  */
 export interface ArtifactCatalog {
-  /** Records what an attempt left; recording the same attempt again changes nothing. */
-  record(jobId: string, taskType: string, attempt: number, manifest: ArtifactManifest, at: Date): Promise<void>;
+  /**
+   * Records what an attempt left; recording the same attempt again changes nothing. Where the store
+   * keeps quotas, the files not yet recorded are judged against the job's organisation's and user's
+   * artifact storage quotas in the same transaction: a hard one throws `ArtifactQuotaExceeded` and
+   * records nothing, soft ones come back as warnings.
+   */
+  record(jobId: string, taskType: string, attempt: number, manifest: ArtifactManifest, at: Date): Promise<ArtifactRecording>;
   /** Every unexpired file of the job, by task, attempt and path. */
   list(jobId: string, now: Date): Promise<readonly ArtifactRecord[]>;
   /** The unexpired files of one attempt (what a dependent task downloads). */

@@ -10,6 +10,7 @@ import { RemoteAntHub } from '../ant/remote/hub.js';
 import type { ArtifactCatalog, ArtifactRecord } from '../artifacts/catalog.js';
 import { defaultBlobRoot, LocalBlobStore } from '../artifacts/local-store.js';
 import { maskManifest, withheldLine } from '../artifacts/mask.js';
+import { ArtifactQuotaExceeded, softQuotaLine } from '../artifacts/quota.js';
 import type { BlobStore } from '../artifacts/store.js';
 import { missingParams, parseJobDefinition, retryDelayMs } from '../definition/index.js';
 import type { JobDefinition, TaskDefinition } from '../definition/model.js';
@@ -794,8 +795,10 @@ export class Queen implements QueenService {
       this.logs$
         .flush()
         .then(() => this.recordArtifacts(jobId, taskType, attempt, message.result))
-        .then(() => this.breakers?.after(message.assignmentId, message.result))
-        .then(() => this.supervisor.attemptFinished(jobId, taskType, attempt, message.result, message.outputs, undefined, twinNote)),
+        .then(async (result) => {
+          await this.breakers?.after(message.assignmentId, message.result);
+          return this.supervisor.attemptFinished(jobId, taskType, attempt, result, message.outputs, undefined, twinNote);
+        }),
     )
       .then((verdict) => {
         // The fencing check: the attempt was cancelled, timed out or taken over meanwhile.
@@ -1154,16 +1157,30 @@ export class Queen implements QueenService {
     if (!(await this.remoteAnts.drain(id))) throw new QueenError('not_found', `ant ${id} is not registered`, 'id');
   }
 
-  /** Recorded before the result, so a dependent that the result makes ready always finds the files. */
-  private async recordArtifacts(
-    jobId: string,
-    taskType: string,
-    attempt: number,
-    result: Extract<AntMessage, { type: 'result' }>['result'],
-  ): Promise<void> {
-    if (this.catalog === undefined) return;
-    if (result.artifacts !== undefined) await this.catalog.record(jobId, taskType, attempt, result.artifacts, new Date());
+  /**
+   * Recorded before the result, so a dependent that the result makes ready always finds the files.
+   * Files a hard artifact storage quota refuses fail the attempt, as a remote ant's refused upload
+   * does (issue 17); a soft quota passed is said in the attempt's log. Returns the result to record.
+   */
+  private async recordArtifacts(jobId: string, taskType: string, attempt: number, result: AttemptResult): Promise<AttemptResult> {
+    if (this.catalog === undefined) return result;
+    if (result.artifacts !== undefined) {
+      try {
+        const { warnings } = await this.catalog.record(jobId, taskType, attempt, result.artifacts, new Date());
+        if (warnings.length > 0) {
+          const at = new Date();
+          await this.logs$.append(
+            warnings.map((w) => ({ jobId, taskType, attempt, stream: 'system' as const, at, text: softQuotaLine(w) })),
+          );
+        }
+      } catch (error) {
+        if (!(error instanceof ArtifactQuotaExceeded)) throw error;
+        const { artifacts: _refused, ...rest } = result;
+        return { ...rest, succeeded: false, error: `artifacts: ${error.message}` };
+      }
+    }
     if (result.cache !== undefined) await this.recordCache(jobId, result.cache);
+    return result;
   }
 
   /** A cache an attempt saved, for its job type; only once its archive is in this queen's blob store (a remote ant's may not be). */

@@ -7,6 +7,7 @@ import { type Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ArtifactCatalog } from '../../artifacts/catalog.js';
 import { maskArtifactFile, withheldLine } from '../../artifacts/mask.js';
+import { ArtifactQuotaExceeded, softQuotaLine } from '../../artifacts/quota.js';
 import { type BlobStore, checkDigest } from '../../artifacts/store.js';
 import { cacheJobId } from '../../engine/artifacts.js';
 import type { Masker } from '../../security/masking.js';
@@ -235,13 +236,25 @@ export class AntArtifactDepot {
       if (known.digest !== file.digest) throw conflict();
       return { digest: known.digest, size: known.size, stored: false };
     }
-    await catalog.record(
-      jobId,
-      taskType,
-      attempt,
-      { files: [file], missing: [], ...(upload.expiresAt === undefined ? {} : { expiresAt: upload.expiresAt }) },
-      new Date(),
-    );
+    // The authoritative quota check: `withinQuota` above only spares sending a file that cannot fit.
+    const { warnings } = await catalog
+      .record(
+        jobId,
+        taskType,
+        attempt,
+        { files: [file], missing: [], ...(upload.expiresAt === undefined ? {} : { expiresAt: upload.expiresAt }) },
+        new Date(),
+      )
+      .catch((error: unknown) => {
+        // Left unnamed, the blob goes with the next sweep.
+        throw error instanceof ArtifactQuotaExceeded ? new DepotError(413, error.message) : error;
+      });
+    if (warnings.length > 0) {
+      const at = new Date();
+      await this.options.store.appendLogs(
+        warnings.map((w) => ({ jobId, taskType, attempt, stream: 'system' as const, at, text: softQuotaLine(w) })),
+      );
+    }
     return { digest: ref.digest, size: ref.size, stored: true };
   }
 
@@ -270,7 +283,10 @@ export class AntArtifactDepot {
     return { digest: ref.digest, size: ref.size, stored: true };
   }
 
-  /** Refuses a file that would take the job's organisation or user past a hard artifact storage quota (issue 17). */
+  /**
+   * Refuses, before its bytes are taken, a file that would take the job's organisation or user past a
+   * hard artifact storage quota (issue 17); not under a lock, so `catalog.record` judges again.
+   */
   private async withinQuota(jobId: string, path: string, bytes: number): Promise<void> {
     const breaches = (await this.options.store.quotas?.().artifactBreaches(jobId, bytes, Date.now())) ?? [];
     const hard = breaches.find((breach) => breach.level === 'hard');

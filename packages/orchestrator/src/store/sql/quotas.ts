@@ -66,7 +66,7 @@ function toLimit(row: Row): QuotaLimit {
 const byUser = (limit: QuotaLimit) => (limit.user === undefined ? sql`` : sql`AND j.submitted_by = ${limit.user}`);
 
 /** What each limit has used in its current period, counted now on `db` (inside a transaction, what it sees). */
-async function measure(db: Executor, limits: readonly QuotaLimit[], now: number): Promise<QuotaUsage[]> {
+export async function measure(db: Executor, limits: readonly QuotaLimit[], now: number): Promise<QuotaUsage[]> {
   const orgs = [...new Set(limits.filter((l) => l.resource === 'running_jobs').map((l) => l.org))];
   const running = new Map<string, number>();
   if (orgs.length > 0) {
@@ -138,6 +138,21 @@ async function judgeOn(
   const bySubject = new Map(subjects.map((s) => [s.jobId, s]));
   return new Map([...verdicts].map(([id, verdict]) => [id, { ...verdict, subject: bySubject.get(id)! }]));
 }
+/**
+ * Inside the transaction that records a job's artifacts: its organisation's and its submitter's
+ * artifact storage limits, their rows locked in (org, user) order, the organisation's first, so
+ * recorders for one organisation queue on that row (on SQLite the transaction alone serialises).
+ */
+export async function lockArtifactQuotas(tx: Executor, dialect: SqlDialect, jobId: string): Promise<QuotaLimit[]> {
+  return (
+    await rows(
+      sql`SELECT q.* FROM quotas q JOIN jobs j ON j.org = q.org AND (q.user_id = '' OR q.user_id = j.submitted_by)
+          WHERE j.id = ${jobId} AND q.resource = 'artifact_bytes' ORDER BY q.user_id ${dialect.lock(false, 'q')}`,
+      tx,
+    )
+  ).map(toLimit);
+}
+
 
 /** Inside the admitting transaction: the jobs a hard limit refuses (see `judgeOn`). */
 export async function refusedByQuota(tx: Executor, dialect: SqlDialect, jobIds: readonly string[], now: number): Promise<Set<string>> {

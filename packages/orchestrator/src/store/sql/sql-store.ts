@@ -156,7 +156,7 @@ export class SqlStore implements JobStore {
 
   /** Which task attempts left which artifact blobs, on this same database. */
   artifacts(): ArtifactCatalog {
-    return new SqlArtifactCatalog(this.db, this.ready);
+    return new SqlArtifactCatalog(this.db, this.dialect, this.ready);
   }
 
   /** The votes on MANUAL tasks, on this same database (issue 14). */
