@@ -7,7 +7,7 @@ import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PostgresStore, SqliteStore } from '../../src/index.js';
-import { hotQueries } from '../../src/store/sql/hot-queries.js';
+import { hotQueries, jobFilter } from '../../src/store/sql/hot-queries.js';
 
 /**
  * Every query a queen runs all the time must read only what it needs however long the history:
@@ -15,10 +15,20 @@ import { hotQueries } from '../../src/store/sql/hot-queries.js';
  * Never a scan of a table, never a sort of the whole queue.
  */
 const NOW = 1_900_000_000_000;
-// A job's own tasks may be sorted: they are as many as its definition has tasks, whatever the history.
-const SORT_OK = new Set(['tasks', 'jobsWithTasks']);
+// A job's own tasks may be sorted: they are as many as its definition has tasks, whatever the history;
+// so may the running jobs (as many as the ants run), which PostgreSQL may read from the admitted index.
+const SORT_OK = new Set(['tasks', 'jobsWithTasks', 'runnableJobs']);
 // Reads by key that must start from the key, not from an index the planner guesses is small.
 const BY_KEY: Readonly<Record<string, RegExp>> = { jobStates: /^SEARCH \w+ USING INDEX sqlite_autoindex_jobs_1 \(id=\?\)$/ };
+// Reads of the jobs by state walk the partial index holding only those states (migration 0021), in both databases.
+const INDEX_OF: Readonly<Record<string, RegExp>> = {
+  duePendingJobs: /\bjobs_pending\b/,
+  admittedByType: /\bjobs_type_admitted\b/,
+  'admittedByType of two types': /\bjobs_type_admitted\b/,
+  runnableJobs: /\bjobs_(unended|type_admitted)\b/,
+  'jobPage of a state': /\bjobs_ended\b/,
+  'jobPage of a live state': /\bjobs_unended\b/,
+};
 const samples = [
   ['job', hotQueries.job('j1')],
   ['tasks', hotQueries.tasks('j1')],
@@ -33,7 +43,11 @@ const samples = [
   ['expiredAttempts', hotQueries.expiredAttempts(NOW, 100)],
   ['lapsedApprovals', hotQueries.lapsedApprovals(NOW, 100)],
   ['jobPage', hotQueries.jobPage([], 500_000, 51, 0)],
-  ['jobPage of a state', hotQueries.jobPage([sql`state = ${'COMPLETED'}`], 500_000, 51, 0)],
+  ['jobPage of a state', hotQueries.jobPage(jobFilter({ state: 'COMPLETED' }), 500_000, 51, 0)],
+  ['jobPage of a live state', hotQueries.jobPage(jobFilter({ state: 'READY' }), 500_000, 51, 0)],
+  ['admittedByType', hotQueries.admittedByType()],
+  ['admittedByType of two types', hotQueries.admittedByType(['build', 'deploy'])],
+  ['runnableJobs', hotQueries.runnableJobs()],
   ['jobPage of a job type', hotQueries.jobPage([sql`job_type = ${'build'}`], 500_000, 51, 0)],
   ['jobPage of an organisation', hotQueries.jobPage([sql`org = ${'default'}`], 500_000, 51, 0)],
 ] as const;
@@ -58,6 +72,7 @@ describe('hot queries on SQLite (EXPLAIN QUERY PLAN)', () => {
         expect(plan, name).not.toMatch(/\bSCAN (jobs|tasks|attempts|events|logs|j|t)\b(?! USING (COVERING )?INDEX)/);
         if (!SORT_OK.has(name)) expect(plan, name).not.toMatch(/TEMP B-TREE/);
         if (BY_KEY[name]) expect(plan, name).toMatch(BY_KEY[name]);
+        if (INDEX_OF[name]) expect(plan, name).toMatch(INDEX_OF[name]);
       }
     } finally {
       await db.destroy();
@@ -85,6 +100,7 @@ gate.describe('hot queries on PostgreSQL (EXPLAIN)', () => {
         const plan = rows.map((row: Record<string, string>) => row['QUERY PLAN']).join('\n');
         expect(plan, name).not.toMatch(/Seq Scan/);
         if (!SORT_OK.has(name)) expect(plan, name).not.toMatch(/\bSort\b/);
+        if (INDEX_OF[name]) expect(plan, name).toMatch(INDEX_OF[name]);
       }
     } finally {
       client.release();

@@ -1,6 +1,6 @@
 import { type RawBuilder, sql } from 'kysely';
 import { AWAITING_APPROVAL } from '../../domain/approvals.js';
-import { RUNNABLE_JOB_STATES } from '../../domain/states.js';
+import { ADMITTED_JOB_STATES, type JobState, RUNNABLE_JOB_STATES, TERMINAL_JOB_STATES } from '../../domain/states.js';
 import type { JobQuery } from '../../domain/types.js';
 
 /**
@@ -13,6 +13,21 @@ export const list = (values: readonly unknown[]) => sql.join(values.map((v) => s
 export const RUNNABLE = list(RUNNABLE_JOB_STATES);
 /** Jobs whose READY tasks may start: runnable and not cancelled (a timed-out job still runs its always_run tasks). */
 export const STARTABLE = sql`j.state IN (${RUNNABLE}) AND (j.stop IS NULL OR j.stop = 'timeout')`;
+/**
+ * Job states as literal lists, written exactly as the partial indexes of migration 0021 name them: a
+ * partial index serves a query only when its condition appears in the query's (SQLite compares the
+ * expressions; neither database can prove it of bound parameters).
+ */
+const literalStates = (states: readonly JobState[]) => sql.raw(`(${states.map((s) => `'${s}'`).join(', ')})`);
+export const LIVE = literalStates(['PENDING', 'READY', 'EXECUTING', 'PAUSED']);
+export const ADMITTED = literalStates(ADMITTED_JOB_STATES);
+export const ENDED = literalStates(TERMINAL_JOB_STATES);
+/** A condition on `state` (a parameter) with the partial index's condition it implies, so one of them serves it. */
+const stateIs = (state: string) => {
+  if ((TERMINAL_JOB_STATES as readonly string[]).includes(state)) return sql`state = ${state} AND state IN ${ENDED}`;
+  return sql`state = ${state} AND state IN ${LIVE}`;
+};
+
 /** STARTABLE, on a row read by `jobStates`. */
 export const startable = (row: { state?: unknown; stop?: unknown }): boolean =>
   (RUNNABLE_JOB_STATES as readonly unknown[]).includes(row.state) && (row.stop === null || row.stop === 'timeout');
@@ -43,7 +58,7 @@ const likeLiteral = (text: string) => text.replace(/[\\%_]/g, (c) => `\\${c}`);
  */
 export function jobFilter(query: JobQuery): RawBuilder<unknown>[] {
   const where: RawBuilder<unknown>[] = [];
-  if (query.state) where.push(sql`state = ${query.state}`);
+  if (query.state) where.push(stateIs(query.state));
   if (query.jobType) where.push(sql`job_type = ${query.jobType}`);
   if (query.org) where.push(sql`org = ${query.org}`);
   if (query.submittedAfter) where.push(sql`submitted_at >= ${query.submittedAfter.getTime()}`);
@@ -94,6 +109,12 @@ export const hotQueries = {
         WHERE j.id = t.job_id AND t.state = 'READY' AND t.not_before IS NOT NULL AND t.not_before <= ${now}
           AND t.reason LIKE ${`${AWAITING_APPROVAL}%`} AND j.state IN (${RUNNABLE}) AND j.stop IS NULL
         ORDER BY t.not_before LIMIT ${limit}`,
+  // Admitted jobs per type (the max_concurrency counts), from the partial index of admitted jobs.
+  admittedByType: (jobTypes?: readonly string[]) =>
+    sql`SELECT job_type, COUNT(*) AS n FROM jobs WHERE ${jobTypes === undefined ? sql`` : sql`job_type IN (${list(jobTypes)}) AND `}state IN ${ADMITTED}
+        GROUP BY job_type`,
+  // Running jobs in submission order: a walk of the partial index of live jobs.
+  runnableJobs: () => sql`SELECT * FROM jobs WHERE state IN ${LIVE} AND state IN (${RUNNABLE}) ORDER BY seq`,
   expiredAttempts: (now: number, limit: number) =>
     sql`SELECT * FROM attempts WHERE state = 'EXECUTING' AND lease_until < ${now} ORDER BY lease_until LIMIT ${limit}`,
 } satisfies Record<string, (...args: never[]) => RawBuilder<unknown>>;

@@ -236,6 +236,29 @@ const JOB_LIST_SCHEMA: Record<DialectName, string> = {
   postgres: `CREATE INDEX jobs_submitted ON jobs (submitted_at); CREATE INDEX jobs_id_prefix ON jobs (id text_pattern_ops)`,
 };
 
+/**
+ * Issue 11: the indexes of jobs keyed on its state (every transition moved the job in all four)
+ * become partial indexes that a transition between two live states (PENDING, READY, EXECUTING,
+ * PAUSED) rewrites in place, at the same key, or not at all: the due page walks `jobs_pending`, the
+ * admitted counts per type `jobs_type_admitted`, the organisations' quotas `jobs_org_unended`, and
+ * a job list by state `jobs_unended` (live states, few rows) or `jobs_ended` (written once, when a
+ * job ends). Fewer index pages are dirtied per commit (bench/sqlite-cost.ts: 29.0 -> 24.5 KB written
+ * per job draining a backlog, 178 -> 163 in a burst of awaited submits). Queries name
+ * these states as literals (`LIVE`, `ADMITTED`, `ENDED` in hot-queries.ts), written exactly as
+ * here: a partial index serves a query only when its condition appears in the query's.
+ */
+const PARTIAL_STATE_INDEXES = `
+  DROP INDEX jobs_due;
+  DROP INDEX jobs_type_state;
+  DROP INDEX jobs_state_seq;
+  DROP INDEX jobs_org_state;
+  CREATE INDEX jobs_pending ON jobs (priority DESC, seq) WHERE state = 'PENDING';
+  CREATE INDEX jobs_type_admitted ON jobs (job_type) WHERE state IN ('READY', 'EXECUTING', 'PAUSED');
+  CREATE INDEX jobs_org_unended ON jobs (org) WHERE state IN ('PENDING', 'READY', 'EXECUTING', 'PAUSED');
+  CREATE INDEX jobs_unended ON jobs (seq) WHERE state IN ('PENDING', 'READY', 'EXECUTING', 'PAUSED');
+  CREATE INDEX jobs_ended ON jobs (state, seq) WHERE state IN ('COMPLETED', 'FAILED', 'CANCELLED')
+`;
+
 const TYPES: Record<DialectName, Record<string, string>> = {
   sqlite: { $ID: 'INTEGER PRIMARY KEY AUTOINCREMENT', $BIG: 'INTEGER' },
   postgres: { $ID: 'BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY', $BIG: 'BIGINT' },
@@ -266,6 +289,7 @@ export const MIGRATION_NAMES = [
   '0015-consumables-breakers',
   '0016-placement',
   '0018-quotas',
+  '0021-partial-state-indexes',
 ] as const;
 
 export function migrations(dialect: DialectName): Record<string, Migration> {
@@ -348,6 +372,11 @@ export function migrations(dialect: DialectName): Record<string, Migration> {
         for (const schema of [QUOTA_SCHEMA, JOB_SECRETS_SCHEMA]) {
           for (const statement of statements(schema, dialect)) await sql.raw(statement).execute(db);
         }
+      },
+    },
+    '0021-partial-state-indexes': {
+      async up(db: Kysely<unknown>) {
+        for (const statement of statements(PARTIAL_STATE_INDEXES, dialect)) await sql.raw(statement).execute(db);
       },
     },
   };

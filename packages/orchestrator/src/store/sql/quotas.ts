@@ -1,5 +1,4 @@
 import { type RawBuilder, sql } from 'kysely';
-import { ADMITTED_JOB_STATES } from '../../domain/states.js';
 import {
   type AdmissionVerdict,
   judge,
@@ -15,7 +14,7 @@ import {
   usageSince,
 } from '../../security/quotas.js';
 import type { QuotaStore } from '../quotas.js';
-import { list } from './hot-queries.js';
+import { ADMITTED, LIVE, list } from './hot-queries.js';
 import type { Executor, SqlDialect } from './sql-store.js';
 
 type Row = Record<string, unknown>;
@@ -40,7 +39,6 @@ export const QUOTA_SCHEMA = `
   CREATE INDEX artifacts_created ON artifacts (created_at)
 `;
 
-const ADMITTED = list(ADMITTED_JOB_STATES);
 /** The resources an admission is judged on (artifact storage is judged on upload). */
 const AT_ADMISSION = list(['running_jobs', 'cpu_hours']);
 
@@ -70,9 +68,10 @@ export async function measure(db: Executor, limits: readonly QuotaLimit[], now: 
   const orgs = [...new Set(limits.filter((l) => l.resource === 'running_jobs').map((l) => l.org))];
   const running = new Map<string, number>();
   if (orgs.length > 0) {
-    // One grouped count (index jobs_org_state) gives every organisation's and user's running jobs.
+    // One grouped count (index jobs_org_unended: the live jobs of each organisation) gives every organisation's and user's running jobs.
     for (const row of await rows(
-      sql`SELECT org, submitted_by, COUNT(*) AS n FROM jobs WHERE org IN (${list(orgs)}) AND state IN (${ADMITTED}) GROUP BY org, submitted_by`,
+      sql`SELECT org, submitted_by, COUNT(*) AS n FROM jobs WHERE org IN (${list(orgs)}) AND state IN ${LIVE} AND state IN ${ADMITTED}
+          GROUP BY org, submitted_by`,
       db,
     )) {
       const n = Number(row.n);

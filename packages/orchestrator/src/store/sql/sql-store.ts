@@ -2,7 +2,6 @@ import { type Kysely, type RawBuilder, sql } from 'kysely';
 import type { ArtifactCatalog } from '../../artifacts/catalog.js';
 import type { JobDefinition } from '../../definition/model.js';
 import { decodeJobCursor, encodeJobCursor } from '../../domain/cursor.js';
-import { ADMITTED_JOB_STATES } from '../../domain/states.js';
 import type { AntInfo, ApplyResult, DefinitionVersion, JobQuery, LogLine, Page, TimelineEvent } from '../../domain/types.js';
 import type { ApprovalStore } from '../approvals.js';
 import type { CircuitBreakerStore } from '../circuit-breakers.js';
@@ -85,8 +84,6 @@ export interface SqlDialect {
   /** Given by the store: delivers one change to this process's listeners. */
   attach(emit: (jobId: string) => void): void;
 }
-
-const ADMITTED = list(ADMITTED_JOB_STATES);
 
 async function rows(query: RawBuilder<unknown>, db: Executor): Promise<Row[]> {
   return (await query.execute(db)).rows as Row[];
@@ -588,10 +585,7 @@ export class SqlStore implements JobStore {
     await sql`SELECT job_type FROM definition_types WHERE job_type IN (${list(types)}) ORDER BY job_type ${this.dialect.lock(false)}`.execute(
       tx,
     );
-    const counted = await rows(
-      sql`SELECT job_type, COUNT(*) AS n FROM jobs WHERE job_type IN (${list(types)}) AND state IN (${ADMITTED}) GROUP BY job_type`,
-      tx,
-    );
+    const counted = await rows(hotQueries.admittedByType(types), tx);
     return new Map(counted.map((r) => [String(r.job_type), Number(r.n)]));
   }
 
@@ -892,10 +886,7 @@ export class SqlStore implements JobStore {
   }
 
   async activeJobsByType(): Promise<ReadonlyMap<string, number>> {
-    const found = await rows(
-      sql`SELECT job_type, COUNT(*) AS n FROM jobs WHERE state IN (${ADMITTED}) GROUP BY job_type`,
-      await this.read(),
-    );
+    const found = await rows(hotQueries.admittedByType(), await this.read());
     return new Map(found.map((r) => [String(r.job_type), Number(r.n)]));
   }
 
@@ -920,7 +911,7 @@ export class SqlStore implements JobStore {
   }
 
   async activeJobs(): Promise<readonly JobRow[]> {
-    return (await rows(sql`SELECT * FROM jobs WHERE state IN (${RUNNABLE}) ORDER BY seq`, await this.read())).map(toJob);
+    return (await rows(hotQueries.runnableJobs(), await this.read())).map(toJob);
   }
 
   async executingAttempts(owner?: string): Promise<readonly AttemptRow[]> {
