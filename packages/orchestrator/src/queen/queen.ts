@@ -32,16 +32,25 @@ import { withStdoutReport } from '../executors/stdout-report.js';
 import { withWorkspace } from '../executors/workspace.js';
 import type { WaitStatus } from '../scheduler/explain.js';
 import { type AntSlot, type Backup, type PassReport, priorityPolicy, type SchedulingPolicy } from '../scheduler/policy.js';
-import { type PlannedStart, Scheduler } from '../scheduler/scheduler.js';
+import { type PlannedStart, Scheduler, type SchedulerOptions } from '../scheduler/scheduler.js';
 import { waitStatus } from '../scheduler/status.js';
 import { JobMasking, type Masker, type SecretSource, secretReferences } from '../security/index.js';
 import type { ConsumablePool } from '../store/consumables.js';
 import { SqliteStore } from '../store/sqlite/sqlite-store.js';
-import { type Change, type JobRow, type JobStore, StaleDefinitionError, StoreError, type TaskRow } from '../store/store.js';
+import {
+  type Change,
+  type Claimed,
+  type JobRow,
+  type JobStore,
+  type ReadyTask,
+  StaleDefinitionError,
+  StoreError,
+  type TaskRow,
+} from '../store/store.js';
 import { isStoreUnreachable } from '../store/unreachable.js';
 import { QueenApprovals } from './approvals.js';
 import { breakerHost, QueenBreakers } from './circuit-breakers.js';
-import { QueenConsumables } from './consumables.js';
+import { consumableRequests, QueenConsumables } from './consumables.js';
 import { CronTriggers } from './cron.js';
 import { QueenError } from './errors.js';
 import { type DeadLetterPage, QueenEvents, type Redriven } from './events.js';
@@ -244,6 +253,9 @@ export class Queen implements QueenService {
       definition: (jobType, version) => this.definition(jobType, version),
       logger: this.logger,
       startTasks: (placements) => this.startTasks(placements),
+      startNext: (request) => this.startNext(request),
+      // Units are taken before a claim, on the scheduler's path: a task that needs them is placed there.
+      plainTask: (definition, taskType) => this.consumablesOf === undefined || consumableRequests(definition, taskType).length === 0,
       startBackup: (backup, ant, resources) => this.startBackup(backup, ant, resources),
       // This queen's live remote ants first: a stall here must not cost them their attempts.
       // Then the approval SLAs and PAUSE_JOB delays: any queen's pass acts on a lapse, none keeps a timer for it.
@@ -528,22 +540,60 @@ export class Queen implements QueenService {
       // The units of a task another queen claimed first (or of a failed claim) go back at once.
       await units?.settle(claimed).catch((err) => this.logger.warn({ err }, 'could not give back consumable units'));
     }
+    await this.launch(
+      claimed.map((claim) => {
+        const { antId, owner, resources } = claims.find((c) => c.jobId === claim.jobId && c.taskType === claim.taskType)!;
+        const { task } = placements.find((p) => p.task.jobId === claim.jobId && p.task.taskType === claim.taskType)!;
+        return { claim, task, antId, owner, ...(resources === undefined ? {} : { resources }) };
+      }),
+    );
+    return claimed.length;
+  }
+
+  /**
+   * The store picks and claims the next ready tasks of the kinds `ant` takes as they come, in one statement
+   * (issue 11), and each claimed one is rendered and assigned; undefined when the store picks in the scheduler.
+   */
+  private async startNext(request: Parameters<NonNullable<SchedulerOptions['startNext']>>[0]) {
+    if (this.store.claimNext === undefined) return undefined;
+    const { ant, limit, take, skip } = request;
+    const owner = this.registry.ownerOf(ant.id) ?? this.id;
+    const result = await this.store.claimNext({
+      antId: ant.id,
+      at: new Date(),
+      limit,
+      take,
+      skip,
+      owner,
+      leaseMs: this.leases.leaseMs,
+      ...(ant.org === undefined ? {} : { antOrg: ant.org }),
+    });
+    if (result === undefined) return undefined;
+    await this.launch(result.claimed.map((claim) => ({ claim, task: claim.task, antId: ant.id, owner })));
+    return { started: result.claimed.length, unclaimed: result.unclaimed };
+  }
+
+  /** Holds, announces, renders and assigns claimed attempts (a failure to render or assign fails the attempt). */
+  private async launch(
+    started: readonly {
+      readonly claim: Claimed;
+      readonly task: ReadyTask;
+      readonly antId: string;
+      readonly owner: string;
+      readonly resources?: Readonly<Record<string, number>>;
+    }[],
+  ): Promise<void> {
     // Held from here until the ant has it or its failure is recorded: only held attempts are renewed.
-    for (const claim of claimed) {
-      const { owner } = claims.find((c) => c.jobId === claim.jobId && c.taskType === claim.taskType)!;
-      this.held.hold(assignmentId(claim.jobId, claim.taskType, claim.attempt), owner);
-    }
-    for (const claim of claimed) this.committed(claim.events);
+    for (const { claim, owner } of started) this.held.hold(assignmentId(claim.jobId, claim.taskType, claim.attempt), owner);
+    for (const { claim } of started) this.committed(claim.events);
     // The claimed jobs with their tasks, for rendering, in one read (a failure fails each attempt below).
     const loaded: Awaited<ReturnType<JobStore['jobsWithTasks']>> | Error = await this.store
-      .jobsWithTasks(claimed.map((claim) => claim.jobId))
+      .jobsWithTasks(started.map(({ claim }) => claim.jobId))
       .catch((error: unknown) => (error instanceof Error ? error : new Error(String(error))));
     // The results of these attempts plan from this read (a compare-and-set on its revision).
     if (!(loaded instanceof Error)) this.supervisor.remember(loaded);
     await Promise.all(
-      claimed.map(async (claim) => {
-        const { antId, resources } = claims.find((c) => c.jobId === claim.jobId && c.taskType === claim.taskType)!;
-        const job = placements.find((p) => p.task.jobId === claim.jobId)!.task;
+      started.map(async ({ claim, task: job, antId, resources }) => {
         const definition = await this.definition(job.jobType, job.version);
         let failure: string | undefined;
         try {
@@ -571,9 +621,8 @@ export class Queen implements QueenService {
         await this.supervisor.attemptFinished(claim.jobId, claim.taskType, claim.attempt, { succeeded: false, error: failure }, {});
       }),
     ).finally(() => {
-      for (const claim of claimed) this.held.release(assignmentId(claim.jobId, claim.taskType, claim.attempt));
+      for (const { claim } of started) this.held.release(assignmentId(claim.jobId, claim.taskType, claim.attempt));
     });
-    return claimed.length;
   }
 
   /**

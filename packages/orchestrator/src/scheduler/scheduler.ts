@@ -2,11 +2,12 @@ import type { Logger } from 'pino';
 import type { JobDefinition } from '../definition/model.js';
 import { plus } from '../domain/quantities.js';
 import type { Supervisor } from '../engine/supervisor.js';
-import type { JobStore, ReadyTask } from '../store/store.js';
+import type { JobStore, ReadyTask, TaskKind } from '../store/store.js';
 import { SchedulingFeed } from './feed.js';
 import { hasRoom, placementNeeds } from './placement.js';
 import { type AntSlot, type Backup, canRun, type PassReport, type Placement, type SchedulingPolicy } from './policy.js';
 import { QuotaGate, type QuotaWarning, softQuotaReason } from './quota-gate.js';
+import { TaskKinds } from './task-kinds.js';
 
 /** A task placed on an ant, with the resources it holds there while it runs. */
 export interface PlannedStart {
@@ -27,6 +28,21 @@ export interface SchedulerOptions {
    * The store refuses a placement whose resources another queen's claim took first; it is planned again next pass.
    */
   readonly startTasks: (placements: readonly PlannedStart[]) => Promise<number>;
+  /**
+   * Picks and claims the next ready tasks of the `take` kinds for one ant's free slots in one store step,
+   * passing over the `skip` kinds, and sends the assignments (issue 11: several queens take disjoint work
+   * instead of racing for one ready page). Returns how many started and the picked tasks left unclaimed (from
+   * the first one of another kind on); undefined when the store picks in the scheduler (SQLite). Absent, or
+   * with a policy that orders or places by itself, every pass reads the ready page and places each task.
+   */
+  readonly startNext?: (request: {
+    readonly ant: AntSlot;
+    readonly limit: number;
+    readonly take: readonly (TaskKind & { readonly jobTimeoutMs?: number })[];
+    readonly skip: readonly TaskKind[];
+  }) => Promise<{ readonly started: number; readonly unclaimed: readonly ReadyTask[] } | undefined>;
+  /** False when a task of this definition needs what the scheduler's path takes before a claim (consumable units). */
+  readonly plainTask?: (definition: JobDefinition, taskType: string) => boolean;
   /**
    * Starts a backup copy of a running attempt on `ant` (speculative execution); false when the attempt no longer
    * runs. Absent: no backups.
@@ -79,6 +95,8 @@ export class Scheduler {
   private woken = false;
   /** Organisations' and users' quotas, where the store keeps them (issue 17). */
   private readonly quotaGate?: QuotaGate;
+  /** The kinds of ready task seen, for picking in the store; undefined when the scheduler picks (see `startNext`). */
+  private kinds?: TaskKinds;
 
   constructor(private readonly options: SchedulerOptions) {
     if (options.policy.observe) this.feed = new SchedulingFeed({ store: options.store, definition: options.definition });
@@ -87,6 +105,11 @@ export class Scheduler {
     this.pollIntervalMs = options.pollIntervalMs ?? 1000;
     this.admitBatch = options.admitBatch ?? 500;
     this.pagesPerPass = options.pagesPerPass ?? 4;
+    const { policy } = options;
+    // The store's order is priority then submission, and it takes each ant in turn: only for a policy that
+    // asks for nothing else (no view of the cluster to order by, no preemption).
+    if (options.startNext && policy.storeOrder && !policy.observe && !policy.preempt)
+      this.kinds = new TaskKinds(options.definition, options.plainTask);
   }
 
   start(): void {
@@ -230,6 +253,7 @@ export class Scheduler {
    * runnable ones behind them. Each page's placements are claimed in one store transaction.
    */
   private async dispatch(now: number): Promise<void> {
+    if (this.kinds && (await this.dispatchInStore(this.kinds))) return;
     const { store, ants, policy } = this.options;
     let passedOver = 0;
     for (let page = 0; page < this.pagesPerPass && this.running; page++) {
@@ -258,6 +282,40 @@ export class Scheduler {
       passedOver += ready.length - started;
       if (ready.length < size) return;
     }
+  }
+
+  /**
+   * Each ant with free slots (the least loaded first) has the store pick and claim its next ready tasks of the
+   * kinds it takes as they come. A task of a kind not seen before stops the claim there (nothing jumps it): its
+   * kind is learnt and the ant asks again; one the scheduler must place (resources, units) is left to the
+   * ready-page path. True when done; false when that path must run too (or the store picks in the scheduler).
+   */
+  private async dispatchInStore(kinds: TaskKinds): Promise<boolean> {
+    const { ants, startNext } = this.options;
+    let placeToo = false;
+    for (let round = 0; round < this.pagesPerPass && this.running; round++) {
+      const free = ants
+        .slots()
+        .filter((ant) => ant.running < ant.capacity)
+        .sort((a, b) => a.running / a.capacity - b.running / b.capacity);
+      if (free.length === 0) return !placeToo;
+      let learnt = false;
+      for (const ant of free) {
+        if (!this.running) return true;
+        const { take, skip } = await kinds.forAnt(ant);
+        const result = await startNext!({ ant, limit: ant.capacity - ant.running, take, skip });
+        if (result === undefined) {
+          this.kinds = undefined;
+          return false;
+        }
+        this.tally.started += result.started;
+        if (await kinds.learn(result.unclaimed)) learnt = true;
+        if (result.unclaimed.some((task) => kinds.mustPlace(task, [ant]))) placeToo = true;
+      }
+      if (!learnt) return !placeToo;
+    }
+    // Kinds still being learnt after the last round: the ready-page path places this pass's tasks.
+    return false;
   }
 
   /** The ant the policy picks among those able to take the task now (a free slot, its resources free), or undefined. */

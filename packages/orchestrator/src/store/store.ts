@@ -197,6 +197,42 @@ export interface Claimed {
   readonly events: readonly TimelineEvent[];
 }
 
+/** A kind of task: what a definition version says about it (method, tags, needs) is the same for all of them. */
+export interface TaskKind {
+  readonly jobType: string;
+  readonly version: number;
+  readonly taskType: string;
+}
+
+/**
+ * Pick and claim in one step (issue 11): the next READY tasks in the store's order (priority, then submission)
+ * for one ant's free slots, skipping jobs another queen holds, so several queens take disjoint work.
+ */
+export interface ClaimNext {
+  readonly antId: string;
+  readonly at: Date;
+  /** Free slots: at most this many tasks are looked at and claimed. */
+  readonly limit: number;
+  /** Kinds this ant takes as they come (no placement resources, no consumable units), with the job's timeout. */
+  readonly take: readonly (TaskKind & { readonly jobTimeoutMs?: number })[];
+  /** Kinds this ant can never run: passed over, left to other ants. */
+  readonly skip: readonly TaskKind[];
+  readonly owner?: string;
+  readonly leaseMs?: number;
+  /** The organisation the ant is bound to: only its jobs are looked at. */
+  readonly antOrg?: string;
+}
+
+export interface ClaimedNext {
+  /** In the store's order; each with the ready task it claimed. */
+  readonly claimed: readonly (Claimed & { readonly task: ReadyTask })[];
+  /**
+   * Tasks in order from the first one whose kind is not in `take` (unknown, or needing the scheduler's
+   * placement): nothing from there on is claimed, so nothing jumps them; they are returned unclaimed.
+   */
+  readonly unclaimed: readonly ReadyTask[];
+}
+
 /** A READY task of an admitted job whose wait is over: what the scheduler may start. */
 export interface ReadyTask {
   readonly jobId: string;
@@ -300,6 +336,11 @@ export interface JobStore extends AntDirectory {
    * writing is skipped, not waited for: `FOR UPDATE SKIP LOCKED` on PostgreSQL). In claim order; only the taken ones.
    */
   claimMany(claims: readonly Claim[]): Promise<readonly Claimed[]>;
+  /**
+   * Picks and claims the next READY tasks for one ant in one atomic step (see ClaimNext); undefined when this
+   * store picks in the scheduler instead (`readyTasks` then `claimMany`: SQLite, a store with an outbox).
+   */
+  claimNext?(request: ClaimNext): Promise<ClaimedNext | undefined>;
 
   /** PENDING jobs whose scheduled time has come, by priority (high first) then submission; `offset` skips the first ones. */
   duePendingJobs(now: number, limit: number, offset?: number): Promise<readonly JobRow[]>;

@@ -1,4 +1,4 @@
-import { type AttemptResult, type JobDefinition, type JobStore, Supervisor } from '@myrmex/orchestrator';
+import { type AttemptResult, type Claimed, type JobDefinition, type JobStore, Supervisor } from '@myrmex/orchestrator';
 import { definition, JOIN_KEY } from '../engine/definitions.js';
 
 /** One racer of the concurrency contract (test/concurrency/race.ts), usable in a child process too. */
@@ -21,6 +21,9 @@ export const DEFINITIONS = new Map([
   ['capped', CAPPED],
 ]);
 
+/** Every kind of task of DEFINITIONS, at the version the race submits. */
+const KINDS = [...DEFINITIONS.values()].flatMap((d) => d.tasks.map((t) => ({ jobType: d.jobType, version: 1, taskType: t.taskType })));
+
 const OK: AttemptResult = { succeeded: true, exitCode: 0 };
 
 export async function racer(
@@ -37,6 +40,7 @@ export async function racer(
     retryDelay: () => 0,
   });
   let step = 0;
+  let round = 0;
   const pause = async () => {
     const ms = delays[step++ % delays.length]!;
     await (ms === 0 ? Promise.resolve() : new Promise((resolve) => setTimeout(resolve, ms)));
@@ -50,11 +54,20 @@ export async function racer(
       due.map((job) => ({ jobId: job.id, maxConcurrency: DEFINITIONS.get(job.jobType)!.maxConcurrency })),
     );
     if (admitted.includes(true)) worked = true;
-    const ready = await store.readyTasks(now, 10);
-    await pause();
-    const claimed = await store.claimMany(
-      ready.map((t) => ({ jobId: t.jobId, taskType: t.taskType, antId: name, owner: name, at: new Date(now) })),
-    );
+    // Every other round, where the store can, the pick is part of the claim (claimNext) and races the
+    // racers that read the ready page first and claim what they read.
+    const picked =
+      round++ % 2 === 0
+        ? await store.claimNext?.({ antId: name, owner: name, at: new Date(now), limit: 10, take: KINDS, skip: [] })
+        : undefined;
+    let claimed: readonly Claimed[] = picked?.claimed ?? [];
+    if (picked === undefined) {
+      const ready = await store.readyTasks(now, 10);
+      await pause();
+      claimed = await store.claimMany(
+        ready.map((t) => ({ jobId: t.jobId, taskType: t.taskType, antId: name, owner: name, at: new Date(now) })),
+      );
+    }
     for (const c of claimed) claims.push(`${c.jobId}/${c.taskType}/${c.attempt}`);
     // As a queen does: results plan from the read made after the claim, which the pause below lets
     // other racers make stale (a sibling task ends), so the refused compare-and-set is raced too.

@@ -27,17 +27,29 @@ import { finished, testExecutor } from '../queen/helpers.js';
 const gate = await postgres();
 const LEASE_MS = 600;
 
-/** The store, except that its first claim commits and then answers as a dropped connection does. */
+/**
+ * The store, except that its first claim commits and then answers as a dropped connection does: a claim of
+ * placed tasks (claimMany) or a pick and claim in one statement (claimNext, PostgreSQL), whichever comes first.
+ */
 function losingFirstAnswer(store: JobStore): JobStore {
   let lost = false;
+  const lose = <T>(claimed: T, count: number): T => {
+    if (lost || count === 0) return claimed;
+    lost = true;
+    throw new Error('Connection terminated unexpectedly');
+  };
   return new Proxy(store, {
     get(target, key, receiver) {
       if (key === 'claimMany') {
         return async (...args: Parameters<JobStore['claimMany']>) => {
           const claimed = await target.claimMany(...args);
-          if (lost || claimed.length === 0) return claimed;
-          lost = true;
-          throw new Error('Connection terminated unexpectedly');
+          return lose(claimed, claimed.length);
+        };
+      }
+      if (key === 'claimNext' && target.claimNext) {
+        return async (...args: Parameters<NonNullable<JobStore['claimNext']>>) => {
+          const picked = await target.claimNext!(...args);
+          return lose(picked, picked?.claimed.length ?? 0);
         };
       }
       const value = Reflect.get(target, key, receiver);

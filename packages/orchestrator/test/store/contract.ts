@@ -545,6 +545,56 @@ export function describeStoreContract(name: string, open: () => Promise<JobStore
       });
     });
 
+    describe('picking and claiming in one step (claimNext)', () => {
+      const kind = (jobType: string, taskType = 'a') => ({ jobType, version: 1, taskType });
+      const next = (limit: number, take: ReturnType<typeof kind>[], skip: ReturnType<typeof kind>[] = [], antOrg?: string) =>
+        store.claimNext!({ antId: 'ant-1', owner: 'queen-1', at: at(10), limit, take, skip, ...(antOrg && { antOrg }) });
+
+      it('claims the next ready tasks in priority order, stopping at the first kind it does not take', async () => {
+        if (!store.claimNext || (await next(1, [])) === undefined) return; // this store picks in the scheduler
+        const low = await submit({ priority: 10 });
+        const high = await submit({ priority: 90 });
+        const other = await submit({ priority: 50, jobType: 'other' });
+        const high2 = await submit({ priority: 90 });
+        for (const job of [low, high, other, high2]) await makeReady(job.id);
+        const first = await next(3, [{ ...kind('test-job'), jobTimeoutMs: 500 }]);
+        expect(first!.claimed.map((c) => [c.jobId, c.taskType, c.attempt, c.task.jobType])).toEqual([
+          [high.id, 'a', 1, 'test-job'],
+          [high2.id, 'a', 1, 'test-job'],
+        ]);
+        expect(first!.claimed[0]!.events.map((e) => [e.taskType, e.from, e.to])).toEqual([
+          ['a', 'READY', 'EXECUTING'],
+          [undefined, 'READY', 'EXECUTING'],
+        ]);
+        // The unknown kind stops the claim: it comes back unclaimed, and the lower-priority job is not looked at.
+        expect(first!.unclaimed.map((t) => [t.jobId, t.jobType, t.priority])).toEqual([[other.id, 'other', 50]]);
+        expect(await store.job(high.id)).toMatchObject({ state: 'EXECUTING', startedAt: at(10), deadlineAt: at(510).getTime() });
+        expect(await store.executingAttempts()).toHaveLength(2);
+        // Passed over as a kind this ant never runs: the next one is claimed.
+        const second = await next(3, [kind('test-job')], [kind('other')]);
+        expect(second!.claimed.map((c) => c.jobId)).toEqual([low.id]);
+        expect(second!.unclaimed).toEqual([]);
+        expect((await store.readyTasks(at(20).getTime(), 10)).map((t) => t.jobId)).toEqual([other.id]);
+        expect(await next(3, [kind('test-job'), kind('other')], [], 'another-org')).toEqual({ claimed: [], unclaimed: [] });
+        expect((await next(3, [kind('test-job'), kind('other')]))!.claimed.map((c) => c.jobId)).toEqual([other.id]);
+      });
+
+      it('leaves cancelled jobs and tasks still waiting, and refuses a limit that is not a positive integer', async () => {
+        if (!store.claimNext || (await next(1, [])) === undefined) return;
+        const cancelled = await submit();
+        await makeReady(cancelled.id);
+        await store.apply(cancelled.id, { at: at(2), job: { stop: 'cancel' } });
+        const waiting = await submit();
+        await store.apply(waiting.id, {
+          at: at(1),
+          job: { state: 'READY', reason: 'admitted' },
+          tasks: [{ taskType: 'a', state: 'READY', notBefore: at(1000).getTime() }],
+        });
+        expect(await next(5, [kind('test-job')])).toEqual({ claimed: [], unclaimed: [] });
+        await expect(next(0, [kind('test-job')])).rejects.toThrow(/limit/);
+      });
+    });
+
     describe('scheduling queries', () => {
       it('returns due PENDING jobs by priority then submission, honouring scheduled_at', async () => {
         const low = await submit({ priority: 10 });

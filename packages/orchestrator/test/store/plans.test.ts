@@ -109,3 +109,73 @@ gate.describe('hot queries on PostgreSQL (EXPLAIN)', () => {
     }
   });
 });
+
+interface PlanNode {
+  readonly 'Node Type': string;
+  readonly 'Relation Name'?: string;
+  readonly 'Index Name'?: string;
+  readonly 'Actual Rows'?: number;
+  readonly 'Actual Loops'?: number;
+  readonly Plans?: readonly PlanNode[];
+}
+const nodesOf = (node: PlanNode): PlanNode[] => [node, ...(node.Plans ?? []).flatMap(nodesOf)];
+
+gate.describe('the pick and claim of ready tasks on PostgreSQL (EXPLAIN ANALYZE, 12,000 queued)', () => {
+  it('walks the ready index for as many rows as it claims: no scan of the queue, no sort under its limit', async () => {
+    const fresh = await gate.freshDatabase();
+    const store = PostgresStore.open({ url: fresh.url });
+    await store.opened();
+    await store.close();
+    const pool = new pg.Pool({ connectionString: fresh.url, max: 1 });
+    pool.on('error', () => undefined);
+    const db = new Kysely<unknown>({ dialect: new PostgresDialect({ pool }) });
+    const client = await pool.connect();
+    const queued = 12_000;
+    const limit = 16;
+    try {
+      // A queue of single-task jobs of one kind, all admitted, with statistics as a queen keeps them fresh.
+      await client.query(
+        `INSERT INTO jobs (id, job_type, version, state, priority, params, submitted_at, scheduled_at)
+         SELECT 'job-' || n, 'bench', 1, 'READY', 50, '{}', n, n FROM generate_series(1, $1::int) AS n`,
+        [queued],
+      );
+      await client.query(
+        `INSERT INTO tasks (job_id, task_type, position, state, priority, job_seq)
+         SELECT id, 'only', 0, 'READY', priority, seq FROM jobs`,
+      );
+      await client.query('ANALYZE jobs; ANALYZE tasks');
+      const compiled = claimNextStatement(
+        { antId: 'ant', at: new Date(NOW), limit, take: [{ jobType: 'bench', version: 1, taskType: 'only' }], skip: [] },
+        sql``,
+      ).compile(db);
+      await client.query('BEGIN');
+      const { rows } = await client.query(`EXPLAIN (ANALYZE, FORMAT JSON) ${compiled.sql}`, [...compiled.parameters]);
+      await client.query('ROLLBACK');
+      const root = (rows[0] as { 'QUERY PLAN': { Plan: PlanNode }[] })['QUERY PLAN'][0]!.Plan;
+      const nodes = nodesOf(root);
+      // What the assertions name when they fail: the plan's nodes, outermost first.
+      const text = nodes.map((n) => `${n['Node Type']} ${n['Index Name'] ?? n['Relation Name'] ?? ''}`.trim()).join(' > ');
+      expect(
+        nodes.filter((n) => n['Node Type'] === 'Seq Scan' && ['jobs', 'tasks'].includes(n['Relation Name'] ?? '')),
+        text,
+      ).toEqual([]);
+      // The walk: a limit over the row locks over the join driven by the ready index, nothing sorted below it.
+      const walk = nodes.find((n) => n['Node Type'] === 'Limit' && n.Plans?.[0]?.['Node Type'] === 'LockRows');
+      expect(walk, text).toBeDefined();
+      const below = nodesOf(walk!);
+      expect(
+        below.some((n) => n['Node Type'] === 'Sort'),
+        text,
+      ).toBe(false);
+      const ready = below.find((n) => n['Index Name'] === 'tasks_ready');
+      expect(ready, text).toBeDefined();
+      // Rows read from the ready index: the claimed ones, not the queue.
+      expect(ready!['Actual Rows']! * (ready!['Actual Loops'] ?? 1)).toBeLessThanOrEqual(limit);
+      expect(walk!['Actual Rows']).toBe(limit);
+    } finally {
+      client.release();
+      await db.destroy();
+      await fresh.dispose();
+    }
+  }, 60_000);
+});

@@ -18,7 +18,8 @@ import { expect, it } from 'vitest';
  * insert with the organisation, the awaited submit is that one statement (3 -> 1): 6.9 -> 3.5. A
  * claim of a batch is one statement (lock skipping, tasks, attempts, jobs, timeline) instead of a
  * transaction of 5 round trips: 0.66 -> 0.42 in the backlog; 2.6-3.8 in the burst (it varies with
- * how many jobs each scheduler pass finds).
+ * how many jobs each scheduler pass finds). The pick is part of the claim (claimNext: no ready page is
+ * read before it): 0.42 -> 0.39 in the backlog, 3.5 -> 3.1 in the burst.
  */
 
 const gate = await postgres();

@@ -16,6 +16,8 @@ import {
   type Changes,
   type Claim,
   type Claimed,
+  type ClaimedNext,
+  type ClaimNext,
   type JobRow,
   type JobStore,
   type JobWithTasks,
@@ -33,6 +35,7 @@ import * as antRows from './ants.js';
 import { SqlApprovalStore } from './approvals.js';
 import { SqlArtifactCatalog } from './artifacts.js';
 import { SqlCircuitBreakerStore } from './circuit-breakers.js';
+import { claimedEvents, claimNextStatement, claimWrites } from './claim-next.js';
 import { SqlConsumableStore } from './consumables.js';
 import { hotQueries, jobFilter, list, RUNNABLE, STARTABLE, startable, TASK_ROW_COLUMNS } from './hot-queries.js';
 import type { DialectName } from './migrations.js';
@@ -835,50 +838,29 @@ export class SqlStore implements JobStore {
       sql`WITH c (n, job_id, task_type, at, ant_org, ant_id, owner, lease_until, deadline) AS (VALUES ${values}),
             l AS MATERIALIZED (SELECT j.id, j.state, j.org FROM jobs j WHERE j.id IN (SELECT job_id FROM c) AND ${STARTABLE}
                                ORDER BY j.id ${this.dialect.lock(true)}),
-            u AS (UPDATE tasks SET state = 'EXECUTING', attempt = attempt + 1, run_attempts = run_attempts + 1, not_before = NULL, kill = NULL
-                  FROM c JOIN l ON l.id = c.job_id
-                  WHERE tasks.job_id = c.job_id AND tasks.task_type = c.task_type AND tasks.state = 'READY'
-                    AND (tasks.not_before IS NULL OR tasks.not_before <= c.at) AND (c.ant_org IS NULL OR c.ant_org = l.org)
-                  RETURNING c.n, c.job_id, c.task_type, c.at, c.ant_id, c.owner, c.lease_until, c.deadline, l.state AS job_state,
-                            tasks.attempt, tasks.run_attempts),
-            f AS (SELECT DISTINCT ON (job_id) job_id, task_type, n, at, deadline FROM u WHERE job_state = 'READY' ORDER BY job_id, n),
-            a AS (INSERT INTO attempts (job_id, task_type, attempt, state, started_at, ant_id, owner, lease_until, resources)
-                  SELECT job_id, task_type, attempt, 'EXECUTING', at, ant_id, owner, lease_until, NULL FROM u),
-            s AS (UPDATE jobs SET state = CASE WHEN f.job_id IS NULL THEN jobs.state ELSE 'EXECUTING' END,
-                    started_at = CASE WHEN f.job_id IS NULL THEN jobs.started_at ELSE COALESCE(jobs.started_at, f.at) END,
-                    deadline_at = CASE WHEN f.job_id IS NULL THEN jobs.deadline_at ELSE f.deadline END,
-                    revision = jobs.revision + 1
-                  FROM (SELECT DISTINCT job_id FROM u) AS touched LEFT JOIN f ON f.job_id = touched.job_id
-                  WHERE jobs.id = touched.job_id),
-            e AS (INSERT INTO events (job_id, task_type, from_state, to_state, at, reason)
-                  SELECT job_id, task_type, 'READY', 'EXECUTING', at, reason FROM (
-                    SELECT n, 0 AS k, job_id, task_type, at, 'attempt ' || attempt || ' on ant ' || ant_id AS reason FROM u
-                    UNION ALL SELECT n, 1, job_id, NULL, at, 'task ' || task_type || ' started' FROM f) AS x
-                  ORDER BY n, k
-                  RETURNING *${this.dialect.eventNotify})
-          SELECT e.*, COALESCE(u.n, f.n) AS claim, u.attempt, u.run_attempts
-          FROM e LEFT JOIN u ON e.task_type IS NOT NULL AND u.job_id = e.job_id AND u.task_type = e.task_type
-                 LEFT JOIN f ON e.task_type IS NULL AND f.job_id = e.job_id
+            ${claimWrites(this.dialect.eventNotify)}
+          ${claimedEvents}
           ORDER BY e.seq`,
       await this.read(),
     );
-    const byClaim = new Map<number, { claimed?: Omit<Claimed, 'events'>; events: TimelineEvent[] }>();
-    for (const row of found) {
-      const n = Number(row.claim);
-      const entry = byClaim.get(n) ?? { events: [] };
-      byClaim.set(n, entry);
-      entry.events.push(toEvent(row));
-      if (row.task_type !== null)
-        entry.claimed = {
-          jobId: String(row.job_id),
-          taskType: String(row.task_type),
-          attempt: Number(row.attempt),
-          runAttempts: Number(row.run_attempts),
-        };
-    }
-    const claimed = [...byClaim].sort(([a], [b]) => a - b).map(([, entry]) => ({ ...entry.claimed!, events: entry.events }));
+    const claimed = claimedByNumber(found);
     if (claimed.length > 0) this.dialect.committed([...new Set(claimed.map((c) => c.jobId))]);
     return claimed;
+  }
+
+  async claimNext(request: ClaimNext): Promise<ClaimedNext | undefined> {
+    if (!this.dialect.writesInWith || this.transitionsWriter !== undefined) return undefined;
+    if (!Number.isInteger(request.limit) || request.limit < 1)
+      throw new RangeError(`claimNext: limit must be a positive integer, got ${request.limit}`);
+    const found = await rows(claimNextStatement(request, this.dialect.eventNotify), await this.read());
+    const picked = (found[0]?.picked ?? []) as (Row & { claimable: boolean })[];
+    const tasks = new Map(picked.map((row) => [`${String(row.job_id)}\u0000${String(row.task_type)}`, toReadyTask(row)]));
+    const claimed = claimedByNumber(found.filter((row) => row.seq !== null)).map((c) => ({
+      ...c,
+      task: tasks.get(`${c.jobId}\u0000${c.taskType}`)!,
+    }));
+    if (claimed.length > 0) this.dialect.committed([...new Set(claimed.map((c) => c.jobId))]);
+    return { claimed, unclaimed: picked.filter((row) => !row.claimable).map(toReadyTask) };
   }
 
   async duePendingJobs(now: number, limit: number, offset = 0): Promise<readonly JobRow[]> {
@@ -1004,4 +986,23 @@ export class SqlStore implements JobStore {
     this.listeners.clear();
     await this.db.destroy();
   }
+}
+
+/** The claims of a claim statement's timeline rows (see `claimedEvents`), grouped by claim number, in claim order. */
+function claimedByNumber(found: readonly Row[]): Claimed[] {
+  const byClaim = new Map<number, { claimed?: Omit<Claimed, 'events'>; events: TimelineEvent[] }>();
+  for (const row of found) {
+    const n = Number(row.claim);
+    const entry = byClaim.get(n) ?? { events: [] };
+    byClaim.set(n, entry);
+    entry.events.push(toEvent(row));
+    if (row.task_type !== null)
+      entry.claimed = {
+        jobId: String(row.job_id),
+        taskType: String(row.task_type),
+        attempt: Number(row.attempt),
+        runAttempts: Number(row.run_attempts),
+      };
+  }
+  return [...byClaim].sort(([a], [b]) => a - b).map(([, entry]) => ({ ...entry.claimed!, events: entry.events }));
 }
