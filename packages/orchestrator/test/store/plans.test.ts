@@ -8,6 +8,8 @@ import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PostgresStore, SqliteStore } from '../../src/index.js';
 import { hotQueries, jobFilter } from '../../src/store/sql/hot-queries.js';
+import { prepareTransition, transitionWrites } from '../../src/store/sql/transitions.js';
+import { PLANNER_PRAGMAS } from '../../src/store/sqlite/sqlite-store.js';
 
 /**
  * Every query a queen runs all the time must read only what it needs however long the history:
@@ -55,14 +57,20 @@ const samples = [
 const dir = mkdtempSync(join(tmpdir(), 'myrmex-plans-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
+/** A connection to a migrated SQLite file, planning as the store's own connection does. */
+async function sqliteFile(name: string) {
+  const path = join(dir, name);
+  const store = SqliteStore.open({ path });
+  await store.opened();
+  await store.close();
+  const raw = new BetterSqlite3(path);
+  for (const pragma of PLANNER_PRAGMAS) raw.pragma(pragma);
+  return { raw, db: new Kysely<unknown>({ dialect: new SqliteDialect({ database: raw }) }) };
+}
+
 describe('hot queries on SQLite (EXPLAIN QUERY PLAN)', () => {
   it('are index searches or walks of partial indexes, with no full scan and no sort', async () => {
-    const path = join(dir, 'plans.db');
-    const store = SqliteStore.open({ path });
-    await store.opened();
-    await store.close();
-    const raw = new BetterSqlite3(path);
-    const db = new Kysely<unknown>({ dialect: new SqliteDialect({ database: raw }) });
+    const { raw, db } = await sqliteFile('plans.db');
     try {
       for (const [name, query] of samples) {
         const compiled = query.compile(db);
@@ -73,6 +81,35 @@ describe('hot queries on SQLite (EXPLAIN QUERY PLAN)', () => {
         if (!SORT_OK.has(name)) expect(plan, name).not.toMatch(/TEMP B-TREE/);
         if (BY_KEY[name]) expect(plan, name).toMatch(BY_KEY[name]);
         if (INDEX_OF[name]) expect(plan, name).toMatch(INDEX_OF[name]);
+      }
+    } finally {
+      await db.destroy();
+    }
+  });
+});
+
+describe('grouped transition writes on SQLite (EXPLAIN QUERY PLAN)', () => {
+  it('look each row of an admission page up by key, never scanning jobs or tasks', async () => {
+    const { raw, db } = await sqliteFile('grouped.db');
+    try {
+      // A page of 500 admissions: each job PENDING -> READY with its task, the shape the supervisor writes.
+      const transitions = Array.from({ length: 500 }, (_, i) =>
+        prepareTransition(
+          `j${i}`,
+          { at: new Date(NOW), job: { state: 'READY', reason: 'admitted' }, tasks: [{ taskType: 'a', state: 'READY', reason: 'ready' }] },
+          [{ id: `j${i}`, job_state: 'PENDING', revision: 0, job_type: 'build', task_type: 'a', state: 'PENDING', attempt: 0 }],
+        ),
+      );
+      const writes = transitionWrites(transitions);
+      expect(writes.map((w) => w.compile(db).sql.slice(0, 12))).toEqual(['UPDATE tasks', 'UPDATE jobs ']);
+      for (const write of writes) {
+        const compiled = write.compile(db);
+        const plan = (raw.prepare(`EXPLAIN QUERY PLAN ${compiled.sql}`).all(...compiled.parameters) as { detail: string }[])
+          .map((row) => row.detail)
+          .join('; ');
+        // Without the planner settings: SCAN jobs (or tasks) with an automatic index on the VALUES list.
+        expect(plan).not.toMatch(/\bSCAN (jobs|tasks)\b|AUTOMATIC/);
+        expect(plan).toMatch(/SEARCH (jobs|tasks) USING (COVERING )?INDEX sqlite_autoindex_(jobs|tasks)_1/);
       }
     } finally {
       await db.destroy();

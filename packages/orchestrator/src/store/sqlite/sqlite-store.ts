@@ -29,6 +29,15 @@ function cachingDatabase(db: Database) {
   };
 }
 
+/**
+ * Planner settings of every connection. No automatic indexes: a grouped write joins a VALUES list
+ * to its table by key, and with a few hundred rows (an admission page) SQLite without statistics
+ * would rather scan the whole table (every job, every task, however long the history) and build a
+ * temporary index on the list than look each key up; without the option it looks them up. Every
+ * hot query has its index (test/store/plans.test.ts), so none needs one built on the fly.
+ */
+export const PLANNER_PRAGMAS = ['automatic_index = OFF'] as const;
+
 /** How many queued transactions one group commit takes at most, so other processes' writers get their turn. */
 const GROUP_LIMIT = 256;
 
@@ -185,6 +194,7 @@ export class SqliteStore extends SqlStore {
       raw.pragma('synchronous = NORMAL');
       raw.pragma(`busy_timeout = ${Math.trunc(options.busyTimeoutMs ?? 5000)}`);
       raw.pragma('foreign_keys = ON');
+      for (const pragma of PLANNER_PRAGMAS) raw.pragma(pragma);
     } catch (error) {
       raw.close();
       throw error;
