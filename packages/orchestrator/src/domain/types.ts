@@ -185,6 +185,11 @@ export interface AttemptResult {
   readonly succeeded: boolean;
   /** Why the attempt failed without a usable exit code (timeout, spawn error, unknown variable). */
   readonly error?: string;
+  /**
+   * CPU time (user + system, ms) the attempt's processes used, where the executor measures it (SHELL);
+   * CPU-hours quotas charge it, or the attempt's wall-clock time when it is absent.
+   */
+  readonly cpuMs?: number;
   /** The files the attempt left (`artifacts`), stored as blobs by the ant; the queen records them. */
   readonly artifacts?: AttemptArtifacts;
   /** The cache the attempt saved (`cache`), under its resolved key; the queen records it for the job type. */

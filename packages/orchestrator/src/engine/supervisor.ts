@@ -516,6 +516,7 @@ export class Supervisor {
         state: attemptState,
         exitCode: result.exitCode,
         reason: verdict.reason,
+        ...(result.cpuMs === undefined ? {} : { cpuMs: result.cpuMs }),
         ...(expect === undefined ? {} : { expect }),
       };
       return {

@@ -10,6 +10,8 @@ export interface ChildEnd {
   readonly exitCode?: number;
   readonly error?: string;
   readonly outputs: Readonly<Record<string, string>>;
+  /** CPU time the child's processes used, where its executor measured it (task children). */
+  readonly cpuMs?: number;
 }
 
 /** The name child `index` of a fan-out task runs under: its containers and reply subjects, and what a forked child's id is derived from. */
@@ -39,6 +41,8 @@ export async function runFanOut(
   if (context.signal.aborted) stopped();
   context.signal.addEventListener('abort', stopped, { once: true });
   const ends: (ChildEnd | undefined)[] = new Array(count).fill(undefined);
+  /** The children this attempt ran (not those an earlier attempt completed). */
+  const ran = new Set<number>();
   let next = 0;
   const worker = async () => {
     while (next < count && !stop.signal.aborted) {
@@ -46,6 +50,7 @@ export async function runFanOut(
       if (ends[index] !== undefined) continue;
       const end = await run(index, stop.signal);
       ends[index] = end;
+      ran.add(index);
       context.log('system', `${name(index)} (${request.labels[index]}) ${end.state}${end.error ? `: ${end.error}` : ''}`, new Date());
       if (request.failFast && end.state !== 'COMPLETED' && !stop.signal.aborted) {
         stopChildren(`fail_fast: ${name(index)} (${request.labels[index]}) ended ${end.state}`);
@@ -80,15 +85,28 @@ export async function runFanOut(
   context.output('FanOutItemCount', String(count));
   context.output('FanOutSource', request.source);
   context.output('FanOutMode', mode);
-  if (context.signal.aborted) return { succeeded: false, error: `stopped during fan-out: ${abortReason(context.signal)}` };
+  const cpu = cpuOfChildren(ends, ran);
+  if (context.signal.aborted) return { succeeded: false, error: `stopped during fan-out: ${abortReason(context.signal)}`, ...cpu };
   const completed = ends.filter((end) => end?.state === 'COMPLETED').length;
-  if (count === 0 || completed * 100 >= request.successThreshold * count) return { exitCode: 0, succeeded: true };
+  if (count === 0 || completed * 100 >= request.successThreshold * count) return { exitCode: 0, succeeded: true, ...cpu };
   const failed = ends.flatMap((end, index) => (end?.state === 'COMPLETED' ? [] : [`${name(index)} ${end?.state ?? 'CANCELLED'}`]));
   return {
     exitCode: 1,
     succeeded: false,
     error: `fan-out: ${completed} of ${count} children completed, ${request.successThreshold}% needed (${failed.join(', ')})`,
+    ...cpu,
   };
+}
+
+/**
+ * The attempt's CPU time: the sum of the children it ran, when each of them measured theirs (task
+ * children on SHELL); otherwise none, and the attempt is charged its wall-clock time. Forked jobs
+ * report nothing here: their own attempts are charged.
+ */
+function cpuOfChildren(ends: readonly (ChildEnd | undefined)[], ran: ReadonlySet<number>): { cpuMs?: number } {
+  const measured = [...ran].map((index) => ends[index]?.cpuMs);
+  if (measured.length === 0 || measured.some((ms) => ms === undefined)) return {};
+  return { cpuMs: measured.reduce((sum: number, ms) => sum + ms!, 0) };
 }
 
 /**
@@ -121,6 +139,7 @@ export function withTaskFanOut(inner: Executor): Executor {
           state,
           ...(result.exitCode === undefined ? {} : { exitCode: result.exitCode }),
           ...(result.error === undefined ? {} : { error: result.error }),
+          ...(result.cpuMs === undefined ? {} : { cpuMs: result.cpuMs }),
           outputs,
         };
       });

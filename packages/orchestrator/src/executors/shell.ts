@@ -6,6 +6,7 @@ import type { Readable } from 'node:stream';
 import { parseSetOutput } from '../definition/index.js';
 import type { AttemptResult } from '../domain/types.js';
 import { parseTaskUser, type TaskUser, taskEnvironment } from '../security/index.js';
+import { CPU_TIMES_FD, CPU_WRAPPER, MAX_TIMES_TEXT, parseChildTimes } from './cpu-time.js';
 import { abortGraceMs, abortReason, bounded, type ExecutionContext, type Executor } from './executor.js';
 
 export interface ShellExecutorOptions {
@@ -36,7 +37,8 @@ const GO_READ = 'read -r _ || exit 111; exec </dev/null; ';
 
 /**
  * SHELL: the script lines run by one `sh -e -c` in a new process group (detached), so a timeout
- * or cancel kills everything the script started, not just the shell.
+ * or cancel kills everything the script started, not just the shell. The result carries the CPU
+ * time the script's processes used (`cpuMs`), when the wrapper could report it.
  */
 export function createShellExecutor(options: ShellExecutorOptions = {}): Executor {
   const killGraceMs = options.killGraceMs ?? 2000;
@@ -67,9 +69,10 @@ function runShell(
     // on a loaded machine) leaves a shell that reads EOF and exits, never an unrecorded orphan.
     // On the script's first line, so the shell's line numbers in error messages stay the script's own.
     const script = `${GO_READ}${spec.script.join('\n')}`;
-    const child = spawn(options.shell, ['-e', '-c', script], {
+    // Under the CPU wrapper (cpu-time.ts), which writes the task's CPU time to descriptor 3 once it ends.
+    const child = spawn(options.shell, ['-c', CPU_WRAPPER, options.shell, script], {
       detached: true,
-      stdio: ['pipe', 'pipe', 'pipe'],
+      stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
       // The queen's keyring, pepper and store URLs stay out of tasks.
       env: { ...taskEnvironment(process.env), ...spec.environment },
       ...(options.runAs && { uid: options.runAs.uid, gid: options.runAs.gid }),
@@ -104,7 +107,19 @@ function runShell(
         });
         lines.on('close', done);
       });
-    const pumped = Promise.all([pump(child.stdout, 'stdout'), pump(child.stderr, 'stderr')]);
+    let times = '';
+    const timed = new Promise<void>((done) => {
+      const stream = child.stdio[CPU_TIMES_FD] as Readable | null;
+      if (stream === null || stream === undefined) return done();
+      stream.setEncoding('utf8');
+      stream.on('data', (chunk: string) => {
+        // Two short lines; past the bound it is not the wrapper's alone, and nothing is believed.
+        times = times.length + chunk.length > MAX_TIMES_TEXT ? ' '.repeat(MAX_TIMES_TEXT) : times + chunk;
+      });
+      stream.on('close', done);
+      stream.on('error', () => done());
+    });
+    const pumped = Promise.all([pump(child.stdout, 'stdout'), pump(child.stderr, 'stderr'), timed]);
     child.stdin.on('error', () => undefined); // a shell that died at once: its exit is reported below
     if (child.pid !== undefined) {
       try {
@@ -130,11 +145,13 @@ function runShell(
         clearTimeout(timeout);
         clearTimeout(killTimer);
         signal.removeEventListener('abort', onAbort);
+        const cpuMs = parseChildTimes(times);
+        const cpu = cpuMs === undefined ? {} : { cpuMs };
         if (spawnError) resolve({ succeeded: false, error: `could not start ${options.shell}: ${spawnError.message}` });
-        else if (stopped !== undefined) resolve({ succeeded: false, error: stopped });
+        else if (stopped !== undefined) resolve({ succeeded: false, error: stopped, ...cpu });
         else {
           const exitCode = code ?? 128 + (sig ? (constants.signals[sig] ?? 0) : 0);
-          resolve({ exitCode, succeeded: exitCode === 0, ...(sig ? { error: `killed by ${sig}` } : {}) });
+          resolve({ exitCode, succeeded: exitCode === 0, ...(sig ? { error: `killed by ${sig}` } : {}), ...cpu });
         }
       });
     });

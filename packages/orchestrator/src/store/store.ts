@@ -157,6 +157,8 @@ export interface AttemptEnd {
   readonly state: TaskState;
   readonly exitCode?: number;
   readonly reason?: string;
+  /** CPU time its processes used, ms, where the ant measured it (CPU-hours quotas charge it instead of wall clock). */
+  readonly cpuMs?: number;
   /** Only if its lease expired before this epoch ms (the reaper), or its owner is this one (a queen known gone). */
   readonly expect?: { readonly leaseBefore?: number; readonly owner?: string };
 }

@@ -15,14 +15,14 @@ const pidsIn = (file: string) => readFileSync(file, 'utf8').split(/\s+/).filter(
 describe('SHELL executor', () => {
   it('runs the lines with sh -e: stops at the first failing line and keeps its exit code', async () => {
     const { result, logs } = await run(shell, sh(['echo one', 'sh -c "exit 7"', 'echo never']));
-    expect(result).toEqual({ exitCode: 7, succeeded: false });
+    expect(result).toEqual({ exitCode: 7, succeeded: false, cpuMs: expect.any(Number) });
     expect(logs.filter((l) => l.stream === 'stdout').map((l) => l.text)).toEqual(['one']);
   });
 
   it('succeeds with exit code 0 and streams stdout and stderr line by line with timestamps', async () => {
     const before = Date.now();
     const { result, logs } = await run(shell, sh(['echo out1', 'echo err1 >&2', 'sleep 0.05', 'printf "out2\\nout3"']));
-    expect(result).toEqual({ exitCode: 0, succeeded: true });
+    expect(result).toEqual({ exitCode: 0, succeeded: true, cpuMs: expect.any(Number) });
     expect(logs.filter((l) => l.stream === 'stdout').map((l) => l.text)).toEqual(['out1', 'out2', 'out3']);
     expect(logs.filter((l) => l.stream === 'stderr').map((l) => l.text)).toEqual(['err1']);
     for (const line of logs) expect(line.at.getTime()).toBeGreaterThanOrEqual(before);
@@ -100,7 +100,7 @@ describe('SHELL executor', () => {
       shell,
       sh([`sleep 30 & echo $! > ${pidFile}`, `sleep 30 & echo $! >> ${pidFile}`, 'wait'], { timeoutMs: 300 }),
     );
-    expect(result).toEqual({ succeeded: false, error: 'timed out after 300ms' });
+    expect(result).toEqual({ succeeded: false, error: 'timed out after 300ms', cpuMs: expect.any(Number) });
     expect(ms).toBeLessThan(5000);
     const children = pidsIn(pidFile);
     expect(children).toHaveLength(2);
@@ -133,7 +133,7 @@ describe('SHELL executor', () => {
       shell,
       sh([`sleep 30 > /dev/null 2>&1 & echo $! > ${pidFile}`, `sleep 30 & echo $! >> ${pidFile}`, 'echo done']),
     );
-    expect(result).toEqual({ exitCode: 0, succeeded: true });
+    expect(result).toEqual({ exitCode: 0, succeeded: true, cpuMs: expect.any(Number) });
     expect(ms).toBeLessThan(5000);
     expect(await waitUntil(() => pidsIn(pidFile).every((pid) => !isAlive(pid)))).toBe(true);
   });

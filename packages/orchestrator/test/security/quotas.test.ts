@@ -149,7 +149,7 @@ gate.describe('running-jobs quota across queens on PostgreSQL', () => {
 });
 
 describe('CPU-hours and artifact storage', () => {
-  it('charges attempts when they end, then holds new jobs for the rest of the day; counts unexpired artifact bytes', async () => {
+  it('charges the CPU time attempts used (wall clock where none was measured), then holds new jobs for the rest of the day; counts unexpired artifact bytes', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'myrmex-quota-cpu-'));
     const store = openStoreSync(join(dir, 'myrmex.db'));
     const queen = await Queen.open({ store, ant: { capacity: 2 }, pollIntervalMs: 20 });
@@ -157,17 +157,20 @@ describe('CPU-hours and artifact storage', () => {
       await queen.start();
       const quotas = store.quotas();
       await store.security().createOrg({ id: 'acme', name: 'Acme' }, new Date());
-      // 0.1 s of CPU time a day: one job of a few tenths of a second uses it up.
+      // 0.1 s of CPU time a day: sleeping for half a second uses almost none of it; a job that burns a few tenths uses it up.
       await quotas.setLimit({ org: 'acme', resource: 'cpu_hours', hard: 0.1 / 3600, period: 'daily' }, new Date());
-      await queen.applyDefinition(
-        'job_type: spin\ntasks:\n  - task_type: a\n    method: SHELL\n    script: ["sleep 0.3"]\n',
-        undefined,
-        'acme',
-      );
+      const shell = (jobType: string, line: string) =>
+        `job_type: ${jobType}\ntasks:\n  - task_type: a\n    method: SHELL\n    script: ["${line}"]\n`;
+      await queen.applyDefinition(shell('nap', 'sleep 0.5'), undefined, 'acme');
+      await queen.applyDefinition(shell('spin', 'i=0; while [ $i -lt 400000 ]; do i=$((i+1)); done'), undefined, 'acme');
+      const nap = await queen.submit({ jobType: 'nap', org: 'acme' });
+      expect((await finished(queen, nap.id)).state).toBe('COMPLETED');
+      const [napped] = await quotas.usage('acme', Date.now());
+      expect(napped!.used * 3600).toBeLessThan(0.05);
       const one = await queen.submit({ jobType: 'spin', org: 'acme' });
       expect((await finished(queen, one.id)).state).toBe('COMPLETED');
       const [usage] = await quotas.usage('acme', Date.now());
-      expect(usage!.used * 3600).toBeGreaterThanOrEqual(0.3);
+      expect(usage!.used * 3600).toBeGreaterThanOrEqual(0.1);
       const next = await queen.submit({ jobType: 'spin', org: 'acme' });
       const status = await until(async () => {
         const s = await queen.schedulingStatus(next.id);
@@ -176,6 +179,18 @@ describe('CPU-hours and artifact storage', () => {
       expect(status.reason).toMatch(/^held: org acme at quota 0\.000\d+\/0\.0000278 CPU-hours per day$/);
       expect(status.retryAt).toBe(new Date(periodEnd('daily', Date.now())).toISOString());
       expect((await queen.getJob(next.id))?.state).toBe('PENDING');
+      // An attempt whose CPU time was not measured (here: one killed with SIGKILL) is charged its wall-clock time.
+      await queen.cancel(next.id);
+      await quotas.setLimit({ org: 'acme', resource: 'cpu_hours', hard: 1, period: 'daily' }, new Date());
+      await queen.applyDefinition(
+        `job_type: stubborn\ntasks:\n  - task_type: a\n    method: SHELL\n    timeout: 300ms\n    script: ["trap '' TERM", "sleep 30"]\n`,
+        undefined,
+        'acme',
+      );
+      const stubborn = await queen.submit({ jobType: 'stubborn', org: 'acme' });
+      expect((await finished(queen, stubborn.id)).state).toBe('FAILED');
+      const [after] = await quotas.usage('acme', Date.now());
+      expect((after!.used - usage!.used) * 3600).toBeGreaterThanOrEqual(0.3);
 
       await quotas.setLimit({ org: 'acme', resource: 'artifact_bytes', hard: 1000, soft: 500 }, new Date());
       const file = (path: string, size: number) => ({ path, digest: `sha256:${'0'.repeat(64)}`, size, mode: 0o644 });

@@ -471,7 +471,7 @@ export class RemoteAnt {
   private finished(work: Work, result: AttemptResult, outputs: Readonly<Record<string, string>>): void {
     this.pump(work, true);
     // Artifacts and the cache archive travelled over HTTP already; the frame carries the verdict and the cache's name.
-    const { succeeded, exitCode, error, cache } = result;
+    const { succeeded, exitCode, error, cpuMs, cache } = result;
     work.result = {
       type: 'result',
       assignmentId: work.assignment.id,
@@ -479,6 +479,7 @@ export class RemoteAnt {
         succeeded,
         ...(exitCode === undefined ? {} : { exitCode }),
         ...(error === undefined ? {} : { error }),
+        ...(cpuMs === undefined ? {} : { cpuMs }),
         ...(cache === undefined ? {} : { cache }),
       },
       outputs: { ...outputs },

@@ -245,6 +245,7 @@ class AntSession {
             succeeded: frame.result.succeeded,
             ...(frame.result.exitCode === undefined ? {} : { exitCode: frame.result.exitCode }),
             ...(frame.result.error === undefined ? {} : { error: frame.result.error }),
+            ...(frame.result.cpuMs === undefined ? {} : { cpuMs: frame.result.cpuMs }),
             ...(frame.result.cache === undefined ? {} : { cache: frame.result.cache }),
           };
           accepted =

@@ -75,6 +75,8 @@ const attemptResult = z.object({
   succeeded: z.boolean(),
   exitCode: z.number().int().optional(),
   error: z.string().max(100_000).optional(),
+  /** CPU time the attempt's processes used, ms (SHELL), for CPU-hours quotas (issue 17). */
+  cpuMs: z.number().int().min(0).optional(),
   /** The cache the attempt saved (its archive uploaded first: ANT_ARTIFACTS_PATH with `cache=true`). */
   cache: z
     .object({ key: z.string().min(1).max(1000), digest: z.string().max(100), size: z.number().int().min(0), expiresAt: z.number() })

@@ -7,7 +7,7 @@ import { WORKFLOWS_SCHEMA } from './artifacts.js';
 import { CIRCUIT_BREAKERS_SCHEMA } from './circuit-breakers.js';
 import { CONSUMABLES_SCHEMA } from './consumables.js';
 import { PLACEMENT_SCHEMA } from './placement.js';
-import { QUOTA_SCHEMA } from './quotas.js';
+import { CPU_TIME_SCHEMA, QUOTA_SCHEMA } from './quotas.js';
 import { SCHEDULING_SCHEMA } from './scheduling.js';
 import { JOB_SECRETS_SCHEMA, RATE_LIMIT_SCHEMA, TENANCY_SCHEMA } from './security.js';
 import { WORKFLOW_EVENTS_SCHEMA } from './workflow-events.js';
@@ -289,6 +289,7 @@ export const MIGRATION_NAMES = [
   '0015-consumables-breakers',
   '0016-placement',
   '0018-quotas',
+  '0020-cpu-time',
   '0021-partial-state-indexes',
 ] as const;
 
@@ -372,6 +373,11 @@ export function migrations(dialect: DialectName): Record<string, Migration> {
         for (const schema of [QUOTA_SCHEMA, JOB_SECRETS_SCHEMA]) {
           for (const statement of statements(schema, dialect)) await sql.raw(statement).execute(db);
         }
+      },
+    },
+    '0020-cpu-time': {
+      async up(db: Kysely<unknown>) {
+        for (const statement of statements(CPU_TIME_SCHEMA, dialect)) await sql.raw(statement).execute(db);
       },
     },
     '0021-partial-state-indexes': {

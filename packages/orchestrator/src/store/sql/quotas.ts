@@ -39,6 +39,12 @@ export const QUOTA_SCHEMA = `
   CREATE INDEX artifacts_created ON artifacts (created_at)
 `;
 
+/**
+ * 0020-cpu-time (issue 17): the CPU time an attempt's processes used, as its ant measured it (SHELL);
+ * NULL where it could not, and then CPU-hours charge the attempt's wall-clock time.
+ */
+export const CPU_TIME_SCHEMA = `ALTER TABLE attempts ADD COLUMN cpu_ms $BIG`;
+
 /** The resources an admission is judged on (artifact storage is judged on upload). */
 const AT_ADMISSION = list(['running_jobs', 'cpu_hours']);
 
@@ -86,9 +92,10 @@ export async function measure(db: Executor, limits: readonly QuotaLimit[], now: 
     if (limit.resource === 'running_jobs') {
       used = running.get(limit.user === undefined ? limit.org : `${limit.org}\u0000${limit.user}`) ?? 0;
     } else if (limit.resource === 'cpu_hours') {
-      // Charged when an attempt ends: its whole run time, in the period it ended in (index attempts_ended).
+      // Charged when an attempt ends, in the period it ended in (index attempts_ended): the CPU time its
+      // ant measured, else its whole run time.
       const [row] = await rows(
-        sql`SELECT COALESCE(SUM(a.ended_at - a.started_at), 0) AS ms FROM attempts a JOIN jobs j ON j.id = a.job_id
+        sql`SELECT COALESCE(SUM(COALESCE(a.cpu_ms, a.ended_at - a.started_at)), 0) AS ms FROM attempts a JOIN jobs j ON j.id = a.job_id
             WHERE a.ended_at IS NOT NULL AND a.ended_at >= ${since} AND j.org = ${limit.org} ${byUser(limit)}`,
         db,
       );
@@ -137,6 +144,7 @@ async function judgeOn(
   const bySubject = new Map(subjects.map((s) => [s.jobId, s]));
   return new Map([...verdicts].map(([id, verdict]) => [id, { ...verdict, subject: bySubject.get(id)! }]));
 }
+
 /**
  * Inside the transaction that records a job's artifacts: its organisation's and its submitter's
  * artifact storage limits, their rows locked in (org, user) order, the organisation's first, so
@@ -151,7 +159,6 @@ export async function lockArtifactQuotas(tx: Executor, dialect: SqlDialect, jobI
     )
   ).map(toLimit);
 }
-
 
 /** Inside the admitting transaction: the jobs a hard limit refuses (see `judgeOn`). */
 export async function refusedByQuota(tx: Executor, dialect: SqlDialect, jobIds: readonly string[], now: number): Promise<Set<string>> {

@@ -36,6 +36,7 @@ const END_COLUMNS: Readonly<Record<string, readonly [string, SqlType]>> = {
   exitCode: ['exit_code', 'INTEGER'],
   reason: ['reason', 'TEXT'],
   endedAt: ['ended_at', 'BIGINT'],
+  cpuMs: ['cpu_ms', 'BIGINT'],
 };
 const TASK_COLUMNS: Readonly<Record<string, readonly [string, SqlType]>> = {
   state: ['state', 'TEXT'],
@@ -153,7 +154,13 @@ export function prepareTransition(jobId: string, changes: Changes, read: readonl
     if (end.expect === undefined) {
       ends.push({
         key: [jobId, end.taskType, end.attempt],
-        sets: assignments(END_COLUMNS, { state: end.state, exitCode: end.exitCode ?? null, reason: end.reason ?? null, endedAt: at }),
+        sets: assignments(END_COLUMNS, {
+          state: end.state,
+          exitCode: end.exitCode ?? null,
+          reason: end.reason ?? null,
+          endedAt: at,
+          cpuMs: end.cpuMs ?? null,
+        }),
       });
       continue;
     }
@@ -161,7 +168,7 @@ export function prepareTransition(jobId: string, changes: Changes, read: readonl
     if (end.expect?.leaseBefore !== undefined) conditions.push(sql`lease_until < ${end.expect.leaseBefore}`);
     if (end.expect?.owner !== undefined) conditions.push(sql`owner = ${end.expect.owner}`);
     const update = sql`UPDATE attempts SET state = ${end.state}, exit_code = ${end.exitCode ?? null}, reason = ${end.reason ?? null},
-          ended_at = ${at.getTime()}, lease_until = NULL WHERE ${sql.join(conditions, sql` AND `)}`;
+          ended_at = ${at.getTime()}, cpu_ms = ${end.cpuMs ?? null}, lease_until = NULL WHERE ${sql.join(conditions, sql` AND `)}`;
     conditionalEnds.push(update);
   }
 
