@@ -28,6 +28,31 @@ describe('SqliteStore', () => {
     db.close();
   });
 
+  it('group commit: a transaction that fails rolls back alone, grouped or not, and the store writes on', async () => {
+    const store = SqliteStore.open({ path: join(dir, 'grouped.db') });
+    const job = (id: string) => ({
+      id,
+      jobType: 't',
+      version: 1,
+      priority: 5,
+      params: {},
+      submittedAt: new Date(1),
+      scheduledAt: new Date(1),
+      taskTypes: ['x'],
+    });
+    await store.createJob(job('taken'));
+    // Alone: the duplicate id fails its transaction, which leaves nothing behind.
+    await expect(store.createJob(job('taken'))).rejects.toThrow(/UNIQUE/);
+    // Queued together, so they commit as one group: the failing one is rolled back alone.
+    const outcomes = await Promise.allSettled(['a', 'taken', 'b'].map((id) => store.createJob(job(id))));
+    expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    await store.createJob(job('after'));
+    const ids = (await store.listJobs({ limit: 10 })).items.map((j) => j.id).sort();
+    expect(ids).toEqual(['a', 'after', 'b', 'taken']);
+    expect(await store.timeline('taken')).toHaveLength(1);
+    await store.close();
+  });
+
   it('keeps everything across reopening the file', async () => {
     const path = join(dir, 'durable.db');
     const store = SqliteStore.open({ path });

@@ -56,34 +56,51 @@ interface Queued {
  * `BEGIN IMMEDIATE ... COMMIT`, each in its own savepoint (one that throws rolls back alone and
  * sees nothing of the others' failure), and each is acknowledged only after that COMMIT. A commit
  * costs far more than the statements of a transition, so under load this is most of the speed;
- * a lone transaction still commits at once.
+ * a lone transaction still commits at once, without a savepoint (its failure rolls back the whole
+ * transaction, which holds nothing else). The control statements are prepared once and run on the
+ * connection directly, not compiled by Kysely each time: an awaited submit is a group of its own.
  */
-function sqliteDialect(db: Kysely<unknown>, file: string): SqlDialect {
+function sqliteDialect(db: Kysely<unknown>, raw: Database, file: string): SqlDialect {
   let emit: (jobId: string) => void = () => {};
   const writer = file === ':memory:' ? { tail: Promise.resolve() as Promise<unknown> } : writerFor(file);
   const queue: Queued[] = [];
   let draining = false;
 
+  const control = (text: string) => {
+    const statement = raw.prepare(text);
+    return () => statement.run();
+  };
+  const begin = control('BEGIN IMMEDIATE');
+  const commit = control('COMMIT');
+  const rollback = control('ROLLBACK');
+  const savepoint = control('SAVEPOINT work');
+  const release = control('RELEASE work');
+  const rollbackTo = control('ROLLBACK TO work');
+
+  // Inside Kysely's hold on the connection, so nothing else of this store runs between these statements.
   const runGroup = (group: readonly Queued[]) =>
     db.connection().execute(async (connection) => {
       const outcomes: { ok: boolean; value: unknown }[] = [];
-      await sql`BEGIN IMMEDIATE`.execute(connection);
+      const alone = group.length === 1;
+      begin();
       try {
         for (const queued of group) {
-          await sql`SAVEPOINT work`.execute(connection);
+          if (!alone) savepoint();
           try {
             const value = await queued.work(connection as Executor);
-            await sql`RELEASE work`.execute(connection);
+            if (!alone) release();
             outcomes.push({ ok: true, value });
           } catch (error) {
-            await sql`ROLLBACK TO work`.execute(connection);
-            await sql`RELEASE work`.execute(connection);
+            if (alone) throw error;
+            rollbackTo();
+            release();
             outcomes.push({ ok: false, value: error });
           }
         }
-        await sql`COMMIT`.execute(connection);
+        commit();
       } catch (error) {
-        await sql`ROLLBACK`.execute(connection).catch(() => undefined);
+        if (raw.inTransaction) rollback();
+        if (alone) return [{ ok: false, value: error }];
         throw error;
       }
       return outcomes;
@@ -192,6 +209,8 @@ export class SqliteStore extends SqlStore {
       raw.pragma('journal_mode = WAL');
       // NORMAL in WAL mode survives a process crash (only an OS crash can lose the last commits).
       raw.pragma('synchronous = NORMAL');
+      // Savepoints (a group commit's transactions) journal in memory, not in a temporary file.
+      raw.pragma('temp_store = MEMORY');
       raw.pragma(`busy_timeout = ${Math.trunc(options.busyTimeoutMs ?? 5000)}`);
       raw.pragma('foreign_keys = ON');
       for (const pragma of PLANNER_PRAGMAS) raw.pragma(pragma);
@@ -201,6 +220,6 @@ export class SqliteStore extends SqlStore {
     }
     const db = new Kysely<unknown>({ dialect: new SqliteDialect({ database: cachingDatabase(raw) as unknown as Database }) });
     const migrated = holdingWriteLock(raw, Math.trunc(options.busyTimeoutMs ?? 5000), () => migrateToLatest(db, 'sqlite'));
-    return new SqliteStore(`sqlite:${file}`, db, sqliteDialect(db, file), migrated);
+    return new SqliteStore(`sqlite:${file}`, db, sqliteDialect(db, raw, file), migrated);
   }
 }
