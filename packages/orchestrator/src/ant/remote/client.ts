@@ -348,7 +348,8 @@ export class RemoteAnt {
     this.work.set(assignment.id, work);
     this.notify();
     if (this.draining) {
-      this.finished(work, { succeeded: false, error: `ant ${this.id} is draining` }, {});
+      // Worded as a drain's cancels are (`ant draining`), whichever side of the drain the assignment crossed.
+      this.finished(work, { succeeded: false, error: `ant draining: ${this.id} takes no new work` }, {});
       return;
     }
     const max = this.options.maxBufferedLines ?? 10_000;
@@ -534,7 +535,7 @@ export class RemoteAnt {
     });
   }
 
-  /** Stops now: running tasks are cancelled, nothing more is reported (the queens' leases take it from here). */
+  /** Stops now: running tasks are cancelled, nothing more is reported (the queen re-queues them when the ant says goodbye, else at lease expiry). */
   async stop(): Promise<void> {
     for (const work of this.work.values()) work.controller.abort('ant stopped');
     this.finish({});
@@ -545,8 +546,19 @@ export class RemoteAnt {
     this.stopped = true;
     clearInterval(this.timer);
     clearTimeout(this.reconnect);
-    this.socket?.close(1000, 'ant stopping');
     void this.configured.close().catch(() => undefined);
-    this.settleExit(exit);
+    const socket = this.socket;
+    if (socket === undefined || socket.readyState === WebSocket.CLOSED) return this.settleExit(exit);
+    // The goodbye (CLOSE.stopping) is what lets the queen re-queue at once what this ant still holds:
+    // exit only once it is through (a process exiting at once may never send it), or after a second.
+    const bound = setTimeout(() => {
+      socket.terminate();
+      this.settleExit(exit);
+    }, 1000);
+    socket.once('close', () => {
+      clearTimeout(bound);
+      this.settleExit(exit);
+    });
+    socket.close(CLOSE.stopping, 'ant stopping');
   }
 }

@@ -123,6 +123,7 @@ class AntSession {
   private lastHeard = Date.now();
   private tickedAt = Date.now();
   private timer?: NodeJS.Timeout;
+  private closeTimer?: NodeJS.Timeout;
   private closed = false;
   private draining = false;
   private hello?: Extract<AntFrame, { type: 'hello' }>;
@@ -173,9 +174,10 @@ class AntSession {
       this.link?.touch();
     });
     this.ending = new Promise((resolve) =>
-      socket.once('close', () => {
+      socket.once('close', (code) => {
         clearTimeout(helloTimer);
-        void this.ended().finally(resolve);
+        clearTimeout(this.closeTimer);
+        void this.ended(code === CLOSE.stopping).finally(resolve);
       }),
     );
     socket.on('error', (err) => hub.options.logger.debug({ err, ant: this.antId }, 'remote ant socket error'));
@@ -200,6 +202,11 @@ class AntSession {
     if (this.closed) return;
     this.closed = true;
     this.socket.close(code, reason);
+    // A peer that does not answer the close (a dead or black-holed link) would keep this session, and
+    // the attempts its registry entry holds, for ws's 30 s close timeout: past their lease, unreaped,
+    // and still offered new work. One heartbeat period is the wait a live ant gets.
+    this.closeTimer = setTimeout(() => this.socket.terminate(), this.hub.heartbeatMs);
+    this.closeTimer.unref();
   }
 
   drain(reason: string): void {
@@ -380,16 +387,31 @@ class AntSession {
 
   /**
    * The connection ended. The ant's attempts stay its own: if it comes back (here or to another
-   * queen) within their lease it resumes them; otherwise the reaper ends them as "ant lost".
+   * queen) within their lease it resumes them; otherwise the reaper ends them as "ant lost". An ant
+   * that said goodbye (`stopping`: drained or stopped) reports nothing more, so what it still holds
+   * (an assignment that crossed its drain, say) goes back to the queue now instead of at lease expiry.
    */
-  private async ended(): Promise<void> {
+  private async ended(stopping: boolean): Promise<void> {
     this.closed = true;
     clearInterval(this.timer);
     if (!this.link || this.antId === undefined) return;
+    const left = new Set(this.link.info().assignments ?? []);
     this.link.detach();
-    const { store, queenId, logger } = this.hub.options;
+    const { store, queenId, logger, supervisor } = this.hub.options;
     await Promise.all([this.queue, ...this.lanes.values()]).catch(() => undefined);
+    if (stopping) {
+      const owner = antOwner(this.antId);
+      const reason = this.draining ? `ant draining: ${this.antId} left before running it` : `${ANT_LOST}: ${this.antId} stopped`;
+      try {
+        // Only what this connection held: a new run of the same ant may already have taken other work.
+        for (const a of await store.executingAttempts(owner))
+          if (left.has(assignmentId(a.jobId, a.taskType, a.attempt)))
+            await supervisor.recoverAttempt(a.jobId, a.taskType, a.attempt, reason, { owner });
+      } catch (err) {
+        logger.warn({ err, ant: this.antId }, 'could not re-queue the attempts of a stopped ant (its leases will)');
+      }
+    }
     await store.antGone(this.antId, queenId, Date.now()).catch((err) => logger.warn({ err }, 'could not mark an ant gone'));
-    logger.info({ ant: this.antId }, 'remote ant disconnected');
+    logger.info({ ant: this.antId, stopping }, 'remote ant disconnected');
   }
 }

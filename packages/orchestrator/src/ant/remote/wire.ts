@@ -31,6 +31,8 @@ export const CLOSE = {
   protocol: 4004,
   /** The queen is shutting down: reconnect (to another queen). */
   goingAway: 1001,
+  /** From the ant: it is stopping for good (drained or stopped) and will report nothing more. */
+  stopping: 1000,
 } as const;
 
 const id = z

@@ -232,4 +232,52 @@ describe('the queen end of the remote ant protocol', () => {
     back.ws.close();
     await back.closed;
   });
+
+  it('an ant that says goodbye (CLOSE.stopping) holding an assignment: it is re-queued at once, as a drain when the ant was draining', async () => {
+    await queen.applyDefinition(`job_type: goodbye\ntasks:\n  - task_type: t\n    script: ['true']\n`);
+    for (const draining of [false, true]) {
+      const ant = await open(ANY);
+      ant.hello('ant-bye');
+      await ant.nth('welcome');
+      const job = await queen.submit({ jobType: 'goodbye' });
+      const assign = await until(
+        () => ant.frames.find((f) => f.type === 'assign' && (f.assignment as { jobId: string }).jobId === job.id),
+        'the assignment',
+      );
+      ant.send({ type: 'ack', assignmentId: (assign.assignment as { id: string }).id });
+      // The assignment crossed the drain: the ant leaves without running it.
+      if (draining) ant.send({ type: 'draining' });
+      ant.ws.close(1000, 'ant stopping');
+      await ant.closed;
+      const lost = await until(async () => {
+        const attempt = (await queen.getJob(job.id))!.tasks[0]!.attempts[0]!;
+        return attempt.state === 'EXECUTING' ? undefined : attempt;
+      }, 'the attempt to end');
+      // Not the reaper's "away past its lease": the goodbye ended it.
+      expect(lost.reason).toMatch(draining ? /^ant draining: ant-bye left before running it/ : /^ant lost: ant-bye stopped/);
+    }
+  });
+
+  it('an ant gone silent behind a link that swallows the close: its session ends within a heartbeat of the close, not after the 30 s close timeout, and its attempt is lost past its lease', async () => {
+    const ant = await open(ANY);
+    ant.hello('ant-mute');
+    await ant.nth('welcome');
+    await queen.applyDefinition(`job_type: mute\ntasks:\n  - task_type: t\n    script: ['true']\n`);
+    const job = await queen.submit({ jobType: 'mute' });
+    const assign = await ant.nth('assign');
+    ant.send({ type: 'ack', assignmentId: (assign.assignment as { id: string }).id });
+    // A black hole: nothing read any more (no pong, no answer to the close), the connection stays up.
+    (ant.ws as unknown as { _socket: import('node:net').Socket })._socket.pause();
+    const lost = await until(
+      async () => {
+        const attempt = (await queen.getJob(job.id))!.tasks[0]!.attempts[0]!;
+        return attempt.state === 'EXECUTING' ? undefined : attempt;
+      },
+      'the attempt to be lost',
+      15_000,
+    );
+    expect(lost.reason).toMatch(/^ant lost: ant-mute was away past its lease/);
+    expect((await queen.ants()).some((a) => a.id === 'ant-mute' && a.queen === queen.id && a.remote && a.connected)).toBe(false);
+    ant.ws.terminate();
+  });
 });
