@@ -233,6 +233,15 @@ export class SqlStore implements JobStore {
     const values = sql.join(
       events.map((e) => sql`(${e.jobId}, ${e.taskType ?? null}, ${e.from ?? null}, ${e.to}, ${e.at.getTime()}, ${e.reason ?? null})`),
     );
+    if (this.dialect.name === 'sqlite') {
+      // One writer hands out the AUTOINCREMENT keys in VALUES order: the rows are known, only their
+      // seq is new, and it is counted back from the last one rather than read back with RETURNING.
+      const { insertId } = await sql`INSERT INTO events (job_id, task_type, from_state, to_state, at, reason) VALUES ${values}`.execute(tx);
+      const first = Number(insertId) - events.length + 1;
+      const written = events.map((e, i): TimelineEvent => ({ ...e, seq: first + i }));
+      await this.transitionsWriter?.(tx, written);
+      return written;
+    }
     const prefix = together ? sql`WITH ${sql.join(writes.map((write, i) => sql`${sql.raw(`w${i}`)} AS (${write})`))} ` : sql``;
     const inserted = await rows(
       sql`${prefix}INSERT INTO events (job_id, task_type, from_state, to_state, at, reason) VALUES ${values} RETURNING *${this.dialect.eventNotify}`,
