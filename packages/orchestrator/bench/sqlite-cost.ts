@@ -73,6 +73,8 @@ function written(): number {
 interface Run {
   readonly statementsPerJob: number;
   readonly kbWrittenPerJob: number;
+  /** Load-dependent, beside the CPU: how far the drain is from being bound by this process's CPU. */
+  readonly jobsPerSecond: number;
   readonly cpuMsPerJob: number;
   readonly eventsPerJob: number;
   readonly jobIndexes: number;
@@ -106,11 +108,13 @@ async function run(scenario: 'backlog' | 'burst', jobs: number): Promise<Run> {
     statements = 0;
     if (profiler) await profiler.post('Profiler.start');
     const cpu = process.cpuUsage();
+    const began = performance.now();
     const bytes = written();
     await queen.start();
     if (scenario === 'burst') for (let i = 0; i < jobs; i++) await queen.submit({ jobType: 'bench-noop' });
     await all;
     const used = process.cpuUsage(cpu);
+    const jobsPerSecond = (jobs * 1000) / (performance.now() - began);
     const kbWrittenPerJob = (written() - bytes) / 1024 / jobs;
     if (profiler && values.profile) {
       const { profile } = await profiler.post('Profiler.stop');
@@ -136,6 +140,7 @@ async function run(scenario: 'backlog' | 'burst', jobs: number): Promise<Run> {
     return {
       statementsPerJob: counted / jobs,
       kbWrittenPerJob,
+      jobsPerSecond,
       cpuMsPerJob: (used.user + used.system) / 1000 / jobs,
       eventsPerJob: events / jobs,
       jobIndexes,
@@ -158,6 +163,7 @@ for (const scenario of ['backlog', 'burst'] as const) {
     `${scenario} of ${jobs}: statements/job ${runs.map((r) => r.statementsPerJob.toFixed(2)).join(' ')}; ` +
       `KB written/job ${runs.map((r) => r.kbWrittenPerJob.toFixed(1)).join(' ')}; ` +
       `CPU ms/job ${cpu.map((c) => c.toFixed(3)).join(' ')} (min ${Math.min(...cpu).toFixed(3)}, median ${median(cpu).toFixed(3)}); ` +
+      `jobs/s ${runs.map((r) => Math.round(r.jobsPerSecond)).join(' ')}; ` +
       `timeline rows/job ${runs[0]?.eventsPerJob.toFixed(2)}; jobs indexes ${runs[0]?.jobIndexes}`,
   );
   if (values.kinds) {
