@@ -43,6 +43,7 @@ import {
   type JobRow,
   type JobStore,
   type ReadyTask,
+  type JobWithTasks,
   StaleDefinitionError,
   StoreError,
   type TaskRow,
@@ -569,7 +570,10 @@ export class Queen implements QueenService {
       ...(ant.org === undefined ? {} : { antOrg: ant.org }),
     });
     if (result === undefined) return undefined;
-    await this.launch(result.claimed.map((claim) => ({ claim, task: claim.task, antId: ant.id, owner })));
+    await this.launch(
+      result.claimed.map((claim) => ({ claim, task: claim.task, antId: ant.id, owner })),
+      result.loaded,
+    );
     return { started: result.claimed.length, unclaimed: result.unclaimed };
   }
 
@@ -584,12 +588,16 @@ export class Queen implements QueenService {
     }[],
   ): Promise<void> {
     // Held from here until the ant has it or its failure is recorded: only held attempts are renewed.
+    preloaded?: ReadonlyMap<string, JobWithTasks>,
     for (const { claim, owner } of started) this.held.hold(assignmentId(claim.jobId, claim.taskType, claim.attempt), owner);
     for (const { claim } of started) this.committed(claim.events);
-    // The claimed jobs with their tasks, for rendering, in one read (a failure fails each attempt below).
-    const loaded: Awaited<ReturnType<JobStore['jobsWithTasks']>> | Error = await this.store
-      .jobsWithTasks(started.map(({ claim }) => claim.jobId))
-      .catch((error: unknown) => (error instanceof Error ? error : new Error(String(error))));
+    // The claimed jobs with their tasks, for rendering: as the claim returned them, else in one read (a
+    // failure fails each attempt below).
+    const loaded: Awaited<ReturnType<JobStore['jobsWithTasks']>> | Error =
+      preloaded ??
+      (await this.store
+        .jobsWithTasks(started.map(({ claim }) => claim.jobId))
+        .catch((error: unknown) => (error instanceof Error ? error : new Error(String(error)))));
     // The results of these attempts plan from this read (a compare-and-set on its revision).
     if (!(loaded instanceof Error)) this.supervisor.remember(loaded);
     await Promise.all(

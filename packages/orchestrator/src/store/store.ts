@@ -233,6 +233,8 @@ export interface ClaimedNext {
    * placement): nothing from there on is claimed, so nothing jumps them; they are returned unclaimed.
    */
   readonly unclaimed: readonly ReadyTask[];
+  /** The claimed jobs with their tasks as the claim left them (what `jobsWithTasks` would read now). */
+  readonly loaded: ReadonlyMap<string, JobWithTasks>;
 }
 
 /** A READY task of an admitted job whose wait is over: what the scheduler may start. */

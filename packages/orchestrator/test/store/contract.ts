@@ -570,12 +570,23 @@ export function describeStoreContract(name: string, open: () => Promise<JobStore
         expect(first!.unclaimed.map((t) => [t.jobId, t.jobType, t.priority])).toEqual([[other.id, 'other', 50]]);
         expect(await store.job(high.id)).toMatchObject({ state: 'EXECUTING', startedAt: at(10), deadlineAt: at(510).getTime() });
         expect(await store.executingAttempts()).toHaveLength(2);
+        // What the claim returns to render from is what a read after it finds (the other tasks included).
+        expect(first!.loaded).toEqual(await store.jobsWithTasks([high.id, high2.id]));
+        expect(first!.loaded.get(high.id)?.tasks.map((t) => [t.taskType, t.state, t.attempt])).toEqual([
+          ['a', 'EXECUTING', 1],
+          ['b', 'PENDING', 0],
+          ['c', 'PENDING', 0],
+        ]);
         // Passed over as a kind this ant never runs: the next one is claimed.
         const second = await next(3, [kind('test-job')], [kind('other')]);
         expect(second!.claimed.map((c) => c.jobId)).toEqual([low.id]);
         expect(second!.unclaimed).toEqual([]);
         expect((await store.readyTasks(at(20).getTime(), 10)).map((t) => t.jobId)).toEqual([other.id]);
-        expect(await next(3, [kind('test-job'), kind('other')], [], 'another-org')).toEqual({ claimed: [], unclaimed: [] });
+        expect(await next(3, [kind('test-job'), kind('other')], [], 'another-org')).toEqual({
+          claimed: [],
+          unclaimed: [],
+          loaded: new Map(),
+        });
         expect((await next(3, [kind('test-job'), kind('other')]))!.claimed.map((c) => c.jobId)).toEqual([other.id]);
       });
 
@@ -590,7 +601,7 @@ export function describeStoreContract(name: string, open: () => Promise<JobStore
           job: { state: 'READY', reason: 'admitted' },
           tasks: [{ taskType: 'a', state: 'READY', notBefore: at(1000).getTime() }],
         });
-        expect(await next(5, [kind('test-job')])).toEqual({ claimed: [], unclaimed: [] });
+        expect(await next(5, [kind('test-job')])).toEqual({ claimed: [], unclaimed: [], loaded: new Map() });
         await expect(next(0, [kind('test-job')])).rejects.toThrow(/limit/);
       });
     });

@@ -7,6 +7,7 @@ import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PostgresStore, SqliteStore } from '../../src/index.js';
+import { claimNextStatement } from '../../src/store/sql/claim-next.js';
 import { hotQueries, jobFilter } from '../../src/store/sql/hot-queries.js';
 import { prepareTransition, transitionWrites } from '../../src/store/sql/transitions.js';
 import { PLANNER_PRAGMAS } from '../../src/store/sqlite/sqlite-store.js';

@@ -19,7 +19,8 @@ import { expect, it } from 'vitest';
  * claim of a batch is one statement (lock skipping, tasks, attempts, jobs, timeline) instead of a
  * transaction of 5 round trips: 0.66 -> 0.42 in the backlog; 2.6-3.8 in the burst (it varies with
  * how many jobs each scheduler pass finds). The pick is part of the claim (claimNext: no ready page is
- * read before it): 0.42 -> 0.39 in the backlog, 3.5 -> 3.1 in the burst.
+ * read before it): 0.42 -> 0.39 in the backlog, 3.5 -> 3.1 in the burst; and it returns the claimed
+ * jobs with their tasks to render from (no read after it): 0.39 -> 0.35, 3.1 -> 2.9.
  */
 
 const gate = await postgres();

@@ -6,8 +6,8 @@ import { STARTABLE } from './hot-queries.js';
  * The writes of a claim, as CTEs after `c` (the claims: n, job_id, task_type, at, ant_org, ant_id, owner,
  * lease_until, deadline) and `l` (their jobs, locked: id, state, org): the tasks still READY (and due, and of
  * the ant's organisation) move to EXECUTING (`u`), their attempts are inserted (`a`), their jobs' revisions
- * move and a READY job starts with its first claim in order (`f`, `s`), and the timeline rows are written in
- * claim order (`e`). For dialects whose WITH takes writes (PostgreSQL).
+ * move and a READY job starts with its first claim in order (`f`, `s`, which returns the jobs as written), and
+ * the timeline rows are written in claim order (`e`). For dialects whose WITH takes writes (PostgreSQL).
  */
 export const claimWrites = (eventNotify: RawBuilder<unknown>) => sql`
   u AS (UPDATE tasks SET state = 'EXECUTING', attempt = attempt + 1, run_attempts = run_attempts + 1, not_before = NULL, kill = NULL
@@ -24,7 +24,8 @@ export const claimWrites = (eventNotify: RawBuilder<unknown>) => sql`
           deadline_at = CASE WHEN f.job_id IS NULL THEN jobs.deadline_at ELSE f.deadline END,
           revision = jobs.revision + 1
         FROM (SELECT DISTINCT job_id FROM u) AS touched LEFT JOIN f ON f.job_id = touched.job_id
-        WHERE jobs.id = touched.job_id),
+        WHERE jobs.id = touched.job_id
+        RETURNING jobs.*),
   e AS (INSERT INTO events (job_id, task_type, from_state, to_state, at, reason)
         SELECT job_id, task_type, 'READY', 'EXECUTING', at, reason FROM (
           SELECT n, 0 AS k, job_id, task_type, at, 'attempt ' || attempt || ' on ant ' || ant_id AS reason FROM u
@@ -37,6 +38,25 @@ export const claimedEvents = sql`
   SELECT e.*, COALESCE(u.n, f.n) AS claim, u.attempt, u.run_attempts
   FROM e LEFT JOIN u ON e.task_type IS NOT NULL AND u.job_id = e.job_id AND u.task_type = e.task_type
          LEFT JOIN f ON e.task_type IS NULL AND f.job_id = e.job_id`;
+
+/**
+ * The claimed jobs as the claim leaves them, each with all its tasks (the claimed ones as `u` wrote them, the
+ * others as read), as JSON: what the queen renders the attempts from and plans their results from, so it
+ * does not read them again (the statement holds their rows locked until it commits, so this is what commits).
+ */
+const claimedJobs = sql`
+  SELECT json_agg(json_build_object('job', to_jsonb(s), 'tasks', (
+           SELECT json_agg(json_build_object('job_id', t.job_id, 'task_type', t.task_type,
+                    'state', COALESCE(cu.state, t.state), 'attempt', COALESCE(cu.attempt, t.attempt),
+                    'run_attempts', COALESCE(cu.run_attempts, t.run_attempts), 'exit_code', t.exit_code, 'reason', t.reason,
+                    'outputs', t.outputs, 'route', t.route, 'fatal', t.fatal,
+                    'not_before', CASE WHEN cu.job_id IS NULL THEN t.not_before END, 'ended_at', t.ended_at,
+                    'kill', CASE WHEN cu.job_id IS NULL THEN t.kill END) ORDER BY t.position)
+           FROM tasks t
+           LEFT JOIN (SELECT job_id, task_type, 'EXECUTING' AS state, attempt, run_attempts FROM u) AS cu
+             ON cu.job_id = t.job_id AND cu.task_type = t.task_type
+           WHERE t.job_id = s.id)))
+  FROM s`;
 
 const kindRow = (k: { jobType: string; version: number; taskType: string }) =>
   sql`CAST(${k.jobType} AS TEXT), CAST(${k.version} AS INTEGER), CAST(${k.taskType} AS TEXT)`;
@@ -66,7 +86,8 @@ export const readyPick = (now: number, request: Pick<ClaimNext, 'limit' | 'skip'
  * rows in order with their kind looked up in `take`; the claims are the rows before the first one whose
  * kind is not there (so nothing this queen must place itself is jumped), written by `claimWrites`. Returns
  * one row per timeline row written, each with `picked` (JSON of every picked row in order, `claimable`
- * for those before that first one); a single row with null columns besides it when nothing was claimed.
+ * for those before that first one) and `loaded` (see `claimedJobs`); a single row with null columns
+ * besides those when nothing was claimed.
  */
 export function claimNextStatement(request: ClaimNext, eventNotify: RawBuilder<unknown>): RawBuilder<Record<string, unknown>> {
   const at = request.at.getTime();
@@ -90,7 +111,7 @@ export function claimNextStatement(request: ClaimNext, eventNotify: RawBuilder<u
             FROM o, stop WHERE o.r < stop.r),
       l AS (SELECT DISTINCT job_id AS id, job_state AS state, org FROM picked),
       ${claimWrites(eventNotify)}
-    SELECT ev.*, seen.picked
+    SELECT ev.*, seen.picked, (${claimedJobs}) AS loaded
     FROM (SELECT COALESCE(json_agg(json_build_object('job_id', o.job_id, 'task_type', o.task_type, 'job_type', o.job_type,
                    'version', o.version, 'priority', o.priority, 'submitted_at', o.submitted_at, 'seq', o.seq, 'org', o.org,
                    'claimable', o.r < stop.r) ORDER BY o.r), '[]') AS picked

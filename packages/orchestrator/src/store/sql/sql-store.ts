@@ -869,7 +869,10 @@ export class SqlStore implements JobStore {
       task: tasks.get(`${c.jobId}\u0000${c.taskType}`)!,
     }));
     if (claimed.length > 0) this.dialect.committed([...new Set(claimed.map((c) => c.jobId))]);
-    return { claimed, unclaimed: picked.filter((row) => !row.claimable).map(toReadyTask) };
+    const loaded = new Map<string, JobWithTasks>();
+    for (const entry of (found[0]?.loaded ?? []) as { job: Row; tasks: Row[] }[])
+      loaded.set(String(entry.job.id), { job: toJob(entry.job), tasks: entry.tasks.map(toTask) });
+    return { claimed, unclaimed: picked.filter((row) => !row.claimable).map(toReadyTask), loaded };
   }
 
   async duePendingJobs(now: number, limit: number, offset = 0): Promise<readonly JobRow[]> {
