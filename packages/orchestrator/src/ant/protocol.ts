@@ -42,6 +42,8 @@ export type AntMessage =
       readonly assignmentId: string;
       readonly logs: readonly ProgressLog[];
       readonly pid?: number;
+      /** A remote ant's log batch number (from 0 per attempt): the lines are stored once per batch, whichever queen gets them. */
+      readonly batch?: number;
     }
   | {
       readonly type: 'result';

@@ -1,6 +1,6 @@
 import { TERMINAL_JOB_STATES } from '../domain/states.js';
 import type { LogLine, TimelineEvent } from '../domain/types.js';
-import type { JobStore, NewLogLine } from '../store/store.js';
+import type { JobStore, LogBatch, NewLogLine } from '../store/store.js';
 
 interface Follower {
   readonly jobId: string;
@@ -28,9 +28,10 @@ export class LogHub {
 
   constructor(private readonly store: JobStore) {}
 
-  append(lines: readonly NewLogLine[]): Promise<void> {
+  /** `batch`: a remote ant's log batch, written once whichever queen receives it. */
+  append(lines: readonly NewLogLine[], batch?: LogBatch): Promise<void> {
     const written = this.chain.then(async () => {
-      await this.store.appendLogs(lines);
+      await this.store.appendLogs(lines, batch);
       for (const jobId of new Set(lines.map((l) => l.jobId))) this.changed(jobId);
     });
     this.chain = written.catch(() => undefined);

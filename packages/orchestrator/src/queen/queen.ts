@@ -840,7 +840,10 @@ export class Queen implements QueenService {
     if (message.type === 'progress') {
       if (message.logs.length === 0) return Promise.resolve(true);
       return this.logs$
-        .append(message.logs.map((l) => ({ jobId, taskType, attempt, stream: l.stream, at: new Date(l.at), text: l.text })))
+        .append(
+          message.logs.map((l) => ({ jobId, taskType, attempt, stream: l.stream, at: new Date(l.at), text: l.text })),
+          message.batch === undefined ? undefined : { jobId, taskType, attempt, batch: message.batch },
+        )
         .then(() => true);
     }
     if (this.discardResults) return Promise.resolve(false);

@@ -259,6 +259,14 @@ export interface NewLogLine {
   readonly text: string;
 }
 
+/** A remote ant's log batch: its number counts from 0 per attempt, and each is stored once, whichever queen receives it. */
+export interface LogBatch {
+  readonly jobId: string;
+  readonly taskType: string;
+  readonly attempt: number;
+  readonly batch: number;
+}
+
 export interface LogQuery {
   readonly taskType?: string;
   readonly afterSeq?: number;
@@ -369,7 +377,11 @@ export interface JobStore extends AntDirectory {
    */
   renewLeases(owner: string, until: number, held: readonly AttemptKey[]): Promise<number>;
 
-  appendLogs(lines: readonly NewLogLine[]): Promise<readonly LogLine[]>;
+  /**
+   * Appends lines; with `batch`, only if that batch of the attempt was not stored before (by any
+   * queen: the database decides), else nothing is written and the result is empty.
+   */
+  appendLogs(lines: readonly NewLogLine[], batch?: LogBatch): Promise<readonly LogLine[]>;
   logs(jobId: string, query?: LogQuery): Promise<readonly LogLine[]>;
 
   /**

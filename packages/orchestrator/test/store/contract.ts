@@ -682,6 +682,21 @@ export function describeStoreContract(name: string, open: () => Promise<JobStore
         expect(await store.appendLogs([])).toEqual([]);
       });
 
+      it('stores a log batch of an attempt once, however often and however concurrently it is appended', async () => {
+        const job = await submit();
+        const line = (text: string, attempt = 1) => ({ jobId: job.id, taskType: 'a', attempt, stream: 'stdout' as const, at: at(1), text });
+        const batch = (n: number, attempt = 1) => ({ jobId: job.id, taskType: 'a', attempt, batch: n });
+        expect((await store.appendLogs([line('b0')], batch(0))).map((l) => l.text)).toEqual(['b0']);
+        // Re-sent after its ack was lost: nothing written.
+        expect(await store.appendLogs([line('b0')], batch(0))).toEqual([]);
+        // Two queens receiving the same batch at once: one writes it.
+        const both = await Promise.all([store.appendLogs([line('b1')], batch(1)), store.appendLogs([line('b1')], batch(1))]);
+        expect(both.map((lines) => lines.length).sort()).toEqual([0, 1]);
+        // The numbers are per attempt: the next attempt's batch 0 is its own.
+        expect(await store.appendLogs([line('c0', 2)], batch(0, 2))).toHaveLength(1);
+        expect((await store.logs(job.id)).map((l) => `${l.attempt} ${l.text}`)).toEqual(['1 b0', '1 b1', '2 c0']);
+      });
+
       it('grants a lease to one holder at a time until it expires, is released or its holder is gone', async () => {
         expect(await store.acquireLease('queen', 'q1', 1000, 0)).toEqual({ acquired: true, holder: 'q1', expiresAt: 1000 });
         expect(await store.acquireLease('queen', 'q2', 1000, 500)).toEqual({ acquired: false, holder: 'q1', expiresAt: 1000 });

@@ -7,7 +7,6 @@ import type { AttemptKey, JobStore } from '../../store/store.js';
 import { ANT_LOST, assignmentId, type QueenMessage } from '../protocol.js';
 import type { AntLink, AntRegistry } from '../registry.js';
 import { type AntPrincipal, servedAntId } from './auth.js';
-import { LogBatchWindow } from './log-window.js';
 import { type AntFrame, AntFrameSchema, CLOSE, negotiate, PROTOCOL_VERSIONS, parseFrame, type QueenFrame } from './wire.js';
 
 /** The lease owner of a remote ant's attempts: the ant, not the queen it happens to be connected to. */
@@ -37,8 +36,6 @@ export class RemoteAntHub {
   private readonly sessions = new Set<AntSession>();
   private renewedAt = 0;
   readonly heartbeatMs: number;
-  /** Log batches stored, per assignment, whichever connection brought them. */
-  readonly logBatches = new LogBatchWindow();
 
   constructor(readonly options: RemoteAntHubOptions) {
     this.heartbeatMs = Math.max(50, Math.floor(options.leaseMs / 3));
@@ -233,13 +230,13 @@ class AntSession {
         await this.save(false);
         return;
       case 'logs': {
-        if (this.hub.logBatches.fresh(frame.assignmentId, frame.batch) && link.owns(frame.assignmentId)) {
+        if (link.owns(frame.assignmentId)) {
           const lines = frame.lines.map((l) => ({ stream: l.stream, text: l.text, at: l.at }));
           if (frame.dropped > 0)
             lines.push({ stream: 'system', text: `[the ant dropped ${frame.dropped} lines: its log buffer was full]`, at: Date.now() });
-          await link.receive({ type: 'progress', antId: '', assignmentId: frame.assignmentId, logs: lines });
-          this.hub.logBatches.stored(frame.assignmentId, frame.batch);
-        } else if (!link.owns(frame.assignmentId)) {
+          // A batch re-sent (its ack lost), here or to another queen, is stored once: the store keeps the batch numbers.
+          await link.receive({ type: 'progress', antId: '', assignmentId: frame.assignmentId, logs: lines, batch: frame.batch });
+        } else {
           logger.warn({ ant: this.antId, assignment: frame.assignmentId }, 'ignored logs for an assignment the ant does not hold');
         }
         this.send({ type: 'logs-ack', assignmentId: frame.assignmentId, batch: frame.batch });
@@ -257,7 +254,6 @@ class AntSession {
           };
           accepted =
             (await link.receive({ type: 'result', antId: '', assignmentId: frame.assignmentId, result, outputs: frame.outputs })) === true;
-          this.hub.logBatches.forget(frame.assignmentId);
         } else {
           logger.warn({ ant: this.antId, assignment: frame.assignmentId }, 'rejected a result for an assignment the ant does not hold');
         }

@@ -6,6 +6,7 @@ import { APPROVALS_SCHEMA } from './approvals.js';
 import { WORKFLOWS_SCHEMA } from './artifacts.js';
 import { CIRCUIT_BREAKERS_SCHEMA } from './circuit-breakers.js';
 import { CONSUMABLES_SCHEMA } from './consumables.js';
+import { LOG_BATCHES_SCHEMA } from './log-batches.js';
 import { PLACEMENT_SCHEMA } from './placement.js';
 import { CPU_TIME_SCHEMA, QUOTA_SCHEMA } from './quotas.js';
 import { SCHEDULING_SCHEMA } from './scheduling.js';
@@ -289,6 +290,7 @@ export const MIGRATION_NAMES = [
   '0015-consumables-breakers',
   '0016-placement',
   '0018-quotas',
+  '0019-log-batches',
   '0020-cpu-time',
   '0021-partial-state-indexes',
 ] as const;
@@ -373,6 +375,11 @@ export function migrations(dialect: DialectName): Record<string, Migration> {
         for (const schema of [QUOTA_SCHEMA, JOB_SECRETS_SCHEMA]) {
           for (const statement of statements(schema, dialect)) await sql.raw(statement).execute(db);
         }
+      },
+    },
+    '0019-log-batches': {
+      async up(db: Kysely<unknown>) {
+        for (const statement of statements(LOG_BATCHES_SCHEMA, dialect)) await sql.raw(statement).execute(db);
       },
     },
     '0020-cpu-time': {

@@ -22,6 +22,7 @@ import {
   type JobStore,
   type JobWithTasks,
   type LeaseResult,
+  type LogBatch,
   type LogQuery,
   type NewJob,
   type NewLogLine,
@@ -38,6 +39,7 @@ import { SqlCircuitBreakerStore } from './circuit-breakers.js';
 import { claimedEvents, claimNextStatement, claimWrites } from './claim-next.js';
 import { SqlConsumableStore } from './consumables.js';
 import { hotQueries, jobFilter, list, RUNNABLE, STARTABLE, startable, TASK_ROW_COLUMNS } from './hot-queries.js';
+import { claimLogBatch } from './log-batches.js';
 import type { DialectName } from './migrations.js';
 import { claimsThatFit } from './placement.js';
 import { QuotaPresence, refusedByQuota, SqlQuotaStore } from './quotas.js';
@@ -937,12 +939,13 @@ export class SqlStore implements JobStore {
     });
   }
 
-  async appendLogs(lines: readonly NewLogLine[]): Promise<readonly LogLine[]> {
+  async appendLogs(lines: readonly NewLogLine[], batch?: LogBatch): Promise<readonly LogLine[]> {
     if (lines.length === 0) return [];
     return this.write(async (tx) => {
       const jobs = [...new Set(lines.map((l) => l.jobId))].sort();
       // Each job's row, so its lines get sequence numbers in commit order (the per-job cursor).
       await sql`SELECT id FROM jobs WHERE id IN (${list(jobs)}) ORDER BY id ${this.dialect.lock(false)}`.execute(tx);
+      if (batch !== undefined && !(await claimLogBatch(tx, batch))) return { value: [], jobs: [] };
       const values = sql.join(lines.map((l) => sql`(${l.jobId}, ${l.taskType}, ${l.attempt}, ${l.stream}, ${l.at.getTime()}, ${l.text})`));
       const inserted = await rows(sql`INSERT INTO logs (job_id, task_type, attempt, stream, at, text) VALUES ${values} RETURNING *`, tx);
       return { value: inserted.map(toLog).sort((a, b) => a.seq - b.seq), jobs };

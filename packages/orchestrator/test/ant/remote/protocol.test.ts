@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { ANT_SOCKET_PATH, antSocketRoutes, createApi, openStore, PROTOCOL_VERSION, Queen, staticAntTokens } from '@myrmex/orchestrator';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
 import { until } from './harness.js';
+import { RawAnt } from './raw-ant.js';
 
 const ANY = 'any-ant-token-0123456789abcdef';
 const BOUND = 'bound-ant-token-0123456789abcdef';
@@ -33,52 +33,16 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-type Frame = { type: string } & Record<string, unknown>;
-
-/** A hand-written ant: raw frames, to drive the protocol where a real ant never goes. */
-class RawAnt {
-  readonly frames: Frame[] = [];
-  readonly closed: Promise<{ code: number; reason: string }>;
-  constructor(readonly ws: WebSocket) {
-    ws.on('message', (data) => this.frames.push(JSON.parse(String(data)) as Frame));
-    this.closed = new Promise((resolve) => ws.once('close', (code, reason) => resolve({ code, reason: String(reason) })));
-  }
-  static open(token: string | undefined): Promise<RawAnt | number> {
-    const ws = new WebSocket(url, token === undefined ? {} : { headers: { authorization: `Bearer ${token}` } });
-    return new Promise((resolve, reject) => {
-      ws.once('open', () => resolve(new RawAnt(ws)));
-      ws.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
-      ws.once('error', reject);
-    });
-  }
-  send(frame: Frame): void {
-    this.ws.send(JSON.stringify(frame));
-  }
-  hello(id: string, extra: Record<string, unknown> = {}): void {
-    this.send({
-      type: 'hello',
-      versions: [PROTOCOL_VERSION],
-      ant: { id, methods: ['SHELL'], tags: [], capacity: 1 },
-      running: [],
-      ...extra,
-    });
-  }
-  /** The n-th frame of a type (1-based), waiting for it. */
-  nth(type: string, n = 1): Promise<Frame> {
-    return until(() => this.frames.filter((f) => f.type === type)[n - 1], `frame ${type} #${n}`, 30_000);
-  }
-}
-
 const open = async (token: string) => {
-  const ant = await RawAnt.open(token);
+  const ant = await RawAnt.open(url, token);
   if (typeof ant === 'number') throw new Error(`upgrade refused with ${ant}`);
   return ant;
 };
 
 describe('the queen end of the remote ant protocol', () => {
   it('refuses the upgrade without a token or with an unknown one (401, before any socket)', async () => {
-    expect(await RawAnt.open(undefined)).toBe(401);
-    expect(await RawAnt.open('not-a-token-at-all-0123456789')).toBe(401);
+    expect(await RawAnt.open(url, undefined)).toBe(401);
+    expect(await RawAnt.open(url, 'not-a-token-at-all-0123456789')).toBe(401);
   });
 
   it('refuses a protocol version it does not speak, saying which it does', async () => {
