@@ -548,7 +548,10 @@ export class RemoteAnt {
     clearTimeout(this.reconnect);
     void this.configured.close().catch(() => undefined);
     const socket = this.socket;
-    if (socket === undefined || socket.readyState === WebSocket.CLOSED) return this.settleExit(exit);
+    if (socket === undefined || socket.readyState === WebSocket.CLOSED) {
+      this.settleExit(exit);
+      return;
+    }
     // The goodbye (CLOSE.stopping) is what lets the queen re-queue at once what this ant still holds:
     // exit only once it is through (a process exiting at once may never send it), or after a second.
     const bound = setTimeout(() => {
