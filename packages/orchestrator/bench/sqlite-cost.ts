@@ -12,6 +12,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { Session } from 'node:inspector/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { constants, PerformanceObserver } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { Queen, TERMINAL_JOB_STATES } from '@myrmex/orchestrator';
 import BetterSqlite3 from 'better-sqlite3';
@@ -59,6 +60,14 @@ const profiler = values.profile === undefined ? undefined : new Session();
 profiler?.connect();
 await profiler?.post('Profiler.enable');
 
+// Young-generation collections: their count follows the bytes allocated, whatever the load.
+let scavenges = 0;
+new PerformanceObserver((list) => {
+  for (const entry of list.getEntries()) {
+    if ((entry.detail as { kind?: number } | undefined)?.kind === constants.NODE_PERFORMANCE_GC_MINOR) scavenges++;
+  }
+}).observe({ entryTypes: ['gc'] });
+
 const DEFINITION = 'job_type: bench-noop\ntasks:\n  - task_type: only\n    method: NOOP\n';
 
 /** Bytes this process has passed to write() so far (Linux): the WAL pages the commits wrote, mostly. */
@@ -75,6 +84,9 @@ interface Run {
   readonly kbWrittenPerJob: number;
   /** Load-dependent, beside the CPU: how far the drain is from being bound by this process's CPU. */
   readonly jobsPerSecond: number;
+  /** The share of the drain the event loop was not waiting for I/O or timers (starved by other processes counts as busy). */
+  readonly busy: number;
+  readonly scavengesPer1000: number;
   readonly cpuMsPerJob: number;
   readonly eventsPerJob: number;
   readonly jobIndexes: number;
@@ -109,12 +121,18 @@ async function run(scenario: 'backlog' | 'burst', jobs: number): Promise<Run> {
     if (profiler) await profiler.post('Profiler.start');
     const cpu = process.cpuUsage();
     const began = performance.now();
+    const loop = performance.eventLoopUtilization();
     const bytes = written();
+    const scavenged = scavenges;
     await queen.start();
     if (scenario === 'burst') for (let i = 0; i < jobs; i++) await queen.submit({ jobType: 'bench-noop' });
     await all;
     const used = process.cpuUsage(cpu);
     const jobsPerSecond = (jobs * 1000) / (performance.now() - began);
+    const busy = performance.eventLoopUtilization(loop).utilization;
+    // Observers are told after the fact: let the last collections' entries arrive.
+    await new Promise((resolve) => setImmediate(resolve));
+    const scavengesPer1000 = ((scavenges - scavenged) * 1000) / jobs;
     const kbWrittenPerJob = (written() - bytes) / 1024 / jobs;
     if (profiler && values.profile) {
       const { profile } = await profiler.post('Profiler.stop');
@@ -141,6 +159,8 @@ async function run(scenario: 'backlog' | 'burst', jobs: number): Promise<Run> {
       statementsPerJob: counted / jobs,
       kbWrittenPerJob,
       jobsPerSecond,
+      busy,
+      scavengesPer1000,
       cpuMsPerJob: (used.user + used.system) / 1000 / jobs,
       eventsPerJob: events / jobs,
       jobIndexes,
@@ -163,7 +183,9 @@ for (const scenario of ['backlog', 'burst'] as const) {
     `${scenario} of ${jobs}: statements/job ${runs.map((r) => r.statementsPerJob.toFixed(2)).join(' ')}; ` +
       `KB written/job ${runs.map((r) => r.kbWrittenPerJob.toFixed(1)).join(' ')}; ` +
       `CPU ms/job ${cpu.map((c) => c.toFixed(3)).join(' ')} (min ${Math.min(...cpu).toFixed(3)}, median ${median(cpu).toFixed(3)}); ` +
+      `young GCs per 1,000 jobs ${runs.map((r) => r.scavengesPer1000.toFixed(1)).join(' ')}; ` +
       `jobs/s ${runs.map((r) => Math.round(r.jobsPerSecond)).join(' ')}; ` +
+      `event loop busy ${runs.map((r) => r.busy.toFixed(2)).join(' ')}; ` +
       `timeline rows/job ${runs[0]?.eventsPerJob.toFixed(2)}; jobs indexes ${runs[0]?.jobIndexes}`,
   );
   if (values.kinds) {
