@@ -9,7 +9,8 @@ import type { JobQuery } from '../../domain/types.js';
  * the rows it wants), never a scan or a sort of the whole history.
  */
 
-export const list = (values: readonly unknown[]) => sql.join(values.map((v) => sql`${v}`));
+// One parameter per value in one fragment (sql.join makes plain values parameters), not a fragment each.
+export const list = (values: readonly unknown[]) => sql.join(values);
 export const RUNNABLE = list(RUNNABLE_JOB_STATES);
 /** Jobs whose READY tasks may start: runnable and not cancelled (a timed-out job still runs its always_run tasks). */
 export const STARTABLE = sql`j.state IN (${RUNNABLE}) AND (j.stop IS NULL OR j.stop = 'timeout')`;

@@ -59,6 +59,7 @@ import {
   transitionRead,
   transitionWrites,
 } from './transitions.js';
+import { valuesList } from './values.js';
 import { SqlWorkflowEvents } from './workflow-events.js';
 
 /** What a store needs from a connection inside a transaction: Kysely's executor, a `trx` or a connection. */
@@ -232,9 +233,7 @@ export class SqlStore implements JobStore {
     const together = this.dialect.writesInWith && events.length > 0 && writes.length > 0;
     if (!together) for (const write of writes) await write.execute(tx);
     if (events.length === 0) return [];
-    const values = sql.join(
-      events.map((e) => sql`(${e.jobId}, ${e.taskType ?? null}, ${e.from ?? null}, ${e.to}, ${e.at.getTime()}, ${e.reason ?? null})`),
-    );
+    const values = valuesList(events.map((e) => [e.jobId, e.taskType ?? null, e.from ?? null, e.to, e.at.getTime(), e.reason ?? null]));
     if (this.dialect.name === 'sqlite') {
       // One writer hands out the AUTOINCREMENT keys in VALUES order: the rows are known, only their
       // seq is new, and it is counted back from the last one rather than read back with RETURNING.

@@ -4,6 +4,7 @@ import type { TimelineEvent } from '../../domain/types.js';
 import { type Changes, type JobWithTasks, StoreError } from '../store.js';
 import { list } from './hot-queries.js';
 import type { Row } from './rows.js';
+import { valuesList } from './values.js';
 
 /**
  * A job transition turned into statements, from the job's locked row and its tasks: the checks of
@@ -211,7 +212,9 @@ function groupedUpdates(
   const shapes = new Map<string, RowUpdate[]>();
   for (const update of updates) {
     const shape = [...update.sets.keys()].join(',');
-    shapes.set(shape, [...(shapes.get(shape) ?? []), update]);
+    const same = shapes.get(shape);
+    if (same) same.push(update);
+    else shapes.set(shape, [update]);
   }
   const statements: RawBuilder<unknown>[] = [];
   const name = sql.raw(table);
@@ -223,18 +226,14 @@ function groupedUpdates(
       [...keys.map(([key], i) => sql`${name}.${sql.ref(key)} = ${column(i)}`), ...(where === undefined ? [] : [where])],
       sql` AND `,
     );
+    // A column's type is the same in every row: it comes from the column.
+    const casts = [...keys.map(([, type]) => type), ...columns.map((c) => group[0]!.sets.get(c)!.type)];
     for (let start = 0; start < group.length; start += CHUNK) {
-      const values = group.slice(start, start + CHUNK).map((update) => {
-        const cells = [
-          ...update.key.map((k, i) => sql`CAST(${k} AS ${sql.raw(keys[i]![1])})`),
-          ...columns.map((c) => {
-            const { type, value } = update.sets.get(c)!;
-            return sql`CAST(${value} AS ${sql.raw(type)})`;
-          }),
-        ];
-        return sql`(${sql.join(cells)})`;
-      });
-      statements.push(sql`UPDATE ${name} SET ${sql.join(set)} FROM (VALUES ${sql.join(values)}) AS c WHERE ${match}`);
+      const values = valuesList(
+        group.slice(start, start + CHUNK).map((update) => [...update.key, ...columns.map((c) => update.sets.get(c)!.value)]),
+        casts,
+      );
+      statements.push(sql`UPDATE ${name} SET ${sql.join(set)} FROM (VALUES ${values}) AS c WHERE ${match}`);
     }
   }
   return statements;
