@@ -70,10 +70,10 @@ new PerformanceObserver((list) => {
 
 const DEFINITION = 'job_type: bench-noop\ntasks:\n  - task_type: only\n    method: NOOP\n';
 
-/** Bytes this process has passed to write() so far (Linux): the WAL pages the commits wrote, mostly. */
-function written(): number {
+/** Bytes this process has passed to write() (`wchar`: the WAL pages the commits wrote, mostly) or read() (`rchar`: pages not in SQLite's cache) so far (Linux). */
+function io(field: 'wchar' | 'rchar'): number {
   try {
-    return Number(/^wchar: (\d+)$/m.exec(readFileSync('/proc/self/io', 'utf8'))?.[1] ?? Number.NaN);
+    return Number(new RegExp(`^${field}: (\\d+)$`, 'm').exec(readFileSync('/proc/self/io', 'utf8'))?.[1] ?? Number.NaN);
   } catch {
     return Number.NaN;
   }
@@ -82,6 +82,7 @@ function written(): number {
 interface Run {
   readonly statementsPerJob: number;
   readonly kbWrittenPerJob: number;
+  readonly kbReadPerJob: number;
   /** Load-dependent, beside the CPU: how far the drain is from being bound by this process's CPU. */
   readonly jobsPerSecond: number;
   /** The share of the drain the event loop was not waiting for I/O or timers (starved by other processes counts as busy). */
@@ -122,7 +123,8 @@ async function run(scenario: 'backlog' | 'burst', jobs: number): Promise<Run> {
     const cpu = process.cpuUsage();
     const began = performance.now();
     const loop = performance.eventLoopUtilization();
-    const bytes = written();
+    const bytes = io('wchar');
+    const read = io('rchar');
     const scavenged = scavenges;
     await queen.start();
     if (scenario === 'burst') for (let i = 0; i < jobs; i++) await queen.submit({ jobType: 'bench-noop' });
@@ -133,7 +135,8 @@ async function run(scenario: 'backlog' | 'burst', jobs: number): Promise<Run> {
     // Observers are told after the fact: let the last collections' entries arrive.
     await new Promise((resolve) => setImmediate(resolve));
     const scavengesPer1000 = ((scavenges - scavenged) * 1000) / jobs;
-    const kbWrittenPerJob = (written() - bytes) / 1024 / jobs;
+    const kbWrittenPerJob = (io('wchar') - bytes) / 1024 / jobs;
+    const kbReadPerJob = (io('rchar') - read) / 1024 / jobs;
     if (profiler && values.profile) {
       const { profile } = await profiler.post('Profiler.stop');
       mkdirSync(values.profile, { recursive: true });
@@ -158,6 +161,7 @@ async function run(scenario: 'backlog' | 'burst', jobs: number): Promise<Run> {
     return {
       statementsPerJob: counted / jobs,
       kbWrittenPerJob,
+      kbReadPerJob,
       jobsPerSecond,
       busy,
       scavengesPer1000,
@@ -182,6 +186,7 @@ for (const scenario of ['backlog', 'burst'] as const) {
   console.log(
     `${scenario} of ${jobs}: statements/job ${runs.map((r) => r.statementsPerJob.toFixed(2)).join(' ')}; ` +
       `KB written/job ${runs.map((r) => r.kbWrittenPerJob.toFixed(1)).join(' ')}; ` +
+      `KB read/job ${runs.map((r) => r.kbReadPerJob.toFixed(1)).join(' ')}; ` +
       `CPU ms/job ${cpu.map((c) => c.toFixed(3)).join(' ')} (min ${Math.min(...cpu).toFixed(3)}, median ${median(cpu).toFixed(3)}); ` +
       `young GCs per 1,000 jobs ${runs.map((r) => r.scavengesPer1000.toFixed(1)).join(' ')}; ` +
       `jobs/s ${runs.map((r) => Math.round(r.jobsPerSecond)).join(' ')}; ` +
