@@ -25,11 +25,6 @@ export interface SchedulingPolicy {
   orderJobs(jobs: readonly JobRow[], now: number): readonly JobRow[];
   /** READY tasks in the order they should start. */
   orderTasks(tasks: readonly ReadyTask[], now: number): readonly ReadyTask[];
-  /**
-   * `orderTasks` is the store's order (priority, then submission) and `placeTask` any ant with room: the store may
-   * pick and claim ready tasks for an ant's free slots itself, without the ready page (`Scheduler.startNext`).
-   */
-  readonly storeOrder?: boolean;
   /** One of `candidates` (all able to run the task, each with a free slot and its resources free), or undefined to hold it back. */
   placeTask(task: Placement, candidates: readonly AntSlot[]): AntSlot | undefined;
   /** Given before a pass orders work: what runs and ran, on every queen (read from the store only when defined). */
@@ -117,7 +112,6 @@ const byPriorityThenSubmission = (a: { priority: number; seq: number }, b: { pri
 /** Formicary's default: higher priority first, then first come first served; the least loaded ant. */
 export const priorityPolicy: SchedulingPolicy = {
   name: 'priority',
-  storeOrder: true,
   orderJobs: (jobs) => [...jobs].sort(byPriorityThenSubmission),
   orderTasks: (tasks) => [...tasks].sort((a, b) => byPriorityThenSubmission({ ...a, seq: a.jobSeq }, { ...b, seq: b.jobSeq })),
   placeTask: (_task, candidates) =>

@@ -5,7 +5,7 @@ import type { Supervisor } from '../engine/supervisor.js';
 import type { JobStore, ReadyTask, TaskKind } from '../store/store.js';
 import { SchedulingFeed } from './feed.js';
 import { hasRoom, placementNeeds } from './placement.js';
-import { type AntSlot, type Backup, canRun, type PassReport, type Placement, type SchedulingPolicy } from './policy.js';
+import { type AntSlot, type Backup, canRun, type PassReport, type Placement, priorityPolicy, type SchedulingPolicy } from './policy.js';
 import { QuotaGate, type QuotaWarning, softQuotaReason } from './quota-gate.js';
 import { TaskKinds } from './task-kinds.js';
 
@@ -106,9 +106,11 @@ export class Scheduler {
     this.admitBatch = options.admitBatch ?? 500;
     this.pagesPerPass = options.pagesPerPass ?? 4;
     const { policy } = options;
-    // The store's order is priority then submission, and it takes each ant in turn: only for a policy that
-    // asks for nothing else (no view of the cluster to order by, no preemption).
-    if (options.startNext && policy.storeOrder && !policy.observe && !policy.preempt)
+    // The store's order is priority then submission, and it fills each ant in turn: only for a policy that
+    // orders and places as the priority policy does (its own functions: a copy that replaces one does not
+    // qualify) and asks for nothing else (no view of the cluster to order by, no preemption).
+    const storeOrdered = policy.orderTasks === priorityPolicy.orderTasks && policy.placeTask === priorityPolicy.placeTask;
+    if (options.startNext && storeOrdered && !policy.observe && !policy.preempt)
       this.kinds = new TaskKinds(options.definition, options.plainTask);
   }
 
