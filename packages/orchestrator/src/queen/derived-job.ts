@@ -1,5 +1,6 @@
 import type { DefinitionVersion, TimelineEvent } from '../domain/types.js';
 import type { JobStore } from '../store/store.js';
+import { jobTypeOrg } from './job-type-names.js';
 
 /** A job whose id is derived from what caused it (a cron slot, a parent's fork), so a retry finds it. */
 export interface DerivedJob {
@@ -34,7 +35,8 @@ export async function createDerivedJob(
         submittedAt: now,
         scheduledAt: now,
         taskTypes: job.definition.definition.tasks.map((t) => t.taskType),
-        ...(job.org === undefined ? {} : { org: job.org }),
+        // A cron slot or trigger files the job under the organisation whose namespace its type is in.
+        org: job.org ?? jobTypeOrg(job.definition.jobType),
       },
     ]);
     committed(events);

@@ -5,6 +5,7 @@ import type { DeadLetter, NotificationRow } from '../store/workflow-events.js';
 import { createDerivedJob } from './derived-job.js';
 import { QueenError } from './errors.js';
 import { JOB_EVENTS_TASK, JobEnds, type JobEndsOptions } from './job-ends.js';
+import { visibleJobType } from './job-type-names.js';
 import { deliverWebhook, type WebhookDelivery, type WebhookOutcome } from './webhooks.js';
 
 /** What following job ends needs, and the secrets webhook deliveries are verified with. */
@@ -82,8 +83,9 @@ export class QueenEvents {
       );
     }
     const definition = await store.definition(original.jobType);
-    if (definition === undefined) throw new QueenError('not_found', `job type '${original.jobType}' no longer exists`, 'jobType');
-    if (definition.disabled) throw new QueenError('conflict', `job type '${original.jobType}' is disabled`, 'jobType');
+    const shown = visibleJobType(original.jobType);
+    if (definition === undefined) throw new QueenError('not_found', `job type '${shown}' no longer exists`, 'jobType');
+    if (definition.disabled) throw new QueenError('conflict', `job type '${shown}' is disabled`, 'jobType');
     const id = derivedId('redrive', jobId);
     const org = await events.definitionOrg(original.jobType);
     const created = await createDerivedJob(store, committed, {

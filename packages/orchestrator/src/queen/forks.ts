@@ -8,6 +8,7 @@ import { FORKED_JOB_OUTPUT, type ForkedJob, type ForkHost } from '../executors/f
 import type { JobStore } from '../store/store.js';
 import { createDerivedJob } from './derived-job.js';
 import { QueenError } from './errors.js';
+import { siblingJobType, visibleJobType } from './job-type-names.js';
 
 /**
  * The id of the child a FORK_JOB task submits in one run of its parent: derived from the parent,
@@ -36,9 +37,16 @@ export class QueenForks implements ForkHost {
     if (parent === undefined) throw new QueenError('not_found', `parent job ${parentJobId} does not exist`);
     const id = childJobId(parentJobId, taskType, parent.retry);
     if ((await store.job(id)) !== undefined) return id;
-    const found = await this.definition(request.jobType, request.version);
+    // The child is a job type of the parent's organisation, named as its users name it.
+    const found = await this.definition(siblingJobType(parent.jobType, request.jobType), request.version);
     // Created here or by a queen that forked the same child first: either way that child is ours.
-    await createDerivedJob(store, this.options.committed, { id, definition: found, priority: parent.priority, params: request.params });
+    await createDerivedJob(store, this.options.committed, {
+      id,
+      definition: found,
+      priority: parent.priority,
+      params: request.params,
+      ...(parent.org === undefined ? {} : { org: parent.org }),
+    });
     return id;
   }
 
@@ -52,9 +60,12 @@ export class QueenForks implements ForkHost {
       found = versions.find((v) => v.definition.semVersion === version) ?? versions.find((v) => String(v.version) === version);
     }
     if (found === undefined) {
-      throw new QueenError('not_found', `no definition of ${jobType}${version === undefined ? '' : ` with version ${version}`} to fork`);
+      throw new QueenError(
+        'not_found',
+        `no definition of ${visibleJobType(jobType)}${version === undefined ? '' : ` with version ${version}`} to fork`,
+      );
     }
-    if (found.disabled) throw new QueenError('conflict', `job type ${jobType} is disabled`);
+    if (found.disabled) throw new QueenError('conflict', `job type ${visibleJobType(jobType)} is disabled`);
     return found;
   }
 

@@ -7,6 +7,7 @@ import type { DefinitionVersion, TimelineEvent } from '../domain/types.js';
 import type { JobRow, JobStore, NewLogLine } from '../store/store.js';
 import type { NotificationRow, WorkflowEventStore } from '../store/workflow-events.js';
 import { createDerivedJob } from './derived-job.js';
+import { visibleJobType } from './job-type-names.js';
 import { type NotifyOptions, notificationSenders, notificationsFor, type Sender, taskNotificationsFor } from './notify.js';
 import { decideTrigger, jobTriggersOn, rateWindowMs } from './triggers.js';
 
@@ -190,11 +191,13 @@ export class JobEnds {
     const data = { Job: { ID: job.id, JobType: job.jobType, State: job.state, Reason: job.reason ?? '', Params: job.params } };
     for (const { definition, trigger } of jobTriggersOn(await this.latest(), job.jobType, job.state)) {
       const line = (text: string) => this.log(job.id, text);
+      // The upstream job's log is read by its organisation's users: the trigger is named as they name it.
+      const named = `${visibleJobType(definition.jobType)}/${trigger.name}`;
       let decision: ReturnType<typeof decideTrigger>;
       try {
         decision = decideTrigger(trigger, data);
       } catch (error) {
-        await line(`trigger ${definition.jobType}/${trigger.name}: ${error instanceof Error ? error.message : String(error)}`);
+        await line(`trigger ${named}: ${error instanceof Error ? error.message : String(error)}`);
         continue;
       }
       if (!decision.fire) continue;
@@ -206,9 +209,7 @@ export class JobEnds {
         const start = now - (now % window);
         const count = await events.countEvent(`trigger:${definition.jobType}:${trigger.name}`, start, start + window);
         if (count > trigger.rate_limit.max) {
-          await line(
-            `trigger ${definition.jobType}/${trigger.name}: rate limit ${trigger.rate_limit.max} per ${window / 1000}s reached; no job`,
-          );
+          await line(`trigger ${named}: rate limit ${trigger.rate_limit.max} per ${window / 1000}s reached; no job`);
           continue;
         }
       }
@@ -221,7 +222,7 @@ export class JobEnds {
         ...(org === undefined ? {} : { org }),
       });
       await events.link({ jobId: id, kind: 'trigger', origin: job.id, trigger: trigger.name, at: new Date() });
-      if (created) await line(`trigger ${definition.jobType}/${trigger.name} started job ${id}`);
+      if (created) await line(`trigger ${named} started job ${id}`);
     }
   }
 

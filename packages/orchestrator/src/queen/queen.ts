@@ -36,6 +36,7 @@ import { type PlannedStart, Scheduler, type SchedulerOptions } from '../schedule
 import { waitStatus } from '../scheduler/status.js';
 import { JobMasking, type Masker, type SecretSource, secretReferences } from '../security/index.js';
 import type { ConsumablePool } from '../store/consumables.js';
+import { DEFAULT_ORG } from '../store/security.js';
 import { SqliteStore } from '../store/sqlite/sqlite-store.js';
 import {
   type Change,
@@ -56,6 +57,7 @@ import { CronTriggers } from './cron.js';
 import { QueenError } from './errors.js';
 import { type DeadLetterPage, QueenEvents, type Redriven } from './events.js';
 import { QueenForks } from './forks.js';
+import { internalJobType, visibleJobType } from './job-type-names.js';
 import { AttemptLeases, HeldAttempts, newHolderId } from './lease.js';
 import { LogHub } from './log-hub.js';
 import type { NotifyOptions } from './notify.js';
@@ -908,7 +910,9 @@ export class Queen implements QueenService {
     this.guard();
     if (typeof source !== 'string' || source.trim() === '')
       throw new QueenError('invalid', 'definition source must be non-empty text', 'source');
-    const definition = parseJobDefinition(source, { ...(fileName === undefined ? {} : { fileName }), methods: this.methods });
+    const parsed = parseJobDefinition(source, { ...(fileName === undefined ? {} : { fileName }), methods: this.methods });
+    // Stored under its internal name: the name the organisation wrote, in its own namespace (job-type-names.ts).
+    const definition = { ...parsed, jobType: internalJobType(org ?? DEFAULT_ORG, parsed.jobType) };
     const result = await this.store.saveDefinition(definition, source, new Date(), org);
     this.latest.delete(definition.jobType);
     this.logger.info({ ...result }, 'definition applied');
@@ -967,7 +971,7 @@ export class Queen implements QueenService {
     this.guard();
     this.latest.delete(jobType);
     if (!(await this.store.setDefinitionDisabled(jobType, true)))
-      throw new QueenError('not_found', `unknown job type '${jobType}'`, 'jobType');
+      throw new QueenError('not_found', `unknown job type '${visibleJobType(jobType)}'`, 'jobType');
   }
 
   async submit(request: SubmitRequest): Promise<JobSummary> {
@@ -1012,16 +1016,14 @@ export class Queen implements QueenService {
         definition = await this.store.definition(valid.jobType);
         if (definition && !definition.disabled) this.latest.set(valid.jobType, definition);
       }
-      if (!definition) throw new QueenError('not_found', `unknown job type '${valid.jobType}'`, at('jobType'));
-      if (definition.disabled) throw new QueenError('conflict', `job type '${valid.jobType}' is disabled`, at('jobType'));
+      // Named as the submitter names it (the internal name is the queen's own: job-type-names.ts).
+      const shown = visibleJobType(valid.jobType);
+      if (!definition) throw new QueenError('not_found', `unknown job type '${shown}'`, at('jobType'));
+      if (definition.disabled) throw new QueenError('conflict', `job type '${shown}' is disabled`, at('jobType'));
       const missing = missingParams(definition.definition, valid.params);
       if (missing.length > 0) {
         const names = missing.map((name) => `'${name}'`).join(', ');
-        throw new QueenError(
-          'invalid',
-          `job type '${valid.jobType}' requires the param(s) ${names} (required_params)`,
-          at(`params.${missing[0]}`),
-        );
+        throw new QueenError('invalid', `job type '${shown}' requires the param(s) ${names} (required_params)`, at(`params.${missing[0]}`));
       }
       try {
         this.renderings.check(definition, valid.params, now);

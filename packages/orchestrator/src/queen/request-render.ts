@@ -4,6 +4,7 @@ import type { JobDefinition, TaskDefinition } from '../definition/model.js';
 import type { DefinitionVersion } from '../domain/types.js';
 import type { JobRow } from '../store/store.js';
 import { QueenError } from './errors.js';
+import { visibleJobType } from './job-type-names.js';
 
 /**
  * Formicary renders the whole definition with the request's params before it parses it, so a
@@ -73,7 +74,7 @@ export class RequestRenderings {
   private render(found: DefinitionVersion, data: Readonly<Record<string, unknown>>): JobDefinition | undefined {
     const result = checkJobDefinition(found.source, {
       params: data,
-      fileName: `${found.jobType} (version ${found.version})`,
+      fileName: `${visibleJobType(found.jobType)} (version ${found.version})`,
       methods: this.methods(),
     });
     if (!result.ok && result.errors.every((error) => error.message.startsWith('template: '))) return undefined;

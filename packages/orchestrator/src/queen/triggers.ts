@@ -3,6 +3,7 @@ import { unboundedMs } from '../definition/duration.js';
 import { renderGoTemplate, TemplateRenderError } from '../definition/gotemplate/render.js';
 import type { JobDefinition, TriggerSpec } from '../definition/model.js';
 import type { DefinitionVersion } from '../domain/types.js';
+import { siblingJobType } from './job-type-names.js';
 
 /**
  * `triggers` (issue 14): what an event (a webhook delivery, another job's end) means for a job type,
@@ -147,7 +148,13 @@ export function jobTriggersOn(
     .filter((d) => !d.disabled)
     .flatMap((definition) =>
       definition.definition.triggers
-        .filter((t): t is JobTrigger => t.type === 'job' && t.job_type === jobType && (t.states ?? ['COMPLETED']).includes(state as never))
+        .filter(
+          (t): t is JobTrigger =>
+            // A trigger names an upstream job type of its own organisation, as its users name it.
+            t.type === 'job' &&
+            siblingJobType(definition.jobType, t.job_type) === jobType &&
+            (t.states ?? ['COMPLETED']).includes(state as never),
+        )
         .map((trigger) => ({ definition, trigger })),
     );
 }

@@ -1,4 +1,6 @@
+import { DEFAULT_ORG } from '../store/security.js';
 import { QueenError } from './errors.js';
+import { internalJobType } from './job-type-names.js';
 import type { SubmitRequest } from './service.js';
 
 export interface ValidSubmit {
@@ -32,7 +34,8 @@ export function validateSubmit(request: SubmitRequest): ValidSubmit {
     throw new QueenError('invalid', 'scheduledAt must be a valid Date', 'scheduledAt');
   }
   return {
-    jobType,
+    // The type is named in the namespace of the organisation the job is filed under (job-type-names.ts).
+    jobType: internalJobType(request.org ?? DEFAULT_ORG, jobType),
     params: params ?? {},
     ...(priority === undefined ? {} : { priority }),
     ...(scheduledAt === undefined ? {} : { scheduledAt }),

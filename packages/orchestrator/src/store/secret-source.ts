@@ -1,3 +1,4 @@
+import { visibleJobType } from '../queen/job-type-names.js';
 import { type Keyring, SecretNotFoundError, type SecretSource } from '../security/index.js';
 import type { SecurityStore } from './security.js';
 
@@ -21,7 +22,9 @@ export function storeSecretSource(security: SecurityStore, keyring: Keyring): Se
     async read(jobId, names, reader) {
       const scope = await security.jobScope(jobId);
       if (scope === undefined) throw new SecretNotFoundError(`job ${jobId} does not exist`);
-      const { org, jobType } = scope;
+      // A job type's secrets are filed under the name its organisation's users give it (job-type-names.ts).
+      const org = scope.org;
+      const jobType = visibleJobType(scope.jobType);
       const values: Record<string, string> = {};
       for (const name of names) {
         const own = await security.jobSecret(org, jobType, name);
@@ -52,7 +55,7 @@ export function storeSecretSource(security: SecurityStore, keyring: Keyring): Se
     async values(jobId) {
       const scope = await security.jobScope(jobId);
       if (scope === undefined) return [];
-      const own = await security.jobSecrets({ orgId: scope.org, jobType: scope.jobType });
+      const own = await security.jobSecrets({ orgId: scope.org, jobType: visibleJobType(scope.jobType) });
       return [
         ...(await security.secrets(scope.org)).map((row) => keyring.decrypt(row.sealed, secretContext(row.orgId, row.name))),
         ...own.map((row) => keyring.decrypt(row.sealed, jobSecretContext(row.orgId, row.jobType, row.name))),

@@ -88,7 +88,8 @@ describe('the API with authentication', () => {
     expect(routes.length).toBeGreaterThan(15);
     const bodies: Record<string, unknown> = {
       'post /api/jobs/requests': { job_type: 'alpha-build' },
-      'post /api/jobs/definitions': DEFINITION('alpha-build'),
+      // B's own type, by a name A does not use: B's 'alpha-build' is the subject of the end of this test.
+      'post /api/jobs/definitions': DEFINITION('beta-own'),
       'post /api/tokens': { name: 'b', scopes: ['read'] },
       'post /api/orgs': { id: 'gamma', name: 'Gamma' },
       'put /api/secrets/{name}': { value: 'b-secret-value' },
@@ -156,10 +157,6 @@ describe('the API with authentication', () => {
       }
     }
     expect(walked).toBe(routes.length);
-    // Job type names are one namespace: B learns the name is taken (a documented limit), never by whom.
-    const taken = await req(api, 'POST', '/api/jobs/definitions', a.beta, DEFINITION('alpha-build'));
-    expect(taken.status).toBe(409);
-    expect(taken.text).not.toContain('default');
     expect((await req(api, 'POST', '/api/jobs/requests', a.beta, { job_type: 'alpha-build' })).body.type).toBe(
       'urn:myrmex:problem:unknown-job-type',
     );
@@ -167,6 +164,14 @@ describe('the API with authentication', () => {
     expect((await req(api, 'GET', `/api/jobs/requests/${a.jobId}`, a.reader)).status).toBe(200);
     // B's submission of A's type was refused as unknown, and B sees none of A's jobs.
     expect((await req(api, 'GET', '/api/jobs/requests?count=exact', a.beta)).body.total).toBe(0);
+    expect((await req(api, 'GET', '/api/jobs/requests?count=exact', a.admin)).body.total).toBe(1);
+    // Job types are named per organisation: B applying A's name makes B's own type, as if A had none.
+    const own = await req(api, 'POST', '/api/jobs/definitions', a.beta, DEFINITION('alpha-build'));
+    expect(own.status, own.text).toBe(201);
+    expect(own.body).toEqual({ job_type: 'alpha-build', version: 1, created: true });
+    expect((await req(api, 'GET', '/api/jobs/definitions/alpha-build', a.admin)).body.versions).toHaveLength(1);
+    expect((await req(api, 'POST', '/api/jobs/requests', a.beta, { job_type: 'alpha-build' })).status).toBe(201);
+    expect((await req(api, 'GET', '/api/jobs/requests?count=exact', a.beta)).body.total).toBe(1);
     expect((await req(api, 'GET', '/api/jobs/requests?count=exact', a.admin)).body.total).toBe(1);
   });
 

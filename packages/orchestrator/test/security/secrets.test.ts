@@ -93,6 +93,29 @@ describe('secrets in definitions', () => {
     expect(reads).toMatchObject([{ org: 'default', target: 'secret/API_KEY', outcome: 'ok', actor: `task:${job.body.id}/print/1` }]);
   });
 
+  it('of a job type are filed under the name its organisation gives it: two organisations each have their own "deploy"', async () => {
+    const api = await openWithSecrets(new Keyring([['k1', Keyring.generateKey()]]));
+    const beta = (await req(api, 'POST', '/api/orgs', api.admin, { id: 'beta', name: 'Beta' })).body.token as string;
+    const definition = `job_type: deploy\ntasks:\n  - task_type: t\n    method: SHELL\n    script:\n      - "printf '%s' '{{.Secrets.TOKEN}}' | sha256sum"\n`;
+    const sha = (value: string) => createHash('sha256').update(value).digest('hex');
+    const values = { [api.admin]: 'default-deploy-value', [beta]: 'beta-deploy-value' };
+    for (const [token, value] of Object.entries(values)) {
+      expect((await req(api, 'POST', '/api/jobs/definitions', token, definition)).status).toBe(201);
+      expect((await req(api, 'PUT', '/api/jobs/definitions/deploy/secrets/TOKEN', token, { value })).status).toBe(204);
+    }
+    for (const [token, value] of Object.entries(values)) {
+      const job = await req(api, 'POST', '/api/jobs/requests', token, { job_type: 'deploy' });
+      expect((await waitForEnd(api, token, job.body.id)).state).toBe('COMPLETED');
+      const logs = await req(api, 'GET', `/api/jobs/requests/${job.body.id}/logs`, token);
+      expect(logs.text).toContain(sha(value));
+    }
+    const reads = (await api.security.audit()).filter((r) => r.action === 'secret.read');
+    expect(reads.map((r) => [r.org, r.target, r.outcome])).toEqual([
+      ['default', 'job/deploy/secret/TOKEN', 'ok'],
+      ['beta', 'job/deploy/secret/TOKEN', 'ok'],
+    ]);
+  });
+
   it("of a job type override the organisation's for that type only; every read is audited with its scope; values never leave", async () => {
     const k1 = Keyring.generateKey();
     const api = await openWithSecrets(new Keyring([['k1', k1]]));

@@ -1,5 +1,6 @@
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { internalJobType } from '../../queen/job-type-names.js';
 import { type Keyring, scopeAllows } from '../../security/index.js';
 import type { SecurityStore } from '../../store/security.js';
 import { ProblemError } from '../problem.js';
@@ -157,7 +158,7 @@ export async function installAuth(app: FastifyInstance, options: AuthOptions): P
     if (typeof params.type === 'string') {
       const type = params.type;
       checks.push(
-        security.definitionOrg(type).then((org) => {
+        security.definitionOrg(internalJobType(principal.orgId, type)).then((org) => {
           if (org !== principal.orgId) throw new ProblemError('not-found', `no job definition has the type '${type}'`);
         }),
       );

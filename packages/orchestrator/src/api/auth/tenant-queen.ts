@@ -1,4 +1,5 @@
 import { QueenError } from '../../queen/errors.js';
+import { internalJobType, visibleDefinitionVersion, visibleJobTypeOf } from '../../queen/job-type-names.js';
 import type { QueenService } from '../../queen/service.js';
 import type { SecurityStore } from '../../store/security.js';
 import { currentPrincipal } from './principal.js';
@@ -9,6 +10,9 @@ import { currentPrincipal } from './principal.js';
  * its context) every call is refused rather than answered for all organisations. The API's
  * preHandler already answers 404 for another organisation's `:id` or `:type`; this guard covers
  * lists, submissions, streams and anything a route reaches without a path parameter.
+ *
+ * Job types are named per organisation (queen/job-type-names.ts): what comes in is the name the
+ * organisation's users type, resolved in its namespace; what goes out carries that name again.
  */
 export function tenantQueen(queen: QueenService, security: SecurityStore): QueenService {
   const org = (): string => {
@@ -24,6 +28,8 @@ export function tenantQueen(queen: QueenService, security: SecurityStore): Queen
   const ownJob = async (id: string): Promise<void> => {
     if ((await security.jobOrg(id)) !== org()) throw new QueenError('not_found', `unknown job '${id}'`, 'id');
   };
+  /** The caller's name for a job type, as the queen knows it. */
+  const internal = (jobType: string): string => internalJobType(org(), jobType);
   const ownsType = async (jobType: string): Promise<boolean> => (await security.definitionOrg(jobType)) === org();
   // Jobs never change organisation, so their owners can be remembered for the streams' filters; the
   // promise is kept, so one job's events wait on one lookup and are delivered in their order.
@@ -40,49 +46,63 @@ export function tenantQueen(queen: QueenService, security: SecurityStore): Queen
   };
 
   return {
-    applyDefinition: (source, fileName) => queen.applyDefinition(source, fileName, org()),
+    applyDefinition: async (source, fileName) => visibleJobTypeOf(await queen.applyDefinition(source, fileName, org())),
     listDefinitions: async () => {
       const mine = org();
       const orgs = await security.definitionOrgs();
-      return (await queen.listDefinitions()).filter((d) => orgs.get(d.jobType) === mine);
+      return (await queen.listDefinitions()).filter((d) => orgs.get(d.jobType) === mine).map(visibleDefinitionVersion);
     },
-    definitionVersions: async (jobType) => ((await ownsType(jobType)) ? queen.definitionVersions(jobType) : []),
+    definitionVersions: async (jobType) =>
+      (await ownsType(internal(jobType))) ? (await queen.definitionVersions(internal(jobType))).map(visibleDefinitionVersion) : [],
     disableDefinition: async (jobType) => {
-      if (!(await ownsType(jobType))) throw new QueenError('not_found', `unknown job type '${jobType}'`, 'jobType');
-      return queen.disableDefinition(jobType);
+      if (!(await ownsType(internal(jobType)))) throw new QueenError('not_found', `unknown job type '${jobType}'`, 'jobType');
+      return queen.disableDefinition(internal(jobType));
     },
     submit: async (request) => {
-      if (!(await ownsType(request.jobType))) throw new QueenError('not_found', `unknown job type '${request.jobType}'`, 'jobType');
-      return queen.submit({ ...request, ...owner() });
+      if (!(await ownsType(internal(request.jobType))))
+        throw new QueenError('not_found', `unknown job type '${request.jobType}'`, 'jobType');
+      return visibleJobTypeOf(await queen.submit({ ...request, jobType: internal(request.jobType), ...owner() }));
     },
     submitMany: async (requests) => {
       for (const [index, request] of requests.entries()) {
-        if (!(await ownsType(request.jobType)))
+        if (!(await ownsType(internal(request.jobType))))
           throw new QueenError(
             'not_found',
             `requests[${index}].jobType: unknown job type '${request.jobType}'`,
             `requests[${index}].jobType`,
           );
       }
-      return queen.submitMany(requests.map((request) => ({ ...request, ...owner() })));
+      const created = await queen.submitMany(requests.map((request) => ({ ...request, jobType: internal(request.jobType), ...owner() })));
+      return created.map(visibleJobTypeOf);
     },
-    listJobs: (query) => queen.listJobs({ ...query, org: org() }),
-    getJob: async (id) => ((await security.jobOrg(id)) === org() ? queen.getJob(id) : undefined),
+    listJobs: async (query) => {
+      const page = await queen.listJobs({
+        ...query,
+        ...(query.jobType === undefined ? {} : { jobType: internal(query.jobType) }),
+        org: org(),
+      });
+      return { ...page, items: page.items.map(visibleJobTypeOf) };
+    },
+    getJob: async (id) => {
+      if ((await security.jobOrg(id)) !== org()) return undefined;
+      const job = await queen.getJob(id);
+      return job === undefined ? undefined : visibleJobTypeOf(job);
+    },
     cancel: async (id, reason) => {
       await ownJob(id);
-      return queen.cancel(id, reason);
+      return visibleJobTypeOf(await queen.cancel(id, reason));
     },
     restart: async (id, options) => {
       await ownJob(id);
-      return queen.restart(id, options);
+      return visibleJobTypeOf(await queen.restart(id, options));
     },
     pause: async (id, reason) => {
       await ownJob(id);
-      return queen.pause(id, reason);
+      return visibleJobTypeOf(await queen.pause(id, reason));
     },
     resume: async (id) => {
       await ownJob(id);
-      return queen.resume(id);
+      return visibleJobTypeOf(await queen.resume(id));
     },
     logs: async (jobId, options) => {
       await ownJob(jobId);

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import type { DeadLetterPage, Redriven } from '../../queen/events.js';
+import { visibleJobType, visibleJobTypeOf } from '../../queen/job-type-names.js';
 import type { WebhookDelivery, WebhookOutcome } from '../../queen/webhooks.js';
 import type { SecurityStore } from '../../store/security.js';
 import type { NotificationRow } from '../../store/workflow-events.js';
@@ -39,14 +40,14 @@ function answer(reply: FastifyReply, outcome: WebhookOutcome): Record<string, un
     case 'created':
       reply.code(202);
       return {
-        job_type: outcome.jobType,
+        job_type: visibleJobType(outcome.jobType),
         trigger: outcome.trigger,
         job_id: outcome.jobId,
         ...(outcome.deliveryId === undefined ? {} : { delivery_id: outcome.deliveryId }),
       };
     case 'filtered':
       reply.code(202);
-      return { job_type: outcome.jobType, trigger: outcome.trigger, filtered: true };
+      return { job_type: visibleJobType(outcome.jobType), trigger: outcome.trigger, filtered: true };
     case 'not_found':
       throw new ProblemError('not-found', outcome.detail);
     case 'unauthenticated':
@@ -136,7 +137,7 @@ export async function eventRoutes(app: FastifyInstance, events: Partial<EventSer
       const page = await deadLetters.call(events, { ...query, ...(org === undefined ? {} : { org }) });
       return {
         items: page.items.map((item) => ({
-          ...jobSummaryToWire(item.job),
+          ...jobSummaryToWire(visibleJobTypeOf(item.job)),
           ...(item.redrivenAs === undefined ? {} : { redriven_as: item.redrivenAs }),
         })),
         ...(page.nextBefore === undefined ? {} : { next_before: page.nextBefore }),
@@ -162,7 +163,7 @@ export async function eventRoutes(app: FastifyInstance, events: Partial<EventSer
       }
       const { original, job } = await redrive.call(events, id);
       reply.code(201);
-      return { original: jobSummaryToWire(original), job: jobSummaryToWire(job) };
+      return { original: jobSummaryToWire(visibleJobTypeOf(original)), job: jobSummaryToWire(visibleJobTypeOf(job)) };
     },
   );
 

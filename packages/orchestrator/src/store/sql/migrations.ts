@@ -6,6 +6,7 @@ import { APPROVALS_SCHEMA } from './approvals.js';
 import { WORKFLOWS_SCHEMA } from './artifacts.js';
 import { CIRCUIT_BREAKERS_SCHEMA } from './circuit-breakers.js';
 import { CONSUMABLES_SCHEMA } from './consumables.js';
+import { renameToJobTypeNamespaces } from './job-type-namespaces.js';
 import { LOG_BATCHES_SCHEMA } from './log-batches.js';
 import { PLACEMENT_SCHEMA } from './placement.js';
 import { CPU_TIME_SCHEMA, QUOTA_SCHEMA } from './quotas.js';
@@ -293,6 +294,7 @@ export const MIGRATION_NAMES = [
   '0019-log-batches',
   '0020-cpu-time',
   '0021-partial-state-indexes',
+  '0023-job-type-namespaces',
 ] as const;
 
 export function migrations(dialect: DialectName): Record<string, Migration> {
@@ -391,6 +393,9 @@ export function migrations(dialect: DialectName): Record<string, Migration> {
       async up(db: Kysely<unknown>) {
         for (const statement of statements(PARTIAL_STATE_INDEXES, dialect)) await sql.raw(statement).execute(db);
       },
+    },
+    '0023-job-type-namespaces': {
+      up: renameToJobTypeNamespaces,
     },
   };
 }
