@@ -29,7 +29,10 @@ export interface SubmitRequest {
   readonly params?: Readonly<Record<string, unknown>>;
   readonly priority?: number;
   readonly scheduledAt?: Date;
-  /** The organisation that owns the job (issue 17); set by the authenticated API, default `default`. */
+  /**
+   * The organisation that owns the job (issue 17); set by the authenticated API, default `default`.
+   * `jobType` is a name in its namespace (queen/job-type-names.ts).
+   */
   readonly org?: string;
   /** The user who submitted it (set by the authenticated API): their own quotas count it. */
   readonly user?: string;

@@ -123,7 +123,7 @@ function suite(name: string, open: () => Promise<Opened>, reopen: (api: SecuredA
       expect(await api.store.security().definitionOrg('beta/build')).toBe('beta');
     });
 
-    it('forks and job triggers name job types of their own organisation', async () => {
+    it('forks, job triggers and webhooks name job types of their own organisation', async () => {
       const api = await start();
       const tokens = await threeOrgs(api);
       const apply = async (token: string, text: string) => {
@@ -167,6 +167,21 @@ tasks:
       // Nothing was forked or triggered in another organisation.
       for (const org of ['default', 'gamma'] as const) {
         expect((await req(api, 'GET', '/api/jobs/requests?count=exact', tokens[org])).body.total).toBe(0);
+      }
+
+      // A webhook is public, so its URL names the organisation of a type outside the default one: <org>/<name>.
+      const hooked = (task: string) => TYPE('hooked', task, 'triggers:\n- type: webhook\n  name: on-push\n');
+      await apply(tokens.default, hooked('default-hooked'));
+      await apply(tokens.beta, hooked('beta-hooked'));
+      for (const [org, target] of [
+        ['default', 'hooked'],
+        ['beta', encodeURIComponent('beta/hooked')],
+      ] as const) {
+        const delivered = await req(api, 'POST', `/api/webhooks/${target}/on-push`, undefined, {});
+        expect(delivered.status, delivered.text).toBe(202);
+        expect(delivered.body.job_type).toBe('hooked');
+        const job = await req(api, 'GET', `/api/jobs/requests/${delivered.body.job_id}`, tokens[org]);
+        expect(job.body.tasks.map((t: { task_type: string }) => t.task_type)).toEqual([`${org}-hooked`]);
       }
     });
 
