@@ -43,8 +43,8 @@ import {
   type Claimed,
   type JobRow,
   type JobStore,
-  type ReadyTask,
   type JobWithTasks,
+  type ReadyTask,
   StaleDefinitionError,
   StoreError,
   type TaskRow,
@@ -588,9 +588,9 @@ export class Queen implements QueenService {
       readonly owner: string;
       readonly resources?: Readonly<Record<string, number>>;
     }[],
+    preloaded?: ReadonlyMap<string, JobWithTasks>,
   ): Promise<void> {
     // Held from here until the ant has it or its failure is recorded: only held attempts are renewed.
-    preloaded?: ReadonlyMap<string, JobWithTasks>,
     for (const { claim, owner } of started) this.held.hold(assignmentId(claim.jobId, claim.taskType, claim.attempt), owner);
     for (const { claim } of started) this.committed(claim.events);
     // The claimed jobs with their tasks, for rendering: as the claim returned them, else in one read (a
