@@ -109,7 +109,9 @@ const webhooksOf = (definition: JobDefinition): WebhookTrigger[] =>
 /**
  * The webhook a route names: `<job_type>/<name>`, or one path segment that is a job type with a single
  * webhook trigger or a trigger name no other enabled job type uses. A string when it names none or
- * several (the reason).
+ * several (the reason). The routes are public (a signature, not a token), so the reason names no
+ * trigger or job type the caller did not name: listing them would show any caller other
+ * organisations' names.
  */
 export function findWebhook(definitions: readonly DefinitionVersion[], target: string, name?: string): WebhookTarget | string {
   const enabled = definitions.filter((d) => !d.disabled);
@@ -123,7 +125,7 @@ export function findWebhook(definitions: readonly DefinitionVersion[], target: s
     const hooks = webhooksOf(byType.definition);
     if (hooks.length === 1) return { definition: byType, trigger: hooks[0]! };
     if (hooks.length > 1) {
-      return `job type '${target}' has ${hooks.length} webhook triggers (${hooks.map((h) => h.name).join(', ')}): POST to /api/webhooks/${target}/<name>`;
+      return `job type '${target}' has ${hooks.length} webhook triggers: POST to /api/webhooks/${target}/<name>`;
     }
   }
   const byName = enabled.flatMap((d) =>
@@ -133,7 +135,7 @@ export function findWebhook(definitions: readonly DefinitionVersion[], target: s
   );
   if (byName.length === 1) return byName[0]!;
   if (byName.length > 1) {
-    return `${byName.length} job types have a webhook trigger named '${target}' (${byName.map((b) => b.definition.jobType).join(', ')}): POST to /api/webhooks/<job_type>/${target}`;
+    return `${byName.length} job types have a webhook trigger named '${target}': POST to /api/webhooks/<job_type>/${target}`;
   }
   return `no job type or webhook trigger is named '${target}'`;
 }
