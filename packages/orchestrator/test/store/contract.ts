@@ -377,6 +377,38 @@ export function describeStoreContract(name: string, open: () => Promise<JobStore
         expect(await store.timeline(wrongTask.id)).toHaveLength(1);
       });
 
+      it('with a basis, a transition other than an admission is written at its read revision or refused whole', async () => {
+        const [fine, moved] = [await submit(), await submit()];
+        for (const job of [fine, moved]) expect(await store.apply(job.id, admission(job.revision))).toBeDefined();
+        const read = await store.jobsWithTasks([fine.id, moved.id]);
+        // Another writer moves one job on after it was read: its planned transition must not be written.
+        await store.apply(moved.id, { at: at(4), job: { reason: 'touched' } });
+        const results = await store.applyMany(
+          [fine, moved].map((job) => {
+            const basis = read.get(job.id)!;
+            return {
+              jobId: job.id,
+              basis,
+              changes: {
+                at: at(5),
+                job: { revision: basis.job.revision, state: 'EXECUTING' as const },
+                tasks: [{ taskType: 'a', expect: { state: 'READY' as const }, state: 'EXECUTING' as const }],
+              },
+            };
+          }),
+        );
+        expect(results.map((events) => events?.map((e) => [e.jobId, e.taskType, e.from, e.to]))).toEqual([
+          [
+            [fine.id, 'a', 'READY', 'EXECUTING'],
+            [fine.id, undefined, 'READY', 'EXECUTING'],
+          ],
+          undefined,
+        ]);
+        expect((await store.job(fine.id))?.revision).toBe(read.get(fine.id)!.job.revision + 1);
+        expect((await store.tasks(moved.id)).find((task) => task.taskType === 'a')?.state).toBe('READY');
+        expect((await store.timeline(moved.id)).map((e) => e.to)).toEqual(['PENDING', 'READY', 'READY']);
+      });
+
       it('writes or refuses each job on its own, in one call, with each job its own timeline rows', async () => {
         const [fine, stale, wrongTask] = [await submit(), await submit(), await submit()];
         const results = await store.applyMany([

@@ -51,6 +51,7 @@ import {
   admittedDelta,
   basisRows,
   casStatement,
+  casWrites,
   checkJob,
   ExpectationFailed,
   type NewEvent,
@@ -563,9 +564,12 @@ export class SqlStore implements JobStore {
    * planned at the basis's revision, and with nothing to count or to check inside the transaction.
    */
   private oneStatement(changes: Changes, basis: JobWithTasks): boolean {
+    return this.dialect.writesInWith && this.transitionsWriter === undefined && this.plannedAtBasis(changes, basis);
+  }
+
+  /** Whether a transition planned from `basis` needs nothing counted or checked inside the transaction: a compare-and-set on the basis's revision decides it. */
+  private plannedAtBasis(changes: Changes, basis: JobWithTasks): boolean {
     return (
-      this.dialect.writesInWith &&
-      this.transitionsWriter === undefined &&
       changes.job?.revision === basis.job.revision &&
       changes.job.admitWithin === undefined &&
       // An admission is judged against its organisation's quotas inside the locked transaction.
@@ -618,6 +622,34 @@ export class SqlStore implements JobStore {
   }
 
   /**
+   * Compare-and-set transitions of distinct jobs in one transaction where writes do not ride in WITH
+   * (SQLite): the jobs' updates at their revisions first, then the other writes and the timeline rows
+   * of the jobs they made. Each job's timeline rows, or undefined where it had moved on.
+   */
+  private async casInTransaction(
+    planned: readonly { readonly jobId: string; readonly transition: Transition; readonly revision: number }[],
+  ): Promise<(TimelineEvent[] | undefined)[]> {
+    return this.write(async (tx) => {
+      const writes = casWrites(planned);
+      const made = new Set<string>();
+      for (const update of writes.made) for (const row of await rows(update, tx)) made.add(String(row.id));
+      const taken = planned.filter(({ jobId }) => made.has(jobId));
+      const events = await this.events(
+        tx,
+        taken.flatMap(({ transition }) => transition.events),
+        writes.rest(made),
+      );
+      const byJob = new Map<string, TimelineEvent[]>();
+      for (const event of events) byJob.set(event.jobId, [...(byJob.get(event.jobId) ?? []), event]);
+      return {
+        value: planned.map(({ jobId }) => (made.has(jobId) ? (byJob.get(jobId) ?? []) : undefined)),
+        jobs: [...made],
+        notified: events,
+      };
+    });
+  }
+
+  /**
    * `applyMany` as one compare-and-set statement when every transition qualifies (`oneStatement`,
    * with timeline rows); undefined when one does not, for the locked path.
    */
@@ -626,8 +658,10 @@ export class SqlStore implements JobStore {
   ): Promise<(TimelineEvent[] | undefined)[] | undefined> {
     const planned: { jobId: string; transition: Transition; revision: number }[] = [];
     const refused = new Set<number>();
+    // SQLite has no writes in WITH, but its transaction needs no re-read either: see `casInTransaction`.
+    const sqlite = this.dialect.name === 'sqlite';
     for (const [i, { jobId, changes, basis }] of batch.entries()) {
-      if (basis === undefined || !this.oneStatement(changes, basis)) return undefined;
+      if (basis === undefined || !(sqlite ? this.plannedAtBasis(changes, basis) : this.oneStatement(changes, basis))) return undefined;
       try {
         const read = basisRows(basis);
         checkJob(read, changes);
@@ -639,7 +673,7 @@ export class SqlStore implements JobStore {
         refused.add(i);
       }
     }
-    const written = planned.length === 0 ? [] : await this.casMany(planned);
+    const written = planned.length === 0 ? [] : sqlite ? await this.casInTransaction(planned) : await this.casMany(planned);
     let next = 0;
     return batch.map((_, i) => (refused.has(i) ? undefined : written[next++]));
   }

@@ -288,6 +288,33 @@ export function transitionWrites(transitions: readonly Transition[]): RawBuilder
   ];
 }
 
+/** Each job's update as a compare-and-set on the revision it was planned at (`… WHERE revision = r`), grouped by shape. */
+function casUpdates(planned: readonly { readonly transition: Transition; readonly revision: number }[]): RawBuilder<unknown>[] {
+  return groupedUpdates(
+    'jobs',
+    [...JOB_KEY, ['revision', 'INTEGER']],
+    planned.map(({ transition, revision }) => ({ ...transition.job, key: [...transition.job.key, revision] })),
+    [bumpRevision],
+  );
+}
+
+/**
+ * Transitions planned from reads at their revisions, for a dialect without writes in WITH (SQLite),
+ * inside one transaction: `made` runs each job's compare-and-set update (returning the ids it made);
+ * then `rest(made)` gives the other writes of those jobs' transitions (attempt ends, task updates).
+ * Every write to a job's tasks bumps its revision, so a matching revision means the tasks are as
+ * read: nothing is read again inside the transaction.
+ */
+export function casWrites(planned: readonly { readonly transition: Transition; readonly revision: number }[]): {
+  readonly made: readonly RawBuilder<unknown>[];
+  rest(made: ReadonlySet<string>): RawBuilder<unknown>[];
+} {
+  return {
+    made: casUpdates(planned).map((update) => sql`${update} RETURNING jobs.id`),
+    rest: (made) => sideWrites(planned.filter(({ transition }) => made.has(String(transition.job.key[0]))).map((p) => p.transition)),
+  };
+}
+
 /**
  * Transitions planned from reads at their revisions, as one statement (PostgreSQL: writes in WITH):
  * each job's update is its compare-and-set (`revision = …`, taking the job's row lock, re-checked
@@ -301,12 +328,7 @@ export function casStatement(
   planned: readonly { readonly transition: Transition; readonly revision: number }[],
   notify: RawBuilder<unknown>,
 ): RawBuilder<unknown> {
-  const updates = groupedUpdates(
-    'jobs',
-    [...JOB_KEY, ['revision', 'INTEGER']],
-    planned.map(({ transition, revision }) => ({ ...transition.job, key: [...transition.job.key, revision] })),
-    [bumpRevision],
-  );
+  const updates = casUpdates(planned);
   const made = sql.join(
     updates.map((_, i) => sql`SELECT id FROM ${sql.raw(`cas${i}`)}`),
     sql` UNION ALL `,
