@@ -15,9 +15,16 @@ describe('valuesList', () => {
       ],
       ['TEXT', undefined, 'BIGINT'],
     )}) AS v`.compile(db);
-    expect(compiled.sql).toBe('SELECT * FROM (VALUES (CAST(? AS TEXT), ?, CAST(? AS BIGINT)), (CAST(? AS TEXT), ?, CAST(? AS BIGINT))) AS v');
+    expect(compiled.sql).toBe(
+      'SELECT * FROM (VALUES (CAST(? AS TEXT), ?, CAST(? AS BIGINT)), (CAST(? AS TEXT), ?, CAST(? AS BIGINT))) AS v',
+    );
     expect(compiled.parameters).toEqual(['a', 1, null, 'b', 2, 7]);
-    expect(raw.prepare(compiled.sql).raw().all(...compiled.parameters)).toEqual([
+    expect(
+      raw
+        .prepare(compiled.sql)
+        .raw()
+        .all(...compiled.parameters),
+    ).toEqual([
       ['a', 1, null],
       ['b', 2, 7],
     ]);
