@@ -39,6 +39,21 @@ pg.describe('chaos on PostgreSQL', () =>
         const queens: QueenProc[] = [];
         const ants: Proc[] = [];
         const restores = new Map<number, Promise<void>>();
+        const back = new Map<string, Promise<void>>();
+        // What the chaos did and when: printed when the test fails, so a failure in CI says what led to it.
+        const began = Date.now();
+        const timeline: string[] = [];
+        const note = (what: string) => timeline.push(`${((Date.now() - began) / 1000).toFixed(1)} s ${what}`);
+        // A background restart or link restore that fails is reported with the rest, not as an unhandled rejection mid-run.
+        const failures: string[] = [];
+        const background = (what: string, work: Promise<void>): Promise<void> =>
+          work.then(
+            () => note(`${what}: done`),
+            (error: Error) => {
+              note(`${what}: failed: ${error.message}`);
+              failures.push(`${what}: ${error.message}`);
+            },
+          );
         try {
           await front.start();
           // The side effect: the attempt's token (job, task, attempt number), then outputs
@@ -80,21 +95,25 @@ pg.describe('chaos on PostgreSQL', () =>
           ants.push(...(await Promise.all([0, 1, 2, 3].map(startA))));
           await Promise.all(ants.map((a) => a.line(/^connected /, 150_000)));
           const started = Date.now();
+          note('every ant connected: submitting');
           const ids = (await front.submitMany(Array.from({ length: JOBS }, () => ({ jobType: 'chaos' })))).map((j) => j.id);
 
           const done = { queens: 0, ants: 0, cuts: 0 };
           // A killed process starts again in the background (a start takes seconds on a loaded machine), so the
-          // rounds keep their pace; a slot on its way back is not picked again until it is up.
-          const back = new Map<string, Promise<void>>();
+          // rounds keep their pace; a slot on its way back (in `back`) is not picked again until it is up.
           const restart = <T extends Proc>(slot: string, procs: T[], i: number, begin: (i: number) => Promise<T>) => {
+            note(`kill -9 ${slot}`);
             back.set(
               slot,
-              procs[i]!.kill9()
-                .then(() => begin(i))
-                .then((proc) => {
-                  procs[i] = proc;
-                  back.delete(slot);
-                }),
+              background(
+                `restart ${slot}`,
+                procs[i]!.kill9()
+                  .then(() => begin(i))
+                  .then((proc) => {
+                    procs[i] = proc;
+                    back.delete(slot);
+                  }),
+              ),
             );
           };
           const chaosEnds = Date.now() + CHAOS_MS;
@@ -111,17 +130,24 @@ pg.describe('chaos on PostgreSQL', () =>
             } else if (kind === 2 && !restores.has(i)) {
               // Down for 0.3 to 2.5 leases: some cuts heal in time, some lose the ant its attempts.
               await hosts[i]!.cut();
+              const downMs = Math.round(LEASE_MS * (0.3 + Math.random() * 2.2));
+              note(`link of ant ${i} down for ${downMs} ms`);
               restores.set(
                 i,
-                pause(LEASE_MS * (0.3 + Math.random() * 2.2)).then(async () => {
-                  await hosts[i]!.restore();
-                  restores.delete(i);
-                }),
+                background(
+                  `link of ant ${i} back`,
+                  pause(downMs).then(async () => {
+                    await hosts[i]!.restore();
+                    restores.delete(i);
+                  }),
+                ),
               );
               done.cuts++;
             }
           }
           await Promise.all([...restores.values(), ...back.values()]);
+          expect(failures).toEqual([]);
+          note('chaos over');
           const chaosSeconds = (Date.now() - started) / 1000;
 
           // Only jobs not yet ended are read again.
@@ -199,8 +225,12 @@ pg.describe('chaos on PostgreSQL', () =>
             `chaos: ${JOBS} jobs, ${attempts} attempts for ${JOBS * 4} tasks, ${JSON.stringify(done)} in ${CHAOS_MS / 1000} s of chaos, ` +
               `every job ended ${endedSeconds.toFixed(1)} s after the submit (${chaosSeconds.toFixed(1)} s to the end of chaos)`,
           );
+        } catch (error) {
+          console.error(`chaos timeline (${(error as Error).message.slice(0, 200)}):\n${timeline.join('\n')}`);
+          throw error;
         } finally {
-          await Promise.all(restores.values()).catch(() => undefined);
+          // Restarts still on their way finish first (they never reject), so no process they start outlives the test.
+          await Promise.all([...restores.values(), ...back.values()]);
           await Promise.all([...queens, ...ants].map((p) => p.kill9()));
           await front.stop();
           await lan.close();
