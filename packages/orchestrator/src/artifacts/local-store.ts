@@ -13,7 +13,12 @@ import { BlobNotFoundError, type BlobRef, type BlobStore, checkDigest } from './
  * both succeed with one file.
  */
 export class LocalBlobStore implements BlobStore {
-  constructor(private readonly root: string) {}
+  /** Beside the blobs (never swept as one): queens sharing the folder share the uploads in progress. */
+  readonly uploadsDir: string;
+
+  constructor(private readonly root: string) {
+    this.uploadsDir = join(root, 'uploads');
+  }
 
   async put(content: Readable | Buffer): Promise<BlobRef> {
     const temporary = join(this.root, 'tmp');

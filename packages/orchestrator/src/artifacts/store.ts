@@ -22,6 +22,12 @@ export interface BlobStore {
    * recorded yet survives a sweep that runs meanwhile; returns how many went.
    */
   sweep(keep: ReadonlySet<string>, writtenBefore?: Date): Promise<number>;
+  /**
+   * A folder every queen using this store sees (a shared disk), where a remote ant's uploads in
+   * progress are kept, so an upload cut on one queen resumes on another; absent (object storage),
+   * each queen keeps its own and a retry on another queen starts over.
+   */
+  readonly uploadsDir?: string;
 }
 
 export class BlobNotFoundError extends Error {

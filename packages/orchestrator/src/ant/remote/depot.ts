@@ -66,7 +66,10 @@ export interface AntArtifactDepotOptions {
   readonly maxBytes?: number;
   /** The masker of the job's organisation's secrets: text uploads are stored masked (issue 17). */
   readonly masker?: (jobId: string) => Promise<Masker | undefined>;
-  /** Where uploads in progress are kept until whole (default: myrmex-ant-uploads in the OS temp folder). */
+  /**
+   * Where uploads in progress are kept until whole. Default: the blob store's `uploadsDir` (shared by
+   * the queens using it: any of them resumes a cut upload), else myrmex-ant-uploads in the OS temp folder.
+   */
   readonly partsDir?: string;
 }
 
@@ -87,7 +90,7 @@ export class AntArtifactDepot {
   constructor(private readonly options: AntArtifactDepotOptions) {
     this.catalog = options.store.artifacts?.();
     this.maxBytes = options.maxBytes ?? DEFAULT_MAX_ARTIFACT_BYTES;
-    this.partsDir = options.partsDir ?? join(tmpdir(), 'myrmex-ant-uploads');
+    this.partsDir = options.partsDir ?? options.blobs.uploadsDir ?? join(tmpdir(), 'myrmex-ant-uploads');
     if (!Number.isSafeInteger(this.maxBytes) || this.maxBytes < 1)
       throw new RangeError(`maxArtifactBytes must be a positive integer, got ${String(options.maxBytes)}`);
   }

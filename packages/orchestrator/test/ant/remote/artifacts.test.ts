@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { createServer, request } from 'node:http';
 import { join } from 'node:path';
 import { ArtifactTransfer } from '@myrmex/orchestrator';
@@ -16,14 +16,20 @@ const TOKEN = 'artifact-ant-test-token-0123456789';
 const fx = useFrontQueen('myrmex-ant-artifacts-');
 const { procs, finished } = fx;
 
-const queen = async (maxArtifactBytes?: number): Promise<QueenProc> => {
-  const q = await startQueen({
-    db: fx.db,
-    tokens: TOKEN,
-    leaseMs: 3000,
-    artifactsDir: join(fx.dir, 'artifacts'),
-    ...(maxArtifactBytes === undefined ? {} : { maxArtifactBytes }),
-  });
+/** `tmp`: the queen's own temp folder, as on a machine of its own (only the blob folder is shared). */
+const queen = async (maxArtifactBytes?: number, tmp?: string): Promise<QueenProc> => {
+  if (tmp !== undefined) mkdirSync(tmp, { recursive: true });
+  const q = await startQueen(
+    {
+      db: fx.db,
+      tokens: TOKEN,
+      leaseMs: 3000,
+      artifactsDir: join(fx.dir, 'artifacts'),
+      ...(maxArtifactBytes === undefined ? {} : { maxArtifactBytes }),
+    },
+    undefined,
+    tmp === undefined ? undefined : { TMPDIR: tmp },
+  );
   procs.push(q);
   return q;
 };
@@ -241,6 +247,44 @@ tasks:
       expect(resumedAt).toBeGreaterThan(0);
       // Not sent twice: the bytes that went up are the file once, plus what was in flight at the cut and the frames.
       expect(proxy.sent).toBeLessThan(size + 6 * 1024 * 1024);
+      const [stored] = await fx.front.artifacts(id);
+      expect(stored).toMatchObject({ path: 'big.bin', size, digest: `sha256:${job.tasks[0]!.outputs.SUM}` });
+    } finally {
+      await proxy.close();
+    }
+  }, 120_000);
+
+  it('an upload cut mid-way by a queen that then goes away resumes on another queen sharing the blob folder, from the bytes the first took', async () => {
+    const [qa, qb] = await Promise.all(['tmp-a', 'tmp-b'].map((tmp) => queen(undefined, join(fx.dir, tmp))));
+    const proxy = new TcpProxy({ host: '127.0.0.1', port: Number(new URL(qa!.url).port) });
+    const via = await proxy.listen();
+    try {
+      const a = await startAnt({
+        servers: [via, qb!.url],
+        token: TOKEN,
+        id: 'ant-x',
+        stateDir: join(fx.dir, 'state-ant-x'),
+        backoff: { baseMs: 50, capMs: 500 },
+      });
+      procs.push(a);
+      expect(await a.line(/^connected /)).toBe(`connected ${qa!.id}`);
+      const size = 16 * 1024 * 1024;
+      await fx.front.applyDefinition(`job_type: moved-upload
+tasks:
+- task_type: make
+  script: ['head -c ${size} /dev/urandom > big.bin', 'echo "::set-output name=SUM::$(sha256sum big.bin | cut -c1-64)"']
+  artifacts: { paths: [big.bin] }
+`);
+      // Queen A is unreachable once 6 MiB more have gone up to it: the rest can only go to queen B.
+      proxy.closeAfter(6 * 1024 * 1024);
+      const { id } = await fx.front.submit({ jobType: 'moved-upload' });
+      const job = await finished(id);
+      expect(job.state).toBe('COMPLETED');
+      expect(job.tasks[0]!.attempts).toHaveLength(1);
+      expect(a.lines).toContain(`connected ${qb!.id}`);
+      const line = (await fx.front.logs(id)).map((l) => l.text).find((t) => t.startsWith('uploaded artifact big.bin'));
+      expect(line).toMatch(new RegExp(`^uploaded artifact big.bin \\(${size} bytes, resumed at byte \\d+\\) to the queen$`));
+      expect(Number(/resumed at byte (\d+)/.exec(line ?? '')?.[1] ?? 0)).toBeGreaterThan(0);
       const [stored] = await fx.front.artifacts(id);
       expect(stored).toMatchObject({ path: 'big.bin', size, digest: `sha256:${job.tasks[0]!.outputs.SUM}` });
     } finally {

@@ -12,6 +12,8 @@ export class TcpProxy {
   /** Bytes sent upstream (client to target) since the proxy started. */
   sent = 0;
   private cutAt?: number;
+  /** After the cut at `cutAt`, take no new connections: the queen behind is gone for good. */
+  private closeAtCut = false;
   port = 0;
 
   constructor(private readonly target: { host: string; port: number }) {
@@ -29,6 +31,7 @@ export class TcpProxy {
         this.sent += chunk.length;
         if (this.cutAt !== undefined && this.sent >= this.cutAt) {
           this.cutAt = undefined;
+          if (this.closeAtCut) this.server.close();
           this.cut();
         }
       });
@@ -64,6 +67,12 @@ export class TcpProxy {
     this.cutAt = this.sent + bytes;
   }
 
+  /** As `cutAfter`, and from then on connections are refused (a queen that died mid-upload). */
+  closeAfter(bytes: number): void {
+    this.cutAfter(bytes);
+    this.closeAtCut = true;
+  }
+
   pause(): void {
     this.paused = true;
     for (const [a, b] of this.pairs) {
@@ -82,6 +91,7 @@ export class TcpProxy {
 
   async close(): Promise<void> {
     this.cut();
+    if (!this.server.listening) return;
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 }
