@@ -257,6 +257,11 @@ export class Queen implements QueenService {
       logger: this.logger,
       startTasks: (placements) => this.startTasks(placements),
       startNext: (request) => this.startNext(request),
+      admitNext: async ({ limit, take }) => {
+        const admitted = await this.store.admitNext?.({ at: new Date(), limit, take });
+        if (admitted) this.committed(admitted.events);
+        return admitted;
+      },
       // Units are taken before a claim, on the scheduler's path: a task that needs them is placed there.
       plainTask: (definition, taskType) => this.consumablesOf === undefined || consumableRequests(definition, taskType).length === 0,
       startBackup: (backup, ant, resources) => this.startBackup(backup, ant, resources),

@@ -2,7 +2,8 @@ import type { Logger } from 'pino';
 import type { JobDefinition } from '../definition/model.js';
 import { plus } from '../domain/quantities.js';
 import type { Supervisor } from '../engine/supervisor.js';
-import type { JobStore, ReadyTask, TaskKind } from '../store/store.js';
+import type { AdmissionKind, AdmittedNext, JobStore, ReadyTask, TaskKind } from '../store/store.js';
+import { AdmissionKinds } from './admission-kinds.js';
 import { SchedulingFeed } from './feed.js';
 import { hasRoom, placementNeeds } from './placement.js';
 import { type AntSlot, type Backup, canRun, type PassReport, type Placement, priorityPolicy, type SchedulingPolicy } from './policy.js';
@@ -41,6 +42,11 @@ export interface SchedulerOptions {
     readonly take: readonly (TaskKind & { readonly jobTimeoutMs?: number })[];
     readonly skip: readonly TaskKind[];
   }) => Promise<{ readonly started: number; readonly unclaimed: readonly ReadyTask[] } | undefined>;
+  /**
+   * Has the store admit the next due jobs of the kinds in `take` in one step (issue 11; see `JobStore.admitNext`)
+   * and reports their timeline rows; undefined when the store admits only through the supervisor (SQLite).
+   */
+  readonly admitNext?: (request: { readonly limit: number; readonly take: readonly AdmissionKind[] }) => Promise<AdmittedNext | undefined>;
   /** False when a task of this definition needs what the scheduler's path takes before a claim (consumable units). */
   readonly plainTask?: (definition: JobDefinition, taskType: string) => boolean;
   /**
@@ -97,6 +103,8 @@ export class Scheduler {
   private readonly quotaGate?: QuotaGate;
   /** The kinds of ready task seen, for picking in the store; undefined when the scheduler picks (see `startNext`). */
   private kinds?: TaskKinds;
+  /** The kinds of job seen, for admitting in the store; undefined when every admission is planned here (see `admitInStore`). */
+  private admissionKinds?: AdmissionKinds;
 
   constructor(private readonly options: SchedulerOptions) {
     if (options.policy.observe) this.feed = new SchedulingFeed({ store: options.store, definition: options.definition });
@@ -112,6 +120,9 @@ export class Scheduler {
     const storeOrdered = policy.orderTasks === priorityPolicy.orderTasks && policy.placeTask === priorityPolicy.placeTask;
     if (options.startNext && storeOrdered && !policy.observe && !policy.preempt)
       this.kinds = new TaskKinds(options.definition, options.plainTask);
+    // Likewise for admissions: the store's order is the priority policy's own order of jobs.
+    if (options.admitNext && policy.orderJobs === priorityPolicy.orderJobs && !policy.observe)
+      this.admissionKinds = new AdmissionKinds(options.definition);
   }
 
   start(): void {
@@ -196,6 +207,10 @@ export class Scheduler {
    * capped type cannot starve the others. True when it admitted jobs and more may be due.
    */
   private async admit(now: number): Promise<boolean> {
+    if (this.admissionKinds) {
+      const done = await this.admitInStore(this.admissionKinds);
+      if (done !== undefined) return done;
+    }
     const { store, supervisor, policy } = this.options;
     // A hint to skip jobs of a type known to be full (the store decides each admission itself),
     // read only when a page holds a capped type: it counts every admitted job.
@@ -247,6 +262,32 @@ export class Scheduler {
       if (due.length < this.admitBatch) return false;
     }
     return admitted > 0;
+  }
+
+  /**
+   * Has the store admit due jobs in its order, a page of `admitBatch` at a time, at most `pagesPerPass` pages.
+   * A job of a kind not seen before stops the store there (nothing jumps it): its kind is learnt and the store
+   * asked again. True or false as `admit` returns; undefined when the page path must run too: the store stopped at
+   * a job the supervisor must plan (its kind, its organisation's quotas, a job retry), or jobs of a full type
+   * filled the page (that path pages past them), or the store admits only through the supervisor.
+   */
+  private async admitInStore(kinds: AdmissionKinds): Promise<boolean | undefined> {
+    for (let round = 0; round < this.pagesPerPass && this.running; round++) {
+      const result = await this.options.admitNext!({ limit: this.admitBatch, take: kinds.take() });
+      if (result === undefined) {
+        this.admissionKinds = undefined;
+        return undefined;
+      }
+      this.tally.admitted += result.admitted;
+      const stop = result.stoppedAt;
+      if (stop !== undefined) {
+        if (!stop.known && (await kinds.learn(stop.jobType, stop.version))) continue;
+        return undefined;
+      }
+      if (result.picked < this.admitBatch) return false;
+      if (result.held > 0) return undefined;
+    }
+    return true;
   }
 
   /**

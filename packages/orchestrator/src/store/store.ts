@@ -237,6 +237,38 @@ export interface ClaimedNext {
   readonly loaded: ReadonlyMap<string, JobWithTasks>;
 }
 
+/** A kind of job (type and version) a store may admit on its own: the tasks its admission makes READY (see `admissionTemplate`). */
+export interface AdmissionKind {
+  readonly jobType: string;
+  readonly version: number;
+  readonly start: readonly string[];
+  readonly maxConcurrency?: number;
+}
+
+/**
+ * Admit in one step (issue 11): the due PENDING jobs in the store's order (priority, then submission), skipping
+ * jobs another queen holds, admitted while their type's max_concurrency has room, up to the first job the
+ * supervisor must plan itself (a kind not in `take`, an organisation with admission quotas, a job not fresh).
+ */
+export interface AdmitNext {
+  readonly at: Date;
+  /** At most this many due jobs are looked at. */
+  readonly limit: number;
+  readonly take: readonly AdmissionKind[];
+}
+
+export interface AdmittedNext {
+  /** The timeline rows written, in order (each admitted job's row, then its tasks'). */
+  readonly events: readonly TimelineEvent[];
+  readonly admitted: number;
+  /** Due jobs looked at (those another queen held are not counted). */
+  readonly picked: number;
+  /** Jobs looked at and left PENDING because their type was full. */
+  readonly held: number;
+  /** The first job left to the supervisor (nothing from it on was admitted): its kind, and whether it was in `take`. */
+  readonly stoppedAt?: { readonly jobType: string; readonly version: number; readonly known: boolean };
+}
+
 /** A READY task of an admitted job whose wait is over: what the scheduler may start. */
 export interface ReadyTask {
   readonly jobId: string;
@@ -353,6 +385,11 @@ export interface JobStore extends AntDirectory {
    * store picks in the scheduler instead (`readyTasks` then `claimMany`: SQLite, a store with an outbox).
    */
   claimNext?(request: ClaimNext): Promise<ClaimedNext | undefined>;
+  /**
+   * Admits the next due jobs of the kinds in `take` in one atomic step (see AdmitNext); undefined when this
+   * store admits only through `applyMany` (SQLite, a store with an outbox).
+   */
+  admitNext?(request: AdmitNext): Promise<AdmittedNext | undefined>;
 
   /** PENDING jobs whose scheduled time has come, by priority (high first) then submission; `offset` skips the first ones. */
   duePendingJobs(now: number, limit: number, offset?: number): Promise<readonly JobRow[]>;

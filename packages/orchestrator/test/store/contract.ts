@@ -638,6 +638,75 @@ export function describeStoreContract(name: string, open: () => Promise<JobStore
       });
     });
 
+    describe('admitting in one step (admitNext)', () => {
+      const kind = (jobType: string, maxConcurrency?: number) => ({
+        jobType,
+        version: 1,
+        start: ['a'],
+        ...(maxConcurrency === undefined ? {} : { maxConcurrency }),
+      });
+      const admit = (limit: number, take: ReturnType<typeof kind>[]) => store.admitNext!({ at: at(10), limit, take });
+
+      it('admits due jobs in priority order under max_concurrency, stopping at the first job the supervisor must plan', async () => {
+        if (!store.admitNext || (await admit(1, [])) === undefined) return; // this store admits through applyMany only
+        await store.saveDefinition(diamond, 'test-job', at(0));
+        await store.saveDefinition({ ...diamond, jobType: 'other' }, 'other', at(0));
+        const low = await submit({ priority: 10 });
+        const high = await submit({ priority: 90 });
+        const other = await submit({ priority: 50, jobType: 'other' });
+        const high2 = await submit({ priority: 90 });
+        const later = await submit({ priority: 99, scheduledAt: 1000 });
+        const first = await admit(10, [kind('test-job', 2)]);
+        // The unknown kind stops the walk: it and the lower-priority job behind it stay PENDING.
+        expect(first).toMatchObject({ admitted: 2, picked: 4, held: 0, stoppedAt: { jobType: 'other', version: 1, known: false } });
+        expect(first!.events.map((e) => [e.jobId, e.taskType, e.from, e.to, e.reason, e.at])).toEqual([
+          [high.id, undefined, 'PENDING', 'READY', 'admitted', at(10)],
+          [high.id, 'a', 'PENDING', 'READY', 'ready to run', at(10)],
+          [high2.id, undefined, 'PENDING', 'READY', 'admitted', at(10)],
+          [high2.id, 'a', 'PENDING', 'READY', 'ready to run', at(10)],
+        ]);
+        expect(await store.timeline(high.id)).toEqual([...(await store.timeline(high.id)).slice(0, 1), ...first!.events.slice(0, 2)]);
+        const admitted = await store.jobsWithTasks([high.id, other.id, low.id, later.id]);
+        expect(admitted.get(high.id)?.job).toMatchObject({ state: 'READY', revision: high.revision + 1 });
+        expect(admitted.get(high.id)?.tasks.map((t) => [t.taskType, t.state])).toEqual([
+          ['a', 'READY'],
+          ['b', 'PENDING'],
+          ['c', 'PENDING'],
+        ]);
+        for (const id of [other.id, low.id, later.id]) expect(admitted.get(id)?.job.state).toBe('PENDING');
+        // The type is full (2 admitted): its next job is held back, not a stop; the other kind is admitted.
+        const second = await admit(10, [kind('test-job', 2), kind('other')]);
+        expect(second).toMatchObject({ admitted: 1, picked: 2, held: 1 });
+        expect(second!.stoppedAt).toBeUndefined();
+        expect((await store.job(other.id))?.state).toBe('READY');
+        expect((await store.job(low.id))?.state).toBe('PENDING');
+        expect(await store.activeJobsByType()).toEqual(
+          new Map([
+            ['test-job', 2],
+            ['other', 1],
+          ]),
+        );
+      });
+
+      it('leaves to the supervisor a job with a stop mark or a task already moved, and refuses a limit that is not a positive integer', async () => {
+        if (!store.admitNext || (await admit(1, [])) === undefined) return;
+        const cancelled = await submit({ priority: 90 });
+        await store.apply(cancelled.id, { at: at(2), job: { stop: 'cancel' } });
+        const retried = await submit({ priority: 50 });
+        await store.apply(retried.id, { at: at(2), tasks: [{ taskType: 'a', state: 'COMPLETED' }] });
+        expect(await admit(10, [kind('test-job')])).toMatchObject({
+          admitted: 0,
+          events: [],
+          stoppedAt: { jobType: 'test-job', version: 1, known: true },
+        });
+        await store.apply(cancelled.id, { at: at(3), job: { state: 'CANCELLED' } });
+        expect(await admit(10, [kind('test-job')])).toMatchObject({ admitted: 0, picked: 1, stoppedAt: { known: true } });
+        expect((await store.job(retried.id))?.state).toBe('PENDING');
+        await expect(admit(0, [kind('test-job')])).rejects.toThrow(/limit/);
+        await expect(admit(1, [{ ...kind('test-job'), start: [] }])).rejects.toThrow(/starts no task/);
+      });
+    });
+
     describe('scheduling queries', () => {
       it('returns due PENDING jobs by priority then submission, honouring scheduled_at', async () => {
         const low = await submit({ priority: 10 });

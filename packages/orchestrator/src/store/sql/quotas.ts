@@ -46,7 +46,7 @@ export const QUOTA_SCHEMA = `
 export const CPU_TIME_SCHEMA = `ALTER TABLE attempts ADD COLUMN cpu_ms $BIG`;
 
 /** The resources an admission is judged on (artifact storage is judged on upload). */
-const AT_ADMISSION = list(['running_jobs', 'cpu_hours']);
+export const AT_ADMISSION = list(['running_jobs', 'cpu_hours']);
 
 async function rows(query: RawBuilder<unknown>, db: Executor): Promise<Row[]> {
   return (await query.execute(db)).rows as Row[];

@@ -10,6 +10,8 @@ import type { QuotaStore } from '../quotas.js';
 import type { SchedulingReads } from '../scheduling.js';
 import { DEFAULT_ORG, ForeignResourceError, type SecurityStore } from '../security.js';
 import {
+  type AdmitNext,
+  type AdmittedNext,
   type AttemptKey,
   type AttemptRow,
   type Change,
@@ -32,6 +34,7 @@ import {
   type TaskRow,
 } from '../store.js';
 import type { WorkflowEventStore } from '../workflow-events.js';
+import { admitNextStatement } from './admit-next.js';
 import * as antRows from './ants.js';
 import { SqlApprovalStore } from './approvals.js';
 import { SqlArtifactCatalog } from './artifacts.js';
@@ -908,6 +911,46 @@ export class SqlStore implements JobStore {
     for (const entry of (found[0]?.loaded ?? []) as { job: Row; tasks: Row[] }[])
       loaded.set(String(entry.job.id), { job: toJob(entry.job), tasks: entry.tasks.map(toTask) });
     return { claimed, unclaimed: picked.filter((row) => !row.claimable).map(toReadyTask), loaded };
+  }
+
+  async admitNext(request: AdmitNext): Promise<AdmittedNext | undefined> {
+    if (!this.dialect.writesInWith || this.transitionsWriter !== undefined) return undefined;
+    if (!Number.isInteger(request.limit) || request.limit < 1)
+      throw new RangeError(`admitNext: limit must be a positive integer, got ${request.limit}`);
+    for (const kind of request.take) {
+      if (kind.start.length === 0) throw new RangeError(`admitNext: take: kind ${kind.jobType} v${kind.version} starts no task`);
+      if (kind.maxConcurrency !== undefined && !(Number.isInteger(kind.maxConcurrency) && kind.maxConcurrency >= 0))
+        throw new RangeError(
+          `admitNext: take: maxConcurrency of ${kind.jobType} must be a non-negative integer, got ${kind.maxConcurrency}`,
+        );
+    }
+    const statement = admitNextStatement(request, this.dialect.eventNotify);
+    const capped = [...new Set(request.take.filter((k) => k.maxConcurrency !== undefined).map((k) => k.jobType))].sort();
+    // Capped kinds count inside the statement: their types' rows are locked first, in a statement of their own,
+    // so the count is read in a snapshot taken after every other admitter of those types committed (see
+    // `admitNextStatement`). Without them the statement is atomic on its own: one round trip.
+    const found =
+      capped.length === 0
+        ? await rows(statement, await this.read())
+        : await this.write(async (tx) => {
+            await sql`SELECT job_type FROM definition_types WHERE job_type IN (${list(capped)}) ORDER BY job_type ${this.dialect.lock(false)}`.execute(
+              tx,
+            );
+            const written = await rows(statement, tx);
+            return { value: written, jobs: [], notified: [] };
+          });
+    const events = found.filter((row) => row.seq !== null).map(toEvent);
+    const summary = found[0] ?? {};
+    if (events.length > 0) this.dialect.committed([...new Set(events.map((event) => event.jobId))]);
+    return {
+      events,
+      admitted: Number(summary.admitted ?? 0),
+      picked: Number(summary.picked ?? 0),
+      held: Number(summary.held ?? 0),
+      ...(summary.stop_type === null || summary.stop_type === undefined
+        ? {}
+        : { stoppedAt: { jobType: String(summary.stop_type), version: Number(summary.stop_version), known: Boolean(summary.stop_known) } }),
+    };
   }
 
   async duePendingJobs(now: number, limit: number, offset = 0): Promise<readonly JobRow[]> {
