@@ -24,6 +24,12 @@ export const DEFINITIONS = new Map([
 /** Every kind of task of DEFINITIONS, at the version the race submits. */
 const KINDS = [...DEFINITIONS.values()].flatMap((d) => d.tasks.map((t) => ({ jobType: d.jobType, version: 1, taskType: t.taskType })));
 
+/** DEFINITIONS as kinds the store may admit on its own: the tasks a fresh job's admission makes READY, and the cap. */
+const ADMISSIONS = [
+  { jobType: 'diamond', version: 1, start: ['a'] },
+  { jobType: 'capped', version: 1, start: ['x', 'y'], maxConcurrency: CAPPED.maxConcurrency! },
+];
+
 const OK: AttemptResult = { succeeded: true, exitCode: 0 };
 
 export async function racer(
@@ -48,12 +54,19 @@ export async function racer(
   while (!over()) {
     const now = Date.now();
     let worked = false;
-    const due = await store.duePendingJobs(now, 10);
-    await pause();
-    const admitted = await supervisor.admitMany(
-      due.map((job) => ({ jobId: job.id, maxConcurrency: DEFINITIONS.get(job.jobType)!.maxConcurrency })),
-    );
-    if (admitted.includes(true)) worked = true;
+    // Every other pair of rounds, where the store can, admission is one step (admitNext) and races the racers
+    // that read the due page and admit what they read (both count max_concurrency under the type's lock).
+    const inStore = round % 4 < 2 ? await store.admitNext?.({ at: new Date(now), limit: 10, take: ADMISSIONS }) : undefined;
+    if (inStore !== undefined) {
+      if (inStore.admitted > 0) worked = true;
+    } else {
+      const due = await store.duePendingJobs(now, 10);
+      await pause();
+      const admitted = await supervisor.admitMany(
+        due.map((job) => ({ jobId: job.id, maxConcurrency: DEFINITIONS.get(job.jobType)!.maxConcurrency })),
+      );
+      if (admitted.includes(true)) worked = true;
+    }
     // Every other round, where the store can, the pick is part of the claim (claimNext) and races the
     // racers that read the ready page first and claim what they read.
     const picked =

@@ -7,6 +7,7 @@ import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PostgresStore, SqliteStore } from '../../src/index.js';
+import { admitNextStatement } from '../../src/store/sql/admit-next.js';
 import { claimNextStatement } from '../../src/store/sql/claim-next.js';
 import { hotQueries, jobFilter } from '../../src/store/sql/hot-queries.js';
 import { prepareTransition, transitionWrites } from '../../src/store/sql/transitions.js';
@@ -210,6 +211,72 @@ gate.describe('the pick and claim of ready tasks on PostgreSQL (EXPLAIN ANALYZE,
       // Rows read from the ready index: the claimed ones, not the queue.
       expect(ready!['Actual Rows']! * (ready!['Actual Loops'] ?? 1)).toBeLessThanOrEqual(limit);
       expect(walk!['Actual Rows']).toBe(limit);
+    } finally {
+      client.release();
+      await db.destroy();
+      await fresh.dispose();
+    }
+  }, 60_000);
+});
+
+gate.describe('the admission of due jobs in one statement on PostgreSQL (EXPLAIN ANALYZE, 12,000 queued)', () => {
+  it('walks the due index for as many rows as it admits, and counts max_concurrency from the admitted index', async () => {
+    const fresh = await gate.freshDatabase();
+    const store = PostgresStore.open({ url: fresh.url });
+    await store.opened();
+    await store.close();
+    const pool = new pg.Pool({ connectionString: fresh.url, max: 1 });
+    pool.on('error', () => undefined);
+    const db = new Kysely<unknown>({ dialect: new PostgresDialect({ pool }) });
+    const client = await pool.connect();
+    const queued = 12_000;
+    const limit = 100;
+    try {
+      // A queue of single-task jobs of one capped kind, all due, with statistics as a queen keeps them fresh.
+      await client.query(
+        `INSERT INTO jobs (id, job_type, version, state, priority, params, submitted_at, scheduled_at)
+         SELECT 'job-' || n, 'bench', 1, 'PENDING', 50, '{}', n, n FROM generate_series(1, $1::int) AS n`,
+        [queued],
+      );
+      await client.query(
+        `INSERT INTO tasks (job_id, task_type, position, state, priority, job_seq)
+         SELECT id, 'only', 0, 'PENDING', priority, seq FROM jobs`,
+      );
+      await client.query('ANALYZE jobs; ANALYZE tasks');
+      const compiled = admitNextStatement(
+        { at: new Date(NOW), limit, take: [{ jobType: 'bench', version: 1, start: ['only'], maxConcurrency: 1_000_000 }] },
+        sql``,
+      ).compile(db);
+      await client.query('BEGIN');
+      const { rows } = await client.query(`EXPLAIN (ANALYZE, FORMAT JSON) ${compiled.sql}`, [...compiled.parameters]);
+      await client.query('ROLLBACK');
+      const root = (rows[0] as { 'QUERY PLAN': { Plan: PlanNode }[] })['QUERY PLAN'][0]!.Plan;
+      const nodes = nodesOf(root);
+      const text = nodes.map((n) => `${n['Node Type']} ${n['Index Name'] ?? n['Relation Name'] ?? ''}`.trim()).join(' > ');
+      expect(
+        nodes.filter((n) => n['Node Type'] === 'Seq Scan' && ['jobs', 'tasks'].includes(n['Relation Name'] ?? '')),
+        text,
+      ).toEqual([]);
+      // The pick: a limit over the row locks over a walk of the due index, nothing sorted below it.
+      const walk = nodes.find((n) => n['Node Type'] === 'Limit' && n.Plans?.[0]?.['Node Type'] === 'LockRows');
+      expect(walk, text).toBeDefined();
+      const below = nodesOf(walk!);
+      expect(
+        below.some((n) => n['Node Type'] === 'Sort'),
+        text,
+      ).toBe(false);
+      const due = below.find((n) => n['Index Name'] === 'jobs_pending');
+      expect(due, text).toBeDefined();
+      expect(due!['Actual Rows']! * (due!['Actual Loops'] ?? 1)).toBeLessThanOrEqual(limit);
+      expect(walk!['Actual Rows']).toBe(limit);
+      // The type's admitted jobs are counted from the partial index of admitted jobs.
+      expect(
+        nodes.some((n) => n['Index Name'] === 'jobs_type_admitted'),
+        text,
+      ).toBe(true);
+      // Every picked job was admitted: two timeline rows each (the job's, its task's).
+      const insert = nodes.find((n) => n['Node Type'] === 'ModifyTable' && n['Relation Name'] === 'events');
+      expect(insert?.['Actual Rows'], text).toBe(2 * limit);
     } finally {
       client.release();
       await db.destroy();

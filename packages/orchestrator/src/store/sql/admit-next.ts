@@ -57,11 +57,13 @@ export function admitNextStatement(request: AdmitNext, eventNotify: RawBuilder<u
     WITH k (job_type, version, cap) AS (VALUES ${kinds}),
       ks (job_type, version, task_type, position) AS (VALUES ${startRows}),
       picked AS MATERIALIZED (${duePick(at, request.limit)}),
+      -- A scalar subquery per picked job reads its tasks by key; a NOT EXISTS is planned as an anti-join that
+      -- scans every task not PENDING (the whole history).
       o AS (SELECT p.id, p.job_type, p.version, k.cap, k.job_type IS NOT NULL AS known,
                    row_number() OVER (ORDER BY p.priority DESC, p.seq) AS r,
                    (k.job_type IS NOT NULL AND p.stop IS NULL
                     AND NOT EXISTS (SELECT 1 FROM quotas q WHERE q.org = p.org AND q.resource IN (${AT_ADMISSION}))
-                    AND NOT EXISTS (SELECT 1 FROM tasks t WHERE t.job_id = p.id AND t.state <> 'PENDING')) AS plain
+                    AND (SELECT COUNT(*) FROM tasks t WHERE t.job_id = p.id AND t.state <> 'PENDING') = 0) AS plain
             FROM picked p LEFT JOIN k ON k.job_type = p.job_type AND k.version = p.version),
       stop AS (SELECT COALESCE(MIN(r), ${request.limit + 1}) AS r FROM o WHERE NOT plain),
       considered AS (SELECT o.*, row_number() OVER (PARTITION BY o.job_type ORDER BY o.r) AS rank FROM o, stop WHERE o.r < stop.r),
