@@ -31,7 +31,7 @@ export interface SubmitRequest {
   readonly scheduledAt?: Date;
   /**
    * The organisation that owns the job (issue 17); set by the authenticated API, default `default`.
-   * `jobType` is a name in its namespace (queen/job-type-names.ts).
+   * `jobType` is a name in its namespace (domain/job-type-names.ts).
    */
   readonly org?: string;
   /** The user who submitted it (set by the authenticated API): their own quotas count it. */

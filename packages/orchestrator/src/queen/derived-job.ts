@@ -1,6 +1,6 @@
+import { jobTypeOrg } from '../domain/job-type-names.js';
 import type { DefinitionVersion, TimelineEvent } from '../domain/types.js';
 import type { JobStore } from '../store/store.js';
-import { jobTypeOrg } from './job-type-names.js';
 
 /** A job whose id is derived from what caused it (a cron slot, a parent's fork), so a retry finds it. */
 export interface DerivedJob {

@@ -1,11 +1,11 @@
 import { derivedId } from '../domain/ids.js';
+import { visibleJobType } from '../domain/job-type-names.js';
 import type { SecretSource } from '../security/index.js';
 import type { JobRow } from '../store/store.js';
 import type { DeadLetter, NotificationRow } from '../store/workflow-events.js';
 import { createDerivedJob } from './derived-job.js';
 import { QueenError } from './errors.js';
 import { JOB_EVENTS_TASK, JobEnds, type JobEndsOptions } from './job-ends.js';
-import { visibleJobType } from './job-type-names.js';
 import { deliverWebhook, type WebhookDelivery, type WebhookOutcome } from './webhooks.js';
 
 /** What following job ends needs, and the secrets webhook deliveries are verified with. */

@@ -1,4 +1,5 @@
 import { derivedId } from '../domain/ids.js';
+import { siblingJobType, visibleJobType } from '../domain/job-type-names.js';
 import { TERMINAL_JOB_STATES } from '../domain/states.js';
 import type { DefinitionVersion, TimelineEvent } from '../domain/types.js';
 import { flatOutputs } from '../engine/render.js';
@@ -8,7 +9,6 @@ import { FORKED_JOB_OUTPUT, type ForkedJob, type ForkHost } from '../executors/f
 import type { JobStore } from '../store/store.js';
 import { createDerivedJob } from './derived-job.js';
 import { QueenError } from './errors.js';
-import { siblingJobType, visibleJobType } from './job-type-names.js';
 
 /**
  * The id of the child a FORK_JOB task submits in one run of its parent: derived from the parent,

@@ -2,12 +2,12 @@ import { fullJitter } from '@myrmex/backoff';
 import type { Logger } from 'pino';
 import type { JobDefinition } from '../definition/model.js';
 import { derivedId } from '../domain/ids.js';
+import { visibleJobType } from '../domain/job-type-names.js';
 import { TERMINAL_JOB_STATES } from '../domain/states.js';
 import type { DefinitionVersion, TimelineEvent } from '../domain/types.js';
 import type { JobRow, JobStore, NewLogLine } from '../store/store.js';
 import type { NotificationRow, WorkflowEventStore } from '../store/workflow-events.js';
 import { createDerivedJob } from './derived-job.js';
-import { visibleJobType } from './job-type-names.js';
 import { type NotifyOptions, notificationSenders, notificationsFor, type Sender, taskNotificationsFor } from './notify.js';
 import { decideTrigger, jobTriggersOn, rateWindowMs } from './triggers.js';
 

@@ -1,10 +1,10 @@
 import { hasActions } from '../definition/gotemplate/parse.js';
 import { checkJobDefinition, formatDefinitionError } from '../definition/index.js';
 import type { JobDefinition, TaskDefinition } from '../definition/model.js';
+import { visibleJobType } from '../domain/job-type-names.js';
 import type { DefinitionVersion } from '../domain/types.js';
 import type { JobRow } from '../store/store.js';
 import { QueenError } from './errors.js';
-import { visibleJobType } from './job-type-names.js';
 
 /**
  * Formicary renders the whole definition with the request's params before it parses it, so a

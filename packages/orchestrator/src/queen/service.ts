@@ -27,7 +27,7 @@ export interface QueenService {
   /** Validates and stores a definition (YAML or JSON text); a changed definition becomes a new version. */
   /**
    * `org` owns a new job type (issue 17); default `default`. The definition's `job_type` is a name in
-   * `org`'s namespace (queen/job-type-names.ts): the result names the type as the queen knows it.
+   * `org`'s namespace (domain/job-type-names.ts): the result names the type as the queen knows it.
    */
   applyDefinition(source: string, fileName?: string, org?: string): Promise<ApplyResult>;
   listDefinitions(): Promise<readonly DefinitionVersion[]>;

@@ -2,8 +2,8 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import { unboundedMs } from '../definition/duration.js';
 import { renderGoTemplate, TemplateRenderError } from '../definition/gotemplate/render.js';
 import type { JobDefinition, TriggerSpec } from '../definition/model.js';
+import { siblingJobType } from '../domain/job-type-names.js';
 import type { DefinitionVersion } from '../domain/types.js';
-import { siblingJobType } from './job-type-names.js';
 
 /**
  * `triggers` (issue 14): what an event (a webhook delivery, another job's end) means for a job type,

@@ -1,6 +1,6 @@
+import { internalJobType } from '../domain/job-type-names.js';
 import { DEFAULT_ORG } from '../store/security.js';
 import { QueenError } from './errors.js';
-import { internalJobType } from './job-type-names.js';
 import type { SubmitRequest } from './service.js';
 
 export interface ValidSubmit {

@@ -1,4 +1,4 @@
-import { visibleJobType } from '../queen/job-type-names.js';
+import { visibleJobType } from '../domain/job-type-names.js';
 import { type Keyring, SecretNotFoundError, type SecretSource } from '../security/index.js';
 import type { SecurityStore } from './security.js';
 

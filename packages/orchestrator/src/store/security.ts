@@ -1,10 +1,9 @@
 import type { AuditRecord, ChainedRecord, TokenScope } from '../security/index.js';
 import type { QuotaStore } from './quotas.js';
 
-/** Per organisation: viewer reads, operator also submits, cancels and approves, admin also manages tokens and definitions. */
-/** Rows from before organisations existed, and every row of a queen running without authentication. */
-export const DEFAULT_ORG = 'default';
+export { DEFAULT_ORG } from '../domain/organisations.js';
 
+/** Per organisation: viewer reads, operator also submits, cancels and approves, admin also manages tokens and definitions. */
 export const ROLES = ['viewer', 'operator', 'admin'] as const;
 export type Role = (typeof ROLES)[number];
 

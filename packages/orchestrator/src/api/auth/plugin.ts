@@ -1,6 +1,6 @@
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { internalJobType } from '../../queen/job-type-names.js';
+import { internalJobType } from '../../domain/job-type-names.js';
 import { type Keyring, scopeAllows } from '../../security/index.js';
 import type { SecurityStore } from '../../store/security.js';
 import { ProblemError } from '../problem.js';

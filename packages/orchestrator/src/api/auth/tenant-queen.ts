@@ -1,5 +1,5 @@
+import { internalJobType, visibleDefinitionVersion, visibleJobTypeOf } from '../../domain/job-type-names.js';
 import { QueenError } from '../../queen/errors.js';
-import { internalJobType, visibleDefinitionVersion, visibleJobTypeOf } from '../../queen/job-type-names.js';
 import type { QueenService } from '../../queen/service.js';
 import type { SecurityStore } from '../../store/security.js';
 import { currentPrincipal } from './principal.js';
@@ -11,7 +11,7 @@ import { currentPrincipal } from './principal.js';
  * preHandler already answers 404 for another organisation's `:id` or `:type`; this guard covers
  * lists, submissions, streams and anything a route reaches without a path parameter.
  *
- * Job types are named per organisation (queen/job-type-names.ts): what comes in is the name the
+ * Job types are named per organisation (domain/job-type-names.ts): what comes in is the name the
  * organisation's users type, resolved in its namespace; what goes out carries that name again.
  */
 export function tenantQueen(queen: QueenService, security: SecurityStore): QueenService {

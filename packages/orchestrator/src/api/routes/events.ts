@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
+import { visibleJobType, visibleJobTypeOf } from '../../domain/job-type-names.js';
 import type { DeadLetterPage, Redriven } from '../../queen/events.js';
-import { visibleJobType, visibleJobTypeOf } from '../../queen/job-type-names.js';
 import type { WebhookDelivery, WebhookOutcome } from '../../queen/webhooks.js';
 import type { SecurityStore } from '../../store/security.js';
 import type { NotificationRow } from '../../store/workflow-events.js';

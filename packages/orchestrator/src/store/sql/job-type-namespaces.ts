@@ -1,9 +1,9 @@
 import { type Kysely, sql } from 'kysely';
-import { internalJobType } from '../../queen/job-type-names.js';
+import { internalJobType } from '../../domain/job-type-names.js';
 import { DEFAULT_ORG } from '../security.js';
 
 /**
- * 0023 (issue 17): job types are named per organisation (queen/job-type-names.ts). Types of the
+ * 0023 (issue 17): job types are named per organisation (domain/job-type-names.ts). Types of the
  * default organisation keep their names; another organisation's `build` becomes `<org>/build`
  * everywhere the queen keys by job type: its definition_types row, its definitions (the column and
  * the `jobType` inside the stored JSON, so re-applying the same text is still "unchanged") and its

@@ -1,5 +1,5 @@
-import type { DefinitionVersion } from '../domain/types.js';
-import { DEFAULT_ORG } from '../store/security.js';
+import { DEFAULT_ORG } from './organisations.js';
+import type { DefinitionVersion } from './types.js';
 
 /**
  * Per-organisation job type namespaces (issue 17) with one globally unique name inside the queen.
