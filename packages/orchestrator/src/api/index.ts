@@ -3,6 +3,7 @@ import type { IdempotencyStore } from '@myrmex/idempotency';
 import fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { QueenService } from '../queen/service.js';
 import { type AuthOptions, installAuth, securityRoutes, tenantQueen } from './auth/index.js';
+import { ConnectionCloser } from './closing.js';
 import { installErrorHandlers } from './errors.js';
 import { approvalRoutes } from './routes/approvals.js';
 import { artifactRoutes } from './routes/artifacts.js';
@@ -94,10 +95,12 @@ export async function createApi(served: QueenService, options: ApiOptions = {}):
       ],
     },
   });
+  // Idle connections close at once, busy ones as soon as their response finishes; a response still
+  // being written gets a grace, so a stuck client (or a stream that never ends) cannot hold a queen's
+  // shutdown open.
+  const closer = new ConnectionCloser(app.server, options.closeGraceMs ?? 5_000);
   app.addHook('preClose', async () => {
-    // Idle connections close at once; a response still being written gets a grace, so a stuck client
-    // (or a stream that never ends) cannot hold a queen's shutdown open.
-    setTimeout(() => app.server.closeAllConnections(), options.closeGraceMs ?? 5_000).unref();
+    closer.begin();
     streams.closeAll('close', { reason: 'the queen is shutting down' });
   });
 
