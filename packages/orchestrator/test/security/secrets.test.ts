@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { LocalBlobStore } from '../../src/artifacts/index.js';
 import {
   createApi,
   Keyring,
@@ -33,6 +34,8 @@ async function openWithSecrets(keyring: Keyring, options: Pick<QueenOptions, 'pr
   const security = store.security();
   const queen = await Queen.open({
     store,
+    // Beside the database: without it a queen given a store keeps blobs in ./.myrmex of the working directory, shared by every run.
+    blobs: new LocalBlobStore(join(dir, 'artifacts')),
     secrets: storeSecretSource(security, keyring),
     ant: { capacity: 2 },
     pollIntervalMs: 20,
