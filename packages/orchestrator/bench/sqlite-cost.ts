@@ -64,7 +64,7 @@ await profiler?.post('Profiler.enable');
 let scavenges = 0;
 new PerformanceObserver((list) => {
   for (const entry of list.getEntries()) {
-    if ((entry.detail as { kind?: number } | undefined)?.kind === constants.NODE_PERFORMANCE_GC_MINOR) scavenges++;
+    if ((entry as unknown as { detail?: { kind?: number } }).detail?.kind === constants.NODE_PERFORMANCE_GC_MINOR) scavenges++;
   }
 }).observe({ entryTypes: ['gc'] });
 

@@ -579,8 +579,12 @@ export function describeStoreContract(name: string, open: () => Promise<JobStore
 
     describe('picking and claiming in one step (claimNext)', () => {
       const kind = (jobType: string, taskType = 'a') => ({ jobType, version: 1, taskType });
-      const next = (limit: number, take: ReturnType<typeof kind>[], skip: ReturnType<typeof kind>[] = [], antOrg?: string) =>
-        store.claimNext!({ antId: 'ant-1', owner: 'queen-1', at: at(10), limit, take, skip, ...(antOrg && { antOrg }) });
+      const next = (
+        limit: number,
+        take: (ReturnType<typeof kind> & { jobTimeoutMs?: number })[],
+        skip: ReturnType<typeof kind>[] = [],
+        antOrg?: string,
+      ) => store.claimNext!({ antId: 'ant-1', owner: 'queen-1', at: at(10), limit, take, skip, ...(antOrg && { antOrg }) });
 
       it('claims the next ready tasks in priority order, stopping at the first kind it does not take', async () => {
         if (!store.claimNext || (await next(1, [])) === undefined) return; // this store picks in the scheduler

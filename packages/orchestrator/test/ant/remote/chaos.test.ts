@@ -46,9 +46,11 @@ pg.describe('chaos on PostgreSQL', () =>
         const note = (what: string) => timeline.push(`${((Date.now() - began) / 1000).toFixed(1)} s ${what}`);
         // A background restart or link restore that fails is reported with the rest, not as an unhandled rejection mid-run.
         const failures: string[] = [];
-        const background = (what: string, work: Promise<void>): Promise<void> =>
+        const background = (what: string, work: Promise<unknown>): Promise<void> =>
           work.then(
-            () => note(`${what}: done`),
+            () => {
+              note(`${what}: done`);
+            },
             (error: Error) => {
               note(`${what}: failed: ${error.message}`);
               failures.push(`${what}: ${error.message}`);
