@@ -5,7 +5,7 @@ import { ANT_SOCKET_PATH, type JobDetail, PostgresStore, Queen } from '@myrmex/o
 import { postgres } from '@myrmex/test-utils';
 import { expect, it } from 'vitest';
 import { type Proc, startAnt, startQueen, until } from './harness.js';
-import { RawAnt } from './raw-ant.js';
+import { logBatch, RawAnt } from './raw-ant.js';
 
 const gate = await postgres();
 const TOKEN = 'postgres-ants-token-0123456789abcdef';
@@ -75,12 +75,7 @@ gate.describe('remote ants on PostgreSQL with queens in separate processes', () 
       const { id } = await front.submit({ jobType: 'twice' });
       const assignmentId = ((await first.nth('assign')).assignment as { id: string }).id;
       first.send({ type: 'ack', assignmentId });
-      const batch = (n: number) => ({
-        type: 'logs',
-        assignmentId,
-        batch: n,
-        lines: [{ stream: 'stdout', text: `line ${n}`, at: Date.now() }],
-      });
+      const batch = (n: number) => logBatch(assignmentId, n);
       first.send(batch(0));
       first.send(batch(1));
       await first.nth('logs-ack', 2);

@@ -5,7 +5,7 @@ import { ANT_SOCKET_PATH, antSocketRoutes, createApi, openStore, PROTOCOL_VERSIO
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { until } from './harness.js';
-import { RawAnt } from './raw-ant.js';
+import { logBatch, RawAnt } from './raw-ant.js';
 
 const ANY = 'any-ant-token-0123456789abcdef';
 const BOUND = 'bound-ant-token-0123456789abcdef';
@@ -110,12 +110,7 @@ describe('the queen end of the remote ant protocol', () => {
     const job = await queen.submit({ jobType: 'relog' });
     const assignmentId = ((await first.nth('assign')).assignment as { id: string }).id;
     first.send({ type: 'ack', assignmentId });
-    const batch = (n: number) => ({
-      type: 'logs',
-      assignmentId,
-      batch: n,
-      lines: [{ stream: 'stdout', text: `line ${n}`, at: Date.now() }],
-    });
+    const batch = (n: number) => logBatch(assignmentId, n);
     first.send(batch(0));
     first.send(batch(1));
     await first.nth('logs-ack', 2);

@@ -5,6 +5,14 @@ import { until } from './harness.js';
 export type Frame = { type: string } & Record<string, unknown>;
 
 /** A hand-written ant: raw frames, to drive the protocol where a real ant never goes. */
+/** Log batch `n` of an assignment: one stdout line that says its number, so a test can count what was stored. */
+export const logBatch = (assignmentId: string, n: number): Frame => ({
+  type: 'logs',
+  assignmentId,
+  batch: n,
+  lines: [{ stream: 'stdout', text: `line ${n}`, at: Date.now() }],
+});
+
 export class RawAnt {
   readonly frames: Frame[] = [];
   readonly closed: Promise<{ code: number; reason: string }>;
