@@ -32,11 +32,14 @@ describe('CPU time of SHELL tasks', () => {
   });
 
   it('counts the processes the script waits for, in the background or in a subshell', async () => {
-    const alone = (await run(shell, sh([BURN]))).result.cpuMs!;
-    const { result } = await run(shell, sh([`sh -c '${BURN}' &`, `(${BURN})`, 'wait']));
-    expect(result.succeeded).toBe(true);
-    // Two burns: well over one (the tick and the machine's other work make it inexact).
-    expect(result.cpuMs).toBeGreaterThan(alone * 1.5);
+    // The script itself only forks and waits, so each figure is the child's own burn (about 0.3 s, more under load:
+    // CPU time on a contended machine only grows), which a sleeping script is never charged (see above).
+    const background = await run(shell, sh([`sh -c '${BURN}' &`, 'wait']));
+    const subshell = await run(shell, sh([`(${BURN})`]));
+    for (const { result } of [background, subshell]) {
+      expect(result.succeeded).toBe(true);
+      expect(result.cpuMs).toBeGreaterThanOrEqual(100);
+    }
   });
 
   it("keeps the script's exit code and death by signal, and the script cannot write the wrapper's descriptor", async () => {
@@ -57,9 +60,12 @@ describe('CPU time of SHELL tasks', () => {
   it('a fan-out of SHELL children is charged the sum of what its children used', async () => {
     const alone = (await run(shell, sh([BURN]))).result.cpuMs!;
     const child = sh([BURN]);
-    const fanOut = { itemVar: 'Item', source: 'items', labels: ['a', 'b'], failFast: false, successThreshold: 100, tasks: [child, child] };
+    const labels = ['a', 'b', 'c', 'd'];
+    const fanOut = { itemVar: 'Item', source: 'items', labels, failFast: false, successThreshold: 100, tasks: labels.map(() => child) };
     const { result } = await run(withTaskFanOut(shell), sh([], { fanOut }));
     expect(result.succeeded).toBe(true);
-    expect(result.cpuMs).toBeGreaterThan(alone * 1.5);
+    // Four burns against one: a sum, not one child's figure. Twice, not four times: one burn's CPU time varies by
+    // a third or more from run to run on a contended machine (480 ms alone against 355 each for two, beside stress).
+    expect(result.cpuMs).toBeGreaterThan(alone * 2);
   });
 });
