@@ -345,7 +345,7 @@ export class Scheduler {
       let learnt = false;
       for (const ant of free) {
         if (!this.running) return true;
-        const { take, skip } = await kinds.forAnt(ant);
+        const { take, skip } = kinds.forAnt(ant);
         const result = await startNext!({ ant, limit: ant.capacity - ant.running, take, skip });
         if (result === undefined) {
           this.kinds = undefined;

@@ -17,6 +17,8 @@ interface Known {
   /** Undefined when its definition or task is gone: no ant runs it. */
   readonly placement?: Omit<Placement, keyof ReadyTask>;
   readonly plain: boolean;
+  /** The job's timeout, which a claim of this kind starts. */
+  readonly jobTimeoutMs?: number;
 }
 
 /** Kinds remembered at most; past it the oldest is forgotten (and learnt again when it comes back). */
@@ -58,6 +60,7 @@ export class TaskKinds {
                 needs: placementNeeds(definition, taskDefinition),
               },
               plain: this.plain(definition, task.taskType),
+              ...(definition.timeoutMs === undefined ? {} : { jobTimeoutMs: definition.timeoutMs }),
             }
           : { kind, plain: false },
       );
@@ -75,7 +78,7 @@ export class TaskKinds {
   }
 
   /** For one ant: the kinds it takes as they come (with the job's timeout), those it never runs, and whether any must be placed. */
-  async forAnt(ant: AntSlot): Promise<{ take: (TaskKind & { jobTimeoutMs?: number })[]; skip: TaskKind[]; placed: boolean }> {
+  forAnt(ant: AntSlot): { take: (TaskKind & { jobTimeoutMs?: number })[]; skip: TaskKind[]; placed: boolean } {
     const take: (TaskKind & { jobTimeoutMs?: number })[] = [];
     const skip: TaskKind[] = [];
     let placed = false;
@@ -83,10 +86,7 @@ export class TaskKinds {
       const verdict = this.verdict(ant, known);
       if (verdict === 'never') skip.push(known.kind);
       else if (verdict === 'place') placed = true;
-      else {
-        const timeoutMs = (await this.definition(known.kind.jobType, known.kind.version)).timeoutMs;
-        take.push(timeoutMs === undefined ? known.kind : { ...known.kind, jobTimeoutMs: timeoutMs });
-      }
+      else take.push(known.jobTimeoutMs === undefined ? known.kind : { ...known.kind, jobTimeoutMs: known.jobTimeoutMs });
     }
     return { take, skip, placed };
   }
