@@ -14,6 +14,8 @@ export function useJobEvents(id: string, active: boolean): void {
       void client.invalidateQueries({ queryKey: ['job', id] });
       void client.invalidateQueries({ queryKey: ['jobs'] });
     };
+    // On (re)connecting too: transitions before the stream was open reached no listener.
+    source.addEventListener('open', refresh);
     source.addEventListener('transition', refresh);
     source.addEventListener('end', () => {
       refresh();

@@ -15,18 +15,24 @@ const RANGES = [
 ] as const;
 const RANGE_MS: Record<string, number> = { '1h': 3_600_000, '24h': 86_400_000, '7d': 604_800_000 };
 
-/** Refreshes the list on every transition of any job (one shared event stream), at most every 300 ms. */
+/**
+ * Refreshes the list on every transition of any job (one shared event stream), at most every 300 ms,
+ * and whenever the stream (re)connects: what changed before it was open, or while it was down, sent
+ * no event this page saw, so a list fetched before then would otherwise stay stale.
+ */
 function useAllJobEvents(): void {
   const client = useQueryClient();
   useEffect(() => {
     const source = new EventSource('api/jobs/events');
     let timer: number | undefined;
-    source.addEventListener('transition', () => {
+    const refresh = () => {
       timer ??= window.setTimeout(() => {
         timer = undefined;
         void client.invalidateQueries({ queryKey: ['jobs'] });
       }, 300);
-    });
+    };
+    source.addEventListener('open', refresh);
+    source.addEventListener('transition', refresh);
     return () => {
       source.close();
       window.clearTimeout(timer);

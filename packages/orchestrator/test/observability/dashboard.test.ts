@@ -99,6 +99,33 @@ browserGate.describe('the dashboard in Chromium, against a real queen', () => {
     await page.close();
   });
 
+  it('catches up on transitions made before its event stream was open: the list refetches when the stream connects', async () => {
+    const { server } = await start();
+    const dir = server.dbPath.replace(/queen\.db$/, '');
+    await apply(server.url, gated(dir));
+    const page = await browser.context.newPage();
+    // The shared event stream is held back until the job is already running, as a loaded machine can do.
+    let release = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    await page.route('**/api/jobs/events', async (route) => {
+      await held;
+      await route.continue();
+    });
+    await page.goto(`${server.url}/`);
+    await page.getByText('No job matches these filters.').waitFor();
+    const job = await submit(server.url, 'gated');
+    await expect
+      .poll(async () => ((await (await fetch(`${server.url}/api/jobs/requests/${job.id}`)).json()) as { state: string }).state)
+      .toBe('EXECUTING');
+    release();
+    await page.locator(`tr[data-job-id="${job.id}"] .badge`, { hasText: 'EXECUTING' }).waitFor();
+    await import('node:fs/promises').then((fs) => fs.writeFile(join(dir, 'open'), ''));
+    await page.locator(`tr[data-job-id="${job.id}"] .badge`, { hasText: 'COMPLETED' }).waitFor();
+    await page.close();
+  });
+
   it('pages the job list by cursor: Older and Newer walk keyset pages of 25, newest first', async () => {
     const { server } = await start();
     await apply(server.url, 'job_type: later\ntasks:\n  - task_type: a\n    script: [echo later]\n');
