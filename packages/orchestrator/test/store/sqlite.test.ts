@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MIGRATION_NAMES, SqliteStore } from '@myrmex/orchestrator';
@@ -51,6 +51,42 @@ describe('SqliteStore', () => {
     expect(ids).toEqual(['a', 'after', 'b', 'taken']);
     expect(await store.timeline('taken')).toHaveLength(1);
     await store.close();
+  });
+
+  it('copies the WAL back from a background connection: the log file is reused, not grown, and the last close removes it', async () => {
+    const path = join(dir, 'checkpoints.db');
+    const store = SqliteStore.open({ path });
+    let n = 0;
+    // A 4 KB parameter a job: each commit appends a few pages to the log.
+    const write = () =>
+      store.createJob({
+        id: `c${++n}`,
+        jobType: 't',
+        version: 1,
+        priority: 5,
+        params: { pad: 'x'.repeat(4096) },
+        submittedAt: new Date(n),
+        scheduledAt: new Date(n),
+        taskTypes: ['x'],
+      });
+    // Commits ask for checkpoints (at most one each 50 ms): write until several have copied frames back.
+    await expect
+      .poll(
+        async () => {
+          for (let i = 0; i < 20; i++) await write();
+          return store.walCheckpoints()?.checkpoints ?? 0;
+        },
+        { timeout: 60_000 },
+      )
+      .toBeGreaterThanOrEqual(3);
+    const copied = store.walCheckpoints()!.frames;
+    // More frames went through the log than it could hold at its size: it was rewound after checkpoints.
+    expect(copied * 4096).toBeGreaterThan(statSync(`${path}-wal`).size);
+    await store.close();
+    expect(existsSync(`${path}-wal`)).toBe(false);
+    const reopened = SqliteStore.open({ path });
+    expect((await reopened.listJobs({ limit: 1, count: 'exact' })).total).toBe(n);
+    await reopened.close();
   });
 
   it('keeps everything across reopening the file', async () => {

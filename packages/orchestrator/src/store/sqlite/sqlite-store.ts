@@ -4,6 +4,7 @@ import BetterSqlite3, { type Database, type Statement } from 'better-sqlite3';
 import { Kysely, SqliteDialect, sql } from 'kysely';
 import { migrateToLatest } from '../sql/migrations.js';
 import { type Executor, type SqlDialect, SqlStore } from '../sql/sql-store.js';
+import { BackgroundCheckpointer, type CheckpointStats } from './checkpointer.js';
 
 export const DEFAULT_DB_PATH = './.myrmex/myrmex.db';
 
@@ -60,7 +61,7 @@ interface Queued {
  * transaction, which holds nothing else). The control statements are prepared once and run on the
  * connection directly, not compiled by Kysely each time: an awaited submit is a group of its own.
  */
-function sqliteDialect(db: Kysely<unknown>, raw: Database, file: string): SqlDialect {
+function sqliteDialect(db: Kysely<unknown>, raw: Database, file: string, checkpointer?: BackgroundCheckpointer): SqlDialect {
   let emit: (jobId: string) => void = () => {};
   const writer = file === ':memory:' ? { tail: Promise.resolve() as Promise<unknown> } : writerFor(file);
   const queue: Queued[] = [];
@@ -98,6 +99,7 @@ function sqliteDialect(db: Kysely<unknown>, raw: Database, file: string): SqlDia
           }
         }
         commit();
+        checkpointer?.written();
       } catch (error) {
         if (raw.inTransaction) rollback();
         if (alone) return [{ ok: false, value: error }];
@@ -218,8 +220,37 @@ export class SqliteStore extends SqlStore {
       raw.close();
       throw error;
     }
+    const checkpointer = memory ? undefined : backgroundCheckpoints(raw, file);
     const db = new Kysely<unknown>({ dialect: new SqliteDialect({ database: cachingDatabase(raw) as unknown as Database }) });
     const migrated = holdingWriteLock(raw, Math.trunc(options.busyTimeoutMs ?? 5000), () => migrateToLatest(db, 'sqlite'));
-    return new SqliteStore(`sqlite:${file}`, db, sqliteDialect(db, raw, file), migrated);
+    return new SqliteStore(`sqlite:${file}`, db, sqliteDialect(db, raw, file, checkpointer), migrated, checkpointer);
   }
+
+  private constructor(
+    description: string,
+    db: Kysely<unknown>,
+    dialect: SqlDialect,
+    ready: Promise<unknown>,
+    private readonly checkpointer: BackgroundCheckpointer | undefined,
+  ) {
+    super(description, db, dialect, ready);
+  }
+
+  /** What the background connection has copied back from the WAL so far; undefined for `:memory:`. */
+  walCheckpoints(): CheckpointStats | undefined {
+    return this.checkpointer?.stats;
+  }
+
+  override async close(): Promise<void> {
+    await super.close();
+    await this.checkpointer?.close();
+  }
+}
+
+/** The WAL is copied back by a worker's connection (see BackgroundCheckpointer), SQLite's own way if it cannot run. */
+function backgroundCheckpoints(raw: Database, file: string): BackgroundCheckpointer {
+  raw.pragma('wal_autocheckpoint = 0');
+  return new BackgroundCheckpointer(file, () => {
+    if (raw.open) raw.pragma('wal_autocheckpoint = 1000');
+  });
 }
