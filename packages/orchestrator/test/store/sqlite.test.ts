@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -87,6 +88,21 @@ describe('SqliteStore', () => {
     const reopened = SqliteStore.open({ path });
     expect((await reopened.listJobs({ limit: 1, count: 'exact' })).total).toBe(n);
     await reopened.close();
+  });
+
+  it('a process with nothing else to do still waits for close(): the checkpoint thread holds it open until it has gone', () => {
+    const path = join(dir, 'closing-process.db');
+    const script = `import('${new URL('../../src/store/sqlite/sqlite-store.ts', import.meta.url).pathname}').then(async ({ SqliteStore }) => {
+      const store = SqliteStore.open({ path: ${JSON.stringify(path)} });
+      for (let n = 0; n < 50; n++)
+        await store.createJob({ id: 'p' + n, jobType: 't', version: 1, priority: 5, params: {}, submittedAt: new Date(n), scheduledAt: new Date(n), taskTypes: ['x'] });
+      await store.close();
+      console.log('closed');
+    });`;
+    const child = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8' });
+    // Exit code 13 is Node's "the event loop emptied while a top-level await was pending".
+    expect({ status: child.status, stdout: child.stdout.trim() }).toEqual({ status: 0, stdout: 'closed' });
+    expect(existsSync(`${path}-wal`)).toBe(false);
   });
 
   it('keeps everything across reopening the file', async () => {

@@ -83,6 +83,8 @@ export class BackgroundCheckpointer {
         ? Promise.resolve()
         : new Promise<void>((resolve) => {
             worker.once('exit', () => resolve());
+            // Held open until it has gone, or a process with nothing else to do would exit first, mid-await.
+            worker.ref();
             worker.postMessage('close');
           });
     return this.closing;
