@@ -67,7 +67,7 @@ add(`burst of ${n('burst')}, awaited single submits`, PEERS, { scenario: 'burst'
 add(`backlog of ${n('backlog')}`, PEERS, { scenario: 'backlog', count: n('backlog') });
 add(`backlog of ${n('large')}`, largePeers, { scenario: 'backlog', count: n('large') });
 add(`steady ${rate}/s`, PEERS, { scenario: 'steady', count: n('steady'), rate });
-if (peers.includes('myrmex-pg')) {
+if (peers.includes('myrmex-pg') && n('queens-backlog') > 0) {
   for (const queens of [1, 2, 3]) {
     rows.push({
       scenario: `backlog of ${n('queens-backlog')}, queen processes`,

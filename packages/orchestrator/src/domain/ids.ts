@@ -1,8 +1,14 @@
-import { createHash, randomFillSync } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 
 let lastMs = -1;
 let counter = 0;
-const random = Buffer.alloc(8);
+/**
+ * The random bits of the next ids, 8 bytes each, drawn for 512 ids at once (as crypto.randomUUID
+ * caches its own): a call into the generator per id was a fifth of a bulk submit's time in JS.
+ */
+const POOLED = 512;
+let pool = '';
+let taken = POOLED;
 
 /**
  * A UUID version 7 (RFC 9562): the epoch millisecond first, then a counter within the millisecond,
@@ -19,10 +25,13 @@ export function timeOrderedId(now = Date.now()): string {
     lastMs++;
     counter = 0;
   }
-  randomFillSync(random);
+  if (taken === POOLED) {
+    pool = randomBytes(8 * POOLED).toString('hex');
+    taken = 0;
+  }
+  const hex = pool.slice(taken * 16, ++taken * 16);
   const ms = lastMs.toString(16).padStart(12, '0');
-  const hex = random.toString('hex');
-  const variant = ((random[0]! & 0x3f) | 0x80).toString(16);
+  const variant = ((Number.parseInt(hex.slice(0, 2), 16) & 0x3f) | 0x80).toString(16);
   return `${ms.slice(0, 8)}-${ms.slice(8)}-7${counter.toString(16).padStart(3, '0')}-${variant}${hex.slice(2, 4)}-${hex.slice(4, 16)}`;
 }
 

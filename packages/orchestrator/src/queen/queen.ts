@@ -1007,8 +1007,12 @@ export class Queen implements QueenService {
   private async submitOnce(requests: readonly SubmitRequest[], indexed: boolean): Promise<readonly JobSummary[]> {
     const now = new Date();
     const jobs = [];
-    for (const [index, request] of requests.entries()) {
-      const at = (field: string) => (indexed ? `requests[${index}].${field}` : field);
+    // One task list per definition, shared by its jobs: the store sends each distinct list once.
+    const taskTypes = new Map<DefinitionVersion, readonly string[]>();
+    let index = -1;
+    const at = (field: string) => (indexed ? `requests[${index}].${field}` : field);
+    for (const request of requests) {
+      index++;
       let valid: ReturnType<typeof validateSubmit>;
       try {
         valid = validateSubmit(request);
@@ -1036,6 +1040,11 @@ export class Queen implements QueenService {
         if (!indexed || !(error instanceof QueenError)) throw error;
         throw new QueenError(error.code, `${at('params')}: ${error.message}`, at('params'));
       }
+      let types = taskTypes.get(definition);
+      if (types === undefined) {
+        types = definition.definition.tasks.map((t) => t.taskType);
+        taskTypes.set(definition, types);
+      }
       jobs.push({
         id: timeOrderedId(),
         jobType: valid.jobType,
@@ -1044,9 +1053,9 @@ export class Queen implements QueenService {
         params: valid.params,
         submittedAt: now,
         scheduledAt: valid.scheduledAt && valid.scheduledAt > now ? valid.scheduledAt : now,
-        taskTypes: definition.definition.tasks.map((t) => t.taskType),
-        ...(typeof request.org === 'string' ? { org: request.org } : {}),
-        ...(typeof request.user === 'string' ? { submittedBy: request.user } : {}),
+        taskTypes: types,
+        org: typeof request.org === 'string' ? request.org : undefined,
+        submittedBy: typeof request.user === 'string' ? request.user : undefined,
         requireLatest: true,
       });
     }

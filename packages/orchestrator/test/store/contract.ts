@@ -163,6 +163,53 @@ export function describeStoreContract(name: string, open: () => Promise<JobStore
         expect((await store.readyTasks(at(10).getTime(), 10)).map((t) => t.jobId)).toEqual(jobs.slice(0, 3).map((j) => j.id));
       });
 
+      it('writes a bulk of 1,000 jobs as submitted: each its tasks, its PENDING timeline row and the seqs it was given, or none of them', async () => {
+        // Ids out of their sorting order, and task lists both shared (one array) and equal but separate.
+        const shared = ['a', 'b', 'c'];
+        const many = Array.from({ length: 1000 }, (_, i) => ({
+          id: `many-${(i * 7919) % 1000}`,
+          jobType: i % 2 ? 'odd' : 'even',
+          version: 1,
+          priority: i % 3,
+          params: { i, text: 'quote " backslash \\ nul \u0000 é' },
+          submittedAt: at(i),
+          scheduledAt: at(2 * i),
+          taskTypes: i % 2 ? ['x', 'y'] : shared,
+          ...(i % 5 === 0 ? { submittedBy: 'ann' } : {}),
+        }));
+        const { jobs, events } = await store.createJobs(many);
+        const read = await store.jobsWithTasks(many.map((j) => j.id));
+        expect(jobs.map((j) => j.id)).toEqual(many.map((j) => j.id));
+        for (const [i, job] of jobs.entries()) {
+          const stored = read.get(job.id)!;
+          expect(job).toEqual(stored.job);
+          expect(job).toMatchObject({
+            state: 'PENDING',
+            priority: i % 3,
+            params: many[i]!.params,
+            submittedAt: at(i),
+            scheduledAt: at(2 * i),
+          });
+          expect(job.submittedBy).toBe(i % 5 === 0 ? 'ann' : undefined);
+          expect(stored.tasks.map((t) => [t.taskType, t.state])).toEqual(many[i]!.taskTypes.map((t) => [t, 'PENDING']));
+          if (i > 0) expect(job.seq).toBeGreaterThan(jobs[i - 1]!.seq);
+        }
+        const timelines = await Promise.all(jobs.map((job) => store.timeline(job.id)));
+        for (const [i, timeline] of timelines.entries()) {
+          expect(timeline).toEqual([events[i]]);
+          expect(events[i]).toMatchObject({ jobId: many[i]!.id, to: 'PENDING', reason: 'submitted', at: at(i) });
+        }
+        // Tasks carry their job's priority and seq: the ready queue takes priority first, then submission order.
+        for (const i of [999, 0, 998, 1]) await makeReady(many[i]!.id, many[i]!.taskTypes[0]);
+        expect((await store.readyTasks(at(5000).getTime(), 10)).map((t) => t.jobId)).toEqual([998, 1, 0, 999].map((i) => many[i]!.id));
+        // A bulk whose last job cannot be written (its id is taken) writes none of the others.
+        const again = Array.from({ length: 1000 }, (_, i) => ({ ...many[i]!, id: i === 999 ? many[0]!.id : `again-${i}` }));
+        await expect(store.createJobs(again)).rejects.toThrow();
+        expect((await store.jobsWithTasks(again.map((j) => j.id))).size).toBe(1);
+        expect(await store.timeline('again-0')).toEqual([]);
+        expect(await store.tasks('again-0')).toEqual([]);
+      });
+
       it('lists jobs newest first with filters and pagination', async () => {
         const jobs = [await submit(), await submit({ jobType: 'other' }), await submit()];
         await makeReady(jobs[2]!.id);

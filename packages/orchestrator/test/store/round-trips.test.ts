@@ -87,4 +87,26 @@ gate.describe('round trips per job on PostgreSQL', () => {
     });
     expect(perJob).toBeLessThan(1);
   }, 60_000);
+
+  it('a bulk submit is one statement whatever its size (tasks and timeline rows in it), on a queen that knows the definition', async () => {
+    const db = await gate.freshDatabase();
+    const queen = await Queen.open({ store: PostgresStore.open({ url: db.url }), ant: { capacity: 0 }, executors: [NOOP] });
+    try {
+      await queen.applyDefinition(
+        'job_type: rt3\ntasks:\n  - task_type: a\n    method: NOOP\n  - task_type: b\n    method: NOOP\n    needs: [a]\n',
+      );
+      await queen.submit({ jobType: 'rt3' });
+      for (const size of [1, 1000, 3000]) {
+        kinds.clear();
+        counting = true;
+        await queen.submitMany(Array.from({ length: size }, (_, n) => ({ jobType: 'rt3', params: { n } })));
+        counting = false;
+        expect([...kinds]).toEqual([[expect.stringMatching(/^WITH v AS /), 1]]);
+      }
+    } finally {
+      counting = false;
+      await queen.stop();
+      await db.dispose();
+    }
+  }, 60_000);
 });
