@@ -35,6 +35,7 @@ import type { WaitStatus } from '../scheduler/explain.js';
 import { type AntSlot, type Backup, type PassReport, priorityPolicy, type SchedulingPolicy } from '../scheduler/policy.js';
 import { type PlannedStart, Scheduler, type SchedulerOptions } from '../scheduler/scheduler.js';
 import { waitStatus } from '../scheduler/status.js';
+import { wakeFor } from '../scheduler/wakeups.js';
 import { JobMasking, type Masker, type SecretSource, secretReferences } from '../security/index.js';
 import type { ConsumablePool } from '../store/consumables.js';
 import { DEFAULT_ORG } from '../store/security.js';
@@ -454,7 +455,7 @@ export class Queen implements QueenService {
    * this queen runs for the job that the database says must stop (cancelled, timed out, taken over).
    */
   private changed(change: Change): void {
-    this.scheduler.poke();
+    this.scheduler.poke(change.events === undefined ? 'work' : wakeFor(change.events));
     this.logs$.changed(change.jobId);
     const running = this.registry.assignmentsOf(change.jobId);
     if (running.length === 0) return;
@@ -515,7 +516,7 @@ export class Queen implements QueenService {
       this.logs$.transition(event);
     }
     this.events?.ends.ended(events);
-    if (events.length > 0) this.scheduler.poke();
+    this.scheduler.poke(wakeFor(events));
   }
 
   /** Claims the placed tasks in one transaction, then renders and assigns each claimed one; returns how many. */
@@ -872,7 +873,8 @@ export class Queen implements QueenService {
         if (!verdict) this.logger.warn({ jobId, taskType, attempt, antId: message.antId }, 'rejected a stale attempt result');
         return verdict !== undefined;
       })
-      .finally(() => this.scheduler.poke());
+      // The ant's slot is free again (whatever the result, or if it could not be recorded).
+      .finally(() => this.scheduler.poke('freed'));
     this.settled = Promise.all([
       this.settled,
       work.catch((err) => this.logger.error({ err, jobId, taskType }, 'could not record an attempt result')),

@@ -9,6 +9,7 @@ import { hasRoom, placementNeeds } from './placement.js';
 import { type AntSlot, type Backup, canRun, type PassReport, type Placement, priorityPolicy, type SchedulingPolicy } from './policy.js';
 import { QuotaGate, type QuotaWarning, softQuotaReason } from './quota-gate.js';
 import { TaskKinds } from './task-kinds.js';
+import type { Wake } from './wakeups.js';
 
 /** A task placed on an ant, with the resources it holds there while it runs. */
 export interface PlannedStart {
@@ -99,6 +100,15 @@ export class Scheduler {
   /** When the time-based sweeps last ran, and whether the timer (not a change) started this pass. */
   private sweptAt = Number.NEGATIVE_INFINITY;
   private woken = false;
+  /**
+   * Whether the last pass left work it could not start (a job held back, a ready task no ant took,
+   * a full page): only then do ends (`freed`) need a pass. Unknown, so true, until a pass says.
+   */
+  private leftWork = true;
+  /** Set by this pass wherever it leaves work behind or cannot tell; `leftWork` when it is over. */
+  private leavesWork = false;
+  /** Ends that came while a pass ran: they need another one if that pass leaves work. */
+  private freedMeanwhile = false;
   /** Organisations' and users' quotas, where the store keeps them (issue 17). */
   private readonly quotaGate?: QuotaGate;
   /** The kinds of ready task seen, for picking in the store; undefined when the scheduler picks (see `startNext`). */
@@ -137,8 +147,14 @@ export class Scheduler {
     await this.pass;
   }
 
-  poke(): void {
-    if (!this.running) return;
+  /** Asks for a pass; `wake` says what changed (scheduler/wakeups.ts), `work` when it is not known. */
+  poke(wake: Wake = 'work'): void {
+    if (!this.running || wake === 'none') return;
+    if (wake === 'freed' && this.pass) {
+      this.freedMeanwhile = true;
+      return;
+    }
+    if (wake === 'freed' && !this.leftWork) return;
     if (this.pass) {
       this.again = true;
       return;
@@ -154,19 +170,27 @@ export class Scheduler {
       // Each pass starts on a fresh turn of the event loop: requests and results get their turn.
       await new Promise((resolve) => setImmediate(resolve));
       this.again = false;
+      this.freedMeanwhile = false;
+      this.leavesWork = false;
       const started = performance.now();
       let failed = false;
       try {
         if (await this.once()) this.again = true;
       } catch (error) {
         failed = true;
+        this.leavesWork = true;
         this.options.logger.error({ err: error }, 'scheduler pass failed');
       }
+      this.leftWork = this.leavesWork;
+      if (this.freedMeanwhile && this.leftWork) this.again = true;
       this.report((performance.now() - started) / 1000, failed);
     } while (this.again && this.running);
     if (!this.running) return;
-    const wake = await this.options.store.nextWakeAt().catch(() => undefined);
-    const delay = wake === undefined ? this.pollIntervalMs : Math.min(Math.max(wake - Date.now(), 0), this.pollIntervalMs);
+    // Only what becomes due later: a due job a pass held back (max_concurrency, a quota) is woken for
+    // by the end that frees its place; timing it at 0 ms made the queen spin (~580 passes/s with one held job).
+    const now = Date.now();
+    const wake = await this.options.store.nextWakeAt(now).catch(() => undefined);
+    const delay = wake === undefined ? this.pollIntervalMs : Math.min(Math.max(wake - now, 0), this.pollIntervalMs);
     this.timer = setTimeout(() => {
       this.woken = true;
       this.poke();
@@ -187,8 +211,10 @@ export class Scheduler {
 
   /** One pass; true when it stopped early and more work is due at once. */
   private async once(): Promise<boolean> {
-    const { store, supervisor } = this.options;
+    const { store, supervisor, policy } = this.options;
     const now = Date.now();
+    // What these policies hold back or start is not all seen here: every end may matter to them.
+    if (policy.observe || policy.preempt || policy.speculate) this.leavesWork = true;
     if (this.woken || now - this.sweptAt >= SWEEP_EVERY_MS) {
       this.woken = false;
       this.sweptAt = now;
@@ -196,9 +222,9 @@ export class Scheduler {
       for (const job of await store.expiredJobs(now)) await supervisor.timeout(job.id);
     }
     const moreDue = await this.admit(now);
-    await this.dispatch(now);
+    const moreReady = await this.dispatch(now);
     await this.speculate(now);
-    return moreDue;
+    return moreDue || moreReady;
   }
 
   /**
@@ -255,6 +281,7 @@ export class Scheduler {
         if (warning) this.tally.quotaWarnings.push(warning);
       }
       const admittedHere = results.filter(Boolean).length;
+      if (admittedHere < due.length) this.leavesWork = true;
       if (!this.running) return false;
       admitted += admittedHere;
       this.tally.admitted += admittedHere;
@@ -284,9 +311,11 @@ export class Scheduler {
         if (!stop.known && (await kinds.learn(stop.jobType, stop.version))) continue;
         return undefined;
       }
+      if (result.held > 0 || result.admitted < result.picked) this.leavesWork = true;
       if (result.picked < this.admitBatch) return false;
       if (result.held > 0) return undefined;
     }
+    this.leavesWork = true;
     return true;
   }
 
@@ -295,16 +324,22 @@ export class Scheduler {
    * ready tasks are exhausted, so tasks no ant can take (a missing method or tag) do not block the
    * runnable ones behind them. Each page's placements are claimed in one store transaction.
    */
-  private async dispatch(now: number): Promise<void> {
-    if (this.kinds && (await this.dispatchInStore(this.kinds))) return;
+  /**
+   * True when it stopped at its page limit with slots still free after starting tasks: another pass
+   * follows at once (pages that started nothing do not loop: what no ant can take waits for a change).
+   */
+  private async dispatch(now: number): Promise<boolean> {
+    if (this.kinds && (await this.dispatchInStore(this.kinds))) return false;
     const { store, ants, policy } = this.options;
     let passedOver = 0;
+    let startedHere = 0;
     for (let page = 0; page < this.pagesPerPass && this.running; page++) {
       const slots = new Map(ants.slots().map((slot) => [slot.id, { ...slot }]));
       let free = [...slots.values()].reduce((sum, slot) => sum + Math.max(0, slot.capacity - slot.running), 0);
       if (free === 0) {
+        this.leavesWork = true;
         if (page === 0 && policy.preempt) await this.preemptFor(now, [...slots.values()]);
-        return;
+        return false;
       }
       const size = free + 64;
       const ready = await store.readyTasks(now, size, passedOver);
@@ -321,10 +356,15 @@ export class Scheduler {
       }
       const started = placements.length > 0 ? await this.options.startTasks(placements) : 0;
       this.tally.started += started;
+      startedHere += started;
       // Tasks started leave READY; the others (no ant could take them, or another queen did) are paged past.
       passedOver += ready.length - started;
-      if (ready.length < size) return;
+      // A full ant may be the only one some ready task could use (its tags, its resources): its end matters.
+      if (started < ready.length || free === 0) this.leavesWork = true;
+      if (ready.length < size) return false;
     }
+    this.leavesWork = true;
+    return this.running && startedHere > 0;
   }
 
   /**
@@ -337,10 +377,10 @@ export class Scheduler {
     const { ants, startNext } = this.options;
     let placeToo = false;
     for (let round = 0; round < this.pagesPerPass && this.running; round++) {
-      const free = ants
-        .slots()
-        .filter((ant) => ant.running < ant.capacity)
-        .sort((a, b) => a.running / a.capacity - b.running / b.capacity);
+      const slots = ants.slots();
+      // A full ant may be the only one some ready task could use (its tags, its method): its end matters.
+      if (slots.some((ant) => ant.capacity > 0 && ant.running >= ant.capacity)) this.leavesWork = true;
+      const free = slots.filter((ant) => ant.running < ant.capacity).sort((a, b) => a.running / a.capacity - b.running / b.capacity);
       if (free.length === 0) return !placeToo;
       let learnt = false;
       for (const ant of free) {
@@ -352,6 +392,7 @@ export class Scheduler {
           return false;
         }
         this.tally.started += result.started;
+        if (result.unclaimed.length > 0 || result.started >= ant.capacity - ant.running) this.leavesWork = true;
         if (await kinds.learn(result.unclaimed)) learnt = true;
         if (result.unclaimed.some((task) => kinds.mustPlace(task, [ant]))) placeToo = true;
       }

@@ -308,6 +308,12 @@ export interface LogQuery {
 /** A change committed by any queen: enough to know which job to look at. */
 export interface Change {
   readonly jobId: string;
+  /**
+   * The timeline rows this process's commit wrote for the job, when it wrote some (what woke the
+   * scheduler is then judged by them: scheduler/wakeups.ts); absent for another process's change
+   * or one that wrote no timeline row, which could have changed anything.
+   */
+  readonly events?: readonly TimelineEvent[];
 }
 
 export interface LeaseResult {
@@ -399,8 +405,11 @@ export interface JobStore extends AntDirectory {
   readyTasks(now: number, limit: number, offset?: number): Promise<readonly ReadyTask[]>;
   /** READY/EXECUTING jobs without a stop whose deadline has passed. */
   expiredJobs(now: number): Promise<readonly JobRow[]>;
-  /** The earliest future moment something becomes due: a scheduled job, a retry delay, a deadline. */
-  nextWakeAt(): Promise<number | undefined>;
+  /**
+   * The earliest moment something becomes due: a scheduled job, a retry delay, a deadline, a lease's
+   * end; with `after`, the earliest one later than it (what is due already was seen by a pass).
+   */
+  nextWakeAt(after?: number): Promise<number | undefined>;
   /** Jobs in READY or EXECUTING (what a restarted queen must drive on). */
   activeJobs(): Promise<readonly JobRow[]>;
   /** Attempts still marked EXECUTING, optionally only those of one owner. */

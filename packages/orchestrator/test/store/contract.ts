@@ -769,6 +769,9 @@ export function describeStoreContract(name: string, open: () => Promise<JobStore
         expect(await store.duePendingJobs(at(1000).getTime(), 2)).toHaveLength(2);
         expect((await store.duePendingJobs(at(1000).getTime(), 2, 2)).map((j) => j.id)).toEqual([high2.id, low.id]);
         expect(await store.nextWakeAt()).toBe(at(0).getTime());
+        // After a moment: only what becomes due later (the scheduler's timer; what is due a pass saw).
+        expect(await store.nextWakeAt(at(500).getTime())).toBe(at(1000).getTime());
+        expect(await store.nextWakeAt(at(1000).getTime())).toBeUndefined();
       });
 
       it('returns READY tasks whose wait is over, of active jobs, by priority', async () => {

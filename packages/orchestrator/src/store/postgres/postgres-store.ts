@@ -2,7 +2,7 @@ import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { migrateToLatest } from '../sql/migrations.js';
 import { type Executor, type SqlDialect, SqlStore } from '../sql/sql-store.js';
-import { StoreError } from '../store.js';
+import { type Change, StoreError } from '../store.js';
 import { QueueStatistics } from './statistics.js';
 
 export interface PostgresStoreOptions {
@@ -75,7 +75,7 @@ function postgresDialect(
   connectTimeoutMs: number,
   onError: (error: unknown) => void,
 ): SqlDialect & { close(): Promise<void> } {
-  let emit: (jobId: string) => void = () => {};
+  let emit: (change: Change) => void = () => {};
   let listener: pg.Client | undefined;
   let closed = false;
   let retry: NodeJS.Timeout | undefined;
@@ -83,7 +83,7 @@ function postgresDialect(
     if (closed) return;
     const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: connectTimeoutMs });
     client.on('notification', (message) => {
-      if (message.payload) emit(message.payload);
+      if (message.payload) emit({ jobId: message.payload });
     });
     client.on('error', (error) => {
       onError(error);

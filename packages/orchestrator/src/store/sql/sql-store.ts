@@ -89,10 +89,10 @@ export interface SqlDialect {
   readonly eventNotify: RawBuilder<unknown>;
   /** Whether INSERT, UPDATE and DELETE may run inside WITH (PostgreSQL), so one statement carries several writes. */
   readonly writesInWith: boolean;
-  /** Called after the commit for each job it changed. */
-  committed(jobIds: readonly string[]): void;
+  /** Called after the commit for each job it changed, with the timeline rows it wrote (all jobs' together). */
+  committed(jobIds: readonly string[], events?: readonly TimelineEvent[]): void;
   /** Given by the store: delivers one change to this process's listeners. */
-  attach(emit: (jobId: string) => void): void;
+  attach(emit: (change: Change) => void): void;
 }
 
 async function rows(query: RawBuilder<unknown>, db: Executor): Promise<Row[]> {
@@ -142,7 +142,7 @@ export class SqlStore implements JobStore {
     private readonly ready: Promise<unknown>,
   ) {
     ready.catch(() => undefined);
-    dialect.attach((jobId) => this.emit(jobId));
+    dialect.attach((change) => this.emit(change));
   }
 
   /** Organisations, users, tokens, secrets and the audit log on this same database. */
@@ -202,22 +202,22 @@ export class SqlStore implements JobStore {
     work: (tx: Executor) => Promise<{ value: T; jobs: readonly string[]; notified?: readonly TimelineEvent[] }>,
   ): Promise<T> {
     await this.ready;
-    const { value, jobs } = await this.dialect.transaction(async (tx) => {
+    const { value, jobs, notified } = await this.dialect.transaction(async (tx) => {
       const result = await work(tx);
       const announced = new Set(result.notified?.map((event) => event.jobId));
       const left = result.jobs.filter((job) => !announced.has(job));
       if (left.length > 0) await this.dialect.notify(tx, left);
       return result;
     });
-    if (jobs.length > 0) this.dialect.committed(jobs);
+    if (jobs.length > 0) this.dialect.committed(jobs, notified);
     return value;
   }
 
   /** Delivers a change to this process's listeners (the dialect calls it: after a commit, or from LISTEN). */
-  private emit(jobId: string): void {
+  private emit(change: Change): void {
     for (const listener of this.listeners) {
       try {
-        listener({ jobId });
+        listener(change);
       } catch {
         // A listener's failure is its own; the next change still reaches it.
       }
@@ -401,7 +401,11 @@ export class SqlStore implements JobStore {
   ): Promise<{ readonly jobs: readonly JobRow[]; readonly events: readonly TimelineEvent[] } | undefined> {
     if (!this.dialect.writesInWith || this.transitionsWriter !== undefined) return undefined;
     const written = await this.insertSubmitted(await this.read(), jobs, true);
-    if (written !== undefined) this.dialect.committed(written.jobs.map((job) => job.id));
+    if (written !== undefined)
+      this.dialect.committed(
+        written.jobs.map((job) => job.id),
+        written.events,
+      );
     return written;
   }
 
@@ -658,7 +662,7 @@ export class SqlStore implements JobStore {
     const inserted = (await rows(casStatement(planned, this.dialect.eventNotify), this.db)).map(toEvent).sort((a, b) => a.seq - b.seq);
     const byJob = new Map<string, TimelineEvent[]>();
     for (const event of inserted) byJob.set(event.jobId, [...(byJob.get(event.jobId) ?? []), event]);
-    if (byJob.size > 0) this.dialect.committed([...byJob.keys()]);
+    if (byJob.size > 0) this.dialect.committed([...byJob.keys()], inserted);
     return planned.map(({ jobId }) => byJob.get(jobId));
   }
 
@@ -929,7 +933,11 @@ export class SqlStore implements JobStore {
       await this.read(),
     );
     const claimed = claimedByNumber(found);
-    if (claimed.length > 0) this.dialect.committed([...new Set(claimed.map((c) => c.jobId))]);
+    if (claimed.length > 0)
+      this.dialect.committed(
+        [...new Set(claimed.map((c) => c.jobId))],
+        claimed.flatMap((c) => c.events),
+      );
     return claimed;
   }
 
@@ -944,7 +952,11 @@ export class SqlStore implements JobStore {
       ...c,
       task: tasks.get(`${c.jobId}\u0000${c.taskType}`)!,
     }));
-    if (claimed.length > 0) this.dialect.committed([...new Set(claimed.map((c) => c.jobId))]);
+    if (claimed.length > 0)
+      this.dialect.committed(
+        [...new Set(claimed.map((c) => c.jobId))],
+        claimed.flatMap((c) => c.events),
+      );
     const loaded = new Map<string, JobWithTasks>();
     for (const entry of (found[0]?.loaded ?? []) as { job: Row; tasks: Row[] }[])
       loaded.set(String(entry.job.id), { job: toJob(entry.job), tasks: entry.tasks.map(toTask) });
@@ -979,7 +991,7 @@ export class SqlStore implements JobStore {
           });
     const events = found.filter((row) => row.seq !== null).map(toEvent);
     const summary = found[0] ?? {};
-    if (events.length > 0) this.dialect.committed([...new Set(events.map((event) => event.jobId))]);
+    if (events.length > 0) this.dialect.committed([...new Set(events.map((event) => event.jobId))], events);
     return {
       events,
       admitted: Number(summary.admitted ?? 0),
@@ -1008,13 +1020,14 @@ export class SqlStore implements JobStore {
     return (await rows(hotQueries.expiredJobs(now), await this.read())).map(toJob);
   }
 
-  async nextWakeAt(): Promise<number | undefined> {
+  async nextWakeAt(after?: number): Promise<number | undefined> {
+    const later = (column: string) => (after === undefined ? sql`` : sql`AND ${sql.ref(column)} > ${after}`);
     const row = await one(
       sql`SELECT MIN(t) AS t FROM (
-            SELECT MIN(scheduled_at) AS t FROM jobs WHERE state = 'PENDING'
-            UNION ALL SELECT MIN(not_before) AS t FROM tasks WHERE state = 'READY' AND not_before IS NOT NULL
-            UNION ALL SELECT MIN(deadline_at) AS t FROM jobs WHERE deadline_at IS NOT NULL AND stop IS NULL AND state IN (${RUNNABLE})
-            UNION ALL SELECT MIN(lease_until) AS t FROM attempts WHERE state = 'EXECUTING') AS wakes`,
+            SELECT MIN(scheduled_at) AS t FROM jobs WHERE state = 'PENDING' ${later('scheduled_at')}
+            UNION ALL SELECT MIN(not_before) AS t FROM tasks WHERE state = 'READY' AND not_before IS NOT NULL ${later('not_before')}
+            UNION ALL SELECT MIN(deadline_at) AS t FROM jobs WHERE deadline_at IS NOT NULL AND stop IS NULL AND state IN (${RUNNABLE}) ${later('deadline_at')}
+            UNION ALL SELECT MIN(lease_until) AS t FROM attempts WHERE state = 'EXECUTING' ${later('lease_until')}) AS wakes`,
       await this.read(),
     );
     return row?.t === null || row?.t === undefined ? undefined : Number(row.t);

@@ -2,8 +2,10 @@ import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import BetterSqlite3, { type Database, type Statement } from 'better-sqlite3';
 import { Kysely, SqliteDialect, sql } from 'kysely';
+import type { TimelineEvent } from '../../domain/types.js';
 import { migrateToLatest } from '../sql/migrations.js';
 import { type Executor, type SqlDialect, SqlStore } from '../sql/sql-store.js';
+import type { Change } from '../store.js';
 import { BackgroundCheckpointer, type CheckpointStats } from './checkpointer.js';
 
 export const DEFAULT_DB_PATH = './.myrmex/myrmex.db';
@@ -62,7 +64,7 @@ interface Queued {
  * connection directly, not compiled by Kysely each time: an awaited submit is a group of its own.
  */
 function sqliteDialect(db: Kysely<unknown>, raw: Database, file: string, checkpointer?: BackgroundCheckpointer): SqlDialect {
-  let emit: (jobId: string) => void = () => {};
+  let emit: (change: Change) => void = () => {};
   const writer = file === ':memory:' ? { tail: Promise.resolve() as Promise<unknown> } : writerFor(file);
   const queue: Queued[] = [];
   let draining = false;
@@ -140,8 +142,17 @@ function sqliteDialect(db: Kysely<unknown>, raw: Database, file: string, checkpo
     eventNotify: sql``,
     writesInWith: false,
     notify: async () => {},
-    committed: (jobIds) => {
-      for (const jobId of jobIds) emit(jobId);
+    committed: (jobIds, events = []) => {
+      const byJob = new Map<string, TimelineEvent[]>();
+      for (const event of events) {
+        const own = byJob.get(event.jobId);
+        if (own === undefined) byJob.set(event.jobId, [event]);
+        else own.push(event);
+      }
+      for (const jobId of jobIds) {
+        const own = byJob.get(jobId);
+        emit(own === undefined ? { jobId } : { jobId, events: own });
+      }
     },
     transaction: <T>(work: (tx: Executor) => Promise<T>) =>
       new Promise<T>((resolve, reject) => {
