@@ -1,12 +1,15 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { postgres } from '@myrmex/test-utils';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { TimelineEvent } from '../../src/domain/types.js';
 import { Queen } from '../../src/queen/queen.js';
 import { wakeFor } from '../../src/scheduler/wakeups.js';
+import { PostgresStore } from '../../src/store/postgres/postgres-store.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import type { JobStore } from '../../src/store/store.js';
 
 let seq = 0;
 const event = (jobId: string, from: string | undefined, to: string, taskType?: string): TimelineEvent => ({
@@ -61,104 +64,122 @@ describe('wakeFor: what committed transitions ask of the scheduler', () => {
   });
 });
 
-describe('a queen wakes its scheduler only for what a pass can act on (SQLite, no poll timer to fall back on)', () => {
-  let dir: string | undefined;
-  afterEach(async () => {
-    if (dir) await rm(dir, { recursive: true, force: true });
-    dir = undefined;
-  });
+function wakeups(name: string, openStore: (dir: string) => Promise<{ store: JobStore; dispose: () => Promise<void> }>) {
+  describe(`a queen on ${name} wakes its scheduler only for what a pass can act on (no poll timer to fall back on)`, () => {
+    let dir: string | undefined;
+    let dispose = async () => {};
+    afterEach(async () => {
+      await dispose();
+      if (dir) await rm(dir, { recursive: true, force: true });
+      dir = undefined;
+    });
 
-  /** A queen whose safety-net timer never fires in a test: only wake-ups move work. */
-  async function open(capacity: number) {
-    dir = await mkdtemp(join(tmpdir(), 'myrmex-wakeups-'));
-    const queen = await Queen.open({ store: SqliteStore.open({ path: join(dir, 'q.db') }), ant: { capacity }, pollIntervalMs: 600_000 });
-    let passes = 0;
-    queen.onSchedulerPass(() => passes++);
-    await queen.start();
-    return { queen, passes: () => passes };
-  }
-
-  async function ended(queen: Queen, ids: readonly string[]): Promise<string[]> {
-    const deadline = Date.now() + 60_000;
-    for (;;) {
-      const states = (await Promise.all(ids.map((id) => queen.getJob(id)))).map((job) => job?.state ?? 'missing');
-      if (states.every((state) => ['COMPLETED', 'FAILED', 'CANCELLED'].includes(state))) return states;
-      if (Date.now() > deadline) throw new Error(`jobs not ended after 60 s: ${states.join(', ')}`);
-      await new Promise((resolve) => setTimeout(resolve, 20));
+    /** A queen whose safety-net timer never fires in a test: only wake-ups move work. */
+    async function open(capacity: number) {
+      dir = await mkdtemp(join(tmpdir(), 'myrmex-wakeups-'));
+      const opened = await openStore(dir);
+      dispose = opened.dispose;
+      const queen = await Queen.open({ store: opened.store, ant: { capacity }, pollIntervalMs: 600_000 });
+      let passes = 0;
+      queen.onSchedulerPass(() => passes++);
+      await queen.start();
+      return { queen, passes: () => passes };
     }
-  }
 
-  it('one job at a time: one pass per job, not one per change (three before)', async () => {
-    const { queen, passes } = await open(4);
-    try {
-      await queen.applyDefinition('job_type: one\ntasks:\n  - task_type: a\n    script: ["true"]\n');
-      const before = passes();
-      for (let i = 0; i < 10; i++) await ended(queen, [(await queen.submit({ jobType: 'one' })).id]);
-      // The timer's wake-up at the next lease end may add a pass; three per job would be 30.
-      expect(passes() - before).toBeLessThanOrEqual(15);
-    } finally {
-      await queen.stop();
+    async function ended(queen: Queen, ids: readonly string[]): Promise<string[]> {
+      const deadline = Date.now() + 60_000;
+      for (;;) {
+        const states = (await Promise.all(ids.map((id) => queen.getJob(id)))).map((job) => job?.state ?? 'missing');
+        if (states.every((state) => ['COMPLETED', 'FAILED', 'CANCELLED'].includes(state))) return states;
+        if (Date.now() > deadline) throw new Error(`jobs not ended after 60 s: ${states.join(', ')}`);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
     }
-  });
 
-  it('an end wakes it when tasks wait for the slot it frees', async () => {
-    const { queen } = await open(1);
-    try {
-      await queen.applyDefinition('job_type: one\ntasks:\n  - task_type: a\n    script: ["true"]\n');
-      // Admitted together, so three READY tasks wait for one slot and only ends can start the next.
-      const jobs = await queen.submitMany([{ jobType: 'one' }, { jobType: 'one' }, { jobType: 'one' }]);
-      expect(
-        await ended(
-          queen,
-          jobs.map((job) => job.id),
-        ),
-      ).toEqual(['COMPLETED', 'COMPLETED', 'COMPLETED']);
-    } finally {
-      await queen.stop();
-    }
-  });
+    it('one job at a time: one pass per job, not one per change (three before)', async () => {
+      const { queen, passes } = await open(4);
+      try {
+        await queen.applyDefinition('job_type: one\ntasks:\n  - task_type: a\n    script: ["true"]\n');
+        const before = passes();
+        for (let i = 0; i < 10; i++) await ended(queen, [(await queen.submit({ jobType: 'one' })).id]);
+        // The timer's wake-up at the next lease end may add a pass; three per job would be 30.
+        expect(passes() - before).toBeLessThanOrEqual(15);
+      } finally {
+        await queen.stop();
+      }
+    });
 
-  it('does not spin while max_concurrency holds a due job, and admits it when the place frees', async () => {
-    const { queen, passes } = await open(4);
-    try {
-      const gate = join(dir!, 'open');
-      await queen.applyDefinition(
-        `job_type: capped\nmax_concurrency: 1\ntasks:\n  - task_type: a\n    script: ["while [ ! -f ${gate} ]; do sleep 0.02; done"]\n`,
-      );
-      const first = await queen.submit({ jobType: 'capped' });
-      const held = await queen.submit({ jobType: 'capped' });
-      await expect.poll(async () => (await queen.getJob(first.id))?.state).toBe('EXECUTING');
-      const before = passes();
-      // An upper bound a loaded machine can only make easier to meet: the spin made ~290 passes in this time.
-      await new Promise((resolve) => setTimeout(resolve, 500));
-      expect(passes() - before).toBeLessThan(20);
-      expect((await queen.getJob(held.id))?.state).toBe('PENDING');
-      await writeFile(gate, '');
-      expect(await ended(queen, [first.id, held.id])).toEqual(['COMPLETED', 'COMPLETED']);
-    } finally {
-      await queen.stop();
-    }
-  });
+    it('an end wakes it when tasks wait for the slot it frees', async () => {
+      const { queen } = await open(1);
+      try {
+        await queen.applyDefinition('job_type: one\ntasks:\n  - task_type: a\n    script: ["true"]\n');
+        // Admitted together, so three READY tasks wait for one slot and only ends can start the next.
+        const jobs = await queen.submitMany([{ jobType: 'one' }, { jobType: 'one' }, { jobType: 'one' }]);
+        expect(
+          await ended(
+            queen,
+            jobs.map((job) => job.id),
+          ),
+        ).toEqual(['COMPLETED', 'COMPLETED', 'COMPLETED']);
+      } finally {
+        await queen.stop();
+      }
+    });
 
-  it('still wakes for what ends make possible: a diamond, a backlog on one slot, max_concurrency, a retry', async () => {
-    const { queen } = await open(1);
-    try {
-      await queen.applyDefinition(
-        'job_type: diamond\ntasks:\n  - task_type: a\n    script: ["true"]\n  - task_type: b\n    needs: [a]\n    script: ["true"]\n' +
-          '  - task_type: c\n    needs: [a]\n    script: ["true"]\n  - task_type: d\n    needs: [b, c]\n    script: ["true"]\n',
-      );
-      await queen.applyDefinition('job_type: capped\nmax_concurrency: 1\ntasks:\n  - task_type: a\n    script: ["true"]\n');
-      const mark = join(dir!, 'mark');
-      await queen.applyDefinition(
-        `job_type: flaky\ntasks:\n  - task_type: a\n    retry: 2\n    script: ["test -f ${mark} || { touch ${mark}; exit 1; }"]\n`,
-      );
-      const ids = [];
-      for (let i = 0; i < 3; i++) ids.push((await queen.submit({ jobType: 'diamond' })).id);
-      for (let i = 0; i < 3; i++) ids.push((await queen.submit({ jobType: 'capped' })).id);
-      ids.push((await queen.submit({ jobType: 'flaky' })).id);
-      expect(await ended(queen, ids)).toEqual(ids.map(() => 'COMPLETED'));
-    } finally {
-      await queen.stop();
-    }
+    it('does not spin while max_concurrency holds a due job, and admits it when the place frees', async () => {
+      const { queen, passes } = await open(4);
+      try {
+        const gate = join(dir!, 'open');
+        await queen.applyDefinition(
+          `job_type: capped\nmax_concurrency: 1\ntasks:\n  - task_type: a\n    script: ["while [ ! -f ${gate} ]; do sleep 0.02; done"]\n`,
+        );
+        const first = await queen.submit({ jobType: 'capped' });
+        const held = await queen.submit({ jobType: 'capped' });
+        await expect.poll(async () => (await queen.getJob(first.id))?.state).toBe('EXECUTING');
+        const before = passes();
+        // An upper bound a loaded machine can only make easier to meet: the spin made ~290 passes in this time.
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        expect(passes() - before).toBeLessThan(20);
+        expect((await queen.getJob(held.id))?.state).toBe('PENDING');
+        await writeFile(gate, '');
+        expect(await ended(queen, [first.id, held.id])).toEqual(['COMPLETED', 'COMPLETED']);
+      } finally {
+        await queen.stop();
+      }
+    });
+
+    it('still wakes for what ends make possible: a diamond, a backlog on one slot, max_concurrency, a retry', async () => {
+      const { queen } = await open(1);
+      try {
+        await queen.applyDefinition(
+          'job_type: diamond\ntasks:\n  - task_type: a\n    script: ["true"]\n  - task_type: b\n    needs: [a]\n    script: ["true"]\n' +
+            '  - task_type: c\n    needs: [a]\n    script: ["true"]\n  - task_type: d\n    needs: [b, c]\n    script: ["true"]\n',
+        );
+        await queen.applyDefinition('job_type: capped\nmax_concurrency: 1\ntasks:\n  - task_type: a\n    script: ["true"]\n');
+        const mark = join(dir!, 'mark');
+        await queen.applyDefinition(
+          `job_type: flaky\ntasks:\n  - task_type: a\n    retry: 2\n    script: ["test -f ${mark} || { touch ${mark}; exit 1; }"]\n`,
+        );
+        const ids = [];
+        for (let i = 0; i < 3; i++) ids.push((await queen.submit({ jobType: 'diamond' })).id);
+        for (let i = 0; i < 3; i++) ids.push((await queen.submit({ jobType: 'capped' })).id);
+        ids.push((await queen.submit({ jobType: 'flaky' })).id);
+        expect(await ended(queen, ids)).toEqual(ids.map(() => 'COMPLETED'));
+      } finally {
+        await queen.stop();
+      }
+    });
   });
-});
+}
+
+wakeups('SQLite', async (dir) => ({ store: SqliteStore.open({ path: join(dir, 'q.db') }), dispose: async () => {} }));
+
+const pg = await postgres();
+pg.describe('PostgreSQL', () =>
+  wakeups('PostgreSQL', async () => {
+    const db = await pg.freshDatabase();
+    const store = PostgresStore.open({ url: db.url, poolSize: 4 });
+    await store.opened();
+    return { store, dispose: () => db.dispose() };
+  }),
+);

@@ -1,7 +1,7 @@
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { migrateToLatest } from '../sql/migrations.js';
-import { type Executor, type SqlDialect, SqlStore } from '../sql/sql-store.js';
+import { deliverCommitted, type Executor, type SqlDialect, SqlStore } from '../sql/sql-store.js';
 import { type Change, StoreError } from '../store.js';
 import { QueueStatistics } from './statistics.js';
 
@@ -67,13 +67,16 @@ function redact(url: string): string {
 /**
  * PostgreSQL's part of the SQL store: row locks (`FOR UPDATE`, `SKIP LOCKED` for claims),
  * `pg_notify` inside the transaction (delivered on commit, to every queen, this one included) and
- * one listening connection that reconnects when the server goes away.
+ * one listening connection that reconnects when the server goes away. This process's own commits
+ * are delivered at once, with their timeline rows (as on SQLite), and their notifications, sent by
+ * one of `ownBackends`, are dropped when they come back.
  */
 function postgresDialect(
   db: Kysely<unknown>,
   url: string,
   connectTimeoutMs: number,
   onError: (error: unknown) => void,
+  ownBackends: ReadonlySet<number>,
 ): SqlDialect & { close(): Promise<void> } {
   let emit: (change: Change) => void = () => {};
   let listener: pg.Client | undefined;
@@ -83,7 +86,7 @@ function postgresDialect(
     if (closed) return;
     const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: connectTimeoutMs });
     client.on('notification', (message) => {
-      if (message.payload) emit({ jobId: message.payload });
+      if (message.payload && !ownBackends.has(message.processId)) emit({ jobId: message.payload });
     });
     client.on('error', (error) => {
       onError(error);
@@ -120,7 +123,7 @@ function postgresDialect(
         tx,
       );
     },
-    committed: () => {},
+    committed: (jobIds, events) => deliverCommitted(emit, jobIds, events),
     transaction: <T>(work: (tx: Executor) => Promise<T>) => db.transaction().execute((trx) => work(trx as unknown as Executor)),
     close: async () => {
       closed = true;
@@ -147,9 +150,20 @@ export class PostgresStore extends SqlStore {
     pool.on('error', () => undefined);
     // Nor may a checked-out one's, dropped between two statements of a transaction: the statement
     // that follows fails with it (the pool then discards the connection), nothing else needs it.
-    pool.on('connect', (client) => client.on('error', () => undefined));
+    // The backends of this pool: their notifications are this process's commits, delivered already.
+    const ownBackends = new Set<number>();
+    const backend = (client: pg.PoolClient) => (client as unknown as { processID?: number }).processID;
+    pool.on('connect', (client) => {
+      client.on('error', () => undefined);
+      const pid = backend(client);
+      if (pid !== undefined) ownBackends.add(pid);
+    });
+    pool.on('remove', (client) => {
+      const pid = backend(client as pg.PoolClient);
+      if (pid !== undefined) ownBackends.delete(pid);
+    });
     const db = new Kysely<unknown>({ dialect: new PostgresDialect({ pool }) });
-    const dialect = postgresDialect(db, options.url, connectTimeoutMs, () => undefined);
+    const dialect = postgresDialect(db, options.url, connectTimeoutMs, () => undefined, ownBackends);
     const migrated = migrate(options.url, connectTimeoutMs);
     const store = new PostgresStore(`postgres:${redact(options.url)}`, db, dialect, migrated);
     store.closeListener = dialect.close;

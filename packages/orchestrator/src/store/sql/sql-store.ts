@@ -95,6 +95,20 @@ export interface SqlDialect {
   attach(emit: (change: Change) => void): void;
 }
 
+/** Delivers a commit of this process's: one change per job, with the timeline rows it wrote for that job. */
+export function deliverCommitted(emit: (change: Change) => void, jobIds: readonly string[], events: readonly TimelineEvent[] = []): void {
+  const byJob = new Map<string, TimelineEvent[]>();
+  for (const event of events) {
+    const own = byJob.get(event.jobId);
+    if (own === undefined) byJob.set(event.jobId, [event]);
+    else own.push(event);
+  }
+  for (const jobId of jobIds) {
+    const own = byJob.get(jobId);
+    emit(own === undefined ? { jobId } : { jobId, events: own });
+  }
+}
+
 async function rows(query: RawBuilder<unknown>, db: Executor): Promise<Row[]> {
   return (await query.execute(db)).rows as Row[];
 }

@@ -2,9 +2,8 @@ import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import BetterSqlite3, { type Database, type Statement } from 'better-sqlite3';
 import { Kysely, SqliteDialect, sql } from 'kysely';
-import type { TimelineEvent } from '../../domain/types.js';
 import { migrateToLatest } from '../sql/migrations.js';
-import { type Executor, type SqlDialect, SqlStore } from '../sql/sql-store.js';
+import { deliverCommitted, type Executor, type SqlDialect, SqlStore } from '../sql/sql-store.js';
 import type { Change } from '../store.js';
 import { BackgroundCheckpointer, type CheckpointStats } from './checkpointer.js';
 
@@ -142,18 +141,7 @@ function sqliteDialect(db: Kysely<unknown>, raw: Database, file: string, checkpo
     eventNotify: sql``,
     writesInWith: false,
     notify: async () => {},
-    committed: (jobIds, events = []) => {
-      const byJob = new Map<string, TimelineEvent[]>();
-      for (const event of events) {
-        const own = byJob.get(event.jobId);
-        if (own === undefined) byJob.set(event.jobId, [event]);
-        else own.push(event);
-      }
-      for (const jobId of jobIds) {
-        const own = byJob.get(jobId);
-        emit(own === undefined ? { jobId } : { jobId, events: own });
-      }
-    },
+    committed: (jobIds, events) => deliverCommitted(emit, jobIds, events),
     transaction: <T>(work: (tx: Executor) => Promise<T>) =>
       new Promise<T>((resolve, reject) => {
         queue.push({ work, resolve: resolve as (value: unknown) => void, reject });
