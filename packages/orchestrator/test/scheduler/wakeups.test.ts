@@ -75,11 +75,12 @@ function wakeups(name: string, openStore: (dir: string) => Promise<{ store: JobS
     });
 
     /** A queen whose safety-net timer never fires in a test: only wake-ups move work. */
-    async function open(capacity: number) {
+    async function open(capacity: number, wrap: (store: JobStore) => JobStore = (store) => store) {
       dir = await mkdtemp(join(tmpdir(), 'myrmex-wakeups-'));
       const opened = await openStore(dir);
       dispose = opened.dispose;
-      const queen = await Queen.open({ store: opened.store, ant: { capacity }, pollIntervalMs: 600_000 });
+      // Nor do leases end within a test: their ends would wake it too.
+      const queen = await Queen.open({ store: wrap(opened.store), ant: { capacity }, pollIntervalMs: 600_000, attemptLeaseMs: 600_000 });
       let passes = 0;
       queen.onSchedulerPass(() => passes++);
       await queen.start();
@@ -95,6 +96,46 @@ function wakeups(name: string, openStore: (dir: string) => Promise<{ store: JobS
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
     }
+
+    it('a change committed while a pass reads when to wake next is not lost', async () => {
+      // The store's answer to "when next?" is held until a job has been submitted meanwhile.
+      let hold: Promise<void> | undefined;
+      let asked = () => {};
+      const reading = new Promise<void>((resolve) => {
+        asked = resolve;
+      });
+      let release = () => {};
+      const wrap = (store: JobStore): JobStore =>
+        new Proxy(store, {
+          get(target, key) {
+            const value = Reflect.get(target, key) as unknown;
+            if (key !== 'nextWakeAt' || typeof value !== 'function') return typeof value === 'function' ? value.bind(target) : value;
+            return async (after?: number) => {
+              if (hold) {
+                asked();
+                await hold;
+              }
+              return target.nextWakeAt(after);
+            };
+          },
+        });
+      const { queen } = await open(2, wrap);
+      try {
+        await queen.applyDefinition('job_type: one\ntasks:\n  - task_type: a\n    script: ["true"]\n');
+        hold = new Promise<void>((resolve) => {
+          release = resolve;
+        });
+        const first = await queen.submit({ jobType: 'one' });
+        await reading;
+        const second = await queen.submit({ jobType: 'one' });
+        hold = undefined;
+        release();
+        expect(await ended(queen, [first.id, second.id])).toEqual(['COMPLETED', 'COMPLETED']);
+      } finally {
+        release();
+        await queen.stop();
+      }
+    });
 
     it('one job at a time: one pass per job, not one per change (three before)', async () => {
       const { queen, passes } = await open(4);
