@@ -457,9 +457,6 @@ export class Queen implements QueenService {
   private changed(change: Change): void {
     this.scheduler.poke(change.events === undefined ? 'work' : wakeFor(change.events));
     this.logs$.changed(change.jobId);
-    // This process's commit says what it did: only something leaving EXECUTING otherwise than by
-    // completing can stop what runs here (a result's own commit is read again otherwise, a query per job).
-    if (change.events?.every((event) => event.from !== 'EXECUTING' || event.to === 'COMPLETED')) return;
     const running = this.registry.assignmentsOf(change.jobId);
     if (running.length === 0) return;
     void this.store

@@ -33,7 +33,10 @@ export function hashTokenSecret(pepper: Buffer, secret: string): string {
 
 export function issueToken(pepper: Buffer): IssuedToken {
   if (pepper.length < 16) throw new TokenFormatError('the token pepper must be at least 16 bytes');
-  const id = randomBytes(ID_BYTES).toString('base64url');
+  // Drawn again when it would start with '-': a command line reads `token revoke -GVIy...` as an option.
+  let id: string;
+  do id = randomBytes(ID_BYTES).toString('base64url');
+  while (id.startsWith('-'));
   const secret = randomBytes(SECRET_BYTES).toString('base64url');
   return { id, plaintext: `${PREFIX}_${id}_${secret}`, hash: hashTokenSecret(pepper, secret) };
 }

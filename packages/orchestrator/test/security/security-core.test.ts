@@ -34,6 +34,13 @@ describe('API tokens', () => {
     expect(verifyTokenSecret(pepper, `${secret.slice(0, -1)}A`, token.hash)).toBe(secret.endsWith('A'));
   });
 
+  it("have ids a command line takes as an argument: none starts with '-' (one in 64 did: CI run b13)", () => {
+    // 2,000 draws: with one in 64 starting with '-', at least one would have with probability 1 - (63/64)^2000.
+    const ids = Array.from({ length: 2000 }, () => issueToken(pepper).id);
+    expect(ids.filter((id) => id.startsWith('-'))).toEqual([]);
+    expect(ids.every((id) => /^[A-Za-z0-9_][A-Za-z0-9_-]{11}$/.test(id))).toBe(true);
+  });
+
   it('refuses malformed tokens without echoing them', () => {
     for (const bad of ['', 'Bearer x', 'myx_short_short', 42, null]) {
       expect(() => parseToken(bad)).toThrow(TokenFormatError);
