@@ -64,6 +64,17 @@ describe('wakeFor: what committed transitions ask of the scheduler', () => {
   });
 });
 
+/** `store` with its `nextWakeAt` replaced (the scheduler asks it each time its loop goes idle). */
+function withNextWakeAt(store: JobStore, nextWakeAt: (after?: number) => Promise<number | undefined>): JobStore {
+  return new Proxy(store, {
+    get(target, key) {
+      if (key === 'nextWakeAt') return nextWakeAt;
+      const value = Reflect.get(target, key) as unknown;
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}
+
 function wakeups(name: string, openStore: (dir: string) => Promise<{ store: JobStore; dispose: () => Promise<void> }>) {
   describe(`a queen on ${name} wakes its scheduler only for what a pass can act on (no poll timer to fall back on)`, () => {
     let dir: string | undefined;
@@ -106,18 +117,12 @@ function wakeups(name: string, openStore: (dir: string) => Promise<{ store: JobS
       });
       let release = () => {};
       const wrap = (store: JobStore): JobStore =>
-        new Proxy(store, {
-          get(target, key) {
-            const value = Reflect.get(target, key) as unknown;
-            if (key !== 'nextWakeAt' || typeof value !== 'function') return typeof value === 'function' ? value.bind(target) : value;
-            return async (after?: number) => {
-              if (hold) {
-                asked();
-                await hold;
-              }
-              return target.nextWakeAt(after);
-            };
-          },
+        withNextWakeAt(store, async (after) => {
+          if (hold) {
+            asked();
+            await hold;
+          }
+          return store.nextWakeAt(after);
         });
       const { queen } = await open(2, wrap);
       try {
@@ -168,7 +173,15 @@ function wakeups(name: string, openStore: (dir: string) => Promise<{ store: JobS
     });
 
     it('does not spin while max_concurrency holds a due job, and admits it when the place frees', async () => {
-      const { queen, passes } = await open(4);
+      // What the scheduler asks the store when it goes idle, and the answer: a due moment made its timer 0 ms (a spin).
+      const asked: { after: number | undefined; wake: number | undefined }[] = [];
+      const wrap = (store: JobStore): JobStore =>
+        withNextWakeAt(store, async (after) => {
+          const wake = await store.nextWakeAt(after);
+          asked.push({ after, wake });
+          return wake;
+        });
+      const { queen } = await open(4, wrap);
       try {
         const gate = join(dir!, 'open');
         await queen.applyDefinition(
@@ -176,11 +189,14 @@ function wakeups(name: string, openStore: (dir: string) => Promise<{ store: JobS
         );
         const first = await queen.submit({ jobType: 'capped' });
         const held = await queen.submit({ jobType: 'capped' });
+        // The pass that holds it back starts after this (on a later turn), and ends by asking when to wake next.
+        const seen = asked.length;
         await expect.poll(async () => (await queen.getJob(first.id))?.state).toBe('EXECUTING');
-        const before = passes();
-        // An upper bound a loaded machine can only make easier to meet: the spin made ~290 passes in this time.
-        await new Promise((resolve) => setTimeout(resolve, 500));
-        expect(passes() - before).toBeLessThan(20);
+        await expect.poll(() => asked.length).toBeGreaterThan(seen);
+        for (const { after, wake } of asked.slice(seen)) {
+          expect(after).toBeDefined();
+          if (wake !== undefined) expect(wake).toBeGreaterThan(after!);
+        }
         expect((await queen.getJob(held.id))?.state).toBe('PENDING');
         await writeFile(gate, '');
         expect(await ended(queen, [first.id, held.id])).toEqual(['COMPLETED', 'COMPLETED']);
