@@ -331,11 +331,9 @@ export class Scheduler {
   /**
    * Starts READY tasks on ants with a free slot, a page at a time until the slots are used or the
    * ready tasks are exhausted, so tasks no ant can take (a missing method or tag) do not block the
-   * runnable ones behind them. Each page's placements are claimed in one store transaction.
-   */
-  /**
-   * True when it stopped at its page limit with slots still free after starting tasks: another pass
-   * follows at once (pages that started nothing do not loop: what no ant can take waits for a change).
+   * runnable ones behind them. Each page's placements are claimed in one store transaction. True when
+   * it stopped at its page limit with slots still free after starting tasks: another pass follows at
+   * once (pages that started nothing do not loop: what no ant can take waits for a change).
    */
   private async dispatch(now: number): Promise<boolean> {
     if (this.kinds && (await this.dispatchInStore(this.kinds))) return false;

@@ -148,12 +148,12 @@ export class PostgresStore extends SqlStore {
     });
     // An idle connection the server dropped is replaced by the pool; its error must not crash the queen.
     pool.on('error', () => undefined);
-    // Nor may a checked-out one's, dropped between two statements of a transaction: the statement
-    // that follows fails with it (the pool then discards the connection), nothing else needs it.
     // The backends of this pool: their notifications are this process's commits, delivered already.
     const ownBackends = new Set<number>();
     const backend = (client: pg.PoolClient) => (client as unknown as { processID?: number }).processID;
     pool.on('connect', (client) => {
+      // Nor may a checked-out one's error, dropped between two statements of a transaction: the statement
+      // that follows fails with it (the pool then discards the connection), nothing else needs it.
       client.on('error', () => undefined);
       const pid = backend(client);
       if (pid !== undefined) ownBackends.add(pid);

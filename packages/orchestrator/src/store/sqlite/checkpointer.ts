@@ -20,7 +20,7 @@ parentPort.on('message', (message) => {
   }
   try {
     const [row] = db.pragma('wal_checkpoint(PASSIVE)');
-    parentPort.postMessage({ busy: row.busy, log: row.log, checkpointed: row.checkpointed });
+    parentPort.postMessage({ busy: row.busy, checkpointed: row.checkpointed });
   } catch (error) {
     parentPort.postMessage({ error: String(error && error.message ? error.message : error) });
   }
@@ -34,7 +34,7 @@ export interface CheckpointStats {
   readonly frames: number;
 }
 
-type Reply = { readonly busy: number; readonly log: number; readonly checkpointed: number } | { readonly error: string };
+type Reply = { readonly busy: number; readonly checkpointed: number } | { readonly error: string };
 
 /**
  * Copies a WAL-mode SQLite file's log back into the database from a worker thread, so the store's
