@@ -56,7 +56,7 @@ export interface ContainerExecutorOptions {
   readonly images?: Readonly<Record<string, string>>;
 }
 
-/** How long the log stream may stay open after the container exited before the attempt stops waiting for it. */
+/** How long the attached stream may stay open after the container exited before the attempt stops waiting for it. */
 const LOG_DRAIN_GRACE_MS = 10_000;
 
 /** The container part of a task definition, as the executor needs it (undefined for tasks without a container). */
@@ -262,7 +262,27 @@ async function runContainer(
       // The dependencies' files and the cache the ant restored go into the container before it starts.
       await main.putArchive(tar.pack(context.workdir!), { path: workdir });
     }
-    await main.start();
+    // Attached before it starts, as `docker run` does: no line can be written before the stream is
+    // open, and the engine is never asked for the logs of a container that may be exiting (Podman's
+    // logs endpoint then failed with "read /proc/<pid>/cgroup: no such process", and the attempt lost its output).
+    const output = (await main.attach({ stream: true, stdout: true, stderr: true })) as unknown as Readable;
+    const stdout = new PassThrough();
+    const stderr = new PassThrough();
+    docker.modem.demuxStream(output, stdout, stderr);
+    output.on('end', () => {
+      stdout.end();
+      stderr.end();
+    });
+    const maxLineBytes = options.maxLineBytes ?? 64 * 1024;
+    const pumped = Promise.all([pump(stdout, 'stdout', context, maxLineBytes), pump(stderr, 'stderr', context, maxLineBytes)]);
+    try {
+      await main.start();
+    } catch (error) {
+      output.destroy();
+      stdout.end();
+      stderr.end();
+      throw error;
+    }
     context.log('system', `container ${name} started from ${container.image}`, new Date());
 
     let stopped: string | undefined;
@@ -281,18 +301,8 @@ async function runContainer(
     if (signal.aborted) onAbort();
     const timer = spec.timeoutMs === undefined ? undefined : setTimeout(() => stop(`timed out after ${spec.timeoutMs}ms`), spec.timeoutMs);
     try {
-      const logs = (await main.logs({ follow: true, stdout: true, stderr: true })) as unknown as Readable;
-      const stdout = new PassThrough();
-      const stderr = new PassThrough();
-      docker.modem.demuxStream(logs, stdout, stderr);
-      logs.on('end', () => {
-        stdout.end();
-        stderr.end();
-      });
-      const maxLineBytes = options.maxLineBytes ?? 64 * 1024;
-      const pumped = Promise.all([pump(stdout, 'stdout', context, maxLineBytes), pump(stderr, 'stderr', context, maxLineBytes)]);
       const result = (await main.wait()) as { StatusCode: number };
-      // The engine ends the follow stream once the container is gone; if it never does, the attempt must not hang on it.
+      // The engine ends the attached stream once the container is gone; if it never does, the attempt must not hang on it.
       let grace: NodeJS.Timeout | undefined;
       const drained = await Promise.race([
         pumped.then(() => true),
@@ -307,7 +317,7 @@ async function runContainer(
           `the engine kept the log stream open ${LOG_DRAIN_GRACE_MS} ms after the container exited; later lines may be missing`,
           new Date(),
         );
-        logs.destroy();
+        output.destroy();
         stdout.end();
         stderr.end();
         await pumped;
