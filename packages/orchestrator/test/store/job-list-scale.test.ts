@@ -48,12 +48,20 @@ gate.describe('the job list on PostgreSQL with 50,000 jobs', () => {
         ['a job type as text', { text: 'type-3' }, undefined],
         ['state, time and text together', { state: 'COMPLETED', submittedBefore: at(40_000), text: 'f0' }, undefined],
       ];
+      // The searches a filter's own index serves: the id prefix from the unique text_pattern_ops index (migration 0024).
+      const ID_PREFIX = /Index Scan on jobs_id [^\n]*\n\s+Index Cond: \(\(id ~>=~ /;
+      const SEARCHES: Readonly<Record<string, RegExp>> = {
+        'a time range': /using jobs_submitted on jobs[^\n]*\n\s+Index Cond: \(\(submitted_at >= /,
+        'an id prefix': ID_PREFIX,
+        'state, time and text together': ID_PREFIX,
+      };
       for (const [name, query, afterSeq] of queries) {
         const compiled = hotQueries.jobPage(jobFilter(query), afterSeq, 51, 0).compile(db);
         const { rows } = await pool.query(`EXPLAIN ${compiled.sql}`, [...compiled.parameters]);
         const plan = rows.map((row: Record<string, string>) => row['QUERY PLAN']).join('\n');
         expect(plan, name).toMatch(/Index (Only )?Scan|Bitmap Index Scan/);
         expect(plan, name).not.toMatch(/Seq Scan/);
+        if (SEARCHES[name]) expect(plan, name).toMatch(SEARCHES[name]);
       }
 
       // What listJobs sends: one page query, and a COUNT only when the caller asks for one.

@@ -149,6 +149,70 @@ gate.describe('hot queries on PostgreSQL (EXPLAIN)', () => {
   });
 });
 
+/**
+ * On PostgreSQL, reads of jobs by id (one, a list, a prefix) and the organisation's quota counts name
+ * the index they search, with the key as its condition. Migration 0024 keeps one index on the id, the
+ * unique one with text_pattern_ops, which serves equality and the prefix alike.
+ */
+const ORG_WINDOW = sql`SELECT COUNT(*) AS n FROM jobs WHERE org = ${'acme'} AND submitted_at > ${NOW - 60_000} AND submitted_at <= ${NOW}`;
+const ORG_UNENDED = sql`SELECT COUNT(*) AS unended FROM jobs WHERE org = ${'acme'} AND state IN ('PENDING', 'READY', 'EXECUTING', 'PAUSED')`;
+const PG_SEARCHES = [
+  ['job', hotQueries.job('j1'), /Index Scan using jobs_id on jobs[^\n]*\n\s+Index Cond: \(id = /],
+  [
+    'jobStates',
+    hotQueries.jobStates(Array.from({ length: 16 }, (_, i) => `j${i}`)),
+    /Index Scan using jobs_id on jobs[^\n]*\n\s+Index Cond: \(id = ANY /,
+  ],
+  ['jobsWithTasks', hotQueries.jobsWithTasks(['j1', 'j2']), /Index Scan using jobs_id on jobs j[^\n]*\n\s+Index Cond: \(id = ANY /],
+  [
+    'an id prefix',
+    sql`SELECT id FROM jobs WHERE id LIKE ${'abc%'}`,
+    /using jobs_id on jobs[^\n]*\n\s+Index Cond: \(\(id ~>=~ 'abc'::text\) AND \(id ~<~ 'abd'::text\)\)/,
+  ],
+  // checkOrgQuota (security.ts): the submission-rate window, and the unfinished jobs of a capped organisation.
+  ['the rate window of an organisation', ORG_WINDOW, /using jobs_org_submitted on jobs[^\n]*\n\s+Index Cond: \(\(org = /],
+  ['the unfinished jobs of an organisation', ORG_UNENDED, /using jobs_org_unended on jobs[^\n]*\n\s+Index Cond: \(org = /],
+] as const;
+
+gate.describe('reads of jobs by key on PostgreSQL (EXPLAIN)', () => {
+  it('search the index of their key, the id ones the unique text_pattern_ops index', async () => {
+    const fresh = await gate.freshDatabase();
+    const store = PostgresStore.open({ url: fresh.url });
+    await store.opened();
+    await store.close();
+    const pool = new pg.Pool({ connectionString: fresh.url, max: 1 });
+    pool.on('error', () => undefined);
+    const db = new Kysely<unknown>({ dialect: new PostgresDialect({ pool }) });
+    const client = await pool.connect();
+    try {
+      await client.query('SET enable_seqscan = off');
+      await client.query('SET enable_bitmapscan = off');
+      for (const [name, query, expected] of PG_SEARCHES) {
+        const compiled = query.compile(db);
+        // A prefix is planned from its value, as the job list's filter is (a custom plan for each).
+        const text = name === 'an id prefix' ? compiled.sql.replace('$1', "'abc%'") : compiled.sql;
+        const { rows } = await client.query(`EXPLAIN ${text}`, name === 'an id prefix' ? [] : [...compiled.parameters]);
+        const plan = rows.map((row: Record<string, string>) => row['QUERY PLAN']).join('\n');
+        expect(plan, name).toMatch(expected);
+      }
+      // One index on the id, unique: the constraint's own and the prefix copy are gone.
+      const { rows } = await client.query(
+        `SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'jobs' AND indexdef LIKE '%(id%' ORDER BY indexname`,
+      );
+      expect(rows).toEqual([
+        {
+          indexname: 'jobs_id',
+          indexdef: expect.stringMatching(/^CREATE UNIQUE INDEX jobs_id ON \S*jobs USING btree \(id text_pattern_ops\)$/),
+        },
+      ]);
+    } finally {
+      client.release();
+      await db.destroy();
+      await fresh.dispose();
+    }
+  });
+});
+
 interface PlanNode {
   readonly 'Node Type': string;
   readonly 'Relation Name'?: string;
