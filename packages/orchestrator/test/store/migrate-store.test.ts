@@ -87,6 +87,15 @@ describe('planning a store copy', () => {
     expect(plan.tables[1]).toMatchObject({ key: ['seq'], identity: ['seq'] });
   });
 
+  it('replaces rows by the target’s primary key where it has one (the timeline: (job_id, seq) on PostgreSQL, seq on SQLite)', () => {
+    const source = shape('src', [{ name: 'events', columns: ['seq', 'job_id', 'to_state'], key: ['seq'] }]);
+    const keyed = shape('dst', [{ name: 'events', columns: ['seq', 'job_id', 'to_state'], key: ['job_id', 'seq'], identity: ['seq'] }]);
+    expect(planCopy(source, keyed).tables[0]).toMatchObject({ key: ['job_id', 'seq'], identity: ['seq'] });
+    // A target key on a column the source lacks cannot be named: the source's key stays.
+    const other = shape('dst', [{ name: 'events', columns: ['seq', 'job_id', 'to_state', 'extra'], key: ['extra'] }]);
+    expect(planCopy(source, other).tables[0]).toMatchObject({ key: ['seq'] });
+  });
+
   it('refuses a target that holds data unless appending, a missing table or column, and a cycle, naming them', () => {
     const source = shape('src', [{ name: 'jobs', columns: ['id', 'extra'], rows: 3 }]);
     expect(() => planCopy(source, shape('dst', [{ name: 'jobs', columns: ['id', 'extra'], rows: 2 }]))).toThrow(

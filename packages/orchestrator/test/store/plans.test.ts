@@ -169,6 +169,8 @@ const PG_SEARCHES = [
     sql`SELECT id FROM jobs WHERE id LIKE ${'abc%'}`,
     /using jobs_id on jobs[^\n]*\n\s+Index Cond: \(\(id ~>=~ 'abc'::text\) AND \(id ~<~ 'abd'::text\)\)/,
   ],
+  // The timeline's primary key is (job_id, seq) since migration 0025, its only index.
+  ['timeline', hotQueries.timeline('j1'), /Index Scan using events_pkey on events[^\n]*\n\s+Index Cond: \(job_id = /],
   // checkOrgQuota (security.ts): the submission-rate window, and the unfinished jobs of a capped organisation.
   ['the rate window of an organisation', ORG_WINDOW, /using jobs_org_submitted on jobs[^\n]*\n\s+Index Cond: \(\(org = /],
   ['the unfinished jobs of an organisation', ORG_UNENDED, /using jobs_org_unended on jobs[^\n]*\n\s+Index Cond: \(org = /],
@@ -195,6 +197,13 @@ gate.describe('reads of jobs by key on PostgreSQL (EXPLAIN)', () => {
         const plan = rows.map((row: Record<string, string>) => row['QUERY PLAN']).join('\n');
         expect(plan, name).toMatch(expected);
       }
+      const timeline = await client.query(`SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'events'`);
+      expect(timeline.rows).toEqual([
+        {
+          indexname: 'events_pkey',
+          indexdef: expect.stringMatching(/^CREATE UNIQUE INDEX events_pkey ON \S*events USING btree \(job_id, seq\)$/),
+        },
+      ]);
       // One index on the id, unique: the constraint's own and the prefix copy are gone.
       const { rows } = await client.query(
         `SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'jobs' AND indexdef LIKE '%(id%' ORDER BY indexname`,

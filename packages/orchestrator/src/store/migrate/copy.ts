@@ -124,10 +124,21 @@ async function postgresShape(client: pg.PoolClient, url: string): Promise<Schema
     if (row.is_identity === 'YES') table.identity.push(row.column_name);
     byTable.set(row.table_name, table);
   }
+  // Primary keys, in key order: a copied row replaces the target's row of the same key (the timeline's
+  // differs from SQLite's since migration 0025: (job_id, seq) there, seq here).
+  const keys = await client.query<{ table_name: string; column_name: string }>(
+    `SELECT c.relname AS table_name, a.attname AS column_name
+     FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid
+     CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k (attnum, n)
+     JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
+     WHERE i.indisprimary AND c.relnamespace = current_schema()::regnamespace ORDER BY c.relname, k.n`,
+  );
+  const keyOf = new Map<string, string[]>();
+  for (const row of keys.rows) keyOf.set(row.table_name, [...(keyOf.get(row.table_name) ?? []), row.column_name]);
   const tables: TableShape[] = [];
   for (const [name, { columns, identity }] of byTable) {
     const count = await client.query<{ n: string }>(`SELECT COUNT(*) AS n FROM ${quote(name)}`);
-    tables.push({ name, columns, key: [], references: [], identity, rows: Number(count.rows[0]!.n) });
+    tables.push({ name, columns, key: keyOf.get(name) ?? [], references: [], identity, rows: Number(count.rows[0]!.n) });
   }
   const where = new URL(url);
   return { description: `the PostgreSQL database ${where.hostname}:${where.port || 5432}${where.pathname}`, tables };

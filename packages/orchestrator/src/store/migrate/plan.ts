@@ -82,12 +82,21 @@ export function planCopy(source: SchemaShape, target: SchemaShape, options: Plan
     tables: parentsFirst(wanted).map((table) => ({
       table: table.name,
       columns: table.columns,
-      key: table.key,
+      key: keyOf(table, targets.get(table.name)!),
       rows: table.rows,
       identity: targets.get(table.name)!.identity.filter((c) => table.columns.includes(c)),
     })),
     nonEmpty,
   };
+}
+
+/**
+ * The key a copied row replaces by: the target's primary key when it has one of the copied columns
+ * (what its ON CONFLICT can name; PostgreSQL keys the timeline by (job_id, seq), SQLite by seq), else
+ * the source's.
+ */
+function keyOf(source: TableShape, target: TableShape): readonly string[] {
+  return target.key.length > 0 && target.key.every((c) => source.columns.includes(c)) ? target.key : source.key;
 }
 
 /** Orders tables so each comes after the tables its foreign keys point at; a cycle is an error naming it. */

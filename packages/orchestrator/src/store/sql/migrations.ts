@@ -297,6 +297,30 @@ const SLIM_JOB_INDEXES: Record<DialectName, readonly string[]> = {
   ],
 };
 
+/**
+ * Issue 11: the timeline on PostgreSQL is keyed by (job_id, seq), the order it is only ever read in
+ * (a job's rows by seq; an approval's latest READY row), instead of seq alone plus `events_job`: every
+ * timeline row (one per job at submit, one per transition after) writes one index entry, not two.
+ * Nothing reads events by seq alone, and the identity still numbers them uniquely. migrate-store
+ * replaces a copied row by the target's own primary key (copy.ts), so copying again stays a
+ * rewrite. The old key's name is looked up; all of it runs in the migration's transaction. With
+ * 0024: WAL per submitted job 1,557 -> 1,386 bytes, the server's CPU 21.3 -> 20.1 µs per job (four
+ * interleaved A/B runs of 92 batches of 1,000, loaded machine).
+ */
+const TIMELINE_KEY: Record<DialectName, readonly string[]> = {
+  sqlite: [],
+  postgres: [
+    `DO $$
+     DECLARE c name;
+     BEGIN
+       SELECT conname INTO c FROM pg_constraint WHERE conrelid = 'events'::regclass AND contype = 'p';
+       IF c IS NOT NULL THEN EXECUTE format('ALTER TABLE events DROP CONSTRAINT %I', c); END IF;
+     END $$`,
+    'ALTER TABLE events ADD CONSTRAINT events_pkey PRIMARY KEY (job_id, seq)',
+    'DROP INDEX events_job',
+  ],
+};
+
 const TYPES: Record<DialectName, Record<string, string>> = {
   sqlite: { $ID: 'INTEGER PRIMARY KEY AUTOINCREMENT', $BIG: 'INTEGER' },
   postgres: { $ID: 'BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY', $BIG: 'BIGINT' },
@@ -332,6 +356,7 @@ export const MIGRATION_NAMES = [
   '0021-partial-state-indexes',
   '0023-job-type-namespaces',
   '0024-slim-job-indexes',
+  '0025-timeline-key',
 ] as const;
 
 export function migrations(dialect: DialectName): Record<string, Migration> {
@@ -437,6 +462,11 @@ export function migrations(dialect: DialectName): Record<string, Migration> {
     '0024-slim-job-indexes': {
       async up(db: Kysely<unknown>) {
         for (const statement of SLIM_JOB_INDEXES[dialect]) await sql.raw(statement).execute(db);
+      },
+    },
+    '0025-timeline-key': {
+      async up(db: Kysely<unknown>) {
+        for (const statement of TIMELINE_KEY[dialect]) await sql.raw(statement).execute(db);
       },
     },
   };
