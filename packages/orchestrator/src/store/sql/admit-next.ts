@@ -33,6 +33,12 @@ export const duePick = (now: number, limit: number) =>
  * ('ready to run'), with the timeline rows an admission planned by the supervisor writes, in order (each job's
  * row, then its tasks' in plan order). Returns one row per timeline row with the summary columns beside it; a
  * single row with null timeline columns when nothing was admitted.
+ *
+ * Its commit does not wait for the WAL flush (`synchronous_commit` off for this transaction alone): nothing
+ * outside the database acts on an admission, and whatever does act on one (the claim that starts its task)
+ * commits synchronously later, which flushes the WAL up to its own record and so past the admission's. A server
+ * crash can therefore lose only admissions nothing built on yet, and their jobs are simply PENDING again. That
+ * takes one of the three flushes off a job's way from submit to start.
  */
 export function admitNextStatement(request: AdmitNext, eventNotify: RawBuilder<unknown>): RawBuilder<Record<string, unknown>> {
   const at = request.at.getTime();
@@ -85,7 +91,8 @@ export function admitNextStatement(request: AdmitNext, eventNotify: RawBuilder<u
             RETURNING *${eventNotify}),
       summary AS (SELECT (SELECT COUNT(*) FROM picked) AS picked, (SELECT COUNT(*) FROM a) AS admitted,
                          (SELECT COUNT(*) FROM considered) - (SELECT COUNT(*) FROM a) AS held,
-                         o.job_type AS stop_type, o.version AS stop_version, o.known AS stop_known
+                         o.job_type AS stop_type, o.version AS stop_version, o.known AS stop_known,
+                         set_config('synchronous_commit', 'off', true) AS flush
                   FROM stop LEFT JOIN o ON o.r = stop.r)
     SELECT ev.*, summary.* FROM summary LEFT JOIN e AS ev ON true ORDER BY ev.seq`;
 }
