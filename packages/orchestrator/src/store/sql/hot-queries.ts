@@ -55,7 +55,8 @@ const likeLiteral = (text: string) => text.replace(/[\\%_]/g, (c) => `\\${c}`);
 /**
  * The conditions of a job list filter. Each has an index to walk (migrations 0006 and 0009): the
  * seq-ordered ones of state, type and organisation, `submitted_at` for a time range, and the id
- * index a prefix LIKE can range-scan (SQLite's NOCASE copy, PostgreSQL's text_pattern_ops).
+ * index a prefix LIKE can range-scan (SQLite's NOCASE copy; on PostgreSQL the unique index of the
+ * id itself, text_pattern_ops since migration 0024).
  */
 export function jobFilter(query: JobQuery): RawBuilder<unknown>[] {
   const where: RawBuilder<unknown>[] = [];
