@@ -162,6 +162,8 @@ export async function antArtifactRoutes(
     if (error instanceof DepotError) return reply.code(error.status).send({ detail: error.message });
     throw error;
   };
+  // Which file of the attempt, and whether it is the task's cache rather than an artifact: both upload routes name it so.
+  const artifactQuery = { path: { type: 'string', minLength: 1, maxLength: 4096 }, cache: { type: 'boolean' } } as const;
   // Encapsulated: the raw-stream body parser applies to these routes only.
   await app.register(async (scope) => {
     scope.addContentTypeParser('application/octet-stream', (_request, payload, done) => done(null, payload));
@@ -175,10 +177,9 @@ export async function antArtifactRoutes(
           querystring: {
             type: 'object',
             properties: {
-              path: { type: 'string', minLength: 1, maxLength: 4096 },
+              ...artifactQuery,
               mode: { type: 'integer', minimum: 0, maximum: 0o777 },
               expires_at: { type: 'integer', minimum: 0 },
-              cache: { type: 'boolean' },
             },
             required: ['path', 'mode'],
           },
@@ -224,11 +225,7 @@ export async function antArtifactRoutes(
           params: attemptParams,
           querystring: {
             type: 'object',
-            properties: {
-              path: { type: 'string', minLength: 1, maxLength: 4096 },
-              digest: { type: 'string', maxLength: 100 },
-              cache: { type: 'boolean' },
-            },
+            properties: { ...artifactQuery, digest: { type: 'string', maxLength: 100 } },
             required: ['path', 'digest'],
           },
         },

@@ -97,16 +97,22 @@ export interface SqlDialect {
 
 /** Delivers a commit of this process's: one change per job, with the timeline rows it wrote for that job. */
 export function deliverCommitted(emit: (change: Change) => void, jobIds: readonly string[], events: readonly TimelineEvent[] = []): void {
+  const byJob = eventsByJob(events);
+  for (const jobId of jobIds) {
+    const own = byJob.get(jobId);
+    emit(own === undefined ? { jobId } : { jobId, events: own });
+  }
+}
+
+/** Timeline rows grouped by their job, each group in the rows' order. */
+function eventsByJob(events: readonly TimelineEvent[]): Map<string, TimelineEvent[]> {
   const byJob = new Map<string, TimelineEvent[]>();
   for (const event of events) {
     const own = byJob.get(event.jobId);
     if (own === undefined) byJob.set(event.jobId, [event]);
     else own.push(event);
   }
-  for (const jobId of jobIds) {
-    const own = byJob.get(jobId);
-    emit(own === undefined ? { jobId } : { jobId, events: own });
-  }
+  return byJob;
 }
 
 async function rows(query: RawBuilder<unknown>, db: Executor): Promise<Row[]> {
@@ -674,8 +680,7 @@ export class SqlStore implements JobStore {
   ): Promise<(TimelineEvent[] | undefined)[]> {
     await this.ready;
     const inserted = (await rows(casStatement(planned, this.dialect.eventNotify), this.db)).map(toEvent).sort((a, b) => a.seq - b.seq);
-    const byJob = new Map<string, TimelineEvent[]>();
-    for (const event of inserted) byJob.set(event.jobId, [...(byJob.get(event.jobId) ?? []), event]);
+    const byJob = eventsByJob(inserted);
     if (byJob.size > 0) this.dialect.committed([...byJob.keys()], inserted);
     return planned.map(({ jobId }) => byJob.get(jobId));
   }
@@ -698,8 +703,7 @@ export class SqlStore implements JobStore {
         taken.flatMap(({ transition }) => transition.events),
         writes.rest(made),
       );
-      const byJob = new Map<string, TimelineEvent[]>();
-      for (const event of events) byJob.set(event.jobId, [...(byJob.get(event.jobId) ?? []), event]);
+      const byJob = eventsByJob(events);
       return {
         value: planned.map(({ jobId }) => (made.has(jobId) ? (byJob.get(jobId) ?? []) : undefined)),
         jobs: [...made],
@@ -794,8 +798,7 @@ export class SqlStore implements JobStore {
         transitions.flatMap((t) => t.events),
         transitionWrites(transitions),
       );
-      const byJob = new Map<string, TimelineEvent[]>();
-      for (const event of events) byJob.set(event.jobId, [...(byJob.get(event.jobId) ?? []), event]);
+      const byJob = eventsByJob(events);
       return {
         value: batch.map((entry, i) => (taken[i] === undefined ? undefined : (byJob.get(entry.jobId) ?? []))),
         jobs: batch.filter((_, i) => taken[i] !== undefined).map((entry) => entry.jobId),
