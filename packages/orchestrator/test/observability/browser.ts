@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { dashboardBuilt } from '@myrmex/dashboard';
 import { isCi, openGate } from '@myrmex/test-utils';
-import { type BrowserContext, chromium } from 'playwright-core';
+import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll } from 'vitest';
 
 export const CHROMIUM = process.env.MYRMEX_CHROMIUM ?? '/usr/bin/chromium';
 
@@ -42,6 +43,21 @@ export async function launch(viewport = { width: 1280, height: 860 }): Promise<{
     close: async () => {
       await context.close();
       await rm(profile, { recursive: true, force: true });
+    },
+  };
+}
+
+/** One browser for the suite that calls this: launched before its first test, closed after its last. */
+export function suiteBrowser(): { newPage(): Promise<Page> } {
+  let browser: Awaited<ReturnType<typeof launch>> | undefined;
+  beforeAll(async () => {
+    browser = await launch();
+  });
+  afterAll(async () => browser?.close());
+  return {
+    newPage: async () => {
+      if (browser === undefined) throw new Error('the suite browser is not launched: call newPage inside a test');
+      return browser.context.newPage();
     },
   };
 }

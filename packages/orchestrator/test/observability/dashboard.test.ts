@@ -1,9 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, expect, it, vi } from 'vitest';
+import { expect, it, vi } from 'vitest';
 import { createLogger, RemoteAnt } from '../../src/index.js';
-import { browserGate, launch } from './browser.js';
+import { browserGate, launch, suiteBrowser } from './browser.js';
 import { apply, servers, submit, waitForEnd } from './helpers.js';
 
 /** The little of the DOM these tests read inside the page (the test project has no DOM types). */
@@ -64,11 +64,7 @@ browserGate.describe('the dashboard in Chromium, against a real queen', () => {
   const start = servers();
   // A browser and a queen share two loaded cores in CI: each test waits for conditions, for up to 90 s.
   vi.setConfig({ testTimeout: 90_000 });
-  let browser: Awaited<ReturnType<typeof launch>>;
-  beforeAll(async () => {
-    browser = await launch();
-  });
-  afterAll(async () => browser?.close());
+  const browser = suiteBrowser();
 
   it('is served at / beside /api, and shows job states changing live without a reload', async () => {
     const { server } = await start();
@@ -78,7 +74,7 @@ browserGate.describe('the dashboard in Chromium, against a real queen', () => {
     const done = await submit(server.url, 'diamond');
     await waitForEnd(server.url, done.id);
 
-    const page = await browser.context.newPage();
+    const page = await browser.newPage();
     await page.goto(`${server.url}/`);
     await page.getByRole('heading', { name: 'Jobs' }).waitFor();
     await page.locator(`tr[data-job-id="${done.id}"] .badge`, { hasText: 'COMPLETED' }).waitFor();
@@ -103,7 +99,7 @@ browserGate.describe('the dashboard in Chromium, against a real queen', () => {
     const { server } = await start();
     const dir = server.dbPath.replace(/queen\.db$/, '');
     await apply(server.url, gated(dir));
-    const page = await browser.context.newPage();
+    const page = await browser.newPage();
     // The shared event stream is held back until the job is already running, as a loaded machine can do.
     let release = () => {};
     const held = new Promise<void>((resolve) => {
@@ -140,7 +136,7 @@ browserGate.describe('the dashboard in Chromium, against a real queen', () => {
       });
       ids.push(((await response.json()) as { id: string }).id);
     }
-    const page = await browser.context.newPage();
+    const page = await browser.newPage();
     await page.goto(`${server.url}/`);
     const rows = page.locator('table.jobs tbody tr[data-job-id]');
     await page.locator(`tr[data-job-id="${ids[26]}"]`).waitFor();
@@ -173,7 +169,7 @@ browserGate.describe('the dashboard in Chromium, against a real queen', () => {
     });
     const ids = ((await response.json()) as { items: { id: string }[] }).items.map((job) => job.id);
     const oldest = ids[0]!;
-    const page = await browser.context.newPage();
+    const page = await browser.newPage();
     const asked: URL[] = [];
     page.on('request', (request) => {
       const url = new URL(request.url());
@@ -216,7 +212,7 @@ browserGate.describe('the dashboard in Chromium, against a real queen', () => {
     const job = await submit(server.url, 'diamond');
     expect(await waitForEnd(server.url, job.id)).toBe('COMPLETED');
 
-    const page = await browser.context.newPage();
+    const page = await browser.newPage();
     await page.goto(`${server.url}/#/jobs/${job.id}`);
     await page.locator('.react-flow__node').first().waitFor();
     const nodes = await page.locator('.react-flow__node').evaluateAll((els) => els.map((el) => el.getAttribute('data-id')).sort());
@@ -247,7 +243,7 @@ browserGate.describe('the dashboard in Chromium, against a real queen', () => {
     const dir = server.dbPath.replace(/queen\.db$/, '');
     const headers = { authorization: `Bearer ${token}` };
     await apply(server.url, gated(dir), headers);
-    const page = await browser.context.newPage();
+    const page = await browser.newPage();
     await page.goto(`${server.url}/`);
     await page.getByRole('heading', { name: 'Sign in' }).waitFor();
     await page.getByLabel('API token').fill('myx_not_a_real_token');
@@ -291,7 +287,7 @@ browserGate.describe('the dashboard in Chromium, against a real queen', () => {
         gated(dir).replace('job_type: gated', 'job_type: gated-gpu').replace('    timeout: 60s', '    timeout: 60s\n    tags: [gpu]'),
       );
       const job = await submit(server.url, 'gated-gpu');
-      const page = await browser.context.newPage();
+      const page = await browser.newPage();
       await page.goto(`${server.url}/#/ants`);
       const card = page.locator('article[data-ant="remote-gpu-1"]');
       await card.getByText('remote').first().waitFor();
@@ -319,7 +315,7 @@ browserGate.describe('the dashboard in Chromium, against a real queen', () => {
     const dir = server.dbPath.replace(/queen\.db$/, '');
     await apply(server.url, gated(dir));
     const job = await submit(server.url, 'gated');
-    const page = await browser.context.newPage();
+    const page = await browser.newPage();
     await page.goto(`${server.url}/#/jobs/${job.id}`);
     await page.locator('.job-head .badge', { hasText: 'EXECUTING' }).waitFor();
     await expect.poll(() => existsSync(join(dir, 'pid'))).toBe(true);
@@ -351,7 +347,7 @@ tasks:
 `,
     );
     const job = await submit(server.url, 'approval');
-    const page = await browser.context.newPage();
+    const page = await browser.newPage();
     await page.goto(`${server.url}/#/jobs/${job.id}`);
     const card = page.locator('[data-approval="gate"]');
     await card.locator('.votes', { hasText: 'no votes yet' }).waitFor();
@@ -369,7 +365,7 @@ tasks:
     const { server } = await start();
     await apply(server.url, DIAMOND);
     await apply(server.url, DIAMOND.replace('echo joined', 'echo joined twice').replace('[echo left]', '[echo left; echo again]'));
-    const page = await browser.context.newPage();
+    const page = await browser.newPage();
     await page.goto(`${server.url}/#/definitions/diamond`);
     await page.getByLabel('Compare with').selectOption('1');
     await page.locator('.diff .added', { hasText: 'echo again' }).waitFor();

@@ -1,19 +1,15 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, expect, it, vi } from 'vitest';
-import { browserGate, launch } from '../observability/browser.js';
+import { expect, it, vi } from 'vitest';
+import { browserGate, suiteBrowser } from '../observability/browser.js';
 import { apply, servers, submit, waitForEnd } from '../observability/helpers.js';
 import { req } from './harness.js';
 
 browserGate.describe('quotas in the dashboard', () => {
   const start = servers();
   vi.setConfig({ testTimeout: 90_000 });
-  let browser: Awaited<ReturnType<typeof launch>>;
-  beforeAll(async () => {
-    browser = await launch();
-  });
-  afterAll(async () => browser?.close());
+  const browser = suiteBrowser();
 
   it("shows the organisation's usage against each limit, live", async () => {
     const { server } = await start({ auth: true });
@@ -29,7 +25,7 @@ browserGate.describe('quotas in the dashboard', () => {
       expect((await req(server, 'PUT', '/api/quotas', token, { resource: 'running_jobs', hard: 4, soft: 3 })).status).toBe(200);
       expect((await req(server, 'PUT', '/api/quotas', token, { resource: 'cpu_hours', hard: 10 })).status).toBe(200);
       const job = await submit(server.url, 'held', {}, headers);
-      const page = await browser.context.newPage();
+      const page = await browser.newPage();
       await page.goto(`${server.url}/#/quotas`);
       await page.getByLabel('API token').fill(token);
       await page.getByRole('button', { name: 'Sign in' }).click();

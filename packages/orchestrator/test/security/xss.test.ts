@@ -1,5 +1,5 @@
-import { afterAll, beforeAll, expect, it, vi } from 'vitest';
-import { browserGate, launch } from '../observability/browser.js';
+import { expect, it, vi } from 'vitest';
+import { browserGate, suiteBrowser } from '../observability/browser.js';
 import { apply, servers, submit, waitForEnd } from '../observability/helpers.js';
 
 /** What a hostile task prints: markup and script in log lines, an output value, and a param echoed back. */
@@ -28,18 +28,14 @@ interface XssGlobals {
 browserGate.describe('hostile task output in the dashboard', () => {
   const start = servers();
   vi.setConfig({ testTimeout: 90_000 });
-  let browser: Awaited<ReturnType<typeof launch>>;
-  beforeAll(async () => {
-    browser = await launch();
-  });
-  afterAll(async () => browser?.close());
+  const browser = suiteBrowser();
 
   it('is shown as text: no markup, script or handler from a log line, output or param runs', async () => {
     const { server } = await start();
     await apply(server.url, HOSTILE);
     const job = await submit(server.url, 'hostile', { name: `<img src=x onerror="window.__xss='param'">` });
     expect(await waitForEnd(server.url, job.id)).toBe('COMPLETED');
-    const page = await browser.context.newPage();
+    const page = await browser.newPage();
     const dialogs: string[] = [];
     page.on('dialog', (dialog) => {
       dialogs.push(dialog.message());
