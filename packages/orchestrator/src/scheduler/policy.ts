@@ -113,7 +113,8 @@ const byPriorityThenSubmission = (a: { priority: number; seq: number }, b: { pri
 export const priorityPolicy: SchedulingPolicy = {
   name: 'priority',
   orderJobs: (jobs) => [...jobs].sort(byPriorityThenSubmission),
-  orderTasks: (tasks) => [...tasks].sort((a, b) => byPriorityThenSubmission({ ...a, seq: a.jobSeq }, { ...b, seq: b.jobSeq })),
+  // Compared field by field: copying both tasks per comparison was 2% of a backlog drain's CPU, and garbage.
+  orderTasks: (tasks) => [...tasks].sort((a, b) => b.priority - a.priority || a.jobSeq - b.jobSeq),
   placeTask: (_task, candidates) =>
     candidates.reduce<AntSlot | undefined>(
       (best, ant) => (!best || ant.running / ant.capacity < best.running / best.capacity ? ant : best),

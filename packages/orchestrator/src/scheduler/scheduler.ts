@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { JobDefinition } from '../definition/model.js';
+import type { JobDefinition, TaskDefinition } from '../definition/model.js';
 import { plus } from '../domain/quantities.js';
 import type { Supervisor } from '../engine/supervisor.js';
 import type { AdmissionKind, AdmittedNext, JobStore, ReadyTask, TaskKind } from '../store/store.js';
@@ -425,13 +425,20 @@ export class Scheduler {
     const definition = await this.options.definition(task.jobType, task.version);
     const taskDefinition = definition.tasks.find((t) => t.taskType === task.taskType);
     if (!taskDefinition) return undefined;
-    return {
-      ...task,
-      method: taskDefinition.method,
-      tags: [...new Set([...definition.tags, ...taskDefinition.tags])],
-      needs: placementNeeds(definition, taskDefinition),
-    };
+    let needs = this.taskNeeds.get(taskDefinition);
+    if (needs === undefined) {
+      needs = {
+        method: taskDefinition.method,
+        tags: [...new Set([...definition.tags, ...taskDefinition.tags])],
+        needs: placementNeeds(definition, taskDefinition),
+      };
+      this.taskNeeds.set(taskDefinition, needs);
+    }
+    return { ...task, ...needs };
   }
+
+  /** What placement needs of a task, worked out once per definition object: every pass asks it of every ready task. */
+  private readonly taskNeeds = new WeakMap<TaskDefinition, Pick<Placement, 'method' | 'tags' | 'needs'>>();
 
   /**
    * Stragglers get a backup copy on another of this queen's ants with a free slot, where the task's method, tags,

@@ -21,8 +21,13 @@ export type NewEvent = Omit<TimelineEvent, 'seq'>;
 
 type SqlType = 'TEXT' | 'BIGINT' | 'INTEGER';
 
+/** A change's fields as columns, listed once: `assignments` runs for every transition of every job. */
+type Columns = readonly (readonly [field: string, column: string, type: SqlType])[];
+const columns = (byField: Readonly<Record<string, readonly [string, SqlType]>>): Columns =>
+  Object.entries(byField).map(([field, [column, type]]) => [field, column, type] as const);
+
 /** The columns a change may set, with the type a value is cast to (a VALUES list has none of its own on PostgreSQL). */
-const JOB_COLUMNS: Readonly<Record<string, readonly [string, SqlType]>> = {
+const JOB_COLUMNS = columns({
   state: ['state', 'TEXT'],
   reason: ['reason', 'TEXT'],
   stop: ['stop', 'TEXT'],
@@ -31,15 +36,15 @@ const JOB_COLUMNS: Readonly<Record<string, readonly [string, SqlType]>> = {
   scheduledAt: ['scheduled_at', 'BIGINT'],
   retry: ['retry', 'INTEGER'],
   deadlineAt: ['deadline_at', 'BIGINT'],
-};
-const END_COLUMNS: Readonly<Record<string, readonly [string, SqlType]>> = {
+});
+const END_COLUMNS = columns({
   state: ['state', 'TEXT'],
   exitCode: ['exit_code', 'INTEGER'],
   reason: ['reason', 'TEXT'],
   endedAt: ['ended_at', 'BIGINT'],
   cpuMs: ['cpu_ms', 'BIGINT'],
-};
-const TASK_COLUMNS: Readonly<Record<string, readonly [string, SqlType]>> = {
+});
+const TASK_COLUMNS = columns({
   state: ['state', 'TEXT'],
   reason: ['reason', 'TEXT'],
   exitCode: ['exit_code', 'INTEGER'],
@@ -50,7 +55,7 @@ const TASK_COLUMNS: Readonly<Record<string, readonly [string, SqlType]>> = {
   runAttempts: ['run_attempts', 'INTEGER'],
   endedAt: ['ended_at', 'BIGINT'],
   kill: ['kill', 'TEXT'],
-};
+});
 
 function sqlValue(value: unknown): unknown {
   if (value === undefined || value === null) return null;
@@ -117,9 +122,9 @@ export function admittedDelta(read: readonly Row[], changes: Changes): number {
   return Number(admittedState(changes.job?.state ?? from)) - Number(admittedState(from));
 }
 
-function assignments(columns: Readonly<Record<string, readonly [string, SqlType]>>, change: object): Map<string, Assignment> {
+function assignments(settable: Columns, change: object): Map<string, Assignment> {
   const sets = new Map<string, Assignment>();
-  for (const [field, [column, type]] of Object.entries(columns)) {
+  for (const [field, column, type] of settable) {
     const value = (change as Record<string, unknown>)[field];
     if (value !== undefined) sets.set(column, { type, value: sqlValue(value) });
   }
