@@ -85,9 +85,10 @@ export const readyPick = (now: number, request: Pick<ClaimNext, 'limit' | 'skip'
  * ClaimNext as one statement: `readyPick` (materialized, so its locks are taken once), then the picked
  * rows in order with their kind looked up in `take`; the claims are the rows before the first one whose
  * kind is not there (so nothing this queen must place itself is jumped), written by `claimWrites`. Returns
- * one row per timeline row written, each with `picked` (JSON of every picked row in order, `claimable`
+ * one row per timeline row written, the first with `picked` (JSON of every picked row in order, `claimable`
  * for those before that first one) and `loaded` (see `claimedJobs`); a single row with null columns
- * besides those when nothing was claimed.
+ * besides those when nothing was claimed. Only the first row carries the JSON: on every row it was sent
+ * and parsed once per timeline row (two per claim), a cost that grew with the square of the claims.
  */
 export function claimNextStatement(request: ClaimNext, eventNotify: RawBuilder<unknown>): RawBuilder<Record<string, unknown>> {
   const at = request.at.getTime();
@@ -111,11 +112,12 @@ export function claimNextStatement(request: ClaimNext, eventNotify: RawBuilder<u
             FROM o, stop WHERE o.r < stop.r),
       l AS (SELECT DISTINCT job_id AS id, job_state AS state, org FROM picked),
       ${claimWrites(eventNotify)}
-    SELECT ev.*, seen.picked, (${claimedJobs}) AS loaded
+    SELECT ev.*, CASE WHEN COALESCE(ev.nth, 1) = 1 THEN seen.picked END AS picked,
+           CASE WHEN COALESCE(ev.nth, 1) = 1 THEN (${claimedJobs}) END AS loaded
     FROM (SELECT COALESCE(json_agg(json_build_object('job_id', o.job_id, 'task_type', o.task_type, 'job_type', o.job_type,
                    'version', o.version, 'priority', o.priority, 'submitted_at', o.submitted_at, 'seq', o.seq, 'org', o.org,
                    'claimable', o.r < stop.r) ORDER BY o.r), '[]') AS picked
           FROM o, stop) AS seen
-    LEFT JOIN (${claimedEvents}) AS ev ON true
+    LEFT JOIN (SELECT claimed.*, row_number() OVER (ORDER BY claimed.seq) AS nth FROM (${claimedEvents}) AS claimed) AS ev ON true
     ORDER BY ev.seq`;
 }
