@@ -109,6 +109,15 @@ export class Scheduler {
   private leavesWork = false;
   /** Ends that came while a pass ran: they need another one if that pass leaves work. */
   private freedMeanwhile = false;
+  /**
+   * Counts the pokes that may bring jobs to admit (`work`, and the timer for what time made due); `drainedAt`
+   * is the count an in-store admission round started at when it found every due job admitted and none held
+   * back. While the two are equal no job can be waiting for admission, so a pass skips the statement: in a
+   * drain every pass is started by ends, and asking the store to admit once per claim was one round trip in
+   * five. A poke during the round moves the count past it, so a job submitted meanwhile is never skipped.
+   */
+  private workPokes = 0;
+  private drainedAt?: number;
   /** Organisations' and users' quotas, where the store keeps them (issue 17). */
   private readonly quotaGate?: QuotaGate;
   /** The kinds of ready task seen, for picking in the store; undefined when the scheduler picks (see `startNext`). */
@@ -149,6 +158,7 @@ export class Scheduler {
 
   /** Asks for a pass; `wake` says what changed (scheduler/wakeups.ts), `work` when it is not known. */
   poke(wake: Wake = 'work'): void {
+    if (wake === 'work') this.workPokes++;
     if (!this.running || wake === 'none') return;
     if (wake === 'freed' && this.pass) {
       this.freedMeanwhile = true;
@@ -242,6 +252,8 @@ export class Scheduler {
    * capped type cannot starve the others. True when it admitted jobs and more may be due.
    */
   private async admit(now: number): Promise<boolean> {
+    if (this.drainedAt === this.workPokes) return false;
+    this.drainedAt = undefined;
     if (this.admissionKinds) {
       const done = await this.admitInStore(this.admissionKinds);
       if (done !== undefined) return done;
@@ -309,6 +321,7 @@ export class Scheduler {
    */
   private async admitInStore(kinds: AdmissionKinds): Promise<boolean | undefined> {
     for (let round = 0; round < this.pagesPerPass && this.running; round++) {
+      const pokes = this.workPokes;
       const result = await this.options.admitNext!({ limit: this.admitBatch, take: kinds.take() });
       if (result === undefined) {
         this.admissionKinds = undefined;
@@ -321,6 +334,7 @@ export class Scheduler {
         return undefined;
       }
       if (result.held > 0 || result.admitted < result.picked) this.leavesWork = true;
+      else if (result.picked < this.admitBatch) this.drainedAt = pokes;
       if (result.picked < this.admitBatch) return false;
       if (result.held > 0) return undefined;
     }

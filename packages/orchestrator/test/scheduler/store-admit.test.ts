@@ -30,13 +30,13 @@ function counted(store: JobStore, calls: Map<string, number>): JobStore {
   });
 }
 
-async function queenOn(calls: Map<string, number>, capacity = 1) {
+async function queenOn(calls: Map<string, number>, capacity = 1, pollIntervalMs = 50) {
   const db = await gate.freshDatabase();
   const queen = await Queen.open({
     store: counted(PostgresStore.open({ url: db.url, poolSize: 4 }), calls),
     executors: [testExecutor()],
     ant: { capacity },
-    pollIntervalMs: 50,
+    pollIntervalMs,
   });
   const transitions: TimelineEvent[] = [];
   queen.onTransition((event: TimelineEvent) => {
@@ -66,6 +66,28 @@ gate.describe('admitting in the store on PostgreSQL', () => {
       expect(admissionOrder(transitions)).toEqual([high.id, middle.id, low.id]);
       expect(transitions.find((e) => e.jobId === high.id && e.from === 'PENDING')).toMatchObject({ to: 'READY', reason: 'admitted' });
       expect(calls.get('admitNext')).toBeGreaterThan(0);
+      expect(calls.get('duePendingJobs') ?? 0).toBe(0);
+    } finally {
+      await dispose();
+    }
+  }, 60_000);
+
+  it('asks the store to admit again only after something may have brought a job: a drain of admitted jobs does not', async () => {
+    const calls = new Map<string, number>();
+    // The timer off: every pass of the drain is started by the ends of the one before.
+    const { queen, transitions, dispose } = await queenOn(calls, 2, 600_000);
+    try {
+      await queen.applyDefinition(source('plain', [{ task_type: 'a', script: ['exit 0'] }]));
+      const backlog = await queen.submitMany(Array.from({ length: 40 }, () => ({ jobType: 'plain' })));
+      await queen.start();
+      for (const job of backlog) expect((await finished(queen, job.id)).state).toBe('COMPLETED');
+      const passes = new Set(transitions.filter((e) => e.to === 'EXECUTING').map((e) => e.at.getTime())).size;
+      // One round admitted all 40; about 20 claims of 2 followed, none of them preceded by an admission.
+      expect(passes).toBeGreaterThan(5);
+      expect(calls.get('admitNext')).toBeLessThanOrEqual(2);
+      // A job submitted after the drain is admitted: the submit's change is one that may bring a job.
+      const late = await queen.submit({ jobType: 'plain' });
+      expect((await finished(queen, late.id)).state).toBe('COMPLETED');
       expect(calls.get('duePendingJobs') ?? 0).toBe(0);
     } finally {
       await dispose();
