@@ -114,7 +114,8 @@ export class Scheduler {
    * is the count an in-store admission round started at when it found every due job admitted and none held
    * back. While the two are equal no job can be waiting for admission, so a pass skips the statement: in a
    * drain every pass is started by ends, and asking the store to admit once per claim was one round trip in
-   * five. A poke during the round moves the count past it, so a job submitted meanwhile is never skipped.
+   * five. A poke during the round moves the count past it, so a job submitted meanwhile is never skipped
+   * (the count only grows, so an old `drainedAt` never matches again).
    */
   private workPokes = 0;
   private drainedAt?: number;
@@ -253,7 +254,6 @@ export class Scheduler {
    */
   private async admit(now: number): Promise<boolean> {
     if (this.drainedAt === this.workPokes) return false;
-    this.drainedAt = undefined;
     if (this.admissionKinds) {
       const done = await this.admitInStore(this.admissionKinds);
       if (done !== undefined) return done;

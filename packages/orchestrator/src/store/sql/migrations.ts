@@ -359,116 +359,39 @@ export const MIGRATION_NAMES = [
   '0025-timeline-key',
 ] as const;
 
+/** A migration that runs these statements in order. */
+const running = (list: readonly string[]): Migration => ({
+  async up(db: Kysely<unknown>) {
+    for (const statement of list) await sql.raw(statement).execute(db);
+  },
+});
+
 export function migrations(dialect: DialectName): Record<string, Migration> {
   return {
-    '0001-core': {
-      async up(db: Kysely<unknown>) {
-        for (const statement of statements(SCHEMA_1, dialect)) await sql.raw(statement).execute(db);
-      },
-    },
-    '0002-security': {
-      async up(db: Kysely<unknown>) {
-        for (const statement of statements(SCHEMA_SECURITY, dialect)) await sql.raw(statement).execute(db);
-      },
-    },
-    '0003-ants': {
-      async up(db: Kysely<unknown>) {
-        for (const statement of statements(ANTS_SCHEMA, dialect)) await sql.raw(statement).execute(db);
-      },
-    },
-    '0004-workflows': {
-      async up(db: Kysely<unknown>) {
-        for (const statement of statements(WORKFLOWS_SCHEMA, dialect)) await sql.raw(statement).execute(db);
-      },
-    },
-    '0005-events': {
-      async up(db: Kysely<unknown>) {
-        // The outbox of the queen's lifecycle events (src/events), as @myrmex/tx lays it out.
-        for (const statement of outboxDdl(dialect, outboxTables('myrmex_events'))) await sql.raw(statement).execute(db);
-      },
-    },
-    '0006-core': {
-      async up(db: Kysely<unknown>) {
-        for (const statement of statements(CORE_SCHEMA_6, dialect)) await sql.raw(statement).execute(db);
-      },
-    },
-    '0007-scheduling': {
-      async up(db: Kysely<unknown>) {
-        for (const statement of statements(SCHEDULING_SCHEMA, dialect)) await sql.raw(statement).execute(db);
-      },
-    },
-    '0008-approvals': {
-      async up(db: Kysely<unknown>) {
-        for (const statement of statements(APPROVALS_SCHEMA, dialect)) await sql.raw(statement).execute(db);
-      },
-    },
-    '0009-job-list': {
-      async up(db: Kysely<unknown>) {
-        for (const statement of statements(JOB_LIST_SCHEMA[dialect], dialect)) await sql.raw(statement).execute(db);
-      },
-    },
-    '0010-tenancy': {
-      async up(db: Kysely<unknown>) {
-        for (const statement of statements(TENANCY_SCHEMA, dialect)) await sql.raw(statement).execute(db);
-      },
-    },
-    '0011-rate-limits': {
-      async up(db: Kysely<unknown>) {
-        for (const statement of statements(RATE_LIMIT_SCHEMA, dialect)) await sql.raw(statement).execute(db);
-      },
-    },
-    '0014-workflow-events': {
-      async up(db: Kysely<unknown>) {
-        for (const statement of statements(WORKFLOW_EVENTS_SCHEMA, dialect)) await sql.raw(statement).execute(db);
-      },
-    },
-    '0015-consumables-breakers': {
-      async up(db: Kysely<unknown>) {
-        for (const schema of [CONSUMABLES_SCHEMA, CIRCUIT_BREAKERS_SCHEMA]) {
-          for (const statement of statements(schema, dialect)) await sql.raw(statement).execute(db);
-        }
-      },
-    },
-    '0016-placement': {
-      async up(db: Kysely<unknown>) {
-        for (const statement of statements(PLACEMENT_SCHEMA, dialect)) await sql.raw(statement).execute(db);
-      },
-    },
-    '0018-quotas': {
-      async up(db: Kysely<unknown>) {
-        for (const schema of [QUOTA_SCHEMA, JOB_SECRETS_SCHEMA]) {
-          for (const statement of statements(schema, dialect)) await sql.raw(statement).execute(db);
-        }
-      },
-    },
-    '0019-log-batches': {
-      async up(db: Kysely<unknown>) {
-        for (const statement of statements(LOG_BATCHES_SCHEMA, dialect)) await sql.raw(statement).execute(db);
-      },
-    },
-    '0020-cpu-time': {
-      async up(db: Kysely<unknown>) {
-        for (const statement of statements(CPU_TIME_SCHEMA, dialect)) await sql.raw(statement).execute(db);
-      },
-    },
-    '0021-partial-state-indexes': {
-      async up(db: Kysely<unknown>) {
-        for (const statement of statements(PARTIAL_STATE_INDEXES, dialect)) await sql.raw(statement).execute(db);
-      },
-    },
+    '0001-core': running(statements(SCHEMA_1, dialect)),
+    '0002-security': running(statements(SCHEMA_SECURITY, dialect)),
+    '0003-ants': running(statements(ANTS_SCHEMA, dialect)),
+    '0004-workflows': running(statements(WORKFLOWS_SCHEMA, dialect)),
+    // The outbox of the queen's lifecycle events (src/events), as @myrmex/tx lays it out.
+    '0005-events': running(outboxDdl(dialect, outboxTables('myrmex_events'))),
+    '0006-core': running(statements(CORE_SCHEMA_6, dialect)),
+    '0007-scheduling': running(statements(SCHEDULING_SCHEMA, dialect)),
+    '0008-approvals': running(statements(APPROVALS_SCHEMA, dialect)),
+    '0009-job-list': running(statements(JOB_LIST_SCHEMA[dialect], dialect)),
+    '0010-tenancy': running(statements(TENANCY_SCHEMA, dialect)),
+    '0011-rate-limits': running(statements(RATE_LIMIT_SCHEMA, dialect)),
+    '0014-workflow-events': running(statements(WORKFLOW_EVENTS_SCHEMA, dialect)),
+    '0015-consumables-breakers': running([CONSUMABLES_SCHEMA, CIRCUIT_BREAKERS_SCHEMA].flatMap((schema) => statements(schema, dialect))),
+    '0016-placement': running(statements(PLACEMENT_SCHEMA, dialect)),
+    '0018-quotas': running([QUOTA_SCHEMA, JOB_SECRETS_SCHEMA].flatMap((schema) => statements(schema, dialect))),
+    '0019-log-batches': running(statements(LOG_BATCHES_SCHEMA, dialect)),
+    '0020-cpu-time': running(statements(CPU_TIME_SCHEMA, dialect)),
+    '0021-partial-state-indexes': running(statements(PARTIAL_STATE_INDEXES, dialect)),
     '0023-job-type-namespaces': {
       up: renameToJobTypeNamespaces,
     },
-    '0024-slim-job-indexes': {
-      async up(db: Kysely<unknown>) {
-        for (const statement of SLIM_JOB_INDEXES[dialect]) await sql.raw(statement).execute(db);
-      },
-    },
-    '0025-timeline-key': {
-      async up(db: Kysely<unknown>) {
-        for (const statement of TIMELINE_KEY[dialect]) await sql.raw(statement).execute(db);
-      },
-    },
+    '0024-slim-job-indexes': running(SLIM_JOB_INDEXES[dialect]),
+    '0025-timeline-key': running(TIMELINE_KEY[dialect]),
   };
 }
 
