@@ -120,17 +120,29 @@ describe('grouped transition writes on SQLite (EXPLAIN QUERY PLAN)', () => {
 });
 
 const gate = await postgres();
+
+/** A fresh PostgreSQL database migrated by a store, one connection to it, and a Kysely to compile queries for it. */
+async function onMigratedDatabase(run: (client: pg.PoolClient, db: Kysely<unknown>) => Promise<void>): Promise<void> {
+  const fresh = await gate.freshDatabase();
+  const store = PostgresStore.open({ url: fresh.url });
+  await store.opened();
+  await store.close();
+  const pool = new pg.Pool({ connectionString: fresh.url, max: 1 });
+  pool.on('error', () => undefined);
+  const db = new Kysely<unknown>({ dialect: new PostgresDialect({ pool }) });
+  const client = await pool.connect();
+  try {
+    await run(client, db);
+  } finally {
+    client.release();
+    await db.destroy();
+    await fresh.dispose();
+  }
+}
+
 gate.describe('hot queries on PostgreSQL (EXPLAIN)', () => {
   it('can all be served by an index: with sequential scans priced out, none is chosen and nothing is sorted', async () => {
-    const fresh = await gate.freshDatabase();
-    const store = PostgresStore.open({ url: fresh.url });
-    await store.opened();
-    await store.close();
-    const pool = new pg.Pool({ connectionString: fresh.url, max: 1 });
-    pool.on('error', () => undefined);
-    const db = new Kysely<unknown>({ dialect: new PostgresDialect({ pool }) });
-    const client = await pool.connect();
-    try {
+    await onMigratedDatabase(async (client, db) => {
       await client.query('SET enable_seqscan = off');
       await client.query('SET enable_bitmapscan = off');
       for (const [name, query] of samples) {
@@ -141,11 +153,7 @@ gate.describe('hot queries on PostgreSQL (EXPLAIN)', () => {
         if (!SORT_OK.has(name)) expect(plan, name).not.toMatch(/\bSort\b/);
         if (INDEX_OF[name]) expect(plan, name).toMatch(INDEX_OF[name]);
       }
-    } finally {
-      client.release();
-      await db.destroy();
-      await fresh.dispose();
-    }
+    });
   });
 });
 
@@ -178,15 +186,7 @@ const PG_SEARCHES = [
 
 gate.describe('reads of jobs by key on PostgreSQL (EXPLAIN)', () => {
   it('search the index of their key, the id ones the unique text_pattern_ops index', async () => {
-    const fresh = await gate.freshDatabase();
-    const store = PostgresStore.open({ url: fresh.url });
-    await store.opened();
-    await store.close();
-    const pool = new pg.Pool({ connectionString: fresh.url, max: 1 });
-    pool.on('error', () => undefined);
-    const db = new Kysely<unknown>({ dialect: new PostgresDialect({ pool }) });
-    const client = await pool.connect();
-    try {
+    await onMigratedDatabase(async (client, db) => {
       await client.query('SET enable_seqscan = off');
       await client.query('SET enable_bitmapscan = off');
       for (const [name, query, expected] of PG_SEARCHES) {
@@ -214,11 +214,7 @@ gate.describe('reads of jobs by key on PostgreSQL (EXPLAIN)', () => {
           indexdef: expect.stringMatching(/^CREATE UNIQUE INDEX jobs_id ON \S*jobs USING btree \(id text_pattern_ops\)$/),
         },
       ]);
-    } finally {
-      client.release();
-      await db.destroy();
-      await fresh.dispose();
-    }
+    });
   });
 });
 
@@ -234,17 +230,9 @@ const nodesOf = (node: PlanNode): PlanNode[] => [node, ...(node.Plans ?? []).fla
 
 gate.describe('the pick and claim of ready tasks on PostgreSQL (EXPLAIN ANALYZE, 12,000 queued)', () => {
   it('walks the ready index for as many rows as it claims: no scan of the queue, no sort under its limit', async () => {
-    const fresh = await gate.freshDatabase();
-    const store = PostgresStore.open({ url: fresh.url });
-    await store.opened();
-    await store.close();
-    const pool = new pg.Pool({ connectionString: fresh.url, max: 1 });
-    pool.on('error', () => undefined);
-    const db = new Kysely<unknown>({ dialect: new PostgresDialect({ pool }) });
-    const client = await pool.connect();
     const queued = 12_000;
     const limit = 16;
-    try {
+    await onMigratedDatabase(async (client, db) => {
       // A queue of single-task jobs of one kind, all admitted, with statistics as a queen keeps them fresh.
       await client.query(
         `INSERT INTO jobs (id, job_type, version, state, priority, params, submitted_at, scheduled_at)
@@ -284,27 +272,15 @@ gate.describe('the pick and claim of ready tasks on PostgreSQL (EXPLAIN ANALYZE,
       // Rows read from the ready index: the claimed ones, not the queue.
       expect(ready!['Actual Rows']! * (ready!['Actual Loops'] ?? 1)).toBeLessThanOrEqual(limit);
       expect(walk!['Actual Rows']).toBe(limit);
-    } finally {
-      client.release();
-      await db.destroy();
-      await fresh.dispose();
-    }
+    });
   }, 60_000);
 });
 
 gate.describe('the admission of due jobs in one statement on PostgreSQL (EXPLAIN ANALYZE, 12,000 queued)', () => {
   it('walks the due index for as many rows as it admits, and counts max_concurrency from the admitted index', async () => {
-    const fresh = await gate.freshDatabase();
-    const store = PostgresStore.open({ url: fresh.url });
-    await store.opened();
-    await store.close();
-    const pool = new pg.Pool({ connectionString: fresh.url, max: 1 });
-    pool.on('error', () => undefined);
-    const db = new Kysely<unknown>({ dialect: new PostgresDialect({ pool }) });
-    const client = await pool.connect();
     const queued = 12_000;
     const limit = 100;
-    try {
+    await onMigratedDatabase(async (client, db) => {
       // A queue of single-task jobs of one capped kind, all due, with statistics as a queen keeps them fresh.
       await client.query(
         `INSERT INTO jobs (id, job_type, version, state, priority, params, submitted_at, scheduled_at)
@@ -350,10 +326,6 @@ gate.describe('the admission of due jobs in one statement on PostgreSQL (EXPLAIN
       // Every picked job was admitted: two timeline rows each (the job's, its task's).
       const insert = nodes.find((n) => n['Node Type'] === 'ModifyTable' && n['Relation Name'] === 'events');
       expect(insert?.['Actual Rows'], text).toBe(2 * limit);
-    } finally {
-      client.release();
-      await db.destroy();
-      await fresh.dispose();
-    }
+    });
   }, 60_000);
 });
