@@ -3,6 +3,7 @@ import pg from 'pg';
 import { migrateToLatest } from '../sql/migrations.js';
 import { deliverCommitted, type Executor, type SqlDialect, SqlStore } from '../sql/sql-store.js';
 import { type Change, StoreError } from '../store.js';
+import { nameRepeatedStatements } from './named-statements.js';
 import { QueueStatistics } from './statistics.js';
 
 export interface PostgresStoreOptions {
@@ -158,6 +159,7 @@ export class PostgresStore extends SqlStore {
       const pid = backend(client);
       if (pid !== undefined) ownBackends.add(pid);
     });
+    nameRepeatedStatements(pool);
     pool.on('remove', (client) => {
       const pid = backend(client as pg.PoolClient);
       if (pid !== undefined) ownBackends.delete(pid);
