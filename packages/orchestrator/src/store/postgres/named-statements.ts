@@ -46,7 +46,9 @@ export function nameRepeatedStatements(pool: pg.Pool, options: NamedStatementOpt
     return name;
   };
   pool.on('connect', (client) => {
-    const send = client.query.bind(client) as (...args: unknown[]) => unknown;
+    // Looked up at each call, not kept: what patches the class later (tracing, a test's spy) must still see every call.
+    const prototype = Object.getPrototypeOf(client) as { query: (...args: unknown[]) => unknown };
+    const send = (...args: unknown[]) => prototype.query.apply(client, args);
     let unnamed = false;
     (client as { query: unknown }).query = (...args: unknown[]) => {
       const [text, values] = args;
