@@ -7,6 +7,8 @@
  * Writes bench/results/compare.json and docs/orchestrator-bench.svg; prints a Markdown table.
  * Flags: --rounds N --burst N --backlog N --large N --steady N --rate N --queens-backlog N
  *        --peers a,b --large-peers a,b (who runs the large backlog)
+ *        --node-flags "…" (V8/Node flags for every system's measuring process alike, e.g. the
+ *        --max-semi-space-size=64 that `npm start` gives the queen)
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -28,6 +30,7 @@ const { values } = parseArgs({
     'queens-backlog': { type: 'string', default: '5000' },
     peers: { type: 'string', default: PEERS.join(',') },
     'large-peers': { type: 'string', default: PEERS.join(',') },
+    'node-flags': { type: 'string', default: '' },
     out: { type: 'string', default: new URL('../../../docs/orchestrator-bench.svg', import.meta.url).pathname },
   },
 });
@@ -47,6 +50,8 @@ const peerList = (text: string, flag: string): PeerName[] =>
 const peers = peerList(values.peers, 'peers');
 const largePeers = peerList(values['large-peers'], 'large-peers');
 const rate = n('rate');
+const nodeFlags = values['node-flags'].split(/\s+/).filter(Boolean);
+for (const flag of nodeFlags) if (!flag.startsWith('--')) throw new Error(`--node-flags: '${flag}' is not a flag (--name or --name=value)`);
 
 const pgGate = await postgres();
 const redisGate = await redis();
@@ -79,7 +84,7 @@ if (peers.includes('myrmex-pg') && n('queens-backlog') > 0) {
 
 const measureScript = new URL('./compare/measure.ts', import.meta.url).pathname;
 async function measure(spec: MeasureSpec): Promise<MeasureResult> {
-  const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', measureScript, JSON.stringify(spec)], {
+  const child = spawn(process.execPath, [...nodeFlags, '--conditions=source', '--import', 'tsx', measureScript, JSON.stringify(spec)], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   let out = '';
@@ -153,7 +158,8 @@ const pgVersion = (() => {
   }
 })();
 const lines = [
-  `Measured ${startedAt.toISOString()} on ${machine}; PostgreSQL ${pgVersion}; ${rounds} interleaved rounds, medians;`,
+  `Measured ${startedAt.toISOString()} on ${machine}; PostgreSQL ${pgVersion}; ${rounds} interleaved rounds, medians;` +
+    (nodeFlags.length > 0 ? ` every system's process ran with ${nodeFlags.join(' ')};` : ''),
   `load average (1 min) from ${fmt(Math.min(...loads), 1)} to ${fmt(Math.max(...loads), 1)} during the run (other work shared the machine).`,
   '',
   '| scenario | system | jobs/s | bulk enqueue jobs/s | p50 ms | p99 ms | CPU ms/job (client process) |',
