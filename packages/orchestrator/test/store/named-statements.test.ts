@@ -1,6 +1,8 @@
 import { postgres } from '@myrmex/test-utils';
+import { type Kysely, sql } from 'kysely';
 import pg from 'pg';
 import { expect, it } from 'vitest';
+import { PostgresStore } from '../../src/index.js';
 import { nameRepeatedStatements } from '../../src/store/postgres/named-statements.js';
 
 /**
@@ -80,5 +82,47 @@ gate.describe('named statements on PostgreSQL', () => {
       await pool.query({ text: 'SELECT $1::int AS n', values: [1] });
       expect(await prepared(pool)).toEqual([]);
     });
+  });
+
+  it("a deep queue's claims are planned once: the generic plan, not a plan per claim", async () => {
+    const db = await gate.freshDatabase();
+    // One connection, so the test reads the session the claims ran in.
+    const store = PostgresStore.open({ url: db.url, poolSize: 1 });
+    try {
+      await store.opened();
+      const at = new Date();
+      const kind = { jobType: 'deep', version: 1 };
+      await store.createJobs(
+        Array.from({ length: 5000 }, (_, i) => ({
+          id: `deep-${i}`,
+          ...kind,
+          priority: 0,
+          params: {},
+          submittedAt: at,
+          scheduledAt: at,
+          taskTypes: ['only'],
+        })),
+      );
+      for (let admitted = 0; admitted < 5000; )
+        admitted += (await store.admitNext({ at, limit: 500, take: [{ ...kind, start: ['only'] }] }))?.admitted ?? 0;
+      const internals = store as unknown as { db: Kysely<unknown> };
+      // Statistics that know the queue is deep (the store's own check would run them within a second).
+      await sql`ANALYZE jobs, tasks`.execute(internals.db);
+      for (let i = 0; i < 12; i++) {
+        const claimed = await store.claimNext({ antId: 'ant', at: new Date(), limit: 16, take: [{ ...kind, taskType: 'only' }], skip: [] });
+        expect(claimed?.claimed).toHaveLength(16);
+      }
+      const plans = await sql<{ generic_plans: string; custom_plans: string }>`
+        SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE statement LIKE '%task_type, timeout_ms%'`.execute(
+        internals.db,
+      );
+      expect(plans.rows).toHaveLength(1);
+      // PostgreSQL plans the first five executions for their values, then keeps the generic plan if it costs no
+      // more: with the limit bound as a parameter it was costed as a tenth of the queue (500 rows), never chosen.
+      expect(Number(plans.rows[0]!.generic_plans)).toBeGreaterThanOrEqual(6);
+    } finally {
+      await store.close();
+      await db.dispose();
+    }
   });
 });
